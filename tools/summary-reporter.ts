@@ -1,0 +1,52 @@
+/**
+ * Prints the plain closing line CI greps for: `N passed, N failed, N skipped`.
+ *
+ * vitest's own summary never prints that line. A test file that fails to load, or an
+ * unhandled error, counts as a failure here (never as "0 failed"), and every skipped test
+ * is listed with the reason it was given through `ctx.skip(reason)`.
+ */
+import type { Reporter, TestModule } from "vitest/node";
+
+interface SerializedErrorLike {
+  message?: string;
+}
+
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedErrorLike>,
+  ): void {
+    let passed = 0;
+    let failed = 0;
+    let skipped = 0;
+    const skipNotes: string[] = [];
+    const brokenFiles: string[] = [];
+    for (const mod of testModules) {
+      let moduleFailedOutsideTests = mod.errors().length > 0;
+      for (const test of mod.children.allTests()) {
+        const result = test.result();
+        if (result.state === "passed") passed++;
+        else if (result.state === "failed") failed++;
+        else if (result.state === "skipped") {
+          skipped++;
+          skipNotes.push(`${test.fullName}: ${result.note ?? "no reason given"}`);
+        }
+      }
+      if (mod.state() === "failed" && mod.children.size === 0) moduleFailedOutsideTests = true;
+      if (moduleFailedOutsideTests) {
+        failed++;
+        brokenFiles.push(mod.moduleId);
+      }
+    }
+    failed += unhandledErrors.length;
+    const out: string[] = [];
+    if (skipNotes.length > 0) {
+      out.push("skipped:");
+      for (const note of skipNotes) out.push(`  - ${note}`);
+    }
+    for (const file of brokenFiles) out.push(`file failed outside its tests: ${file}`);
+    for (const err of unhandledErrors) out.push(`unhandled error: ${err.message ?? "(no message)"}`);
+    out.push(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+    process.stdout.write(out.join("\n") + "\n");
+  }
+}

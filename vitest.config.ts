@@ -1,0 +1,19 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["**/*.test.ts"],
+    exclude: ["node_modules/**", "reports/out/**"],
+    reporters: ["default", "./tools/summary-reporter.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Two cores on the CI machines; more workers only thrash.
+    maxWorkers: 2,
+    coverage: {
+      provider: "v8",
+      include: ["model/**/*.ts", "spec/**/*.ts", "emulator/**/*.ts", "generators/**/*.ts"],
+      exclude: ["**/*.test.ts", "spec/schema/gen/**"],
+      reporter: ["text-summary", "text"],
+    },
+  },
+});
