@@ -1,0 +1,248 @@
+/**
+ * The agent protocol: how a property test tells the `agent` guest what to do, and how the
+ * agent reports what happened.
+ *
+ * The harness writes an op script into the agent ELF's `.capos_script` section (patched in
+ * place, no rebuild per case). The agent runs the ops of thread 0; a SPAWN op starts
+ * another script thread in a new capOS thread. After every op the agent writes one
+ * observation record over Console. A fault ends the process without a record for the
+ * faulting op: the harness learns it from the process's end state.
+ *
+ * This is our own protocol, not part of the capOS ABI, but like the ABI it lives in spec/
+ * so the agent (targets/), the model, the generators and the reports share one definition.
+ *
+ * Script binary layout, little-endian:
+ *   header   16 B: magic u32 "CSC1", version u16, threadCount u16, opCount u32, reserved u32
+ *   threads  threadCount x 8 B: firstOp u32, opCount u32   (thread 0 is the initial thread)
+ *   ops      opCount x 32 B:
+ *              0 kind u8   1 dst u8   2 base u8   3 reserved u8   4 reserved u32
+ *              8 a u64    16 b u64   24 c u64
+ * Registers r1..r15 are shared by all script threads; r0 reads as 0. `dst` names the
+ * register that receives an ok result (0 = discard). `base` names a register added to `a`
+ * (the address operand of memory ops), so scripts can use addresses the kernel chose.
+ *
+ * Observation record, one ASCII line per op:
+ *   "@1 <thread> <opIndex> <status> <value>\n"
+ *   status "ok"  -> value is the result as lowercase hex without 0x
+ *   status "exc" -> value is the CapException type (decimal)
+ *   status "err" -> value is the negative transport error (decimal)
+ * opIndex is the index within the thread's op list.
+ *
+ * The agent makes no capability calls of its own besides Console writes, cap_enter and the
+ * calls its ops name: stacks and TLS blocks for spawned script threads come from static
+ * `.bss` (at most AGENT_MAX_THREADS threads), so the address space the model tracks is
+ * exactly the one the script builds. When thread 0 runs out of ops the agent calls
+ * exit(0); any other thread calls ThreadControl.exit(0).
+ */
+
+export const SCRIPT_MAGIC = 0x3143_5343; // "CSC1"
+export const SCRIPT_VERSION = 1;
+export const SCRIPT_HEADER_SIZE = 16;
+export const SCRIPT_THREAD_ENTRY_SIZE = 8;
+export const SCRIPT_OP_SIZE = 32;
+/** Capacity of the agent's `.capos_script` section. */
+export const SCRIPT_CAPACITY = 64 * 1024;
+export const SCRIPT_REGISTERS = 16;
+export const SCRIPT_SECTION = ".capos_script";
+export const SCRIPT_SYMBOL = "capos_script";
+/** Exit status of an agent that found its script malformed. */
+export const AGENT_BAD_SCRIPT_EXIT = 238;
+/** Script threads the agent can run, thread 0 included. */
+export const AGENT_MAX_THREADS = 8;
+/** Number of TLS variables the agent declares (see TLS_READ). */
+export const AGENT_TLS_VARS = 4;
+/**
+ * Initial values of the agent's TLS variables, by index: 0 and 1 are `.tdata` u64s, 2 is a
+ * `.tbss` u64, 3 is a 64-byte-aligned `.tdata` u64.
+ */
+export const AGENT_TLS_INITIAL: readonly bigint[] = [0x1122_3344_5566_7788n, 0xa5a5_0000_5a5a_ffffn, 0n, 0x0123_4567_89ab_cdefn];
+
+/** Op kinds. Operands: a, b, c as listed; `a` is address-like where `base` applies. */
+export const OP = {
+  /** VirtualMemory.map(hint=a, size=b, prot=c) -> addr */
+  MAP: 1,
+  /** VirtualMemory.unmap(addr=a, size=b) */
+  UNMAP: 2,
+  /** VirtualMemory.protect(addr=a, size=b, prot=c) */
+  PROTECT: 3,
+  /** VirtualMemory.reserve(hint=a, size=b) -> addr */
+  RESERVE: 4,
+  /** VirtualMemory.commit(addr=a, size=b, prot=c) */
+  COMMIT: 5,
+  /** VirtualMemory.decommit(addr=a, size=b) */
+  DECOMMIT: 6,
+  /** load b bytes (1..8) at a -> zero-extended value */
+  LOAD: 7,
+  /** store the low b bytes (1..8) of c at a */
+  STORE: 8,
+  /** PARK word a, expected b (u32), timeout c ns -> park result code */
+  PARK: 9,
+  /** UNPARK word a, count b -> number woken */
+  UNPARK: 10,
+  /** start script thread a in a new capOS thread -> 0 */
+  SPAWN: 11,
+  /** join script thread a -> its exit value */
+  JOIN: 12,
+  /** ThreadControl.setFsBase(a) */
+  SET_FS: 13,
+  /** ThreadControl.getFsBase() -> base */
+  GET_FS: 14,
+  /** read agent TLS variable a (u64) -> value */
+  TLS_READ: 15,
+  /** write b to agent TLS variable a */
+  TLS_WRITE: 16,
+  /** address of agent TLS variable a, as the compiler computes it -> addr */
+  TLS_ADDR: 17,
+  /** Timer.now() -> ns */
+  NOW: 18,
+  /** Timer.sleep(a ns) */
+  SLEEP: 19,
+  /** cap_enter(0, 0): give the scheduler a switch point -> 0 */
+  YIELD: 20,
+  /** exit(a): end the process */
+  EXIT: 21,
+  /** ThreadControl.exit(a): end this thread */
+  THREAD_EXIT: 22,
+} as const;
+
+export type OpName = keyof typeof OP;
+export type OpKind = (typeof OP)[OpName];
+
+const OP_NAME_BY_KIND = new Map<number, OpName>(Object.entries(OP).map(([n, k]) => [k, n as OpName]));
+
+export function opName(kind: number): OpName | undefined {
+  return OP_NAME_BY_KIND.get(kind);
+}
+
+export interface ScriptOp {
+  readonly kind: OpKind;
+  readonly dst?: number;
+  readonly base?: number;
+  readonly a?: bigint;
+  readonly b?: bigint;
+  readonly c?: bigint;
+}
+
+export interface Script {
+  /** threads[0] is the initial thread; SPAWN a starts threads[a]. */
+  readonly threads: readonly (readonly ScriptOp[])[];
+}
+
+export class ScriptError extends Error {
+  override readonly name = "ScriptError";
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** Encode a script into the bytes the agent's `.capos_script` section holds. */
+export function encodeScript(script: Script): Uint8Array {
+  const threadCount = script.threads.length;
+  if (threadCount < 1 || threadCount > 0xffff) throw new ScriptError(`a script needs 1..65535 threads, has ${threadCount}`);
+  const opCount = script.threads.reduce((n, t) => n + t.length, 0);
+  const size = SCRIPT_HEADER_SIZE + threadCount * SCRIPT_THREAD_ENTRY_SIZE + opCount * SCRIPT_OP_SIZE;
+  if (size > SCRIPT_CAPACITY) throw new ScriptError(`script needs ${size} bytes, the section holds ${SCRIPT_CAPACITY}`);
+  const bytes = new Uint8Array(size);
+  const v = new DataView(bytes.buffer);
+  v.setUint32(0, SCRIPT_MAGIC, true);
+  v.setUint16(4, SCRIPT_VERSION, true);
+  v.setUint16(6, threadCount, true);
+  v.setUint32(8, opCount, true);
+  let first = 0;
+  let at = SCRIPT_HEADER_SIZE + threadCount * SCRIPT_THREAD_ENTRY_SIZE;
+  script.threads.forEach((ops, t) => {
+    v.setUint32(SCRIPT_HEADER_SIZE + t * 8, first, true);
+    v.setUint32(SCRIPT_HEADER_SIZE + t * 8 + 4, ops.length, true);
+    first += ops.length;
+    for (const op of ops) {
+      const dst = op.dst ?? 0;
+      const base = op.base ?? 0;
+      if (!opName(op.kind)) throw new ScriptError(`unknown op kind ${op.kind}`);
+      if (dst < 0 || dst >= SCRIPT_REGISTERS || base < 0 || base >= SCRIPT_REGISTERS)
+        throw new ScriptError(`register out of range in op ${opName(op.kind)}`);
+      v.setUint8(at, op.kind);
+      v.setUint8(at + 1, dst);
+      v.setUint8(at + 2, base);
+      v.setBigUint64(at + 8, (op.a ?? 0n) & MASK64, true);
+      v.setBigUint64(at + 16, (op.b ?? 0n) & MASK64, true);
+      v.setBigUint64(at + 24, (op.c ?? 0n) & MASK64, true);
+      at += SCRIPT_OP_SIZE;
+    }
+  });
+  return bytes;
+}
+
+/** Decode script bytes (the inverse of encodeScript); trailing zero bytes are ignored. */
+export function decodeScript(bytes: Uint8Array): Script {
+  if (bytes.length < SCRIPT_HEADER_SIZE) throw new ScriptError("script shorter than its header");
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (v.getUint32(0, true) !== SCRIPT_MAGIC) throw new ScriptError("bad script magic");
+  if (v.getUint16(4, true) !== SCRIPT_VERSION) throw new ScriptError(`unsupported script version ${v.getUint16(4, true)}`);
+  const threadCount = v.getUint16(6, true);
+  const opCount = v.getUint32(8, true);
+  const opsAt = SCRIPT_HEADER_SIZE + threadCount * SCRIPT_THREAD_ENTRY_SIZE;
+  if (threadCount < 1 || opsAt + opCount * SCRIPT_OP_SIZE > bytes.length) throw new ScriptError("script tables run past its bytes");
+  const threads: ScriptOp[][] = [];
+  for (let t = 0; t < threadCount; t++) {
+    const first = v.getUint32(SCRIPT_HEADER_SIZE + t * 8, true);
+    const count = v.getUint32(SCRIPT_HEADER_SIZE + t * 8 + 4, true);
+    if (first + count > opCount) throw new ScriptError(`thread ${t} ops run past the op table`);
+    const ops: ScriptOp[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = opsAt + (first + i) * SCRIPT_OP_SIZE;
+      const kind = v.getUint8(at);
+      if (!opName(kind)) throw new ScriptError(`thread ${t} op ${i}: unknown kind ${kind}`);
+      ops.push({
+        kind: kind as OpKind,
+        dst: v.getUint8(at + 1),
+        base: v.getUint8(at + 2),
+        a: v.getBigUint64(at + 8, true),
+        b: v.getBigUint64(at + 16, true),
+        c: v.getBigUint64(at + 24, true),
+      });
+    }
+    threads.push(ops);
+  }
+  return { threads };
+}
+
+export type ObservationStatus = "ok" | "exc" | "err";
+
+export interface Observation {
+  readonly thread: number;
+  readonly op: number;
+  readonly status: ObservationStatus;
+  /** ok: the result; exc: the exception type; err: the (negative) transport error. */
+  readonly value: bigint;
+}
+
+/** Format one record exactly as the agent prints it. */
+export function formatObservation(o: Observation): string {
+  const value = o.status === "ok" ? (o.value & MASK64).toString(16) : o.value.toString(10);
+  return `@1 ${o.thread} ${o.op} ${o.status} ${value}\n`;
+}
+
+const RECORD = /^@1 (\d+) (\d+) (ok|exc|err) (-?[0-9a-f]+)$/;
+
+export interface ParsedConsole {
+  readonly observations: Observation[];
+  /** Console lines that are not observation records (kept for the report). */
+  readonly otherLines: string[];
+}
+
+/** Split agent Console output into observation records and anything else. */
+export function parseObservations(consoleText: string): ParsedConsole {
+  const observations: Observation[] = [];
+  const otherLines: string[] = [];
+  for (const line of consoleText.split("\n")) {
+    if (line === "") continue;
+    const m = RECORD.exec(line);
+    if (!m) {
+      otherLines.push(line);
+      continue;
+    }
+    const status = m[3] as ObservationStatus;
+    const value = status === "ok" ? BigInt("0x" + m[4]) : BigInt(m[4]!);
+    observations.push({ thread: Number(m[1]), op: Number(m[2]), status, value });
+  }
+  return { observations, otherLines };
+}
