@@ -1,0 +1,73 @@
+/**
+ * The data of one conformance run, as every report format sees it.
+ *
+ * The runner fills a `ConformanceRun`; the writers in reports/ turn it into CTRF JSON, JUnit
+ * XML, Markdown and HTML. Nothing here knows how a property is checked.
+ */
+
+/**
+ * passed / failed: the property held / did not hold.
+ * xfail: failed, and the implementation's expectations file says it should (with a reason).
+ * xpass: passed although expected to fail; counts as a failure of the run.
+ * skipped: not run, with a reason (filter, missing toolchain, expectations-file skip).
+ * unsupported: needs a capability the implementation adapter does not offer (e.g. schedule control).
+ */
+export type PropertyStatus = "passed" | "failed" | "xfail" | "xpass" | "skipped" | "unsupported";
+
+export interface PropertyFailure {
+  /** One-line command that replays this failure bit-exactly. */
+  readonly repro: string;
+  readonly message: string;
+  readonly seed: number;
+  /** fast-check replay path of the shrunk counterexample. */
+  readonly path?: string;
+  /** Compact schedule encoding (spec/run-protocol.ts) and its id. */
+  readonly schedule?: string;
+  readonly scheduleId?: string;
+  readonly elfSha256?: string;
+  /** The shrunk counterexample (op script etc.) as JSON-ready data. */
+  readonly counterexample?: unknown;
+  /** What the model allows next / instead, human readable. */
+  readonly allowed?: readonly string[];
+  /** What the implementation did: observation records, end state, event-log excerpt. */
+  readonly observed?: readonly string[];
+  readonly trace?: readonly string[];
+  /** Path of the JSON artefact with all of the above. */
+  readonly artefact?: string;
+}
+
+export interface PropertyResult {
+  /** Stable property id, e.g. "park.drain-on-unmap". */
+  readonly property: string;
+  /** Clause group the property belongs to, e.g. "park". */
+  readonly group: string;
+  readonly title: string;
+  /** Clause ids the property checks, e.g. ["PARK-6", "PARKX-6"]. */
+  readonly clauses: readonly string[];
+  readonly status: PropertyStatus;
+  /** Why skipped / unsupported / expected to fail. */
+  readonly reason?: string;
+  readonly durationMs: number;
+  /** Number of generated cases run. */
+  readonly runs: number;
+  readonly seed: number;
+  readonly failure?: PropertyFailure;
+}
+
+export interface ConformanceRun {
+  readonly tool: { readonly name: string; readonly version: string };
+  readonly implementation: {
+    readonly id: string;
+    readonly version: string;
+    /** The binding used ("default" or a file path). */
+    readonly binding: string;
+    readonly mutant?: string;
+  };
+  readonly seed: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Hashes of the ELF images used, keyed by name. */
+  readonly elfs: Readonly<Record<string, string>>;
+  readonly results: readonly PropertyResult[];
+  readonly environment?: Readonly<Record<string, string>>;
+}
