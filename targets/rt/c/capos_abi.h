@@ -255,6 +255,11 @@ static inline void capos_capset_entry_set_interface_id(volatile void *e, uint64_
 #define CAPOS_EXC_UNIMPLEMENTED 3
 #define CAPOS_EXC_INVALID_ARGUMENT 4
 
+/* CapException (result buffer of an applicationException CQE) */
+#define CAPOS_CAP_EXCEPTION_DATA_WORDS 1
+#define CAPOS_CAP_EXCEPTION_TYPE 0 /* u16 */
+#define CAPOS_CAP_EXCEPTION_MESSAGE_PTR 0 /* ptr */
+
 /* methods: ordinals and params/results struct layouts */
 #define CAPOS_METHOD_CONSOLE_WRITE 0
 #define CAPOS_CONSOLE_WRITE_PARAMS_DATA_WORDS 0

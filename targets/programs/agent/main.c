@@ -1,0 +1,236 @@
+/*
+ * agent: the generic guest for property tests (spec/agent-protocol.ts).
+ *
+ * The op script lives in the section AGENT_SCRIPT_SECTION (".capos_script") at the symbol
+ * AGENT_SCRIPT_SYMBOL ("capos_script"): AGENT_SCRIPT_CAPACITY zero bytes in the file, inside
+ * the RW data PT_LOAD. The harness overwrites the first bytes of that section in the ELF file
+ * (file offset = section sh_offset, or symbol value - PT_LOAD p_vaddr + p_offset) with
+ * encodeScript(script); no rebuild per case.
+ *
+ * For every op the effective operand is A = a + r[base] (r0 reads as 0). After each op the
+ * agent prints "@1 <thread> <opIndex> <ok|exc|err> <value>\n" with one Console.write.
+ * EXIT and THREAD_EXIT end the process / thread and print no record. A malformed script
+ * (bad magic/version/tables, unknown kind, register out of range, LOAD/STORE size outside
+ * 1..8, SPAWN/JOIN of a thread that does not exist, is thread 0, is spawned twice or was
+ * never spawned, TLS index out of range) ends the process with exit(AGENT_BAD_SCRIPT_EXIT).
+ * When thread 0 runs out of ops the agent calls exit(0); other threads ThreadControl.exit(0).
+ */
+#include "capos_rt.h"
+#include "capos_agent.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+__asm__(".section " AGENT_SCRIPT_SECTION ",\"aw\",@progbits\n"
+        ".globl " STR(AGENT_SCRIPT_SYMBOL) "\n"
+        ".type " STR(AGENT_SCRIPT_SYMBOL) ",@object\n"
+        ".p2align 4\n" STR(AGENT_SCRIPT_SYMBOL) ":\n"
+        ".zero " STR(AGENT_SCRIPT_CAPACITY) "\n"
+        ".size " STR(AGENT_SCRIPT_SYMBOL) ", " STR(AGENT_SCRIPT_CAPACITY) "\n"
+        ".text\n");
+extern const volatile uint8_t AGENT_SCRIPT_SYMBOL[AGENT_SCRIPT_CAPACITY];
+#define SCRIPT AGENT_SCRIPT_SYMBOL
+
+/* TLS variables, AGENT_TLS_INITIAL order: .tdata, .tdata, .tbss, 64-aligned .tdata */
+__thread uint64_t agent_tls0 = AGENT_TLS_INITIAL_0;
+__thread uint64_t agent_tls1 = AGENT_TLS_INITIAL_1;
+__thread uint64_t agent_tls2;
+__thread _Alignas(64) uint64_t agent_tls3 = AGENT_TLS_INITIAL_3;
+_Static_assert(AGENT_TLS_INITIAL_2 == 0, "variable 2 is the .tbss one");
+_Static_assert(AGENT_TLS_VARS == 4, "the agent declares four TLS variables");
+
+static uint64_t *tls_var(uint64_t i) {
+  switch (i) {
+    case 0: return &agent_tls0;
+    case 1: return &agent_tls1;
+    case 2: return &agent_tls2;
+    case 3: return &agent_tls3;
+    default: return 0;
+  }
+}
+
+#define STACK_SIZE 0x4000
+#define TLS_AREA_SIZE 0x1000
+static volatile uint64_t regs[AGENT_SCRIPT_REGISTERS];
+static capos_thread_t threads[AGENT_MAX_THREADS];
+static volatile uint8_t spawned[AGENT_MAX_THREADS];
+static uint8_t stacks[AGENT_MAX_THREADS][STACK_SIZE] __attribute__((aligned(16)));
+static uint8_t tls_areas[AGENT_MAX_THREADS][TLS_AREA_SIZE] __attribute__((aligned(AGENT_PAGE_SIZE)));
+static uint16_t thread_count;
+static uint32_t op_count;
+
+static uint64_t rd64(uint32_t off) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | SCRIPT[off + i];
+  return v;
+}
+static uint32_t rd32(uint32_t off) { return (uint32_t)SCRIPT[off] | (uint32_t)SCRIPT[off + 1] << 8 | (uint32_t)SCRIPT[off + 2] << 16 | (uint32_t)SCRIPT[off + 3] << 24; }
+static uint16_t rd16(uint32_t off) { return (uint16_t)(SCRIPT[off] | SCRIPT[off + 1] << 8); }
+
+static __attribute__((noreturn)) void bad_script(uintptr_t ring, const char *why) {
+  capos_line_t l = {.n = 0};
+  capos_line_str(&l, "agent: bad script: ");
+  capos_line_str(&l, why);
+  capos_line_flush(ring, &l);
+  capos_exit(AGENT_BAD_SCRIPT_EXIT);
+}
+
+static uint32_t ops_at(void) { return AGENT_SCRIPT_HEADER_SIZE + (uint32_t)thread_count * AGENT_SCRIPT_THREAD_ENTRY_SIZE; }
+
+static void validate(uintptr_t ring) {
+  if (rd32(0) != AGENT_SCRIPT_MAGIC) bad_script(ring, "magic");
+  if (rd16(4) != AGENT_SCRIPT_VERSION) bad_script(ring, "version");
+  thread_count = rd16(6);
+  op_count = rd32(8);
+  if (thread_count < 1) bad_script(ring, "no threads");
+  if ((uint64_t)ops_at() + (uint64_t)op_count * AGENT_SCRIPT_OP_SIZE > AGENT_SCRIPT_CAPACITY) bad_script(ring, "size");
+  for (uint32_t t = 0; t < thread_count; t++) {
+    uint32_t first = rd32(AGENT_SCRIPT_HEADER_SIZE + t * 8), count = rd32(AGENT_SCRIPT_HEADER_SIZE + t * 8 + 4);
+    if ((uint64_t)first + count > op_count) bad_script(ring, "thread table");
+  }
+  for (uint32_t i = 0; i < op_count; i++) {
+    uint32_t at = ops_at() + i * AGENT_SCRIPT_OP_SIZE;
+    uint8_t kind = SCRIPT[at], dst = SCRIPT[at + 1], base = SCRIPT[at + 2];
+    if (kind < AGENT_OP_MAP || kind > AGENT_OP_THREAD_EXIT) bad_script(ring, "op kind");
+    if (dst >= AGENT_SCRIPT_REGISTERS || base >= AGENT_SCRIPT_REGISTERS) bad_script(ring, "register");
+    uint64_t b = rd64(at + 16);
+    if ((kind == AGENT_OP_LOAD || kind == AGENT_OP_STORE) && (b < 1 || b > 8)) bad_script(ring, "access size");
+  }
+}
+
+static uint64_t load_n(uint64_t addr, uint64_t n) {
+  switch (n) {
+    case 1: return *(volatile uint8_t *)(uintptr_t)addr;
+    case 2: return *(volatile uint16_t *)(uintptr_t)addr;
+    case 4: return *(volatile uint32_t *)(uintptr_t)addr;
+    case 8: return *(volatile uint64_t *)(uintptr_t)addr;
+    default: {
+      uint64_t v = 0;
+      for (uint64_t i = n; i-- > 0;) v = (v << 8) | *(volatile uint8_t *)(uintptr_t)(addr + i);
+      return v;
+    }
+  }
+}
+static void store_n(uint64_t addr, uint64_t n, uint64_t v) {
+  switch (n) {
+    case 1: *(volatile uint8_t *)(uintptr_t)addr = (uint8_t)v; break;
+    case 2: *(volatile uint16_t *)(uintptr_t)addr = (uint16_t)v; break;
+    case 4: *(volatile uint32_t *)(uintptr_t)addr = (uint32_t)v; break;
+    case 8: *(volatile uint64_t *)(uintptr_t)addr = v; break;
+    default:
+      for (uint64_t i = 0; i < n; i++) *(volatile uint8_t *)(uintptr_t)(addr + i) = (uint8_t)(v >> (8 * i));
+  }
+}
+
+static uint64_t run_thread(uint32_t t, uintptr_t ring);
+
+static uint64_t thread_fn(capos_thread_t *th) { return run_thread(th->index, th->ring); }
+
+static capos_status do_spawn(uintptr_t ring, uint64_t a) {
+  if (a == 0 || a >= thread_count || a >= AGENT_MAX_THREADS || spawned[a]) bad_script(ring, "spawn");
+  capos_thread_t *th = &threads[a];
+  th->fn = thread_fn;
+  th->index = (uint32_t)a;
+  th->stack_top = (uint64_t)(uintptr_t)&stacks[a][STACK_SIZE];
+  th->fs_base = capos_tls_init(tls_areas[a], TLS_AREA_SIZE);
+  if (!th->fs_base) bad_script(ring, "TLS block does not fit");
+  spawned[a] = 1;
+  capos_status s = capos_thread_spawn(ring, th);
+  return s < 0 ? s : 0;
+}
+
+static void record(uintptr_t ring, uint32_t t, uint32_t i, capos_status s, uint64_t value) {
+  capos_line_t l = {.n = 0};
+  capos_line_str(&l, "@1 ");
+  capos_line_dec(&l, t);
+  capos_line_str(&l, " ");
+  capos_line_dec(&l, i);
+  if (s >= 0) {
+    char tmp[17];
+    int k = 16;
+    tmp[k] = 0;
+    do {
+      tmp[--k] = "0123456789abcdef"[value & 15];
+      value >>= 4;
+    } while (value);
+    capos_line_str(&l, " ok ");
+    capos_line_str(&l, &tmp[k]);
+  } else if (s <= CAPOS_STATUS_EXC_BASE) {
+    capos_line_str(&l, " exc ");
+    capos_line_dec(&l, CAPOS_STATUS_EXC_BASE - s);
+  } else {
+    capos_line_str(&l, " err ");
+    capos_line_dec(&l, s);
+  }
+  capos_line_flush(ring, &l);
+}
+
+static uint64_t run_thread(uint32_t t, uintptr_t ring) {
+  uint32_t first = rd32(AGENT_SCRIPT_HEADER_SIZE + t * 8), count = rd32(AGENT_SCRIPT_HEADER_SIZE + t * 8 + 4);
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t at = ops_at() + (first + i) * AGENT_SCRIPT_OP_SIZE;
+    uint8_t kind = SCRIPT[at], dst = SCRIPT[at + 1], base = SCRIPT[at + 2];
+    uint64_t a = rd64(at + 8) + (base ? regs[base] : 0), b = rd64(at + 16), c = rd64(at + 24);
+    uint64_t v = 0;
+    capos_status s = 0;
+    uint64_t *var;
+    switch (kind) {
+      case AGENT_OP_MAP: s = capos_vm_map(ring, a, b, (uint32_t)c, &v); break;
+      case AGENT_OP_UNMAP: s = capos_vm_unmap(ring, a, b); break;
+      case AGENT_OP_PROTECT: s = capos_vm_protect(ring, a, b, (uint32_t)c); break;
+      case AGENT_OP_RESERVE: s = capos_vm_reserve(ring, a, b, &v); break;
+      case AGENT_OP_COMMIT: s = capos_vm_commit(ring, a, b, (uint32_t)c); break;
+      case AGENT_OP_DECOMMIT: s = capos_vm_decommit(ring, a, b); break;
+      case AGENT_OP_LOAD: v = load_n(a, b); break;
+      case AGENT_OP_STORE: store_n(a, b, c); break;
+      case AGENT_OP_PARK:
+        s = capos_park(ring, (volatile uint32_t *)(uintptr_t)a, (uint32_t)b, c);
+        v = (uint64_t)s;
+        break;
+      case AGENT_OP_UNPARK:
+        s = capos_unpark(ring, (volatile uint32_t *)(uintptr_t)a, (uint32_t)b);
+        v = (uint64_t)s;
+        break;
+      case AGENT_OP_SPAWN: s = do_spawn(ring, a); break;
+      case AGENT_OP_JOIN:
+        if (a == 0 || a >= thread_count || a >= AGENT_MAX_THREADS || !spawned[a]) bad_script(ring, "join");
+        s = capos_join(ring, threads[a].handle, &v);
+        break;
+      case AGENT_OP_SET_FS: s = capos_set_fs_base(ring, a); break;
+      case AGENT_OP_GET_FS: s = capos_get_fs_base(ring, &v); break;
+      case AGENT_OP_TLS_READ:
+        if (!(var = tls_var(a))) bad_script(ring, "tls index");
+        v = *(volatile uint64_t *)var;
+        break;
+      case AGENT_OP_TLS_WRITE:
+        if (!(var = tls_var(a))) bad_script(ring, "tls index");
+        *(volatile uint64_t *)var = b;
+        break;
+      case AGENT_OP_TLS_ADDR:
+        if (!(var = tls_var(a))) bad_script(ring, "tls index");
+        v = (uint64_t)(uintptr_t)var;
+        break;
+      case AGENT_OP_NOW: s = capos_timer_now(ring, &v); break;
+      case AGENT_OP_SLEEP: s = capos_timer_sleep(ring, a); break;
+      case AGENT_OP_YIELD: capos_yield(); break;
+      case AGENT_OP_EXIT: capos_exit(a);
+      case AGENT_OP_THREAD_EXIT: capos_thread_exit(ring, a);
+      default: bad_script(ring, "op kind");
+    }
+    if (s >= 0) {
+      if (dst) regs[dst] = v;
+    } else {
+      v = 0;
+    }
+    record(ring, t, i, s, v);
+  }
+  return 0;
+}
+
+int64_t capos_main(uintptr_t ring, uint64_t pid, uintptr_t capset) {
+  (void)pid;
+  (void)capset;
+  validate(ring);
+  run_thread(0, ring);
+  return 0;
+}
