@@ -1,0 +1,101 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as capnp from "capnp-es";
+import fc from "fast-check";
+import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_BINDING } from "../../spec/binding.js";
+import { Console_Write$Params } from "../../spec/schema/gen/capos.js";
+import { Asm } from "../x86-asm.js";
+import { buildTlsProbe, consoleWriteMessage, lldTlsOffset } from "../tls-probe.js";
+import { tlsLayout } from "../tls-layouts.js";
+
+const hasReadelf = spawnSync("readelf", ["--version"]).status === 0;
+
+function disassemble(code: Uint8Array): string[] {
+  const decoder = new Decoder(64, code, DecoderOptions.None);
+  const formatter = new Formatter(FormatterSyntax.Intel);
+  const out: string[] = [];
+  while (decoder.canDecode) {
+    const insn = decoder.decode();
+    out.push(formatter.format(insn));
+    insn.free();
+  }
+  decoder.free();
+  formatter.free();
+  return out;
+}
+
+describe("x86 encoder", () => {
+  it("emits what iced-x86 decodes as the intended instructions", () => {
+    const asm = new Asm()
+      .movImm64("r12", 0x1122334455667788n)
+      .movImm32("rdi", 7)
+      .movReg("r12", "rdi")
+      .movAlFs(-0x380)
+      .movRaxFs(0)
+      .storeAl("rbx", 9)
+      .storeQ("r12", 16, "rax")
+      .storeImm32("r12", 4, 0x12345678)
+      .storeImm16("rbx", 28, 0xbeef)
+      .storeImm8("r12", 0, 1)
+      .syscall()
+      .hang();
+    const code = asm.code();
+    const self = (code.length - 2).toString(16).toUpperCase().padStart(16, "0");
+    expect(disassemble(code)).toEqual([
+      "mov r12,1122334455667788h",
+      "mov edi,7",
+      "mov r12,rdi",
+      "mov al,fs:[0FFFFFFFFFFFFFC80h]",
+      "mov rax,fs:[0]",
+      "mov [rbx+9],al",
+      "mov [r12+10h],rax",
+      "mov dword ptr [r12+4],12345678h",
+      "mov word ptr [rbx+1Ch],0BEEFh",
+      "mov byte ptr [r12],1",
+      "syscall",
+      `jmp short ${self}h`, // jumps to itself
+    ]);
+  });
+});
+
+describe("TLS probe images", () => {
+  it("resolve TLS offsets like lld, including the misaligned worked example", () => {
+    expect(lldTlsOffset(0x2000_0080, 0x284, 0x100)).toBe(0x380); // picolibc#411 (glibc static would say 0x300)
+    expect(lldTlsOffset(0x2000_0000, 0x284, 0x100)).toBe(0x300);
+    expect(lldTlsOffset(0x201000, 0x50, 0x40)).toBe(0x80); // the spike's gcc binary: &tls_aligned = TP-0x80
+  });
+
+  it("carry a Console.write message capnp-es decodes with the right length", () => {
+    const { bytes, dataOffset } = consoleWriteMessage(13);
+    bytes.set([1, 2, 3], dataOffset);
+    const data = new capnp.Message(bytes.buffer, false).getRoot(Console_Write$Params).data.toUint8Array();
+    expect(data.length).toBe(13);
+    expect([...data.slice(0, 4)]).toEqual([1, 2, 3, 0]);
+  });
+
+  it("have the PT_TLS and PT_LOADs readelf reports for random layouts", (ctx) => {
+    if (!hasReadelf) ctx.skip("readelf (binutils) not installed");
+    const dir = mkdtempSync(join(tmpdir(), "tlsprobe-"));
+    fc.assert(
+      fc.property(tlsLayout(), (layout) => {
+        const probe = buildTlsProbe(layout, DEFAULT_BINDING);
+        const file = join(dir, "probe");
+        writeFileSync(file, probe.elf);
+        const text = execFileSync("readelf", ["-lW", file], { encoding: "utf8" });
+        const tls = text.split("\n").find((l) => l.trim().startsWith("TLS"))!.trim().split(/\s+/);
+        expect(BigInt(tls[2]!)).toBe(BigInt(probe.pVaddr));
+        expect(Number(tls[4])).toBe(layout.image.length);
+        expect(Number(tls[5])).toBe(layout.memsz);
+        expect(Number(tls[tls.length - 1])).toBe(layout.align);
+        expect(probe.pVaddr % layout.align).toBe(layout.misalign);
+        expect(text.match(/^\s+LOAD/gm)?.length).toBe(2);
+        expect(text).toContain("Entry point 0x" + DEFAULT_BINDING.layout.imageBase.toString(16).replace(/^0+/, "").slice(0, 1));
+      }),
+      { seed: 4, numRuns: 40 },
+    );
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Generated TLS probe images: a static ELF with a chosen PT_TLS layout whose code reads the
+ * `%fs:0` self-pointer and every byte of its TLS block through `%fs`, and reports them in one
+ * Console.write: 8 bytes of self-pointer, then the p_memsz bytes of the block.
+ *
+ * This file plays the static linker: it resolves each TLS access to a local-exec `%fs`
+ * offset with lld's formula (lld/ELF/InputSection.cpp getTlsTpOffset), which handles a
+ * p_vaddr that is not a multiple of p_align. All ABI numbers come from the binding.
+ */
+import type { Binding, Field, GpRegister } from "../spec/binding.js";
+import { initialCapId, sqeOffset } from "../spec/binding.js";
+import { Asm, type Reg64 } from "./x86-asm.js";
+import { codeOffset, writeElf } from "./elf-writer.js";
+
+export interface TlsLayout {
+  /** p_vaddr mod p_align (must be < align). */
+  readonly misalign: number;
+  /** p_align: a power of two from 1 to 4096. */
+  readonly align: number;
+  /** The .tdata image (p_filesz bytes). */
+  readonly image: Uint8Array;
+  /** p_memsz (>= image length): the rest is .tbss. */
+  readonly memsz: number;
+}
+
+/** lld: TP offset of the block start is -(memsz + ((-p_vaddr - memsz) & (align - 1))). */
+export function lldTlsOffset(pVaddr: number, memsz: number, align: number): number {
+  const pad = Number(BigInt.asUintN(64, -BigInt(pVaddr) - BigInt(memsz)) & BigInt(align - 1));
+  return memsz + pad;
+}
+
+export interface TlsProbe {
+  readonly elf: Uint8Array;
+  readonly pVaddr: number;
+  /** Offset below TP at which the probe reads the block (the linker's answer). */
+  readonly tlsOffset: number;
+  /** What a conforming implementation prints after the 8 self-pointer bytes. */
+  readonly expectedBlock: Uint8Array;
+}
+
+/** Build the Console.write params message for `n` data bytes; returns bytes and data offset. */
+export function consoleWriteMessage(n: number): { bytes: Uint8Array; dataOffset: number } {
+  const dataWords = Math.ceil(n / 8);
+  const segWords = 2 + dataWords;
+  const bytes = new Uint8Array(8 + segWords * 8);
+  const v = new DataView(bytes.buffer);
+  v.setUint32(0, 0, true); // segment count - 1
+  v.setUint32(4, segWords, true);
+  // Root: struct pointer, offset 0, 0 data words, 1 pointer word.
+  v.setUint32(8, 0, true);
+  v.setUint32(12, 1 << 16, true);
+  // Pointer 0 (data): list pointer, offset 0, element size 2 (byte), n elements.
+  v.setUint32(16, 1, true);
+  v.setUint32(20, ((n << 3) | 2) >>> 0, true);
+  return { bytes, dataOffset: 24 };
+}
+
+function storeField(asm: Asm, base: Reg64, at: number, f: Field | undefined, value: bigint): void {
+  if (!f) throw new Error("binding lacks a field the probe needs");
+  const d = at + f.offset;
+  switch (f.type) {
+    case "u8": asm.storeImm8(base, d, Number(value)); break;
+    case "u16": asm.storeImm16(base, d, Number(value)); break;
+    case "u32": case "i32": asm.storeImm32(base, d, Number(BigInt.asUintN(32, value))); break;
+    case "u64": asm.movImm64("rax", value).storeQ(base, d, "rax"); break;
+  }
+}
+
+const reg = (r: GpRegister): Reg64 => r;
+
+export function buildTlsProbe(layout: TlsLayout, b: Binding): TlsProbe {
+  const { misalign, align, image, memsz } = layout;
+  if (misalign >= align || image.length > memsz) throw new RangeError("invalid TLS layout");
+  const reportLen = 8 + memsz;
+  const msg = consoleWriteMessage(reportLen);
+  const asm = new Asm();
+  const ring: Reg64 = "r12";
+  const buf: Reg64 = "rbx";
+  // Estimate the code size to place the data segment: ~ 16 bytes per copied byte + 400.
+  const textVaddr = b.layout.imageBase;
+  const dataVaddr = textVaddr + Math.ceil((codeOffset(true) + 16 * memsz + 600) / 4096) * 4096;
+  const tlsDataOffset = misalign;
+  const pVaddr = dataVaddr + tlsDataOffset;
+  const tlsOffset = lldTlsOffset(pVaddr, memsz, align);
+  const msgDataOffset = Math.ceil((tlsDataOffset + memsz) / 8) * 8;
+  const msgVaddr = dataVaddr + msgDataOffset;
+  const resultVaddr = msgVaddr + msg.bytes.length;
+
+  asm.movReg(ring, reg(b.entry.ring));
+  asm.movImm64(buf, BigInt(msgVaddr + msg.dataOffset));
+  asm.movRaxFs(0).storeQ(buf, 0, "rax");
+  for (let k = 0; k < memsz; k++) asm.movAlFs(-tlsOffset + k).storeAl(buf, 8 + k);
+
+  const sqe = sqeOffset(b, 0);
+  const common = b.ring.sqeCommon;
+  const call = b.ring.sqeViews.call;
+  storeField(asm, ring, sqe, common["opcode"], BigInt(b.opcodes.call));
+  storeField(asm, ring, sqe, common["capId"], BigInt(initialCapId(b, b.defaultGrants.indexOf("Console"))));
+  storeField(asm, ring, sqe, common["userData"], 0x7e57n);
+  storeField(asm, ring, sqe, call["addr"], BigInt(msgVaddr));
+  storeField(asm, ring, sqe, call["len"], BigInt(msg.bytes.length));
+  storeField(asm, ring, sqe, call["methodId"], BigInt(b.methods.Console["write"]!));
+  storeField(asm, ring, sqe, call["resultAddr"], BigInt(resultVaddr));
+  storeField(asm, ring, sqe, call["resultLen"], 64n);
+  storeField(asm, ring, 0, b.ring.header["sqTail"], 1n);
+
+  const [arg0, arg1] = b.syscall.argRegisters;
+  asm.movImm64(reg(b.syscall.numberRegister), BigInt(b.syscall.numbers.capEnter));
+  asm.movImm64(reg(arg0!), 1n);
+  asm.movImm64(reg(arg1!), b.syscall.capEnterWaitForever);
+  asm.syscall();
+  asm.movImm64(reg(b.syscall.numberRegister), BigInt(b.syscall.numbers.exit));
+  asm.movImm64(reg(arg0!), 0n);
+  asm.syscall();
+  asm.hang();
+
+  const code = asm.code();
+  if (textVaddr + codeOffset(true) + code.length > dataVaddr) throw new Error("probe code overruns its data segment");
+  const data = new Uint8Array(msgDataOffset + msg.bytes.length);
+  data.set(image, tlsDataOffset);
+  data.set(msg.bytes, msgDataOffset);
+  const expectedBlock = new Uint8Array(memsz);
+  expectedBlock.set(image, 0);
+  const elf = writeElf({
+    textVaddr,
+    code,
+    entryOffset: 0,
+    dataVaddr,
+    data,
+    dataMemsz: Math.max(data.length, msgDataOffset + msg.bytes.length + 64, tlsDataOffset + memsz),
+    tls: { dataOffset: tlsDataOffset, image, memsz, align },
+  });
+  return { elf, pVaddr, tlsOffset, expectedBlock };
+}
