@@ -1,0 +1,221 @@
+/**
+ * The conformance checker: is an implementation's observed agent run allowed by the model?
+ *
+ * Porcupine-style search (Wing & Gong with memoisation over model states) for an
+ * interleaving of the script threads' linearization points, wake-ups and timeouts that
+ * produces the observed records in console order and ends in the observed end state.
+ *
+ * @clause PARKX-2 PARKX-4 TIMERX-1 PROCX-2 THRX-3
+ */
+import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
+import type { Observation, Script } from "../spec/agent-protocol.js";
+import { consume, describePending, init, isHung, stateKey, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move } from "./agent.js";
+
+export type { EndState, AgentEnv, CheckOptions } from "./agent.js";
+
+export interface ObservedRun {
+  /** Records in console order. */
+  readonly observations: readonly Observation[];
+  readonly end: EndState;
+}
+
+export type CheckResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /** Index of the first observation no interleaving could explain (observations.length: the end state). */
+      readonly atObservation?: number;
+      /** Human-readable allowed next outcomes at that point. */
+      readonly allowed?: string[];
+      /** The search ran out of its state budget: neither accepted nor refuted. */
+      readonly undecided?: boolean;
+    };
+
+export function describeEnd(e: EndState): string {
+  switch (e.kind) {
+    case "exit":
+      return `exit(${e.code})`;
+    case "fault":
+      return `${e.fault} in thread ${e.thread}${e.addr !== undefined ? ` at 0x${e.addr.toString(16)}` : ""}${e.access ? ` (${e.access})` : ""}`;
+    default:
+      return e.kind;
+  }
+}
+
+/**
+ * Whether an end the model reached matches the observed one.
+ * @clause PROCX-2 SYS-3
+ * Decision: an exit status matches if equal to the model's value or to its low 8 bits.
+ */
+export function endMatches(model: EndState, observed: EndState): boolean {
+  if (model.kind !== observed.kind) return false;
+  if (model.kind === "exit" && observed.kind === "exit") return observed.code === model.code || observed.code === (model.code & 0xff);
+  if (model.kind === "fault" && observed.kind === "fault")
+    return (
+      model.fault === observed.fault &&
+      model.thread === observed.thread &&
+      (model.addr === undefined || observed.addr === undefined || model.addr === observed.addr) &&
+      (model.access === undefined || observed.access === undefined || model.access === observed.access)
+    );
+  return true;
+}
+
+function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions): Ctx {
+  return { script, b, env, time: opts.time ?? "lazy" };
+}
+
+/**
+ * Decide whether `observed` is an allowed run of `script`.
+ *
+ * @param env what the model may assume about the agent binary (TPs, TLS offsets); unknowns are learned.
+ * @param opts time model (lazy: any timing that never fires early; eager: the emulator's scheduler) and search budget.
+ */
+export function checkAgentRun(script: Script, observed: ObservedRun, binding: Binding = DEFAULT_BINDING, env: AgentEnv = {}, opts: CheckOptions = {}): CheckResult {
+  const ctx = ctxOf(script, binding, env, opts);
+  const obs = observed.observations;
+  const n = obs.length;
+  const maxStates = opts.maxStates ?? 200_000;
+  const seen = new Set<string>();
+  let deepest = -1;
+  let frontier: string[] = [];
+  let states = 0;
+  const note = (i: number, what: string[]): void => {
+    if (i > deepest) {
+      deepest = i;
+      frontier = [];
+    }
+    if (i === deepest) for (const w of what) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
+  };
+  const endAllowed = (st: AgentState, e: EndState | "stuck"): boolean => {
+    if (observed.end.kind === "budget" || st.anyEnd) return true;
+    if (e === "stuck") return observed.end.kind === "hang" && isHung(st);
+    return endMatches(e, observed.end);
+  };
+
+  // Iterative DFS; each frame is (state, index of the next observation).
+  const stack: { st: AgentState; i: number }[] = [{ st: init(ctx), i: 0 }];
+  while (stack.length > 0) {
+    const { st, i } = stack.pop()!;
+    const key = `${i}@${stateKey(st, binding)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
+    const pendings = st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
+    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck")) return { ok: true };
+    const moves: Move[] = successors(ctx, st);
+    if (i < n) {
+      const c = consume(ctx, st, obs[i]!);
+      if ("st" in c) stack.push({ st: c.st, i: i + 1 });
+      else note(i, [...pendings, ...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`)]);
+    } else {
+      note(n, [...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`), ...(isHung(st) ? ["end: hang"] : [])]);
+      if (observed.end.kind === "budget") return { ok: true };
+    }
+    for (const m of moves.slice().reverse()) {
+      if (m.kind === "end") {
+        if (i === n && endAllowed(m.st, m.end)) return { ok: true };
+        continue;
+      }
+      stack.push({ st: m.st, i });
+    }
+  }
+  if (deepest < n)
+    return {
+      ok: false,
+      reason: `no interleaving explains observation ${deepest} (${fmt(obs[deepest])})`,
+      atObservation: deepest,
+      allowed: frontier.length ? frontier : ["(no op can complete here)"],
+    };
+  return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: frontier.length ? frontier : ["(no end reachable)"] };
+}
+
+function fmt(o: Observation | undefined): string {
+  if (!o) return "none";
+  return `@1 ${o.thread} ${o.op} ${o.status} ${o.status === "ok" ? o.value.toString(16) : o.value.toString(10)}`;
+}
+
+/** A record the model expects, with a description when the value is a pattern. */
+export interface ExpectedRecord {
+  readonly thread: number;
+  readonly op: number;
+  /** The exact record when the model knows it. */
+  readonly exact?: Observation;
+  /** What the record must look like (always set). */
+  readonly describe: string;
+}
+
+export interface ExpectedRun {
+  readonly observations: readonly ExpectedRecord[];
+  readonly end: EndState | { readonly kind: "any"; readonly why: string };
+}
+
+/**
+ * The deterministic outcome of a single-thread script: the records and the end state.
+ * Patterns (learned values, NOW in lazy time) carry `describe` only; unknown outcomes end the
+ * run with end `any`. Timed waits complete at their deadline (the only thing that can wake them).
+ */
+export function allowedOutcomes(script: Script, binding: Binding = DEFAULT_BINDING, env: AgentEnv = {}, opts: CheckOptions = {}): ExpectedRun {
+  if (script.threads.length !== 1) throw new RangeError("allowedOutcomes needs a single-thread script");
+  const ctx = ctxOf(script, binding, env, { ...opts, time: opts.time ?? "eager" });
+  let st = init(ctx);
+  const out: ExpectedRecord[] = [];
+  for (;;) {
+    const run = st.runs[0]!;
+    if (run.phase === "pending") {
+      const p = run.pending!;
+      const describe = describePending(0, run.pc, p);
+      if (p.k === "any") return { observations: out, end: { kind: "any", why: p.why } };
+      if (p.k === "exact") {
+        const o: Observation = { thread: 0, op: run.pc, status: p.status, value: p.value };
+        out.push({ thread: 0, op: run.pc, exact: o, describe });
+        st = (consume(ctx, st, o) as { st: AgentState }).st;
+      } else {
+        // A pattern: report it and continue as if the smallest allowed value was seen.
+        out.push({ thread: 0, op: run.pc, describe });
+        const v = p.k === "now" ? p.min : p.offset + (st.learned[p.key] ?? 0n);
+        st = (consume(ctx, st, { thread: 0, op: run.pc, status: "ok", value: v }) as { st: AgentState }).st;
+      }
+      continue;
+    }
+    const moves = successors(ctx, st);
+    if (moves.length === 0) return { observations: out, end: { kind: "hang" } };
+    const m = moves[0]!;
+    if (m.kind === "end") return { observations: out, end: m.end };
+    st = m.st;
+  }
+}
+
+/**
+ * Run the model forward under a scheduler: `choose(k)` picks one of k possible next moves
+ * (records are printed as soon as they are chosen). Used to generate allowed runs for tests.
+ * Learned values are taken from `env`; unknown ones are reported as 0 and NOW as the clock.
+ */
+export function simulate(script: Script, choose: (k: number) => number, binding: Binding = DEFAULT_BINDING, env: AgentEnv = {}, opts: CheckOptions = {}, maxSteps = 10_000): ObservedRun {
+  const ctx = ctxOf(script, binding, env, opts);
+  let st = init(ctx);
+  const observations: Observation[] = [];
+  for (let step = 0; step < maxSteps; step++) {
+    const prints: Observation[] = [];
+    st.runs.forEach((r, t) => {
+      if (r.phase !== "pending" || !r.pending) return;
+      const p = r.pending;
+      const value = p.k === "exact" ? p.value : p.k === "now" ? p.min : p.k === "learn" ? p.offset + (st.learned[p.key] ?? 0n) : 0n;
+      prints.push({ thread: t, op: r.pc, status: p.k === "exact" ? p.status : "ok", value });
+    });
+    const moves = successors(ctx, st);
+    const k = prints.length + moves.length;
+    if (k === 0) return { observations, end: isHung(st) ? { kind: "hang" } : { kind: "budget" } };
+    const c = choose(k);
+    if (c < prints.length) {
+      const o = prints[c]!;
+      observations.push(o);
+      st = (consume(ctx, st, o) as { st: AgentState }).st;
+      continue;
+    }
+    const m = moves[c - prints.length]!;
+    if (m.kind === "end") return { observations, end: m.end };
+    st = m.st;
+  }
+  return { observations, end: { kind: "budget" } };
+}
