@@ -1,0 +1,186 @@
+/**
+ * fast-check arbitraries for agent op scripts (spec/agent-protocol.ts).
+ *
+ * Scripts name memory through registers: the first op of a family reserves or maps a region
+ * into r1 (and sometimes r2), and later ops address it as `base + offset`, so a script works
+ * wherever an implementation places mappings. Families stay small and mostly valid, so that
+ * runs reach interesting states instead of faulting on the first op.
+ */
+import fc from "fast-check";
+import type { Binding } from "../spec/binding.js";
+import { AGENT_MAX_THREADS, AGENT_TLS_VARS, OP, type Script, type ScriptOp } from "../spec/agent-protocol.js";
+
+const R1 = 1;
+const R2 = 2;
+const R_FS = 5;
+
+function page(b: Binding): bigint {
+  return BigInt(b.pageSize);
+}
+
+function prot(b: Binding): fc.Arbitrary<bigint> {
+  const p = b.vm.prot;
+  return fc.constantFrom(p.none, p.read, p.read | p.write, p.read | p.write | p.exec, p.read | p.exec, p.write).map(BigInt);
+}
+
+/** An op on region r1 (or r2) at a page-granular offset. */
+function vmOp(b: Binding, pages: number): fc.Arbitrary<ScriptOp> {
+  const P = page(b);
+  const base = fc.constantFrom(R1, R1, R2);
+  const range = fc.record({ first: fc.integer({ min: 0, max: pages }), count: fc.integer({ min: 0, max: 3 }) });
+  const addr = range.map(({ first, count }) => ({ a: BigInt(first) * P, b: BigInt(count) * P }));
+  return fc.oneof(
+    fc.tuple(base, addr).map(([r, x]): ScriptOp => ({ kind: OP.UNMAP, base: r, ...x })),
+    fc.tuple(base, addr, prot(b)).map(([r, x, c]): ScriptOp => ({ kind: OP.PROTECT, base: r, ...x, c })),
+    fc.tuple(base, addr, prot(b)).map(([r, x, c]): ScriptOp => ({ kind: OP.COMMIT, base: r, ...x, c })),
+    fc.tuple(base, addr).map(([r, x]): ScriptOp => ({ kind: OP.DECOMMIT, base: r, ...x })),
+    memOp(b, pages),
+    memOp(b, pages),
+  );
+}
+
+/** A load or store inside (or just past) region r1/r2. */
+function memOp(b: Binding, pages: number): fc.Arbitrary<ScriptOp> {
+  const size = fc.constantFrom(1n, 2n, 4n, 8n);
+  const offset = fc.integer({ min: 0, max: pages * b.pageSize + 16 }).map(BigInt);
+  return fc.oneof(
+    fc.tuple(fc.constantFrom(R1, R2), offset, size).map(([base, a, s]): ScriptOp => ({ kind: OP.LOAD, base, a, b: s })),
+    fc.tuple(fc.constantFrom(R1, R2), offset, size, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(
+      ([base, a, s, c]): ScriptOp => ({ kind: OP.STORE, base, a, b: s, c }),
+    ),
+  );
+}
+
+/** Single-thread VirtualMemory sequences over two regions (VM-*, VMX-*, GO-2..6). */
+export function vmScript(b: Binding, maxOps = 16): fc.Arbitrary<Script> {
+  const P = page(b);
+  return fc
+    .record({
+      pagesA: fc.integer({ min: 1, max: 6 }),
+      pagesB: fc.integer({ min: 1, max: 3 }),
+      reserveA: fc.boolean(),
+      protA: prot(b),
+      hint: fc.oneof(fc.constant(0n), fc.integer({ min: 0, max: 64 }).map((n) => BigInt(b.layout.vmWindowBase) + BigInt(n) * P)),
+      rest: fc.array(vmOp(b, 6), { maxLength: maxOps }),
+    })
+    .map(({ pagesA, pagesB, reserveA, protA, hint, rest }) => {
+      const first: ScriptOp = reserveA
+        ? { kind: OP.RESERVE, dst: R1, a: hint, b: BigInt(pagesA) * P }
+        : { kind: OP.MAP, dst: R1, a: hint, b: BigInt(pagesA) * P, c: protA };
+      const second: ScriptOp = { kind: OP.MAP, dst: R2, a: 0n, b: BigInt(pagesB) * P, c: BigInt(b.vm.prot.read | b.vm.prot.write) };
+      return { threads: [[first, second, ...rest]] };
+    });
+}
+
+/** Hostile VM arguments: zero and unaligned sizes, huge ranges, addresses outside the window (VMX-1, VMX-5). */
+export function vmEdgeScript(b: Binding): fc.Arbitrary<Script> {
+  const P = page(b);
+  const weird = fc.oneof(
+    fc.constant(0n),
+    fc.integer({ min: 1, max: b.pageSize - 1 }).map(BigInt),
+    fc.constant(BigInt(b.vm.reservedPageQuota + 1) * P),
+    fc.constant(BigInt(b.vm.committedPageQuota + 1) * P),
+    fc.constant((1n << 64n) - P),
+    fc.integer({ min: 1, max: 8 }).map((n) => BigInt(n) * P),
+  );
+  const addr = fc.oneof(fc.constant(0n), fc.constant(BigInt(b.layout.vmWindowBase) + 1n), fc.constant(BigInt(b.layout.userAddressLimit)), fc.constant(BigInt(b.layout.imageBase)));
+  const op = fc.oneof(
+    fc.tuple(addr, weird, prot(b)).map(([a, s, c]): ScriptOp => ({ kind: OP.MAP, dst: R1, a, b: s, c })),
+    fc.tuple(addr, weird).map(([a, s]): ScriptOp => ({ kind: OP.RESERVE, dst: R2, a, b: s })),
+    fc.tuple(addr, weird).map(([a, s]): ScriptOp => ({ kind: OP.UNMAP, a, b: s })),
+    fc.tuple(addr, weird, fc.integer({ min: 0, max: 255 }).map(BigInt)).map(([a, s, c]): ScriptOp => ({ kind: OP.PROTECT, a, b: s, c })),
+    fc.tuple(addr, weird, prot(b)).map(([a, s, c]): ScriptOp => ({ kind: OP.COMMIT, a, b: s, c })),
+    fc.tuple(addr, weird).map(([a, s]): ScriptOp => ({ kind: OP.DECOMMIT, a, b: s })),
+  );
+  return fc.array(op, { minLength: 1, maxLength: 8 }).map((ops) => ({ threads: [ops] }));
+}
+
+/** Timeouts that matter: poll, short, long, forever. */
+function timeout(b: Binding): fc.Arbitrary<bigint> {
+  return fc.oneof(fc.constant(0n), fc.integer({ min: 1, max: 5_000_000 }).map(BigInt), fc.constant(b.park.timeoutForever));
+}
+
+/**
+ * Park races: the main thread maps a page of park words, spawns waiters that PARK on shared
+ * words, and mixes stores, UNPARKs, unmaps/decommits and sleeps (PARK-*, PARKX-*).
+ */
+export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Arbitrary<Script> {
+  const P = page(b);
+  const word = fc.constantFrom(0n, 4n, 64n); // offsets of the shared words in the page
+  const value = fc.constantFrom(0n, 1n, 2n);
+  const waiterOp = fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(word, value, timeout(b)).map(([a, v, t]): ScriptOp => ({ kind: OP.PARK, base: R1, a, b: v, c: t })) },
+    { weight: 1, arbitrary: fc.tuple(word, value).map(([a, v]): ScriptOp => ({ kind: OP.STORE, base: R1, a, b: 4n, c: v })) },
+    { weight: 1, arbitrary: fc.constant<ScriptOp>({ kind: OP.YIELD }) },
+  );
+  const mainOps: fc.Arbitrary<ScriptOp>[] = [
+    fc.tuple(word, fc.constantFrom(0n, 1n, 2n, BigInt(b.park.unparkAll))).map(([a, n]): ScriptOp => ({ kind: OP.UNPARK, base: R1, a, b: n })),
+    fc.tuple(word, value).map(([a, v]): ScriptOp => ({ kind: OP.STORE, base: R1, a, b: 4n, c: v })),
+    fc.constant<ScriptOp>({ kind: OP.YIELD }),
+    fc.integer({ min: 1, max: 3_000_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) })),
+  ];
+  if (options.drain !== false) {
+    mainOps.push(fc.constant<ScriptOp>({ kind: OP.UNMAP, base: R1, a: 0n, b: P }));
+    mainOps.push(fc.constant<ScriptOp>({ kind: OP.DECOMMIT, base: R1, a: 0n, b: P }));
+  }
+  return fc
+    .record({
+      waiters: fc.array(fc.array(waiterOp, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: Math.min(3, AGENT_MAX_THREADS - 1) }),
+      before: fc.array(fc.oneof(...mainOps), { maxLength: 3 }),
+      after: fc.array(fc.oneof(...mainOps), { maxLength: 5 }),
+      join: fc.boolean(),
+    })
+    .map(({ waiters, before, after, join }) => {
+      const main: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }, ...before];
+      waiters.forEach((_, i) => main.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
+      main.push(...after);
+      // Wake everyone before joining, so that a conforming run can finish.
+      for (const a of [0n, 4n, 64n]) main.push({ kind: OP.UNPARK, base: R1, a, b: BigInt(b.park.unparkAll) });
+      if (join) waiters.forEach((_, i) => main.push({ kind: OP.JOIN, a: BigInt(i + 1) }));
+      return { threads: [main, ...waiters] };
+    });
+}
+
+/** Per-thread FS base and TLS: set, yield, read back; TLS reads in every thread (FSB-*, TLS-3). */
+export function fsScript(b: Binding): fc.Arbitrary<Script> {
+  const P = page(b);
+  const threadOps = fc.array(
+    fc.oneof(
+      fc.integer({ min: 0, max: 255 }).map((k): ScriptOp[] => [
+        { kind: OP.GET_FS, dst: R_FS },
+        { kind: OP.SET_FS, base: R1, a: BigInt(k * 8) },
+        { kind: OP.YIELD },
+        { kind: OP.GET_FS },
+        { kind: OP.SET_FS, base: R_FS, a: 0n },
+      ]),
+      fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp[] => [{ kind: OP.TLS_READ, a: BigInt(v) }, { kind: OP.YIELD }]),
+      fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([v, x]): ScriptOp[] => [
+        { kind: OP.TLS_WRITE, a: BigInt(v), b: x },
+        { kind: OP.YIELD },
+        { kind: OP.TLS_READ, a: BigInt(v) },
+      ]),
+    ),
+    { minLength: 1, maxLength: 4 },
+  ).map((groups) => groups.flat());
+  return fc
+    .record({ main: threadOps, others: fc.array(threadOps, { minLength: 0, maxLength: 3 }) })
+    .map(({ main, others }) => {
+      const head: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }];
+      others.forEach((_, i) => head.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
+      const tail: ScriptOp[] = others.map((_, i) => ({ kind: OP.JOIN, a: BigInt(i + 1) }));
+      return { threads: [[...head, ...main, ...tail], ...others] };
+    });
+}
+
+/** Timer: now, sleeps and park timeouts in sequence (TIMERX-1, PARKX-4). */
+export function timerScript(b: Binding): fc.Arbitrary<Script> {
+  const P = page(b);
+  const op = fc.oneof(
+    fc.constant<ScriptOp>({ kind: OP.NOW }),
+    fc.integer({ min: 0, max: 10_000_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) })),
+    fc.integer({ min: 0, max: 10_000_000 }).map((ns): ScriptOp => ({ kind: OP.PARK, base: R1, a: 0n, b: 0n, c: BigInt(ns) })),
+  );
+  return fc.array(op, { minLength: 1, maxLength: 8 }).map((ops) => ({
+    threads: [[{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }, { kind: OP.NOW }, ...ops, { kind: OP.NOW }]],
+  }));
+}
