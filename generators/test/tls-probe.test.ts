@@ -72,7 +72,7 @@ describe("TLS probe images", () => {
   it("carry a Console.write message capnp-es decodes with the right length", () => {
     const { bytes, dataOffset } = consoleWriteMessage(13);
     bytes.set([1, 2, 3], dataOffset);
-    const data = new capnp.Message(bytes.buffer, false).getRoot(Console_Write$Params).data.toUint8Array();
+    const data = new capnp.Message(bytes.buffer as ArrayBuffer, false).getRoot(Console_Write$Params).data.toUint8Array();
     expect(data.length).toBe(13);
     expect([...data.slice(0, 4)]).toEqual([1, 2, 3, 0]);
   });
