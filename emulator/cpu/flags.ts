@@ -1,0 +1,157 @@
+/**
+ * Lazy arithmetic flags. Producers store (kind, width, a, b, result) in CpuState; these
+ * functions compute individual flags or the whole RFLAGS on demand.
+ * Stored operand values are unsigned and truncated to the width (for width 8 the
+ * low halves live in fa/fb/fr and the high halves in fah/fbh/frh, all unsigned).
+ */
+import {
+  CpuState, FOP_EAGER, FOP_ADD, FOP_SUB, FOP_ADC, FOP_SBB, FOP_LOGIC, FOP_INC, FOP_DEC, FOP_IMUL64,
+  F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF,
+} from "./state.js";
+
+const PARITY = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  let p = 1;
+  for (let b = 0; b < 8; b++) if (i & (1 << b)) p ^= 1;
+  PARITY[i] = p;
+}
+export { PARITY };
+
+/** unsigned a < b over the width (hi halves used when w === 8). */
+function ltu(w: number, a: number, ah: number, b: number, bh: number): boolean {
+  if (w === 8) return ah < bh || (ah === bh && a < b);
+  return a < b;
+}
+
+function signOf(w: number, lo: number, hi: number): number {
+  return w === 8 ? (hi >>> 31) : (lo >>> (w * 8 - 1)) & 1;
+}
+
+export function getCF(c: CpuState): number {
+  const w = c.fw;
+  switch (c.fop) {
+    case FOP_EAGER: return c.flags & 1;
+    case FOP_ADD: return ltu(w, c.fr, c.frh, c.fa, c.fah) ? 1 : 0;
+    case FOP_SUB: return ltu(w, c.fa, c.fah, c.fb, c.fbh) ? 1 : 0;
+    case FOP_ADC:
+      return c.fc ? (ltu(w, c.fa, c.fah, c.fr, c.frh) ? 0 : 1) : (ltu(w, c.fr, c.frh, c.fa, c.fah) ? 1 : 0);
+    case FOP_SBB:
+      return c.fc ? (ltu(w, c.fb, c.fbh, c.fa, c.fah) ? 0 : 1) : (ltu(w, c.fa, c.fah, c.fb, c.fbh) ? 1 : 0);
+    case FOP_LOGIC: return 0;
+    case FOP_INC: case FOP_DEC: return c.fc;
+    case FOP_IMUL64: return imul64Overflow(c);
+  }
+  return 0;
+}
+
+export function getZF(c: CpuState): number {
+  if (c.fop === FOP_EAGER) return (c.flags >> 6) & 1;
+  return (c.fr === 0 && (c.fw !== 8 || c.frh === 0)) ? 1 : 0;
+}
+export function getSF(c: CpuState): number {
+  if (c.fop === FOP_EAGER) return (c.flags >> 7) & 1;
+  return signOf(c.fw, c.fr, c.frh);
+}
+export function getPF(c: CpuState): number {
+  if (c.fop === FOP_EAGER) return (c.flags >> 2) & 1;
+  return PARITY[c.fr & 255]!;
+}
+export function getAF(c: CpuState): number {
+  switch (c.fop) {
+    case FOP_EAGER: return (c.flags >> 4) & 1;
+    case FOP_LOGIC: case FOP_IMUL64: return 0;
+  }
+  return ((c.fa ^ c.fb ^ c.fr) >> 4) & 1;
+}
+export function getOF(c: CpuState): number {
+  const w = c.fw;
+  switch (c.fop) {
+    case FOP_EAGER: return (c.flags >> 11) & 1;
+    case FOP_ADD: case FOP_ADC: case FOP_INC:
+      return w === 8 ? (((c.fah ^ c.frh) & (c.fbh ^ c.frh)) >>> 31)
+        : (((c.fa ^ c.fr) & (c.fb ^ c.fr)) >>> (w * 8 - 1)) & 1;
+    case FOP_SUB: case FOP_SBB: case FOP_DEC:
+      return w === 8 ? (((c.fah ^ c.fbh) & (c.fah ^ c.frh)) >>> 31)
+        : (((c.fa ^ c.fb) & (c.fa ^ c.fr)) >>> (w * 8 - 1)) & 1;
+    case FOP_LOGIC: return 0;
+    case FOP_IMUL64: return imul64Overflow(c);
+  }
+  return 0;
+}
+
+function imul64Overflow(c: CpuState): number {
+  const a = BigInt.asIntN(64, (BigInt(c.fah >>> 0) << 32n) | BigInt(c.fa >>> 0));
+  const b = BigInt.asIntN(64, (BigInt(c.fbh >>> 0) << 32n) | BigInt(c.fb >>> 0));
+  const p = a * b;
+  return BigInt.asIntN(64, p) === p ? 0 : 1;
+}
+
+/** Full RFLAGS value. */
+export function getFlags(c: CpuState): number {
+  if (c.fop === FOP_EAGER) return c.flags;
+  return (c.flags & ~0x8d5) | getCF(c) | (getPF(c) << 2) | (getAF(c) << 4) | (getZF(c) << 6)
+    | (getSF(c) << 7) | (getOF(c) << 11);
+}
+
+/** Replace RFLAGS (arith bits become eager). */
+export function setFlags(c: CpuState, v: number): void {
+  c.flags = (v & 0x0ed5) | 0x2 | (v & 0x240000) | 0x200;
+  c.fop = FOP_EAGER;
+}
+
+/** Materialize lazy flags so individual bits can be edited in c.flags. */
+export function materialize(c: CpuState): void {
+  if (c.fop !== FOP_EAGER) { c.flags = getFlags(c); c.fop = FOP_EAGER; }
+}
+
+/** ZF/SF/PF bits for a result of width w (lo/hi unsigned). */
+export function szp(w: number, lo: number, hi: number): number {
+  const z = (lo === 0 && (w !== 8 || hi === 0)) ? F_ZF : 0;
+  return z | (signOf(w, lo, hi) ? F_SF : 0) | (PARITY[lo & 255] ? F_PF : 0);
+}
+
+/** Set all six arithmetic flags eagerly. */
+export function setArith(c: CpuState, bits: number): void {
+  c.flags = (c.flags & ~0x8d5) | bits;
+  c.fop = FOP_EAGER;
+}
+
+/** Evaluate condition code cc (0..15, Jcc encoding order). */
+export function cond(c: CpuState, cc: number): boolean {
+  // Fast paths for the common lazy producer (CMP/SUB).
+  if (c.fop === FOP_SUB && c.fw !== 8) {
+    const a = c.fa, b = c.fb, w = c.fw;
+    switch (cc) {
+      case 2: return a < b;
+      case 3: return a >= b;
+      case 4: return a === b;
+      case 5: return a !== b;
+      case 6: return a <= b;
+      case 7: return a > b;
+      case 12: case 13: case 14: case 15: {
+        const sh = 32 - w * 8;
+        const sa = (a << sh) >> sh, sb = (b << sh) >> sh;
+        switch (cc) {
+          case 12: return sa < sb;
+          case 13: return sa >= sb;
+          case 14: return sa <= sb;
+          default: return sa > sb;
+        }
+      }
+    }
+  }
+  let r: boolean;
+  switch (cc >> 1) {
+    case 0: r = getOF(c) === 1; break;
+    case 1: r = getCF(c) === 1; break;
+    case 2: r = getZF(c) === 1; break;
+    case 3: r = (getCF(c) | getZF(c)) === 1; break;
+    case 4: r = getSF(c) === 1; break;
+    case 5: r = getPF(c) === 1; break;
+    case 6: r = getSF(c) !== getOF(c); break;
+    default: r = getZF(c) === 1 || getSF(c) !== getOF(c); break;
+  }
+  return (cc & 1) ? !r : r;
+}
+
+export { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF };

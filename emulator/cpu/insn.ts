@@ -1,0 +1,89 @@
+/**
+ * Decoded instruction, handler type, typed faults and stops.
+ */
+import type { CpuState } from "./state.js";
+
+/** An instruction handler. RIP already points at the next instruction when it runs. */
+export type Handler = (c: CpuState, d: Insn) => void;
+
+/** Base register codes beyond 0..15. */
+export const BASE_NONE = -1, BASE_RIP = -2;
+/** Segment override codes (only FS/GS have a base in 64-bit mode). */
+export const SEG_NONE = 0, SEG_FS = 1, SEG_GS = 2;
+
+/** A decoded instruction (immutable after decode; one object per cached address). */
+export class Insn {
+  addr = 0;
+  len = 0;
+  next = 0;
+  exec: Handler = null as unknown as Handler;
+  /** Opcode map (0 one-byte, 1 = 0F, 2 = 0F38, 3 = 0F3A) and opcode byte. */
+  map = 0;
+  op = 0;
+  /** Operand size in bytes (1, 2, 4, 8). */
+  opsz = 4;
+  /** 32-bit address size (0x67). */
+  asz32 = false;
+  /** Prefixes. */
+  rep = 0; // 0, 0xF2 or 0xF3
+  lock = false;
+  p66 = false;
+  rex = 0;
+  rexW = false;
+  /** ModRM fields (reg/rm include REX extensions); reg8/rm8 are byte-register codes. */
+  mod = 3;
+  reg = 0;
+  rm = 0;
+  reg8 = 0;
+  rm8 = 0;
+  /** Memory operand. */
+  base = BASE_NONE;
+  index = -1;
+  scale = 1;
+  disp = 0;
+  seg = SEG_NONE;
+  /** Immediate (sign-extended int32) and high half for 64-bit immediates. */
+  imm = 0;
+  immHi = 0;
+  /** Second immediate (ENTER). */
+  imm2 = 0;
+  /** Branch target (for relative branches). */
+  target = 0;
+  /** Why the decoder rejected it (for #UD reporting). */
+  udReason = "";
+}
+
+/** CPU exceptions reported to the personality. */
+export type Fault =
+  | { type: "#PF"; addr: bigint; access: "read" | "write" | "exec" }
+  | { type: "#GP"; addr?: bigint; reason?: string }
+  | { type: "#UD"; bytes: Uint8Array; reason?: string }
+  | { type: "#DE" }
+  | { type: "#BP" }
+  | { type: "#MF" }
+  | { type: "#XM" }
+  | { type: "#AC" }
+  | { type: "INT"; vector: number };
+
+/** Why run() returned. A closed union: every case is handled by the personality. */
+export type Stop =
+  | { kind: "syscall" }
+  | { kind: "fault"; fault: Fault }
+  | { kind: "budget" }
+  | { kind: "hlt" };
+
+/** Thrown inside the CPU for guest exceptions; run() converts it into a Stop. */
+export class GuestFault {
+  constructor(readonly fault: Fault) {}
+}
+
+export function pf(addr: number, access: "read" | "write" | "exec"): GuestFault {
+  return new GuestFault({ type: "#PF", addr: BigInt.asUintN(64, BigInt(Math.trunc(addr))), access });
+}
+export function gp(reason?: string, addr?: number): GuestFault {
+  const f: Fault = addr === undefined ? { type: "#GP", reason } : { type: "#GP", reason, addr: BigInt.asUintN(64, BigInt(Math.trunc(addr))) };
+  return new GuestFault(f);
+}
+export function de(): GuestFault {
+  return new GuestFault({ type: "#DE" });
+}

@@ -1,0 +1,253 @@
+/**
+ * Guest address space: 4 KiB pages with R/W/X permissions, a direct-mapped TLB per access
+ * kind, a mapped-page budget, and per-page decode caches invalidated on writes.
+ *
+ * Addresses are integers in doubles. Valid user addresses are 0 <= a < 2^47; anything else
+ * faults (#PF for canonical kernel-half addresses, #GP for non-canonical ones).
+ */
+import { GuestFault, pf, gp } from "./insn.js";
+import type { Insn } from "./insn.js";
+
+export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+export const PAGE = 4096;
+const USER_TOP = 2 ** 47;
+const TLB_SIZE = 256, TLB_MASK = TLB_SIZE - 1;
+
+export class Page {
+  readonly data: Uint8Array;
+  readonly dv: DataView;
+  /** Decoded instructions starting in this page, by offset; null when none. */
+  icache: (Insn | undefined)[] | null = null;
+  constructor(public prot: number, data?: Uint8Array) {
+    this.data = data ?? new Uint8Array(PAGE);
+    this.dv = new DataView(this.data.buffer, this.data.byteOffset, PAGE);
+  }
+}
+
+/** Thrown by map() when the page budget would be exceeded. */
+export class MemoryBudgetExceeded extends Error {
+  constructor(readonly maxPages: number) { super(`memory budget of ${maxPages} pages exceeded`); }
+}
+
+export interface MemorySnapshot {
+  readonly pages: ReadonlyArray<readonly [number, number, Uint8Array]>;
+  readonly maxPages: number;
+}
+
+export class Memory {
+  readonly pages = new Map<number, Page>();
+  private rTag = new Float64Array(TLB_SIZE).fill(NaN);
+  private rPage: Page[] = new Array<Page>(TLB_SIZE);
+  private wTag = new Float64Array(TLB_SIZE).fill(NaN);
+  private wPage: Page[] = new Array<Page>(TLB_SIZE);
+  /** One-entry instruction TLB. */
+  private xPn = NaN;
+  private xPage: Page | null = null;
+
+  constructor(public maxPages = 1 << 18) {}
+
+  get mappedPages(): number { return this.pages.size; }
+
+  flushTlb(): void {
+    this.rTag.fill(NaN); this.wTag.fill(NaN); this.xPn = NaN; this.xPage = null;
+  }
+
+  // ---------------------------------------------------------------- personality API
+  /** Map zero-filled pages covering [addr, addr+len) (page-aligned addr). Replaces existing pages. */
+  map(addr: number, len: number, prot: number): void {
+    const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
+    let fresh = 0;
+    for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
+    if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
+    for (let p = first; p < last; p++) this.pages.set(p, new Page(prot));
+    this.flushTlb();
+  }
+  unmap(addr: number, len: number): void {
+    const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
+    for (let p = first; p < last; p++) this.pages.delete(p);
+    this.flushTlb();
+  }
+  /** Change permissions of mapped pages in the range; returns false if some page is unmapped. */
+  protect(addr: number, len: number, prot: number): boolean {
+    const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
+    let ok = true;
+    for (let p = first; p < last; p++) {
+      const pg = this.pages.get(p);
+      if (pg) { pg.prot = prot; if (!(prot & PROT_EXEC)) pg.icache = null; } else ok = false;
+    }
+    this.flushTlb();
+    return ok;
+  }
+  isMapped(addr: number): boolean { return this.pages.has(Math.floor(addr / PAGE)); }
+  protAt(addr: number): number | undefined { return this.pages.get(Math.floor(addr / PAGE))?.prot; }
+
+  /** Copy bytes out ignoring permissions (personality/debugger view). Throws GuestFault if unmapped. */
+  readBytes(addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let i = 0;
+    while (i < len) {
+      const a = addr + i, pn = Math.floor(a / PAGE), off = a - pn * PAGE;
+      const pg = this.pages.get(pn);
+      if (!pg) throw pf(a, "read");
+      const n = Math.min(PAGE - off, len - i);
+      out.set(pg.data.subarray(off, off + n), i);
+      i += n;
+    }
+    return out;
+  }
+  /** Copy bytes in ignoring permissions; invalidates decoded code. */
+  writeBytes(addr: number, bytes: Uint8Array): void {
+    let i = 0;
+    while (i < bytes.length) {
+      const a = addr + i, pn = Math.floor(a / PAGE), off = a - pn * PAGE;
+      const pg = this.pages.get(pn);
+      if (!pg) throw pf(a, "write");
+      const n = Math.min(PAGE - off, bytes.length - i);
+      pg.data.set(bytes.subarray(i, i + n), off);
+      this.invalidateCode(pn);
+      i += n;
+    }
+  }
+  /** Read a NUL-terminated string (max bytes). */
+  readCString(addr: number, max = 4096): Uint8Array {
+    const parts: number[] = [];
+    for (let i = 0; i < max; i++) {
+      const b = this.readBytes(addr + i, 1)[0]!;
+      if (b === 0) break;
+      parts.push(b);
+    }
+    return Uint8Array.from(parts);
+  }
+  readU8(a: number): number { return this.readBytes(a, 1)[0]!; }
+  readU16(a: number): number { const b = this.readBytes(a, 2); return b[0]! | (b[1]! << 8); }
+  readU32(a: number): number { const b = this.readBytes(a, 4); return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0; }
+  readU64(a: number): bigint { return BigInt(this.readU32(a)) | (BigInt(this.readU32(a + 4)) << 32n); }
+  writeU8(a: number, v: number): void { this.writeBytes(a, Uint8Array.of(v & 255)); }
+  writeU16(a: number, v: number): void { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255)); }
+  writeU32(a: number, v: number): void { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255)); }
+  writeU64(a: number, v: bigint): void {
+    v = BigInt.asUintN(64, v);
+    this.writeU32(a, Number(v & 0xffffffffn)); this.writeU32(a + 4, Number(v >> 32n));
+  }
+
+  snapshot(): MemorySnapshot {
+    const pages: [number, number, Uint8Array][] = [];
+    for (const [pn, pg] of this.pages) pages.push([pn, pg.prot, pg.data.slice()]);
+    return { pages, maxPages: this.maxPages };
+  }
+  restore(s: MemorySnapshot): void {
+    this.pages.clear();
+    this.maxPages = s.maxPages;
+    for (const [pn, prot, data] of s.pages) this.pages.set(pn, new Page(prot, data.slice()));
+    this.flushTlb();
+  }
+  static fromSnapshot(s: MemorySnapshot): Memory { const m = new Memory(s.maxPages); m.restore(s); return m; }
+
+  // ---------------------------------------------------------------- code cache
+  private invalidateCode(pn: number): void {
+    const pg = this.pages.get(pn);
+    if (pg && pg.icache) pg.icache = null;
+    const prev = this.pages.get(pn - 1); // instructions may straddle into this page
+    if (prev && prev.icache) prev.icache = null;
+  }
+  /** Page for instruction fetch at addr (X permission), cached in a 1-entry TLB. */
+  fetchPage(a: number): Page {
+    const pn = Math.floor(a / PAGE);
+    if (pn === this.xPn) return this.xPage!;
+    if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "exec");
+    const pg = this.pages.get(pn);
+    if (!pg || !(pg.prot & PROT_EXEC)) throw pf(a, "exec");
+    // a page holding decoded code must not be in the write TLB
+    const i = pn & TLB_MASK;
+    if (this.wTag[i] === pn) this.wTag[i] = NaN;
+    const j = (pn + 1) & TLB_MASK;
+    if (this.wTag[j] === pn + 1) this.wTag[j] = NaN;
+    this.xPn = pn; this.xPage = pg;
+    return pg;
+  }
+  fetch8(a: number): number {
+    const pg = this.fetchPage(a);
+    return pg.data[a - Math.floor(a / PAGE) * PAGE]!;
+  }
+
+  // ---------------------------------------------------------------- CPU hot path
+  private badAddr(a: number, access: "read" | "write" | "exec"): GuestFault {
+    // canonical kernel-half addresses give #PF, non-canonical ones #GP
+    if (a < 0 && a >= -USER_TOP) return pf(a, access);
+    return gp("non-canonical address", a);
+  }
+  private fillR(a: number, pn: number, i: number): Page {
+    if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "read");
+    const pg = this.pages.get(pn);
+    if (!pg || !(pg.prot & PROT_READ)) throw pf(a, "read");
+    this.rTag[i] = pn; this.rPage[i] = pg;
+    return pg;
+  }
+  private fillW(a: number, pn: number, i: number): Page {
+    if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "write");
+    const pg = this.pages.get(pn);
+    if (!pg || !(pg.prot & PROT_WRITE)) throw pf(a, "write");
+    if (pg.icache) this.invalidateCode(pn);
+    const prev = this.pages.get(pn - 1);
+    if (prev && prev.icache) prev.icache = null;
+    if (this.xPn === pn || this.xPn === pn - 1) { this.xPn = NaN; this.xPage = null; }
+    this.wTag[i] = pn; this.wPage[i] = pg;
+    return pg;
+  }
+  rpage(a: number): Page {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    return this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
+  }
+  wpage(a: number): Page {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    return this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
+  }
+  r8(a: number): number {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pg = this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
+    return pg.data[a - pn * PAGE]!;
+  }
+  r16(a: number): number {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pg = this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
+    const off = a - pn * PAGE;
+    if (off <= PAGE - 2) return pg.dv.getUint16(off, true);
+    return this.r8(a) | (this.r8(a + 1) << 8);
+  }
+  /** 32-bit read, returned as int32. */
+  r32(a: number): number {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pg = this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
+    const off = a - pn * PAGE;
+    if (off <= PAGE - 4) return pg.dv.getInt32(off, true);
+    return this.r8(a) | (this.r8(a + 1) << 8) | (this.r8(a + 2) << 16) | (this.r8(a + 3) << 24);
+  }
+  w8(a: number, v: number): void {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
+    pg.data[a - pn * PAGE] = v;
+  }
+  w16(a: number, v: number): void {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
+    const off = a - pn * PAGE;
+    if (off <= PAGE - 2) { pg.dv.setUint16(off, v, true); return; }
+    this.wpage(a + 1);
+    this.w8(a, v); this.w8(a + 1, v >>> 8);
+  }
+  w32(a: number, v: number): void {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
+    const off = a - pn * PAGE;
+    if (off <= PAGE - 4) { pg.dv.setInt32(off, v, true); return; }
+    this.wpage(a + 3);
+    this.w8(a, v); this.w8(a + 1, v >>> 8); this.w8(a + 2, v >>> 16); this.w8(a + 3, v >>> 24);
+  }
+  /** 64-bit write as two halves; checks both ends before writing anything. */
+  w64(a: number, lo: number, hi: number): void {
+    this.wpage(a + 7);
+    this.w32(a, lo); this.w32(a + 4, hi);
+  }
+  /** Check that [a, a+n) is writable (faults before any partial write). */
+  checkW(a: number, n: number): void { this.wpage(a); if (n > 1) this.wpage(a + n - 1); }
+}

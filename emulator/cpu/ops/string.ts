@@ -1,0 +1,101 @@
+/**
+ * MOVS/CMPS/STOS/LODS/SCAS with REP/REPE/REPNE.
+ *
+ * Each REP iteration retires as one instruction. A REP instruction runs as many iterations
+ * as the remaining run() budget allows (consuming that budget) and otherwise leaves RIP at
+ * itself so that it resumes exactly where it stopped.
+ */
+import type { Handler, Insn } from "../insn.js";
+import type { CpuState } from "../state.js";
+import { F_DF } from "../state.js";
+import { getZF } from "../flags.js";
+import { def, IMM_NONE } from "../decode.js";
+import { readMem, writeMem, getReg, setReg, setRsp } from "../operands.js";
+import { aluOp } from "./alu.js";
+import { SEG_FS } from "../insn.js";
+
+const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4;
+
+function rd(c: CpuState, r: number, a32: boolean): number {
+  return a32 ? c.lo[r]! >>> 0 : c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0);
+}
+function wr(c: CpuState, r: number, a32: boolean, v: number): void {
+  if (a32) { c.lo[r] = v | 0; c.hi[r] = 0; } else { c.lo[r] = v | 0; c.hi[r] = Math.floor(v / 4294967296) | 0; }
+}
+function wrap(v: number, a32: boolean): number {
+  return a32 ? v - Math.floor(v / 4294967296) * 4294967296 : v;
+}
+
+function strop(kind: number): Handler {
+  return (c: CpuState, d: Insn) => {
+    const w = d.opsz, a32 = d.asz32;
+    const step = (c.flags & F_DF) ? -w : w;
+    const segBase = d.seg === 0 ? 0 : d.seg === SEG_FS ? c.fsBase : c.gsBase;
+    const useSi = kind === MOVS || kind === CMPS || kind === LODS;
+    const useDi = kind !== LODS;
+    let si = useSi ? rd(c, 6, a32) : 0, di = useDi ? rd(c, 7, a32) : 0;
+    const accLo = getReg(c, 0, w), accHi = c.th;
+    let lastLo = 0, lastHi = 0;
+    const once = (): boolean => {
+      switch (kind) {
+        case MOVS: { const v = readMem(c, si + segBase, w); writeMem(c, di, w, v, c.th); break; }
+        case STOS: writeMem(c, di, w, accLo, accHi); break;
+        case LODS: lastLo = readMem(c, si + segBase, w); lastHi = c.th; break;
+        case CMPS: {
+          const x = readMem(c, si + segBase, w), xh = c.th;
+          const y = readMem(c, di, w), yh = c.th;
+          aluOp(c, 7, w, x, xh, y, yh);
+          break;
+        }
+        default: {
+          const y = readMem(c, di, w), yh = c.th;
+          aluOp(c, 7, w, accLo, accHi, y, yh);
+        }
+      }
+      if (useSi) si = wrap(si + step, a32);
+      if (useDi) di = wrap(di + step, a32);
+      if (kind === CMPS || kind === SCAS) return d.rep === 0xf3 ? getZF(c) === 1 : getZF(c) === 0;
+      return true;
+    };
+    if (d.rep === 0) {
+      once();
+      if (useSi) wr(c, 6, a32, si);
+      if (useDi) wr(c, 7, a32, di);
+      if (kind === LODS) setReg(c, 0, w, lastLo, lastHi);
+      return;
+    }
+    let cnt = rd(c, 1, a32);
+    if (cnt === 0) return;
+    const max = Math.min(cnt, c.left);
+    let done = 0, cont = true;
+    try {
+      while (done < max) {
+        cont = once();
+        done++; cnt--;
+        if (!cont) break;
+      }
+    } catch (e) {
+      c.left -= done;
+      if (useSi) wr(c, 6, a32, si);
+      if (useDi) wr(c, 7, a32, di);
+      wr(c, 1, a32, cnt);
+      if (kind === LODS && done > 0) setReg(c, 0, w, lastLo, lastHi);
+      throw e;
+    }
+    c.left -= done - 1;
+    if (useSi) wr(c, 6, a32, si);
+    if (useDi) wr(c, 7, a32, di);
+    wr(c, 1, a32, cnt);
+    if (kind === LODS) setReg(c, 0, w, lastLo, lastHi);
+    if (cnt !== 0 && cont) c.rip = d.addr;
+  };
+}
+
+export function registerString(): void {
+  const ops: [number, number][] = [[0xa4, MOVS], [0xa6, CMPS], [0xaa, STOS], [0xac, LODS], [0xae, SCAS]];
+  for (const [op, kind] of ops) {
+    def(0, op, { modrm: false, imm: IMM_NONE, byteOp: true, h: strop(kind) });
+    def(0, op + 1, { modrm: false, imm: IMM_NONE, h: strop(kind) });
+  }
+  void setRsp;
+}

@@ -1,0 +1,75 @@
+/**
+ * `conform run-elf [--personality linux|capos] [--max-insns N] ELF [ARGS...]`
+ *
+ * Runs a static x86-64 ELF under a personality, forwarding stdin/stdout/stderr and exiting
+ * with the guest status. On a fault it prints the fault, the registers and the last
+ * instructions (disassembled with iced-x86).
+ */
+import { readFileSync, existsSync, writeSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import type { Command } from "commander";
+import { LinuxProcess } from "../../emulator/linux/process.js";
+import { ElfError } from "../../emulator/linux/elf.js";
+import { TraceRing } from "../../emulator/cpu/trace.js";
+import { describeFault, describeRegs, disassembleAt } from "../../emulator/cpu/describe.js";
+
+export function registerRunElf(program: Command): void {
+  program
+    .command("run-elf")
+    .description("run a static x86-64 ELF under an emulator personality")
+    .option("--personality <name>", "linux | capos", "linux")
+    .option("--max-insns <n>", "instruction budget", "4000000000")
+    .option("--trace-log", "log unknown syscalls to stderr", false)
+    .argument("<elf>", "static ELF executable")
+    .argument("[args...]", "guest arguments (after the program name)")
+    .passThroughOptions()
+    .action(async (elf: string, args: string[], o: { personality: string; maxInsns: string; traceLog: boolean }) => {
+      process.exitCode = await runElfCommand(elf, args, o);
+    });
+}
+
+function readStdin(): Uint8Array {
+  try { return new Uint8Array(readFileSync(0)); } catch { return new Uint8Array(0); }
+}
+
+export async function runElfCommand(elf: string, args: string[], o: { personality: string; maxInsns: string; traceLog: boolean }): Promise<number> {
+  const maxInsns = Number(o.maxInsns);
+  if (!Number.isSafeInteger(maxInsns) || maxInsns <= 0) { console.error(`bad --max-insns ${o.maxInsns}`); return 2; }
+  if (o.personality === "capos") {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const mod = path.resolve(here, "../../emulator/capos/cli.ts");
+    if (!existsSync(mod) && !existsSync(mod.replace(/\.ts$/, ".js"))) { console.error("capos personality not available"); return 2; }
+    const m = (await import(path.resolve(here, "../../emulator/capos/cli.js"))) as { runCaposElf: (elf: string, args: string[], opts: { maxInsns: number }) => Promise<number> | number };
+    return await m.runCaposElf(elf, args, { maxInsns });
+  }
+  if (o.personality !== "linux") { console.error(`unknown personality ${o.personality}`); return 2; }
+  let bytes: Uint8Array;
+  try { bytes = new Uint8Array(readFileSync(elf)); } catch (e) { console.error(`cannot read ${elf}: ${(e as Error).message}`); return 2; }
+  const trace = new TraceRing(12);
+  let proc: LinuxProcess;
+  try {
+    proc = new LinuxProcess(bytes, {
+      argv: [elf, ...args], stdin: readStdin(), maxInsns, trace,
+      onStdout: (b) => writeSync(1, b), onStderr: (b) => writeSync(2, b),
+      log: o.traceLog ? (l) => console.error(`[linux] ${l}`) : undefined,
+    });
+  } catch (e) {
+    if (e instanceof ElfError) { console.error(`run-elf: ${e.message}`); return 2; }
+    throw e;
+  }
+  const res = proc.run();
+  const v = res.verdict;
+  switch (v.kind) {
+    case "exit": return v.status;
+    case "fault":
+      console.error(`run-elf: guest fault ${describeFault(v.fault)} at rip=0x${v.rip.toString(16)} after ${res.insns} instructions`);
+      console.error(describeRegs(proc.cpu));
+      console.error("last instructions:");
+      for (const a of trace.list()) console.error("  " + disassembleAt(proc.mem, a));
+      return 139;
+    case "insn-budget": console.error(`run-elf: instruction budget of ${maxInsns} exhausted`); return 124;
+    case "memory-budget": console.error(`run-elf: memory budget of ${v.maxPages} pages exhausted`); return 125;
+    case "hlt": console.error("run-elf: guest executed HLT"); return 126;
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * capos-conform command line. Subcommands live in tools/cli/<name>.ts; add new ones there and
+ * register them here.
+ */
+import { Command } from "commander";
+import { registerRunElf } from "./cli/run-elf.js";
+
+const program = new Command();
+program.name("conform").description("capOS ABI conformance suite tools").enablePositionalOptions();
+registerRunElf(program);
+await program.parseAsync(process.argv);
