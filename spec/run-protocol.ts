@@ -70,3 +70,40 @@ export function decodeSchedule(text: string): Schedule {
   if (quantum !== "") out.defaultQuantum = Number(quantum);
   return out;
 }
+
+/**
+ * Exit statuses of a `run-elf`-style command, so that a command adapter can recover the end
+ * state of an implementation it can only see as a process. 0..127 is the guest's own exit
+ * code (& 0x7f is not applied: codes >= 128 are reported by the guest only as code & 0xff and
+ * may be misread as faults; the suite's guests exit with codes < 128).
+ */
+export const COMMAND_STATUS = {
+  rejected: 2,
+  budget: 124,
+  hang: 125,
+  faultUD: 132,
+  faultDE: 136,
+  faultPF: 139,
+  faultGP: 139,
+} as const;
+
+/** The end state a command's exit status stands for (see COMMAND_STATUS). */
+export function endStateFromCommandStatus(status: number, stderr = ""): EndState {
+  switch (status) {
+    case COMMAND_STATUS.budget:
+      return { kind: "budget", what: "instructions" };
+    case COMMAND_STATUS.hang:
+      return { kind: "hang" };
+    case COMMAND_STATUS.faultUD:
+      return { kind: "fault", fault: "#UD" };
+    case COMMAND_STATUS.faultDE:
+      return { kind: "fault", fault: "#DE" };
+    case COMMAND_STATUS.faultPF: {
+      const m = /#PF[^0-9a-fx]*(0x[0-9a-f]+)?.*?(read|write|exec)?/i.exec(stderr);
+      const fault: EndState = { kind: "fault", fault: "#PF" };
+      return m?.[1] ? { ...fault, addr: BigInt(m[1]), ...(m[2] ? { access: m[2].toLowerCase() as "read" | "write" | "exec" } : {}) } : fault;
+    }
+    default:
+      return { kind: "exit", code: status };
+  }
+}
