@@ -1,0 +1,118 @@
+/**
+ * Markdown summary of a conformance run: header with totals, the clause-by-clause matrix, the
+ * property table, and for each failure (failed / xpass; xfail separately) the repro line in a
+ * code block.
+ */
+import type { ConformanceRun, PropertyResult } from "./types.js";
+import { clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel } from "./summary.js";
+
+export interface MarkdownOptions {
+  /** Add a Statement column to the clause table. Default false. */
+  readonly statements?: boolean;
+}
+
+/** Cell text for a GitHub-flavoured Markdown table: one line, pipes and markup neutralised. */
+export function mdCell(s: string): string {
+  return s
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`)
+    .replace(/\r\n|[\r\n\t\u2028\u2029]/g, " ")
+    .replace(/[\\`*_[\]<>|&~]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`));
+}
+
+/** Cell text for trusted Markdown (clause statements): kept as Markdown, made one table cell. */
+export function mdTrusted(s: string): string {
+  return s.replace(/\r\n|[\r\n\t\u2028\u2029]/g, " ").replace(/(?<!\\)\|/g, "\\|");
+}
+
+/** Inline code span that survives any backticks in `s`. */
+export function mdCode(s: string): string {
+  const one = s.replace(/\r\n|[\r\n\u2028\u2029]/g, " ").replace(/\|/g, "\\|");
+  const runs = one.match(/`+/g) ?? [];
+  const fence = "`".repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
+  const pad = one.startsWith("`") || one.endsWith("`") || one === "" ? " " : "";
+  return `${fence}${pad}${one}${pad}${fence}`;
+}
+
+/** Fenced code block whose fence is longer than any backtick run in `body`. */
+export function mdFence(body: string, lang = ""): string {
+  const runs = body.match(/`{3,}/g) ?? [];
+  const fence = "`".repeat(Math.max(3, ...runs.map((r) => r.length + 1)));
+  return `${fence}${lang}\n${body.replace(/\u0000/g, "\\u{0}")}\n${fence}`;
+}
+
+function failureSection(r: PropertyResult, out: string[]): void {
+  out.push(`### ${mdCell(r.property)} (${statusLabel(r.status)})`, "");
+  const f = r.failure;
+  if (r.status === "xpass") out.push(`Passed although expected to fail${r.reason ? `: ${mdCell(r.reason)}` : ""}.`, "");
+  if (r.status === "xfail" && r.reason) out.push(`Expected failure: ${mdCell(r.reason)}`, "");
+  if (!f) {
+    if (r.status !== "xpass") out.push("No failure details were recorded.", "");
+    return;
+  }
+  out.push(mdCell(f.message), "", "Repro:", "", mdFence(f.repro, "sh"), "");
+  const facts = [`seed ${f.seed}`];
+  if (f.path !== undefined) facts.push(`path ${mdCode(f.path)}`);
+  if (f.schedule !== undefined) facts.push(`schedule ${mdCode(f.schedule)}${f.scheduleId !== undefined ? ` (${mdCell(f.scheduleId)})` : ""}`);
+  if (f.artefact !== undefined) facts.push(`artefact ${mdCode(f.artefact)}`);
+  out.push(facts.join(", "), "");
+}
+
+export function renderMarkdown(run: ConformanceRun, options: MarkdownOptions = {}): string {
+  const t = computeTotals(run);
+  const impl = run.implementation;
+  const out: string[] = [];
+  out.push(`# capOS conformance: ${mdCell(impl.id)} ${mdCell(impl.version)} — ${t.ok ? "PASS" : "FAIL"}`, "");
+  out.push("| | |", "| --- | --- |");
+  out.push(`| Implementation | ${mdCell(impl.id)} ${mdCell(impl.version)} |`);
+  out.push(`| Binding | ${mdCell(impl.binding)} |`);
+  if (impl.mutant !== undefined) out.push(`| Mutant | ${mdCell(impl.mutant)} |`);
+  out.push(`| Seed | ${run.seed} |`);
+  out.push(`| Started | ${mdCell(run.startedAt)} |`);
+  out.push(`| Finished | ${mdCell(run.finishedAt)} |`);
+  out.push(`| Duration | ${(runDurationMs(run) / 1000).toFixed(3)} s |`);
+  out.push(`| Tool | ${mdCell(run.tool.name)} ${mdCell(run.tool.version)} |`);
+  out.push("");
+  out.push(
+    `**Totals:** ${t.total} properties: ${t.passed} passed, ${t.failed} failed` +
+      `${t.xpass > 0 ? ` (${t.xpass} unexpectedly passed)` : ""}, ${t.xfail} expected failures, ` +
+      `${t.skipped} skipped, ${t.unsupported} unsupported.`,
+    "",
+  );
+
+  out.push("## Clauses", "");
+  const rows = clauseMatrix(run);
+  if (rows.length === 0) out.push("No property cites a clause.", "");
+  else {
+    out.push(options.statements ? "| Clause | Status | Properties | Statement |" : "| Clause | Status | Properties |");
+    out.push(options.statements ? "| --- | --- | --- | --- |" : "| --- | --- | --- |");
+    for (const row of rows) {
+      const props = row.properties.map((p) => `${mdCode(p.property)} (${statusLabel(p.status)})`).join(", ");
+      const cells = [mdCell(row.id), row.verdict, props];
+      if (options.statements) cells.push(row.statement !== undefined ? mdTrusted(row.statement) : "(unknown clause)");
+      out.push(`| ${cells.join(" | ")} |`);
+    }
+    out.push("");
+  }
+
+  out.push("## Properties", "");
+  out.push("| Property | Group | Clauses | Status | Runs | Duration | Reason |", "| --- | --- | --- | --- | --- | --- | --- |");
+  for (const r of run.results) {
+    out.push(
+      `| ${mdCode(r.property)} | ${mdCell(r.group)} | ${r.clauses.map(mdCell).join(" ")} | ${statusLabel(r.status)} | ${r.runs} | ` +
+        `${(Math.max(0, r.durationMs || 0) / 1000).toFixed(3)} s | ${r.reason !== undefined ? mdCell(r.reason) : ""} |`,
+    );
+  }
+  out.push("");
+
+  const failing = run.results.filter((r) => isFailing(r.status));
+  if (failing.length > 0) {
+    out.push("## Failures", "");
+    for (const r of failing) failureSection(r, out);
+  }
+  const xfail = run.results.filter((r) => r.status === "xfail");
+  if (xfail.length > 0) {
+    out.push("## Expected failures", "");
+    for (const r of xfail) failureSection(r, out);
+  }
+  return out.join("\n").replace(/\n+$/, "") + "\n";
+}
