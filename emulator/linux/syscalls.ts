@@ -168,7 +168,7 @@ function syscall(ctx: SyscallContext, nr: number, a0: number, a1: number, a2: nu
     case 1: return write(ctx, i32(a0), a1, a2);
     case 2: return openPath(ctx, cstring(ctx, a0), a1);
     case 257: return i32(a0) === -100 || cstring(ctx, a1).startsWith("/") ? openPath(ctx, cstring(ctx, a1), a2) : -EBADF;
-    case 3: { const fd = i32(a0); if (fd > 2 && ctx.fds.fds.delete(fd)) return 0; return fd >= 0 && fd <= 2 ? 0 : -EBADF; }
+    case 3: return ctx.fds.fds.delete(i32(a0)) ? 0 : -EBADF;
     case 4: case 6: return statPath(ctx, cstring(ctx, a0), a1);
     case 5: return fstatFd(ctx, i32(a0), a1);
     case 262: { // newfstatat
@@ -207,7 +207,14 @@ function syscall(ctx: SyscallContext, nr: number, a0: number, a1: number, a2: nu
     case 16: return -ENOTTY; // ioctl
     case 21: return ctx.fds.statHost(cstring(ctx, a0)) ? 0 : -ENOENT; // access
     case 24: return 0; // sched_yield
-    case 32: case 33: case 292: return -EPERM; // dup family: not supported
+    case 32: case 33: case 292: { // dup, dup2, dup3 (descriptions are shared objects, as on Linux)
+      const f = ctx.fds.get(i32(a0));
+      if (!f) return -EBADF;
+      const to = nr === 32 ? ctx.fds.lowestFree(0) : i32(a1);
+      if (to < 0) return -EBADF;
+      ctx.fds.fds.set(to, f);
+      return to;
+    }
     case 39: return 1000; // getpid
     case 110: return 1; // getppid
     case 186: return 1000; // gettid

@@ -26,11 +26,22 @@ export function leaAddr(c: CpuState, d: Insn): number {
   d.seg = s;
   return a;
 }
+/** LEA with exact 64-bit wrap-around arithmetic (LEA is often used for plain integer math). */
 const lea: Handler = (c, d) => {
-  const a = leaAddr(c, d);
+  let lo = d.disp >>> 0, hi = d.disp >> 31;
+  const b = d.base;
+  if (b >= 0) { const s = lo + (c.lo[b]! >>> 0); hi = hi + c.hi[b]! + (s > 0xffffffff ? 1 : 0); lo = s >>> 0; }
+  else if (b === BASE_RIP) { const n = d.next; const s = lo + (n >>> 0); hi = hi + Math.floor(n / 4294967296) + (s > 0xffffffff ? 1 : 0); lo = s >>> 0; }
+  const x = d.index;
+  if (x >= 0) {
+    let il = c.lo[x]! >>> 0, ih = c.hi[x]!;
+    const sh = d.scale === 1 ? 0 : d.scale === 2 ? 1 : d.scale === 4 ? 2 : 3;
+    if (sh) { ih = (ih << sh) | (il >>> (32 - sh)); il = (il << sh) >>> 0; }
+    const s = lo + il; hi = hi + ih + (s > 0xffffffff ? 1 : 0); lo = s >>> 0;
+  }
   const w = d.opsz;
-  if (w === 8) { c.lo[d.reg] = a | 0; c.hi[d.reg] = Math.floor(a / 4294967296) | 0; }
-  else setReg(c, d.reg, w, (a | 0) >>> 0 & (w === 2 ? 0xffff : -1), 0);
+  if (w === 8 && !d.asz32) { c.lo[d.reg] = lo | 0; c.hi[d.reg] = hi | 0; }
+  else setReg(c, d.reg, w, w === 2 ? lo & 0xffff : lo | 0, 0);
 };
 
 function movx(srcW: number, signed: boolean): Handler {

@@ -1,0 +1,42 @@
+/**
+ * Cap'n Proto params decoding and result encoding for the capOS personality (RINGX-5).
+ *
+ * Guest params are ALWAYS decoded through `readFramedMessage` (spec/capnp-frame.ts), which
+ * validates the segment table before capnp-es sees it. Any decoding problem becomes a
+ * `BadMessage`, which the ring turns into a `badMessage` completion.
+ */
+import * as capnp from "capnp-es";
+import { readFramedMessage } from "../../spec/capnp-frame.js";
+import * as gen from "../../spec/schema/gen/capos.js";
+
+export class BadMessage extends Error {
+  override readonly name = "BadMessage";
+}
+
+type StructCtor<T extends capnp.Struct> = capnp.StructCtor<T>;
+
+/** Decode the root struct of a guest params message; `read` pulls the fields out. */
+export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: StructCtor<T>, read: (s: T) => R): R {
+  try {
+    const msg = readFramedMessage(bytes);
+    return read(msg.getRoot(cls));
+  } catch (e) {
+    throw new BadMessage(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Encode a result message (single segment, framed, unpacked). */
+export function encodeResult<T extends capnp.Struct>(cls: StructCtor<T>, set?: (s: T) => void): Uint8Array {
+  const m = new capnp.Message();
+  const r = m.initRoot(cls);
+  if (set) set(r);
+  return new Uint8Array(m.toArrayBuffer());
+}
+
+/** A serialized CapException (RINGX-6). */
+export function encodeException(type: number, message: string): Uint8Array {
+  return encodeResult(gen.CapException, (e) => {
+    e.type = type as gen.ExceptionType;
+    e.message = message;
+  });
+}

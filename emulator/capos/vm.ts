@@ -1,0 +1,276 @@
+/**
+ * The process address space as the capOS personality sees it: the CPU's `Memory` (4 KiB pages
+ * with R/W/X) plus the VirtualMemory capability's bookkeeping inside the VM window
+ * (reserved / committed pages, their protection, quotas, first-fit placement, VMX-1..7) and
+ * per-page generations for park keys (PARKX-7).
+ *
+ * Pages outside the window (image, stack, TLS area, rings, CapSet) are "static": mapped at
+ * load, generation 0 forever, never touched by VirtualMemory.
+ */
+import type { Binding } from "../../spec/binding.js";
+import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
+
+export type VmErrorKind = "INVALID_ARGUMENT" | "OVERLOADED";
+
+export class VmError {
+  constructor(
+    readonly kind: VmErrorKind,
+    readonly message: string,
+  ) {}
+}
+
+interface VmPage {
+  committed: boolean;
+  /** Binding prot bits as requested. */
+  prot: number;
+}
+
+export interface MappingInfo {
+  readonly addr: number;
+  readonly pages: number;
+  readonly state: "reserved" | "committed";
+  /** Binding prot bits (committed ranges only; 0 for reserved). */
+  readonly prot: number;
+}
+
+export class AddressSpace {
+  readonly mem: Memory;
+  private readonly vm = new Map<number, VmPage>();
+  private readonly gens = new Map<number, number>();
+  reservedPages = 0;
+  committedPages = 0;
+  /** MUTANT protect-keeps-write: protect never removes write permission. */
+  protectKeepsWrite = false;
+  private readonly P: number;
+
+  constructor(
+    readonly binding: Binding,
+    maxPages?: number,
+  ) {
+    this.mem = new Memory(maxPages);
+    this.P = binding.pageSize;
+  }
+
+  /** Memory permission bits for binding prot bits (VMX-6: readable iff not none). */
+  memProt(prot: number): number {
+    const p = this.binding.vm.prot;
+    return (prot !== p.none ? PROT_READ : 0) | (prot & p.write ? PROT_WRITE : 0) | (prot & p.exec ? PROT_EXEC : 0);
+  }
+
+  /** Generation of the page holding `addr` (PARKX-7). */
+  generation(addr: number): number {
+    return this.gens.get(Math.floor(addr / this.P)) ?? 0;
+  }
+  private bump(pn: number): void {
+    this.gens.set(pn, (this.gens.get(pn) ?? 0) + 1);
+  }
+
+  /** True when [addr, addr+len) is user memory mapped with all of `need` (Memory PROT_* bits). */
+  accessible(addr: number, len: number, need: number): boolean {
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || addr < 0 || len < 0) return false;
+    if (addr + len > this.binding.layout.userAddressLimit) return false;
+    if (len === 0) return true;
+    const P = this.P;
+    for (let pn = Math.floor(addr / P), last = Math.floor((addr + len - 1) / P); pn <= last; pn++) {
+      const pg = this.mem.pages.get(pn);
+      if (!pg || (pg.prot & need) !== need) return false;
+    }
+    return true;
+  }
+
+  private validProt(prot: number): boolean {
+    const p = this.binding.vm.prot;
+    return Number.isInteger(prot) && (prot & ~(p.read | p.write | p.exec)) === 0;
+  }
+
+  /** Check an explicit range: aligned, non-empty, page-multiple, inside the window (VMX-1). */
+  private range(addr: bigint, size: bigint): { first: number; count: number } | VmError {
+    const P = BigInt(this.P);
+    const L = this.binding.layout;
+    if (size === 0n || size % P !== 0n) return new VmError("INVALID_ARGUMENT", `size ${size} is 0 or not a page multiple`);
+    if (addr % P !== 0n) return new VmError("INVALID_ARGUMENT", `address 0x${addr.toString(16)} is not page aligned`);
+    if (addr < BigInt(L.vmWindowBase) || addr + size > BigInt(L.vmWindowEnd))
+      return new VmError("INVALID_ARGUMENT", `range 0x${addr.toString(16)}+0x${size.toString(16)} is outside the VM window`);
+    return { first: Number(addr / P), count: Number(size / P) };
+  }
+
+  private isFree(first: number, count: number): boolean {
+    for (let i = 0; i < count; i++) if (this.vm.has(first + i)) return false;
+    return true;
+  }
+
+  /** First-fit placement honouring an aligned, free, in-window hint (VMX-2). */
+  private place(hint: bigint, count: number): number | null {
+    const P = this.P;
+    const L = this.binding.layout;
+    const lo = L.vmWindowBase / P, hi = L.vmWindowEnd / P;
+    if (hint % BigInt(P) === 0n && hint >= BigInt(L.vmWindowBase) && hint + BigInt(count * P) <= BigInt(L.vmWindowEnd)) {
+      const h = Number(hint / BigInt(P));
+      if (this.isFree(h, count)) return h;
+    }
+    const used = [...this.vm.keys()].sort((a, b) => a - b);
+    let cand = lo;
+    for (const pn of used) {
+      if (pn < cand) continue;
+      if (pn - cand >= count) break;
+      cand = pn + 1;
+    }
+    return cand + count <= hi ? cand : null;
+  }
+
+  private sizeCheck(size: bigint): number | VmError {
+    const P = BigInt(this.P);
+    if (size === 0n || size % P !== 0n) return new VmError("INVALID_ARGUMENT", `size ${size} is 0 or not a page multiple`);
+    const L = this.binding.layout;
+    if (size > BigInt(L.vmWindowEnd - L.vmWindowBase)) return new VmError("OVERLOADED", `size 0x${size.toString(16)} exceeds the VM window`);
+    return Number(size / P);
+  }
+
+  reserve(hint: bigint, size: bigint): bigint | VmError {
+    const count = this.sizeCheck(size);
+    if (count instanceof VmError) return count;
+    if (this.reservedPages + count > this.binding.vm.reservedPageQuota)
+      return new VmError("OVERLOADED", `reserved-page quota ${this.binding.vm.reservedPageQuota} exceeded`);
+    const first = this.place(hint, count);
+    if (first === null) return new VmError("OVERLOADED", "no free range in the VM window");
+    for (let i = 0; i < count; i++) this.vm.set(first + i, { committed: false, prot: 0 });
+    this.reservedPages += count;
+    return BigInt(first) * BigInt(this.P);
+  }
+
+  map(hint: bigint, size: bigint, prot: number): bigint | VmError {
+    const count = this.sizeCheck(size);
+    if (count instanceof VmError) return count;
+    if (!this.validProt(prot)) return new VmError("INVALID_ARGUMENT", `prot ${prot} has unknown bits`);
+    if (this.committedPages + count > this.binding.vm.committedPageQuota)
+      return new VmError("OVERLOADED", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
+    const r = this.reserve(hint, size);
+    if (r instanceof VmError) return r;
+    const c = this.commit(r, size, prot);
+    if (c instanceof VmError) {
+      this.unmap(r, size);
+      return c;
+    }
+    return r;
+  }
+
+  commit(addr: bigint, size: bigint, prot: number): null | VmError {
+    const r = this.range(addr, size);
+    if (r instanceof VmError) return r;
+    if (!this.validProt(prot)) return new VmError("INVALID_ARGUMENT", `prot ${prot} has unknown bits`);
+    let fresh = 0;
+    for (let i = 0; i < r.count; i++) {
+      const pg = this.vm.get(r.first + i);
+      if (!pg) return new VmError("INVALID_ARGUMENT", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
+      if (!pg.committed) fresh++;
+    }
+    if (this.committedPages + fresh > this.binding.vm.committedPageQuota)
+      return new VmError("OVERLOADED", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
+    const mp = this.memProt(prot);
+    const P = this.P;
+    // Map fresh pages first (may throw MemoryBudgetExceeded before any bookkeeping changes).
+    const freshPages: number[] = [];
+    for (let i = 0; i < r.count; i++) if (!this.vm.get(r.first + i)!.committed) freshPages.push(r.first + i);
+    let mapped = 0;
+    try {
+      for (const pn of freshPages) {
+        this.mem.map(pn * P, P, mp);
+        mapped++;
+      }
+    } catch (e) {
+      for (let i = 0; i < mapped; i++) this.mem.unmap(freshPages[i]! * P, P);
+      throw e;
+    }
+    for (let i = 0; i < r.count; i++) {
+      const pg = this.vm.get(r.first + i)!;
+      if (pg.committed) this.mem.protect((r.first + i) * P, P, mp);
+      pg.committed = true;
+      pg.prot = prot;
+    }
+    this.committedPages += fresh;
+    return null;
+  }
+
+  protect(addr: bigint, size: bigint, prot: number): null | VmError {
+    const r = this.range(addr, size);
+    if (r instanceof VmError) return r;
+    if (!this.validProt(prot)) return new VmError("INVALID_ARGUMENT", `prot ${prot} has unknown bits`);
+    for (let i = 0; i < r.count; i++) {
+      const pg = this.vm.get(r.first + i);
+      if (!pg || !pg.committed) return new VmError("INVALID_ARGUMENT", `page 0x${((r.first + i) * this.P).toString(16)} is not committed`);
+    }
+    const P = this.P;
+    for (let i = 0; i < r.count; i++) {
+      const pn = r.first + i;
+      const pg = this.vm.get(pn)!;
+      let mp = this.memProt(prot);
+      if (this.protectKeepsWrite) {
+        // MUTANT protect-keeps-write: a writable page stays writable whatever prot says.
+        const old = this.mem.pages.get(pn)?.prot ?? 0;
+        if (old & PROT_WRITE) mp |= PROT_WRITE | PROT_READ;
+      }
+      pg.prot = prot;
+      this.mem.protect(pn * P, P, mp);
+    }
+    return null;
+  }
+
+  decommit(addr: bigint, size: bigint): null | VmError {
+    const r = this.range(addr, size);
+    if (r instanceof VmError) return r;
+    for (let i = 0; i < r.count; i++)
+      if (!this.vm.has(r.first + i)) return new VmError("INVALID_ARGUMENT", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
+    const P = this.P;
+    for (let i = 0; i < r.count; i++) {
+      const pn = r.first + i;
+      const pg = this.vm.get(pn)!;
+      if (pg.committed) {
+        this.mem.unmap(pn * P, P);
+        this.committedPages--;
+      }
+      pg.committed = false;
+      pg.prot = 0;
+      this.bump(pn);
+    }
+    return null;
+  }
+
+  unmap(addr: bigint, size: bigint): null | VmError {
+    const r = this.range(addr, size);
+    if (r instanceof VmError) return r;
+    const P = this.P;
+    for (let i = 0; i < r.count; i++) {
+      const pn = r.first + i;
+      const pg = this.vm.get(pn);
+      if (!pg) continue;
+      if (pg.committed) {
+        this.mem.unmap(pn * P, P);
+        this.committedPages--;
+      }
+      this.reservedPages--;
+      this.vm.delete(pn);
+      this.bump(pn);
+    }
+    return null;
+  }
+
+  /** VirtualMemory ranges, coalesced, in address order. */
+  mappings(): MappingInfo[] {
+    const out: MappingInfo[] = [];
+    const pns = [...this.vm.keys()].sort((a, b) => a - b);
+    let cur: { addr: number; pages: number; state: "reserved" | "committed"; prot: number; next: number } | null = null;
+    for (const pn of pns) {
+      const pg = this.vm.get(pn)!;
+      const state = pg.committed ? "committed" : "reserved";
+      if (cur && cur.next === pn && cur.state === state && cur.prot === pg.prot) {
+        cur.pages++;
+        cur.next++;
+        continue;
+      }
+      if (cur) out.push({ addr: cur.addr, pages: cur.pages, state: cur.state, prot: cur.prot });
+      cur = { addr: pn * this.P, pages: 1, state, prot: pg.prot, next: pn + 1 };
+    }
+    if (cur) out.push({ addr: cur.addr, pages: cur.pages, state: cur.state, prot: cur.prot });
+    return out;
+  }
+}
