@@ -139,8 +139,19 @@ function exact(status: ObservationStatus, value: bigint): Pending {
   return { k: "exact", status, value };
 }
 
+/**
+ * The ExceptionType number of a schema enumerant (camelCase, e.g. invalidArgument). The
+ * binding keys exceptionTypes by the generated names (INVALID_ARGUMENT); accept either.
+ */
+export function exceptionCode(b: Binding, name: string): number {
+  const snake = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+  const v = b.exceptionTypes[name] ?? b.exceptionTypes[snake];
+  if (v === undefined) throw new RangeError(`binding has no exception type ${name}`);
+  return v;
+}
+
 function excOf(ctx: Ctx, name: string): Pending {
-  return exact("exc", BigInt(ctx.b.exceptionTypes[name]!));
+  return exact("exc", BigInt(exceptionCode(ctx.b, name)));
 }
 
 /** Alignment the compiler gives agent TLS variable i (u64s; var 3 is 64-aligned), TLSV2-6. */
