@@ -1,0 +1,68 @@
+/**
+ * The agent ELF and the patching of an op script into its `.capos_script` section.
+ *
+ * The section is found through the ELF section headers (the runner's own small reader; the
+ * emulator and the model keep theirs separate). Patching writes the encoded script at the
+ * section's file offset and zero-fills the rest, so one committed binary serves every case.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { SCRIPT_SECTION, encodeScript, type Script } from "../spec/agent-protocol.js";
+
+export class AgentImageError extends Error {
+  override readonly name = "AgentImageError";
+}
+
+export interface AgentImage {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+  readonly scriptOffset: number;
+  readonly scriptSize: number;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** File offset and size of a named section. */
+export function findSection(elf: Uint8Array, name: string): { offset: number; size: number } {
+  const v = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
+  if (elf.length < 64 || v.getUint32(0, false) !== 0x7f454c46) throw new AgentImageError("not an ELF file");
+  const shoff = Number(v.getBigUint64(40, true));
+  const shentsize = v.getUint16(58, true);
+  const shnum = v.getUint16(60, true);
+  const shstrndx = v.getUint16(62, true);
+  if (shoff === 0 || shoff + shnum * shentsize > elf.length || shstrndx >= shnum) throw new AgentImageError("no usable section headers");
+  const sh = (i: number) => shoff + i * shentsize;
+  const strOff = Number(v.getBigUint64(sh(shstrndx) + 24, true));
+  const decoder = new TextDecoder();
+  for (let i = 0; i < shnum; i++) {
+    const nameOff = strOff + v.getUint32(sh(i), true);
+    let end = nameOff;
+    while (end < elf.length && elf[end] !== 0) end++;
+    if (decoder.decode(elf.subarray(nameOff, end)) === name) {
+      const offset = Number(v.getBigUint64(sh(i) + 24, true));
+      const size = Number(v.getBigUint64(sh(i) + 32, true));
+      if (offset + size > elf.length) throw new AgentImageError(`section ${name} runs past the file`);
+      return { offset, size };
+    }
+  }
+  throw new AgentImageError(`no ${name} section`);
+}
+
+export function loadAgentImage(path: string, name = path): AgentImage {
+  const bytes = new Uint8Array(readFileSync(path));
+  const { offset, size } = findSection(bytes, SCRIPT_SECTION);
+  return { name, bytes, sha256: sha256(bytes), scriptOffset: offset, scriptSize: size };
+}
+
+/** A copy of the agent image with `script` in its script section. */
+export function patchScript(agent: AgentImage, script: Script): Uint8Array {
+  const encoded = encodeScript(script);
+  if (encoded.length > agent.scriptSize) throw new AgentImageError(`script of ${encoded.length} bytes exceeds the ${agent.scriptSize}-byte section`);
+  const out = agent.bytes.slice();
+  out.fill(0, agent.scriptOffset, agent.scriptOffset + agent.scriptSize);
+  out.set(encoded, agent.scriptOffset);
+  return out;
+}

@@ -1,0 +1,34 @@
+/**
+ * The one interface an implementation under test offers the conformance runner.
+ *
+ * An adapter loads an ELF image (the process gets the binding's default CapSet), runs it,
+ * and reports the Console bytes and how the process ended. Optional abilities are declared,
+ * not assumed: a property that needs schedule control is reported `unsupported` on an
+ * implementation that lacks it, never failed.
+ */
+import type { EndState, Schedule } from "../spec/run-protocol.js";
+
+export interface ImplementationRun {
+  readonly console: Uint8Array;
+  readonly end: EndState;
+  /** Guest instructions executed, when the implementation can count them. */
+  readonly insns?: number;
+  /** Implementation event log (one line per event), when available. */
+  readonly events?: readonly string[];
+}
+
+export interface RunOptions {
+  /** Only honoured by implementations with `supports.schedule`. */
+  readonly schedule?: Schedule;
+  readonly maxInsns?: number;
+}
+
+export type Ability = "schedule" | "inspect";
+
+export interface Implementation {
+  /** Short id used in repro lines, e.g. "emulator" or "cmd:<command>". */
+  readonly id: string;
+  readonly version: string;
+  readonly supports: Readonly<Record<Ability, boolean>>;
+  run(image: Uint8Array, options?: RunOptions): Promise<ImplementationRun>;
+}

@@ -1,0 +1,63 @@
+/**
+ * What a conformance property is: generated cases, a check against an implementation with
+ * the model (or another documented oracle) as the judge, and the clause IDs it covers.
+ * Properties live in spec/properties/, one file per clause group.
+ */
+import type fc from "fast-check";
+import type { Binding } from "../spec/binding.js";
+import type { Schedule } from "../spec/run-protocol.js";
+import type { AgentImage } from "./agent-image.js";
+import type { Ability, Implementation } from "./implementation.js";
+
+export interface PropertyContext {
+  readonly binding: Binding;
+  readonly impl: Implementation;
+  readonly agent: AgentImage;
+  /** Instruction budget per guest process. */
+  readonly maxInsns: number;
+}
+
+export interface Verdict {
+  readonly ok: boolean;
+  readonly message?: string;
+  /** What the oracle allows, human readable. */
+  readonly allowed?: readonly string[];
+  /** What the implementation did. */
+  readonly observed?: readonly string[];
+  readonly trace?: readonly string[];
+  /** Hash of the image that was run. */
+  readonly elfSha256?: string;
+  readonly schedule?: Schedule;
+}
+
+export interface ConformanceProperty<C = unknown> {
+  /** Stable id, "<group>.<name>". */
+  readonly id: string;
+  readonly group: string;
+  readonly title: string;
+  readonly clauses: readonly string[];
+  /** Abilities the implementation must have; otherwise the property is unsupported. */
+  readonly needs: readonly Ability[];
+  /** Cases per run at the default budget. */
+  readonly runs: number;
+  arbitrary(b: Binding, impl: Implementation): fc.Arbitrary<C>;
+  check(c: C, ctx: PropertyContext): Promise<Verdict>;
+  /** JSON-ready form of a case for artefacts and reports. */
+  describe(c: C): unknown;
+}
+
+/** Helper for defining a property with its case type inferred. */
+export function property<C>(p: ConformanceProperty<C>): ConformanceProperty<unknown> {
+  return p as unknown as ConformanceProperty<unknown>;
+}
+
+/** JSON.stringify with bigints as hex strings and byte arrays as hex. */
+export function toJsonData(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v) => {
+      if (typeof v === "bigint") return "0x" + v.toString(16);
+      if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
+      return v;
+    }),
+  );
+}

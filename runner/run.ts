@@ -1,0 +1,161 @@
+/**
+ * The conformance runner: every selected property against one implementation, each as a
+ * fast-check run with a fixed seed (or a fresh one when fuzzing), shrinking failures and
+ * turning each into a one-line reproduction and a JSON artefact.
+ */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import type { Binding } from "../spec/binding.js";
+import { encodeSchedule, scheduleId } from "../spec/run-protocol.js";
+import type { ConformanceRun, PropertyFailure, PropertyResult } from "../reports/types.js";
+import type { AgentImage } from "./agent-image.js";
+import { NO_EXPECTATIONS, expectationFor, globToRegExp, type Expectations } from "./expectations.js";
+import type { Implementation } from "./implementation.js";
+import { toJsonData, type ConformanceProperty, type PropertyContext, type Verdict } from "./property.js";
+import { formatRepro, type Repro } from "./repro.js";
+
+export interface RunConfig {
+  readonly impl: Implementation;
+  readonly binding: Binding;
+  readonly bindingName: string;
+  readonly agent: AgentImage;
+  readonly properties: readonly ConformanceProperty[];
+  readonly seed: number;
+  /** Cases per property; defaults to each property's own `runs`. */
+  readonly runs?: number;
+  /** Scale every property's default runs (e.g. 0.25 in npm test). */
+  readonly runsScale?: number;
+  readonly filter?: RegExp;
+  /** Clause glob such as `PARK-*`: keep properties citing a matching clause. */
+  readonly clause?: string;
+  readonly expectations?: Expectations;
+  readonly maxInsns?: number;
+  readonly mutant?: string;
+  /** Where failure artefacts go (JSON per failure); none written when absent. */
+  readonly artefactDir?: string;
+  /** Wall-clock limit per property in ms (fuzzing); stops at the first failure too. */
+  readonly timeLimitMs?: number;
+  readonly stopOnFailure?: boolean;
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { readonly kind: "start"; readonly property: string; readonly index: number; readonly total: number }
+  | { readonly kind: "case"; readonly property: string }
+  | { readonly kind: "done"; readonly result: PropertyResult };
+
+export function selectProperties(all: readonly ConformanceProperty[], filter?: RegExp, clause?: string): ConformanceProperty[] {
+  const clauseRe = clause ? globToRegExp(clause) : undefined;
+  return all.filter((p) => (!filter || filter.test(p.id)) && (!clauseRe || p.clauses.some((c) => clauseRe.test(c))));
+}
+
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Run one property; the result carries the shrunk failure with its repro line. */
+export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: number, replayPath?: string): Promise<PropertyResult> {
+  const started = Date.now();
+  const base = { property: p.id, group: p.group, title: p.title, clauses: p.clauses, seed };
+  const expectation = expectationFor(cfg.expectations ?? NO_EXPECTATIONS, p.id);
+  if (expectation?.expect === "skip") return { ...base, status: "skipped", reason: expectation.reason, durationMs: 0, runs: 0 };
+  const missing = p.needs.filter((a) => !cfg.impl.supports[a]);
+  if (missing.length > 0)
+    return { ...base, status: "unsupported", reason: `needs ${missing.join(", ")}, which ${cfg.impl.id} does not offer`, durationMs: 0, runs: 0 };
+
+  const ctx: PropertyContext = { binding: cfg.binding, impl: cfg.impl, agent: cfg.agent, maxInsns: cfg.maxInsns ?? 5_000_000 };
+  let cases = 0;
+  const prop = fc.asyncProperty(p.arbitrary(cfg.binding, cfg.impl), async (c) => {
+    cases++;
+    cfg.onProgress?.({ kind: "case", property: p.id });
+    const v = await p.check(c, ctx);
+    return v.ok;
+  });
+  const defaultRuns = Math.max(1, Math.round(p.runs * (cfg.runsScale ?? 1)));
+  const params: fc.Parameters<[unknown]> = {
+    seed,
+    numRuns: replayPath ? 1 : cfg.timeLimitMs ? 1_000_000 : (cfg.runs ?? defaultRuns),
+    endOnFailure: false,
+    ...(replayPath ? { path: replayPath } : {}),
+    ...(cfg.timeLimitMs ? { interruptAfterTimeLimit: cfg.timeLimitMs, markInterruptAsFailure: false } : {}),
+  };
+  const details = await fc.check(prop, params);
+  const durationMs = Date.now() - started;
+  let result: PropertyResult;
+  if (!details.failed) {
+    result = { ...base, status: "passed", durationMs, runs: details.numRuns };
+  } else {
+    const counterexample = details.counterexample?.[0];
+    // Re-run the shrunk case to collect its verdict (the run is deterministic).
+    const verdict: Verdict = details.errorInstance
+      ? { ok: false, message: `property threw: ${String(details.errorInstance)}` }
+      : await p.check(counterexample, ctx);
+    const repro: Repro = {
+      impl: cfg.impl.id,
+      seed,
+      path: details.counterexamplePath ?? "",
+      property: p.id,
+      ...(verdict.elfSha256 ? { elf: verdict.elfSha256 } : {}),
+      ...(verdict.schedule ? { schedule: encodeSchedule(verdict.schedule) } : {}),
+      ...(cfg.mutant ? { mutant: cfg.mutant } : {}),
+      ...(cfg.bindingName !== "default" ? { binding: cfg.bindingName } : {}),
+      ...(cfg.agent.name !== "default" ? { agent: cfg.agent.name } : {}),
+    };
+    const failure: PropertyFailure = {
+      repro: formatRepro(repro),
+      message: verdict.message ?? "the implementation's run is not allowed by the model",
+      seed,
+      path: repro.path,
+      ...(verdict.schedule ? { schedule: encodeSchedule(verdict.schedule), scheduleId: scheduleId(verdict.schedule) } : {}),
+      ...(verdict.elfSha256 ? { elfSha256: verdict.elfSha256 } : {}),
+      counterexample: toJsonData(p.describe(counterexample)),
+      ...(verdict.allowed ? { allowed: verdict.allowed } : {}),
+      ...(verdict.observed ? { observed: verdict.observed } : {}),
+      ...(verdict.trace ? { trace: verdict.trace } : {}),
+    };
+    let artefact: string | undefined;
+    if (cfg.artefactDir) {
+      mkdirSync(cfg.artefactDir, { recursive: true });
+      artefact = join(cfg.artefactDir, `${p.id}.${seed}.json`);
+      writeAtomically(artefact, JSON.stringify({ property: p.id, clauses: p.clauses, implementation: cfg.impl.id, ...failure }, null, 2) + "\n");
+    }
+    result = { ...base, status: "failed", durationMs, runs: cases, failure: artefact ? { ...failure, artefact } : failure };
+  }
+  if (expectation?.expect === "fail") {
+    return result.status === "failed"
+      ? { ...result, status: "xfail", reason: expectation.reason }
+      : { ...result, status: "xpass", reason: `expected to fail (${expectation.reason}) but passed` };
+  }
+  return result;
+}
+
+export async function runConformance(cfg: RunConfig): Promise<ConformanceRun> {
+  const startedAt = new Date().toISOString();
+  const selected = selectProperties(cfg.properties, cfg.filter, cfg.clause);
+  const results: PropertyResult[] = [];
+  for (const [index, p] of selected.entries()) {
+    cfg.onProgress?.({ kind: "start", property: p.id, index, total: selected.length });
+    const r = await runProperty(p, cfg, cfg.seed);
+    results.push(r);
+    cfg.onProgress?.({ kind: "done", result: r });
+    if (cfg.stopOnFailure && (r.status === "failed" || r.status === "xpass")) break;
+  }
+  return {
+    tool: { name: "capos-conform", version: "0.1.0" },
+    implementation: { id: cfg.impl.id, version: cfg.impl.version, binding: cfg.bindingName, ...(cfg.mutant ? { mutant: cfg.mutant } : {}) },
+    seed: cfg.seed,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    elfs: { [cfg.agent.name]: cfg.agent.sha256 },
+    results,
+    environment: { node: process.version, platform: `${process.platform}-${process.arch}` },
+  };
+}
+
+/** The run's verdict: failures and unexpected passes fail it. */
+export function runFailed(run: ConformanceRun): boolean {
+  return run.results.some((r) => r.status === "failed" || r.status === "xpass");
+}

@@ -1,0 +1,14 @@
+/** Every conformance property, by clause group. */
+import type { ConformanceProperty } from "../../runner/property.js";
+import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmSequences } from "./scripts.js";
+import { tlsGeneratedLayouts } from "./tls.js";
+
+export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
+  tlsGeneratedLayouts,
+  fsPerThread,
+  vmSequences,
+  vmEdgeArguments,
+  parkRaces,
+  parkDrain,
+  timerMonotonic,
+];

@@ -1,0 +1,96 @@
+/**
+ * Agent-script properties, one per clause group: the implementation runs a generated op
+ * script (under a generated schedule when it can be scheduled) and the model decides whether
+ * the observed run is allowed.
+ */
+import fc from "fast-check";
+import { fsScript, parkScript, timerScript, vmEdgeScript, vmScript } from "../../generators/scripts.js";
+import { schedule } from "../../generators/schedules.js";
+import { encodeSchedule, type Schedule } from "../run-protocol.js";
+import type { Script } from "../agent-protocol.js";
+import { property, type ConformanceProperty } from "../../runner/property.js";
+import type { Binding } from "../binding.js";
+import { runAgentCase } from "./agent-run.js";
+
+interface AgentCase {
+  readonly script: Script;
+  readonly schedule?: Schedule;
+}
+
+function agentProperty(p: {
+  id: string;
+  title: string;
+  clauses: string[];
+  runs: number;
+  scheduled: boolean;
+  script: (b: Binding) => fc.Arbitrary<Script>;
+}): ConformanceProperty {
+  return property<AgentCase>({
+    id: p.id,
+    group: p.id.split(".")[0]!,
+    title: p.title,
+    clauses: p.clauses,
+    needs: p.scheduled ? ["schedule"] : [],
+    runs: p.runs,
+    arbitrary: (b) =>
+      p.scheduled
+        ? fc.record({ script: p.script(b), schedule: schedule({ threads: 4 }) })
+        : p.script(b).map((script) => ({ script })),
+    describe: (c) => ({ script: c.script, ...(c.schedule ? { schedule: encodeSchedule(c.schedule) } : {}) }),
+    check: (c, ctx) => runAgentCase(c.script, c.schedule, ctx),
+  });
+}
+
+export const vmSequences = agentProperty({
+  id: "vm.sequences",
+  title: "VirtualMemory map/reserve/commit/decommit/protect/unmap sequences with loads and stores",
+  clauses: ["VM-1", "VM-2", "VM-3", "VM-4", "VMX-2", "VMX-3", "VMX-4", "VMX-6", "GO-2", "GO-3", "GO-4", "GO-5", "GO-6", "PROC-5"],
+  runs: 60,
+  scheduled: false,
+  script: (b) => vmScript(b),
+});
+
+export const vmEdgeArguments = agentProperty({
+  id: "vm.edge-arguments",
+  title: "VirtualMemory rejects zero, unaligned, out-of-window and over-quota arguments without side effects",
+  clauses: ["VMX-1", "VMX-5", "VMX-7", "VM-5", "ERR-2"],
+  runs: 40,
+  scheduled: false,
+  script: (b) => vmEdgeScript(b),
+});
+
+export const parkRaces = agentProperty({
+  id: "park.races",
+  title: "PARK/UNPARK races over shared words under forced interleavings",
+  clauses: ["PARK-2", "PARK-3", "PARK-4", "PARKX-1", "PARKX-2", "PARKX-3", "PARKX-4", "PARKX-8", "THR-2", "THR-3"],
+  runs: 40,
+  scheduled: true,
+  script: (b) => parkScript(b, { drain: false }),
+});
+
+export const parkDrain = agentProperty({
+  id: "park.drain-on-unmap",
+  title: "Unmap and decommit drain park waiters before the range can be reused",
+  clauses: ["PARK-6", "PARKX-6", "PARKX-7", "PARKX-9", "GO-8"],
+  runs: 40,
+  scheduled: true,
+  script: (b) => parkScript(b, { drain: true }),
+});
+
+export const fsPerThread = agentProperty({
+  id: "fs.per-thread",
+  title: "Per-thread FS base survives switches; TLS reads in every thread see the template",
+  clauses: ["TLS-3", "TLS-4", "FSB-1", "FSB-2", "FSB-4", "FSB-5", "TLSV2-6"],
+  runs: 30,
+  scheduled: true,
+  script: (b) => fsScript(b),
+});
+
+export const timerMonotonic = agentProperty({
+  id: "timer.monotonic",
+  title: "Timer.now is monotonic; sleeps and park timeouts never end early",
+  clauses: ["TIMERX-1", "PARKX-3", "PARKX-4", "GO-7"],
+  runs: 30,
+  scheduled: false,
+  script: (b) => timerScript(b),
+});
