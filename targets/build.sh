@@ -40,7 +40,7 @@ COMMON="-O2 -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdl
 GCC_FLAGS="$COMMON -no-pie -fno-tree-loop-distribute-patterns -Wl,--build-id=none -Wl,-z,norelro -Wl,-z,noexecstack -Wl,-T,capos.ld"
 CLANG_FLAGS="--target=x86_64-unknown-none-elf $COMMON -fuse-ld=lld -Wl,--build-id=none -Wl,-z,norelro -Wl,-T,capos.ld"
 RUST_FLAGS="-Z unstable-options --target x86_64-unknown-capos.json --edition 2024 -C opt-level=2 -C panic=abort \
--C debuginfo=0 -C strip=none -C codegen-units=1 --remap-path-prefix=$T=. -C link-arg=-Tcapos.ld -C link-arg=--build-id=none \
+-C debuginfo=0 -C strip=none -C codegen-units=1 -C overflow-checks=off -C debug-assertions=off --remap-path-prefix=$T=. -C link-arg=-Tcapos.ld -C link-arg=--build-id=none \
 -C link-arg=-znorelro --crate-type bin"
 
 GCC_VERSION=$(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion)
@@ -60,7 +60,7 @@ add_entry() { # name program toolchain version flags
   f="$OUT/$1"
   sha=$(sha256sum "$f" | cut -d' ' -f1)
   size=$(wc -c <"$f" | tr -d ' ')
-  flags=$(printf '%s' "$5" | sed "s|$T|.|g; s/\\\\/\\\\\\\\/g; s/\"/\\\\\"/g" | tr -s ' ')
+  flags=$(printf '%s' "$5" | sed "s|$T|<targets>|g; s/\\\\/\\\\\\\\/g; s/\"/\\\\\"/g" | tr -s ' ')
   e=$(printf '    {"name": "%s", "program": "%s", "toolchain": "%s", "version": "%s", "flags": "%s", "sha256": "%s", "size": %s}' \
     "$1" "$2" "$3" "$4" "$flags" "$sha" "$size")
   if [ -z "$ENTRIES" ]; then ENTRIES="$e"; else ENTRIES="$ENTRIES,

@@ -393,7 +393,7 @@ export function generateRust(b: Binding): string {
     `pub const ENTRY_CAPSET_REG: &str = ${reg(b.entry.capSet)};`,
     `pub const ENTRY_THREAD_ARG_REG: &str = ${reg(b.entry.threadArg)};`,
     `/// For global_asm!/asm! templates: \`_start\` receives ring, pid, capset in these registers.`,
-    `#[macro_export] macro_rules! capos_entry_regs { ($m:ident) => { $m!("${b.entry.ring}", "${b.entry.pid}", "${b.entry.capSet}", "${b.entry.threadArg}") }; }`,
+    `#[macro_export] macro_rules! capos_entry_regs { ($m:ident) => { $m! { "${b.entry.ring}", "${b.entry.pid}", "${b.entry.capSet}", "${b.entry.threadArg}" } }; }`,
   );
   for (const [k, v] of Object.entries(b.layout)) L.push(rsConst(`LAYOUT_${snake(k)}`, v, "usize"));
   L.push(

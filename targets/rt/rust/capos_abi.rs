@@ -14,7 +14,7 @@ pub const ENTRY_PID_REG: &str = "rsi";
 pub const ENTRY_CAPSET_REG: &str = "rdx";
 pub const ENTRY_THREAD_ARG_REG: &str = "rsi";
 /// For global_asm!/asm! templates: `_start` receives ring, pid, capset in these registers.
-#[macro_export] macro_rules! capos_entry_regs { ($m:ident) => { $m!("rdi", "rsi", "rdx", "rsi") }; }
+#[macro_export] macro_rules! capos_entry_regs { ($m:ident) => { $m! { "rdi", "rsi", "rdx", "rsi" } }; }
 pub const LAYOUT_IMAGE_BASE: usize = 0x200000;
 pub const LAYOUT_USER_STACK_BASE: usize = 0x1000000;
 pub const LAYOUT_USER_STACK_SIZE: usize = 0x40000;
