@@ -1,0 +1,56 @@
+/**
+ * Public API of the capOS personality for the conformance runner.
+ *
+ *   runCapos(image, options?) -> { console, end, insns, events }
+ *     Loads a static capOS ELF, runs it under the deterministic scheduler and returns the
+ *     Console bytes, the EndState (spec/run-protocol.ts), the instructions retired and the
+ *     event log (one fixed-format line per event, each prefixed with the global instruction
+ *     count; see README.md). A malformed image gives EndState `rejected` with the ElfError
+ *     message. Never throws for any image bytes or guest behaviour.
+ *
+ *   CaposMachine: the lower-level machine (load, step, run, observer) for tests.
+ *   MutantName / MUTANT_NAMES: seeded bugs, off by default.
+ */
+import type { Binding } from "../../spec/binding.js";
+import type { EndState, Schedule } from "../../spec/run-protocol.js";
+import { CaposMachine } from "./machine.js";
+import type { MutantName } from "./machine.js";
+
+export { CaposMachine, MUTANT_NAMES, DEFAULT_MAX_INSNS, DEFAULT_MAX_PAGES } from "./machine.js";
+export type { MutantName, MachineOptions, ThreadInfo, WaiterInfo, RingHeader, ThreadState } from "./machine.js";
+export { ElfError, parseElf, tlsLayout } from "./elf.js";
+export type { ElfErrorCode, ElfImage } from "./elf.js";
+
+export interface CaposRunOptions {
+  binding?: Binding;
+  schedule?: Schedule;
+  /** Total instruction budget (default DEFAULT_MAX_INSNS). */
+  maxInsns?: number;
+  /** Memory budget in pages (default DEFAULT_MAX_PAGES). */
+  maxPages?: number;
+  mutant?: MutantName;
+  /** Keep the event log in the result (otherwise `events` is empty). */
+  trace?: boolean;
+}
+
+export interface CaposRunResult {
+  console: Uint8Array;
+  end: EndState;
+  insns: number;
+  events: string[];
+}
+
+/** Load and run a capOS image to its end state. */
+export function runCapos(image: Uint8Array, options: CaposRunOptions = {}): CaposRunResult {
+  const m = new CaposMachine({
+    ...(options.binding ? { binding: options.binding } : {}),
+    ...(options.schedule ? { schedule: options.schedule } : {}),
+    ...(options.maxInsns !== undefined ? { maxInsns: options.maxInsns } : {}),
+    ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
+    ...(options.mutant ? { mutant: options.mutant } : {}),
+    maxEvents: options.trace ? 1_000_000 : 0,
+  });
+  m.load(image);
+  const end = m.end ?? m.run();
+  return { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [] };
+}
