@@ -28,6 +28,15 @@
  *   status "err" -> value is the negative transport error (decimal)
  * opIndex is the index within the thread's op list.
  *
+ * Op semantics the model relies on:
+ * - `base` is added to `a` for every op kind; `dst` receives an ok result before the record
+ *   is printed; void methods report ok with value 0.
+ * - TLS_READ/TLS_WRITE access the variable at `%fs:tpoff` (so after SET_FS they go wherever
+ *   FS points); TLS_ADDR is `%fs:0 + tpoff`. Spawned threads get a fresh TLS block
+ *   initialised from the PT_TLS template, with the self-pointer at its TP.
+ * - EXIT's code is the low 8 bits of `a`. SPAWN of a thread index that does not exist or is
+ *   already started, and JOIN of one never spawned, end the agent with AGENT_BAD_SCRIPT_EXIT.
+ *
  * The agent makes no capability calls of its own besides Console writes, cap_enter and the
  * calls its ops name: stacks and TLS blocks for spawned script threads come from static
  * `.bss` (at most AGENT_MAX_THREADS threads), so the address space the model tracks is

@@ -119,6 +119,7 @@ export interface Binding {
   readonly interfaces: Readonly<Record<InterfaceName, bigint>>;
   /** Method ordinals, keyed by interface then method name. */
   readonly methods: Readonly<Record<InterfaceName, Readonly<Record<string, number>>>>;
+  /** CapException types keyed by their schema names (`invalidArgument`). */
   readonly exceptionTypes: Readonly<Record<string, number>>;
   /** The CapSet a test process gets by default, in slot order. */
   readonly defaultGrants: readonly InterfaceName[];
@@ -178,6 +179,14 @@ function methodsFromSchema(): Record<InterfaceName, Record<string, number>> {
     for (const m of CLIENTS[name].methods) table[m.methodName ?? `method${m.methodId}`] = m.methodId;
     out[name] = table;
   }
+  return out;
+}
+
+/** ExceptionType enumerants under their schema names (capnp-es spells them INVALID_ARGUMENT). */
+function exceptionTypesFromSchema(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(schema.ExceptionType))
+    out[name.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
   return out;
 }
 
@@ -332,7 +341,7 @@ export const DEFAULT_BINDING: Binding = {
   },
   interfaces: interfacesFromSchema(),
   methods: methodsFromSchema(),
-  exceptionTypes: { ...schema.ExceptionType },
+  exceptionTypes: exceptionTypesFromSchema(),
   defaultGrants: ["Console", "VirtualMemory", "ParkSpace", "ThreadSpawner", "ThreadControl", "Timer"],
 };
 

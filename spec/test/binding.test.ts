@@ -82,6 +82,9 @@ describe("the default binding", () => {
       expect(B.methods[name as keyof typeof B.methods]).toEqual(methods);
     }
     expect(B.methods.VirtualMemory).toMatchObject({ map: 0, unmap: 1, protect: 2 }); // VM-1
+    const enumBody = /enum ExceptionType \{([^}]*)\}/.exec(text)![1]!;
+    const enumerants = Object.fromEntries([...enumBody.matchAll(/(\w+) @(\d+);/g)].map((m) => [m[1], Number(m[2])]));
+    expect(B.exceptionTypes).toEqual(enumerants);
   });
 });
 
