@@ -8,7 +8,7 @@
  * inline script that filters the clause matrix.
  */
 import type { ConformanceRun, PropertyStatus } from "./types.js";
-import { clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, toJsonText, type ClauseVerdict, type Totals } from "./summary.js";
+import { clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, toJsonText, wellFormed, type ClauseVerdict, type Totals } from "./summary.js";
 
 export interface HtmlOptions {
   /** Show clause statements in the matrix. Default true. */
@@ -120,9 +120,8 @@ export function htmlData(run: ConformanceRun, options: HtmlOptions = {}): HtmlDa
 
 /** Escape text for HTML element content and quoted attribute values. */
 export function escapeHtml(s: string): string {
-  return s
+  return wellFormed(s)
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`)
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")

@@ -4,7 +4,7 @@
  * code block.
  */
 import type { ConformanceRun, PropertyResult } from "./types.js";
-import { clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel } from "./summary.js";
+import { clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, wellFormed } from "./summary.js";
 
 export interface MarkdownOptions {
   /** Add a Statement column to the clause table. Default false. */
@@ -114,5 +114,6 @@ export function renderMarkdown(run: ConformanceRun, options: MarkdownOptions = {
     out.push("## Expected failures", "");
     for (const r of xfail) failureSection(r, out);
   }
-  return out.join("\n").replace(/\n+$/, "") + "\n";
+  // Lone surrogates cannot be written as UTF-8; make the loss explicit (U+FFFD) here.
+  return wellFormed(out.join("\n").replace(/\n+$/, "")) + "\n";
 }

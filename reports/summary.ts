@@ -154,6 +154,13 @@ export function runDurationMs(run: ConformanceRun): number {
   return computeTotals(run).durationMs;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `s` with lone surrogates (not encodable as UTF-8) replaced by U+FFFD. */
+export function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, "\uFFFD");
+}
+
 /** JSON-ready copy of arbitrary data: bigint as "123n", cycles as "[Circular]", functions dropped. */
 export function jsonReady(value: unknown, ancestors: object[] = []): unknown {
   if (typeof value === "bigint") return `${value}n`;
