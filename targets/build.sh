@@ -35,12 +35,14 @@ PROGRAMS_C="tls-probe fs-probe go-contract-probe agent"
 PROGRAMS_RUST="tls-probe fs-probe"
 
 COMMON="-O2 -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib -static -fno-pic -ftls-model=local-exec \
--fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none -g0 \
--ffile-prefix-map=$T=. -Irt/c"
+-fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none -g0 -Irt/c"
+# Path-dependent flags are passed as single quoted words (the clone path may contain spaces).
+PREFIX_C="-ffile-prefix-map=$T=."
+PREFIX_RS="--remap-path-prefix=$T=."
 GCC_FLAGS="$COMMON -no-pie -fno-tree-loop-distribute-patterns -Wl,--build-id=none -Wl,-z,norelro -Wl,-z,noexecstack -Wl,-T,capos.ld"
 CLANG_FLAGS="--target=x86_64-unknown-none-elf $COMMON -fuse-ld=lld -Wl,--build-id=none -Wl,-z,norelro -Wl,-T,capos.ld"
 RUST_FLAGS="-Z unstable-options --target x86_64-unknown-capos.json --edition 2024 -C opt-level=2 -C panic=abort \
--C debuginfo=0 -C strip=none -C codegen-units=1 -C overflow-checks=off -C debug-assertions=off --remap-path-prefix=$T=. -C link-arg=-Tcapos.ld -C link-arg=--build-id=none \
+-C debuginfo=0 -C strip=none -C codegen-units=1 -C overflow-checks=off -C debug-assertions=off -C link-arg=-Tcapos.ld -C link-arg=--build-id=none \
 -C link-arg=-znorelro --crate-type bin"
 
 GCC_VERSION=$(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion)
@@ -70,19 +72,19 @@ $e"; fi
 for p in $PROGRAMS_C; do
   [ -f "programs/$p/main.c" ] || continue
   # shellcheck disable=SC2086
-  gcc $GCC_FLAGS -o "$OUT/$p.gcc" rt/c/capos_rt.c "programs/$p/main.c"
-  add_entry "$p.gcc" "$p" "gcc+ld.bfd" "gcc $GCC_VERSION, GNU ld $GLD_VERSION" "gcc $GCC_FLAGS rt/c/capos_rt.c programs/$p/main.c"
+  gcc $GCC_FLAGS "$PREFIX_C" -o "$OUT/$p.gcc" rt/c/capos_rt.c "programs/$p/main.c"
+  add_entry "$p.gcc" "$p" "gcc+ld.bfd" "gcc $GCC_VERSION, GNU ld $GLD_VERSION" "gcc $GCC_FLAGS $PREFIX_C rt/c/capos_rt.c programs/$p/main.c"
   # shellcheck disable=SC2086
-  clang $CLANG_FLAGS -o "$OUT/$p.clang" rt/c/capos_rt.c "programs/$p/main.c"
-  add_entry "$p.clang" "$p" "clang+lld" "clang $CLANG_VERSION, LLD $LLD_VERSION" "clang $CLANG_FLAGS rt/c/capos_rt.c programs/$p/main.c"
+  clang $CLANG_FLAGS "$PREFIX_C" -o "$OUT/$p.clang" rt/c/capos_rt.c "programs/$p/main.c"
+  add_entry "$p.clang" "$p" "clang+lld" "clang $CLANG_VERSION, LLD $LLD_VERSION" "clang $CLANG_FLAGS $PREFIX_C rt/c/capos_rt.c programs/$p/main.c"
 done
 
 if [ "$RUST_OK" = 1 ]; then
   for p in $PROGRAMS_RUST; do
     [ -f "programs/$p/main.rs" ] || continue
     # shellcheck disable=SC2086
-    rustc +nightly $RUST_FLAGS --crate-name "$(echo "$p" | tr - _)" -o "$OUT/$p.rust" "programs/$p/main.rs"
-    add_entry "$p.rust" "$p" "rustc+rust-lld" "rustc $RUST_VERSION" "rustc +nightly $RUST_FLAGS programs/$p/main.rs"
+    rustc +nightly $RUST_FLAGS "$PREFIX_RS" --crate-name "$(echo "$p" | tr - _)" -o "$OUT/$p.rust" "programs/$p/main.rs"
+    add_entry "$p.rust" "$p" "rustc+rust-lld" "rustc $RUST_VERSION" "rustc +nightly $RUST_FLAGS $PREFIX_RS --crate-name $(echo "$p" | tr - _) programs/$p/main.rs"
   done
 fi
 

@@ -23,6 +23,8 @@
  *   bit 8  MAP   map(rw) failed or not zero-filled / writable
  *   bit 9  VMX1  an unaligned size did not fail with invalidArgument
  *   bit 10 CALLS spawn / join / setFsBase / timer failed
+ *   bit 11 CTLS  the C TLS the kernel set up for the initial thread was wrong at entry (a Go
+ *                binary linked with C code has PT_TLS too; Go's own g does not use it)
  */
 #include "capos_rt.h"
 
@@ -31,7 +33,11 @@
 #define RESERVE_PAGES 16
 #define COMMIT_PAGES 4
 
-enum { F_GO1 = 1, F_GO2 = 2, F_GO3 = 4, F_GO4 = 8, F_GO5 = 16, F_GO6 = 32, F_GO7 = 64, F_GO8 = 128, F_MAP = 256, F_VMX1 = 512, F_CALLS = 1024 };
+#define V_CTLS 0x6060606060606060ull
+__thread uint64_t t_ctls = V_CTLS;
+__thread uint64_t t_cbss;
+
+enum { F_CTLS = 2048, F_GO1 = 1, F_GO2 = 2, F_GO3 = 4, F_GO4 = 8, F_GO5 = 16, F_GO6 = 32, F_GO7 = 64, F_GO8 = 128, F_MAP = 256, F_VMX1 = 512, F_CALLS = 1024 };
 
 struct g;
 struct m {
@@ -183,6 +189,10 @@ int64_t capos_main(uintptr_t ring, uint64_t pid, uintptr_t capset) {
   (void)pid;
   (void)capset;
   uint64_t f = 0;
+  /* before Go takes over FS: the kernel-provided C TLS (TLSV2-1, TLSV2-4) */
+  uint64_t tp = capos_read_tp();
+  say(ring, "c tls", tp, t_ctls);
+  if (tp == 0 || *(volatile uint64_t *)(uintptr_t)tp != tp || t_ctls != V_CTLS || t_cbss != 0) f |= F_CTLS;
   /* m0: the main thread becomes a Go m */
   struct m *m0 = &ms[0];
   m0->g0 = &gs[0];
@@ -227,7 +237,7 @@ int64_t capos_main(uintptr_t ring, uint64_t pid, uintptr_t capset) {
   for (uint32_t i = 0; i < NTHREADS; i++) {
     uint64_t v = ~0ull;
     if (capos_join(ring, th[i].handle, &v) < 0) f |= F_CALLS;
-    f |= v & 0x7ff;
+    f |= v & 0xfff;
   }
   if (!g_ok(ring, m0, &gs[0])) f |= F_GO1;
   capos_line_str(&line, "go-contract-probe: result");
