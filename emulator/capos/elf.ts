@@ -128,7 +128,7 @@ export function parseElf(image: Uint8Array, binding: Binding = DEFAULT_BINDING):
         throw new ElfError("tls-too-large", `PT_TLS p_memsz ${hex(memsz)} exceeds the TLS area (${hex(L.tlsAreaSize)})`);
       tls = { vaddr: Number(vaddr & 0xffff_ffff_ffffn), memsz: Number(memsz), filesz: Number(filesz), offset: Number(offset), align: Number(a) };
       // range checked against the loads below (vaddr may be huge here)
-      if (vaddr + filesz > hi) throw new ElfError("bad-tls", `PT_TLS [${hex(vaddr)}, ${hex(vaddr + filesz)}) lies outside every PT_LOAD`);
+      if (memsz > 0n && vaddr + filesz > hi) throw new ElfError("bad-tls", `PT_TLS [${hex(vaddr)}, ${hex(vaddr + filesz)}) lies outside every PT_LOAD`);
     }
   }
   if (loads.length === 0) throw new ElfError("no-load", "no PT_LOAD with p_memsz > 0");
@@ -140,7 +140,7 @@ export function parseElf(image: Uint8Array, binding: Binding = DEFAULT_BINDING):
   }
   if (tls) {
     const t = tls;
-    const inside = loads.some((l) => t.vaddr >= l.vaddr && t.vaddr + t.filesz <= l.vaddr + l.memsz);
+    const inside = t.memsz === 0 || loads.some((l) => t.vaddr >= l.vaddr && t.vaddr + t.filesz <= l.vaddr + l.memsz);
     if (!inside) throw new ElfError("bad-tls", `PT_TLS [${hex(t.vaddr)}, ${hex(t.vaddr + t.filesz)}) lies outside every PT_LOAD`);
     tlsLayout(binding, t, false); // throws tls-too-large
   }

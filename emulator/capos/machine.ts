@@ -108,10 +108,13 @@ interface CapObject {
   readonly thread?: Thread;
 }
 
+/** CapException types by their binding name (binding.exceptionTypes keys). */
+type ExcName = "failed" | "overloaded" | "disconnected" | "unimplemented" | "invalidArgument";
+
 /** Outcome of a CALL's method. */
 type Outcome =
   | { readonly kind: "ok"; readonly result: Uint8Array; readonly capId?: number; readonly interfaceId?: bigint }
-  | { readonly kind: "exc"; readonly type: keyof typeof gen.ExceptionType; readonly message: string }
+  | { readonly kind: "exc"; readonly type: ExcName; readonly message: string }
   | { readonly kind: "async" }
   | { readonly kind: "stop" };
 
@@ -670,7 +673,7 @@ export class CaposMachine {
         return "done";
       }
       if (o.kind === "exc") {
-        const bytes = encodeException(b.exceptionTypes[o.type] ?? 0, o.message);
+        const bytes = encodeException(b.exceptionTypes[o.type] ?? b.exceptionTypes["failed"] ?? 0, o.message);
         const n = writeResult(bytes);
         return done(n === null ? E.applicationExceptionTruncated : E.applicationException, undefined, `${note} exc=${o.type}`);
       }
@@ -681,7 +684,7 @@ export class CaposMachine {
       if (o.interfaceId !== undefined) extra.interfaceId = o.interfaceId;
       return done(n, extra, note);
     };
-    if (method === undefined) return finish({ kind: "exc", type: "UNIMPLEMENTED", message: `${iface} has no method @${methodId}` });
+    if (method === undefined) return finish({ kind: "exc", type: "unimplemented", message: `${iface} has no method @${methodId}` });
     const params = pl === 0 ? new Uint8Array(0) : this.as.mem.readBytes(pa, pl);
     try {
       return finish(this.invoke(t, cap, iface, method, params, { userData, ra, rl }));
@@ -702,7 +705,7 @@ export class CaposMachine {
   ): Outcome {
     const b = this.binding;
     const ok = (result: Uint8Array, extra: { capId?: number; interfaceId?: bigint } = {}): Outcome => ({ kind: "ok", result, ...extra });
-    const exc = (type: keyof typeof gen.ExceptionType, message: string): Outcome => ({ kind: "exc", type, message });
+    const exc = (type: ExcName, message: string): Outcome => ({ kind: "exc", type, message });
     const vmErr = (e: VmError): Outcome => exc(e.kind, e.message);
     /** Fail with resultTooSmall before any effect when the result would not fit. */
     const need = (size: number) => {
@@ -760,14 +763,14 @@ export class CaposMachine {
         const p = decodeParams(params, gen.ThreadSpawner_Spawn$Params, (x) => ({ entry: x.entry, stackTop: x.stackTop, arg: x.arg, fsBase: x.fsBase }));
         need(SPAWN_RESULT_SIZE);
         const live = this.threads.filter((x) => x.state !== "exited" && x.ringSlot >= 0);
-        if (live.length >= b.layout.maxThreads) return exc("OVERLOADED", `thread limit ${b.layout.maxThreads} reached`);
-        if (!canonical(p.fsBase)) return exc("INVALID_ARGUMENT", `fsBase ${hex(p.fsBase)} is not canonical`);
+        if (live.length >= b.layout.maxThreads) return exc("overloaded", `thread limit ${b.layout.maxThreads} reached`);
+        if (!canonical(p.fsBase)) return exc("invalidArgument", `fsBase ${hex(p.fsBase)} is not canonical`);
         const used = new Set(live.map((x) => x.ringSlot));
         let slot = 0;
         while (used.has(slot)) slot++;
         const ring = b.layout.threadRingBase + slot * b.pageSize;
         const handleSlot = this.newCap({ iface: "ThreadHandle" });
-        if (handleSlot < 0) return exc("OVERLOADED", "capability table full");
+        if (handleSlot < 0) return exc("overloaded", "capability table full");
         this.memOp(() => this.initRing(ring));
         const nt = this.newThread(ring, slot);
         this.caps[handleSlot]!.obj = { iface: "ThreadHandle", thread: nt };
@@ -795,7 +798,7 @@ export class CaposMachine {
       case "ThreadControl.setFsBase": {
         const base = decodeParams(params, gen.ThreadControl_SetFsBase$Params, (x) => x.base);
         need(EMPTY.length);
-        if (!canonical(base)) return exc("INVALID_ARGUMENT", `fsBase ${hex(base)} is not canonical`);
+        if (!canonical(base)) return exc("invalidArgument", `fsBase ${hex(base)} is not canonical`);
         t.cpu.fsBase = Number(BigInt.asIntN(64, base));
         t.savedFs = t.cpu.fsBase;
         this.log(`t${t.id} setFsBase ${hex(base)}`);
@@ -828,7 +831,7 @@ export class CaposMachine {
         return { kind: "async" };
       }
       default:
-        return exc("UNIMPLEMENTED", `${iface}.${method} is not implemented`);
+        return exc("unimplemented", `${iface}.${method} is not implemented`);
     }
   }
 

@@ -10,7 +10,7 @@
 import type { Binding } from "../../spec/binding.js";
 import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 
-export type VmErrorKind = "INVALID_ARGUMENT" | "OVERLOADED";
+export type VmErrorKind = "invalidArgument" | "overloaded";
 
 export class VmError {
   constructor(
@@ -87,10 +87,10 @@ export class AddressSpace {
   private range(addr: bigint, size: bigint): { first: number; count: number } | VmError {
     const P = BigInt(this.P);
     const L = this.binding.layout;
-    if (size === 0n || size % P !== 0n) return new VmError("INVALID_ARGUMENT", `size ${size} is 0 or not a page multiple`);
-    if (addr % P !== 0n) return new VmError("INVALID_ARGUMENT", `address 0x${addr.toString(16)} is not page aligned`);
+    if (size === 0n || size % P !== 0n) return new VmError("invalidArgument", `size ${size} is 0 or not a page multiple`);
+    if (addr % P !== 0n) return new VmError("invalidArgument", `address 0x${addr.toString(16)} is not page aligned`);
     if (addr < BigInt(L.vmWindowBase) || addr + size > BigInt(L.vmWindowEnd))
-      return new VmError("INVALID_ARGUMENT", `range 0x${addr.toString(16)}+0x${size.toString(16)} is outside the VM window`);
+      return new VmError("invalidArgument", `range 0x${addr.toString(16)}+0x${size.toString(16)} is outside the VM window`);
     return { first: Number(addr / P), count: Number(size / P) };
   }
 
@@ -120,9 +120,9 @@ export class AddressSpace {
 
   private sizeCheck(size: bigint): number | VmError {
     const P = BigInt(this.P);
-    if (size === 0n || size % P !== 0n) return new VmError("INVALID_ARGUMENT", `size ${size} is 0 or not a page multiple`);
+    if (size === 0n || size % P !== 0n) return new VmError("invalidArgument", `size ${size} is 0 or not a page multiple`);
     const L = this.binding.layout;
-    if (size > BigInt(L.vmWindowEnd - L.vmWindowBase)) return new VmError("OVERLOADED", `size 0x${size.toString(16)} exceeds the VM window`);
+    if (size > BigInt(L.vmWindowEnd - L.vmWindowBase)) return new VmError("overloaded", `size 0x${size.toString(16)} exceeds the VM window`);
     return Number(size / P);
   }
 
@@ -130,9 +130,9 @@ export class AddressSpace {
     const count = this.sizeCheck(size);
     if (count instanceof VmError) return count;
     if (this.reservedPages + count > this.binding.vm.reservedPageQuota)
-      return new VmError("OVERLOADED", `reserved-page quota ${this.binding.vm.reservedPageQuota} exceeded`);
+      return new VmError("overloaded", `reserved-page quota ${this.binding.vm.reservedPageQuota} exceeded`);
     const first = this.place(hint, count);
-    if (first === null) return new VmError("OVERLOADED", "no free range in the VM window");
+    if (first === null) return new VmError("overloaded", "no free range in the VM window");
     for (let i = 0; i < count; i++) this.vm.set(first + i, { committed: false, prot: 0 });
     this.reservedPages += count;
     return BigInt(first) * BigInt(this.P);
@@ -141,9 +141,9 @@ export class AddressSpace {
   map(hint: bigint, size: bigint, prot: number): bigint | VmError {
     const count = this.sizeCheck(size);
     if (count instanceof VmError) return count;
-    if (!this.validProt(prot)) return new VmError("INVALID_ARGUMENT", `prot ${prot} has unknown bits`);
+    if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
     if (this.committedPages + count > this.binding.vm.committedPageQuota)
-      return new VmError("OVERLOADED", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
+      return new VmError("overloaded", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
     const r = this.reserve(hint, size);
     if (r instanceof VmError) return r;
     const c = this.commit(r, size, prot);
@@ -157,15 +157,15 @@ export class AddressSpace {
   commit(addr: bigint, size: bigint, prot: number): null | VmError {
     const r = this.range(addr, size);
     if (r instanceof VmError) return r;
-    if (!this.validProt(prot)) return new VmError("INVALID_ARGUMENT", `prot ${prot} has unknown bits`);
+    if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
     let fresh = 0;
     for (let i = 0; i < r.count; i++) {
       const pg = this.vm.get(r.first + i);
-      if (!pg) return new VmError("INVALID_ARGUMENT", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
+      if (!pg) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
       if (!pg.committed) fresh++;
     }
     if (this.committedPages + fresh > this.binding.vm.committedPageQuota)
-      return new VmError("OVERLOADED", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
+      return new VmError("overloaded", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
     const mp = this.memProt(prot);
     const P = this.P;
     // Map fresh pages first (may throw MemoryBudgetExceeded before any bookkeeping changes).
@@ -194,10 +194,10 @@ export class AddressSpace {
   protect(addr: bigint, size: bigint, prot: number): null | VmError {
     const r = this.range(addr, size);
     if (r instanceof VmError) return r;
-    if (!this.validProt(prot)) return new VmError("INVALID_ARGUMENT", `prot ${prot} has unknown bits`);
+    if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
     for (let i = 0; i < r.count; i++) {
       const pg = this.vm.get(r.first + i);
-      if (!pg || !pg.committed) return new VmError("INVALID_ARGUMENT", `page 0x${((r.first + i) * this.P).toString(16)} is not committed`);
+      if (!pg || !pg.committed) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not committed`);
     }
     const P = this.P;
     for (let i = 0; i < r.count; i++) {
@@ -219,7 +219,7 @@ export class AddressSpace {
     const r = this.range(addr, size);
     if (r instanceof VmError) return r;
     for (let i = 0; i < r.count; i++)
-      if (!this.vm.has(r.first + i)) return new VmError("INVALID_ARGUMENT", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
+      if (!this.vm.has(r.first + i)) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
     const P = this.P;
     for (let i = 0; i < r.count; i++) {
       const pn = r.first + i;

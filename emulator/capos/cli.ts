@@ -1,0 +1,125 @@
+/**
+ * `conform run-elf --personality capos ELF`: run one capOS ELF in the emulator.
+ *
+ *   runCaposElf(["path/to.elf", "--schedule", S, "--max-insns", N, "--trace", "--binding", F, "--mutant", M])
+ *
+ * Prints the process's Console output to stdout and resolves to its exit status:
+ *   exit(code)        -> code & 0xff
+ *   fault #PF / #GP   -> 139, #UD -> 132, #DE -> 136 (the fault line goes to stderr)
+ *   hang              -> 125 (message on stderr)
+ *   budget            -> 124 (message on stderr)
+ *   rejected image    -> 2 (the one-line ElfError on stderr)
+ *   bad usage         -> 64
+ * --schedule takes a file (JSON Schedule or the encodeSchedule text), a decimal seed, or
+ * the encodeSchedule text itself. --trace prints the event log to stderr.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { loadBindingFile } from "../../spec/binding-file.js";
+import type { Binding } from "../../spec/binding.js";
+import type { EndState, Schedule } from "../../spec/run-protocol.js";
+import { decodeSchedule } from "../../spec/run-protocol.js";
+import { runCapos } from "./index.js";
+import { MUTANT_NAMES } from "./machine.js";
+import type { MutantName } from "./machine.js";
+
+/** Parse a --schedule argument: file, seed or encoded schedule. */
+export function parseScheduleArg(arg: string): Schedule {
+  if (existsSync(arg)) {
+    const text = readFileSync(arg, "utf8").trim();
+    if (text.startsWith("{")) {
+      const j = JSON.parse(text) as Schedule;
+      if (!Array.isArray(j.decisions)) throw new Error(`${arg}: schedule JSON needs a "decisions" array`);
+      return j;
+    }
+    return decodeSchedule(text);
+  }
+  if (/^\d+$/.test(arg)) return { decisions: [], seed: Number(arg) };
+  return decodeSchedule(arg);
+}
+
+/** Exit status for an end state (see the module comment). */
+export function exitStatus(end: EndState): number {
+  switch (end.kind) {
+    case "exit":
+      return end.code & 0xff;
+    case "fault":
+      return end.fault === "#UD" ? 132 : end.fault === "#DE" ? 136 : 139;
+    case "hang":
+      return 125;
+    case "budget":
+      return 124;
+    case "rejected":
+      return 2;
+  }
+}
+
+/** One-line description of a non-exit end state. */
+export function describeEnd(end: EndState): string {
+  switch (end.kind) {
+    case "exit":
+      return `exit ${end.code}`;
+    case "fault":
+      return `fault ${end.fault}${end.addr !== undefined ? " addr=0x" + end.addr.toString(16) : ""}${end.access ? " " + end.access : ""}${end.thread !== undefined ? " thread " + end.thread : ""}`;
+    case "hang":
+      return "hang: every thread is blocked and no deadline is pending";
+    case "budget":
+      return `budget: ${end.what} budget exhausted`;
+    case "rejected":
+      return end.reason;
+  }
+}
+
+export async function runCaposElf(argv: string[]): Promise<number> {
+  const cmd = new Command("run-elf")
+    .argument("<elf>", "capOS ELF image")
+    .option("--schedule <s>", "schedule file, seed, or encoded schedule")
+    .option("--max-insns <n>", "instruction budget")
+    .option("--max-pages <n>", "memory budget in pages")
+    .option("--trace", "print the event log to stderr")
+    .option("--binding <file>", "binding JSON file")
+    .option("--mutant <name>", `seeded bug: ${MUTANT_NAMES.join(", ")}`)
+    .option("--personality <p>", "accepted for convenience; must be capos")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) });
+  try {
+    cmd.parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 64;
+    throw e;
+  }
+  const opts = cmd.opts<{ schedule?: string; maxInsns?: string; maxPages?: string; trace?: boolean; binding?: string; mutant?: string; personality?: string }>();
+  const elfPath = cmd.args[0]!;
+  const fail = (msg: string) => {
+    process.stderr.write(`run-elf: ${msg}\n`);
+    return 64;
+  };
+  if (opts.personality !== undefined && opts.personality !== "capos") return fail(`personality ${opts.personality} is not capos`);
+  if (opts.mutant !== undefined && !(MUTANT_NAMES as readonly string[]).includes(opts.mutant)) return fail(`unknown mutant ${opts.mutant}`);
+  let schedule: Schedule | undefined;
+  let binding: Binding | undefined;
+  let image: Uint8Array;
+  try {
+    if (opts.schedule !== undefined) schedule = parseScheduleArg(opts.schedule);
+    if (opts.binding !== undefined) binding = loadBindingFile(opts.binding);
+    image = new Uint8Array(readFileSync(elfPath));
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const maxInsns = opts.maxInsns !== undefined ? Number(opts.maxInsns) : undefined;
+  const maxPages = opts.maxPages !== undefined ? Number(opts.maxPages) : undefined;
+  if (maxInsns !== undefined && !(Number.isSafeInteger(maxInsns) && maxInsns >= 0)) return fail(`bad --max-insns ${opts.maxInsns}`);
+  if (maxPages !== undefined && !(Number.isSafeInteger(maxPages) && maxPages > 0)) return fail(`bad --max-pages ${opts.maxPages}`);
+  const r = runCapos(image, {
+    ...(binding ? { binding } : {}),
+    ...(schedule ? { schedule } : {}),
+    ...(maxInsns !== undefined ? { maxInsns } : {}),
+    ...(maxPages !== undefined ? { maxPages } : {}),
+    ...(opts.mutant ? { mutant: opts.mutant as MutantName } : {}),
+    trace: opts.trace === true,
+  });
+  await new Promise<void>((resolve) => process.stdout.write(r.console, () => resolve()));
+  if (opts.trace) process.stderr.write(r.events.map((l) => l + "\n").join(""));
+  if (r.end.kind !== "exit") process.stderr.write(`run-elf: ${describeEnd(r.end)}\n`);
+  return exitStatus(r.end);
+}
