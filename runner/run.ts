@@ -90,9 +90,12 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   } else {
     const counterexample = details.counterexample?.[0];
     // Re-run the shrunk case to collect its verdict (the run is deterministic).
-    const verdict: Verdict = details.errorInstance
-      ? { ok: false, message: `property threw: ${String(details.errorInstance)}` }
-      : await p.check(counterexample, ctx);
+    let verdict: Verdict;
+    try {
+      verdict = await p.check(counterexample, ctx);
+    } catch (e) {
+      verdict = { ok: false, message: `the check threw: ${String(e)}` };
+    }
     const repro: Repro = {
       impl: cfg.impl.id,
       seed,

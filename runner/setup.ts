@@ -1,0 +1,54 @@
+/**
+ * Turning command-line choices into a run configuration: which implementation, binding,
+ * agent image, expectations.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
+import { loadBindingFile } from "../spec/binding-file.js";
+import { loadAgentImage, type AgentImage } from "./agent-image.js";
+import { commandImplementation } from "./adapters/command.js";
+import { emulatorImplementation } from "./adapters/emulator.js";
+import type { Implementation } from "./implementation.js";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const ELF_DIR = join(REPO_ROOT, "targets", "elf");
+/** The agent build the suite uses unless told otherwise. */
+export const DEFAULT_AGENT = "agent.gcc";
+
+export function resolveBinding(file?: string): { binding: Binding; name: string } {
+  return file ? { binding: loadBindingFile(file), name: file } : { binding: DEFAULT_BINDING, name: "default" };
+}
+
+/** `name` is a file in targets/elf (e.g. agent.clang) or a path. */
+export function resolveAgent(name = DEFAULT_AGENT): AgentImage {
+  const inElfDir = join(ELF_DIR, name);
+  const path = existsSync(inElfDir) ? inElfDir : resolve(name);
+  if (!existsSync(path)) throw new Error(`agent image ${name} not found (looked in ${ELF_DIR})`);
+  return loadAgentImage(path, name === DEFAULT_AGENT ? "default" : name);
+}
+
+/** "emulator" or "cmd:<command with {elf}>". */
+export async function resolveImplementation(spec: string, binding: Binding, mutant?: string): Promise<Implementation> {
+  if (spec === "emulator") return emulatorImplementation({ binding, ...(mutant ? { mutant } : {}) });
+  if (spec.startsWith("cmd:")) {
+    if (mutant) throw new Error("--mutant applies to the emulator only");
+    return commandImplementation(spec.slice(4));
+  }
+  throw new Error(`unknown implementation "${spec}" (use emulator or cmd:'<command> {elf}')`);
+}
+
+/** The committed probe ELFs listed in targets/elf/manifest.json. */
+export function manifestEntries(): { file: string; program: string; toolchain: string; sha256: string }[] {
+  const path = join(ELF_DIR, "manifest.json");
+  if (!existsSync(path)) return [];
+  const m = JSON.parse(readFileSync(path, "utf8")) as unknown;
+  const list = Array.isArray(m) ? m : ((m as { elfs?: unknown; entries?: unknown }).elfs ?? (m as { entries?: unknown }).entries ?? []);
+  return (list as Record<string, string>[]).map((e) => ({
+    file: e["file"] ?? e["name"] ?? "",
+    program: e["program"] ?? "",
+    toolchain: e["toolchain"] ?? "",
+    sha256: e["sha256"] ?? "",
+  }));
+}
