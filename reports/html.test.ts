@@ -42,6 +42,8 @@ describe("HTML report", () => {
   it("embedded JSON data round-trips exactly", () => {
     const script = els.find((e) => attr(e, "id") === "run-data")!;
     expect(JSON.parse(text(script))).toEqual(JSON.parse(JSON.stringify(htmlData(run))));
+    // Nothing in the JSON can start a tag or comment, whatever the data holds.
+    expect(text(script)).not.toMatch(/[<>\u2028\u2029]/);
   });
   it("clause matrix: one row per cited clause with its verdict", () => {
     const table = els.find((e) => attr(e, "id") === "clauses")!;

@@ -48,6 +48,13 @@ describe("Markdown summary", () => {
     expect(rows.map((r) => r[3])).toEqual(["pass", "fail", "expected fail", "fail (unexpected pass)", "skipped", "unsupported", "pass"]);
     expect(rows[4]![6]).not.toContain("<script>");
   });
+  it("code spans in table cells keep pipes and backticks inside one cell", () => {
+    const md = renderMarkdown(baseRun([property({ property: "odd|name`x`", status: "passed", clauses: ["PARK-1"] })]));
+    const rows = tableRows(section(md, "## Properties")).map(cells);
+    expect(rows[0]!.length).toBe(7);
+    expect(rows[0]![0]).toBe("`` odd\\|name`x` ``");
+    expect(tableRows(section(md, "## Clauses")).map(cells)[0]!.length).toBe(3);
+  });
   it("each failure shows its repro line in a code block", () => {
     const run = mixedRun();
     const md = renderMarkdown(run);
