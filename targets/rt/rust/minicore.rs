@@ -175,6 +175,10 @@ pub unsafe fn volatile_load<T>(src: *const T) -> T;
 #[rustc_nounwind]
 pub unsafe fn volatile_store<T>(dst: *mut T, val: T);
 
+#[rustc_intrinsic]
+#[rustc_nounwind]
+pub const fn size_of<T>() -> usize;
+
 /// Volatile load/store used by the generated accessors in capos_abi.rs.
 #[inline(always)]
 pub unsafe fn vload<T: Copy>(p: *const T) -> T {
