@@ -70,7 +70,18 @@ export function describeEnd(end: EndState): string {
   }
 }
 
-export async function runCaposElf(argv: string[]): Promise<number> {
+/**
+ * Two call forms: `runCaposElf(argv)` with the ELF path and options in argv, or the form
+ * tools/cli/run-elf.ts uses, `runCaposElf(elf, args, { maxInsns })`, where `args` holds the
+ * options after the ELF (--schedule, --trace, ...) and `maxInsns` applies unless args has
+ * its own --max-insns.
+ */
+export async function runCaposElf(argvOrElf: string[] | string, extra: string[] = [], defaults: { maxInsns?: number } = {}): Promise<number> {
+  let argv: string[];
+  if (typeof argvOrElf === "string") {
+    argv = [argvOrElf, ...extra];
+    if (defaults.maxInsns !== undefined && !extra.includes("--max-insns")) argv.push("--max-insns", String(defaults.maxInsns));
+  } else argv = argvOrElf;
   const cmd = new Command("run-elf")
     .argument("<elf>", "capOS ELF image")
     .option("--schedule <s>", "schedule file, seed, or encoded schedule")
