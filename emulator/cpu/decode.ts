@@ -176,9 +176,13 @@ export function decode(mem: Memory, addr: number): Insn {
   if (h === undefined) return ud(d, p, "invalid encoding");
   // LOCK is only valid on read-modify-write memory forms; handlers that allow it set lockOk
   if (d.lock && !(lockable.has((map << 8) | b) && d.mod !== 3 && lockRegOk(d))) return ud(d, p, "invalid LOCK");
-  d.exec = h;
+  d.exec = specializeHook(d, h);
   return d;
 }
+
+let specializeHook: (d: Insn, h: Handler) => Handler = (_d, h) => h;
+/** Install the fast-path specializer (ops/fast.ts). */
+export function setSpecializer(f: (d: Insn, h: Handler) => Handler): void { specializeHook = f; }
 
 const lockable = new Set<number>();
 const lockRegFilter = new Map<number, (reg: number) => boolean>();

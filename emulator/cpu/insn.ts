@@ -51,6 +51,11 @@ export class Insn {
   target = 0;
   /** Why the decoder rejected it (for #UD reporting). */
   udReason = "";
+  /** False once the code bytes behind this instruction were written, unmapped or lost X. */
+  valid = true;
+  /** Successor cache (last two distinct next instructions) used by run() to skip lookups. */
+  succ: Insn | null = null;
+  succ2: Insn | null = null;
 }
 
 /** CPU exceptions reported to the personality. */

@@ -13,6 +13,14 @@ export const PAGE = 4096;
 const USER_TOP = 2 ** 47;
 const TLB_SIZE = 256, TLB_MASK = TLB_SIZE - 1;
 
+/** Invalidate every decoded instruction of a page. */
+function dropCode(pg: Page): void {
+  const ic = pg.icache;
+  if (ic === null) return;
+  for (const d of ic) if (d !== undefined) d.valid = false;
+  pg.icache = null;
+}
+
 export class Page {
   readonly data: Uint8Array;
   readonly dv: DataView;
@@ -59,12 +67,12 @@ export class Memory {
     let fresh = 0;
     for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
     if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
-    for (let p = first; p < last; p++) this.pages.set(p, new Page(prot));
+    for (let p = first; p < last; p++) { this.invalidateCode(p); this.pages.set(p, new Page(prot)); }
     this.flushTlb();
   }
   unmap(addr: number, len: number): void {
     const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
-    for (let p = first; p < last; p++) this.pages.delete(p);
+    for (let p = first; p < last; p++) { this.invalidateCode(p); this.pages.delete(p); }
     this.flushTlb();
   }
   /** Change permissions of mapped pages in the range; returns false if some page is unmapped. */
@@ -73,7 +81,7 @@ export class Memory {
     let ok = true;
     for (let p = first; p < last; p++) {
       const pg = this.pages.get(p);
-      if (pg) { pg.prot = prot; if (!(prot & PROT_EXEC)) pg.icache = null; } else ok = false;
+      if (pg) { pg.prot = prot; if (!(prot & PROT_EXEC)) this.invalidateCode(p); } else ok = false;
     }
     this.flushTlb();
     return ok;
@@ -136,6 +144,7 @@ export class Memory {
     return { pages, maxPages: this.maxPages };
   }
   restore(s: MemorySnapshot): void {
+    for (const pg of this.pages.values()) if (pg.icache) dropCode(pg);
     this.pages.clear();
     this.maxPages = s.maxPages;
     for (const [pn, prot, data] of s.pages) this.pages.set(pn, new Page(prot, data.slice()));
@@ -146,9 +155,9 @@ export class Memory {
   // ---------------------------------------------------------------- code cache
   private invalidateCode(pn: number): void {
     const pg = this.pages.get(pn);
-    if (pg && pg.icache) pg.icache = null;
+    if (pg && pg.icache) dropCode(pg);
     const prev = this.pages.get(pn - 1); // instructions may straddle into this page
-    if (prev && prev.icache) prev.icache = null;
+    if (prev && prev.icache) dropCode(prev);
   }
   /** Page for instruction fetch at addr (X permission), cached in a 1-entry TLB. */
   fetchPage(a: number): Page {
@@ -187,9 +196,7 @@ export class Memory {
     if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "write");
     const pg = this.pages.get(pn);
     if (!pg || !(pg.prot & PROT_WRITE)) throw pf(a, "write");
-    if (pg.icache) this.invalidateCode(pn);
-    const prev = this.pages.get(pn - 1);
-    if (prev && prev.icache) prev.icache = null;
+    this.invalidateCode(pn);
     if (this.xPn === pn || this.xPn === pn - 1) { this.xPn = NaN; this.xPage = null; }
     this.wTag[i] = pn; this.wPage[i] = pg;
     return pg;

@@ -39,14 +39,26 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
   c.left = maxInsns;
   c.runStart = maxInsns;
   let cur: Insn | null = null;
+  let prev: Insn | null = null;
   try {
     while (c.left > 0) {
-      cur = null;
       const rip = c.rip;
-      const pg = mem.fetchPage(rip);
-      const ic = pg.icache;
-      let d: Insn | undefined;
-      if (ic === null || (d = ic[rip - Math.floor(rip / PAGE) * PAGE]) === undefined) d = fetchInsn(mem, rip);
+      let d: Insn | null = null;
+      if (prev !== null) {
+        d = prev.succ;
+        if (d === null || d.addr !== rip || !d.valid) {
+          d = prev.succ2;
+          if (d === null || d.addr !== rip || !d.valid) {
+            cur = null;
+            d = fetchInsn(mem, rip);
+          }
+          prev.succ2 = prev.succ;
+          prev.succ = d;
+        }
+      } else {
+        cur = null;
+        d = fetchInsn(mem, rip);
+      }
       cur = d;
       if (trace !== undefined) trace.push(rip);
       c.rip = d.next;
@@ -57,6 +69,7 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
         c.stop = null;
         return s === "syscall" ? { kind: "syscall" } : { kind: "hlt" };
       }
+      prev = d;
     }
     return { kind: "budget" };
   } catch (e) {

@@ -12,6 +12,8 @@ import { registerSystem } from "./system.js";
 import { registerSseInt } from "./sse-int.js";
 import { registerSseFloat } from "./sse-float.js";
 import { registerX87 } from "./x87.js";
+import { specialize } from "./fast.js";
+import { setSpecializer } from "../decode.js";
 
 let done = false;
 export function registerAll(): void {
@@ -20,4 +22,5 @@ export function registerAll(): void {
   registerAlu(); registerShift(); registerMulDiv(); registerMov(); registerBranch(); registerStack();
   registerBitops(); registerAtomic(); registerString(); registerSystem(); registerSseInt(); registerSseFloat();
   registerX87();
+  setSpecializer(specialize);
 }

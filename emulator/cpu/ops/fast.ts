@@ -1,0 +1,143 @@
+/**
+ * Width- and form-specialised fast paths for the hottest encodings. The decoder asks
+ * `specialize(d, h)` after picking the generic handler; a returned handler must have exactly
+ * the generic semantics (the host-CPU oracle tests run through these paths).
+ */
+import type { CpuState } from "../state.js";
+import { FOP_ADD, FOP_SUB, FOP_LOGIC } from "../state.js";
+import type { Handler, Insn } from "../insn.js";
+import { ea } from "../operands.js";
+import { getCF } from "../flags.js";
+import { setArith, szp } from "../flags.js";
+
+// ---- MOV
+const movRR64: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = c.hi[d.reg]!; };
+const movRR32: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = 0; };
+const movGE64: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; };
+const movGE32: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
+const movLoad64: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem;
+  const lo = m.r32(a), hi = m.r32(a + 4);
+  c.lo[d.reg] = lo; c.hi[d.reg] = hi;
+};
+const movLoad32: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
+const movStore64: Handler = (c, d) => { c.mem.w64(ea(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
+const movStore32: Handler = (c, d) => { c.mem.w32(ea(c, d), c.lo[d.reg]!); };
+const movzxLoad8: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
+
+// ---- ALU on 64-bit registers (dst index, src lo/hi)
+function alu64(c: CpuState, op: number, r: number, b: number, bh: number): void {
+  const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0;
+  let lo: number, hi: number;
+  switch (op) {
+    case 0: { const s = a + b; lo = s >>> 0; hi = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = FOP_ADD; break; }
+    case 5: case 7: { const s = a - b; lo = s >>> 0; hi = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = FOP_SUB; break; }
+    case 1: lo = (a | b) >>> 0; hi = (ah | bh) >>> 0; c.fop = FOP_LOGIC; break;
+    case 4: lo = (a & b) >>> 0; hi = (ah & bh) >>> 0; c.fop = FOP_LOGIC; break;
+    case 6: lo = (a ^ b) >>> 0; hi = (ah ^ bh) >>> 0; c.fop = FOP_LOGIC; break;
+    case 2: { const cf = getCF(c); const s = a + b + cf; lo = s >>> 0; hi = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fc = cf; c.fop = 3; break; }
+    default: { const cf = getCF(c); const s = a - b - cf; lo = s >>> 0; hi = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fc = cf; c.fop = 4; break; }
+  }
+  c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = lo; c.frh = hi; c.fw = 8;
+  if (op !== 7) { c.lo[r] = lo; c.hi[r] = hi; }
+}
+function alu32(c: CpuState, op: number, r: number, b: number): void {
+  const a = c.lo[r]! >>> 0;
+  let v: number;
+  switch (op) {
+    case 0: v = (a + b) >>> 0; c.fop = FOP_ADD; break;
+    case 5: case 7: v = (a - b) >>> 0; c.fop = FOP_SUB; break;
+    case 1: v = (a | b) >>> 0; c.fop = FOP_LOGIC; break;
+    case 4: v = (a & b) >>> 0; c.fop = FOP_LOGIC; break;
+    case 6: v = (a ^ b) >>> 0; c.fop = FOP_LOGIC; break;
+    case 2: { const cf = getCF(c); v = (a + b + cf) >>> 0; c.fc = cf; c.fop = 3; break; }
+    default: { const cf = getCF(c); v = (a - b - cf) >>> 0; c.fc = cf; c.fop = 4; break; }
+  }
+  c.fa = a; c.fb = b; c.fr = v; c.fw = 4;
+  if (op !== 7) { c.lo[r] = v; c.hi[r] = 0; }
+}
+const aluEG64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0);
+const aluGE64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0);
+const aluEG32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.rm, c.lo[d.reg]! >>> 0);
+const aluGE32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.lo[d.rm]! >>> 0);
+const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
+const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
+const aluEI64: Handler = (c, d) => alu64(c, d.reg & 7, d.rm, d.imm >>> 0, d.immHi >>> 0);
+const aluEI32: Handler = (c, d) => alu32(c, d.reg & 7, d.rm, d.imm >>> 0);
+const testRR64: Handler = (c, d) => {
+  const lo = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0, hi = (c.hi[d.rm]! & c.hi[d.reg]!) >>> 0;
+  c.fa = lo; c.fah = hi; c.fb = lo; c.fbh = hi; c.fr = lo; c.frh = hi; c.fw = 8; c.fop = FOP_LOGIC;
+};
+const testRR32: Handler = (c, d) => {
+  const v = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0;
+  c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = FOP_LOGIC;
+};
+
+// ---- shifts by immediate on 64-bit registers (SHL/SHR/SAR)
+const shiftRI64: Handler = (c, d) => {
+  const cnt = d.imm & 63, kind = d.reg & 7, r = d.rm;
+  if (cnt === 0) return;
+  const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0;
+  let lo: number, hi: number, cf: number, of: number;
+  if (kind === 4 || kind === 6) {
+    if (cnt < 32) { hi = ((ah << cnt) | (a >>> (32 - cnt))) >>> 0; lo = (a << cnt) >>> 0; }
+    else { hi = (a << (cnt - 32)) >>> 0; lo = 0; }
+    const pos = 64 - cnt;
+    cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
+    of = (hi >>> 31) ^ cf;
+  } else if (kind === 5) {
+    if (cnt < 32) { lo = ((a >>> cnt) | (ah << (32 - cnt))) >>> 0; hi = ah >>> cnt; }
+    else { lo = ah >>> (cnt - 32); hi = 0; }
+    const pos = cnt - 1;
+    cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
+    of = ah >>> 31;
+  } else {
+    if (cnt < 32) { lo = ((a >>> cnt) | (ah << (32 - cnt))) >>> 0; hi = ((ah | 0) >> cnt) >>> 0; }
+    else { lo = ((ah | 0) >> (cnt - 32)) >>> 0; hi = ((ah | 0) >> 31) >>> 0; }
+    const pos = cnt - 1;
+    cf = pos >= 32 ? ((ah | 0) >> (pos - 32)) & 1 : (a >>> pos) & 1;
+    of = 0;
+  }
+  c.lo[r] = lo; c.hi[r] = hi;
+  setArith(c, cf | szp(8, lo, hi) | (of << 11));
+};
+
+/** Return a faster handler with identical semantics, or h itself. */
+export function specialize(d: Insn, h: Handler): Handler {
+  if (d.map === 0) {
+    const op = d.op;
+    const w = d.opsz;
+    if (op === 0x89 || op === 0x8b) {
+      if (d.mod === 3) {
+        if (w === 8) return op === 0x89 ? movRR64 : movGE64;
+        if (w === 4) return op === 0x89 ? movRR32 : movGE32;
+      } else if (w === 8) return op === 0x89 ? movStore64 : movLoad64;
+      else if (w === 4) return op === 0x89 ? movStore32 : movLoad32;
+      return h;
+    }
+    if (op < 0x40 && (op & 7) < 4 && (op & 1) === 1 && !d.lock) {
+      const ge = (op & 2) !== 0;
+      if (d.mod === 3) {
+        if (w === 8) return ge ? aluGE64 : aluEG64;
+        if (w === 4) return ge ? aluGE32 : aluEG32;
+      } else if (ge) {
+        if (w === 8) return aluGEm64;
+        if (w === 4) return aluGEm32;
+      }
+      return h;
+    }
+    if ((op === 0x81 || op === 0x83) && d.mod === 3) {
+      if (w === 8) return aluEI64;
+      if (w === 4) return aluEI32;
+      return h;
+    }
+    if (op === 0x85 && d.mod === 3) {
+      if (w === 8) return testRR64;
+      if (w === 4) return testRR32;
+    }
+    if (op === 0xc1 && d.mod === 3 && w === 8 && (d.reg & 7) >= 4) return shiftRI64;
+  } else if (d.map === 1) {
+    if (d.op === 0xb6 && d.mod !== 3 && d.opsz === 4) return movzxLoad8;
+  }
+  return h;
+}

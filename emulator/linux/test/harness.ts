@@ -1,0 +1,68 @@
+/**
+ * Test helpers: build freestanding programs with the host gcc, run binaries natively and
+ * under the Linux personality, compare.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir, arch } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { runLinuxElf, LinuxResult } from "../process.js";
+
+export const PROGRAMS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "programs");
+export const CFLAGS = ["-O2", "-static", "-nostdlib", "-fno-builtin", "-fno-stack-protector", "-no-pie", "-fno-math-errno"];
+
+/** Why host-dependent tests cannot run, or null. */
+export function nativeSkipReason(): string | null {
+  if (arch() !== "x64" || process.platform !== "linux") return `host is ${process.platform}/${arch()}, not linux/x86-64`;
+  const r = spawnSync("gcc", ["--version"], { encoding: "utf8" });
+  if (r.error || r.status !== 0) return "gcc not found on PATH";
+  return null;
+}
+
+let buildDir: string | null = null;
+const built = new Map<string, string>();
+/** Compile emulator/linux/test/programs/<name>.c; returns the binary path. */
+export function buildProgram(name: string): string {
+  const hit = built.get(name);
+  if (hit) return hit;
+  buildDir ??= mkdtempSync(path.join(tmpdir(), "capos-emu-prog-"));
+  const out = path.join(buildDir, name);
+  const r = spawnSync("gcc", [...CFLAGS, "-o", out, path.join(PROGRAMS_DIR, `${name}.c`)], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`gcc failed for ${name}: ${r.stderr}`);
+  built.set(name, out);
+  return out;
+}
+
+export interface NativeResult { stdout: Buffer; stderr: Buffer; status: number | null; signal: NodeJS.Signals | null; }
+export function runNative(bin: string, args: string[], stdin?: Uint8Array, cwd?: string): NativeResult {
+  const r = spawnSync(bin, args, { input: stdin ?? new Uint8Array(0), cwd, maxBuffer: 1 << 28, env: { PATH: "/usr/bin:/bin", LANG: "C", HOME: "/" } });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
+}
+export function runEmu(bin: string, args: string[], stdin?: Uint8Array, maxInsns = 4e9): LinuxResult {
+  return runLinuxElf(new Uint8Array(readFileSync(bin)), { argv: [bin, ...args], stdin, maxInsns });
+}
+
+export const BUSYBOX = "/bin/busybox";
+export function busyboxSkipReason(): string | null {
+  const n = nativeSkipReason();
+  if (n && !n.startsWith("gcc")) return n;
+  if (!existsSync(BUSYBOX)) return `${BUSYBOX} not present (apt install busybox-static)`;
+  return null;
+}
+
+/** Deterministic inputs (xorshift PRNG, fixed seed). */
+export function makeInputs(): Record<string, Uint8Array> {
+  let s = 0x2545f491;
+  const rnd = () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return (s >>> 0) / 4294967296; };
+  const words: string[] = [];
+  for (let i = 0; i < 300; i++) { let w = ""; const n = 2 + Math.floor(rnd() * 7); for (let k = 0; k < n; k++) w += String.fromCharCode(97 + Math.floor(rnd() * 26)); words.push(w); }
+  const lines: string[] = [];
+  for (let i = 0; i < 600; i++) { const n = 1 + Math.floor(rnd() * 9); const l: string[] = []; for (let k = 0; k < n; k++) l.push(words[Math.floor(rnd() * words.length)]!); lines.push(l.join(" ")); }
+  const nums: string[] = [];
+  for (let i = 0; i < 800; i++) nums.push(String(Math.floor(rnd() * 2e9) - 1e9));
+  const bin = new Uint8Array(48 * 1024);
+  for (let i = 0; i < bin.length; i++) bin[i] = Math.floor(rnd() * 256);
+  const enc = new TextEncoder();
+  return { "text.txt": enc.encode(lines.join("\n") + "\n"), "nums.txt": enc.encode(nums.join("\n") + "\n"), "rand.bin": bin };
+}
