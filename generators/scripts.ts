@@ -184,3 +184,36 @@ export function timerScript(b: Binding): fc.Arbitrary<Script> {
     threads: [[{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }, { kind: OP.NOW }, ...ops, { kind: OP.NOW }]],
   }));
 }
+
+/**
+ * The classic lost-wake handoff (Drepper, "Futexes Are Tricky"): a waiter parks on a word
+ * expecting 0 while the main thread stores 1 and unparks one waiter, then joins. A
+ * conforming kernel lets the waiter either see the new value (mismatch) or be woken; a
+ * kernel whose value check and enqueue are not atomic can strand it (PARK-3).
+ */
+export function handoffScript(b: Binding): fc.Arbitrary<Script> {
+  const P = page(b);
+  return fc
+    .record({
+      yields: fc.integer({ min: 0, max: 3 }),
+      waiterYields: fc.integer({ min: 0, max: 2 }),
+      waiters: fc.integer({ min: 1, max: 2 }),
+      count: fc.constantFrom(1n, 2n, BigInt(b.park.unparkAll)),
+    })
+    .map(({ yields, waiterYields, waiters, count }) => {
+      const main: ScriptOp[] = [
+        { kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) },
+        ...Array.from({ length: waiters }, (_, i): ScriptOp => ({ kind: OP.SPAWN, a: BigInt(i + 1) })),
+        ...Array.from({ length: yields }, (): ScriptOp => ({ kind: OP.YIELD })),
+        { kind: OP.STORE, base: R1, a: 0n, b: 4n, c: 1n },
+        { kind: OP.UNPARK, base: R1, a: 0n, b: count },
+        ...(count === 1n && waiters === 2 ? [{ kind: OP.UNPARK, base: R1, a: 0n, b: 1n } as ScriptOp] : []),
+        ...Array.from({ length: waiters }, (_, i): ScriptOp => ({ kind: OP.JOIN, a: BigInt(i + 1) })),
+      ];
+      const waiter: ScriptOp[] = [
+        ...Array.from({ length: waiterYields }, (): ScriptOp => ({ kind: OP.YIELD })),
+        { kind: OP.PARK, base: R1, a: 0n, b: 0n, c: b.park.timeoutForever },
+      ];
+      return { threads: [main, ...Array.from({ length: waiters }, () => waiter)] };
+    });
+}

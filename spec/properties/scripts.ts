@@ -4,7 +4,7 @@
  * the observed run is allowed.
  */
 import fc from "fast-check";
-import { fsScript, parkScript, timerScript, vmEdgeScript, vmScript } from "../../generators/scripts.js";
+import { fsScript, handoffScript, parkScript, timerScript, vmEdgeScript, vmScript } from "../../generators/scripts.js";
 import { schedule } from "../../generators/schedules.js";
 import { encodeSchedule, type Schedule } from "../run-protocol.js";
 import type { Script } from "../agent-protocol.js";
@@ -65,7 +65,7 @@ export const parkRaces = agentProperty({
   clauses: ["PARK-2", "PARK-3", "PARK-4", "PARKX-1", "PARKX-2", "PARKX-3", "PARKX-4", "PARKX-8", "THR-2", "THR-3"],
   runs: 40,
   scheduled: true,
-  script: (b) => parkScript(b, { drain: false }),
+  script: (b) => fc.oneof(parkScript(b, { drain: false }), handoffScript(b)),
 });
 
 export const parkDrain = agentProperty({
