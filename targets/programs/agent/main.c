@@ -7,7 +7,8 @@
  * (file offset = section sh_offset, or symbol value - PT_LOAD p_vaddr + p_offset) with
  * encodeScript(script); no rebuild per case.
  *
- * For every op the effective operand is A = a + r[base] (r0 reads as 0). After each op the
+ * For every op the effective operand is A = a + r[base] (r0 reads as 0). TLS_READ/TLS_WRITE
+ * are direct %fs:tpoff accesses, TLS_ADDR is %fs:0 + tpoff; EXIT's code is A & 0xff. After each op the
  * agent prints "@1 <thread> <opIndex> <ok|exc|err> <value>\n" with one Console.write.
  * EXIT and THREAD_EXIT end the process / thread and print no record. A malformed script
  * (bad magic/version/tables, unknown kind, register out of range, LOAD/STORE size outside
@@ -39,12 +40,23 @@ __thread _Alignas(64) uint64_t agent_tls3 = AGENT_TLS_INITIAL_3;
 _Static_assert(AGENT_TLS_INITIAL_2 == 0, "variable 2 is the .tbss one");
 _Static_assert(AGENT_TLS_VARS == 4, "the agent declares four TLS variables");
 
-static uint64_t *tls_var(uint64_t i) {
+/* TLS ops per spec/agent-protocol.ts: READ/WRITE are direct %fs:tpoff accesses (after SET_FS
+ * they go wherever FS points); ADDR is %fs:0 + tpoff. Returns 0 for a bad index. */
+#define TLS_CASE(n)                                                                              \
+  case n:                                                                                        \
+    if (op == AGENT_OP_TLS_READ)                                                                 \
+      __asm__ volatile("movq %%fs:agent_tls" #n "@tpoff, %0" : "=r"(*v));                        \
+    else if (op == AGENT_OP_TLS_WRITE)                                                           \
+      __asm__ volatile("movq %0, %%fs:agent_tls" #n "@tpoff" : : "r"(w) : "memory");             \
+    else                                                                                         \
+      __asm__ volatile("movq %%fs:0, %0\n\taddq $agent_tls" #n "@tpoff, %0" : "=r"(*v) : : "cc"); \
+    return 1;
+static int tls_op(int op, uint64_t i, uint64_t w, uint64_t *v) {
   switch (i) {
-    case 0: return &agent_tls0;
-    case 1: return &agent_tls1;
-    case 2: return &agent_tls2;
-    case 3: return &agent_tls3;
+    TLS_CASE(0)
+    TLS_CASE(1)
+    TLS_CASE(2)
+    TLS_CASE(3)
     default: return 0;
   }
 }
@@ -173,7 +185,6 @@ static uint64_t run_thread(uint32_t t, uintptr_t ring) {
     uint64_t a = rd64(at + 8) + (base ? regs[base] : 0), b = rd64(at + 16), c = rd64(at + 24);
     uint64_t v = 0;
     capos_status s = 0;
-    uint64_t *var;
     switch (kind) {
       case AGENT_OP_MAP: s = capos_vm_map(ring, a, b, (uint32_t)c, &v); break;
       case AGENT_OP_UNMAP: s = capos_vm_unmap(ring, a, b); break;
@@ -199,21 +210,14 @@ static uint64_t run_thread(uint32_t t, uintptr_t ring) {
       case AGENT_OP_SET_FS: s = capos_set_fs_base(ring, a); break;
       case AGENT_OP_GET_FS: s = capos_get_fs_base(ring, &v); break;
       case AGENT_OP_TLS_READ:
-        if (!(var = tls_var(a))) bad_script(ring, "tls index");
-        v = *(volatile uint64_t *)var;
-        break;
       case AGENT_OP_TLS_WRITE:
-        if (!(var = tls_var(a))) bad_script(ring, "tls index");
-        *(volatile uint64_t *)var = b;
-        break;
       case AGENT_OP_TLS_ADDR:
-        if (!(var = tls_var(a))) bad_script(ring, "tls index");
-        v = (uint64_t)(uintptr_t)var;
+        if (!tls_op(kind, a, b, &v)) bad_script(ring, "tls index");
         break;
       case AGENT_OP_NOW: s = capos_timer_now(ring, &v); break;
       case AGENT_OP_SLEEP: s = capos_timer_sleep(ring, a); break;
       case AGENT_OP_YIELD: capos_yield(); break;
-      case AGENT_OP_EXIT: capos_exit(a);
+      case AGENT_OP_EXIT: capos_exit(a & 0xff);
       case AGENT_OP_THREAD_EXIT: capos_thread_exit(ring, a);
       default: bad_script(ring, "op kind");
     }

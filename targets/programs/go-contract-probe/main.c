@@ -10,7 +10,8 @@
  *  - futexsleep(addr, val, ns) as PARK with ns < 0 -> forever, ns == 0 -> never blocks;
  *    futexwakeup(addr, cnt) as UNPARK.
  *
- * Exit status: 0 when every check passes, else the OR of:
+ * Failed-check mask (printed in full on the last Console line); the exit status is
+ * capos_probe_status(mask): 0 = all passed, bits 0..5 as below, bit 6 = any of bits >= 6:
  *   bit 0  GO1   g read back through -8(FS) (or getFsBase) wrong in some thread
  *   bit 1  GO2   reserve: failed, not page aligned, or outside the VM window
  *   bit 2  GO3   commit(rw): failed, not zero-filled, or not writable
@@ -65,7 +66,7 @@ static struct g *getg(void) {
   __asm__ volatile("movq %%fs:-8, %0" : "=r"(g));
   return g;
 }
-static uint64_t settls(uintptr_t ring, struct m *m) { return (uint64_t)capos_set_fs_base(ring, (uint64_t)(uintptr_t)&m->tls[1]); }
+static capos_status settls(uintptr_t ring, struct m *m) { return capos_set_fs_base(ring, (uint64_t)(uintptr_t)&m->tls[1]); }
 
 /* runtime·futexsleep: sleep if *addr == val; ns < 0 means forever, ns == 0 never blocks */
 static int32_t futexsleep(uintptr_t ring, volatile uint32_t *addr, uint32_t val, int64_t ns) {
@@ -94,7 +95,7 @@ static uint64_t mstart(capos_thread_t *t) {
   struct g *g = m->g0;
   uint64_t f = 0;
   m->ring = ring;
-  if (settls(ring, m) != 0) f |= F_CALLS;
+  if (settls(ring, m) < 0) f |= F_CALLS;
   setg(g);
   for (int k = 0; k < 3; k++) {
     capos_yield();
@@ -198,7 +199,7 @@ int64_t capos_main(uintptr_t ring, uint64_t pid, uintptr_t capset) {
   m0->g0 = &gs[0];
   gs[0].m = m0;
   m0->ring = ring;
-  if (settls(ring, m0) != 0) f |= F_CALLS;
+  if (settls(ring, m0) < 0) f |= F_CALLS;
   setg(&gs[0]);
   say(ring, "m0", (uint64_t)(uintptr_t)&m0->tls[1], (uint64_t)(uintptr_t)getg());
   if (!g_ok(ring, m0, &gs[0])) f |= F_GO1;
@@ -243,5 +244,5 @@ int64_t capos_main(uintptr_t ring, uint64_t pid, uintptr_t capset) {
   capos_line_str(&line, "go-contract-probe: result");
   capos_line_kv(&line, "failed", f);
   capos_line_flush(ring, &line);
-  return (int64_t)f;
+  return (int64_t)capos_probe_status(f);
 }

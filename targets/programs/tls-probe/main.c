@@ -2,7 +2,8 @@
  * tls-probe: checks the initial thread's TLS as set up by the kernel (TLSV2-1..8, PROCX-1,
  * FSB-4) and reports every address and value over Console.
  *
- * Exit status: 0 when every check passed, else the OR of the failed checks' bits:
+ * Failed-check mask (printed in full on the last Console line); the exit status is
+ * capos_probe_status(mask): 0 = all passed, bits 0..5 as below, bit 6 = any of bits >= 6:
  *   bit 0  SELF    %fs:0 holds the thread pointer (non-zero, self-pointer)          TLSV2-1
  *   bit 1  TDATA   .tdata initial values read through C                            TLSV2-4
  *   bit 2  DIRECT  direct %fs:off loads (x@tpoff) see the same values              TLSV2-2
@@ -173,5 +174,5 @@ int64_t capos_main(uintptr_t ring, uint64_t pid, uintptr_t capset) {
   capos_line_str(&line, "tls-probe: done");
   capos_line_kv(&line, "failed", failed);
   capos_line_flush(ring, &line);
-  return failed;
+  return (int64_t)capos_probe_status(failed);
 }

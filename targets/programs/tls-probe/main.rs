@@ -249,6 +249,6 @@ pub fn capos_main(ring: usize, pid: u64, capset: usize) -> u64 {
         l.str(cstr!("tls-probe.rs: done"));
         l.kv(cstr!("failed"), FAILED);
         l.flush(ring);
-        FAILED
+        probe_status(FAILED)
     }
 }

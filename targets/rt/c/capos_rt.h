@@ -48,6 +48,12 @@ extern uint64_t capos_pid;
  * the exit status. */
 int64_t capos_main(uintptr_t ring, uint64_t pid, uintptr_t capset);
 
+/* Exit status of a probe from its bit mask of failed checks. Process exit codes must stay
+ * below 128 (spec/run-protocol.ts: command adapters see only code & 0xff, >= 128 reads as a
+ * fault), so bits 0..5 are kept exactly and bit 6 means "some check >= 6 failed"; the full
+ * mask is always printed over Console. 0 = every check passed. */
+static inline uint64_t capos_probe_status(uint64_t mask) { return (mask & 0x3f) | ((mask >> 6) ? 0x40 : 0); }
+
 /* libc-free helpers (also provided as memcpy/memset/memcmp for compiler-emitted calls). */
 void *memcpy(void *d, const void *s, size_t n);
 void *memset(void *d, int c, size_t n);

@@ -123,6 +123,12 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     0
 }
 
+/// Exit status from a probe's failed-check mask (see capos_probe_status in rt/c/capos_rt.h):
+/// bits 0..5 exact, bit 6 = some check >= 6 failed; always < 128.
+pub fn probe_status(mask: u64) -> u64 {
+    (mask & 0x3f) | (if (mask >> 6u32) != 0 { 0x40 } else { 0 })
+}
+
 // ---- CapSet
 pub unsafe fn capset_lookup(capset: usize, iid: u64, cap: &mut u32) -> bool {
     if capset == 0 {
