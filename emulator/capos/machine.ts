@@ -510,6 +510,7 @@ export class CaposMachine {
     if (!th) throw new RangeError(`no thread ${String(t)}`);
     if (this.endState) return "stop";
     const b = this.binding;
+    this.flushOverflow(th);
     for (;;) {
       if (th.state === "exited" || this.endState) return "stop";
       const head = this.hdr(th, "sqHead");
