@@ -78,7 +78,8 @@ export function decodeSchedule(text: string): Schedule {
  * may be misread as faults; the suite's guests exit with codes < 128).
  */
 export const COMMAND_STATUS = {
-  rejected: 2,
+  /** The image was refused (POSIX shells use 126 for "found but cannot execute"). */
+  rejected: 126,
   budget: 124,
   hang: 125,
   faultUD: 132,
@@ -94,6 +95,8 @@ export function endStateFromCommandStatus(status: number, stderr = ""): EndState
       return { kind: "budget", what: "instructions" };
     case COMMAND_STATUS.hang:
       return { kind: "hang" };
+    case COMMAND_STATUS.rejected:
+      return { kind: "rejected", reason: stderr.trim().split("\n").pop() || "image rejected" };
     case COMMAND_STATUS.faultUD:
       return { kind: "fault", fault: "#UD" };
     case COMMAND_STATUS.faultDE:

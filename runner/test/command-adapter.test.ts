@@ -1,0 +1,44 @@
+/**
+ * The command adapter runs an implementation as a process and reads Console output and exit
+ * status. Tested with the emulator's own `run-elf` as the external command: properties that
+ * need no schedule control pass through it, the others are reported unsupported.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ALL_PROPERTIES } from "../../spec/properties/index.js";
+import { DEFAULT_BINDING } from "../../spec/binding.js";
+import { OP } from "../../spec/agent-protocol.js";
+import { commandImplementation } from "../adapters/command.js";
+import { patchScript } from "../agent-image.js";
+import { runConformance } from "../run.js";
+import { REPO_ROOT, resolveAgent } from "../setup.js";
+
+const command = `node --import tsx ${join(REPO_ROOT, "tools", "conform.ts")} run-elf --personality capos {elf}`;
+
+describe("command adapter", () => {
+  it("recovers exit codes and faults from the process status", async () => {
+    const impl = commandImplementation(command);
+    const agent = resolveAgent();
+    const exit7 = await impl.run(patchScript(agent, { threads: [[{ kind: OP.EXIT, a: 7n }]] }));
+    expect(exit7.end).toEqual({ kind: "exit", code: 7 });
+    const fault = await impl.run(patchScript(agent, { threads: [[{ kind: OP.LOAD, a: BigInt(DEFAULT_BINDING.layout.vmWindowBase), b: 8n }]] }));
+    expect(fault.end.kind).toBe("fault");
+    const garbage = await impl.run(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]));
+    expect(garbage.end.kind).not.toBe("exit");
+  });
+
+  it("runs the unscheduled properties and reports the scheduled ones unsupported", async () => {
+    const run = await runConformance({
+      impl: commandImplementation(command),
+      binding: DEFAULT_BINDING,
+      bindingName: "default",
+      agent: resolveAgent(),
+      properties: ALL_PROPERTIES,
+      seed: 7,
+      runs: 2,
+      filter: /^(tls\.generated-layouts|vm\.edge-arguments|park\.races)$/,
+    });
+    const status = Object.fromEntries(run.results.map((r) => [r.property, r.status]));
+    expect(status).toEqual({ "tls.generated-layouts": "passed", "vm.edge-arguments": "passed", "park.races": "unsupported" });
+  });
+});
