@@ -15,19 +15,22 @@ function bt(kind: number, imm: boolean): Handler {
   return (c, d) => {
     const w = d.opsz, bits = w * 8;
     let off: number;
-    if (imm) off = d.imm & (bits - 1);
-    else {
-      off = readG(c, d, w);
-      if (w === 8) off = (c.th | 0) * 4294967296 + off;
-      else if (w === 4) off = off | 0;
-      else off = (off << 16) >> 16;
-    }
     let lo: number, hi: number, addr = 0;
+    if (imm) off = d.imm & (bits - 1);
+    else off = readG(c, d, w);
+    const offHi = c.th;
     if (d.mod === 3) {
-      lo = getReg(c, d.rm, w); hi = c.th; off = ((off % bits) + bits) % bits;
+      off &= bits - 1;
+      lo = getReg(c, d.rm, w); hi = c.th;
     } else {
       addr = ea(c, d);
-      if (!imm) { const q = Math.floor(off / bits); addr += q * w; off -= q * bits; }
+      if (!imm) {
+        // signed bit offset: operand-sized units before/after the addressed one
+        const sOff = w === 8 ? (offHi | 0) * 4294967296 + off : w === 4 ? off | 0 : (off << 16) >> 16;
+        const low = off & (bits - 1);
+        addr += ((sOff - low) / bits) * w;
+        off = low;
+      }
       lo = readMem(c, addr, w); hi = c.th;
     }
     let bit: number;

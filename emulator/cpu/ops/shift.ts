@@ -53,7 +53,14 @@ function shiftOp(kind: number, count: CountSrc): Handler {
       case 2: case 3: { // RCL / RCR through CF
         const n = w <= 2 ? cnt % (bits + 1) : cnt;
         const oldCf = getCF(c);
-        if (n === 0) { if (w === 4 && d.mod === 3) writeRMa(c, d, addr, w, a, 0); return; }
+        if (n === 0) {
+          // count is a multiple of (width+1): value unchanged, but OF is still recomputed (as on the host)
+          const msb = (a >>> (bits - 1)) & 1;
+          materialize(c);
+          const ofz = kind === 2 ? msb ^ oldCf : msb ^ ((a >>> (bits - 2)) & 1);
+          c.flags = (c.flags & ~0x800) | (ofz << 11);
+          return;
+        }
         const B = BigInt(bits);
         const mask = (1n << (B + 1n)) - 1n;
         let v = (BigInt(oldCf) << B) | (w === 8 ? toBig(a, ah) : BigInt(a));

@@ -1,0 +1,57 @@
+/**
+ * Semantics vs the host CPU (see oracle.ts). Fixed seed; thousands of generated sequences are
+ * run in one native runner process. Failures are shrunk and appended to corpus/regressions.json,
+ * which is always replayed.
+ */
+import { describe, it, expect } from "vitest";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { caseArb } from "./gen.js";
+import { compare, runEmu, runNativeBatch, oracleSkipReason, describeCase, shrink, toEntry, fromEntry } from "./oracle.js";
+import type { Case, CorpusEntry } from "./oracle.js";
+
+const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), "corpus", "regressions.json");
+const SEED = 20261122;
+const N = Number(process.env.ORACLE_CASES ?? 6000);
+
+function loadCorpus(): CorpusEntry[] {
+  return existsSync(CORPUS) ? (JSON.parse(readFileSync(CORPUS, "utf8")) as CorpusEntry[]) : [];
+}
+function check(cases: Case[]): { i: number; why: string }[] {
+  const nat = runNativeBatch(cases);
+  const bad: { i: number; why: string }[] = [];
+  cases.forEach((c, i) => { const why = compare(c, nat[i]!, runEmu(c)); if (why) bad.push({ i, why }); });
+  return bad;
+}
+
+describe("host CPU oracle", () => {
+  it("regression corpus replays", (ctx) => {
+    const why = oracleSkipReason();
+    if (why) ctx.skip(why);
+    const corpus = loadCorpus();
+    const bad = check(corpus.map(fromEntry));
+    expect(bad.map((b) => `${corpus[b.i]!.note}: ${b.why}`)).toEqual([]);
+  });
+  it(`${N} generated sequences match (seed ${SEED})`, (ctx) => {
+    const why = oracleSkipReason();
+    if (why) ctx.skip(why);
+    const cases = fc.sample(caseArb, { seed: SEED, numRuns: N });
+    const bad = check(cases);
+    const reports: string[] = [];
+    if (bad.length) {
+      const corpus = loadCorpus();
+      for (const b of bad.slice(0, 5)) {
+        const fails = (c: Case) => check([c]).length > 0;
+        const s = shrink(cases[b.i]!, fails);
+        const again = check([s]);
+        const note = `${describeCase(s)} -> ${again[0]?.why ?? b.why}`;
+        reports.push(note);
+        if (!corpus.some((e) => e.insns.join() === toEntry(s, "").insns.join())) corpus.push(toEntry(s, note));
+      }
+      writeFileSync(CORPUS, JSON.stringify(corpus, null, 1) + "\n");
+    }
+    expect({ failures: bad.length, first: reports }).toEqual({ failures: 0, first: [] });
+  });
+});
