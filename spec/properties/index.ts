@@ -1,10 +1,12 @@
 /** Every conformance property, by clause group. */
 import type { ConformanceProperty } from "../../runner/property.js";
 import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmSequences } from "./scripts.js";
+import { realProbes } from "./probes.js";
 import { tlsGeneratedLayouts } from "./tls.js";
 
 export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   tlsGeneratedLayouts,
+  realProbes,
   fsPerThread,
   vmSequences,
   vmEdgeArguments,
