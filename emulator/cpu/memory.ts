@@ -252,9 +252,14 @@ export class Memory {
   }
   /** 64-bit write as two halves; checks both ends before writing anything. */
   w64(a: number, lo: number, hi: number): void {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
+    const off = a - pn * PAGE;
+    if (off <= PAGE - 8) { pg.dv.setInt32(off, lo, true); pg.dv.setInt32(off + 4, hi, true); return; }
     this.wpage(a + 7);
     this.w32(a, lo); this.w32(a + 4, hi);
   }
+
   /** Check that [a, a+n) is writable (faults before any partial write). */
   checkW(a: number, n: number): void { this.wpage(a); if (n > 1) this.wpage(a + n - 1); }
 }

@@ -1,0 +1,118 @@
+/**
+ * run() contract: exact budgets, REP interruption and resumption, typed fault stops with RIP at
+ * the faulting instruction, SYSCALL register effects, self-modifying code, snapshot/restore
+ * determinism.
+ */
+import { describe, it, expect } from "vitest";
+import fc from "fast-check";
+import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, getReg64, setReg64, getFlags, snapshotMachine, restoreMachine } from "../index.js";
+
+const CODE = 0x400000, DATA = 0x600000;
+function machine(code: number[]): { c: CpuState; m: Memory } {
+  const m = new Memory(64);
+  m.map(CODE, 8192, PROT_READ | PROT_EXEC);
+  m.map(DATA, 65536, PROT_READ | PROT_WRITE);
+  m.writeBytes(CODE, Uint8Array.from(code));
+  const c = new CpuState();
+  c.rip = CODE;
+  setReg64(c, 4, BigInt(DATA + 65536 - 64));
+  return { c, m };
+}
+// loop: inc rax; jmp loop
+const LOOP = [0x48, 0xff, 0xc0, 0xeb, 0xfb];
+
+describe("run()", () => {
+  it("retires exactly maxInsns before a budget stop, for any split of the budget", () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }), (chunks) => {
+      const { c, m } = machine(LOOP);
+      for (const k of chunks) expect(run(c, m, k)).toEqual({ kind: "budget" });
+      const total = chunks.reduce((a, b) => a + b, 0);
+      expect(c.icount).toBe(total);
+      // inc executes ceil(total / 2) times
+      expect(getReg64(c, 0)).toBe(BigInt(Math.ceil(total / 2)));
+    }), { seed: 5, numRuns: 200 });
+  });
+
+  it("interrupts REP MOVSB between iterations and resumes to the same result", () => {
+    // rep movsb ; hlt
+    const code = [0xf3, 0xa4, 0xf4];
+    const ref = machine(code);
+    const setup = (c: CpuState, m: Memory) => {
+      m.writeBytes(DATA, Uint8Array.from({ length: 300 }, (_, i) => i & 255));
+      setReg64(c, 6, BigInt(DATA)); setReg64(c, 7, BigInt(DATA + 1000)); setReg64(c, 1, 300n);
+    };
+    setup(ref.c, ref.m);
+    expect(run(ref.c, ref.m, 10_000)).toEqual({ kind: "hlt" });
+    expect(ref.c.icount).toBe(301); // 300 iterations + hlt
+    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 40 }), (chunks) => {
+      const t = machine(code);
+      setup(t.c, t.m);
+      let s;
+      let i = 0;
+      do { s = run(t.c, t.m, chunks[i++ % chunks.length]!); } while (s.kind === "budget");
+      expect(s).toEqual({ kind: "hlt" });
+      expect(t.c.icount).toBe(301);
+      expect(getReg64(t.c, 1)).toBe(0n);
+      expect(t.m.readBytes(DATA + 1000, 300)).toEqual(ref.m.readBytes(DATA + 1000, 300));
+    }), { seed: 6, numRuns: 100 });
+  });
+
+  it("reports #UD with the bytes and RIP at the instruction", () => {
+    const { c, m } = machine([0x90, 0x0f, 0x0b]);
+    const s = run(c, m, 10);
+    expect(s.kind).toBe("fault");
+    if (s.kind === "fault" && s.fault.type === "#UD") expect(Array.from(s.fault.bytes)).toEqual([0x0f, 0x0b]);
+    expect(c.rip).toBe(CODE + 1);
+    expect(c.icount).toBe(1);
+  });
+
+  it("reports #PF with the address and access kind; #DE on division by zero", () => {
+    const a = machine([0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x01]); // mov rax, [0x1000000]
+    expect(run(a.c, a.m, 10)).toEqual({ kind: "fault", fault: { type: "#PF", addr: 0x1000000n, access: "read" } });
+    expect(a.c.rip).toBe(CODE);
+    const b = machine([0x31, 0xc9, 0xf7, 0xf1]); // xor ecx,ecx; div ecx
+    expect(run(b.c, b.m, 10)).toEqual({ kind: "fault", fault: { type: "#DE" } });
+    expect(b.c.rip).toBe(CODE + 2);
+    const w = machine([0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00]); // mov [CODE], rax (read-only page)
+    expect(run(w.c, w.m, 10)).toEqual({ kind: "fault", fault: { type: "#PF", addr: BigInt(CODE), access: "write" } });
+  });
+
+  it("SYSCALL stops after the instruction with RCX = next RIP and R11 = RFLAGS", () => {
+    const { c, m } = machine([0xf9, 0x0f, 0x05, 0xf4]); // stc; syscall; hlt
+    expect(run(c, m, 10)).toEqual({ kind: "syscall" });
+    expect(c.rip).toBe(CODE + 3);
+    expect(getReg64(c, 1)).toBe(BigInt(CODE + 3));
+    expect(Number(getReg64(c, 11)) & 1).toBe(1);
+    expect(Number(getReg64(c, 11))).toBe(getFlags(c));
+    expect(run(c, m, 10)).toEqual({ kind: "hlt" });
+  });
+
+  it("re-decodes code after it is overwritten (self-modifying code)", () => {
+    const m = new Memory(64);
+    m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+    // mov byte [rip+1], 0x07 ; mov al, 0x01 ; hlt   -> the store patches the immediate of the next instruction
+    m.writeBytes(CODE, Uint8Array.from([0xc6, 0x05, 0x01, 0x00, 0x00, 0x00, 0x07, 0xb0, 0x01, 0xf4, 0xeb, 0xf4]));
+    const c = new CpuState();
+    c.rip = CODE + 7;
+    expect(run(c, m, 2)).toEqual({ kind: "hlt" }); // decode and cache mov al,1
+    expect(Number(getReg64(c, 0)) & 255).toBe(1);
+    c.rip = CODE;
+    expect(run(c, m, 10)).toEqual({ kind: "hlt" });
+    expect(Number(getReg64(c, 0)) & 255).toBe(7);
+  });
+
+  it("snapshot/restore replays bit-exactly", () => {
+    // xorshift loop writing to memory
+    const code = [0x48, 0x89, 0xc2, 0x48, 0xc1, 0xe2, 0x0d, 0x48, 0x31, 0xd0, 0x48, 0x89, 0xc2, 0x48, 0xc1, 0xea, 0x07, 0x48, 0x31, 0xd0,
+      0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0xeb, 0xe2];
+    const { c, m } = machine(code);
+    setReg64(c, 0, 88172645463325252n);
+    run(c, m, 1234);
+    const snap = snapshotMachine([c], m);
+    run(c, m, 777);
+    const after = snapshotMachine([c], m);
+    const r = restoreMachine(snap);
+    run(r.cpus[0]!, r.mem, 777);
+    expect(snapshotMachine(r.cpus, r.mem)).toEqual(after);
+  });
+});
