@@ -110,3 +110,25 @@ describe("ring (RINGX-1..4, RINGX-6, RINGX-8, RING-7)", () => {
     expect(() => ring.decodeSqe(bytes, 100)).toThrow(RangeError);
   });
 });
+
+describe("operand checks come before the method ordinal (RINGX-9)", () => {
+  it("an invalid buffer wins over an unknown ordinal; a transport error wins over operands", () => {
+    const exec: ring.Exec = () => ({ result: 5 });
+    const operands: ring.OperandCheck = (op, s) => (op === "call" && s.fields.addr === 0n ? "invalidBuffer" : op === "park" ? "invalidSqe" : undefined);
+    const sqes = [
+      sqe({ opcode: B.opcodes.call, capId: console_, userData: 1n, fields: { methodId: 999n, addr: 0n } }),
+      sqe({ opcode: B.opcodes.call, capId: console_, userData: 2n, fields: { methodId: 999n, addr: 8n } }),
+      sqe({ opcode: B.opcodes.call, capId: 0xbad, userData: 3n, fields: { methodId: 0n, addr: 0n } }),
+      sqe({ opcode: B.opcodes.park, capId: park, userData: 4n, fields: { addr: 1n } }),
+      sqe({ opcode: B.opcodes.call, capId: console_, userData: 5n, fields: { methodId: 0n, addr: 8n } }),
+    ];
+    const r = ring.consumeSubmissions({ ...ring.EMPTY_RING, sqTail: sqes.length }, (i) => sqes[i]!, ct.initialTable(), exec, B, operands);
+    expect(r.ring.posted.map((c) => [c.userData, c.result])).toEqual([
+      [1n, E.invalidBuffer],
+      [2n, E.applicationException],
+      [3n, E.invalidCap],
+      [4n, E.invalidSqe],
+      [5n, 5],
+    ]);
+  });
+});

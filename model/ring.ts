@@ -126,16 +126,24 @@ export function complete(r: RingState, c: Cqe, b: Binding = DEFAULT_BINDING): Ri
 
 /**
  * Consume SQEs sq_head..sq_tail.
- * @clause RING-5 RING-6 RING-7 RINGX-1 RINGX-2 RINGX-3 RINGX-6 RINGX-8 CAP-4 ERR-1
+ * @clause RING-5 RING-6 RING-7 RINGX-1 RINGX-2 RINGX-3 RINGX-6 RINGX-8 RINGX-9 CAP-4 ERR-1
  * Step 1 (RINGX-1): sq_tail - sq_head (mod 2^32) > sqEntries: one ringCorrupt CQE with user_data 0, sq_head = sq_tail.
  * Step 2 (RINGX-3): SQEs in index order; (RINGX-2) stop while the CQ is full.
- * Step 3: transport checks (sqeError); NOP and RELEASE complete with 0 (RINGX-8, CAP-4);
+ * Step 3: transport checks (sqeError), then the caller's operand checks (RINGX-9); NOP and
+ * RELEASE complete with 0 (RINGX-8, CAP-4);
  * a CALL with an ordinal its interface does not define is applicationException (RINGX-6);
  * otherwise the method runs (`exec`).
  * Step 4 (RING-7): every CQE echoes the SQE's user_data; (RINGX-3) a synchronous result is
  * posted before the next SQE is consumed.
  */
-export function consumeSubmissions(r0: RingState, sqes: (slot: number) => Sqe, table0: CapTable, exec: Exec, b: Binding = DEFAULT_BINDING): { ring: RingState; table: CapTable } {
+/**
+ * Operand checks of CALL, PARK and UNPARK (buffer ranges, word alignment and mapping), which
+ * need the address space: supplied by the caller, run after the transport checks and before
+ * the ordinal check (RINGX-9).
+ */
+export type OperandCheck = (op: OpcodeName, sqe: Sqe) => TransportErrorName | undefined;
+
+export function consumeSubmissions(r0: RingState, sqes: (slot: number) => Sqe, table0: CapTable, exec: Exec, b: Binding = DEFAULT_BINDING, operands?: OperandCheck): { ring: RingState; table: CapTable } {
   let r = r0;
   let table = table0;
   const t = b.transportErrors;
@@ -148,7 +156,10 @@ export function consumeSubmissions(r0: RingState, sqes: (slot: number) => Sqe, t
     r = { ...r, sqHead: (r.sqHead + 1) >>> 0 };
     const chk = sqeError(sqe, table, b);
     let c: Cqe | undefined;
+    const operandError = !("error" in chk) && (chk.op === "call" || chk.op === "park" || chk.op === "unpark") ? operands?.(chk.op, sqe) : undefined;
     if ("error" in chk) c = { userData: sqe.userData, result: t[chk.error] };
+    // RINGX-9: operands (buffers, park word) are checked before the method ordinal.
+    else if (operandError) c = { userData: sqe.userData, result: t[operandError] };
     else if (chk.op === "nop") c = { userData: sqe.userData, result: 0 };
     else if (chk.op === "release") {
       table = (release(table, sqe.capId, b) as { table: CapTable }).table;
