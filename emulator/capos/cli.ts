@@ -17,6 +17,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { loadBindingFile } from "../../spec/binding-file.js";
 import type { Binding } from "../../spec/binding.js";
+import { COMMAND_STATUS } from "../../spec/run-protocol.js";
 import type { EndState, Schedule } from "../../spec/run-protocol.js";
 import { decodeSchedule } from "../../spec/run-protocol.js";
 import { runCapos } from "./index.js";
@@ -44,13 +45,13 @@ export function exitStatus(end: EndState): number {
     case "exit":
       return end.code & 0xff;
     case "fault":
-      return end.fault === "#UD" ? 132 : end.fault === "#DE" ? 136 : 139;
+      return end.fault === "#UD" ? COMMAND_STATUS.faultUD : end.fault === "#DE" ? COMMAND_STATUS.faultDE : COMMAND_STATUS.faultPF;
     case "hang":
-      return 125;
+      return COMMAND_STATUS.hang;
     case "budget":
-      return 124;
+      return COMMAND_STATUS.budget;
     case "rejected":
-      return 2;
+      return COMMAND_STATUS.rejected;
   }
 }
 

@@ -13,14 +13,15 @@ static double energy(void) {
   }
   return e;
 }
-int main(int argc, char **argv) { (void)argc; (void)argv;
+int main(int argc, char **argv) {
+  int steps = 20000; if (argc > 1) { steps = 0; for (char *q = argv[1]; *q; q++) steps = steps * 10 + (*q - '0'); }
   u64 s = 7;
   for (int i = 0; i < NB; i++) {
     for (int k = 0; k < 3; k++) { s = s * 6364136223846793005ull + 1; x[i][k] = (double)(i64)(s >> 40) / 1e6; s = s * 6364136223846793005ull + 1; v[i][k] = (double)(i64)(s >> 44) / 1e7; }
     m[i] = 1.0 + i * 0.25;
   }
   double e0 = energy();
-  for (int step = 0; step < 20000; step++) {
+  for (int step = 0; step < steps; step++) {
     for (int i = 0; i < NB; i++) for (int j = i + 1; j < NB; j++) {
       double dx = x[i][0]-x[j][0], dy = x[i][1]-x[j][1], dz = x[i][2]-x[j][2];
       double d2 = dx*dx + dy*dy + dz*dz, mag = 0.001 / (d2 * __builtin_sqrt(d2));

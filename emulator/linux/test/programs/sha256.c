@@ -20,7 +20,7 @@ static void block(u32 *h, const u8 *p) {
 }
 static u8 data[1 << 16];
 int main(int argc, char **argv) {
-  int reps = 6; (void)argv; if (argc > 1) reps = argv[1][0] - '0';
+  int reps = 6; if (argc > 1) { reps = 0; for (char *q = argv[1]; *q; q++) reps = reps * 10 + (*q - '0'); }
   u32 x = 1; for (u32 i = 0; i < sizeof data; i++) { x = x * 1103515245 + 12345; data[i] = x >> 16; }
   u32 h[8];
   for (int r = 0; r < reps; r++) {
