@@ -109,6 +109,13 @@ export class Asm {
     return this.emit(...rex(false, 0, b), 0xc6, ...memBaseDisp(0, b, d), imm & 0xff);
   }
 
+  /** mov dst, qword [base + disp32] */
+  loadQ(dst: Reg64, base: Reg64, d: number): this {
+    const b = REG_NUM[base];
+    const r = REG_NUM[dst];
+    return this.emit(...rex(true, r, b), 0x8b, ...memBaseDisp(r, b, d));
+  }
+
   syscall(): this {
     return this.emit(0x0f, 0x05);
   }

@@ -8,7 +8,8 @@
  *   fault #PF / #GP   -> 139, #UD -> 132, #DE -> 136 (the fault line goes to stderr)
  *   hang              -> 125 (message on stderr)
  *   budget            -> 124 (message on stderr)
- *   rejected image    -> 2 (the one-line ElfError on stderr)
+ *   rejected image    -> 126 (the one-line ElfError on stderr)
+ * (the numbers are spec/run-protocol.ts COMMAND_STATUS, which command adapters read back)
  *   bad usage         -> 64
  * --schedule takes a file (JSON Schedule or the encodeSchedule text), a decimal seed, or
  * the encodeSchedule text itself. --trace prints the event log to stderr.

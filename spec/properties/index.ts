@@ -2,6 +2,7 @@
 import type { ConformanceProperty } from "../../runner/property.js";
 import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmSequences } from "./scripts.js";
 import { realProbes } from "./probes.js";
+import { ringHostile } from "./ring.js";
 import { tlsGeneratedLayouts } from "./tls.js";
 
 export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
@@ -13,4 +14,5 @@ export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   parkRaces,
   parkDrain,
   timerMonotonic,
+  ringHostile,
 ];

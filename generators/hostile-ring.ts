@@ -1,0 +1,187 @@
+/**
+ * Hostile ring batches: a generated guest fills its SQ with chosen SQE bytes (invalid
+ * opcodes, reserved bits, bad and stale cap ids, buffers at unmapped, kernel and
+ * page-crossing addresses, unaligned and unmapped park words, releases), optionally sets a
+ * corrupt `sq_tail`, calls cap_enter(0, 0), then reports the ring header and the whole CQ
+ * in one Console.write.
+ *
+ * Operands are always invalid or harmless, so that every completion is decided by
+ * transport and operand checks (RINGX-9), never by method behaviour.
+ */
+import fc from "fast-check";
+import type { Binding, Field, GpRegister } from "../spec/binding.js";
+import { cqeOffset, initialCapId, sqeOffset } from "../spec/binding.js";
+import { Asm, type Reg64 } from "./x86-asm.js";
+import { codeOffset, writeElf } from "./elf-writer.js";
+import { consoleWriteMessage } from "./tls-probe.js";
+
+export interface HostileBatch {
+  /** Raw SQE images, written to SQ slots 0..n-1. */
+  readonly sqes: readonly Uint8Array[];
+  /** The sq_tail the guest publishes (n, or a corrupt value). */
+  readonly sqTail: number;
+}
+
+const U64 = (1n << 64n) - 1n;
+
+function put(bytes: Uint8Array, f: Field | undefined, value: bigint): void {
+  if (!f) return;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (f.type) {
+    case "u8": v.setUint8(f.offset, Number(value & 0xffn)); break;
+    case "u16": v.setUint16(f.offset, Number(value & 0xffffn), true); break;
+    case "u32": case "i32": v.setUint32(f.offset, Number(value & 0xffff_ffffn), true); break;
+    case "u64": v.setBigUint64(f.offset, value & U64, true); break;
+  }
+}
+
+/** Addresses a hostile operand may name: none of them is a valid buffer or park word. */
+function badAddress(b: Binding): fc.Arbitrary<{ addr: bigint; len: bigint }> {
+  const win = BigInt(b.layout.vmWindowBase);
+  return fc.oneof(
+    fc.integer({ min: 0, max: 255 }).map((k) => ({ addr: win + BigInt(k * b.pageSize), len: 64n })), // unmapped
+    fc.constant({ addr: 0xffff_8000_0000_0000n, len: 64n }), // kernel half
+    fc.constant({ addr: 0n, len: 16n }), // null page
+    fc.constant({ addr: BigInt(b.layout.imageBase), len: 0xffff_ffffn }), // runs off the image
+    fc.constant({ addr: U64 - 7n, len: 64n }), // wraps
+  );
+}
+
+export function hostileSqe(b: Binding): fc.Arbitrary<Uint8Array> {
+  const grants = b.defaultGrants.map((_, i) => initialCapId(b, i));
+  const consoleId = initialCapId(b, b.defaultGrants.indexOf("Console"));
+  const capId = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...grants) },
+    { weight: 1, arbitrary: fc.constantFrom(0, ((b.capId.firstGeneration + 1) << b.capId.generationShift) | 2, (b.capId.firstGeneration << b.capId.generationShift) | 200) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff_ffff }) },
+  );
+  const opcode = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...Object.values(b.opcodes)) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) });
+  const maybeNonZero = (max: number) => fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max }) });
+  return fc
+    .record({
+      opcode,
+      flags: maybeNonZero(255),
+      reserved0: maybeNonZero(0xffff),
+      capId,
+      userData: fc.bigInt({ min: 0n, max: U64 }),
+      params: badAddress(b),
+      result: badAddress(b),
+      methodId: fc.oneof(fc.integer({ min: 0, max: 7 }), fc.constant(0xffff)),
+      xfer: maybeNonZero(3),
+      parkAddr: fc.oneof(
+        badAddress(b).map((x) => x.addr),
+        fc.integer({ min: 1, max: 3 }).map((k) => BigInt(b.layout.imageBase + k)), // unaligned
+      ),
+      expected: fc.integer({ min: 0, max: 0xffff_ffff }),
+      timeout: fc.constantFrom(0n, 1000n, b.park.timeoutForever),
+      count: fc.constantFrom(0, 1, b.park.unparkAll),
+    })
+    .map((x) => {
+      const bytes = new Uint8Array(b.ring.sqeSize);
+      const c = b.ring.sqeCommon;
+      // RELEASE of the Console would silence the report: release something else instead.
+      const cap = x.opcode === b.opcodes.release && x.capId === consoleId ? grants[grants.length - 1]! : x.capId;
+      put(bytes, c["opcode"], BigInt(x.opcode));
+      put(bytes, c["flags"], BigInt(x.flags));
+      put(bytes, c["reserved0"], BigInt(x.reserved0));
+      put(bytes, c["capId"], BigInt(cap));
+      put(bytes, c["userData"], x.userData);
+      const call = b.ring.sqeViews.call;
+      const park = b.ring.sqeViews.park;
+      const unpark = b.ring.sqeViews.unpark;
+      if (x.opcode === b.opcodes.call) {
+        put(bytes, call["addr"], x.params.addr);
+        put(bytes, call["len"], x.params.len);
+        put(bytes, call["methodId"], BigInt(x.methodId));
+        put(bytes, call["xferCapCount"], BigInt(x.xfer));
+        put(bytes, call["resultAddr"], x.result.addr);
+        put(bytes, call["resultLen"], x.result.len);
+      } else if (x.opcode === b.opcodes.park) {
+        put(bytes, park["addr"], x.parkAddr);
+        put(bytes, park["expected"], BigInt(x.expected));
+        put(bytes, park["timeoutNs"], x.timeout);
+      } else if (x.opcode === b.opcodes.unpark) {
+        put(bytes, unpark["addr"], x.parkAddr);
+        put(bytes, unpark["count"], BigInt(x.count));
+      }
+      return bytes;
+    });
+}
+
+export function hostileBatch(b: Binding): fc.Arbitrary<HostileBatch> {
+  return fc
+    .record({
+      sqes: fc.array(hostileSqe(b), { minLength: 0, maxLength: b.ring.sqEntries }),
+      corrupt: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 1000 }) }),
+    })
+    .map(({ sqes, corrupt }) => ({ sqes, sqTail: corrupt === 0 ? sqes.length : sqes.length + b.ring.sqEntries + corrupt }));
+}
+
+/** Bytes the probe reports: the ring header, then the whole CQ array. */
+export function hostileReportLength(b: Binding): number {
+  return b.ring.headerSize + b.ring.cqEntries * b.ring.cqeSize;
+}
+
+const reg = (r: GpRegister): Reg64 => r;
+
+function storeImm(asm: Asm, base: Reg64, d: number, f: Field | undefined, value: bigint): void {
+  if (!f) throw new Error("binding lacks a field the probe needs");
+  const at = d + f.offset;
+  if (f.type === "u64") asm.movImm64("rax", value).storeQ(base, at, "rax");
+  else if (f.type === "u16") asm.storeImm16(base, at, Number(value));
+  else if (f.type === "u8") asm.storeImm8(base, at, Number(value));
+  else asm.storeImm32(base, at, Number(BigInt.asUintN(32, value)));
+}
+
+/** The guest image for one hostile batch. */
+export function buildHostileRingProbe(batch: HostileBatch, b: Binding): Uint8Array {
+  const asm = new Asm();
+  const ring: Reg64 = "r12";
+  const buf: Reg64 = "rbx";
+  const n = hostileReportLength(b);
+  const msg = consoleWriteMessage(n);
+  const textVaddr = b.layout.imageBase;
+  const dataVaddr = textVaddr + 0x10000;
+  const msgVaddr = dataVaddr;
+  const resultVaddr = dataVaddr + msg.bytes.length;
+  const [arg0, arg1] = b.syscall.argRegisters;
+  const nr = reg(b.syscall.numberRegister);
+
+  asm.movReg(ring, reg(b.entry.ring));
+  // 1. The hostile SQEs, 8 bytes at a time.
+  batch.sqes.forEach((sqe, slot) => {
+    const v = new DataView(sqe.buffer, sqe.byteOffset, sqe.byteLength);
+    for (let o = 0; o < sqe.length; o += 8) asm.movImm64("rax", v.getBigUint64(o, true)).storeQ(ring, sqeOffset(b, slot) + o, "rax");
+  });
+  storeImm(asm, ring, 0, b.ring.header["sqTail"], BigInt(batch.sqTail));
+  // 2. cap_enter(0, 0): consume without waiting.
+  asm.movImm64(nr, BigInt(b.syscall.numbers.capEnter)).movImm64(reg(arg0!), 0n).movImm64(reg(arg1!), 0n).syscall();
+  // 3. Copy the header and the CQ into the Console message.
+  asm.movImm64(buf, BigInt(msgVaddr + msg.dataOffset));
+  for (let o = 0; o < b.ring.headerSize; o += 8) asm.loadQ("rax", ring, o).storeQ(buf, o, "rax");
+  for (let o = 0; o < b.ring.cqEntries * b.ring.cqeSize; o += 8) asm.loadQ("rax", ring, cqeOffset(b, 0) + o).storeQ(buf, b.ring.headerSize + o, "rax");
+  // 4. Console.write at the slot after everything the kernel consumed (sq_head == sq_tail).
+  const slot = batch.sqTail;
+  const at = sqeOffset(b, slot);
+  const common = b.ring.sqeCommon;
+  const call = b.ring.sqeViews.call;
+  for (let o = 0; o < b.ring.sqeSize; o += 8) asm.movImm64("rax", 0n).storeQ(ring, at + o, "rax");
+  storeImm(asm, ring, at, common["opcode"], BigInt(b.opcodes.call));
+  storeImm(asm, ring, at, common["capId"], BigInt(initialCapId(b, b.defaultGrants.indexOf("Console"))));
+  storeImm(asm, ring, at, common["userData"], 0x7e57n);
+  storeImm(asm, ring, at, call["addr"], BigInt(msgVaddr));
+  storeImm(asm, ring, at, call["len"], BigInt(msg.bytes.length));
+  storeImm(asm, ring, at, call["methodId"], BigInt(b.methods.Console["write"]!));
+  storeImm(asm, ring, at, call["resultAddr"], BigInt(resultVaddr));
+  storeImm(asm, ring, at, call["resultLen"], 64n);
+  storeImm(asm, ring, 0, b.ring.header["sqTail"], BigInt((slot + 1) >>> 0));
+  asm.movImm64(nr, BigInt(b.syscall.numbers.capEnter)).movImm64(reg(arg0!), 1n).movImm64(reg(arg1!), b.syscall.capEnterWaitForever).syscall();
+  asm.movImm64(nr, BigInt(b.syscall.numbers.exit)).movImm64(reg(arg0!), 0n).syscall();
+  asm.hang();
+
+  const code = asm.code();
+  if (textVaddr + codeOffset(false) + code.length > dataVaddr) throw new Error("hostile probe code overruns its data segment");
+  const data = new Uint8Array(msg.bytes.length + 64);
+  data.set(msg.bytes, 0);
+  return writeElf({ textVaddr, code, entryOffset: 0, dataVaddr, data, dataMemsz: data.length });
+}
