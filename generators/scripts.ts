@@ -217,3 +217,33 @@ export function handoffScript(b: Binding): fc.Arbitrary<Script> {
       return { threads: [main, ...Array.from({ length: waiters }, () => waiter)] };
     });
 }
+
+/**
+ * Protection changes followed by the accesses they govern: map read-write, store, protect a
+ * sub-range (often removing write), then load and store on both sides of the boundary
+ * (VMX-6, GO-5). A kernel that leaves a stale writable mapping is caught by the store.
+ */
+export function protectScript(b: Binding): fc.Arbitrary<Script> {
+  const P = page(b);
+  const p = b.vm.prot;
+  return fc
+    .record({
+      pages: fc.integer({ min: 1, max: 4 }),
+      first: fc.integer({ min: 0, max: 3 }),
+      count: fc.integer({ min: 1, max: 4 }),
+      prot: fc.constantFrom(p.read, p.none, p.read | p.exec, p.read | p.write),
+      probes: fc.array(fc.record({ page: fc.integer({ min: 0, max: 4 }), off: fc.integer({ min: 0, max: b.pageSize - 8 }), store: fc.boolean() }), { minLength: 1, maxLength: 4 }),
+    })
+    .map(({ pages, first, count, prot, probes }) => {
+      const ops: ScriptOp[] = [
+        { kind: OP.MAP, dst: R1, a: 0n, b: BigInt(pages) * P, c: BigInt(p.read | p.write) },
+        { kind: OP.STORE, base: R1, a: 0n, b: 8n, c: 0x1122_3344_5566_7788n },
+        { kind: OP.PROTECT, base: R1, a: BigInt(Math.min(first, pages - 1)) * P, b: BigInt(Math.min(count, pages - Math.min(first, pages - 1))) * P, c: BigInt(prot) },
+      ];
+      for (const x of probes) {
+        const a = BigInt(x.page) * P + BigInt(x.off);
+        ops.push(x.store ? { kind: OP.STORE, base: R1, a, b: 8n, c: 0xa5n } : { kind: OP.LOAD, base: R1, a, b: 8n });
+      }
+      return { threads: [ops] };
+    });
+}

@@ -4,7 +4,7 @@
  * the observed run is allowed.
  */
 import fc from "fast-check";
-import { fsScript, handoffScript, parkScript, timerScript, vmEdgeScript, vmScript } from "../../generators/scripts.js";
+import { fsScript, handoffScript, parkScript, protectScript, timerScript, vmEdgeScript, vmScript } from "../../generators/scripts.js";
 import { schedule } from "../../generators/schedules.js";
 import { encodeSchedule, type Schedule } from "../run-protocol.js";
 import type { Script } from "../agent-protocol.js";
@@ -47,7 +47,7 @@ export const vmSequences = agentProperty({
   clauses: ["VM-1", "VM-2", "VM-3", "VM-4", "VMX-2", "VMX-3", "VMX-4", "VMX-6", "GO-2", "GO-3", "GO-4", "GO-5", "GO-6", "PROC-5"],
   runs: 60,
   scheduled: false,
-  script: (b) => vmScript(b),
+  script: (b) => fc.oneof(vmScript(b), protectScript(b)),
 });
 
 export const vmEdgeArguments = agentProperty({
