@@ -12,6 +12,7 @@ import { registerSystem } from "./system.js";
 import { registerSseInt } from "./sse-int.js";
 import { registerSseFloat } from "./sse-float.js";
 import { registerX87 } from "./x87.js";
+import { registerSse4 } from "./sse4.js";
 import { specialize } from "./fast.js";
 import { setSpecializer } from "../decode.js";
 
@@ -22,5 +23,6 @@ export function registerAll(): void {
   registerAlu(); registerShift(); registerMulDiv(); registerMov(); registerBranch(); registerStack();
   registerBitops(); registerAtomic(); registerString(); registerSystem(); registerSseInt(); registerSseFloat();
   registerX87();
+  registerSse4();
   setSpecializer(specialize);
 }

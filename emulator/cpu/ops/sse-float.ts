@@ -11,6 +11,7 @@ import { setArith } from "../flags.js";
 import { def, byPfx, IMM_NONE, IMM_B } from "../decode.js";
 import { readRM, writeG } from "../operands.js";
 import { xsrc, xstore, copySlot, isNaN64, isNaN32 } from "./ssehelp.js";
+import { dup } from "./sse4.js";
 
 const f64 = new Float64Array(1), u64 = new Uint32Array(f64.buffer);
 const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
@@ -304,9 +305,9 @@ export function registerSseFloat(): void {
   P(0x28, [movups(true), movups(true)]);
   P(0x29, [movupsSt(true), movupsSt(true)]);
   P(0x2b, [movupsSt(true), movupsSt(true)], IMM_NONE, false, true);
-  P(0x12, [movHalf(false, false), movHalf(false, false)]);
+  P(0x12, [movHalf(false, false), movHalf(false, false), dup(1), dup(0)]);
   P(0x13, [movHalf(false, true), movHalf(false, true)], IMM_NONE, false, true);
-  P(0x16, [movHalf(true, false), movHalf(true, false)]);
+  P(0x16, [movHalf(true, false), movHalf(true, false), dup(2), undefined]);
   P(0x17, [movHalf(true, true), movHalf(true, true)], IMM_NONE, false, true);
   P(0x14, [unpckps(false, false), unpckps(false, true)]);
   P(0x15, [unpckps(true, false), unpckps(true, true)]);

@@ -3,7 +3,8 @@
  * PAUSE/ENDBR64 hints.
  *
  * CPUID advertises (and the CPU implements): x86-64 baseline (FPU, TSC, CX8, CMOV, CLFSH, MMX*,
- * FXSR, SSE, SSE2, SYSCALL, NX, LM, LAHF), CX16, POPCNT, LZCNT(ABM). Nothing in leaf 7.
+ * FXSR, SSE, SSE2, SYSCALL, NX, LM, LAHF), SSE3, SSSE3, SSE4.1, SSE4.2, CX16, POPCNT, LZCNT(ABM).
+ * Nothing in leaf 7 (no AVX/AVX-512/BMI/ERMS).
  * (*) MMX is advertised because glibc's x86-64 baseline ISA check requires it; MMX register
  * instructions themselves raise #UD (see README).
  */
@@ -27,7 +28,8 @@ export function cpuid(leaf: number, _sub: number): [number, number, number, numb
     case 0: return [7, str4(CPUID_VENDOR, 0), str4(CPUID_VENDOR, 8), str4(CPUID_VENDOR, 4)];
     case 1: {
       const edx = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
-      const ecx = (1 << 13) | (1 << 23);
+      // SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT
+      const ecx = (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 23);
       return [0x00800f12, 0x00010800, ecx >>> 0, edx >>> 0];
     }
     case 0x80000000: return [0x80000008, str4(CPUID_VENDOR, 0), str4(CPUID_VENDOR, 8), str4(CPUID_VENDOR, 4)];
