@@ -141,29 +141,34 @@ export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Ar
     });
 }
 
-/** Per-thread FS base and TLS: set, yield, read back; TLS reads in every thread (FSB-*, TLS-3). */
+/**
+ * Per-thread FS base and TLS: set, yield, read back; TLS reads in every thread (FSB-*, TLS-3).
+ * Each script thread saves its FS base in its own register (r5 + thread), so that no thread
+ * restores another's base: the checks stay about FS isolation, not about register races.
+ */
 export function fsScript(b: Binding): fc.Arbitrary<Script> {
   const P = page(b);
-  const threadOps = fc.array(
-    fc.oneof(
-      fc.integer({ min: 0, max: 255 }).map((k): ScriptOp[] => [
-        { kind: OP.GET_FS, dst: R_FS },
-        { kind: OP.SET_FS, base: R1, a: BigInt(k * 8) },
-        { kind: OP.YIELD },
-        { kind: OP.GET_FS },
-        { kind: OP.SET_FS, base: R_FS, a: 0n },
-      ]),
-      fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp[] => [{ kind: OP.TLS_READ, a: BigInt(v) }, { kind: OP.YIELD }]),
-      fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([v, x]): ScriptOp[] => [
-        { kind: OP.TLS_WRITE, a: BigInt(v), b: x },
-        { kind: OP.YIELD },
-        { kind: OP.TLS_READ, a: BigInt(v) },
-      ]),
-    ),
-    { minLength: 1, maxLength: 4 },
-  ).map((groups) => groups.flat());
+  const threadOps = (saveReg: number) =>
+    fc.array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 255 }).map((k): ScriptOp[] => [
+          { kind: OP.GET_FS, dst: saveReg },
+          { kind: OP.SET_FS, base: R1, a: BigInt(k * 8) },
+          { kind: OP.YIELD },
+          { kind: OP.GET_FS },
+          { kind: OP.SET_FS, base: saveReg, a: 0n },
+        ]),
+        fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp[] => [{ kind: OP.TLS_READ, a: BigInt(v) }, { kind: OP.YIELD }]),
+        fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([v, x]): ScriptOp[] => [
+          { kind: OP.TLS_WRITE, a: BigInt(v), b: x },
+          { kind: OP.YIELD },
+          { kind: OP.TLS_READ, a: BigInt(v) },
+        ]),
+      ),
+      { minLength: 1, maxLength: 4 },
+    ).map((groups) => groups.flat());
   return fc
-    .record({ main: threadOps, others: fc.array(threadOps, { minLength: 0, maxLength: 3 }) })
+    .record({ main: threadOps(R_FS), others: fc.array(fc.constant(null), { minLength: 0, maxLength: 3 }).chain((slots) => fc.tuple(...slots.map((_, i) => threadOps(R_FS + 1 + i)))) })
     .map(({ main, others }) => {
       const head: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }];
       others.forEach((_, i) => head.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));

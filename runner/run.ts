@@ -78,7 +78,8 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   const params: fc.Parameters<[unknown]> = {
     seed,
     numRuns: replayPath ? 1 : cfg.timeLimitMs ? 1_000_000 : (cfg.runs ?? defaultRuns),
-    endOnFailure: false,
+    // A replay runs exactly the recorded case; a normal run shrinks to the end.
+    endOnFailure: replayPath !== undefined,
     ...(replayPath ? { path: replayPath } : {}),
     ...(cfg.timeLimitMs ? { interruptAfterTimeLimit: cfg.timeLimitMs, markInterruptAsFailure: false } : {}),
   };
