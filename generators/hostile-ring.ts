@@ -9,11 +9,12 @@
  * transport and operand checks (RINGX-9), never by method behaviour.
  */
 import fc from "fast-check";
-import type { Binding, Field, GpRegister } from "../spec/binding.js";
+import type { Binding, Field } from "../spec/binding.js";
 import { cqeOffset, initialCapId, sqeOffset } from "../spec/binding.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
 import { codeOffset, writeElf } from "./elf-writer.js";
 import { consoleWriteMessage } from "./tls-probe.js";
+import { emitCapEnter, emitConsoleWrite, emitExit, reg, storeField } from "./guest-code.js";
 
 export interface HostileBatch {
   /** Raw SQE images, written to SQ slots 0..n-1. */
@@ -122,17 +123,6 @@ export function hostileReportLength(b: Binding): number {
   return b.ring.headerSize + b.ring.cqEntries * b.ring.cqeSize;
 }
 
-const reg = (r: GpRegister): Reg64 => r;
-
-function storeImm(asm: Asm, base: Reg64, d: number, f: Field | undefined, value: bigint): void {
-  if (!f) throw new Error("binding lacks a field the probe needs");
-  const at = d + f.offset;
-  if (f.type === "u64") asm.movImm64("rax", value).storeQ(base, at, "rax");
-  else if (f.type === "u16") asm.storeImm16(base, at, Number(value));
-  else if (f.type === "u8") asm.storeImm8(base, at, Number(value));
-  else asm.storeImm32(base, at, Number(BigInt.asUintN(32, value)));
-}
-
 /** The guest image for one hostile batch. */
 export function buildHostileRingProbe(batch: HostileBatch, b: Binding): Uint8Array {
   const asm = new Asm();
@@ -144,40 +134,23 @@ export function buildHostileRingProbe(batch: HostileBatch, b: Binding): Uint8Arr
   const dataVaddr = textVaddr + 0x10000;
   const msgVaddr = dataVaddr;
   const resultVaddr = dataVaddr + msg.bytes.length;
-  const [arg0, arg1] = b.syscall.argRegisters;
-  const nr = reg(b.syscall.numberRegister);
-
   asm.movReg(ring, reg(b.entry.ring));
   // 1. The hostile SQEs, 8 bytes at a time.
   batch.sqes.forEach((sqe, slot) => {
     const v = new DataView(sqe.buffer, sqe.byteOffset, sqe.byteLength);
     for (let o = 0; o < sqe.length; o += 8) asm.movImm64("rax", v.getBigUint64(o, true)).storeQ(ring, sqeOffset(b, slot) + o, "rax");
   });
-  storeImm(asm, ring, 0, b.ring.header["sqTail"], BigInt(batch.sqTail));
+  storeField(asm, ring, 0, b.ring.header["sqTail"], BigInt(batch.sqTail));
   // 2. cap_enter(0, 0): consume without waiting.
-  asm.movImm64(nr, BigInt(b.syscall.numbers.capEnter)).movImm64(reg(arg0!), 0n).movImm64(reg(arg1!), 0n).syscall();
+  emitCapEnter(asm, b, 0n, 0n);
   // 3. Copy the header and the CQ into the Console message.
   asm.movImm64(buf, BigInt(msgVaddr + msg.dataOffset));
   for (let o = 0; o < b.ring.headerSize; o += 8) asm.loadQ("rax", ring, o).storeQ(buf, o, "rax");
   for (let o = 0; o < b.ring.cqEntries * b.ring.cqeSize; o += 8) asm.loadQ("rax", ring, cqeOffset(b, 0) + o).storeQ(buf, b.ring.headerSize + o, "rax");
   // 4. Console.write at the slot after everything the kernel consumed (sq_head == sq_tail).
-  const slot = batch.sqTail;
-  const at = sqeOffset(b, slot);
-  const common = b.ring.sqeCommon;
-  const call = b.ring.sqeViews.call;
-  for (let o = 0; o < b.ring.sqeSize; o += 8) asm.movImm64("rax", 0n).storeQ(ring, at + o, "rax");
-  storeImm(asm, ring, at, common["opcode"], BigInt(b.opcodes.call));
-  storeImm(asm, ring, at, common["capId"], BigInt(initialCapId(b, b.defaultGrants.indexOf("Console"))));
-  storeImm(asm, ring, at, common["userData"], 0x7e57n);
-  storeImm(asm, ring, at, call["addr"], BigInt(msgVaddr));
-  storeImm(asm, ring, at, call["len"], BigInt(msg.bytes.length));
-  storeImm(asm, ring, at, call["methodId"], BigInt(b.methods.Console["write"]!));
-  storeImm(asm, ring, at, call["resultAddr"], BigInt(resultVaddr));
-  storeImm(asm, ring, at, call["resultLen"], 64n);
-  storeImm(asm, ring, 0, b.ring.header["sqTail"], BigInt((slot + 1) >>> 0));
-  asm.movImm64(nr, BigInt(b.syscall.numbers.capEnter)).movImm64(reg(arg0!), 1n).movImm64(reg(arg1!), b.syscall.capEnterWaitForever).syscall();
-  asm.movImm64(nr, BigInt(b.syscall.numbers.exit)).movImm64(reg(arg0!), 0n).syscall();
-  asm.hang();
+  emitConsoleWrite(asm, ring, { index: batch.sqTail, msgVaddr, msgLen: msg.bytes.length, resultVaddr }, b);
+  emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);
+  emitExit(asm, b, 0n);
 
   const code = asm.code();
   if (textVaddr + codeOffset(false) + code.length > dataVaddr) throw new Error("hostile probe code overruns its data segment");

@@ -7,10 +7,10 @@
  * offset with lld's formula (lld/ELF/InputSection.cpp getTlsTpOffset), which handles a
  * p_vaddr that is not a multiple of p_align. All ABI numbers come from the binding.
  */
-import type { Binding, Field, GpRegister } from "../spec/binding.js";
-import { initialCapId, sqeOffset } from "../spec/binding.js";
+import type { Binding } from "../spec/binding.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
 import { codeOffset, writeElf } from "./elf-writer.js";
+import { emitCapEnter, emitConsoleWrite, emitExit, reg } from "./guest-code.js";
 
 export interface TlsLayout {
   /** p_vaddr mod p_align (must be < align). */
@@ -55,19 +55,6 @@ export function consoleWriteMessage(n: number): { bytes: Uint8Array; dataOffset:
   return { bytes, dataOffset: 24 };
 }
 
-function storeField(asm: Asm, base: Reg64, at: number, f: Field | undefined, value: bigint): void {
-  if (!f) throw new Error("binding lacks a field the probe needs");
-  const d = at + f.offset;
-  switch (f.type) {
-    case "u8": asm.storeImm8(base, d, Number(value)); break;
-    case "u16": asm.storeImm16(base, d, Number(value)); break;
-    case "u32": case "i32": asm.storeImm32(base, d, Number(BigInt.asUintN(32, value))); break;
-    case "u64": asm.movImm64("rax", value).storeQ(base, d, "rax"); break;
-  }
-}
-
-const reg = (r: GpRegister): Reg64 => r;
-
 export function buildTlsProbe(layout: TlsLayout, b: Binding): TlsProbe {
   const { misalign, align, image, memsz } = layout;
   if (misalign >= align || image.length > memsz) throw new RangeError("invalid TLS layout");
@@ -91,28 +78,9 @@ export function buildTlsProbe(layout: TlsLayout, b: Binding): TlsProbe {
   asm.movRaxFs(0).storeQ(buf, 0, "rax");
   for (let k = 0; k < memsz; k++) asm.movAlFs(-tlsOffset + k).storeAl(buf, 8 + k);
 
-  const sqe = sqeOffset(b, 0);
-  const common = b.ring.sqeCommon;
-  const call = b.ring.sqeViews.call;
-  storeField(asm, ring, sqe, common["opcode"], BigInt(b.opcodes.call));
-  storeField(asm, ring, sqe, common["capId"], BigInt(initialCapId(b, b.defaultGrants.indexOf("Console"))));
-  storeField(asm, ring, sqe, common["userData"], 0x7e57n);
-  storeField(asm, ring, sqe, call["addr"], BigInt(msgVaddr));
-  storeField(asm, ring, sqe, call["len"], BigInt(msg.bytes.length));
-  storeField(asm, ring, sqe, call["methodId"], BigInt(b.methods.Console["write"]!));
-  storeField(asm, ring, sqe, call["resultAddr"], BigInt(resultVaddr));
-  storeField(asm, ring, sqe, call["resultLen"], 64n);
-  storeField(asm, ring, 0, b.ring.header["sqTail"], 1n);
-
-  const [arg0, arg1] = b.syscall.argRegisters;
-  asm.movImm64(reg(b.syscall.numberRegister), BigInt(b.syscall.numbers.capEnter));
-  asm.movImm64(reg(arg0!), 1n);
-  asm.movImm64(reg(arg1!), b.syscall.capEnterWaitForever);
-  asm.syscall();
-  asm.movImm64(reg(b.syscall.numberRegister), BigInt(b.syscall.numbers.exit));
-  asm.movImm64(reg(arg0!), 0n);
-  asm.syscall();
-  asm.hang();
+  emitConsoleWrite(asm, ring, { index: 0, msgVaddr, msgLen: msg.bytes.length, resultVaddr }, b);
+  emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);
+  emitExit(asm, b, 0n);
 
   const code = asm.code();
   if (textVaddr + codeOffset(true) + code.length > dataVaddr) throw new Error("probe code overruns its data segment");
