@@ -11,6 +11,7 @@ import { loadAgentImage, type AgentImage } from "./agent-image.js";
 import { commandImplementation } from "./adapters/command.js";
 import { emulatorImplementation } from "./adapters/emulator.js";
 import type { Implementation } from "./implementation.js";
+import { UsageError } from "./errors.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const ELF_DIR = join(REPO_ROOT, "targets", "elf");
@@ -25,7 +26,7 @@ export function resolveBinding(file?: string): { binding: Binding; name: string 
 export function resolveAgent(name = DEFAULT_AGENT): AgentImage {
   const inElfDir = join(ELF_DIR, name);
   const path = existsSync(inElfDir) ? inElfDir : resolve(name);
-  if (!existsSync(path)) throw new Error(`agent image ${name} not found (looked in ${ELF_DIR})`);
+  if (!existsSync(path)) throw new UsageError(`agent image ${name} not found (looked in ${ELF_DIR})`);
   return loadAgentImage(path, name === DEFAULT_AGENT ? "default" : name);
 }
 
@@ -33,10 +34,10 @@ export function resolveAgent(name = DEFAULT_AGENT): AgentImage {
 export async function resolveImplementation(spec: string, binding: Binding, mutant?: string): Promise<Implementation> {
   if (spec === "emulator") return emulatorImplementation({ binding, ...(mutant ? { mutant } : {}) });
   if (spec.startsWith("cmd:")) {
-    if (mutant) throw new Error("--mutant applies to the emulator only");
+    if (mutant) throw new UsageError("--mutant applies to the emulator only");
     return commandImplementation(spec.slice(4));
   }
-  throw new Error(`unknown implementation "${spec}" (use emulator or cmd:'<command> {elf}')`);
+  throw new UsageError(`unknown implementation "${spec}" (use emulator or cmd:'<command> {elf}')`);
 }
 
 /** The committed probe ELFs listed in targets/elf/manifest.json. */

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { endStateFromCommandStatus } from "../../spec/run-protocol.js";
 import type { Implementation, ImplementationRun, RunOptions } from "../implementation.js";
+import { UsageError } from "../errors.js";
 
 export interface CommandOptions {
   /** Wall-clock limit per run in milliseconds. */
@@ -24,7 +25,7 @@ function shellQuote(s: string): string {
 }
 
 export function commandImplementation(command: string, options: CommandOptions = {}): Implementation {
-  if (!command.includes("{elf}")) throw new Error(`command "${command}" must contain {elf}`);
+  if (!command.includes("{elf}")) throw new UsageError(`command "${command}" must contain {elf}`);
   const timeoutMs = options.timeoutMs ?? 60_000;
   return {
     id: `cmd:${command}`,

@@ -7,13 +7,14 @@
 import type { Binding } from "../../spec/binding.js";
 import type { EndState, Schedule } from "../../spec/run-protocol.js";
 import type { Implementation, ImplementationRun, RunOptions } from "../implementation.js";
+import { UsageError } from "../errors.js";
 
 interface CaposModule {
   runCapos(
     image: Uint8Array,
     options?: { binding?: Binding; schedule?: Schedule; maxInsns?: number; mutant?: string; trace?: boolean },
   ): { console: Uint8Array; end: EndState; insns: number; events: string[] };
-  MUTANTS?: readonly string[];
+  MUTANT_NAMES: readonly string[];
 }
 
 const MODULE = "../../emulator/capos/index.js";
@@ -24,8 +25,8 @@ export async function loadCaposModule(): Promise<CaposModule> {
 
 export async function emulatorImplementation(options: { binding: Binding; mutant?: string }): Promise<Implementation> {
   const capos = await loadCaposModule();
-  if (options.mutant && capos.MUTANTS && !capos.MUTANTS.includes(options.mutant))
-    throw new Error(`unknown mutant "${options.mutant}" (known: ${capos.MUTANTS.join(", ")})`);
+  if (options.mutant && !capos.MUTANT_NAMES.includes(options.mutant))
+    throw new UsageError(`unknown mutant "${options.mutant}" (known: ${capos.MUTANT_NAMES.join(", ")})`);
   return {
     id: "emulator",
     version: "0.1.0",

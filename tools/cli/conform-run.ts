@@ -17,6 +17,7 @@ import { loadExpectations, NO_EXPECTATIONS } from "../../runner/expectations.js"
 
 import { runConformance, runFailed, runProperty, selectProperties, type ProgressEvent, type RunConfig } from "../../runner/run.js";
 import { REPO_ROOT, resolveAgent, resolveBinding, resolveImplementation } from "../../runner/setup.js";
+import { UsageError } from "../../runner/errors.js";
 
 interface CommonOptions {
   impl: string;
@@ -144,11 +145,11 @@ export function registerConformCommands(program: Command): void {
       .option("--time <duration>", "time per property, e.g. 60s or 2m", "60s"),
   ).action(async (o: CommonOptions & { property: string; time: string }) => {
     const m = /^(\d+)(ms|s|m)?$/.exec(o.time);
-    if (!m) throw new Error(`bad --time ${o.time}`);
+    if (!m) throw new UsageError(`bad --time ${o.time}`);
     const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? "s"] ?? 1000);
     const base = await baseConfig(o);
     const props = selectProperties(ALL_PROPERTIES, new RegExp("^" + o.property.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$"));
-    if (props.length === 0) throw new Error(`no property matches ${o.property}`);
+    if (props.length === 0) throw new UsageError(`no property matches ${o.property}`);
     for (const p of props) {
       const seed = randomInt(0, 2 ** 31 - 1);
       console.log(`fuzzing ${p.id} for ${o.time} with seed ${seed}`);
@@ -176,7 +177,7 @@ export function registerConformCommands(program: Command): void {
   ).action(async (o: CommonOptions & { seed: string; path: string; property: string; elf?: string; schedule?: string; quiet: boolean }) => {
     const base = await baseConfig(o);
     const p = ALL_PROPERTIES.find((x) => x.id === o.property);
-    if (!p) throw new Error(`unknown property ${o.property}`);
+    if (!p) throw new UsageError(`unknown property ${o.property}`);
     const seed = Number(o.seed);
     const r = await runProperty(p, { ...base, properties: [p], seed }, seed, o.path);
     const f = r.failure;
