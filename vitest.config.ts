@@ -12,7 +12,9 @@ export default defineConfig({
     coverage: {
       provider: "v8",
       include: ["model/**/*.ts", "spec/**/*.ts", "emulator/**/*.ts", "generators/**/*.ts"],
-      exclude: ["**/*.test.ts", "spec/schema/gen/**"],
+      exclude: ["**/*.test.ts", "**/test/**", "spec/schema/gen/**", "model/tools/**"],
+      // The oracle must be exercised by its own tests almost entirely (issue: >= 95% lines).
+      thresholds: { "model/**": { lines: 95 } },
       reporter: ["text-summary", "text"],
     },
   },
