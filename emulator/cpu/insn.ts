@@ -56,6 +56,11 @@ export class Insn {
   /** Successor cache (last two distinct next instructions) used by run() to skip lookups. */
   succ: Insn | null = null;
   succ2: Insn | null = null;
+  /** Straight-line run of instructions starting here (built lazily by run()). */
+  block: Insn[] | null = null;
+  /** Executions of the block starting here, and its compiled form (second tier). */
+  heat = 0;
+  jit: ((c: never, D: Insn[], a: never, b: never) => number) | null = null;
 }
 
 /** CPU exceptions reported to the personality. */

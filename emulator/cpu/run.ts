@@ -5,9 +5,16 @@ import { CpuState } from "./state.js";
 import { Insn, GuestFault } from "./insn.js";
 import type { Stop } from "./insn.js";
 import { Memory, PAGE } from "./memory.js";
-import { decode } from "./decode.js";
+import { decode, opUD } from "./decode.js";
 import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
+import { compileBlock } from "./jit.js";
+import type { JitBlock } from "./jit.js";
+import { setArith, szp } from "./flags.js";
+
+/** Executions of a block before it is compiled by the second tier (0 disables the JIT). */
+export let JIT_THRESHOLD = 64;
+export function setJitThreshold(n: number): void { JIT_THRESHOLD = n; }
 
 registerAll();
 
@@ -27,6 +34,31 @@ export function fetchInsn(mem: Memory, addr: number): Insn {
   return d;
 }
 
+/** Does this instruction end a straight-line block (may change RIP or stop the CPU)? */
+function endsBlock(d: Insn): boolean {
+  if (d.exec === (opUD as unknown as Insn["exec"])) return true;
+  const op = d.op;
+  if (d.map === 0) {
+    return (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe8 || op === 0xe9 || op === 0xeb
+      || op === 0xc2 || op === 0xc3 || op === 0xff || (op >= 0xa4 && op <= 0xaf) || op === 0xf4 || op === 0xcc || op === 0xcd;
+  }
+  if (d.map === 1) return (op >= 0x80 && op <= 0x8f) || op === 0x05 || op === 0x0b;
+  return false;
+}
+const MAX_BLOCK = 48;
+/** Decode the straight-line run starting at d (stops early where decoding would fault). */
+function buildBlock(mem: Memory, d: Insn): Insn[] {
+  const blk = [d];
+  let x = d;
+  while (!endsBlock(x) && blk.length < MAX_BLOCK) {
+    let y: Insn;
+    try { y = fetchInsn(mem, x.next); } catch (e) { if (e instanceof GuestFault) break; throw e; }
+    blk.push(y);
+    x = y;
+  }
+  return blk;
+}
+
 /**
  * Execute until a stop condition. Exactly `maxInsns` instructions retire before a
  * `budget` stop; a SYSCALL/HLT counts as retired; a faulting instruction does not retire
@@ -40,6 +72,7 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
   c.runStart = maxInsns;
   let cur: Insn | null = null;
   let prev: Insn | null = null;
+  let jitBlk: Insn[] | null = null, jitL0 = 0;
   try {
     while (c.left > 0) {
       const rip = c.rip;
@@ -59,21 +92,41 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
         cur = null;
         d = fetchInsn(mem, rip);
       }
-      cur = d;
-      if (trace !== undefined) trace.push(rip);
-      c.rip = d.next;
-      d.exec(c, d);
-      c.left--;
+      let blk: Insn[] | null = d.block;
+      if (blk === null) blk = d.block = buildBlock(mem, d);
+      const n = blk.length;
+      if (d.jit === null && trace === undefined && ++d.heat === JIT_THRESHOLD) {
+        const f = compileBlock(blk);
+        if (f !== null) d.jit = f as unknown as Insn["jit"];
+      }
+      if (d.jit !== null && n <= c.left && trace === undefined) {
+        jitBlk = blk; jitL0 = c.left;
+        const k = (d.jit as unknown as JitBlock)(c, blk, setArith, szp);
+        jitBlk = null;
+        prev = blk[k - 1]!;
+        cur = prev;
+        if (k < n) d.block = null; // a store invalidated part of the block
+      } else
+      for (let i = 0; i < n; i++) {
+        const x: Insn = blk[i]!;
+        if (!x.valid) { d.block = null; break; } // code rewritten under us: decode afresh
+        cur = x;
+        if (trace !== undefined) trace.push(x.addr);
+        c.rip = x.next;
+        x.exec(c, x);
+        prev = x;
+        if (--c.left <= 0) break;
+      }
       if (c.stop !== null) {
         const s = c.stop;
         c.stop = null;
         return s === "syscall" ? { kind: "syscall" } : { kind: "hlt" };
       }
-      prev = d;
     }
     return { kind: "budget" };
   } catch (e) {
     if (e instanceof GuestFault) {
+      if (jitBlk !== null) { cur = jitBlk[c.jk]!; c.left = jitL0 - c.jk; }
       if (cur !== null) c.rip = cur.addr;
       return { kind: "fault", fault: e.fault };
     }

@@ -4,7 +4,7 @@
  * the generic semantics (the host-CPU oracle tests run through these paths).
  */
 import type { CpuState } from "../state.js";
-import { FOP_ADD, FOP_SUB, FOP_LOGIC } from "../state.js";
+import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64 } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
 import { ea } from "../operands.js";
 import { getCF } from "../flags.js";
@@ -102,6 +102,27 @@ const shiftRI64: Handler = (c, d) => {
   setArith(c, cf | szp(8, lo, hi) | (of << 11));
 };
 
+// ---- IMUL r64, r/m64 (register form) and byte stores
+const imulRR64: Handler = (c, d) => {
+  const a = c.lo[d.reg]! >>> 0, ah = c.hi[d.reg]! >>> 0, b = c.lo[d.rm]! >>> 0, bh = c.hi[d.rm]! >>> 0;
+  const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
+  const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
+  const lo = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
+  const hi = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) >>> 0;
+  c.fop = FOP_IMUL64; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = lo; c.frh = hi;
+  c.lo[d.reg] = lo; c.hi[d.reg] = hi;
+};
+const store8: Handler = (c, d) => {
+  const r = d.reg8;
+  c.mem.w8(ea(c, d), r < 16 ? c.lo[r]! : c.lo[r - 16]! >>> 8);
+};
+const load8zx32: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
+const leaSimple64: Handler = (c, d) => { // base + disp, no index, 64-bit
+  const b = d.base, s = (c.lo[b]! >>> 0) + (d.disp >>> 0);
+  c.hi[d.reg] = (c.hi[b]! + (d.disp >> 31) + (s > 0xffffffff ? 1 : 0)) | 0;
+  c.lo[d.reg] = s | 0;
+};
+
 /** Return a faster handler with identical semantics, or h itself. */
 export function specialize(d: Insn, h: Handler): Handler {
   if (d.map === 0) {
@@ -136,8 +157,11 @@ export function specialize(d: Insn, h: Handler): Handler {
       if (w === 4) return testRR32;
     }
     if (op === 0xc1 && d.mod === 3 && w === 8 && (d.reg & 7) >= 4) return shiftRI64;
+    if (op === 0x88 && d.mod !== 3) return store8;
+    if (op === 0x8d && w === 8 && !d.asz32 && d.base >= 0 && d.index < 0) return leaSimple64;
   } else if (d.map === 1) {
-    if (d.op === 0xb6 && d.mod !== 3 && d.opsz === 4) return movzxLoad8;
+    if (d.op === 0xb6 && d.mod !== 3 && d.opsz === 4) return load8zx32;
+    if (d.op === 0xaf && d.mod === 3 && d.opsz === 8) return imulRR64;
   }
   return h;
 }
