@@ -159,6 +159,11 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
           { kind: OP.SET_FS, base: saveReg, a: 0n },
         ]),
         fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp[] => [{ kind: OP.TLS_READ, a: BigInt(v) }, { kind: OP.YIELD }]),
+        // FSB-3: a non-canonical base is refused and the old base stays.
+        fc.constantFrom(0x8000_0000_0000_0000n, 0x0000_8000_0000_0000n, 0xdead_beef_0000_0000n).map((bad): ScriptOp[] => [
+          { kind: OP.SET_FS, a: bad },
+          { kind: OP.GET_FS },
+        ]),
         fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([v, x]): ScriptOp[] => [
           { kind: OP.TLS_WRITE, a: BigInt(v), b: x },
           { kind: OP.YIELD },

@@ -3,6 +3,7 @@ import type { ConformanceProperty } from "../../runner/property.js";
 import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmSequences } from "./scripts.js";
 import { realProbes } from "./probes.js";
 import { ringHostile } from "./ring.js";
+import { syscallsUnknown } from "./syscalls.js";
 import { tlsGeneratedLayouts } from "./tls.js";
 
 export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
@@ -15,4 +16,5 @@ export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   parkDrain,
   timerMonotonic,
   ringHostile,
+  syscallsUnknown,
 ];

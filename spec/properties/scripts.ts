@@ -44,7 +44,7 @@ function agentProperty(p: {
 export const vmSequences = agentProperty({
   id: "vm.sequences",
   title: "VirtualMemory map/reserve/commit/decommit/protect/unmap sequences with loads and stores",
-  clauses: ["VM-1", "VM-2", "VM-3", "VM-4", "VMX-2", "VMX-3", "VMX-4", "VMX-6", "GO-2", "GO-3", "GO-4", "GO-5", "GO-6", "PROC-5"],
+  clauses: ["VM-1", "VM-2", "VM-3", "VM-4", "VMX-2", "VMX-3", "VMX-4", "VMX-6", "GO-2", "GO-3", "GO-4", "GO-5", "GO-6", "PROCX-2", "CON-1", "ENTER-1"],
   runs: 60,
   scheduled: false,
   script: (b) => fc.oneof(vmScript(b), protectScript(b)),
@@ -62,7 +62,7 @@ export const vmEdgeArguments = agentProperty({
 export const parkRaces = agentProperty({
   id: "park.races",
   title: "PARK/UNPARK races over shared words under forced interleavings",
-  clauses: ["PARK-2", "PARK-3", "PARK-4", "PARKX-1", "PARKX-2", "PARKX-3", "PARKX-4", "PARKX-8", "THR-2", "THR-3"],
+  clauses: ["PARK-1", "PARK-2", "PARK-3", "PARK-4", "PARKX-1", "PARKX-2", "PARKX-3", "PARKX-4", "PARKX-8", "THR-1", "THR-2", "THR-3", "THRX-1", "THRX-2"],
   runs: 40,
   scheduled: true,
   script: (b) => fc.oneof(parkScript(b, { drain: false }), handoffScript(b)),
@@ -80,7 +80,7 @@ export const parkDrain = agentProperty({
 export const fsPerThread = agentProperty({
   id: "fs.per-thread",
   title: "Per-thread FS base survives switches; TLS reads in every thread see the template",
-  clauses: ["TLS-3", "TLS-4", "FSB-1", "FSB-2", "FSB-4", "FSB-5", "TLSV2-6"],
+  clauses: ["TLS-3", "TLS-4", "FSB-1", "FSB-2", "FSB-3", "FSB-4", "FSB-5", "TLSV2-6", "THR-1", "THRX-1", "THRX-2", "CON-1", "ENTER-1"],
   runs: 30,
   scheduled: true,
   script: (b) => fsScript(b),
