@@ -1,6 +1,7 @@
 /** Every conformance property, by clause group. */
 import type { ConformanceProperty } from "../../runner/property.js";
 import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmSequences } from "./scripts.js";
+import { elfRejects } from "./elf.js";
 import { realProbes } from "./probes.js";
 import { ringHostile } from "./ring.js";
 import { syscallsUnknown } from "./syscalls.js";
@@ -17,4 +18,5 @@ export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   timerMonotonic,
   ringHostile,
   syscallsUnknown,
+  elfRejects,
 ];
