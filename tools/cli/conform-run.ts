@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { ALL_PROPERTIES } from "../../spec/properties/index.js";
+import { CLAUSES } from "../../spec/clauses/index.js";
 import { writeReports } from "../../reports/write.js";
 import type { ConformanceRun, PropertyResult } from "../../reports/types.js";
 import { loadExpectations, NO_EXPECTATIONS } from "../../runner/expectations.js";
@@ -96,6 +97,10 @@ export function summarize(run: ConformanceRun): string[] {
       lines.push(`  repro: ${r.failure.repro}`);
     }
   }
+  const cited = new Set(run.results.flatMap((r) => r.clauses));
+  const testable = CLAUSES.filter((c) => c.status !== "FUTURE");
+  const untested = testable.filter((c) => !cited.has(c.id)).map((c) => c.id);
+  lines.push(`clauses exercised: ${testable.length - untested.length} of ${testable.length} non-FUTURE clauses; not exercised: ${untested.join(" ") || "none"}`);
   const count = (s: PropertyResult["status"]) => run.results.filter((r) => r.status === s).length;
   lines.push(
     `${count("passed")} passed, ${count("failed") + count("xpass")} failed, ${count("xfail")} expected failures, ${count("skipped")} skipped, ${count("unsupported")} unsupported`,
@@ -131,7 +136,7 @@ export function registerConformCommands(program: Command): void {
     progress.stop();
     for (const line of summarize(run)) console.log(line);
     if (o.reports) {
-      const paths = writeReports(run, o.out);
+      const paths = writeReports(run, o.out, { statements: true });
       console.log(`reports: ${Object.values(paths).join(" ")}`);
     }
     process.exitCode = runFailed(run) ? 1 : 0;
