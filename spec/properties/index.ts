@@ -1,6 +1,7 @@
 /** Every conformance property, by clause group. */
 import type { ConformanceProperty } from "../../runner/property.js";
 import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmSequences } from "./scripts.js";
+import { callErrors } from "./calls.js";
 import { elfRejects } from "./elf.js";
 import { realProbes } from "./probes.js";
 import { ringHostile } from "./ring.js";
@@ -17,6 +18,7 @@ export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   parkDrain,
   timerMonotonic,
   ringHostile,
+  callErrors,
   syscallsUnknown,
   elfRejects,
 ];
