@@ -12,6 +12,21 @@ import { def, byPfx, IMM_NONE, IMM_B } from "../decode.js";
 import { readRM, writeG } from "../operands.js";
 import { xsrc, xstore, copySlot, isNaN64, isNaN32 } from "./ssehelp.js";
 import { dup } from "./sse4.js";
+import { arithMode, intToFloat, toF32, F64, F32 } from "./softfp.js";
+
+/** MXCSR bits that select the exact software path: RC (13-14), FTZ (15), DAZ (6). */
+export const MXCSR_SLOW = 0xe040;
+/** Apply MXCSR.DAZ to an input value (denormals read as signed zero). */
+export function dz(c: CpuState, v: number, single: boolean): number {
+  if ((c.mxcsr & 0x40) === 0 || v === 0) return v;
+  return Math.abs(v) < (single ? 1.1754943508222875e-38 : 2.2250738585072014e-308) ? v * 0 : v;
+}
+/** a op b under the current MXCSR mode (op: 0 add, 1 mul, 2 sub, 4 div, 6 sqrt(b)). */
+export function fpOp(c: CpuState, op: number, a: number, b: number, single: boolean): number {
+  const m = c.mxcsr;
+  if ((m & MXCSR_SLOW) === 0) { const r = arith(op, a, b); return single ? Math.fround(r) : r; }
+  return arithMode(op, a, b, single ? F32 : F64, (m >> 13) & 3, (m & 0x8000) !== 0, (m & 0x40) !== 0);
+}
 
 const f64 = new Float64Array(1), u64 = new Uint32Array(f64.buffer);
 const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
@@ -32,9 +47,10 @@ function laneD(c: CpuState, op: number, dr: number, sr: number, j: number): void
   const x = c.x32, di = dr * 4 + j * 2, si = sr * 4 + j * 2;
   const dh = x[di + 1]!, dl = x[di]!, sh = x[si + 1]!, sl = x[si]!;
   if (op === MIN || op === MAX) {
-    const a = c.xf64[dr * 2 + j]!, b = c.xf64[sr * 2 + j]!;
+    const a = dz(c, c.xf64[dr * 2 + j]!, false), b = dz(c, c.xf64[sr * 2 + j]!, false);
     const takeA = op === MIN ? a < b : a > b; // false for NaNs and equal values -> source
-    if (!takeA) { x[di] = sl; x[di + 1] = sh; }
+    if (!takeA) { x[di] = sl; x[di + 1] = sh; if (b === 0 && (c.mxcsr & 0x40)) c.xf64[dr * 2 + j] = b; }
+    else if (a === 0 && (c.mxcsr & 0x40)) c.xf64[dr * 2 + j] = a;
     return;
   }
   const sn = isNaN64(sh, sl);
@@ -45,16 +61,17 @@ function laneD(c: CpuState, op: number, dr: number, sr: number, j: number): void
     if (dn) { x[di + 1] = dh | 0x80000; return; }
     if (sn) { x[di] = sl; x[di + 1] = sh | 0x80000; return; }
   }
-  const r = arith(op, c.xf64[dr * 2 + j]!, c.xf64[sr * 2 + j]!);
+  const r = fpOp(c, op, c.xf64[dr * 2 + j]!, c.xf64[sr * 2 + j]!, false);
   if (r !== r) { x[di] = 0; x[di + 1] = 0xfff80000 | 0; } else c.xf64[dr * 2 + j] = r;
 }
 function laneS(c: CpuState, op: number, dr: number, sr: number, j: number): void {
   const x = c.x32, di = dr * 4 + j, si = sr * 4 + j;
   const dv = x[di]!, sv = x[si]!;
   if (op === MIN || op === MAX) {
-    const a = c.xf32[di]!, b = c.xf32[si]!;
+    const a = dz(c, c.xf32[di]!, true), b = dz(c, c.xf32[si]!, true);
     const takeA = op === MIN ? a < b : a > b;
-    if (!takeA) x[di] = sv;
+    if (!takeA) { x[di] = sv; if (b === 0 && (c.mxcsr & 0x40)) c.xf32[di] = b; }
+    else if (a === 0 && (c.mxcsr & 0x40)) c.xf32[di] = a;
     return;
   }
   const sn = isNaN32(sv);
@@ -64,7 +81,7 @@ function laneS(c: CpuState, op: number, dr: number, sr: number, j: number): void
     if (isNaN32(dv)) { x[di] = dv | 0x400000; return; }
     if (sn) { x[di] = sv | 0x400000; return; }
   }
-  const r = Math.fround(arith(op, c.xf32[di]!, c.xf32[si]!));
+  const r = fpOp(c, op, c.xf32[di]!, c.xf32[si]!, true);
   if (r !== r) x[di] = 0xffc00000 | 0; else c.xf32[di] = r;
 }
 /** kind: 0 ps, 1 pd, 2 ss, 3 sd */
@@ -107,10 +124,10 @@ function fcmp(kind: number): Handler {
   return (c, d) => {
     const s = xsrc(c, d, kind === 2 ? 4 : kind === 3 ? 8 : 16, true), p = d.imm;
     if (kind === 0 || kind === 2) {
-      for (let j = 0; j < (kind === 0 ? 4 : 1); j++) c.x32[d.reg * 4 + j] = cmpPred(p, c.xf32[d.reg * 4 + j]!, c.xf32[s * 4 + j]!) ? -1 : 0;
+      for (let j = 0; j < (kind === 0 ? 4 : 1); j++) c.x32[d.reg * 4 + j] = cmpPred(p, dz(c, c.xf32[d.reg * 4 + j]!, true), dz(c, c.xf32[s * 4 + j]!, true)) ? -1 : 0;
     } else {
       for (let j = 0; j < (kind === 1 ? 2 : 1); j++) {
-        const r = cmpPred(p, c.xf64[d.reg * 2 + j]!, c.xf64[s * 2 + j]!) ? -1 : 0;
+        const r = cmpPred(p, dz(c, c.xf64[d.reg * 2 + j]!, false), dz(c, c.xf64[s * 2 + j]!, false)) ? -1 : 0;
         c.x32[d.reg * 4 + j * 2] = r; c.x32[d.reg * 4 + j * 2 + 1] = r;
       }
     }
@@ -119,7 +136,7 @@ function fcmp(kind: number): Handler {
 function comis(dbl: boolean): Handler {
   return (c, d) => {
     const s = xsrc(c, d, dbl ? 8 : 4, false);
-    const a = dbl ? c.xf64[d.reg * 2]! : c.xf32[d.reg * 4]!, b = dbl ? c.xf64[s * 2]! : c.xf32[s * 4]!;
+    const a = dz(c, dbl ? c.xf64[d.reg * 2]! : c.xf32[d.reg * 4]!, !dbl), b = dz(c, dbl ? c.xf64[s * 2]! : c.xf32[s * 4]!, !dbl);
     let f: number;
     if (a !== a || b !== b) f = F_ZF | F_PF | F_CF;
     else if (a > b) f = 0;
@@ -157,7 +174,7 @@ function toInt(c: CpuState, d: Insn, v: number, trunc: boolean): void {
 function cvt2si(dbl: boolean, trunc: boolean): Handler {
   return (c, d) => {
     const s = xsrc(c, d, dbl ? 8 : 4, false);
-    toInt(c, d, dbl ? c.xf64[s * 2]! : c.xf32[s * 4]!, trunc);
+    toInt(c, d, dz(c, dbl ? c.xf64[s * 2]! : c.xf32[s * 4]!, !dbl), trunc);
   };
 }
 /** int64 (lo/hi) -> float32 with a single rounding. */
@@ -175,22 +192,28 @@ function cvtsi2(dbl: boolean): Handler {
   return (c, d) => {
     const w = d.rexW ? 8 : 4;
     const lo = readRM(c, d, w), hi = c.th;
-    if (dbl) c.xf64[d.reg * 2] = w === 8 ? (hi | 0) * 4294967296 + lo : lo | 0;
+    const rc = (c.mxcsr >> 13) & 3;
+    if (rc !== 0) {
+      const v = w === 8 ? BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) : BigInt(lo | 0);
+      if (dbl) c.xf64[d.reg * 2] = intToFloat(v, F64, rc); else c.xf32[d.reg * 4] = intToFloat(v, F32, rc);
+    } else if (dbl) c.xf64[d.reg * 2] = w === 8 ? (hi | 0) * 4294967296 + lo : lo | 0;
     else c.xf32[d.reg * 4] = w === 8 ? i64ToF32(lo, hi) : Math.fround(lo | 0);
   };
 }
-function f64ToF32Bits(hi: number, lo: number, v: number): number {
+function f64ToF32Bits(hi: number, lo: number, v: number, mx = 0x1f80): number {
   if (isNaN64(hi, lo)) return (hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29);
-  f32[0] = v; return u32[0]! | 0;
+  f32[0] = (mx & MXCSR_SLOW) === 0 ? v : toF32((mx & 0x40) && v !== 0 && Math.abs(v) < 2.2250738585072014e-308 ? v * 0 : v, (mx >> 13) & 3, (mx & 0x8000) !== 0);
+  return u32[0]! | 0;
 }
 function f32ToF64(c: CpuState, bits: number): [number, number] {
   if (isNaN32(bits)) return [(bits << 29) | 0, (bits & 0x80000000) | 0x7ff80000 | ((bits & 0x3fffff) >>> 3)];
-  u32[0] = bits; f64[0] = f32[0]!; void c;
+  if ((c.mxcsr & 0x40) && (bits & 0x7f800000) === 0) return [0, bits & 0x80000000];
+  u32[0] = bits; f64[0] = f32[0]!;
   return [u64[0]! | 0, u64[1]! | 0];
 }
 const cvtsd2ss: Handler = (c, d) => {
   const s = xsrc(c, d, 8, false);
-  c.x32[d.reg * 4] = f64ToF32Bits(c.x32[s * 4 + 1]!, c.x32[s * 4]!, c.xf64[s * 2]!);
+  c.x32[d.reg * 4] = f64ToF32Bits(c.x32[s * 4 + 1]!, c.x32[s * 4]!, c.xf64[s * 2]!, c.mxcsr);
 };
 const cvtss2sd: Handler = (c, d) => {
   const s = xsrc(c, d, 4, false);
@@ -206,7 +229,7 @@ const cvtps2pd: Handler = (c, d) => {
 };
 const cvtpd2ps: Handler = (c, d) => {
   const s = xsrc(c, d, 16, true), x = c.x32;
-  const a = f64ToF32Bits(x[s * 4 + 1]!, x[s * 4]!, c.xf64[s * 2]!), b = f64ToF32Bits(x[s * 4 + 3]!, x[s * 4 + 2]!, c.xf64[s * 2 + 1]!);
+  const a = f64ToF32Bits(x[s * 4 + 1]!, x[s * 4]!, c.xf64[s * 2]!, c.mxcsr), b = f64ToF32Bits(x[s * 4 + 3]!, x[s * 4 + 2]!, c.xf64[s * 2 + 1]!, c.mxcsr);
   const r = d.reg * 4;
   x[r] = a; x[r + 1] = b; x[r + 2] = 0; x[r + 3] = 0;
 };
@@ -214,9 +237,12 @@ function i32(v: number, trunc: boolean, rc: number): number {
   const r = v !== v ? NaN : roundMode(v, trunc ? 3 : rc);
   return r >= -2147483648 && r <= 2147483647 ? r | 0 : 0x80000000 | 0;
 }
-const cvtdq2ps: Handler = (c, d) => { const s = xsrc(c, d, 16, true); for (let j = 0; j < 4; j++) c.xf32[d.reg * 4 + j] = Math.fround(c.x32[s * 4 + j]!); };
+const cvtdq2ps: Handler = (c, d) => {
+  const s = xsrc(c, d, 16, true), rc = (c.mxcsr >> 13) & 3;
+  for (let j = 0; j < 4; j++) c.xf32[d.reg * 4 + j] = rc ? intToFloat(BigInt(c.x32[s * 4 + j]!), F32, rc) : Math.fround(c.x32[s * 4 + j]!);
+};
 function cvtps2dq(trunc: boolean): Handler {
-  return (c, d) => { const s = xsrc(c, d, 16, true); for (let j = 0; j < 4; j++) c.x32[d.reg * 4 + j] = i32(c.xf32[s * 4 + j]!, trunc, (c.mxcsr >> 13) & 3); };
+  return (c, d) => { const s = xsrc(c, d, 16, true); for (let j = 0; j < 4; j++) c.x32[d.reg * 4 + j] = i32(dz(c, c.xf32[s * 4 + j]!, true), trunc, (c.mxcsr >> 13) & 3); };
 }
 const cvtdq2pd: Handler = (c, d) => {
   const s = xsrc(c, d, 8, false); const a = c.x32[s * 4]!, b = c.x32[s * 4 + 1]!;
@@ -225,7 +251,7 @@ const cvtdq2pd: Handler = (c, d) => {
 function cvtpd2dq(trunc: boolean): Handler {
   return (c, d) => {
     const s = xsrc(c, d, 16, true), rc = (c.mxcsr >> 13) & 3;
-    const a = i32(c.xf64[s * 2]!, trunc, rc), b = i32(c.xf64[s * 2 + 1]!, trunc, rc);
+    const a = i32(dz(c, c.xf64[s * 2]!, false), trunc, rc), b = i32(dz(c, c.xf64[s * 2 + 1]!, false), trunc, rc);
     const x = c.x32, r = d.reg * 4; x[r] = a; x[r + 1] = b; x[r + 2] = 0; x[r + 3] = 0;
   };
 }

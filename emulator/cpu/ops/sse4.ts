@@ -9,25 +9,26 @@ import { setArith } from "../flags.js";
 import { def, byPfx, IMM_NONE, IMM_B } from "../decode.js";
 import { readRM, writeRM, writeG, getReg, setReg, ea } from "../operands.js";
 import { xsrc, copySlot, only66, isNaN64, isNaN32 } from "./ssehelp.js";
-import { roundMode } from "./sse-float.js";
+import { roundMode, fpOp, dz } from "./sse-float.js";
 
 // ---- float helpers with x86 NaN rules ----------------------------------------------------
 const f64 = new Float64Array(1), u64 = new Int32Array(f64.buffer);
 const f32 = new Float32Array(1), u32 = new Int32Array(f32.buffer);
 /** a op b on doubles given as bit pairs; result bits in u64[0..1]. op: 0 add, 2 sub. */
+let curC: CpuState | null = null;
 function fp64(op: number, al: number, ah: number, bl: number, bh: number): void {
   if (isNaN64(ah, al)) { u64[0] = al; u64[1] = ah | 0x80000; return; }
   if (isNaN64(bh, bl)) { u64[0] = bl; u64[1] = bh | 0x80000; return; }
   u64[0] = al; u64[1] = ah; const a = f64[0]!;
   u64[0] = bl; u64[1] = bh; const b = f64[0]!;
-  const r = op === 0 ? a + b : a - b;
+  const r = fpOp(curC!, op, a, b, false);
   if (r !== r) { u64[0] = 0; u64[1] = 0xfff80000 | 0; } else f64[0] = r;
 }
 function fp32(op: number, a: number, b: number): number {
   if (isNaN32(a)) return a | 0x400000;
   if (isNaN32(b)) return b | 0x400000;
   u32[0] = a; const x = f32[0]!; u32[0] = b; const y = f32[0]!;
-  const r = Math.fround(op === 0 ? x + y : op === 2 ? x - y : x * y);
+  const r = fpOp(curC!, op, x, y, true);
   if (r !== r) return 0xffc00000 | 0;
   f32[0] = r; return u32[0]!;
 }
@@ -35,6 +36,7 @@ function fp32(op: number, a: number, b: number): number {
 // ---- SSE3 ----------------------------------------------------------------------------------
 function addsub(dbl: boolean): Handler {
   return (c, d) => {
+    curC = c;
     const s = xsrc(c, d, 16, true), x = c.x32, r = d.reg * 4, t = XTMP2 * 4;
     if (dbl) for (let j = 0; j < 2; j++) { fp64(j === 0 ? 2 : 0, x[r + 2 * j]!, x[r + 2 * j + 1]!, x[s * 4 + 2 * j]!, x[s * 4 + 2 * j + 1]!); x[t + 2 * j] = u64[0]!; x[t + 2 * j + 1] = u64[1]!; }
     else for (let j = 0; j < 4; j++) x[t + j] = fp32(j & 1 ? 0 : 2, x[r + j]!, x[s * 4 + j]!);
@@ -43,6 +45,7 @@ function addsub(dbl: boolean): Handler {
 }
 function hop(dbl: boolean, op: number): Handler {
   return (c, d) => {
+    curC = c;
     const s = xsrc(c, d, 16, true), x = c.x32, r = d.reg * 4, t = XTMP2 * 4;
     if (dbl) {
       fp64(op, x[r]!, x[r + 1]!, x[r + 2]!, x[r + 3]!); x[t] = u64[0]!; x[t + 1] = u64[1]!;
@@ -177,16 +180,17 @@ function roundP(dbl: boolean, scalar: boolean): Handler {
       if (dbl) {
         const lo = x[s * 4 + 2 * j]!, hi = x[s * 4 + 2 * j + 1]!;
         if (isNaN64(hi, lo)) { x[t * 4 + 2 * j] = lo; x[t * 4 + 2 * j + 1] = hi | 0x80000; }
-        else c.xf64[t * 2 + j] = roundMode(c.xf64[s * 2 + j]!, mode);
+        else c.xf64[t * 2 + j] = roundMode(dz(c, c.xf64[s * 2 + j]!, false), mode);
       } else {
         const v = x[s * 4 + j]!;
-        if (isNaN32(v)) x[t * 4 + j] = v | 0x400000; else c.xf32[t * 4 + j] = roundMode(c.xf32[s * 4 + j]!, mode);
+        if (isNaN32(v)) x[t * 4 + j] = v | 0x400000; else c.xf32[t * 4 + j] = roundMode(dz(c, c.xf32[s * 4 + j]!, true), mode);
       }
     }
     copySlot(c, d.reg, t);
   };
 }
 const dpps: Handler = (c, d) => {
+  curC = c;
   const s = xsrc(c, d, 16, true), x = c.x32, r = d.reg * 4, imm = d.imm;
   const p: number[] = [];
   for (let i = 0; i < 4; i++) p.push((imm >> (4 + i)) & 1 ? fp32(1, x[r + i]!, x[s * 4 + i]!) : 0);
@@ -194,13 +198,14 @@ const dpps: Handler = (c, d) => {
   for (let i = 0; i < 4; i++) x[r + i] = (imm >> i) & 1 ? sum : 0;
 };
 const dppd: Handler = (c, d) => {
+  curC = c;
   const s = xsrc(c, d, 16, true), x = c.x32, r = d.reg * 4, imm = d.imm;
   const prod = (j: number): [number, number] => {
     if (!((imm >> (4 + j)) & 1)) return [0, 0];
     const al = x[r + 2 * j]!, ah = x[r + 2 * j + 1]!, bl = x[s * 4 + 2 * j]!, bh = x[s * 4 + 2 * j + 1]!;
     if (isNaN64(ah, al)) return [al, ah | 0x80000];
     if (isNaN64(bh, bl)) return [bl, bh | 0x80000];
-    const v = c.xf64[d.reg * 2 + j]! * c.xf64[s * 2 + j]!;
+    const v = fpOp(c, 1, c.xf64[d.reg * 2 + j]!, c.xf64[s * 2 + j]!, false);
     if (v !== v) return [0, 0xfff80000 | 0];
     f64[0] = v; return [u64[0]!, u64[1]!];
   };

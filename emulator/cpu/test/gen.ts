@@ -143,6 +143,10 @@ export const caseArb: fc.Arbitrary<Case> = fc.record({
   insns: fc.array(insnArb, { minLength: 1, maxLength: 3 }),
   regs: fc.array(u64Arb, { minLength: 16, maxLength: 16 }),
   flags: fc.nat(0xfff).map((f) => (f & 0x8d5) | 0x202),
+  mxcsr: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0x1f80) },
+    { weight: 2, arbitrary: fc.record({ rc: fc.nat(3), ftz: fc.boolean(), daz: fc.boolean() }).map((m) => 0x1f80 | (m.rc << 13) | (m.ftz ? 0x8000 : 0) | (m.daz ? 0x40 : 0)) },
+  ),
   xmm: xmmArb,
   data: fc.oneof(fc.uint8Array({ minLength: 256, maxLength: 256 }), xmmArb),
 }).filter((c) => !readsUndefinedFlags(c.insns));

@@ -14,7 +14,7 @@ import type { Case, CorpusEntry } from "./oracle.js";
 import { setJitThreshold } from "../run.js";
 
 const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), "corpus", "regressions.json");
-const SEED = 20261122;
+const SEED = Number(process.env.ORACLE_SEED ?? 20261125);
 const N = Number(process.env.ORACLE_CASES ?? 6000);
 
 function loadCorpus(): CorpusEntry[] {

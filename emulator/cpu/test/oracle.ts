@@ -23,6 +23,8 @@ export interface Case {
   insns: Uint8Array[];
   regs: bigint[]; // 16 (RSP ignored)
   flags: number;
+  /** MXCSR at entry (defaults to 0x1f80). */
+  mxcsr?: number;
   xmm: Uint8Array; // 256
   data: Uint8Array; // 256
 }
@@ -33,11 +35,14 @@ function abs32(a: number): number[] { return [0x25, a & 255, (a >>> 8) & 255, (a
 export function buildBlob(c: Case): Uint8Array {
   const b: number[] = [0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57];
   for (let i = 0; i < 16; i++) { b.push(0xf3); if (i >= 8) b.push(0x44); b.push(0x0f, 0x6f, ((i & 7) << 3) | 4, ...abs32(STATE + 144 + 16 * i)); }
+  b.push(0x0f, 0xae, 0x14, ...abs32(STATE + 136)); // ldmxcsr [in.mxcsr]
   b.push(0xff, 0x34, ...abs32(STATE + 128), 0x9d);
   for (let r = 0; r < 16; r++) if (r !== 4) b.push(0x48 | (r >= 8 ? 4 : 0), 0x8b, ((r & 7) << 3) | 4, ...abs32(STATE + 8 * r));
   for (const i of c.insns) b.push(...i);
   for (let r = 0; r < 16; r++) if (r !== 4) b.push(0x48 | (r >= 8 ? 4 : 0), 0x89, ((r & 7) << 3) | 4, ...abs32(STATE + OUT + 8 * r));
   b.push(0x9c, 0x8f, 0x04, ...abs32(STATE + OUT + 128));
+  b.push(0x0f, 0xae, 0x1c, ...abs32(STATE + OUT + 136)); // stmxcsr [out.mxcsr]
+  b.push(0x0f, 0xae, 0x14, ...abs32(STATE + 140)); // ldmxcsr [default]
   for (let i = 0; i < 16; i++) { b.push(0xf3); if (i >= 8) b.push(0x44); b.push(0x0f, 0x7f, ((i & 7) << 3) | 4, ...abs32(STATE + OUT + 144 + 16 * i)); }
   b.push(0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3);
   return Uint8Array.from(b);
@@ -46,6 +51,8 @@ function stateIn(c: Case): Uint8Array {
   const s = new Uint8Array(STATE_SIZE), dv = new DataView(s.buffer);
   for (let r = 0; r < 16; r++) dv.setBigUint64(8 * r, BigInt.asUintN(64, c.regs[r]!), true);
   dv.setBigUint64(128, BigInt(c.flags), true);
+  dv.setUint32(136, c.mxcsr ?? 0x1f80, true);
+  dv.setUint32(140, 0x1f80, true);
   s.set(c.xmm, 144);
   return s;
 }
@@ -171,6 +178,8 @@ export function compare(c: Case, nat: Outcome, emu: Outcome): string | null {
   const fm = FLAG_MASK & ~undef;
   const fa = dn.getUint32(128, true) & fm, fb = de.getUint32(128, true) & fm;
   if (fa !== fb) return `flags native=${fa.toString(16)} emu=${fb.toString(16)} (mask ${fm.toString(16)})`;
+  const ma = dn.getUint32(136, true) & 0xffc0, mb = de.getUint32(136, true) & 0xffc0;
+  if (ma !== mb) return `mxcsr control native=${ma.toString(16)} emu=${mb.toString(16)}`;
   for (let i = 0; i < 16; i++) {
     const x = Buffer.from(nat.out.subarray(144 + 16 * i, 160 + 16 * i)).toString("hex"), y = Buffer.from(emu.out.subarray(144 + 16 * i, 160 + 16 * i)).toString("hex");
     if (x !== y) return `xmm${i} native=${x} emu=${y}`;
@@ -196,12 +205,12 @@ export function describeCase(c: Case): string {
 }
 
 // ------------------------------------------------------------------ corpus (JSON-friendly)
-export interface CorpusEntry { note: string; insns: string[]; regs: string[]; flags: number; xmm: string; data: string; }
+export interface CorpusEntry { note: string; insns: string[]; regs: string[]; flags: number; mxcsr?: number; xmm: string; data: string; }
 export function toEntry(c: Case, note: string): CorpusEntry {
-  return { note, insns: c.insns.map((i) => Buffer.from(i).toString("hex")), regs: c.regs.map((r) => BigInt.asUintN(64, r).toString(16)), flags: c.flags, xmm: Buffer.from(c.xmm).toString("hex"), data: Buffer.from(c.data).toString("hex") };
+  return { note, insns: c.insns.map((i) => Buffer.from(i).toString("hex")), regs: c.regs.map((r) => BigInt.asUintN(64, r).toString(16)), flags: c.flags, mxcsr: c.mxcsr ?? 0x1f80, xmm: Buffer.from(c.xmm).toString("hex"), data: Buffer.from(c.data).toString("hex") };
 }
 export function fromEntry(e: CorpusEntry): Case {
-  return { insns: e.insns.map((h) => new Uint8Array(Buffer.from(h, "hex"))), regs: e.regs.map((h) => BigInt("0x" + h)), flags: e.flags, xmm: new Uint8Array(Buffer.from(e.xmm, "hex")), data: new Uint8Array(Buffer.from(e.data, "hex")) };
+  return { insns: e.insns.map((h) => new Uint8Array(Buffer.from(h, "hex"))), regs: e.regs.map((h) => BigInt("0x" + h)), flags: e.flags, mxcsr: e.mxcsr ?? 0x1f80, xmm: new Uint8Array(Buffer.from(e.xmm, "hex")), data: new Uint8Array(Buffer.from(e.data, "hex")) };
 }
 
 /** Greedy shrink of a failing case (each candidate re-run natively). */
@@ -213,6 +222,7 @@ export function shrink(c: Case, fails: (c: Case) => boolean, budget = 150): Case
   }
   for (let r = 0; r < 16; r++) if (cur.regs[r] !== 0n) tryIt({ ...cur, regs: cur.regs.map((v, k) => (k === r ? 0n : v)) });
   if (cur.flags !== 2) tryIt({ ...cur, flags: 2 });
+  if ((cur.mxcsr ?? 0x1f80) !== 0x1f80) tryIt({ ...cur, mxcsr: 0x1f80 });
   if (cur.xmm.some((b) => b)) tryIt({ ...cur, xmm: new Uint8Array(256) });
   if (cur.data.some((b) => b)) tryIt({ ...cur, data: new Uint8Array(256) });
   return cur;
