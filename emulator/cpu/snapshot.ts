@@ -11,7 +11,7 @@ export interface CpuSnapshot {
   readonly fop: number; readonly fw: number; readonly fa: number; readonly fah: number; readonly fb: number;
   readonly fbh: number; readonly fr: number; readonly frh: number; readonly fc: number; readonly flags: number;
   readonly fsBase: number; readonly gsBase: number; readonly xmm: Uint8Array; readonly mxcsr: number;
-  readonly st: Float64Array; readonly ftop: number; readonly fcw: number; readonly fsw: number; readonly ftag: number;
+  readonly st: Uint8Array; readonly ftop: number; readonly fcw: number; readonly fsw: number; readonly ftag: number;
   readonly tsc: number; readonly icount: number;
 }
 export interface MachineSnapshot { readonly cpus: readonly CpuSnapshot[]; readonly mem: MemorySnapshot; }

@@ -56,8 +56,8 @@ export class CpuState {
   readonly xf64 = new Float64Array(this.xmmBuf);
   mxcsr = 0x1f80;
 
-  // ---- x87 (values kept as doubles: 64-bit precision, see README gaps) --------------
-  readonly st = new Float64Array(8);
+  // ---- x87: physical registers R0..R7 as raw 80-bit extended values (10 bytes each) ----
+  readonly st = new Uint8Array(80);
   ftop = 0;
   fcw = 0x37f;
   fsw = 0;

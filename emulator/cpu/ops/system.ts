@@ -14,6 +14,7 @@ import { GuestFault } from "../insn.js";
 import { getFlags } from "../flags.js";
 import { def, byReg, opUD, IMM_NONE, IMM_B } from "../decode.js";
 import { ea } from "../operands.js";
+import { stRaw, setStRaw } from "./x87.js";
 
 export const CPUID_VENDOR = "AuthenticAMD";
 const BRAND = "capOS-conform virtual x86-64 CPU".padEnd(48, " ");
@@ -81,6 +82,7 @@ const fxsave: Handler = (c, d) => {
   m.w16(a, c.fcw); m.w16(a + 2, (c.fsw & ~0x3800) | ((c.ftop & 7) << 11));
   m.w32(a + 24, c.mxcsr); m.w32(a + 28, 0xffff);
   for (let i = 0; i < 16 * 16; i += 4) m.w32(a + 160 + i, c.x32[i >> 2]!);
+  for (let i = 0; i < 8; i++) { const r = stRaw(c, i); for (let k = 0; k < 10; k++) m.w8(a + 32 + 16 * i + k, r[k]!); }
 };
 const fxrstor: Handler = (c, d) => {
   const a = ea(c, d);
@@ -89,6 +91,7 @@ const fxrstor: Handler = (c, d) => {
   c.fcw = m.r16(a); const sw = m.r16(a + 2); c.fsw = sw & ~0x3800; c.ftop = (sw >> 11) & 7;
   c.mxcsr = m.r32(a + 24) >>> 0;
   for (let i = 0; i < 16 * 16; i += 4) c.x32[i >> 2] = m.r32(a + 160 + i);
+  for (let i = 0; i < 8; i++) setStRaw(c, i, m.readBytes(a + 32 + 16 * i, 10));
 };
 
 export function registerSystem(): void {

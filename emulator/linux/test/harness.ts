@@ -23,15 +23,24 @@ export function nativeSkipReason(): string | null {
 let buildDir: string | null = null;
 const built = new Map<string, string>();
 /** Compile emulator/linux/test/programs/<name>.c; returns the binary path. */
-export function buildProgram(name: string): string {
+export function buildProgram(name: string, flags: readonly string[] = CFLAGS): string {
   const hit = built.get(name);
   if (hit) return hit;
   buildDir ??= mkdtempSync(path.join(tmpdir(), "capos-emu-prog-"));
   const out = path.join(buildDir, name);
-  const r = spawnSync("gcc", [...CFLAGS, "-o", out, path.join(PROGRAMS_DIR, `${name}.c`)], { encoding: "utf8" });
+  const r = spawnSync("gcc", [...flags, "-o", out, path.join(PROGRAMS_DIR, `${name}.c`)], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`gcc failed for ${name}: ${r.stderr}`);
   built.set(name, out);
   return out;
+}
+
+/** Flags for programs linked against the host's static libc. */
+export const LIBC_CFLAGS = ["-O2", "-static", "-no-pie"];
+/** Why static-glibc programs cannot be built, or null. */
+export function libcSkipReason(): string | null {
+  const n = nativeSkipReason();
+  if (n) return n;
+  try { buildProgram("libc_printf", LIBC_CFLAGS); return null; } catch (e) { return `static libc not available: ${(e as Error).message.split("\n")[0]}`; }
 }
 
 export interface NativeResult { stdout: Buffer; stderr: Buffer; status: number | null; signal: NodeJS.Signals | null; }

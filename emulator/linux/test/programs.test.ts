@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
-import { buildProgram, nativeSkipReason, runNative, runEmu } from "./harness.js";
+import { buildProgram, nativeSkipReason, runNative, runEmu, libcSkipReason, LIBC_CFLAGS } from "./harness.js";
 import { LinuxProcess } from "../process.js";
 import { ElfError, parseElf } from "../elf.js";
 
@@ -32,6 +32,19 @@ describe("freestanding programs vs native", () => {
       console.log(`[insns] ${c.name}: ${emu.insns}`);
     });
   }
+});
+
+describe("static glibc program vs native", () => {
+  it("libc_printf (long double printf via x87, strtod, qsort, malloc)", (ctx) => {
+    const why = libcSkipReason();
+    if (why) ctx.skip(why);
+    const bin = buildProgram("libc_printf", LIBC_CFLAGS);
+    const nat = runNative(bin, ["x"]);
+    const emu = runEmu(bin, ["x"]);
+    expect(emu.verdict).toEqual({ kind: "exit", status: nat.status });
+    expect(Buffer.from(emu.stdout).toString("latin1")).toBe(nat.stdout.toString("latin1"));
+    console.log(`[insns] libc_printf: ${emu.insns}`);
+  });
 });
 
 describe("budgets", () => {
