@@ -34,7 +34,7 @@ function decode80(b: Uint8Array, o: number): X {
 }
 function encode80(x: X, b: Uint8Array, o: number): void {
   if (x.kind === 2) {
-    if (x.raw) { b.set(x.raw, o); b[o + 7] = b[o + 7]! | 0x40; return; } // quiet it
+    if (x.raw) { b.set(x.raw, o); b[o + 7] = b[o + 7]! | 0x40; b[o + 9] = (b[o + 9]! & 0x7f) | (x.neg ? 0x80 : 0); return; } // quiet it, sign from x
     x = { neg: true, m: 0xc000000000000000n, e: 0, kind: 2 };
     let m = x.m; for (let i = 0; i < 8; i++) { b[o + i] = Number(m & 255n); m >>= 8n; }
     b[o + 8] = 0xff; b[o + 9] = 0xff; return;
@@ -79,11 +79,27 @@ function roundX(c: CpuState, neg: boolean, M: bigint, E: number, sticky: boolean
   }
   return { neg, m: q, e: lsb, kind: 0 };
 }
+/** 128-bit constants (value = m * 2^e): log2(10), log2(e), pi, log10(2), ln(2). */
+const CONSTS: [bigint, number][] = [
+  [0xd49a784bcd1b8afe492bf6ff4dafdb4dn, 1 - 127], [0xb8aa3b295c17f0bbbe87fed0691d3e89n, 0 - 127],
+  [0xc90fdaa22168c234c4c6628b80dc1cd1n, 1 - 127], [0x9a209a84fbcff7988f8959ac0b7c9178n, -2 - 127],
+  [0xb17217f7d1cf79abc9e3b39803f2f6afn, -1 - 127],
+];
 const DEFAULT_NAN: X = { neg: true, m: 0xc000000000000000n, e: 0, kind: 2 };
 
-function getSt(c: CpuState, i: number): X { return decode80(c.st, ((c.ftop + i) & 7) * 10); }
+/** Reading an empty register is a masked stack underflow: the value is the QNaN indefinite. */
+function getSt(c: CpuState, i: number): X {
+  const p = (c.ftop + i) & 7;
+  if (((c.ftag >> (p * 2)) & 3) === 3) { c.fsw |= 0x41; return DEFAULT_NAN; }
+  return decode80(c.st, p * 10);
+}
 function setSt(c: CpuState, i: number, x: X): void { encode80(x, c.st, ((c.ftop + i) & 7) * 10); c.ftag &= ~(3 << (((c.ftop + i) & 7) * 2)); }
-function push(c: CpuState, x: X): void { c.ftop = (c.ftop - 1) & 7; setSt(c, 0, x); }
+/** Pushing onto a non-empty register is a masked stack overflow: the indefinite is loaded. */
+function push(c: CpuState, x: X): void {
+  c.ftop = (c.ftop - 1) & 7;
+  if (((c.ftag >> (c.ftop * 2)) & 3) !== 3) { c.fsw |= 0x241; x = DEFAULT_NAN; }
+  setSt(c, 0, x);
+}
 function pop(c: CpuState): void { c.ftag |= 3 << (c.ftop * 2); c.ftop = (c.ftop + 1) & 7; }
 
 function fromDouble(v: number, single: boolean): X {
@@ -299,11 +315,11 @@ const x87: Handler = (c, d) => {
         case 0x24: fcomFlags(c, cmpX(getSt(c, 0), { neg: false, m: 0n, e: 0, kind: 0 }), false); return;
         case 0x25: fxam(c); return;
         case 0x28: push(c, { neg: false, m: 1n, e: 0, kind: 0 }); return;
-        case 0x29: push(c, { neg: false, m: 0xd49a784bcd1b8afen, e: 1 - 63, kind: 0 }); return; // log2(10)
-        case 0x2a: push(c, { neg: false, m: 0xb8aa3b295c17f0bcn, e: 0 - 63, kind: 0 }); return; // log2(e)
-        case 0x2b: push(c, { neg: false, m: 0xc90fdaa22168c235n, e: 1 - 63, kind: 0 }); return; // pi
-        case 0x2c: push(c, { neg: false, m: 0x9a209a84fbcff799n, e: -2 - 63, kind: 0 }); return; // log10(2)
-        case 0x2d: push(c, { neg: false, m: 0xb17217f7d1cf79acn, e: -1 - 63, kind: 0 }); return; // ln(2)
+        case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d: { // FLDL2T FLDL2E FLDPI FLDLG2 FLDLN2, rounded per RC
+          const [m, e] = CONSTS[(d.rm & 7) - 1]!;
+          push(c, roundX({ ...c, fcw: c.fcw | 0x300 } as CpuState, false, m, e, false));
+          return;
+        }
         case 0x2e: push(c, { neg: false, m: 0n, e: 0, kind: 0 }); return;
         case 0x3a: setSt(c, 0, sqrtX(c, getSt(c, 0))); return;
         case 0x3c: { const x = getSt(c, 0); const v = toIntBig(x, (c.fcw >> 10) & 3); if (v !== null) setSt(c, 0, v === 0n ? { neg: x.neg, m: 0n, e: 0, kind: 0 } : fromInt(c, v)); return; }

@@ -139,8 +139,39 @@ const laneArb = fc.oneof(
 );
 const xmmArb = fc.array(laneArb, { minLength: 32, maxLength: 32 }).map((ls) => { const b = new Uint8Array(256); ls.forEach((l, i) => b.set(l, i * 8)); return b; });
 
+// ---- x87 macro sequences (self-contained: balanced stack, FCW restored) --------------------
+const absM = (op: number, digit: number, off: number): number[] => { const a = DATA + off; return [op, (digit << 3) | 4, 0x25, a & 255, (a >>> 8) & 255, (a >>> 16) & 255, (a >>> 24) & 255]; };
+const CW = 240;
+const setCw = (cw: number): Uint8Array[] => [Uint8Array.from([0x66, 0xc7, 0x04, 0x25, ...[0, 8, 16, 24].map((k) => ((DATA + CW) >>> k) & 255), cw & 255, cw >> 8]), Uint8Array.from(absM(0xd9, 5, CW))];
+const LOADS: [number, number][] = [[0xdd, 0], [0xd9, 0], [0xdf, 5], [0xdb, 0]]; // fld m64, fld m32, fild m64, fild m32
+const x87Arb: fc.Arbitrary<Uint8Array[]> = fc.record({
+  rc: fc.nat(3), pc: fc.constantFrom(0, 2, 3, 3, 3), a: fc.nat(15), b: fc.nat(15), la: fc.nat(3), lb: fc.nat(3),
+  op: fc.nat(13), st: fc.nat(5), out: fc.nat(7),
+}).map((r) => {
+  const ins: Uint8Array[] = [...setCw(0x037f | (r.pc << 8) | (r.rc << 10))];
+  const ld = (k: number, off: number) => Uint8Array.from(absM(LOADS[k]![0], LOADS[k]![1], off));
+  ins.push(ld(r.la, r.a * 8), ld(r.lb, r.b * 8));
+  const two = [[0xde, 0xc1], [0xde, 0xc9], [0xde, 0xe9], [0xde, 0xe1], [0xde, 0xf9], [0xde, 0xf1]];
+  const out = 128 + (r.out % 7) * 16;
+  const stores = [absM(0xdb, 7, out), absM(0xdd, 3, out), absM(0xd9, 3, out), absM(0xdf, 7, out), absM(0xdb, 3, out), absM(0xdd, 1, out)];
+  if (r.op < 6) { ins.push(Uint8Array.from(two[r.op]!)); ins.push(Uint8Array.from(stores[r.st]!)); }
+  else if (r.op < 8) { ins.push(Uint8Array.from(r.op === 6 ? [0xdf, 0xf1] : [0xdf, 0xe9]), Uint8Array.from([0xdd, 0xd8])); }
+  else {
+    // FXAM + FNSTSW: only the condition codes and TOP are compared (exception bits are not modelled)
+    const un = [[0xd9, 0xe1, 0xd9, 0xfa], [0xd9, 0xe0], [0xd9, 0xfc], [0xd9, 0xe5, 0xdf, 0xe0, 0x25, 0x00, 0x7f, 0x00, 0x00], [0xd9, 0xc9], [0xd9, 0xeb, 0xde, 0xc9]][r.op - 8]!;
+    ins.push(Uint8Array.from(un.slice(0, 2)));
+    if (un.length > 2) ins.push(Uint8Array.from(un.slice(2)));
+    ins.push(Uint8Array.from(stores[r.st]!), Uint8Array.from(absM(0xdb, 7, 128 + 7 * 16 - 16)));
+  }
+  ins.push(...setCw(0x037f));
+  // one unit, so shrinking cannot unbalance the stack or drop the control-word setup
+  const all = new Uint8Array(ins.reduce((n, b) => n + b.length, 0));
+  let o = 0; for (const b of ins) { all.set(b, o); o += b.length; }
+  return [all];
+});
+
 export const caseArb: fc.Arbitrary<Case> = fc.record({
-  insns: fc.array(insnArb, { minLength: 1, maxLength: 3 }),
+  insns: fc.oneof({ weight: 9, arbitrary: fc.array(insnArb, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: x87Arb }),
   regs: fc.array(u64Arb, { minLength: 16, maxLength: 16 }),
   flags: fc.nat(0xfff).map((f) => (f & 0x8d5) | 0x202),
   mxcsr: fc.oneof(

@@ -144,21 +144,29 @@ export function vet(bytes: Uint8Array): number | null {
 }
 /** Undefined, read and modified flag masks (x86 bit positions), or null if unusable. */
 export function vetFull(bytes: Uint8Array): { undef: number; read: number; modified: number } | null {
+  // a byte string may hold several instructions (x87 macros); masks are their union
   const I = iced();
-  const padded = new Uint8Array(16); padded.set(bytes);
+  const padded = new Uint8Array(bytes.length + 16); padded.set(bytes);
   const dcd = new I.Decoder(64, padded, I.DecoderOptions.None);
-  const ins = dcd.decode();
+  const f = new I.InstructionInfoFactory();
+  const bad = new Set([I.Register.RSP, I.Register.ESP, I.Register.SP, I.Register.SPL]);
+  const conv = (v: number) => { let m = 0; for (const [ib, xb] of ICED_FLAG_BITS) if (v & ib) m |= xb; return m; };
+  let pos = 0, undef = 0, read = 0, modified = 0;
   try {
-    if (ins.isInvalid || ins.length !== bytes.length || ins.flowControl !== 0) return null;
-    const f = new I.InstructionInfoFactory();
-    const regs = f.info(ins).usedRegisters().map((u) => u.register);
-    f.free();
-    const bad = new Set([I.Register.RSP, I.Register.ESP, I.Register.SP, I.Register.SPL]);
-    if (regs.some((r) => bad.has(r!))) return null;
-    const conv = (v: number) => { let m = 0; for (const [ib, xb] of ICED_FLAG_BITS) if (v & ib) m |= xb; return m; };
-    const x = ins as unknown as { rflagsRead: number; rflagsModified: number };
-    return { undef: conv(ins.rflagsUndefined), read: conv(x.rflagsRead), modified: conv(x.rflagsModified) };
-  } finally { ins.free(); dcd.free(); }
+    while (pos < bytes.length) {
+      const ins = dcd.decode();
+      try {
+        if (ins.isInvalid || pos + ins.length > bytes.length || ins.flowControl !== 0) return null;
+        if (f.info(ins).usedRegisters().some((u) => bad.has(u.register!))) return null;
+        const x = ins as unknown as { rflagsRead: number; rflagsModified: number };
+        if (conv(x.rflagsRead) & undef) return null; // reads a flag an earlier part left undefined
+        undef = (undef & ~conv(x.rflagsModified)) | conv(ins.rflagsUndefined);
+        read |= conv(x.rflagsRead); modified |= conv(x.rflagsModified);
+        pos += ins.length;
+      } finally { ins.free(); }
+    }
+    return { undef, read, modified };
+  } finally { f.free(); dcd.free(); }
 }
 
 // ------------------------------------------------------------------ compare
