@@ -171,6 +171,12 @@ function storeInt(c: CpuState, a: number, x: X, bits: number, trunc: boolean): v
 /** Exact arithmetic. op: 0 add, 1 mul, 4 a-b, 5 b-a, 6 a/b, 7 b/a (x87 /reg encoding). */
 function arith(c: CpuState, op: number, a: X, b: X): X {
   if (op === 5) { [a, b] = [b, a]; op = 4; } else if (op === 7) { [a, b] = [b, a]; op = 6; }
+  if (a.kind === 2 && b.kind === 2) {
+    // x87 rule: a QNaN beats an SNaN, otherwise the larger significand wins
+    const Q = 1n << 62n, aq = (a.m & Q) !== 0n, bq = (b.m & Q) !== 0n;
+    if (aq !== bq) return aq ? a : b;
+    return (a.m & 0x7fffffffffffffffn) >= (b.m & 0x7fffffffffffffffn) ? a : b;
+  }
   if (a.kind === 2) return a;
   if (b.kind === 2) return b;
   const rc = (c.fcw >> 10) & 3;
