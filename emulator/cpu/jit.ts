@@ -13,14 +13,14 @@ import type { CpuState } from "./state.js";
 import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64 } from "./state.js";
 import type { Insn } from "./insn.js";
 import { BASE_RIP, SEG_NONE } from "./insn.js";
-import { setArith, szp } from "./flags.js";
+import { setArith, szp, materialize } from "./flags.js";
 
-export type JitBlock = (c: CpuState, D: Insn[], setArithF: typeof setArith, szpF: typeof szp) => number;
+export type JitBlock = (c: CpuState, D: Insn[], setArithF: typeof setArith, szpF: typeof szp, materializeF: typeof materialize) => number;
 
 /** What an instruction does to the flags, from the JIT's point of view. */
-const enum FX { None, WriteAll, Other }
+const enum FX { None, WriteAll, Other, Partial }
 
-interface Emitted { code: string; fx: FX; inline: boolean; faults: boolean; flagCode?: string; }
+interface Emitted { code: string; fx: FX; inline: boolean; faults: boolean; flagCode?: string; stores?: boolean; }
 
 function eaExpr(d: Insn): string | null {
   if (d.seg !== SEG_NONE || d.asz32) return null;
@@ -110,6 +110,34 @@ function emit(d: Insn): Emitted | null {
       }
       return { code: code + `lo[${r}] = l; hi[${r}] = h; @FLAGS@}`, flagCode: flag, fx: FX.WriteAll, inline: true, faults: false };
     }
+    if (op === 0xc1 && d.mod === 3 && w === 4 && [0, 1, 4, 5, 6, 7].includes(d.reg & 7)) {
+      const cnt = d.imm & 31, kind = d.reg & 7, r = d.rm;
+      if (cnt === 0) return { code: `hi[${r}] = 0;`, fx: FX.None, inline: true, faults: false };
+      let code = `{ const a = lo[${r}] >>> 0; let v; `, flag: string;
+      switch (kind) {
+        case 0: code += `v = ((a << ${cnt}) | (a >>> ${32 - cnt})) >>> 0; `; flag = `{ const cf = v & 1; materializeF(c); c.flags = (c.flags & ~0x801) | cf | (((v >>> 31) ^ cf) << 11); } `; break;
+        case 1: code += `v = ((a >>> ${cnt}) | (a << ${32 - cnt})) >>> 0; `; flag = `{ const cf = v >>> 31; materializeF(c); c.flags = (c.flags & ~0x801) | cf | ((cf ^ ((v >>> 30) & 1)) << 11); } `; break;
+        case 5: code += `v = a >>> ${cnt}; `; flag = `setArithF(c, ((a >>> ${cnt - 1}) & 1) | szpF(4, v, 0) | ((a >>> 31) << 11)); `; break;
+        case 7: code += `v = ((a | 0) >> ${cnt}) >>> 0; `; flag = `setArithF(c, (((a | 0) >> ${cnt - 1}) & 1) | szpF(4, v, 0)); `; break;
+        default: code += `v = (a << ${cnt}) >>> 0; `; flag = `{ const cf = (a >>> ${32 - cnt}) & 1; setArithF(c, cf | szpF(4, v, 0) | (((v >>> 31) ^ cf) << 11)); } `;
+      }
+      return { code: code + `lo[${r}] = v; hi[${r}] = 0; @FLAGS@}`, flagCode: flag, fx: kind <= 1 ? FX.Partial : FX.WriteAll, inline: true, faults: false };
+    }
+    if ((op === 0x89 || op === 0x88) && d.mod !== 3 && (op === 0x88 || w === 8 || w === 4)) {
+      const e = eaExpr(d); if (e === null) return null;
+      let code: string;
+      if (op === 0x88) { const r = d.reg8; code = `m.w8(${e}, ${r < 16 ? `lo[${r}]` : `lo[${r - 16}] >>> 8`});`; }
+      else code = w === 8 ? `m.w64(${e}, lo[${d.reg}], hi[${d.reg}]);` : `m.w32(${e}, lo[${d.reg}]);`;
+      return { code, fx: FX.None, inline: true, faults: true, stores: true };
+    }
+    if (op < 0x40 && (op & 7) === 3 && d.mod !== 3 && (w === 8 || w === 4) && ((op >> 3) & 7) !== 2 && ((op >> 3) & 7) !== 3) {
+      const e = eaExpr(d); if (e === null) return null;
+      const pre = w === 8 ? `const A_ = ${e}; const ml_ = m.r32(A_) >>> 0, mh_ = m.r32(A_ + 4) >>> 0; ` : `const ml_ = m.r32(${e}) >>> 0; `;
+      const inner = alu((op >> 3) & 7, w, d.reg, "ml_", w === 8 ? "mh_" : "0");
+      if (inner === null) return null;
+      return { ...inner, code: `{ ${pre}${inner.code} }`, faults: true };
+    }
+    if (op === 0x63 && d.mod === 3 && w === 8) return { code: `{ const v = lo[${d.rm}]; lo[${d.reg}] = v; hi[${d.reg}] = v >> 31; }`, fx: FX.None, inline: true, faults: false };
     if (op === 0x8d && d.mod !== 3 && w === 8 && !d.asz32) {
       // exact 64-bit LEA
       let code = `{ let l = ${d.disp >>> 0}, h = ${d.disp >> 31}, s; `;
@@ -134,6 +162,10 @@ function emit(d: Insn): Emitted | null {
         flagCode: `c.fop = ${FOP_IMUL64}; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = l; c.frh = h; `,
         fx: FX.WriteAll, inline: true, faults: false,
       };
+    }
+    if (d.op === 0xb6 && d.mod === 3 && w === 4) {
+      const r = d.rm8;
+      return { code: `lo[${d.reg}] = ${r < 16 ? `lo[${r}] & 255` : `(lo[${r - 16}] >>> 8) & 255`}; hi[${d.reg}] = 0;`, fx: FX.None, inline: true, faults: false };
     }
     if (d.op === 0xb6 && d.mod !== 3 && w === 4) {
       const e = eaExpr(d); if (e === null) return null;
@@ -160,6 +192,7 @@ export function compileBlock(blk: readonly Insn[]): JitBlock | null {
     const e = em[k];
     if (e === null || e.faults) { dead = false; if (e === null) continue; }
     if (e.fx === FX.WriteAll) { keepFlags[k] = !dead; dead = true; }
+    else if (e.fx === FX.Partial) keepFlags[k] = !dead;
     else if (e.fx === FX.Other) dead = false;
   }
   let body = "const lo = c.lo, hi = c.hi, m = c.mem, L0 = c.left;\n";
@@ -169,14 +202,16 @@ export function compileBlock(blk: readonly Insn[]): JitBlock | null {
     if (e !== null) {
       if (e.faults) body += `c.jk = ${k};\n`;
       body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "") + "\n";
+      // a block spans at most two pages: checking the next and the last instruction covers both
+      if (e.stores && k + 1 < n) body += `if (!D[${k + 1}].valid || !D[${n - 1}].valid) { c.rip = ${d.next}; c.left = L0 - ${k + 1}; return ${k + 1}; }\n`;
     } else {
       body += `c.jk = ${k}; c.rip = ${d.next}; D[${k}].exec(c, D[${k}]);\n`;
-      if (k + 1 < n) body += `if (!D[${k + 1}].valid) { c.left = L0 - ${k + 1}; return ${k + 1}; }\n`;
+      if (k + 1 < n) body += `if (!D[${k + 1}].valid || !D[${n - 1}].valid) { c.left = L0 - ${k + 1}; return ${k + 1}; }\n`;
     }
   }
   const last = em[n - 1];
   if (last !== null && last !== undefined) body += `c.rip = ${blk[n - 1]!.next};\n`;
   body += `c.left = L0 - ${n};\nreturn ${n};`;
-  return new Function("c", "D", "setArithF", "szpF", body) as JitBlock;
+  return new Function("c", "D", "setArithF", "szpF", "materializeF", body) as JitBlock;
 }
 export { setArith, szp };

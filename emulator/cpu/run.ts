@@ -10,7 +10,7 @@ import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
 import { compileBlock } from "./jit.js";
 import type { JitBlock } from "./jit.js";
-import { setArith, szp } from "./flags.js";
+import { setArith, szp, materialize } from "./flags.js";
 
 /** Executions of a block before it is compiled by the second tier (0 disables the JIT). */
 export let JIT_THRESHOLD = 64;
@@ -101,7 +101,7 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
       }
       if (d.jit !== null && n <= c.left && trace === undefined) {
         jitBlk = blk; jitL0 = c.left;
-        const k = (d.jit as unknown as JitBlock)(c, blk, setArith, szp);
+        const k = (d.jit as unknown as JitBlock)(c, blk, setArith, szp, materialize);
         jitBlk = null;
         prev = blk[k - 1]!;
         cur = prev;

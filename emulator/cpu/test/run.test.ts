@@ -6,6 +6,7 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, getReg64, setReg64, getFlags, snapshotMachine, restoreMachine } from "../index.js";
+import { setJitThreshold } from "../run.js";
 
 const CODE = 0x400000, DATA = 0x600000;
 function machine(code: number[]): { c: CpuState; m: Memory } {
@@ -99,6 +100,28 @@ describe("run()", () => {
     c.rip = CODE;
     expect(run(c, m, 10)).toEqual({ kind: "hlt" });
     expect(Number(getReg64(c, 0)) & 255).toBe(7);
+  });
+
+  it("self-modifying code inside a hot (compiled) block takes effect at once", () => {
+    // loop: add eax, 1; mov [rip+4], al (patches the imm of the mov two instructions on);
+    //       mov r8, r9; mov ecx, imm32; add rdx, rcx; sub ebx, 1; jnz loop; hlt  (one block, all inlined)
+    const code = [0x83, 0xc0, 0x01, 0x88, 0x05, 0x04, 0x00, 0x00, 0x00, 0x4d, 0x89, 0xc8, 0xb9, 0, 0, 0, 0, 0x48, 0x01, 0xca, 0x83, 0xeb, 0x01, 0x75, 0xe7, 0xf4];
+    for (const threshold of [0, 1, 64]) {
+      setJitThreshold(threshold);
+      try {
+        const m = new Memory(64);
+        m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+        m.writeBytes(CODE, Uint8Array.from(code));
+        const c = new CpuState();
+        c.rip = CODE;
+        setReg64(c, 3, 300n);
+        expect(run(c, m, 100_000)).toEqual({ kind: "hlt" });
+        let sum = 0n;
+        for (let i = 1; i <= 300; i++) sum += BigInt(i & 255);
+        expect(getReg64(c, 2), `threshold ${threshold}`).toBe(sum);
+        expect(c.icount).toBe(300 * 7 + 1);
+      } finally { setJitThreshold(64); }
+    }
   });
 
   it("snapshot/restore replays bit-exactly", () => {
