@@ -150,6 +150,29 @@ function emit(d: Insn): Emitted | null {
       }
       return { code: code + `lo[${d.reg}] = l | 0; hi[${d.reg}] = h | 0; }`, fx: FX.None, inline: true, faults: false };
     }
+  } else if (d.map === 1 && d.rep === 0xf2 && !d.lock && [0x58, 0x59, 0x5c, 0x5e, 0x51, 0x10, 0x11].includes(d.op)) {
+    // scalar double SSE2 in the default MXCSR mode; NaN results and other modes use the handler
+    const R = d.reg * 2, op = d.op;
+    let src: string, pre = "", faults = false;
+    if (d.mod === 3) src = `f64[${d.rm * 2}]`;
+    else {
+      const e = eaExpr(d); if (e === null) return null;
+      faults = true;
+      pre = `const A_ = ${e}; x32[${16 * 4}] = m.r32(A_); x32[${16 * 4 + 1}] = m.r32(A_ + 4); `;
+      src = `f64[${16 * 2}]`;
+    }
+    const slow = `{ c.rip = ${d.next}; D[@K@].exec(c, D[@K@]); }`;
+    let code: string;
+    if (op === 0x10) code = d.mod === 3 ? `x32[${R * 2}] = x32[${d.rm * 4}]; x32[${R * 2 + 1}] = x32[${d.rm * 4 + 1}];` : `{ ${pre}x32[${R * 2}] = x32[64]; x32[${R * 2 + 1}] = x32[65]; x32[${R * 2 + 2}] = 0; x32[${R * 2 + 3}] = 0; }`;
+    else if (op === 0x11) {
+      if (d.mod === 3) return null;
+      const e = eaExpr(d); if (e === null) return null;
+      return { code: `m.w64(${e}, x32[${R * 2}], x32[${R * 2 + 1}]);`, fx: FX.None, inline: true, faults: true, stores: true };
+    } else {
+      const expr = op === 0x58 ? `a + b` : op === 0x59 ? `a * b` : op === 0x5c ? `a - b` : op === 0x5e ? `a / b` : `Math.sqrt(b)`;
+      code = `{ ${pre}const a = f64[${R}], b = ${src}; const r = ${expr}; if (r === r && (c.mxcsr & 0xe040) === 0) f64[${R}] = r; else ${slow} }`;
+    }
+    return { code, fx: FX.None, inline: true, faults };
   } else if (d.map === 1) {
     if (d.op === 0xaf && d.mod === 3 && w === 8) {
       return {
@@ -195,13 +218,13 @@ export function compileBlock(blk: readonly Insn[]): JitBlock | null {
     else if (e.fx === FX.Partial) keepFlags[k] = !dead;
     else if (e.fx === FX.Other) dead = false;
   }
-  let body = "const lo = c.lo, hi = c.hi, m = c.mem, L0 = c.left;\n";
+  let body = "const lo = c.lo, hi = c.hi, m = c.mem, L0 = c.left, f64 = c.xf64, x32 = c.x32;\n";
   const n = blk.length;
   for (let k = 0; k < n; k++) {
     const e = em[k], d = blk[k]!;
     if (e !== null) {
       if (e.faults) body += `c.jk = ${k};\n`;
-      body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "") + "\n";
+      body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(k)) + "\n";
       // a block spans at most two pages: checking the next and the last instruction covers both
       if (e.stores && k + 1 < n) body += `if (!D[${k + 1}].valid || !D[${n - 1}].valid) { c.rip = ${d.next}; c.left = L0 - ${k + 1}; return ${k + 1}; }\n`;
     } else {
