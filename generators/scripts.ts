@@ -42,7 +42,11 @@ function vmOp(b: Binding, pages: number): fc.Arbitrary<ScriptOp> {
 /** A load or store inside (or just past) region r1/r2. */
 function memOp(b: Binding, pages: number): fc.Arbitrary<ScriptOp> {
   const size = fc.constantFrom(1n, 2n, 4n, 8n);
-  const offset = fc.integer({ min: 0, max: pages * b.pageSize + 16 }).map(BigInt);
+  // Half the accesses straddle a page boundary, where permissions and faults change.
+  const offset = fc.oneof(
+    fc.integer({ min: 0, max: pages * b.pageSize + 16 }),
+    fc.tuple(fc.integer({ min: 1, max: pages }), fc.integer({ min: -7, max: 0 })).map(([p, d]) => p * b.pageSize + d),
+  ).map(BigInt);
   return fc.oneof(
     fc.tuple(fc.constantFrom(R1, R2), offset, size).map(([base, a, s]): ScriptOp => ({ kind: OP.LOAD, base, a, b: s })),
     fc.tuple(fc.constantFrom(R1, R2), offset, size, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(

@@ -239,7 +239,7 @@ export class Memory {
     const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
     const off = a - pn * PAGE;
     if (off <= PAGE - 2) { pg.dv.setUint16(off, v, true); return; }
-    this.wpage(a + 1);
+    this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
     this.w8(a, v); this.w8(a + 1, v >>> 8);
   }
   w32(a: number, v: number): void {
@@ -247,7 +247,7 @@ export class Memory {
     const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
     const off = a - pn * PAGE;
     if (off <= PAGE - 4) { pg.dv.setInt32(off, v, true); return; }
-    this.wpage(a + 3);
+    this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
     this.w8(a, v); this.w8(a + 1, v >>> 8); this.w8(a + 2, v >>> 16); this.w8(a + 3, v >>> 24);
   }
   /** 64-bit write as two halves; checks both ends before writing anything. */
@@ -256,10 +256,14 @@ export class Memory {
     const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
     const off = a - pn * PAGE;
     if (off <= PAGE - 8) { pg.dv.setInt32(off, lo, true); pg.dv.setInt32(off + 4, hi, true); return; }
-    this.wpage(a + 7);
+    this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
     this.w32(a, lo); this.w32(a + 4, hi);
   }
 
   /** Check that [a, a+n) is writable (faults before any partial write). */
-  checkW(a: number, n: number): void { this.wpage(a); if (n > 1) this.wpage(a + n - 1); }
+  checkW(a: number, n: number): void {
+    this.wpage(a);
+    const last = a + n - 1;
+    if (n > 1 && Math.floor(last / PAGE) !== Math.floor(a / PAGE)) this.wpage(Math.floor(last / PAGE) * PAGE);
+  }
 }
