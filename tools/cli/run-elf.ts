@@ -1,5 +1,8 @@
 /**
- * `conform run-elf [--personality linux|capos] [--max-insns N] ELF [ARGS...]`
+ * `conform run-elf [--personality linux|capos] [--max-insns N] [capos options] ELF [ARGS...]`
+ *
+ * capOS options (before or after the ELF): --schedule FILE|SEED|ENCODED, --trace (event log
+ * to stderr), --binding FILE, --mutant NAME, --max-pages N.
  *
  * Runs a static x86-64 ELF under a personality, forwarding stdin/stdout/stderr and exiting
  * with the guest status. On a fault it prints the fault, the registers and the last
@@ -19,12 +22,17 @@ export function registerRunElf(program: Command): void {
     .command("run-elf")
     .description("run a static x86-64 ELF under an emulator personality")
     .option("--personality <name>", "linux | capos", "linux")
-    .option("--max-insns <n>", "instruction budget", "4000000000")
+    .option("--max-insns <n>", "instruction budget (default: 4e9 linux, 5e7 capos)")
     .option("--trace-log", "log unknown syscalls to stderr", false)
+    .option("--schedule <s>", "capos: schedule file, seed or encoded schedule")
+    .option("--trace", "capos: print the event log to stderr")
+    .option("--binding <file>", "capos: binding JSON of the ABI numbers")
+    .option("--mutant <name>", "capos: run with a seeded bug")
+    .option("--max-pages <n>", "capos: memory budget in pages")
     .argument("<elf>", "static ELF executable")
     .argument("[args...]", "guest arguments (after the program name)")
     .passThroughOptions()
-    .action(async (elf: string, args: string[], o: { personality: string; maxInsns: string; traceLog: boolean }) => {
+    .action(async (elf: string, args: string[], o: RunElfOptions) => {
       process.exitCode = await runElfCommand(elf, args, o);
     });
 }
@@ -33,17 +41,42 @@ function readStdin(): Uint8Array {
   try { return new Uint8Array(readFileSync(0)); } catch { return new Uint8Array(0); }
 }
 
-export async function runElfCommand(elf: string, args: string[], o: { personality: string; maxInsns: string; traceLog: boolean }): Promise<number> {
-  const maxInsns = Number(o.maxInsns);
+interface RunElfOptions {
+  personality: string;
+  maxInsns?: string;
+  traceLog: boolean;
+  schedule?: string;
+  trace?: boolean;
+  binding?: string;
+  mutant?: string;
+  maxPages?: string;
+}
+
+export async function runElfCommand(elf: string, args: string[], o: RunElfOptions): Promise<number> {
+  const maxInsns = Number(o.maxInsns ?? 4_000_000_000);
   if (!Number.isSafeInteger(maxInsns) || maxInsns <= 0) { console.error(`bad --max-insns ${o.maxInsns}`); return 2; }
   if (o.personality === "capos") {
+    // Options given before the ELF are handed on to the capOS CLI like those after it.
+    const forwarded = [
+      ...(o.schedule !== undefined ? ["--schedule", o.schedule] : []),
+      ...(o.trace ? ["--trace"] : []),
+      ...(o.binding !== undefined ? ["--binding", o.binding] : []),
+      ...(o.mutant !== undefined ? ["--mutant", o.mutant] : []),
+      ...(o.maxPages !== undefined ? ["--max-pages", o.maxPages] : []),
+      ...(o.maxInsns !== undefined ? ["--max-insns", o.maxInsns] : []),
+    ];
+    args = [...forwarded, ...args];
     const here = path.dirname(fileURLToPath(import.meta.url));
     const mod = path.resolve(here, "../../emulator/capos/cli.ts");
     if (!existsSync(mod) && !existsSync(mod.replace(/\.ts$/, ".js"))) { console.error("capos personality not available"); return 2; }
-    const m = (await import(path.resolve(here, "../../emulator/capos/cli.js"))) as { runCaposElf: (elf: string, args: string[], opts: { maxInsns: number }) => Promise<number> | number };
-    return await m.runCaposElf(elf, args, { maxInsns });
+    const m = (await import(path.resolve(here, "../../emulator/capos/cli.js"))) as { runCaposElf: (elf: string, args: string[]) => Promise<number> | number };
+    return await m.runCaposElf(elf, args);
   }
   if (o.personality !== "linux") { console.error(`unknown personality ${o.personality}`); return 2; }
+  if (o.schedule !== undefined || o.trace || o.binding !== undefined || o.mutant !== undefined) {
+    console.error("--schedule, --trace, --binding and --mutant apply to --personality capos");
+    return 2;
+  }
   let bytes: Uint8Array;
   try { bytes = new Uint8Array(readFileSync(elf)); } catch (e) { console.error(`cannot read ${elf}: ${(e as Error).message}`); return 2; }
   const trace = new TraceRing(12);
