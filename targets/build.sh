@@ -5,7 +5,9 @@
 #
 # Toolchains: gcc + GNU ld, clang + lld, rustc nightly (rustup) with x86_64-unknown-capos.json
 # (#![no_core], rust-lld). Missing Debian packages are installed with apt-get (only if missing;
-# set CAPOS_NO_APT=1 to skip). A missing rustup nightly skips the Rust ELFs with a message.
+# set CAPOS_NO_APT=1 to skip). A toolchain that is still missing (clang + lld, rustup nightly)
+# is skipped with a message; into the committed targets/elf only a complete build is written,
+# so a partial rebuild never drops committed ELFs from the manifest.
 # Output does not depend on the clone's path: everything is compiled from targets/ with
 # relative paths, -ffile-prefix-map / --remap-path-prefix, no build id, no timestamps.
 # OUTDIR/manifest.json lists name, program, toolchain, version, flags, sha256 and size.
@@ -16,6 +18,8 @@ T=$(pwd)
 OUT=${1:-elf}
 case "$OUT" in /*) ;; *) OUT="$T/$OUT" ;; esac
 mkdir -p "$OUT"
+COMMITTED=0
+[ "$(cd "$OUT" && pwd)" = "$T/elf" ] && COMMITTED=1
 OBJ=$(mktemp -d)
 trap 'rm -rf "$OBJ"' EXIT
 
@@ -25,10 +29,15 @@ command -v ld.bfd >/dev/null 2>&1 || missing="$missing binutils"
 command -v clang >/dev/null 2>&1 || missing="$missing clang"
 command -v ld.lld >/dev/null 2>&1 || missing="$missing lld"
 command -v sha256sum >/dev/null 2>&1 || missing="$missing coreutils"
-if [ -n "$missing" ]; then
-  if [ "${CAPOS_NO_APT:-0}" = 1 ]; then echo "build.sh: missing:$missing (CAPOS_NO_APT=1)" >&2; exit 1; fi
+if [ -n "$missing" ] && [ "${CAPOS_NO_APT:-0}" != 1 ]; then
   echo "build.sh: installing$missing" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2; } || echo "build.sh: could not install$missing" >&2
+fi
+command -v gcc >/dev/null 2>&1 && command -v ld.bfd >/dev/null 2>&1 || { echo "build.sh: gcc and GNU ld are required" >&2; exit 1; }
+CLANG_OK=1
+if ! command -v clang >/dev/null 2>&1 || ! command -v ld.lld >/dev/null 2>&1; then
+  CLANG_OK=0
+  echo "build.sh: clang/lld not installed; skipping the clang ELFs" >&2
 fi
 
 PROGRAMS_C="tls-probe fs-probe go-contract-probe agent"
@@ -47,8 +56,10 @@ RUST_FLAGS="-Z unstable-options --target x86_64-unknown-capos.json --edition 202
 
 GCC_VERSION=$(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion)
 GLD_VERSION=$(ld.bfd --version | head -1 | sed 's/.* //')
-CLANG_VERSION=$(clang --version | head -1 | sed 's/.*version \([0-9.]*\).*/\1/')
-LLD_VERSION=$(ld.lld --version | sed 's/.*LLD \([0-9.]*\).*/\1/')
+if [ "$CLANG_OK" = 1 ]; then
+  CLANG_VERSION=$(clang --version | head -1 | sed 's/.*version \([0-9.]*\).*/\1/')
+  LLD_VERSION=$(ld.lld --version | sed 's/.*LLD \([0-9.]*\).*/\1/')
+fi
 RUST_OK=0
 if command -v rustc >/dev/null 2>&1 && rustc +nightly --version >/dev/null 2>&1; then
   RUST_OK=1
@@ -74,6 +85,7 @@ for p in $PROGRAMS_C; do
   # shellcheck disable=SC2086
   gcc $GCC_FLAGS "$PREFIX_C" -o "$OUT/$p.gcc" rt/c/capos_rt.c "programs/$p/main.c"
   add_entry "$p.gcc" "$p" "gcc+ld.bfd" "gcc $GCC_VERSION, GNU ld $GLD_VERSION" "gcc $GCC_FLAGS $PREFIX_C rt/c/capos_rt.c programs/$p/main.c"
+  [ "$CLANG_OK" = 1 ] || continue
   # shellcheck disable=SC2086
   clang $CLANG_FLAGS "$PREFIX_C" -o "$OUT/$p.clang" rt/c/capos_rt.c "programs/$p/main.c"
   add_entry "$p.clang" "$p" "clang+lld" "clang $CLANG_VERSION, LLD $LLD_VERSION" "clang $CLANG_FLAGS $PREFIX_C rt/c/capos_rt.c programs/$p/main.c"
@@ -88,5 +100,9 @@ if [ "$RUST_OK" = 1 ]; then
   done
 fi
 
+if [ "$COMMITTED" = 1 ] && { [ "$CLANG_OK" = 0 ] || [ "$RUST_OK" = 0 ]; }; then
+  echo "build.sh: not rewriting targets/elf/manifest.json from a partial build; install the missing toolchains" >&2
+  exit 1
+fi
 printf '{\n  "generatedBy": "targets/build.sh",\n  "elfs": [\n%s\n  ]\n}\n' "$ENTRIES" >"$OUT/manifest.json"
 echo "build.sh: wrote $(grep -c '"name"' "$OUT/manifest.json") ELFs to $OUT" >&2

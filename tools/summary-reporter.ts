@@ -22,18 +22,26 @@ export default class SummaryReporter implements Reporter {
     const skipNotes: string[] = [];
     const brokenFiles: string[] = [];
     for (const mod of testModules) {
-      let moduleFailedOutsideTests = mod.errors().length > 0;
+      let failedTests = 0;
       for (const test of mod.children.allTests()) {
         const result = test.result();
         if (result.state === "passed") passed++;
-        else if (result.state === "failed") failed++;
+        else if (result.state === "failed") failedTests++;
         else if (result.state === "skipped") {
           skipped++;
           skipNotes.push(`${test.fullName}: ${result.note ?? "no reason given"}`);
         }
       }
-      if (mod.state() === "failed" && mod.children.size === 0) moduleFailedOutsideTests = true;
-      if (moduleFailedOutsideTests) {
+      failed += failedTests;
+      // A file that fails to load, or a suite whose hook throws, fails without any failed
+      // test: count each such suite (or the file) as a failure, never as "0 failed".
+      const brokenSuites = [...mod.children.allSuites()].filter(
+        (suite) => suite.state() === "failed" && ![...suite.children.allTests()].some((t) => t.result().state === "failed"),
+      );
+      if (brokenSuites.length > 0) {
+        failed += brokenSuites.length;
+        for (const suite of brokenSuites) brokenFiles.push(`${mod.moduleId} > ${suite.fullName}`);
+      } else if ((mod.errors().length > 0 || mod.state() === "failed") && failedTests === 0) {
         failed++;
         brokenFiles.push(mod.moduleId);
       }
@@ -44,7 +52,7 @@ export default class SummaryReporter implements Reporter {
       out.push("skipped:");
       for (const note of skipNotes) out.push(`  - ${note}`);
     }
-    for (const file of brokenFiles) out.push(`file failed outside its tests: ${file}`);
+    for (const file of brokenFiles) out.push(`failed outside its tests: ${file}`);
     for (const err of unhandledErrors) out.push(`unhandled error: ${err.message ?? "(no message)"}`);
     out.push(`${passed} passed, ${failed} failed, ${skipped} skipped`);
     process.stdout.write(out.join("\n") + "\n");
