@@ -3,7 +3,10 @@
  * running that line (as `conform replay ...`) reproduces the same failure.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { Ajv } from "ajv";
+import addFormatsModule from "ajv-formats";
+import { validateXML } from "xmllint-wasm";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -19,7 +22,29 @@ function argv(line: string): string[] {
   return [...line.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!));
 }
 
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
 describe("conform CLI", () => {
+  it("writes reports of a real run that validate against CTRF and JUnit schemas", async () => {
+    const out = mkdtempSync(join(tmpdir(), "conform-reports-"));
+    const run = conform(["run", "--quick", "--out", out]);
+    expect(run.status, run.out + run.err).toBe(0);
+    expect(readdirSync(out).filter((f) => f.startsWith("conformance.")).sort()).toEqual(
+      ["conformance.ctrf.json", "conformance.html", "conformance.junit.xml", "conformance.md"],
+    );
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(join(REPO_ROOT, "reports", "schema", "ctrf.schema.json"), "utf8")));
+    const ctrf = JSON.parse(readFileSync(join(out, "conformance.ctrf.json"), "utf8"));
+    expect(validate(ctrf), JSON.stringify(validate.errors)).toBe(true);
+    expect(ctrf.results.summary.failed).toBe(0);
+    expect(ctrf.results.tests.length).toBeGreaterThanOrEqual(10);
+    const xsd = readFileSync(join(REPO_ROOT, "reports", "schema", "junit-10.xsd"), "utf8");
+    const junit = await validateXML({ xml: [{ fileName: "r.xml", contents: readFileSync(join(out, "conformance.junit.xml"), "utf8") }], schema: [{ fileName: "junit-10.xsd", contents: xsd }] });
+    expect(junit.errors).toEqual([]);
+    expect(existsSync(join(out, "failures"))).toBe(false);
+  });
+
   it("fails a mutant run with a repro line that replays the failure", () => {
     const out = mkdtempSync(join(tmpdir(), "conform-cli-"));
     const run = conform(["run", "--mutant", "no-drain", "--filter", "^park\\.drain", "--out", out]);
