@@ -1,6 +1,6 @@
 /** Every conformance property, by clause group. */
 import type { ConformanceProperty } from "../../runner/property.js";
-import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmSequences } from "./scripts.js";
+import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmModelBased, vmSequences } from "./scripts.js";
 import { callErrors } from "./calls.js";
 import { elfRejects } from "./elf.js";
 import { realProbes } from "./probes.js";
@@ -13,6 +13,7 @@ export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   realProbes,
   fsPerThread,
   vmSequences,
+  vmModelBased,
   vmEdgeArguments,
   parkRaces,
   parkDrain,

@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { fsScript, handoffScript, parkScript, protectScript, timerScript, vmEdgeScript, vmScript } from "../../generators/scripts.js";
 import { schedule } from "../../generators/schedules.js";
+import { buildVmScript, vmCommands, type Regions, type ScriptBuilder } from "../../generators/vm-commands.js";
 import { encodeSchedule, type Schedule } from "../run-protocol.js";
 import type { Script } from "../agent-protocol.js";
 import { property, type ConformanceProperty } from "../../runner/property.js";
@@ -93,4 +94,21 @@ export const timerMonotonic = agentProperty({
   runs: 30,
   scheduled: false,
   script: (b) => timerScript(b),
+});
+
+/**
+ * The same VirtualMemory ground as vm.sequences, generated as fast-check commands
+ * (`fc.commands` + `fc.modelRun`) so that shrinking drops whole commands and keeps every
+ * access tied to a live region; the built script is judged by the model checker.
+ */
+export const vmModelBased = property<Iterable<fc.Command<Regions, ScriptBuilder>>>({
+  id: "vm.model-based",
+  group: "vm",
+  title: "VirtualMemory command sequences (fc.commands) judged by the model",
+  clauses: ["VM-1", "VM-2", "VM-3", "VMX-1", "VMX-2", "VMX-3", "VMX-4", "VMX-5", "VMX-6", "GO-2", "GO-3", "GO-4", "GO-5", "GO-6", "PROCX-2"],
+  needs: [],
+  runs: 60,
+  arbitrary: (b) => vmCommands(b),
+  describe: (cmds) => ({ commands: String(cmds) }),
+  check: (cmds, ctx) => runAgentCase({ threads: [buildVmScript(cmds)] }, undefined, ctx),
 });
