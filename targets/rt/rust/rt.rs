@@ -455,6 +455,84 @@ pub unsafe fn timer_sleep(ring: usize, ns: u64) -> i64 {
         simple_call(ring, CAPS.timer, METHOD_TIMER_SLEEP, &mut m, len).status
     }
 }
+pub unsafe fn timer_now(ring: usize, ns: &mut u64) -> i64 {
+    unsafe {
+        let mut m = msg_new();
+        let (_, len) = msg_init(&mut m, TIMER_NOW_PARAMS_DATA_WORDS, TIMER_NOW_PARAMS_PTR_WORDS);
+        let r = simple_call(ring, CAPS.timer, METHOD_TIMER_NOW, &mut m, len);
+        if r.status >= 0 {
+            *ns = timer_now_results_get_ns(r.data(), r.dw);
+        }
+        r.status
+    }
+}
+
+// ---- VirtualMemory
+pub unsafe fn vm_map(ring: usize, hint: u64, size: u64, prot: u32, addr: &mut u64) -> i64 {
+    unsafe {
+        let mut m = msg_new();
+        let (d, len) = msg_init(&mut m, VIRTUAL_MEMORY_MAP_PARAMS_DATA_WORDS, VIRTUAL_MEMORY_MAP_PARAMS_PTR_WORDS);
+        virtual_memory_map_params_set_hint(d, hint);
+        virtual_memory_map_params_set_size(d, size);
+        virtual_memory_map_params_set_prot(d, prot);
+        let r = simple_call(ring, CAPS.vm, METHOD_VIRTUAL_MEMORY_MAP, &mut m, len);
+        if r.status >= 0 {
+            *addr = virtual_memory_map_results_get_addr(r.data(), r.dw);
+        }
+        r.status
+    }
+}
+pub unsafe fn vm_unmap(ring: usize, addr: u64, size: u64) -> i64 {
+    unsafe {
+        let mut m = msg_new();
+        let (d, len) = msg_init(&mut m, VIRTUAL_MEMORY_UNMAP_PARAMS_DATA_WORDS, VIRTUAL_MEMORY_UNMAP_PARAMS_PTR_WORDS);
+        virtual_memory_unmap_params_set_addr(d, addr);
+        virtual_memory_unmap_params_set_size(d, size);
+        simple_call(ring, CAPS.vm, METHOD_VIRTUAL_MEMORY_UNMAP, &mut m, len).status
+    }
+}
+pub unsafe fn vm_protect(ring: usize, addr: u64, size: u64, prot: u32) -> i64 {
+    unsafe {
+        let mut m = msg_new();
+        let (d, len) = msg_init(&mut m, VIRTUAL_MEMORY_PROTECT_PARAMS_DATA_WORDS, VIRTUAL_MEMORY_PROTECT_PARAMS_PTR_WORDS);
+        virtual_memory_protect_params_set_addr(d, addr);
+        virtual_memory_protect_params_set_size(d, size);
+        virtual_memory_protect_params_set_prot(d, prot);
+        simple_call(ring, CAPS.vm, METHOD_VIRTUAL_MEMORY_PROTECT, &mut m, len).status
+    }
+}
+pub unsafe fn vm_reserve(ring: usize, hint: u64, size: u64, addr: &mut u64) -> i64 {
+    unsafe {
+        let mut m = msg_new();
+        let (d, len) = msg_init(&mut m, VIRTUAL_MEMORY_RESERVE_PARAMS_DATA_WORDS, VIRTUAL_MEMORY_RESERVE_PARAMS_PTR_WORDS);
+        virtual_memory_reserve_params_set_hint(d, hint);
+        virtual_memory_reserve_params_set_size(d, size);
+        let r = simple_call(ring, CAPS.vm, METHOD_VIRTUAL_MEMORY_RESERVE, &mut m, len);
+        if r.status >= 0 {
+            *addr = virtual_memory_reserve_results_get_addr(r.data(), r.dw);
+        }
+        r.status
+    }
+}
+pub unsafe fn vm_commit(ring: usize, addr: u64, size: u64, prot: u32) -> i64 {
+    unsafe {
+        let mut m = msg_new();
+        let (d, len) = msg_init(&mut m, VIRTUAL_MEMORY_COMMIT_PARAMS_DATA_WORDS, VIRTUAL_MEMORY_COMMIT_PARAMS_PTR_WORDS);
+        virtual_memory_commit_params_set_addr(d, addr);
+        virtual_memory_commit_params_set_size(d, size);
+        virtual_memory_commit_params_set_prot(d, prot);
+        simple_call(ring, CAPS.vm, METHOD_VIRTUAL_MEMORY_COMMIT, &mut m, len).status
+    }
+}
+pub unsafe fn vm_decommit(ring: usize, addr: u64, size: u64) -> i64 {
+    unsafe {
+        let mut m = msg_new();
+        let (d, len) = msg_init(&mut m, VIRTUAL_MEMORY_DECOMMIT_PARAMS_DATA_WORDS, VIRTUAL_MEMORY_DECOMMIT_PARAMS_PTR_WORDS);
+        virtual_memory_decommit_params_set_addr(d, addr);
+        virtual_memory_decommit_params_set_size(d, size);
+        simple_call(ring, CAPS.vm, METHOD_VIRTUAL_MEMORY_DECOMMIT, &mut m, len).status
+    }
+}
 pub unsafe fn park(ring: usize, word: usize, expected: u32, timeout_ns: u64) -> i32 {
     unsafe {
         let sqe = sqe_next(ring);
@@ -569,6 +647,14 @@ pub unsafe fn thread_spawn(ring: usize, t: &mut Thread) -> i64 {
 }
 
 // ---- output
+/// p / 10 for a power of ten p (<= 10^19) without a division.
+fn div10(p: u64) -> u64 {
+    let mut q: u64 = 1;
+    while q * 10 < p {
+        q = q * 10;
+    }
+    q
+}
 pub struct Line {
     pub buf: [u8; 256],
     pub n: usize,
@@ -610,6 +696,30 @@ impl Line {
                 return;
             }
             shift -= 4;
+        }
+    }
+    /// Signed decimal (no division: core's Div needs panic lang items).
+    pub fn dec(&mut self, v: i64) {
+        let mut u: u64 = if v < 0 { 0u64 - (v as u64) } else { v as u64 };
+        if v < 0 {
+            self.byte(b'-');
+        }
+        let mut p: u64 = 10_000_000_000_000_000_000;
+        let mut started = false;
+        loop {
+            let mut d: u8 = 0;
+            while u >= p {
+                u -= p;
+                d += 1;
+            }
+            if d != 0 || started || p == 1 {
+                started = true;
+                self.byte(b'0' + d);
+            }
+            if p == 1 {
+                return;
+            }
+            p = div10(p);
         }
     }
     pub fn kv(&mut self, key: *const u8, v: u64) {
