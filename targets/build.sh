@@ -41,7 +41,7 @@ if ! command -v clang >/dev/null 2>&1 || ! command -v ld.lld >/dev/null 2>&1; th
 fi
 
 PROGRAMS_C="tls-probe fs-probe go-contract-probe agent"
-PROGRAMS_RUST="tls-probe fs-probe go-contract-probe"
+PROGRAMS_RUST="tls-probe fs-probe go-contract-probe agent"
 
 COMMON="-O2 -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-builtin -nostdlib -static -fno-pic -ftls-model=local-exec \
 -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none -g0 -Irt/c"

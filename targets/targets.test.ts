@@ -62,6 +62,9 @@ describe("gen-abi", () => {
     const rs = readFileSync(join(T, "rt/rust/capos_abi.rs"), "utf8");
     expect(rs).toContain(`pub const CQE_RESULT: usize = ${B.ring.cqe.result!.offset};`);
     expect(rs).toContain(`out("${B.syscall.clobbered[1]}") _`);
+    const agentRs = readFileSync(join(T, "rt/rust/capos_agent.rs"), "utf8");
+    expect(agentRs).toContain(`pub const AGENT_OP_TLS_ADDR: u8 = ${OP.TLS_ADDR};`);
+    expect(agentRs).toContain(`$m! { "${SCRIPT_SECTION}", "${SCRIPT_SYMBOL}", "0x${SCRIPT_CAPACITY.toString(16)}" }`);
   });
 
   it("measures Cap'n Proto layouts that match the schema (Console.write: 0 data words, Data at pointer 0)", () => {
@@ -143,12 +146,12 @@ describe("x86_64-unknown-capos.json", () => {
 });
 
 describe("committed ELFs", () => {
-  it("the manifest lists exactly the ELFs in targets/elf, with three toolchains", () => {
+  it("the manifest lists exactly the ELFs in targets/elf, every program built by three toolchains", () => {
     const files = readdirSync(join(T, "elf")).filter((f) => f !== "manifest.json").sort();
     expect(manifest.elfs.map((e) => e.name).sort()).toEqual(files);
     expect(new Set(manifest.elfs.map((e) => e.toolchain))).toEqual(new Set(["gcc+ld.bfd", "clang+lld", "rustc+rust-lld"]));
     for (const p of ["tls-probe", "fs-probe", "go-contract-probe", "agent"])
-      expect(manifest.elfs.filter((e) => e.program === p).length, p).toBeGreaterThanOrEqual(2);
+      expect(new Set(manifest.elfs.filter((e) => e.program === p).map((e) => e.toolchain)).size, p).toBeGreaterThanOrEqual(3);
     for (const e of manifest.elfs) expect(e.flags, e.name).not.toContain(ROOT);
   });
 

@@ -27,6 +27,9 @@ pub unsafe auto trait UnsafeUnpin {}
 pub auto trait Unpin {}
 #[lang = "tuple_trait"]
 pub trait Tuple {}
+/// Needed for `match` on integer constants.
+#[lang = "structural_peq"]
+pub trait StructuralPartialEq {}
 
 macro_rules! marker_impls {
     ($Trait:ident => $($t:ty),*) => { $( impl $Trait for $t {} )* };
