@@ -89,9 +89,8 @@ describe("syscalls and end states (SYSX-1, SYS-3, PROCX-2)", () => {
   });
 });
 
-// go-contract-probe tests `capos_set_fs_base(...) != 0` although RINGX-5 makes a successful
-// CALL complete with the (non-zero) result size, so it reports F_CALLS (0x400) under any
-// conforming kernel. Remove once targets/programs/go-contract-probe/main.c checks `< 0`.
+// Probes known to exit non-zero under a conforming kernel, with the status they report
+// (empty: every committed probe must exit 0).
 const KNOWN_PROBE_STATUS: Record<string, number> = {};
 
 describe("probe ELFs from targets/elf", () => {
