@@ -34,6 +34,16 @@ describe("conformance of the emulator (fixed seed)", () => {
   });
 });
 
+describe("the agent built by each toolchain", () => {
+  it.each(["agent.clang", "agent.rust"])("%s passes the agent-script properties", async (name) => {
+    const base = await config();
+    const run = await runConformance({ ...base, agent: resolveAgent(name), runsScale: 0.25, filter: /^(fs|vm|park|timer)\./ });
+    const bad = run.results.filter((r) => r.status !== "passed").map((r) => `${r.property}: ${r.failure?.message ?? r.reason ?? ""}\n  ${r.failure?.repro ?? ""}`);
+    expect(bad).toEqual([]);
+    expect(run.results.length).toBeGreaterThanOrEqual(6);
+  });
+});
+
 /** Each seeded bug and the properties expected to notice it. */
 const MUTANTS: readonly [string, string][] = [
   ["lost-wake", "^park\\."],
