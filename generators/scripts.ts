@@ -177,11 +177,18 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
       { minLength: 1, maxLength: 4 },
     ).map((groups) => groups.flat());
   return fc
-    .record({ main: threadOps(R_FS), others: fc.array(fc.constant(null), { minLength: 0, maxLength: 3 }).chain((slots) => fc.tuple(...slots.map((_, i) => threadOps(R_FS + 1 + i)))) })
-    .map(({ main, others }) => {
+    .record({
+      main: threadOps(R_FS),
+      others: fc.array(fc.constant(null), { minLength: 0, maxLength: 3 }).chain((slots) => fc.tuple(...slots.map((_, i) => threadOps(R_FS + 1 + i)))),
+      // Sometimes the initial thread leaves through ThreadControl.exit instead of joining:
+      // the process must then end with status 0 when its last thread exits (THRX-3, THR-4).
+      mainExits: fc.boolean(),
+      exitValue: fc.bigInt({ min: 0n, max: 255n }),
+    })
+    .map(({ main, others, mainExits, exitValue }) => {
       const head: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }];
       others.forEach((_, i) => head.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
-      const tail: ScriptOp[] = others.map((_, i) => ({ kind: OP.JOIN, a: BigInt(i + 1) }));
+      const tail: ScriptOp[] = mainExits ? [{ kind: OP.THREAD_EXIT, a: exitValue }] : others.map((_, i) => ({ kind: OP.JOIN, a: BigInt(i + 1) }));
       return { threads: [[...head, ...main, ...tail], ...others] };
     });
 }

@@ -81,7 +81,7 @@ export const parkDrain = agentProperty({
 export const fsPerThread = agentProperty({
   id: "fs.per-thread",
   title: "Per-thread FS base survives switches; TLS reads in every thread see the template",
-  clauses: ["TLS-3", "TLS-4", "FSB-1", "FSB-2", "FSB-3", "FSB-4", "FSB-5", "TLSV2-6", "THR-1", "THRX-1", "THRX-2", "CON-1", "ENTER-1"],
+  clauses: ["TLS-3", "TLS-4", "FSB-1", "FSB-2", "FSB-3", "FSB-4", "FSB-5", "TLSV2-6", "THR-1", "THR-4", "SYS-4", "THRX-1", "THRX-2", "THRX-3", "CON-1", "ENTER-1"],
   runs: 30,
   scheduled: true,
   script: (b) => fsScript(b),
