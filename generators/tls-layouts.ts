@@ -13,7 +13,7 @@ export interface TlsLayoutLimits {
 export function tlsLayout(limits: TlsLayoutLimits = {}): fc.Arbitrary<TlsLayout> {
   const maxMemsz = limits.maxMemsz ?? 96;
   const maxAlignLog2 = limits.maxAlignLog2 ?? 12;
-  return fc
+  const withTls = fc
     .record({
       alignLog2: fc.integer({ min: 0, max: maxAlignLog2 }),
       misalignFraction: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
@@ -27,4 +27,6 @@ export function tlsLayout(limits: TlsLayoutLimits = {}): fc.Arbitrary<TlsLayout>
       const img = image.slice(0, Math.min(image.length, memsz));
       return { align, misalign: aligned ? 0 : Math.floor(misalignFraction * align), image: img, memsz };
     });
+  // One case in twenty has no PT_TLS at all (TLSV2-8).
+  return fc.oneof({ weight: 19, arbitrary: withTls }, { weight: 1, arbitrary: fc.constant<TlsLayout>({ align: 1, misalign: 0, image: new Uint8Array(0), memsz: 0 }) });
 }

@@ -19,7 +19,7 @@ export interface TlsLayout {
   readonly align: number;
   /** The .tdata image (p_filesz bytes). */
   readonly image: Uint8Array;
-  /** p_memsz (>= image length): the rest is .tbss. */
+  /** p_memsz (>= image length): the rest is .tbss. 0 means the image has no PT_TLS. */
   readonly memsz: number;
 }
 
@@ -65,7 +65,7 @@ export function buildTlsProbe(layout: TlsLayout, b: Binding): TlsProbe {
   const buf: Reg64 = "rbx";
   // Estimate the code size to place the data segment: ~ 16 bytes per copied byte + 400.
   const textVaddr = b.layout.imageBase;
-  const dataVaddr = textVaddr + Math.ceil((codeOffset(true) + 16 * memsz + 600) / 4096) * 4096;
+  const dataVaddr = textVaddr + Math.ceil((codeOffset(memsz > 0) + 16 * memsz + 600) / 4096) * 4096;
   const tlsDataOffset = misalign;
   const pVaddr = dataVaddr + tlsDataOffset;
   const tlsOffset = lldTlsOffset(pVaddr, memsz, align);
@@ -83,12 +83,13 @@ export function buildTlsProbe(layout: TlsLayout, b: Binding): TlsProbe {
   emitExit(asm, b, 0n);
 
   const code = asm.code();
-  if (textVaddr + codeOffset(true) + code.length > dataVaddr) throw new Error("probe code overruns its data segment");
+  if (textVaddr + codeOffset(memsz > 0) + code.length > dataVaddr) throw new Error("probe code overruns its data segment");
   const data = new Uint8Array(msgDataOffset + msg.bytes.length);
   data.set(image, tlsDataOffset);
   data.set(msg.bytes, msgDataOffset);
   const expectedBlock = new Uint8Array(memsz);
   expectedBlock.set(image, 0);
+  // memsz 0 stands for "no PT_TLS at all" (TLSV2-8): the probe then reports only %fs:0.
   const elf = writeElf({
     textVaddr,
     code,
@@ -96,7 +97,7 @@ export function buildTlsProbe(layout: TlsLayout, b: Binding): TlsProbe {
     dataVaddr,
     data,
     dataMemsz: Math.max(data.length, msgDataOffset + msg.bytes.length + 64, tlsDataOffset + memsz),
-    tls: { dataOffset: tlsDataOffset, image, memsz, align },
+    ...(memsz > 0 ? { tls: { dataOffset: tlsDataOffset, image, memsz, align } } : {}),
   });
   return { elf, pVaddr, tlsOffset, expectedBlock };
 }

@@ -19,7 +19,7 @@ export const tlsGeneratedLayouts = property({
   id: "tls.generated-layouts",
   group: "tls",
   title: "Initial TLS block, self-pointer and TP alignment for random PT_TLS layouts",
-  clauses: ["TLS-1", "TLS-2", "TLSV2-1", "TLSV2-2", "TLSV2-3", "TLSV2-4", "TLSV2-5", "TLSV2-7"],
+  clauses: ["TLS-1", "TLS-2", "TLSV2-1", "TLSV2-2", "TLSV2-3", "TLSV2-4", "TLSV2-5", "TLSV2-7", "TLSV2-8"],
   needs: [],
   runs: 40,
   arbitrary: () => tlsLayout(),
@@ -28,7 +28,10 @@ export const tlsGeneratedLayouts = property({
     const probe = buildTlsProbe(layout, ctx.binding);
     const elfSha256 = sha256(probe.elf);
     const run = await ctx.impl.run(probe.elf, { maxInsns: ctx.maxInsns });
-    const place = placeInitialThread({ vaddr: probe.pVaddr, filesz: layout.image.length, memsz: layout.memsz, align: layout.align, image: layout.image }, ctx.binding);
+    const place = placeInitialThread(
+      layout.memsz === 0 ? null : { vaddr: probe.pVaddr, filesz: layout.image.length, memsz: layout.memsz, align: layout.align, image: layout.image },
+      ctx.binding,
+    );
     const out = run.console;
     const observed = [`console (${out.length} bytes): ${hex(out)}`, `end: ${describeEndState(run.end)}`];
     if (!place.ok) {
