@@ -3,6 +3,7 @@ import type { ConformanceProperty } from "../../runner/property.js";
 import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmModelBased, vmSequences } from "./scripts.js";
 import { callErrors } from "./calls.js";
 import { elfRejects } from "./elf.js";
+import { entryState } from "./entry.js";
 import { realProbes } from "./probes.js";
 import { ringHostile } from "./ring.js";
 import { syscallsUnknown } from "./syscalls.js";
@@ -22,4 +23,5 @@ export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   callErrors,
   syscallsUnknown,
   elfRejects,
+  entryState,
 ];
