@@ -9,9 +9,8 @@ import type { Binding, InterfaceName } from "../spec/binding.js";
 import { cqeOffset, initialCapId, sqeOffset } from "../spec/binding.js";
 import * as gen from "../spec/schema/gen/capos.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
-import { codeOffset, writeElf } from "./elf-writer.js";
 import { consoleWriteMessage } from "./tls-probe.js";
-import { emitCapEnter, emitConsoleWrite, emitExit, reg, storeField } from "./guest-code.js";
+import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, reg, storeField } from "./guest-code.js";
 
 export type CallKind = "unknown-ordinal" | "unknown-ordinal-tiny-result" | "hostile-segment-table" | "truncated-message" | "timer-now";
 
@@ -70,8 +69,7 @@ export function buildCallProbe(calls: readonly CallCase[], b: Binding): Uint8Arr
   const asm = new Asm();
   const ring: Reg64 = "r12";
   const buf: Reg64 = "rbx";
-  const textVaddr = b.layout.imageBase;
-  const dataVaddr = textVaddr + 0x10000;
+  const dataVaddr = guestDataVaddr(b);
   const report = consoleWriteMessage(callReportLength(b, calls.length));
   // Data segment: [report message][console result 64][params 0..n][results 0..n]
   const params = calls.map(paramsFor);
@@ -113,7 +111,5 @@ export function buildCallProbe(calls: readonly CallCase[], b: Binding): Uint8Arr
   emitConsoleWrite(asm, ring, { index: calls.length, msgVaddr: dataVaddr, msgLen: report.bytes.length, resultVaddr: dataVaddr + report.bytes.length }, b);
   emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);
   emitExit(asm, b, 0n);
-  const code = asm.code();
-  if (textVaddr + codeOffset(false) + code.length > dataVaddr) throw new Error("call probe code overruns its data segment");
-  return writeElf({ textVaddr, code, entryOffset: 0, dataVaddr, data, dataMemsz: data.length });
+  return linkGuest(asm, b, data, "call probe");
 }

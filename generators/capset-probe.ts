@@ -5,9 +5,8 @@
  */
 import type { Binding } from "../spec/binding.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
-import { codeOffset, writeElf } from "./elf-writer.js";
 import { consoleWriteMessage } from "./tls-probe.js";
-import { emitCapEnter, emitConsoleWrite, emitExit, reg } from "./guest-code.js";
+import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, messageData, reg } from "./guest-code.js";
 
 /** Bytes of the CapSet page the probe copies (header plus room for the default grants). */
 export function capSetReportBytes(b: Binding): number {
@@ -18,8 +17,7 @@ export function capSetReportBytes(b: Binding): number {
 export function buildCapSetProbe(b: Binding, storeToCapSet: boolean): Uint8Array {
   const n = 24 + capSetReportBytes(b);
   const msg = consoleWriteMessage(n);
-  const textVaddr = b.layout.imageBase;
-  const dataVaddr = textVaddr + 0x10000;
+  const dataVaddr = guestDataVaddr(b);
   const asm = new Asm();
   const ring: Reg64 = "r12";
   const caps: Reg64 = "r13";
@@ -32,9 +30,5 @@ export function buildCapSetProbe(b: Binding, storeToCapSet: boolean): Uint8Array
   emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);
   if (storeToCapSet) asm.movImm64("rax", 0x5a5an).storeQ(caps, 8, "rax"); // PROC-3: must fault
   emitExit(asm, b, 0n);
-  const code = asm.code();
-  if (textVaddr + codeOffset(false) + code.length > dataVaddr) throw new Error("capset probe code overruns its data segment");
-  const data = new Uint8Array(msg.bytes.length + 64);
-  data.set(msg.bytes, 0);
-  return writeElf({ textVaddr, code, entryOffset: 0, dataVaddr, data, dataMemsz: data.length });
+  return linkGuest(asm, b, messageData(msg.bytes), "capset probe");
 }

@@ -6,6 +6,7 @@
 import type { Binding, Field, GpRegister } from "../spec/binding.js";
 import { initialCapId, sqeOffset } from "../spec/binding.js";
 import type { Asm, Reg64 } from "./x86-asm.js";
+import { codeOffset, writeElf } from "./elf-writer.js";
 
 export const reg = (r: GpRegister): Reg64 => r;
 
@@ -57,4 +58,28 @@ export function emitExit(asm: Asm, b: Binding, code: bigint): void {
   const [arg0] = b.syscall.argRegisters;
   asm.movImm64(reg(b.syscall.numberRegister), BigInt(b.syscall.numbers.exit)).movImm64(reg(arg0!), code).syscall();
   asm.hang();
+}
+
+/** Where generated guests without PT_TLS put their data segment, above the code. */
+export function guestDataVaddr(b: Binding): number {
+  return b.layout.imageBase + 0x10000;
+}
+
+/**
+ * Link a generated guest without TLS: its code at the image base, `data` at
+ * guestDataVaddr. `data` starts with the report message when the caller uses one.
+ */
+export function linkGuest(asm: Asm, b: Binding, data: Uint8Array, what: string): Uint8Array {
+  const code = asm.code();
+  const textVaddr = b.layout.imageBase;
+  const dataVaddr = guestDataVaddr(b);
+  if (textVaddr + codeOffset(false) + code.length > dataVaddr) throw new Error(`${what} code overruns its data segment`);
+  return writeElf({ textVaddr, code, entryOffset: 0, dataVaddr, data, dataMemsz: data.length });
+}
+
+/** A data segment holding `message` followed by `extra` zero bytes (room for a result). */
+export function messageData(message: Uint8Array, extra = 64): Uint8Array {
+  const data = new Uint8Array(message.length + extra);
+  data.set(message, 0);
+  return data;
 }

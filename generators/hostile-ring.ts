@@ -12,9 +12,8 @@ import fc from "fast-check";
 import type { Binding, Field } from "../spec/binding.js";
 import { cqeOffset, initialCapId, sqeOffset } from "../spec/binding.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
-import { codeOffset, writeElf } from "./elf-writer.js";
 import { consoleWriteMessage } from "./tls-probe.js";
-import { emitCapEnter, emitConsoleWrite, emitExit, reg, storeField } from "./guest-code.js";
+import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, messageData, reg, storeField } from "./guest-code.js";
 
 export interface HostileBatch {
   /** Raw SQE images, written to SQ slots 0..n-1. */
@@ -132,8 +131,7 @@ export function buildHostileRingProbe(batch: HostileBatch, b: Binding): Uint8Arr
   const buf: Reg64 = "rbx";
   const n = hostileReportLength(b);
   const msg = consoleWriteMessage(n);
-  const textVaddr = b.layout.imageBase;
-  const dataVaddr = textVaddr + 0x10000;
+  const dataVaddr = guestDataVaddr(b);
   const msgVaddr = dataVaddr;
   const resultVaddr = dataVaddr + msg.bytes.length;
   asm.movReg(ring, reg(b.entry.ring));
@@ -154,9 +152,5 @@ export function buildHostileRingProbe(batch: HostileBatch, b: Binding): Uint8Arr
   emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);
   emitExit(asm, b, 0n);
 
-  const code = asm.code();
-  if (textVaddr + codeOffset(false) + code.length > dataVaddr) throw new Error("hostile probe code overruns its data segment");
-  const data = new Uint8Array(msg.bytes.length + 64);
-  data.set(msg.bytes, 0);
-  return writeElf({ textVaddr, code, entryOffset: 0, dataVaddr, data, dataMemsz: data.length });
+  return linkGuest(asm, b, messageData(msg.bytes), "hostile ring probe");
 }

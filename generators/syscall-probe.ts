@@ -7,9 +7,8 @@
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
-import { codeOffset, writeElf } from "./elf-writer.js";
 import { consoleWriteMessage } from "./tls-probe.js";
-import { emitCapEnter, emitConsoleWrite, emitExit, reg } from "./guest-code.js";
+import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, messageData, reg } from "./guest-code.js";
 
 /** Registers the probe preloads and reads back (RBP holds the report buffer, R15 the ring). */
 export const CHECKED_REGS: readonly Reg64[] = ["rbx", "rdx", "rsi", "rdi", "rsp", "r8", "r9", "r10", "r12", "r13", "r14"];
@@ -36,8 +35,7 @@ export const WORDS_PER_CALL = 1 + CHECKED_REGS.length;
 export function buildSyscallProbe(c: SyscallCase, b: Binding): { elf: Uint8Array; reportWords: number } {
   const reportWords = c.numbers.length * WORDS_PER_CALL + 2;
   const msg = consoleWriteMessage(reportWords * 8);
-  const textVaddr = b.layout.imageBase;
-  const dataVaddr = textVaddr + 0x10000;
+  const dataVaddr = guestDataVaddr(b);
   const msgVaddr = dataVaddr;
   const resultVaddr = dataVaddr + msg.bytes.length;
   const asm = new Asm();
@@ -61,9 +59,5 @@ export function buildSyscallProbe(c: SyscallCase, b: Binding): { elf: Uint8Array
   emitConsoleWrite(asm, ring, { index: 0, msgVaddr, msgLen: msg.bytes.length, resultVaddr }, b);
   emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);
   emitExit(asm, b, 0n);
-  const code = asm.code();
-  if (textVaddr + codeOffset(false) + code.length > dataVaddr) throw new Error("syscall probe code overruns its data segment");
-  const data = new Uint8Array(msg.bytes.length + 64);
-  data.set(msg.bytes, 0);
-  return { elf: writeElf({ textVaddr, code, entryOffset: 0, dataVaddr, data, dataMemsz: data.length }), reportWords };
+  return { elf: linkGuest(asm, b, messageData(msg.bytes), "syscall probe"), reportWords };
 }
