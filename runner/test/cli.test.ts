@@ -53,7 +53,7 @@ describe("conform CLI", () => {
     expect(line, run.out + run.err).toBeDefined();
     const repro = line!.slice(line!.indexOf("repro: ") + 7);
     expect(repro).toMatch(/^capos-conform replay --impl emulator --seed \d+ --path \S+ --property park\.drain-on-unmap --elf [0-9a-f]{64} .*--mutant no-drain$/);
-    const again = conform([...argv(repro).slice(1)]);
+    const again = conform([...argv(repro).slice(1), "--out", out]);
     expect(again.status).toBe(1);
     expect(again.out).toContain("reproduced: park.drain-on-unmap");
     expect(again.out).not.toContain("WARNING");
