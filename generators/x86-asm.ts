@@ -91,6 +91,19 @@ export class Asm {
     return this.emit(...rex(true, s, b), 0x89, ...memBaseDisp(s, b, d));
   }
 
+  /** mov dword [base + disp32], src32 (the low half of src) */
+  storeD(base: Reg64, d: number, src: Reg64): this {
+    const b = REG_NUM[base];
+    const s = REG_NUM[src];
+    return this.emit(...rex(false, s, b), 0x89, ...memBaseDisp(s, b, d));
+  }
+
+  /** shr r64, imm8 */
+  shrImm(dst: Reg64, n: number): this {
+    const r = REG_NUM[dst];
+    return this.emit(0x48 | (r >= 8 ? 1 : 0), 0xc1, 0xe8 | (r & 7), n & 0x3f);
+  }
+
   /** mov dword [base + disp32], imm32 */
   storeImm32(base: Reg64, d: number, imm: number): this {
     const b = REG_NUM[base];

@@ -41,6 +41,8 @@ describe("x86 encoder", () => {
       .storeImm32("r12", 4, 0x12345678)
       .storeImm16("rbx", 28, 0xbeef)
       .storeImm8("r12", 0, 1)
+      .storeD("r12", 8, "rax")
+      .shrImm("rax", 32)
       .syscall()
       .hang();
     const code = asm.code();
@@ -56,6 +58,8 @@ describe("x86 encoder", () => {
       "mov dword ptr [r12+4],12345678h",
       "mov word ptr [rbx+1Ch],0BEEFh",
       "mov byte ptr [r12],1",
+      "mov [r12+8],eax",
+      "shr rax,20h",
       "syscall",
       `jmp short ${self}h`, // jumps to itself
     ]);

@@ -5,7 +5,7 @@ import { callErrors } from "./calls.js";
 import { elfRejects } from "./elf.js";
 import { entryState } from "./entry.js";
 import { realProbes } from "./probes.js";
-import { ringHostile } from "./ring.js";
+import { ringBackpressure, ringHostile } from "./ring.js";
 import { syscallsUnknown } from "./syscalls.js";
 import { tlsGeneratedLayouts } from "./tls.js";
 
@@ -20,6 +20,7 @@ export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   parkDrain,
   timerMonotonic,
   ringHostile,
+  ringBackpressure,
   callErrors,
   syscallsUnknown,
   elfRejects,

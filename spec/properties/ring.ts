@@ -5,9 +5,10 @@
  * generator chooses are all invalid, so the model's operand check is a fact of the
  * generator: every CALL buffer is bad, a park word is unaligned or unmapped.
  */
-import { consumeSubmissions, decodeSqe, EMPTY_RING, type OperandCheck } from "../../model/ring.js";
+import { consumeSubmissions, decodeSqe, EMPTY_RING, reap, type OperandCheck } from "../../model/ring.js";
 import { initialTable } from "../../model/captable.js";
 import { buildHostileRingProbe, hostileBatch, hostileReportLength, type HostileBatch } from "../../generators/hostile-ring.js";
+import { backpressureCase, backpressureReportLength, buildBackpressureProbe, nopUserData, type BackpressureCase } from "../../generators/backpressure-probe.js";
 import { sha256 } from "../../runner/agent-image.js";
 import { property } from "../../runner/property.js";
 import { cqeOffset, type Binding, type Field } from "../binding.js";
@@ -86,3 +87,72 @@ export const ringHostile = property<HostileBatch>({
     return { ok: true, observed };
   },
 });
+
+/**
+ * Backpressure (RINGX-2): with the CQ full the kernel consumes no further SQE and loses no
+ * completion; once userspace reaps, the rest are consumed in order. The model's ring replays
+ * the same submissions and reaps.
+ */
+export const ringBackpressure = property<BackpressureCase>({
+  id: "ring.cq-backpressure",
+  group: "ring",
+  title: "A full CQ stops SQE consumption without losing completions; reaping resumes it in order",
+  clauses: ["RINGX-2", "RINGX-3", "RING-2", "RING-5", "RING-6", "RING-7", "RING-9", "ENTER-1"],
+  needs: [],
+  runs: 20,
+  arbitrary: (b) => backpressureCase(b),
+  describe: (c) => c,
+  async check(c, ctx) {
+    const b = ctx.binding;
+    const image = buildBackpressureProbe(c, b);
+    const run = await ctx.impl.run(image, { maxInsns: ctx.maxInsns });
+    const observed = [`end: ${describeEndState(run.end)}`];
+    const fail = (message: string, allowed: string[] = []) => ({ ok: false, message, elfSha256: sha256(image), observed, allowed });
+    if (run.end.kind !== "exit" || run.end.code !== 0) return fail(`the probe did not exit(0): ${describeEndState(run.end)}`);
+    if (run.console.length !== backpressureReportLength(b)) return fail(`expected a ${backpressureReportLength(b)}-byte report, got ${run.console.length}`);
+    // The model: the same batches, each followed by cap_enter(0, 0), one reap in between.
+    // The SQ as the guest leaves it: slot -> number of the NOP last written there.
+    const slots: number[] = new Array(b.ring.sqEntries).fill(0);
+    const nop = (slot: number) => decodeNop(b, slots[slot]!);
+    let ring = { ...EMPTY_RING };
+    let table = initialTable(b);
+    let submitted = 0;
+    const enter = () => {
+      const r = consumeSubmissions(ring, (slot) => nop(slot), table, () => ({ result: 0 }), b);
+      ring = r.ring;
+      table = r.table;
+    };
+    const batch = (n: number) => {
+      for (let k = submitted; k < submitted + n; k++) slots[k % b.ring.sqEntries] = k;
+      submitted += n;
+      ring = { ...ring, sqTail: submitted };
+      enter();
+    };
+    for (let k = 0; k < c.fullBatches; k++) batch(b.ring.sqEntries);
+    const first = { sqHead: ring.sqHead, cqTail: ring.cqTail };
+    ring = reap(ring, ring.cqTail, b);
+    enter();
+    batch(c.last);
+    const second = { sqHead: ring.sqHead, cqTail: ring.cqTail };
+    const v = new DataView(run.console.buffer, run.console.byteOffset, run.console.byteLength);
+    const h = b.ring.header;
+    const header = (at: number) => ({ sqHead: Number(read(v, at, h["sqHead"])), cqTail: Number(read(v, at, h["cqTail"])) });
+    const got1 = header(0);
+    const got2 = header(b.ring.headerSize);
+    observed.push(`full CQ: sq_head ${got1.sqHead} cq_tail ${got1.cqTail}`, `after reap: sq_head ${got2.sqHead} cq_tail ${got2.cqTail}`);
+    const allowed = [`full CQ: sq_head ${first.sqHead} cq_tail ${first.cqTail}`, `after reap: sq_head ${second.sqHead} cq_tail ${second.cqTail}`];
+    if (got1.sqHead !== first.sqHead || got1.cqTail !== first.cqTail) return fail("while the CQ was full the kernel's sq_head/cq_tail differ from the model (RINGX-2)", allowed);
+    if (got2.sqHead !== second.sqHead || got2.cqTail !== second.cqTail) return fail("after reaping, sq_head/cq_tail differ from the model (RINGX-2, RINGX-3)", allowed);
+    // Every posted completion, in CQ order, carries the user_data of the NOP it completes.
+    for (let i = Math.max(0, ring.posted.length - b.ring.cqEntries); i < ring.posted.length; i++) {
+      const at = 2 * b.ring.headerSize + cqeOffset(b, i) - b.ring.cqOffset;
+      const ud = read(v, at, b.ring.cqe["userData"]);
+      if (ud !== ring.posted[i]!.userData) return fail(`CQE ${i} carries user_data ${hex(ud)}, expected ${hex(ring.posted[i]!.userData)} (RINGX-3: in submission order, none lost)`, allowed);
+    }
+    return { ok: true, observed };
+  },
+});
+
+function decodeNop(b: Binding, k: number) {
+  return { opcode: b.opcodes.nop, flags: 0, reserved0: 0, capId: 0, userData: nopUserData(k), fields: {} };
+}
