@@ -97,7 +97,7 @@ export const ringBackpressure = property<BackpressureCase>({
   id: "ring.cq-backpressure",
   group: "ring",
   title: "A full CQ stops SQE consumption without losing completions; reaping resumes it in order",
-  clauses: ["RINGX-2", "RINGX-3", "RING-2", "RING-5", "RING-6", "RING-7", "RING-9", "ENTER-1"],
+  clauses: ["RINGX-2", "RINGX-3", "RING-2", "RING-5", "RING-6", "RING-7", "ENTER-1"],
   needs: [],
   runs: 20,
   arbitrary: (b) => backpressureCase(b),
