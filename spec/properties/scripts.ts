@@ -63,7 +63,8 @@ export const vmEdgeArguments = agentProperty({
 export const parkRaces = agentProperty({
   id: "park.races",
   title: "PARK/UNPARK races over shared words under forced interleavings",
-  clauses: ["PARK-1", "PARK-2", "PARK-3", "PARK-4", "PARKX-1", "PARKX-2", "PARKX-3", "PARKX-4", "PARKX-8", "THR-1", "THR-2", "THR-3", "THRX-1", "THRX-2"],
+  // SYS-3: scripts that do not join end with exit(0) while waiters may still be parked.
+  clauses: ["PARK-1", "PARK-2", "PARK-3", "PARK-4", "PARKX-1", "PARKX-2", "PARKX-3", "PARKX-4", "PARKX-8", "THR-1", "THR-2", "THR-3", "THRX-1", "THRX-2", "SYS-3"],
   runs: 40,
   scheduled: true,
   script: (b) => fc.oneof(parkScript(b, { drain: false }), handoffScript(b)),
@@ -90,7 +91,7 @@ export const fsPerThread = agentProperty({
 export const timerMonotonic = agentProperty({
   id: "timer.monotonic",
   title: "Timer.now is monotonic; sleeps and park timeouts never end early",
-  clauses: ["TIMERX-1", "PARKX-3", "PARKX-4", "GO-7"],
+  clauses: ["TIMERX-1", "PARK-5", "PARKX-3", "PARKX-4", "GO-7"],
   runs: 30,
   scheduled: false,
   script: (b) => timerScript(b),
