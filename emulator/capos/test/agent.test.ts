@@ -78,7 +78,7 @@ describe("park/unpark interleavings through the agent (PARK-3, PARKX-2, PARKX-8)
   for (const e of agents) {
     it(`${e.name}: every interleaving ends with a consistent wake, and replays identically`, (ctx) => {
       const agent = readElf(e.name);
-      if (!agent) ctx.skip(`${e.name} missing`);
+      if (!agent) ctx.skip(`targets/elf/${e.name} not present (rebuild with targets/build.sh)`);
       const img = withScript(agent!, PARK_UNPARK);
       const seen = new Set<string>();
       // 2^10 schedules is too heavy for CI; stride through them.
@@ -108,7 +108,7 @@ describe("park/unpark interleavings through the agent (PARK-3, PARKX-2, PARKX-8)
 
     it(`${e.name}: mutant lost-wake is caught by some schedule`, (ctx) => {
       const agent = readElf(e.name);
-      if (!agent) ctx.skip(`${e.name} missing`);
+      if (!agent) ctx.skip(`targets/elf/${e.name} not present (rebuild with targets/build.sh)`);
       const img = withScript(agent!, PARK_UNPARK);
       const bad = schedules(10).filter((_, i) => i % 4 === 0).some((s) => {
         const { r, park } = parkOutcome(img, s, "lost-wake");
@@ -119,7 +119,7 @@ describe("park/unpark interleavings through the agent (PARK-3, PARKX-2, PARKX-8)
 
     it(`${e.name}: FS base survives switches; mutant fs-not-restored is caught (FSB-1, FSB-5)`, (ctx) => {
       const agent = readElf(e.name);
-      if (!agent) ctx.skip(`${e.name} missing`);
+      if (!agent) ctx.skip(`targets/elf/${e.name} not present (rebuild with targets/build.sh)`);
       // thread 1 sets its own FS base, yields, and reads it back; thread 0 reads its own.
       const script: Script = {
         threads: [

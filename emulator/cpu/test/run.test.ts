@@ -68,8 +68,8 @@ describe("run()", () => {
   });
 
   it("reports #PF with the address and access kind; #DE on division by zero", () => {
-    const a = machine([0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x01]); // mov rax, [0x1000000]
-    expect(run(a.c, a.m, 10)).toEqual({ kind: "fault", fault: { type: "#PF", addr: 0x1000000n, access: "read" } });
+    const a = machine([0x48, 0x8b, 0x04, 0x25, 0x00, 0x50, 0x34, 0x12]); // mov rax, [0x12345000] (unmapped)
+    expect(run(a.c, a.m, 10)).toEqual({ kind: "fault", fault: { type: "#PF", addr: 0x1234_5000n, access: "read" } });
     expect(a.c.rip).toBe(CODE);
     const b = machine([0x31, 0xc9, 0xf7, 0xf1]); // xor ecx,ecx; div ecx
     expect(run(b.c, b.m, 10)).toEqual({ kind: "fault", fault: { type: "#DE" } });
