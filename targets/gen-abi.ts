@@ -18,6 +18,7 @@ import * as $ from "capnp-es";
 import type { Binding, Field, FieldTable, GpRegister, InterfaceName } from "../spec/binding.js";
 import { DEFAULT_BINDING, FIELD_SIZE, INTERFACE_NAMES, OPCODE_NAMES, TRANSPORT_ERROR_NAMES } from "../spec/binding.js";
 import * as schema from "../spec/schema/gen/capos.js";
+import { SCHEMA_CLIENTS } from "../spec/schema/clients.js";
 import * as agent from "../spec/agent-protocol.js";
 
 const targetsDir = dirname(fileURLToPath(import.meta.url));
@@ -108,21 +109,10 @@ function measureStruct(cls: StructClass): CapnpStruct {
   return { dataWords: size.dataByteLength / 8, pointerWords: size.pointerLength, fields };
 }
 
-const CLIENTS: Readonly<Record<InterfaceName, { methods: readonly { methodId: number; methodName?: string; ParamsClass: unknown; ResultsClass: unknown }[] }>> = {
-  Console: schema.Console$Client,
-  VirtualMemory: schema.VirtualMemory$Client,
-  ParkSpace: schema.ParkSpace$Client,
-  ThreadSpawner: schema.ThreadSpawner$Client,
-  ThreadHandle: schema.ThreadHandle$Client,
-  ThreadControl: schema.ThreadControl$Client,
-  Timer: schema.Timer$Client,
-  MemoryObject: schema.MemoryObject$Client,
-};
-
 export function methodLayouts(b: Binding): MethodLayout[] {
   const out: MethodLayout[] = [];
   for (const iface of INTERFACE_NAMES) {
-    for (const m of CLIENTS[iface].methods) {
+    for (const m of SCHEMA_CLIENTS[iface].methods) {
       const method = m.methodName ?? `method${m.methodId}`;
       const ordinal = b.methods[iface][method];
       if (ordinal === undefined) throw new Error(`binding has no ordinal for ${iface}.${method}`);
