@@ -11,6 +11,7 @@
 import fc from "fast-check";
 import type { Binding, Field } from "../spec/binding.js";
 import { cqeOffset, initialCapId, sqeOffset } from "../spec/binding.js";
+import { writeField } from "../spec/fields.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
 import { consoleWriteMessage } from "./tls-probe.js";
 import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, messageData, reg, storeField } from "./guest-code.js";
@@ -25,14 +26,7 @@ export interface HostileBatch {
 const U64 = (1n << 64n) - 1n;
 
 function put(bytes: Uint8Array, f: Field | undefined, value: bigint): void {
-  if (!f) return;
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  switch (f.type) {
-    case "u8": v.setUint8(f.offset, Number(value & 0xffn)); break;
-    case "u16": v.setUint16(f.offset, Number(value & 0xffffn), true); break;
-    case "u32": case "i32": v.setUint32(f.offset, Number(value & 0xffff_ffffn), true); break;
-    case "u64": v.setBigUint64(f.offset, value & U64, true); break;
-  }
+  if (f) writeField(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, f, value);
 }
 
 /** Addresses a hostile operand may name: none of them is a valid buffer or park word. */

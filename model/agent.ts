@@ -42,7 +42,8 @@ const U64 = (1n << 64n) - 1n;
 
 export type EndState =
   | { readonly kind: "exit"; readonly code: number }
-  | { readonly kind: "fault"; readonly fault: "#PF" | "#GP" | "#UD" | "#DE"; readonly addr?: bigint; readonly access?: "read" | "write" | "exec"; readonly thread: number }
+  /** `thread` is the script thread; an observed end may leave it out (implementations number threads their own way). */
+  | { readonly kind: "fault"; readonly fault: "#PF" | "#GP" | "#UD" | "#DE"; readonly addr?: bigint; readonly access?: "read" | "write" | "exec"; readonly thread?: number }
   | { readonly kind: "hang" }
   | { readonly kind: "budget" };
 

@@ -37,7 +37,7 @@ export function describeEnd(e: EndState): string {
     case "exit":
       return `exit(${e.code})`;
     case "fault":
-      return `${e.fault} in thread ${e.thread}${e.addr !== undefined ? ` at 0x${e.addr.toString(16)}` : ""}${e.access ? ` (${e.access})` : ""}`;
+      return `${e.fault}${e.thread !== undefined ? ` in thread ${e.thread}` : ""}${e.addr !== undefined ? ` at 0x${e.addr.toString(16)}` : ""}${e.access ? ` (${e.access})` : ""}`;
     default:
       return e.kind;
   }
@@ -47,8 +47,8 @@ export function describeEnd(e: EndState): string {
  * Whether an end the model reached matches the observed one.
  * @clause PROCX-2 SYS-3
  * Decision: an exit status matches if equal to the model's value or to its low 8 bits.
- * An observed fault with a negative thread number matches a fault in any thread (the
- * implementation cannot know the script's thread numbering).
+ * An observed fault without a thread matches a fault in any thread (the implementation
+ * cannot know the script's thread numbering).
  */
 export function endMatches(model: EndState, observed: EndState): boolean {
   if (model.kind !== observed.kind) return false;
@@ -56,8 +56,7 @@ export function endMatches(model: EndState, observed: EndState): boolean {
   if (model.kind === "fault" && observed.kind === "fault")
     return (
       model.fault === observed.fault &&
-      // An implementation numbers its threads its own way; a negative thread means "not known".
-      (observed.thread < 0 || model.thread === observed.thread) &&
+      (observed.thread === undefined || model.thread === observed.thread) &&
       (model.addr === undefined || observed.addr === undefined || model.addr === observed.addr) &&
       (model.access === undefined || observed.access === undefined || model.access === observed.access)
     );

@@ -6,6 +6,7 @@
  * @clause RING-5 RING-6 RING-7 RING-10 RING-11 ERR-1 ERR-4 CAP-1 CAP-4 PARKX-5 RINGX-1 RINGX-2 RINGX-3 RINGX-4 RINGX-6 RINGX-8
  */
 import { DEFAULT_BINDING, FIELD_SIZE, OPCODE_NAMES, type Binding, type FieldTable, type OpcodeName, type TransportErrorName } from "../spec/binding.js";
+import { readField } from "../spec/fields.js";
 import { lookup, release, type CapTable } from "./captable.js";
 
 export interface Sqe {
@@ -39,22 +40,6 @@ export interface RingState {
 }
 
 export const EMPTY_RING: RingState = { sqHead: 0, sqTail: 0, cqHead: 0, cqTail: 0, cqOverflow: 0, held: [], posted: [] };
-
-function readField(v: DataView, at: number, f: { offset: number; type: string }): bigint {
-  const o = at + f.offset;
-  switch (f.type) {
-    case "u8":
-      return BigInt(v.getUint8(o));
-    case "u16":
-      return BigInt(v.getUint16(o, true));
-    case "u32":
-      return BigInt(v.getUint32(o, true));
-    case "i32":
-      return BigInt(v.getInt32(o, true));
-    default:
-      return v.getBigUint64(o, true);
-  }
-}
 
 /** Decode one SQE from `bytes` at `offset` using the binding's layout (RING-3). */
 export function decodeSqe(bytes: Uint8Array, offset: number, b: Binding = DEFAULT_BINDING): Sqe {

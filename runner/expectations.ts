@@ -6,6 +6,7 @@
  * hang or cannot run. Every entry needs a reason, printed in the reports.
  */
 import { readFileSync } from "node:fs";
+import { globToRegExp } from "../spec/clauses/index.js";
 
 export interface Expectation {
   readonly property: string;
@@ -24,9 +25,6 @@ export class ExpectationsError extends Error {
 
 export const NO_EXPECTATIONS: Expectations = { implementation: "*", entries: [] };
 
-export function globToRegExp(glob: string): RegExp {
-  return new RegExp("^" + glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
-}
 
 export function parseExpectations(json: unknown, source = "<expectations>"): Expectations {
   const o = json as { implementation?: unknown; entries?: unknown };

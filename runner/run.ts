@@ -3,14 +3,16 @@
  * fast-check run with a fixed seed (or a fresh one when fuzzing), shrinking failures and
  * turning each into a one-line reproduction and a JSON artefact.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
 import { encodeSchedule, scheduleId } from "../spec/run-protocol.js";
 import type { ConformanceRun, PropertyFailure, PropertyResult } from "../reports/types.js";
 import type { AgentImage } from "./agent-image.js";
-import { NO_EXPECTATIONS, expectationFor, globToRegExp, type Expectations } from "./expectations.js";
+import { globToRegExp } from "../spec/clauses/index.js";
+import { writeFileAtomic } from "../reports/write.js";
+import { NO_EXPECTATIONS, expectationFor, type Expectations } from "./expectations.js";
 import type { Implementation } from "./implementation.js";
 import { toJsonData, type ConformanceProperty, type PropertyContext, type Verdict } from "./property.js";
 import { formatRepro, type Repro } from "./repro.js";
@@ -48,12 +50,6 @@ export type ProgressEvent =
 export function selectProperties(all: readonly ConformanceProperty[], filter?: RegExp, clause?: string): ConformanceProperty[] {
   const clauseRe = clause ? globToRegExp(clause) : undefined;
   return all.filter((p) => (!filter || filter.test(p.id)) && (!clauseRe || p.clauses.some((c) => clauseRe.test(c))));
-}
-
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 /** Run one property; the result carries the shrunk failure with its repro line. */
@@ -124,7 +120,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
     if (cfg.artefactDir) {
       mkdirSync(cfg.artefactDir, { recursive: true });
       artefact = join(cfg.artefactDir, `${p.id}.${seed}.json`);
-      writeAtomically(artefact, JSON.stringify({ property: p.id, clauses: p.clauses, implementation: cfg.impl.id, ...failure }, null, 2) + "\n");
+      writeFileAtomic(artefact, JSON.stringify({ property: p.id, clauses: p.clauses, implementation: cfg.impl.id, ...failure }, null, 2) + "\n");
     }
     result = { ...base, status: "failed", durationMs, runs: cases, failure: artefact ? { ...failure, artefact } : failure };
   }

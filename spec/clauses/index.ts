@@ -37,8 +37,13 @@ export function clause(id: string): Clause {
   return c;
 }
 
+/** A whole-string matcher for a glob with `*` and `?` (clause ids, property ids). */
+export function globToRegExp(glob: string): RegExp {
+  return new RegExp("^" + glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+}
+
 /** Clause ids matching a glob such as `PARK-*` or `TLSV2-?`. */
 export function clausesMatching(glob: string): Clause[] {
-  const re = new RegExp("^" + glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+  const re = globToRegExp(glob);
   return CLAUSES.filter((c) => re.test(c.id));
 }

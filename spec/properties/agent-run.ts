@@ -15,10 +15,10 @@ export function toModelEnd(end: EndState): ModelEnd | undefined {
     case "exit":
       return { kind: "exit", code: end.code };
     case "fault":
+      // The implementation's thread numbers are not the script's: leave the thread out.
       return {
         kind: "fault",
         fault: end.fault,
-        thread: end.thread ?? -1,
         ...(end.addr !== undefined ? { addr: end.addr } : {}),
         ...(end.access ? { access: end.access } : {}),
       };

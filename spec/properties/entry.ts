@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { initialCapId } from "../binding.js";
+import { readField } from "../fields.js";
 import { buildCapSetProbe } from "../../generators/capset-probe.js";
 import { sha256 } from "../../runner/agent-image.js";
 import { property, type PropertyContext, type Verdict } from "../../runner/property.js";
@@ -48,17 +49,16 @@ async function checkOne(store: boolean, ctx: PropertyContext): Promise<Verdict> 
     if (capset !== BigInt(b.layout.capSetVaddr)) return fail(`the CapSet register held ${hex(capset)}, expected ${hex(b.layout.capSetVaddr)} (PROC-2)`);
     const at = 24;
     const h = b.capSet.header;
-    const read = (off: number, type: string) => (type === "u64" ? v.getBigUint64(off, true) : type === "u32" ? BigInt(v.getUint32(off, true)) : BigInt(v.getUint16(off, true)));
-    const magic = read(at + h["magic"]!.offset, h["magic"]!.type);
-    const version = read(at + h["version"]!.offset, h["version"]!.type);
-    const count = Number(read(at + h["count"]!.offset, h["count"]!.type));
+    const magic = readField(v, at, h["magic"]!);
+    const version = readField(v, at, h["version"]!);
+    const count = Number(readField(v, at, h["count"]!));
     if (magic !== BigInt(b.capSet.magic) || version !== BigInt(b.capSet.version)) return fail(`CapSet header magic ${hex(magic)} version ${version}, expected ${hex(b.capSet.magic)} version ${b.capSet.version} (PROCX-3)`);
     if (count !== b.defaultGrants.length) return fail(`CapSet lists ${count} entries, the process was granted ${b.defaultGrants.length} (BOOT-5)`);
     const e = b.capSet.entry;
     for (let i = 0; i < count; i++) {
       const base = at + b.capSet.headerSize + i * b.capSet.entrySize;
-      const capId = Number(read(base + e["capId"]!.offset, e["capId"]!.type));
-      const iface = read(base + e["interfaceId"]!.offset, e["interfaceId"]!.type);
+      const capId = Number(readField(v, base, e["capId"]!));
+      const iface = readField(v, base, e["interfaceId"]!);
       const nameBytes = out.subarray(base + e["name"]!.offset, base + e["name"]!.offset + b.capSet.nameLength);
       const name = new TextDecoder().decode(nameBytes.subarray(0, nameBytes.indexOf(0) < 0 ? nameBytes.length : nameBytes.indexOf(0)));
       const grant = b.defaultGrants[i]!;

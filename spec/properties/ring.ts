@@ -12,18 +12,12 @@ import { backpressureCase, backpressureReportLength, buildBackpressureProbe, nop
 import { sha256 } from "../../runner/agent-image.js";
 import { property } from "../../runner/property.js";
 import { cqeOffset, type Binding, type Field } from "../binding.js";
+import { readField } from "../fields.js";
 import { describeEndState } from "./agent-run.js";
 
+/** A binding field of the report, or 0 when the binding has no such field. */
 function read(v: DataView, at: number, f: Field | undefined): bigint {
-  if (!f) return 0n;
-  const o = at + f.offset;
-  switch (f.type) {
-    case "u8": return BigInt(v.getUint8(o));
-    case "u16": return BigInt(v.getUint16(o, true));
-    case "u32": return BigInt(v.getUint32(o, true));
-    case "i32": return BigInt(v.getInt32(o, true));
-    case "u64": return v.getBigUint64(o, true);
-  }
+  return f ? readField(v, at, f) : 0n;
 }
 
 function expected(batch: HostileBatch, b: Binding) {

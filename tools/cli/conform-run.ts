@@ -8,10 +8,10 @@
  */
 import { randomInt } from "node:crypto";
 import { join } from "node:path";
-import { Command, Option } from "commander";
+import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { ALL_PROPERTIES } from "../../spec/properties/index.js";
-import { CLAUSES } from "../../spec/clauses/index.js";
+import { CLAUSES, globToRegExp } from "../../spec/clauses/index.js";
 import { writeReports } from "../../reports/write.js";
 import type { ConformanceRun, PropertyResult } from "../../reports/types.js";
 import { loadExpectations, NO_EXPECTATIONS } from "../../runner/expectations.js";
@@ -153,7 +153,7 @@ export function registerConformCommands(program: Command): void {
     if (!m) throw new UsageError(`bad --time ${o.time}`);
     const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? "s"] ?? 1000);
     const base = await baseConfig(o);
-    const props = selectProperties(ALL_PROPERTIES, new RegExp("^" + o.property.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$"));
+    const props = selectProperties(ALL_PROPERTIES, globToRegExp(o.property));
     if (props.length === 0) throw new UsageError(`no property matches ${o.property}`);
     for (const p of props) {
       const seed = randomInt(0, 2 ** 31 - 1);
@@ -177,9 +177,8 @@ export function registerConformCommands(program: Command): void {
       .requiredOption("--path <path>", "fast-check path of the shrunk case")
       .requiredOption("--property <id>", "property id")
       .option("--elf <sha256>", "hash of the image the failure ran; replay checks it")
-      .option("--schedule <encoded>", "schedule of the failure; replay checks it")
-      .addOption(new Option("--quiet").default(false)),
-  ).action(async (o: CommonOptions & { seed: string; path: string; property: string; elf?: string; schedule?: string; quiet: boolean }) => {
+      .option("--schedule <encoded>", "schedule of the failure; replay checks it"),
+  ).action(async (o: CommonOptions & { seed: string; path: string; property: string; elf?: string; schedule?: string }) => {
     const base = await baseConfig(o);
     const p = ALL_PROPERTIES.find((x) => x.id === o.property);
     if (!p) throw new UsageError(`unknown property ${o.property}`);

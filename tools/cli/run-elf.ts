@@ -8,14 +8,13 @@
  * with the guest status. On a fault it prints the fault, the registers and the last
  * instructions (disassembled with iced-x86).
  */
-import { readFileSync, existsSync, writeSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
+import { readFileSync, writeSync } from "node:fs";
 import type { Command } from "commander";
 import { LinuxProcess } from "../../emulator/linux/process.js";
 import { ElfError } from "../../emulator/linux/elf.js";
 import { TraceRing } from "../../emulator/cpu/trace.js";
 import { describeFault, describeRegs, disassembleAt } from "../../emulator/cpu/describe.js";
+import { runCaposElf } from "../../emulator/capos/cli.js";
 
 export function registerRunElf(program: Command): void {
   program
@@ -66,11 +65,7 @@ export async function runElfCommand(elf: string, args: string[], o: RunElfOption
       ...(o.maxInsns !== undefined ? ["--max-insns", o.maxInsns] : []),
     ];
     args = [...forwarded, ...args];
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const mod = path.resolve(here, "../../emulator/capos/cli.ts");
-    if (!existsSync(mod) && !existsSync(mod.replace(/\.ts$/, ".js"))) { console.error("capos personality not available"); return 2; }
-    const m = (await import(path.resolve(here, "../../emulator/capos/cli.js"))) as { runCaposElf: (elf: string, args: string[]) => Promise<number> | number };
-    return await m.runCaposElf(elf, args);
+    return await runCaposElf(elf, args);
   }
   if (o.personality !== "linux") { console.error(`unknown personality ${o.personality}`); return 2; }
   if (o.schedule !== undefined || o.trace || o.binding !== undefined || o.mutant !== undefined) {
