@@ -21,6 +21,8 @@ export interface RunOptions {
   /** Only honoured by implementations with `supports.schedule`. */
   readonly schedule?: Schedule;
   readonly maxInsns?: number;
+  /** Ask for the event log (costly; the runner asks only when re-running a failure). */
+  readonly trace?: boolean;
 }
 
 export type Ability = "schedule" | "inspect";

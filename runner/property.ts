@@ -15,6 +15,8 @@ export interface PropertyContext {
   readonly agent: AgentImage;
   /** Instruction budget per guest process. */
   readonly maxInsns: number;
+  /** Collect implementation event logs (set when the runner re-runs a shrunk failure). */
+  readonly trace?: boolean;
 }
 
 export interface Verdict {

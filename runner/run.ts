@@ -89,7 +89,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
     // Re-run the shrunk case to collect its verdict (the run is deterministic).
     let verdict: Verdict;
     try {
-      verdict = await p.check(counterexample, ctx);
+      verdict = await p.check(counterexample, { ...ctx, trace: true });
     } catch (e) {
       verdict = { ok: false, message: `the check threw: ${String(e)}` };
     }

@@ -21,7 +21,7 @@ export async function emulatorImplementation(options: { binding: Binding; mutant
     async run(image: Uint8Array, opts: RunOptions = {}): Promise<ImplementationRun> {
       const r = runCapos(image, {
         binding: options.binding,
-        trace: true,
+        trace: opts.trace === true,
         ...(opts.schedule ? { schedule: opts.schedule } : {}),
         ...(opts.maxInsns ? { maxInsns: opts.maxInsns } : {}),
         ...(mutant !== undefined ? { mutant } : {}),

@@ -40,11 +40,11 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
   const image = patchScript(ctx.agent, script);
   const elfSha256 = sha256(image);
   const useSchedule = schedule && ctx.impl.supports.schedule ? schedule : undefined;
-  const run = await ctx.impl.run(image, { maxInsns: ctx.maxInsns, ...(useSchedule ? { schedule: useSchedule } : {}) });
+  const run = await ctx.impl.run(image, { maxInsns: ctx.maxInsns, trace: ctx.trace === true, ...(useSchedule ? { schedule: useSchedule } : {}) });
   const text = new TextDecoder().decode(run.console);
   const { observations, otherLines } = parseObservations(text);
   const observed = [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
-  const base = { elfSha256, observed, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events ? { trace: run.events.slice(-60) } : {}) };
+  const base = { elfSha256, observed, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
   const end = toModelEnd(run.end);
   if (!end) return { ok: false, message: `the implementation rejected the agent image: ${describeEndState(run.end)}`, ...base };
   if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...base };
