@@ -40,16 +40,16 @@ export async function resolveImplementation(spec: string, binding: Binding, muta
   throw new UsageError(`unknown implementation "${spec}" (use emulator or cmd:'<command> {elf}')`);
 }
 
-/** The committed probe ELFs listed in targets/elf/manifest.json. */
-export function manifestEntries(): { file: string; program: string; toolchain: string; sha256: string }[] {
+export interface ManifestEntry {
+  readonly name: string;
+  readonly program: string;
+  readonly toolchain: string;
+  readonly sha256: string;
+}
+
+/** The committed ELFs listed in targets/elf/manifest.json (written by targets/build.sh). */
+export function manifestEntries(): ManifestEntry[] {
   const path = join(ELF_DIR, "manifest.json");
   if (!existsSync(path)) return [];
-  const m = JSON.parse(readFileSync(path, "utf8")) as unknown;
-  const list = Array.isArray(m) ? m : ((m as { elfs?: unknown; entries?: unknown }).elfs ?? (m as { entries?: unknown }).entries ?? []);
-  return (list as Record<string, string>[]).map((e) => ({
-    file: e["file"] ?? e["name"] ?? "",
-    program: e["program"] ?? "",
-    toolchain: e["toolchain"] ?? "",
-    sha256: e["sha256"] ?? "",
-  }));
+  return (JSON.parse(readFileSync(path, "utf8")) as { elfs: ManifestEntry[] }).elfs;
 }

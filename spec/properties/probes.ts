@@ -23,7 +23,7 @@ export const realProbes = property<readonly string[]>({
   needs: [],
   // One case runs every committed probe: the set is fixed, nothing to generate or shrink.
   runs: 1,
-  arbitrary: () => fc.constant(probes().map((e) => e.file)),
+  arbitrary: () => fc.constant(probes().map((e) => e.name)),
   describe: (files) => ({ elfs: files }),
   async check(files, ctx) {
     if (files.length === 0) return { ok: false, message: "targets/elf/manifest.json lists no probe ELFs" };
