@@ -6,7 +6,7 @@
 import { CpuState, setRegNum, getRegNum } from "../cpu/state.js";
 import { Memory, MemoryBudgetExceeded, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE } from "../cpu/memory.js";
 import { run } from "../cpu/run.js";
-import type { Fault, Stop } from "../cpu/insn.js";
+import type { Fault, Stop } from "../cpu/fault.js";
 import type { TraceRing } from "../cpu/trace.js";
 import { parseElf, ElfImage } from "./elf.js";
 import { dispatchSyscall, SyscallContext } from "./syscalls.js";
