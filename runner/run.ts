@@ -9,12 +9,12 @@ import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
 import { encodeSchedule, scheduleId } from "../spec/run-protocol.js";
 import type { ConformanceRun, PropertyFailure, PropertyResult } from "../reports/types.js";
-import type { AgentImage } from "./agent-image.js";
+import type { AgentImage } from "../generators/agent-image.js";
 import { globToRegExp } from "../spec/clauses/index.js";
 import { writeFileAtomic } from "../reports/write.js";
 import { NO_EXPECTATIONS, expectationFor, type Expectations } from "./expectations.js";
-import type { Implementation } from "./implementation.js";
-import { toJsonData, type ConformanceProperty, type PropertyContext, type Verdict } from "./property.js";
+import type { Implementation } from "../spec/implementation.js";
+import { toJsonData, type ConformanceProperty, type PropertyContext, type Verdict } from "../properties/property.js";
 import { formatRepro, type Repro } from "./repro.js";
 
 export interface RunConfig {

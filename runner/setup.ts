@@ -2,19 +2,19 @@
  * Turning command-line choices into a run configuration: which implementation, binding,
  * agent image, expectations.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
 import { loadBindingFile } from "../spec/binding-file.js";
-import { loadAgentImage, type AgentImage } from "./agent-image.js";
+import { loadAgentImage, type AgentImage } from "../generators/agent-image.js";
 import { commandImplementation } from "./adapters/command.js";
 import { emulatorImplementation } from "./adapters/emulator.js";
-import type { Implementation } from "./implementation.js";
+import type { Implementation } from "../spec/implementation.js";
 import { UsageError } from "./errors.js";
+import { ELF_DIR } from "../targets/manifest.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const ELF_DIR = join(REPO_ROOT, "targets", "elf");
 /** The agent build the suite uses unless told otherwise. */
 export const DEFAULT_AGENT = "agent.gcc";
 
@@ -38,18 +38,4 @@ export async function resolveImplementation(spec: string, binding: Binding, muta
     return commandImplementation(spec.slice(4));
   }
   throw new UsageError(`unknown implementation "${spec}" (use emulator or cmd:'<command> {elf}')`);
-}
-
-export interface ManifestEntry {
-  readonly name: string;
-  readonly program: string;
-  readonly toolchain: string;
-  readonly sha256: string;
-}
-
-/** The committed ELFs listed in targets/elf/manifest.json (written by targets/build.sh). */
-export function manifestEntries(): ManifestEntry[] {
-  const path = join(ELF_DIR, "manifest.json");
-  if (!existsSync(path)) return [];
-  return (JSON.parse(readFileSync(path, "utf8")) as { elfs: ManifestEntry[] }).elfs;
 }

@@ -15,21 +15,13 @@ import { SCRIPT_CAPACITY, SCRIPT_SECTION, SCRIPT_SYMBOL, OP, decodeScript, encod
 import { generateAll, methodLayouts, snake } from "./gen-abi.js";
 import { PF_R, PF_W, PF_X, PT_LOAD, PT_TLS, ET_EXEC, EM_X86_64, SHT_PROGBITS, parseElf, section, symbol, fileOffsetOf } from "./elf-reader.js";
 import { findScriptSlot, patchAgentScript, readAgentScript } from "./agent-patch.js";
+import { manifestEntries, type ManifestEntry } from "./manifest.js";
 
 const T = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(T, "..");
 const B = DEFAULT_BINDING;
 
-interface ManifestEntry {
-  name: string;
-  program: string;
-  toolchain: string;
-  version: string;
-  flags: string;
-  sha256: string;
-  size: number;
-}
-const manifest = JSON.parse(readFileSync(join(T, "elf", "manifest.json"), "utf8")) as { elfs: ManifestEntry[] };
+const manifest = { elfs: manifestEntries() };
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const readElf = (dir: string, name: string) => new Uint8Array(readFileSync(join(dir, name)));
 
@@ -260,7 +252,7 @@ function rebuildCase(label: string, prepare: () => { script: string; out: string
       cleanup = p.cleanup;
       manifestDir = p.manifestDir;
       execFileSync("sh", [p.script, out], { env: { ...process.env, CAPOS_NO_APT: "1" }, stdio: ["ignore", "ignore", "pipe"] });
-      built = (JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { elfs: ManifestEntry[] }).elfs;
+      built = manifestEntries(out);
     }, 300_000);
     afterAll(() => {
       if (cleanup) rmSync(cleanup, { recursive: true, force: true });
@@ -268,7 +260,7 @@ function rebuildCase(label: string, prepare: () => { script: string; out: string
     for (const tc of ["gcc", "clang", "rust"] as const) {
       it(`${tc}: rebuilt ELFs are byte-identical to the committed ones`, (ctx) => {
         if (!HAVE[tc]) ctx.skip(MISSING[tc]);
-        const want = (JSON.parse(readFileSync(join(manifestDir, "manifest.json"), "utf8")) as { elfs: ManifestEntry[] }).elfs.filter(
+        const want = manifestEntries(manifestDir).filter(
           (e) => TOOLCHAIN_OF[e.toolchain] === tc,
         );
         expect(want.length).toBeGreaterThan(0);

@@ -72,6 +72,9 @@ export class Memory {
   /** Map zero-filled pages covering [addr, addr+len) (page-aligned addr). Replaces existing pages. */
   map(addr: number, len: number, prot: number): void {
     const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
+    // A range larger than the whole budget cannot fit whatever is mapped already: refuse it
+    // before walking it page by page (a guest asking for 2^40 bytes must not cost 2^28 steps).
+    if (last - first > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
     let fresh = 0;
     for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
     if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);

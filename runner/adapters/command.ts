@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { endStateFromCommandStatus } from "../../spec/run-protocol.js";
-import type { Implementation, ImplementationRun, RunOptions } from "../implementation.js";
+import type { Implementation, ImplementationRun, RunOptions } from "../../spec/implementation.js";
 import { UsageError } from "../errors.js";
 
 export interface CommandOptions {

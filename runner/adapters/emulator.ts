@@ -4,7 +4,7 @@
  */
 import type { Binding } from "../../spec/binding.js";
 import { MUTANT_NAMES, runCapos, type MutantName } from "../../emulator/capos/index.js";
-import type { Implementation, ImplementationRun, RunOptions } from "../implementation.js";
+import type { Implementation, ImplementationRun, RunOptions } from "../../spec/implementation.js";
 import { UsageError } from "../errors.js";
 
 function isMutant(name: string): name is MutantName {

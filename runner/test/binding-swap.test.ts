@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING, type Binding } from "../../spec/binding.js";
 import { bindingToJson, parseBinding } from "../../spec/binding-file.js";
-import { ALL_PROPERTIES } from "../../spec/properties/index.js";
+import { ALL_PROPERTIES } from "../../properties/index.js";
 import { emulatorImplementation } from "../adapters/emulator.js";
 import { runConformance } from "../run.js";
 import { resolveAgent } from "../setup.js";

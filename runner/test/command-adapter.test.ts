@@ -5,11 +5,11 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ALL_PROPERTIES } from "../../spec/properties/index.js";
+import { ALL_PROPERTIES } from "../../properties/index.js";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
 import { OP } from "../../spec/agent-protocol.js";
 import { commandImplementation } from "../adapters/command.js";
-import { patchScript } from "../agent-image.js";
+import { patchScript } from "../../generators/agent-image.js";
 import { runConformance } from "../run.js";
 import { REPO_ROOT, resolveAgent } from "../setup.js";
 

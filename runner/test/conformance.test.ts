@@ -4,7 +4,7 @@
  * its shrunk repro replays to the same failure.
  */
 import { describe, expect, it } from "vitest";
-import { ALL_PROPERTIES } from "../../spec/properties/index.js";
+import { ALL_PROPERTIES } from "../../properties/index.js";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
 import { emulatorImplementation } from "../adapters/emulator.js";
 import { runConformance, runProperty, selectProperties, type RunConfig } from "../run.js";

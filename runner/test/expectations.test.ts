@@ -5,10 +5,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
-import type { AgentImage } from "../agent-image.js";
+import type { AgentImage } from "../../generators/agent-image.js";
 import { ExpectationsError, parseExpectations } from "../expectations.js";
-import type { Implementation } from "../implementation.js";
-import { property } from "../property.js";
+import type { Implementation } from "../../spec/implementation.js";
+import { property } from "../../properties/property.js";
 import { runConformance, runFailed } from "../run.js";
 
 const impl: Implementation = {

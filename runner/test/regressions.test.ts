@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
 import type { OpKind, Script } from "../../spec/agent-protocol.js";
-import { runAgentCase } from "../../spec/properties/agent-run.js";
+import { runAgentCase } from "../../properties/agent-run.js";
 import { emulatorImplementation } from "../adapters/emulator.js";
 import { resolveAgent } from "../setup.js";
 

@@ -10,7 +10,7 @@ import { randomInt } from "node:crypto";
 import { join } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
-import { ALL_PROPERTIES } from "../../spec/properties/index.js";
+import { ALL_PROPERTIES } from "../../properties/index.js";
 import { CLAUSES, globToRegExp } from "../../spec/clauses/index.js";
 import { writeReports } from "../../reports/write.js";
 import type { ConformanceRun, PropertyResult } from "../../reports/types.js";

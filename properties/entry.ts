@@ -5,11 +5,11 @@
  * CapSet page faults. Expectations come from the binding and the clauses.
  */
 import fc from "fast-check";
-import { initialCapId } from "../binding.js";
-import { readField } from "../fields.js";
-import { buildCapSetProbe } from "../../generators/capset-probe.js";
-import { sha256 } from "../../runner/agent-image.js";
-import { property, type PropertyContext, type Verdict } from "../../runner/property.js";
+import { initialCapId } from "../spec/binding.js";
+import { readField } from "../spec/fields.js";
+import { buildCapSetProbe } from "../generators/capset-probe.js";
+import { sha256 } from "../generators/agent-image.js";
+import { property, type PropertyContext, type Verdict } from "./property.js";
 import { describeEndState } from "./agent-run.js";
 
 const hex = (x: bigint | number) => "0x" + x.toString(16);

@@ -5,9 +5,9 @@
  * without blocking, for timeout 0 (ENTER-2, ENTER-3, ENTERX-1). The entry state is checked
  * on the way: RSP is the top of the user stack (PROCX-1, PROC-6).
  */
-import { buildSyscallProbe, CHECKED_REGS, syscallCase, WORDS_PER_CALL, type SyscallCase } from "../../generators/syscall-probe.js";
-import { sha256 } from "../../runner/agent-image.js";
-import { property } from "../../runner/property.js";
+import { buildSyscallProbe, CHECKED_REGS, syscallCase, WORDS_PER_CALL, type SyscallCase } from "../generators/syscall-probe.js";
+import { sha256 } from "../generators/agent-image.js";
+import { property } from "./property.js";
 import { describeEndState } from "./agent-run.js";
 
 const hex = (x: bigint) => "0x" + x.toString(16);

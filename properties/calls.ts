@@ -7,11 +7,11 @@
  * message carrying the time (RINGX-5, TIMERX-1). Expectations come from the clauses.
  */
 import fc from "fast-check";
-import { readFramedMessage } from "../capnp-frame.js";
-import { CapException, Timer_Now$Results } from "../schema/gen/capos.js";
-import { buildCallProbe, callCase, callReportLength, RESULT_SLOT, type CallCase } from "../../generators/call-probe.js";
-import { sha256 } from "../../runner/agent-image.js";
-import { property } from "../../runner/property.js";
+import { readFramedMessage } from "../spec/capnp-frame.js";
+import { CapException, Timer_Now$Results } from "../spec/schema/gen/capos.js";
+import { buildCallProbe, callCase, callReportLength, RESULT_SLOT, type CallCase } from "../generators/call-probe.js";
+import { sha256 } from "../generators/agent-image.js";
+import { property } from "./property.js";
 import { describeEndState } from "./agent-run.js";
 
 export const callErrors = property<readonly CallCase[]>({

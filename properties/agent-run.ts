@@ -3,11 +3,11 @@
  * implementation (under the schedule when it can be scheduled), and ask the model whether
  * the observed records and end state are an allowed run.
  */
-import { checkAgentRun, describeEnd, type EndState as ModelEnd } from "../../model/checker.js";
-import { formatObservation, parseObservations, type Script } from "../agent-protocol.js";
-import type { EndState, Schedule } from "../run-protocol.js";
-import { patchScript, sha256 } from "../../runner/agent-image.js";
-import type { PropertyContext, Verdict } from "../../runner/property.js";
+import { checkAgentRun, describeEnd, type EndState as ModelEnd } from "../model/checker.js";
+import { formatObservation, parseObservations, type Script } from "../spec/agent-protocol.js";
+import type { EndState, Schedule } from "../spec/run-protocol.js";
+import { patchScript, sha256 } from "../generators/agent-image.js";
+import type { PropertyContext, Verdict } from "./property.js";
 
 /** The implementation's end state in the model's terms (undefined: cannot be a conforming end). */
 export function toModelEnd(end: EndState): ModelEnd | undefined {

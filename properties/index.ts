@@ -1,5 +1,5 @@
 /** Every conformance property, by clause group. */
-import type { ConformanceProperty } from "../../runner/property.js";
+import type { ConformanceProperty } from "./property.js";
 import { fsPerThread, parkDrain, parkRaces, timerMonotonic, vmEdgeArguments, vmModelBased, vmSequences } from "./scripts.js";
 import { callErrors } from "./calls.js";
 import { elfRejects } from "./elf.js";

@@ -5,14 +5,14 @@
  * generator chooses are all invalid, so the model's operand check is a fact of the
  * generator: every CALL buffer is bad, a park word is unaligned or unmapped.
  */
-import { consumeSubmissions, decodeSqe, EMPTY_RING, reap, type OperandCheck } from "../../model/ring.js";
-import { initialTable } from "../../model/captable.js";
-import { buildHostileRingProbe, hostileBatch, hostileReportLength, type HostileBatch } from "../../generators/hostile-ring.js";
-import { backpressureCase, backpressureReportLength, buildBackpressureProbe, nopUserData, type BackpressureCase } from "../../generators/backpressure-probe.js";
-import { sha256 } from "../../runner/agent-image.js";
-import { property } from "../../runner/property.js";
-import { cqeOffset, type Binding, type Field } from "../binding.js";
-import { readField } from "../fields.js";
+import { consumeSubmissions, decodeSqe, EMPTY_RING, reap, type OperandCheck } from "../model/ring.js";
+import { initialTable } from "../model/captable.js";
+import { buildHostileRingProbe, hostileBatch, hostileReportLength, type HostileBatch } from "../generators/hostile-ring.js";
+import { backpressureCase, backpressureReportLength, buildBackpressureProbe, nopUserData, type BackpressureCase } from "../generators/backpressure-probe.js";
+import { sha256 } from "../generators/agent-image.js";
+import { property } from "./property.js";
+import { cqeOffset, type Binding, type Field } from "../spec/binding.js";
+import { readField } from "../spec/fields.js";
 import { describeEndState } from "./agent-run.js";
 
 /** A binding field of the report, or 0 when the binding has no such field. */

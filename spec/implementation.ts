@@ -6,7 +6,7 @@
  * not assumed: a property that needs schedule control is reported `unsupported` on an
  * implementation that lacks it, never failed.
  */
-import type { EndState, Schedule } from "../spec/run-protocol.js";
+import type { EndState, Schedule } from "./run-protocol.js";
 
 export interface ImplementationRun {
   readonly console: Uint8Array;

@@ -8,9 +8,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { sha256 } from "../../runner/agent-image.js";
-import { property } from "../../runner/property.js";
-import { ELF_DIR, manifestEntries } from "../../runner/setup.js";
+import { sha256 } from "../generators/agent-image.js";
+import { property } from "./property.js";
+import { ELF_DIR, manifestEntries } from "../targets/manifest.js";
 import { describeEndState } from "./agent-run.js";
 
 const probes = () => manifestEntries().filter((e) => e.program !== "agent");

@@ -1,13 +1,13 @@
 /**
  * What a conformance property is: generated cases, a check against an implementation with
  * the model (or another documented oracle) as the judge, and the clause IDs it covers.
- * Properties live in spec/properties/, one file per clause group.
+ * Properties live in properties/, one file per clause group.
  */
 import type fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
 import type { Schedule } from "../spec/run-protocol.js";
-import type { AgentImage } from "./agent-image.js";
-import type { Ability, Implementation } from "./implementation.js";
+import type { AgentImage } from "../generators/agent-image.js";
+import type { Ability, Implementation } from "../spec/implementation.js";
 
 export interface PropertyContext {
   readonly binding: Binding;

@@ -3,10 +3,10 @@
  * SYS-5); the valid image it was derived from runs to exit 0 (the control).
  */
 import fc from "fast-check";
-import { defectiveElf, ELF_DEFECTS, type ElfDefect } from "../../generators/bad-elf.js";
-import { buildTlsProbe } from "../../generators/tls-probe.js";
-import { sha256 } from "../../runner/agent-image.js";
-import { property } from "../../runner/property.js";
+import { defectiveElf, ELF_DEFECTS, type ElfDefect } from "../generators/bad-elf.js";
+import { buildTlsProbe } from "../generators/tls-probe.js";
+import { sha256 } from "../generators/agent-image.js";
+import { property } from "./property.js";
 import { describeEndState } from "./agent-run.js";
 
 export const elfRejects = property<readonly ElfDefect[]>({

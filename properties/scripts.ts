@@ -4,13 +4,13 @@
  * the observed run is allowed.
  */
 import fc from "fast-check";
-import { fsScript, handoffScript, parkScript, protectScript, timerScript, vmEdgeScript, vmScript } from "../../generators/scripts.js";
-import { schedule } from "../../generators/schedules.js";
-import { buildVmScript, vmCommands, type Regions, type ScriptBuilder } from "../../generators/vm-commands.js";
-import { encodeSchedule, type Schedule } from "../run-protocol.js";
-import type { Script } from "../agent-protocol.js";
-import { property, type ConformanceProperty } from "../../runner/property.js";
-import type { Binding } from "../binding.js";
+import { fsScript, handoffScript, parkScript, protectScript, timerScript, vmEdgeScript, vmScript } from "../generators/scripts.js";
+import { schedule } from "../generators/schedules.js";
+import { buildVmScript, vmCommands, type Regions, type ScriptBuilder } from "../generators/vm-commands.js";
+import { encodeSchedule, type Schedule } from "../spec/run-protocol.js";
+import type { Script } from "../spec/agent-protocol.js";
+import { property, type ConformanceProperty } from "./property.js";
+import type { Binding } from "../spec/binding.js";
 import { runAgentCase } from "./agent-run.js";
 
 interface AgentCase {

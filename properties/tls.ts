@@ -6,11 +6,11 @@
  * lld would resolve (TLSV2-2/5); the thread pointer comes from the model's placement
  * (TLSV2-7), and its alignment from TLSV2-3.
  */
-import { placeInitialThread } from "../../model/tls.js";
-import { buildTlsProbe } from "../../generators/tls-probe.js";
-import { tlsLayout } from "../../generators/tls-layouts.js";
-import { sha256 } from "../../runner/agent-image.js";
-import { property } from "../../runner/property.js";
+import { placeInitialThread } from "../model/tls.js";
+import { buildTlsProbe } from "../generators/tls-probe.js";
+import { tlsLayout } from "../generators/tls-layouts.js";
+import { sha256 } from "../generators/agent-image.js";
+import { property } from "./property.js";
 import { describeEndState } from "./agent-run.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
