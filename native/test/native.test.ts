@@ -13,7 +13,8 @@ import { AGENT_TLS_INITIAL, OP, type Script } from "../../spec/agent-protocol.js
 import { DEFAULT_BINDING as B } from "../../spec/binding.js";
 import { ALL_PROPERTIES } from "../../spec/properties/index.js";
 import { patchScript } from "../../runner/agent-image.js";
-import { NATIVE_RUNNER, ensureNativeRunner, nativeImplementation } from "../../runner/adapters/native.js";
+import { NATIVE_RUNNER, buildNativeRunner, nativeImplementation } from "../../runner/adapters/native.js";
+import { UsageError } from "../../runner/errors.js";
 import { runConformance } from "../../runner/run.js";
 import { ELF_DIR, manifestEntries, resolveAgent } from "../../runner/setup.js";
 
@@ -22,7 +23,7 @@ const NO_GCC = "gcc not found: the native runner (native/) cannot be built on th
 
 let dir = "";
 beforeAll(() => {
-  if (HAVE_GCC) ensureNativeRunner();
+  if (HAVE_GCC) buildNativeRunner();
   dir = mkdtempSync(join(tmpdir(), "capos-native-test-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -194,4 +195,20 @@ describe("conformance", () => {
     const scheduled = ALL_PROPERTIES.filter((p) => p.needs.includes("schedule")).map((p) => p.id);
     expect(unsupported.sort()).toEqual(scheduled.sort());
   }, 300_000);
+
+  it("the per-case form passes too, and an unknown mutant is a usage error", async (ctx) => {
+    if (!HAVE_GCC) ctx.skip(NO_GCC);
+    const run = await runConformance({
+      impl: nativeImplementation({ batch: false }),
+      binding: B,
+      bindingName: "default",
+      agent: resolveAgent(),
+      properties: ALL_PROPERTIES,
+      seed: 20261126,
+      runs: 3,
+      filter: /^(syscalls\.unknown-and-enter|vm\.edge-arguments)$/,
+    });
+    expect(run.results.map((r) => r.status)).toEqual(["passed", "passed"]);
+    expect(() => nativeImplementation({ mutant: "tls-ignores-misalign" })).toThrow(UsageError);
+  }, 120_000);
 });
