@@ -11,6 +11,7 @@
 #include "native.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 enum mutant g_mutant = MUT_NONE;
 struct shared_out *g_out;
 static unsigned cpu_seconds = 10, wall_seconds = 60;
+#define AS_LIMIT (2ull << 30)
 
 void out_console(const void *p, size_t n) {
   uint32_t room = CONSOLE_CAP - g_out->console_len;
@@ -51,6 +53,11 @@ static __attribute__((noreturn)) void child_main(const uint8_t *img, uint64_t si
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   struct rlimit cpu = {cpu_seconds, cpu_seconds + 1};
   setrlimit(RLIMIT_CPU, &cpu);
+  /* Memory budget: the VirtualMemory quotas bound what a guest can ask for; the address-space
+   * cap bounds the runner as well (one malloc arena, so threads do not reserve one each). */
+  mallopt(M_ARENA_MAX, 1);
+  struct rlimit as = {AS_LIMIT, AS_LIMIT};
+  setrlimit(RLIMIT_AS, &as);
   trap_init();
   struct loaded l;
   char why[256];

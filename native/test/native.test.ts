@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_TLS_INITIAL, OP, type Script } from "../../spec/agent-protocol.js";
 import { DEFAULT_BINDING as B } from "../../spec/binding.js";
 import { ALL_PROPERTIES } from "../../spec/properties/index.js";
+import { linkGuest } from "../../generators/guest-code.js";
+import { Asm } from "../../generators/x86-asm.js";
 import { patchScript } from "../../runner/agent-image.js";
 import { NATIVE_RUNNER, buildNativeRunner, nativeImplementation } from "../../runner/adapters/native.js";
 import { UsageError } from "../../runner/errors.js";
@@ -130,6 +132,27 @@ describe("runner protocol", () => {
     const rejected = runElf(bad);
     expect(rejected.status).toBe(126);
     expect(rejected.stderr).toContain("rejected");
+  });
+
+  it("#UD, #DE and a runaway guest (CPU-time budget)", (ctx) => {
+    if (!HAVE_GCC) ctx.skip(NO_GCC);
+    const guest = (name: string, bytes: number[], hang = false) => {
+      const asm = new Asm();
+      asm.bytes.push(...bytes);
+      if (hang) asm.hang();
+      const path = join(dir, name);
+      writeFileSync(path, linkGuest(asm, B, new Uint8Array(16), name));
+      return path;
+    };
+    const ud = runElf(guest("ud2.elf", [0x0f, 0x0b]));
+    expect(ud.status).toBe(132);
+    expect(ud.stderr).toContain("#UD");
+    const de = runElf(guest("div0.elf", [0x31, 0xc9, 0xf7, 0xf1])); // xor ecx,ecx; div ecx
+    expect(de.status).toBe(136);
+    expect(de.stderr).toContain("#DE");
+    const spin = runElf(guest("spin.elf", [], true), ["--cpu-seconds", "1"]);
+    expect(spin.status).toBe(124);
+    expect(spin.stderr).toContain("budget");
   });
 
   it("batch mode: one JSON line per case, in order, with the same statuses", (ctx) => {
