@@ -29,7 +29,7 @@
 
 enum mutant g_mutant = MUT_NONE;
 struct shared_out *g_out;
-static unsigned cpu_seconds = 10, wall_seconds = 60;
+static unsigned cpu_seconds = 10, wall_seconds = 30;
 #define AS_LIMIT (2ull << 30)
 
 void out_console(const void *p, size_t n) {
