@@ -10,6 +10,7 @@ import { loadBindingFile } from "../spec/binding-file.js";
 import { loadAgentImage, type AgentImage } from "../generators/agent-image.js";
 import { commandImplementation } from "./adapters/command.js";
 import { emulatorImplementation } from "./adapters/emulator.js";
+import { nativeImplementation } from "./adapters/native.js";
 import type { Implementation } from "../spec/implementation.js";
 import { UsageError } from "./errors.js";
 import { ELF_DIR } from "../targets/manifest.js";
@@ -30,12 +31,13 @@ export function resolveAgent(name = DEFAULT_AGENT): AgentImage {
   return loadAgentImage(path, name === DEFAULT_AGENT ? "default" : name);
 }
 
-/** "emulator" or "cmd:<command with {elf}>". */
+/** "emulator", "native" or "cmd:<command with {elf}>". */
 export async function resolveImplementation(spec: string, binding: Binding, mutant?: string): Promise<Implementation> {
   if (spec === "emulator") return emulatorImplementation({ binding, ...(mutant ? { mutant } : {}) });
+  if (spec === "native") return nativeImplementation(mutant ? { mutant } : {});
   if (spec.startsWith("cmd:")) {
-    if (mutant) throw new UsageError("--mutant applies to the emulator only");
+    if (mutant) throw new UsageError("--mutant applies to the emulator and the native runner only");
     return commandImplementation(spec.slice(4));
   }
-  throw new UsageError(`unknown implementation "${spec}" (use emulator or cmd:'<command> {elf}')`);
+  throw new UsageError(`unknown implementation "${spec}" (use emulator, native or cmd:'<command> {elf}')`);
 }

@@ -102,9 +102,20 @@ export function endStateFromCommandStatus(status: number, stderr = ""): EndState
     case COMMAND_STATUS.faultDE:
       return { kind: "fault", fault: "#DE" };
     case COMMAND_STATUS.faultPF: {
-      const m = /#PF[^0-9a-fx]*(0x[0-9a-f]+)?.*?(read|write|exec)?/i.exec(stderr);
-      const fault: EndState = { kind: "fault", fault: "#PF" };
-      return m?.[1] ? { ...fault, addr: BigInt(m[1]), ...(m[2] ? { access: m[2].toLowerCase() as "read" | "write" | "exec" } : {}) } : fault;
+      // The fault line, e.g. "#PF at 0x1000 write thread 1" (runner protocol) or the emulator
+      // CLI's "fault #PF addr=0x1000 write thread 1"; 139 without a #PF line is a #GP.
+      const line = stderr.split("\n").find((l) => /#PF\b/.test(l));
+      if (line === undefined) return { kind: "fault", fault: /#GP\b/.test(stderr) ? "#GP" : "#PF" };
+      const addr = /\b0x([0-9a-f]+)\b/i.exec(line);
+      const access = /\b(read|write|exec)\b/i.exec(line);
+      const thread = /\bthread (\d+)\b/i.exec(line);
+      return {
+        kind: "fault",
+        fault: "#PF",
+        ...(addr ? { addr: BigInt("0x" + addr[1]!) } : {}),
+        ...(access ? { access: access[1]!.toLowerCase() as "read" | "write" | "exec" } : {}),
+        ...(thread ? { thread: Number(thread[1]) } : {}),
+      };
     }
     default:
       return { kind: "exit", code: status };
