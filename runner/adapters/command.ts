@@ -26,6 +26,8 @@ export interface CommandOptions {
   /** Id in repro lines and reports (default `cmd:<command>`). */
   readonly id?: string;
   readonly version?: string;
+  /** Working directory of the command (default: the runner's). */
+  readonly cwd?: string;
 }
 
 export function commandImplementation(command: string, options: CommandOptions = {}): Implementation {
@@ -42,7 +44,7 @@ export function commandImplementation(command: string, options: CommandOptions =
       try {
         const elf = join(dir, "image.elf");
         writeFileSync(elf, image, { mode: 0o700 });
-        return await runOneCase(script, elf, timeoutMs, outputLimit);
+        return await runOneCase(script, elf, timeoutMs, outputLimit, options.cwd);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -50,9 +52,9 @@ export function commandImplementation(command: string, options: CommandOptions =
   };
 }
 
-function runOneCase(script: string, elf: string, timeoutMs: number, outputLimit: number): Promise<ImplementationRun> {
+function runOneCase(script: string, elf: string, timeoutMs: number, outputLimit: number, cwd: string | undefined): Promise<ImplementationRun> {
   return new Promise((resolve) => {
-    const child = spawnGroup(script, elf, "ignore");
+    const child = spawnGroup(script, elf, "ignore", cwd);
     const out = new CappedBuffer(outputLimit);
     const err = new CappedBuffer(outputLimit);
     let limit: LimitEnd | undefined;

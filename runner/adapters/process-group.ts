@@ -63,7 +63,7 @@ const liveGroups = new Set<number>();
 let exitHookInstalled = false;
 
 /** Start `sh -c script` as the leader of a new process group; $1 = `elf` when given. */
-export function spawnGroup(script: string, elf: string | undefined, stdin: "ignore" | "pipe"): ChildProcess {
+export function spawnGroup(script: string, elf: string | undefined, stdin: "ignore" | "pipe", cwd?: string): ChildProcess {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // Whatever happens to the runner, no implementation process outlives it.
@@ -74,6 +74,7 @@ export function spawnGroup(script: string, elf: string | undefined, stdin: "igno
   const child = spawn("/bin/sh", ["-c", script, "capos-conform", ...(elf !== undefined ? [elf] : [])], {
     detached: true,
     stdio: [stdin, "pipe", "pipe"],
+    ...(cwd !== undefined ? { cwd } : {}),
   });
   if (child.pid !== undefined) liveGroups.add(child.pid);
   return child;
