@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { alive } from "./process-state.js";
 import { batchImplementation } from "../adapters/batch.js";
 import { loadAdapterFile } from "../adapters/adapter-file.js";
 import { UsageError } from "../errors.js";
@@ -38,19 +39,6 @@ done
   return `sh ${file}`;
 }
 
-async function alive(pid: number): Promise<boolean> {
-  for (let i = 0; i < 20; i++) {
-    let state: string;
-    try {
-      state = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "")[0]!;
-    } catch {
-      return false;
-    }
-    if (state === "Z" || state === "X") return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
 
 describe("batch adapter", () => {
   it("reads answers in order and takes the version from them", async () => {

@@ -8,26 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { alive } from "./process-state.js";
 import { commandImplementation } from "../adapters/command.js";
 import { elfAsParameter, withoutElf } from "../adapters/process-group.js";
 
 const IMAGE = Uint8Array.of(0x7f, 0x45, 0x4c, 0x46);
 const scratch = mkdtempSync(join(tmpdir(), "cmd-limits-"));
 
-/** Running (a killed process may linger a moment as a zombie until its new parent reaps it). */
-async function alive(pid: number): Promise<boolean> {
-  for (let i = 0; i < 20; i++) {
-    let state: string;
-    try {
-      state = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "")[0]!;
-    } catch {
-      return false;
-    }
-    if (state === "Z" || state === "X") return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
 
 function pidFromFileRaw(file: string): number {
   const pid = Number(readFileSync(file, "utf8").trim());
