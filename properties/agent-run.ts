@@ -49,7 +49,7 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
   const text = new TextDecoder().decode(run.console);
   const { observations, otherLines } = parseObservations(text);
   const observed = [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
-  const base = { elfSha256, observed, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
+  const base = { elfSha256, observed, steering: useSchedule ? ("schedule" as const) : ("none" as const), ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
   const end = toModelEnd(run.end);
   if (!end)
     return {

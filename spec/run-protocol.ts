@@ -89,6 +89,14 @@ export interface Schedule {
 
 export const DEFAULT_QUANTUM = 10_000;
 
+/**
+ * How a case's interleaving was steered: by the implementation's schedule control (a
+ * Schedule), by delays and yields the guest itself carries (works on any implementation), or
+ * not at all. Reports say, per property, how many cases had each.
+ */
+export type Steering = "schedule" | "guest-delays" | "none";
+export const STEERINGS: readonly Steering[] = ["schedule", "guest-delays", "none"];
+
 /** A short stable id for a schedule, used in repro lines and reports. */
 export function scheduleId(s: Schedule): string {
   const text = JSON.stringify(s);
