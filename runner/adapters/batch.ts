@@ -18,7 +18,7 @@ import { Ajv } from "ajv";
 import { caseEndFromStatus, type CaseEnd } from "../../spec/run-protocol.js";
 import type { Implementation, ImplementationRun } from "../../spec/implementation.js";
 import { UsageError } from "../errors.js";
-import { DEFAULT_CASE_TIMEOUT_MS, DEFAULT_OUTPUT_LIMIT, killGroup, makeCaseDir, spawnGroup, withoutElf } from "./process-group.js";
+import { DEFAULT_CASE_TIMEOUT_MS, DEFAULT_OUTPUT_LIMIT, forgetDir, killGroup, makeCaseDir, removeAtExit, spawnGroup, withoutElf } from "./process-group.js";
 
 export interface BatchOptions {
   readonly timeoutMs?: number;
@@ -163,8 +163,7 @@ export function batchImplementation(command: string, options: BatchOptions = {})
     if (dir === undefined) {
       dir = resolve(makeCaseDir());
       if (dir.includes("\n")) throw new UsageError(`the temporary directory ${JSON.stringify(dir)} has a newline in its path, which the batch protocol cannot carry`);
-      const d = dir;
-      process.once("exit", () => rmSync(d, { recursive: true, force: true }));
+      removeAtExit(dir);
     }
     return dir;
   };
@@ -250,7 +249,10 @@ export function batchImplementation(command: string, options: BatchOptions = {})
       await queue;
       proc?.end();
       proc = undefined;
-      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      if (dir !== undefined) {
+        rmSync(dir, { recursive: true, force: true });
+        forgetDir(dir);
+      }
       dir = undefined;
     },
   };

@@ -5,7 +5,7 @@
  * outlives a case (or the runner).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
@@ -60,17 +60,32 @@ export function makeCaseDir(): string {
 }
 
 const liveGroups = new Set<number>();
+const dirsToRemove = new Set<string>();
 let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Whatever happens to the runner, no implementation process outlives it, nor its case files.
+  process.on("exit", () => {
+    for (const pid of liveGroups) killGroupId(pid);
+    for (const dir of dirsToRemove) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** Remove `dir` when the runner exits, unless forgetDir() was called first. */
+export function removeAtExit(dir: string): void {
+  installExitHook();
+  dirsToRemove.add(dir);
+}
+
+export function forgetDir(dir: string): void {
+  dirsToRemove.delete(dir);
+}
 
 /** Start `sh -c script` as the leader of a new process group; $1 = `elf` when given. */
 export function spawnGroup(script: string, elf: string | undefined, stdin: "ignore" | "pipe", cwd?: string): ChildProcess {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // Whatever happens to the runner, no implementation process outlives it.
-    process.on("exit", () => {
-      for (const pid of liveGroups) killGroupId(pid);
-    });
-  }
+  installExitHook();
   const child = spawn("/bin/sh", ["-c", script, "capos-conform", ...(elf !== undefined ? [elf] : [])], {
     detached: true,
     stdio: [stdin, "pipe", "pipe"],
