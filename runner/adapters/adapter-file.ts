@@ -50,8 +50,9 @@ export function loadAdapterFile(spec: string, overrides: { caseTimeoutMs?: numbe
   const timeoutMs = overrides.caseTimeoutMs ?? (data.caseTimeout !== undefined ? parseDuration(data.caseTimeout) : undefined);
   if (data.caseTimeout !== undefined && timeoutMs === undefined) throw new UsageError(`adapter file ${path}: field /caseTimeout must be a positive duration`);
   const options = {
-    id: `adapter:${data.name}`,
-    version: data.version,
+    // The id is what repro lines pass back to --impl, so it is the file as given.
+    id: spec,
+    version: `${data.name} ${data.version}`,
     cwd: resolve(dirname(path), data.cwd ?? "."),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(data.outputLimit !== undefined ? { outputLimit: data.outputLimit } : {}),

@@ -99,9 +99,10 @@ describe("adapter files", () => {
   const base = { name: "k", version: "1", command: "run {elf}", protocol: "per-case" };
 
   it("builds the implementation the file describes", () => {
-    const impl = loadAdapterFile(file("a.json", { ...base, caseTimeout: "2s" }));
-    expect(impl.id).toBe("adapter:k");
-    expect(impl.version).toBe("1");
+    const path = file("a.json", { ...base, caseTimeout: "2s" });
+    const impl = loadAdapterFile(path);
+    expect(impl.id).toBe(path);
+    expect(impl.version).toBe("k 1");
     expect(impl.supports).toEqual({ schedule: false, inspect: false });
   });
 
