@@ -5,12 +5,16 @@
  */
 import { checkAgentRun, describeEnd, type EndState as ModelEnd } from "../model/checker.js";
 import { formatObservation, parseObservations, type Script } from "../spec/agent-protocol.js";
-import type { EndState, Schedule } from "../spec/run-protocol.js";
+import { describeLimitEnd, isLimitEnd, type CaseEnd, type Schedule } from "../spec/run-protocol.js";
 import { patchScript, sha256 } from "../generators/agent-image.js";
 import type { PropertyContext, Verdict } from "./property.js";
 
-/** The implementation's end state in the model's terms (undefined: cannot be a conforming end). */
-export function toModelEnd(end: EndState): ModelEnd | undefined {
+/**
+ * The implementation's end state in the model's terms (undefined: cannot be a conforming end:
+ * a refused image, or an end the runner imposed such as its wall-clock limit).
+ */
+export function toModelEnd(end: CaseEnd): ModelEnd | undefined {
+  if (isLimitEnd(end)) return undefined;
   switch (end.kind) {
     case "exit":
       return { kind: "exit", code: end.code };
@@ -31,7 +35,8 @@ export function toModelEnd(end: EndState): ModelEnd | undefined {
   }
 }
 
-export function describeEndState(end: EndState): string {
+export function describeEndState(end: CaseEnd): string {
+  if (isLimitEnd(end)) return describeLimitEnd(end);
   const m = toModelEnd(end);
   return m ? describeEnd(m) : `rejected: ${end.kind === "rejected" ? end.reason : ""}`;
 }
@@ -44,9 +49,14 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
   const text = new TextDecoder().decode(run.console);
   const { observations, otherLines } = parseObservations(text);
   const observed = [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
-  const base = { elfSha256, observed, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
+  const base = { elfSha256, observed, steering: useSchedule ? ("schedule" as const) : ("none" as const), ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
   const end = toModelEnd(run.end);
-  if (!end) return { ok: false, message: `the implementation rejected the agent image: ${describeEndState(run.end)}`, ...base };
+  if (!end)
+    return {
+      ok: false,
+      message: run.end.kind === "rejected" ? `the implementation rejected the agent image: ${describeEndState(run.end)}` : describeEndState(run.end),
+      ...base,
+    };
   if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...base };
   const verdict = checkAgentRun(script, { observations, end }, ctx.binding, {}, { time: "lazy" });
   if (verdict.ok) return { ok: true, ...base };

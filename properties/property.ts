@@ -5,7 +5,7 @@
  */
 import type fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
-import type { Schedule } from "../spec/run-protocol.js";
+import type { Schedule, Steering } from "../spec/run-protocol.js";
 import type { AgentImage } from "../generators/agent-image.js";
 import type { Ability, Implementation } from "../spec/implementation.js";
 
@@ -30,6 +30,8 @@ export interface Verdict {
   /** Hash of the image that was run. */
   readonly elfSha256?: string;
   readonly schedule?: Schedule;
+  /** How this case's interleaving was steered (absent: not at all). The runner tallies it. */
+  readonly steering?: Steering;
 }
 
 export interface ConformanceProperty<C = unknown> {

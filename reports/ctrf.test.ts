@@ -35,6 +35,12 @@ function expectValid(doc: unknown) {
 }
 
 describe("CTRF report", () => {
+  it("carries the abilities a property used and how its cases were steered", () => {
+    const run = baseRun([property({ property: "p.s", status: "passed", abilities: ["schedule"], steering: { schedule: 4 } })]);
+    const test = toCtrf(run).results.tests[0]!;
+    expect(test.extra).toMatchObject({ abilities: ["schedule"], steering: { schedule: 4 } });
+    expectValid(JSON.parse(renderCtrf(run)));
+  });
   it("validates against the CTRF schema (mixed run, via the JSON text)", () => {
     expectValid(JSON.parse(renderCtrf(mixedRun())));
   });

@@ -126,6 +126,8 @@ function testOf(run: ConformanceRun, r: PropertyResult, statements: boolean): Ct
     runs: r.runs,
     implementation: { id: run.implementation.id, version: run.implementation.version },
     elfs: { ...run.elfs },
+    ...(r.abilities !== undefined ? { abilities: [...r.abilities] } : {}),
+    ...(r.steering !== undefined ? { steering: { ...r.steering } } : {}),
   };
   if (statements) {
     const st: Record<string, string> = {};

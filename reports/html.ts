@@ -8,7 +8,7 @@
  * inline script that filters the clause matrix.
  */
 import type { ConformanceRun, PropertyStatus } from "./types.js";
-import { clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, toJsonText, wellFormed, type ClauseVerdict, type Totals } from "./summary.js";
+import { abilitiesLabel, steeringLabel, clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, toJsonText, wellFormed, type ClauseVerdict, type Totals } from "./summary.js";
 
 export interface HtmlOptions {
   /** Show clause statements in the matrix. Default true. */
@@ -54,6 +54,9 @@ export interface HtmlData {
     readonly runs: number;
     readonly durationMs: number;
     readonly reason?: string;
+    /** abilitiesLabel / steeringLabel of the result. */
+    readonly abilities: string;
+    readonly steering: string;
   }[];
   /** failed and xpass first, then xfail. */
   readonly failures: readonly HtmlFailure[];
@@ -90,6 +93,8 @@ export function htmlData(run: ConformanceRun, options: HtmlOptions = {}): HtmlDa
       runs: r.runs,
       durationMs: r.durationMs,
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      abilities: abilitiesLabel(r),
+      steering: steeringLabel(r),
     })),
     failures: failing.map((r) => {
       const f = r.failure;
@@ -235,12 +240,13 @@ ${d.clauses
   .join("\n")}
 </tbody></table>
 <h2>Properties</h2>
-<table id="properties"><thead><tr><th>Property</th><th>Group</th><th>Clauses</th><th>Status</th><th>Runs</th><th>Duration</th><th>Reason</th></tr></thead><tbody>
+<table id="properties"><thead><tr><th>Property</th><th>Group</th><th>Clauses</th><th>Status</th><th>Runs</th><th>Abilities</th><th>Steering</th><th>Duration</th><th>Reason</th></tr></thead><tbody>
 ${d.properties
   .map(
     (p) =>
       `<tr><td><code>${e(p.property)}</code><br><small>${e(p.title)}</small></td><td>${e(p.group)}</td><td>${p.clauses.map((c) => `<code>${e(c)}</code>`).join(" ")}</td>` +
       `<td><span class="badge ${statusClass(p.status)}">${e(statusLabel(p.status))}</span></td><td>${p.runs}</td>` +
+      `<td>${e(p.abilities)}</td><td>${e(p.steering)}</td>` +
       `<td>${(Math.max(0, p.durationMs || 0) / 1000).toFixed(3)} s</td><td>${p.reason !== undefined ? e(p.reason) : ""}</td></tr>`,
   )
   .join("\n")}

@@ -44,14 +44,22 @@ describe("Markdown summary", () => {
   it("property table: one row per property with its status, hostile text kept in one cell", () => {
     const rows = tableRows(section(renderMarkdown(mixedRun()), "## Properties")).map(cells);
     expect(rows.length).toBe(7);
-    for (const r of rows) expect(r.length).toBe(7);
+    for (const r of rows) expect(r.length).toBe(9);
     expect(rows.map((r) => r[3])).toEqual(["pass", "fail", "expected fail", "fail (unexpected pass)", "skipped", "unsupported", "pass"]);
-    expect(rows[4]![6]).not.toContain("<script>");
+    expect(rows[4]![8]).not.toContain("<script>");
+  });
+  it("property table: the abilities each property used and how its cases were steered", () => {
+    const md = renderMarkdown(baseRun([
+      property({ property: "a.s", status: "passed", abilities: ["schedule"], steering: { schedule: 3, none: 1 } }),
+      property({ property: "a.g", status: "passed", abilities: [], steering: { "guest-delays": 5 } }),
+    ]));
+    const rows = tableRows(section(md, "## Properties")).map(cells);
+    expect(rows.map((r) => [r[5], r[6]])).toEqual([["schedule", "schedule control ×3, none ×1"], ["none", "guest-carried delays ×5"]]);
   });
   it("code spans in table cells keep pipes and backticks inside one cell", () => {
     const md = renderMarkdown(baseRun([property({ property: "odd|name`x`", status: "passed", clauses: ["PARK-1"] })]));
     const rows = tableRows(section(md, "## Properties")).map(cells);
-    expect(rows[0]!.length).toBe(7);
+    expect(rows[0]!.length).toBe(9);
     expect(rows[0]![0]).toBe("`` odd\\|name`x` ``");
     expect(tableRows(section(md, "## Clauses")).map(cells)[0]!.length).toBe(3);
   });

@@ -4,7 +4,7 @@
  * code block.
  */
 import type { ConformanceRun, PropertyResult } from "./types.js";
-import { clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, wellFormed } from "./summary.js";
+import { abilitiesLabel, clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, steeringLabel, wellFormed } from "./summary.js";
 
 export interface MarkdownOptions {
   /** Add a Statement column to the clause table. Default false. */
@@ -95,10 +95,11 @@ export function renderMarkdown(run: ConformanceRun, options: MarkdownOptions = {
   }
 
   out.push("## Properties", "");
-  out.push("| Property | Group | Clauses | Status | Runs | Duration | Reason |", "| --- | --- | --- | --- | --- | --- | --- |");
+  out.push("| Property | Group | Clauses | Status | Runs | Abilities | Steering | Duration | Reason |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of run.results) {
     out.push(
       `| ${mdCode(r.property)} | ${mdCell(r.group)} | ${r.clauses.map(mdCell).join(" ")} | ${statusLabel(r.status)} | ${r.runs} | ` +
+        `${mdCell(abilitiesLabel(r))} | ${mdCell(steeringLabel(r))} | ` +
         `${(Math.max(0, r.durationMs || 0) / 1000).toFixed(3)} s | ${r.reason !== undefined ? mdCell(r.reason) : ""} |`,
     );
   }

@@ -183,3 +183,17 @@ export function jsonReady(value: unknown, ancestors: object[] = []): unknown {
 export function toJsonText(value: unknown): string {
   return JSON.stringify(jsonReady(value), null, 2) ?? "undefined";
 }
+
+/** "schedule 40", "guest delays 12, none 3", "none 60"; empty for a property that ran no case. */
+export function steeringLabel(r: PropertyResult): string {
+  const names = { schedule: "schedule control", "guest-delays": "guest-carried delays", none: "none" } as const;
+  return (Object.keys(names) as (keyof typeof names)[])
+    .filter((k) => (r.steering?.[k] ?? 0) > 0)
+    .map((k) => `${names[k]} ×${r.steering![k]}`)
+    .join(", ");
+}
+
+/** The implementation abilities a property used: "schedule", "inspect" or "none". */
+export function abilitiesLabel(r: PropertyResult): string {
+  return r.abilities === undefined ? "" : r.abilities.length > 0 ? r.abilities.join(", ") : "none";
+}

@@ -12,6 +12,9 @@
  * skipped: not run, with a reason (filter, missing toolchain, expectations-file skip).
  * unsupported: needs a capability the implementation adapter does not offer (e.g. schedule control).
  */
+import type { Ability } from "../spec/implementation.js";
+import type { Steering } from "../spec/run-protocol.js";
+
 export type PropertyStatus = "passed" | "failed" | "xfail" | "xpass" | "skipped" | "unsupported";
 
 export interface PropertyFailure {
@@ -52,6 +55,10 @@ export interface PropertyResult {
   readonly runs: number;
   readonly seed: number;
   readonly failure?: PropertyFailure;
+  /** Implementation abilities the property needed or used (empty: none, it runs anywhere). */
+  readonly abilities?: readonly Ability[];
+  /** Cases by how their interleaving was steered (spec/run-protocol.ts Steering). */
+  readonly steering?: Readonly<Partial<Record<Steering, number>>>;
 }
 
 export interface ConformanceRun {

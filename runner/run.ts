@@ -7,13 +7,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
-import { encodeSchedule, scheduleId } from "../spec/run-protocol.js";
+import { encodeSchedule, scheduleId, type Steering } from "../spec/run-protocol.js";
 import type { ConformanceRun, PropertyFailure, PropertyResult } from "../reports/types.js";
 import type { AgentImage } from "../generators/agent-image.js";
 import { globToRegExp } from "../spec/clauses/index.js";
 import { writeFileAtomic } from "../reports/write.js";
 import { NO_EXPECTATIONS, expectationFor, type Expectations } from "./expectations.js";
-import type { Implementation } from "../spec/implementation.js";
+import type { Ability, Implementation } from "../spec/implementation.js";
 import { toJsonData, type ConformanceProperty, type PropertyContext, type Verdict } from "../properties/property.js";
 import { formatRepro, type Repro } from "./repro.js";
 
@@ -55,7 +55,7 @@ export function selectProperties(all: readonly ConformanceProperty[], filter?: R
 /** Run one property; the result carries the shrunk failure with its repro line. */
 export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: number, replayPath?: string): Promise<PropertyResult> {
   const started = Date.now();
-  const base = { property: p.id, group: p.group, title: p.title, clauses: p.clauses, seed };
+  const base = { property: p.id, group: p.group, title: p.title, clauses: p.clauses, seed, abilities: [...p.needs] };
   const expectation = expectationFor(cfg.expectations ?? NO_EXPECTATIONS, p.id);
   if (expectation?.expect === "skip") return { ...base, status: "skipped", reason: expectation.reason, durationMs: 0, runs: 0 };
   const missing = p.needs.filter((a) => !cfg.impl.supports[a]);
@@ -64,10 +64,13 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
 
   const ctx: PropertyContext = { binding: cfg.binding, impl: cfg.impl, agent: cfg.agent, maxInsns: cfg.maxInsns ?? 5_000_000 };
   let cases = 0;
+  const steering: Partial<Record<Steering, number>> = {};
   const prop = fc.asyncProperty(p.arbitrary(cfg.binding, cfg.impl), async (c) => {
     cases++;
     cfg.onProgress?.({ kind: "case", property: p.id });
     const v = await p.check(c, ctx);
+    const how = v.steering ?? "none";
+    steering[how] = (steering[how] ?? 0) + 1;
     return v.ok;
   });
   const defaultRuns = Math.max(1, Math.round(p.runs * (cfg.runsScale ?? 1)));
@@ -81,9 +84,12 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   };
   const details = await fc.check(prop, params);
   const durationMs = Date.now() - started;
+  // Abilities it needs, plus schedule control when a case was steered by it.
+  const abilities: Ability[] = [...new Set<Ability>([...p.needs, ...(steering.schedule ? (["schedule"] as const) : [])])];
+  const measured = { ...base, abilities, steering };
   let result: PropertyResult;
   if (!details.failed) {
-    result = { ...base, status: "passed", durationMs, runs: details.numRuns };
+    result = { ...measured, status: "passed", durationMs, runs: details.numRuns };
   } else {
     const counterexample = details.counterexample?.[0];
     // Re-run the shrunk case to collect its verdict (the run is deterministic).
@@ -122,7 +128,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       artefact = join(cfg.artefactDir, `${p.id}.${seed}.json`);
       writeFileAtomic(artefact, JSON.stringify({ property: p.id, clauses: p.clauses, implementation: cfg.impl.id, ...failure }, null, 2) + "\n");
     }
-    result = { ...base, status: "failed", durationMs, runs: cases, failure: artefact ? { ...failure, artefact } : failure };
+    result = { ...measured, status: "failed", durationMs, runs: cases, failure: artefact ? { ...failure, artefact } : failure };
   }
   if (expectation?.expect === "fail") {
     return result.status === "failed"

@@ -9,6 +9,8 @@ import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
 import { loadBindingFile } from "../spec/binding-file.js";
 import { loadAgentImage, type AgentImage } from "../generators/agent-image.js";
 import { commandImplementation } from "./adapters/command.js";
+import { batchImplementation } from "./adapters/batch.js";
+import { isAdapterSpec, loadAdapterFile } from "./adapters/adapter-file.js";
 import { emulatorImplementation } from "./adapters/emulator.js";
 import { nativeImplementation } from "./adapters/native.js";
 import type { Implementation } from "../spec/implementation.js";
@@ -31,13 +33,25 @@ export function resolveAgent(name = DEFAULT_AGENT): AgentImage {
   return loadAgentImage(path, name === DEFAULT_AGENT ? "default" : name);
 }
 
-/** "emulator", "native" or "cmd:<command with {elf}>". */
-export async function resolveImplementation(spec: string, binding: Binding, mutant?: string): Promise<Implementation> {
+export interface ImplementationOptions {
+  readonly mutant?: string;
+  /** Per-case wall-clock limit for implementations run as processes (ms). */
+  readonly caseTimeoutMs?: number;
+}
+
+/**
+ * "emulator", "native", "cmd:<command with {elf}>" (per-case protocol), "batch:<command>" (batch
+ * protocol), or an adapter file: "adapter:<path>" or any path ending in .json
+ * (spec/runner-protocol.md). The mutant may also be given as a string (older callers).
+ */
+export async function resolveImplementation(spec: string, binding: Binding, options: ImplementationOptions | string = {}): Promise<Implementation> {
+  const { mutant, caseTimeoutMs } = typeof options === "string" ? { mutant: options, caseTimeoutMs: undefined } : options;
   if (spec === "emulator") return emulatorImplementation({ binding, ...(mutant ? { mutant } : {}) });
   if (spec === "native") return nativeImplementation(mutant ? { mutant } : {});
-  if (spec.startsWith("cmd:")) {
-    if (mutant) throw new UsageError("--mutant applies to the emulator and the native runner only");
-    return commandImplementation(spec.slice(4));
-  }
-  throw new UsageError(`unknown implementation "${spec}" (use emulator, native or cmd:'<command> {elf}')`);
+  if (mutant) throw new UsageError("--mutant applies to the emulator and the native runner only");
+  const limits = caseTimeoutMs !== undefined ? { timeoutMs: caseTimeoutMs } : {};
+  if (spec.startsWith("cmd:")) return commandImplementation(spec.slice(4), limits);
+  if (spec.startsWith("batch:")) return batchImplementation(spec.slice(6), limits);
+  if (isAdapterSpec(spec)) return loadAdapterFile(spec, caseTimeoutMs !== undefined ? { caseTimeoutMs } : {});
+  throw new UsageError(`unknown implementation "${spec}" (use emulator, native, cmd:'<command> {elf}', batch:'<command>' or an adapter file <name>.json)`);
 }

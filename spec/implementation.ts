@@ -6,11 +6,12 @@
  * not assumed: a property that needs schedule control is reported `unsupported` on an
  * implementation that lacks it, never failed.
  */
-import type { EndState, Schedule } from "./run-protocol.js";
+import type { CaseEnd, Schedule } from "./run-protocol.js";
 
 export interface ImplementationRun {
   readonly console: Uint8Array;
-  readonly end: EndState;
+  /** How the case ended; a runner-imposed end (timeout, output cap, protocol break) is a failure. */
+  readonly end: CaseEnd;
   /** Guest instructions executed, when the implementation can count them. */
   readonly insns?: number;
   /** Implementation event log (one line per event), when available. */
@@ -33,4 +34,6 @@ export interface Implementation {
   readonly version: string;
   readonly supports: Readonly<Record<Ability, boolean>>;
   run(image: Uint8Array, options?: RunOptions): Promise<ImplementationRun>;
+  /** Stop whatever the implementation keeps running between cases (a batch process). */
+  close?(): Promise<void>;
 }

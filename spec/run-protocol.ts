@@ -26,6 +26,52 @@ export type EndState =
   | { readonly kind: "rejected"; readonly reason: string };
 
 /**
+ * How the runner ended a case an implementation did not end by itself. These never come from
+ * an implementation: the runner imposes them on one it drives as a process
+ * (spec/runner-protocol.md). Each is a failure of the case, never a conforming end.
+ */
+export type LimitEnd =
+  /** The per-case wall-clock limit fired; the runner killed the process group. */
+  | { readonly kind: "timeout"; readonly ms: number }
+  /** stdout (Console) or stderr passed the runner's per-case cap; the runner killed it. */
+  | { readonly kind: "output-limit"; readonly stream: "stdout" | "stderr"; readonly bytes: number }
+  /** The implementation broke the runner protocol: killed by a signal, a malformed result
+   *  line, died in the middle of a batch. */
+  | { readonly kind: "broken"; readonly reason: string };
+
+/** How one case ended: as the implementation reported it, or by a runner limit. */
+export type CaseEnd = EndState | LimitEnd;
+
+/** One line for a runner-imposed end, e.g. "ended by the per-case wall-clock limit (2s)". */
+export function describeLimitEnd(end: LimitEnd): string {
+  switch (end.kind) {
+    case "timeout":
+      return `ended by the per-case wall-clock limit (${formatDuration(end.ms)})`;
+    case "output-limit":
+      return `ended by the runner: ${end.stream} passed the per-case cap of ${end.bytes} bytes`;
+    case "broken":
+      return `the implementation broke the runner protocol: ${end.reason}`;
+  }
+}
+
+export function isLimitEnd(end: CaseEnd): end is LimitEnd {
+  return end.kind === "timeout" || end.kind === "output-limit" || end.kind === "broken";
+}
+
+/** "2s", "1500ms", "2m": the form durations are given in on the command line and in adapter files. */
+export function formatDuration(ms: number): string {
+  return ms % 60_000 === 0 && ms > 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Parse "500ms", "2s", "2m" or a bare number of seconds; undefined when malformed or not positive. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[(m[2] ?? "s") as "ms" | "s" | "m"]);
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/**
  * A schedule: the decisions a controllable implementation takes at each scheduling point
  * (a thread blocks, exits, makes a syscall, or its quantum expires).
  *
@@ -42,6 +88,14 @@ export interface Schedule {
 }
 
 export const DEFAULT_QUANTUM = 10_000;
+
+/**
+ * How a case's interleaving was steered: by the implementation's schedule control (a
+ * Schedule), by delays and yields the guest itself carries (works on any implementation), or
+ * not at all. Reports say, per property, how many cases had each.
+ */
+export type Steering = "schedule" | "guest-delays" | "none";
+export const STEERINGS: readonly Steering[] = ["schedule", "guest-delays", "none"];
 
 /** A short stable id for a schedule, used in repro lines and reports. */
 export function scheduleId(s: Schedule): string {
@@ -101,23 +155,43 @@ export function endStateFromCommandStatus(status: number, stderr = ""): EndState
       return { kind: "fault", fault: "#UD" };
     case COMMAND_STATUS.faultDE:
       return { kind: "fault", fault: "#DE" };
-    case COMMAND_STATUS.faultPF: {
-      // The fault line, e.g. "#PF at 0x1000 write thread 1" (runner protocol) or the emulator
-      // CLI's "fault #PF addr=0x1000 write thread 1"; 139 without a #PF line is a #GP.
-      const line = stderr.split("\n").find((l) => /#PF\b/.test(l));
-      if (line === undefined) return { kind: "fault", fault: /#GP\b/.test(stderr) ? "#GP" : "#PF" };
-      const addr = /\b0x([0-9a-f]+)\b/i.exec(line);
-      const access = /\b(read|write|exec)\b/i.exec(line);
-      const thread = /\bthread (\d+)\b/i.exec(line);
-      return {
-        kind: "fault",
-        fault: "#PF",
-        ...(addr ? { addr: BigInt("0x" + addr[1]!) } : {}),
-        ...(access ? { access: access[1]!.toLowerCase() as "read" | "write" | "exec" } : {}),
-        ...(thread ? { thread: Number(thread[1]) } : {}),
-      };
-    }
+    case COMMAND_STATUS.faultPF:
+      return faultFromDetail(stderr);
     default:
       return { kind: "exit", code: status };
   }
+}
+
+/**
+ * The fault behind status 139 from its detail text: `#PF at 0x<hex> <read|write|exec>
+ * [thread <n>]` (the protocol's form) or `#PF addr=0x<hex> ...` (run-elf's own stderr); a
+ * text naming #GP and no #PF is a #GP; otherwise a #PF without details.
+ */
+export function faultFromDetail(text: string): EndState {
+  if (/#GP/.test(text) && !/#PF/.test(text)) return { kind: "fault", fault: "#GP" };
+  const m = /#PF\b[^\n]*?(?:\bat\s+|addr=)(0x[0-9a-f]+)(?:\s+(read|write|exec)\b)?(?:[^\n]*?\bthread\s+(\d+))?/i.exec(text);
+  if (!m?.[1]) return { kind: "fault", fault: "#PF" };
+  return {
+    kind: "fault",
+    fault: "#PF",
+    addr: BigInt(m[1]),
+    ...(m[2] ? { access: m[2].toLowerCase() as "read" | "write" | "exec" } : {}),
+    ...(m[3] ? { thread: Number(m[3]) } : {}),
+  };
+}
+
+/**
+ * The end a protocol status stands for, as the runner records it: COMMAND_STATUS and guest exit
+ * codes 0..127 as endStateFromCommandStatus reads them; any other status (128..255 other than
+ * the fault statuses, e.g. 137 for a process killed inside a wrapper) is outside the protocol.
+ */
+export function caseEndFromStatus(status: number, detail = ""): CaseEnd {
+  const known = (Object.values(COMMAND_STATUS) as number[]).includes(status);
+  if (!Number.isInteger(status) || status < 0 || status > 255 || (status > 127 && !known))
+    return { kind: "broken", reason: `exit status ${status} is not a protocol status${detail.trim() ? ` (${lastLine(detail)})` : ""}` };
+  return endStateFromCommandStatus(status, detail);
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").pop()!.slice(0, 200);
 }

@@ -9,8 +9,10 @@ import { ALL_PROPERTIES } from "../../properties/index.js";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
 import { OP } from "../../spec/agent-protocol.js";
 import { commandImplementation } from "../adapters/command.js";
+import { batchImplementation } from "../adapters/batch.js";
 import { patchScript } from "../../generators/agent-image.js";
 import { runConformance } from "../run.js";
+import type { Implementation } from "../../spec/implementation.js";
 import { REPO_ROOT, resolveAgent } from "../setup.js";
 
 const command = `node --import tsx ${join(REPO_ROOT, "tools", "conform.ts")} run-elf --personality capos {elf}`;
@@ -27,9 +29,9 @@ describe("command adapter", () => {
     expect(garbage.end.kind).not.toBe("exit");
   });
 
-  it("runs the unscheduled properties and reports the scheduled ones unsupported", async () => {
-    const run = await runConformance({
-      impl: commandImplementation(command),
+  it("runs the unscheduled properties and reports the scheduled ones unsupported, with the same verdicts per case and in batch", async () => {
+    const config = (impl: Implementation) => ({
+      impl,
       binding: DEFAULT_BINDING,
       bindingName: "default",
       agent: resolveAgent(),
@@ -38,7 +40,20 @@ describe("command adapter", () => {
       runs: 2,
       filter: /^(tls\.generated-layouts|vm\.edge-arguments|park\.races)$/,
     });
+    const run = await runConformance(config(commandImplementation(command)));
     const status = Object.fromEntries(run.results.map((r) => [r.property, r.status]));
     expect(status).toEqual({ "tls.generated-layouts": "passed", "vm.edge-arguments": "passed", "park.races": "unsupported" });
-  });
+    const batch = batchImplementation(command.replace(" {elf}", " --batch"));
+    const batchRun = await runConformance(config(batch));
+    await batch.close!();
+    expect(batchRun.results.map((r) => [r.property, r.status, r.runs])).toEqual(run.results.map((r) => [r.property, r.status, r.runs]));
+    expect(batchRun.implementation.version).toBe("capos-conform emulator 0.1.0");
+  }, 240_000);
+
+  it("passes the probes judged by their Console lines through the batch form", async () => {
+    const batch = batchImplementation(command.replace(" {elf}", " --batch"));
+    const run = await runConformance({ impl: batch, binding: DEFAULT_BINDING, bindingName: "default", agent: resolveAgent(), properties: ALL_PROPERTIES, seed: 7, filter: /^probes\.real-elfs$/ });
+    await batch.close!();
+    expect(run.results.map((r) => [r.property, r.status, r.failure?.message])).toEqual([["probes.real-elfs", "passed", undefined]]);
+  }, 120_000);
 });

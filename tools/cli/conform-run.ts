@@ -19,6 +19,7 @@ import { loadExpectations, NO_EXPECTATIONS } from "../../runner/expectations.js"
 import { runConformance, runFailed, runProperty, selectProperties, type ProgressEvent, type RunConfig } from "../../runner/run.js";
 import { REPO_ROOT, resolveAgent, resolveBinding, resolveImplementation } from "../../runner/setup.js";
 import { UsageError } from "../../runner/errors.js";
+import { parseDuration } from "../../spec/run-protocol.js";
 
 interface CommonOptions {
   impl: string;
@@ -27,6 +28,7 @@ interface CommonOptions {
   agent?: string;
   maxInsns: string;
   out: string;
+  caseTimeout?: string;
 }
 
 /** The fixed seed of `conform run` and of `npm test`'s conformance run. */
@@ -34,7 +36,8 @@ export const DEFAULT_SEED = 20261125;
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .option("--impl <impl>", "implementation: emulator | native | cmd:'<command> {elf}'", "emulator")
+    .option("--impl <impl>", "implementation: emulator | native | cmd:'<command> {elf}' | batch:'<command>' | <adapter>.json (spec/runner-protocol.md)", "emulator")
+    .option("--case-timeout <duration>", "wall-clock limit per case for a process implementation, e.g. 30s (default 60s or the adapter file's)")
     .option("--binding <file>", "binding JSON of the implementation (default: spec/binding.ts)")
     .option("--mutant <name>", "run the emulator with a seeded bug (lost-wake, no-drain, fs-not-restored, tls-ignores-misalign, protect-keeps-write)")
     .option("--agent <name>", "agent ELF in targets/elf (default agent.gcc)")
@@ -44,7 +47,9 @@ function addCommon(cmd: Command): Command {
 
 async function baseConfig(o: CommonOptions): Promise<Omit<RunConfig, "properties" | "seed">> {
   const { binding, name } = resolveBinding(o.binding);
-  const impl = await resolveImplementation(o.impl, binding, o.mutant);
+  const caseTimeoutMs = o.caseTimeout !== undefined ? parseDuration(o.caseTimeout) : undefined;
+  if (o.caseTimeout !== undefined && caseTimeoutMs === undefined) throw new UsageError(`bad --case-timeout ${o.caseTimeout} (use e.g. 500ms, 30s, 2m)`);
+  const impl = await resolveImplementation(o.impl, binding, { ...(o.mutant ? { mutant: o.mutant } : {}), ...(caseTimeoutMs !== undefined ? { caseTimeoutMs } : {}) });
   return {
     impl,
     binding,

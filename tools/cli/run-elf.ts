@@ -15,6 +15,7 @@ import { ElfError } from "../../emulator/linux/elf.js";
 import { TraceRing } from "../../emulator/cpu/trace.js";
 import { describeFault, describeRegs, disassembleAt } from "../../emulator/cpu/describe.js";
 import { runCaposElf } from "../../emulator/capos/cli.js";
+import { runCaposBatch } from "./run-elf-batch.js";
 
 export function registerRunElf(program: Command): void {
   program
@@ -28,10 +29,23 @@ export function registerRunElf(program: Command): void {
     .option("--binding <file>", "capos: binding JSON of the ABI numbers")
     .option("--mutant <name>", "capos: run with a seeded bug")
     .option("--max-pages <n>", "capos: memory budget in pages")
-    .argument("<elf>", "static ELF executable")
+    .option("--batch", "capos: read ELF paths on stdin, one per line, answer each with a JSON result line (spec/runner-protocol.md)")
+    .argument("[elf]", "static ELF executable (none with --batch)")
     .argument("[args...]", "guest arguments (after the program name)")
     .passThroughOptions()
-    .action(async (elf: string, args: string[], o: RunElfOptions) => {
+    .action(async (elf: string | undefined, args: string[], o: RunElfOptions) => {
+      if (o.batch) {
+        if (o.personality !== "capos" || elf !== undefined || o.schedule !== undefined || o.trace) {
+          console.error("run-elf: --batch needs --personality capos and takes no ELF, --schedule or --trace");
+          process.exitCode = 2;
+        } else process.exitCode = await runCaposBatch(o);
+        return;
+      }
+      if (elf === undefined) {
+        console.error("run-elf: missing the ELF argument");
+        process.exitCode = 2;
+        return;
+      }
       process.exitCode = await runElfCommand(elf, args, o);
     });
 }
@@ -49,6 +63,7 @@ interface RunElfOptions {
   binding?: string;
   mutant?: string;
   maxPages?: string;
+  batch?: boolean;
 }
 
 export async function runElfCommand(elf: string, args: string[], o: RunElfOptions): Promise<number> {
