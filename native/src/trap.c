@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <asm/prctl.h>
+#include <linux/audit.h>
 #include <unistd.h>
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
@@ -53,11 +54,17 @@ static inline __attribute__((always_inline)) struct thread *self_from_altstack(v
 
 static void on_sigsys(int sig, siginfo_t *si, void *ucv) {
   (void)sig;
-  (void)si;
   struct thread *t = self_from_altstack();
   t->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
   set_fs(t->host_fs);
   greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
+  if (si->si_arch != AUDIT_ARCH_X86_64) {
+    /* int 0x80 (a 32-bit entry) also reaches syscall user dispatch; on capOS only `syscall`
+     * enters the kernel and int 0x80 has no user gate: #GP. */
+    pthread_mutex_lock(&k_lock);
+    out_detail("#GP at rip 0x%llx thread %d (int 0x80)", (unsigned long long)g[REG_RIP] - 2, t->id);
+    process_end(ST_PF);
+  }
   g[REG_RAX] = (greg_t)kernel_syscall(t, (uint64_t)g[REG_RAX], (uint64_t)g[REG_RDI], (uint64_t)g[REG_RSI]);
   /* Trap return: the thread's own FS base (FSB-5), or the seeded bug's last-set one. */
   set_fs(g_mutant == MUT_FS_NOT_RESTORED ? __atomic_load_n(&k_last_fs, __ATOMIC_RELAXED) : t->fs);
