@@ -71,20 +71,24 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv) {
   t->selector = SYSCALL_DISPATCH_FILTER_BLOCK;
 }
 
-static int in_runner(uint64_t rip) { return rip >= (uint64_t)__executable_start && rip < (uint64_t)etext; }
+/* A fault in runner code is a runner bug, never a guest end: record it for the parent (which
+ * reports a crashed runner) without libc, since FS may not be the runner's. */
+static __attribute__((noreturn)) void runner_bug(int sig, uint64_t rip) {
+  g_out->runner_fault_sig = (uint32_t)sig;
+  g_out->runner_fault_rip = rip;
+  for (;;) raw_syscall2(SYS_exit_group, 70, 0);
+}
 
 static void on_fault(int sig, siginfo_t *si, void *ucv) {
-  struct thread *t = self_from_altstack();
   greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-  if (in_runner((uint64_t)g[REG_RIP])) {
-    /* A runner bug, not a guest fault: report it and die by the signal. */
-    char msg[160];
-    int n = snprintf(msg, sizeof msg, "capos-native: internal fault (signal %d) at rip 0x%llx addr %p\n", sig, (unsigned long long)g[REG_RIP], si->si_addr);
-    if (n > 0) (void)!write(2, msg, (size_t)n);
-    signal(SIGABRT, SIG_DFL);
-    raw_syscall2(SYS_kill, getpid(), SIGABRT);
-    _exit(134);
-  }
+  /* Guest threads take signals on their sigaltstack; any other thread is runner code. */
+  stack_t cur;
+  memset(&cur, 0, sizeof cur);
+  raw_syscall2(SYS_sigaltstack, 0, (long)&cur);
+  if (!(cur.ss_flags & SS_ONSTACK)) runner_bug(sig, (uint64_t)g[REG_RIP]);
+  struct thread *t = self_from_altstack();
+  /* The selector is BLOCK exactly while guest code runs, wherever it jumped to. */
+  if (t->selector != SYSCALL_DISPATCH_FILTER_BLOCK) runner_bug(sig, (uint64_t)g[REG_RIP]);
   t->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
   set_fs(t->host_fs);
   pthread_mutex_lock(&k_lock);
