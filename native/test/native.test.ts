@@ -127,6 +127,7 @@ describe("runner protocol", () => {
     expect(wr.stderr).toMatch(/#PF at 0x[0-9a-f]+010 write thread 0/);
     const hang = runScript({ threads: [[{ kind: OP.MAP, dst: 1, a: 0n, b: PAGE, c: RW }, { kind: OP.PARK, base: 1, a: 0n, b: 0n, c: B.park.timeoutForever }]] });
     expect(hang.status).toBe(125);
+    expect(hang.stderr).toContain("hang");
     const bad = join(dir, "truncated.elf");
     writeFileSync(bad, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]));
     const rejected = runElf(bad);
