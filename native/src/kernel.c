@@ -92,7 +92,10 @@ static void idle_check(void) {
   uint64_t earliest = NO_DEADLINE;
   for (struct thread *t = threads; t; t = t->next_all)
     if (t->blocked && t->deadline < earliest) earliest = t->deadline;
-  if (earliest == NO_DEADLINE) process_end(ST_HANG);
+  if (earliest == NO_DEADLINE) {
+    out_detail("hang: all %d live threads are blocked with no deadline", nlive);
+    process_end(ST_HANG);
+  }
   uint64_t now = vnow();
   if (earliest > now) clock_skip += earliest - now;
   now = vnow();

@@ -78,6 +78,7 @@ struct result {
 static int run_case(const char *path) {
   g_out->console_len = 0;
   g_out->detail_len = 0;
+  g_out->runner_fault_sig = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     out_detail("rejected: cannot open %s: %s", path, strerror(errno));
@@ -129,6 +130,10 @@ static int run_case(const char *path) {
   if (timed_out) {
     out_detail("budget: wall-clock limit of %u s", wall_seconds);
     return ST_BUDGET;
+  }
+  if (g_out->runner_fault_sig) {
+    out_detail("capos-native: internal fault (signal %u at rip 0x%llx)", g_out->runner_fault_sig, (unsigned long long)g_out->runner_fault_rip);
+    return -(int)g_out->runner_fault_sig;
   }
   if (WIFEXITED(ws)) return WEXITSTATUS(ws);
   int sig = WTERMSIG(ws);

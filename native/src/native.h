@@ -28,6 +28,8 @@ extern enum mutant g_mutant;
 /* Memory the parent shares with the case child: Console bytes and the stderr detail. */
 #define CONSOLE_CAP (1u << 20)
 struct shared_out {
+  uint32_t runner_fault_sig; /* non-zero: the case child died of a runner bug */
+  uint64_t runner_fault_rip;
   uint32_t console_len;
   uint32_t detail_len;
   char detail[4096];

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <asm/prctl.h>
+#include <linux/audit.h>
 #include <unistd.h>
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
@@ -53,31 +54,41 @@ static inline __attribute__((always_inline)) struct thread *self_from_altstack(v
 
 static void on_sigsys(int sig, siginfo_t *si, void *ucv) {
   (void)sig;
-  (void)si;
   struct thread *t = self_from_altstack();
   t->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
   set_fs(t->host_fs);
   greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
+  if (si->si_arch != AUDIT_ARCH_X86_64) {
+    /* int 0x80 (a 32-bit entry) also reaches syscall user dispatch; on capOS only `syscall`
+     * enters the kernel and int 0x80 has no user gate: #GP. */
+    pthread_mutex_lock(&k_lock);
+    out_detail("#GP at rip 0x%llx thread %d (int 0x80)", (unsigned long long)g[REG_RIP] - 2, t->id);
+    process_end(ST_PF);
+  }
   g[REG_RAX] = (greg_t)kernel_syscall(t, (uint64_t)g[REG_RAX], (uint64_t)g[REG_RDI], (uint64_t)g[REG_RSI]);
   /* Trap return: the thread's own FS base (FSB-5), or the seeded bug's last-set one. */
   set_fs(g_mutant == MUT_FS_NOT_RESTORED ? __atomic_load_n(&k_last_fs, __ATOMIC_RELAXED) : t->fs);
   t->selector = SYSCALL_DISPATCH_FILTER_BLOCK;
 }
 
-static int in_runner(uint64_t rip) { return rip >= (uint64_t)__executable_start && rip < (uint64_t)etext; }
+/* A fault in runner code is a runner bug, never a guest end: record it for the parent (which
+ * reports a crashed runner) without libc, since FS may not be the runner's. */
+static __attribute__((noreturn)) void runner_bug(int sig, uint64_t rip) {
+  g_out->runner_fault_sig = (uint32_t)sig;
+  g_out->runner_fault_rip = rip;
+  for (;;) raw_syscall2(SYS_exit_group, 70, 0);
+}
 
 static void on_fault(int sig, siginfo_t *si, void *ucv) {
-  struct thread *t = self_from_altstack();
   greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
-  if (in_runner((uint64_t)g[REG_RIP])) {
-    /* A runner bug, not a guest fault: report it and die by the signal. */
-    char msg[160];
-    int n = snprintf(msg, sizeof msg, "capos-native: internal fault (signal %d) at rip 0x%llx addr %p\n", sig, (unsigned long long)g[REG_RIP], si->si_addr);
-    if (n > 0) (void)!write(2, msg, (size_t)n);
-    signal(SIGABRT, SIG_DFL);
-    raw_syscall2(SYS_kill, getpid(), SIGABRT);
-    _exit(134);
-  }
+  /* Guest threads take signals on their sigaltstack; any other thread is runner code. */
+  stack_t cur;
+  memset(&cur, 0, sizeof cur);
+  raw_syscall2(SYS_sigaltstack, 0, (long)&cur);
+  if (!(cur.ss_flags & SS_ONSTACK)) runner_bug(sig, (uint64_t)g[REG_RIP]);
+  struct thread *t = self_from_altstack();
+  /* The selector is BLOCK exactly while guest code runs, wherever it jumped to. */
+  if (t->selector != SYSCALL_DISPATCH_FILTER_BLOCK) runner_bug(sig, (uint64_t)g[REG_RIP]);
   t->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
   set_fs(t->host_fs);
   pthread_mutex_lock(&k_lock);

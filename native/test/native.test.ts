@@ -128,6 +128,7 @@ describe("runner protocol", () => {
     expect(wr.stderr).toMatch(/#PF at 0x[0-9a-f]+010 write thread 0/);
     const hang = runScript({ threads: [[{ kind: OP.MAP, dst: 1, a: 0n, b: PAGE, c: RW }, { kind: OP.PARK, base: 1, a: 0n, b: 0n, c: B.park.timeoutForever }]] });
     expect(hang.status).toBe(125);
+    expect(hang.stderr).toContain("hang");
     const bad = join(dir, "truncated.elf");
     writeFileSync(bad, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]));
     const rejected = runElf(bad);
@@ -135,7 +136,7 @@ describe("runner protocol", () => {
     expect(rejected.stderr).toContain("rejected");
   });
 
-  it("#UD, #DE and a runaway guest (CPU-time budget)", (ctx) => {
+  it("#UD, #DE, #GP for int 0x80 and a runaway guest (CPU-time budget)", (ctx) => {
     if (!HAVE_GCC) ctx.skip(NO_GCC);
     const guest = (name: string, bytes: number[], hang = false) => {
       const asm = new Asm();
@@ -151,6 +152,10 @@ describe("runner protocol", () => {
     const de = runElf(guest("div0.elf", [0x31, 0xc9, 0xf7, 0xf1])); // xor ecx,ecx; div ecx
     expect(de.status).toBe(136);
     expect(de.stderr).toContain("#DE");
+    // int 0x80 reaches syscall user dispatch too, but is no capOS syscall: #GP, not exit.
+    const int80 = runElf(guest("int80.elf", [0xb8, 1, 0, 0, 0, 0xcd, 0x80], true), ["--cpu-seconds", "1"]); // mov eax,1; int 0x80
+    expect(int80.status).toBe(139);
+    expect(int80.stderr).toContain("#GP");
     const spin = runElf(guest("spin.elf", [], true), ["--cpu-seconds", "1"]);
     expect(spin.status).toBe(124);
     expect(spin.stderr).toContain("budget");

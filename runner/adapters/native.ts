@@ -3,8 +3,8 @@
  * run on the host CPU, one Linux thread per guest thread. By default one runner process is
  * started in `--batch` mode (BATCH-PROTOCOL.md) and fed one ELF path per case, which saves a
  * shell and a process start per case; `{ batch: false }` runs it per case through the
- * command adapter. `--mutant` selects one of its seeded bugs. The runner is built with
- * `make -C native` on first use when it is missing and gcc exists.
+ * command adapter. `--mutant` selects one of its seeded bugs. The runner is built (or
+ * brought up to date) with `make -C native` when gcc exists.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -36,11 +36,14 @@ export function buildNativeRunner(): string {
   return NATIVE_RUNNER;
 }
 
-/** The runner's path, building it first if it is missing; a UsageError when it cannot be built. */
+/**
+ * The runner's path. With gcc present, `make` builds it or brings it up to date (a no-op when
+ * it is current); without gcc an existing build is used, and a missing one is a UsageError.
+ */
 export function ensureNativeRunner(): string {
+  if (haveGcc()) return buildNativeRunner();
   if (existsSync(NATIVE_RUNNER)) return NATIVE_RUNNER;
-  if (!haveGcc()) throw new UsageError(`${NATIVE_RUNNER} is not built and gcc was not found (build it with: make -C native)`);
-  return buildNativeRunner();
+  throw new UsageError(`${NATIVE_RUNNER} is not built and gcc was not found (build it with: make -C native)`);
 }
 
 function shellQuote(s: string): string {
