@@ -59,6 +59,8 @@ export interface CheckOptions {
   readonly time?: "lazy" | "eager";
   /** Largest number of search states before the checker gives up (undecided). */
   readonly maxStates?: number;
+  /** Filled with the number of states the search visited (for measurements). */
+  readonly stats?: { states: number };
 }
 
 /** The result an op will report, decided at its linearization point (or when it is woken). */
@@ -462,19 +464,45 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
   return { st: setRun({ ...st, learned, now, regs }, o.thread, { phase: "idle", pc: run.pc + 1, pending: undefined }) };
 }
 
-/** A canonical string of the state, for memoisation (Porcupine's `equal`). */
+/**
+ * A canonical string of the state, for memoisation (Porcupine's `equal`).
+ * States share their unchanged parts (runs, thread table, registers, learned values, waiters,
+ * address space) with their predecessor, so each part's key is cached per object: a search
+ * step pays only for the parts it changed.
+ */
 export function stateKey(st: AgentState, b: Binding = DEFAULT_BINDING): string {
-  const runs = st.runs.map((r) => {
-    const p = r.pending ? JSON.stringify(r.pending, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v)) : "";
-    const blk = r.block ? JSON.stringify(r.block, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v)) : "";
-    return `${r.phase}${r.pc}${p}${blk}${r.joined ? "J" : ""}[${r.tls.map((x) => x.toString(16)).join(",")}]`;
-  });
-  const threads = [...st.threads].map(([i, x]) => `${i}${x.status[0]}${x.fsBase?.toString(16) ?? "-"}${x.exitValue?.toString(16) ?? ""}`);
-  const learned = Object.keys(st.learned)
-    .sort()
-    .map((k) => `${k}=${st.learned[k]!.toString(16)}`);
-  const waiters = st.park.waiters.map((w) => `${w.id}@${pk.keyString(w.key)}`).sort();
-  return [vm.addressSpaceKey(st.as, b), runs.join("|"), threads.join(","), st.regs.map((r) => r.toString(16)).join(","), st.now.toString(), learned.join(","), waiters.join(","), st.anyEnd ? "A" : ""].join("#");
+  return [
+    vm.addressSpaceKey(st.as, b),
+    cachedKey(st.runs, () => st.runs.map(runKey).join("|")),
+    cachedKey(st.threads, () => [...st.threads].map(([i, x]) => `${i}${x.status[0]}${x.fsBase?.toString(16) ?? "-"}${x.exitValue?.toString(16) ?? ""}`).join(",")),
+    cachedKey(st.regs, () => st.regs.map((r) => r.toString(16)).join(",")),
+    st.now.toString(16),
+    cachedKey(st.learned, () =>
+      Object.keys(st.learned)
+        .sort()
+        .map((k) => `${k}=${st.learned[k]!.toString(16)}`)
+        .join(","),
+    ),
+    cachedKey(st.park.waiters, () => st.park.waiters.map((w) => `${w.id}@${pk.keyString(w.key)}`).sort().join(",")),
+    st.anyEnd ? "A" : "",
+  ].join("#");
+}
+
+const partKeys = new WeakMap<object, string>();
+
+function cachedKey(part: object, compute: () => string): string {
+  let k = partKeys.get(part);
+  if (k === undefined) {
+    k = compute();
+    partKeys.set(part, k);
+  }
+  return k;
+}
+
+const hexJson = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v));
+
+function runKey(r: ThreadRun): string {
+  return cachedKey(r, () => `${r.phase}${r.pc}${r.pending ? hexJson(r.pending) : ""}${r.block ? hexJson(r.block) : ""}${r.joined ? "J" : ""}[${cachedKey(r.tls, () => r.tls.map((x) => x.toString(16)).join(","))}]`);
 }
 
 export function equal(x: AgentState, y: AgentState, b: Binding = DEFAULT_BINDING): boolean {

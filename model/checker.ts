@@ -82,13 +82,17 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   let deepest = -1;
   let frontier: string[] = [];
   let states = 0;
-  const note = (i: number, what: string[]): void => {
+  // The allowed next outcomes are described only at the deepest observation reached (for the
+  // failure message): building them for every state would cost more than the search step.
+  const note = (i: number, what: () => string[]): void => {
+    if (i < deepest) return;
     if (i > deepest) {
       deepest = i;
       frontier = [];
     }
-    if (i === deepest) for (const w of what) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
+    for (const w of what()) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
   };
+  const ends = (moves: readonly Move[]): string[] => moves.flatMap((m) => (m.kind === "end" ? [`end: ${describeEnd(m.end)}`] : []));
   const endAllowed = (st: AgentState, e: EndState | "stuck"): boolean => {
     if (observed.end.kind === "budget" || st.anyEnd) return true;
     if (e === "stuck") return observed.end.kind === "hang" && isHung(st);
@@ -102,16 +106,17 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
     const key = `${i}@${stateKey(st, binding)}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    if (opts.stats) opts.stats.states = states + 1;
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
-    const pendings = st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
+    const pendings = (): string[] => st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
     if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck")) return { ok: true };
     const moves: Move[] = successors(ctx, st);
     if (i < n) {
       const c = consume(ctx, st, obs[i]!);
       if ("st" in c) stack.push({ st: c.st, i: i + 1 });
-      else note(i, [...pendings, ...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`)]);
+      else note(i, () => [...pendings(), ...ends(moves)]);
     } else {
-      note(n, [...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`), ...(isHung(st) ? ["end: hang"] : [])]);
+      note(n, () => [...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
       if (observed.end.kind === "budget") return { ok: true };
     }
     for (const m of moves.slice().reverse()) {
