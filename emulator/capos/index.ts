@@ -38,6 +38,8 @@ export interface CaposRunResult {
   end: EndState;
   insns: number;
   events: string[];
+  /** Virtual time (ns) when the process ended. */
+  clockNs: bigint;
 }
 
 /** Load and run a capOS image to its end state. */
@@ -52,5 +54,5 @@ export function runCapos(image: Uint8Array, options: CaposRunOptions = {}): Capo
   });
   m.load(image);
   const end = m.end ?? m.run();
-  return { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [] };
+  return { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [], clockNs: m.now };
 }

@@ -18,6 +18,7 @@ export async function emulatorImplementation(options: { binding: Binding; mutant
     id: "emulator",
     version: "0.1.0",
     supports: { schedule: true, inspect: true },
+    reports: { faultAddress: true, faultThread: true },
     async run(image: Uint8Array, opts: RunOptions = {}): Promise<ImplementationRun> {
       const r = runCapos(image, {
         binding: options.binding,
@@ -26,7 +27,7 @@ export async function emulatorImplementation(options: { binding: Binding; mutant
         ...(opts.maxInsns ? { maxInsns: opts.maxInsns } : {}),
         ...(mutant !== undefined ? { mutant } : {}),
       });
-      return { console: r.console, end: r.end, insns: r.insns, events: r.events };
+      return { console: r.console, end: r.end, insns: r.insns, events: r.events, clockNs: r.clockNs };
     },
   };
 }

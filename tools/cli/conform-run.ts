@@ -85,7 +85,7 @@ function progressReporter(): { onProgress: (e: ProgressEvent) => void; stop: () 
 }
 
 function statusWord(r: PropertyResult): string {
-  return { passed: "pass", failed: "FAIL", xfail: "xfail", xpass: "XPASS", skipped: "skip", unsupported: "unsupported" }[r.status];
+  return { passed: "pass", failed: "FAIL", inconclusive: "INCONCLUSIVE", xfail: "xfail", xpass: "XPASS", skipped: "skip", unsupported: "unsupported" }[r.status];
 }
 
 export function summarize(run: ConformanceRun): string[] {
@@ -103,7 +103,7 @@ export function summarize(run: ConformanceRun): string[] {
   lines.push(`clauses exercised: ${testable.length - untested.length} of ${testable.length} non-FUTURE clauses; not exercised: ${untested.join(" ") || "none"}`);
   const count = (s: PropertyResult["status"]) => run.results.filter((r) => r.status === s).length;
   lines.push(
-    `${count("passed")} passed, ${count("failed") + count("xpass")} failed, ${count("xfail")} expected failures, ${count("skipped")} skipped, ${count("unsupported")} unsupported`,
+    `${count("passed")} passed, ${count("failed") + count("xpass") + count("inconclusive")} failed${count("inconclusive") > 0 ? ` (${count("inconclusive")} inconclusive)` : ""}, ${count("xfail")} expected failures, ${count("skipped")} skipped, ${count("unsupported")} unsupported`,
   );
   return lines;
 }
