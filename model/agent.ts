@@ -37,7 +37,7 @@ import * as vm from "./address-space.js";
 import * as pk from "./park.js";
 import { advance, deadlineAfter, isDue } from "./timer.js";
 import * as th from "./threads.js";
-import { tlsOffset } from "./tls.js";
+import { initialTpProblem, tlsOffset } from "./tls.js";
 
 const U64 = (1n << 64n) - 1n;
 
@@ -388,8 +388,8 @@ export function learnProblem(ctx: Ctx, st: AgentState, key: string, v: bigint): 
   const hi = v + BigInt(L.tcbSize);
   if (t === 0) {
     // Step 2.
-    const area = BigInt(L.ringVaddr - L.tlsAreaSize);
-    if (lo < area || hi > BigInt(L.ringVaddr)) return `the initial TLS block and TCB [${hex(lo)}, ${hex(hi)}) are not inside the TLS area [${hex(area)}, ${hex(BigInt(L.ringVaddr))}) (TLSV2-7)`;
+    const problem = initialTpProblem(ctx.env.ptTls ?? null, v, ctx.b);
+    if (problem) return problem;
   } else if (ctx.env.segments) {
     // Step 3.
     const inAgent = ctx.env.segments.some((s) => s.writable && lo >= BigInt(s.vaddr) && hi <= BigInt(s.vaddr + s.memsz));
