@@ -224,10 +224,11 @@ const processMaps = new WeakMap<AgentEnv, WeakMap<Binding, ProcessRegion[]>>();
  * userAddressLimit is unmapped.
  * @clause ELFX-1 PROC-3 PROC-6 RING-1 TLSV2-7 THRX-1
  * Page 0 and everything below the stack that no PT_LOAD covers (ELFX-1 puts the segments in
- * [pageSize, userStackBase)) is unmapped; so is the gap from the stack's end to the VM window
- * (decision: the per-thread pages an implementation chooses, TLS area and spawned threads'
- * rings, live above the window, THRX-1). Without the agent's segments the image range is
- * not judged.
+ * [pageSize, userStackBase)) is unmapped; so are the gaps from the stack's end to the VM window
+ * and from the window's end to threadRingBase (decision, THRX-1: the per-thread pages an
+ * implementation lays out, the TLS area and spawned threads' rings, live in
+ * [threadRingBase, userAddressLimit)). Without the agent's segments the image range is not
+ * judged.
  */
 export function processMemory(env: AgentEnv, b: Binding): readonly ProcessRegion[] {
   let byBinding = processMaps.get(env);
@@ -249,7 +250,7 @@ export function processMemory(env: AgentEnv, b: Binding): readonly ProcessRegion
     { start: ring, end: ring + P, kind: "rw" },
     { start: capset, end: capset + P, kind: "capset" },
   ].sort((x, y) => (x.start < y.start ? -1 : 1)) as ProcessRegion[];
-  let at = BigInt(L.vmWindowEnd);
+  let at = BigInt(L.threadRingBase);
   for (const r of special) {
     if (r.start > at) out.push({ start: at, end: r.start, kind: "impl" });
     out.push(r);

@@ -21,7 +21,7 @@ const accepts = (s: Script, run: ObservedRun, ...rest: Parameters<typeof checkAg
 
 describe("closed holes: memory outside the VM window (ELFX-1, PROC-6, VMX-6)", () => {
   it("page 0 and the gap below the window fault; a read there returning a value is refused", () => {
-    for (const a of [0n, 8n, W - 8n]) {
+    for (const a of [0n, 8n, W - 8n, BigInt(B.layout.vmWindowEnd) + 0x24a0n]) {
       const s = one({ kind: OP.LOAD, a, b: 8n });
       expect(accepts(s, { observations: [ok(0, 0, 0x1234)], end: exit0 })).toBe(false);
       expect(accepts(s, { observations: [], end: { kind: "fault", fault: "#PF", addr: a, access: "read" } })).toBe(true);

@@ -30,9 +30,10 @@ export function resolveAgent(name = DEFAULT_AGENT): AgentImage {
   return loadAgentImage(path, name === DEFAULT_AGENT ? "default" : name);
 }
 
-/** "emulator" or "cmd:<command with {elf}>". */
+/** "emulator", "emulator:<policy>" (emulator/capos/policy.ts, e.g. emulator:alternate) or "cmd:<command with {elf}>". */
 export async function resolveImplementation(spec: string, binding: Binding, mutant?: string): Promise<Implementation> {
   if (spec === "emulator") return emulatorImplementation({ binding, ...(mutant ? { mutant } : {}) });
+  if (spec.startsWith("emulator:")) return emulatorImplementation({ binding, policy: spec.slice("emulator:".length), ...(mutant ? { mutant } : {}) });
   if (spec.startsWith("cmd:")) {
     if (mutant) throw new UsageError("--mutant applies to the emulator only");
     return commandImplementation(spec.slice(4));

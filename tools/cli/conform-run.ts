@@ -34,7 +34,7 @@ export const DEFAULT_SEED = 20261125;
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .option("--impl <impl>", "implementation: emulator | cmd:'<command> {elf}'", "emulator")
+    .option("--impl <impl>", "implementation: emulator | emulator:alternate (other conforming choices) | cmd:'<command> {elf}'", "emulator")
     .option("--binding <file>", "binding JSON of the implementation (default: spec/binding.ts)")
     .option("--mutant <name>", "run the emulator with a seeded bug (lost-wake, no-drain, fs-not-restored, tls-ignores-misalign, protect-keeps-write)")
     .option("--agent <name>", "agent ELF in targets/elf (default agent.gcc)")
