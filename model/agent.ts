@@ -730,7 +730,7 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
  */
 export function stateKey(st: AgentState, b: Binding = DEFAULT_BINDING): string {
   return [
-    vm.addressSpaceKey(st.as, b),
+    cachedKey(st.as, () => vm.addressSpaceKey(st.as, b)),
     cachedKey(st.runs, () => st.runs.map(runKey).join("|")),
     cachedKey(st.threads, () => [...st.threads].map(([i, x]) => `${i}${x.status[0]}${x.fsBase?.toString(16) ?? "-"}${x.exitValue?.toString(16) ?? ""}`).join(",")),
     cachedKey(st.regs, () => st.regs.map((r) => r.toString(16)).join(",")),
@@ -747,15 +747,32 @@ export function stateKey(st: AgentState, b: Binding = DEFAULT_BINDING): string {
   ].join("#");
 }
 
-const partKeys = new WeakMap<object, string>();
+/**
+ * Each part's canonical string is interned as a short id (equal strings, equal ids), so a
+ * state key is a few short ids and the checker's memo set hashes and holds little. The table
+ * starts afresh past INTERN_LIMIT strings; ids cached under an older table are recomputed.
+ */
+const INTERN_LIMIT = 1 << 20;
+let internTable = new Map<string, string>();
+let internGeneration = 0;
+const partKeys = new WeakMap<object, { gen: number; id: string }>();
 
 function cachedKey(part: object, compute: () => string): string {
-  let k = partKeys.get(part);
-  if (k === undefined) {
-    k = compute();
-    partKeys.set(part, k);
+  const hit = partKeys.get(part);
+  if (hit && hit.gen === internGeneration) return hit.id;
+  const text = compute();
+  if (internTable.size >= INTERN_LIMIT) {
+    internTable = new Map();
+    internGeneration++;
   }
-  return k;
+  let id = internTable.get(text);
+  if (id === undefined) {
+    // The generation is part of the id: ids from different tables never collide.
+    id = `${internGeneration.toString(36)}.${internTable.size.toString(36)}`;
+    internTable.set(text, id);
+  }
+  partKeys.set(part, { gen: internGeneration, id });
+  return id;
 }
 
 const hexJson = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v));
