@@ -36,7 +36,9 @@ export type ExceptionName = "invalidArgument" | "overloaded";
 /** Outcome of a VirtualMemory method. `drained` is the address range whose park waiters must be drained. */
 export type VmResult =
   | { readonly ok: true; readonly as: AddressSpace; readonly value: bigint; readonly drained?: readonly [number, number] }
-  | { readonly ok: false; readonly exc: ExceptionName; readonly why: string };
+  | { readonly ok: false; readonly exc: ExceptionName; readonly why: string }
+  /** The implementation's chosen address breaks the placement rule (VMX-2): no allowed run reports it. */
+  | { readonly ok: false; readonly exc: "badPlacement"; readonly why: string };
 
 export type Access = "read" | "write" | "exec";
 
@@ -83,7 +85,29 @@ function isFree(as: AddressSpace, first: number, count: number): boolean {
 }
 
 /**
- * Where map/reserve place `count` pages.
+ * Why map/reserve may not place `count` pages at `addr`, or undefined when it may.
+ * @clause VMX-2
+ * The rule (what every implementation must do): the range is page aligned, lies inside
+ * [vmWindowBase, vmWindowEnd) and overlaps no reserved or committed page. The hint is
+ * advisory: the manual does not say an implementation must honour it, so any such range is
+ * allowed, wherever the hint points.
+ */
+export function placementProblem(as: AddressSpace, addr: bigint, count: number, b: Binding = DEFAULT_BINDING): string | undefined {
+  const P = BigInt(b.pageSize);
+  const hex = (x: bigint) => "0x" + x.toString(16);
+  if (addr % P !== 0n) return `${hex(addr)} is not page aligned (VMX-2)`;
+  const end = addr + BigInt(count) * P;
+  if (addr < BigInt(b.layout.vmWindowBase) || end > BigInt(b.layout.vmWindowEnd)) return `[${hex(addr)}, ${hex(end)}) leaves the VM window (VMX-2)`;
+  const first = Number(addr / P);
+  for (let p = first; p < first + count; p++)
+    if (as.pages.has(p)) return `[${hex(addr)}, ${hex(end)}) overlaps the live page ${hex(BigInt(p) * P)} (VMX-2)`;
+  return undefined;
+}
+
+/**
+ * Where the reference emulator places `count` pages: its PROVISIONAL default, one of the
+ * choices `placementProblem` allows (the checker uses it only when the implementation's own
+ * choice was never observed).
  * @clause VMX-2
  * Step 1: at the hint if it is page aligned, inside the window and entirely free.
  * Step 2: otherwise at the lowest free page-aligned address in the window (first fit).
@@ -129,8 +153,8 @@ function withPages(as: AddressSpace, edit: (pages: Map<number, Page>, gens: Map<
  * Step 2 (VMX-5, VM-3): the reserved-page ledger must have room, else overloaded.
  * Step 3 (VMX-2): place the range; (GO-2) its pages are reserved and fault on any access.
  */
-export function reserve(as: AddressSpace, hint: bigint, size: bigint, b: Binding = DEFAULT_BINDING): VmResult {
-  return mapLike(as, hint, size, undefined, b);
+export function reserve(as: AddressSpace, hint: bigint, size: bigint, b: Binding = DEFAULT_BINDING, at?: bigint): VmResult {
+  return mapLike(as, hint, size, undefined, b, at);
 }
 
 /**
@@ -140,11 +164,12 @@ export function reserve(as: AddressSpace, hint: bigint, size: bigint, b: Binding
  * Step 2 (VMX-5): both ledgers must have room.
  * Step 3 (VMX-2, GO-3): place the range; its pages are committed, zero-filled, with `prot`.
  */
-export function map(as: AddressSpace, hint: bigint, size: bigint, prot: bigint, b: Binding = DEFAULT_BINDING): VmResult {
-  return mapLike(as, hint, size, prot, b);
+export function map(as: AddressSpace, hint: bigint, size: bigint, prot: bigint, b: Binding = DEFAULT_BINDING, at?: bigint): VmResult {
+  return mapLike(as, hint, size, prot, b, at);
 }
 
-function mapLike(as: AddressSpace, hint: bigint, size: bigint, prot: bigint | undefined, b: Binding): VmResult {
+/** `at`: the address the implementation chose (checked by `placementProblem`); absent: the default placement. */
+function mapLike(as: AddressSpace, hint: bigint, size: bigint, prot: bigint | undefined, b: Binding, at?: bigint): VmResult {
   const P = BigInt(b.pageSize);
   // Step 1.
   if (size === 0n || size % P !== 0n) return fail("invalidArgument", `size 0x${size.toString(16)} is not a non-zero page multiple (VMX-1)`);
@@ -157,13 +182,18 @@ function mapLike(as: AddressSpace, hint: bigint, size: bigint, prot: bigint | un
   const count = Number(size / P);
   if (prot !== undefined && as.committedPages + count > b.vm.committedPageQuota) return fail("overloaded", "committed-page quota (VMX-5)");
   // Step 3.
-  const at = placement(as, hint, count, b);
-  if (at === undefined) return fail("overloaded", "no free range in the VM window (VMX-2)");
+  const first = placement(as, hint, count, b);
+  if (first === undefined) return fail("overloaded", "no free range in the VM window (VMX-2)");
+  if (at !== undefined) {
+    const problem = placementProblem(as, at, count, b);
+    if (problem) return { ok: false, exc: "badPlacement", why: problem };
+  }
+  const start = at !== undefined ? Number(at / P) : first;
   const page: Page = prot === undefined ? { state: "reserved", prot: b.vm.prot.none } : { state: "committed", prot: Number(prot) };
   const next = withPages(as, (pages) => {
-    for (let p = at; p < at + count; p++) pages.set(p, page);
+    for (let p = start; p < start + count; p++) pages.set(p, page);
   });
-  return { ok: true, as: next, value: BigInt(at) * P };
+  return { ok: true, as: next, value: BigInt(start) * P };
 }
 
 /**
@@ -355,18 +385,37 @@ export function regions(as: AddressSpace, b: Binding = DEFAULT_BINDING): Region[
   return out;
 }
 
-/** A canonical string for memoisation: regions, generations and non-zero page contents. */
+/**
+ * A canonical string for memoisation: regions, generations and non-zero page contents.
+ * Address spaces and pages are immutable and shared between search states, so each key is
+ * computed once per object (the checker asks for it for every state it visits).
+ */
 export function addressSpaceKey(as: AddressSpace, b: Binding = DEFAULT_BINDING): string {
+  const cached = spaceKeys.get(as);
+  if (cached !== undefined) return cached;
   const parts: string[] = [];
   for (const r of regions(as, b)) parts.push(`${r.start.toString(16)}-${r.end.toString(16)}${r.state[0]}${r.prot}`);
   for (const [p, g] of [...as.gens].sort((x, y) => x[0] - y[0])) parts.push(`g${p.toString(16)}=${g}`);
   for (const [p, pg] of [...as.pages].sort((x, y) => x[0] - y[0])) {
-    if (!pg.data || pg.data.every((x) => x === 0)) continue;
-    const nz: string[] = [];
-    pg.data.forEach((x, i) => {
-      if (x !== 0) nz.push(`${i.toString(16)}:${x.toString(16)}`);
-    });
-    parts.push(`d${p.toString(16)}{${nz.join(",")}}`);
+    const d = pageDataKey(pg);
+    if (d !== "") parts.push(`d${p.toString(16)}{${d}}`);
   }
-  return parts.join(" ");
+  const key = parts.join(" ");
+  spaceKeys.set(as, key);
+  return key;
+}
+
+const spaceKeys = new WeakMap<AddressSpace, string>();
+const dataKeys = new WeakMap<Uint8Array, string>();
+
+/** The non-zero bytes of a page as "offset:value,..." ("" for an all-zero page), cached per page buffer. */
+function pageDataKey(pg: Page): string {
+  if (!pg.data) return "";
+  const cached = dataKeys.get(pg.data);
+  if (cached !== undefined) return cached;
+  const nz: string[] = [];
+  for (let i = 0; i < pg.data.length; i++) if (pg.data[i] !== 0) nz.push(`${i.toString(16)}:${pg.data[i]!.toString(16)}`);
+  const key = nz.join(",");
+  dataKeys.set(pg.data, key);
+  return key;
 }

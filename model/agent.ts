@@ -32,11 +32,12 @@
  * @clause PARK-3 PARKX-1 PARKX-2 PARKX-3 PARKX-4 PARKX-5 PARKX-6 PARKX-8 PARKX-9 TIMERX-1 THRX-2 THRX-3 FSB-1 FSB-3 FSB-4 TLSV2-1 TLSV2-6 VMX-6 PROCX-2 SYS-3 SYS-4
  */
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
-import { AGENT_TLS_INITIAL, AGENT_TLS_VARS, OP, opName, SCRIPT_REGISTERS, type Observation, type ObservationStatus, type Script, type ScriptOp } from "../spec/agent-protocol.js";
+import { AGENT_BAD_SCRIPT_EXIT, AGENT_MAX_THREADS, AGENT_TLS_INITIAL, AGENT_TLS_VARS, OP, opName, SCRIPT_REGISTERS, type Observation, type ObservationStatus, type Script, type ScriptOp } from "../spec/agent-protocol.js";
 import * as vm from "./address-space.js";
 import * as pk from "./park.js";
 import { advance, deadlineAfter, isDue } from "./timer.js";
 import * as th from "./threads.js";
+import { initialTpProblem, tlsOffset } from "./tls.js";
 
 const U64 = (1n << 64n) - 1n;
 
@@ -53,12 +54,33 @@ export interface AgentEnv {
   readonly initialFsBase?: readonly (bigint | undefined)[];
   /** TP offsets of the agent's TLS variables, when known (from the agent ELF). */
   readonly tlsOffsets?: readonly bigint[];
+  /** The agent's loadable segments (from its ELF): accesses outside the VM window are judged against them. */
+  readonly segments?: readonly ImageSegment[];
+  /** The agent's PT_TLS (from its ELF): every thread's TP is aligned to max(p_align, tpMinAlign) and its block lies where TLSV2-7 / the agent put it. */
+  readonly ptTls?: { readonly vaddr: number; readonly memsz: number; readonly align: number };
+}
+
+/** A PT_LOAD of the agent image. */
+export interface ImageSegment {
+  readonly vaddr: number;
+  readonly memsz: number;
+  readonly writable: boolean;
+  /** The segment's first p_filesz bytes as the file holds them (the rest of p_memsz is zero). */
+  readonly bytes: Uint8Array;
 }
 
 export interface CheckOptions {
   readonly time?: "lazy" | "eager";
   /** Largest number of search states before the checker gives up (undecided). */
   readonly maxStates?: number;
+  /** Filled with the number of states the search visited (for measurements). */
+  readonly stats?: { states: number };
+  /**
+   * What the implementation reports about a fault. When it reports addresses, a #PF without
+   * one is not a conforming end; when it reports threads, `thread` in an observed fault is the
+   * faulting thread's creation index (0 = initial, k = the k-th thread created) and is compared.
+   */
+  readonly reports?: { readonly faultAddress?: boolean; readonly faultThread?: boolean };
 }
 
 /** The result an op will report, decided at its linearization point (or when it is woken). */
@@ -69,7 +91,11 @@ export type Pending =
   /** NOW in lazy time: ok v with v >= min; the clock becomes v. */
   | { readonly k: "now"; readonly min: bigint }
   /** The model does not know: any record. */
-  | { readonly k: "any"; readonly why: string };
+  | { readonly k: "any"; readonly why: string }
+  /** ok with any value: readable memory whose contents the model does not track (the agent's own data). */
+  | { readonly k: "value"; readonly why: string }
+  /** No record can match: the implementation's reported choice breaks a rule (e.g. VMX-2 placement). */
+  | { readonly k: "reject"; readonly why: string };
 
 export type Block =
   | { readonly kind: "park"; readonly deadline: bigint | null }
@@ -97,8 +123,10 @@ export interface AgentState {
   readonly regs: readonly bigint[];
   readonly now: bigint;
   readonly learned: Readonly<Record<string, bigint>>;
-  /** Set once some op's outcome was unknown: any end state is then allowed. */
-  readonly anyEnd?: boolean;
+  /** Script threads in the order the process created them (thread 0 first): the implementation's thread numbering. */
+  readonly created: readonly number[];
+  /** Why, once some op's outcome was unknown: any end state is then allowed (the checker reports such a run inconclusive). */
+  readonly anyEnd?: string;
 }
 
 export interface Ctx {
@@ -106,6 +134,13 @@ export interface Ctx {
   readonly b: Binding;
   readonly env: AgentEnv;
   readonly time: "lazy" | "eager";
+  /**
+   * The observed record of each op, keyed `thread:op`, when checking a run: where the ABI
+   * leaves a choice to the implementation (where map/reserve place a range, VMX-2), the model
+   * takes the implementation's reported choice at the op's linearization point and checks
+   * only the rule, so later ops see the range where the implementation put it.
+   */
+  readonly reported?: ReadonlyMap<string, Observation>;
 }
 
 export type Move =
@@ -127,6 +162,7 @@ export function init(ctx: Ctx): AgentState {
     regs: new Array<bigint>(SCRIPT_REGISTERS).fill(0n),
     now: 0n,
     learned,
+    created: [0],
   };
 }
 
@@ -160,11 +196,79 @@ export function agentTlsAlign(i: number): bigint {
   return i === 3 ? 64n : 8n;
 }
 
-type MemClass = { kind: "model"; addr: number } | { kind: "unknown" } | { kind: "fault"; end: (t: number, access: "read" | "write") => EndState };
+type MemClass =
+  | { kind: "model"; addr: number }
+  /** Process memory outside the VM window: the agent image, its stack, the ring and CapSet pages. */
+  | { kind: "process"; region: ProcessRegion }
+  | { kind: "unknown"; why: string }
+  | { kind: "fault"; end: (t: number, access: "read" | "write") => EndState };
+
+/**
+ * A range of the process's memory outside the VM window.
+ * ro: a read-only image segment, contents known from the file; rw: a writable segment or the
+ * stack or the ring page (the agent's own data, contents not tracked); capset: the read-only
+ * CapSet page (PROC-3); impl: where the implementation keeps per-thread pages of its choosing
+ * (the TLS area, spawned threads' rings: TLSV2-7, THRX-1), not judged.
+ */
+export interface ProcessRegion {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly kind: "ro" | "rw" | "capset" | "impl";
+  readonly segment?: ImageSegment;
+}
+
+const processMaps = new WeakMap<AgentEnv, WeakMap<Binding, ProcessRegion[]>>();
+
+/**
+ * The process's memory outside the VM window, in address order; every other address below
+ * userAddressLimit is unmapped.
+ * @clause ELFX-1 PROC-3 PROC-6 RING-1 TLSV2-7 THRX-1
+ * Page 0 and everything below the stack that no PT_LOAD covers (ELFX-1 puts the segments in
+ * [pageSize, userStackBase)) is unmapped; so are the gaps from the stack's end to the VM window
+ * and from the window's end to threadRingBase (decision, THRX-1: the per-thread pages an
+ * implementation lays out, the TLS area and spawned threads' rings, live in
+ * [threadRingBase, userAddressLimit)). Without the agent's segments the image range is not
+ * judged.
+ */
+export function processMemory(env: AgentEnv, b: Binding): readonly ProcessRegion[] {
+  let byBinding = processMaps.get(env);
+  if (!byBinding) processMaps.set(env, (byBinding = new WeakMap()));
+  const cached = byBinding.get(b);
+  if (cached) return cached;
+  const L = b.layout;
+  const P = BigInt(b.pageSize);
+  const down = (x: bigint) => x - (x % P);
+  const up = (x: bigint) => down(x + P - 1n);
+  const out: ProcessRegion[] = [];
+  if (env.segments)
+    for (const seg of env.segments) out.push({ start: down(BigInt(seg.vaddr)), end: up(BigInt(seg.vaddr + seg.memsz)), kind: seg.writable ? "rw" : "ro", segment: seg });
+  else out.push({ start: P, end: BigInt(L.userStackBase), kind: "impl" });
+  out.push({ start: BigInt(L.userStackBase), end: BigInt(L.userStackBase + L.userStackSize), kind: "rw" });
+  const ring = BigInt(L.ringVaddr);
+  const capset = BigInt(L.capSetVaddr);
+  const special: ProcessRegion[] = [
+    { start: ring, end: ring + P, kind: "rw" },
+    { start: capset, end: capset + P, kind: "capset" },
+  ].sort((x, y) => (x.start < y.start ? -1 : 1)) as ProcessRegion[];
+  let at = BigInt(L.threadRingBase);
+  for (const r of special) {
+    if (r.start > at) out.push({ start: at, end: r.start, kind: "impl" });
+    out.push(r);
+    at = r.end;
+  }
+  if (at < BigInt(L.userAddressLimit)) out.push({ start: at, end: BigInt(L.userAddressLimit), kind: "impl" });
+  out.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+  byBinding.set(b, out);
+  return out;
+}
+
+function regionAt(ctx: Ctx, addr: bigint): ProcessRegion | undefined {
+  return processMemory(ctx.env, ctx.b).find((r) => addr >= r.start && addr < r.end);
+}
 
 /**
  * Which memory an access of `size` bytes at `addr` touches.
- * @clause VM-5 VMX-6
+ * @clause VM-5 VMX-6 ELFX-1 PROC-3
  */
 function classify(ctx: Ctx, addr: bigint, size: number): MemClass {
   const L = ctx.b.layout;
@@ -175,11 +279,134 @@ function classify(ctx: Ctx, addr: bigint, size: number): MemClass {
     if (!th.isCanonical(addr) || !th.isCanonical(end - 1n)) return { kind: "fault", end: (t) => ({ kind: "fault", fault: "#GP", thread: t }) };
     return { kind: "fault", end: (t, access) => ({ kind: "fault", fault: "#PF", addr, access, thread: t }) };
   }
-  return { kind: "unknown" };
+  if (addr < BigInt(L.vmWindowEnd) && end > BigInt(L.vmWindowBase)) return { kind: "unknown", why: `an access at 0x${addr.toString(16)} straddles the VM window's edge` };
+  const first = regionAt(ctx, addr);
+  const last = regionAt(ctx, end - 1n);
+  // The first unmapped byte of the access faults (as CR2 reports it, VMX-6).
+  if (!first) return { kind: "fault", end: (t, access) => ({ kind: "fault", fault: "#PF", addr, access, thread: t }) };
+  if (first === last) return first.kind === "impl" ? { kind: "unknown", why: `0x${addr.toString(16)} is in memory the implementation lays out` } : { kind: "process", region: first };
+  if (!last && first.kind !== "impl") return { kind: "fault", end: (t, access) => ({ kind: "fault", fault: "#PF", addr: first.end, access, thread: t }) };
+  return { kind: "unknown", why: `an access at 0x${addr.toString(16)} spans two process regions` };
+}
+
+/** The value of `size` bytes at `addr` of a read-only segment, when the file fixes it. */
+function imageValue(region: ProcessRegion, addr: bigint, size: number): bigint | undefined {
+  const seg = region.segment;
+  if (!seg || addr < BigInt(seg.vaddr) || addr + BigInt(size) > BigInt(seg.vaddr + seg.memsz)) return undefined;
+  const off = Number(addr - BigInt(seg.vaddr));
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(seg.bytes[off + i] ?? 0);
+  return v;
+}
+
+/** What a PARK/UNPARK word is: a VM-window word (park.ts decides), a word of the process image, an error, or not judged. */
+type ParkWord =
+  | { kind: "window" }
+  | { kind: "image"; key: pk.ParkKey; word: bigint | undefined }
+  | { kind: "error"; error: "invalidSqe" | "invalidBuffer" }
+  | { kind: "unknown"; why: string };
+
+/**
+ * The word a PARK/UNPARK outside the VM window names.
+ * @clause PARKX-5 PARK-2
+ * Step 1 (PARKX-5): a misaligned word is invalidSqe. Step 2 (PARKX-5): an unmapped word is
+ * invalidBuffer. Step 3: a word of the image, stack or ring is keyed by its address (these
+ * pages are never unmapped, so their generation never changes); its value is known for a
+ * read-only segment, not tracked otherwise.
+ */
+function imageWord(ctx: Ctx, st: AgentState, a: bigint): ParkWord {
+  const b = ctx.b;
+  if (a % BigInt(b.park.wordAlign) !== 0n) return { kind: "error", error: "invalidSqe" };
+  const m = classify(ctx, a, b.park.wordSize);
+  if (m.kind === "model" || (m.kind === "fault" && a >= BigInt(b.layout.userAddressLimit))) return { kind: "window" };
+  if (m.kind === "unknown") return { kind: "unknown", why: `PARK/UNPARK word: ${m.why}` };
+  if (m.kind === "fault") return { kind: "error", error: "invalidBuffer" };
+  return { kind: "image", key: { asid: st.as.id, gen: 0, addr: Number(a) }, word: m.region.kind === "ro" ? imageValue(m.region, a, b.park.wordSize) : undefined };
+}
+
+/** The address the implementation reported for op `pc` of thread `t`, when it reported one (its placement choice, VMX-2). */
+function chosenAddress(ctx: Ctx, t: number, pc: number): bigint | undefined {
+  const o = ctx.reported?.get(`${t}:${pc}`);
+  return o?.status === "ok" ? o.value & U64 : undefined;
+}
+
+/** The agent found its script malformed: it prints "agent: bad script: <why>" and exits (spec/agent-protocol.ts). */
+function badScript(st: AgentState, label: string, why: string): Move {
+  return { kind: "end", label: `${label} (agent: bad script: ${why})`, end: { kind: "exit", code: AGENT_BAD_SCRIPT_EXIT }, st };
+}
+
+/**
+ * Why the agent refuses `script` before running its first op, or undefined (the agent's
+ * validation: op kinds, registers, access sizes).
+ */
+export function scriptProblem(script: Script): string | undefined {
+  const cached = scriptProblems.get(script);
+  if (cached !== undefined) return cached === "" ? undefined : cached;
+  const problem = findScriptProblem(script);
+  scriptProblems.set(script, problem ?? "");
+  return problem;
+}
+
+const scriptProblems = new WeakMap<Script, string>();
+
+function findScriptProblem(script: Script): string | undefined {
+  for (const ops of script.threads)
+    for (const op of ops) {
+      if (opName(op.kind) === undefined) return "op kind";
+      if ((op.dst ?? 0) >= SCRIPT_REGISTERS || (op.base ?? 0) >= SCRIPT_REGISTERS) return "register";
+      if ((op.kind === OP.LOAD || op.kind === OP.STORE) && ((op.b ?? 0n) < 1n || (op.b ?? 0n) > 8n)) return "access size";
+    }
+  return undefined;
+}
+
+/** Alignment of every thread pointer: max(PT_TLS p_align, tpMinAlign) (TLSV2-3, TLSV2-7). */
+export function tpAlign(ctx: Ctx): bigint {
+  const a = ctx.env.ptTls ? Math.max(ctx.env.ptTls.align, 1) : 1;
+  return BigInt(Math.max(a, ctx.b.layout.tpMinAlign));
+}
+
+/**
+ * Why `v` cannot be the value learned for `key`, or undefined. Only thread pointers have rules.
+ * @clause TLSV2-3 TLSV2-7 FSB-2 TLS-3
+ * Step 1 (TLSV2-3, TLSV2-7): a TP is aligned to max(p_align, tpMinAlign).
+ * Step 2 (TLSV2-7): the initial thread's block and TCB, [TP - tlsOffset, TP + tcbSize), lie in
+ * the TLS area [ringVaddr - tlsAreaSize, ringVaddr); where in it is the implementation's choice.
+ * Step 3 (FSB-2): a spawned thread starts with the TP the agent built for it, in the agent's
+ * own writable memory.
+ * Step 4 (TLS-3, FSB-1): no two threads' blocks overlap (each thread has its own TLS).
+ */
+export function learnProblem(ctx: Ctx, st: AgentState, key: string, v: bigint): string | undefined {
+  const m = /^fs0:(\d+)$/.exec(key);
+  if (!m) return undefined;
+  const t = Number(m[1]);
+  const L = ctx.b.layout;
+  const hex = (x: bigint) => "0x" + x.toString(16);
+  const align = tpAlign(ctx);
+  // Step 1.
+  if (v % align !== 0n) return `thread ${t}'s TP ${hex(v)} is not aligned to ${align} (TLSV2-3, TLSV2-7)`;
+  const off = BigInt(ctx.env.ptTls ? tlsOffset(ctx.env.ptTls) : 0);
+  const lo = v - off;
+  const hi = v + BigInt(L.tcbSize);
+  if (t === 0) {
+    // Step 2.
+    const problem = initialTpProblem(ctx.env.ptTls ?? null, v, ctx.b);
+    if (problem) return problem;
+  } else if (ctx.env.segments) {
+    // Step 3.
+    const inAgent = ctx.env.segments.some((s) => s.writable && lo >= BigInt(s.vaddr) && hi <= BigInt(s.vaddr + s.memsz));
+    if (!inAgent) return `thread ${t}'s TLS block [${hex(lo)}, ${hex(hi)}) is not in the agent's writable memory, where the agent built it (FSB-2)`;
+  }
+  // Step 4.
+  for (const [k, u] of Object.entries(st.learned)) {
+    const other = /^fs0:(\d+)$/.exec(k);
+    if (!other || Number(other[1]) === t) continue;
+    if (lo < u + BigInt(L.tcbSize) && u - off < hi) return `thread ${t}'s TP ${hex(v)} shares its TLS block with thread ${other[1]}'s TP ${hex(u)} (TLS-3, FSB-1)`;
+  }
+  return undefined;
 }
 
 function unknown(st: AgentState, t: number, why: string): AgentState {
-  return setRun({ ...st, anyEnd: true }, t, { phase: "pending", pending: { k: "any", why } });
+  return setRun({ ...st, anyEnd: st.anyEnd ?? `thread ${t} op ${st.runs[t]!.pc}: ${why}` }, t, { phase: "pending", pending: { k: "any", why } });
 }
 
 function done(st: AgentState, t: number, p: Pending): AgentState {
@@ -237,6 +464,7 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
   const c = op.c ?? 0n;
   const one = (s: AgentState): Move[] => [{ kind: "state", label: lab, st: s }];
   const vmResult = (r: vm.VmResult): Move[] => {
+    if (!r.ok && r.exc === "badPlacement") return one(done(st, t, { k: "reject", why: r.why }));
     if (!r.ok) return one(done(st, t, excOf(ctx, r.exc)));
     let s: AgentState = { ...st, as: r.as };
     // PARKX-6: unmap and decommit drain waiters in the range before they return.
@@ -248,8 +476,18 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
   };
   const memAccess = (addr: bigint, size: number, write: bigint | undefined, onOk: (s: AgentState, v: bigint) => AgentState): Move[] => {
     const m = classify(ctx, addr, size);
-    if (m.kind === "unknown") return one(unknown(st, t, `address 0x${addr.toString(16)} is outside the VM window`));
+    if (m.kind === "unknown") return one(unknown(st, t, m.why));
     if (m.kind === "fault") return [{ kind: "end", label: lab, end: m.end(t, write === undefined ? "read" : "write"), st }];
+    if (m.kind === "process") {
+      // ELFX-1/PROC-5, PROC-3: read-only segments and the CapSet page fault on a store.
+      const kind = m.region.kind;
+      if (write !== undefined && (kind === "ro" || kind === "capset")) return [{ kind: "end", label: lab, end: { kind: "fault", fault: "#PF", addr, access: "write", thread: t }, st }];
+      // A store into the agent's own data, stack or ring may change what the agent does next.
+      if (write !== undefined) return one(unknown(st, t, `a store to the agent's own memory at 0x${addr.toString(16)}`));
+      const v = kind === "ro" ? imageValue(m.region, addr, size) : undefined;
+      if (v === undefined) return one(done(st, t, { k: "value", why: `${size} bytes of the agent's own memory at 0x${addr.toString(16)}` }));
+      return one(onOk(st, v));
+    }
     if (write === undefined) {
       const r = vm.load(st.as, m.addr, size, b);
       if (!r.ok) return [{ kind: "end", label: lab, end: { kind: "fault", fault: r.fault, addr: BigInt(r.addr), access: r.access, thread: t }, st }];
@@ -263,36 +501,44 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
 
   switch (op.kind) {
     case OP.MAP:
-      return vmResult(vm.map(st.as, a, bb, c, b));
+      return vmResult(vm.map(st.as, a, bb, c, b, chosenAddress(ctx, t, run.pc)));
     case OP.UNMAP:
       return vmResult(vm.unmap(st.as, a, bb, b));
     case OP.PROTECT:
       return vmResult(vm.protect(st.as, a, bb, c, b));
     case OP.RESERVE:
-      return vmResult(vm.reserve(st.as, a, bb, b));
+      return vmResult(vm.reserve(st.as, a, bb, b, chosenAddress(ctx, t, run.pc)));
     case OP.COMMIT:
       return vmResult(vm.commit(st.as, a, bb, c, b));
     case OP.DECOMMIT:
       return vmResult(vm.decommit(st.as, a, bb, b));
     case OP.LOAD:
     case OP.STORE: {
-      if (bb < 1n || bb > 8n) return one(unknown(st, t, `access size ${bb}`));
+      // The agent refuses such a script before its first op (see scriptProblem).
+      if (bb < 1n || bb > 8n) return [badScript(st, lab, `access size ${bb}`)];
       const size = Number(bb);
       const mask = (1n << BigInt(8 * size)) - 1n;
       return op.kind === OP.LOAD ? memAccess(a, size, undefined, (s, v) => done(s, t, exact("ok", v))) : memAccess(a, size, c & mask, (s) => done(s, t, exact("ok", 0n)));
     }
     case OP.PARK: {
-      const m = classify(ctx, a, b.park.wordSize);
-      if (m.kind === "unknown" && a < BigInt(b.layout.userAddressLimit)) return one(unknown(st, t, "PARK outside the VM window"));
-      const r = pk.park(st.park, st.as, t, a, bb, c, st.now, b);
-      if (r.kind === "error") return one(done(st, t, exact("err", BigInt(b.transportErrors[r.error]))));
-      if (r.kind === "complete") return one(done(st, t, exact("ok", BigInt(pk.parkResultCode(r.result, b)))));
-      return one(setRun({ ...st, park: r.space }, t, { phase: "blocked", block: { kind: "park", deadline: r.waiter.deadline } }));
+      const outcome = (r: pk.ParkOutcome): AgentState => {
+        if (r.kind === "error") return done(st, t, exact("err", BigInt(b.transportErrors[r.error])));
+        if (r.kind === "complete") return done(st, t, exact("ok", BigInt(pk.parkResultCode(r.result, b))));
+        return setRun({ ...st, park: r.space }, t, { phase: "blocked", block: { kind: "park", deadline: r.waiter.deadline } });
+      };
+      const w = imageWord(ctx, st, a);
+      if (w.kind === "window") return one(outcome(pk.park(st.park, st.as, t, a, bb, c, st.now, b)));
+      if (w.kind === "unknown") return one(unknown(st, t, w.why));
+      if (w.kind === "error") return one(outcome({ kind: "error", error: w.error }));
+      // PARK-3 on a word of the agent's own data: its value is not tracked, so both the
+      // mismatch and the match (block, or timedOut for timeout 0) are allowed.
+      if (w.word === undefined) return [outcome({ kind: "complete", result: "mismatch" }), outcome(pk.parkOnKey(st.park, t, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))].map((x) => ({ kind: "state" as const, label: lab, st: x }));
+      return one(outcome(pk.parkOnKey(st.park, t, w.key, w.word, bb, c, st.now, b)));
     }
     case OP.UNPARK: {
-      const m = classify(ctx, a, b.park.wordSize);
-      if (m.kind === "unknown" && a < BigInt(b.layout.userAddressLimit)) return one(unknown(st, t, "UNPARK outside the VM window"));
-      const r = pk.unpark(st.park, st.as, a, bb, b);
+      const w = imageWord(ctx, st, a);
+      if (w.kind === "unknown") return one(unknown(st, t, w.why));
+      const r = w.kind === "window" ? pk.unpark(st.park, st.as, a, bb, b) : w.kind === "error" ? ({ kind: "error", error: w.error } as const) : pk.unparkKey(st.park, w.key, bb);
       if (r.kind === "error") return one(done(st, t, exact("err", BigInt(b.transportErrors[r.error]))));
       // PARKX-2: one move per allowed set of woken waiters.
       return r.choices.map((ch) => ({
@@ -303,15 +549,15 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
     }
     case OP.SPAWN: {
       const target = Number(a);
-      if (a >= BigInt(ctx.script.threads.length) || target === 0 || st.runs[target]!.phase !== "unstarted") return one(unknown(st, t, `SPAWN of thread ${a}`));
+      if (a >= BigInt(ctx.script.threads.length) || a >= BigInt(AGENT_MAX_THREADS) || target === 0 || st.runs[target]!.phase !== "unstarted") return [badScript(st, lab, "spawn")];
       // FSB-2: the new thread starts with the FS base the agent passed (its own TP, learned).
-      const s = setRun({ ...st, threads: th.spawnThread(st.threads, target, null) }, target, { phase: "idle" });
+      const s = setRun({ ...st, threads: th.spawnThread(st.threads, target, null), created: [...st.created, target] }, target, { phase: "idle" });
       return one(done(s, t, exact("ok", 0n)));
     }
     case OP.JOIN: {
       const target = Number(a);
-      if (a >= BigInt(ctx.script.threads.length) || target === 0 || target === t || st.runs[target]!.phase === "unstarted" || st.runs[target]!.joined)
-        return one(unknown(st, t, `JOIN of thread ${a}`));
+      if (a >= BigInt(ctx.script.threads.length) || a >= BigInt(AGENT_MAX_THREADS) || target === 0 || st.runs[target]!.phase === "unstarted") return [badScript(st, lab, "join")];
+      if (target === t || st.runs[target]!.joined) return one(unknown(st, t, `JOIN of thread ${a} (itself, or joined before)`));
       const s = setRun(st, target, { joined: true });
       const j = th.joinThread(s.threads, target);
       if (j.done) return one(done(s, t, exact("ok", j.value)));
@@ -326,13 +572,13 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       const v = fsView(st, t);
       if (!v.original) return one(done(st, t, exact("ok", v.base)));
       if (v.tp !== undefined) return one(done(st, t, exact("ok", v.tp)));
-      return one(done(st, t, { k: "learn", key: `fs0:${t}`, offset: 0n, align: 1n, why: `thread ${t}'s TP` }));
+      return one(done(st, t, { k: "learn", key: `fs0:${t}`, offset: 0n, align: tpAlign(ctx), why: `thread ${t}'s TP` }));
     }
     case OP.TLS_READ:
     case OP.TLS_WRITE:
     case OP.TLS_ADDR: {
       const i = tlsIndex();
-      if (i === undefined) return one(unknown(st, t, `TLS variable ${a}`));
+      if (i === undefined) return [badScript(st, lab, "tls index")];
       const v = fsView(st, t);
       const off = st.learned[`tpoff:${i}`];
       if (v.original) {
@@ -400,6 +646,9 @@ export function timeouts(ctx: Ctx, st: AgentState): Move[] {
 
 /** Every move from `st` other than consuming a record. */
 export function successors(ctx: Ctx, st: AgentState): Move[] {
+  // The agent validates its whole script before the first op.
+  const refused = scriptProblem(ctx.script);
+  if (refused) return [badScript(st, "agent start", refused)];
   const out: Move[] = [];
   st.runs.forEach((r, t) => {
     if (r.phase === "idle") out.push(...linearize(ctx, st, t));
@@ -419,6 +668,10 @@ export function describePending(t: number, pc: number, p: Pending): string {
       return `@1 ${t} ${pc} ok <any value >= 0x${p.min.toString(16)}>`;
     case "any":
       return `@1 ${t} ${pc} <anything: ${p.why}>`;
+    case "value":
+      return `@1 ${t} ${pc} ok <any value: ${p.why}>`;
+    case "reject":
+      return `@1 ${t} ${pc} <no record: ${p.why}>`;
   }
 }
 
@@ -443,6 +696,8 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
       const v = (o.value - p.offset) & U64;
       const known = learned[p.key];
       if (known !== undefined && known !== v) return { why: `${p.why}: 0x${o.value.toString(16)} contradicts an earlier observation` };
+      const problem = known === undefined ? learnProblem(ctx, st, p.key, v) : undefined;
+      if (problem) return { why: problem };
       learned = { ...learned, [p.key]: v };
       break;
     }
@@ -452,6 +707,11 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
       break;
     case "any":
       break;
+    case "value":
+      if (o.status !== "ok") return { why: `expected ${describePending(o.thread, run.pc, p)}` };
+      break;
+    case "reject":
+      return { why: p.why };
   }
   const op = ctx.script.threads[o.thread]![run.pc]!;
   let regs = st.regs;
@@ -462,19 +722,63 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
   return { st: setRun({ ...st, learned, now, regs }, o.thread, { phase: "idle", pc: run.pc + 1, pending: undefined }) };
 }
 
-/** A canonical string of the state, for memoisation (Porcupine's `equal`). */
+/**
+ * A canonical string of the state, for memoisation (Porcupine's `equal`).
+ * States share their unchanged parts (runs, thread table, registers, learned values, waiters,
+ * address space) with their predecessor, so each part's key is cached per object: a search
+ * step pays only for the parts it changed.
+ */
 export function stateKey(st: AgentState, b: Binding = DEFAULT_BINDING): string {
-  const runs = st.runs.map((r) => {
-    const p = r.pending ? JSON.stringify(r.pending, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v)) : "";
-    const blk = r.block ? JSON.stringify(r.block, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v)) : "";
-    return `${r.phase}${r.pc}${p}${blk}${r.joined ? "J" : ""}[${r.tls.map((x) => x.toString(16)).join(",")}]`;
-  });
-  const threads = [...st.threads].map(([i, x]) => `${i}${x.status[0]}${x.fsBase?.toString(16) ?? "-"}${x.exitValue?.toString(16) ?? ""}`);
-  const learned = Object.keys(st.learned)
-    .sort()
-    .map((k) => `${k}=${st.learned[k]!.toString(16)}`);
-  const waiters = st.park.waiters.map((w) => `${w.id}@${pk.keyString(w.key)}`).sort();
-  return [vm.addressSpaceKey(st.as, b), runs.join("|"), threads.join(","), st.regs.map((r) => r.toString(16)).join(","), st.now.toString(), learned.join(","), waiters.join(","), st.anyEnd ? "A" : ""].join("#");
+  return [
+    cachedKey(st.as, () => vm.addressSpaceKey(st.as, b)),
+    cachedKey(st.runs, () => st.runs.map(runKey).join("|")),
+    cachedKey(st.threads, () => [...st.threads].map(([i, x]) => `${i}${x.status[0]}${x.fsBase?.toString(16) ?? "-"}${x.exitValue?.toString(16) ?? ""}`).join(",")),
+    cachedKey(st.regs, () => st.regs.map((r) => r.toString(16)).join(",")),
+    st.now.toString(16),
+    cachedKey(st.learned, () =>
+      Object.keys(st.learned)
+        .sort()
+        .map((k) => `${k}=${st.learned[k]!.toString(16)}`)
+        .join(","),
+    ),
+    cachedKey(st.park.waiters, () => st.park.waiters.map((w) => `${w.id}@${pk.keyString(w.key)}`).sort().join(",")),
+    cachedKey(st.created, () => st.created.join(",")),
+    st.anyEnd ? "A" : "",
+  ].join("#");
+}
+
+/**
+ * Each part's canonical string is interned as a short id (equal strings, equal ids), so a
+ * state key is a few short ids and the checker's memo set hashes and holds little. The table
+ * starts afresh past INTERN_LIMIT strings; ids cached under an older table are recomputed.
+ */
+const INTERN_LIMIT = 1 << 20;
+let internTable = new Map<string, string>();
+let internGeneration = 0;
+const partKeys = new WeakMap<object, { gen: number; id: string }>();
+
+function cachedKey(part: object, compute: () => string): string {
+  const hit = partKeys.get(part);
+  if (hit && hit.gen === internGeneration) return hit.id;
+  const text = compute();
+  if (internTable.size >= INTERN_LIMIT) {
+    internTable = new Map();
+    internGeneration++;
+  }
+  let id = internTable.get(text);
+  if (id === undefined) {
+    // The generation is part of the id: ids from different tables never collide.
+    id = `${internGeneration.toString(36)}.${internTable.size.toString(36)}`;
+    internTable.set(text, id);
+  }
+  partKeys.set(part, { gen: internGeneration, id });
+  return id;
+}
+
+const hexJson = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v));
+
+function runKey(r: ThreadRun): string {
+  return cachedKey(r, () => `${r.phase}${r.pc}${r.pending ? hexJson(r.pending) : ""}${r.block ? hexJson(r.block) : ""}${r.joined ? "J" : ""}[${cachedKey(r.tls, () => r.tls.map((x) => x.toString(16)).join(","))}]`);
 }
 
 export function equal(x: AgentState, y: AgentState, b: Binding = DEFAULT_BINDING): boolean {

@@ -17,6 +17,12 @@ export interface ObservedRun {
   /** Records in console order. */
   readonly observations: readonly Observation[];
   readonly end: EndState;
+  /**
+   * The implementation's virtual clock (ns) when the run ended, when it reports one. Every
+   * timeout the model fired happened by then: a run whose timeouts need a later clock ended
+   * them early (PARKX-4, TIMERX-1), even when no Timer.now brackets them.
+   */
+  readonly clockNs?: bigint;
 }
 
 export type CheckResult =
@@ -50,21 +56,28 @@ export function describeEnd(e: EndState): string {
  * An observed fault without a thread matches a fault in any thread (the implementation
  * cannot know the script's thread numbering).
  */
-export function endMatches(model: EndState, observed: EndState): boolean {
+export function endMatches(model: EndState, observed: EndState, reports: CheckOptions["reports"] = {}): boolean {
   if (model.kind !== observed.kind) return false;
   if (model.kind === "exit" && observed.kind === "exit") return observed.code === model.code || observed.code === (model.code & 0xff);
   if (model.kind === "fault" && observed.kind === "fault")
     return (
       model.fault === observed.fault &&
-      (observed.thread === undefined || model.thread === observed.thread) &&
-      (model.addr === undefined || observed.addr === undefined || model.addr === observed.addr) &&
+      (observed.thread === undefined ? !reports.faultThread : model.thread === observed.thread) &&
+      // VMX-6, PROCX-2: an implementation that reports fault addresses must report this one.
+      (model.addr === undefined || (observed.addr === undefined ? !(reports.faultAddress && model.fault === "#PF") : model.addr === observed.addr)) &&
       (model.access === undefined || observed.access === undefined || model.access === observed.access)
     );
   return true;
 }
 
-function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions): Ctx {
-  return { script, b, env, time: opts.time ?? "lazy" };
+function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions, observations?: readonly Observation[]): Ctx {
+  const reported = observations ? new Map(observations.map((o) => [`${o.thread}:${o.op}`, o])) : undefined;
+  return { script, b, env, time: opts.time ?? "lazy", ...(reported ? { reported } : {}) };
+}
+
+/** The model's end in the implementation's thread numbering (creation order, 0 = initial). */
+function numbered(st: AgentState, e: EndState): EndState {
+  return e.kind === "fault" && e.thread !== undefined ? { ...e, thread: st.created.indexOf(e.thread) } : e;
 }
 
 /**
@@ -74,7 +87,7 @@ function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions): C
  * @param opts time model (lazy: any timing that never fires early; eager: the emulator's scheduler) and search budget.
  */
 export function checkAgentRun(script: Script, observed: ObservedRun, binding: Binding = DEFAULT_BINDING, env: AgentEnv = {}, opts: CheckOptions = {}): CheckResult {
-  const ctx = ctxOf(script, binding, env, opts);
+  const ctx = ctxOf(script, binding, env, opts, observed.observations);
   const obs = observed.observations;
   const n = obs.length;
   const maxStates = opts.maxStates ?? 200_000;
@@ -82,17 +95,33 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   let deepest = -1;
   let frontier: string[] = [];
   let states = 0;
-  const note = (i: number, what: string[]): void => {
+  // The allowed next outcomes are described only at the deepest observation reached (for the
+  // failure message): building them for every state would cost more than the search step.
+  const note = (i: number, what: () => string[]): void => {
+    if (i < deepest) return;
     if (i > deepest) {
       deepest = i;
       frontier = [];
     }
-    if (i === deepest) for (const w of what) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
+    for (const w of what()) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
   };
+  const ends = (moves: readonly Move[]): string[] => moves.flatMap((m) => (m.kind === "end" ? [`end: ${describeEnd(m.end)}`] : []));
+  // TIMERX-1, PARKX-4: the implementation's clock at the end has reached every deadline the
+  // model's timeouts needed (the model's clock only advances as far as the run requires).
+  const clockAllows = (st: AgentState): boolean => observed.clockNs === undefined || st.now <= observed.clockNs;
   const endAllowed = (st: AgentState, e: EndState | "stuck"): boolean => {
+    if (!clockAllows(st)) return false;
     if (observed.end.kind === "budget" || st.anyEnd) return true;
     if (e === "stuck") return observed.end.kind === "hang" && isHung(st);
-    return endMatches(e, observed.end);
+    return endMatches(numbered(st, e), observed.end, opts.reports);
+  };
+  // A run explained only through an op whose outcome the model cannot know is not a pass:
+  // keep searching for an explanation without one, and say "undecided" if there is none.
+  let unknownOnly: string | undefined;
+  const accept = (st: AgentState): boolean => {
+    if (!st.anyEnd) return true;
+    unknownOnly ??= st.anyEnd;
+    return false;
   };
 
   // Iterative DFS; each frame is (state, index of the next observation).
@@ -102,26 +131,28 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
     const key = `${i}@${stateKey(st, binding)}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    if (opts.stats) opts.stats.states = states + 1;
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
-    const pendings = st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
-    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck")) return { ok: true };
+    const pendings = (): string[] => st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
+    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return { ok: true };
     const moves: Move[] = successors(ctx, st);
     if (i < n) {
       const c = consume(ctx, st, obs[i]!);
       if ("st" in c) stack.push({ st: c.st, i: i + 1 });
-      else note(i, [...pendings, ...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`)]);
+      else note(i, () => [...pendings(), ...ends(moves)]);
     } else {
-      note(n, [...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`), ...(isHung(st) ? ["end: hang"] : [])]);
-      if (observed.end.kind === "budget") return { ok: true };
+      note(n, () => [...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
+      if (observed.end.kind === "budget" && clockAllows(st) && accept(st)) return { ok: true };
     }
     for (const m of moves.slice().reverse()) {
       if (m.kind === "end") {
-        if (i === n && endAllowed(m.st, m.end)) return { ok: true };
+        if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return { ok: true };
         continue;
       }
       stack.push({ st: m.st, i });
     }
   }
+  if (unknownOnly !== undefined) return { ok: false, undecided: true, reason: `the run is explained only through an op the model cannot judge (${unknownOnly})`, atObservation: n };
   if (deepest < n)
     return {
       ok: false,
@@ -175,8 +206,11 @@ export function allowedOutcomes(script: Script, binding: Binding = DEFAULT_BINDI
       } else {
         // A pattern: report it and continue as if the smallest allowed value was seen.
         out.push({ thread: 0, op: run.pc, describe });
-        const v = p.k === "now" ? p.min : p.offset + (st.learned[p.key] ?? 0n);
-        st = (consume(ctx, st, { thread: 0, op: run.pc, status: "ok", value: v }) as { st: AgentState }).st;
+        if (p.k === "reject") return { observations: out, end: { kind: "any", why: p.why } };
+        const v = p.k === "now" ? p.min : p.k === "value" ? 0n : p.offset + (st.learned[p.key] ?? 0n);
+        const c = consume(ctx, st, { thread: 0, op: run.pc, status: "ok", value: v });
+        if (!("st" in c)) return { observations: out, end: { kind: "any", why: `the value after ${describe} is not fixed` } };
+        st = c.st;
       }
       continue;
     }

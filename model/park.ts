@@ -80,9 +80,18 @@ export type ParkOutcome =
 export function park(ps: ParkSpace, as: AddressSpace, id: number, addr: bigint, expected: bigint, timeoutNs: bigint, now: bigint, b: Binding = DEFAULT_BINDING): ParkOutcome {
   const k = wordKey(as, addr, b);
   if ("error" in k) return { kind: "error", error: k.error };
-  if (k.word !== (expected & 0xffff_ffffn)) return { kind: "complete", result: "mismatch" };
+  return parkOnKey(ps, id, k.key, k.word, expected, timeoutNs, now, b);
+}
+
+/**
+ * Steps 2-4 of PARK for a word whose key and value are known (a VM-window word, or a word of
+ * the process image, which has no mapping generation that can change).
+ * @clause PARK-3 PARKX-3 PARKX-4 GO-7
+ */
+export function parkOnKey(ps: ParkSpace, id: number, key: ParkKey, word: bigint, expected: bigint, timeoutNs: bigint, now: bigint, b: Binding = DEFAULT_BINDING): ParkOutcome {
+  if (word !== (expected & 0xffff_ffffn)) return { kind: "complete", result: "mismatch" };
   if (timeoutNs === 0n) return { kind: "complete", result: "timedOut" };
-  const waiter: Waiter = { id, key: k.key, deadline: timeoutNs === b.park.timeoutForever ? null : deadlineAfter(now, timeoutNs) };
+  const waiter: Waiter = { id, key, deadline: timeoutNs === b.park.timeoutForever ? null : deadlineAfter(now, timeoutNs) };
   return { kind: "blocked", space: { waiters: [...ps.waiters, waiter] }, waiter };
 }
 
@@ -125,7 +134,12 @@ export function combinations<T>(xs: readonly T[], k: number): T[][] {
 export function unpark(ps: ParkSpace, as: AddressSpace, addr: bigint, count: bigint, b: Binding = DEFAULT_BINDING): UnparkOutcome {
   const k = wordKey(as, addr, b);
   if ("error" in k) return { kind: "error", error: k.error };
-  const candidates = ps.waiters.filter((w) => sameKey(w.key, k.key));
+  return unparkKey(ps, k.key, count);
+}
+
+/** Steps 2-5 of UNPARK for a word whose key is known. @clause PARKX-1 PARKX-2 PARKX-7 PARKX-8 */
+export function unparkKey(ps: ParkSpace, key: ParkKey, count: bigint): UnparkOutcome {
+  const candidates = ps.waiters.filter((w) => sameKey(w.key, key));
   const n = Number(count & 0xffff_ffffn);
   const take = Math.min(n, candidates.length);
   return {

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
-import { alignUp, initialBlock, placeInitialThread, tlsAddress, tlsHeaderProblem, tlsOffset, tpOffsetOf, type PtTls } from "./tls.js";
+import { alignUp, initialBlock, initialTpProblem, placeInitialThread, tlsAddress, tlsHeaderProblem, tlsOffset, tpOffsetOf, type PtTls } from "./tls.js";
 import { buildCase, fixtureSpecs, hasTool, type TlsFixture } from "./tools/gen-tls-fixtures.js";
 
 const FIXTURE_DIR = fileURLToPath(new URL("./fixtures/tls/", import.meta.url));
@@ -148,5 +148,25 @@ describe("initial thread placement (TLSV2-7, TLSV2-8, TLSV2-1)", () => {
       }),
       { seed: 99, numRuns: 200 },
     );
+  });
+});
+
+describe("the initial TP rule every implementation follows (TLSV2-3, TLSV2-7)", () => {
+  const t = { vaddr: 0x40_1000, memsz: 0x284, align: 0x100 };
+  const L = B.layout;
+  it("accepts the default placement and any other aligned TP whose block fits the TLS area", () => {
+    const p = placeInitialThread({ ...t, filesz: 0 });
+    expect(p.ok).toBe(true);
+    if (!p.ok) return;
+    expect(initialTpProblem(t, BigInt(p.placement.tp))).toBeUndefined();
+    expect(initialTpProblem(t, BigInt(p.placement.tp - 0x1_0000))).toBeUndefined();
+    expect(initialTpProblem(t, BigInt(L.ringVaddr - L.tlsAreaSize + 0x400))).toBeUndefined();
+  });
+  it("refuses a misaligned TP, and a block or TCB outside the area", () => {
+    expect(initialTpProblem(null, 3n)).toMatch(/not aligned/);
+    expect(initialTpProblem(t, BigInt(L.ringVaddr - 0x1000 + 0x80))).toMatch(/not aligned to max\(p_align, tpMinAlign\) = 256/);
+    expect(initialTpProblem(t, BigInt(L.ringVaddr))).toMatch(/not inside the TLS area/);
+    expect(initialTpProblem(t, BigInt(L.ringVaddr - L.tlsAreaSize + 0x100))).toMatch(/not inside the TLS area/);
+    expect(initialTpProblem(null, BigInt(L.ringVaddr - 0x10))).toMatch(/not inside the TLS area/);
   });
 });

@@ -151,6 +151,28 @@ export function placeInitialThread(t: PtTls | null, b: Binding = DEFAULT_BINDING
 }
 
 /**
+ * Why `tp` cannot be the initial thread's thread pointer for PT_TLS `t`, or undefined when it
+ * may be: the rule every implementation follows, of which `placeInitialThread` is one choice.
+ * @clause TLSV2-3 TLSV2-7 TLSV2-8
+ * Step 1 (TLSV2-3, TLSV2-7): the TP is aligned to max(p_align, tpMinAlign).
+ * Step 2 (TLSV2-7): the block and TCB, [TP - tlsOffset, TP + tcbSize), lie in the TLS area
+ * [ringVaddr - tlsAreaSize, ringVaddr). Where in the area is the implementation's choice.
+ */
+export function initialTpProblem(t: Pick<PtTls, "vaddr" | "memsz" | "align"> | null, tp: bigint, b: Binding = DEFAULT_BINDING): string | undefined {
+  const L = b.layout;
+  const hex = (x: bigint) => "0x" + x.toString(16);
+  // Step 1.
+  const align = BigInt(Math.max(t ? effectiveAlign(t.align) : 1, L.tpMinAlign));
+  if (tp % align !== 0n) return `the TP ${hex(tp)} is not aligned to max(p_align, tpMinAlign) = ${align} (TLSV2-3, TLSV2-7)`;
+  // Step 2.
+  const lo = tp - BigInt(t ? tlsOffset(t) : 0);
+  const hi = tp + BigInt(L.tcbSize);
+  const area = BigInt(L.ringVaddr - L.tlsAreaSize);
+  if (lo < area || hi > BigInt(L.ringVaddr)) return `the TLS block and TCB [${hex(lo)}, ${hex(hi)}) are not inside the TLS area [${hex(area)}, ${hex(BigInt(L.ringVaddr))}) (TLSV2-7)`;
+  return undefined;
+}
+
+/**
  * Address of the TLS datum at ELF address `addr` in a thread whose TP is `tp`.
  * @clause TLSV2-2 TLSV2-6
  */

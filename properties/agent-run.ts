@@ -4,10 +4,14 @@
  * the observed records and end state are an allowed run.
  */
 import { checkAgentRun, describeEnd, type EndState as ModelEnd } from "../model/checker.js";
-import { formatObservation, parseObservations, type Script } from "../spec/agent-protocol.js";
-import { describeLimitEnd, isLimitEnd, type CaseEnd, type Schedule } from "../spec/run-protocol.js";
+import { AGENT_BAD_SCRIPT_EXIT, formatObservation, parseObservations, type Script } from "../spec/agent-protocol.js";
+import { describeLimitEnd, isLimitEnd, type CaseEnd, type EndState, type Schedule } from "../spec/run-protocol.js";
 import { patchScript, sha256 } from "../generators/agent-image.js";
 import type { PropertyContext, Verdict } from "./property.js";
+import { agentEnvOf } from "./agent-env.js";
+
+/** The one line the agent prints besides its records: its refusal of a malformed script, before exit(AGENT_BAD_SCRIPT_EXIT). */
+const BAD_SCRIPT_LINE = /^agent: bad script: [a-z ]+$/;
 
 /**
  * The implementation's end state in the model's terms (undefined: cannot be a conforming end:
@@ -19,12 +23,13 @@ export function toModelEnd(end: CaseEnd): ModelEnd | undefined {
     case "exit":
       return { kind: "exit", code: end.code };
     case "fault":
-      // The implementation's thread numbers are not the script's: leave the thread out.
+      // `thread` is the creation index (spec/run-protocol.ts); the checker maps it to the script's threads.
       return {
         kind: "fault",
         fault: end.fault,
         ...(end.addr !== undefined ? { addr: end.addr } : {}),
         ...(end.access ? { access: end.access } : {}),
+        ...(end.thread !== undefined ? { thread: end.thread } : {}),
       };
     case "hang":
       return { kind: "hang" };
@@ -58,9 +63,19 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
       ...base,
     };
   if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...base };
-  const verdict = checkAgentRun(script, { observations, end }, ctx.binding, {}, { time: "lazy" });
+  // Every Console line is a record, or the agent's refusal of a bad script as its last words.
+  const stray = otherLines.filter((l, i) => !(BAD_SCRIPT_LINE.test(l) && i === otherLines.length - 1 && end.kind === "exit" && end.code === AGENT_BAD_SCRIPT_EXIT));
+  if (stray.length > 0) return { ok: false, message: `the Console carried ${stray.length} line(s) that are not agent records, first: ${JSON.stringify(stray[0]!.slice(0, 80))}`, ...base };
+  const verdict = checkAgentRun(
+    script,
+    { observations, end, ...(run.clockNs !== undefined ? { clockNs: run.clockNs } : {}) },
+    ctx.binding,
+    agentEnvOf(image),
+    { time: "lazy", ...(ctx.impl.reports ? { reports: ctx.impl.reports } : {}), ...(ctx.checkerMaxStates ? { maxStates: ctx.checkerMaxStates } : {}) },
+  );
   if (verdict.ok) return { ok: true, ...base };
-  if (verdict.undecided) return { ok: true, ...base, message: "model search budget exhausted: undecided, counted as pass" };
+  // No silent passes: the checker could not decide, which is its own verdict.
+  if (verdict.undecided) return { ok: false, inconclusive: true, ...base, message: `inconclusive: ${verdict.reason}` };
   return {
     ok: false,
     message: `${verdict.reason}${verdict.atObservation !== undefined ? ` (at record ${verdict.atObservation})` : ""}`,

@@ -17,10 +17,14 @@ export interface PropertyContext {
   readonly maxInsns: number;
   /** Collect implementation event logs (set when the runner re-runs a shrunk failure). */
   readonly trace?: boolean;
+  /** The model checker's search budget per case (states); the checker's default when absent. */
+  readonly checkerMaxStates?: number;
 }
 
 export interface Verdict {
   readonly ok: boolean;
+  /** Not ok because the oracle could not decide (search budget, an op it cannot judge): reported as `inconclusive`, not as a pass. */
+  readonly inconclusive?: boolean;
   readonly message?: string;
   /** What the oracle allows, human readable. */
   readonly allowed?: readonly string[];

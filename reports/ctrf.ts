@@ -78,6 +78,7 @@ export function ctrfStatus(status: PropertyStatus): CtrfStatus {
     case "passed":
       return "passed";
     case "failed":
+    case "inconclusive":
     case "xpass":
       return "failed";
     case "skipped":
@@ -94,6 +95,8 @@ function message(r: PropertyResult): string | undefined {
   switch (r.status) {
     case "failed":
       return r.failure ? r.failure.message : "property failed (no failure details recorded)";
+    case "inconclusive":
+      return r.failure ? r.failure.message : "the oracle could not decide a case";
     case "xpass":
       return `unexpectedly passed: expected failure${r.reason ? `: ${r.reason}` : ""}`;
     case "xfail":

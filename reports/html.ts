@@ -152,7 +152,7 @@ const VERDICT_CLASS: Record<ClauseVerdict, string> = {
   unsupported: "unsupported",
   skipped: "skipped",
 };
-const statusClass = (s: PropertyStatus): string => (s === "passed" ? "pass" : s === "failed" || s === "xpass" ? "fail" : s);
+const statusClass = (s: PropertyStatus): string => (s === "passed" ? "pass" : s === "failed" || s === "inconclusive" || s === "xpass" ? "fail" : s);
 
 function list(title: string, items: readonly string[]): string {
   if (items.length === 0) return "";

@@ -9,12 +9,19 @@ describe("computeTotals", () => {
       passed: 2,
       failed: 2,
       xpass: 1,
+      inconclusive: 0,
       xfail: 1,
       skipped: 1,
       unsupported: 1,
       ok: false,
       durationMs: 7 * 12.5,
     });
+  });
+  it("an inconclusive property fails the run", () => {
+    const t = computeTotals(baseRun([property({ property: "a.b", status: "passed" }), property({ property: "a.c", status: "inconclusive" })]));
+    expect(t.ok).toBe(false);
+    expect(t.failed).toBe(1);
+    expect(t.inconclusive).toBe(1);
   });
   it("a run whose only bad result is an xpass is not ok", () => {
     const t = computeTotals(baseRun([property({ property: "a.b", status: "passed" }), property({ property: "a.c", status: "xpass" })]));

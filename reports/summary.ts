@@ -9,10 +9,12 @@ export interface Totals {
   /** Number of properties in the run. */
   readonly total: number;
   readonly passed: number;
-  /** failed + xpass: everything that makes the run fail. */
+  /** failed + inconclusive + xpass: everything that makes the run fail. */
   readonly failed: number;
   /** The subset of `failed` that passed although expected to fail. */
   readonly xpass: number;
+  /** The subset of `failed` whose oracle could not decide a case. */
+  readonly inconclusive: number;
   readonly xfail: number;
   readonly skipped: number;
   readonly unsupported: number;
@@ -24,18 +26,20 @@ export interface Totals {
 
 /** True for the statuses that make the run fail. */
 export function isFailing(status: PropertyStatus): boolean {
-  return status === "failed" || status === "xpass";
+  return status === "failed" || status === "inconclusive" || status === "xpass";
 }
 
 export function computeTotals(run: ConformanceRun): Totals {
   const count = (s: PropertyStatus) => run.results.filter((r) => r.status === s).length;
   const xpass = count("xpass");
-  const failed = count("failed") + xpass;
+  const inconclusive = count("inconclusive");
+  const failed = count("failed") + xpass + inconclusive;
   return {
     total: run.results.length,
     passed: count("passed"),
     failed,
     xpass,
+    inconclusive,
     xfail: count("xfail"),
     skipped: count("skipped"),
     unsupported: count("unsupported"),
@@ -59,6 +63,7 @@ export function verdictOf(status: PropertyStatus): ClauseVerdict {
     case "passed":
       return "pass";
     case "failed":
+    case "inconclusive":
     case "xpass":
       return "fail";
     case "xfail":
@@ -79,6 +84,8 @@ export function statusLabel(status: PropertyStatus): string {
       return "fail";
     case "xpass":
       return "fail (unexpected pass)";
+    case "inconclusive":
+      return "fail (inconclusive)";
     case "xfail":
       return "expected fail";
     case "skipped":

@@ -9,13 +9,15 @@
  * passed / failed: the property held / did not hold.
  * xfail: failed, and the implementation's expectations file says it should (with a reason).
  * xpass: passed although expected to fail; counts as a failure of the run.
+ * inconclusive: the oracle could not decide a case (search budget, an op it cannot judge);
+ *   counts as a failure of the run unless the expectations file expects the property to fail.
  * skipped: not run, with a reason (filter, missing toolchain, expectations-file skip).
  * unsupported: needs a capability the implementation adapter does not offer (e.g. schedule control).
  */
 import type { Ability } from "../spec/implementation.js";
 import type { Steering } from "../spec/run-protocol.js";
 
-export type PropertyStatus = "passed" | "failed" | "xfail" | "xpass" | "skipped" | "unsupported";
+export type PropertyStatus = "passed" | "failed" | "inconclusive" | "xfail" | "xpass" | "skipped" | "unsupported";
 
 export interface PropertyFailure {
   /** One-line command that replays this failure bit-exactly. */

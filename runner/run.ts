@@ -33,6 +33,8 @@ export interface RunConfig {
   readonly clause?: string;
   readonly expectations?: Expectations;
   readonly maxInsns?: number;
+  /** The checker's search budget per case (states); past it a case is inconclusive. */
+  readonly checkerMaxStates?: number;
   readonly mutant?: string;
   /** Where failure artefacts go (JSON per failure); none written when absent. */
   readonly artefactDir?: string;
@@ -62,15 +64,22 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   if (missing.length > 0)
     return { ...base, status: "unsupported", reason: `needs ${missing.join(", ")}, which ${cfg.impl.id} does not offer`, durationMs: 0, runs: 0 };
 
-  const ctx: PropertyContext = { binding: cfg.binding, impl: cfg.impl, agent: cfg.agent, maxInsns: cfg.maxInsns ?? 5_000_000 };
+  const ctx: PropertyContext = { binding: cfg.binding, impl: cfg.impl, agent: cfg.agent, maxInsns: cfg.maxInsns ?? 5_000_000, ...(cfg.checkerMaxStates ? { checkerMaxStates: cfg.checkerMaxStates } : {}) };
   let cases = 0;
   const steering: Partial<Record<Steering, number>> = {};
+  // An undecided case does not stop the run (fast-check would shrink it, at a full search
+  // budget per step); the first one is kept and reported as the property's verdict.
+  let undecided: { index: number; c: unknown; verdict: Verdict } | undefined;
   const prop = fc.asyncProperty(p.arbitrary(cfg.binding, cfg.impl), async (c) => {
     cases++;
     cfg.onProgress?.({ kind: "case", property: p.id });
     const v = await p.check(c, ctx);
     const how = v.steering ?? "none";
     steering[how] = (steering[how] ?? 0) + 1;
+    if (v.inconclusive) {
+      undecided ??= { index: cases - 1, c, verdict: v };
+      return true;
+    }
     return v.ok;
   });
   const defaultRuns = Math.max(1, Math.round(p.runs * (cfg.runsScale ?? 1)));
@@ -88,7 +97,21 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   const abilities: Ability[] = [...new Set<Ability>([...p.needs, ...(steering.schedule ? (["schedule"] as const) : [])])];
   const measured = { ...base, abilities, steering };
   let result: PropertyResult;
-  if (!details.failed) {
+  if (!details.failed && undecided) {
+    // fast-check replays the i-th generated case of a seed with path "i".
+    const repro: Repro = { impl: cfg.impl.id, seed, path: String(undecided.index), property: p.id, ...(cfg.mutant ? { mutant: cfg.mutant } : {}) };
+    const v = undecided.verdict;
+    const failure: PropertyFailure = {
+      repro: formatRepro(repro),
+      message: v.message ?? "the oracle could not decide",
+      seed,
+      path: repro.path,
+      counterexample: toJsonData(p.describe(undecided.c)),
+      ...(v.observed ? { observed: v.observed } : {}),
+      ...(v.elfSha256 ? { elfSha256: v.elfSha256 } : {}),
+    };
+    result = { ...measured, status: "inconclusive", durationMs, runs: details.numRuns, failure };
+  } else if (!details.failed) {
     result = { ...measured, status: "passed", durationMs, runs: details.numRuns };
   } else {
     const counterexample = details.counterexample?.[0];
@@ -131,7 +154,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
     result = { ...measured, status: "failed", durationMs, runs: cases, failure: artefact ? { ...failure, artefact } : failure };
   }
   if (expectation?.expect === "fail") {
-    return result.status === "failed"
+    return result.status === "failed" || result.status === "inconclusive"
       ? { ...result, status: "xfail", reason: expectation.reason }
       : { ...result, status: "xpass", reason: `expected to fail (${expectation.reason}) but passed` };
   }
@@ -147,7 +170,7 @@ export async function runConformance(cfg: RunConfig): Promise<ConformanceRun> {
     const r = await runProperty(p, cfg, cfg.seed);
     results.push(r);
     cfg.onProgress?.({ kind: "done", result: r });
-    if (cfg.stopOnFailure && (r.status === "failed" || r.status === "xpass")) break;
+    if (cfg.stopOnFailure && (r.status === "failed" || r.status === "inconclusive" || r.status === "xpass")) break;
   }
   return {
     tool: { name: "capos-conform", version: "0.1.0" },
@@ -161,7 +184,7 @@ export async function runConformance(cfg: RunConfig): Promise<ConformanceRun> {
   };
 }
 
-/** The run's verdict: failures and unexpected passes fail it. */
+/** The run's verdict: failures, undecided properties and unexpected passes fail it. */
 export function runFailed(run: ConformanceRun): boolean {
-  return run.results.some((r) => r.status === "failed" || r.status === "xpass");
+  return run.results.some((r) => r.status === "failed" || r.status === "inconclusive" || r.status === "xpass");
 }

@@ -40,18 +40,19 @@ export interface ImplementationOptions {
 }
 
 /**
- * "emulator", "native", "cmd:<command with {elf}>" (per-case protocol), "batch:<command>" (batch
+ * "emulator", "emulator:<policy>" (emulator/capos/policy.ts, e.g. emulator:alternate), "native", "cmd:<command with {elf}>" (per-case protocol), "batch:<command>" (batch
  * protocol), or an adapter file: "adapter:<path>" or any path ending in .json
  * (spec/runner-protocol.md). The mutant may also be given as a string (older callers).
  */
 export async function resolveImplementation(spec: string, binding: Binding, options: ImplementationOptions | string = {}): Promise<Implementation> {
   const { mutant, caseTimeoutMs } = typeof options === "string" ? { mutant: options, caseTimeoutMs: undefined } : options;
   if (spec === "emulator") return emulatorImplementation({ binding, ...(mutant ? { mutant } : {}) });
+  if (spec.startsWith("emulator:")) return emulatorImplementation({ binding, policy: spec.slice("emulator:".length), ...(mutant ? { mutant } : {}) });
   if (spec === "native") return nativeImplementation(mutant ? { mutant } : {});
   if (mutant) throw new UsageError("--mutant applies to the emulator and the native runner only");
   const limits = caseTimeoutMs !== undefined ? { timeoutMs: caseTimeoutMs } : {};
   if (spec.startsWith("cmd:")) return commandImplementation(spec.slice(4), limits);
   if (spec.startsWith("batch:")) return batchImplementation(spec.slice(6), limits);
   if (isAdapterSpec(spec)) return loadAdapterFile(spec, caseTimeoutMs !== undefined ? { caseTimeoutMs } : {});
-  throw new UsageError(`unknown implementation "${spec}" (use emulator, native, cmd:'<command> {elf}', batch:'<command>' or an adapter file <name>.json)`);
+  throw new UsageError(`unknown implementation "${spec}" (use emulator, emulator:alternate, native, cmd:'<command> {elf}', batch:'<command>' or an adapter file <name>.json)`);
 }

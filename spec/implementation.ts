@@ -16,6 +16,8 @@ export interface ImplementationRun {
   readonly insns?: number;
   /** Implementation event log (one line per event), when available. */
   readonly events?: readonly string[];
+  /** The implementation's virtual clock (ns, as Timer.now counts) when the process ended, when it reports one. */
+  readonly clockNs?: bigint;
 }
 
 export interface RunOptions {
@@ -33,6 +35,13 @@ export interface Implementation {
   readonly id: string;
   readonly version: string;
   readonly supports: Readonly<Record<Ability, boolean>>;
+  /**
+   * What the implementation's end states carry. faultAddress: every #PF names its address
+   * (a #PF without one then fails); faultThread: a fault names the faulting thread by its
+   * creation index (0 = initial, k = the k-th thread created), compared with the model's.
+   * Absent: neither is reported, and the checker does not ask for them.
+   */
+  readonly reports?: { readonly faultAddress?: boolean; readonly faultThread?: boolean };
   run(image: Uint8Array, options?: RunOptions): Promise<ImplementationRun>;
   /** Stop whatever the implementation keeps running between cases (a batch process). */
   close?(): Promise<void>;

@@ -15,7 +15,7 @@ export type EndState =
       /** Faulting address for #PF. */
       readonly addr?: bigint;
       readonly access?: "read" | "write" | "exec";
-      /** Thread id of the faulting thread as the implementation numbers it (0 = initial). */
+      /** The faulting thread's creation index: 0 = initial, k = the k-th thread the process created. */
       readonly thread?: number;
     }
   /** Every thread blocked with nothing that could ever wake one. */

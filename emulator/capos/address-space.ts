@@ -9,7 +9,7 @@
  */
 import type { Binding } from "../../spec/binding.js";
 import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
-import { placeMapping } from "./policy.js";
+import { DEFAULT_POLICY, type Policy } from "./policy.js";
 
 export type VmErrorKind = "invalidArgument" | "overloaded";
 
@@ -47,6 +47,7 @@ export class AddressSpace {
   constructor(
     readonly binding: Binding,
     maxPages?: number,
+    private readonly placeMapping: Policy["placeMapping"] = DEFAULT_POLICY.placeMapping,
   ) {
     this.mem = new Memory(maxPages);
     this.P = binding.pageSize;
@@ -100,7 +101,7 @@ export class AddressSpace {
     const P = this.P;
     const L = this.binding.layout;
     const hintOk = hint % BigInt(P) === 0n && hint >= BigInt(L.vmWindowBase) && hint + BigInt(count * P) <= BigInt(L.vmWindowEnd);
-    return placeMapping(hintOk ? Number(hint / BigInt(P)) : null, count, L.vmWindowBase / P, L.vmWindowEnd / P, this.vm);
+    return this.placeMapping(hintOk ? Number(hint / BigInt(P)) : null, count, L.vmWindowBase / P, L.vmWindowEnd / P, this.vm);
   }
 
   private sizeCheck(size: bigint): number | VmError {

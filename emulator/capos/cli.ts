@@ -22,6 +22,7 @@ import { COMMAND_STATUS } from "../../spec/run-protocol.js";
 import type { EndState, Schedule } from "../../spec/run-protocol.js";
 import { decodeSchedule } from "../../spec/run-protocol.js";
 import { runCapos } from "./index.js";
+import { POLICY_NAMES, type PolicyName } from "./policy.js";
 import { MUTANT_NAMES } from "./machine.js";
 import type { MutantName } from "./machine.js";
 
@@ -92,6 +93,7 @@ export async function runCaposElf(argvOrElf: string[] | string, extra: string[] 
     .option("--trace", "print the event log to stderr")
     .option("--binding <file>", "binding JSON file")
     .option("--mutant <name>", `seeded bug: ${MUTANT_NAMES.join(", ")}`)
+    .option("--policy <name>", `conforming choices where the ABI leaves one: ${POLICY_NAMES.join(", ")} (default: default)`)
     .option("--personality <p>", "accepted for convenience; must be capos")
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) });
@@ -101,7 +103,7 @@ export async function runCaposElf(argvOrElf: string[] | string, extra: string[] 
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 64;
     throw e;
   }
-  const opts = cmd.opts<{ schedule?: string; maxInsns?: string; maxPages?: string; trace?: boolean; binding?: string; mutant?: string; personality?: string }>();
+  const opts = cmd.opts<{ schedule?: string; maxInsns?: string; maxPages?: string; trace?: boolean; binding?: string; mutant?: string; policy?: string; personality?: string }>();
   const elfPath = cmd.args[0]!;
   const fail = (msg: string) => {
     process.stderr.write(`run-elf: ${msg}\n`);
@@ -109,6 +111,7 @@ export async function runCaposElf(argvOrElf: string[] | string, extra: string[] 
   };
   if (opts.personality !== undefined && opts.personality !== "capos") return fail(`personality ${opts.personality} is not capos`);
   if (opts.mutant !== undefined && !(MUTANT_NAMES as readonly string[]).includes(opts.mutant)) return fail(`unknown mutant ${opts.mutant}`);
+  if (opts.policy !== undefined && !(POLICY_NAMES as readonly string[]).includes(opts.policy)) return fail(`unknown policy ${opts.policy} (known: ${POLICY_NAMES.join(", ")})`);
   let schedule: Schedule | undefined;
   let binding: Binding | undefined;
   let image: Uint8Array;
@@ -129,6 +132,7 @@ export async function runCaposElf(argvOrElf: string[] | string, extra: string[] 
     ...(maxInsns !== undefined ? { maxInsns } : {}),
     ...(maxPages !== undefined ? { maxPages } : {}),
     ...(opts.mutant ? { mutant: opts.mutant as MutantName } : {}),
+    ...(opts.policy ? { policy: opts.policy as PolicyName } : {}),
     trace: opts.trace === true,
   });
   await new Promise<void>((resolve) => process.stdout.write(r.console, () => resolve()));

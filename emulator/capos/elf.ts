@@ -8,7 +8,7 @@
  */
 import type { Binding } from "../../spec/binding.js";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
-import { threadPointer } from "./policy.js";
+import { DEFAULT_POLICY, type Policy } from "./policy.js";
 
 export type ElfErrorCode =
   | "truncated"
@@ -161,11 +161,13 @@ export interface TlsPlacement {
  * Variant II placement of the initial thread's TLS block (TLSV2-2, -3, -5, -7, -8).
  * `ignoreMisalign` is the `tls-ignores-misalign` mutant: offset = roundup(memsz, align).
  */
-export function tlsLayout(binding: Binding, tls: TlsSegment | null, ignoreMisalign: boolean): TlsPlacement {
+export function tlsLayout(binding: Binding, tls: TlsSegment | null, ignoreMisalign: boolean, threadPointer: Policy["threadPointer"] = DEFAULT_POLICY.threadPointer): TlsPlacement {
   const L = binding.layout;
   const align = Math.max(tls ? tls.align : 1, L.tpMinAlign);
-  const tp = threadPointer(L, align);
-  if (!tls) return { tp, offset: 0, low: tp };
+  if (!tls) {
+    const tp = threadPointer(L, align, 0);
+    return { tp, offset: 0, low: tp };
+  }
   const a = tls.align;
   const want = tls.vaddr % a; // (-offset) mod a == vaddr mod a
   let offset: number;
@@ -176,6 +178,7 @@ export function tlsLayout(binding: Binding, tls: TlsSegment | null, ignoreMisali
     // smallest offset >= memsz with (offset + want) % a == 0
     offset = tls.memsz + ((a - ((tls.memsz + want) % a)) % a);
   }
+  const tp = threadPointer(L, align, offset);
   const low = tp - offset;
   if (low < L.ringVaddr - L.tlsAreaSize)
     throw new ElfError("tls-too-large", `TLS block of ${hex(offset)} bytes and the TCB do not fit in the ${hex(L.tlsAreaSize)}-byte TLS area`);

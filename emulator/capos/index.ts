@@ -15,10 +15,12 @@ import type { Binding } from "../../spec/binding.js";
 import type { EndState, Schedule } from "../../spec/run-protocol.js";
 import { CaposMachine } from "./machine.js";
 import type { MutantName } from "./machine.js";
+import type { PolicyName } from "./policy.js";
 
 export { CaposMachine, MUTANT_NAMES, DEFAULT_MAX_INSNS, DEFAULT_MAX_PAGES } from "./machine.js";
 export type { MutantName, MachineOptions, ThreadInfo, WaiterInfo, RingHeader, ThreadState } from "./machine.js";
 export { ElfError, parseElf, tlsLayout } from "./elf.js";
+export { POLICY_NAMES, type PolicyName } from "./policy.js";
 export type { ElfErrorCode, ElfImage } from "./elf.js";
 
 export interface CaposRunOptions {
@@ -31,6 +33,8 @@ export interface CaposRunOptions {
   mutant?: MutantName;
   /** Keep the event log in the result (otherwise `events` is empty). */
   trace?: boolean;
+  /** The conforming choices to make where the ABI leaves one (policy.ts); default "default". */
+  policy?: PolicyName;
 }
 
 export interface CaposRunResult {
@@ -38,6 +42,8 @@ export interface CaposRunResult {
   end: EndState;
   insns: number;
   events: string[];
+  /** Virtual time (ns) when the process ended. */
+  clockNs: bigint;
 }
 
 /** Load and run a capOS image to its end state. */
@@ -48,9 +54,10 @@ export function runCapos(image: Uint8Array, options: CaposRunOptions = {}): Capo
     ...(options.maxInsns !== undefined ? { maxInsns: options.maxInsns } : {}),
     ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
     ...(options.mutant ? { mutant: options.mutant } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
     maxEvents: options.trace ? 1_000_000 : 0,
   });
   m.load(image);
   const end = m.end ?? m.run();
-  return { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [] };
+  return { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [], clockNs: m.now };
 }

@@ -12,6 +12,7 @@ import { AddressSpace } from "./address-space.js";
 import { CapTable } from "./captable.js";
 import { EventLog, describeEnd } from "./events.js";
 import type { MutantName } from "./mutants.js";
+import type { Policy } from "./policy.js";
 import { Scheduler } from "./schedule.js";
 import type { Schedule } from "../../spec/run-protocol.js";
 import { ThreadTable } from "./threads.js";
@@ -63,6 +64,8 @@ export interface KernelOptions {
   maxPages: number;
   mutant: MutantName | null;
   maxEvents: number;
+  /** The implementation's choices where the ABI leaves one (policy.ts). */
+  policy: Policy;
 }
 
 export const PID = 1;
@@ -70,6 +73,7 @@ export const PID = 1;
 export class Kernel {
   readonly binding: Binding;
   readonly mutant: MutantName | null;
+  readonly policy: Policy;
   readonly maxInsns: number;
   readonly as: AddressSpace;
   readonly sched: Scheduler;
@@ -98,9 +102,10 @@ export class Kernel {
   constructor(o: KernelOptions) {
     this.binding = o.binding;
     this.mutant = o.mutant;
+    this.policy = o.policy;
     this.maxInsns = o.maxInsns;
     this.log = new EventLog(o.maxEvents);
-    this.as = new AddressSpace(this.binding, o.maxPages);
+    this.as = new AddressSpace(this.binding, o.maxPages, o.policy.placeMapping);
     this.as.protectKeepsWrite = this.mutant === "protect-keeps-write";
     this.sched = new Scheduler(o.schedule);
     this.caps = new CapTable(this.binding.capId);

@@ -26,6 +26,7 @@ import type { AddressSpace, MappingInfo } from "./address-space.js";
 import type { ElfError } from "./elf.js";
 import { Kernel, ProcessEnded } from "./kernel.js";
 import type { MutantName } from "./mutants.js";
+import { POLICIES, type PolicyName } from "./policy.js";
 import * as observer from "./observer.js";
 import type { RingHeader, ThreadInfo, WaiterInfo } from "./observer.js";
 import { load } from "./process.js";
@@ -47,6 +48,8 @@ export interface MachineOptions {
   mutant?: MutantName;
   /** Cap on event log lines kept (older ones are kept, later dropped). */
   maxEvents?: number;
+  /** Which conforming choices the machine makes where the ABI leaves one (policy.ts); default "default". */
+  policy?: PolicyName;
 }
 
 export const DEFAULT_MAX_INSNS = 50_000_000;
@@ -63,6 +66,7 @@ export class CaposMachine {
       maxPages: opts.maxPages ?? DEFAULT_MAX_PAGES,
       mutant: opts.mutant ?? null,
       maxEvents: opts.maxEvents ?? 200_000,
+      policy: POLICIES[opts.policy ?? "default"],
     });
   }
 

@@ -7,7 +7,6 @@ import { PROT_READ } from "../cpu/memory.js";
 import { hex } from "./events.js";
 import { fieldGet } from "./guest-fields.js";
 import type { Deadline, Kernel } from "./kernel.js";
-import { unparkWakes } from "./policy.js";
 import { post } from "./ring.js";
 import type { Sqe } from "./ring.js";
 import type { Thread } from "./threads.js";
@@ -29,7 +28,7 @@ export function parkOp(k: Kernel, t: Thread, sqe: Sqe & { op: "park" | "unpark" 
 function unpark(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" {
   const count = Number(fieldGet(sqe.bytes, sqe.view["count"]));
   const gen = k.as.generation(addr);
-  const woken = unparkWakes(
+  const woken = k.policy.unparkWakes(
     k.waiters.filter((w) => w.addr === addr && w.gen === gen),
     count,
   );

@@ -8,8 +8,23 @@
  *   unparkWakes       which waiters an UNPARK wakes (PARKX-2 leaves it open)
  *   timerFiresAt      how late a deadline fires (never early; we fire exactly on time)
  *   threadRingSlot / threadRingAddress   where a spawned thread's ring page goes (THRX-1)
+ *
+ * `DEFAULT_POLICY` bundles the reference choices; `ALTERNATE_POLICY` a different conforming
+ * choice for each (top-down placement, a lower TP, LIFO wakes, late timers, other ring pages),
+ * selected with the machine option `policy: "alternate"` (run-elf `--policy alternate`,
+ * conform `--impl emulator:alternate`): the suite must pass on both.
  */
 import type { Binding } from "../../spec/binding.js";
+
+export interface Policy {
+  placeMapping(hintPage: number | null, count: number, lo: number, hi: number, occupied: ReadonlyMap<number, unknown>): number | null;
+  /** `offset` is the TLS block's distance below the TP (tlsOffset); the block must stay in the TLS area. */
+  threadPointer(layout: Binding["layout"], align: number, offset: number): number;
+  unparkWakes<W>(waiting: readonly W[], count: number): W[];
+  timerFiresAt(earliest: bigint, now: bigint): bigint;
+  threadRingSlot(used: ReadonlySet<number>): number;
+  threadRingAddress(b: Binding, slot: number): number;
+}
 
 /**
  * First page of a free run of `count` pages in [lo, hi): the hint page when it is given (page
@@ -58,3 +73,47 @@ export function threadRingSlot(used: ReadonlySet<number>): number {
 export function threadRingAddress(b: Binding, slot: number): number {
   return b.layout.threadRingBase + slot * b.pageSize;
 }
+
+export const DEFAULT_POLICY: Policy = { placeMapping, threadPointer, unparkWakes, timerFiresAt, threadRingSlot, threadRingAddress };
+
+/**
+ * The alternate conforming choices.
+ * - placement: top-down, the hint ignored (VMX-2 makes it advisory): the highest free run.
+ * - TP: three pages below the default when the block still fits the TLS area (TLSV2-7), else the default.
+ * - UNPARK: the newest waiters first (LIFO; PARKX-2 leaves the choice open).
+ * - timers: fire ALTERNATE_TIMER_LATENESS ns after the deadline (never early, TIMERX-1, PARKX-4).
+ * - rings: spawned threads' ring pages from the top of the ring range down, a guard page between (THRX-1).
+ */
+export const ALTERNATE_TIMER_LATENESS = 1_500n;
+
+export const ALTERNATE_POLICY: Policy = {
+  placeMapping(_hintPage, count, lo, hi, occupied) {
+    const used = [...occupied.keys()].sort((a, b) => b - a);
+    let end = hi;
+    for (const pn of used) {
+      if (pn >= end) continue;
+      if (end - (pn + 1) >= count) break;
+      end = pn;
+    }
+    return end - count >= lo ? end - count : null;
+  },
+  threadPointer(layout, align, offset) {
+    const lower = Math.floor((layout.ringVaddr - layout.tcbSize - 3 * 4096) / align) * align;
+    return lower - offset >= layout.ringVaddr - layout.tlsAreaSize ? lower : threadPointer(layout, align);
+  },
+  unparkWakes(waiting, count) {
+    return waiting.slice().reverse().slice(0, Math.max(0, count));
+  },
+  timerFiresAt(earliest, now) {
+    const late = earliest + ALTERNATE_TIMER_LATENESS;
+    return late > now ? late : now;
+  },
+  threadRingSlot,
+  threadRingAddress(b, slot) {
+    return b.layout.threadRingBase + (2 * b.layout.maxThreads - 2 - 2 * slot) * b.pageSize;
+  },
+};
+
+export const POLICIES = { default: DEFAULT_POLICY, alternate: ALTERNATE_POLICY } as const;
+export type PolicyName = keyof typeof POLICIES;
+export const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];

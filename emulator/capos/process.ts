@@ -24,7 +24,7 @@ export function load(k: Kernel, image: Uint8Array): ElfError | null {
   let tp: number, low: number, tlsOffset: number;
   try {
     elf = parseElf(image, b);
-    const pl = tlsLayout(b, elf.tls, k.mutant === "tls-ignores-misalign");
+    const pl = tlsLayout(b, elf.tls, k.mutant === "tls-ignores-misalign", k.policy.threadPointer);
     tp = pl.tp;
     low = pl.low;
     tlsOffset = pl.offset;

@@ -7,7 +7,6 @@
 import type { Deadline, Kernel } from "./kernel.js";
 import { EMPTY } from "./messages.js";
 import { parkDeadlines } from "./park.js";
-import { timerFiresAt } from "./policy.js";
 import { completeCall, wakeCapEnter } from "./ring.js";
 
 /** Advance virtual time to the earliest deadline and fire everything due. False: none. */
@@ -16,7 +15,7 @@ export function advanceTime(k: Kernel): boolean {
   if (due.length === 0) return false;
   let min = due[0]!.deadline;
   for (const d of due) if (d.deadline < min) min = d.deadline;
-  k.vtime = timerFiresAt(min, k.vtime);
+  k.vtime = k.policy.timerFiresAt(min, k.vtime);
   k.event(`time ${k.vtime}`);
   due
     .filter((d) => d.deadline <= k.vtime)

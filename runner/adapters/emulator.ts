@@ -3,7 +3,7 @@
  * with schedule control and state inspection.
  */
 import type { Binding } from "../../spec/binding.js";
-import { MUTANT_NAMES, runCapos, type MutantName } from "../../emulator/capos/index.js";
+import { MUTANT_NAMES, POLICY_NAMES, runCapos, type MutantName, type PolicyName } from "../../emulator/capos/index.js";
 import type { Implementation, ImplementationRun, RunOptions } from "../../spec/implementation.js";
 import { UsageError } from "../errors.js";
 
@@ -11,13 +11,19 @@ function isMutant(name: string): name is MutantName {
   return (MUTANT_NAMES as readonly string[]).includes(name);
 }
 
-export async function emulatorImplementation(options: { binding: Binding; mutant?: string }): Promise<Implementation> {
-  const { mutant } = options;
+/**
+ * `policy` selects the emulator's conforming choices where the ABI leaves one
+ * (emulator/capos/policy.ts); the id is "emulator" or "emulator:<policy>".
+ */
+export async function emulatorImplementation(options: { binding: Binding; mutant?: string; policy?: string }): Promise<Implementation> {
+  const { mutant, policy } = options;
   if (mutant !== undefined && !isMutant(mutant)) throw new UsageError(`unknown mutant "${mutant}" (known: ${MUTANT_NAMES.join(", ")})`);
+  if (policy !== undefined && !(POLICY_NAMES as readonly string[]).includes(policy)) throw new UsageError(`unknown emulator policy "${policy}" (known: ${POLICY_NAMES.join(", ")})`);
   return {
-    id: "emulator",
+    id: policy && policy !== "default" ? `emulator:${policy}` : "emulator",
     version: "0.1.0",
     supports: { schedule: true, inspect: true },
+    reports: { faultAddress: true, faultThread: true },
     async run(image: Uint8Array, opts: RunOptions = {}): Promise<ImplementationRun> {
       const r = runCapos(image, {
         binding: options.binding,
@@ -25,8 +31,9 @@ export async function emulatorImplementation(options: { binding: Binding; mutant
         ...(opts.schedule ? { schedule: opts.schedule } : {}),
         ...(opts.maxInsns ? { maxInsns: opts.maxInsns } : {}),
         ...(mutant !== undefined ? { mutant } : {}),
+        ...(policy !== undefined ? { policy: policy as PolicyName } : {}),
       });
-      return { console: r.console, end: r.end, insns: r.insns, events: r.events };
+      return { console: r.console, end: r.end, insns: r.insns, events: r.events, clockNs: r.clockNs };
     },
   };
 }

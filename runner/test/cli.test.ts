@@ -63,6 +63,6 @@ describe("conform CLI", () => {
   it("rejects bad input with one line and status 2", () => {
     const r = conform(["run", "--impl", "nonsense", "--no-reports"]);
     expect(r.status).toBe(2);
-    expect(r.err.trim().split("\n")).toEqual([`conform: unknown implementation "nonsense" (use emulator, native, cmd:'<command> {elf}', batch:'<command>' or an adapter file <name>.json)`]);
+    expect(r.err.trim().split("\n")).toEqual([`conform: unknown implementation "nonsense" (use emulator, emulator:alternate, native, cmd:'<command> {elf}', batch:'<command>' or an adapter file <name>.json)`]);
   });
 });

@@ -36,7 +36,7 @@ export const DEFAULT_SEED = 20261125;
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .option("--impl <impl>", "implementation: emulator | native | cmd:'<command> {elf}' | batch:'<command>' | <adapter>.json (spec/runner-protocol.md)", "emulator")
+    .option("--impl <impl>", "implementation: emulator | emulator:alternate (other conforming choices) | native | cmd:'<command> {elf}' | batch:'<command>' | <adapter>.json (spec/runner-protocol.md)", "emulator")
     .option("--case-timeout <duration>", "wall-clock limit per case for a process implementation, e.g. 30s (default 60s or the adapter file's)")
     .option("--binding <file>", "binding JSON of the implementation (default: spec/binding.ts)")
     .option("--mutant <name>", "run the emulator with a seeded bug (lost-wake, no-drain, fs-not-restored, tls-ignores-misalign, protect-keeps-write)")
@@ -90,7 +90,7 @@ function progressReporter(): { onProgress: (e: ProgressEvent) => void; stop: () 
 }
 
 function statusWord(r: PropertyResult): string {
-  return { passed: "pass", failed: "FAIL", xfail: "xfail", xpass: "XPASS", skipped: "skip", unsupported: "unsupported" }[r.status];
+  return { passed: "pass", failed: "FAIL", inconclusive: "INCONCLUSIVE", xfail: "xfail", xpass: "XPASS", skipped: "skip", unsupported: "unsupported" }[r.status];
 }
 
 export function summarize(run: ConformanceRun): string[] {
@@ -108,7 +108,7 @@ export function summarize(run: ConformanceRun): string[] {
   lines.push(`clauses exercised: ${testable.length - untested.length} of ${testable.length} non-FUTURE clauses; not exercised: ${untested.join(" ") || "none"}`);
   const count = (s: PropertyResult["status"]) => run.results.filter((r) => r.status === s).length;
   lines.push(
-    `${count("passed")} passed, ${count("failed") + count("xpass")} failed, ${count("xfail")} expected failures, ${count("skipped")} skipped, ${count("unsupported")} unsupported`,
+    `${count("passed")} passed, ${count("failed") + count("xpass") + count("inconclusive")} failed${count("inconclusive") > 0 ? ` (${count("inconclusive")} inconclusive)` : ""}, ${count("xfail")} expected failures, ${count("skipped")} skipped, ${count("unsupported")} unsupported`,
   );
   return lines;
 }

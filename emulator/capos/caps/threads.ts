@@ -8,7 +8,6 @@ import { setReg64 } from "../../cpu/state.js";
 import { hex } from "../events.js";
 import type { Kernel } from "../kernel.js";
 import { EMPTY, decodeParams, encodeResult } from "../messages.js";
-import { threadRingAddress, threadRingSlot } from "../policy.js";
 import { completeCall, initRing } from "../ring.js";
 import type { Thread } from "../threads.js";
 import { canonical, exc, need, ok } from "./method.js";
@@ -26,8 +25,8 @@ export const spawn: Method = (k, call) => {
   const live = k.threads.liveSpawned();
   if (live.length >= b.layout.maxThreads) return exc("overloaded", `thread limit ${b.layout.maxThreads} reached`);
   if (!canonical(p.fsBase)) return exc("invalidArgument", `fsBase ${hex(p.fsBase)} is not canonical`);
-  const slot = threadRingSlot(new Set(live.map((x) => x.ringSlot)));
-  const ring = threadRingAddress(b, slot);
+  const slot = k.policy.threadRingSlot(new Set(live.map((x) => x.ringSlot)));
+  const ring = k.policy.threadRingAddress(b, slot);
   const handleSlot = k.caps.add({ iface: "ThreadHandle" });
   if (handleSlot < 0) return exc("overloaded", "capability table full");
   k.memOp(() => initRing(k, ring));
