@@ -3,7 +3,7 @@
  *
  *   capos-conform replay --impl emulator --seed S --path P --property park.drain --elf <sha256> --schedule <id>
  *
- * `--mutant` and `--binding` are added when the run used them. The line holds everything
+ * `--mutant`, `--binding`, `--agent` and `--case-timeout` are added when the run used them. The line holds everything
  * fast-check needs to regenerate the shrunk case (seed + path) and everything the runner
  * needs to rebuild the implementation; the ELF hash and schedule id let replay verify it ran
  * the same bytes under the same schedule.
@@ -18,6 +18,8 @@ export interface Repro {
   readonly mutant?: string;
   readonly binding?: string;
   readonly agent?: string;
+  /** Per-case wall-clock limit of a process implementation, e.g. "30s". */
+  readonly caseTimeout?: string;
 }
 
 function quote(s: string): string {
@@ -31,6 +33,7 @@ export function formatRepro(r: Repro): string {
   if (r.mutant) parts.push(`--mutant ${r.mutant}`);
   if (r.binding) parts.push(`--binding ${quote(r.binding)}`);
   if (r.agent) parts.push(`--agent ${quote(r.agent)}`);
+  if (r.caseTimeout) parts.push(`--case-timeout ${r.caseTimeout}`);
   return parts.join(" ");
 }
 

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
-import { encodeSchedule, scheduleId, type Steering } from "../spec/run-protocol.js";
+import { encodeSchedule, formatDuration, scheduleId, type Steering } from "../spec/run-protocol.js";
 import type { ConformanceRun, PropertyFailure, PropertyResult } from "../reports/types.js";
 import type { AgentImage } from "../generators/agent-image.js";
 import { globToRegExp } from "../spec/clauses/index.js";
@@ -36,6 +36,8 @@ export interface RunConfig {
   /** The checker's search budget per case (states); past it a case is inconclusive. */
   readonly checkerMaxStates?: number;
   readonly mutant?: string;
+  /** The --case-timeout the implementation was built with, for repro lines. */
+  readonly caseTimeoutMs?: number;
   /** Where failure artefacts go (JSON per failure); none written when absent. */
   readonly artefactDir?: string;
   /** Wall-clock limit per property in ms (fuzzing); stops at the first failure too. */
@@ -130,6 +132,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       ...(verdict.elfSha256 ? { elf: verdict.elfSha256 } : {}),
       ...(verdict.schedule ? { schedule: encodeSchedule(verdict.schedule) } : {}),
       ...(cfg.mutant ? { mutant: cfg.mutant } : {}),
+      ...(cfg.caseTimeoutMs !== undefined ? { caseTimeout: formatDuration(cfg.caseTimeoutMs) } : {}),
       ...(cfg.bindingName !== "default" ? { binding: cfg.bindingName } : {}),
       ...(cfg.agent.name !== "default" ? { agent: cfg.agent.name } : {}),
     };

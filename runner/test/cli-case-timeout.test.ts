@@ -24,6 +24,7 @@ describe("--case-timeout", () => {
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(r.status, r.out + r.err).toBe(1);
     expect(r.out).toContain("ended by the per-case wall-clock limit (1s)");
+    expect(r.out).toMatch(/repro: capos-conform replay .* --case-timeout 1s$/m);
     expect(await alive(Number(readFileSync(pidFile, "utf8")))).toBe(false);
   });
 

@@ -57,6 +57,7 @@ async function baseConfig(o: CommonOptions): Promise<Omit<RunConfig, "properties
     agent: resolveAgent(o.agent),
     maxInsns: Number(o.maxInsns),
     artefactDir: join(o.out, "failures"),
+    ...(caseTimeoutMs !== undefined ? { caseTimeoutMs } : {}),
     ...(o.mutant ? { mutant: o.mutant } : {}),
   };
 }
