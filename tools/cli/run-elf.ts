@@ -28,6 +28,7 @@ export function registerRunElf(program: Command): void {
     .option("--trace", "capos: print the event log to stderr")
     .option("--binding <file>", "capos: binding JSON of the ABI numbers")
     .option("--mutant <name>", "capos: run with a seeded bug")
+    .option("--policy <name>", "capos: the emulator's conforming choices where the ABI leaves one (default | alternate)")
     .option("--max-pages <n>", "capos: memory budget in pages")
     .option("--batch", "capos: read ELF paths on stdin, one per line, answer each with a JSON result line (spec/runner-protocol.md)")
     .argument("[elf]", "static ELF executable (none with --batch)")
@@ -62,6 +63,7 @@ interface RunElfOptions {
   trace?: boolean;
   binding?: string;
   mutant?: string;
+  policy?: string;
   maxPages?: string;
   batch?: boolean;
 }
@@ -76,6 +78,7 @@ export async function runElfCommand(elf: string, args: string[], o: RunElfOption
       ...(o.trace ? ["--trace"] : []),
       ...(o.binding !== undefined ? ["--binding", o.binding] : []),
       ...(o.mutant !== undefined ? ["--mutant", o.mutant] : []),
+      ...(o.policy !== undefined ? ["--policy", o.policy] : []),
       ...(o.maxPages !== undefined ? ["--max-pages", o.maxPages] : []),
       ...(o.maxInsns !== undefined ? ["--max-insns", o.maxInsns] : []),
     ];
@@ -83,8 +86,8 @@ export async function runElfCommand(elf: string, args: string[], o: RunElfOption
     return await runCaposElf(elf, args);
   }
   if (o.personality !== "linux") { console.error(`unknown personality ${o.personality}`); return 2; }
-  if (o.schedule !== undefined || o.trace || o.binding !== undefined || o.mutant !== undefined) {
-    console.error("--schedule, --trace, --binding and --mutant apply to --personality capos");
+  if (o.schedule !== undefined || o.trace || o.binding !== undefined || o.mutant !== undefined || o.policy !== undefined) {
+    console.error("--schedule, --trace, --binding, --mutant and --policy apply to --personality capos");
     return 2;
   }
   let bytes: Uint8Array;
