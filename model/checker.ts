@@ -111,7 +111,8 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       if ("st" in c) stack.push({ st: c.st, i: i + 1 });
       else note(i, [...pendings, ...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`)]);
     } else {
-      note(n, [...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`), ...(isHung(st) ? ["end: hang"] : [])]);
+      // After the last record: the records the model still expects (pending results) and the ends it allows.
+      note(n, [...pendings, ...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`), ...(isHung(st) ? ["end: hang"] : [])]);
       if (observed.end.kind === "budget") return { ok: true };
     }
     for (const m of moves.slice().reverse()) {

@@ -8,6 +8,7 @@ import { formatObservation, parseObservations, type Script } from "../spec/agent
 import type { EndState, Schedule } from "../spec/run-protocol.js";
 import { patchScript, sha256 } from "../generators/agent-image.js";
 import type { PropertyContext, Verdict } from "./property.js";
+import { explainAgentRun } from "./explain.js";
 
 /** The implementation's end state in the model's terms (undefined: cannot be a conforming end). */
 export function toModelEnd(end: EndState): ModelEnd | undefined {
@@ -55,6 +56,13 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
     ok: false,
     message: `${verdict.reason}${verdict.atObservation !== undefined ? ` (at record ${verdict.atObservation})` : ""}`,
     ...(verdict.allowed ? { allowed: verdict.allowed } : {}),
+    explanation: explainAgentRun(
+      script,
+      observations,
+      { text: describeEndState(run.end), fault: run.end.kind === "fault" },
+      { ...(verdict.atObservation !== undefined ? { atRecord: verdict.atObservation } : {}), ...(verdict.allowed ? { allowed: verdict.allowed } : {}), why: verdict.reason },
+      ctx.binding,
+    ),
     ...base,
   };
 }

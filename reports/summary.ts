@@ -183,3 +183,9 @@ export function jsonReady(value: unknown, ancestors: object[] = []): unknown {
 export function toJsonText(value: unknown): string {
   return JSON.stringify(jsonReady(value), null, 2) ?? "undefined";
 }
+
+/** Clauses no property of the run cites, in spec order, with their status (FUTURE ones too). */
+export function uncoveredClauses(run: ConformanceRun): { readonly id: string; readonly statement: string; readonly future: boolean }[] {
+  const cited = new Set(run.results.flatMap((r) => r.clauses));
+  return CLAUSES.filter((c) => !cited.has(c.id)).map((c) => ({ id: c.id, statement: c.statement, future: c.status === "FUTURE" }));
+}
