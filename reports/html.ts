@@ -248,7 +248,7 @@ export function renderHtmlData(d: HtmlData): string {
 </head>
 <body>
 <h1>${e(d.title)} — <span class="${t.ok ? "ok" : "bad"}">${t.ok ? "PASS" : "FAIL"}</span></h1>
-<p id="totals">${t.total} properties: <b>${t.passed}</b> passed, <b>${t.failed}</b> failed${t.xpass > 0 ? ` (${t.xpass} unexpectedly passed)` : ""}, <b>${t.xfail}</b> expected failures, <b>${t.skipped}</b> skipped, <b>${t.unsupported}</b> unsupported; ${d.uncovered.filter((u) => !u.future).length} clauses not covered by any property.</p>
+<p id="totals">${t.total} properties: <b>${t.passed}</b> passed, <b>${t.failed}</b> failed${t.xpass > 0 ? ` (${t.xpass} unexpectedly passed)` : ""}, <b>${t.xfail}</b> expected failures, <b>${t.skipped}</b> skipped, <b>${t.unsupported}</b> unsupported; ${d.uncovered.filter((u) => !u.future).length} clauses no property of this run checks.</p>
 ${d.failures.length > 0 ? `<h2>Failures</h2>\n${d.failures.map(failureHtml).join("\n")}` : ""}
 <h2>Clauses (<span id="clause-count">${d.clauses.length + d.uncovered.length}</span>)</h2>
 <p class="filters"><button type="button" data-verdict="all">all</button>${[...verdicts, "not covered", "future"].map((v) => `<button type="button" data-verdict="${e(v)}">${e(v)}</button>`).join("")}</p>
