@@ -161,3 +161,16 @@ describe("campaigns and output", () => {
     expect(r.out).toContain("new failures: 0");
   });
 });
+
+describe("fuzz --time", () => {
+  it("is the budget of the whole campaign, shared by its properties", async () => {
+    const started = Date.now();
+    // Two properties at 4 s each would take 8 s; the campaign's 4 s ends well before.
+    const { status, out } = await cli("fuzz", "--property", "e*", "--time", "4s");
+    const elapsed = Date.now() - started;
+    expect(status, out).toBe(0);
+    expect(out).toContain("fuzzing 2 properties");
+    expect(elapsed).toBeGreaterThanOrEqual(3_500);
+    expect(elapsed).toBeLessThan(7_000);
+  });
+});
