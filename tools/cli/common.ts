@@ -27,7 +27,7 @@ export function statusWord(r: PropertyResult): string {
 
 function doneLine(r: PropertyResult): string {
   const shrink = r.shrinkSteps ? `, shrunk in ${r.shrinkSteps} steps` : "";
-  return `${statusWord(r)} ${r.property} (${r.runs} cases${shrink}, ${r.durationMs} ms)`;
+  return `${statusWord(r)} ${r.property} (${r.runs} case${r.runs === 1 ? "" : "s"}${shrink}, ${r.durationMs} ms)`;
 }
 
 /**
