@@ -166,7 +166,7 @@ export function buildProgram(version: string): Command {
 Exit status: the guest's own exit status, or
   capos: 124 budget, 125 deadlock, 126 image rejected, 132 #UD, 136 #DE, 139 #PF/#GP (spec/run-protocol.ts)
   linux: 124 instruction budget, 125 memory budget, 126 HLT, 139 fault
-and 2 for a usage error (bad option, unreadable or malformed ELF).`,
+and 2 for a usage error (bad option, unreadable ELF; linux: malformed ELF).`,
       ),
   ).action(lazy<[string, string[], RunElfOptions]>(() => import("./run-elf.js")));
 
