@@ -167,6 +167,11 @@ export async function runConformance(cfg: RunConfig): Promise<ConformanceRun> {
     cfg.onProgress?.({ kind: "done", result: r });
     if (cfg.stopOnFailure && (r.status === "failed" || r.status === "xpass")) break;
   }
+  return runRecord(cfg, results, startedAt);
+}
+
+/** A run's record for the reports: its results with the implementation and environment. */
+export function runRecord(cfg: Pick<RunConfig, "impl" | "bindingName" | "mutant" | "shard" | "seed" | "agent">, results: readonly PropertyResult[], startedAt: string): ConformanceRun {
   return {
     tool: { name: "capos-conform", version: packageInfo().version },
     implementation: { id: cfg.impl.id, version: cfg.impl.version, binding: cfg.bindingName, ...(cfg.mutant ? { mutant: cfg.mutant } : {}) },

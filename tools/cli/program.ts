@@ -39,6 +39,8 @@ export interface RunOptions extends CommonOptions {
 
 export interface FuzzOptions extends CommonOptions {
   property: string;
+  seed?: number;
+  reports: boolean;
   /** Whole-campaign budget in ms. */
   time: number;
   shard?: Shard;
@@ -109,6 +111,8 @@ export function buildProgram(version: string): Command {
       .description("fuzz properties with fresh seeds until a failure or the time budget of the whole campaign runs out")
       .option("--property <glob>", "property ids to fuzz, e.g. 'park.*'", "*")
       .option("--time <duration>", "time budget of the whole campaign, shared by the properties (e.g. 90s, 5m, 1h)", parseDuration, 60_000)
+      .option("--seed <n>", "campaign seed (default: fresh); each property's seed derives from it, so the shards of one campaign share it", parseSeed)
+      .option("--no-reports", "write no files at all (no reports, no failure artefacts)")
       .addOption(shardOption()),
   ).action(lazy<[FuzzOptions]>(() => import("./fuzz.js")));
 
