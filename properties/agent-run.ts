@@ -62,6 +62,7 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
       { text: describeEndState(run.end), fault: run.end.kind === "fault" },
       { ...(verdict.atObservation !== undefined ? { atRecord: verdict.atObservation } : {}), ...(verdict.allowed ? { allowed: verdict.allowed } : {}), why: verdict.reason },
       ctx.binding,
+      run.events,
     ),
     ...base,
   };

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
 import { OP, type Observation, type Script } from "../spec/agent-protocol.js";
-import { describeCall, describeRecordText, explainAgentRun, hex } from "./explain.js";
+import { describeCall, describeRecordText, explainAgentRun, hex, switchesFromEvents } from "./explain.js";
 
 const FOREVER = B.park.timeoutForever;
 const drained = BigInt(B.park.results.drained);
@@ -67,5 +67,22 @@ describe("explainAgentRun", () => {
       [1, 0, 2, null],
     ]);
     expect(x.ops.find((o) => o.thread === 1)!.marks).toEqual(["park", "no-record", "unexplained"]);
+  });
+});
+
+describe("switchesFromEvents", () => {
+  it("places each switch at the number of records written before it, counting writes from the end", () => {
+    const log = [
+      "10 t0 sqe#3 op=call cap=0x10000 ud=0x1 -> 16 Console.write", // lost from a truncated log: record 0
+      "20 switch t0->t1 q=5 prng",
+      "30 t1 sqe#0 op=call cap=0x10000 ud=0x2 -> 16 Console.write",
+      "40 switch t1->t0 q=5 prng",
+      "50 t0 sqe#4 op=call cap=0x10000 ud=0x3 -> 16 Console.write",
+    ].slice(1);
+    // Three records; the log holds the last two writes: the first switch follows record 0.
+    expect(switchesFromEvents(log, 3)).toEqual([
+      { at: 1, from: "t0", to: "t1" },
+      { at: 2, from: "t1", to: "t0" },
+    ]);
   });
 });

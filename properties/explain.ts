@@ -38,6 +38,28 @@ export interface RunExplanation {
   readonly allowed: readonly string[];
   /** The model's reason. */
   readonly why: string;
+  /** Thread switches of the implementation, placed between records (from its event log, when it keeps one). */
+  readonly switches?: readonly { readonly at: number; readonly from: string; readonly to: string }[];
+}
+
+/**
+ * Thread switches from an implementation's event log, each placed at the number of records
+ * printed before it. The log names switches `switch tA->tB` and each record's write as a
+ * `Console.write` call (the emulator's format); the implementation's thread names are its
+ * own, not the script's. Writes are matched to records from the end, so a log that lost its
+ * start still places its switches.
+ */
+export function switchesFromEvents(events: readonly string[], records: number): { at: number; from: string; to: string }[] {
+  const isWrite = (e: string) => /\bConsole\.write$/.test(e);
+  const writes = events.filter(isWrite).length;
+  let seen = 0;
+  const out: { at: number; from: string; to: string }[] = [];
+  for (const e of events) {
+    if (isWrite(e)) seen++;
+    const m = /^\d+ switch (\S+)->(\S+)/.exec(e);
+    if (m) out.push({ at: Math.max(0, Math.min(records, records - (writes - seen))), from: m[1]!, to: m[2]! });
+  }
+  return out;
 }
 
 /** 0x1_0000_0000: hex in groups of four digits. */
@@ -155,6 +177,7 @@ export function explainAgentRun(
   end: { text: string; fault: boolean },
   check: { atRecord?: number; allowed?: readonly string[]; why: string },
   b: Binding,
+  events?: readonly string[],
 ): RunExplanation {
   const ops: TimelineOp[] = [];
   const pc = script.threads.map(() => 0);
@@ -189,5 +212,6 @@ export function explainAgentRun(
     ...(at !== undefined ? { firstUnexplained: at < records.length ? describeRecordText(recordText(records[at]!), script, b) : `end: ${end.text}` } : {}),
     allowed: (check.allowed ?? []).map((a) => describeRecordText(a, script, b)),
     why: check.why,
+    ...(events && events.length > 0 ? { switches: switchesFromEvents(events, records.length) } : {}),
   };
 }

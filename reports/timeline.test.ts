@@ -41,3 +41,11 @@ describe("timeline SVG", () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe("thread switches", () => {
+  it("are drawn as ticks at their record positions", () => {
+    const svg = renderTimelineSvg({ ...x, switches: [{ at: 1, from: "t0", to: "t1" }, { at: 1, from: "t1", to: "t0" }, { at: 2, from: "t0", to: "t1" }] });
+    expect(svg.match(/<g class="switch">/g)).toHaveLength(2);
+    expect(svg).toContain("switches after record 1: t0→t1 t1→t0");
+  });
+});

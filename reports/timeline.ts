@@ -3,7 +3,8 @@
  * Jepsen's history views: one lane per script thread, each op a bar from its call to its
  * record in logical time (x = records printed so far), parks, wakes, drains, timeouts and
  * faults marked, the first record the model could not explain outlined in red. Ops that
- * printed no record (a fault, a thread left blocked) run to the right edge, dashed.
+ * printed no record (a fault, a thread left blocked) run to the right edge, dashed; the
+ * implementation's thread switches (from its event log, when it keeps one) are ticks.
  */
 import type { RunExplanation, TimelineOp } from "./types.js";
 import { wellFormed } from "./summary.js";
@@ -25,7 +26,7 @@ export function renderTimelineSvg(x: RunExplanation): string {
   const cols = x.records + 1;
   const colW = Math.max(28, Math.min(110, Math.floor(1100 / cols)));
   const width = gutter + cols * colW + 8;
-  const height = 18 + x.threads * lane + 22;
+  const height = 18 + x.threads * lane + 30;
   const px = (pos: number) => gutter + pos * colW;
   const parts: string[] = [];
   // Record positions as a faint grid, numbered.
@@ -50,7 +51,18 @@ export function renderTimelineSvg(x: RunExplanation): string {
         `<text x="${x0 + 4}" y="${y + 15}" font-size="10.5">${esc(shown.length > chars ? shown.slice(0, Math.max(0, chars - 1)) + "…" : shown)}</text></g>`,
     );
   }
-  const legend = ["‖ park", "↑ wake", "↓ drained", "∅ timed out", "× fault", "+ spawn", "dashed: no record", "red: not explained"];
+  // Thread switches of the implementation: ticks under the lanes at the record position.
+  const switches = x.switches ?? [];
+  const byPos = new Map<number, string[]>();
+  for (const sw of switches) byPos.set(sw.at, [...(byPos.get(sw.at) ?? []), `${sw.from}→${sw.to}`]);
+  const laneBottom = 18 + x.threads * lane;
+  for (const [pos, list] of byPos)
+    parts.push(
+      `<g class="switch"><title>${esc(`switches after record ${pos}: ${list.join(" ")}`)}</title>` +
+        `<line x1="${px(pos) + 1}" y1="14" x2="${px(pos) + 1}" y2="${laneBottom}" stroke="#7a5cc0" stroke-dasharray="2 3"/>` +
+        `<text x="${px(pos) + 3}" y="${laneBottom + 9}" font-size="9" fill="#7a5cc0">⇄${list.length}</text></g>`,
+    );
+  const legend = ["‖ park", "↑ wake", "↓ drained", "∅ timed out", "× fault", "+ spawn", "dashed: no record", "red: not explained", ...(switches.length > 0 ? ["⇄n: n thread switches (implementation log)"] : [])];
   parts.push(`<text x="${gutter}" y="${height - 6}" font-size="10" fill="#555">${esc(legend.join("   "))} · x: records in console order</text>`);
   return `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline of the failing run" font-family="ui-monospace,monospace">${parts.join("")}</svg>`;
 }
