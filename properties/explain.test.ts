@@ -86,3 +86,20 @@ describe("switchesFromEvents", () => {
     ]);
   });
 });
+
+describe("a spawned thread that reports before its SPAWN does", () => {
+  it("starts with the SPAWN call, and its next op starts at its own record", () => {
+    const s2: Script = { threads: [[{ kind: OP.SPAWN, a: 1n }, { kind: OP.JOIN, a: 1n }], [{ kind: OP.YIELD }, { kind: OP.PARK, a: 0x1000n, b: 0n, c: FOREVER }]] };
+    const recs: Observation[] = [
+      { thread: 1, op: 0, status: "ok", value: 0n }, // t1's YIELD, before t0's SPAWN record
+      { thread: 0, op: 0, status: "ok", value: 0n },
+    ];
+    const e = explainAgentRun(s2, recs, { text: "hang", fault: false }, { why: "w" }, B);
+    expect(e.ops.map((o) => [o.thread, o.index, o.start, o.end ?? null])).toEqual([
+      [1, 0, 0, 1],
+      [0, 0, 0, 2],
+      [0, 1, 2, null],
+      [1, 1, 1, null],
+    ]);
+  });
+});

@@ -181,17 +181,25 @@ export function explainAgentRun(
 ): RunExplanation {
   const ops: TimelineOp[] = [];
   const pc = script.threads.map(() => 0);
-  const lastRecord: number[] = script.threads.map((_, t) => (t === 0 ? 0 : -1)); // thread 0 starts at once; others at their SPAWN's record
+  // Where each thread's current op started: thread 0 at once, a spawned thread when its
+  // SPAWN call started (its records can come before the SPAWN's own record).
+  const lastRecord: number[] = script.threads.map((_, t) => (t === 0 ? 0 : -1));
+  const startOf = (t: number): number => {
+    if (lastRecord[t]! >= 0) return lastRecord[t]!;
+    const spawner = script.threads.findIndex((ops_, s) => ops_[pc[s]!]?.kind === OP.SPAWN && Number(ops_[pc[s]!]!.a ?? 0n) === t);
+    return spawner >= 0 ? Math.max(0, lastRecord[spawner]!) : 0;
+  };
   records.forEach((o, i) => {
     const op = script.threads[o.thread]?.[o.op];
     if (!op) return;
     const outcome = describeOutcome(op, o.status, o.status === "ok" ? o.value.toString(16) : o.value.toString(10), b);
     const marks = marksOf(op, outcome);
     if (i === check.atRecord) marks.push("unexplained");
-    ops.push({ thread: o.thread, index: o.op, call: describeCall(op, b), outcome, start: Math.max(0, lastRecord[o.thread] ?? 0), end: i + 1, marks });
+    ops.push({ thread: o.thread, index: o.op, call: describeCall(op, b), outcome, start: startOf(o.thread), end: i + 1, marks });
     lastRecord[o.thread] = i + 1;
     pc[o.thread] = o.op + 1;
-    if (op.kind === OP.SPAWN && o.status === "ok") lastRecord[Number(op.a ?? 0n)] = i + 1;
+    const spawned = Number(op.a ?? 0n);
+    if (op.kind === OP.SPAWN && o.status === "ok" && lastRecord[spawned] !== undefined && lastRecord[spawned]! < 0) lastRecord[spawned] = i + 1;
   });
   // Ops that started but printed no record: the faulting op, the ones blocked at a hang.
   script.threads.forEach((ops_, t) => {
