@@ -77,6 +77,20 @@ describe("exit statuses and option validation", () => {
     expect((await cli("compare", "/nonexistent.json", "/nonexistent.json")).status).toBe(2);
   });
 
+  it("binding: the printed template checks as valid (0); a bad field is a usage error (2) naming it", async () => {
+    const dir = tmp();
+    const t = await cli("binding");
+    expect(t.status).toBe(0);
+    writeFileSync(join(dir, "mine.json"), t.out);
+    expect((await cli("binding", "--check", join(dir, "mine.json"))).status).toBe(0);
+    const bad = JSON.parse(t.out) as { ring: { sqEntries: unknown } };
+    bad.ring.sqEntries = "many";
+    writeFileSync(join(dir, "bad.json"), JSON.stringify(bad));
+    const r = await cli("binding", "--check", join(dir, "bad.json"));
+    expect(r.status).toBe(2);
+    expect(r.err).toContain("/ring/sqEntries");
+  });
+
   it("a filter, clause, property glob or shard selecting nothing is 4", async () => {
     expect((await cli("run", "--filter", "^nothing$", "--no-reports")).status).toBe(4);
     expect((await cli("run", "--clause", "NOPE-*", "--no-reports")).status).toBe(4);
