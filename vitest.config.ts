@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "reports/out/**"],
+    exclude: ["node_modules/**", "reports/out/**", "dist/**"],
     reporters: ["default", "./tools/summary-reporter.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,

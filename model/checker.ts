@@ -141,7 +141,8 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       if ("st" in c) stack.push({ st: c.st, i: i + 1 });
       else note(i, () => [...pendings(), ...ends(moves)]);
     } else {
-      note(n, () => [...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
+      // After the last record: the records the model still expects (pending results) and the ends it allows.
+      note(n, () => [...pendings(), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
       if (observed.end.kind === "budget" && clockAllows(st) && accept(st)) return { ok: true };
     }
     for (const m of moves.slice().reverse()) {

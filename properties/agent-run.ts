@@ -9,6 +9,7 @@ import { describeLimitEnd, isLimitEnd, type CaseEnd, type EndState, type Schedul
 import { patchScript, sha256 } from "../generators/agent-image.js";
 import type { PropertyContext, Verdict } from "./property.js";
 import { agentEnvOf } from "./agent-env.js";
+import { explainAgentRun } from "./explain.js";
 
 /** The one line the agent prints besides its records: its refusal of a malformed script, before exit(AGENT_BAD_SCRIPT_EXIT). */
 const BAD_SCRIPT_LINE = /^agent: bad script: [a-z ]+$/;
@@ -80,6 +81,14 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
     ok: false,
     message: `${verdict.reason}${verdict.atObservation !== undefined ? ` (at record ${verdict.atObservation})` : ""}`,
     ...(verdict.allowed ? { allowed: verdict.allowed } : {}),
+    explanation: explainAgentRun(
+      script,
+      observations,
+      { text: describeEndState(run.end), fault: run.end.kind === "fault" },
+      { ...(verdict.atObservation !== undefined ? { atRecord: verdict.atObservation } : {}), ...(verdict.allowed ? { allowed: verdict.allowed } : {}), why: verdict.reason },
+      ctx.binding,
+      run.events,
+    ),
     ...base,
   };
 }

@@ -8,6 +8,7 @@ import type { Binding } from "../spec/binding.js";
 import type { Schedule, Steering } from "../spec/run-protocol.js";
 import type { AgentImage } from "../generators/agent-image.js";
 import type { Ability, Implementation } from "../spec/implementation.js";
+import type { RunExplanation } from "./explain.js";
 
 export interface PropertyContext {
   readonly binding: Binding;
@@ -31,6 +32,8 @@ export interface Verdict {
   /** What the implementation did. */
   readonly observed?: readonly string[];
   readonly trace?: readonly string[];
+  /** The failing run decoded for people (agent-script properties). */
+  readonly explanation?: RunExplanation;
   /** Hash of the image that was run. */
   readonly elfSha256?: string;
   readonly schedule?: Schedule;

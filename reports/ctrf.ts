@@ -143,6 +143,7 @@ function testOf(run: ConformanceRun, r: PropertyResult, statements: boolean): Ct
   if (r.reason !== undefined) extra.reason = r.reason;
   if (f) {
     extra.repro = f.repro;
+    extra.failureMessage = f.message;
     if (f.path !== undefined) extra.path = f.path;
     if (f.schedule !== undefined) extra.schedule = f.schedule;
     if (f.scheduleId !== undefined) extra.scheduleId = f.scheduleId;
@@ -151,6 +152,7 @@ function testOf(run: ConformanceRun, r: PropertyResult, statements: boolean): Ct
     if (f.counterexample !== undefined) extra.counterexample = jsonReady(f.counterexample);
     if (f.allowed !== undefined) extra.allowed = [...f.allowed];
     if (f.observed !== undefined) extra.observed = [...f.observed];
+    if (f.explanation !== undefined) extra.explanation = jsonReady(f.explanation);
   }
   const t: CtrfTest = {
     name: displayName(r),
@@ -186,6 +188,7 @@ export function toCtrf(run: ConformanceRun, options: CtrfOptions = {}): CtrfRepo
     generatedBy: `${run.tool.name} ${run.tool.version}`,
     extra: {
       seed: run.seed,
+      ...(run.shard !== undefined ? { shard: run.shard } : {}),
       implementation: { ...impl },
       elfs: { ...run.elfs },
       conforming: totals.ok,

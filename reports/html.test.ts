@@ -2,6 +2,7 @@ import { parse, type DefaultTreeAdapterTypes } from "parse5";
 import { describe, expect, it } from "vitest";
 import { escapeHtml, htmlData, renderHtml } from "./html.js";
 import { HOSTILE, baseRun, mixedRun } from "./test-fixtures.js";
+import { CLAUSES } from "../spec/clauses/index.js";
 
 type Node = DefaultTreeAdapterTypes.Node;
 type Element = DefaultTreeAdapterTypes.Element;
@@ -45,9 +46,14 @@ describe("HTML report", () => {
     // Nothing in the JSON can start a tag or comment, whatever the data holds.
     expect(text(script)).not.toMatch(/[<>\u2028\u2029]/);
   });
-  it("clause matrix: one row per cited clause with its verdict", () => {
+  it("clause matrix: one row per cited clause with its verdict, then every clause no property checks", () => {
     const table = els.find((e) => attr(e, "id") === "clauses")!;
-    const rows = elements(table).filter((e) => e.tagName === "tr" && attr(e, "data-verdict") !== undefined);
+    const all = elements(table).filter((e) => e.tagName === "tr" && attr(e, "data-verdict") !== undefined);
+    const uncovered = all.filter((r) => attr(r, "class") === "uncovered");
+    const cited = new Set(run.results.flatMap((r) => r.clauses));
+    expect(uncovered.map((r) => text(r.childNodes[0]!))).toEqual(CLAUSES.filter((c) => !cited.has(c.id)).map((c) => c.id));
+    expect(uncovered.find((r) => text(r.childNodes[0]!) === "SYS-1") && attr(uncovered.find((r) => text(r.childNodes[0]!) === "SYS-1")!, "data-verdict")).toBe("not covered");
+    const rows = all.filter((r) => attr(r, "class") !== "uncovered");
     expect(rows.map((r) => [text(r.childNodes[0]!), attr(r, "data-verdict")])).toEqual([
       ["PARK-1", "pass"],
       ["PARK-2", "expected fail"],
@@ -71,6 +77,11 @@ describe("HTML report", () => {
     expect(JSON.parse(text(ce))).toMatchObject({ ops: [{ op: "park" }, { op: "unmap", note: HOSTILE }], big: "12345678901234567890n" });
     const sections = els.filter((e) => e.tagName === "section");
     expect(sections.map((s) => text(elements(s).find((e) => e.tagName === "code")!))).toEqual(["park.drain-on-unmap", "park.timeout", "tls.variant2-layout"]);
+  });
+  it("failures come before the clause matrix", () => {
+    const html = renderHtml(run);
+    expect(html.indexOf('id="failure-0"')).toBeGreaterThan(0);
+    expect(html.indexOf('id="failure-0"')).toBeLessThan(html.indexOf('id="clauses"'));
   });
   it("escapeHtml covers the five specials", () => {
     expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe("&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");

@@ -8,7 +8,9 @@
  * inline script that filters the clause matrix.
  */
 import type { ConformanceRun, PropertyStatus } from "./types.js";
-import { abilitiesLabel, steeringLabel, clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, toJsonText, wellFormed, type ClauseVerdict, type Totals } from "./summary.js";
+import { abilitiesLabel, steeringLabel, clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, toJsonText, uncoveredClauses, wellFormed, type ClauseVerdict, type Totals } from "./summary.js";
+import type { RunExplanation } from "./types.js";
+import { renderTimelineSvg } from "./timeline.js";
 
 export interface HtmlOptions {
   /** Show clause statements in the matrix. Default true. */
@@ -33,6 +35,9 @@ export interface HtmlFailure {
   readonly allowed: readonly string[];
   readonly observed: readonly string[];
   readonly trace: readonly string[];
+  readonly explanation?: RunExplanation;
+  /** The cited clauses' statements, for "why". */
+  readonly statements: readonly { readonly id: string; readonly statement: string }[];
 }
 
 export interface HtmlData {
@@ -60,6 +65,8 @@ export interface HtmlData {
   }[];
   /** failed and xpass first, then xfail. */
   readonly failures: readonly HtmlFailure[];
+  /** Clauses no property of the run checks (shown in the matrix as not covered). */
+  readonly uncovered: readonly { readonly id: string; readonly statement: string; readonly future: boolean }[];
 }
 
 export function htmlData(run: ConformanceRun, options: HtmlOptions = {}): HtmlData {
@@ -118,8 +125,14 @@ export function htmlData(run: ConformanceRun, options: HtmlOptions = {}): HtmlDa
         allowed: f?.allowed ?? [],
         observed: f?.observed ?? [],
         trace: f?.trace ?? [],
+        ...(f?.explanation ? { explanation: f.explanation } : {}),
+        statements: r.clauses.flatMap((id) => {
+          const c = clauseMatrix(run).find((m) => m.id === id);
+          return c?.statement !== undefined ? [{ id, statement: c.statement }] : [];
+        }),
       };
     }),
+    uncovered: uncoveredClauses(run),
   };
 }
 
@@ -156,7 +169,21 @@ const statusClass = (s: PropertyStatus): string => (s === "passed" ? "pass" : s 
 
 function list(title: string, items: readonly string[]): string {
   if (items.length === 0) return "";
-  return `<h4>${e(title)}</h4><pre>${items.map(e).join("\n")}</pre>`;
+  return `${title ? `<h4>${e(title)}</h4>` : ""}<pre>${items.map(e).join("\n")}</pre>`;
+}
+
+function details(title: string, body: string): string {
+  return body ? `<details><summary>${e(title)}</summary>${body}</details>` : "";
+}
+
+function explanationHtml(x: RunExplanation): string {
+  const allowed = x.allowed.filter((a) => !a.startsWith("("));
+  return `<div class="explain">
+<p class="unexplained"><b>Not explained by the model:</b> <code>${e(x.firstUnexplained ?? "the run")}</code></p>
+<p><b>The model allowed there:</b> ${allowed.length > 0 ? `</p><ul class="allowed">${allowed.slice(0, 8).map((a) => `<li><code>${e(a)}</code></li>`).join("")}</ul>` : `nothing (${e(x.allowed[0] ?? "no outcome")})</p>`}
+<p class="why">${e(x.why)}</p>
+${renderTimelineSvg(x)}
+</div>`;
 }
 
 function failureHtml(f: HtmlFailure, i: number): string {
@@ -166,16 +193,16 @@ function failureHtml(f: HtmlFailure, i: number): string {
   if (f.schedule !== undefined) facts.push(`schedule <code>${e(f.schedule)}</code>`);
   if (f.artefact !== undefined) facts.push(`artefact <code>${e(f.artefact)}</code>`);
   return `<section class="failure ${statusClass(f.status)}" id="failure-${i}">
-<h3><code>${e(f.property)}</code> <span class="badge ${statusClass(f.status)}">${e(statusLabel(f.status))}</span></h3>
-<p>${e(f.title)} — clauses ${f.clauses.map((c) => `<code>${e(c)}</code>`).join(" ")}</p>
+<h3><code>${e(f.property)}</code> <span class="badge ${statusClass(f.status)}">${e(statusLabel(f.status))}</span> <small>${e(f.title)}</small></h3>
 ${f.reason !== undefined ? `<p class="reason">${f.status === "xfail" ? "Expected failure" : f.status === "xpass" ? "Passed although expected to fail" : "Reason"}: ${e(f.reason)}</p>` : ""}
-${f.message !== undefined ? `<p class="message">${e(f.message)}</p>` : ""}
-${f.repro !== undefined ? `<h4>Repro</h4><pre class="repro">${e(f.repro)}</pre>` : ""}
-${facts.length > 0 ? `<p>${facts.join(", ")}</p>` : ""}
-${f.counterexample !== undefined ? `<h4>Counterexample</h4><pre class="counterexample">${e(f.counterexample)}</pre>` : ""}
-${list("Model allows", f.allowed)}
-${list("Observed", f.observed)}
-${list("Trace", f.trace)}
+${f.explanation ? explanationHtml(f.explanation) : f.message !== undefined ? `<p class="message">${e(f.message)}</p>` : ""}
+${f.repro !== undefined ? `<pre class="repro">${e(f.repro)}</pre>` : ""}
+${details(`Clauses (${f.statements.length})`, f.statements.length > 0 ? `<dl>${f.statements.map((c) => `<dt><code>${e(c.id)}</code></dt><dd>${e(c.statement)}</dd>`).join("")}</dl>` : "")}
+${details("Counterexample", f.counterexample !== undefined ? `<pre class="counterexample">${e(f.counterexample)}</pre>` : "")}
+${details("Model allows (raw)", list("", f.allowed))}
+${details("Observed records", list("", f.observed))}
+${details("Implementation event log", list("", f.trace))}
+${facts.length > 0 ? `<p class="facts">${facts.join(", ")}</p>` : ""}
 </section>`;
 }
 
@@ -189,7 +216,11 @@ pre{background:#f7f7f7;border:1px solid #e2e2e2;padding:.5em;overflow:auto;white
 .badge.pass{background:#2a7d2a}.badge.fail{background:#b3261e}.badge.xfail{background:#b26a00}
 .badge.skipped{background:#777}.badge.unsupported{background:#5a5a9a}
 .verdict{font-weight:600}.ok{color:#2a7d2a}.bad{color:#b3261e}
-section.failure{border-left:4px solid #b3261e;padding-left:1em;margin:1em 0}section.failure.xfail{border-color:#b26a00}
+section.failure{border-left:4px solid #b3261e;padding-left:1em;margin:.6em 0}section.failure.xfail{border-color:#b26a00}
+section.failure h3{margin:.2em 0}.explain p{margin:.25em 0}ul.allowed{margin:.1em 0 .3em}.why{color:#555}
+svg.timeline{display:block;max-width:100%;height:auto;margin:.4em 0;border:1px solid #e2e2e2;background:#fff}
+.badge.uncovered{background:#fff;color:#b3261e;border:1px solid #b3261e}.badge.future{background:#fff;color:#777;border:1px solid #aaa}
+details{margin:.2em 0}summary{cursor:pointer;color:#333}
 .filters button{margin-right:.3em}
 `;
 
@@ -203,7 +234,7 @@ const SCRIPT = `
       rows.forEach(function(r){ r.hidden = v !== "all" && r.getAttribute("data-verdict") !== v; });
     });
   });
-  document.getElementById("clause-count").textContent = String(data.clauses.length);
+  document.getElementById("clause-count").textContent = String(data.clauses.length + data.uncovered.length);
 })();
 `;
 
@@ -222,12 +253,10 @@ export function renderHtmlData(d: HtmlData): string {
 </head>
 <body>
 <h1>${e(d.title)} — <span class="${t.ok ? "ok" : "bad"}">${t.ok ? "PASS" : "FAIL"}</span></h1>
-<table class="header"><tbody>
-${d.header.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join("\n")}
-</tbody></table>
-<p id="totals">${t.total} properties: <b>${t.passed}</b> passed, <b>${t.failed}</b> failed${t.xpass > 0 ? ` (${t.xpass} unexpectedly passed)` : ""}, <b>${t.xfail}</b> expected failures, <b>${t.skipped}</b> skipped, <b>${t.unsupported}</b> unsupported.</p>
-<h2>Clauses (<span id="clause-count">${d.clauses.length}</span>)</h2>
-<p class="filters"><button type="button" data-verdict="all">all</button>${verdicts.map((v) => `<button type="button" data-verdict="${e(v)}">${e(v)}</button>`).join("")}</p>
+<p id="totals">${t.total} properties: <b>${t.passed}</b> passed, <b>${t.failed}</b> failed${t.xpass > 0 ? ` (${t.xpass} unexpectedly passed)` : ""}, <b>${t.xfail}</b> expected failures, <b>${t.skipped}</b> skipped, <b>${t.unsupported}</b> unsupported; ${d.uncovered.filter((u) => !u.future).length} clauses no property of this run checks.</p>
+${d.failures.length > 0 ? `<h2>Failures</h2>\n${d.failures.map(failureHtml).join("\n")}` : ""}
+<h2>Clauses (<span id="clause-count">${d.clauses.length + d.uncovered.length}</span>)</h2>
+<p class="filters"><button type="button" data-verdict="all">all</button>${[...verdicts, "not covered", "future"].map((v) => `<button type="button" data-verdict="${e(v)}">${e(v)}</button>`).join("")}</p>
 <table id="clauses"><thead><tr><th>Clause</th><th>Status</th><th>Properties</th>${withStatements ? "<th>Statement</th>" : ""}</tr></thead><tbody>
 ${d.clauses
   .map(
@@ -236,6 +265,13 @@ ${d.clauses
       `<td>${c.properties.map((p) => `<code>${e(p.property)}</code> (${e(statusLabel(p.status))})`).join("<br>")}</td>` +
       (withStatements ? `<td>${c.statement !== undefined ? e(c.statement) : "<i>unknown clause</i>"}</td>` : "") +
       `</tr>`,
+  )
+  .join("\n")}
+${d.uncovered
+  .map(
+    (u) =>
+      `<tr data-verdict="${u.future ? "future" : "not covered"}" class="uncovered"><td><code>${e(u.id)}</code></td><td class="verdict"><span class="badge ${u.future ? "future" : "uncovered"}">${u.future ? "future" : "not covered"}</span></td>` +
+      `<td><i>${u.future ? "not yet testable (FUTURE)" : "no property checks it"}</i></td>${withStatements ? `<td>${e(u.statement)}</td>` : ""}</tr>`,
   )
   .join("\n")}
 </tbody></table>
@@ -251,7 +287,10 @@ ${d.properties
   )
   .join("\n")}
 </tbody></table>
-${d.failures.length > 0 ? `<h2>Failures</h2>\n${d.failures.map(failureHtml).join("\n")}` : ""}
+<h2>Run</h2>
+<table class="header"><tbody>
+${d.header.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join("\n")}
+</tbody></table>
 <script type="application/json" id="run-data">${scriptJson(d)}</script>
 <script>${SCRIPT}</script>
 </body>

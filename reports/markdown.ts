@@ -49,7 +49,15 @@ function failureSection(r: PropertyResult, out: string[]): void {
     if (r.status !== "xpass") out.push("No failure details were recorded.", "");
     return;
   }
-  out.push(mdCell(f.message), "", "Repro:", "", mdFence(f.repro, "sh"), "");
+  out.push(mdCell(f.message), "");
+  const x = f.explanation;
+  if (x) {
+    out.push(`Not explained by the model: ${mdCode(x.firstUnexplained ?? "the run")}. The model allowed there:`, "");
+    for (const a of x.allowed.slice(0, 8)) out.push(`- ${mdCode(a)}`);
+    const ops = [...x.ops].sort((a, b) => (a.end ?? Infinity) - (b.end ?? Infinity));
+    out.push("", "The run, in record order:", "", mdFence(ops.map((o) => `t${o.thread} ${o.call} → ${o.outcome ?? "(no record)"}${o.marks.includes("unexplained") ? "   <- not explained" : ""}`).join("\n"), "text"), "");
+  }
+  out.push("Repro:", "", mdFence(f.repro, "sh"), "");
   const facts = [`seed ${f.seed}`];
   if (f.path !== undefined) facts.push(`path ${mdCode(f.path)}`);
   if (f.schedule !== undefined) facts.push(`schedule ${mdCode(f.schedule)}${f.scheduleId !== undefined ? ` (${mdCell(f.scheduleId)})` : ""}`);

@@ -204,3 +204,9 @@ export function steeringLabel(r: PropertyResult): string {
 export function abilitiesLabel(r: PropertyResult): string {
   return r.abilities === undefined ? "" : r.abilities.length > 0 ? r.abilities.join(", ") : "none";
 }
+
+/** Clauses no property of the run cites, in spec order, with their status (FUTURE ones too). */
+export function uncoveredClauses(run: ConformanceRun): { readonly id: string; readonly statement: string; readonly future: boolean }[] {
+  const cited = new Set(run.results.flatMap((r) => r.clauses));
+  return CLAUSES.filter((c) => !cited.has(c.id)).map((c) => ({ id: c.id, statement: c.statement, future: c.status === "FUTURE" }));
+}

@@ -4,6 +4,8 @@
  * The runner fills a `ConformanceRun`; the writers in reports/ turn it into CTRF JSON, JUnit
  * XML, Markdown and HTML. Nothing here knows how a property is checked.
  */
+import type { RunExplanation } from "../properties/explain.js";
+export type { RunExplanation, TimelineOp } from "../properties/explain.js";
 
 /**
  * passed / failed: the property held / did not hold.
@@ -37,6 +39,8 @@ export interface PropertyFailure {
   /** What the implementation did: observation records, end state, event-log excerpt. */
   readonly observed?: readonly string[];
   readonly trace?: readonly string[];
+  /** The failing run decoded for people (agent-script properties): see properties/explain.ts. */
+  readonly explanation?: RunExplanation;
   /** Path of the JSON artefact with all of the above. */
   readonly artefact?: string;
 }
@@ -53,8 +57,10 @@ export interface PropertyResult {
   /** Why skipped / unsupported / expected to fail. */
   readonly reason?: string;
   readonly durationMs: number;
-  /** Number of generated cases run. */
+  /** Number of generated cases run (shrinking steps not included). */
   readonly runs: number;
+  /** Shrinking steps fast-check took to reach the reported counterexample. */
+  readonly shrinkSteps?: number;
   readonly seed: number;
   readonly failure?: PropertyFailure;
   /** Implementation abilities the property needed or used (empty: none, it runs anywhere). */
@@ -73,6 +79,8 @@ export interface ConformanceRun {
     readonly mutant?: string;
   };
   readonly seed: number;
+  /** `i/n` when this run is one shard of a campaign (see `capos-conform merge`). */
+  readonly shard?: string;
   readonly startedAt: string;
   readonly finishedAt: string;
   /** Hashes of the ELF images used, keyed by name. */

@@ -6,7 +6,7 @@ import { renderCtrf } from "./ctrf.js";
 import { renderHtml } from "./html.js";
 import { renderJUnit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
-import { isTempName, writeFileAtomic, writeReports } from "./write.js";
+import { isTempName, replaceFailureArtefacts, writeFileAtomic, writeReports, writeRunOutputs } from "./write.js";
 import { baseRun, mixedRun, property } from "./test-fixtures.js";
 
 const dirs: string[] = [];
@@ -86,5 +86,26 @@ describe("writeFileAtomic", () => {
     expect(readFileSync(blocker, "utf8")).toBe("x");
     expect(existsSync(join(d, "sub.txt"))).toBe(false);
     expect(temps(d)).toEqual([]);
+  });
+});
+
+describe("failure artefacts as one set", () => {
+  const failing = (id: string) => property({ property: id, status: "failed", failure: { repro: "r", message: "m", seed: 5 } });
+  it("writes one artefact per failure and names it in the reports", () => {
+    const out = tmp();
+    const { artefacts, run } = writeRunOutputs(baseRun([failing("park.a"), property({ property: "park.b", status: "passed" })]), out);
+    expect(readdirSync(join(out, "failures"))).toEqual(["park.a.5.json"]);
+    expect(artefacts).toEqual([join(out, "failures", "park.a.5.json")]);
+    expect(run.results[0]!.failure!.artefact).toBe(artefacts[0]);
+    expect(JSON.parse(readFileSync(artefacts[0]!, "utf8"))).toMatchObject({ property: "park.a", repro: "r", implementation: "emulator" });
+    expect(readFileSync(join(out, "conformance.ctrf.json"), "utf8")).toContain("park.a.5.json");
+  });
+  it("a failed write keeps the old artefacts and leaves no temp folder", () => {
+    const out = tmp();
+    replaceFailureArtefacts(baseRun([failing("park.old")]), out);
+    // A property id with a slash cannot be written as one file name.
+    expect(() => replaceFailureArtefacts(baseRun([failing("park/new")]), out)).toThrow();
+    expect(readdirSync(join(out, "failures"))).toEqual(["park.old.5.json"]);
+    expect(temps(out)).toEqual([]);
   });
 });

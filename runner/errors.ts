@@ -2,3 +2,8 @@
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
+
+/** A selection (filter, clause, property glob, shard) that matches no property. */
+export class NothingSelectedError extends Error {
+  override readonly name = "NothingSelectedError";
+}

@@ -1,8 +1,10 @@
 /**
  * The one-line reproduction of a failure, and its parser (for `conform replay`).
  *
- *   capos-conform replay --impl emulator --seed S --path P --property park.drain --elf <sha256> --schedule <id>
+ *   npx capos-conform replay --impl emulator --seed S --path P --property park.drain --elf <sha256> --schedule <id>
  *
+ * It runs as printed in a checkout (after `npm ci`) and wherever the package is installed
+ * (npx finds the package's own `bin` there).
  * `--mutant`, `--binding`, `--agent` and `--case-timeout` are added when the run used them. The line holds everything
  * fast-check needs to regenerate the shrunk case (seed + path) and everything the runner
  * needs to rebuild the implementation; the ELF hash and schedule id let replay verify it ran
@@ -22,12 +24,15 @@ export interface Repro {
   readonly caseTimeout?: string;
 }
 
+/** How a repro line starts. */
+export const REPRO_COMMAND = "npx capos-conform replay";
+
 function quote(s: string): string {
   return /^[\w.:/@=+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export function formatRepro(r: Repro): string {
-  const parts = ["capos-conform replay", `--impl ${quote(r.impl)}`, `--seed ${r.seed}`, `--path ${quote(r.path)}`, `--property ${r.property}`];
+  const parts = [REPRO_COMMAND, `--impl ${quote(r.impl)}`, `--seed ${r.seed}`, `--path ${quote(r.path)}`, `--property ${r.property}`];
   if (r.elf) parts.push(`--elf ${r.elf}`);
   if (r.schedule) parts.push(`--schedule ${r.schedule}`);
   if (r.mutant) parts.push(`--mutant ${r.mutant}`);
@@ -35,9 +40,4 @@ export function formatRepro(r: Repro): string {
   if (r.agent) parts.push(`--agent ${quote(r.agent)}`);
   if (r.caseTimeout) parts.push(`--case-timeout ${r.caseTimeout}`);
   return parts.join(" ");
-}
-
-/** The npm form of a repro line, runnable from the repository root. */
-export function npmRepro(r: Repro): string {
-  return formatRepro(r).replace(/^capos-conform /, "npm run --silent conform -- ");
 }

@@ -3,19 +3,18 @@
  * fast-check run with a fixed seed (or a fresh one when fuzzing), shrinking failures and
  * turning each into a one-line reproduction and a JSON artefact.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
 import { encodeSchedule, formatDuration, scheduleId, type Steering } from "../spec/run-protocol.js";
 import type { ConformanceRun, PropertyFailure, PropertyResult } from "../reports/types.js";
 import type { AgentImage } from "../generators/agent-image.js";
 import { globToRegExp } from "../spec/clauses/index.js";
-import { writeFileAtomic } from "../reports/write.js";
 import { NO_EXPECTATIONS, expectationFor, type Expectations } from "./expectations.js";
 import type { Ability, Implementation } from "../spec/implementation.js";
 import { toJsonData, type ConformanceProperty, type PropertyContext, type Verdict } from "../properties/property.js";
 import { formatRepro, type Repro } from "./repro.js";
+import { NothingSelectedError } from "./errors.js";
+import { packageInfo } from "./package-info.js";
 
 export interface RunConfig {
   readonly impl: Implementation;
@@ -38,9 +37,9 @@ export interface RunConfig {
   readonly mutant?: string;
   /** The --case-timeout the implementation was built with, for repro lines. */
   readonly caseTimeoutMs?: number;
-  /** Where failure artefacts go (JSON per failure); none written when absent. */
-  readonly artefactDir?: string;
-  /** Wall-clock limit per property in ms (fuzzing); stops at the first failure too. */
+  /** Run only this shard of the selected properties (see shardOf). */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** Wall-clock limit of this property's run in ms (fuzzing); stops at the first failure too. */
   readonly timeLimitMs?: number;
   readonly stopOnFailure?: boolean;
   readonly onProgress?: (event: ProgressEvent) => void;
@@ -48,12 +47,33 @@ export interface RunConfig {
 
 export type ProgressEvent =
   | { readonly kind: "start"; readonly property: string; readonly index: number; readonly total: number }
+  /** A generated case ran. */
   | { readonly kind: "case"; readonly property: string }
+  /** A shrinking step ran (a smaller variant of the failing case); not a case of the budget. */
+  | { readonly kind: "shrink"; readonly property: string; readonly steps: number }
   | { readonly kind: "done"; readonly result: PropertyResult };
 
 export function selectProperties(all: readonly ConformanceProperty[], filter?: RegExp, clause?: string): ConformanceProperty[] {
   const clauseRe = clause ? globToRegExp(clause) : undefined;
   return all.filter((p) => (!filter || filter.test(p.id)) && (!clauseRe || p.clauses.some((c) => clauseRe.test(c))));
+}
+
+/**
+ * Shard `index` of `count` (1-based): the selected properties dealt round-robin in their
+ * fixed order. Every shard runs its properties exactly as the unsharded run would (same seed,
+ * same cases), so the shards' merged results equal the unsharded run's.
+ */
+export function shardOf<T>(selected: readonly T[], shard?: { readonly index: number; readonly count: number }): T[] {
+  return shard ? selected.filter((_, i) => i % shard.count === shard.index - 1) : [...selected];
+}
+
+/** The properties a run or campaign covers: filter, clause, shard; none is an error. */
+export function selectForRun(cfg: Pick<RunConfig, "properties" | "filter" | "clause" | "shard">): ConformanceProperty[] {
+  const selected = selectProperties(cfg.properties, cfg.filter, cfg.clause);
+  if (selected.length === 0) throw new NothingSelectedError(`no property matches${cfg.filter ? ` --filter ${cfg.filter.source}` : ""}${cfg.clause ? ` --clause ${cfg.clause}` : ""}`);
+  const mine = shardOf(selected, cfg.shard);
+  if (mine.length === 0) throw new NothingSelectedError(`shard ${cfg.shard!.index}/${cfg.shard!.count} holds none of the ${selected.length} selected properties`);
+  return mine;
 }
 
 /** Run one property; the result carries the shrunk failure with its repro line. */
@@ -72,17 +92,32 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   // An undecided case does not stop the run (fast-check would shrink it, at a full search
   // budget per step); the first one is kept and reported as the property's verdict.
   let undecided: { index: number; c: unknown; verdict: Verdict } | undefined;
+  // fast-check calls the predicate for generated cases until one fails, then only for
+  // shrinking steps: count those apart so progress says "shrinking" instead of overrunning
+  // the case budget.
+  let shrinking = false;
+  let shrinkSteps = 0;
   const prop = fc.asyncProperty(p.arbitrary(cfg.binding, cfg.impl), async (c) => {
-    cases++;
-    cfg.onProgress?.({ kind: "case", property: p.id });
-    const v = await p.check(c, ctx);
-    const how = v.steering ?? "none";
-    steering[how] = (steering[how] ?? 0) + 1;
-    if (v.inconclusive) {
-      undecided ??= { index: cases - 1, c, verdict: v };
-      return true;
+    if (shrinking) cfg.onProgress?.({ kind: "shrink", property: p.id, steps: ++shrinkSteps });
+    else {
+      cases++;
+      cfg.onProgress?.({ kind: "case", property: p.id });
     }
-    return v.ok;
+    let ok = false;
+    try {
+      const v = await p.check(c, ctx);
+      if (!shrinking) {
+        const how = v.steering ?? "none";
+        steering[how] = (steering[how] ?? 0) + 1;
+      }
+      if (v.inconclusive) {
+        if (!shrinking) undecided ??= { index: cases - 1, c, verdict: v };
+        ok = true;
+      } else ok = v.ok;
+    } finally {
+      if (!ok) shrinking = true;
+    }
+    return ok;
   });
   const defaultRuns = Math.max(1, Math.round(p.runs * (cfg.runsScale ?? 1)));
   const params: fc.Parameters<[unknown]> = {
@@ -147,14 +182,9 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       ...(verdict.allowed ? { allowed: verdict.allowed } : {}),
       ...(verdict.observed ? { observed: verdict.observed } : {}),
       ...(verdict.trace ? { trace: verdict.trace } : {}),
+      ...(verdict.explanation ? { explanation: verdict.explanation } : {}),
     };
-    let artefact: string | undefined;
-    if (cfg.artefactDir) {
-      mkdirSync(cfg.artefactDir, { recursive: true });
-      artefact = join(cfg.artefactDir, `${p.id}.${seed}.json`);
-      writeFileAtomic(artefact, JSON.stringify({ property: p.id, clauses: p.clauses, implementation: cfg.impl.id, ...failure }, null, 2) + "\n");
-    }
-    result = { ...measured, status: "failed", durationMs, runs: cases, failure: artefact ? { ...failure, artefact } : failure };
+    result = { ...measured, status: "failed", durationMs, runs: details.numRuns, shrinkSteps: details.numShrinks, failure };
   }
   if (expectation?.expect === "fail") {
     return result.status === "failed" || result.status === "inconclusive"
@@ -166,7 +196,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
 
 export async function runConformance(cfg: RunConfig): Promise<ConformanceRun> {
   const startedAt = new Date().toISOString();
-  const selected = selectProperties(cfg.properties, cfg.filter, cfg.clause);
+  const selected = selectForRun(cfg);
   const results: PropertyResult[] = [];
   for (const [index, p] of selected.entries()) {
     cfg.onProgress?.({ kind: "start", property: p.id, index, total: selected.length });
@@ -175,9 +205,15 @@ export async function runConformance(cfg: RunConfig): Promise<ConformanceRun> {
     cfg.onProgress?.({ kind: "done", result: r });
     if (cfg.stopOnFailure && (r.status === "failed" || r.status === "inconclusive" || r.status === "xpass")) break;
   }
+  return runRecord(cfg, results, startedAt);
+}
+
+/** A run's record for the reports: its results with the implementation and environment. */
+export function runRecord(cfg: Pick<RunConfig, "impl" | "bindingName" | "mutant" | "shard" | "seed" | "agent">, results: readonly PropertyResult[], startedAt: string): ConformanceRun {
   return {
-    tool: { name: "capos-conform", version: "0.1.0" },
+    tool: { name: "capos-conform", version: packageInfo().version },
     implementation: { id: cfg.impl.id, version: cfg.impl.version, binding: cfg.bindingName, ...(cfg.mutant ? { mutant: cfg.mutant } : {}) },
+    ...(cfg.shard ? { shard: `${cfg.shard.index}/${cfg.shard.count}` } : {}),
     seed: cfg.seed,
     startedAt,
     finishedAt: new Date().toISOString(),

@@ -3,8 +3,7 @@
  * agent image, expectations.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
 import { loadBindingFile } from "../spec/binding-file.js";
 import { loadAgentImage, type AgentImage } from "../generators/agent-image.js";
@@ -16,8 +15,10 @@ import { nativeImplementation } from "./adapters/native.js";
 import type { Implementation } from "../spec/implementation.js";
 import { UsageError } from "./errors.js";
 import { ELF_DIR } from "../targets/manifest.js";
+import { packageInfo } from "./package-info.js";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** The package's root folder (the checkout, or the installed package). */
+export const REPO_ROOT = packageInfo().root;
 /** The agent build the suite uses unless told otherwise. */
 export const DEFAULT_AGENT = "agent.gcc";
 

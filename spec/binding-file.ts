@@ -6,8 +6,9 @@
  * problem is a `BindingError` naming the field as a JSON pointer.
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { Ajv } from "ajv";
+import type { Ajv } from "ajv";
 import type { Binding } from "./binding.js";
 import { DEFAULT_BINDING } from "./binding.js";
 import { bindingLayoutProblems } from "./binding-checks.js";
@@ -35,7 +36,9 @@ const SCHEMA_PATH = fileURLToPath(new URL("./binding.schema.json", import.meta.u
 let validator: ReturnType<Ajv["compile"]> | undefined;
 function validate(json: unknown): ReturnType<Ajv["compile"]>["errors"] {
   if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
+    // Loaded on first use: ajv costs more start-up than the rest of a CLI command.
+    const { Ajv: AjvClass } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
+    const ajv = new AjvClass({ allErrors: true, strict: true });
     validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, "utf8")));
   }
   return validator(json) ? null : validator.errors;

@@ -52,8 +52,8 @@ describe("conform CLI", () => {
     const line = run.out.split("\n").find((l) => l.includes("repro: "));
     expect(line, run.out + run.err).toBeDefined();
     const repro = line!.slice(line!.indexOf("repro: ") + 7);
-    expect(repro).toMatch(/^capos-conform replay --impl emulator --seed \d+ --path \S+ --property park\.drain-on-unmap --elf [0-9a-f]{64} .*--mutant no-drain$/);
-    const again = conform([...argv(repro).slice(1), "--out", out]);
+    expect(repro).toMatch(/^npx capos-conform replay --impl emulator --seed \d+ --path \S+ --property park\.drain-on-unmap --elf [0-9a-f]{64} .*--mutant no-drain$/);
+    const again = conform([...argv(repro).slice(2), "--out", out]);
     expect(again.status).toBe(1);
     expect(again.out).toContain("reproduced: park.drain-on-unmap");
     expect(again.out).not.toContain("WARNING");
@@ -63,6 +63,6 @@ describe("conform CLI", () => {
   it("rejects bad input with one line and status 2", () => {
     const r = conform(["run", "--impl", "nonsense", "--no-reports"]);
     expect(r.status).toBe(2);
-    expect(r.err.trim().split("\n")).toEqual([`conform: unknown implementation "nonsense" (use emulator, emulator:alternate, native, cmd:'<command> {elf}', batch:'<command>' or an adapter file <name>.json)`]);
+    expect(r.err.trim().split("\n")).toEqual([`capos-conform: unknown implementation "nonsense" (use emulator, emulator:alternate, native, cmd:'<command> {elf}', batch:'<command>' or an adapter file <name>.json)`]);
   });
 });

@@ -67,7 +67,7 @@ describe("seeded bugs are detected and their repros replay", () => {
     }
     expect(caught, `${mutant} went undetected by ${props}`).toBeDefined();
     const f = caught!.failure!;
-    expect(f.repro).toMatch(new RegExp(`^capos-conform replay --impl emulator --seed ${SEED} --path \\S+ --property ${caught!.property}.* --mutant ${mutant}$`));
+    expect(f.repro).toMatch(new RegExp(`^npx capos-conform replay --impl emulator --seed ${SEED} --path \\S+ --property ${caught!.property}.* --mutant ${mutant}$`));
     const p = ALL_PROPERTIES.find((x) => x.id === caught!.property)!;
     const again = await runProperty(p, { ...cfg, runsScale: 1 }, SEED, f.path);
     expect(again.status).toBe("failed");
