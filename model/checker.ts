@@ -19,8 +19,17 @@ export interface ObservedRun {
   readonly end: EndState;
 }
 
+/** One step of an accepted interleaving: a model move (linearization, wake, timeout, end) or a record matched. */
+export interface WitnessStep {
+  readonly label: string;
+  readonly kind: "move" | "record" | "end";
+  readonly before: AgentState;
+  readonly after: AgentState;
+}
+
 export type CheckResult =
-  | { readonly ok: true }
+  /** `witness`: the accepted interleaving, for measuring which situations a run reached. */
+  | { readonly ok: true; readonly witness?: readonly WitnessStep[] }
   | {
       readonly ok: false;
       readonly reason: string;
@@ -95,31 +104,32 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
     return endMatches(e, observed.end);
   };
 
-  // Iterative DFS; each frame is (state, index of the next observation).
-  const stack: { st: AgentState; i: number }[] = [{ st: init(ctx), i: 0 }];
+  // Iterative DFS; each frame is (state, index of the next observation, how it was reached).
+  const stack: { st: AgentState; i: number; trail: Trail | null }[] = [{ st: init(ctx), i: 0, trail: null }];
+  const accept = (trail: Trail | null): CheckResult => ({ ok: true, witness: unwind(trail) });
   while (stack.length > 0) {
-    const { st, i } = stack.pop()!;
+    const { st, i, trail } = stack.pop()!;
     const key = `${i}@${stateKey(st, binding)}`;
     if (seen.has(key)) continue;
     seen.add(key);
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
     const pendings = st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
-    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck")) return { ok: true };
+    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck")) return accept(trail);
     const moves: Move[] = successors(ctx, st);
     if (i < n) {
       const c = consume(ctx, st, obs[i]!);
-      if ("st" in c) stack.push({ st: c.st, i: i + 1 });
+      if ("st" in c) stack.push({ st: c.st, i: i + 1, trail: { step: { label: fmt(obs[i]), kind: "record", before: st, after: c.st }, prev: trail } });
       else note(i, [...pendings, ...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`)]);
     } else {
       note(n, [...moves.filter((m) => m.kind === "end").map((m) => `end: ${describeEnd((m as { end: EndState }).end)}`), ...(isHung(st) ? ["end: hang"] : [])]);
-      if (observed.end.kind === "budget") return { ok: true };
+      if (observed.end.kind === "budget") return accept(trail);
     }
     for (const m of moves.slice().reverse()) {
       if (m.kind === "end") {
-        if (i === n && endAllowed(m.st, m.end)) return { ok: true };
+        if (i === n && endAllowed(m.st, m.end)) return accept({ step: { label: m.label, kind: "end", before: st, after: m.st }, prev: trail });
         continue;
       }
-      stack.push({ st: m.st, i });
+      stack.push({ st: m.st, i, trail: { step: { label: m.label, kind: "move", before: st, after: m.st }, prev: trail } });
     }
   }
   if (deepest < n)
@@ -130,6 +140,18 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       allowed: frontier.length ? frontier : ["(no op can complete here)"],
     };
   return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: frontier.length ? frontier : ["(no end reachable)"] };
+}
+
+/** The path to a search state, shared between frames (a persistent list). */
+interface Trail {
+  readonly step: WitnessStep;
+  readonly prev: Trail | null;
+}
+
+function unwind(trail: Trail | null): WitnessStep[] {
+  const out: WitnessStep[] = [];
+  for (let t = trail; t; t = t.prev) out.push(t.step);
+  return out.reverse();
 }
 
 function fmt(o: Observation | undefined): string {

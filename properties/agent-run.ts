@@ -8,6 +8,7 @@ import { formatObservation, parseObservations, type Script } from "../spec/agent
 import type { EndState, Schedule } from "../spec/run-protocol.js";
 import { patchScript, sha256 } from "../generators/agent-image.js";
 import type { PropertyContext, Verdict } from "./property.js";
+import { agentReach, steeringOf } from "./reach.js";
 
 /** The implementation's end state in the model's terms (undefined: cannot be a conforming end). */
 export function toModelEnd(end: EndState): ModelEnd | undefined {
@@ -44,12 +45,13 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
   const text = new TextDecoder().decode(run.console);
   const { observations, otherLines } = parseObservations(text);
   const observed = [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
-  const base = { elfSha256, observed, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
+  const steering = steeringOf(script, useSchedule !== undefined);
+  const base = { elfSha256, observed, steering, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
   const end = toModelEnd(run.end);
   if (!end) return { ok: false, message: `the implementation rejected the agent image: ${describeEndState(run.end)}`, ...base };
   if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...base };
   const verdict = checkAgentRun(script, { observations, end }, ctx.binding, {}, { time: "lazy" });
-  if (verdict.ok) return { ok: true, ...base };
+  if (verdict.ok) return { ok: true, ...base, reach: agentReach(script, observations, run.end, verdict.witness, ctx.binding) };
   if (verdict.undecided) return { ok: true, ...base, message: "model search budget exhausted: undecided, counted as pass" };
   return {
     ok: false,

@@ -19,6 +19,17 @@ export interface PropertyContext {
   readonly trace?: boolean;
 }
 
+/** How a case's interleaving was steered: the implementation's schedule control, steering ops the guest carries, or neither. */
+export type Steering = "schedule" | "guest" | "none";
+
+/** What one case reached, derived from its observations and the model's accepted interleaving. */
+export interface CaseReach {
+  /** Named situations the case reached. */
+  readonly situations: readonly string[];
+  /** Clause IDs the verdict actually judged (absent: every clause the property cites). */
+  readonly judged?: readonly string[];
+}
+
 export interface Verdict {
   readonly ok: boolean;
   readonly message?: string;
@@ -30,6 +41,9 @@ export interface Verdict {
   /** Hash of the image that was run. */
   readonly elfSha256?: string;
   readonly schedule?: Schedule;
+  readonly steering?: Steering;
+  /** Situations reached and clauses judged (passing cases; absent: not measured). */
+  readonly reach?: CaseReach;
 }
 
 export interface ConformanceProperty<C = unknown> {
@@ -40,6 +54,11 @@ export interface ConformanceProperty<C = unknown> {
   readonly clauses: readonly string[];
   /** Abilities the implementation must have; otherwise the property is unsupported. */
   readonly needs: readonly Ability[];
+  /**
+   * The situation the property is named for (see properties/reach.ts): at least half of its
+   * cases must reach it. Absent for properties whose every case is that situation by construction.
+   */
+  readonly situation?: string;
   /** Cases per run at the default budget. */
   readonly runs: number;
   arbitrary(b: Binding, impl: Implementation): fc.Arbitrary<C>;

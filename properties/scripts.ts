@@ -12,6 +12,7 @@ import type { Script } from "../spec/agent-protocol.js";
 import { property, type ConformanceProperty } from "./property.js";
 import type { Binding } from "../spec/binding.js";
 import { runAgentCase } from "./agent-run.js";
+import { SITUATION } from "./reach.js";
 
 interface AgentCase {
   readonly script: Script;
@@ -24,6 +25,7 @@ function agentProperty(p: {
   clauses: string[];
   runs: number;
   scheduled: boolean;
+  situation?: string;
   script: (b: Binding) => fc.Arbitrary<Script>;
 }): ConformanceProperty {
   return property<AgentCase>({
@@ -31,6 +33,7 @@ function agentProperty(p: {
     group: p.id.split(".")[0]!,
     title: p.title,
     clauses: p.clauses,
+    ...(p.situation ? { situation: p.situation } : {}),
     needs: p.scheduled ? ["schedule"] : [],
     runs: p.runs,
     arbitrary: (b) =>
@@ -46,6 +49,7 @@ export const vmSequences = agentProperty({
   id: "vm.sequences",
   title: "VirtualMemory map/reserve/commit/decommit/protect/unmap sequences with loads and stores",
   clauses: ["VM-1", "VM-2", "VM-3", "VM-4", "VMX-2", "VMX-3", "VMX-4", "VMX-6", "GO-2", "GO-3", "GO-4", "GO-5", "GO-6", "PROCX-2", "CON-1", "ENTER-1"],
+  situation: SITUATION.protectThenAccess,
   runs: 60,
   scheduled: false,
   script: (b) => fc.oneof(vmScript(b), protectScript(b)),
@@ -55,6 +59,7 @@ export const vmEdgeArguments = agentProperty({
   id: "vm.edge-arguments",
   title: "VirtualMemory rejects zero, unaligned, out-of-window and over-quota arguments without side effects",
   clauses: ["VMX-1", "VMX-5", "VMX-7", "VM-5", "ERR-2"],
+  situation: SITUATION.vmRefused,
   runs: 40,
   scheduled: false,
   script: (b) => vmEdgeScript(b),
@@ -65,6 +70,7 @@ export const parkRaces = agentProperty({
   title: "PARK/UNPARK races over shared words under forced interleavings",
   // SYS-3: scripts that do not join end with exit(0) while waiters may still be parked.
   clauses: ["PARK-1", "PARK-2", "PARK-3", "PARK-4", "PARKX-1", "PARKX-2", "PARKX-3", "PARKX-4", "PARKX-8", "THR-1", "THR-2", "THR-3", "THRX-1", "THRX-2", "SYS-3"],
+  situation: SITUATION.parkBlocked,
   runs: 40,
   scheduled: true,
   script: (b) => fc.oneof(parkScript(b, { drain: false }), handoffScript(b)),
@@ -74,6 +80,7 @@ export const parkDrain = agentProperty({
   id: "park.drain-on-unmap",
   title: "Unmap and decommit drain park waiters before the range can be reused",
   clauses: ["PARK-6", "PARKX-6", "PARKX-7", "PARKX-9", "GO-8"],
+  situation: SITUATION.waiterDrained,
   runs: 40,
   scheduled: true,
   script: (b) => parkScript(b, { drain: true }),
@@ -83,6 +90,7 @@ export const fsPerThread = agentProperty({
   id: "fs.per-thread",
   title: "Per-thread FS base survives switches; TLS reads in every thread see the template",
   clauses: ["TLS-3", "TLS-4", "FSB-1", "FSB-2", "FSB-3", "FSB-4", "FSB-5", "TLSV2-6", "THR-1", "THR-4", "SYS-4", "THRX-1", "THRX-2", "THRX-3", "CON-1", "ENTER-1"],
+  situation: SITUATION.fsSwitchWhileDiffer,
   runs: 30,
   scheduled: true,
   script: (b) => fsScript(b),
@@ -92,6 +100,7 @@ export const timerMonotonic = agentProperty({
   id: "timer.monotonic",
   title: "Timer.now is monotonic; sleeps and park timeouts never end early",
   clauses: ["TIMERX-1", "PARK-5", "PARKX-3", "PARKX-4", "GO-7"],
+  situation: SITUATION.parkTimeoutFired,
   runs: 30,
   scheduled: false,
   script: (b) => timerScript(b),
@@ -107,6 +116,7 @@ export const vmModelBased = property<Iterable<fc.Command<Regions, ScriptBuilder>
   group: "vm",
   title: "VirtualMemory command sequences (fc.commands) judged by the model",
   clauses: ["VM-1", "VM-2", "VM-3", "VMX-1", "VMX-2", "VMX-3", "VMX-4", "VMX-5", "VMX-6", "GO-2", "GO-3", "GO-4", "GO-5", "GO-6", "PROCX-2"],
+  situation: SITUATION.protectThenAccess,
   needs: [],
   runs: 60,
   arbitrary: (b) => vmCommands(b),

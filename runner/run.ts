@@ -8,7 +8,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
 import { encodeSchedule, scheduleId } from "../spec/run-protocol.js";
-import type { ConformanceRun, PropertyFailure, PropertyResult } from "../reports/types.js";
+import type { ConformanceRun, PropertyFailure, PropertyReach, PropertyResult } from "../reports/types.js";
 import type { AgentImage } from "../generators/agent-image.js";
 import { globToRegExp } from "../spec/clauses/index.js";
 import { writeFileAtomic } from "../reports/write.js";
@@ -64,10 +64,12 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
 
   const ctx: PropertyContext = { binding: cfg.binding, impl: cfg.impl, agent: cfg.agent, maxInsns: cfg.maxInsns ?? 5_000_000 };
   let cases = 0;
+  const tally = reachTally(p);
   const prop = fc.asyncProperty(p.arbitrary(cfg.binding, cfg.impl), async (c) => {
     cases++;
     cfg.onProgress?.({ kind: "case", property: p.id });
     const v = await p.check(c, ctx);
+    tally.add(v);
     return v.ok;
   });
   const defaultRuns = Math.max(1, Math.round(p.runs * (cfg.runsScale ?? 1)));
@@ -81,9 +83,10 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   };
   const details = await fc.check(prop, params);
   const durationMs = Date.now() - started;
+  const reach = tally.result();
   let result: PropertyResult;
   if (!details.failed) {
-    result = { ...base, status: "passed", durationMs, runs: details.numRuns };
+    result = { ...base, status: "passed", durationMs, runs: details.numRuns, reach };
   } else {
     const counterexample = details.counterexample?.[0];
     // Re-run the shrunk case to collect its verdict (the run is deterministic).
@@ -122,7 +125,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       artefact = join(cfg.artefactDir, `${p.id}.${seed}.json`);
       writeFileAtomic(artefact, JSON.stringify({ property: p.id, clauses: p.clauses, implementation: cfg.impl.id, ...failure }, null, 2) + "\n");
     }
-    result = { ...base, status: "failed", durationMs, runs: cases, failure: artefact ? { ...failure, artefact } : failure };
+    result = { ...base, status: "failed", durationMs, runs: cases, failure: artefact ? { ...failure, artefact } : failure, reach };
   }
   if (expectation?.expect === "fail") {
     return result.status === "failed"
@@ -130,6 +133,60 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       : { ...result, status: "xpass", reason: `expected to fail (${expectation.reason}) but passed` };
   }
   return result;
+}
+
+/**
+ * Counts what the main run's cases reached. Stops at the first failing case, so shrinking
+ * (which re-runs smaller cases) does not skew the rates.
+ */
+function reachTally(p: ConformanceProperty): { add(v: Verdict): void; result(): PropertyReach } {
+  let cases = 0;
+  let stopped = false;
+  const situations: Record<string, number> = {};
+  const clauses: Record<string, number> = Object.fromEntries(p.clauses.map((c) => [c, 0]));
+  const steering: Record<string, number> = {};
+  if (p.situation) situations[p.situation] = 0;
+  return {
+    add(v) {
+      if (stopped) return;
+      if (!v.ok) {
+        stopped = true;
+        return;
+      }
+      cases++;
+      for (const s of v.reach?.situations ?? []) situations[s] = (situations[s] ?? 0) + 1;
+      const judged = v.reach?.judged ? new Set(v.reach.judged) : undefined;
+      for (const c of p.clauses) if (!judged || judged.has(c)) clauses[c]! += 1;
+      if (v.steering) steering[v.steering] = (steering[v.steering] ?? 0) + 1;
+    },
+    result: () => ({ cases, ...(p.situation ? { situation: p.situation } : {}), situations, clauses, steering }),
+  };
+}
+
+/** Properties whose named situation was reached in fewer than half of their measured cases, and cited clauses never judged. */
+export function reachShortfalls(run: ConformanceRun): string[] {
+  const out: string[] = [];
+  for (const r of run.results) {
+    const x = r.reach;
+    if (!x || x.cases === 0) continue;
+    if (x.situation && (x.situations[x.situation] ?? 0) * 2 < x.cases) out.push(`${r.property}: reached "${x.situation}" in ${x.situations[x.situation] ?? 0} of ${x.cases} cases (needs at least half)`);
+    const never = Object.entries(x.clauses).filter(([, n]) => n === 0).map(([c]) => c);
+    if (never.length > 0) out.push(`${r.property}: cites ${never.join(" ")} but no case judged them`);
+  }
+  return out;
+}
+
+/** One line per property: the named situation's rate, other situations, steering, unjudged clauses. */
+export function formatReach(r: PropertyResult): string | undefined {
+  const x = r.reach;
+  if (!x || x.cases === 0) return undefined;
+  const pct = (n: number) => `${Math.round((100 * n) / x.cases)}%`;
+  const sits = Object.entries(x.situations)
+    .sort(([a], [b]) => (a === x.situation ? -1 : b === x.situation ? 1 : a.localeCompare(b)))
+    .map(([s, n]) => `${s === x.situation ? "*" : ""}${s} ${pct(n)}`);
+  const steer = Object.entries(x.steering).map(([s, n]) => `${s} ${n}`);
+  const never = Object.entries(x.clauses).filter(([, n]) => n === 0).map(([c]) => c);
+  return `reach ${r.property} (${x.cases} cases): ${sits.join(", ") || "no situations"}${steer.length ? `; steering ${steer.join(", ")}` : ""}${never.length ? `; never judged: ${never.join(" ")}` : ""}`;
 }
 
 export async function runConformance(cfg: RunConfig): Promise<ConformanceRun> {

@@ -16,7 +16,7 @@ import { writeReports } from "../../reports/write.js";
 import type { ConformanceRun, PropertyResult } from "../../reports/types.js";
 import { loadExpectations, NO_EXPECTATIONS } from "../../runner/expectations.js";
 
-import { runConformance, runFailed, runProperty, selectProperties, type ProgressEvent, type RunConfig } from "../../runner/run.js";
+import { formatReach, reachShortfalls, runConformance, runFailed, runProperty, selectProperties, type ProgressEvent, type RunConfig } from "../../runner/run.js";
 import { REPO_ROOT, resolveAgent, resolveBinding, resolveImplementation } from "../../runner/setup.js";
 import { UsageError } from "../../runner/errors.js";
 
@@ -92,11 +92,14 @@ export function summarize(run: ConformanceRun): string[] {
   const lines: string[] = [];
   for (const r of run.results) {
     lines.push(`${statusWord(r).padEnd(11)} ${r.property} [${r.clauses.join(" ")}]${r.reason ? ` (${r.reason})` : ""}`);
+    const reach = formatReach(r);
+    if (reach) lines.push(`  ${reach}`);
     if (r.failure) {
       lines.push(`  ${r.failure.message}`);
       lines.push(`  repro: ${r.failure.repro}`);
     }
   }
+  for (const s of reachShortfalls(run)) lines.push(`reach shortfall: ${s}`);
   const cited = new Set(run.results.flatMap((r) => r.clauses));
   const testable = CLAUSES.filter((c) => c.status !== "FUTURE");
   const untested = testable.filter((c) => !cited.has(c.id)).map((c) => c.id);
