@@ -131,6 +131,16 @@ export function agentReach(script: Script, observations: readonly Observation[],
     if (t === 0 && next?.kind === OP.THREAD_EXIT) events.add("main-thread-exit");
   });
   events.add(`end:${end.kind}`);
+  // A faulting access prints no record: the model's end move names it.
+  const last = witness?.at(-1);
+  const fault = last?.kind === "end" ? /^t(\d+)#(\d+) (LOAD|STORE)/.exec(last.label) : null;
+  if (fault && last) {
+    const op = script.threads[Number(fault[1])]![Number(fault[2])]!;
+    const a = ((op.a ?? 0n) + (op.base ? last.before.regs[op.base]! : 0n)) & ((1n << 64n) - 1n);
+    events.add(fault[3]!);
+    if (protectedRanges.some(([s, e]) => a + (op.b ?? 1n) > s && a < e)) situations.add(SITUATION.protectThenAccess);
+    if (a >= BigInt(b.layout.userAddressLimit)) events.add("upper-half-access");
+  }
 
   // Witness-derived situations: the waiter counts and keys the model's interleaving had.
   for (const step of witness ?? []) {
