@@ -186,6 +186,7 @@ export function formatReach(r: PropertyResult): string | undefined {
     .map(([s, n]) => `${s === x.situation ? "*" : ""}${s} ${pct(n)}`);
   const steer = Object.entries(x.steering).map(([s, n]) => `${s} ${n}`);
   const never = Object.entries(x.clauses).filter(([, n]) => n === 0).map(([c]) => c);
+  if (sits.length === 0 && steer.length === 0 && never.length === 0) return undefined;
   return `reach ${r.property} (${x.cases} cases): ${sits.join(", ") || "no situations"}${steer.length ? `; steering ${steer.join(", ")}` : ""}${never.length ? `; never judged: ${never.join(" ")}` : ""}`;
 }
 
