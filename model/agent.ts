@@ -59,6 +59,8 @@ export interface CheckOptions {
   readonly time?: "lazy" | "eager";
   /** Largest number of search states before the checker gives up (undecided). */
   readonly maxStates?: number;
+  /** Return the accepted interleaving with an ok verdict (for measuring reach). */
+  readonly witness?: boolean;
 }
 
 /** The result an op will report, decided at its linearization point (or when it is woken). */

@@ -106,7 +106,7 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
 
   // Iterative DFS; each frame is (state, index of the next observation, how it was reached).
   const stack: { st: AgentState; i: number; trail: Trail | null }[] = [{ st: init(ctx), i: 0, trail: null }];
-  const accept = (trail: Trail | null): CheckResult => ({ ok: true, witness: unwind(trail) });
+  const accept = (trail: Trail | null): CheckResult => (opts.witness ? { ok: true, witness: unwind(trail) } : { ok: true });
   while (stack.length > 0) {
     const { st, i, trail } = stack.pop()!;
     const key = `${i}@${stateKey(st, binding)}`;

@@ -50,7 +50,7 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
   const end = toModelEnd(run.end);
   if (!end) return { ok: false, message: `the implementation rejected the agent image: ${describeEndState(run.end)}`, ...base };
   if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...base };
-  const verdict = checkAgentRun(script, { observations, end }, ctx.binding, {}, { time: "lazy" });
+  const verdict = checkAgentRun(script, { observations, end }, ctx.binding, {}, { time: "lazy", witness: true });
   if (verdict.ok) return { ok: true, ...base, reach: agentReach(script, observations, run.end, verdict.witness, ctx.binding) };
   if (verdict.undecided) return { ok: true, ...base, message: "model search budget exhausted: undecided, counted as pass" };
   return {

@@ -15,7 +15,7 @@ const R = B.park.results;
 const ok = (thread: number, op: number, value: bigint | number): Observation => ({ thread, op, status: "ok", value: BigInt(value) });
 
 function reach(script: Script, observations: Observation[], end = { kind: "exit" as const, code: 0 }) {
-  const v = checkAgentRun(script, { observations, end }, B);
+  const v = checkAgentRun(script, { observations, end }, B, {}, { witness: true });
   expect(v.ok).toBe(true);
   return agentReach(script, observations, end, v.ok ? v.witness : undefined, B);
 }
@@ -65,7 +65,7 @@ describe("agent reach", () => {
       threads: [[{ kind: OP.MAP, dst: 1, a: 0n, b: P, c: RW }, { kind: OP.PROTECT, base: 1, a: 0n, b: P, c: BigInt(B.vm.prot.read) }, { kind: OP.STORE, base: 1, a: 8n, b: 8n, c: 1n }]],
     };
     const end = { kind: "fault" as const, fault: "#PF" as const, addr: base + 8n, access: "write" as const };
-    const v = checkAgentRun(script, { observations: [ok(0, 0, base), ok(0, 1, 0)], end }, B);
+    const v = checkAgentRun(script, { observations: [ok(0, 0, base), ok(0, 1, 0)], end }, B, {}, { witness: true });
     expect(v.ok).toBe(true);
     const r = agentReach(script, [ok(0, 0, base), ok(0, 1, 0)], end, v.ok ? v.witness : undefined, B);
     expect(r.situations).toContain(SITUATION.protectThenAccess);
