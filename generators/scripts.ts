@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
-import { AGENT_MAX_THREADS, AGENT_TLS_VARS, OP, type Script, type ScriptOp } from "../spec/agent-protocol.js";
+import { AGENT_MAX_THREADS, AGENT_TLS_VARS, MAX_SPIN, OP, type Script, type ScriptOp } from "../spec/agent-protocol.js";
 
 const R1 = 1;
 const R2 = 2;
@@ -72,7 +72,9 @@ export function vmScript(b: Binding, maxOps = 16): fc.Arbitrary<Script> {
         ? { kind: OP.RESERVE, dst: R1, a: hint, b: BigInt(pagesA) * P }
         : { kind: OP.MAP, dst: R1, a: hint, b: BigInt(pagesA) * P, c: protA };
       const second: ScriptOp = { kind: OP.MAP, dst: R2, a: 0n, b: BigInt(pagesB) * P, c: BigInt(b.vm.prot.read | b.vm.prot.write) };
-      return { threads: [[first, second, ...rest]] };
+      // The way Go's sysReserve + sysMap use it: commit the front of a reservation read-write (GO-3).
+      const commit: ScriptOp[] = reserveA ? [{ kind: OP.COMMIT, base: R1, a: 0n, b: BigInt(Math.max(1, pagesA >> 1)) * P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }] : [];
+      return { threads: [[first, second, ...commit, ...rest]] };
     });
 }
 
@@ -96,50 +98,143 @@ export function vmEdgeScript(b: Binding): fc.Arbitrary<Script> {
     fc.tuple(addr, weird, prot(b)).map(([a, s, c]): ScriptOp => ({ kind: OP.COMMIT, a, b: s, c })),
     fc.tuple(addr, weird).map(([a, s]): ScriptOp => ({ kind: OP.DECOMMIT, a, b: s })),
   );
-  return fc.array(op, { minLength: 1, maxLength: 8 }).map((ops) => ({ threads: [ops] }));
+  // VM-5: sometimes the script ends with an access to a kernel (canonical upper-half) address,
+  // which must fault with #PF. (Non-canonical addresses raise #GP, which the command protocol
+  // cannot tell from #PF: both exit 139.)
+  const kernelAccess = fc.option(
+    fc.tuple(fc.constantFrom(0xffff_8000_0000_0000n, 0xffff_ffff_8000_0000n, 0xffff_ffff_ffff_f000n), fc.boolean()).map(
+      ([a, store]): ScriptOp => (store ? { kind: OP.STORE, a, b: 8n, c: 1n } : { kind: OP.LOAD, a, b: 8n }),
+    ),
+    { nil: undefined, freq: 3 },
+  );
+  return fc.tuple(fc.array(op, { minLength: 1, maxLength: 8 }), kernelAccess).map(([ops, k]) => ({ threads: [k ? [...ops, k] : ops] }));
 }
 
-/** Timeouts that matter: poll, short, long, forever. */
-function timeout(b: Binding): fc.Arbitrary<bigint> {
-  return fc.oneof(fc.constant(0n), fc.integer({ min: 1, max: 5_000_000 }).map(BigInt), fc.constant(b.park.timeoutForever));
+/**
+ * Guest-carried steering (spec/agent-protocol.ts SPIN, YIELD, SLEEP): delays a thread performs
+ * itself, so that different interleavings happen on kernels the suite cannot schedule,
+ * real multi-core hardware included. Where the implementation has schedule control the
+ * schedule comes on top.
+ */
+export function steering(options: { maxOps?: number; sleeps?: boolean } = {}): fc.Arbitrary<ScriptOp[]> {
+  const ops: fc.Arbitrary<ScriptOp>[] = [
+    fc.integer({ min: 1, max: MAX_SPIN }).map((n): ScriptOp => ({ kind: OP.SPIN, a: BigInt(n) })),
+    fc.constant<ScriptOp>({ kind: OP.YIELD }),
+  ];
+  if (options.sleeps !== false) ops.push(fc.integer({ min: 1_000, max: 300_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) })));
+  return fc.array(fc.oneof(...ops), { maxLength: options.maxOps ?? 2 });
+}
+
+/**
+ * A settle delay: the thread sleeps long enough for the threads it spawned to reach their
+ * blocking ops (on the emulator's scheduler time only advances once every thread is
+ * blocked; on a real kernel a few milliseconds is ample for a handful of ops).
+ */
+function settle(): fc.Arbitrary<ScriptOp> {
+  return fc.integer({ min: 2_000_000, max: 6_000_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) }));
+}
+
+const WORDS = [0n, 4n, 64n];
+
+/** A park word offset, biased to word 0 so that waiters share words (UNPARK has a choice). */
+function parkWord(): fc.Arbitrary<bigint> {
+  return fc.oneof({ weight: 4, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constantFrom(4n, 64n) });
+}
+
+/**
+ * A waiter thread's ops: steering, then parks that mostly expect the word's current value
+ * (words start 0 and are stored to only after the settle), with timeouts that can fire
+ * before the main thread wakes them; threads also use their TLS and leave with a value,
+ * the way runtime threads do.
+ */
+function waiterThread(b: Binding): fc.Arbitrary<ScriptOp[]> {
+  // Forever and long timeouts outlast the main thread's settle (the waiter is still parked
+  // when UNPARKs come); short ones fire during it; a poll never blocks.
+  const timeout = fc.oneof(
+    { weight: 5, arbitrary: fc.constant(b.park.timeoutForever) },
+    { weight: 1, arbitrary: fc.integer({ min: 10_000_000, max: 20_000_000 }).map(BigInt) },
+    { weight: 2, arbitrary: fc.integer({ min: 100_000, max: 1_500_000 }).map(BigInt) },
+    { weight: 1, arbitrary: fc.constant(0n) },
+  );
+  const expected = fc.oneof({ weight: 8, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constantFrom(1n, 2n) });
+  // The first park is on word 0, where the main thread's first UNPARK goes.
+  const firstPark = fc.tuple(expected, timeout).map(([v, t]): ScriptOp => ({ kind: OP.PARK, base: R1, a: 0n, b: v, c: t }));
+  const parkOp = fc.tuple(parkWord(), expected, timeout).map(([w, v, t]): ScriptOp => ({ kind: OP.PARK, base: R1, a: w, b: v, c: t }));
+  const extra = fc.oneof(
+    parkOp,
+    fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp => ({ kind: OP.TLS_READ, a: BigInt(v) })),
+    fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: 255n })).map(([v, x]): ScriptOp => ({ kind: OP.TLS_WRITE, a: BigInt(v), b: x })),
+  );
+  return fc
+    .record({
+      steer: steering({ sleeps: false }),
+      first: firstPark,
+      more: fc.array(extra, { maxLength: 2 }),
+      exit: fc.option(fc.bigInt({ min: 1n, max: 200n }), { nil: undefined }),
+    })
+    .map(({ steer, first, more, exit }) => [...steer, first, ...more, ...(exit !== undefined ? [{ kind: OP.THREAD_EXIT, a: exit } as ScriptOp] : [])]);
 }
 
 /**
  * Park races: the main thread maps a page of park words, spawns waiters that PARK on shared
- * words, and mixes stores, UNPARKs, unmaps/decommits and sleeps (PARK-*, PARKX-*).
+ * words, settles (so the waiters are parked), then mixes UNPARKs with counts that leave a
+ * real choice, stores, steering and (for drain) unmaps/decommits of the page, before waking
+ * everyone and joining (PARK-*, PARKX-*).
  */
 export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Arbitrary<Script> {
   const P = page(b);
-  const word = fc.constantFrom(0n, 4n, 64n); // offsets of the shared words in the page
-  const value = fc.constantFrom(0n, 1n, 2n);
-  const waiterOp = fc.oneof(
-    { weight: 4, arbitrary: fc.tuple(word, value, timeout(b)).map(([a, v, t]): ScriptOp => ({ kind: OP.PARK, base: R1, a, b: v, c: t })) },
-    { weight: 1, arbitrary: fc.tuple(word, value).map(([a, v]): ScriptOp => ({ kind: OP.STORE, base: R1, a, b: 4n, c: v })) },
-    { weight: 1, arbitrary: fc.constant<ScriptOp>({ kind: OP.YIELD }) },
+  const drain = options.drain !== false;
+  const count = fc.oneof(
+    { weight: 4, arbitrary: fc.constant(1n) },
+    { weight: 1, arbitrary: fc.constant(0n) },
+    { weight: 1, arbitrary: fc.constant(2n) },
+    { weight: 1, arbitrary: fc.constant(BigInt(b.park.unparkAll)) },
   );
+  const unparkOp = fc.tuple(parkWord(), count).map(([a, n]): ScriptOp => ({ kind: OP.UNPARK, base: R1, a, b: n }));
   const mainOps: fc.Arbitrary<ScriptOp>[] = [
-    fc.tuple(word, fc.constantFrom(0n, 1n, 2n, BigInt(b.park.unparkAll))).map(([a, n]): ScriptOp => ({ kind: OP.UNPARK, base: R1, a, b: n })),
-    fc.tuple(word, value).map(([a, v]): ScriptOp => ({ kind: OP.STORE, base: R1, a, b: 4n, c: v })),
+    unparkOp,
+    fc.tuple(fc.constantFrom(...WORDS), fc.constantFrom(0n, 1n, 2n)).map(([a, v]): ScriptOp => ({ kind: OP.STORE, base: R1, a, b: 4n, c: v })),
     fc.constant<ScriptOp>({ kind: OP.YIELD }),
+    fc.integer({ min: 1, max: MAX_SPIN }).map((n): ScriptOp => ({ kind: OP.SPIN, a: BigInt(n) })),
     fc.integer({ min: 1, max: 3_000_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) })),
   ];
-  if (options.drain !== false) {
-    mainOps.push(fc.constant<ScriptOp>({ kind: OP.UNMAP, base: R1, a: 0n, b: P }));
-    mainOps.push(fc.constant<ScriptOp>({ kind: OP.DECOMMIT, base: R1, a: 0n, b: P }));
-  }
+  // Drain: the unmap/decommit comes after the settle, so the waiters are parked when it runs;
+  // a remap of the same size often lands at the same address (a new generation of the page).
+  const drainOps = fc.tuple(fc.constantFrom(OP.UNMAP, OP.DECOMMIT), fc.boolean(), fc.integer({ min: 1, max: 3_000_000 })).map(([kind, remap, ns]): ScriptOp[] => [
+    { kind, base: R1, a: 0n, b: P },
+    ...(remap
+      ? [
+          { kind: OP.SLEEP, a: BigInt(ns) } as ScriptOp,
+          kind === OP.UNMAP
+            ? ({ kind: OP.MAP, dst: R2, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) } as ScriptOp)
+            : ({ kind: OP.COMMIT, base: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) } as ScriptOp),
+        ]
+      : []),
+  ]);
   return fc
     .record({
-      waiters: fc.array(fc.array(waiterOp, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: Math.min(3, AGENT_MAX_THREADS - 1) }),
-      before: fc.array(fc.oneof(...mainOps), { maxLength: 3 }),
-      after: fc.array(fc.oneof(...mainOps), { maxLength: 5 }),
-      join: fc.boolean(),
+      waiters: fc.array(waiterThread(b), { minLength: drain ? 1 : 2, maxLength: Math.min(3, AGENT_MAX_THREADS - 1) }),
+      before: fc.array(fc.oneof(...mainOps.slice(2)), { maxLength: 2 }),
+      settled: drain ? fc.constant(true) : fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      settleFor: settle(),
+      // Right after the settle the waiters are parked: an UNPARK there usually has a real choice.
+      wakeFirst: fc.option(fc.constantFrom(1n, 1n, 2n).map((n): ScriptOp => ({ kind: OP.UNPARK, base: R1, a: 0n, b: n })), { nil: undefined, freq: 5 }),
+      // PARKX-1: an UNPARK of count 0 while waiters are parked wakes nobody.
+      wakeNone: fc.boolean(),
+      after: fc.array(fc.oneof(...mainOps), { maxLength: drain ? 2 : 3 }),
+      drainOps: drain ? drainOps : fc.constant([]),
+      join: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     })
-    .map(({ waiters, before, after, join }) => {
+    .map(({ waiters, before, settled, settleFor, wakeNone, wakeFirst, after, drainOps, join }) => {
       const main: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }, ...before];
       waiters.forEach((_, i) => main.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
-      main.push(...after);
-      // Wake everyone before joining, so that a conforming run can finish.
-      for (const a of [0n, 4n, 64n]) main.push({ kind: OP.UNPARK, base: R1, a, b: BigInt(b.park.unparkAll) });
+      if (settled) main.push(settleFor);
+      if (wakeNone) main.push({ kind: OP.UNPARK, base: R1, a: 0n, b: 0n });
+      if (wakeFirst && !drain) main.push(wakeFirst);
+      main.push(...after, ...drainOps);
+      // Wake everyone before joining, so that a conforming run can finish (after an unmap
+      // these UNPARKs fail with invalidBuffer, the drain having woken everyone already).
+      for (const a of WORDS) main.push({ kind: OP.UNPARK, base: R1, a, b: BigInt(b.park.unparkAll) });
       if (join) waiters.forEach((_, i) => main.push({ kind: OP.JOIN, a: BigInt(i + 1) }));
       return { threads: [main, ...waiters] };
     });
@@ -152,44 +247,58 @@ export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Ar
  */
 export function fsScript(b: Binding): fc.Arbitrary<Script> {
   const P = page(b);
+  // Between setting a base and using it the thread steps aside (a sleep hands the CPU to the
+  // other threads on any kernel), so another thread runs while the FS bases differ (FSB-5).
+  const aside = fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 1_000, max: 200_000 }).map((ns): ScriptOp[] => [{ kind: OP.SLEEP, a: BigInt(ns) }]) },
+    { weight: 1, arbitrary: steering({ maxOps: 2, sleeps: false }) },
+  );
   const threadOps = (saveReg: number) =>
     fc.array(
       fc.oneof(
-        fc.integer({ min: 0, max: 255 }).map((k): ScriptOp[] => [
+        { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 255 }), aside).map(([k, gap]): ScriptOp[] => [
           { kind: OP.GET_FS, dst: saveReg },
           { kind: OP.SET_FS, base: R1, a: BigInt(k * 8) },
-          { kind: OP.YIELD },
+          ...gap,
           { kind: OP.GET_FS },
           { kind: OP.SET_FS, base: saveReg, a: 0n },
-        ]),
-        fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp[] => [{ kind: OP.TLS_READ, a: BigInt(v) }, { kind: OP.YIELD }]),
+        ]) },
+        fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), steering({ maxOps: 1 })).map(([v, gap]): ScriptOp[] => [{ kind: OP.TLS_READ, a: BigInt(v) }, ...gap]),
+        // TLSV2-6: every thread's TLS variable addresses are aligned (var 3 to 64).
+        fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp[] => [{ kind: OP.TLS_ADDR, a: BigInt(v) }]),
         // FSB-3: a non-canonical base is refused and the old base stays.
         fc.constantFrom(0x8000_0000_0000_0000n, 0x0000_8000_0000_0000n, 0xdead_beef_0000_0000n).map((bad): ScriptOp[] => [
           { kind: OP.SET_FS, a: bad },
           { kind: OP.GET_FS },
         ]),
-        fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([v, x]): ScriptOp[] => [
+        fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), aside).map(([v, x, gap]): ScriptOp[] => [
           { kind: OP.TLS_WRITE, a: BigInt(v), b: x },
-          { kind: OP.YIELD },
+          ...gap,
           { kind: OP.TLS_READ, a: BigInt(v) },
         ]),
+        // Runtime threads park too: a timed park on a private word (FS base preserved across it, FSB-5).
+        fc.integer({ min: 1_000, max: 300_000 }).map((ns): ScriptOp[] => [{ kind: OP.PARK, base: R1, a: BigInt(2048 + saveReg * 8), b: 0n, c: BigInt(ns) }, { kind: OP.TLS_READ, a: 0n }]),
       ),
       { minLength: 1, maxLength: 4 },
     ).map((groups) => groups.flat());
   return fc
     .record({
       main: threadOps(R_FS),
-      others: fc.array(fc.constant(null), { minLength: 0, maxLength: 3 }).chain((slots) => fc.tuple(...slots.map((_, i) => threadOps(R_FS + 1 + i)))),
+      others: fc
+        .array(fc.constant(null), { minLength: 1, maxLength: 3 })
+        .chain((slots) => fc.tuple(...slots.map((_, i) => fc.tuple(threadOps(R_FS + 1 + i), fc.option(fc.bigInt({ min: 1n, max: 255n }), { nil: undefined }))))),
       // Sometimes the initial thread leaves through ThreadControl.exit instead of joining:
       // the process must then end with status 0 when its last thread exits (THRX-3, THR-4).
-      mainExits: fc.boolean(),
+      mainExits: fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 2, arbitrary: fc.constant(false) }),
       exitValue: fc.bigInt({ min: 0n, max: 255n }),
     })
     .map(({ main, others, mainExits, exitValue }) => {
       const head: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }];
       others.forEach((_, i) => head.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
       const tail: ScriptOp[] = mainExits ? [{ kind: OP.THREAD_EXIT, a: exitValue }] : others.map((_, i) => ({ kind: OP.JOIN, a: BigInt(i + 1) }));
-      return { threads: [[...head, ...main, ...tail], ...others] };
+      // Spawned threads leave with a value the join reports (THRX-2), or by running out of ops.
+      const threads = others.map(([ops, exit]) => [...ops, ...(exit !== undefined ? [{ kind: OP.THREAD_EXIT, a: exit } as ScriptOp] : [])]);
+      return { threads: [[...head, ...main, ...tail], ...threads] };
     });
 }
 
@@ -200,6 +309,8 @@ export function timerScript(b: Binding): fc.Arbitrary<Script> {
     fc.constant<ScriptOp>({ kind: OP.NOW }),
     fc.integer({ min: 0, max: 10_000_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) })),
     fc.integer({ min: 0, max: 10_000_000 }).map((ns): ScriptOp => ({ kind: OP.PARK, base: R1, a: 0n, b: 0n, c: BigInt(ns) })),
+    // GO-7, PARKX-3: a poll (timeout 0) never blocks, whether the word matches or not.
+    fc.constantFrom(0n, 1n).map((v): ScriptOp => ({ kind: OP.PARK, base: R1, a: 0n, b: v, c: 0n })),
   );
   return fc.array(op, { minLength: 1, maxLength: 8 }).map((ops) => ({
     threads: [[{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }, { kind: OP.NOW }, ...ops, { kind: OP.NOW }]],
@@ -216,8 +327,8 @@ export function handoffScript(b: Binding): fc.Arbitrary<Script> {
   const P = page(b);
   return fc
     .record({
-      yields: fc.integer({ min: 0, max: 3 }),
-      waiterYields: fc.integer({ min: 0, max: 2 }),
+      yields: steering({ maxOps: 3, sleeps: false }),
+      waiterYields: steering({ maxOps: 2, sleeps: false }),
       waiters: fc.integer({ min: 1, max: 2 }),
       count: fc.constantFrom(1n, 2n, BigInt(b.park.unparkAll)),
     })
@@ -225,14 +336,14 @@ export function handoffScript(b: Binding): fc.Arbitrary<Script> {
       const main: ScriptOp[] = [
         { kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) },
         ...Array.from({ length: waiters }, (_, i): ScriptOp => ({ kind: OP.SPAWN, a: BigInt(i + 1) })),
-        ...Array.from({ length: yields }, (): ScriptOp => ({ kind: OP.YIELD })),
+        ...yields,
         { kind: OP.STORE, base: R1, a: 0n, b: 4n, c: 1n },
         { kind: OP.UNPARK, base: R1, a: 0n, b: count },
         ...(count === 1n && waiters === 2 ? [{ kind: OP.UNPARK, base: R1, a: 0n, b: 1n } as ScriptOp] : []),
         ...Array.from({ length: waiters }, (_, i): ScriptOp => ({ kind: OP.JOIN, a: BigInt(i + 1) })),
       ];
       const waiter: ScriptOp[] = [
-        ...Array.from({ length: waiterYields }, (): ScriptOp => ({ kind: OP.YIELD })),
+        ...waiterYields,
         { kind: OP.PARK, base: R1, a: 0n, b: 0n, c: b.park.timeoutForever },
       ];
       return { threads: [main, ...Array.from({ length: waiters }, () => waiter)] };
@@ -253,16 +364,20 @@ export function protectScript(b: Binding): fc.Arbitrary<Script> {
       first: fc.integer({ min: 0, max: 3 }),
       count: fc.integer({ min: 1, max: 4 }),
       prot: fc.constantFrom(p.read, p.none, p.read | p.exec, p.read | p.write),
-      probes: fc.array(fc.record({ page: fc.integer({ min: 0, max: 4 }), off: fc.integer({ min: 0, max: b.pageSize - 8 }), store: fc.boolean() }), { minLength: 1, maxLength: 4 }),
+      // Most probes land inside the protected range (the access the protection governs).
+      probes: fc.array(fc.record({ inside: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), page: fc.integer({ min: 0, max: 4 }), off: fc.integer({ min: 0, max: b.pageSize - 8 }), store: fc.boolean() }), { minLength: 1, maxLength: 4 }),
     })
     .map(({ pages, first, count, prot, probes }) => {
+      const from = Math.min(first, pages - 1);
+      const n = Math.min(count, pages - from);
       const ops: ScriptOp[] = [
         { kind: OP.MAP, dst: R1, a: 0n, b: BigInt(pages) * P, c: BigInt(p.read | p.write) },
         { kind: OP.STORE, base: R1, a: 0n, b: 8n, c: 0x1122_3344_5566_7788n },
-        { kind: OP.PROTECT, base: R1, a: BigInt(Math.min(first, pages - 1)) * P, b: BigInt(Math.min(count, pages - Math.min(first, pages - 1))) * P, c: BigInt(prot) },
+        { kind: OP.PROTECT, base: R1, a: BigInt(from) * P, b: BigInt(n) * P, c: BigInt(prot) },
       ];
       for (const x of probes) {
-        const a = BigInt(x.page) * P + BigInt(x.off);
+        const pg = x.inside ? from + (x.page % n) : x.page;
+        const a = BigInt(pg) * P + BigInt(x.off);
         ops.push(x.store ? { kind: OP.STORE, base: R1, a, b: 8n, c: 0xa5n } : { kind: OP.LOAD, base: R1, a, b: 8n });
       }
       return { threads: [ops] };

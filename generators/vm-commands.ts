@@ -36,13 +36,18 @@ class NewRegion implements VmCommand {
   toString = () => `${this.kind}(${this.pages}p${this.kind === "map" ? `, prot ${this.prot}` : ""})`;
 }
 
+/** The page range [first, first + count) a range command names, clamped into a region of `pages` pages. */
+function clampRange(pages: number, first: number, count: number): { first: number; count: number } {
+  const f = first % pages;
+  return { first: f, count: Math.max(1, Math.min(count, pages - f)) };
+}
+
 class RangeOp implements VmCommand {
   constructor(readonly op: "commit" | "decommit" | "protect" | "unmap", readonly region: number, readonly first: number, readonly count: number, readonly prot: number, readonly page: number) {}
   check = (m: Readonly<Regions>) => (m.pages[this.region] ?? 0) > 0;
   run(m: Regions, r: ScriptBuilder): void {
     const pages = m.pages[this.region]!;
-    const first = this.first % pages;
-    const count = Math.max(1, Math.min(this.count, pages - first));
+    const { first, count } = clampRange(pages, this.first, this.count);
     const base = this.region + 1;
     const a = BigInt(first * this.page);
     const b = BigInt(count * this.page);
@@ -67,27 +72,85 @@ class Access implements VmCommand {
   toString = () => `${this.store ? "store" : "load"}${this.size}(r${this.region + 1}+0x${this.offset.toString(16)})`;
 }
 
-export function vmCommands(b: Binding): fc.Arbitrary<Iterable<VmCommand>> {
+/**
+ * Protect a range of a region without write (often to none), then store and load inside it:
+ * the access the protection governs, which a kernel keeping a stale writable mapping gets
+ * wrong (VMX-6, GO-5).
+ */
+class ProtectThenAccess implements VmCommand {
+  constructor(readonly region: number, readonly first: number, readonly count: number, readonly prot: number, readonly offset: number, readonly store: boolean, readonly page: number) {}
+  check = (m: Readonly<Regions>) => (m.pages[this.region] ?? 0) > 0;
+  run(m: Regions, r: ScriptBuilder): void {
+    const { first, count } = clampRange(m.pages[this.region]!, this.first, this.count);
+    const base = this.region + 1;
+    r.ops.push({ kind: OP.PROTECT, base, a: BigInt(first * this.page), b: BigInt(count * this.page), c: BigInt(this.prot) });
+    const at = BigInt(first * this.page + (this.offset % (count * this.page - 7)));
+    r.ops.push(this.store ? { kind: OP.STORE, base, a: at, b: 8n, c: 0x5a5a_5a5an } : { kind: OP.LOAD, base, a: at, b: 8n });
+  }
+  toString = () => `protectThen${this.store ? "Store" : "Load"}(r${this.region + 1}, page ${this.first}, ${this.count}p, prot ${this.prot}, +0x${this.offset.toString(16)})`;
+}
+
+/** Arguments the VM calls must refuse without side effects: unaligned, zero-sized, over quota (VMX-1, VMX-5). */
+class RefusedOp implements VmCommand {
+  constructor(readonly what: "unaligned" | "zero" | "overQuota", readonly region: number, readonly page: number, readonly quotaPages: number) {}
+  check = (m: Readonly<Regions>) => this.what === "overQuota" || (m.pages[this.region] ?? 0) > 0;
+  run(_m: Regions, r: ScriptBuilder): void {
+    const base = this.region + 1;
+    if (this.what === "overQuota") r.ops.push({ kind: OP.RESERVE, a: 0n, b: BigInt((this.quotaPages + 1) * this.page) });
+    else if (this.what === "zero") r.ops.push({ kind: OP.DECOMMIT, base, a: 0n, b: 0n });
+    else r.ops.push({ kind: OP.PROTECT, base, a: 8n, b: BigInt(this.page), c: 1n });
+  }
+  toString = () => `refused-${this.what}(r${this.region + 1})`;
+}
+
+/**
+ * A VirtualMemory command sequence that always starts with a region (no empty scripts) and
+ * ends with a protect-then-access on it while it lives: fc.commands alone often yields no
+ * commands at all.
+ */
+export interface VmCase {
+  readonly first: VmCommand;
+  readonly commands: Iterable<VmCommand>;
+  readonly last: VmCommand;
+}
+
+export function vmCommands(b: Binding): fc.Arbitrary<VmCase> {
   const P = b.pageSize;
   const p = b.vm.prot;
   const prot = fc.constantFrom(p.none, p.read, p.read | p.write, p.read | p.exec);
   const region = fc.integer({ min: 0, max: MAX_REGIONS - 1 });
   const size = fc.constantFrom(1, 2, 4, 8);
-  return fc.commands(
+  const protectThenAccess = fc
+    .tuple(region, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(p.none, p.read, p.read | p.exec, p.read | p.write), fc.integer({ min: 0, max: 4 * P }), fc.boolean())
+    .map(([r, f, c, pr, o, st]) => new ProtectThenAccess(r, f, c, pr, o, st, P));
+  const commands = fc.commands(
     [
       fc.tuple(fc.constantFrom<"map" | "reserve">("map", "reserve"), fc.integer({ min: 1, max: 4 }), prot).map(([k, n, pr]) => new NewRegion(k, n, pr, P)),
       fc.tuple(fc.constantFrom<"commit" | "decommit" | "protect" | "unmap">("commit", "decommit", "protect", "unmap"), region, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), prot).map(
         ([op, r, f, c, pr]) => new RangeOp(op, r, f, c, pr, P),
       ),
       fc.tuple(fc.boolean(), region, fc.integer({ min: 0, max: 4 * P - 1 }), size, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([st, r, o, s, v]) => new Access(st, r, o, s, v)),
+      protectThenAccess,
+      protectThenAccess,
+      protectThenAccess,
+      protectThenAccess,
+      fc.tuple(fc.constantFrom<"unaligned" | "zero" | "overQuota">("unaligned", "zero", "overQuota"), region).map(([w, r]) => new RefusedOp(w, r, P, b.vm.reservedPageQuota)),
     ],
     { maxCommands: 24 },
   );
+  return fc.record({
+    first: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(p.read | p.write, p.read | p.write, p.read)).map(([n, pr]) => new NewRegion("map", n, pr, P)),
+    commands,
+    last: protectThenAccess.map((c) => new ProtectThenAccess(0, c.first, c.count, c.prot, c.offset, c.store, P)),
+  });
 }
 
 /** Run the commands against fresh bookkeeping and return the script they build. */
-export function buildVmScript(cmds: Iterable<VmCommand>): ScriptOp[] {
+export function buildVmScript(c: VmCase): ScriptOp[] {
   const real: ScriptBuilder = { ops: [] };
-  fc.modelRun(() => ({ model: { pages: [] }, real }), cmds);
+  const model: Regions = { pages: [] };
+  c.first.run(model, real);
+  fc.modelRun(() => ({ model, real }), c.commands);
+  if (c.last.check(model)) c.last.run(model, real);
   return real.ops;
 }

@@ -81,6 +81,8 @@ export interface CheckOptions {
    * faulting thread's creation index (0 = initial, k = the k-th thread created) and is compared.
    */
   readonly reports?: { readonly faultAddress?: boolean; readonly faultThread?: boolean };
+  /** Return the accepted interleaving with an ok verdict (for measuring reach). */
+  readonly witness?: boolean;
 }
 
 /** The result an op will report, decided at its linearization point (or when it is woken). */
@@ -609,6 +611,8 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       if (a === 0n) return one(done(st, t, exact("ok", 0n)));
       return one(setRun(st, t, { phase: "blocked", block: { kind: "sleep", deadline: deadlineAfter(st.now, a) } }));
     case OP.YIELD:
+    case OP.SPIN:
+      // Steering ops: a switch point or a pure-CPU delay; no state change, record ok 0.
       return one(done(st, t, exact("ok", 0n)));
     case OP.EXIT:
       // SYS-3: exit(a) ends the process; no record.

@@ -25,8 +25,17 @@ export interface ObservedRun {
   readonly clockNs?: bigint;
 }
 
+/** One step of an accepted interleaving: a model move (linearization, wake, timeout, end) or a record matched. */
+export interface WitnessStep {
+  readonly label: string;
+  readonly kind: "move" | "record" | "end";
+  readonly before: AgentState;
+  readonly after: AgentState;
+}
+
 export type CheckResult =
-  | { readonly ok: true }
+  /** `witness`: the accepted interleaving, for measuring which situations a run reached. */
+  | { readonly ok: true; readonly witness?: readonly WitnessStep[] }
   | {
       readonly ok: false;
       readonly reason: string;
@@ -124,33 +133,35 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
     return false;
   };
 
-  // Iterative DFS; each frame is (state, index of the next observation).
-  const stack: { st: AgentState; i: number }[] = [{ st: init(ctx), i: 0 }];
+  // Iterative DFS; each frame is (state, index of the next observation, how it was reached).
+  const stack: { st: AgentState; i: number; trail: Trail | null }[] = [{ st: init(ctx), i: 0, trail: null }];
+  // The verdict for an explained run; the accepted interleaving only when asked (reach measurement).
+  const succeed = (trail: Trail | null): CheckResult => (opts.witness ? { ok: true, witness: unwind(trail) } : { ok: true });
   while (stack.length > 0) {
-    const { st, i } = stack.pop()!;
+    const { st, i, trail } = stack.pop()!;
     const key = `${i}@${stateKey(st, binding)}`;
     if (seen.has(key)) continue;
     seen.add(key);
     if (opts.stats) opts.stats.states = states + 1;
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
     const pendings = (): string[] => st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
-    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return { ok: true };
+    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(trail);
     const moves: Move[] = successors(ctx, st);
     if (i < n) {
       const c = consume(ctx, st, obs[i]!);
-      if ("st" in c) stack.push({ st: c.st, i: i + 1 });
+      if ("st" in c) stack.push({ st: c.st, i: i + 1, trail: { step: { label: fmt(obs[i]), kind: "record", before: st, after: c.st }, prev: trail } });
       else note(i, () => [...pendings(), ...ends(moves)]);
     } else {
       // After the last record: the records the model still expects (pending results) and the ends it allows.
       note(n, () => [...pendings(), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
-      if (observed.end.kind === "budget" && clockAllows(st) && accept(st)) return { ok: true };
+      if (observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(trail);
     }
     for (const m of moves.slice().reverse()) {
       if (m.kind === "end") {
-        if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return { ok: true };
+        if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return succeed({ step: { label: m.label, kind: "end", before: st, after: m.st }, prev: trail });
         continue;
       }
-      stack.push({ st: m.st, i });
+      stack.push({ st: m.st, i, trail: { step: { label: m.label, kind: "move", before: st, after: m.st }, prev: trail } });
     }
   }
   if (unknownOnly !== undefined) return { ok: false, undecided: true, reason: `the run is explained only through an op the model cannot judge (${unknownOnly})`, atObservation: n };
@@ -162,6 +173,18 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       allowed: frontier.length ? frontier : ["(no op can complete here)"],
     };
   return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: frontier.length ? frontier : ["(no end reachable)"] };
+}
+
+/** The path to a search state, shared between frames (a persistent list). */
+interface Trail {
+  readonly step: WitnessStep;
+  readonly prev: Trail | null;
+}
+
+function unwind(trail: Trail | null): WitnessStep[] {
+  const out: WitnessStep[] = [];
+  for (let t = trail; t; t = t.prev) out.push(t.step);
+  return out.reverse();
 }
 
 function fmt(o: Observation | undefined): string {

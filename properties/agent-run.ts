@@ -10,6 +10,7 @@ import { patchScript, sha256 } from "../generators/agent-image.js";
 import type { PropertyContext, Verdict } from "./property.js";
 import { agentEnvOf } from "./agent-env.js";
 import { explainAgentRun } from "./explain.js";
+import { agentReach, steeringOf } from "./reach.js";
 
 /** The one line the agent prints besides its records: its refusal of a malformed script, before exit(AGENT_BAD_SCRIPT_EXIT). */
 const BAD_SCRIPT_LINE = /^agent: bad script: [a-z ]+$/;
@@ -55,7 +56,8 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
   const text = new TextDecoder().decode(run.console);
   const { observations, otherLines } = parseObservations(text);
   const observed = [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
-  const base = { elfSha256, observed, steering: useSchedule ? ("schedule" as const) : ("none" as const), ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
+  const steering = steeringOf(script, useSchedule !== undefined);
+  const base = { elfSha256, observed, steering, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
   const end = toModelEnd(run.end);
   if (!end)
     return {
@@ -72,9 +74,9 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
     { observations, end, ...(run.clockNs !== undefined ? { clockNs: run.clockNs } : {}) },
     ctx.binding,
     agentEnvOf(image),
-    { time: "lazy", ...(ctx.impl.reports ? { reports: ctx.impl.reports } : {}), ...(ctx.checkerMaxStates ? { maxStates: ctx.checkerMaxStates } : {}) },
+    { time: "lazy", witness: true, ...(ctx.impl.reports ? { reports: ctx.impl.reports } : {}), ...(ctx.checkerMaxStates ? { maxStates: ctx.checkerMaxStates } : {}) },
   );
-  if (verdict.ok) return { ok: true, ...base };
+  if (verdict.ok) return { ok: true, ...base, reach: agentReach(script, observations, end, verdict.witness, ctx.binding) };
   // No silent passes: the checker could not decide, which is its own verdict.
   if (verdict.undecided) return { ok: false, inconclusive: true, ...base, message: `inconclusive: ${verdict.reason}` };
   return {

@@ -22,6 +22,16 @@ export interface PropertyContext {
   readonly checkerMaxStates?: number;
 }
 
+export type { Steering };
+
+/** What one case reached, derived from its observations and the model's accepted interleaving. */
+export interface CaseReach {
+  /** Named situations the case reached. */
+  readonly situations: readonly string[];
+  /** Clause IDs the verdict actually judged (absent: every clause the property cites). */
+  readonly judged?: readonly string[];
+}
+
 export interface Verdict {
   readonly ok: boolean;
   /** Not ok because the oracle could not decide (search budget, an op it cannot judge): reported as `inconclusive`, not as a pass. */
@@ -39,6 +49,8 @@ export interface Verdict {
   readonly schedule?: Schedule;
   /** How this case's interleaving was steered (absent: not at all). The runner tallies it. */
   readonly steering?: Steering;
+  /** Situations reached and clauses judged (passing cases; absent: not measured). */
+  readonly reach?: CaseReach;
 }
 
 export interface ConformanceProperty<C = unknown> {
@@ -49,6 +61,11 @@ export interface ConformanceProperty<C = unknown> {
   readonly clauses: readonly string[];
   /** Abilities the implementation must have; otherwise the property is unsupported. */
   readonly needs: readonly Ability[];
+  /**
+   * The situation the property is named for (see properties/reach.ts): at least half of its
+   * cases must reach it. Absent for properties whose every case is that situation by construction.
+   */
+  readonly situation?: string;
   /** Cases per run at the default budget. */
   readonly runs: number;
   arbitrary(b: Binding, impl: Implementation): fc.Arbitrary<C>;

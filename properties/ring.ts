@@ -87,11 +87,14 @@ export const ringHostile = property<HostileBatch>({
  * completion; once userspace reaps, the rest are consumed in order. The model's ring replays
  * the same submissions and reaps.
  */
+const CQ_FULL = "CQ full";
+
 export const ringBackpressure = property<BackpressureCase>({
   id: "ring.cq-backpressure",
   group: "ring",
   title: "A full CQ stops SQE consumption without losing completions; reaping resumes it in order",
   clauses: ["RINGX-2", "RINGX-3", "RING-2", "RING-5", "RING-6", "RING-7", "ENTER-1"],
+  situation: CQ_FULL,
   needs: [],
   runs: 20,
   arbitrary: (b) => backpressureCase(b),
@@ -143,7 +146,8 @@ export const ringBackpressure = property<BackpressureCase>({
       const ud = read(v, at, b.ring.cqe["userData"]);
       if (ud !== ring.posted[i]!.userData) return fail(`CQE ${i} carries user_data ${hex(ud)}, expected ${hex(ring.posted[i]!.userData)} (RINGX-3: in submission order, none lost)`, allowed);
     }
-    return { ok: true, observed };
+    // Reached: the guest saw the CQ full (cq_tail a whole CQ ahead of its head, which it had not moved).
+    return { ok: true, observed, reach: { situations: got1.cqTail >= b.ring.cqEntries ? [CQ_FULL] : [] } };
   },
 });
 

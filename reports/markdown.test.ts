@@ -51,7 +51,7 @@ describe("Markdown summary", () => {
   it("property table: the abilities each property used and how its cases were steered", () => {
     const md = renderMarkdown(baseRun([
       property({ property: "a.s", status: "passed", abilities: ["schedule"], steering: { schedule: 3, none: 1 } }),
-      property({ property: "a.g", status: "passed", abilities: [], steering: { "guest-delays": 5 } }),
+      property({ property: "a.g", status: "passed", abilities: [], steering: { "guest": 5 } }),
     ]));
     const rows = tableRows(section(md, "## Properties")).map(cells);
     expect(rows.map((r) => [r[5], r[6]])).toEqual([["schedule", "schedule control ×3, none ×1"], ["none", "guest-carried delays ×5"]]);

@@ -113,6 +113,22 @@ export function renderMarkdown(run: ConformanceRun, options: MarkdownOptions = {
   }
   out.push("");
 
+  // Reach: which situations the cases reached (rates) and how many cases judged each cited clause.
+  const reached = run.results.filter((r) => r.reach && r.reach.cases > 0);
+  if (reached.length > 0) {
+    out.push("## Reach", "");
+    out.push("| Property | Cases | Steering | Situations reached (* named) | Clauses judged (cases) |", "| --- | --- | --- | --- | --- |");
+    for (const r of reached) {
+      const x = r.reach!;
+      const pct = (n: number) => `${Math.round((100 * n) / x.cases)}%`;
+      const sits = Object.entries(x.situations).map(([k, n]) => `${k === x.situation ? "*" : ""}${mdCell(k)} ${pct(n)}`);
+      const steer = Object.entries(x.steering).map(([k, n]) => `${mdCell(k)} ${n}`);
+      const clauses = Object.entries(x.clauses).map(([c, n]) => `${mdCell(c)} ${n}`);
+      out.push(`| ${mdCode(r.property)} | ${x.cases} | ${steer.join(", ")} | ${sits.join(", ")} | ${clauses.join(" ")} |`);
+    }
+    out.push("");
+  }
+
   const failing = run.results.filter((r) => isFailing(r.status));
   if (failing.length > 0) {
     out.push("## Failures", "");

@@ -193,7 +193,7 @@ export function toJsonText(value: unknown): string {
 
 /** "schedule 40", "guest delays 12, none 3", "none 60"; empty for a property that ran no case. */
 export function steeringLabel(r: PropertyResult): string {
-  const names = { schedule: "schedule control", "guest-delays": "guest-carried delays", none: "none" } as const;
+  const names = { schedule: "schedule control", "guest": "guest-carried delays", none: "none" } as const;
   return (Object.keys(names) as (keyof typeof names)[])
     .filter((k) => (r.steering?.[k] ?? 0) > 0)
     .map((k) => `${names[k]} ×${r.steering![k]}`)

@@ -45,6 +45,20 @@ export interface PropertyFailure {
   readonly artefact?: string;
 }
 
+/** What a property's cases reached (properties/reach.ts): counts over the cases measured. */
+export interface PropertyReach {
+  /** Cases measured (passing cases of the main run; shrinking is not counted). */
+  readonly cases: number;
+  /** The situation the property is named for, when it declares one. */
+  readonly situation?: string;
+  /** Cases that reached each situation. */
+  readonly situations: Readonly<Record<string, number>>;
+  /** Cases that judged each cited clause (0: cited but never judged). */
+  readonly clauses: Readonly<Record<string, number>>;
+  /** Cases per steering mode: "schedule", "guest", "none". */
+  readonly steering: Readonly<Record<string, number>>;
+}
+
 export interface PropertyResult {
   /** Stable property id, e.g. "park.drain-on-unmap". */
   readonly property: string;
@@ -67,6 +81,8 @@ export interface PropertyResult {
   readonly abilities?: readonly Ability[];
   /** Cases by how their interleaving was steered (spec/run-protocol.ts Steering). */
   readonly steering?: Readonly<Partial<Record<Steering, number>>>;
+  /** Situations reached and clauses judged (properties/reach.ts). */
+  readonly reach?: PropertyReach;
 }
 
 export interface ConformanceRun {

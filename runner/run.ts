@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
 import { encodeSchedule, formatDuration, scheduleId, type Steering } from "../spec/run-protocol.js";
-import type { ConformanceRun, PropertyFailure, PropertyResult } from "../reports/types.js";
+import type { ConformanceRun, PropertyFailure, PropertyReach, PropertyResult } from "../reports/types.js";
 import type { AgentImage } from "../generators/agent-image.js";
 import { globToRegExp } from "../spec/clauses/index.js";
 import { NO_EXPECTATIONS, expectationFor, type Expectations } from "./expectations.js";
@@ -89,6 +89,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   const ctx: PropertyContext = { binding: cfg.binding, impl: cfg.impl, agent: cfg.agent, maxInsns: cfg.maxInsns ?? 5_000_000, ...(cfg.checkerMaxStates ? { checkerMaxStates: cfg.checkerMaxStates } : {}) };
   let cases = 0;
   const steering: Partial<Record<Steering, number>> = {};
+  const tally = reachTally(p);
   // An undecided case does not stop the run (fast-check would shrink it, at a full search
   // budget per step); the first one is kept and reported as the property's verdict.
   let undecided: { index: number; c: unknown; verdict: Verdict } | undefined;
@@ -109,6 +110,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       if (!shrinking) {
         const how = v.steering ?? "none";
         steering[how] = (steering[how] ?? 0) + 1;
+        tally.add(v);
       }
       if (v.inconclusive) {
         if (!shrinking) undecided ??= { index: cases - 1, c, verdict: v };
@@ -133,6 +135,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   // Abilities it needs, plus schedule control when a case was steered by it.
   const abilities: Ability[] = [...new Set<Ability>([...p.needs, ...(steering.schedule ? (["schedule"] as const) : [])])];
   const measured = { ...base, abilities, steering };
+  const reach = tally.result();
   let result: PropertyResult;
   if (!details.failed && undecided) {
     // fast-check replays the i-th generated case of a seed with path "i".
@@ -147,9 +150,9 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       ...(v.observed ? { observed: v.observed } : {}),
       ...(v.elfSha256 ? { elfSha256: v.elfSha256 } : {}),
     };
-    result = { ...measured, status: "inconclusive", durationMs, runs: details.numRuns, failure };
+    result = { ...measured, status: "inconclusive", durationMs, runs: details.numRuns, failure, reach };
   } else if (!details.failed) {
-    result = { ...measured, status: "passed", durationMs, runs: details.numRuns };
+    result = { ...measured, status: "passed", durationMs, runs: details.numRuns, reach };
   } else {
     const counterexample = details.counterexample?.[0];
     // Re-run the shrunk case to collect its verdict (the run is deterministic).
@@ -184,7 +187,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       ...(verdict.trace ? { trace: verdict.trace } : {}),
       ...(verdict.explanation ? { explanation: verdict.explanation } : {}),
     };
-    result = { ...measured, status: "failed", durationMs, runs: details.numRuns, shrinkSteps: details.numShrinks, failure };
+    result = { ...measured, status: "failed", durationMs, runs: details.numRuns, shrinkSteps: details.numShrinks, failure, reach };
   }
   if (expectation?.expect === "fail") {
     return result.status === "failed" || result.status === "inconclusive"
@@ -192,6 +195,61 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       : { ...result, status: "xpass", reason: `expected to fail (${expectation.reason}) but passed` };
   }
   return result;
+}
+
+/**
+ * Counts what the main run's cases reached. Stops at the first failing case, so shrinking
+ * (which re-runs smaller cases) does not skew the rates.
+ */
+function reachTally(p: ConformanceProperty): { add(v: Verdict): void; result(): PropertyReach } {
+  let cases = 0;
+  let stopped = false;
+  const situations: Record<string, number> = {};
+  const clauses: Record<string, number> = Object.fromEntries(p.clauses.map((c) => [c, 0]));
+  const steering: Record<string, number> = {};
+  if (p.situation) situations[p.situation] = 0;
+  return {
+    add(v) {
+      if (stopped) return;
+      if (!v.ok) {
+        stopped = true;
+        return;
+      }
+      cases++;
+      for (const s of v.reach?.situations ?? []) situations[s] = (situations[s] ?? 0) + 1;
+      const judged = v.reach?.judged ? new Set(v.reach.judged) : undefined;
+      for (const c of p.clauses) if (!judged || judged.has(c)) clauses[c]! += 1;
+      if (v.steering) steering[v.steering] = (steering[v.steering] ?? 0) + 1;
+    },
+    result: () => ({ cases, ...(p.situation ? { situation: p.situation } : {}), situations, clauses, steering }),
+  };
+}
+
+/** Properties whose named situation was reached in fewer than half of their measured cases, and cited clauses never judged. */
+export function reachShortfalls(run: ConformanceRun): string[] {
+  const out: string[] = [];
+  for (const r of run.results) {
+    const x = r.reach;
+    if (!x || x.cases === 0) continue;
+    if (x.situation && (x.situations[x.situation] ?? 0) * 2 < x.cases) out.push(`${r.property}: reached "${x.situation}" in ${x.situations[x.situation] ?? 0} of ${x.cases} cases (needs at least half)`);
+    const never = Object.entries(x.clauses).filter(([, n]) => n === 0).map(([c]) => c);
+    if (never.length > 0) out.push(`${r.property}: cites ${never.join(" ")} but no case judged them`);
+  }
+  return out;
+}
+
+/** One line per property: the named situation's rate, other situations, steering, unjudged clauses. */
+export function formatReach(r: PropertyResult): string | undefined {
+  const x = r.reach;
+  if (!x || x.cases === 0) return undefined;
+  const pct = (n: number) => `${Math.round((100 * n) / x.cases)}%`;
+  const sits = Object.entries(x.situations)
+    .sort(([a], [b]) => (a === x.situation ? -1 : b === x.situation ? 1 : a.localeCompare(b)))
+    .map(([s, n]) => `${s === x.situation ? "*" : ""}${s} ${pct(n)}`);
+  const steer = Object.entries(x.steering).map(([s, n]) => `${s} ${n}`);
+  const never = Object.entries(x.clauses).filter(([, n]) => n === 0).map(([c]) => c);
+  if (sits.length === 0 && steer.length === 0 && never.length === 0) return undefined;
+  return `reach ${r.property} (${x.cases} cases): ${sits.join(", ") || "no situations"}${steer.length ? `; steering ${steer.join(", ")}` : ""}${never.length ? `; never judged: ${never.join(" ")}` : ""}`;
 }
 
 export async function runConformance(cfg: RunConfig): Promise<ConformanceRun> {

@@ -34,6 +34,8 @@
  * - TLS_READ/TLS_WRITE access the variable at `%fs:tpoff` (so after SET_FS they go wherever
  *   FS points); TLS_ADDR is `%fs:0 + tpoff`. Spawned threads get a fresh TLS block
  *   initialised from the PT_TLS template, with the self-pointer at its TP.
+ * - SPIN busy-waits `a` iterations without a syscall and reports ok 0; with YIELD and SLEEP it
+ *   is how a script carries its own steering (per-thread delays) to kernels without schedule control.
  * - EXIT's code is the low 8 bits of `a`. SPAWN of a thread index that does not exist or is
  *   already started, and JOIN of one never spawned, end the agent with AGENT_BAD_SCRIPT_EXIT.
  *
@@ -112,7 +114,18 @@ export const OP = {
   EXIT: 21,
   /** ThreadControl.exit(a): end this thread */
   THREAD_EXIT: 22,
+  /**
+   * Busy-wait a iterations (a pure-CPU delay with no syscall) -> 0. A steering op: generated
+   * spins, SLEEPs and YIELDs let the guest carry its own interleaving hints on kernels the
+   * suite cannot schedule (real multi-core hardware included).
+   */
+  SPIN: 23,
 } as const;
+
+/** Op kinds whose only purpose is to steer interleavings (no effect on the model state). */
+export const STEERING_OPS: readonly OpKind[] = [OP.SPIN, OP.YIELD, OP.SLEEP];
+/** Largest spin count generators use: a few emulator quanta, microseconds on hardware. */
+export const MAX_SPIN = 6000;
 
 export type OpName = keyof typeof OP;
 export type OpKind = (typeof OP)[OpName];

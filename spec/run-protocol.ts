@@ -94,8 +94,8 @@ export const DEFAULT_QUANTUM = 10_000;
  * Schedule), by delays and yields the guest itself carries (works on any implementation), or
  * not at all. Reports say, per property, how many cases had each.
  */
-export type Steering = "schedule" | "guest-delays" | "none";
-export const STEERINGS: readonly Steering[] = ["schedule", "guest-delays", "none"];
+export type Steering = "schedule" | "guest" | "none";
+export const STEERINGS: readonly Steering[] = ["schedule", "guest", "none"];
 
 /** A short stable id for a schedule, used in repro lines and reports. */
 export function scheduleId(s: Schedule): string {

@@ -1,7 +1,7 @@
 /**
  * The command adapter runs an implementation as a process and reads Console output and exit
- * status. Tested with the emulator's own `run-elf` as the external command: properties that
- * need no schedule control pass through it, the others are reported unsupported.
+ * status. Tested with the emulator's own `run-elf` as the external command: the race
+ * properties run through it too, steered by the guest script alone.
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -29,7 +29,7 @@ describe("command adapter", () => {
     expect(garbage.end.kind).not.toBe("exit");
   });
 
-  it("runs the unscheduled properties and reports the scheduled ones unsupported, with the same verdicts per case and in batch", async () => {
+  it("runs the race properties with guest steering, the others as usual, with the same verdicts per case and in batch", async () => {
     const config = (impl: Implementation) => ({
       impl,
       binding: DEFAULT_BINDING,
@@ -42,7 +42,9 @@ describe("command adapter", () => {
     });
     const run = await runConformance(config(commandImplementation(command)));
     const status = Object.fromEntries(run.results.map((r) => [r.property, r.status]));
-    expect(status).toEqual({ "tls.generated-layouts": "passed", "vm.edge-arguments": "passed", "park.races": "unsupported" });
+    expect(status).toEqual({ "tls.generated-layouts": "passed", "vm.edge-arguments": "passed", "park.races": "passed" });
+    // A command cannot be scheduled: every park.races case was steered by the guest alone.
+    expect(run.results.find((r) => r.property === "park.races")?.reach?.steering).toEqual({ guest: 2 });
     const batch = batchImplementation(command.replace(" {elf}", " --batch"));
     const batchRun = await runConformance(config(batch));
     await batch.close!();

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ALL_PROPERTIES } from "../../properties/index.js";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
 import { emulatorImplementation } from "../adapters/emulator.js";
-import { runConformance, runProperty, selectProperties, type RunConfig } from "../run.js";
+import { reachShortfalls, runConformance, runProperty, selectProperties, type RunConfig } from "../run.js";
 import { resolveAgent } from "../setup.js";
 
 const SEED = 20261125;
@@ -26,11 +26,20 @@ async function config(mutant?: string): Promise<RunConfig> {
 }
 
 describe("conformance of the emulator (fixed seed)", () => {
+  let fixedRun: Awaited<ReturnType<typeof runConformance>> | undefined;
   it("passes every property", async () => {
     const run = await runConformance(await config());
+    fixedRun = run;
     const bad = run.results.filter((r) => r.status !== "passed").map((r) => `${r.property}: ${r.status} ${r.failure?.message ?? r.reason ?? ""}\n  ${r.failure?.repro ?? ""}`);
     expect(bad).toEqual([]);
     expect(run.results.length).toBe(ALL_PROPERTIES.length);
+  });
+
+  it("every property reaches its named situation in at least half of its cases and judges every clause it cites", async () => {
+    const run = fixedRun ?? (await runConformance(await config()));
+    expect(reachShortfalls(run)).toEqual([]);
+    // Every property with a named situation measured it.
+    for (const p of ALL_PROPERTIES.filter((x) => x.situation)) expect(run.results.find((r) => r.property === p.id)?.reach?.cases, p.id).toBeGreaterThan(0);
   });
 });
 

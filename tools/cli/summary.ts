@@ -6,13 +6,17 @@ import { CLAUSES } from "../../spec/clauses/index.js";
 import type { ConformanceRun, PropertyResult } from "../../reports/types.js";
 import { statusWord } from "./common.js";
 import { explainFailure } from "./explain.js";
+import { formatReach, reachShortfalls } from "../../runner/run.js";
 
 export function summarize(run: ConformanceRun): string[] {
   const lines: string[] = [];
   for (const r of run.results) {
     lines.push(`${statusWord(r).padEnd(11)} ${r.property} [${r.clauses.join(" ")}]${r.reason ? ` (${r.reason})` : ""}`);
+    const reach = formatReach(r);
+    if (reach) lines.push(`  ${reach}`);
     if (r.failure) lines.push(...explainFailure(r).map((l) => `  ${l}`));
   }
+  for (const s of reachShortfalls(run)) lines.push(`reach shortfall: ${s}`);
   const cited = new Set(run.results.flatMap((r) => r.clauses));
   const testable = CLAUSES.filter((c) => c.status !== "FUTURE");
   const untested = testable.filter((c) => !cited.has(c.id)).map((c) => c.id);

@@ -103,7 +103,7 @@ static void validate(uintptr_t ring) {
   for (uint32_t i = 0; i < op_count; i++) {
     uint32_t at = ops_at() + i * AGENT_SCRIPT_OP_SIZE;
     uint8_t kind = SCRIPT[at], dst = SCRIPT[at + 1], base = SCRIPT[at + 2];
-    if (kind < AGENT_OP_MAP || kind > AGENT_OP_THREAD_EXIT) bad_script(ring, "op kind");
+    if (kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) bad_script(ring, "op kind");
     if (dst >= AGENT_SCRIPT_REGISTERS || base >= AGENT_SCRIPT_REGISTERS) bad_script(ring, "register");
     uint64_t b = rd64(at + 16);
     if ((kind == AGENT_OP_LOAD || kind == AGENT_OP_STORE) && (b < 1 || b > 8)) bad_script(ring, "access size");
@@ -217,6 +217,9 @@ static uint64_t run_thread(uint32_t t, uintptr_t ring) {
       case AGENT_OP_NOW: s = capos_timer_now(ring, &v); break;
       case AGENT_OP_SLEEP: s = capos_timer_sleep(ring, a); break;
       case AGENT_OP_YIELD: capos_yield(); break;
+      case AGENT_OP_SPIN:
+        for (uint64_t k = 0; k < a; k++) __asm__ volatile("" ::: "memory");
+        break;
       case AGENT_OP_EXIT: capos_exit(a & 0xff);
       case AGENT_OP_THREAD_EXIT: capos_thread_exit(ring, a);
       default: bad_script(ring, "op kind");

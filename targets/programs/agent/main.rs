@@ -201,7 +201,7 @@ fn validate(ring: usize) {
         let kind = rd8(at);
         let dst = rd8(at + 1);
         let base = rd8(at + 2);
-        if kind < AGENT_OP_MAP || kind > AGENT_OP_THREAD_EXIT {
+        if kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN {
             bad_script(ring, cstr!("op kind"));
         }
         if dst >= AGENT_SCRIPT_REGISTERS || base >= AGENT_SCRIPT_REGISTERS {
@@ -363,6 +363,14 @@ fn run_thread(t: u32, ring: usize) -> u64 {
                 AGENT_OP_SLEEP => s = timer_sleep(ring, a),
                 AGENT_OP_YIELD => {
                     yield_now();
+                }
+                AGENT_OP_SPIN => {
+                    // A pure-CPU delay: the empty asm keeps the loop from being folded away.
+                    let mut k: u64 = 0;
+                    while k < a {
+                        asm!("", options(nostack, preserves_flags));
+                        k += 1;
+                    }
                 }
                 AGENT_OP_EXIT => exit(a & 0xff),
                 AGENT_OP_THREAD_EXIT => thread_exit(ring, a),

@@ -1,0 +1,238 @@
+/**
+ * Reach: which situations an agent case reached and which clauses its verdict judged.
+ *
+ * Derived only from what a black-box implementation shows (the observation records, the end
+ * state) and from the model's accepted interleaving (the checker's witness), never from the
+ * implementation's internals, so it measures command implementations and real kernels too.
+ * A record-derived situation is a fact about the run; a witness-derived one (an UNPARK with a
+ * real choice, a stale-generation waiter) is a fact about the interleaving the model found to
+ * explain the run, which the records do not contradict.
+ */
+import type { WitnessStep } from "../model/checker.js";
+import { exceptionCode, type AgentState } from "../model/agent.js";
+import { generationAt } from "../model/address-space.js";
+import { sameKey, wordKey } from "../model/park.js";
+import { OP, opName, STEERING_OPS, type Observation, type Script, type ScriptOp } from "../spec/agent-protocol.js";
+import type { Binding } from "../spec/binding.js";
+import type { EndState } from "../spec/run-protocol.js";
+import type { CaseReach, Steering } from "./property.js";
+
+/** The situations agent properties aim at, by name. */
+export const SITUATION = {
+  /** A PARK blocked (it completed with woken, drained, or timedOut after a non-zero timeout). */
+  parkBlocked: "park blocked",
+  /** A waiter was parked when an unmap/decommit of its word ran (it completed with drained). */
+  waiterDrained: "waiter parked at unmap/decommit",
+  /** An UNPARK with 1 <= count < waiters on its word (which waiter wakes is a real choice). */
+  unparkRealChoice: "UNPARK with a real choice",
+  /** A PARK with a finite non-zero timeout timed out. */
+  parkTimeoutFired: "park timeout fired",
+  /** A waiter parked under an older page generation than the word's current one (PARKX-7). */
+  staleGeneration: "stale-generation key",
+  /** A load or store hit a page after a successful PROTECT of it. */
+  protectThenAccess: "protect-then-access",
+  /** A thread used its FS base (GET_FS/TLS op) after setting it and after another thread printed in between. */
+  fsSwitchWhileDiffer: "switch while FS bases differ",
+  /** A VirtualMemory call was refused (exception) without side effects. */
+  vmRefused: "VM argument refused",
+} as const;
+
+const ok = (o: Observation | undefined): boolean => o?.status === "ok";
+
+/** The steering a case had: schedule control wins; otherwise guest steering ops in the script. */
+export function steeringOf(script: Script, scheduled: boolean): Steering {
+  if (scheduled) return "schedule";
+  // A single-thread script has no interleaving to steer; its sleeps and yields are its subject.
+  if (script.threads.length < 2) return "none";
+  return script.threads.some((ops) => ops.some((op) => STEERING_OPS.includes(op.kind))) ? "guest" : "none";
+}
+
+/**
+ * Situations and judged clauses of one agent case that the model accepted.
+ * @param witness the checker's accepted interleaving (absent: record-derived situations only)
+ */
+export function agentReach(script: Script, observations: readonly Observation[], end: EndState, witness: readonly WitnessStep[] | undefined, b: Binding): CaseReach {
+  const events = new Set<string>();
+  const situations = new Set<string>();
+  const results = b.park.results;
+  const opOf = (o: Observation): ScriptOp | undefined => script.threads[o.thread]?.[o.op];
+  const P = BigInt(b.pageSize);
+
+  // Record-derived events, in console order.
+  const fsSetAt = new Map<number, number>(); // thread -> index of its last SET_FS ok record (own base replaced)
+  const protectedRanges: [bigint, bigint][] = [];
+  const regs = new Array<bigint>(16).fill(0n);
+  observations.forEach((o, idx) => {
+    const op = opOf(o);
+    if (!op) return;
+    const name = opName(op.kind) ?? String(op.kind);
+    const a = ((op.a ?? 0n) + (op.base ? regs[op.base]! : 0n)) & ((1n << 64n) - 1n);
+    events.add(name);
+    events.add(`${name}:${o.status}`);
+    if (o.status === "exc" && [OP.MAP, OP.UNMAP, OP.PROTECT, OP.RESERVE, OP.COMMIT, OP.DECOMMIT].includes(op.kind as never)) situations.add(SITUATION.vmRefused);
+    switch (op.kind) {
+      case OP.PARK: {
+        const r = o.status === "ok" ? Number(o.value) : -1;
+        if (op.c === 0n) events.add("park-timeout-0");
+        if (op.c === b.park.timeoutForever) events.add("park-forever");
+        if (r === results.woken) events.add("PARK:woken");
+        if (r === results.mismatch) events.add("PARK:mismatch");
+        if (r === results.drained) (events.add("PARK:drained"), situations.add(SITUATION.waiterDrained));
+        if (r === results.timedOut && op.c !== 0n) situations.add(SITUATION.parkTimeoutFired);
+        if (r === results.woken || r === results.drained || (r === results.timedOut && op.c !== 0n)) situations.add(SITUATION.parkBlocked);
+        break;
+      }
+      case OP.UNPARK:
+        if (op.b === 0n) events.add("unpark-count-0");
+        if (ok(o) && o.value > 0n) events.add("unpark-woke");
+        if (ok(o) && o.value === 0n && (op.b ?? 0n) > 0n) events.add("unpark-no-waiters");
+        break;
+      case OP.PROTECT:
+        if (ok(o)) {
+          protectedRanges.push([a, a + (op.b ?? 0n)]);
+          if (op.c === 0n) events.add("protect-none:ok");
+        }
+        break;
+      case OP.LOAD:
+      case OP.STORE:
+        if (a >= BigInt(b.layout.userAddressLimit)) events.add("upper-half-access");
+        if (protectedRanges.some(([s, e]) => a + (op.b ?? 1n) > s && a < e)) situations.add(SITUATION.protectThenAccess);
+        break;
+      case OP.SET_FS:
+        if (ok(o)) fsSetAt.set(o.thread, idx);
+        break;
+      case OP.GET_FS:
+      case OP.TLS_READ:
+      case OP.TLS_WRITE:
+      case OP.TLS_ADDR: {
+        const at = fsSetAt.get(o.thread);
+        if (at !== undefined && observations.slice(at + 1, idx).some((x) => x.thread !== o.thread)) situations.add(SITUATION.fsSwitchWhileDiffer);
+        if (o.thread !== 0) events.add("spawned-fs-read");
+        break;
+      }
+      case OP.THREAD_EXIT:
+        break;
+    }
+    if ([OP.MAP, OP.UNMAP, OP.PROTECT, OP.RESERVE, OP.COMMIT, OP.DECOMMIT].includes(op.kind as never)) {
+      const size = op.b ?? 0n;
+      const addrArg = op.kind !== OP.MAP && op.kind !== OP.RESERVE;
+      if (size === 0n || size % P !== 0n || (addrArg && a % P !== 0n)) events.add("vm-unaligned-arg");
+      if ((op.kind === OP.MAP || op.kind === OP.PROTECT || op.kind === OP.COMMIT) && ((op.c ?? 0n) & ~7n) !== 0n) events.add("vm-bad-prot");
+      if (o.status === "exc" && o.value === BigInt(exceptionCode(b, "overloaded"))) events.add("vm-overloaded");
+    }
+    if (o.status === "exc") events.add("exc");
+    if (ok(o) && op.dst) regs[op.dst] = o.value;
+  });
+  // Ops that print no record but were reached: EXIT and THREAD_EXIT (the last records show it).
+  script.threads.forEach((ops, t) => {
+    const last = observations.filter((o) => o.thread === t).reduce((m, o) => Math.max(m, o.op), -1);
+    const next = ops[last + 1];
+    if (next?.kind === OP.THREAD_EXIT || (t !== 0 && last + 1 >= ops.length && last >= 0)) events.add("thread-exit");
+    if (t === 0 && next?.kind === OP.THREAD_EXIT) events.add("main-thread-exit");
+  });
+  events.add(`end:${end.kind}`);
+  // A faulting access prints no record: the model's end move names it.
+  const last = witness?.at(-1);
+  const fault = last?.kind === "end" ? /^t(\d+)#(\d+) (LOAD|STORE)/.exec(last.label) : null;
+  if (fault && last) {
+    const op = script.threads[Number(fault[1])]![Number(fault[2])]!;
+    const a = ((op.a ?? 0n) + (op.base ? last.before.regs[op.base]! : 0n)) & ((1n << 64n) - 1n);
+    events.add(fault[3]!);
+    if (protectedRanges.some(([s, e]) => a + (op.b ?? 1n) > s && a < e)) situations.add(SITUATION.protectThenAccess);
+    if (a >= BigInt(b.layout.userAddressLimit)) events.add("upper-half-access");
+  }
+
+  // Witness-derived situations: the waiter counts and keys the model's interleaving had.
+  for (const step of witness ?? []) {
+    if (step.kind === "record") continue;
+    const m = /^t(\d+)#(\d+) UNPARK/.exec(step.label);
+    if (m) {
+      const op = script.threads[Number(m[1])]![Number(m[2])]!;
+      const waiters = waitersOnWord(step.before, op, b);
+      const count = Number((op.b ?? 0n) & 0xffff_ffffn);
+      if (count >= 1 && count < waiters) situations.add(SITUATION.unparkRealChoice);
+    }
+    if (step.after.park.waiters.some((w) => w.key.gen !== generationAt(step.after.as, w.key.addr, b))) situations.add(SITUATION.staleGeneration);
+    if (step.before.park.waiters.length > 0 && /(EXIT|exit\()/.test(step.label)) events.add("exit-with-waiter");
+  }
+
+  const judged = Object.entries(CLAUSE_TRIGGERS)
+    .filter(([, triggers]) => triggers.some((x) => events.has(x) || situations.has(x)))
+    .map(([id]) => id);
+  return { situations: [...situations], judged: [...judged, ...ALWAYS_JUDGED] };
+}
+
+function waitersOnWord(st: AgentState, op: ScriptOp, b: Binding): number {
+  const a = ((op.a ?? 0n) + (op.base ? st.regs[op.base]! : 0n)) & ((1n << 64n) - 1n);
+  const k = wordKey(st.as, a, b);
+  if ("error" in k) return 0;
+  return st.park.waiters.filter((w) => sameKey(w.key, k.key)).length;
+}
+
+/** Clauses every agent case judges: every record is a Console write through the ring. */
+const ALWAYS_JUDGED = ["CON-1", "ENTER-1"];
+
+/**
+ * When an agent case judges a clause: any of the listed events (op names, `OP:status`,
+ * derived events) or situations occurred. A clause an agent property cites must appear here.
+ */
+const CLAUSE_TRIGGERS: Readonly<Record<string, readonly string[]>> = {
+  "VM-1": ["MAP", "UNMAP", "PROTECT"],
+  "VM-2": ["RESERVE", "COMMIT", "DECOMMIT"],
+  "VM-3": ["RESERVE:ok", "COMMIT:ok", "MAP:ok"],
+  "VM-4": ["protect-none:ok"],
+  "VM-5": ["upper-half-access"],
+  "VMX-1": ["vm-unaligned-arg"],
+  "VMX-2": ["MAP:ok", "RESERVE:ok"],
+  "VMX-3": ["UNMAP"],
+  "VMX-4": ["COMMIT", "DECOMMIT", "PROTECT"],
+  "VMX-5": ["vm-overloaded"],
+  "VMX-6": ["LOAD", "STORE", "end:fault"],
+  "VMX-7": ["vm-bad-prot"],
+  "GO-2": ["RESERVE:ok"],
+  "GO-3": ["COMMIT:ok"],
+  "GO-4": ["DECOMMIT:ok"],
+  "GO-5": ["protect-none:ok"],
+  "GO-6": ["UNMAP:ok"],
+  "GO-7": ["park-timeout-0", "park-forever"],
+  "GO-8": ["unpark-no-waiters"],
+  "PROCX-2": ["end:fault"],
+  "ERR-2": ["exc"],
+  "PARK-1": ["PARK", "UNPARK"],
+  "PARK-2": ["PARK"],
+  "PARK-3": ["PARK:mismatch", SITUATION.parkBlocked],
+  "PARK-4": ["unpark-woke"],
+  "PARK-5": [SITUATION.parkTimeoutFired],
+  "PARK-6": [SITUATION.waiterDrained],
+  "PARKX-1": ["unpark-count-0"],
+  "PARKX-2": ["unpark-woke"],
+  "PARKX-3": ["park-timeout-0"],
+  "PARKX-4": [SITUATION.parkTimeoutFired],
+  "PARKX-6": [SITUATION.waiterDrained],
+  "PARKX-7": [SITUATION.staleGeneration],
+  "PARKX-8": ["PARK:woken", SITUATION.parkBlocked],
+  "PARKX-9": ["exit-with-waiter"],
+  "THR-1": ["SPAWN:ok"],
+  "THR-2": ["SPAWN"],
+  "THR-3": ["JOIN"],
+  "THR-4": ["thread-exit"],
+  "THRX-1": ["SPAWN:ok"],
+  "THRX-2": ["JOIN:ok"],
+  "THRX-3": ["main-thread-exit"],
+  "SYS-3": ["end:exit"],
+  "SYS-4": ["thread-exit"],
+  "TLS-3": [SITUATION.fsSwitchWhileDiffer],
+  "TLS-4": ["SET_FS"],
+  "FSB-1": ["SET_FS:ok"],
+  "FSB-2": ["spawned-fs-read"],
+  "FSB-3": ["SET_FS:exc"],
+  "FSB-4": ["GET_FS"],
+  "FSB-5": [SITUATION.fsSwitchWhileDiffer],
+  "TLSV2-6": ["TLS_ADDR"],
+  "TIMERX-1": ["NOW", "SLEEP"],
+};
+
+/** Clause IDs an agent case can judge (for the test that cited clauses are judgeable). */
+export function judgeableAgentClauses(): readonly string[] {
+  return [...Object.keys(CLAUSE_TRIGGERS), ...ALWAYS_JUDGED];
+}
