@@ -59,6 +59,8 @@ export interface CheckOptions {
   readonly time?: "lazy" | "eager";
   /** Largest number of search states before the checker gives up (undecided). */
   readonly maxStates?: number;
+  /** When given, the checker adds the number of search states it visited (for the bench). */
+  readonly stats?: { states: number };
 }
 
 /** The result an op will report, decided at its linearization point (or when it is woken). */
