@@ -11,6 +11,7 @@ import { Ajv } from "ajv";
 import type { Binding } from "./binding.js";
 import { DEFAULT_BINDING } from "./binding.js";
 import { bindingLayoutProblems } from "./binding-checks.js";
+import { InputFileError, readInputText } from "./input-file.js";
 
 /** A binding file that cannot be used; `field` is a JSON pointer such as `/ring/sqEntries`. */
 export class BindingError extends Error {
@@ -76,9 +77,10 @@ export function parseBinding(json: unknown, source = "<binding>"): Binding {
 export function loadBindingFile(path: string): Binding {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // A binding is a few kilobytes; 1 MiB leaves room and stops /dev/zero-like inputs.
+    text = readInputText(path, { maxBytes: 1 << 20 });
   } catch (e) {
-    throw new BindingError("", `cannot be read: ${(e as Error).message}`, path);
+    throw new BindingError("", `cannot be read: ${e instanceof InputFileError ? e.problem : (e as Error).message}`, path);
   }
   let json: unknown;
   try {

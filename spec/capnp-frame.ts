@@ -5,6 +5,14 @@
  * before it checks the header against the buffer length, so 4 hostile bytes can exhaust the
  * heap. Everything that decodes a guest's message goes through `readFramedMessage`, which
  * validates the segment table first and throws a typed `CapnpFrameError`.
+ *
+ * It then walks every pointer reachable from the root (`checkPointers`) and refuses the
+ * message unless each one lands inside its segment, with list lengths bounded by the bytes
+ * that hold them, far pointers shaped as the encoding spec says, and the traversal and
+ * nesting limits capnp itself applies. capnp-es 0.0.16 trusts those fields: a 40-byte message
+ * whose far pointer lands on another far pointer made it build an error text from a list of
+ * up to 2^29 elements and abort V8 with "heap out of memory", which no try/catch can stop.
+ * So capnp-es only ever sees messages whose every length is bounded by the message size.
  */
 import * as capnp from "capnp-es";
 
@@ -30,10 +38,137 @@ export function framedLength(bytes: Uint8Array): number {
   return total;
 }
 
-/** Decode a framed message after validating its segment table. */
+/** Nesting limit, as capnp's default ReaderOptions. */
+export const MAX_NESTING = 64;
+
+/** Pointer kinds and list element sizes of the Cap'n Proto encoding. */
+const STRUCT = 0, LIST = 1, FAR = 2;
+const COMPOSITE = 7, POINTER_ELEMENTS = 6;
+/** Bits per element for list element sizes 0..5 (void, bit, byte, 2, 4 and 8 bytes). */
+const ELEMENT_BITS = [0, 1, 8, 16, 32, 64];
+
+interface Segments {
+  readonly view: DataView;
+  /** Word offset of each segment's start in the framed message, and its length in words. */
+  readonly start: readonly number[];
+  readonly words: readonly number[];
+}
+
+/**
+ * Walk every pointer reachable from the root of a framed message whose segment table
+ * `framedLength` accepted; throw CapnpFrameError at the first pointer that does not land
+ * inside its segment or whose lengths exceed the message. Every object charges its words
+ * (at least one per list element, so a list of 2^29 empty structs cannot amplify) against a
+ * traversal budget of 8 times the message size.
+ */
+export function checkPointers(bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(0, true) + 1;
+  const tableWords = (4 + count * 4 + (count % 2 === 0 ? 4 : 0)) / 8;
+  const start: number[] = [], words: number[] = [];
+  let at = tableWords;
+  for (let i = 0; i < count; i++) {
+    const w = view.getUint32(4 + i * 4, true);
+    start.push(at);
+    words.push(w);
+    at += w;
+  }
+  const segs: Segments = { view, start, words };
+  let budget = 8 * at;
+  const charge = (n: number): void => {
+    budget -= Math.max(n, 1);
+    if (budget < 0) throw new CapnpFrameError("message exceeds the traversal limit (amplified or cyclic pointers)");
+  };
+  const word = (seg: number, off: number): [number, number] => {
+    const b = (segs.start[seg]! + off) * 8;
+    return [view.getUint32(b, true), view.getUint32(b + 4, true)];
+  };
+  const inside = (seg: number, off: number, len: number, what: string): void => {
+    if (off < 0 || len < 0 || off + len > segs.words[seg]!) {
+      throw new CapnpFrameError(`${what} of ${len} words at word ${off} runs outside segment ${seg} (${segs.words[seg]} words)`);
+    }
+  };
+  const visit = (seg: number, ptrOff: number, depth: number): void => {
+    let [lo, hi] = word(seg, ptrOff);
+    if (lo === 0 && hi === 0) return; // null
+    if (depth > MAX_NESTING) throw new CapnpFrameError(`pointers nest deeper than ${MAX_NESTING}`);
+    // Resolve a far pointer to the (segment, offset) its content starts at and the pointer word
+    // (the landing pad or, for a double far, the tag) that describes it.
+    let contentSeg = seg;
+    let contentOff: number;
+    if ((lo & 3) === FAR) {
+      const doubleFar = (lo & 4) !== 0;
+      const padOff = lo >>> 3;
+      const padSeg = hi;
+      if (padSeg >= segs.words.length) throw new CapnpFrameError(`far pointer names segment ${padSeg} of ${segs.words.length}`);
+      inside(padSeg, padOff, doubleFar ? 2 : 1, "far-pointer landing pad");
+      [lo, hi] = word(padSeg, padOff);
+      if (!doubleFar) {
+        if ((lo & 3) === FAR) throw new CapnpFrameError("far pointer lands on another far pointer");
+        visitObject(padSeg, padOff + 1 + ((lo | 0) >> 2), lo, hi, depth);
+        return;
+      }
+      // Double far: the pad is a single far pointer to the content, followed by a tag.
+      if ((lo & 3) !== FAR || (lo & 4) !== 0) throw new CapnpFrameError("double-far landing pad does not start with a single far pointer");
+      contentSeg = hi;
+      contentOff = lo >>> 3;
+      if (contentSeg >= segs.words.length) throw new CapnpFrameError(`far pointer names segment ${contentSeg} of ${segs.words.length}`);
+      const [tlo, thi] = word(padSeg, padOff + 1);
+      if ((tlo & 3) === FAR) throw new CapnpFrameError("double-far tag is a far pointer");
+      if (tlo >>> 2 !== 0 && (tlo & 3) !== LIST) throw new CapnpFrameError("double-far tag has a non-zero offset");
+      visitObject(contentSeg, contentOff, tlo, thi, depth);
+      return;
+    }
+    contentOff = ptrOff + 1 + ((lo | 0) >> 2);
+    visitObject(contentSeg, contentOff, lo, hi, depth);
+  };
+  /** An object at (seg, off) described by pointer word (lo, hi). */
+  const visitObject = (seg: number, off: number, lo: number, hi: number, depth: number): void => {
+    const kind = lo & 3;
+    if (kind === STRUCT) {
+      const dataWords = hi & 0xffff, ptrs = hi >>> 16;
+      inside(seg, off, dataWords + ptrs, "struct");
+      charge(dataWords + ptrs);
+      for (let i = 0; i < ptrs; i++) visit(seg, off + dataWords + i, depth + 1);
+      return;
+    }
+    if (kind === LIST) {
+      const size = hi & 7, n = hi >>> 3;
+      if (size === COMPOSITE) {
+        inside(seg, off, n + 1, "struct list");
+        const [tlo, thi] = word(seg, off);
+        if ((tlo & 3) !== STRUCT) throw new CapnpFrameError("struct list tag is not a struct pointer");
+        const elements = tlo >>> 2, dataWords = thi & 0xffff, ptrs = thi >>> 16;
+        const each = dataWords + ptrs;
+        if (elements * each > n) throw new CapnpFrameError(`struct list of ${elements} elements of ${each} words does not fit its ${n} words`);
+        charge(Math.max(n, elements));
+        for (let e = 0; e < elements; e++) {
+          for (let i = 0; i < ptrs; i++) visit(seg, off + 1 + e * each + dataWords + i, depth + 1);
+        }
+        return;
+      }
+      if (size === POINTER_ELEMENTS) {
+        inside(seg, off, n, "pointer list");
+        charge(n);
+        for (let i = 0; i < n; i++) visit(seg, off + i, depth + 1);
+        return;
+      }
+      const w = Math.ceil((n * ELEMENT_BITS[size]!) / 64);
+      inside(seg, off, w, "list");
+      charge(Math.max(w, n)); // a void list of 2^29 elements costs 2^29, not 0
+      return;
+    }
+    // kind 3: a capability pointer; it holds an index, nothing to follow.
+  };
+  inside(0, 0, 1, "root pointer");
+  visit(0, 0, 0);
+}
+
+/** Decode a framed message after validating its segment table and every pointer. */
 export function readFramedMessage(bytes: Uint8Array): capnp.Message {
   const len = framedLength(bytes);
   const copy = bytes.slice(0, len);
+  checkPointers(copy);
   try {
     return new capnp.Message(copy.buffer, false);
   } catch (e) {

@@ -8,6 +8,7 @@
  */
 import type { Binding } from "../../spec/binding.js";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
+import { threadPointer } from "./policy.js";
 
 export type ElfErrorCode =
   | "truncated"
@@ -163,7 +164,7 @@ export interface TlsPlacement {
 export function tlsLayout(binding: Binding, tls: TlsSegment | null, ignoreMisalign: boolean): TlsPlacement {
   const L = binding.layout;
   const align = Math.max(tls ? tls.align : 1, L.tpMinAlign);
-  const tp = Math.floor((L.ringVaddr - L.tcbSize) / align) * align;
+  const tp = threadPointer(L, align);
   if (!tls) return { tp, offset: 0, low: tp };
   const a = tls.align;
   const want = tls.vaddr % a; // (-offset) mod a == vaddr mod a

@@ -40,3 +40,6 @@ export function encodeException(type: number, message: string): Uint8Array {
     e.message = message;
   });
 }
+
+/** The empty result message (methods that return nothing). */
+export const EMPTY = encodeResult(gen.Console_Write$Results);

@@ -7,7 +7,8 @@
  * Instruction families register their rows from `ops/*.ts`. Anything without a row, or whose
  * pick returns undefined, decodes to a #UD instruction carrying the bytes.
  */
-import { Insn, GuestFault, BASE_NONE, BASE_RIP, SEG_FS, SEG_GS } from "./insn.js";
+import { Insn, BASE_NONE, BASE_RIP, SEG_FS, SEG_GS } from "./insn.js";
+import { GuestFault } from "./fault.js";
 import type { Handler } from "./insn.js";
 import type { Memory } from "./memory.js";
 

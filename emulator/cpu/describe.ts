@@ -2,7 +2,7 @@
  * Pretty-printers for faults, registers and instructions (debugging and CLI output).
  */
 import { createRequire } from "node:module";
-import type { Fault } from "./insn.js";
+import type { Fault } from "./fault.js";
 import { CpuState, REG_NAMES, getReg64 } from "./state.js";
 import { getFlags } from "./flags.js";
 import type { Memory } from "./memory.js";

@@ -1,5 +1,5 @@
 /**
- * Decoded instruction, handler type, typed faults and stops.
+ * Decoded instruction and the handler type (faults and stops are in fault.ts).
  */
 import type { CpuState } from "./state.js";
 
@@ -63,39 +63,4 @@ export class Insn {
   jit: ((c: never, D: Insn[], h: never) => number) | null = null;
   /** The region's instructions (indexed by the compiled code). */
   jitD: Insn[] | null = null;
-}
-
-/** CPU exceptions reported to the personality. */
-export type Fault =
-  | { type: "#PF"; addr: bigint; access: "read" | "write" | "exec" }
-  | { type: "#GP"; addr?: bigint; reason?: string }
-  | { type: "#UD"; bytes: Uint8Array; reason?: string }
-  | { type: "#DE" }
-  | { type: "#BP" }
-  | { type: "#MF" }
-  | { type: "#XM" }
-  | { type: "#AC" }
-  | { type: "INT"; vector: number };
-
-/** Why run() returned. A closed union: every case is handled by the personality. */
-export type Stop =
-  | { kind: "syscall" }
-  | { kind: "fault"; fault: Fault }
-  | { kind: "budget" }
-  | { kind: "hlt" };
-
-/** Thrown inside the CPU for guest exceptions; run() converts it into a Stop. */
-export class GuestFault {
-  constructor(readonly fault: Fault) {}
-}
-
-export function pf(addr: number, access: "read" | "write" | "exec"): GuestFault {
-  return new GuestFault({ type: "#PF", addr: BigInt.asUintN(64, BigInt(Math.trunc(addr))), access });
-}
-export function gp(reason?: string, addr?: number): GuestFault {
-  const f: Fault = addr === undefined ? { type: "#GP", reason } : { type: "#GP", reason, addr: BigInt.asUintN(64, BigInt(Math.trunc(addr))) };
-  return new GuestFault(f);
-}
-export function de(): GuestFault {
-  return new GuestFault({ type: "#DE" });
 }

@@ -5,13 +5,21 @@
  * Addresses are integers in doubles. Valid user addresses are 0 <= a < 2^47; anything else
  * faults (#PF for canonical kernel-half addresses, #GP for non-canonical ones).
  */
-import { GuestFault, pf, gp } from "./insn.js";
-import type { Insn } from "./insn.js";
+import { GuestFault, pf, gp } from "./fault.js";
 
 export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const PAGE = 4096;
 const USER_TOP = 2 ** 47;
 const TLB_SIZE = 256, TLB_MASK = TLB_SIZE - 1;
+
+/**
+ * What the page's decode cache holds, as memory sees it: an entry it can invalidate. (The
+ * entries are run.ts's decoded `Insn`s; memory does not need to know more, which keeps
+ * memory.ts below insn.ts.)
+ */
+export interface CachedCode {
+  valid: boolean;
+}
 
 /** Invalidate every decoded instruction of a page. */
 function dropCode(pg: Page): void {
@@ -24,8 +32,8 @@ function dropCode(pg: Page): void {
 export class Page {
   readonly data: Uint8Array;
   readonly dv: DataView;
-  /** Decoded instructions starting in this page, by offset; null when none. */
-  icache: (Insn | undefined)[] | null = null;
+  /** Decoded instructions starting in this page, by offset; null when none (run.ts fills it). */
+  icache: (CachedCode | undefined)[] | null = null;
   constructor(public prot: number, data?: Uint8Array) {
     this.data = data ?? new Uint8Array(PAGE);
     this.dv = new DataView(this.data.buffer, this.data.byteOffset, PAGE);
@@ -64,6 +72,9 @@ export class Memory {
   /** Map zero-filled pages covering [addr, addr+len) (page-aligned addr). Replaces existing pages. */
   map(addr: number, len: number, prot: number): void {
     const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
+    // A range larger than the whole budget cannot fit whatever is mapped already: refuse it
+    // before walking it page by page (a guest asking for 2^40 bytes must not cost 2^28 steps).
+    if (last - first > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
     let fresh = 0;
     for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
     if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);

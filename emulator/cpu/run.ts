@@ -2,8 +2,9 @@
  * The interpreter loop: run(cpu, mem, maxInsns) -> Stop.
  */
 import { CpuState } from "./state.js";
-import { Insn, GuestFault } from "./insn.js";
-import type { Stop } from "./insn.js";
+import { Insn } from "./insn.js";
+import { GuestFault } from "./fault.js";
+import type { Stop } from "./fault.js";
 import { Memory, PAGE } from "./memory.js";
 import { decode } from "./decode.js";
 import { registerAll } from "./ops/index.js";
@@ -29,7 +30,8 @@ registerAll();
 export function fetchInsn(mem: Memory, addr: number): Insn {
   const pg = mem.fetchPage(addr);
   const off = addr - Math.floor(addr / PAGE) * PAGE;
-  let ic = pg.icache;
+  // The page's cache holds only Insns (this function is its one writer).
+  let ic = pg.icache as (Insn | undefined)[] | null;
   if (ic === null) ic = pg.icache = new Array<Insn | undefined>(PAGE);
   let d = ic[off];
   if (d === undefined) {
@@ -147,6 +149,5 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
     c.icount += maxInsns - c.left;
     c.left = 0;
     c.runStart = 0;
-    c.cur = null;
   }
 }

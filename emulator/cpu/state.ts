@@ -6,7 +6,6 @@
  * operands and result (`fop`, `fw`, `fa/fah`, `fb/fbh`, `fr/frh`, `fc`), and flags are
  * computed on demand by `flags.ts`. When `fop === FOP_EAGER` the value lives in `flags`.
  */
-import type { Insn } from "./insn.js";
 import type { Memory } from "./memory.js";
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
@@ -83,8 +82,6 @@ export class CpuState {
   stop: "syscall" | "hlt" | null = null;
   /** Memory of the current run() (set by run). */
   mem!: Memory;
-  /** Instruction being executed (set by run). */
-  cur: Insn | null = null;
 }
 
 /** Read a 64-bit GPR as bigint (for tests and personalities; not hot path). */

@@ -6,9 +6,9 @@
 import { CpuState, setRegNum, getRegNum } from "../cpu/state.js";
 import { Memory, MemoryBudgetExceeded, PROT_READ, PROT_WRITE, PROT_EXEC, PAGE } from "../cpu/memory.js";
 import { run } from "../cpu/run.js";
-import type { Fault, Stop } from "../cpu/insn.js";
+import type { Fault, Stop } from "../cpu/fault.js";
 import type { TraceRing } from "../cpu/trace.js";
-import { parseElf, ElfImage } from "./elf.js";
+import { parseElf, ElfError, ElfImage } from "./elf.js";
 import { dispatchSyscall, SyscallContext } from "./syscalls.js";
 import { FdTable } from "./fds.js";
 import { cpuid } from "../cpu/ops/system.js";
@@ -42,7 +42,7 @@ export interface LinuxOptions {
   readonly maxInsns?: number;
   /** Mapped-page budget (default 262144 = 1 GiB). */
   readonly maxPages?: number;
-  /** Host files the guest may open read-only (path -> allowed); default: any regular file. */
+  /** Whether the guest may open regular host files read-only; default false (no host files). */
   readonly allowHostFiles?: boolean;
   /** Streams for live output (CLI); output is always also collected. */
   readonly onStdout?: (b: Uint8Array) => void;
@@ -70,8 +70,16 @@ export class LinuxProcess implements SyscallContext {
   constructor(elf: Uint8Array, readonly opts: LinuxOptions) {
     this.image = parseElf(elf);
     this.mem = new Memory(opts.maxPages ?? 1 << 18);
-    this.fds = new FdTable(opts.stdin ?? new Uint8Array(0), opts.allowHostFiles ?? true);
-    this.load(elf);
+    // A guest reads host files only when the caller says so: a program under test has no
+    // business reading the harness's machine.
+    this.fds = new FdTable(opts.stdin ?? new Uint8Array(0), opts.allowHostFiles ?? false);
+    try {
+      this.load(elf);
+    } catch (e) {
+      // An image whose segments alone exceed the page budget is refused like any bad ELF.
+      if (e instanceof MemoryBudgetExceeded) throw new ElfError(`image needs more than the budget of ${this.mem.maxPages} pages`);
+      throw e;
+    }
   }
 
   log(line: string): void { this.opts.log?.(line); }

@@ -6,7 +6,7 @@ import type { CpuState } from "../cpu/state.js";
 import { getRegNum, setRegNum } from "../cpu/state.js";
 import type { Memory } from "../cpu/memory.js";
 import { PAGE, PROT_READ, PROT_WRITE, PROT_EXEC } from "../cpu/memory.js";
-import { GuestFault } from "../cpu/insn.js";
+import { GuestFault } from "../cpu/fault.js";
 import type { FdTable } from "./fds.js";
 
 export interface SyscallContext {

@@ -3,7 +3,7 @@
  * time, so every instruction is atomic with respect to other guest threads).
  */
 import type { Handler, Insn } from "../insn.js";
-import { GuestFault } from "../insn.js";
+import { GuestFault } from "../fault.js";
 import { F_ZF } from "../state.js";
 import { materialize } from "../flags.js";
 import { def, byReg, allowLock, IMM_NONE } from "../decode.js";

@@ -4,7 +4,7 @@
  */
 import { CpuState, FOP_IMUL64, F_CF, F_OF } from "../state.js";
 import type { Handler } from "../insn.js";
-import { de } from "../insn.js";
+import { de } from "../fault.js";
 import { szp, setArith } from "../flags.js";
 import { def, byReg, allowLock, IMM_B, IMM_Z, IMM_NONE } from "../decode.js";
 import { ea, readRMa, readRM, getReg, setReg, readG, writeG, immW } from "../operands.js";

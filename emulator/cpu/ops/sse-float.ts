@@ -11,7 +11,6 @@ import { setArith } from "../flags.js";
 import { def, byPfx, IMM_NONE, IMM_B } from "../decode.js";
 import { readRM, writeG } from "../operands.js";
 import { xsrc, xstore, copySlot, isNaN64, isNaN32 } from "./ssehelp.js";
-import { dup } from "./sse4.js";
 import { arithMode, intToFloat, toF32, F64, F32 } from "./softfp.js";
 
 /** MXCSR bits that select the exact software path: RC (13-14), FTZ (15), DAZ (6). */
@@ -306,6 +305,15 @@ function movmsk(dbl: boolean): Handler {
     const x = c.x32, s = d.rm * 4;
     const m = dbl ? ((x[s + 1]! >>> 31) | ((x[s + 3]! >>> 31) << 1)) : ((x[s]! >>> 31) | ((x[s + 1]! >>> 31) << 1) | ((x[s + 2]! >>> 31) << 2) | ((x[s + 3]! >>> 31) << 3));
     writeG(c, d, 4, m, 0);
+  };
+}
+
+/** MOVDDUP / MOVSLDUP / MOVSHDUP (SSE3, registered with their 0F 12/16 neighbours here). */
+function dup(kind: number): Handler { // 0 movddup, 1 movsldup, 2 movshdup
+  return (c, d) => {
+    const s = xsrc(c, d, kind === 0 ? 8 : 16, kind !== 0), x = c.x32, r = d.reg * 4, b = s * 4;
+    const v = kind === 0 ? [x[b]!, x[b + 1]!, x[b]!, x[b + 1]!] : kind === 1 ? [x[b]!, x[b]!, x[b + 2]!, x[b + 2]!] : [x[b + 1]!, x[b + 1]!, x[b + 3]!, x[b + 3]!];
+    for (let i = 0; i < 4; i++) x[r + i] = v[i]!;
   };
 }
 

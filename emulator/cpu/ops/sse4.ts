@@ -4,7 +4,7 @@
 import type { CpuState } from "../state.js";
 import { XTMP2, F_CF, F_ZF, F_SF, F_OF } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
-import { GuestFault } from "../insn.js";
+import { GuestFault } from "../fault.js";
 import { setArith } from "../flags.js";
 import { def, byPfx, IMM_NONE, IMM_B } from "../decode.js";
 import { readRM, writeRM, writeG, getReg, setReg, ea } from "../operands.js";
@@ -55,13 +55,6 @@ function hop(dbl: boolean, op: number): Handler {
       x[t + 2] = fp32(op, x[s * 4]!, x[s * 4 + 1]!); x[t + 3] = fp32(op, x[s * 4 + 2]!, x[s * 4 + 3]!);
     }
     copySlot(c, d.reg, XTMP2);
-  };
-}
-export function dup(kind: number): Handler { // 0 movddup, 1 movsldup, 2 movshdup
-  return (c, d) => {
-    const s = xsrc(c, d, kind === 0 ? 8 : 16, kind !== 0), x = c.x32, r = d.reg * 4, b = s * 4;
-    const v = kind === 0 ? [x[b]!, x[b + 1]!, x[b]!, x[b + 1]!] : kind === 1 ? [x[b]!, x[b]!, x[b + 2]!, x[b + 2]!] : [x[b + 1]!, x[b + 1]!, x[b + 3]!, x[b + 3]!];
-    for (let i = 0; i < 4; i++) x[r + i] = v[i]!;
   };
 }
 const lddqu: Handler = (c, d) => { const s = xsrc(c, d, 16, false); copySlot(c, d.reg, s); };

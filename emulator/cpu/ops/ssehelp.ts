@@ -4,7 +4,7 @@
 import type { CpuState } from "../state.js";
 import { XTMP } from "../state.js";
 import type { Insn, Handler } from "../insn.js";
-import { GuestFault } from "../insn.js";
+import { GuestFault } from "../fault.js";
 import { ea } from "../operands.js";
 
 /** Source operand slot: the register, or XTMP loaded with `bytes` bytes (zero-extended). */

@@ -16,8 +16,9 @@ import { SEG_FS } from "../insn.js";
 
 const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4;
 
+/** A register as an unsigned address (the high word is stored signed; read it unsigned). */
 function rd(c: CpuState, r: number, a32: boolean): number {
-  return a32 ? c.lo[r]! >>> 0 : c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0);
+  return a32 ? c.lo[r]! >>> 0 : (c.hi[r]! >>> 0) * 4294967296 + (c.lo[r]! >>> 0);
 }
 function wr(c: CpuState, r: number, a32: boolean, v: number): void {
   if (a32) { c.lo[r] = v | 0; c.hi[r] = 0; } else { c.lo[r] = v | 0; c.hi[r] = Math.floor(v / 4294967296) | 0; }
@@ -64,29 +65,40 @@ function strop(kind: number): Handler {
       if (kind === LODS) setReg(c, 0, w, lastLo, lastHi);
       return;
     }
-    let cnt = rd(c, 1, a32);
-    if (cnt === 0) return;
-    const max = Math.min(cnt, c.left);
+    // The count is an unsigned 64-bit (or 32-bit) quantity kept as two exact 32-bit halves:
+    // a double cannot hold counts above 2^53 exactly, and a count read as signed went
+    // negative for RCX >= 2^63, ran no iteration and left RIP in place without consuming budget.
+    const cntLo = c.lo[1]! >>> 0;
+    let cntHi = a32 ? 0 : c.hi[1]! >>> 0;
+    if (cntLo === 0 && cntHi === 0) return;
+    const max = cntHi > 0 ? c.left : Math.min(cntLo, c.left);
     let done = 0, cont = true;
+    const writeCount = (): void => {
+      let lo = cntLo - done;
+      if (lo < 0) { lo += 4294967296; cntHi -= 1; }
+      c.lo[1] = lo | 0;
+      c.hi[1] = a32 ? 0 : cntHi | 0;
+    };
     try {
       while (done < max) {
         cont = once();
-        done++; cnt--;
+        done++;
         if (!cont) break;
       }
     } catch (e) {
       c.left -= done;
       if (useSi) wr(c, 6, a32, si);
       if (useDi) wr(c, 7, a32, di);
-      wr(c, 1, a32, cnt);
+      writeCount();
       if (kind === LODS && done > 0) setReg(c, 0, w, lastLo, lastHi);
       throw e;
     }
     c.left -= done - 1;
     if (useSi) wr(c, 6, a32, si);
     if (useDi) wr(c, 7, a32, di);
-    wr(c, 1, a32, cnt);
+    writeCount();
     if (kind === LODS) setReg(c, 0, w, lastLo, lastHi);
+    const cnt = (c.lo[1]! | c.hi[1]!) >>> 0;
     if (cnt !== 0 && cont) c.rip = d.addr;
   };
 }

@@ -10,7 +10,7 @@
  */
 import type { CpuState } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
-import { GuestFault } from "../insn.js";
+import { GuestFault } from "../fault.js";
 import { getFlags } from "../flags.js";
 import { def, byReg, opUD, IMM_NONE, IMM_B } from "../decode.js";
 import { ea } from "../operands.js";

@@ -34,6 +34,30 @@ describe("run()", () => {
     }), { seed: 5, numRuns: 200 });
   });
 
+  it("treats the REP count as unsigned 64-bit: RCX >= 2^63 iterates and consumes budget (hung forever before)", () => {
+    // rep stosb ; hlt, with DF=1 so the stores walk down inside DATA for the whole budget.
+    // Contract (SDM REP): every iteration decrements RCX by one; the count is unsigned.
+    for (const rcx of [1n << 63n, (1n << 64n) - 1n, (1n << 63n) + 5n, 1n << 53n, (1n << 53n) + 1n, 1n << 32n]) {
+      const { c, m } = machine([0xfd, 0xf3, 0xaa, 0xf4]);
+      setReg64(c, 7, BigInt(DATA + 60_000));
+      setReg64(c, 1, rcx);
+      expect(run(c, m, 1_001)).toEqual({ kind: "budget" });
+      expect(c.icount).toBe(1_001); // std + 1000 iterations
+      expect(getReg64(c, 1)).toBe(rcx - 1000n);
+      expect(getReg64(c, 7)).toBe(BigInt(DATA + 60_000 - 1000));
+    }
+  });
+
+  it("a 32-bit address-size REP uses ECX only and zero-extends it", () => {
+    // addr32 rep stosb ; hlt with RCX = 0xffffffff_00000003: three iterations, RCX ends 0.
+    const { c, m } = machine([0x67, 0xf3, 0xaa, 0xf4]);
+    setReg64(c, 7, BigInt(DATA));
+    setReg64(c, 1, 0xffffffff_00000003n);
+    expect(run(c, m, 100)).toEqual({ kind: "hlt" });
+    expect(getReg64(c, 1)).toBe(0n);
+    expect(c.icount).toBe(4);
+  });
+
   it("interrupts REP MOVSB between iterations and resumes to the same result", () => {
     // rep movsb ; hlt
     const code = [0xf3, 0xa4, 0xf4];

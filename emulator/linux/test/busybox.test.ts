@@ -70,7 +70,7 @@ describe("busybox applets vs native", () => {
       const args = c.args();
       const stdin = c.stdin?.();
       const nat = runNative(BUSYBOX, args, stdin, dir);
-      const emu = runLinuxElf(elf!, { argv: ["busybox", ...args], stdin, maxInsns: 3e9 });
+      const emu = runLinuxElf(elf!, { argv: ["busybox", ...args], stdin, maxInsns: 3e9, allowHostFiles: true });
       expect(emu.verdict).toEqual({ kind: "exit", status: nat.status });
       expect(Buffer.from(emu.stdout).equals(nat.stdout), `stdout differs for ${args.join(" ")}`).toBe(true);
       console.log(`[insns] busybox ${c.name}: ${emu.insns}`);

@@ -9,6 +9,7 @@
  */
 import type { Binding } from "../../spec/binding.js";
 import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
+import { placeMapping } from "./policy.js";
 
 export type VmErrorKind = "invalidArgument" | "overloaded";
 
@@ -94,28 +95,12 @@ export class AddressSpace {
     return { first: Number(addr / P), count: Number(size / P) };
   }
 
-  private isFree(first: number, count: number): boolean {
-    for (let i = 0; i < count; i++) if (this.vm.has(first + i)) return false;
-    return true;
-  }
-
-  /** First-fit placement honouring an aligned, free, in-window hint (VMX-2). */
+  /** Placement of a new range (VMX-2): the policy is `placeMapping` in policy.ts. */
   private place(hint: bigint, count: number): number | null {
     const P = this.P;
     const L = this.binding.layout;
-    const lo = L.vmWindowBase / P, hi = L.vmWindowEnd / P;
-    if (hint % BigInt(P) === 0n && hint >= BigInt(L.vmWindowBase) && hint + BigInt(count * P) <= BigInt(L.vmWindowEnd)) {
-      const h = Number(hint / BigInt(P));
-      if (this.isFree(h, count)) return h;
-    }
-    const used = [...this.vm.keys()].sort((a, b) => a - b);
-    let cand = lo;
-    for (const pn of used) {
-      if (pn < cand) continue;
-      if (pn - cand >= count) break;
-      cand = pn + 1;
-    }
-    return cand + count <= hi ? cand : null;
+    const hintOk = hint % BigInt(P) === 0n && hint >= BigInt(L.vmWindowBase) && hint + BigInt(count * P) <= BigInt(L.vmWindowEnd);
+    return placeMapping(hintOk ? Number(hint / BigInt(P)) : null, count, L.vmWindowBase / P, L.vmWindowEnd / P, this.vm);
   }
 
   private sizeCheck(size: bigint): number | VmError {

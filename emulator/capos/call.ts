@@ -1,0 +1,66 @@
+/**
+ * The CALL opcode: buffer checks, method lookup in the binding, the method itself (caps/), and
+ * the completion: result bytes, an encoded CapException, or a transport error (RINGX-5).
+ */
+import { PROT_READ, PROT_WRITE } from "../cpu/memory.js";
+import { METHODS } from "./caps/index.js";
+import type { Outcome } from "./caps/index.js";
+import { ResultTooSmall, exc } from "./caps/method.js";
+import { hex } from "./events.js";
+import { fieldGet } from "./guest-fields.js";
+import type { Kernel } from "./kernel.js";
+import { BadMessage, encodeException } from "./messages.js";
+import type { Sqe } from "./ring.js";
+import type { Cqe, Thread } from "./threads.js";
+
+export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
+  const b = k.binding;
+  const E = b.transportErrors;
+  const { view: V, bytes: dv, userData, cap, complete: done } = sqe;
+  const addr = fieldGet(dv, V["addr"]);
+  const len = fieldGet(dv, V["len"]);
+  const methodId = Number(fieldGet(dv, V["methodId"]));
+  const resultAddr = fieldGet(dv, V["resultAddr"]);
+  const resultLen = fieldGet(dv, V["resultLen"]);
+  const lim = BigInt(b.layout.userAddressLimit);
+  if (addr + len > lim || resultAddr + resultLen > lim) return done(E.invalidBuffer);
+  const pa = Number(addr), pl = Number(len), ra = Number(resultAddr), rl = Number(resultLen);
+  if (!k.as.accessible(pa, pl, PROT_READ) || !k.as.accessible(ra, rl, PROT_WRITE)) return done(E.invalidBuffer);
+  const iface = cap.obj.iface;
+  const method = Object.entries(b.methods[iface] ?? {}).find(([, o]) => o === methodId)?.[0];
+  const note = ` ${iface}.${method ?? `#${methodId}`}`;
+  const writeResult = (bytes: Uint8Array): number | null => {
+    if (bytes.length > rl) return null;
+    k.as.mem.writeBytes(ra, bytes);
+    return bytes.length;
+  };
+  const finish = (o: Outcome): "done" | "stop" => {
+    if (o.kind === "stop") return "stop";
+    if (o.kind === "async") {
+      k.event(`t${t.id} call ud=${hex(userData)}${note} -> pending`);
+      return "done";
+    }
+    if (o.kind === "exc") {
+      const bytes = encodeException(b.exceptionTypes[o.type] ?? b.exceptionTypes["failed"] ?? 0, o.message);
+      const n = writeResult(bytes);
+      return done(n === null ? E.applicationExceptionTruncated : E.applicationException, undefined, `${note} exc=${o.type}`);
+    }
+    const n = writeResult(o.result);
+    if (n === null) return done(E.resultTooSmall, undefined, note);
+    const extra: Partial<Cqe> = {};
+    if (o.capId !== undefined) extra.capId = o.capId;
+    if (o.interfaceId !== undefined) extra.interfaceId = o.interfaceId;
+    return done(n, extra, note);
+  };
+  if (method === undefined) return finish({ kind: "exc", type: "unimplemented", message: `${iface} has no method @${methodId}` });
+  const params = pl === 0 ? new Uint8Array(0) : k.as.mem.readBytes(pa, pl);
+  try {
+    const key = `${iface}.${method}`;
+    const impl = Object.hasOwn(METHODS, key) ? METHODS[key] : undefined;
+    return finish(impl ? impl(k, { t, cap, method, params, userData, ra, rl }) : exc("unimplemented", `${iface}.${method} is not implemented`));
+  } catch (e) {
+    if (e instanceof BadMessage) return done(E.badMessage, undefined, note);
+    if (e instanceof ResultTooSmall) return done(E.resultTooSmall, undefined, note);
+    throw e;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The kernel's state for one process: every table and queue the subsystems share, plus the
+ * three things every subsystem needs (the event log, the syscall registers, ending the
+ * process). Behaviour lives in the subsystem modules, which take a `Kernel` as first argument;
+ * this module imports none of them, so the personality's modules form no import cycle.
+ */
+import type { Binding } from "../../spec/binding.js";
+import type { EndState } from "../../spec/run-protocol.js";
+import { MemoryBudgetExceeded } from "../cpu/memory.js";
+import { REG_NAMES, getReg64, setReg64 } from "../cpu/state.js";
+import { AddressSpace } from "./address-space.js";
+import { CapTable } from "./captable.js";
+import { EventLog, describeEnd } from "./events.js";
+import type { MutantName } from "./mutants.js";
+import { Scheduler } from "./schedule.js";
+import type { Schedule } from "../../spec/run-protocol.js";
+import { ThreadTable } from "./threads.js";
+import type { Thread } from "./threads.js";
+
+/** A thread parked on a user word (PARK), keyed by (address, page generation). */
+export interface Waiter {
+  readonly thread: Thread;
+  readonly addr: number;
+  readonly gen: number;
+  readonly userData: bigint;
+  readonly deadline: bigint | null;
+  readonly seq: number;
+}
+
+/** A pending Timer.sleep CALL. */
+export interface Sleeper {
+  readonly thread: Thread;
+  readonly deadline: bigint;
+  readonly userData: bigint;
+  readonly resultAddr: number;
+  readonly resultLen: number;
+  readonly seq: number;
+}
+
+/** A pending ThreadHandle.join CALL. */
+export interface Joiner {
+  readonly thread: Thread;
+  readonly target: Thread;
+  readonly userData: bigint;
+  readonly resultAddr: number;
+  readonly resultLen: number;
+}
+
+/** A pending deadline as the timer sees it; due ones fire in (deadline, seq) order. */
+export interface Deadline {
+  readonly deadline: bigint;
+  readonly seq: number;
+  readonly fire: () => void;
+}
+
+/** Thrown internally to unwind when the process has ended (exit, fault, budget). */
+export class ProcessEnded extends Error {}
+
+export interface KernelOptions {
+  binding: Binding;
+  schedule: Schedule | undefined;
+  maxInsns: number;
+  maxPages: number;
+  mutant: MutantName | null;
+  maxEvents: number;
+}
+
+export const PID = 1;
+
+export class Kernel {
+  readonly binding: Binding;
+  readonly mutant: MutantName | null;
+  readonly maxInsns: number;
+  readonly as: AddressSpace;
+  readonly sched: Scheduler;
+  readonly threads = new ThreadTable();
+  readonly caps: CapTable;
+  /** PARK waiters in enqueue order (park.ts). */
+  waiters: Waiter[] = [];
+  /** Pending Timer.sleep calls (caps/timer.ts). */
+  sleepers: Sleeper[] = [];
+  /** Pending ThreadHandle.join calls (caps/threads.ts). */
+  joiners: Joiner[] = [];
+  /** Creation order of deadlines: ties fire in this order. */
+  seq = 0;
+  readonly console: Uint8Array[] = [];
+  consoleLen = 0;
+  readonly log: EventLog;
+  /** The thread whose CPU state is live (FS base loaded). */
+  current: Thread | null = null;
+  lastRunId = -1;
+  /** Virtual time in ns (moves only when no thread is runnable). */
+  vtime = 0n;
+  /** Instructions retired by all threads. */
+  icount = 0;
+  endState: EndState | null = null;
+
+  constructor(o: KernelOptions) {
+    this.binding = o.binding;
+    this.mutant = o.mutant;
+    this.maxInsns = o.maxInsns;
+    this.log = new EventLog(o.maxEvents);
+    this.as = new AddressSpace(this.binding, o.maxPages);
+    this.as.protectKeepsWrite = this.mutant === "protect-keeps-write";
+    this.sched = new Scheduler(o.schedule);
+    this.caps = new CapTable(this.binding.capId);
+  }
+
+  event(text: string): void {
+    this.log.add(this.icount, text);
+  }
+
+  /** Register index of a binding register name. */
+  reg(name: string): number {
+    const i = (REG_NAMES as readonly string[]).indexOf(name);
+    if (i < 0) throw new Error(`binding names unknown register ${name}`);
+    return i;
+  }
+  /** Syscall argument `i` of thread `t`. */
+  arg(t: Thread, i: number): bigint {
+    return getReg64(t.cpu, this.reg(this.binding.syscall.argRegisters[i]!));
+  }
+  /** Set the syscall return register of thread `t`. */
+  setRet(t: Thread, v: bigint): void {
+    setReg64(t.cpu, this.reg(this.binding.syscall.returnRegister), v);
+  }
+
+  /** End the process (first end wins): every thread exits, every queue empties. */
+  finish(e: EndState): void {
+    if (this.endState) return;
+    this.endState = e;
+    for (const t of this.threads.all) if (t.state !== "exited") t.state = "exited";
+    this.waiters = [];
+    this.sleepers = [];
+    this.joiners = [];
+    this.event(`end ${describeEnd(e)}`);
+  }
+
+  /** Run a memory-allocating operation; the memory budget ends the process. */
+  memOp<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof MemoryBudgetExceeded) {
+        this.finish({ kind: "budget", what: "memory" });
+        throw new ProcessEnded();
+      }
+      throw e;
+    }
+  }
+}

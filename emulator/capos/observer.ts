@@ -1,0 +1,71 @@
+/**
+ * Read-only views of the kernel state for tests and tools (the façade exposes them on
+ * CaposMachine). Nothing here changes state.
+ */
+import type { Kernel } from "./kernel.js";
+import { readHeader } from "./ring.js";
+import type { ThreadState } from "./threads.js";
+
+export interface ThreadInfo {
+  readonly id: number;
+  readonly state: ThreadState;
+  /** "cap_enter min=N deadline=T|forever" when blocked, else null. */
+  readonly blockedOn: string | null;
+  readonly ring: number;
+  readonly fsBase: bigint;
+  readonly rip: number;
+  readonly exitValue: bigint | null;
+}
+
+export interface WaiterInfo {
+  readonly thread: number;
+  readonly addr: number;
+  readonly gen: number;
+  readonly userData: bigint;
+  readonly deadline: bigint | null;
+}
+
+export type RingHeader = Readonly<Record<string, number>>;
+
+export function threadInfo(k: Kernel): ThreadInfo[] {
+  return k.threads.all.map((t) => ({
+    id: t.id,
+    state: t.state,
+    blockedOn: t.block ? `cap_enter min=${t.block.minComplete} deadline=${t.block.deadline ?? "forever"}` : null,
+    ring: t.ring,
+    fsBase: BigInt.asUintN(64, BigInt(t === k.current ? t.cpu.fsBase : t.savedFs)),
+    rip: t.cpu.rip,
+    exitValue: t.state === "exited" ? t.exitValue : null,
+  }));
+}
+
+/** Park waiters in FIFO order, with their keys (addr, page generation). */
+export function parkWaiters(k: Kernel): WaiterInfo[] {
+  return k.waiters.map((w) => ({ thread: w.thread.id, addr: w.addr, gen: w.gen, userData: w.userData, deadline: w.deadline }));
+}
+
+/** Waiters on the word's current key. */
+export function waiterCount(k: Kernel, addr: number): number {
+  const g = k.as.generation(addr);
+  return k.waiters.filter((w) => w.addr === addr && w.gen === g).length;
+}
+
+/** Keys thread `id` waits on. */
+export function parkedOn(k: Kernel, id: number): { addr: number; gen: number }[] {
+  return k.waiters.filter((w) => w.thread.id === id).map((w) => ({ addr: w.addr, gen: w.gen }));
+}
+
+export function ringHeader(k: Kernel, threadId: number): RingHeader {
+  return readHeader(k, k.threads.get(threadId).ring);
+}
+
+/** The console bytes written so far. */
+export function consoleBytes(k: Kernel): Uint8Array {
+  const out = new Uint8Array(k.consoleLen);
+  let at = 0;
+  for (const c of k.console) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

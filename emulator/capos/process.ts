@@ -1,0 +1,98 @@
+/**
+ * Process start (PROCX-*): the PT_LOADs with their ELF permissions, the stack, the initial
+ * thread's Variant II TLS block below the ring page with the %fs:0 self-pointer (TLSV2-*; TP
+ * placement is `threadPointer` in policy.ts), its ring page, the read-only CapSet page with
+ * the default grants, and the entry registers. A malformed image is rejected (ELFX-1).
+ */
+import { MemoryBudgetExceeded, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
+import { setReg64 } from "../cpu/state.js";
+import { ElfError, PF_R, PF_W, PF_X, parseElf, tlsLayout } from "./elf.js";
+import type { ElfImage } from "./elf.js";
+import { hex } from "./events.js";
+import { fieldWrite } from "./guest-fields.js";
+import { PID } from "./kernel.js";
+import type { Kernel } from "./kernel.js";
+import { initRing } from "./ring.js";
+
+/** Load an image. Returns the rejection as an ElfError (also recorded as EndState rejected). */
+export function load(k: Kernel, image: Uint8Array): ElfError | null {
+  const b = k.binding;
+  const L = b.layout;
+  const P = b.pageSize;
+  const mem = k.as.mem;
+  let elf: ElfImage;
+  let tp: number, low: number, tlsOffset: number;
+  try {
+    elf = parseElf(image, b);
+    const pl = tlsLayout(b, elf.tls, k.mutant === "tls-ignores-misalign");
+    tp = pl.tp;
+    low = pl.low;
+    tlsOffset = pl.offset;
+  } catch (e) {
+    if (e instanceof ElfError) {
+      k.endState = { kind: "rejected", reason: e.message };
+      k.event(`rejected ${e.code}`);
+      return e;
+    }
+    throw e;
+  }
+  try {
+    // PT_LOADs with exactly their permissions; a page shared by two segments gets the union.
+    const pageProt = new Map<number, number>();
+    for (const s of elf.loads) {
+      const prot = (s.flags & PF_R ? PROT_READ : 0) | (s.flags & PF_W ? PROT_WRITE : 0) | (s.flags & PF_X ? 4 : 0);
+      for (let pn = Math.floor(s.vaddr / P); pn < Math.ceil((s.vaddr + s.memsz) / P); pn++) pageProt.set(pn, (pageProt.get(pn) ?? 0) | prot);
+    }
+    for (const [pn, prot] of pageProt) mem.map(pn * P, P, prot);
+    for (const s of elf.loads) if (s.filesz > 0) mem.writeBytes(s.vaddr, image.subarray(s.offset, s.offset + s.filesz));
+    // Stack (PROCX-1).
+    mem.map(L.userStackBase, L.userStackSize, PROT_READ | PROT_WRITE);
+    // TLS area pages in use, the block (TLSV2-2, -4) and the self-pointer (TLSV2-1, -8).
+    const firstTls = Math.floor(low / P) * P;
+    mem.map(firstTls, L.ringVaddr - firstTls, PROT_READ | PROT_WRITE);
+    if (elf.tls && elf.tls.filesz > 0) mem.writeBytes(tp - tlsOffset, image.subarray(elf.tls.offset, elf.tls.offset + elf.tls.filesz));
+    mem.writeU64(tp, BigInt(tp));
+    // Ring page of the initial thread.
+    initRing(k, L.ringVaddr);
+    // CapSet page (PROCX-3), read-only.
+    mem.map(L.capSetVaddr, P, PROT_READ | PROT_WRITE);
+    for (const iface of b.defaultGrants) k.caps.add({ iface });
+    writeCapSet(k);
+    mem.protect(L.capSetVaddr, P, PROT_READ);
+  } catch (e) {
+    if (e instanceof MemoryBudgetExceeded) {
+      k.endState = { kind: "budget", what: "memory" };
+      return null;
+    }
+    throw e;
+  }
+  const t = k.threads.add(L.ringVaddr, -1);
+  const c = t.cpu;
+  c.rip = elf.entry;
+  setReg64(c, k.reg("rsp"), BigInt(L.userStackBase + L.userStackSize));
+  setReg64(c, k.reg(b.entry.ring), BigInt(L.ringVaddr));
+  setReg64(c, k.reg(b.entry.pid), BigInt(PID));
+  setReg64(c, k.reg(b.entry.capSet), BigInt(L.capSetVaddr));
+  c.fsBase = tp;
+  t.savedFs = tp;
+  k.event(`load entry=${hex(elf.entry)} tp=${hex(tp)} tls=${elf.tls ? hex(tlsOffset) : "none"}`);
+  return null;
+}
+
+/** The CapSet page: header, then one entry per default grant in slot order (PROCX-3). */
+function writeCapSet(k: Kernel): void {
+  const b = k.binding;
+  const mem = k.as.mem;
+  const base = b.layout.capSetVaddr;
+  const cs = b.capSet;
+  fieldWrite(mem, base, cs.header["magic"]!, cs.magic);
+  fieldWrite(mem, base, cs.header["version"]!, cs.version);
+  fieldWrite(mem, base, cs.header["count"]!, b.defaultGrants.length);
+  b.defaultGrants.forEach((iface, i) => {
+    const at = base + cs.headerSize + i * cs.entrySize;
+    fieldWrite(mem, at, cs.entry["capId"]!, k.caps.idOf(i));
+    fieldWrite(mem, at, cs.entry["interfaceId"]!, b.interfaces[iface]);
+    const name = new TextEncoder().encode(iface).subarray(0, cs.nameLength);
+    mem.writeBytes(at + cs.entry["name"]!.offset, name);
+  });
+}

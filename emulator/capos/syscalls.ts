@@ -1,0 +1,62 @@
+/**
+ * The two syscalls, exit and cap_enter; any other number gives noSys (SYSX-1). cap_enter
+ * consumes the ring, then returns the completion count or blocks the thread until
+ * `cq_tail - cq_head >= min_complete` or its timeout.
+ */
+import { getReg64 } from "../cpu/state.js";
+import type { Kernel } from "./kernel.js";
+import { execOp } from "./opcodes.js";
+import { cqCount, flushOverflow, processRing } from "./ring.js";
+import type { Thread } from "./threads.js";
+
+/** Handle the syscall thread `t` just made (number and arguments in its registers). */
+export function syscall(k: Kernel, t: Thread): void {
+  const b = k.binding;
+  const nr = getReg64(t.cpu, k.reg(b.syscall.numberRegister));
+  if (nr === BigInt(b.syscall.numbers.exit)) {
+    const code = Number(BigInt.asIntN(32, k.arg(t, 0)));
+    k.event(`t${t.id} syscall exit(${code})`);
+    k.finish({ kind: "exit", code });
+    return;
+  }
+  if (nr === BigInt(b.syscall.numbers.capEnter)) {
+    const min = k.arg(t, 0);
+    const timeout = k.arg(t, 1);
+    k.event(`t${t.id} syscall cap_enter(${min}, ${timeout === b.syscall.capEnterWaitForever ? "forever" : timeout})`);
+    if (min > BigInt(b.ring.cqEntries)) {
+      k.setRet(t, BigInt(b.syscall.errors.invalid));
+      return;
+    }
+    capEnter(k, t, Number(min), timeout);
+    return;
+  }
+  k.event(`t${t.id} syscall ${nr} -> nosys`);
+  k.setRet(t, BigInt(b.syscall.errors.noSys));
+}
+
+/** Consume thread `t`'s ring (all opcodes), as cap_enter and the tests do. */
+export function consumeRing(k: Kernel, t: Thread): "done" | "stop" | "yield" {
+  return processRing(k, t, execOp);
+}
+
+function capEnter(k: Kernel, t: Thread, min: number, timeout: bigint): void {
+  flushOverflow(k, t);
+  const r = consumeRing(k, t);
+  if (r === "stop") return;
+  if (r === "yield") {
+    const cont = t.resume!;
+    t.resume = () => {
+      cont();
+      capEnter(k, t, min, timeout);
+    };
+    return;
+  }
+  const n = cqCount(k, t);
+  if (n >= min || timeout === 0n) {
+    k.setRet(t, BigInt(n));
+    return;
+  }
+  t.state = "blocked";
+  t.block = { minComplete: min, deadline: timeout === k.binding.syscall.capEnterWaitForever ? null : k.vtime + timeout, seq: k.seq++ };
+  k.event(`t${t.id} block cap_enter min=${min} deadline=${t.block.deadline ?? "forever"}`);
+}

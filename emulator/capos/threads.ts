@@ -1,0 +1,75 @@
+/**
+ * Threads of the process: the per-thread kernel record (CPU state, ring page, block state,
+ * saved FS base, held completions) and the thread table in spawn order.
+ *
+ * Thread ids are 0 for the initial thread, then 1, 2, ... in spawn order; the scheduler lists
+ * runnable threads in id order. Spawn, join and exit live in caps/threads.ts, blocking in
+ * syscalls.ts, switching in scheduling.ts.
+ */
+import { CpuState } from "../cpu/state.js";
+
+export type ThreadState = "runnable" | "blocked" | "exited";
+
+/** A completion queue entry before it is written to the ring. */
+export interface Cqe {
+  userData: bigint;
+  result: number;
+  capId?: number;
+  interfaceId?: bigint;
+}
+
+export interface Thread {
+  readonly id: number;
+  readonly cpu: CpuState;
+  readonly ring: number;
+  /** Ring slot for spawned threads (-1 for the initial thread). */
+  readonly ringSlot: number;
+  state: ThreadState;
+  block: { minComplete: number; deadline: bigint | null; seq: number } | null;
+  /** FS base saved at switch-out (FSB-5). */
+  savedFs: number;
+  exitValue: bigint;
+  /** Completions held while the CQ was full (RINGX-2). */
+  overflow: Cqe[];
+  /** Kernel continuation to run before the CPU next time this thread is picked (lost-wake mutant). */
+  resume: (() => void) | null;
+}
+
+export class ThreadTable {
+  readonly all: Thread[] = [];
+  private nextId = 0;
+
+  /** A new runnable thread with a fresh CPU, using the ring page at `ring`. */
+  add(ring: number, ringSlot: number): Thread {
+    const t: Thread = {
+      id: this.nextId++,
+      cpu: new CpuState(),
+      ring,
+      ringSlot,
+      state: "runnable",
+      block: null,
+      savedFs: 0,
+      exitValue: 0n,
+      overflow: [],
+      resume: null,
+    };
+    this.all.push(t);
+    return t;
+  }
+
+  /** The thread with id `id`; RangeError when there is none. */
+  get(id: number): Thread {
+    const t = this.all.find((x) => x.id === id);
+    if (!t) throw new RangeError(`no thread ${id}`);
+    return t;
+  }
+
+  /** Spawned threads that have not exited (they hold a ring slot). */
+  liveSpawned(): Thread[] {
+    return this.all.filter((x) => x.state !== "exited" && x.ringSlot >= 0);
+  }
+
+  runnable(): Thread[] {
+    return this.all.filter((t) => t.state === "runnable");
+  }
+}
