@@ -13,7 +13,7 @@ import path from "node:path";
 import { buildProgram, makeInputs } from "../../emulator/linux/test/harness.js";
 import { LinuxProcess } from "../../emulator/linux/process.js";
 import { JIT_THRESHOLD, setJitThreshold } from "../../emulator/cpu/run.js";
-import { alternate, median, timed, timeProcess } from "./timing.js";
+import { alternate, cpuTimed, median, timed, timeProcess } from "./timing.js";
 
 export const BUSYBOX = "/bin/busybox";
 export const QEMU = ["/usr/bin/qemu-x86_64", "/usr/local/bin/qemu-x86_64"].find(existsSync) ?? null;
@@ -54,7 +54,7 @@ export function benchPrograms(): Program[] {
   return list;
 }
 
-export interface EmuRun { load: number; run: number; insns: number; out: Buffer }
+export interface EmuRun { load: number; run: number; runCpu: number; insns: number; out: Buffer }
 
 /** One in-process emulator run with the given JIT threshold (0 = interpreter only). */
 export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun {
@@ -63,9 +63,10 @@ export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun 
   try {
     const argv = p.kind === "real" ? ["busybox", ...p.args] : [p.bin, ...p.args];
     const l = timed(() => new LinuxProcess(elf, { argv, maxInsns: 1e11, allowHostFiles: true }));
-    const r = timed(() => l.v.run());
-    if (r.v.verdict.kind !== "exit") throw new Error(`${p.name}: emulator ended with ${JSON.stringify(r.v.verdict)}`);
-    return { load: l.t, run: r.t, insns: r.v.insns, out: Buffer.from(r.v.stdout) };
+    const r = timed(() => cpuTimed(() => l.v.run()));
+    const res = r.v.v;
+    if (res.verdict.kind !== "exit") throw new Error(`${p.name}: emulator ended with ${JSON.stringify(res.verdict)}`);
+    return { load: l.t, run: r.t, runCpu: r.v.cpu, insns: res.insns, out: Buffer.from(res.stdout) };
   } finally {
     setJitThreshold(saved);
   }
@@ -73,7 +74,7 @@ export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun 
 
 export interface ProgramRow {
   name: string; kind: Program["kind"]; insns: number;
-  interp: number; compiled: number; load: number; native: number; qemu: number; sameOutput: boolean;
+  interp: number; compiled: number; interpCpu: number; compiledCpu: number; load: number; native: number; qemu: number; sameOutput: boolean;
 }
 
 export function measurePrograms(rounds: number, log: (s: string) => void): ProgramRow[] {
@@ -83,8 +84,9 @@ export function measurePrograms(rounds: number, log: (s: string) => void): Progr
     const elf = new Uint8Array(readFileSync(p.bin));
     let insns = 0, same = true, ref: Buffer | null = null;
     const loads: number[] = [];
+    const cpus: Record<number, number[]> = { 0: [], [tier]: [] };
     const check = (out: Buffer) => { if (ref === null) ref = out; else if (!ref.equals(out)) same = false; };
-    const emu = (th: number) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); check(r.out); return r.run; };
+    const emu = (th: number) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); cpus[th]!.push(r.runCpu); check(r.out); return r.run; };
     const proc = (cmd: string, args: string[]) => () => { const r = timeProcess(cmd, args); check(r.out); return r.t; };
     const s = alternate(rounds, {
       interp: emu(0),
@@ -92,7 +94,7 @@ export function measurePrograms(rounds: number, log: (s: string) => void): Progr
       native: proc(p.bin, p.args),
       qemu: QEMU ? proc(QEMU, [p.bin, ...p.args]) : () => null,
     });
-    rows.push({ name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same });
+    rows.push({ name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), interpCpu: median(cpus[0]!), compiledCpu: median(cpus[tier]!), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same });
     log(`  ${p.name}: ${(insns / 1e6).toFixed(1)}M insns`);
   }
   return rows;

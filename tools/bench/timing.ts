@@ -16,6 +16,14 @@ export function timed<T>(f: () => T): { t: number; v: T } {
   return { t: Number(process.hrtime.bigint() - t0) / 1e9, v };
 }
 
+/** CPU seconds (user + system, every thread of this process: V8's compiler threads too) around f. */
+export function cpuTimed<T>(f: () => T): { cpu: number; v: T } {
+  const c0 = process.cpuUsage();
+  const v = f();
+  const c = process.cpuUsage(c0);
+  return { cpu: (c.user + c.system) / 1e6, v };
+}
+
 /** Whole-process wall time of a child (start-up included). */
 export function timeProcess(cmd: string, args: readonly string[], cwd?: string): { t: number; out: Buffer; status: number | null } {
   const r = timed(() => spawnSync(cmd, args, { cwd, maxBuffer: 1 << 28, env: { PATH: "/usr/bin:/bin", LANG: "C", HOME: "/" } }));
