@@ -73,7 +73,7 @@ export interface CheckOptions {
   readonly time?: "lazy" | "eager";
   /** Largest number of search states before the checker gives up (undecided). */
   readonly maxStates?: number;
-  /** Filled with the number of states the search visited (for measurements). */
+  /** When given, the checker adds the number of search states it visited (for measurements). */
   readonly stats?: { states: number };
   /**
    * What the implementation reports about a fault. When it reports addresses, a #PF without

@@ -142,7 +142,7 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
     const key = `${i}@${stateKey(st, binding)}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (opts.stats) opts.stats.states = states + 1;
+    if (opts.stats) opts.stats.states++;
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
     const pendings = (): string[] => st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
     if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(trail);

@@ -58,7 +58,9 @@ export class Insn {
   succ2: Insn | null = null;
   /** Straight-line run of instructions starting here (built lazily by run()). */
   block: Insn[] | null = null;
-  /** Executions of the block starting here, and its compiled form (second tier). */
+  /** Executions of the block starting here, and the compiled region it heads (second tier). */
   heat = 0;
-  jit: ((c: never, D: Insn[], a: never, b: never) => number) | null = null;
+  jit: ((c: never, D: Insn[], h: never) => number) | null = null;
+  /** The region's instructions (indexed by the compiled code). */
+  jitD: Insn[] | null = null;
 }

@@ -1,26 +1,44 @@
 /**
- * Second tier: compiles a hot straight-line block (see run.ts) into one JS function.
+ * Second tier: compiles a hot *region* (the hot blocks reachable from a hot block head by
+ * static edges: loops, fall-throughs, calls) into one JS function that loops over its blocks
+ * with a dispatch switch, so control stays in compiled code across branches, calls and returns
+ * that land inside the region (chaining) and V8 optimises the loop as a whole.
  *
- * Register-only integer ops, loads and LEA are emitted inline with constant register numbers;
- * everything else calls the instruction's own handler. Lazy-flag writes are dropped when a
- * later inline instruction of the same block overwrites all flags before anything could read
- * them. Contract with run(): the function runs the whole block (the caller guarantees the
- * budget covers it), sets `c.jk` to the index of the instruction that may fault next, keeps
- * `c.left` exact around handler calls, and returns early (with RIP set) if a store
- * invalidated a later instruction of the block.
+ * Per instruction: register/memory integer ops, loads, stores, LEA (32/64), MOVSXD, PUSH/POP,
+ * CALL/RET/JMP, scalar-double SSE2 and SSE moves are emitted inline with constant register
+ * numbers; everything else calls the instruction's own handler. A conditional jump is fused
+ * with its flag producer when that producer is inline in the same block (the condition is a
+ * plain comparison of the recorded operands). Lazy-flag writes are dropped when a later inline
+ * instruction overwrites all flags before anything could read them.
+ *
+ * Contract with run(): the function checks the budget before each block (it never starts a
+ * block the budget cannot cover), keeps `c.left` exact at block boundaries and on every exit,
+ * sets `c.jb` (index in D of the running block's first instruction) and `c.jk` (index of the
+ * instruction that may fault next) so a fault can be made precise, and exits with RIP set when
+ * control leaves the region, a handler stops the CPU, or a store or handler invalidated code
+ * of the region. Returns 2 (and retires nothing) if the region's code was invalidated before
+ * entry, else 0.
  */
 import type { CpuState } from "./state.js";
 import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64 } from "./state.js";
 import type { Insn } from "./insn.js";
 import { BASE_RIP, SEG_NONE } from "./insn.js";
-import { setArith, szp, materialize } from "./flags.js";
+import { setArith, szp, materialize, cond } from "./flags.js";
+import { opUD } from "./decode.js";
 
-export type JitBlock = (c: CpuState, D: Insn[], setArithF: typeof setArith, szpF: typeof szp, materializeF: typeof materialize) => number;
+/** Helpers the generated code calls (passed in: generated code has no module scope). */
+export interface JitHelpers { setArith: typeof setArith; szp: typeof szp; materialize: typeof materialize; cond: typeof cond }
+export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond };
+export type JitRegion = (c: CpuState, D: Insn[], H: JitHelpers) => number;
 
 /** What an instruction does to the flags, from the JIT's point of view. */
 const enum FX { None, WriteAll, Other, Partial }
 
-interface Emitted { code: string; fx: FX; inline: boolean; faults: boolean; flagCode?: string; stores?: boolean; }
+interface Emitted {
+  code: string; fx: FX; inline: boolean; faults: boolean; flagCode?: string; stores?: boolean;
+  /** The lazy-flag producer this instruction records (when kept), for fusing a following Jcc. */
+  lazy?: { fop: number; w: number };
+}
 
 function eaExpr(d: Insn): string | null {
   if (d.seg !== SEG_NONE || d.asz32) return null;
@@ -46,7 +64,7 @@ function alu(op: number, w: number, dst: number, bLo: string, bHi: string): Emit
     }
     flag = `c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${kind}; `;
     const wb = op === 7 ? "" : `lo[${dst}] = l; hi[${dst}] = h; `;
-    return { code: code + "@FLAGS@" + wb + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false };
+    return { code: code + "@FLAGS@" + wb + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w: 8 } };
   }
   if (w !== 4) return null;
   code = `{ const a = lo[${dst}] >>> 0, b = ${bLo}; let v; `;
@@ -59,10 +77,10 @@ function alu(op: number, w: number, dst: number, bLo: string, bHi: string): Emit
   }
   flag = `c.fa = a; c.fb = b; c.fr = v; c.fw = 4; c.fop = ${kind}; `;
   const wb = op === 7 ? "" : `lo[${dst}] = v; hi[${dst}] = 0; `;
-  return { code: code + "@FLAGS@" + wb + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false };
+  return { code: code + "@FLAGS@" + wb + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w: 4 } };
 }
 
-function emit(d: Insn): Emitted | null {
+function emitBase(d: Insn): Emitted | null {
   const w = d.opsz;
   if (d.map === 0) {
     const op = d.op;
@@ -87,8 +105,8 @@ function emit(d: Insn): Emitted | null {
     if (op < 0x40 && (op & 7) === 3 && d.mod === 3) return alu((op >> 3) & 7, w, d.reg, `lo[${d.rm}] >>> 0`, `hi[${d.rm}] >>> 0`);
     if ((op === 0x81 || op === 0x83) && d.mod === 3) return alu(d.reg & 7, w, d.rm, String(d.imm >>> 0), String(d.immHi >>> 0));
     if (op === 0x85 && d.mod === 3 && (w === 8 || w === 4)) {
-      if (w === 8) return { code: `{ const l = (lo[${d.rm}] & lo[${d.reg}]) >>> 0, h = (hi[${d.rm}] & hi[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = l; c.fah = h; c.fb = l; c.fbh = h; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false };
-      return { code: `{ const v = (lo[${d.rm}] & lo[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false };
+      if (w === 8) return { code: `{ const l = (lo[${d.rm}] & lo[${d.reg}]) >>> 0, h = (hi[${d.rm}] & hi[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = l; c.fah = h; c.fb = l; c.fbh = h; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 8 } };
+      return { code: `{ const v = (lo[${d.rm}] & lo[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 4 } };
     }
     if (op === 0xc1 && d.mod === 3 && w === 8 && (d.reg & 7) >= 4) {
       const cnt = d.imm & 63, kind = d.reg & 7, r = d.rm;
@@ -198,43 +216,281 @@ function emit(d: Insn): Emitted | null {
   return null;
 }
 
-/** Handlers that read the run budget (c.left) cannot run inside compiled blocks. */
+const RSP_GET = `hi[4] * 4294967296 + (lo[4] >>> 0)`;
+const RSP_SET = (v: string) => `lo[4] = ${v} | 0; hi[4] = Math.floor(${v} / 4294967296) | 0;`;
+/** Low and high int32 halves of an address held in a double, as literals. */
+const halves = (v: number): [number, number] => [v | 0, Math.floor(v / 4294967296) | 0];
+
+/** Forms beyond the base set: stack, MOVSXD/LEA32/MOV imm, accumulator ALU, SSE moves. */
+function emitMore(d: Insn): Emitted | null {
+  const w = d.opsz;
+  if (d.map === 0) {
+    const op = d.op;
+    if (op >= 0x50 && op <= 0x57 && w === 8) {
+      const r = d.rm;
+      return { code: `{ const s_ = ${RSP_GET} - 8; m.w64(s_, lo[${r}], hi[${r}]); ${RSP_SET("s_")} }`, fx: FX.None, inline: true, faults: true, stores: true };
+    }
+    if (op >= 0x58 && op <= 0x5f && w === 8) {
+      const r = d.rm;
+      return { code: `{ const s_ = ${RSP_GET}; const l_ = m.r32(s_), h_ = m.r32(s_ + 4); ${RSP_SET("(s_ + 8)")} lo[${r}] = l_; hi[${r}] = h_; }`, fx: FX.None, inline: true, faults: true };
+    }
+    if (op === 0x63 && d.mod !== 3 && w === 8) {
+      const e = eaExpr(d); if (e === null) return null;
+      return { code: `{ const v = m.r32(${e}); lo[${d.reg}] = v; hi[${d.reg}] = v >> 31; }`, fx: FX.None, inline: true, faults: true };
+    }
+    if (op === 0x8d && d.mod !== 3 && w === 4 && !d.asz32 && d.seg === SEG_NONE) {
+      // 32-bit LEA: the low half of the 64-bit address (sums stay exact in a double)
+      let e = String(d.disp);
+      if (d.base >= 0) e += ` + lo[${d.base}]`;
+      else if (d.base === BASE_RIP) e = String((d.next + d.disp) | 0);
+      if (d.index >= 0) e += ` + lo[${d.index}] * ${d.scale}`;
+      return { code: `lo[${d.reg}] = (${e}) | 0; hi[${d.reg}] = 0;`, fx: FX.None, inline: true, faults: false };
+    }
+    if (op === 0xc7 && (d.reg & 7) === 0 && (w === 8 || w === 4)) {
+      const hiV = w === 8 ? d.imm >> 31 : 0;
+      if (d.mod === 3) return { code: `lo[${d.rm}] = ${d.imm | 0}; hi[${d.rm}] = ${hiV};`, fx: FX.None, inline: true, faults: false };
+      const e = eaExpr(d); if (e === null) return null;
+      return { code: w === 8 ? `m.w64(${e}, ${d.imm | 0}, ${hiV});` : `m.w32(${e}, ${d.imm | 0});`, fx: FX.None, inline: true, faults: true, stores: true };
+    }
+    if (op < 0x40 && (op & 7) === 5 && (w === 8 || w === 4)) return alu((op >> 3) & 7, w, 0, String(d.imm >>> 0), String(d.immHi >>> 0));
+    if ((op === 0x81 || op === 0x83) && d.mod !== 3 && (d.reg & 7) === 7 && (w === 8 || w === 4)) {
+      // CMP m, imm: flags only
+      const e = eaExpr(d); if (e === null) return null;
+      const b = d.imm >>> 0, bh = d.immHi >>> 0;
+      if (w === 8) return {
+        code: `{ const A_ = ${e}; const a = m.r32(A_) >>> 0, ah = m.r32(A_ + 4) >>> 0; const s = a - ${b}; const l = s >>> 0, h = (ah - ${bh} - (s < 0 ? 1 : 0)) >>> 0; @FLAGS@}`,
+        flagCode: `c.fa = a; c.fah = ah; c.fb = ${b}; c.fbh = ${bh}; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${FOP_SUB}; `,
+        fx: FX.WriteAll, inline: true, faults: true, lazy: { fop: FOP_SUB, w: 8 },
+      };
+      return {
+        code: `{ const a = m.r32(${e}) >>> 0; const v = (a - ${b}) >>> 0; @FLAGS@}`,
+        flagCode: `c.fa = a; c.fb = ${b}; c.fr = v; c.fw = 4; c.fop = ${FOP_SUB}; `,
+        fx: FX.WriteAll, inline: true, faults: true, lazy: { fop: FOP_SUB, w: 4 },
+      };
+    }
+    return null;
+  }
+  if (d.map !== 1) return null;
+  const op = d.op;
+  if (op === 0xb7 && w === 4) {
+    if (d.mod === 3) return { code: `lo[${d.reg}] = lo[${d.rm}] & 0xffff; hi[${d.reg}] = 0;`, fx: FX.None, inline: true, faults: false };
+    const e = eaExpr(d); if (e === null) return null;
+    return { code: `{ const v = m.r16(${e}); lo[${d.reg}] = v; hi[${d.reg}] = 0; }`, fx: FX.None, inline: true, faults: true };
+  }
+  // ---- SSE moves ([none, 66, F3, F2] as the decoder picks them)
+  const pfx = d.rep === 0xf3 ? 2 : d.rep === 0xf2 ? 3 : d.p66 ? 1 : 0;
+  const R = d.reg * 4, S = d.rm * 4;
+  const load16 = (align: boolean): Emitted | null => {
+    if (d.mod === 3) return { code: `x32[${R}] = x32[${S}]; x32[${R + 1}] = x32[${S + 1}]; x32[${R + 2}] = x32[${S + 2}]; x32[${R + 3}] = x32[${S + 3}];`, fx: FX.None, inline: true, faults: false };
+    const e = eaExpr(d); if (e === null) return null;
+    const chk = align ? `if (A_ % 16 !== 0) { c.rip = ${d.next}; D[@K@].exec(c, D[@K@]); } ` : "";
+    return { code: `{ const A_ = ${e}; ${chk}const v0 = m.r32(A_), v1 = m.r32(A_ + 4), v2 = m.r32(A_ + 8), v3 = m.r32(A_ + 12); x32[${R}] = v0; x32[${R + 1}] = v1; x32[${R + 2}] = v2; x32[${R + 3}] = v3; }`, fx: FX.None, inline: true, faults: true };
+  };
+  const store = (bytes: number, align: boolean): Emitted | null => {
+    if (d.mod === 3) return null; // register forms keep their handler (they differ by width)
+    const e = eaExpr(d); if (e === null) return null;
+    const chk = align ? `if (A_ % 16 !== 0) { c.rip = ${d.next}; D[@K@].exec(c, D[@K@]); } ` : "";
+    let code = `{ const A_ = ${e}; ${chk}m.checkW(A_, ${bytes}); `;
+    for (let i = 0; i < bytes >> 2; i++) code += `m.w32(A_ + ${i * 4}, x32[${R + i}]); `;
+    return { code: code + "}", fx: FX.None, inline: true, faults: true, stores: true };
+  };
+  if ((op === 0x10 || op === 0x28) && pfx <= 1) return load16(op === 0x28);
+  if ((op === 0x11 || op === 0x29) && pfx <= 1) return store(16, op === 0x29);
+  if (op === 0x6f && (pfx === 1 || pfx === 2)) return load16(pfx === 1);
+  if (op === 0x7f && (pfx === 1 || pfx === 2)) return store(16, pfx === 1);
+  if (op === 0x10 && pfx === 2) { // MOVSS
+    if (d.mod === 3) return { code: `x32[${R}] = x32[${S}];`, fx: FX.None, inline: true, faults: false };
+    const e = eaExpr(d); if (e === null) return null;
+    return { code: `{ const v = m.r32(${e}); x32[${R}] = v; x32[${R + 1}] = 0; x32[${R + 2}] = 0; x32[${R + 3}] = 0; }`, fx: FX.None, inline: true, faults: true };
+  }
+  if (op === 0x11 && pfx === 2) return store(4, false);
+  if (op === 0x7e && pfx === 2) { // MOVQ xmm, xmm/m64
+    if (d.mod === 3) return { code: `x32[${R}] = x32[${S}]; x32[${R + 1}] = x32[${S + 1}]; x32[${R + 2}] = 0; x32[${R + 3}] = 0;`, fx: FX.None, inline: true, faults: false };
+    const e = eaExpr(d); if (e === null) return null;
+    return { code: `{ const A_ = ${e}; const v0 = m.r32(A_), v1 = m.r32(A_ + 4); x32[${R}] = v0; x32[${R + 1}] = v1; x32[${R + 2}] = 0; x32[${R + 3}] = 0; }`, fx: FX.None, inline: true, faults: true };
+  }
+  if (op === 0xd6 && pfx === 1) return store(8, false);
+  if (op === 0x6e && pfx === 1 && d.mod === 3) // MOVD/MOVQ xmm, r32/r64
+    return { code: `x32[${R}] = lo[${d.rm}]; x32[${R + 1}] = ${d.rexW ? `hi[${d.rm}]` : "0"}; x32[${R + 2}] = 0; x32[${R + 3}] = 0;`, fx: FX.None, inline: true, faults: false };
+  if (op === 0x7e && pfx === 1 && d.mod === 3) // MOVD/MOVQ r32/r64, xmm
+    return { code: `lo[${d.rm}] = x32[${R}]; hi[${d.rm}] = ${d.rexW ? `x32[${R + 1}]` : "0"};`, fx: FX.None, inline: true, faults: false };
+  return null;
+}
+
+function emit(d: Insn): Emitted | null {
+  if (d.exec === (opUD as unknown as Insn["exec"]) || d.lock) return null;
+  return emitBase(d) ?? emitMore(d);
+}
+
+/**
+ * A condition as a JS expression over the recorded operands of a known lazy producer, or
+ * null when only the generic evaluator can decide it.
+ */
+function condExpr(p: { fop: number; w: number }, cc: number): string | null {
+  const w8 = p.w === 8;
+  const zf = w8 ? `(c.fr === 0 && c.frh === 0)` : `(c.fr === 0)`;
+  const sf = w8 ? `(c.frh >>> 31 === 1)` : `(c.fr >>> 31 === 1)`;
+  let e: string | null = null;
+  const base = cc & ~1;
+  if (p.fop === FOP_SUB) {
+    const lt = w8 ? `(c.fah < c.fbh || (c.fah === c.fbh && c.fa < c.fb))` : `(c.fa < c.fb)`;
+    const le = w8 ? `(c.fah < c.fbh || (c.fah === c.fbh && c.fa <= c.fb))` : `(c.fa <= c.fb)`;
+    const slt = w8 ? `((c.fah | 0) < (c.fbh | 0) || (c.fah === c.fbh && c.fa < c.fb))` : `((c.fa | 0) < (c.fb | 0))`;
+    const sle = w8 ? `((c.fah | 0) < (c.fbh | 0) || (c.fah === c.fbh && c.fa <= c.fb))` : `((c.fa | 0) <= (c.fb | 0))`;
+    switch (base) { case 2: e = lt; break; case 4: e = zf; break; case 6: e = le; break; case 8: e = sf; break; case 12: e = slt; break; case 14: e = sle; break; }
+  } else if (p.fop === FOP_LOGIC) {
+    switch (base) { case 0: e = "false"; break; case 2: e = "false"; break; case 4: e = zf; break; case 6: e = zf; break; case 8: e = sf; break; case 12: e = sf; break; case 14: e = `(${zf} || ${sf})`; break; }
+  } else if (p.fop === FOP_ADD) {
+    switch (base) { case 4: e = zf; break; case 8: e = sf; break; }
+  }
+  if (e === null) return null;
+  return cc & 1 ? `!${e}` : e;
+}
+
+/** Handlers that read the run budget (c.left) cannot run inside compiled code. */
 function readsBudget(d: Insn): boolean {
   return (d.map === 0 && d.op >= 0xa4 && d.op <= 0xaf) || (d.map === 1 && d.op === 0x31);
 }
+const isJcc = (d: Insn) => (d.map === 0 && d.op >= 0x70 && d.op <= 0x7f) || (d.map === 1 && d.op >= 0x80 && d.op <= 0x8f);
+const isJmpRel = (d: Insn) => d.map === 0 && (d.op === 0xeb || d.op === 0xe9);
+const isCallRel = (d: Insn) => d.map === 0 && d.op === 0xe8;
+const isRet = (d: Insn) => d.map === 0 && d.op === 0xc3;
 
-/** Compile a block; returns null when nothing in it can be inlined. */
-export function compileBlock(blk: readonly Insn[]): JitBlock | null {
-  if (blk.some(readsBudget)) return null;
-  const em: (Emitted | null)[] = blk.map(emit);
-  if (!em.some((e) => e !== null)) return null;
-  // dead-flag elimination: walk backwards tracking whether flags are overwritten before read
-  let dead = false;
-  const keepFlags: boolean[] = new Array(blk.length).fill(true);
-  for (let k = blk.length - 1; k >= 0; k--) {
-    const e = em[k];
-    if (e === null || e.faults) { dead = false; if (e === null) continue; }
-    if (e.fx === FX.WriteAll) { keepFlags[k] = !dead; dead = true; }
-    else if (e.fx === FX.Partial) keepFlags[k] = !dead;
-    else if (e.fx === FX.Other) dead = false;
+/** Region limits: blocks, and instructions in all. */
+const MAX_REGION_BLOCKS = 8, MAX_REGION_INSNS = 96;
+
+interface RBlock { addr: number; insns: Insn[]; start: number; cut: boolean }
+
+/**
+ * Build and compile the region headed by `head`. `blockAt(addr)` gives the (valid) block
+ * starting at addr when it is hot enough to join the region, else null; the head's block is
+ * always given. Returns null when nothing can be compiled, or (loopsOnly) when the region has
+ * no back edge to its head.
+ */
+export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean): { fn: JitRegion; D: Insn[] } | null {
+  const blocks: RBlock[] = [];
+  const byAddr = new Map<number, RBlock>();
+  const D: Insn[] = [];
+  const queue = [head.addr];
+  while (queue.length > 0 && blocks.length < MAX_REGION_BLOCKS) {
+    const addr = queue.shift()!;
+    if (byAddr.has(addr)) continue;
+    const blk = blockAt(addr, blocks.length === 0);
+    if (blk === null) continue;
+    let n = blk.findIndex(readsBudget);
+    const cut = n >= 0;
+    if (!cut) n = blk.length;
+    if (n === 0 || D.length + n > MAX_REGION_INSNS) continue;
+    const rb: RBlock = { addr, insns: blk.slice(0, n), start: D.length, cut };
+    blocks.push(rb); byAddr.set(addr, rb); D.push(...rb.insns);
+    if (cut) continue;
+    const last = rb.insns[n - 1]!;
+    if (isJcc(last)) queue.push(last.next, last.target);
+    else if (isJmpRel(last)) queue.push(last.target);
+    else if (isCallRel(last)) queue.push(last.target, last.next);
+    else if (!isRet(last) && !endsBlock(last)) queue.push(last.next);
   }
-  let body = "const lo = c.lo, hi = c.hi, m = c.mem, L0 = c.left, f64 = c.xf64, x32 = c.x32;\n";
-  const n = blk.length;
-  for (let k = 0; k < n; k++) {
-    const e = em[k], d = blk[k]!;
-    if (e !== null) {
-      if (e.faults) body += `c.jk = ${k};\n`;
-      body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(k)) + "\n";
-      // a block spans at most two pages: checking the next and the last instruction covers both
-      if (e.stores && k + 1 < n) body += `if (!D[${k + 1}].valid || !D[${n - 1}].valid) { c.rip = ${d.next}; c.left = L0 - ${k + 1}; return ${k + 1}; }\n`;
-    } else {
-      body += `c.jk = ${k}; c.rip = ${d.next}; D[${k}].exec(c, D[${k}]);\n`;
-      if (k + 1 < n) body += `if (!D[${k + 1}].valid || !D[${n - 1}].valid) { c.left = L0 - ${k + 1}; return ${k + 1}; }\n`;
+  if (blocks.length === 0) return null;
+  // Only loops pay for V8's optimising compile: a region must branch back to its head.
+  if (loopsOnly && !blocks.some((rb) => { const x = rb.insns[rb.insns.length - 1]!; return !rb.cut && (isJcc(x) || isJmpRel(x)) && x.target === head.addr; })) return null;
+  // one instruction per page the region's code lives on: code invalidation drops whole pages
+  const pages = new Map<number, number>();
+  D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
+  const stale = [...pages.values()].map((i) => `!D[${i}].valid`).join(" || ");
+  let inlined = 0, called = 0;
+  let body = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
+const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond;
+if (${stale}) return 2;
+let b = 0, t = 0;
+L: for (;;) switch (b) {
+`;
+  const goTo = (addr: number): string => {
+    const t = byAddr.get(addr);
+    return t ? `{ b = ${blocks.indexOf(t)}; continue L; }` : `{ c.rip = ${addr}; return 0; }`;
+  };
+  // dynamic targets (RET, handlers) go through one shared lookup (case -1), keeping code linear
+  const dispatch = (v: string): string => `t = ${v}; b = -1; continue L;`;
+  for (const [id, rb] of blocks.entries()) {
+    const blk = rb.insns, n = blk.length, last = blk[n - 1]!;
+    // the terminator, when handled by the region itself
+    const term = rb.cut ? "cut" : isJcc(last) ? "jcc" : isJmpRel(last) ? "jmp" : isCallRel(last) ? "call" : isRet(last) ? "ret" : endsBlock(last) ? "handler" : "fall";
+    const bodyN = term === "jcc" || term === "jmp" || term === "call" || term === "ret" ? n - 1 : n;
+    const em: (Emitted | null)[] = blk.slice(0, bodyN).map(emit);
+    if (term === "handler") em[n - 1] = null;
+    // dead-flag elimination: walk backwards tracking whether flags are overwritten before read
+    let dead = false;
+    const keepFlags: boolean[] = new Array(n).fill(true);
+    for (let k = bodyN - 1; k >= 0; k--) {
+      const e = em[k];
+      if (e === null || e === undefined || e.faults) { dead = false; if (e === null || e === undefined) continue; }
+      if (e.fx === FX.WriteAll) { keepFlags[k] = !dead; dead = true; }
+      else if (e.fx === FX.Partial) keepFlags[k] = !dead;
+      else if (e.fx === FX.Other) dead = false;
     }
+    body += `case ${id}: {\nif (c.left < ${n}) { c.rip = ${rb.addr}; return 0; }\nc.jb = ${rb.start};\n`;
+    let known: { fop: number; w: number } | null = null;
+    for (let k = 0; k < bodyN; k++) {
+      const e = em[k], d = blk[k]!, j = rb.start + k;
+      if (e !== null && e !== undefined) {
+        inlined++;
+        if (e.faults) body += `c.jk = ${j};\n`;
+        body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j)) + "\n";
+        if (e.stores) body += `if (${stale}) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
+        known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
+      } else {
+        body += `c.jk = ${j}; c.rip = ${d.next}; D[${j}].exec(c, D[${j}]);\n`;
+        called++;
+        known = null;
+        if (term === "handler" && k === n - 1) break; // its exit code follows
+        body += `if (${stale}) { c.left -= ${k + 1}; return 0; }\n`;
+      }
+    }
+    const j = rb.start + n - 1;
+    switch (term) {
+      case "cut": body += `c.left -= ${n}; c.rip = ${last.next}; return 0;\n`; break;
+      case "fall": body += `c.left -= ${n};\n${goTo(last.next)}\n`; break;
+      case "jmp": inlined++; body += `c.left -= ${n};\n${goTo(last.target)}\n`; break;
+      case "jcc": {
+        inlined++;
+        const cc = last.map === 0 ? last.op - 0x70 : last.op - 0x80;
+        const ce = (known && condExpr(known, cc)) ?? `condF(c, ${cc})`;
+        body += `c.left -= ${n};\nif (${ce}) ${goTo(last.target)}\n${goTo(last.next)}\n`;
+        break;
+      }
+      case "call": {
+        inlined++;
+        const [rl, rh] = halves(last.next);
+        body += `c.jk = ${j};\n{ const s_ = ${RSP_GET} - 8; m.w64(s_, ${rl}, ${rh}); ${RSP_SET("s_")} }\nc.left -= ${n};\n`;
+        body += `if (${stale}) { c.rip = ${last.target}; return 0; }\n${goTo(last.target)}\n`;
+        break;
+      }
+      case "ret": {
+        inlined++;
+        body += `c.jk = ${j};\n{ const s_ = ${RSP_GET}; const l_ = m.r32(s_), h_ = m.r32(s_ + 4); ${RSP_SET("(s_ + 8)")} c.left -= ${n};\nconst t_ = h_ * 4294967296 + (l_ >>> 0); ${dispatch("t_")} }\n`;
+        break;
+      }
+      case "handler":
+        body += `c.left -= ${n};\nif (c.stop !== null || ${stale}) return 0;\n{ const t_ = c.rip; ${dispatch("t_")} }\n`;
+        break;
+    }
+    body += "}\n";
   }
-  const last = em[n - 1];
-  if (last !== null && last !== undefined) body += `c.rip = ${blk[n - 1]!.next};\n`;
-  body += `c.left = L0 - ${n};\nreturn ${n};`;
-  return new Function("c", "D", "setArithF", "szpF", "materializeF", body) as JitBlock;
+  body += `case -1: switch (t) { ${blocks.map((rb, i) => `case ${rb.addr}: b = ${i}; continue L; `).join("")}}\nc.rip = t; return 0;\ndefault: return 0;\n}`;
+  if (inlined === 0) return null;
+  // A region that still calls handlers costs V8 more to compile than it saves (measured on
+  // the bench's real programs): under the loop policy only fully inlined loops are compiled.
+  if (loopsOnly && called > 0) return null;
+  return { fn: new Function("c", "D", "H", body) as JitRegion, D };
 }
-export { setArith, szp };
+
+/** Does this instruction end a straight-line block (may change RIP or stop the CPU)? */
+export function endsBlock(d: Insn): boolean {
+  if (d.exec === (opUD as unknown as Insn["exec"])) return true;
+  const op = d.op;
+  if (d.map === 0) {
+    return (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe8 || op === 0xe9 || op === 0xeb
+      || op === 0xc2 || op === 0xc3 || op === 0xff || (op >= 0xa4 && op <= 0xaf) || op === 0xf4 || op === 0xcc || op === 0xcd;
+  }
+  if (d.map === 1) return (op >= 0x80 && op <= 0x8f) || op === 0x05 || op === 0x0b;
+  return false;
+}

@@ -137,13 +137,42 @@ export class Memory {
     }
     return Uint8Array.from(parts);
   }
-  readU8(a: number): number { return this.readBytes(a, 1)[0]!; }
-  readU16(a: number): number { const b = this.readBytes(a, 2); return b[0]! | (b[1]! << 8); }
-  readU32(a: number): number { const b = this.readBytes(a, 4); return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0; }
+  // Personality accessors: no allocation when the value lies within one page (ring and field
+  // accesses of the kernel personality take this path); a page-straddling value goes bytewise.
+  private pageOf(a: number, access: "read" | "write"): Page {
+    const pg = this.pages.get(Math.floor(a / PAGE));
+    if (!pg) throw pf(a, access);
+    return pg;
+  }
+  readU8(a: number): number { return this.pageOf(a, "read").data[a - Math.floor(a / PAGE) * PAGE]!; }
+  readU16(a: number): number {
+    const off = a - Math.floor(a / PAGE) * PAGE;
+    if (off <= PAGE - 2) return this.pageOf(a, "read").dv.getUint16(off, true);
+    const b = this.readBytes(a, 2); return b[0]! | (b[1]! << 8);
+  }
+  readU32(a: number): number {
+    const off = a - Math.floor(a / PAGE) * PAGE;
+    if (off <= PAGE - 4) return this.pageOf(a, "read").dv.getUint32(off, true);
+    const b = this.readBytes(a, 4); return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+  }
   readU64(a: number): bigint { return BigInt(this.readU32(a)) | (BigInt(this.readU32(a + 4)) << 32n); }
-  writeU8(a: number, v: number): void { this.writeBytes(a, Uint8Array.of(v & 255)); }
-  writeU16(a: number, v: number): void { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255)); }
-  writeU32(a: number, v: number): void { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255)); }
+  writeU8(a: number, v: number): void {
+    const pn = Math.floor(a / PAGE);
+    this.pageOf(a, "write").data[a - pn * PAGE] = v & 255;
+    this.invalidateCode(pn);
+  }
+  writeU16(a: number, v: number): void {
+    const pn = Math.floor(a / PAGE), off = a - pn * PAGE;
+    if (off > PAGE - 2) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255)); return; }
+    this.pageOf(a, "write").dv.setUint16(off, v & 0xffff, true);
+    this.invalidateCode(pn);
+  }
+  writeU32(a: number, v: number): void {
+    const pn = Math.floor(a / PAGE), off = a - pn * PAGE;
+    if (off > PAGE - 4) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255)); return; }
+    this.pageOf(a, "write").dv.setUint32(off, v >>> 0, true);
+    this.invalidateCode(pn);
+  }
   writeU64(a: number, v: bigint): void {
     v = BigInt.asUintN(64, v);
     this.writeU32(a, Number(v & 0xffffffffn)); this.writeU32(a + 4, Number(v >> 32n));

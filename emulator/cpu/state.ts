@@ -72,8 +72,10 @@ export class CpuState {
   th = 0;
   /** Remaining instruction budget of the current run() call (string ops consume from it). */
   left = 0;
-  /** JIT: index within the compiled block of the instruction that may fault next. */
+  /** JIT: index within the compiled region of the instruction that may fault next. */
   jk = 0;
+  /** JIT: index within the compiled region of the running block's first instruction. */
+  jb = 0;
   /** Budget at the start of the current run() call. */
   runStart = 0;
   /** Non-null when the executing instruction requests a stop (syscall, hlt). */

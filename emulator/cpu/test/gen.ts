@@ -170,8 +170,20 @@ const x87Arb: fc.Arbitrary<Uint8Array[]> = fc.record({
   return [all];
 });
 
+// ---- branch macros: flag producer; Jcc over `not rax`; (the JIT fuses compare-and-jump) -----
+const ALU_FORMS = FORMS.flatMap((f, i) => (f.esc.length === 0 && (f.op < 0x40 || [0x81, 0x83, 0x84, 0x85, 0xa8, 0xa9].includes(f.op)) ? [i] : []));
+const branchArb: fc.Arbitrary<Uint8Array[]> = fc.record({
+  form: fc.constantFrom(...ALU_FORMS), rex: fc.nat(31), p66: fc.boolean(), mod3: fc.boolean(), modrm: fc.nat(255),
+  off: fc.nat(255), sib: fc.nat(255), disp: fc.integer(),
+  imm: fc.oneof(fc.integer(), fc.constantFrom(0, 1, -1, 0x7fffffff, -0x80000000)), cc: fc.nat(15), near: fc.boolean(),
+}).map((r) => {
+  const prod = encode(FORMS[r.form]!, r);
+  const jcc = r.near ? [0x0f, 0x80 + r.cc, 3, 0, 0, 0] : [0x70 + r.cc, 3];
+  return [Uint8Array.from([...prod, ...jcc, 0x48, 0xf7, 0xd0])]; // one unit: shrinking keeps the branch whole
+});
+
 export const caseArb: fc.Arbitrary<Case> = fc.record({
-  insns: fc.oneof({ weight: 9, arbitrary: fc.array(insnArb, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: x87Arb }),
+  insns: fc.oneof({ weight: 9, arbitrary: fc.array(insnArb, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: x87Arb }, { weight: 1, arbitrary: branchArb }),
   regs: fc.array(u64Arb, { minLength: 16, maxLength: 16 }),
   flags: fc.nat(0xfff).map((f) => (f & 0x8d5) | 0x202),
   mxcsr: fc.oneof(

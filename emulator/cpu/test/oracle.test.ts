@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { caseArb } from "./gen.js";
 import { compare, runEmu, runNativeBatch, oracleSkipReason, describeCase, shrink, toEntry, fromEntry } from "./oracle.js";
 import type { Case, CorpusEntry } from "./oracle.js";
-import { setJitThreshold } from "../run.js";
+import { setJitThreshold, DEFAULT_JIT_THRESHOLD } from "../run.js";
 
 const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), "corpus", "regressions.json");
 const SEED = Number(process.env.ORACLE_SEED ?? 20261125);
@@ -28,7 +28,7 @@ function check(cases: Case[]): { i: number; why: string }[] {
     setJitThreshold(jit);
     try {
       cases.forEach((c, i) => { const why = compare(c, nat[i]!, runEmu(c)); if (why && !bad.some((b) => b.i === i)) bad.push({ i, why: `${jit ? "jit" : "interpreter"}: ${why}` }); });
-    } finally { setJitThreshold(64); }
+    } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); }
   }
   return bad;
 }

@@ -126,12 +126,13 @@ export function runEmu(c: Case): Outcome {
 }
 
 // ------------------------------------------------------------------ iced
-interface IcedIns { rflagsRead?: number; rflagsModified?: number; length: number; isInvalid: boolean; rflagsUndefined: number; flowControl: number; free(): void; }
+interface IcedIns { rflagsRead?: number; rflagsModified?: number; length: number; isInvalid: boolean; rflagsUndefined: number; flowControl: number; nearBranchTarget: bigint; free(): void; }
 interface IcedMod {
   Decoder: new (b: number, d: Uint8Array, o: number) => { decode(): IcedIns; free(): void };
   DecoderOptions: { None: number };
   InstructionInfoFactory: new () => { info(i: IcedIns): { usedRegisters(): { register: number }[]; free?(): void }; free(): void };
   Register: Record<string, number>;
+  FlowControl: Record<string, number>;
 }
 let icedMod: IcedMod | null = null;
 export function iced(): IcedMod { return (icedMod ??= createRequire(import.meta.url)("iced-x86") as IcedMod); }
@@ -156,7 +157,9 @@ export function vetFull(bytes: Uint8Array): { undef: number; read: number; modif
     while (pos < bytes.length) {
       const ins = dcd.decode();
       try {
-        if (ins.isInvalid || pos + ins.length > bytes.length || ins.flowControl !== 0) return null;
+        // the only control flow allowed: a conditional branch forward within the unit (branch macros)
+        const innerJcc = ins.flowControl === I.FlowControl.ConditionalBranch! && ins.nearBranchTarget >= BigInt(pos + ins.length) && ins.nearBranchTarget <= BigInt(bytes.length);
+        if (ins.isInvalid || pos + ins.length > bytes.length || (ins.flowControl !== 0 && !innerJcc)) return null;
         if (f.info(ins).usedRegisters().some((u) => bad.has(u.register!))) return null;
         const x = ins as unknown as { rflagsRead: number; rflagsModified: number };
         if (conv(x.rflagsRead) & undef) return null; // reads a flag an earlier part left undefined

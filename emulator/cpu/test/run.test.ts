@@ -6,7 +6,7 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, getReg64, setReg64, getFlags, snapshotMachine, restoreMachine } from "../index.js";
-import { setJitThreshold } from "../run.js";
+import { setJitThreshold, DEFAULT_JIT_THRESHOLD } from "../run.js";
 
 const CODE = 0x400000, DATA = 0x600000;
 function machine(code: number[]): { c: CpuState; m: Memory } {
@@ -130,7 +130,7 @@ describe("run()", () => {
     // loop: add eax, 1; mov [rip+4], al (patches the imm of the mov two instructions on);
     //       mov r8, r9; mov ecx, imm32; add rdx, rcx; sub ebx, 1; jnz loop; hlt  (one block, all inlined)
     const code = [0x83, 0xc0, 0x01, 0x88, 0x05, 0x04, 0x00, 0x00, 0x00, 0x4d, 0x89, 0xc8, 0xb9, 0, 0, 0, 0, 0x48, 0x01, 0xca, 0x83, 0xeb, 0x01, 0x75, 0xe7, 0xf4];
-    for (const threshold of [0, 1, 64]) {
+    for (const threshold of [0, 1, 64, DEFAULT_JIT_THRESHOLD]) {
       setJitThreshold(threshold);
       try {
         const m = new Memory(64);
@@ -144,7 +144,7 @@ describe("run()", () => {
         for (let i = 1; i <= 300; i++) sum += BigInt(i & 255);
         expect(getReg64(c, 2), `threshold ${threshold}`).toBe(sum);
         expect(c.icount).toBe(300 * 7 + 1);
-      } finally { setJitThreshold(64); }
+      } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); }
     }
   });
 

@@ -60,17 +60,17 @@ export function busyboxSkipReason(): string | null {
   return null;
 }
 
-/** Deterministic inputs (xorshift PRNG, fixed seed). */
-export function makeInputs(): Record<string, Uint8Array> {
+/** Deterministic inputs (xorshift PRNG, fixed seed); sizes default to what the tests use. */
+export function makeInputs(size: { lines?: number; nums?: number; binBytes?: number } = {}): Record<string, Uint8Array> {
   let s = 0x2545f491;
   const rnd = () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return (s >>> 0) / 4294967296; };
   const words: string[] = [];
   for (let i = 0; i < 300; i++) { let w = ""; const n = 2 + Math.floor(rnd() * 7); for (let k = 0; k < n; k++) w += String.fromCharCode(97 + Math.floor(rnd() * 26)); words.push(w); }
   const lines: string[] = [];
-  for (let i = 0; i < 600; i++) { const n = 1 + Math.floor(rnd() * 9); const l: string[] = []; for (let k = 0; k < n; k++) l.push(words[Math.floor(rnd() * words.length)]!); lines.push(l.join(" ")); }
+  for (let i = 0; i < (size.lines ?? 600); i++) { const n = 1 + Math.floor(rnd() * 9); const l: string[] = []; for (let k = 0; k < n; k++) l.push(words[Math.floor(rnd() * words.length)]!); lines.push(l.join(" ")); }
   const nums: string[] = [];
-  for (let i = 0; i < 800; i++) nums.push(String(Math.floor(rnd() * 2e9) - 1e9));
-  const bin = new Uint8Array(48 * 1024);
+  for (let i = 0; i < (size.nums ?? 800); i++) nums.push(String(Math.floor(rnd() * 2e9) - 1e9));
+  const bin = new Uint8Array(size.binBytes ?? 48 * 1024);
   for (let i = 0; i < bin.length; i++) bin[i] = Math.floor(rnd() * 256);
   const enc = new TextEncoder();
   return { "text.txt": enc.encode(lines.join("\n") + "\n"), "nums.txt": enc.encode(nums.join("\n") + "\n"), "rand.bin": bin };

@@ -1,0 +1,88 @@
+/**
+ * capOS figures: start-to-exit of one process in process (the per-case floor), conformance
+ * cases per CPU-second for each property on its default run count, and the model checker's
+ * search states per second on real agent runs.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { runCapos } from "../../emulator/capos/index.js";
+import { ELF_DIR, manifestEntries } from "../../targets/manifest.js";
+import { DEFAULT_BINDING } from "../../spec/binding.js";
+import { OP, parseObservations, type Script } from "../../spec/agent-protocol.js";
+import { patchScript } from "../../generators/agent-image.js";
+import { fsScript, parkScript, vmScript } from "../../generators/scripts.js";
+import { checkAgentRun } from "../../model/checker.js";
+import { ALL_PROPERTIES } from "../../properties/index.js";
+import { runProperty, type RunConfig } from "../../runner/run.js";
+import { resolveAgent } from "../../runner/setup.js";
+import { emulatorImplementation } from "../../runner/adapters/emulator.js";
+import { toModelEnd } from "../../properties/agent-run.js";
+import { alternate, median, timed } from "./timing.js";
+
+export interface StartRow { name: string; insns: number; ms: number; end: string }
+
+/** capOS start-to-exit in process: the committed probes and the agent with a small script. */
+export function measureStartToExit(rounds: number): StartRow[] {
+  const agent = resolveAgent();
+  const images: { name: string; bytes: Uint8Array }[] = [
+    { name: "agent.gcc, 1-op script", bytes: patchScript(agent, { threads: [[{ kind: OP.EXIT, a: 0n }]] }) },
+    ...manifestEntries().filter((e) => e.program !== "agent" && e.name.endsWith(".gcc")).map((e) => ({ name: e.name, bytes: new Uint8Array(readFileSync(join(ELF_DIR, e.name))) })),
+  ];
+  const rows: StartRow[] = [];
+  const info = new Map<string, { insns: number; end: string }>();
+  const contenders = Object.fromEntries(images.map((im) => [im.name, () => {
+    // several runs per sample: one run is well under a millisecond-timer's resolution worth trusting
+    const k = 20;
+    const r = timed(() => { let last; for (let i = 0; i < k; i++) last = runCapos(im.bytes); return last!; });
+    info.set(im.name, { insns: r.v.insns, end: r.v.end.kind === "exit" ? `exit(${r.v.end.code})` : r.v.end.kind });
+    return r.t / k;
+  }]));
+  const s = alternate(rounds, contenders);
+  for (const im of images) rows.push({ name: im.name, ...info.get(im.name)!, ms: median(s[im.name]!) * 1e3 });
+  return rows;
+}
+
+export interface CaseRow { property: string; status: string; cases: number; cpuS: number }
+
+function cpuSeconds(): number { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }
+
+/** Every property once on its default runs (fixed seed), timed in CPU seconds of this process. */
+export async function measureCasesPerCpuSecond(seed = 1): Promise<CaseRow[]> {
+  const cfg: RunConfig = {
+    impl: await emulatorImplementation({ binding: DEFAULT_BINDING }), binding: DEFAULT_BINDING, bindingName: "default",
+    agent: resolveAgent(), properties: ALL_PROPERTIES, seed,
+  };
+  const rows: CaseRow[] = [];
+  for (const p of ALL_PROPERTIES) {
+    const c0 = cpuSeconds();
+    const r = await runProperty(p, cfg, seed);
+    rows.push({ property: p.id, status: r.status, cases: r.runs, cpuS: cpuSeconds() - c0 });
+  }
+  return rows;
+}
+
+export interface CheckerRow { runs: number; states: number | null; checkS: number; verdicts: string }
+
+/** Agent runs on the emulator (park, fs, vm scripts; fixed seed), then the checker on each. */
+export function measureChecker(seed = 7): CheckerRow {
+  const agent = resolveAgent();
+  const b = DEFAULT_BINDING;
+  const scripts: Script[] = [
+    ...fc.sample(parkScript(b), { seed, numRuns: 40 }),
+    ...fc.sample(fsScript(b), { seed, numRuns: 20 }),
+    ...fc.sample(vmScript(b), { seed, numRuns: 20 }),
+  ];
+  const stats = { states: 0 };
+  let checkS = 0, ok = 0, bad = 0;
+  for (const script of scripts) {
+    const run = runCapos(patchScript(agent, script));
+    const { observations } = parseObservations(new TextDecoder().decode(run.console));
+    const end = toModelEnd(run.end);
+    if (!end) { bad++; continue; }
+    const t = timed(() => checkAgentRun(script, { observations, end }, b, {}, { time: "lazy", stats }));
+    checkS += t.t;
+    if (t.v.ok) ok++; else bad++;
+  }
+  return { runs: scripts.length, states: stats.states > 0 ? stats.states : null, checkS, verdicts: `${ok} allowed, ${bad} not` };
+}

@@ -1,0 +1,101 @@
+/**
+ * CPU-bound guest programs: synthetic freestanding C (emulator/linux/test/programs) next to real
+ * busybox applets, each run by the interpreter alone, by the default tier policy (interpreter +
+ * block compiler), natively and under qemu-x86_64, in turn, with medians.
+ *
+ * Emulator figures separate start-up (ELF load and lay-out, initial stack) from steady state
+ * (the run); MIPS = the emulator's exact retired-instruction count / run seconds. Native and
+ * qemu figures are whole-process times (their start-up is measured on its own in `startup`).
+ */
+import { readFileSync, writeFileSync, mkdtempSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { buildProgram, makeInputs } from "../../emulator/linux/test/harness.js";
+import { LinuxProcess } from "../../emulator/linux/process.js";
+import { JIT_THRESHOLD, setJitThreshold } from "../../emulator/cpu/run.js";
+import { alternate, cpuTimed, median, timed, timeProcess } from "./timing.js";
+
+export const BUSYBOX = "/bin/busybox";
+export const QEMU = ["/usr/bin/qemu-x86_64", "/usr/local/bin/qemu-x86_64"].find(existsSync) ?? null;
+
+export interface Program { name: string; kind: "synthetic" | "real"; bin: string; args: string[] }
+
+/** Inputs for the busybox applets: the tests' deterministic generator, larger. */
+function writeInputs(dir: string): { text: string; bin: string; nums: string } {
+  const inputs = makeInputs({ lines: 1200, nums: 2000, binBytes: 128 * 1024 });
+  const p = { text: path.join(dir, "text.txt"), bin: path.join(dir, "rand.bin"), nums: path.join(dir, "nums.txt") };
+  writeFileSync(p.text, inputs["text.txt"]!);
+  writeFileSync(p.bin, inputs["rand.bin"]!);
+  writeFileSync(p.nums, inputs["nums.txt"]!);
+  return p;
+}
+
+export function benchPrograms(): Program[] {
+  const syn = (name: string, prog: string, args: string[]): Program => ({ name, kind: "synthetic", bin: buildProgram(prog), args });
+  const list: Program[] = [
+    syn("loop (xorshift/imul)", "loop", ["1000000"]),
+    syn("sha256 (C)", "sha256", ["4"]),
+    syn("quicksort (C)", "sort", ["1"]),
+    syn("bytecode interpreter (C)", "interp", ["100000"]),
+    syn("nbody (SSE2 double)", "nbody", ["15000"]),
+    syn("memcpy-heavy (C)", "memcpy", ["300"]),
+  ];
+  if (existsSync(BUSYBOX)) {
+    const f = writeInputs(mkdtempSync(path.join(tmpdir(), "capos-bench-")));
+    const bb = (name: string, args: string[]): Program => ({ name: `busybox ${name}`, kind: "real", bin: BUSYBOX, args });
+    list.push(
+      bb("sha256sum", ["sha256sum", f.bin]),
+      bb("bzip2", ["bzip2", "-c", f.text]),
+      bb("awk", ["awk", "{for(i=1;i<=NF;i++)c[$i]++} END{n=0; for(w in c) if(c[w]>n){n=c[w];b=w}; print b, n, NR}", f.text]),
+      bb("sort", ["sort", f.text]),
+      bb("sort -n", ["sort", "-n", f.nums]),
+    );
+  }
+  return list;
+}
+
+export interface EmuRun { load: number; run: number; runCpu: number; insns: number; out: Buffer }
+
+/** One in-process emulator run with the given JIT threshold (0 = interpreter only). */
+export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun {
+  const saved = JIT_THRESHOLD;
+  setJitThreshold(threshold);
+  try {
+    const argv = p.kind === "real" ? ["busybox", ...p.args] : [p.bin, ...p.args];
+    const l = timed(() => new LinuxProcess(elf, { argv, maxInsns: 1e11, allowHostFiles: true }));
+    const r = timed(() => cpuTimed(() => l.v.run()));
+    const res = r.v.v;
+    if (res.verdict.kind !== "exit") throw new Error(`${p.name}: emulator ended with ${JSON.stringify(res.verdict)}`);
+    return { load: l.t, run: r.t, runCpu: r.v.cpu, insns: res.insns, out: Buffer.from(res.stdout) };
+  } finally {
+    setJitThreshold(saved);
+  }
+}
+
+export interface ProgramRow {
+  name: string; kind: Program["kind"]; insns: number;
+  interp: number; compiled: number; interpCpu: number; compiledCpu: number; load: number; native: number; qemu: number; sameOutput: boolean;
+}
+
+export function measurePrograms(rounds: number, log: (s: string) => void): ProgramRow[] {
+  const tier = JIT_THRESHOLD;
+  const rows: ProgramRow[] = [];
+  for (const p of benchPrograms()) {
+    const elf = new Uint8Array(readFileSync(p.bin));
+    let insns = 0, same = true, ref: Buffer | null = null;
+    const loads: number[] = [];
+    const cpus: Record<number, number[]> = { 0: [], [tier]: [] };
+    const check = (out: Buffer) => { if (ref === null) ref = out; else if (!ref.equals(out)) same = false; };
+    const emu = (th: number) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); cpus[th]!.push(r.runCpu); check(r.out); return r.run; };
+    const proc = (cmd: string, args: string[]) => () => { const r = timeProcess(cmd, args); check(r.out); return r.t; };
+    const s = alternate(rounds, {
+      interp: emu(0),
+      compiled: emu(tier),
+      native: proc(p.bin, p.args),
+      qemu: QEMU ? proc(QEMU, [p.bin, ...p.args]) : () => null,
+    });
+    rows.push({ name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), interpCpu: median(cpus[0]!), compiledCpu: median(cpus[tier]!), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same });
+    log(`  ${p.name}: ${(insns / 1e6).toFixed(1)}M insns`);
+  }
+  return rows;
+}
