@@ -22,6 +22,8 @@ export const RUNTIME_DATA = [
   "spec/clauses/manual.json", // spec/clauses/index.ts
   "spec/clauses/suite.json", // spec/clauses/index.ts
   "spec/binding.schema.json", // spec/binding-file.ts
+  "spec/adapter.schema.json", // runner/adapters/adapter-file.ts
+  "spec/runner-result.schema.json", // runner/adapters/batch.ts
   "targets/elf", // targets/manifest.ts ELF_DIR: the committed ELFs and manifest.json
 ];
 

@@ -9,18 +9,19 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { endStateFromCommandStatus } from "../../spec/run-protocol.js";
 import type { Implementation, ImplementationRun } from "../../spec/implementation.js";
 import { UsageError } from "../errors.js";
 import { commandImplementation } from "./command.js";
+import { packageInfo } from "../package-info.js";
 
 export const NATIVE_MUTANT_NAMES = ["lost-wake", "no-drain", "fs-not-restored"] as const;
 export const NATIVE_VERSION = "capos-native 0.1.0";
 
-const NATIVE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "native");
+// From the package root, not this module: the compiled dist/ has no native/ beside it.
+const NATIVE_DIR = join(packageInfo().root, "native");
 export const NATIVE_RUNNER = join(NATIVE_DIR, "build", "capos-native");
 
 function haveGcc(): boolean {

@@ -24,13 +24,13 @@ describe("--case-timeout", () => {
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(r.status, r.out + r.err).toBe(1);
     expect(r.out).toContain("ended by the per-case wall-clock limit (1s)");
-    expect(r.out).toMatch(/repro: capos-conform replay .* --case-timeout 1s$/m);
+    expect(r.out).toMatch(/repro: (npx )?capos-conform replay .* --case-timeout 1s$/m);
     expect(await alive(Number(readFileSync(pidFile, "utf8")))).toBe(false);
   });
 
   it("rejects a malformed duration with one line", () => {
     const r = conform(["run", "--no-reports", "--case-timeout", "soon", "--impl", "cmd:true {elf}"]);
     expect(r.status).toBe(2);
-    expect(r.err.trim().split("\n")).toEqual(["conform: bad --case-timeout soon (use e.g. 500ms, 30s, 2m)"]);
+    expect(r.err.trim().split("\n")).toEqual(["error: option '--case-timeout <duration>' argument 'soon' is invalid. expected a duration such as 90s, 5m or 1h."]);
   });
 });
