@@ -74,7 +74,7 @@ function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
 }
 
 /** A CALL of `iface.method` with `params` as its params buffer, then cap_enter and exit. */
-function callGuest(b: Binding, capIface: InterfaceName, methodId: number, params: Uint8Array): Uint8Array {
+export function callGuest(b: Binding, capIface: InterfaceName, methodId: number, params: Uint8Array): Uint8Array {
   const asm = new Asm();
   const ring = "r12" as const;
   const dataVaddr = guestDataVaddr(b);
