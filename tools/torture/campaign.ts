@@ -14,6 +14,8 @@ import type { WorkerJob, WorkerResult } from "./worker.js";
 export interface CampaignOptions {
   readonly seed: number;
   readonly cases: number;
+  /** First case index (resume a campaign cut short by --time). */
+  readonly from?: number;
   /** Run only these case indices (replay). */
   readonly only?: readonly number[];
   readonly families: readonly Family[];
@@ -59,7 +61,8 @@ export function replayLine(seed: number, index: number, families: readonly Famil
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const t0 = Date.now();
-  const queue = o.only ? [...o.only] : Array.from({ length: o.cases }, (_, i) => i);
+  const from = o.from ?? 0;
+  const queue = o.only ? [...o.only] : Array.from({ length: Math.max(0, o.cases - from) }, (_, i) => from + i);
   const verdicts: Record<string, number> = {};
   const families: Record<string, number> = {};
   const failures: Failure[] = [];

@@ -1,5 +1,5 @@
 /**
- * `conform torture [--cases N] [--seed S] [--time T] [--workers W] [--batch B] [--families f,g]
+ * `conform torture [--cases N] [--from I] [--seed S] [--time T] [--workers W] [--batch B] [--families f,g]
  * [--only i,j]`: the hostile-input campaign (campaign.ts). Prints one line per failure with its
  * replay command, then the figures; exit status 1 when anything crashed, hung, ended untyped
  * or went over the memory limit.
@@ -15,6 +15,7 @@ export function registerTorture(program: Command): void {
     .command("torture")
     .description("hostile-input campaign: mutated ELFs, random code, corrupt params, hostile rings, runaway guests, hostile commands")
     .option("--cases <n>", "number of cases", "1000")
+    .option("--from <i>", "first case index (resume a run cut short by --time)", "0")
     .option("--seed <s>", "campaign seed (default: fresh)")
     .option("--time <seconds>", "stop starting cases after this long", "0")
     .option("--workers <n>", "worker processes", String(Math.max(1, availableParallelism())))
@@ -30,6 +31,7 @@ export function registerTorture(program: Command): void {
       const r = await runCampaign({
         seed,
         cases: Number(opts["cases"]),
+        from: Number(opts["from"]),
         ...(only ? { only } : {}),
         families,
         workers: Number(opts["workers"]),
