@@ -129,6 +129,27 @@ export class Asm {
     return this.emit(...rex(true, r, b), 0x8b, ...memBaseDisp(r, b, d));
   }
 
+  /** add dword [base + disp32], imm8 (sign-extended) */
+  addMem32Imm8(base: Reg64, d: number, imm: number): this {
+    const b = REG_NUM[base];
+    return this.emit(...rex(false, 0, b), 0x83, ...memBaseDisp(0, b, d), imm & 0xff);
+  }
+
+  /** The offset of the next instruction, as a jump or call target. */
+  label(): number {
+    return this.bytes.length;
+  }
+
+  /** jmp rel32 to the code offset `target` (a label). */
+  jmp(target: number): this {
+    return this.emit(0xe9, ...disp32(target - (this.bytes.length + 5)));
+  }
+
+  /** call rel32 to the code offset `target` (a label): pushes the return address. */
+  call(target: number): this {
+    return this.emit(0xe8, ...disp32(target - (this.bytes.length + 5)));
+  }
+
   syscall(): this {
     return this.emit(0x0f, 0x05);
   }

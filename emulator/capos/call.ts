@@ -25,6 +25,8 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   const lim = BigInt(b.layout.userAddressLimit);
   if (addr + len > lim || resultAddr + resultLen > lim) return done(E.invalidBuffer);
   const pa = Number(addr), pl = Number(len), ra = Number(resultAddr), rl = Number(resultLen);
+  k.charge("call");
+  k.charge("copyPage", Math.ceil(pl / b.pageSize));
   if (!k.as.accessible(pa, pl, PROT_READ) || !k.as.accessible(ra, rl, PROT_WRITE)) return done(E.invalidBuffer);
   const iface = cap.obj.iface;
   const method = Object.entries(b.methods[iface] ?? {}).find(([, o]) => o === methodId)?.[0];

@@ -9,6 +9,7 @@ import type { EndState } from "../../spec/run-protocol.js";
 import { MemoryBudgetExceeded } from "../cpu/memory.js";
 import { REG_NAMES, getReg64, setReg64 } from "../cpu/state.js";
 import { AddressSpace } from "./address-space.js";
+import { KERNEL_CHARGE, MAX_PENDING_OPS } from "./budget.js";
 import { CapTable } from "./captable.js";
 import { EventLog, describeEnd } from "./events.js";
 import type { MutantName } from "./mutants.js";
@@ -97,6 +98,8 @@ export class Kernel {
   vtime = 0n;
   /** Instructions retired by all threads. */
   icount = 0;
+  /** Instruction-equivalents charged for kernel work (budget.ts); counts against maxInsns. */
+  charged = 0;
   endState: EndState | null = null;
 
   constructor(o: KernelOptions) {
@@ -139,6 +142,29 @@ export class Kernel {
     this.sleepers = [];
     this.joiners = [];
     this.event(`end ${describeEnd(e)}`);
+  }
+
+  /** The instruction budget left after retired instructions and kernel charges. */
+  get insnsLeft(): number {
+    return this.maxInsns - this.icount - this.charged;
+  }
+
+  /** Charge kernel work (budget.ts); the budget is checked at the next scheduling point. */
+  charge(what: keyof typeof KERNEL_CHARGE, times = 1): void {
+    this.charged += KERNEL_CHARGE[what] * times;
+  }
+
+  /** End the process for exceeding a memory cap (budget.ts) and unwind the kernel entry. */
+  overMemory(why: string): never {
+    this.event(`t${this.current?.id ?? "-"} over budget: ${why}`);
+    this.finish({ kind: "budget", what: "memory" });
+    throw new ProcessEnded();
+  }
+
+  /** Check the pending-operation cap before queueing one more (budget.ts MAX_PENDING_OPS). */
+  pendingRoom(): void {
+    const n = this.waiters.length + this.sleepers.length + this.joiners.length;
+    if (n >= MAX_PENDING_OPS) this.overMemory(`${n} pending operations (cap ${MAX_PENDING_OPS})`);
   }
 
   /** Run a memory-allocating operation; the memory budget ends the process. */

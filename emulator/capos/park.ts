@@ -50,6 +50,7 @@ function park(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" | "yield" {
   if (value !== expected) return done(R.mismatch, undefined, ` park addr=${hex(addr)} value=${value} expected=${expected}`);
   if (timeout === 0n) return done(R.timedOut, undefined, ` park addr=${hex(addr)} poll`);
   const enqueue = () => {
+    k.pendingRoom();
     const gen = k.as.generation(addr);
     const deadline = timeout === b.park.timeoutForever ? null : k.vtime + timeout;
     k.waiters.push({ thread: t, addr, gen, userData, deadline, seq: k.seq++ });

@@ -147,6 +147,7 @@ export function processRing(k: Kernel, th: Thread, exec: OpExec): "done" | "stop
       return "done";
     }
     if (cqFull(k, th) || th.overflow.length > 0) return "done";
+    k.charge("sqe");
     const sqe = k.as.mem.readBytes(th.ring + sqeOffset(b, head), b.ring.sqeSize);
     setHdr(k, th, "sqHead", head + 1);
     const r = execSqe(k, th, sqe, head, exec);

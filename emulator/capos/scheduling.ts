@@ -14,7 +14,7 @@ import type { Thread } from "./threads.js";
 import { advanceTime } from "./timer.js";
 
 export function step(k: Kernel): void {
-  if (k.icount >= k.maxInsns) {
+  if (k.insnsLeft <= 0) {
     k.finish({ kind: "budget", what: "instructions" });
     return;
   }
@@ -48,7 +48,12 @@ export function step(k: Kernel): void {
     f();
     if (k.endState || t.state !== "runnable" || t.resume) return;
   }
-  const left = k.maxInsns - k.icount;
+  // Kernel work charged since the check above (timer, continuation) may have used it up.
+  const left = k.insnsLeft;
+  if (left <= 0) {
+    k.finish({ kind: "budget", what: "instructions" });
+    return;
+  }
   const budget = d.quantum === 0 ? left : Math.min(d.quantum, left);
   const c = t.cpu;
   // RDTSC reads virtual time plus the global instruction count (monotonic across threads).
@@ -58,10 +63,11 @@ export function step(k: Kernel): void {
   k.icount += c.icount - before;
   switch (stop.kind) {
     case "syscall":
+      k.charge("syscall");
       syscall(k, t);
       return;
     case "budget":
-      if (k.icount >= k.maxInsns) k.finish({ kind: "budget", what: "instructions" });
+      if (k.insnsLeft <= 0) k.finish({ kind: "budget", what: "instructions" });
       return;
     case "hlt":
       fault(k, t, { type: "#GP", reason: "hlt in user mode" });

@@ -35,9 +35,22 @@ export interface Thread {
   resume: (() => void) | null;
 }
 
+/**
+ * Every thread in id order (`all`, for the observer), plus an index of the threads not yet
+ * exited: the scheduler and the timer scan only those, so a run's cost grows with the live
+ * threads, not with every thread ever spawned (spawn-then-exit churn stays linear).
+ */
 export class ThreadTable {
   readonly all: Thread[] = [];
+  private readonly byId = new Map<number, Thread>();
+  /** Threads not known to have exited; exited ones are dropped lazily (live()). */
+  private liveList: Thread[] = [];
   private nextId = 0;
+
+  /** Threads spawned so far (the initial thread not counted). */
+  get spawned(): number {
+    return Math.max(0, this.nextId - 1);
+  }
 
   /** A new runnable thread with a fresh CPU, using the ring page at `ring`. */
   add(ring: number, ringSlot: number): Thread {
@@ -54,22 +67,30 @@ export class ThreadTable {
       resume: null,
     };
     this.all.push(t);
+    this.byId.set(t.id, t);
+    this.liveList.push(t);
     return t;
   }
 
   /** The thread with id `id`; RangeError when there is none. */
   get(id: number): Thread {
-    const t = this.all.find((x) => x.id === id);
+    const t = this.byId.get(id);
     if (!t) throw new RangeError(`no thread ${id}`);
     return t;
   }
 
   /** Spawned threads that have not exited (they hold a ring slot). */
   liveSpawned(): Thread[] {
-    return this.all.filter((x) => x.state !== "exited" && x.ringSlot >= 0);
+    return this.live().filter((x) => x.ringSlot >= 0);
+  }
+
+  /** Threads that have not exited, in id order (amortised O(live): each exit is dropped once). */
+  live(): Thread[] {
+    if (this.liveList.some((t) => t.state === "exited")) this.liveList = this.liveList.filter((t) => t.state !== "exited");
+    return this.liveList;
   }
 
   runnable(): Thread[] {
-    return this.all.filter((t) => t.state === "runnable");
+    return this.live().filter((t) => t.state === "runnable");
   }
 }

@@ -16,11 +16,15 @@ export function advanceTime(k: Kernel): boolean {
   let min = due[0]!.deadline;
   for (const d of due) if (d.deadline < min) min = d.deadline;
   k.vtime = k.policy.timerFiresAt(min, k.vtime);
+  k.charge("timer");
   k.event(`time ${k.vtime}`);
   due
     .filter((d) => d.deadline <= k.vtime)
     .sort((a, c) => (a.deadline < c.deadline ? -1 : a.deadline > c.deadline ? 1 : a.seq - c.seq))
-    .forEach((d) => d.fire());
+    .forEach((d) => {
+      k.charge("timer");
+      d.fire();
+    });
   return true;
 }
 
@@ -38,7 +42,7 @@ function sleepDeadlines(k: Kernel): Deadline[] {
 
 function capEnterDeadlines(k: Kernel): Deadline[] {
   const out: Deadline[] = [];
-  for (const t of k.threads.all)
+  for (const t of k.threads.live())
     if (t.state === "blocked" && t.block && t.block.deadline !== null)
       out.push({
         deadline: t.block.deadline,

@@ -15,7 +15,11 @@ const USAGE_ERRORS = new Set(["BindingError", "ExpectationsError", "AgentImageEr
 export async function main(argv: readonly string[]): Promise<number> {
   process.exitCode = undefined;
   try {
-    await buildProgram(packageInfo().version).parseAsync([...argv]);
+    const program = buildProgram(packageInfo().version);
+    // The hostile-input campaign loads the generators and the emulator when it registers, so
+    // it joins the command table only when asked for: --help and the other commands start lean.
+    if (argv[2] === "torture") (await import("../torture/cli.js")).registerTorture(program);
+    await program.parseAsync([...argv]);
     return Number(process.exitCode ?? EXIT.conformant);
   } catch (e) {
     const err = e as Error;

@@ -8,6 +8,7 @@ import { setReg64 } from "../../cpu/state.js";
 import { hex } from "../events.js";
 import type { Kernel } from "../kernel.js";
 import { EMPTY, decodeParams, encodeResult } from "../messages.js";
+import { MAX_THREADS_SPAWNED } from "../budget.js";
 import { completeCall, initRing } from "../ring.js";
 import type { Thread } from "../threads.js";
 import { canonical, exc, need, ok } from "./method.js";
@@ -25,6 +26,8 @@ export const spawn: Method = (k, call) => {
   const live = k.threads.liveSpawned();
   if (live.length >= b.layout.maxThreads) return exc("overloaded", `thread limit ${b.layout.maxThreads} reached`);
   if (!canonical(p.fsBase)) return exc("invalidArgument", `fsBase ${hex(p.fsBase)} is not canonical`);
+  if (k.threads.spawned >= MAX_THREADS_SPAWNED) k.overMemory(`${MAX_THREADS_SPAWNED} threads spawned`);
+  k.charge("spawn");
   const slot = k.policy.threadRingSlot(new Set(live.map((x) => x.ringSlot)));
   const ring = k.policy.threadRingAddress(b, slot);
   const handleSlot = k.caps.add({ iface: "ThreadHandle" });
@@ -51,6 +54,7 @@ export const join: Method = (k, call) => {
   need(call, JOIN_RESULT_SIZE);
   const target = call.cap.obj.thread!;
   if (target.state === "exited") return ok(encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = target.exitValue)));
+  k.pendingRoom();
   k.joiners.push({ thread: call.t, target, userData: call.userData, resultAddr: call.ra, resultLen: call.rl });
   return { kind: "async" };
 };
@@ -92,5 +96,5 @@ function exitThread(k: Kernel, t: Thread, value: bigint): void {
   const mine = k.joiners.filter((j) => j.target === t);
   k.joiners = k.joiners.filter((j) => j.target !== t);
   for (const j of mine) completeCall(k, j.thread, j.userData, j.resultAddr, j.resultLen, encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = value)));
-  if (k.threads.all.every((x) => x.state === "exited")) k.finish({ kind: "exit", code: 0 });
+  if (k.threads.live().length === 0) k.finish({ kind: "exit", code: 0 });
 }

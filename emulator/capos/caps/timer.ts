@@ -17,6 +17,7 @@ export const sleep: Method = (k, call) => {
   const ns = decodeParams(call.params, gen.Timer_Sleep$Params, (x) => x.ns);
   need(call, EMPTY.length);
   if (ns === 0n) return ok(EMPTY);
+  k.pendingRoom();
   const deadline = k.vtime + ns;
   k.sleepers.push({ thread: call.t, deadline, userData: call.userData, resultAddr: call.ra, resultLen: call.rl, seq: k.seq++ });
   k.event(`t${call.t.id} sleep until ${deadline}`);

@@ -5,6 +5,7 @@
 import * as gen from "../../../spec/schema/gen/capos.js";
 import { VmError } from "../address-space.js";
 import { hex } from "../events.js";
+import type { Kernel } from "../kernel.js";
 import { EMPTY, decodeParams, encodeResult } from "../messages.js";
 import { drain } from "../park.js";
 import { exc, need, ok } from "./method.js";
@@ -12,12 +13,15 @@ import type { Method, Outcome } from "./method.js";
 
 const ADDR_RESULT_SIZE = encodeResult(gen.VirtualMemory_Map$Results).length;
 const vmErr = (e: VmError): Outcome => exc(e.kind, e.message);
+/** Kernel work of a successful range operation: one page charge per page (budget.ts). */
+const chargePages = (k: Kernel, size: bigint): void => k.charge("page", Number(size / BigInt(k.binding.pageSize)));
 
 export const map: Method = (k, call) => {
   const p = decodeParams(call.params, gen.VirtualMemory_Map$Params, (x) => ({ hint: x.hint, size: x.size, prot: x.prot }));
   need(call, ADDR_RESULT_SIZE);
   const r = k.memOp(() => k.as.map(p.hint, p.size, p.prot));
   if (r instanceof VmError) return vmErr(r);
+  chargePages(k, p.size);
   k.event(`t${call.t.id} vm map ${hex(r)}+${hex(p.size)} prot=${p.prot}`);
   return ok(encodeResult(gen.VirtualMemory_Map$Results, (x) => (x.addr = r)));
 };
@@ -27,6 +31,7 @@ export const reserve: Method = (k, call) => {
   need(call, ADDR_RESULT_SIZE);
   const r = k.as.reserve(p.hint, p.size);
   if (r instanceof VmError) return vmErr(r);
+  chargePages(k, p.size);
   k.event(`t${call.t.id} vm reserve ${hex(r)}+${hex(p.size)}`);
   return ok(encodeResult(gen.VirtualMemory_Reserve$Results, (x) => (x.addr = r)));
 };
@@ -38,6 +43,7 @@ export const release: Method = (k, call) => {
   need(call, EMPTY.length);
   const r = method === "unmap" ? k.as.unmap(p.addr, p.size) : k.as.decommit(p.addr, p.size);
   if (r instanceof VmError) return vmErr(r);
+  chargePages(k, p.size);
   k.event(`t${t.id} vm ${method} ${hex(p.addr)}+${hex(p.size)}`);
   drain(k, Number(p.addr), Number(p.size), `${method} t${t.id}`);
   return ok(EMPTY);
@@ -50,6 +56,7 @@ export const setProtection: Method = (k, call) => {
   need(call, EMPTY.length);
   const r = method === "protect" ? k.as.protect(p.addr, p.size, p.prot) : k.memOp(() => k.as.commit(p.addr, p.size, p.prot));
   if (r instanceof VmError) return vmErr(r);
+  chargePages(k, p.size);
   k.event(`t${t.id} vm ${method} ${hex(p.addr)}+${hex(p.size)} prot=${p.prot}`);
   return ok(EMPTY);
 };
