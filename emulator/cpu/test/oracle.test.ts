@@ -9,9 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { caseArb } from "./gen.js";
-import { compare, runEmu, runNativeBatch, oracleSkipReason, describeCase, shrink, toEntry, fromEntry } from "./oracle.js";
+import { checkCases, oracleSkipReason, describeCase, shrink, toEntry, fromEntry } from "./oracle.js";
 import type { Case, CorpusEntry } from "./oracle.js";
-import { setJitThreshold } from "../run.js";
 
 const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), "corpus", "regressions.json");
 const SEED = Number(process.env.ORACLE_SEED ?? 20261125);
@@ -20,18 +19,7 @@ const N = Number(process.env.ORACLE_CASES ?? 6000);
 function loadCorpus(): CorpusEntry[] {
   return existsSync(CORPUS) ? (JSON.parse(readFileSync(CORPUS, "utf8")) as CorpusEntry[]) : [];
 }
-/** Compare every case natively vs the interpreter and vs the JIT tier (threshold 1). */
-function check(cases: Case[]): { i: number; why: string }[] {
-  const nat = runNativeBatch(cases);
-  const bad: { i: number; why: string }[] = [];
-  for (const jit of [0, 1]) {
-    setJitThreshold(jit);
-    try {
-      cases.forEach((c, i) => { const why = compare(c, nat[i]!, runEmu(c)); if (why && !bad.some((b) => b.i === i)) bad.push({ i, why: `${jit ? "jit" : "interpreter"}: ${why}` }); });
-    } finally { setJitThreshold(64); }
-  }
-  return bad;
-}
+const check = checkCases;
 
 describe("host CPU oracle", () => {
   it("regression corpus replays", (ctx) => {
