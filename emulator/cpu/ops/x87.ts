@@ -269,7 +269,10 @@ function nanResult(c: CpuState, a: X, b: X): X | null {
   }
   return an ? a : b;
 }
-function invalid(c: CpuState): X { raise(c, FX_IE); return DEFAULT_NAN; }
+/** FSW at the start of the current instruction. */
+let swStart = 0;
+/** An invalid operation: IE and the indefinite; a denormal operand of this instruction is not reported. */
+function invalid(c: CpuState): X { c.fsw = (c.fsw & ~FX_DE) | (swStart & FX_DE); raise(c, FX_IE); return DEFAULT_NAN; }
 /** Exact arithmetic. op: 0 add, 1 mul, 4 a-b, 5 b-a, 6 a/b, 7 b/a (x87 /reg encoding). */
 function arith(c: CpuState, op: number, a: X, b: X): X {
   setC1(c, false);
@@ -462,7 +465,8 @@ function f2xm1(c: CpuState, x: X): X {
   if (x.kind === 1) return x.neg ? { neg: true, m: 1n, e: 0, kind: 0 } : x;
   if (x.m === 0n) return x;
   const l = lead(x);
-  // (±1 is computed too: the hardware reports PE for 2^1 - 1 and 2^-1 - 1)
+  // ±1: the hardware's 2^x lies just below the exact 1 or -0.5 (PE; C1 by the rounding)
+  if (l === 0 && x.m === 1n << BigInt(-x.e)) return x.neg ? roundX(c, true, (1n << 96n) + 1n, -97, false, 64) : roundX(c, false, (1n << 96n) - 1n, -96, false, 64);
   if (l <= 0) return fromBig(c, B.expm1B(B.mul(toBig(x), B.LN2)));
   // outside the architectural domain (|x| > 1, undefined on hardware): 2^n * 2^f - 1, bounded
   if (l > 15) return x.neg ? roundX(c, true, 1n, 0, false, 64) : roundX(c, false, 1n, 20000, false, 64);
@@ -618,6 +622,7 @@ function fninit(c: CpuState): void { c.fcw = 0x37f; c.fsw = 0; c.ftop = 0; c.fta
 // ---- dispatch ---------------------------------------------------------------------------------
 const x87: Handler = (c, d) => {
   const op = d.op, r = d.reg & 7, i = d.rm & 7;
+  swStart = c.fsw;
   if (d.mod !== 3) {
     const a = ea(c, d);
     switch (op) {
