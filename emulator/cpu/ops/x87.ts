@@ -784,7 +784,10 @@ function supported(d: Insn): boolean {
   return false;
 }
 
+/** FWAIT: exceptions are always delivered masked (no #MF), so there is nothing to wait for. */
+const fwait: Handler = () => {};
 export function registerX87(): void {
+  def(0, 0x9b, { modrm: false, imm: IMM_NONE, h: fwait });
   for (let op = 0xd8; op <= 0xdf; op++) def(0, op, { modrm: true, imm: IMM_NONE, pick: true, h: (d: Insn) => (supported(d) ? x87 : undefined) });
 }
 /** Extended-precision helpers for FXSAVE/FXRSTOR (raw register bytes). */
