@@ -273,6 +273,8 @@ function nanResult(c: CpuState, a: X, b: X): X | null {
 let swStart = 0;
 /** An invalid operation: IE and the indefinite; a denormal operand of this instruction is not reported. */
 function invalid(c: CpuState): X { c.fsw = (c.fsw & ~FX_DE) | (swStart & FX_DE); raise(c, FX_IE); return DEFAULT_NAN; }
+/** Division by zero: ZE; like invalid, it hides this instruction's denormal operand. */
+function zeroDivide(c: CpuState): void { c.fsw = (c.fsw & ~FX_DE) | (swStart & FX_DE); raise(c, FX_ZE); }
 /** Exact arithmetic. op: 0 add, 1 mul, 4 a-b, 5 b-a, 6 a/b, 7 b/a (x87 /reg encoding). */
 function arith(c: CpuState, op: number, a: X, b: X): X {
   setC1(c, false);
@@ -301,7 +303,7 @@ function arith(c: CpuState, op: number, a: X, b: X): X {
     case 1: return roundX(c, a.neg !== b.neg, a.m * b.m, a.e + b.e, false);
     default: {
       const neg = a.neg !== b.neg;
-      if (b.m === 0n) { if (a.m === 0n) return invalid(c); raise(c, FX_ZE); return inf(neg); }
+      if (b.m === 0n) { if (a.m === 0n) return invalid(c); zeroDivide(c); return inf(neg); }
       if (a.m === 0n) return zero(neg);
       const K = 200, num = a.m << BigInt(K);
       return roundX(c, neg, num / b.m, a.e - b.e - K, num % b.m !== 0n);
@@ -491,14 +493,18 @@ function fyl2x(c: CpuState, x: X, y: X, plusOne: boolean): X {
     return fromBig(c, B.mul(toBig(y), B.div(B.ln1pB(toBig(x)), B.LN2)));
   }
   if (x.neg && !xZero) return invalid(c);
-  if (xZero) { if (yZero) return invalid(c); if (y.kind !== 1) raise(c, FX_ZE); return inf(!y.neg); }
+  if (xZero) { if (yZero) return invalid(c); if (y.kind !== 1) zeroDivide(c); return inf(!y.neg); }
   if (x.kind === 1) return yZero ? invalid(c) : inf(y.neg);
   // log2(x) is exact for powers of two
   const l = lead(x), pow2 = x.m === 1n << BigInt(l - x.e);
   if (pow2 && l === 0) return y.kind === 1 ? invalid(c) : zero(y.neg); // log2(1) = +0
   if (y.kind === 1) return inf(y.neg !== (l < 0));
   if (yZero) return zero(y.neg !== (l < 0));
-  if (pow2) { const k = BigInt(l), p = y.m * (k < 0n ? -k : k); return roundX(c, y.neg !== (k < 0n), p, y.e, false, 64); }
+  if (pow2) { // exact, but the hardware reports PE all the same
+    const k = BigInt(l), p = y.m * (k < 0n ? -k : k), v = roundX(c, y.neg !== (k < 0n), p, y.e, false, 64);
+    raise(c, FX_PE);
+    return v;
+  }
   return fromBig(c, B.mul(toBig(y), B.div(B.lnB(toBig(x)), B.LN2)));
 }
 function fpatan(c: CpuState, x: X, y: X): X { // atan2(y, x)

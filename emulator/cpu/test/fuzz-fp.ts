@@ -39,7 +39,8 @@ const kinds = new Map<string, number>();
 for (let base = 0; base < cases.length; base += CHUNK) {
   const chunk = cases.slice(base, base + CHUNK);
   for (const c of chunk) if (c.insns.length === 1 && c.insns[0]!.length > 40) x87++;
-  for (const b of checkCases(chunk, knownDeviation)) {
+  const diffs = checkCases(chunk, knownDeviation);
+  for (const b of diffs) {
     const idx = only >= 0 ? only : base + b.i;
     if (b.known) {
       knownCount++;
@@ -55,6 +56,8 @@ for (let base = 0; base < cases.length; base += CHUNK) {
     kinds.set(key, (kinds.get(key) ?? 0) + 1);
     if (failures <= show) console.log(`FAIL --seed ${seed} --only ${idx}: ${describeCase(chunk[b.i]!)} mxcsr=${(chunk[b.i]!.mxcsr ?? 0x1f80).toString(16)} -> ${b.why}`);
   }
+  // progress, so that a long run stopped early still has its figures
+  console.log(`progress: ${base + chunk.length} cases, ${failures} differ, ${knownCount} known (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 }
 const secs = ((Date.now() - t0) / 1000).toFixed(1);
 console.log(`fuzz-fp: seed ${seed}: ${cases.length} cases (${x87} x87 macros, ${cases.length - x87} SSE sequences), each on the interpreter and the block compiler: ${failures} differ, ${knownCount} known transcendental deviations (${secs} s)`);
