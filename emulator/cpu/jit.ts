@@ -169,8 +169,9 @@ function emitBase(d: Insn): Emitted | null {
       return { code: code + `lo[${d.reg}] = l | 0; hi[${d.reg}] = h | 0; }`, fx: FX.None, inline: true, faults: false };
     }
   } else if (d.map === 1 && d.rep === 0xf2 && !d.lock && [0x58, 0x59, 0x5c, 0x5e, 0x51, 0x10, 0x11].includes(d.op)) {
-    // scalar double SSE2 in the default MXCSR mode; NaN results and other modes use the handler
-    const R = d.reg * 2, op = d.op;
+    // scalar double SSE2 in the default MXCSR mode once PE is sticky, when no other MXCSR flag
+    // can be raised (normal operands and result); everything else uses the handler
+    const R = d.reg * 2, op = d.op, NM = "2.2250738585072014e-308";
     let src: string, pre = "", faults = false;
     if (d.mod === 3) src = `f64[${d.rm * 2}]`;
     else {
@@ -188,7 +189,7 @@ function emitBase(d: Insn): Emitted | null {
       return { code: `m.w64(${e}, x32[${R * 2}], x32[${R * 2 + 1}]);`, fx: FX.None, inline: true, faults: true, stores: true };
     } else {
       const expr = op === 0x58 ? `a + b` : op === 0x59 ? `a * b` : op === 0x5c ? `a - b` : op === 0x5e ? `a / b` : `Math.sqrt(b)`;
-      code = `{ ${pre}const a = f64[${R}], b = ${src}; const r = ${expr}; if (r === r && (c.mxcsr & 0xe040) === 0) f64[${R}] = r; else ${slow} }`;
+      code = `{ ${pre}const a = f64[${R}], b = ${src}; const r = ${expr}; if (r === r && (c.mxcsr & 0xe060) === 0x20 && (r > ${NM} || r < -${NM}) && r - r === 0 && (a === 0 || a >= ${NM} || a <= -${NM}) && (b === 0 || b >= ${NM} || b <= -${NM})) f64[${R}] = r; else ${slow} }`;
     }
     return { code, fx: FX.None, inline: true, faults };
   } else if (d.map === 1) {

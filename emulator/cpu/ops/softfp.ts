@@ -22,12 +22,46 @@ function decompose(x: number): [boolean, bigint, number] {
 }
 function bitLen(v: bigint): number { return v === 0n ? 0 : v.toString(2).length; }
 
-/** Round neg * (m * 2^e + sticky) to the format with rounding mode rc (0 RN, 1 RD, 2 RU, 3 RZ). */
+/** Exception flag bits, in MXCSR and x87 FSW positions. */
+export const FX_IE = 1, FX_DE = 2, FX_ZE = 4, FX_OE = 8, FX_UE = 16, FX_PE = 32;
+/**
+ * Flags raised by roundings since the caller last cleared `fx.f`, and whether the last rounding
+ * increased the magnitude (x87 C1). Module state instead of a return tuple: no allocation.
+ */
+export const fx = { f: 0, up: false };
+/**
+ * Tininess is detected after rounding on x86 (SSE and x87): a result is tiny when rounding it
+ * to the format's precision with an unbounded exponent gives a magnitude below 2^emin.
+ */
+function tinyAfterRounding(neg: boolean, m: bigint, e: number, sticky: boolean, rc: number, p: number, emin: number): boolean {
+  const lead = e + bitLen(m) - 1;
+  if (lead >= emin) return false;
+  if (lead < emin - 1) return true;
+  // lead === emin - 1: only a carry out of the p-bit rounding reaches 2^emin
+  const sh = lead - p + 1 - e;
+  let q: bigint, rem: boolean, above: boolean, half: boolean;
+  if (sh <= 0) { q = m << BigInt(-sh); rem = sticky; above = sticky; half = false; }
+  else {
+    const S = BigInt(sh); q = m >> S;
+    const r = m & ((1n << S) - 1n), h = 1n << (S - 1n);
+    half = r === h && !sticky; above = r > h || (r === h && sticky); rem = r !== 0n || sticky;
+  }
+  if ((rc === 0 && (above || (half && (q & 1n) === 1n))) || (rc === 1 && neg && rem) || (rc === 2 && !neg && rem)) q += 1n;
+  return bitLen(q) <= p;
+}
+
+/**
+ * Round neg * (m * 2^e + sticky) to the format with rounding mode rc (0 RN, 1 RD, 2 RU, 3 RZ).
+ * Raises PE, UE (tiny and inexact, or flushed by FTZ) and OE in `fx`.
+ */
 export function roundTo(neg: boolean, m: bigint, e: number, sticky: boolean, rc: number, fmt: Fmt, ftz: boolean): number {
+  fx.up = false;
   if (m === 0n && !sticky) return neg ? -0 : 0;
   const len = bitLen(m);
   // exponent of the leading bit
   let lead = e + len - 1;
+  const tiny = tinyAfterRounding(neg, m, e, sticky, rc, fmt.p, fmt.emin);
+  if (ftz && tiny) { fx.f |= FX_UE | FX_PE; return neg ? -0 : 0; }
   // target lsb exponent: normal numbers keep p bits; subnormals are fixed at emin - p + 1
   let lsb = Math.max(lead - fmt.p + 1, fmt.emin - fmt.p + 1);
   let q: bigint, rem = false, half = false, above = false;
@@ -43,12 +77,14 @@ export function roundTo(neg: boolean, m: bigint, e: number, sticky: boolean, rc:
   }
   const awayFromZero = (rc === 0 && (above || (half && (q & 1n) === 1n))) || (rc === 1 && neg && rem) || (rc === 2 && !neg && rem);
   if (awayFromZero) q += 1n;
+  fx.up = awayFromZero;
+  if (rem) fx.f |= tiny ? FX_PE | FX_UE : FX_PE;
   if (bitLen(q) > fmt.p) { q >>= 1n; lsb += 1; }
   lead = lsb + bitLen(q) - 1;
-  const tiny = q !== 0n && lead < fmt.emin;
-  if (ftz && (tiny || (q === 0n && rem))) return neg ? -0 : 0;
   if (lead > fmt.emax) {
+    fx.f |= FX_OE | FX_PE;
     const toInf = rc === 0 || (rc === 1 && neg) || (rc === 2 && !neg);
+    fx.up = toInf;
     const max = fmt === F64 ? Number.MAX_VALUE : 3.4028234663852886e38;
     return neg ? (toInf ? -Infinity : -max) : (toInf ? Infinity : max);
   }
@@ -56,6 +92,8 @@ export function roundTo(neg: boolean, m: bigint, e: number, sticky: boolean, rc:
   return neg ? -v : v;
 }
 
+/** A nonzero value below the format's smallest normal (a denormal operand). */
+export function isDenormal(x: number, fmt: Fmt): boolean { return x !== 0 && Math.abs(x) < 2 ** fmt.emin; }
 function daz(x: number, fmt: Fmt): number {
   if (x !== 0 && Math.abs(x) < 2 ** fmt.emin) return x < 0 ? -0 : 0;
   return x;
@@ -68,10 +106,13 @@ function daz(x: number, fmt: Fmt): number {
 export function arithMode(op: number, a: number, b: number, fmt: Fmt, rc: number, ftz: boolean, dazOn: boolean): number {
   if (op === 6) a = 0; // SQRT has one operand
   if (dazOn) { a = daz(a, fmt); b = daz(b, fmt); }
+  else if (isDenormal(a, fmt) || isDenormal(b, fmt)) fx.f |= FX_DE;
   if (!isFinite(a) || !isFinite(b)) {
     // infinities (NaNs were screened by the caller): results are exact or NaN
     let r: number;
     switch (op) { case 0: r = a + b; break; case 1: r = a * b; break; case 2: r = a - b; break; case 4: r = a / b; break; default: r = Math.sqrt(b); }
+    if (r !== r) fx.f = (fx.f & ~FX_DE) | FX_IE;
+    else if (op === 4 && b === 0 && isFinite(a)) fx.f |= FX_ZE;
     return fmt === F32 ? Math.fround(r) : r;
   }
   if (op === 2) { b = -b; op = 0; }
@@ -96,7 +137,7 @@ export function arithMode(op: number, a: number, b: number, fmt: Fmt, rc: number
     }
     case 4: {
       const neg = (a < 0 || Object.is(a, -0)) !== (b < 0 || Object.is(b, -0));
-      if (b === 0) return a === 0 ? NaN : neg ? -Infinity : Infinity;
+      if (b === 0) { fx.f = (fx.f & ~FX_DE) | (a === 0 ? FX_IE : FX_ZE); return a === 0 ? NaN : neg ? -Infinity : Infinity; }
       if (a === 0) return neg ? -0 : 0;
       const [, ma, ea] = decompose(a), [, mb, eb] = decompose(b);
       const K = 160;
@@ -106,7 +147,7 @@ export function arithMode(op: number, a: number, b: number, fmt: Fmt, rc: number
     }
     default: {
       if (b === 0) return b;
-      if (b < 0) return NaN;
+      if (b < 0) { fx.f = (fx.f & ~FX_DE) | FX_IE; return NaN; }
       let [, m, e] = decompose(b);
       if (e % 2 !== 0) { m <<= 1n; e -= 1; }
       const K = 220; // even
@@ -122,11 +163,13 @@ export function arithMode(op: number, a: number, b: number, fmt: Fmt, rc: number
 
 /** Integer (bigint) to float under a rounding mode. */
 export function intToFloat(v: bigint, fmt: Fmt, rc: number): number {
+  fx.up = false;
   if (v === 0n) return 0;
   return roundTo(v < 0n, v < 0n ? -v : v, 0, false, rc, fmt, false);
 }
 /** Round a double to binary32 under a rounding mode. */
 export function toF32(x: number, rc: number, ftz: boolean): number {
+  fx.up = false;
   if (!isFinite(x) || x === 0) return Math.fround(x);
   const [neg, m, e] = decompose(x);
   return roundTo(neg, m, e, false, rc, F32, ftz);

@@ -11,7 +11,8 @@ import { setArith } from "../flags.js";
 import { def, byPfx, IMM_NONE, IMM_B } from "../decode.js";
 import { readRM, writeG } from "../operands.js";
 import { xsrc, xstore, copySlot, isNaN64, isNaN32 } from "./ssehelp.js";
-import { arithMode, intToFloat, toF32, F64, F32 } from "./softfp.js";
+import { arithMode, intToFloat, toF32, fx, F64, F32, FX_IE, FX_DE, FX_PE } from "./softfp.js";
+import { defaultFlags, denormal, isSNaN32, isSNaN64 } from "./sse-flags.js";
 
 /** MXCSR bits that select the exact software path: RC (13-14), FTZ (15), DAZ (6). */
 export const MXCSR_SLOW = 0xe040;
@@ -23,8 +24,20 @@ export function dz(c: CpuState, v: number, single: boolean): number {
 /** a op b under the current MXCSR mode (op: 0 add, 1 mul, 2 sub, 4 div, 6 sqrt(b)). */
 export function fpOp(c: CpuState, op: number, a: number, b: number, single: boolean): number {
   const m = c.mxcsr;
-  if ((m & MXCSR_SLOW) === 0) { const r = arith(op, a, b); return single ? Math.fround(r) : r; }
-  return arithMode(op, a, b, single ? F32 : F64, (m >> 13) & 3, (m & 0x8000) !== 0, (m & 0x40) !== 0);
+  if ((m & MXCSR_SLOW) === 0) {
+    let r = arith(op, a, b);
+    if (single) r = Math.fround(r);
+    if ((m & 0x3f) !== 0x3f) c.mxcsr = m | defaultFlags(op, a, b, r, single, (m & FX_PE) !== 0);
+    return r;
+  }
+  fx.f = 0;
+  const r = arithMode(op, a, b, single ? F32 : F64, (m >> 13) & 3, (m & 0x8000) !== 0, (m & 0x40) !== 0);
+  c.mxcsr |= fx.f;
+  return r;
+}
+/** DE for an operand that is denormal while DAZ is off. */
+function deFlag(c: CpuState, v: number, single: boolean): void {
+  if ((c.mxcsr & 0x40) === 0 && denormal(v, single)) c.mxcsr |= FX_DE;
 }
 
 const f64 = new Float64Array(1), u64 = new Uint32Array(f64.buffer);
@@ -47,6 +60,8 @@ function laneD(c: CpuState, op: number, dr: number, sr: number, j: number): void
   const dh = x[di + 1]!, dl = x[di]!, sh = x[si + 1]!, sl = x[si]!;
   if (op === MIN || op === MAX) {
     const a = dz(c, c.xf64[dr * 2 + j]!, false), b = dz(c, c.xf64[sr * 2 + j]!, false);
+    if (a !== a || b !== b) c.mxcsr |= FX_IE;
+    else { deFlag(c, c.xf64[dr * 2 + j]!, false); deFlag(c, c.xf64[sr * 2 + j]!, false); }
     const takeA = op === MIN ? a < b : a > b; // false for NaNs and equal values -> source
     if (!takeA) { x[di] = sl; x[di + 1] = sh; if (b === 0 && (c.mxcsr & 0x40)) c.xf64[dr * 2 + j] = b; }
     else if (a === 0 && (c.mxcsr & 0x40)) c.xf64[dr * 2 + j] = a;
@@ -54,11 +69,15 @@ function laneD(c: CpuState, op: number, dr: number, sr: number, j: number): void
   }
   const sn = isNaN64(sh, sl);
   if (op === SQRT) {
-    if (sn) { x[di] = sl; x[di + 1] = sh | 0x80000; return; }
+    if (sn) { if (isSNaN64(sh, sl)) c.mxcsr |= FX_IE; x[di] = sl; x[di + 1] = sh | 0x80000; return; }
   } else {
     const dn = isNaN64(dh, dl);
-    if (dn) { x[di + 1] = dh | 0x80000; return; }
-    if (sn) { x[di] = sl; x[di + 1] = sh | 0x80000; return; }
+    if (dn || sn) {
+      if (isSNaN64(dh, dl) || isSNaN64(sh, sl)) c.mxcsr |= FX_IE;
+      // both NaN: the first source (the destination) wins, quieted
+      if (dn) x[di + 1] = dh | 0x80000; else { x[di] = sl; x[di + 1] = sh | 0x80000; }
+      return;
+    }
   }
   const r = fpOp(c, op, c.xf64[dr * 2 + j]!, c.xf64[sr * 2 + j]!, false);
   if (r !== r) { x[di] = 0; x[di + 1] = 0xfff80000 | 0; } else c.xf64[dr * 2 + j] = r;
@@ -68,6 +87,8 @@ function laneS(c: CpuState, op: number, dr: number, sr: number, j: number): void
   const dv = x[di]!, sv = x[si]!;
   if (op === MIN || op === MAX) {
     const a = dz(c, c.xf32[di]!, true), b = dz(c, c.xf32[si]!, true);
+    if (a !== a || b !== b) c.mxcsr |= FX_IE;
+    else { deFlag(c, c.xf32[di]!, true); deFlag(c, c.xf32[si]!, true); }
     const takeA = op === MIN ? a < b : a > b;
     if (!takeA) { x[di] = sv; if (b === 0 && (c.mxcsr & 0x40)) c.xf32[di] = b; }
     else if (a === 0 && (c.mxcsr & 0x40)) c.xf32[di] = a;
@@ -75,10 +96,14 @@ function laneS(c: CpuState, op: number, dr: number, sr: number, j: number): void
   }
   const sn = isNaN32(sv);
   if (op === SQRT) {
-    if (sn) { x[di] = sv | 0x400000; return; }
+    if (sn) { if (isSNaN32(sv)) c.mxcsr |= FX_IE; x[di] = sv | 0x400000; return; }
   } else {
-    if (isNaN32(dv)) { x[di] = dv | 0x400000; return; }
-    if (sn) { x[di] = sv | 0x400000; return; }
+    const dn = isNaN32(dv);
+    if (dn || sn) {
+      if (isSNaN32(dv) || isSNaN32(sv)) c.mxcsr |= FX_IE;
+      x[di] = dn ? dv | 0x400000 : sv | 0x400000; // both NaN: the first source wins, quieted
+      return;
+    }
   }
   const r = fpOp(c, op, c.xf32[di]!, c.xf32[si]!, true);
   if (r !== r) x[di] = 0xffc00000 | 0; else c.xf32[di] = r;
@@ -119,23 +144,39 @@ function cmpPred(p: number, a: number, b: number): boolean {
     default: return !un;
   }
 }
+/**
+ * Compare flags: IE for an SNaN, or for any NaN under a signalling predicate (LT, LE, NLT, NLE,
+ * or COMIS); DE for a denormal when no NaN is involved.
+ */
+function cmpFlags(c: CpuState, a: number, b: number, aSNaN: boolean, bSNaN: boolean, signalling: boolean, single: boolean): void {
+  if (a !== a || b !== b) { if (aSNaN || bSNaN || signalling) c.mxcsr |= FX_IE; return; }
+  deFlag(c, a, single); deFlag(c, b, single);
+}
 function fcmp(kind: number): Handler {
   return (c, d) => {
-    const s = xsrc(c, d, kind === 2 ? 4 : kind === 3 ? 8 : 16, true), p = d.imm;
+    const s = xsrc(c, d, kind === 2 ? 4 : kind === 3 ? 8 : 16, true), p = d.imm, sig = ((p & 3) === 1 || (p & 3) === 2), x = c.x32;
     if (kind === 0 || kind === 2) {
-      for (let j = 0; j < (kind === 0 ? 4 : 1); j++) c.x32[d.reg * 4 + j] = cmpPred(p, dz(c, c.xf32[d.reg * 4 + j]!, true), dz(c, c.xf32[s * 4 + j]!, true)) ? -1 : 0;
+      for (let j = 0; j < (kind === 0 ? 4 : 1); j++) {
+        const a = c.xf32[d.reg * 4 + j]!, b = c.xf32[s * 4 + j]!;
+        cmpFlags(c, a, b, isSNaN32(x[d.reg * 4 + j]!), isSNaN32(x[s * 4 + j]!), sig, true);
+        x[d.reg * 4 + j] = cmpPred(p, dz(c, a, true), dz(c, b, true)) ? -1 : 0;
+      }
     } else {
       for (let j = 0; j < (kind === 1 ? 2 : 1); j++) {
-        const r = cmpPred(p, dz(c, c.xf64[d.reg * 2 + j]!, false), dz(c, c.xf64[s * 2 + j]!, false)) ? -1 : 0;
-        c.x32[d.reg * 4 + j * 2] = r; c.x32[d.reg * 4 + j * 2 + 1] = r;
+        const a = c.xf64[d.reg * 2 + j]!, b = c.xf64[s * 2 + j]!;
+        cmpFlags(c, a, b, isSNaN64(x[d.reg * 4 + j * 2 + 1]!, x[d.reg * 4 + j * 2]!), isSNaN64(x[s * 4 + j * 2 + 1]!, x[s * 4 + j * 2]!), sig, false);
+        const r = cmpPred(p, dz(c, a, false), dz(c, b, false)) ? -1 : 0;
+        x[d.reg * 4 + j * 2] = r; x[d.reg * 4 + j * 2 + 1] = r;
       }
     }
   };
 }
 function comis(dbl: boolean): Handler {
   return (c, d) => {
-    const s = xsrc(c, d, dbl ? 8 : 4, false);
-    const a = dz(c, dbl ? c.xf64[d.reg * 2]! : c.xf32[d.reg * 4]!, !dbl), b = dz(c, dbl ? c.xf64[s * 2]! : c.xf32[s * 4]!, !dbl);
+    const s = xsrc(c, d, dbl ? 8 : 4, false), x = c.x32;
+    const a0 = dbl ? c.xf64[d.reg * 2]! : c.xf32[d.reg * 4]!, b0 = dbl ? c.xf64[s * 2]! : c.xf32[s * 4]!;
+    cmpFlags(c, a0, b0, dbl ? isSNaN64(x[d.reg * 4 + 1]!, x[d.reg * 4]!) : isSNaN32(x[d.reg * 4]!), dbl ? isSNaN64(x[s * 4 + 1]!, x[s * 4]!) : isSNaN32(x[s * 4]!), d.op === 0x2f, !dbl);
+    const a = dz(c, a0, !dbl), b = dz(c, b0, !dbl);
     let f: number;
     if (a !== a || b !== b) f = F_ZF | F_PF | F_CF;
     else if (a > b) f = 0;
@@ -162,6 +203,8 @@ export function roundMode(x: number, rc: number): number {
 function toInt(c: CpuState, d: Insn, v: number, trunc: boolean): void {
   const w = d.rexW ? 8 : 4;
   const r = v !== v ? NaN : roundMode(v, trunc ? 3 : (c.mxcsr >> 13) & 3);
+  if (!(w === 4 ? r >= -2147483648 && r <= 2147483647 : r >= -9223372036854775808 && r < 9223372036854775808)) c.mxcsr |= FX_IE;
+  else if (r !== v) c.mxcsr |= FX_PE;
   if (w === 4) {
     if (!(r >= -2147483648 && r <= 2147483647)) writeG(c, d, 4, 0x80000000, 0);
     else writeG(c, d, 4, r >>> 0, 0);
@@ -192,19 +235,32 @@ function cvtsi2(dbl: boolean): Handler {
     const w = d.rexW ? 8 : 4;
     const lo = readRM(c, d, w), hi = c.th;
     const rc = (c.mxcsr >> 13) & 3;
-    if (rc !== 0) {
+    const l = lo | 0, h = hi | 0;
+    const exact = w === 4 ? dbl || (l >= -0x1000000 && l <= 0x1000000)
+      : dbl ? h >= -0x200000 && h < 0x200000
+        : (h === 0 && l >= 0 && l <= 0x1000000) || (h === -1 && l < 0 && l >= -0x1000000);
+    if (rc !== 0 || !exact) {
+      // rounding may be needed: the exact path rounds once and reports PE
+      fx.f = 0;
       const v = w === 8 ? BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) : BigInt(lo | 0);
       if (dbl) c.xf64[d.reg * 2] = intToFloat(v, F64, rc); else c.xf32[d.reg * 4] = intToFloat(v, F32, rc);
+      c.mxcsr |= fx.f;
     } else if (dbl) c.xf64[d.reg * 2] = w === 8 ? (hi | 0) * 4294967296 + lo : lo | 0;
     else c.xf32[d.reg * 4] = w === 8 ? i64ToF32(lo, hi) : Math.fround(lo | 0);
   };
 }
-function f64ToF32Bits(hi: number, lo: number, v: number, mx = 0x1f80): number {
-  if (isNaN64(hi, lo)) return (hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29);
-  f32[0] = (mx & MXCSR_SLOW) === 0 ? v : toF32((mx & 0x40) && v !== 0 && Math.abs(v) < 2.2250738585072014e-308 ? v * 0 : v, (mx >> 13) & 3, (mx & 0x8000) !== 0);
+function f64ToF32Bits(c: CpuState, hi: number, lo: number, v: number): number {
+  const mx = c.mxcsr;
+  if (isNaN64(hi, lo)) { if (isSNaN64(hi, lo)) c.mxcsr |= FX_IE; return (hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29); }
+  if (mx & 0x40) { if (denormal(v, false)) v *= 0; } else if (denormal(v, false)) c.mxcsr |= FX_DE;
+  const near = Math.fround(v);
+  if ((mx & MXCSR_SLOW) === 0 && (near === v || ((mx & FX_PE) && isFinite(near) && Math.abs(near) > 1.1754943508222875e-38))) { f32[0] = near; if (near !== v) c.mxcsr |= FX_PE; }
+  else { fx.f = 0; f32[0] = toF32(v, (mx >> 13) & 3, (mx & 0x8000) !== 0); c.mxcsr |= fx.f; }
   return u32[0]! | 0;
 }
 function f32ToF64(c: CpuState, bits: number): [number, number] {
+  if (isSNaN32(bits)) c.mxcsr |= FX_IE;
+  else if ((bits & 0x7f800000) === 0 && (bits & 0x7fffff) !== 0 && (c.mxcsr & 0x40) === 0) c.mxcsr |= FX_DE;
   if (isNaN32(bits)) return [(bits << 29) | 0, (bits & 0x80000000) | 0x7ff80000 | ((bits & 0x3fffff) >>> 3)];
   if ((c.mxcsr & 0x40) && (bits & 0x7f800000) === 0) return [0, bits & 0x80000000];
   u32[0] = bits; f64[0] = f32[0]!;
@@ -212,7 +268,7 @@ function f32ToF64(c: CpuState, bits: number): [number, number] {
 }
 const cvtsd2ss: Handler = (c, d) => {
   const s = xsrc(c, d, 8, false);
-  c.x32[d.reg * 4] = f64ToF32Bits(c.x32[s * 4 + 1]!, c.x32[s * 4]!, c.xf64[s * 2]!, c.mxcsr);
+  c.x32[d.reg * 4] = f64ToF32Bits(c, c.x32[s * 4 + 1]!, c.x32[s * 4]!, c.xf64[s * 2]!);
 };
 const cvtss2sd: Handler = (c, d) => {
   const s = xsrc(c, d, 4, false);
@@ -228,20 +284,26 @@ const cvtps2pd: Handler = (c, d) => {
 };
 const cvtpd2ps: Handler = (c, d) => {
   const s = xsrc(c, d, 16, true), x = c.x32;
-  const a = f64ToF32Bits(x[s * 4 + 1]!, x[s * 4]!, c.xf64[s * 2]!, c.mxcsr), b = f64ToF32Bits(x[s * 4 + 3]!, x[s * 4 + 2]!, c.xf64[s * 2 + 1]!, c.mxcsr);
+  const a = f64ToF32Bits(c, x[s * 4 + 1]!, x[s * 4]!, c.xf64[s * 2]!), b = f64ToF32Bits(c, x[s * 4 + 3]!, x[s * 4 + 2]!, c.xf64[s * 2 + 1]!);
   const r = d.reg * 4;
   x[r] = a; x[r + 1] = b; x[r + 2] = 0; x[r + 3] = 0;
 };
-function i32(v: number, trunc: boolean, rc: number): number {
+function i32(c: CpuState, v: number, trunc: boolean, rc: number): number {
   const r = v !== v ? NaN : roundMode(v, trunc ? 3 : rc);
-  return r >= -2147483648 && r <= 2147483647 ? r | 0 : 0x80000000 | 0;
+  if (r >= -2147483648 && r <= 2147483647) { if (r !== v) c.mxcsr |= FX_PE; return r | 0; }
+  c.mxcsr |= FX_IE;
+  return 0x80000000 | 0;
 }
 const cvtdq2ps: Handler = (c, d) => {
   const s = xsrc(c, d, 16, true), rc = (c.mxcsr >> 13) & 3;
-  for (let j = 0; j < 4; j++) c.xf32[d.reg * 4 + j] = rc ? intToFloat(BigInt(c.x32[s * 4 + j]!), F32, rc) : Math.fround(c.x32[s * 4 + j]!);
+  for (let j = 0; j < 4; j++) {
+    const v = c.x32[s * 4 + j]!, r = rc ? intToFloat(BigInt(v), F32, rc) : Math.fround(v);
+    if (r !== v) c.mxcsr |= FX_PE;
+    c.xf32[d.reg * 4 + j] = r;
+  }
 };
 function cvtps2dq(trunc: boolean): Handler {
-  return (c, d) => { const s = xsrc(c, d, 16, true); for (let j = 0; j < 4; j++) c.x32[d.reg * 4 + j] = i32(dz(c, c.xf32[s * 4 + j]!, true), trunc, (c.mxcsr >> 13) & 3); };
+  return (c, d) => { const s = xsrc(c, d, 16, true); for (let j = 0; j < 4; j++) c.x32[d.reg * 4 + j] = i32(c, dz(c, c.xf32[s * 4 + j]!, true), trunc, (c.mxcsr >> 13) & 3); };
 }
 const cvtdq2pd: Handler = (c, d) => {
   const s = xsrc(c, d, 8, false); const a = c.x32[s * 4]!, b = c.x32[s * 4 + 1]!;
@@ -250,7 +312,7 @@ const cvtdq2pd: Handler = (c, d) => {
 function cvtpd2dq(trunc: boolean): Handler {
   return (c, d) => {
     const s = xsrc(c, d, 16, true), rc = (c.mxcsr >> 13) & 3;
-    const a = i32(dz(c, c.xf64[s * 2]!, false), trunc, rc), b = i32(dz(c, c.xf64[s * 2 + 1]!, false), trunc, rc);
+    const a = i32(c, dz(c, c.xf64[s * 2]!, false), trunc, rc), b = i32(c, dz(c, c.xf64[s * 2 + 1]!, false), trunc, rc);
     const x = c.x32, r = d.reg * 4; x[r] = a; x[r + 1] = b; x[r + 2] = 0; x[r + 3] = 0;
   };
 }

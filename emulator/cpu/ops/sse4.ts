@@ -10,6 +10,8 @@ import { def, byPfx, IMM_NONE, IMM_B } from "../decode.js";
 import { readRM, writeRM, writeG, getReg, setReg, ea } from "../operands.js";
 import { xsrc, copySlot, only66, isNaN64, isNaN32 } from "./ssehelp.js";
 import { roundMode, fpOp, dz } from "./sse-float.js";
+import { isSNaN32, isSNaN64 } from "./sse-flags.js";
+import { FX_IE, FX_PE } from "./softfp.js";
 
 // ---- float helpers with x86 NaN rules ----------------------------------------------------
 const f64 = new Float64Array(1), u64 = new Int32Array(f64.buffer);
@@ -17,6 +19,7 @@ const f32 = new Float32Array(1), u32 = new Int32Array(f32.buffer);
 /** a op b on doubles given as bit pairs; result bits in u64[0..1]. op: 0 add, 2 sub. */
 let curC: CpuState | null = null;
 function fp64(op: number, al: number, ah: number, bl: number, bh: number): void {
+  if (isSNaN64(ah, al) || isSNaN64(bh, bl)) curC!.mxcsr |= FX_IE;
   if (isNaN64(ah, al)) { u64[0] = al; u64[1] = ah | 0x80000; return; }
   if (isNaN64(bh, bl)) { u64[0] = bl; u64[1] = bh | 0x80000; return; }
   u64[0] = al; u64[1] = ah; const a = f64[0]!;
@@ -25,6 +28,7 @@ function fp64(op: number, al: number, ah: number, bl: number, bh: number): void 
   if (r !== r) { u64[0] = 0; u64[1] = 0xfff80000 | 0; } else f64[0] = r;
 }
 function fp32(op: number, a: number, b: number): number {
+  if (isSNaN32(a) || isSNaN32(b)) curC!.mxcsr |= FX_IE;
   if (isNaN32(a)) return a | 0x400000;
   if (isNaN32(b)) return b | 0x400000;
   u32[0] = a; const x = f32[0]!; u32[0] = b; const y = f32[0]!;
@@ -172,11 +176,12 @@ function roundP(dbl: boolean, scalar: boolean): Handler {
     for (let j = 0; j < n; j++) {
       if (dbl) {
         const lo = x[s * 4 + 2 * j]!, hi = x[s * 4 + 2 * j + 1]!;
-        if (isNaN64(hi, lo)) { x[t * 4 + 2 * j] = lo; x[t * 4 + 2 * j + 1] = hi | 0x80000; }
-        else c.xf64[t * 2 + j] = roundMode(dz(c, c.xf64[s * 2 + j]!, false), mode);
+        if (isNaN64(hi, lo)) { if (isSNaN64(hi, lo)) c.mxcsr |= FX_IE; x[t * 4 + 2 * j] = lo; x[t * 4 + 2 * j + 1] = hi | 0x80000; }
+        else { const v = dz(c, c.xf64[s * 2 + j]!, false), r = roundMode(v, mode); if (r !== v && !(d.imm & 8)) c.mxcsr |= FX_PE; c.xf64[t * 2 + j] = r; }
       } else {
         const v = x[s * 4 + j]!;
-        if (isNaN32(v)) x[t * 4 + j] = v | 0x400000; else c.xf32[t * 4 + j] = roundMode(dz(c, c.xf32[s * 4 + j]!, true), mode);
+        if (isNaN32(v)) { if (isSNaN32(v)) c.mxcsr |= FX_IE; x[t * 4 + j] = v | 0x400000; }
+        else { const f = dz(c, c.xf32[s * 4 + j]!, true), r = roundMode(f, mode); if (r !== f && !(d.imm & 8)) c.mxcsr |= FX_PE; c.xf32[t * 4 + j] = r; }
       }
     }
     copySlot(c, d.reg, t);
@@ -196,6 +201,7 @@ const dppd: Handler = (c, d) => {
   const prod = (j: number): [number, number] => {
     if (!((imm >> (4 + j)) & 1)) return [0, 0];
     const al = x[r + 2 * j]!, ah = x[r + 2 * j + 1]!, bl = x[s * 4 + 2 * j]!, bh = x[s * 4 + 2 * j + 1]!;
+    if (isSNaN64(ah, al) || isSNaN64(bh, bl)) c.mxcsr |= FX_IE;
     if (isNaN64(ah, al)) return [al, ah | 0x80000];
     if (isNaN64(bh, bl)) return [bl, bh | 0x80000];
     const v = fpOp(c, 1, c.xf64[d.reg * 2 + j]!, c.xf64[s * 2 + j]!, false);

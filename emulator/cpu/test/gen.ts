@@ -188,7 +188,8 @@ export const caseArb: fc.Arbitrary<Case> = fc.record({
   flags: fc.nat(0xfff).map((f) => (f & 0x8d5) | 0x202),
   mxcsr: fc.oneof(
     { weight: 3, arbitrary: fc.constant(0x1f80) },
-    { weight: 2, arbitrary: fc.record({ rc: fc.nat(3), ftz: fc.boolean(), daz: fc.boolean() }).map((m) => 0x1f80 | (m.rc << 13) | (m.ftz ? 0x8000 : 0) | (m.daz ? 0x40 : 0)) },
+    { weight: 2, arbitrary: fc.record({ rc: fc.nat(3), ftz: fc.boolean(), daz: fc.boolean(), sticky: fc.nat(63) }).map((m) => 0x1f80 | (m.rc << 13) | (m.ftz ? 0x8000 : 0) | (m.daz ? 0x40 : 0) | m.sticky) },
+    { weight: 1, arbitrary: fc.constantFrom(0x1f80 | 0x20, 0x1fbf) }, // PE (or every flag) already sticky
   ),
   xmm: xmmArb,
   data: fc.oneof(fc.uint8Array({ minLength: 256, maxLength: 256 }), xmmArb),

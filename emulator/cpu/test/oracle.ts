@@ -15,7 +15,10 @@ import { CpuState, setRegNum } from "../state.js";
 import { Memory, PROT_READ, PROT_WRITE, PROT_EXEC } from "../memory.js";
 import { run } from "../run.js";
 import { setFlags } from "../flags.js";
+import { setJitThreshold, DEFAULT_JIT_THRESHOLD } from "../run.js";
 
+/** Offset in the output state of the FNSTENV image (FCW +0, FSW +4, FTW +8). */
+export const X87_ENV = 400;
 export const CODE = 0x10000000, STATE = 0x20000000, DATA = 0x20001000, STATE_SIZE = 1024, DATA_SIZE = 256, OUT = 512;
 const SENTINEL = 0x30000000, STACK = 0x7fff0000;
 
@@ -33,7 +36,10 @@ export interface Outcome { status: number; out: Uint8Array; data: Uint8Array; }
 // ------------------------------------------------------------------ blob
 function abs32(a: number): number[] { return [0x25, a & 255, (a >>> 8) & 255, (a >>> 16) & 255, (a >>> 24) & 255]; }
 export function buildBlob(c: Case): Uint8Array {
-  const b: number[] = [0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57];
+  const b: number[] = [0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, 0xdb, 0xe3];
+  // pushes; fninit; zero the eight physical x87 registers (FNSAVE shows empty ones too); fninit
+  for (let i = 0; i < 8; i++) b.push(0xd9, 0xee);
+  b.push(0xdb, 0xe3);
   for (let i = 0; i < 16; i++) { b.push(0xf3); if (i >= 8) b.push(0x44); b.push(0x0f, 0x6f, ((i & 7) << 3) | 4, ...abs32(STATE + 144 + 16 * i)); }
   b.push(0x0f, 0xae, 0x14, ...abs32(STATE + 136)); // ldmxcsr [in.mxcsr]
   b.push(0xff, 0x34, ...abs32(STATE + 128), 0x9d);
@@ -43,6 +49,7 @@ export function buildBlob(c: Case): Uint8Array {
   b.push(0x9c, 0x8f, 0x04, ...abs32(STATE + OUT + 128));
   b.push(0x0f, 0xae, 0x1c, ...abs32(STATE + OUT + 136)); // stmxcsr [out.mxcsr]
   b.push(0x0f, 0xae, 0x14, ...abs32(STATE + 140)); // ldmxcsr [default]
+  b.push(0xd9, 0x34, ...abs32(STATE + OUT + X87_ENV), 0xdb, 0xe3); // fnstenv [out.env]; fninit
   for (let i = 0; i < 16; i++) { b.push(0xf3); if (i >= 8) b.push(0x44); b.push(0x0f, 0x7f, ((i & 7) << 3) | 4, ...abs32(STATE + OUT + 144 + 16 * i)); }
   b.push(0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3);
   return Uint8Array.from(b);
@@ -189,8 +196,12 @@ export function compare(c: Case, nat: Outcome, emu: Outcome): string | null {
   const fm = FLAG_MASK & ~undef;
   const fa = dn.getUint32(128, true) & fm, fb = de.getUint32(128, true) & fm;
   if (fa !== fb) return `flags native=${fa.toString(16)} emu=${fb.toString(16)} (mask ${fm.toString(16)})`;
-  const ma = dn.getUint32(136, true) & 0xffc0, mb = de.getUint32(136, true) & 0xffc0;
-  if (ma !== mb) return `mxcsr control native=${ma.toString(16)} emu=${mb.toString(16)}`;
+  const ma = dn.getUint32(136, true) & 0xffff, mb = de.getUint32(136, true) & 0xffff;
+  if (ma !== mb) return `mxcsr native=${ma.toString(16)} emu=${mb.toString(16)}`;
+  for (const [o, name] of [[0, "fcw"], [4, "fsw"], [8, "ftw"]] as const) {
+    const xa = dn.getUint16(X87_ENV + o, true), xb = de.getUint16(X87_ENV + o, true);
+    if (xa !== xb) return `x87 ${name} native=${xa.toString(16)} emu=${xb.toString(16)}`;
+  }
   for (let i = 0; i < 16; i++) {
     const x = Buffer.from(nat.out.subarray(144 + 16 * i, 160 + 16 * i)).toString("hex"), y = Buffer.from(emu.out.subarray(144 + 16 * i, 160 + 16 * i)).toString("hex");
     if (x !== y) return `xmm${i} native=${x} emu=${y}`;
@@ -240,3 +251,28 @@ export function shrink(c: Case, fails: (c: Case) => boolean, budget = 150): Case
 }
 
 void fc;
+
+/** Compare every case natively vs the interpreter and vs the JIT tier (threshold 1). */
+export interface Difference { i: number; why: string; /** set when `known` accepted the difference */ known?: string }
+/**
+ * Compare every case natively vs the interpreter and vs the JIT tier (threshold 1). `known`
+ * may name a documented hardware deviation (the difference is then reported, marked, not hidden).
+ */
+export function checkCases(cases: Case[], known?: (c: Case, nat: Outcome, emu: Outcome) => string | null): Difference[] {
+  const nat = runNativeBatch(cases);
+  const bad: Difference[] = [];
+  const seen = new Set<number>();
+  for (const jit of [0, 1]) {
+    setJitThreshold(jit);
+    try {
+      cases.forEach((c, i) => {
+        if (seen.has(i)) return;
+        const emu = runEmu(c), why = compare(c, nat[i]!, emu);
+        if (!why) return;
+        seen.add(i);
+        bad.push({ i, why: `${jit ? "jit" : "interpreter"}: ${why}`, known: known?.(c, nat[i]!, emu) ?? undefined });
+      });
+    } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); }
+  }
+  return bad;
+}

@@ -75,3 +75,46 @@ export function makeInputs(size: { lines?: number; nums?: number; binBytes?: num
   const enc = new TextEncoder();
   return { "text.txt": enc.encode(lines.join("\n") + "\n"), "nums.txt": enc.encode(nums.join("\n") + "\n"), "rand.bin": bin };
 }
+
+/** A C toolchain and libc for whole-program tests of a real libc. */
+export type Toolchain = "gcc-glibc" | "clang-glibc" | "gcc-musl" | "clang-musl";
+export const TOOLCHAINS: readonly Toolchain[] = ["gcc-glibc", "clang-glibc", "gcc-musl", "clang-musl"];
+const tcBuilt = new Map<string, string>();
+const tcFailed = new Map<string, string>();
+function run(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.error) return `${cmd} not found on PATH`;
+  return r.status === 0 ? null : `${cmd} failed: ${(r.stderr || "").split("\n")[0]}`;
+}
+/**
+ * Build programs/<name>.c statically with a toolchain (clang-musl: compiled by clang against
+ * musl's headers, linked by musl-gcc). Returns the binary, or a reason the toolchain is missing.
+ */
+export function buildWithToolchain(name: string, tc: Toolchain, flags: readonly string[] = ["-O2", "-frounding-math"]): { bin: string } | { skip: string } {
+  const key = `${tc}/${name}`;
+  const hit = tcBuilt.get(key);
+  if (hit) return { bin: hit };
+  const failed = tcFailed.get(key);
+  if (failed) return { skip: failed };
+  const n = nativeSkipReason();
+  if (n && !n.startsWith("gcc")) return { skip: n };
+  buildDir ??= mkdtempSync(path.join(tmpdir(), "capos-emu-prog-"));
+  const src = path.join(PROGRAMS_DIR, `${name}.c`), out = path.join(buildDir, `${name}-${tc}`);
+  let why: string | null;
+  switch (tc) {
+    case "gcc-glibc": why = run("gcc", [...flags, "-static", "-o", out, src, "-lm"]); break;
+    case "clang-glibc": why = run("clang", [...flags, "-static", "-o", out, src, "-lm"]); break;
+    case "gcc-musl": why = run("musl-gcc", [...flags, "-static", "-o", out, src, "-lm"]); break;
+    default: {
+      const res = spawnSync("clang", ["-print-resource-dir"], { encoding: "utf8" });
+      if (res.error || res.status !== 0) { why = "clang not found on PATH"; break; }
+      const musl = "/usr/include/x86_64-linux-musl";
+      if (!existsSync(musl)) { why = `${musl} missing (apt install musl-tools)`; break; }
+      why = run("clang", [...flags, "-nostdinc", "-isystem", musl, "-isystem", path.join(res.stdout.trim(), "include"), "-c", "-o", `${out}.o`, src])
+        ?? run("musl-gcc", ["-static", "-o", out, `${out}.o`, "-lm"]);
+    }
+  }
+  if (why) { tcFailed.set(key, `${tc}: ${why}`); return { skip: `${tc}: ${why}` }; }
+  tcBuilt.set(key, out);
+  return { bin: out };
+}
