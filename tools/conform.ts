@@ -9,6 +9,7 @@
 import { Command } from "commander";
 import { registerRunElf } from "./cli/run-elf.js";
 import { registerConformCommands } from "./cli/conform-run.js";
+import { registerMutants } from "./cli/mutants.js";
 
 const USER_ERRORS = new Set(["BindingError", "ExpectationsError", "AgentImageError", "ScriptError", "ElfError", "UsageError"]);
 
@@ -16,6 +17,7 @@ const program = new Command();
 program.name("conform").description("capOS ABI conformance suite tools").enablePositionalOptions();
 registerRunElf(program);
 registerConformCommands(program);
+registerMutants(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
