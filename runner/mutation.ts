@@ -77,3 +77,22 @@ export function formatScore(outcomes: readonly MutantOutcome[]): string[] {
   lines.push(`caught ${caught}/${outcomes.length}`);
   return lines;
 }
+
+/**
+ * Size of a shrunk counterexample: script threads and ops for agent scripts
+ * (`{ script: { threads: [[op...]...] } }`); one thread and the length of its top-level list
+ * (SQEs, defects...) or 0 for anything else (a probe index, a TLS layout).
+ */
+export function reproSize(counterexample: unknown): { threads: number; ops: number } {
+  const c = counterexample as { script?: { threads?: unknown[][] } } | unknown[] | null;
+  if (c && !Array.isArray(c) && typeof c === "object" && Array.isArray(c.script?.threads)) {
+    const threads = c.script.threads;
+    return { threads: threads.length, ops: threads.reduce((n, t) => n + (Array.isArray(t) ? t.length : 0), 0) };
+  }
+  if (Array.isArray(c)) return { threads: 1, ops: c.length };
+  if (c && typeof c === "object") {
+    const lists = Object.values(c).filter(Array.isArray) as unknown[][];
+    return { threads: 1, ops: lists.reduce((n, l) => n + l.length, 0) };
+  }
+  return { threads: 1, ops: 0 };
+}

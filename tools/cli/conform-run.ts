@@ -36,7 +36,7 @@ function addCommon(cmd: Command): Command {
   return cmd
     .option("--impl <impl>", "implementation: emulator | cmd:'<command> {elf}'", "emulator")
     .option("--binding <file>", "binding JSON of the implementation (default: spec/binding.ts)")
-    .option("--mutant <name>", "run the emulator with a seeded bug (lost-wake, no-drain, fs-not-restored, tls-ignores-misalign, protect-keeps-write)")
+    .option("--mutant <name>", "run the emulator with a seeded bug (emulator/capos/mutants.ts; `conform mutants` lists the score)")
     .option("--agent <name>", "agent ELF in targets/elf (default agent.gcc)")
     .option("--max-insns <n>", "instruction budget per guest process", "5000000")
     .option("--out <dir>", "report and artefact directory", join(REPO_ROOT, "reports", "out"));

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { MUTANT_NAMES } from "../../emulator/capos/index.js";
 import { formatScore, runMutant, type MutantOutcome } from "../../runner/mutation.js";
 import { UsageError } from "../../runner/errors.js";
+import { writeFileAtomic } from "../../reports/write.js";
 import { DEFAULT_SEED } from "./conform-run.js";
 
 interface Options {
@@ -16,6 +17,7 @@ interface Options {
   only?: string;
   runsScale: string;
   worker?: string;
+  json?: string;
 }
 
 /** Run one mutant in a child process of this same command (`--worker NAME`). */
@@ -40,6 +42,7 @@ export function registerMutants(program: Command): void {
     .option("--jobs <n>", "worker processes", "2")
     .option("--only <names>", "comma-separated mutant names")
     .option("--runs-scale <x>", "scale of each property's default cases", "1")
+    .option("--json <file>", "also write the outcomes as JSON")
     .option("--worker <name>", "(internal) run one mutant and send its outcome to the parent")
     .action(async (o: Options) => {
       const opts = { seed: Number(o.seed), runsScale: Number(o.runsScale) };
@@ -64,6 +67,7 @@ export function registerMutants(program: Command): void {
       };
       await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, lane));
       for (const line of formatScore(out)) console.log(line);
+      if (o.json) writeFileAtomic(o.json, JSON.stringify(out, null, 2) + "\n");
       for (const m of out.filter((x) => x.caughtBy)) console.log(`  ${m.mutant}: ${m.repro ?? ""}`);
       process.exitCode = out.every((x) => x.caughtBy) ? 0 : 1;
     });

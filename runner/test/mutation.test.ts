@@ -1,0 +1,64 @@
+/**
+ * The mutation score (issue 18): the fixed-seed `conform run` configuration catches every
+ * seeded bug of the emulator, each shrunk repro is small (at most 3 threads and 10 ops) and
+ * replays to the same failure. The mutants run in two worker processes through
+ * `conform mutants`, the same command a user runs.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ALL_PROPERTIES } from "../../properties/index.js";
+import { DEFAULT_BINDING } from "../../spec/binding.js";
+import { MUTANT_NAMES } from "../../emulator/capos/index.js";
+import { emulatorImplementation } from "../adapters/emulator.js";
+import { formatScore, reproSize, type MutantOutcome } from "../mutation.js";
+import { runProperty } from "../run.js";
+import { REPO_ROOT, resolveAgent } from "../setup.js";
+
+const SEED = 20261125;
+
+describe("mutation score of the fixed-seed run", () => {
+  const json = join(mkdtempSync(join(tmpdir(), "mutants-")), "outcomes.json");
+  let outcomes: MutantOutcome[] = [];
+
+  it("catches every seeded bug", () => {
+    try {
+      execFileSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "tools", "conform.ts"), "mutants", "--jobs", "2", "--seed", String(SEED), "--json", json], {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "ignore", "ignore"],
+        timeout: 20 * 60_000,
+      });
+    } catch {
+      // exit 1 when a mutant is missed: the outcomes file says which.
+    }
+    outcomes = JSON.parse(readFileSync(json, "utf8")) as MutantOutcome[];
+    const score = formatScore(outcomes);
+    console.log(score.at(-1));
+    expect(outcomes.map((o) => o.mutant)).toEqual([...MUTANT_NAMES]);
+    expect(score.filter((l) => l.startsWith("MISSED"))).toEqual([]);
+  });
+
+  it("each shrunk repro has at most 3 threads and 10 ops and replays", async (ctx) => {
+    if (outcomes.length === 0) ctx.skip("no outcomes: the score test did not run");
+    for (const o of outcomes.filter((x) => x.caughtBy)) {
+      const size = reproSize(o.counterexample);
+      expect(size.threads, `${o.mutant}: ${JSON.stringify(o.counterexample)}`).toBeLessThanOrEqual(3);
+      expect(size.ops, `${o.mutant}: ${JSON.stringify(o.counterexample)}`).toBeLessThanOrEqual(10);
+      const p = ALL_PROPERTIES.find((x) => x.id === o.caughtBy)!;
+      const cfg = {
+        impl: await emulatorImplementation({ binding: DEFAULT_BINDING, mutant: o.mutant }),
+        binding: DEFAULT_BINDING,
+        bindingName: "default",
+        agent: resolveAgent(),
+        properties: [p],
+        seed: SEED,
+        mutant: o.mutant,
+      };
+      const again = await runProperty(p, cfg, SEED, o.path);
+      expect(again.status, `${o.mutant} did not replay: ${o.repro}`).toBe("failed");
+      expect(again.failure?.message).toBe(o.message);
+    }
+  });
+});
