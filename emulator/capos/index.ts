@@ -16,7 +16,7 @@ import type { EndState, Schedule } from "../../spec/run-protocol.js";
 import { CaposMachine } from "./machine.js";
 import type { MutantName } from "./machine.js";
 
-export { CaposMachine, MUTANT_NAMES, MUTANTS, DEFAULT_MAX_INSNS, DEFAULT_MAX_PAGES } from "./machine.js";
+export { CaposMachine, CAUGHT_MUTANT_NAMES, MUTANT_NAMES, MUTANTS, DEFAULT_MAX_INSNS, DEFAULT_MAX_PAGES } from "./machine.js";
 export type { MutantName, MachineOptions, ThreadInfo, WaiterInfo, RingHeader, ThreadState } from "./machine.js";
 export { ElfError, parseElf, tlsLayout } from "./elf.js";
 export type { ElfErrorCode, ElfImage } from "./elf.js";
