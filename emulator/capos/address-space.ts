@@ -10,6 +10,7 @@
 import type { Binding } from "../../spec/binding.js";
 import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 import { DEFAULT_POLICY, type Policy } from "./policy.js";
+import type { MutantName } from "./mutants.js";
 
 export type VmErrorKind = "invalidArgument" | "overloaded";
 
@@ -40,8 +41,8 @@ export class AddressSpace {
   private readonly gens = new Map<number, number>();
   reservedPages = 0;
   committedPages = 0;
-  /** MUTANT protect-keeps-write: protect never removes write permission. */
-  protectKeepsWrite = false;
+  /** The seeded bug this address space runs with (mutants.ts), if any. */
+  mutant: MutantName | null = null;
   private readonly P: number;
 
   constructor(
@@ -82,6 +83,7 @@ export class AddressSpace {
 
   private validProt(prot: number): boolean {
     const p = this.binding.vm.prot;
+    if (this.mutant === "prot-unknown-bits-accepted") return Number.isInteger(prot); // MUTANT prot-unknown-bits-accepted
     return Number.isInteger(prot) && (prot & ~(p.read | p.write | p.exec)) === 0;
   }
 
@@ -90,6 +92,7 @@ export class AddressSpace {
     const P = BigInt(this.P);
     const L = this.binding.layout;
     if (size === 0n || size % P !== 0n) return new VmError("invalidArgument", `size ${size} is 0 or not a page multiple`);
+    if (addr % P !== 0n && this.mutant === "vm-unaligned-accepted") addr -= addr % P; // MUTANT vm-unaligned-accepted
     if (addr % P !== 0n) return new VmError("invalidArgument", `address 0x${addr.toString(16)} is not page aligned`);
     if (addr < BigInt(L.vmWindowBase) || addr + size > BigInt(L.vmWindowEnd))
       return new VmError("invalidArgument", `range 0x${addr.toString(16)}+0x${size.toString(16)} is outside the VM window`);
@@ -101,6 +104,7 @@ export class AddressSpace {
     const P = this.P;
     const L = this.binding.layout;
     const hintOk = hint % BigInt(P) === 0n && hint >= BigInt(L.vmWindowBase) && hint + BigInt(count * P) <= BigInt(L.vmWindowEnd);
+    if (hintOk && this.mutant === "map-overlaps") return Number(hint / BigInt(P)); // MUTANT map-overlaps: no check that the hint is free
     return this.placeMapping(hintOk ? Number(hint / BigInt(P)) : null, count, L.vmWindowBase / P, L.vmWindowEnd / P, this.vm);
   }
 
@@ -115,12 +119,13 @@ export class AddressSpace {
   reserve(hint: bigint, size: bigint): bigint | VmError {
     const count = this.sizeCheck(size);
     if (count instanceof VmError) return count;
-    if (this.reservedPages + count > this.binding.vm.reservedPageQuota)
+    if (this.reservedPages + count > this.binding.vm.reservedPageQuota && this.mutant !== "reserve-quota-unchecked") // MUTANT reserve-quota-unchecked
       return new VmError("overloaded", `reserved-page quota ${this.binding.vm.reservedPageQuota} exceeded`);
     const first = this.place(hint, count);
     if (first === null) return new VmError("overloaded", "no free range in the VM window");
     for (let i = 0; i < count; i++) this.vm.set(first + i, { committed: false, prot: 0 });
     this.reservedPages += count;
+    if (this.mutant === "reserve-commits") this.mem.map(first * this.P, count * this.P, PROT_READ | PROT_WRITE); // MUTANT reserve-commits
     return BigInt(first) * BigInt(this.P);
   }
 
@@ -128,11 +133,12 @@ export class AddressSpace {
     const count = this.sizeCheck(size);
     if (count instanceof VmError) return count;
     if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
-    if (this.committedPages + count > this.binding.vm.committedPageQuota)
+    if (this.committedPages + count > this.binding.vm.committedPageQuota && this.mutant !== "commit-quota-unchecked") // MUTANT commit-quota-unchecked
       return new VmError("overloaded", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
     const r = this.reserve(hint, size);
     if (r instanceof VmError) return r;
-    const c = this.commit(r, size, prot);
+    const p = this.binding.vm.prot;
+    const c = this.commit(r, size, this.mutant === "map-ignores-prot" ? p.read | p.write : prot); // MUTANT map-ignores-prot
     if (c instanceof VmError) {
       this.unmap(r, size);
       return c;
@@ -146,11 +152,17 @@ export class AddressSpace {
     if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
     let fresh = 0;
     for (let i = 0; i < r.count; i++) {
-      const pg = this.vm.get(r.first + i);
+      let pg = this.vm.get(r.first + i);
+      if (!pg && this.mutant === "commit-unreserved") {
+        // MUTANT commit-unreserved: an unreserved page is reserved on the fly.
+        pg = { committed: false, prot: 0 };
+        this.vm.set(r.first + i, pg);
+        this.reservedPages++;
+      }
       if (!pg) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
       if (!pg.committed) fresh++;
     }
-    if (this.committedPages + fresh > this.binding.vm.committedPageQuota)
+    if (this.committedPages + fresh > this.binding.vm.committedPageQuota && this.mutant !== "commit-quota-unchecked") // MUTANT commit-quota-unchecked
       return new VmError("overloaded", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
     const mp = this.memProt(prot);
     const P = this.P;
@@ -160,7 +172,9 @@ export class AddressSpace {
     let mapped = 0;
     try {
       for (const pn of freshPages) {
-        this.mem.map(pn * P, P, mp);
+        // MUTANT decommit-keeps-contents: a page decommit left mapped gets its access back, bytes and all.
+        if (this.mutant === "decommit-keeps-contents" && this.mem.pages.has(pn)) this.mem.protect(pn * P, P, mp);
+        else this.mem.map(pn * P, P, mp);
         mapped++;
       }
     } catch (e) {
@@ -186,11 +200,12 @@ export class AddressSpace {
       if (!pg || !pg.committed) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not committed`);
     }
     const P = this.P;
-    for (let i = 0; i < r.count; i++) {
+    const n = this.mutant === "protect-skips-last-page" ? r.count - 1 : r.count; // MUTANT protect-skips-last-page
+    for (let i = 0; i < n; i++) {
       const pn = r.first + i;
       const pg = this.vm.get(pn)!;
       let mp = this.memProt(prot);
-      if (this.protectKeepsWrite) {
+      if (this.mutant === "protect-keeps-write") {
         // MUTANT protect-keeps-write: a writable page stays writable whatever prot says.
         const old = this.mem.pages.get(pn)?.prot ?? 0;
         if (old & PROT_WRITE) mp |= PROT_WRITE | PROT_READ;
@@ -211,7 +226,8 @@ export class AddressSpace {
       const pn = r.first + i;
       const pg = this.vm.get(pn)!;
       if (pg.committed) {
-        this.mem.unmap(pn * P, P);
+        if (this.mutant === "decommit-keeps-contents") this.mem.protect(pn * P, P, 0); // MUTANT decommit-keeps-contents
+        else this.mem.unmap(pn * P, P);
         this.committedPages--;
       }
       pg.committed = false;
@@ -225,14 +241,13 @@ export class AddressSpace {
     const r = this.range(addr, size);
     if (r instanceof VmError) return r;
     const P = this.P;
-    for (let i = 0; i < r.count; i++) {
+    const n = this.mutant === "unmap-skips-last-page" ? r.count - 1 : r.count; // MUTANT unmap-skips-last-page
+    for (let i = 0; i < n; i++) {
       const pn = r.first + i;
       const pg = this.vm.get(pn);
       if (!pg) continue;
-      if (pg.committed) {
-        this.mem.unmap(pn * P, P);
-        this.committedPages--;
-      }
+      if (pg.committed || this.mem.pages.has(pn)) this.mem.unmap(pn * P, P);
+      if (pg.committed && this.mutant !== "unmap-leaks-commit-charge") this.committedPages--; // MUTANT unmap-leaks-commit-charge
       this.reservedPages--;
       this.vm.delete(pn);
       this.bump(pn);

@@ -43,7 +43,8 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
       return "done";
     }
     if (o.kind === "exc") {
-      const bytes = encodeException(b.exceptionTypes[o.type] ?? b.exceptionTypes["failed"] ?? 0, o.message);
+      const type = k.mutant === "exception-type-failed" ? "failed" : o.type; // MUTANT exception-type-failed
+      const bytes = encodeException(b.exceptionTypes[type] ?? b.exceptionTypes["failed"] ?? 0, o.message);
       const n = writeResult(bytes);
       return done(n === null ? E.applicationExceptionTruncated : E.applicationException, undefined, `${note} exc=${o.type}`);
     }
@@ -54,6 +55,7 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
     if (o.interfaceId !== undefined) extra.interfaceId = o.interfaceId;
     return done(n, extra, note);
   };
+  if (method === undefined && k.mutant === "unknown-ordinal-succeeds") return finish({ kind: "ok", result: new Uint8Array(0) }); // MUTANT unknown-ordinal-succeeds
   if (method === undefined) return finish({ kind: "exc", type: "unimplemented", message: `${iface} has no method @${methodId}` });
   const params = pl === 0 ? new Uint8Array(0) : k.as.mem.readBytes(pa, pl);
   try {

@@ -50,9 +50,11 @@ export class CapTable {
     return { slot, obj: s.obj };
   }
 
-  release(slot: number): void {
+  /** `keepGeneration` is the release-no-generation-bump mutant. */
+  release(slot: number, keepGeneration = false): void {
     const s = this.slots[slot]!;
     s.obj = null;
+    if (keepGeneration) return; // MUTANT release-no-generation-bump
     const maxGen = 2 ** (32 - this.capId.generationShift) - 1;
     s.gen = s.gen >= maxGen ? this.capId.firstGeneration : s.gen + 1;
   }

@@ -161,9 +161,10 @@ export interface TlsPlacement {
  * Variant II placement of the initial thread's TLS block (TLSV2-2, -3, -5, -7, -8).
  * `ignoreMisalign` is the `tls-ignores-misalign` mutant: offset = roundup(memsz, align).
  */
-export function tlsLayout(binding: Binding, tls: TlsSegment | null, ignoreMisalign: boolean, threadPointer: Policy["threadPointer"] = DEFAULT_POLICY.threadPointer): TlsPlacement {
+export function tlsLayout(binding: Binding, tls: TlsSegment | null, ignoreMisalign: boolean, threadPointer: Policy["threadPointer"] = DEFAULT_POLICY.threadPointer, tpAlignCapped16 = false): TlsPlacement {
   const L = binding.layout;
-  const align = Math.max(tls ? tls.align : 1, L.tpMinAlign);
+  let align = Math.max(tls ? tls.align : 1, L.tpMinAlign);
+  if (tpAlignCapped16) align = Math.min(align, 16); // MUTANT tp-align-capped-16
   if (!tls) {
     const tp = threadPointer(L, align, 0);
     return { tp, offset: 0, low: tp };

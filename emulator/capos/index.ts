@@ -17,7 +17,7 @@ import { CaposMachine } from "./machine.js";
 import type { MutantName } from "./machine.js";
 import type { PolicyName } from "./policy.js";
 
-export { CaposMachine, MUTANT_NAMES, DEFAULT_MAX_INSNS, DEFAULT_MAX_PAGES } from "./machine.js";
+export { CaposMachine, CAUGHT_MUTANT_NAMES, MUTANT_NAMES, MUTANTS, DEFAULT_MAX_INSNS, DEFAULT_MAX_PAGES } from "./machine.js";
 export type { MutantName, MachineOptions, ThreadInfo, WaiterInfo, RingHeader, ThreadState } from "./machine.js";
 export { ElfError, parseElf, tlsLayout } from "./elf.js";
 export { POLICY_NAMES, type PolicyName } from "./policy.js";

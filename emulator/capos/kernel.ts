@@ -109,7 +109,7 @@ export class Kernel {
     this.maxInsns = o.maxInsns;
     this.log = new EventLog(o.maxEvents);
     this.as = new AddressSpace(this.binding, o.maxPages, o.policy.placeMapping);
-    this.as.protectKeepsWrite = this.mutant === "protect-keeps-write";
+    this.as.mutant = this.mutant;
     this.sched = new Scheduler(o.schedule);
     this.caps = new CapTable(this.binding.capId);
   }

@@ -33,7 +33,7 @@ import { load } from "./process.js";
 import { step } from "./scheduling.js";
 import { consumeRing, syscall } from "./syscalls.js";
 
-export { MUTANT_NAMES } from "./mutants.js";
+export { CAUGHT_MUTANT_NAMES, MUTANT_NAMES, MUTANTS } from "./mutants.js";
 export type { MutantName } from "./mutants.js";
 export type { ThreadInfo, WaiterInfo, RingHeader } from "./observer.js";
 export type { ThreadState } from "./threads.js";

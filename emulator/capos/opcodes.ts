@@ -13,7 +13,7 @@ export function execOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" | "yield
   const E = k.binding.transportErrors;
   switch (sqe.op) {
     case "release":
-      k.caps.release(sqe.cap.slot);
+      if (k.mutant !== "release-keeps-cap") k.caps.release(sqe.cap.slot, k.mutant === "release-no-generation-bump"); // MUTANT release-keeps-cap, release-no-generation-bump
       return sqe.complete(0);
     case "recv":
     case "return":

@@ -18,7 +18,7 @@ export function parkOp(k: Kernel, t: Thread, sqe: Sqe & { op: "park" | "unpark" 
   const { view: V, bytes: dv, complete: done } = sqe;
   if (sqe.cap.obj.iface !== "ParkSpace") return done(E.wrongInterface);
   const addrBig = fieldGet(dv, V["addr"]);
-  if (addrBig % BigInt(b.park.wordAlign) !== 0n) return done(E.invalidSqe);
+  if (addrBig % BigInt(b.park.wordAlign) !== 0n && k.mutant !== "park-unaligned-ok") return done(E.invalidSqe); // MUTANT park-unaligned-ok
   if (addrBig + BigInt(b.park.wordSize) > BigInt(b.layout.userAddressLimit)) return done(E.invalidBuffer);
   const addr = Number(addrBig);
   if (!k.as.accessible(addr, b.park.wordSize, PROT_READ)) return done(E.invalidBuffer);
@@ -29,8 +29,10 @@ function unpark(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" {
   const count = Number(fieldGet(sqe.bytes, sqe.view["count"]));
   const gen = k.as.generation(addr);
   const woken = k.policy.unparkWakes(
-    k.waiters.filter((w) => w.addr === addr && w.gen === gen),
-    count,
+    // MUTANT unpark-ignores-address: the key compare is missing.
+    k.waiters.filter((w) => (w.addr === addr || k.mutant === "unpark-ignores-address") && w.gen === gen),
+    // MUTANT unpark-wakes-extra: off by one; MUTANT unpark-zero-wakes-all: 0 read as "all".
+    k.mutant === "unpark-wakes-extra" ? count + 1 : k.mutant === "unpark-zero-wakes-all" && count === 0 ? Number.MAX_SAFE_INTEGER : count,
   );
   k.waiters = k.waiters.filter((w) => !woken.includes(w));
   for (const w of woken) {
@@ -47,12 +49,18 @@ function park(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" | "yield" {
   const expected = Number(fieldGet(dv, V["expected"]));
   const timeout = fieldGet(dv, V["timeoutNs"]);
   const value = k.as.mem.readU32(addr);
-  if (value !== expected) return done(R.mismatch, undefined, ` park addr=${hex(addr)} value=${value} expected=${expected}`);
-  if (timeout === 0n) return done(R.timedOut, undefined, ` park addr=${hex(addr)} poll`);
+  const differs =
+    k.mutant === "park-skips-value-check" ? false // MUTANT park-skips-value-check
+    : k.mutant === "park-compares-low-byte" ? (value & 0xff) !== (expected & 0xff) // MUTANT park-compares-low-byte
+    : value !== expected;
+  if (differs) return done(R.mismatch, undefined, ` park addr=${hex(addr)} value=${value} expected=${expected}`);
+  if (timeout === 0n) return done(k.mutant === "park-poll-mismatch" ? R.mismatch : R.timedOut, // MUTANT park-poll-mismatch
+       undefined, ` park addr=${hex(addr)} poll`);
   const enqueue = () => {
     k.pendingRoom();
     const gen = k.as.generation(addr);
-    const deadline = timeout === b.park.timeoutForever ? null : k.vtime + timeout;
+    // MUTANT park-timeout-early: half the timeout.
+    const deadline = timeout === b.park.timeoutForever ? null : k.vtime + (k.mutant === "park-timeout-early" ? timeout / 2n : timeout);
     k.waiters.push({ thread: t, addr, gen, userData, deadline, seq: k.seq++ });
     k.event(`t${t.id} parked addr=${hex(addr)} gen=${gen} ud=${hex(userData)} deadline=${deadline ?? "forever"}`);
   };
@@ -70,13 +78,14 @@ function park(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" | "yield" {
 /** Wake every waiter in [start, start+size) with `drained` (PARKX-7): the range went away. */
 export function drain(k: Kernel, start: number, size: number, why: string): void {
   if (k.mutant === "no-drain") return; // MUTANT no-drain: waiters stay parked on a dead range.
-  const end = start + size;
+  const end = start + size - (k.mutant === "drain-misses-last-word" ? k.binding.park.wordSize : 0); // MUTANT drain-misses-last-word
   const hit = k.waiters.filter((w) => w.addr >= start && w.addr < end);
   if (hit.length === 0) return;
   k.waiters = k.waiters.filter((w) => !hit.includes(w));
   for (const w of hit) {
     k.event(`t${w.thread.id} drained addr=${hex(w.addr)} gen=${w.gen} by ${why}`);
-    post(k, w.thread, { userData: w.userData, result: k.binding.park.results.drained });
+    const R = k.binding.park.results;
+    post(k, w.thread, { userData: w.userData, result: k.mutant === "drain-result-woken" ? R.woken : R.drained }); // MUTANT drain-result-woken
   }
 }
 

@@ -24,7 +24,7 @@ export function load(k: Kernel, image: Uint8Array): ElfError | null {
   let tp: number, low: number, tlsOffset: number;
   try {
     elf = parseElf(image, b);
-    const pl = tlsLayout(b, elf.tls, k.mutant === "tls-ignores-misalign", k.policy.threadPointer);
+    const pl = tlsLayout(b, elf.tls, k.mutant === "tls-ignores-misalign", k.policy.threadPointer, k.mutant === "tp-align-capped-16");
     tp = pl.tp;
     low = pl.low;
     tlsOffset = pl.offset;
@@ -50,8 +50,10 @@ export function load(k: Kernel, image: Uint8Array): ElfError | null {
     // TLS area pages in use, the block (TLSV2-2, -4) and the self-pointer (TLSV2-1, -8).
     const firstTls = Math.floor(low / P) * P;
     mem.map(firstTls, L.ringVaddr - firstTls, PROT_READ | PROT_WRITE);
-    if (elf.tls && elf.tls.filesz > 0) mem.writeBytes(tp - tlsOffset, image.subarray(elf.tls.offset, elf.tls.offset + elf.tls.filesz));
-    mem.writeU64(tp, BigInt(tp));
+    // MUTANT tbss-copied-from-file: p_memsz bytes come from the file, .tbss is not zero.
+    const copied = elf.tls ? (k.mutant === "tbss-copied-from-file" ? Math.min(elf.tls.memsz, image.length - elf.tls.offset) : elf.tls.filesz) : 0;
+    if (elf.tls && copied > 0) mem.writeBytes(tp - tlsOffset, image.subarray(elf.tls.offset, elf.tls.offset + copied));
+    if (elf.tls || k.mutant !== "no-self-pointer-without-tls") mem.writeU64(tp, BigInt(tp)); // MUTANT no-self-pointer-without-tls
     // Ring page of the initial thread.
     initRing(k, L.ringVaddr);
     // CapSet page (PROCX-3), read-only.

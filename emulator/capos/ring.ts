@@ -91,6 +91,7 @@ function writeCqe(k: Kernel, t: Thread, c: Cqe): void {
 export function post(k: Kernel, t: Thread, c: Cqe): void {
   if (t.state === "exited") return;
   if (t.overflow.length > 0 || cqFull(k, t)) {
+    if (k.mutant === "cq-overflow-drops") return; // MUTANT cq-overflow-drops
     t.overflow.push(c);
     setHdr(k, t, "cqOverflow", hdr(k, t, "cqOverflow") + 1);
     k.event(`t${t.id} cq-held ud=${hex(c.userData)} res=${c.result}`);
@@ -101,6 +102,8 @@ export function post(k: Kernel, t: Thread, c: Cqe): void {
 /** Post the completion of an asynchronous CALL, writing its result message. */
 export function completeCall(k: Kernel, t: Thread, userData: bigint, ra: number, rl: number, result: Uint8Array): void {
   const E = k.binding.transportErrors;
+  // MUTANT cqe-userdata-last-sqe: the completion takes the user_data of the thread's latest SQE.
+  if (k.mutant === "cqe-userdata-last-sqe") userData = lastUserData.get(t) ?? userData;
   if (result.length > rl) return post(k, t, { userData, result: E.resultTooSmall });
   if (!k.as.accessible(ra, result.length, PROT_WRITE)) return post(k, t, { userData, result: E.invalidBuffer });
   k.as.mem.writeBytes(ra, result);
@@ -146,7 +149,7 @@ export function processRing(k: Kernel, th: Thread, exec: OpExec): "done" | "stop
       post(k, th, { userData: 0n, result: b.transportErrors.ringCorrupt });
       return "done";
     }
-    if (cqFull(k, th) || th.overflow.length > 0) return "done";
+    if ((cqFull(k, th) || th.overflow.length > 0) && k.mutant !== "sq-consumed-when-cq-full") return "done"; // MUTANT sq-consumed-when-cq-full
     k.charge("sqe");
     const sqe = k.as.mem.readBytes(th.ring + sqeOffset(b, head), b.ring.sqeSize);
     setHdr(k, th, "sqHead", head + 1);
@@ -154,6 +157,9 @@ export function processRing(k: Kernel, th: Thread, exec: OpExec): "done" | "stop
     if (r !== "done") return r;
   }
 }
+
+/** The user_data of each thread's latest SQE (read only by the cqe-userdata-last-sqe mutant). */
+const lastUserData = new WeakMap<Thread, bigint>();
 
 /** Validate one SQE copy (opcode, flags, reserved fields, cap id) and run it. */
 function execSqe(k: Kernel, t: Thread, bytes: Uint8Array, index: number, exec: OpExec): "done" | "stop" | "yield" {
@@ -163,6 +169,7 @@ function execSqe(k: Kernel, t: Thread, bytes: Uint8Array, index: number, exec: O
   const opcode = Number(fieldGet(dv, C["opcode"]));
   const userData = fieldGet(dv, C["userData"]);
   const capId = Number(fieldGet(dv, C["capId"]));
+  lastUserData.set(t, userData);
   const E = b.transportErrors;
   const complete: Complete = (result, extra, note = "") => {
     k.event(`t${t.id} sqe#${index} op=${opName} cap=${hex(capId)} ud=${hex(userData)} -> ${result}${note}`);
@@ -171,7 +178,8 @@ function execSqe(k: Kernel, t: Thread, bytes: Uint8Array, index: number, exec: O
   };
   const opName = (Object.keys(b.opcodes) as (keyof typeof b.opcodes)[]).find((name) => b.opcodes[name] === opcode);
   if (opName === undefined) return complete(E.invalidOpcode);
-  if (fieldGet(dv, C["flags"]) !== 0n || fieldGet(dv, C["reserved0"]) !== 0n) return complete(E.invalidSqe);
+  if ((fieldGet(dv, C["flags"]) !== 0n && k.mutant !== "reserved-flags-ignored") || // MUTANT reserved-flags-ignored
+     fieldGet(dv, C["reserved0"]) !== 0n) return complete(E.invalidSqe);
   const view = b.ring.sqeViews[opName];
   if (opName === "call") {
     for (const name of ["xferCapCount", "pipelineDep", "pipelineField"]) if (fieldGet(dv, view[name]) !== 0n) return complete(E.invalidSqe);

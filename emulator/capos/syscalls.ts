@@ -53,7 +53,7 @@ function capEnter(k: Kernel, t: Thread, min: number, timeout: bigint): void {
   }
   const n = cqCount(k, t);
   if (n >= min || timeout === 0n) {
-    k.setRet(t, BigInt(n));
+    k.setRet(t, k.mutant === "enter-returns-zero-when-ready" ? 0n : BigInt(n)); // MUTANT enter-returns-zero-when-ready
     return;
   }
   t.state = "blocked";

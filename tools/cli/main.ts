@@ -17,8 +17,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const program = buildProgram(packageInfo().version);
     // The hostile-input campaign loads the generators and the emulator when it registers, so
-    // it joins the command table only when asked for: --help and the other commands start lean.
+    // it joins the command table only when asked for (so does the mutation run): --help and the other commands start lean.
     if (argv[2] === "torture") (await import("../torture/cli.js")).registerTorture(program);
+    if (argv[2] === "mutants") (await import("./mutants.js")).registerMutants(program);
     await program.parseAsync([...argv]);
     return Number(process.exitCode ?? EXIT.conformant);
   } catch (e) {

@@ -15,7 +15,21 @@ export const DEFAULT_SEED = 20261125;
  * The emulator's seeded bugs, listed here so that help and validation need not load the
  * emulator; a test checks it equals emulator/capos MUTANT_NAMES.
  */
-export const MUTANTS = ["lost-wake", "no-drain", "fs-not-restored", "tls-ignores-misalign", "protect-keeps-write"] as const;
+export const MUTANTS = [
+  "lost-wake", "no-drain", "fs-not-restored", "tls-ignores-misalign", "protect-keeps-write",
+  "unmap-skips-last-page", "protect-skips-last-page", "decommit-keeps-contents", "reserve-commits",
+  "map-ignores-prot", "map-overlaps", "reserve-quota-unchecked", "commit-quota-unchecked",
+  "commit-unreserved", "vm-unaligned-accepted", "unmap-leaks-commit-charge",
+  "prot-unknown-bits-accepted", "park-skips-value-check", "park-compares-low-byte",
+  "unpark-wakes-extra", "unpark-zero-wakes-all", "unpark-ignores-address", "park-timeout-early",
+  "park-poll-mismatch", "drain-result-woken", "drain-misses-last-word", "park-unaligned-ok",
+  "exit-leaves-waiter", "cq-overflow-drops", "cqe-userdata-last-sqe", "sq-consumed-when-cq-full",
+  "reserved-flags-ignored", "enter-returns-zero-when-ready", "release-keeps-cap",
+  "release-no-generation-bump", "unknown-ordinal-succeeds", "exception-type-failed",
+  "join-before-exit", "exit-value-truncated", "spawn-inherits-fs", "setfsbase-noncanonical",
+  "spawn-arg-dropped", "tp-align-capped-16", "tbss-copied-from-file",
+  "no-self-pointer-without-tls", "now-32-bit", "sleep-early",
+] as const;
 
 export interface CommonOptions {
   impl: string;

@@ -39,8 +39,8 @@ export const spawn: Method = (k, call) => {
   c.rip = Number(BigInt.asIntN(64, p.entry));
   setReg64(c, k.reg("rsp"), p.stackTop);
   setReg64(c, k.reg(b.entry.ring), BigInt(ring));
-  setReg64(c, k.reg(b.entry.threadArg), p.arg);
-  c.fsBase = Number(BigInt.asIntN(64, p.fsBase));
+  if (k.mutant !== "spawn-arg-dropped") setReg64(c, k.reg(b.entry.threadArg), p.arg); // MUTANT spawn-arg-dropped
+  c.fsBase = k.mutant === "spawn-inherits-fs" ? t.cpu.fsBase : Number(BigInt.asIntN(64, p.fsBase)); // MUTANT spawn-inherits-fs
   nt.savedFs = c.fsBase;
   k.event(`t${t.id} spawn t${nt.id} entry=${hex(p.entry)} ring=${hex(ring)} fs=${hex(p.fsBase)}`);
   return ok(encodeResult(gen.ThreadSpawner_Spawn$Results, (x) => (x.handleIndex = handleSlot)), {
@@ -53,6 +53,7 @@ export const join: Method = (k, call) => {
   decodeParams(call.params, gen.ThreadHandle_Join$Params, () => 0);
   need(call, JOIN_RESULT_SIZE);
   const target = call.cap.obj.thread!;
+  if (k.mutant === "join-before-exit") return ok(encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = target.exitValue))); // MUTANT join-before-exit
   if (target.state === "exited") return ok(encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = target.exitValue)));
   k.pendingRoom();
   k.joiners.push({ thread: call.t, target, userData: call.userData, resultAddr: call.ra, resultLen: call.rl });
@@ -63,7 +64,8 @@ export const setFsBase: Method = (k, call) => {
   const { t } = call;
   const base = decodeParams(call.params, gen.ThreadControl_SetFsBase$Params, (x) => x.base);
   need(call, EMPTY.length);
-  if (!canonical(base)) return exc("invalidArgument", `fsBase ${hex(base)} is not canonical`);
+  if (!canonical(base) && k.mutant !== "setfsbase-noncanonical") return exc( // MUTANT setfsbase-noncanonical
+    "invalidArgument", `fsBase ${hex(base)} is not canonical`);
   t.cpu.fsBase = Number(BigInt.asIntN(64, base));
   t.savedFs = t.cpu.fsBase;
   k.event(`t${t.id} setFsBase ${hex(base)}`);
@@ -88,13 +90,14 @@ function exitThread(k: Kernel, t: Thread, value: bigint): void {
   t.state = "exited";
   t.block = null;
   t.resume = null;
-  t.exitValue = value;
-  k.waiters = k.waiters.filter((w) => w.thread !== t);
+  t.exitValue = k.mutant === "exit-value-truncated" ? BigInt.asUintN(32, value) : value; // MUTANT exit-value-truncated
+  if (k.mutant !== "exit-leaves-waiter") k.waiters = k.waiters.filter((w) => w.thread !== t); // MUTANT exit-leaves-waiter
   k.sleepers = k.sleepers.filter((s) => s.thread !== t);
   k.joiners = k.joiners.filter((j) => j.thread !== t);
   k.event(`t${t.id} thread-exit ${hex(value)}`);
   const mine = k.joiners.filter((j) => j.target === t);
   k.joiners = k.joiners.filter((j) => j.target !== t);
-  for (const j of mine) completeCall(k, j.thread, j.userData, j.resultAddr, j.resultLen, encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = value)));
+  const handed = k.mutant === "exit-value-truncated" ? BigInt.asUintN(32, value) : value; // MUTANT exit-value-truncated
+  for (const j of mine) completeCall(k, j.thread, j.userData, j.resultAddr, j.resultLen, encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = handed)));
   if (k.threads.live().length === 0) k.finish({ kind: "exit", code: 0 });
 }
