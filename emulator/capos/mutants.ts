@@ -32,7 +32,7 @@ export const MUTANTS = [
   { name: "protect-skips-last-page", clauses: ["VMX-6", "GO-5"], description: "protect's page loop stops one page short, the last page keeps its old protection" },
   { name: "decommit-keeps-contents", clauses: ["GO-4", "VMX-4"], description: "decommit only revokes access; a later commit finds the old bytes instead of zeros" },
   { name: "reserve-commits", clauses: ["GO-2"], description: "reserve backs the pages read-write at once, so reserved memory does not fault" },
-  { name: "map-ignores-prot", clauses: ["VMX-6"], description: "map commits every range read-write whatever prot says" },
+  { name: "map-ignores-prot", clauses: ["VMX-6"], description: "map commits every range read-write whatever prot says", uncaught: "the fixed-seed scripts map read-write and then protect; none maps read-only (or none) and stores into it before a protect; needs MAP with prot < rw followed by a write" },
   { name: "map-overlaps", clauses: ["VMX-2"], description: "a valid hint is taken without checking that the range is free: map/reserve return overlapping ranges", uncaught: "no generated map/reserve has a hint inside a range that is already mapped (vmScript hints only its first op); needs hints = an existing region's address" },
   { name: "reserve-quota-unchecked", clauses: ["VMX-5", "VM-3"], description: "reserve never checks the reserved-page quota" },
   { name: "commit-quota-unchecked", clauses: ["VMX-5", "VM-3"], description: "commit/map never check the committed-page quota" },

