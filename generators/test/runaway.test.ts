@@ -1,23 +1,9 @@
 /** The encoder forms runaway guests add (checked against iced-x86) and the guests' shape. */
-import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
+import { disassemble } from "./disassemble.js";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../../spec/binding.js";
 import { RUNAWAY_KINDS, buildRunaway } from "../runaway.js";
 import { Asm } from "../x86-asm.js";
-
-function disassemble(code: Uint8Array): string[] {
-  const decoder = new Decoder(64, code, DecoderOptions.None);
-  const formatter = new Formatter(FormatterSyntax.Intel);
-  const out: string[] = [];
-  while (decoder.canDecode) {
-    const insn = decoder.decode();
-    out.push(formatter.format(insn));
-    insn.free();
-  }
-  decoder.free();
-  formatter.free();
-  return out;
-}
 
 describe("x86 encoder: loop forms", () => {
   it("add dword [base+d], imm8; jmp and call to labels", () => {

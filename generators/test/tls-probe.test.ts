@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as capnp from "capnp-es";
 import fc from "fast-check";
-import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from "iced-x86";
+import { disassemble } from "./disassemble.js";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
 import { Console_Write$Params } from "../../spec/schema/gen/capos.js";
@@ -13,20 +13,6 @@ import { buildTlsProbe, consoleWriteMessage, lldTlsOffset } from "../tls-probe.j
 import { tlsLayout } from "../tls-layouts.js";
 
 const hasReadelf = spawnSync("readelf", ["--version"]).status === 0;
-
-function disassemble(code: Uint8Array): string[] {
-  const decoder = new Decoder(64, code, DecoderOptions.None);
-  const formatter = new Formatter(FormatterSyntax.Intel);
-  const out: string[] = [];
-  while (decoder.canDecode) {
-    const insn = decoder.decode();
-    out.push(formatter.format(insn));
-    insn.free();
-  }
-  decoder.free();
-  formatter.free();
-  return out;
-}
 
 describe("x86 encoder", () => {
   it("emits what iced-x86 decodes as the intended instructions", () => {

@@ -230,15 +230,21 @@ function i64ToF32(lo: number, hi: number): number {
   const f = Math.fround(Number(red) * 2 ** Number(k));
   return neg ? -f : f;
 }
+
+/** Integers of magnitude up to 2^24 convert to float32 exactly (its significand has 24 bits). */
+const F32_EXACT_INT = 2 ** 24;
+/** A 64-bit integer converts to float64 exactly when |x| < 2^53, i.e. its high word lies in ±2^21. */
+const F64_EXACT_HI = 2 ** 21;
+
 function cvtsi2(dbl: boolean): Handler {
   return (c, d) => {
     const w = d.rexW ? 8 : 4;
     const lo = readRM(c, d, w), hi = c.th;
     const rc = (c.mxcsr >> 13) & 3;
     const l = lo | 0, h = hi | 0;
-    const exact = w === 4 ? dbl || (l >= -0x1000000 && l <= 0x1000000)
-      : dbl ? h >= -0x200000 && h < 0x200000
-        : (h === 0 && l >= 0 && l <= 0x1000000) || (h === -1 && l < 0 && l >= -0x1000000);
+    const exact = w === 4 ? dbl || (l >= -F32_EXACT_INT && l <= F32_EXACT_INT)
+      : dbl ? h >= -F64_EXACT_HI && h < F64_EXACT_HI
+        : (h === 0 && l >= 0 && l <= F32_EXACT_INT) || (h === -1 && l < 0 && l >= -F32_EXACT_INT);
     if (rc !== 0 || !exact) {
       // rounding may be needed: the exact path rounds once and reports PE
       fx.f = 0;
