@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { CtrfReport, CtrfTest } from "./ctrf.js";
-import type { ConformanceRun, PropertyFailure, PropertyResult, PropertyStatus } from "./types.js";
+import type { ConformanceRun, PropertyFailure, PropertyResult, PropertyStatus, RunMutationScore } from "./types.js";
 
 /** A report file that is not a capos-conform CTRF report. */
 export class ReportError extends Error {
@@ -71,6 +71,7 @@ export function readCtrfRun(file: string): ConformanceRun {
     finishedAt: new Date(s.stop).toISOString(),
     elfs: (x["elfs"] as Record<string, string>) ?? {},
     results: report.results.tests.map((t) => resultOf(t, file)),
+    ...(x["mutationScore"] !== undefined ? { mutationScore: x["mutationScore"] as RunMutationScore } : {}),
     ...(report.results.environment?.extra ? { environment: Object.fromEntries(Object.entries(report.results.environment.extra).filter(([k]) => k !== "binding" && k !== "mutant").map(([k, v]) => [k, String(v)])) } : {}),
   };
 }

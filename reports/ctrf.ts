@@ -192,6 +192,7 @@ export function toCtrf(run: ConformanceRun, options: CtrfOptions = {}): CtrfRepo
       implementation: { ...impl },
       elfs: { ...run.elfs },
       conforming: totals.ok,
+      ...(run.mutationScore !== undefined ? { mutationScore: run.mutationScore } : {}),
     },
     results: {
       tool: { name: run.tool.name || "capos-conform", version: run.tool.version },

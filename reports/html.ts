@@ -8,7 +8,7 @@
  * inline script that filters the clause matrix.
  */
 import type { ConformanceRun, PropertyStatus } from "./types.js";
-import { abilitiesLabel, steeringLabel, clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, toJsonText, uncoveredClauses, wellFormed, type ClauseVerdict, type Totals } from "./summary.js";
+import { abilitiesLabel, steeringLabel, clauseMatrix, computeTotals, formatMutationScore, isFailing, runDurationMs, statusLabel, toJsonText, uncoveredClauses, wellFormed, type ClauseVerdict, type Totals } from "./summary.js";
 import type { RunExplanation } from "./types.js";
 import { renderTimelineSvg } from "./timeline.js";
 
@@ -78,6 +78,7 @@ export function htmlData(run: ConformanceRun, options: HtmlOptions = {}): HtmlDa
   if (impl.mutant !== undefined) header.push(["Mutant", impl.mutant]);
   header.push(
     ["Seed", String(run.seed)],
+    ...(run.mutationScore !== undefined ? [["Mutation score", formatMutationScore(run.mutationScore)] as [string, string]] : []),
     ["Started", run.startedAt],
     ["Finished", run.finishedAt],
     ["Duration", `${(runDurationMs(run) / 1000).toFixed(3)} s`],

@@ -18,7 +18,7 @@
 import { create } from "xmlbuilder2";
 import type { XMLBuilder } from "xmlbuilder2/lib/interfaces.js";
 import type { ConformanceRun, PropertyResult } from "./types.js";
-import { computeTotals, displayName, isFailing, runDurationMs, toJsonText } from "./summary.js";
+import { computeTotals, displayName, formatMutationScore, isFailing, runDurationMs, toJsonText } from "./summary.js";
 
 // XML 1.0 Char production, complemented. With the `u` flag lone surrogates are matched too.
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -119,6 +119,7 @@ export function renderJUnit(run: ConformanceRun): string {
     prop("implementation.version", impl.version);
     prop("binding", impl.binding);
     if (impl.mutant !== undefined) prop("mutant", impl.mutant);
+    if (run.mutationScore !== undefined) prop("mutationScore", formatMutationScore(run.mutationScore));
     prop("tool", `${run.tool.name} ${run.tool.version}`);
     prop("startedAt", run.startedAt);
     prop("finishedAt", run.finishedAt);

@@ -4,7 +4,7 @@
  * code block.
  */
 import type { ConformanceRun, PropertyResult } from "./types.js";
-import { abilitiesLabel, clauseMatrix, computeTotals, isFailing, runDurationMs, statusLabel, steeringLabel, wellFormed } from "./summary.js";
+import { abilitiesLabel, clauseMatrix, computeTotals, formatMutationScore, isFailing, runDurationMs, statusLabel, steeringLabel, wellFormed } from "./summary.js";
 
 export interface MarkdownOptions {
   /** Add a Statement column to the clause table. Default false. */
@@ -75,6 +75,7 @@ export function renderMarkdown(run: ConformanceRun, options: MarkdownOptions = {
   out.push(`| Binding | ${mdCell(impl.binding)} |`);
   if (impl.mutant !== undefined) out.push(`| Mutant | ${mdCell(impl.mutant)} |`);
   out.push(`| Seed | ${run.seed} |`);
+  if (run.mutationScore !== undefined) out.push(`| Mutation score | ${mdCell(formatMutationScore(run.mutationScore))} |`);
   out.push(`| Started | ${mdCell(run.startedAt)} |`);
   out.push(`| Finished | ${mdCell(run.finishedAt)} |`);
   out.push(`| Duration | ${(runDurationMs(run) / 1000).toFixed(3)} s |`);

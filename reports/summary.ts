@@ -3,7 +3,7 @@
  * clause-by-clause matrix and clause statements. Pure functions, no I/O.
  */
 import { CLAUSES } from "../spec/clauses/index.js";
-import type { ConformanceRun, PropertyResult, PropertyStatus } from "./types.js";
+import type { ConformanceRun, PropertyResult, PropertyStatus, RunMutationScore } from "./types.js";
 
 export interface Totals {
   /** Number of properties in the run. */
@@ -209,4 +209,10 @@ export function abilitiesLabel(r: PropertyResult): string {
 export function uncoveredClauses(run: ConformanceRun): { readonly id: string; readonly statement: string; readonly future: boolean }[] {
   const cited = new Set(run.results.flatMap((r) => r.clauses));
   return CLAUSES.filter((c) => !cited.has(c.id)).map((c) => ({ id: c.id, statement: c.statement, future: c.status === "FUTURE" }));
+}
+
+/** The mutation score as one line (terminal, report headers). */
+export function formatMutationScore(s: RunMutationScore): string {
+  if (s.notMeasured !== undefined) return `not measured for this configuration: ${s.notMeasured}`;
+  return `caught ${s.caught}/${s.total} seeded kernel bugs${s.missed.length > 0 ? ` (missed: ${s.missed.join(", ")})` : ""}`;
 }

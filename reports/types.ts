@@ -103,4 +103,15 @@ export interface ConformanceRun {
   readonly elfs: Readonly<Record<string, string>>;
   readonly results: readonly PropertyResult[];
   readonly environment?: Readonly<Record<string, string>>;
+  /** How many seeded kernel bugs this run's configuration catches (runner/mutation-score.ts). */
+  readonly mutationScore?: RunMutationScore;
 }
+
+/**
+ * The mutation score of a run's configuration: caught/total seeded bugs of the emulator, or
+ * why no score applies (another seed, a selection, other budgets). Never silently absent in a
+ * run the CLI writes.
+ */
+export type RunMutationScore =
+  | { readonly caught: number; readonly total: number; readonly missed: readonly string[]; readonly notMeasured?: undefined }
+  | { readonly notMeasured: string; readonly caught?: undefined; readonly total?: undefined; readonly missed?: undefined };

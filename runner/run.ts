@@ -16,6 +16,9 @@ import { formatRepro, type Repro } from "./repro.js";
 import { NothingSelectedError } from "./errors.js";
 import { packageInfo } from "./package-info.js";
 
+/** Guest instructions per process of a case unless the run says otherwise. */
+export const DEFAULT_CASE_MAX_INSNS = 5_000_000;
+
 export interface RunConfig {
   readonly impl: Implementation;
   readonly binding: Binding;
@@ -86,7 +89,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   if (missing.length > 0)
     return { ...base, status: "unsupported", reason: `needs ${missing.join(", ")}, which ${cfg.impl.id} does not offer`, durationMs: 0, runs: 0 };
 
-  const ctx: PropertyContext = { binding: cfg.binding, impl: cfg.impl, agent: cfg.agent, maxInsns: cfg.maxInsns ?? 5_000_000, ...(cfg.checkerMaxStates ? { checkerMaxStates: cfg.checkerMaxStates } : {}) };
+  const ctx: PropertyContext = { binding: cfg.binding, impl: cfg.impl, agent: cfg.agent, maxInsns: cfg.maxInsns ?? DEFAULT_CASE_MAX_INSNS, ...(cfg.checkerMaxStates ? { checkerMaxStates: cfg.checkerMaxStates } : {}) };
   let cases = 0;
   const steering: Partial<Record<Steering, number>> = {};
   const tally = reachTally(p);

@@ -12,9 +12,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALL_PROPERTIES } from "../../properties/index.js";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
-import { CAUGHT_MUTANT_NAMES, MUTANTS } from "../../emulator/capos/index.js";
+import { CAUGHT_MUTANT_NAMES, MUTANT_NAMES, MUTANTS } from "../../emulator/capos/index.js";
 import { emulatorImplementation } from "../adapters/emulator.js";
-import { formatScore, reproSize, type MutantOutcome } from "../mutation.js";
+import { formatScore, mutantInfo, reproSize, type MutantOutcome } from "../mutation.js";
+import { COMMITTED_SCORE_PATH, committedForm, committedScore, type MutationScoreFile } from "../mutation-score.js";
 import { runProperty } from "../run.js";
 import { REPO_ROOT, resolveAgent } from "../setup.js";
 
@@ -50,13 +51,25 @@ describe("mutation score of the fixed-seed run", () => {
     } catch {
       // exit 1 when a mutant is missed: the outcomes file says which.
     }
-    outcomes = JSON.parse(readFileSync(json, "utf8")) as MutantOutcome[];
+    outcomes = [...(JSON.parse(readFileSync(json, "utf8")) as MutationScoreFile).outcomes];
     const score = formatScore(outcomes);
     const gaps = (MUTANTS as readonly { name: string; uncaught?: string }[]).filter((m) => m.uncaught);
     console.log(`${score.at(-1)} of the mutants the table expects caught; ${gaps.length} more out of reach: ${gaps.map((m) => m.name).join(" ")}`);
     expect(outcomes.map((o) => o.mutant)).toEqual([...CAUGHT_MUTANT_NAMES]);
     expect(score.filter((l) => l.startsWith("MISSED"))).toEqual([]);
   }, 16 * 60_000);
+
+  it("the committed score (what reports carry) is the measured one", (ctx) => {
+    if (outcomes.length === 0) ctx.skip("no outcomes: the score test did not run");
+    // Mutants the table marks out of reach are not run: the committed score counts them missed.
+    const all = MUTANT_NAMES.map((name) => outcomes.find((o) => o.mutant === name) ?? { mutant: name, clauses: mutantInfo(name).clauses, description: "", caughtBy: null, durationMs: 0 });
+    const agent = resolveAgent();
+    const measured: MutationScoreFile = { seed: SEED, runsScale: 1, properties: ALL_PROPERTIES.map((p) => p.id), agent: { name: agent.name, sha256: agent.sha256 }, outcomes: all };
+    const committed = committedScore();
+    const stale = typeof committed === "string" || JSON.stringify(committedForm(committed)) !== JSON.stringify(committedForm(measured));
+    if (stale) console.log(`${COMMITTED_SCORE_PATH} is stale: regenerate it with \`npx capos-conform mutants --seed ${SEED} --json runner/mutation-score.json\``);
+    expect(typeof committed === "string" ? committed : committedForm(committed)).toEqual(committedForm(measured));
+  });
 
   it("each shrunk repro has at most 3 threads and 10 ops and replays", async (ctx) => {
     if (outcomes.length === 0) ctx.skip("no outcomes: the score test did not run");

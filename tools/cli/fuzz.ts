@@ -9,7 +9,7 @@
  */
 import { randomInt } from "node:crypto";
 import { ALL_PROPERTIES } from "../../properties/index.js";
-import type { PropertyResult } from "../../reports/types.js";
+import type { ConformanceRun, PropertyResult } from "../../reports/types.js";
 import { writeRunOutputs } from "../../reports/write.js";
 import { globToRegExp } from "../../spec/clauses/index.js";
 import { NothingSelectedError } from "../../runner/errors.js";
@@ -56,7 +56,10 @@ export default async function fuzz(o: FuzzOptions): Promise<number> {
   } finally {
     progress.stop();
   }
-  let run = runRecord({ ...base, seed: campaign, ...(o.shard ? { shard: o.shard } : {}) }, results, startedAt);
+  let run: ConformanceRun = {
+    ...runRecord({ ...base, seed: campaign, ...(o.shard ? { shard: o.shard } : {}) }, results, startedAt),
+    mutationScore: { notMeasured: "a fuzz campaign (fresh seeds, a time budget) is not a fixed configuration" },
+  };
   if (o.reports) run = writeRunOutputs(run, o.out, { statements: true }).run;
   const failed = run.results.find((r) => r.failure);
   if (failed) {

@@ -3,7 +3,7 @@
  * a bad option or input file is one line and 2, a selection of nothing is 4, anything else
  * escaping is a bug of the suite: its stack and 3.
  */
-import { CommanderError } from "commander";
+import { CommanderError, type Command } from "commander";
 import { buildProgram } from "./program.js";
 import { EXIT } from "./exit-status.js";
 import { packageInfo } from "../../runner/package-info.js";
@@ -11,15 +11,32 @@ import { packageInfo } from "../../runner/package-info.js";
 /** Errors that mean "your input is wrong", by name (their classes live in lower layers). */
 const USAGE_ERRORS = new Set(["BindingError", "ExpectationsError", "AgentImageError", "ScriptError", "ElfError", "UsageError", "ReportError"]);
 
+type Register = (program: Command, description: string) => void;
+const HEAVY_COMMANDS: readonly { name: string; description: string; load: () => Promise<Register> }[] = [
+  {
+    name: "torture",
+    description: "hostile-input campaign: mutated ELFs, random code, corrupt params, hostile rings, runaway guests, hostile commands",
+    load: async () => (await import("../torture/cli.js")).registerTorture,
+  },
+  {
+    name: "mutants",
+    description: "run the fixed-seed conformance configuration against every seeded bug; prints caught N/M",
+    load: async () => (await import("./mutants.js")).registerMutants,
+  },
+];
+
 /** `argv` as process.argv has it (node, script, arguments...). */
 export async function main(argv: readonly string[]): Promise<number> {
   process.exitCode = undefined;
   try {
     const program = buildProgram(packageInfo().version);
-    // The hostile-input campaign loads the generators and the emulator when it registers, so
-    // it joins the command table only when asked for (so does the mutation run): --help and the other commands start lean.
-    if (argv[2] === "torture") (await import("../torture/cli.js")).registerTorture(program);
-    if (argv[2] === "mutants") (await import("./mutants.js")).registerMutants(program);
+    // These commands load the generators and the emulator when they register, so their real
+    // definitions join the command table only when asked for: --help and the other commands
+    // start lean, and list them by name and purpose.
+    for (const c of HEAVY_COMMANDS) {
+      if (argv[2] === c.name) (await c.load())(program, c.description);
+      else program.command(c.name).description(`${c.description} (\`capos-conform ${c.name} --help\` for its options)`).allowUnknownOption().allowExcessArguments();
+    }
     await program.parseAsync([...argv]);
     return Number(process.exitCode ?? EXIT.conformant);
   } catch (e) {

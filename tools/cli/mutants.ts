@@ -6,7 +6,10 @@
 import { fork } from "node:child_process";
 import type { Command } from "commander";
 import { MUTANT_NAMES } from "../../emulator/capos/index.js";
+import { ALL_PROPERTIES } from "../../properties/index.js";
 import { formatScore, runMutant, type MutantOutcome } from "../../runner/mutation.js";
+import type { MutationScoreFile } from "../../runner/mutation-score.js";
+import { resolveAgent } from "../../runner/setup.js";
 import { UsageError } from "../../runner/errors.js";
 import { writeFileAtomic } from "../../reports/write.js";
 import { DEFAULT_SEED } from "./program.js";
@@ -34,15 +37,15 @@ function inWorker(name: string, o: Options): Promise<MutantOutcome> {
   });
 }
 
-export function registerMutants(program: Command): void {
+export function registerMutants(program: Command, description: string): void {
   program
     .command("mutants")
-    .description("run the fixed-seed conformance configuration against every seeded bug; prints caught N/M")
+    .description(description)
     .option("--seed <n>", "fast-check seed", String(DEFAULT_SEED))
     .option("--jobs <n>", "worker processes", "2")
     .option("--only <names>", "comma-separated mutant names")
     .option("--runs-scale <x>", "scale of each property's default cases", "1")
-    .option("--json <file>", "also write the outcomes as JSON")
+    .option("--json <file>", "also write the configuration and the outcomes as JSON (the form of runner/mutation-score.json)")
     .option("--worker <name>", "(internal) run one mutant and send its outcome to the parent")
     .action(async (o: Options) => {
       const opts = { seed: Number(o.seed), runsScale: Number(o.runsScale) };
@@ -67,7 +70,11 @@ export function registerMutants(program: Command): void {
       };
       await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, lane));
       for (const line of formatScore(out)) console.log(line);
-      if (o.json) writeFileAtomic(o.json, JSON.stringify(out, null, 2) + "\n");
+      if (o.json) {
+        const agent = resolveAgent();
+        const file: MutationScoreFile = { seed: opts.seed, runsScale: opts.runsScale, properties: ALL_PROPERTIES.map((p) => p.id), agent: { name: agent.name, sha256: agent.sha256 }, outcomes: out };
+        writeFileAtomic(o.json, JSON.stringify(file, null, 2) + "\n");
+      }
       for (const m of out.filter((x) => x.caughtBy)) console.log(`  ${m.mutant}: ${m.repro ?? ""}`);
       process.exitCode = out.every((x) => x.caughtBy) ? 0 : 1;
     });

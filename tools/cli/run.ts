@@ -6,6 +6,7 @@
 import { ALL_PROPERTIES } from "../../properties/index.js";
 import { writeRunOutputs } from "../../reports/write.js";
 import { loadExpectations, NO_EXPECTATIONS } from "../../runner/expectations.js";
+import { scoreForRun } from "../../runner/mutation-score.js";
 import { runConformance, runFailed } from "../../runner/run.js";
 import { baseConfig, progressReporter } from "./common.js";
 import { EXIT } from "./exit-status.js";
@@ -16,20 +17,22 @@ export default async function run(o: RunOptions): Promise<number> {
   const base = await baseConfig(o);
   const expectations = o.expectations ? loadExpectations(o.expectations) : NO_EXPECTATIONS;
   const progress = progressReporter();
+  const cfg = {
+    ...base,
+    properties: ALL_PROPERTIES,
+    seed: o.seed,
+    ...(o.runs !== undefined ? { runs: o.runs } : {}),
+    ...(o.quick ? { runsScale: 0.25 } : {}),
+    ...(o.filter ? { filter: o.filter } : {}),
+    ...(o.clause ? { clause: o.clause } : {}),
+    ...(o.shard ? { shard: o.shard } : {}),
+    expectations,
+    onProgress: progress.onProgress,
+  };
   let result;
   try {
-    result = await runConformance({
-      ...base,
-      properties: ALL_PROPERTIES,
-      seed: o.seed,
-      ...(o.runs !== undefined ? { runs: o.runs } : {}),
-      ...(o.quick ? { runsScale: 0.25 } : {}),
-      ...(o.filter ? { filter: o.filter } : {}),
-      ...(o.clause ? { clause: o.clause } : {}),
-      ...(o.shard ? { shard: o.shard } : {}),
-      expectations,
-      onProgress: progress.onProgress,
-    });
+    result = await runConformance(cfg);
+    result = { ...result, mutationScore: scoreForRun(cfg) };
   } finally {
     progress.stop();
   }

@@ -7,6 +7,7 @@ import type { ConformanceRun, PropertyResult } from "../../reports/types.js";
 import { statusWord } from "./common.js";
 import { explainFailure } from "./explain.js";
 import { formatReach, reachShortfalls } from "../../runner/run.js";
+import { formatMutationScore } from "../../reports/summary.js";
 
 export function summarize(run: ConformanceRun): string[] {
   const lines: string[] = [];
@@ -23,6 +24,7 @@ export function summarize(run: ConformanceRun): string[] {
   // A selection leaves most clauses out: name them only when the list is short.
   const notExercised = untested.length <= 40 ? untested.join(" ") || "none" : `${untested.length} (see capos-conform list)`;
   lines.push(`clauses exercised: ${testable.length - untested.length} of ${testable.length} non-FUTURE clauses; not exercised: ${notExercised}`);
+  if (run.mutationScore !== undefined) lines.push(`mutation score: ${formatMutationScore(run.mutationScore)}`);
   const count = (s: PropertyResult["status"]) => run.results.filter((r) => r.status === s).length;
   lines.push(
     `${count("passed")} passed, ${count("failed") + count("xpass") + count("inconclusive")} failed${count("inconclusive") > 0 ? ` (${count("inconclusive")} inconclusive)` : ""}, ${count("xfail")} expected failures, ${count("skipped")} skipped, ${count("unsupported")} unsupported`,

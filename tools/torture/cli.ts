@@ -10,10 +10,10 @@ import { FAMILIES } from "./cases.js";
 import type { Family } from "./cases.js";
 import { runCampaign } from "./campaign.js";
 
-export function registerTorture(program: Command): void {
+export function registerTorture(program: Command, description: string): void {
   program
     .command("torture")
-    .description("hostile-input campaign: mutated ELFs, random code, corrupt params, hostile rings, runaway guests, hostile commands")
+    .description(description)
     .option("--cases <n>", "number of cases", "1000")
     .option("--from <i>", "first case index (resume a run cut short by --time)", "0")
     .option("--seed <s>", "campaign seed (default: fresh)")
