@@ -7,7 +7,7 @@
 #   (or an adapter file with "protocol": "batch" and this script as its "command")
 #
 # The runner writes one absolute ELF path per line on our stdin and expects, per path, one JSON
-# line on our stdout: {"v":1,"status":N,"console":"<base64>","detail":"...","version":"..."}.
+# line on our stdout: {"v":1,"status":N,"console":"<base64>","detail":"...","elf":"<path>","version":"..."}.
 # Anything else must go to stderr. The runner enforces its own per-case wall-clock limit: if a
 # case hangs it kills this script's whole process group (QEMU included) and starts us again,
 # so this script needs no timeouts of its own.
@@ -56,8 +56,12 @@ while IFS= read -r path; do
   printf 'CONFORM-RUN %s\n' "$(base64 -w0 < "$path")" >&"${GUEST[1]}"
   result=$(read_guest CONFORM-RESULT) || { echo "the guest stopped answering" >&2; exit 1; }
   read -r _ status console detail <<<"$result"
-  printf '{"v":1,"status":%d,"console":"%s","detail":"%s","version":"%s"}\n' \
-    "$status" "$console" "$(json_text "${detail:-}")" "$(json_text "$VERSION")"
+  # "elf" echoes the path so the runner can tell a late answer from this one; json_text drops
+  # what JSON would need escaped, so a path with such characters is not echoed (it is optional).
+  elf=""
+  [ "$(json_text "$path")" = "$path" ] && elf=$(printf ',"elf":"%s"' "$path")
+  printf '{"v":1,"status":%d,"console":"%s","detail":"%s"%s,"version":"%s"}\n' \
+    "$status" "$console" "$(json_text "${detail:-}")" "$elf" "$(json_text "$VERSION")"
 done
 
 # EOF on stdin: stop the guest and exit 0, as the protocol asks.

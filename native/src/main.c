@@ -155,12 +155,14 @@ static void put_base64(FILE *f, const uint8_t *p, uint32_t n) {
   }
 }
 
-static void put_json_string(FILE *f, const char *s, uint32_t n) {
+/* utf8: pass bytes >= 0x80 through (a path read from stdin, echoed as the same UTF-8 string);
+ * otherwise escape them one by one (diagnostics stay ASCII whatever they contain). */
+static void put_json_string(FILE *f, const char *s, uint32_t n, int utf8) {
   fputc('"', f);
   for (uint32_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20 || c >= 0x7f) fprintf(f, "\\u%04x", c);
+    else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) fprintf(f, "\\u%04x", c);
     else fputc(c, f);
   }
   fputc('"', f);
@@ -181,7 +183,9 @@ static int batch(void) {
     printf("{\"v\":1,\"status\":%d,\"console\":\"", status);
     put_base64(stdout, g_out->console, g_out->console_len);
     printf("\",\"detail\":");
-    put_json_string(stdout, g_out->detail, g_out->detail_len);
+    put_json_string(stdout, g_out->detail, g_out->detail_len, 0);
+    printf(",\"elf\":");
+    put_json_string(stdout, line, (uint32_t)n, 1);
     printf(",\"version\":\"%s\"}\n", NATIVE_VERSION);
     fflush(stdout);
   }

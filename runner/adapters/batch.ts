@@ -33,6 +33,7 @@ interface ResultLine {
   readonly status: number;
   readonly console: string;
   readonly detail?: string;
+  readonly elf?: string;
   readonly version: string;
 }
 
@@ -197,7 +198,7 @@ export function batchImplementation(command: string, options: BatchOptions = {})
           return broken(`the implementation ${reply.how} before answering${stderr ? ` (${stderr})` : ""}`);
         }
         case "line":
-          return fromLine(reply.text);
+          return fromLine(reply.text, path);
       }
     } finally {
       rmSync(path, { force: true });
@@ -208,7 +209,7 @@ export function batchImplementation(command: string, options: BatchOptions = {})
     return { console: new Uint8Array(), end: { kind: "broken", reason } };
   }
 
-  function fromLine(text: string): ImplementationRun {
+  function fromLine(text: string, path: string): ImplementationRun {
     let data: unknown;
     try {
       data = JSON.parse(text);
@@ -220,6 +221,10 @@ export function batchImplementation(command: string, options: BatchOptions = {})
       restart();
       const e = validateResult.errors?.[0];
       return broken(`a result line does not follow spec/runner-result.schema.json: ${e?.instancePath || "/"} ${e?.message ?? ""}`.trim());
+    }
+    if (data.elf !== undefined && data.elf !== path) {
+      restart();
+      return broken(`a result line answers ${JSON.stringify(data.elf)}, not this case's ${JSON.stringify(path)} (a late answer to an earlier case?)`);
     }
     version = data.version;
     const console = Buffer.from(data.console, "base64");

@@ -70,7 +70,7 @@ describe("batch adapter", () => {
         5: "echo 'not json'",
         // one write, so the stray second line is already there when the first is read: a stray
         // line that arrives only after the next case was sent cannot be told from its answer
-        // (protocol v1 lines carry no case id)
+        // (unless the lines echo their case's "elf", as the next test shows)
         7: `printf '%s\\n%s\\n' '${OK}' '${OK}'`,
         // the 8th case is failed for the stray line without reaching the implementation
         // (which restarts), so the implementation's 10th and 12th are the runner's 11th and 13th
@@ -89,6 +89,19 @@ describe("batch adapter", () => {
     expect(ends[10]).toEqual({ kind: "broken", reason: "the implementation exited with status 3 before answering" });
     expect(ends[12]).toEqual({ kind: "broken", reason: "exit status 200 is not a protocol status" });
     for (const i of [1, 3, 5, 8, 9, 11]) expect(ends[i], `case ${i + 1}`).toEqual({ kind: "exit", code: 0 });
+    await impl.close!();
+  });
+});
+
+describe("batch answers that name their case", () => {
+  it("accepts a line echoing its ELF path and fails one that answers another case", async () => {
+    const echo = (elf: string) => `printf '{"v":1,"status":0,"console":"","elf":"%s","version":"x"}\\n' ${elf}`;
+    const impl = batchImplementation(scripted("echo", { 1: echo(`"$path"`), 2: echo("/tmp/some-earlier-case.elf"), 3: echo(`"$path"`) }));
+    const ends = [];
+    for (let i = 0; i < 3; i++) ends.push((await impl.run(IMAGE)).end);
+    expect(ends[0]).toEqual({ kind: "exit", code: 0 });
+    expect(ends[1]).toMatchObject({ kind: "broken", reason: expect.stringMatching(/^a result line answers "\/tmp\/some-earlier-case.elf", not this case's ".*case-2.elf" \(a late answer/) });
+    expect(ends[2]).toEqual({ kind: "exit", code: 0 });
     await impl.close!();
   });
 });

@@ -32,8 +32,8 @@ export function endDetail(end: EndState): string {
   return describeEnd(end);
 }
 
-function resultLine(status: number, console: Uint8Array, detail: string): string {
-  return JSON.stringify({ v: 1, status, console: Buffer.from(console).toString("base64"), ...(detail ? { detail } : {}), version: EMULATOR_VERSION }) + "\n";
+function resultLine(elf: string, status: number, console: Uint8Array, detail: string): string {
+  return JSON.stringify({ v: 1, status, console: Buffer.from(console).toString("base64"), ...(detail ? { detail } : {}), elf, version: EMULATOR_VERSION }) + "\n";
 }
 
 export async function runCaposBatch(o: BatchRunOptions): Promise<number> {
@@ -62,7 +62,7 @@ export async function runCaposBatch(o: BatchRunOptions): Promise<number> {
       if (st.size > MAX_IMAGE_BYTES) throw new Error(`larger than ${MAX_IMAGE_BYTES} bytes`);
       image = new Uint8Array(readFileSync(path));
     } catch (e) {
-      out = resultLine(126, new Uint8Array(), `cannot read ${path}: ${(e as Error).message}`);
+      out = resultLine(path, 126, new Uint8Array(), `cannot read ${path}: ${(e as Error).message}`);
     }
     if (image) {
       const r = runCapos(image, {
@@ -71,7 +71,7 @@ export async function runCaposBatch(o: BatchRunOptions): Promise<number> {
         ...(maxPages !== undefined ? { maxPages } : {}),
         ...(o.mutant ? { mutant: o.mutant as MutantName } : {}),
       });
-      out = resultLine(exitStatus(r.end), r.console, endDetail(r.end));
+      out = resultLine(path, exitStatus(r.end), r.console, endDetail(r.end));
     }
     await new Promise<void>((done) => process.stdout.write(out!, () => done()));
   }
