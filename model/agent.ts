@@ -12,6 +12,8 @@
  *   threads' ops may take effect in between. Console order is the order of records.
  * - Blocking ops (PARK, SLEEP, JOIN) enqueue at their linearization point and get their
  *   result when woken, drained, timed out or the joined thread exits; the record follows.
+ * - PARK_ASYNC enqueues like PARK but reports 0 at once: its waiter (asyncWaiterId) is woken,
+ *   drained or timed out without a record, and leaves with its thread (PARKX-9).
  * - `base` is added to operand `a` of every op (mod 2^64); `dst` is written when the record
  *   is printed (scripts whose threads race on a register are outside the model's precision).
  * - The agent's TLS variables start with AGENT_TLS_INITIAL in every script thread (the agent
@@ -536,33 +538,28 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       const mask = (1n << BigInt(8 * size)) - 1n;
       return op.kind === OP.LOAD ? memAccess(a, size, undefined, (s, v) => done(s, t, exact("ok", v))) : memAccess(a, size, c & mask, (s) => done(s, t, exact("ok", 0n)));
     }
-    case OP.PARK: {
+    case OP.PARK:
+    case OP.PARK_ASYNC: {
+      // PARK_ASYNC: the park takes effect here (ENTER-1: cap_enter drains the SQ) and the op
+      // reports 0 whatever its outcome, nobody waiting for the completion. A blocked park
+      // stays queued as the thread's async waiter until woken, drained, timed out or the
+      // thread exits (PARKX-9).
+      const async = op.kind === OP.PARK_ASYNC;
+      const id = async ? asyncWaiterId(t) : t;
       const outcome = (r: pk.ParkOutcome): AgentState => {
+        if (async) return done(r.kind === "blocked" ? { ...st, park: r.space } : st, t, exact("ok", 0n));
         if (r.kind === "error") return done(st, t, exact("err", BigInt(b.transportErrors[r.error])));
         if (r.kind === "complete") return done(st, t, exact("ok", BigInt(pk.parkResultCode(r.result, b))));
         return setRun({ ...st, park: r.space }, t, { phase: "blocked", block: { kind: "park", deadline: r.waiter.deadline } });
       };
       const w = imageWord(ctx, st, a);
-      if (w.kind === "window") return one(outcome(pk.park(st.park, st.as, t, a, bb, c, st.now, b)));
+      if (w.kind === "window") return one(outcome(pk.park(st.park, st.as, id, a, bb, c, st.now, b)));
       if (w.kind === "unknown") return one(unknown(st, t, w.why));
       if (w.kind === "error") return one(outcome({ kind: "error", error: w.error }));
       // PARK-3 on a word of the agent's own data: its value is not tracked, so both the
       // mismatch and the match (block, or timedOut for timeout 0) are allowed.
-      if (w.word === undefined) return [outcome({ kind: "complete", result: "mismatch" }), outcome(pk.parkOnKey(st.park, t, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))].map((x) => ({ kind: "state" as const, label: lab, st: x }));
-      return one(outcome(pk.parkOnKey(st.park, t, w.key, w.word, bb, c, st.now, b)));
-    }
-    case OP.PARK_ASYNC: {
-      // The park takes effect here (ENTER-1: cap_enter drains the SQ) and the op reports 0
-      // whatever its outcome: nobody waits for the completion. A blocked park stays queued
-      // as the thread's async waiter until woken, drained, timed out or the thread exits.
-      const id = asyncWaiterId(t);
-      const after = (r: pk.ParkOutcome): AgentState => done(r.kind === "blocked" ? { ...st, park: r.space } : st, t, exact("ok", 0n));
-      const w = imageWord(ctx, st, a);
-      if (w.kind === "window") return one(after(pk.park(st.park, st.as, id, a, bb, c, st.now, b)));
-      if (w.kind === "unknown") return one(unknown(st, t, w.why));
-      if (w.kind === "error") return one(after({ kind: "error", error: w.error }));
-      if (w.word === undefined) return [after({ kind: "complete", result: "mismatch" }), after(pk.parkOnKey(st.park, id, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))].map((x) => ({ kind: "state" as const, label: lab, st: x }));
-      return one(after(pk.parkOnKey(st.park, id, w.key, w.word, bb, c, st.now, b)));
+      if (w.word === undefined) return [outcome({ kind: "complete", result: "mismatch" }), outcome(pk.parkOnKey(st.park, id, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))].map((x) => ({ kind: "state" as const, label: lab, st: x }));
+      return one(outcome(pk.parkOnKey(st.park, id, w.key, w.word, bb, c, st.now, b)));
     }
     case OP.UNPARK: {
       const w = imageWord(ctx, st, a);
