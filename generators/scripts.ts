@@ -134,12 +134,25 @@ function settle(): fc.Arbitrary<ScriptOp> {
   return fc.integer({ min: 2_000_000, max: 6_000_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) }));
 }
 
-const WORDS = [0n, 4n, 64n];
+/**
+ * Park word offsets in the one-page mapping: word 0 (shared), two neighbours, and the page's
+ * last word, the one a drain whose range ends a word early would miss (PARK-6, PARKX-6).
+ */
+function parkWords(b: Binding): bigint[] {
+  return [0n, 4n, 64n, page(b) - BigInt(b.park.wordSize)];
+}
 
 /** A park word offset, biased to word 0 so that waiters share words (UNPARK has a choice). */
-function parkWord(): fc.Arbitrary<bigint> {
-  return fc.oneof({ weight: 4, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constantFrom(4n, 64n) });
+function parkWord(b: Binding): fc.Arbitrary<bigint> {
+  return fc.oneof({ weight: 4, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constantFrom(...parkWords(b).slice(1)) });
 }
+
+/**
+ * Values park words hold and parks expect: mostly 0 (the words' initial value, so parks
+ * block), and values that differ from 0 and from each other only above the low byte, so a
+ * kernel that compares less than the whole 32-bit word is seen (PARK-2, PARK-3).
+ */
+const PARK_VALUES = [1n, 2n, 0x100n, 0x1_0000n, 0x100_0000n];
 
 /**
  * A waiter thread's ops: steering, then parks that mostly expect the word's current value
@@ -147,7 +160,7 @@ function parkWord(): fc.Arbitrary<bigint> {
  * before the main thread wakes them; threads also use their TLS and leave with a value,
  * the way runtime threads do.
  */
-function waiterThread(b: Binding): fc.Arbitrary<ScriptOp[]> {
+function waiterThread(b: Binding, firstWord: fc.Arbitrary<bigint>): fc.Arbitrary<ScriptOp[]> {
   // Forever and long timeouts outlast the main thread's settle (the waiter is still parked
   // when UNPARKs come); short ones fire during it; a poll never blocks.
   const timeout = fc.oneof(
@@ -156,10 +169,11 @@ function waiterThread(b: Binding): fc.Arbitrary<ScriptOp[]> {
     { weight: 2, arbitrary: fc.integer({ min: 100_000, max: 1_500_000 }).map(BigInt) },
     { weight: 1, arbitrary: fc.constant(0n) },
   );
-  const expected = fc.oneof({ weight: 8, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constantFrom(1n, 2n) });
-  // The first park is on word 0, where the main thread's first UNPARK goes.
-  const firstPark = fc.tuple(expected, timeout).map(([v, t]): ScriptOp => ({ kind: OP.PARK, base: R1, a: 0n, b: v, c: t }));
-  const parkOp = fc.tuple(parkWord(), expected, timeout).map(([w, v, t]): ScriptOp => ({ kind: OP.PARK, base: R1, a: w, b: v, c: t }));
+  const expected = fc.oneof({ weight: 8, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constantFrom(...PARK_VALUES) });
+  // The first park is on word 0, where the main thread's first UNPARK goes (or, for drain
+  // scripts, sometimes on the page's last word).
+  const firstPark = fc.tuple(firstWord, expected, timeout).map(([w, v, t]): ScriptOp => ({ kind: OP.PARK, base: R1, a: w, b: v, c: t }));
+  const parkOp = fc.tuple(parkWord(b), expected, timeout).map(([w, v, t]): ScriptOp => ({ kind: OP.PARK, base: R1, a: w, b: v, c: t }));
   const extra = fc.oneof(
     parkOp,
     fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp => ({ kind: OP.TLS_READ, a: BigInt(v) })),
@@ -190,10 +204,10 @@ export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Ar
     { weight: 1, arbitrary: fc.constant(2n) },
     { weight: 1, arbitrary: fc.constant(BigInt(b.park.unparkAll)) },
   );
-  const unparkOp = fc.tuple(parkWord(), count).map(([a, n]): ScriptOp => ({ kind: OP.UNPARK, base: R1, a, b: n }));
+  const unparkOp = fc.tuple(parkWord(b), count).map(([a, n]): ScriptOp => ({ kind: OP.UNPARK, base: R1, a, b: n }));
   const mainOps: fc.Arbitrary<ScriptOp>[] = [
     unparkOp,
-    fc.tuple(fc.constantFrom(...WORDS), fc.constantFrom(0n, 1n, 2n)).map(([a, v]): ScriptOp => ({ kind: OP.STORE, base: R1, a, b: 4n, c: v })),
+    fc.tuple(fc.constantFrom(...parkWords(b)), fc.constantFrom(0n, ...PARK_VALUES)).map(([a, v]): ScriptOp => ({ kind: OP.STORE, base: R1, a, b: 4n, c: v })),
     fc.constant<ScriptOp>({ kind: OP.YIELD }),
     fc.integer({ min: 1, max: MAX_SPIN }).map((n): ScriptOp => ({ kind: OP.SPIN, a: BigInt(n) })),
     fc.integer({ min: 1, max: 3_000_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) })),
@@ -211,9 +225,14 @@ export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Ar
         ]
       : []),
   ]);
+  // Drain scripts park some waiters on the page's last word first (a drain range that ends a
+  // word early misses them); race scripts share word 0, where the UNPARKs with a choice go.
+  const firstWord = drain ? fc.oneof({ weight: 2, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constant(P - BigInt(b.park.wordSize)) }) : fc.constant(0n);
   return fc
     .record({
-      waiters: fc.array(waiterThread(b), { minLength: drain ? 1 : 2, maxLength: Math.min(3, AGENT_MAX_THREADS - 1) }),
+      waiters: fc.array(waiterThread(b, firstWord), { minLength: drain ? 1 : 2, maxLength: Math.min(3, AGENT_MAX_THREADS - 1) }),
+      // PARKX-9: a thread that leaves with a park in flight (drain scripts, which cite it).
+      leaver: drain ? fc.oneof({ withCrossShrink: true }, { weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: leaverThread(b) }) : fc.constant(null),
       before: fc.array(fc.oneof(...mainOps.slice(2)), { maxLength: 2 }),
       settled: drain ? fc.constant(true) : fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
       settleFor: settle(),
@@ -223,21 +242,71 @@ export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Ar
       wakeNone: fc.boolean(),
       after: fc.array(fc.oneof(...mainOps), { maxLength: drain ? 2 : 3 }),
       drainOps: drain ? drainOps : fc.constant([]),
-      join: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      // How the main thread ends: it wakes every parked word and then (most scripts) joins
+      // the waiters; without the joins the process exits with waiters parked (SYS-3). Both
+      // are scaffold for a conforming run to finish, rarely part of a bug's repro, so
+      // shrinking may drop them.
+      wakeAll: scaffold(),
+      joinAll: fc.tuple(fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), scaffold()).map(([j, keep]) => j && keep),
     })
-    .map(({ waiters, before, settled, settleFor, wakeNone, wakeFirst, after, drainOps, join }) => {
+    .map(({ waiters, leaver, before, settled, settleFor, wakeNone, wakeFirst, after, drainOps, wakeAll, joinAll }) => {
       const main: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }, ...before];
-      waiters.forEach((_, i) => main.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
+      const threads = leaver ? [...waiters, leaver] : waiters;
+      threads.forEach((_, i) => main.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
       if (settled) main.push(settleFor);
+      // The leaver never blocks: once it is joined it has exited, and its park must be gone.
+      if (leaver) main.push({ kind: OP.JOIN, a: BigInt(threads.length) }, { kind: OP.UNPARK, base: R1, a: LEAVER_WORD, b: 1n });
       if (wakeNone) main.push({ kind: OP.UNPARK, base: R1, a: 0n, b: 0n });
       if (wakeFirst && !drain) main.push(wakeFirst);
       main.push(...after, ...drainOps);
-      // Wake everyone before joining, so that a conforming run can finish (after an unmap
-      // these UNPARKs fail with invalidBuffer, the drain having woken everyone already).
-      for (const a of WORDS) main.push({ kind: OP.UNPARK, base: R1, a, b: BigInt(b.park.unparkAll) });
-      if (join) waiters.forEach((_, i) => main.push({ kind: OP.JOIN, a: BigInt(i + 1) }));
-      return { threads: [main, ...waiters] };
+      if (wakeAll) {
+        // Wake every word a waiter parks on, so that a conforming run can finish (after an
+        // unmap these UNPARKs fail with invalidBuffer, the drain having woken everyone already).
+        const parked = new Set(waiters.flat().filter((op) => op.kind === OP.PARK).map((op) => op.a!));
+        for (const a of parkWords(b).filter((w) => parked.has(w))) main.push({ kind: OP.UNPARK, base: R1, a, b: BigInt(b.park.unparkAll) });
+      }
+      // A join without the wakes could wait forever for a waiter nobody wakes.
+      if (wakeAll && joinAll) waiters.forEach((_, i) => main.push({ kind: OP.JOIN, a: BigInt(i + 1) }));
+      return { threads: [main, ...threads] };
     });
+}
+
+/**
+ * Scaffold: always `true` when generated (drawing no randomness, so adding it changes no
+ * generated case), `false` when shrunk. For ops a generated script needs so that a
+ * conforming run finishes (wakes, joins) but a shrunk repro may not: shrinking can then drop
+ * them, which a constant could not, and generation stays as it was, which fc.boolean would not.
+ */
+export function scaffold(): fc.Arbitrary<boolean> {
+  return new ScaffoldArbitrary();
+}
+
+class ScaffoldArbitrary extends fc.Arbitrary<boolean> {
+  generate(): fc.Value<boolean> {
+    return new fc.Value(true, undefined);
+  }
+  canShrinkWithoutContext(value: unknown): value is boolean {
+    return typeof value === "boolean";
+  }
+  shrink(value: boolean): fc.Stream<fc.Value<boolean>> {
+    return value ? fc.Stream.of(new fc.Value(false, undefined)) : fc.Stream.nil();
+  }
+}
+
+/** A word only the leaver thread parks on (nobody stores to it: it stays 0). */
+const LEAVER_WORD = 128n;
+
+/**
+ * A thread that leaves with a park in flight: it submits a PARK it does not wait for
+ * (PARK_ASYNC, a word that matches, no timeout) and exits, with a value or by running out
+ * of ops. Its waiter must go with it (PARKX-9): an UNPARK after joining it wakes nobody.
+ */
+function leaverThread(b: Binding): fc.Arbitrary<ScriptOp[]> {
+  return fc.tuple(steering({ maxOps: 1, sleeps: false }), fc.option(fc.bigInt({ min: 1n, max: 200n }), { nil: undefined })).map(([steer, exit]) => [
+    ...steer,
+    { kind: OP.PARK_ASYNC, base: R1, a: LEAVER_WORD, b: 0n, c: b.park.timeoutForever },
+    ...(exit !== undefined ? [{ kind: OP.THREAD_EXIT, a: exit } as ScriptOp] : []),
+  ]);
 }
 
 /**
@@ -309,8 +378,9 @@ export function timerScript(b: Binding): fc.Arbitrary<Script> {
     fc.constant<ScriptOp>({ kind: OP.NOW }),
     fc.integer({ min: 0, max: 10_000_000 }).map((ns): ScriptOp => ({ kind: OP.SLEEP, a: BigInt(ns) })),
     fc.integer({ min: 0, max: 10_000_000 }).map((ns): ScriptOp => ({ kind: OP.PARK, base: R1, a: 0n, b: 0n, c: BigInt(ns) })),
-    // GO-7, PARKX-3: a poll (timeout 0) never blocks, whether the word matches or not.
-    fc.constantFrom(0n, 1n).map((v): ScriptOp => ({ kind: OP.PARK, base: R1, a: 0n, b: v, c: 0n })),
+    // GO-7, PARKX-3: a poll (timeout 0) never blocks, whether the word matches or not;
+    // 0x100 differs from the word only above its low byte (PARK-2, PARK-3).
+    fc.constantFrom(0n, 1n, 0x100n).map((v): ScriptOp => ({ kind: OP.PARK, base: R1, a: 0n, b: v, c: 0n })),
   );
   return fc.array(op, { minLength: 1, maxLength: 8 }).map((ops) => ({
     threads: [[{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }, { kind: OP.NOW }, ...ops, { kind: OP.NOW }]],
@@ -331,16 +401,20 @@ export function handoffScript(b: Binding): fc.Arbitrary<Script> {
       waiterYields: steering({ maxOps: 2, sleeps: false }),
       waiters: fc.integer({ min: 1, max: 2 }),
       count: fc.constantFrom(1n, 2n, BigInt(b.park.unparkAll)),
+      // Scaffold a shrunk repro may drop: each waiter's join (a stranded waiter shows as a
+      // hang of its own join) and the second UNPARK a count of 1 needs for two waiters.
+      joins: fc.tuple(scaffold(), scaffold()),
+      second: scaffold(),
     })
-    .map(({ yields, waiterYields, waiters, count }) => {
+    .map(({ yields, waiterYields, waiters, count, joins, second }) => {
       const main: ScriptOp[] = [
         { kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) },
         ...Array.from({ length: waiters }, (_, i): ScriptOp => ({ kind: OP.SPAWN, a: BigInt(i + 1) })),
         ...yields,
         { kind: OP.STORE, base: R1, a: 0n, b: 4n, c: 1n },
         { kind: OP.UNPARK, base: R1, a: 0n, b: count },
-        ...(count === 1n && waiters === 2 ? [{ kind: OP.UNPARK, base: R1, a: 0n, b: 1n } as ScriptOp] : []),
-        ...Array.from({ length: waiters }, (_, i): ScriptOp => ({ kind: OP.JOIN, a: BigInt(i + 1) })),
+        ...(count === 1n && waiters === 2 && second ? [{ kind: OP.UNPARK, base: R1, a: 0n, b: 1n } as ScriptOp] : []),
+        ...Array.from({ length: waiters }, (_, i): ScriptOp[] => (joins[i] ? [{ kind: OP.JOIN, a: BigInt(i + 1) }] : [])).flat(),
       ];
       const waiter: ScriptOp[] = [
         ...waiterYields,

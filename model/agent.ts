@@ -12,6 +12,8 @@
  *   threads' ops may take effect in between. Console order is the order of records.
  * - Blocking ops (PARK, SLEEP, JOIN) enqueue at their linearization point and get their
  *   result when woken, drained, timed out or the joined thread exits; the record follows.
+ * - PARK_ASYNC enqueues like PARK but reports 0 at once: its waiter (asyncWaiterId) is woken,
+ *   drained or timed out without a record, and leaves with its thread (PARKX-9).
  * - `base` is added to operand `a` of every op (mod 2^64); `dst` is written when the record
  *   is printed (scripts whose threads race on a register are outside the model's precision).
  * - The agent's TLS variables start with AGENT_TLS_INITIAL in every script thread (the agent
@@ -426,17 +428,31 @@ function fsView(st: AgentState, t: number): { original: true; tp: bigint | undef
 /** Wake threads with results (drain, unpark, join, timeout): they become pending. */
 function wake(st: AgentState, ids: readonly number[], p: Pending): AgentState {
   let s = st;
-  for (const id of ids) s = setRun(s, id, { phase: "pending", pending: p, block: undefined });
+  // An async waiter's completion goes to a thread that does not wait for it (PARK_ASYNC).
+  for (const id of ids) if (!isAsyncWaiter(id)) s = setRun(s, id, { phase: "pending", pending: p, block: undefined });
   return s;
 }
 
 /**
+ * The waiter id of a PARK_ASYNC by thread t: its own (negative) id, so that waking it leaves
+ * the thread alone; the thread's exit removes it (PARKX-9).
+ */
+export function asyncWaiterId(t: number): number {
+  return -1 - t;
+}
+
+function isAsyncWaiter(id: number): boolean {
+  return id < 0;
+}
+
+/**
  * Thread `t` ends (ThreadControl.exit(value) or the end of a non-zero thread's ops).
- * @clause SYS-4 THR-4 THRX-2 THRX-3
+ * @clause SYS-4 THR-4 THRX-2 THRX-3 PARKX-9
  */
 function threadExit(ctx: Ctx, st: AgentState, t: number, value: bigint, label: string): Move {
   const r = th.exitThread(st.threads, t, value);
-  let s: AgentState = setRun({ ...st, threads: r.tt }, t, { phase: "done" });
+  // PARKX-9: a park the thread left in flight (PARK_ASYNC) does not outlive it.
+  let s: AgentState = setRun({ ...st, threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }, t, { phase: "done" });
   // THRX-2: joiners complete with the exit value.
   const joiners = s.runs.flatMap((run, i) => (run.phase === "blocked" && run.block?.kind === "join" && run.block.target === t ? [i] : []));
   s = wake(s, joiners, exact("ok", value));
@@ -522,20 +538,28 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       const mask = (1n << BigInt(8 * size)) - 1n;
       return op.kind === OP.LOAD ? memAccess(a, size, undefined, (s, v) => done(s, t, exact("ok", v))) : memAccess(a, size, c & mask, (s) => done(s, t, exact("ok", 0n)));
     }
-    case OP.PARK: {
+    case OP.PARK:
+    case OP.PARK_ASYNC: {
+      // PARK_ASYNC: the park takes effect here (ENTER-1: cap_enter drains the SQ) and the op
+      // reports 0 whatever its outcome, nobody waiting for the completion. A blocked park
+      // stays queued as the thread's async waiter until woken, drained, timed out or the
+      // thread exits (PARKX-9).
+      const async = op.kind === OP.PARK_ASYNC;
+      const id = async ? asyncWaiterId(t) : t;
       const outcome = (r: pk.ParkOutcome): AgentState => {
+        if (async) return done(r.kind === "blocked" ? { ...st, park: r.space } : st, t, exact("ok", 0n));
         if (r.kind === "error") return done(st, t, exact("err", BigInt(b.transportErrors[r.error])));
         if (r.kind === "complete") return done(st, t, exact("ok", BigInt(pk.parkResultCode(r.result, b))));
         return setRun({ ...st, park: r.space }, t, { phase: "blocked", block: { kind: "park", deadline: r.waiter.deadline } });
       };
       const w = imageWord(ctx, st, a);
-      if (w.kind === "window") return one(outcome(pk.park(st.park, st.as, t, a, bb, c, st.now, b)));
+      if (w.kind === "window") return one(outcome(pk.park(st.park, st.as, id, a, bb, c, st.now, b)));
       if (w.kind === "unknown") return one(unknown(st, t, w.why));
       if (w.kind === "error") return one(outcome({ kind: "error", error: w.error }));
       // PARK-3 on a word of the agent's own data: its value is not tracked, so both the
       // mismatch and the match (block, or timedOut for timeout 0) are allowed.
-      if (w.word === undefined) return [outcome({ kind: "complete", result: "mismatch" }), outcome(pk.parkOnKey(st.park, t, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))].map((x) => ({ kind: "state" as const, label: lab, st: x }));
-      return one(outcome(pk.parkOnKey(st.park, t, w.key, w.word, bb, c, st.now, b)));
+      if (w.word === undefined) return [outcome({ kind: "complete", result: "mismatch" }), outcome(pk.parkOnKey(st.park, id, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))].map((x) => ({ kind: "state" as const, label: lab, st: x }));
+      return one(outcome(pk.parkOnKey(st.park, id, w.key, w.word, bb, c, st.now, b)));
     }
     case OP.UNPARK: {
       const w = imageWord(ctx, st, a);
@@ -632,10 +656,18 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
  */
 export function timeouts(ctx: Ctx, st: AgentState): Move[] {
   const blocked = st.runs.flatMap((r, i) => (r.phase === "blocked" && (r.block?.kind === "park" || r.block?.kind === "sleep") && r.block.deadline !== null ? [{ i, d: r.block.deadline }] : []));
-  if (blocked.length === 0) return [];
+  const async = st.park.waiters.filter((w) => isAsyncWaiter(w.id) && w.deadline !== null);
+  if (blocked.length === 0 && async.length === 0) return [];
   const runnable = st.runs.some((r) => r.phase === "idle" || r.phase === "pending");
-  const minD = blocked.reduce((m, x) => (x.d < m ? x.d : m), blocked[0]!.d);
+  const minD = [...blocked.map((x) => x.d), ...async.map((w) => w.deadline!)].reduce((m, d) => (d < m ? d : m));
   const out: Move[] = [];
+  // An async waiter's timeout completes into a CQ nobody reads: it only leaves the queue.
+  for (const w of async) {
+    const d = w.deadline!;
+    if (!(ctx.time === "lazy" || isDue(d, st.now) || (!runnable && d === minD))) continue;
+    const now = advance(st.now, d);
+    out.push({ kind: "state", label: `async park of t${-1 - w.id} times out at ${now}`, st: { ...st, now, park: { waiters: st.park.waiters.filter((x) => x !== w) } } });
+  }
   for (const { i, d } of blocked) {
     const allowed = ctx.time === "lazy" || isDue(d, st.now) || (!runnable && d === minD);
     if (!allowed) continue;
@@ -745,7 +777,7 @@ export function stateKey(st: AgentState, b: Binding = DEFAULT_BINDING): string {
         .map((k) => `${k}=${st.learned[k]!.toString(16)}`)
         .join(","),
     ),
-    cachedKey(st.park.waiters, () => st.park.waiters.map((w) => `${w.id}@${pk.keyString(w.key)}`).sort().join(",")),
+    cachedKey(st.park.waiters, () => st.park.waiters.map((w) => `${w.id}@${pk.keyString(w.key)}${isAsyncWaiter(w.id) && w.deadline !== null ? `~${w.deadline.toString(16)}` : ""}`).sort().join(",")),
     cachedKey(st.created, () => st.created.join(",")),
     st.anyEnd ? "A" : "",
   ].join("#");

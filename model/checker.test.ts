@@ -303,3 +303,45 @@ describe("checker vs the model's own forward runs (random interleavings)", () =>
     );
   });
 });
+
+// A thread leaves with a park in flight (PARK_ASYNC, then it runs out of ops); the main
+// thread joins it and wakes the word.
+const LEAVER: Script = {
+  threads: [
+    [MAP1, { kind: OP.SPAWN, a: 1n }, { kind: OP.JOIN, a: 1n }, { kind: OP.UNPARK, a: W, b: 1n }],
+    [{ kind: OP.PARK_ASYNC, a: W, b: 0n, c: FOREVER }],
+  ],
+};
+
+describe("checkAgentRun: a thread that exits with a park in flight (PARKX-9)", () => {
+  const run = (woke: number, joined = true) => ({
+    observations: [ok(0, 0, W), ok(0, 1, 0), ok(1, 0, 0), ...(joined ? [ok(0, 2, 0)] : []), ok(0, 3, woke)],
+    end: { kind: "exit", code: 0 } as const,
+  });
+  it("after the join its waiter is gone: the UNPARK wakes nobody", () => {
+    expect(checkAgentRun(LEAVER, run(0))).toEqual({ ok: true });
+    expect(checkAgentRun(LEAVER, run(0), B, {}, { time: "eager" })).toEqual({ ok: true });
+    const bad = checkAgentRun(LEAVER, run(1));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.atObservation).toBe(4);
+  });
+  it("before the thread exits an UNPARK may still wake its waiter", () => {
+    const racing: Script = { threads: [[MAP1, { kind: OP.SPAWN, a: 1n }, { kind: OP.UNPARK, a: W, b: 1n }, { kind: OP.JOIN, a: 1n }], LEAVER.threads[1]!] };
+    for (const woke of [0, 1]) {
+      const obs = [ok(0, 0, W), ok(0, 1, 0), ok(1, 0, 0), ok(0, 2, woke), ok(0, 3, 0)];
+      expect(checkAgentRun(racing, { observations: obs, end: { kind: "exit", code: 0 } })).toEqual({ ok: true });
+    }
+  });
+  it("a word that does not match leaves no waiter; a timed one times out without a record", () => {
+    const s = (expected: bigint, timeout: bigint): Script => ({ threads: [[MAP1, { kind: OP.PARK_ASYNC, a: W, b: expected, c: timeout }, { kind: OP.SLEEP, a: 1000n }, { kind: OP.UNPARK, a: W, b: 1n }]] });
+    const obs = (woke: number) => [ok(0, 0, W), ok(0, 1, 0), ok(0, 2, 0), ok(0, 3, woke)];
+    const exit = { kind: "exit", code: 0 } as const;
+    expect(checkAgentRun(s(0x100n, FOREVER), { observations: obs(0), end: exit })).toEqual({ ok: true });
+    expect(checkAgentRun(s(0x100n, FOREVER), { observations: obs(1), end: exit }).ok).toBe(false);
+    expect(checkAgentRun(s(0n, FOREVER), { observations: obs(1), end: exit })).toEqual({ ok: true });
+    expect(checkAgentRun(s(0n, FOREVER), { observations: obs(0), end: exit }).ok).toBe(false);
+    // Timed out during the sleep (eager time: the clock passes 500 while the thread sleeps).
+    expect(checkAgentRun(s(0n, 500n), { observations: obs(0), end: exit }, B, {}, { time: "eager" })).toEqual({ ok: true });
+    expect(checkAgentRun(s(0n, 500n), { observations: obs(1), end: exit }, B, {}, { time: "eager" }).ok).toBe(false);
+  });
+});

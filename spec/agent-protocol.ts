@@ -120,6 +120,13 @@ export const OP = {
    * suite cannot schedule (real multi-core hardware included).
    */
   SPIN: 23,
+  /**
+   * Submit PARK(word a, expected b, timeout c ns) and cap_enter(0, 0) without waiting for its
+   * completion -> 0. The kernel has taken the SQE when cap_enter returns (ENTER-1); the
+   * completion, whenever it comes, is dropped (every later op waits for its own user_data).
+   * How a runtime thread leaves with a park still in flight (PARKX-9).
+   */
+  PARK_ASYNC: 32,
 } as const;
 
 /** Op kinds whose only purpose is to steer interleavings (no effect on the model state). */

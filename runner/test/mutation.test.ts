@@ -22,13 +22,10 @@ import { REPO_ROOT, resolveAgent } from "../setup.js";
 const SEED = 20261125;
 
 /**
- * Repros that do not shrink below 3 threads and 10 ops today. The aimed park scripts keep a
- * fixed scaffold that shrinking cannot remove (map, spawns, the settle SLEEP before the main
- * thread's UNPARKs, per-thread steering SPINs, joins), so the park mutants shrink to 3 threads
- * and 11-14 ops. Making the scaffold shrinkable (steering ops as their own shrink dimension)
- * empties this list; until then it is a known gap of issue 18, not a pass.
+ * Repros that do not shrink below 3 threads and 10 ops today (none: the park scripts' wakes
+ * and joins are scaffold that shrinking drops, generators/scripts.ts `scaffold`).
  */
-const KNOWN_OVERSIZED = ["lost-wake", "unpark-wakes-extra", "unpark-zero-wakes-all", "unpark-ignores-address"];
+const KNOWN_OVERSIZED: string[] = [];
 
 /**
  * Repros that do not replay today: vm.model-based runs fc.commands, and fast-check refuses its

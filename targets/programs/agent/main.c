@@ -103,7 +103,7 @@ static void validate(uintptr_t ring) {
   for (uint32_t i = 0; i < op_count; i++) {
     uint32_t at = ops_at() + i * AGENT_SCRIPT_OP_SIZE;
     uint8_t kind = SCRIPT[at], dst = SCRIPT[at + 1], base = SCRIPT[at + 2];
-    if (kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) bad_script(ring, "op kind");
+    if ((kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) && kind != AGENT_OP_PARK_ASYNC) bad_script(ring, "op kind");
     if (dst >= AGENT_SCRIPT_REGISTERS || base >= AGENT_SCRIPT_REGISTERS) bad_script(ring, "register");
     uint64_t b = rd64(at + 16);
     if ((kind == AGENT_OP_LOAD || kind == AGENT_OP_STORE) && (b < 1 || b > 8)) bad_script(ring, "access size");
@@ -135,6 +135,23 @@ static void store_n(uint64_t addr, uint64_t n, uint64_t v) {
 }
 
 static uint64_t run_thread(uint32_t t, uintptr_t ring);
+
+/* PARK_ASYNC: submit a PARK and let the kernel take it (cap_enter drains the SQ, ENTER-1)
+ * without waiting for its completion. Its user_data (tag 2 in the high half) never equals
+ * the tag-1 user_data capos_rt_op waits for, so later ops drop its CQE. */
+static capos_status park_async(uintptr_t ring, uint64_t addr, uint32_t expected, uint64_t timeout_ns) {
+  volatile uint8_t *sqe = capos_sqe_next(ring);
+  if (!sqe) return CAPOS_TERR_INVALID_SQE;
+  capos_sqe_set_opcode(sqe, CAPOS_OP_PARK);
+  capos_sqe_set_cap_id(sqe, capos_caps.park);
+  capos_sqe_park_set_addr(sqe, addr);
+  capos_sqe_park_set_expected(sqe, expected);
+  capos_sqe_park_set_timeout_ns(sqe, timeout_ns);
+  capos_sqe_set_user_data(sqe, (uint64_t)capos_ring_hdr_get_sq_tail((void *)ring) | ((uint64_t)2 << 32));
+  capos_sq_publish(ring);
+  capos_yield();
+  return 0;
+}
 
 static uint64_t thread_fn(capos_thread_t *th) { return run_thread(th->index, th->ring); }
 
@@ -220,6 +237,7 @@ static uint64_t run_thread(uint32_t t, uintptr_t ring) {
       case AGENT_OP_SPIN:
         for (uint64_t k = 0; k < a; k++) __asm__ volatile("" ::: "memory");
         break;
+      case AGENT_OP_PARK_ASYNC: s = park_async(ring, a, (uint32_t)b, c); break;
       case AGENT_OP_EXIT: capos_exit(a & 0xff);
       case AGENT_OP_THREAD_EXIT: capos_thread_exit(ring, a);
       default: bad_script(ring, "op kind");

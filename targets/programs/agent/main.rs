@@ -201,7 +201,7 @@ fn validate(ring: usize) {
         let kind = rd8(at);
         let dst = rd8(at + 1);
         let base = rd8(at + 2);
-        if kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN {
+        if (kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) && kind != AGENT_OP_PARK_ASYNC {
             bad_script(ring, cstr!("op kind"));
         }
         if dst >= AGENT_SCRIPT_REGISTERS || base >= AGENT_SCRIPT_REGISTERS {
@@ -277,6 +277,30 @@ fn do_spawn(ring: usize, a: u64) -> i64 {
         vstore(spawned(a), 1);
         let s = thread_spawn(ring, th);
         if s < 0 { s } else { 0 }
+    }
+}
+
+/// PARK_ASYNC: submit a PARK and let the kernel take it (cap_enter drains the SQ, ENTER-1)
+/// without waiting for its completion. Its user_data (tag 2 in the high half) never equals
+/// the tag-1 user_data `op` waits for, so later ops drop its CQE.
+fn park_async(ring: usize, addr: u64, expected: u32, timeout_ns: u64) -> i64 {
+    unsafe {
+        let sqe = sqe_next(ring);
+        if sqe == 0 {
+            return TERR_INVALID_SQE as i64;
+        }
+        sqe_set_opcode(sqe, OP_PARK);
+        sqe_set_cap_id(sqe, CAPS.park);
+        sqe_park_set_addr(sqe, addr);
+        sqe_park_set_expected(sqe, expected);
+        sqe_park_set_timeout_ns(sqe, timeout_ns);
+        let tail = ring_hdr_get_sq_tail(ring);
+        sqe_set_user_data(sqe, (tail as u64) | (2u64 << 32));
+        barrier();
+        ring_hdr_set_sq_tail(ring, tail + 1);
+        barrier();
+        yield_now();
+        0
     }
 }
 
@@ -372,6 +396,7 @@ fn run_thread(t: u32, ring: usize) -> u64 {
                         k += 1;
                     }
                 }
+                AGENT_OP_PARK_ASYNC => s = park_async(ring, a, b as u32, c),
                 AGENT_OP_EXIT => exit(a & 0xff),
                 AGENT_OP_THREAD_EXIT => thread_exit(ring, a),
                 _ => bad_script(ring, cstr!("op kind")),

@@ -40,5 +40,6 @@
 #define AGENT_OP_EXIT 21
 #define AGENT_OP_THREAD_EXIT 22
 #define AGENT_OP_SPIN 23
+#define AGENT_OP_PARK_ASYNC 32
 #define AGENT_PAGE_SIZE 0x1000
 #endif

@@ -41,4 +41,5 @@ pub const AGENT_OP_YIELD: u8 = 20;
 pub const AGENT_OP_EXIT: u8 = 21;
 pub const AGENT_OP_THREAD_EXIT: u8 = 22;
 pub const AGENT_OP_SPIN: u8 = 23;
+pub const AGENT_OP_PARK_ASYNC: u8 = 32;
 pub const AGENT_PAGE_SIZE: usize = 4096;
