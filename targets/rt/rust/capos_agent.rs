@@ -41,4 +41,7 @@ pub const AGENT_OP_YIELD: u8 = 20;
 pub const AGENT_OP_EXIT: u8 = 21;
 pub const AGENT_OP_THREAD_EXIT: u8 = 22;
 pub const AGENT_OP_SPIN: u8 = 23;
+pub const AGENT_OP_RELEASE_HANDLE: u8 = 24;
+pub const AGENT_OP_RING_BATCH: u8 = 25;
+pub const AGENT_BATCH_ANOMALY_SHIFT: u32 = 0x20;
 pub const AGENT_PAGE_SIZE: usize = 4096;
