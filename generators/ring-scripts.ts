@@ -71,7 +71,7 @@ export function releaseScript(_b: Binding): fc.Arbitrary<Script> {
 export function pressureScript(b: Binding): fc.Arbitrary<Script> {
   const cq = b.ring.cqEntries;
   const most = b.ring.sqEntries + cq - 2; // lead + NOPs must stay below sqEntries + cqEntries
-  const nops = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: cq, max: most }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: cq - 2 }) });
+  const nops = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: cq, max: most }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: cq - 2 }) });
   return fc
     .record({
       pre: fc.array(fc.constant<ScriptOp>({ kind: OP.YIELD }), { maxLength: 1 }),
@@ -84,7 +84,8 @@ export function pressureScript(b: Binding): fc.Arbitrary<Script> {
         ),
         { nil: undefined },
       ),
-      t1: helperThread(2, 5),
+      // More ops than thread 0 runs before its batch, so that thread 1 exits during the yields.
+      t1: helperThread(3, 5),
     })
     .map(({ pre, nops, yields, tail, t1 }) => ({
       threads: [[{ kind: OP.SPAWN, a: 1n }, ...pre, { kind: OP.RING_BATCH, a: 1n, b: BigInt(nops), c: BigInt(yields) }, ...(tail ? [tail] : [])], t1],
