@@ -13,7 +13,9 @@
  * EXIT and THREAD_EXIT end the process / thread and print no record. A malformed script
  * (bad magic/version/tables, unknown kind, register out of range, LOAD/STORE size outside
  * 1..8, SPAWN/JOIN of a thread that does not exist, is thread 0, is spawned twice or was
- * never spawned, TLS index out of range) ends the process with exit(AGENT_BAD_SCRIPT_EXIT).
+ * never spawned, TLS index out of range, RELEASE_HANDLE or a RING_BATCH JOIN of a thread never
+ * spawned, a RING_BATCH of sqEntries + cqEntries SQEs or more) ends the process with
+ * exit(AGENT_BAD_SCRIPT_EXIT).
  * When thread 0 runs out of ops the agent calls exit(0); other threads ThreadControl.exit(0).
  */
 #include "capos_rt.h"
