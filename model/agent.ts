@@ -99,12 +99,15 @@ export type Pending =
   /** ok with any value: readable memory whose contents the model does not track (the agent's own data). */
   | { readonly k: "value"; readonly why: string }
   /** No record can match: the implementation's reported choice breaks a rule (e.g. VMX-2 placement). */
-  | { readonly k: "reject"; readonly why: string };
+  | { readonly k: "reject"; readonly why: string }
+  /** ok with one of these values (e.g. RING_BATCH's cap_enter count, with or without a completion that may race it). */
+  | { readonly k: "oneOf"; readonly values: readonly bigint[]; readonly why: string };
 
 export type Block =
   | { readonly kind: "park"; readonly deadline: bigint | null }
   | { readonly kind: "sleep"; readonly deadline: bigint }
-  | { readonly kind: "join"; readonly target: number };
+  /** `batch`: a RING_BATCH's JOIN, which reports one of these values when the target exits. */
+  | { readonly kind: "join"; readonly target: number; readonly batch?: readonly bigint[] };
 
 export type Phase = "unstarted" | "idle" | "pending" | "blocked" | "done";
 
@@ -117,6 +120,8 @@ export interface ThreadRun {
   /** The thread's own TLS variable values (used while FS base is the thread's TP). */
   readonly tls: readonly bigint[];
   readonly joined?: boolean;
+  /** The agent released this thread's ThreadHandle (RELEASE_HANDLE): its id is stale. */
+  readonly handleReleased?: boolean;
 }
 
 export interface AgentState {
@@ -455,7 +460,10 @@ function threadExit(ctx: Ctx, st: AgentState, t: number, value: bigint, label: s
   let s: AgentState = setRun({ ...st, threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }, t, { phase: "done" });
   // THRX-2: joiners complete with the exit value.
   const joiners = s.runs.flatMap((run, i) => (run.phase === "blocked" && run.block?.kind === "join" && run.block.target === t ? [i] : []));
-  s = wake(s, joiners, exact("ok", value));
+  for (const i of joiners) {
+    const batch = (s.runs[i]!.block as { batch?: readonly bigint[] }).batch;
+    s = wake(s, [i], batch ? { k: "oneOf", values: batch, why: "RING_BATCH's cap_enter count" } : exact("ok", value));
+  }
   // THRX-3: the last thread's exit ends the process with status 0.
   if (r.processEnds) return { kind: "end", label, end: { kind: "exit", code: 0 }, st: s };
   return { kind: "state", label, st: s };
@@ -583,6 +591,8 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
     case OP.JOIN: {
       const target = Number(a);
       if (a >= BigInt(ctx.script.threads.length) || a >= BigInt(AGENT_MAX_THREADS) || target === 0 || st.runs[target]!.phase === "unstarted") return [badScript(st, lab, "join")];
+      // CAP-4, CAP-2: the handle's id went stale at its RELEASE_HANDLE.
+      if (st.runs[target]!.handleReleased) return one(done(st, t, staleCap(ctx)));
       if (target === t || st.runs[target]!.joined) return one(unknown(st, t, `JOIN of thread ${a} (itself, or joined before)`));
       const s = setRun(st, target, { joined: true });
       const j = th.joinThread(s.threads, target);
@@ -643,9 +653,60 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       return [{ kind: "end", label: lab, end: { kind: "exit", code: Number(a & 0xffff_ffffn) }, st }];
     case OP.THREAD_EXIT:
       return [threadExit(ctx, st, t, a, lab)];
+    case OP.RELEASE_HANDLE:
+    case OP.RING_BATCH:
+      return ringOp(ctx, st, t, op, a, lab);
     default:
       return one(unknown(st, t, `op kind ${op.kind}`));
   }
+}
+
+/** The transport error of a call through a released (stale) cap id (CAP-1, CAP-2, CAP-4). */
+function staleCap(ctx: Ctx): Pending {
+  return exact("err", BigInt(ctx.b.transportErrors.invalidCap));
+}
+
+/**
+ * The ring and capability ops (spec/agent-protocol.ts, 24..31).
+ * @clause CAP-2 CAP-4 RINGX-7 ENTER-2 ENTERX-1 RINGX-2 RINGX-8 RING-7
+ * RELEASE_HANDLE: the first release completes with 0 and makes the id stale (CAP-4); a later
+ * release or call through it fails with invalidCap even when a new cap took the slot (CAP-2,
+ * RINGX-7). RING_BATCH: its NOPs complete with 0 (RINGX-8) carrying their own user_data
+ * (RING-7, so the agent counts no anomaly); the reported cap_enter(0, 0) returns the CQEs
+ * available (ENTER-2, ENTERX-1): the NOPs' and a JOIN that completed at once, at most a whole
+ * CQ (RINGX-2: the kernel stops consuming while the CQ is full); a JOIN still waiting may
+ * complete before that cap_enter returns (another thread may exit meanwhile), so then both
+ * counts are allowed. A JOIN that completes while the CQ is full is held, not lost (RINGX-2):
+ * the batch record still comes.
+ */
+function ringOp(ctx: Ctx, st: AgentState, t: number, op: ScriptOp, a: bigint, lab: string): Move[] {
+  const one = (s: AgentState): Move[] => [{ kind: "state", label: lab, st: s }];
+  const b = ctx.b;
+  const spawnedThread = (x: bigint) => x > 0n && x < BigInt(ctx.script.threads.length) && x < BigInt(AGENT_MAX_THREADS) && st.runs[Number(x)]!.phase !== "unstarted";
+  if (op.kind === OP.RELEASE_HANDLE) {
+    if (!spawnedThread(a)) return [badScript(st, lab, "release")];
+    const target = Number(a);
+    if (st.runs[target]!.handleReleased) return one(done(st, t, staleCap(ctx)));
+    return one(done(setRun(st, target, { handleReleased: true }), t, exact("ok", 0n)));
+  }
+  // A PARK_ASYNC completion of this thread may or may not be among the CQEs cap_enter counts.
+  if (ctx.script.threads[t]!.slice(0, st.runs[t]!.pc).some((o) => o.kind === OP.PARK_ASYNC)) return one(unknown(st, t, "RING_BATCH after PARK_ASYNC in the same thread"));
+  const lead = a !== 0n ? 1n : 0n;
+  const nops = op.b ?? 0n;
+  const total = lead + nops;
+  if (total >= BigInt(b.ring.sqEntries + b.ring.cqEntries)) return [badScript(st, lab, "batch size")];
+  if (lead && !spawnedThread(a)) return [badScript(st, lab, "batch join")];
+  const cq = BigInt(b.ring.cqEntries);
+  const available = (n: bigint) => (n < cq ? n : cq);
+  if (!lead) return one(done(st, t, exact("ok", available(nops))));
+  const target = Number(a);
+  if (st.runs[target]!.handleReleased) return one(done(st, t, staleCap(ctx)));
+  if (target === t || st.runs[target]!.joined) return one(unknown(st, t, `RING_BATCH JOIN of thread ${a} (itself, or joined before)`));
+  const s = setRun(st, target, { joined: true });
+  const j = th.joinThread(s.threads, target);
+  if (j.done) return one(done(s, t, exact("ok", available(total))));
+  const values = [...new Set([available(nops), available(total)])];
+  return one(setRun(s, t, { phase: "blocked", block: { kind: "join", target, batch: values } }));
 }
 
 /**
@@ -708,6 +769,8 @@ export function describePending(t: number, pc: number, p: Pending): string {
       return `@1 ${t} ${pc} ok <any value: ${p.why}>`;
     case "reject":
       return `@1 ${t} ${pc} <no record: ${p.why}>`;
+    case "oneOf":
+      return `@1 ${t} ${pc} ok <${p.values.map((v) => v.toString(16)).join(" or ")}: ${p.why}>`;
   }
 }
 
@@ -748,6 +811,9 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
       break;
     case "reject":
       return { why: p.why };
+    case "oneOf":
+      if (o.status !== "ok" || !p.values.includes(o.value & U64)) return { why: `expected ${describePending(o.thread, run.pc, p)}` };
+      break;
   }
   const op = ctx.script.threads[o.thread]![run.pc]!;
   let regs = st.regs;
@@ -814,7 +880,7 @@ function cachedKey(part: object, compute: () => string): string {
 const hexJson = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v));
 
 function runKey(r: ThreadRun): string {
-  return cachedKey(r, () => `${r.phase}${r.pc}${r.pending ? hexJson(r.pending) : ""}${r.block ? hexJson(r.block) : ""}${r.joined ? "J" : ""}[${cachedKey(r.tls, () => r.tls.map((x) => x.toString(16)).join(","))}]`);
+  return cachedKey(r, () => `${r.phase}${r.pc}${r.pending ? hexJson(r.pending) : ""}${r.block ? hexJson(r.block) : ""}${r.joined ? "J" : ""}${r.handleReleased ? "R" : ""}[${cachedKey(r.tls, () => r.tls.map((x) => x.toString(16)).join(","))}]`);
 }
 
 export function equal(x: AgentState, y: AgentState, b: Binding = DEFAULT_BINDING): boolean {

@@ -231,7 +231,7 @@ export function allowedOutcomes(script: Script, binding: Binding = DEFAULT_BINDI
         // A pattern: report it and continue as if the smallest allowed value was seen.
         out.push({ thread: 0, op: run.pc, describe });
         if (p.k === "reject") return { observations: out, end: { kind: "any", why: p.why } };
-        const v = p.k === "now" ? p.min : p.k === "value" ? 0n : p.offset + (st.learned[p.key] ?? 0n);
+        const v = p.k === "now" ? p.min : p.k === "value" ? 0n : p.k === "oneOf" ? p.values[0]! : p.offset + (st.learned[p.key] ?? 0n);
         const c = consume(ctx, st, { thread: 0, op: run.pc, status: "ok", value: v });
         if (!("st" in c)) return { observations: out, end: { kind: "any", why: `the value after ${describe} is not fixed` } };
         st = c.st;

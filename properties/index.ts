@@ -6,6 +6,7 @@ import { elfRejects } from "./elf.js";
 import { entryState } from "./entry.js";
 import { realProbes } from "./probes.js";
 import { ringBackpressure, ringHostile } from "./ring.js";
+import { capReleaseReuse, ringCompletionPressure } from "./ring-scripts.js";
 import { syscallsUnknown } from "./syscalls.js";
 import { tlsGeneratedLayouts } from "./tls.js";
 
@@ -21,6 +22,8 @@ export const ALL_PROPERTIES: readonly ConformanceProperty[] = [
   timerMonotonic,
   ringHostile,
   ringBackpressure,
+  ringCompletionPressure,
+  capReleaseReuse,
   callErrors,
   syscallsUnknown,
   elfRejects,

@@ -35,6 +35,10 @@ export const SITUATION = {
   fsSwitchWhileDiffer: "switch while FS bases differ",
   /** A VirtualMemory call was refused (exception) without side effects. */
   vmRefused: "VM argument refused",
+  /** A call through a released ThreadHandle id after a SPAWN made a new cap (which may take its slot, RINGX-7) was refused. */
+  staleCapAfterReuse: "stale cap id used after a new cap",
+  /** A RING_BATCH's JOIN was still outstanding when its NOPs filled the CQ (its completion had to be held, RINGX-2). */
+  heldCompletion: "completion outstanding while the CQ is full",
 } as const;
 
 const ok = (o: Observation | undefined): boolean => o?.status === "ok";
@@ -61,6 +65,7 @@ export function agentReach(script: Script, observations: readonly Observation[],
   // Record-derived events, in console order.
   const fsSetAt = new Map<number, number>(); // thread -> index of its last SET_FS ok record (own base replaced)
   const protectedRanges: [bigint, bigint][] = [];
+  const released = new Map<bigint, boolean>(); // thread -> handle released; true once a SPAWN followed
   const regs = new Array<bigint>(16).fill(0n);
   observations.forEach((o, idx) => {
     const op = opOf(o);
@@ -112,6 +117,20 @@ export function agentReach(script: Script, observations: readonly Observation[],
       }
       case OP.THREAD_EXIT:
         break;
+      case OP.SPAWN:
+        for (const k of released.keys()) released.set(k, true);
+        break;
+      case OP.RELEASE_HANDLE:
+      case OP.JOIN:
+      case OP.RING_BATCH: {
+        const invalidCap = o.status === "err" && o.value === BigInt(b.transportErrors.invalidCap);
+        const reused = released.get(a);
+        if (reused !== undefined && invalidCap) events.add("stale-cap-use");
+        if (reused && invalidCap) situations.add(SITUATION.staleCapAfterReuse);
+        if (op.kind === OP.RELEASE_HANDLE && ok(o)) released.set(a, false);
+        if (op.kind === OP.RING_BATCH && ok(o) && (o.value & 0xffff_ffffn) === BigInt(b.ring.cqEntries)) events.add("batch-cq-full");
+        break;
+      }
     }
     if ([OP.MAP, OP.UNMAP, OP.PROTECT, OP.RESERVE, OP.COMMIT, OP.DECOMMIT].includes(op.kind as never)) {
       const size = op.b ?? 0n;
@@ -154,6 +173,11 @@ export function agentReach(script: Script, observations: readonly Observation[],
     }
     if (step.after.park.waiters.some((w) => w.key.gen !== generationAt(step.after.as, w.key.addr, b))) situations.add(SITUATION.staleGeneration);
     if (step.before.park.waiters.length > 0 && /(EXIT|exit\()/.test(step.label)) events.add("exit-with-waiter");
+    const batch = /^t(\d+)#(\d+) RING_BATCH/.exec(step.label);
+    if (batch && step.after.runs[Number(batch[1])]?.phase === "blocked" && events.has("batch-cq-full")) {
+      const rec = observations.find((o) => o.thread === Number(batch[1]) && o.op === Number(batch[2]));
+      if (rec?.status === "ok" && (rec.value & 0xffff_ffffn) === BigInt(b.ring.cqEntries)) situations.add(SITUATION.heldCompletion);
+    }
   }
 
   const judged = Object.entries(CLAUSE_TRIGGERS)
@@ -230,6 +254,16 @@ const CLAUSE_TRIGGERS: Readonly<Record<string, readonly string[]>> = {
   "FSB-5": [SITUATION.fsSwitchWhileDiffer],
   "TLSV2-6": ["TLS_ADDR"],
   "TIMERX-1": ["NOW", "SLEEP"],
+  "CAP-1": ["stale-cap-use"],
+  "CAP-2": [SITUATION.staleCapAfterReuse],
+  "CAP-4": ["stale-cap-use"],
+  "RINGX-7": [SITUATION.staleCapAfterReuse],
+  "ENTER-2": ["RING_BATCH:ok"],
+  "ENTERX-1": ["RING_BATCH:ok"],
+  "RING-7": ["RING_BATCH:ok"],
+  "RINGX-8": ["RING_BATCH:ok"],
+  "RING-6": ["batch-cq-full"],
+  "RINGX-2": [SITUATION.heldCompletion],
 };
 
 /** Clause IDs an agent case can judge (for the test that cited clauses are judgeable). */

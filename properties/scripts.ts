@@ -21,7 +21,7 @@ interface AgentCase {
   readonly schedule?: Schedule;
 }
 
-function agentProperty(p: {
+export function agentProperty(p: {
   id: string;
   title: string;
   clauses: string[];

@@ -120,6 +120,31 @@ export const OP = {
    * suite cannot schedule (real multi-core hardware included).
    */
   SPIN: 23,
+  // Ring and capability ops (24..31): capabilities that come and go, completions under pressure.
+  /**
+   * RELEASE the ThreadHandle capability of script thread a -> 0. Later JOINs of a (and a second
+   * RELEASE) go through the released, stale id and must fail with the invalidCap transport
+   * error (CAP-2, CAP-4, RINGX-7), even after a SPAWN has put a new capability in its slot.
+   * a must name a spawned thread (as for JOIN), else the agent refuses the script.
+   */
+  RELEASE_HANDLE: 24,
+  /**
+   * Several SQEs before one cap_enter, completions reaped only afterwards:
+   * 1. if a != 0, a JOIN of script thread a (its ThreadHandle, possibly released) as the first SQE;
+   * 2. b NOP SQEs (publishing with cap_enter(0, 0) whenever the SQ is full);
+   * 3. cap_enter(0, 0) once more: its return value R is the number of CQEs available (ENTER-2, ENTERX-1);
+   * 4. c more cap_enter(0, 0) without reaping (other threads run while the CQ is under pressure);
+   * 5. reap until every SQE's completion has arrived, waiting with cap_enter(1, forever).
+   * Every SQE carries its own user_data; a CQE that matches no outstanding SQE, or a NOP that
+   * completes with a non-zero result, is an anomaly, and the agent stops waiting at the first.
+   * Record: the JOIN's failure when it failed (err / exc as for JOIN), else ok with value
+   * R | anomalies << BATCH_ANOMALY_SHIFT. (1 if a != 0) + b must stay below sqEntries + cqEntries
+   * (else the SQ could never drain): the agent refuses the script otherwise.
+   * A PARK_ASYNC completion of the same thread is not an anomaly (the agent drops it), but it
+   * may or may not be among the R CQEs: the model does not judge a RING_BATCH of a thread that
+   * issued PARK_ASYNC before it (inconclusive), and generators never combine the two.
+   */
+  RING_BATCH: 25,
   /**
    * Submit PARK(word a, expected b, timeout c ns) and cap_enter(0, 0) without waiting for its
    * completion -> 0. The kernel has taken the SQE when cap_enter returns (ENTER-1); the
@@ -128,6 +153,9 @@ export const OP = {
    */
   PARK_ASYNC: 32,
 } as const;
+
+/** RING_BATCH reports its anomaly count (stray or failed completions) above this bit. */
+export const BATCH_ANOMALY_SHIFT = 32n;
 
 /** Op kinds whose only purpose is to steer interleavings (no effect on the model state). */
 export const STEERING_OPS: readonly OpKind[] = [OP.SPIN, OP.YIELD, OP.SLEEP];

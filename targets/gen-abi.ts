@@ -468,6 +468,7 @@ export function generateAgentHeader(b: Binding): string {
   ];
   agent.AGENT_TLS_INITIAL.forEach((v, i) => L.push(cConst(`AGENT_TLS_INITIAL_${i}`, v)));
   for (const [name, kind] of Object.entries(agent.OP)) L.push(cConst(`AGENT_OP_${name}`, kind));
+  L.push(cConst("AGENT_BATCH_ANOMALY_SHIFT", agent.BATCH_ANOMALY_SHIFT));
   L.push(`#define AGENT_PAGE_SIZE ${hex(b.pageSize)}`, `#endif`, ``);
   return L.join("\n");
 }
@@ -494,6 +495,7 @@ export function generateAgentRust(b: Binding): string {
   ];
   agent.AGENT_TLS_INITIAL.forEach((v, i) => L.push(rsConst(`AGENT_TLS_INITIAL_${i}`, v, "u64")));
   for (const [name, kind] of Object.entries(agent.OP)) L.push(rsConst(`AGENT_OP_${name}`, kind, "u8"));
+  L.push(rsConst("AGENT_BATCH_ANOMALY_SHIFT", agent.BATCH_ANOMALY_SHIFT, "u32"));
   L.push(rsConst("AGENT_PAGE_SIZE", b.pageSize, "usize"), ``);
   return L.join("\n");
 }

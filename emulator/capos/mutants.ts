@@ -53,14 +53,14 @@ export const MUTANTS = [
   { name: "park-unaligned-ok", clauses: ["PARKX-5"], description: "PARK/UNPARK accept a word address not aligned to 4" },
   { name: "exit-leaves-waiter", clauses: ["PARKX-9"], description: "a thread that exits stays in the park queue; UNPARK counts it as woken (seen through a thread that leaves with a PARK_ASYNC in flight)" },
   // Ring.
-  { name: "cq-overflow-drops", clauses: ["RINGX-2", "RING-6"], description: "an asynchronous completion posted while the CQ is full is dropped instead of held", uncaught: "asynchronous completions (park wakes, joins, sleeps) never arrive while a CQ is full; needs a thread that fills its CQ, then gets woken" },
-  { name: "cqe-userdata-last-sqe", clauses: ["RING-7"], description: "an asynchronous completion carries the user_data of the thread's last SQE, not of its own", uncaught: "the agent submits one SQE at a time and waits for it, so an async completion's user_data always equals the last SQE's; needs two outstanding SQEs (e.g. a timed PARK then a NOP) before waiting" },
+  { name: "cq-overflow-drops", clauses: ["RINGX-2", "RING-6"], description: "an asynchronous completion posted while the CQ is full is dropped instead of held" },
+  { name: "cqe-userdata-last-sqe", clauses: ["RING-7"], description: "an asynchronous completion carries the user_data of the thread's last SQE, not of its own" },
   { name: "sq-consumed-when-cq-full", clauses: ["RINGX-2"], description: "SQEs are still consumed while the CQ is full" },
   { name: "reserved-flags-ignored", clauses: ["RINGX-4"], description: "non-zero SQE flags are not rejected" },
-  { name: "enter-returns-zero-when-ready", clauses: ["ENTERX-1", "ENTER-2"], description: "cap_enter that does not block returns 0 instead of the number of CQEs available", uncaught: "the agent ignores cap_enter's return value when it does not block; needs the agent (or a probe) to report it and the model to compare it (ENTERX-1)" },
+  { name: "enter-returns-zero-when-ready", clauses: ["ENTERX-1", "ENTER-2"], description: "cap_enter that does not block returns 0 instead of the number of CQEs available" },
   // Capabilities.
-  { name: "release-keeps-cap", clauses: ["CAP-4", "RINGX-7"], description: "RELEASE completes with 0 but leaves the slot live", uncaught: "hostile batches release a cap but no later SQE uses the released id and checks invalidCap; needs RELEASE then a CALL/NOP-with-cap on the same id" },
-  { name: "release-no-generation-bump", clauses: ["CAP-2", "RINGX-7"], description: "RELEASE frees the slot without bumping its generation: a stale id names the next cap", uncaught: "no script releases a cap, gets a new one in the same slot (spawn) and then uses the stale id; needs release + spawn + stale-id CALL" },
+  { name: "release-keeps-cap", clauses: ["CAP-4", "RINGX-7"], description: "RELEASE completes with 0 but leaves the slot live" },
+  { name: "release-no-generation-bump", clauses: ["CAP-2", "RINGX-7"], description: "RELEASE frees the slot without bumping its generation: a stale id names the next cap" },
   { name: "unknown-ordinal-succeeds", clauses: ["RINGX-6"], description: "a method ordinal the interface lacks completes with success and an empty result" },
   { name: "exception-type-failed", clauses: ["ERR-2", "VMX-1", "FSB-3"], description: "every CapException is encoded with type failed" },
   // Threads and FS base.

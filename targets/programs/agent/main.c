@@ -13,7 +13,9 @@
  * EXIT and THREAD_EXIT end the process / thread and print no record. A malformed script
  * (bad magic/version/tables, unknown kind, register out of range, LOAD/STORE size outside
  * 1..8, SPAWN/JOIN of a thread that does not exist, is thread 0, is spawned twice or was
- * never spawned, TLS index out of range) ends the process with exit(AGENT_BAD_SCRIPT_EXIT).
+ * never spawned, TLS index out of range, RELEASE_HANDLE or a RING_BATCH JOIN of a thread never
+ * spawned, a RING_BATCH of sqEntries + cqEntries SQEs or more) ends the process with
+ * exit(AGENT_BAD_SCRIPT_EXIT).
  * When thread 0 runs out of ops the agent calls exit(0); other threads ThreadControl.exit(0).
  */
 #include "capos_rt.h"
@@ -89,6 +91,9 @@ static __attribute__((noreturn)) void bad_script(uintptr_t ring, const char *why
 
 static uint32_t ops_at(void) { return AGENT_SCRIPT_HEADER_SIZE + (uint32_t)thread_count * AGENT_SCRIPT_THREAD_ENTRY_SIZE; }
 
+/* Ring and capability ops (spec/agent-protocol.ts, 24..31). */
+static int ring_op_kind(uint8_t kind) { return kind == AGENT_OP_RELEASE_HANDLE || kind == AGENT_OP_RING_BATCH; }
+
 static void validate(uintptr_t ring) {
   if (rd32(0) != AGENT_SCRIPT_MAGIC) bad_script(ring, "magic");
   if (rd16(4) != AGENT_SCRIPT_VERSION) bad_script(ring, "version");
@@ -103,7 +108,7 @@ static void validate(uintptr_t ring) {
   for (uint32_t i = 0; i < op_count; i++) {
     uint32_t at = ops_at() + i * AGENT_SCRIPT_OP_SIZE;
     uint8_t kind = SCRIPT[at], dst = SCRIPT[at + 1], base = SCRIPT[at + 2];
-    if ((kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) && kind != AGENT_OP_PARK_ASYNC) bad_script(ring, "op kind");
+    if ((kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) && kind != AGENT_OP_PARK_ASYNC && !ring_op_kind(kind)) bad_script(ring, "op kind");
     if (dst >= AGENT_SCRIPT_REGISTERS || base >= AGENT_SCRIPT_REGISTERS) bad_script(ring, "register");
     uint64_t b = rd64(at + 16);
     if ((kind == AGENT_OP_LOAD || kind == AGENT_OP_STORE) && (b < 1 || b > 8)) bad_script(ring, "access size");
@@ -166,6 +171,58 @@ static capos_status do_spawn(uintptr_t ring, uint64_t a) {
   spawned[a] = 1;
   capos_status s = capos_thread_spawn(ring, th);
   return s < 0 ? s : 0;
+}
+
+/* The handle of a spawned script thread, as JOIN and RELEASE_HANDLE name it. */
+static uint32_t handle_of(uintptr_t ring, uint64_t a, const char *why) {
+  if (a == 0 || a >= thread_count || a >= AGENT_MAX_THREADS || !spawned[a]) bad_script(ring, why);
+  return threads[a].handle;
+}
+
+/* RING_BATCH: an optional JOIN of thread a, then b NOPs, one cap_enter(0, 0) whose return is
+ * reported, c more without reaping, then reap every completion (spec/agent-protocol.ts). */
+static capos_status do_batch(uintptr_t ring, uint64_t a, uint64_t b, uint64_t c, uint64_t *v) {
+  capos_join_req_t req; /* on this thread's stack: the kernel writes the JOIN's result here */
+  uint8_t done[CAPOS_RING_SQ_ENTRIES + CAPOS_RING_CQ_ENTRIES];
+  uint64_t lead = a != 0, total = lead + b;
+  if (total >= (uint64_t)CAPOS_RING_SQ_ENTRIES + CAPOS_RING_CQ_ENTRIES) bad_script(ring, "batch size");
+  uint32_t join_handle = lead ? handle_of(ring, a, "batch join") : 0;
+  /* user_data: a tag above anything capos_rt_op uses (1 << 32 | slot), then the SQE's index. */
+  const uint64_t tag = (uint64_t)0xba7c << 48;
+  for (uint64_t i = 0; i < total; i++) {
+    volatile uint8_t *sqe;
+    while (!(sqe = capos_sqe_next(ring))) capos_cap_enter(0, 0);
+    if (i == 0 && lead) capos_join_prepare(sqe, join_handle, &req);
+    else capos_sqe_set_opcode(sqe, CAPOS_OP_NOP);
+    capos_sqe_set_user_data(sqe, tag | i);
+    capos_sq_publish(ring);
+  }
+  int64_t entered = capos_cap_enter(0, 0);
+  for (uint64_t k = 0; k < c; k++) capos_cap_enter(0, 0);
+  uint64_t seen = 0, anomalies = 0;
+  int32_t lead_result = 0;
+  for (uint64_t i = 0; i < total; i++) done[i] = 0;
+  while (seen < total && anomalies == 0) {
+    capos_cqe_t cqe;
+    while (capos_cq_pop(ring, &cqe)) {
+      if (cqe.user_data >> 32 == 2) continue; /* a PARK_ASYNC completion: dropped, as everywhere */
+      uint64_t i = cqe.user_data ^ tag;
+      if (i >= total || done[i] || (!(lead && i == 0) && cqe.result != 0)) {
+        anomalies++;
+        continue;
+      }
+      done[i] = 1;
+      seen++;
+      if (lead && i == 0) lead_result = cqe.result;
+    }
+    if (seen < total && anomalies == 0) capos_cap_enter(1, CAPOS_CAP_ENTER_WAIT_FOREVER);
+  }
+  if (lead && anomalies == 0) {
+    capos_status s = capos_join_finish(&req, lead_result, 0);
+    if (s < 0) return s;
+  }
+  *v = (uint64_t)entered | anomalies << AGENT_BATCH_ANOMALY_SHIFT;
+  return 0;
 }
 
 static void record(uintptr_t ring, uint32_t t, uint32_t i, capos_status s, uint64_t value) {
@@ -234,6 +291,10 @@ static uint64_t run_thread(uint32_t t, uintptr_t ring) {
       case AGENT_OP_NOW: s = capos_timer_now(ring, &v); break;
       case AGENT_OP_SLEEP: s = capos_timer_sleep(ring, a); break;
       case AGENT_OP_YIELD: capos_yield(); break;
+      case AGENT_OP_RELEASE_HANDLE:
+        s = capos_release(ring, handle_of(ring, a, "release"));
+        break;
+      case AGENT_OP_RING_BATCH: s = do_batch(ring, a, b, c, &v); break;
       case AGENT_OP_SPIN:
         for (uint64_t k = 0; k < a; k++) __asm__ volatile("" ::: "memory");
         break;

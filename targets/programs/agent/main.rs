@@ -201,7 +201,7 @@ fn validate(ring: usize) {
         let kind = rd8(at);
         let dst = rd8(at + 1);
         let base = rd8(at + 2);
-        if (kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) && kind != AGENT_OP_PARK_ASYNC {
+        if (kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) && kind != AGENT_OP_PARK_ASYNC && !ring_op_kind(kind) {
             bad_script(ring, cstr!("op kind"));
         }
         if dst >= AGENT_SCRIPT_REGISTERS || base >= AGENT_SCRIPT_REGISTERS {
@@ -255,6 +255,98 @@ fn store_n(addr: u64, n: u64, v: u64) {
                 i += 1;
             }
         }
+    }
+}
+
+// ---- Ring and capability ops (spec/agent-protocol.ts, 24..31)
+fn ring_op_kind(kind: u8) -> bool {
+    kind == AGENT_OP_RELEASE_HANDLE || kind == AGENT_OP_RING_BATCH
+}
+
+/// The handle of a spawned script thread, as JOIN and RELEASE_HANDLE name it.
+fn handle_of(ring: usize, a: u64, why: *const u8) -> u32 {
+    unsafe {
+        if a == 0 || a >= thread_count() as u64 || a >= AGENT_MAX_THREADS as u64 || vload(spawned(a)) == 0 {
+            bad_script(ring, why);
+        }
+        (*thread(a)).handle
+    }
+}
+
+const BATCH_MAX: usize = (RING_SQ_ENTRIES + RING_CQ_ENTRIES) as usize;
+
+/// RING_BATCH: an optional JOIN of thread a, then b NOPs, one cap_enter(0, 0) whose return is
+/// reported, c more without reaping, then reap every completion (spec/agent-protocol.ts).
+fn do_batch(ring: usize, a: u64, b: u64, c: u64, v: &mut u64) -> i64 {
+    unsafe {
+        let lead: u64 = if a != 0 { 1 } else { 0 };
+        let total = lead + b;
+        if total >= BATCH_MAX as u64 {
+            bad_script(ring, cstr!("batch size"));
+        }
+        let handle = if lead != 0 { handle_of(ring, a, cstr!("batch join")) } else { 0 };
+        // On this thread's stack: the kernel writes the JOIN's result here.
+        let mut req = join_req_new();
+        let mut done = [0u8; BATCH_MAX];
+        let done_at = (&raw mut done) as usize;
+        // user_data: a tag above anything `op` uses (1 << 32 | slot), then the SQE's index.
+        let tag: u64 = 0xba7c << 48;
+        let mut i: u64 = 0;
+        while i < total {
+            let mut sqe = sqe_next(ring);
+            while sqe == 0 {
+                cap_enter(0, 0);
+                sqe = sqe_next(ring);
+            }
+            if i == 0 && lead != 0 {
+                join_prepare(sqe, handle, &mut req);
+            } else {
+                sqe_set_opcode(sqe, OP_NOP);
+            }
+            sqe_set_user_data(sqe, tag | i);
+            sq_publish(ring);
+            i += 1;
+        }
+        let entered = cap_enter(0, 0);
+        let mut k: u64 = 0;
+        while k < c {
+            cap_enter(0, 0);
+            k += 1;
+        }
+        let mut seen: u64 = 0;
+        let mut anomalies: u64 = 0;
+        let mut lead_result: i32 = 0;
+        while seen < total && anomalies == 0 {
+            let mut cqe = cqe_zero();
+            while cq_pop(ring, &mut cqe) {
+                if cqe.user_data >> 32 == 2 {
+                    continue; // a PARK_ASYNC completion: dropped, as everywhere
+                }
+                let j = cqe.user_data ^ tag;
+                let flag = (done_at + j as usize) as *mut u8;
+                if j >= total || vload(flag) != 0 || (!(lead != 0 && j == 0) && cqe.result != 0) {
+                    anomalies += 1;
+                    continue;
+                }
+                vstore(flag, 1u8);
+                seen += 1;
+                if lead != 0 && j == 0 {
+                    lead_result = cqe.result;
+                }
+            }
+            if seen < total && anomalies == 0 {
+                cap_enter(1, CAP_ENTER_WAIT_FOREVER);
+            }
+        }
+        if lead != 0 && anomalies == 0 {
+            let mut x: u64 = 0;
+            let s = join_finish(&mut req, lead_result, &mut x);
+            if s < 0 {
+                return s;
+            }
+        }
+        *v = (entered as u64) | (anomalies << AGENT_BATCH_ANOMALY_SHIFT);
+        0
     }
 }
 
@@ -388,6 +480,8 @@ fn run_thread(t: u32, ring: usize) -> u64 {
                 AGENT_OP_YIELD => {
                     yield_now();
                 }
+                AGENT_OP_RELEASE_HANDLE => s = release(ring, handle_of(ring, a, cstr!("release"))) as i64,
+                AGENT_OP_RING_BATCH => s = do_batch(ring, a, b, c, &mut v),
                 AGENT_OP_SPIN => {
                     // A pure-CPU delay: the empty asm keeps the loop from being folded away.
                     let mut k: u64 = 0;

@@ -203,10 +203,8 @@ int capos_msg_root(const void *buf, uint32_t len, const uint8_t **data, uint32_t
   return 0;
 }
 
-capos_status capos_call(uintptr_t ring, uint32_t cap, uint16_t method, const void *params, uint32_t params_len,
-                        void *result, uint32_t result_len, capos_cqe_t *cqe) {
-  volatile uint8_t *sqe = capos_sqe_next(ring);
-  if (!sqe) return CAPOS_TERR_INVALID_SQE;
+void capos_sqe_call(volatile uint8_t *sqe, uint32_t cap, uint16_t method, const void *params, uint32_t params_len,
+                    void *result, uint32_t result_len) {
   capos_sqe_set_opcode(sqe, CAPOS_OP_CALL);
   capos_sqe_set_cap_id(sqe, cap);
   capos_sqe_call_set_addr(sqe, (uint64_t)(uintptr_t)params);
@@ -214,7 +212,17 @@ capos_status capos_call(uintptr_t ring, uint32_t cap, uint16_t method, const voi
   capos_sqe_call_set_method_id(sqe, method);
   capos_sqe_call_set_result_addr(sqe, (uint64_t)(uintptr_t)result);
   capos_sqe_call_set_result_len(sqe, result_len);
-  int32_t r = capos_rt_op(ring, sqe, cqe);
+}
+
+capos_status capos_call(uintptr_t ring, uint32_t cap, uint16_t method, const void *params, uint32_t params_len,
+                        void *result, uint32_t result_len, capos_cqe_t *cqe) {
+  volatile uint8_t *sqe = capos_sqe_next(ring);
+  if (!sqe) return CAPOS_TERR_INVALID_SQE;
+  capos_sqe_call(sqe, cap, method, params, params_len, result, result_len);
+  return capos_call_status(capos_rt_op(ring, sqe, cqe), result, result_len);
+}
+
+capos_status capos_call_status(int32_t r, const void *result, uint32_t result_len) {
   if (r == CAPOS_TERR_APPLICATION_EXCEPTION) {
     const uint8_t *d;
     uint32_t dw;
@@ -351,6 +359,31 @@ capos_status capos_join(uintptr_t ring, uint32_t handle_cap, uint64_t *exit_valu
   capos_status s = simple_call(ring, handle_cap, CAPOS_METHOD_THREAD_HANDLE_JOIN, &m, 0);
   if (s >= 0 && exit_value) *exit_value = capos_thread_handle_join_results_get_exit_value(m.rdata, m.rdw);
   return s;
+}
+/* A JOIN submitted without waiting (capos_join_prepare fills a free SQE; the caller publishes
+ * it and reaps its CQE); capos_join_finish decodes the completion's result. */
+void capos_join_prepare(volatile uint8_t *sqe, uint32_t handle_cap, capos_join_req_t *req) {
+  uint32_t plen;
+  capos_msg_init(req->p, CAPOS_THREAD_HANDLE_JOIN_PARAMS_DATA_WORDS, CAPOS_THREAD_HANDLE_JOIN_PARAMS_PTR_WORDS, &plen);
+  capos_sqe_call(sqe, handle_cap, CAPOS_METHOD_THREAD_HANDLE_JOIN, req->p, plen, req->r, sizeof req->r);
+}
+capos_status capos_join_finish(capos_join_req_t *req, int32_t result, uint64_t *exit_value) {
+  capos_status s = capos_call_status(result, req->r, sizeof req->r);
+  const uint8_t *d;
+  uint32_t dw;
+  if (s < 0) return s;
+  if (capos_msg_root(req->r, (uint32_t)s, &d, &dw) != 0) return CAPOS_STATUS_BAD_RESULT;
+  if (exit_value) *exit_value = capos_thread_handle_join_results_get_exit_value(d, dw);
+  return s;
+}
+/* CAP_OP_RELEASE of `cap`: returns the CQE result (0, or a transport error). */
+int32_t capos_release(uintptr_t ring, uint32_t cap) {
+  volatile uint8_t *sqe = capos_sqe_next(ring);
+  capos_cqe_t cqe;
+  if (!sqe) return CAPOS_TERR_INVALID_SQE;
+  capos_sqe_set_opcode(sqe, CAPOS_OP_RELEASE);
+  capos_sqe_set_cap_id(sqe, cap);
+  return capos_rt_op(ring, sqe, &cqe);
 }
 capos_status capos_timer_now(uintptr_t ring, uint64_t *ns) {
   capos_msgs_t m;

@@ -87,6 +87,12 @@ int capos_msg_root(const void *buf, uint32_t len, const uint8_t **data, uint32_t
 capos_status capos_call(uintptr_t ring, uint32_t cap, uint16_t method, const void *params, uint32_t params_len,
                         void *result, uint32_t result_len, capos_cqe_t *cqe);
 
+/* The pieces of capos_call, for callers that batch SQEs: fill a CALL SQE; turn its CQE result
+ * into a capos_status (decoding the CapException of an applicationException). */
+void capos_sqe_call(volatile uint8_t *sqe, uint32_t cap, uint16_t method, const void *params, uint32_t params_len,
+                    void *result, uint32_t result_len);
+capos_status capos_call_status(int32_t r, const void *result, uint32_t result_len);
+
 /* Interfaces */
 capos_status capos_console_write(uintptr_t ring, const void *bytes, uint32_t n);
 capos_status capos_vm_map(uintptr_t ring, uint64_t hint, uint64_t size, uint32_t prot, uint64_t *addr);
@@ -100,6 +106,15 @@ capos_status capos_get_fs_base(uintptr_t ring, uint64_t *base);
 __attribute__((noreturn)) void capos_thread_exit(uintptr_t ring, uint64_t value);
 capos_status capos_spawn(uintptr_t ring, uint64_t entry, uint64_t stack_top, uint64_t arg, uint64_t fs_base, uint32_t *handle_cap);
 capos_status capos_join(uintptr_t ring, uint32_t handle_cap, uint64_t *exit_value);
+/* ThreadHandle.join without waiting: the request's buffers must live until its CQE is reaped. */
+typedef struct {
+  uint64_t p[4];
+  uint64_t r[32];
+} capos_join_req_t;
+void capos_join_prepare(volatile uint8_t *sqe, uint32_t handle_cap, capos_join_req_t *req);
+capos_status capos_join_finish(capos_join_req_t *req, int32_t result, uint64_t *exit_value);
+/* CAP_OP_RELEASE: returns the CQE result. */
+int32_t capos_release(uintptr_t ring, uint32_t cap);
 capos_status capos_timer_now(uintptr_t ring, uint64_t *ns);
 capos_status capos_timer_sleep(uintptr_t ring, uint64_t ns);
 /* PARK/UNPARK through the ParkSpace cap: return the CQE result. */

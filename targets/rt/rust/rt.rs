@@ -308,12 +308,9 @@ pub unsafe fn msg_root(buf: usize, len: u32) -> (bool, usize, u32) {
     }
 }
 
-pub unsafe fn call(ring: usize, cap: u32, method: u16, params: usize, plen: u32, result: usize, rlen: u32, cqe: &mut Cqe) -> i64 {
+/// Fill a CALL SQE (the first half of `call`, for callers that batch SQEs).
+pub unsafe fn sqe_call(sqe: usize, cap: u32, method: u16, params: usize, plen: u32, result: usize, rlen: u32) {
     unsafe {
-        let sqe = sqe_next(ring);
-        if sqe == 0 {
-            return TERR_INVALID_SQE as i64;
-        }
         sqe_set_opcode(sqe, OP_CALL);
         sqe_set_cap_id(sqe, cap);
         sqe_call_set_addr(sqe, params as u64);
@@ -321,7 +318,30 @@ pub unsafe fn call(ring: usize, cap: u32, method: u16, params: usize, plen: u32,
         sqe_call_set_method_id(sqe, method);
         sqe_call_set_result_addr(sqe, result as u64);
         sqe_call_set_result_len(sqe, rlen);
-        let r = op(ring, sqe, cqe);
+    }
+}
+/// sq_tail += 1 (after a barrier): publish the SQE from sqe_next.
+pub unsafe fn sq_publish(ring: usize) {
+    unsafe {
+        barrier();
+        ring_hdr_set_sq_tail(ring, ring_hdr_get_sq_tail(ring) + 1);
+        barrier();
+    }
+}
+
+pub unsafe fn call(ring: usize, cap: u32, method: u16, params: usize, plen: u32, result: usize, rlen: u32, cqe: &mut Cqe) -> i64 {
+    unsafe {
+        let sqe = sqe_next(ring);
+        if sqe == 0 {
+            return TERR_INVALID_SQE as i64;
+        }
+        sqe_call(sqe, cap, method, params, plen, result, rlen);
+        call_status(op(ring, sqe, cqe), result, rlen)
+    }
+}
+/// A CALL's CQE result as a status (the second half of `call`): decodes the CapException of an applicationException.
+pub unsafe fn call_status(r: i32, result: usize, rlen: u32) -> i64 {
+    unsafe {
         if r == TERR_APPLICATION_EXCEPTION {
             let (ok, d, dw) = msg_root(result, rlen);
             if ok && (dw as usize) * 8 >= CAP_EXCEPTION_TYPE + 2 {
@@ -445,6 +465,48 @@ pub unsafe fn join(ring: usize, handle: u32, value: &mut u64) -> i64 {
             *value = thread_handle_join_results_get_exit_value(r.data(), r.dw);
         }
         r.status
+    }
+}
+/// ThreadHandle.join without waiting: its buffers must live until its CQE is reaped.
+pub struct JoinReq {
+    pub p: Msg,
+    pub r: Msg,
+}
+pub fn join_req_new() -> JoinReq {
+    JoinReq { p: msg_new(), r: msg_new() }
+}
+pub unsafe fn join_prepare(sqe: usize, handle: u32, req: &mut JoinReq) {
+    unsafe {
+        let (_, len) = msg_init(&mut req.p, THREAD_HANDLE_JOIN_PARAMS_DATA_WORDS, THREAD_HANDLE_JOIN_PARAMS_PTR_WORDS);
+        sqe_call(sqe, handle, METHOD_THREAD_HANDLE_JOIN, req.p.addr(), len, req.r.addr(), (MSG_WORDS * 8) as u32);
+    }
+}
+/// The status of a prepared JOIN from its CQE result; the exit value through `value`.
+pub unsafe fn join_finish(req: &mut JoinReq, result: i32, value: &mut u64) -> i64 {
+    unsafe {
+        let s = call_status(result, req.r.addr(), (MSG_WORDS * 8) as u32);
+        if s < 0 {
+            return s;
+        }
+        let (ok, d, dw) = msg_root(req.r.addr(), s as u32);
+        if !ok {
+            return STATUS_BAD_RESULT;
+        }
+        *value = thread_handle_join_results_get_exit_value(d, dw);
+        s
+    }
+}
+/// CAP_OP_RELEASE of `cap`: the CQE result.
+pub unsafe fn release(ring: usize, cap: u32) -> i32 {
+    unsafe {
+        let sqe = sqe_next(ring);
+        if sqe == 0 {
+            return TERR_INVALID_SQE;
+        }
+        sqe_set_opcode(sqe, OP_RELEASE);
+        sqe_set_cap_id(sqe, cap);
+        let mut cqe = cqe_zero();
+        op(ring, sqe, &mut cqe)
     }
 }
 pub unsafe fn timer_sleep(ring: usize, ns: u64) -> i64 {
