@@ -23,17 +23,24 @@ export interface ScriptBuilder {
 type VmCommand = fc.Command<Regions, ScriptBuilder>;
 
 const MAX_REGIONS = 4;
+/** Register of the quota cycle's range (regions use 1..MAX_REGIONS). */
+const R_SCRATCH = MAX_REGIONS + 1;
 
+/**
+ * A new region, its hint 0 or (`hintAt`) the address of an earlier region when that one is
+ * live: the range is taken, so the implementation must place the new one elsewhere (VMX-2).
+ */
 class NewRegion implements VmCommand {
-  constructor(readonly kind: "map" | "reserve", readonly pages: number, readonly prot: number, readonly page: number) {}
+  constructor(readonly kind: "map" | "reserve", readonly pages: number, readonly prot: number, readonly page: number, readonly hintAt: number | null = null) {}
   check = (m: Readonly<Regions>) => m.pages.length < MAX_REGIONS;
   run(m: Regions, r: ScriptBuilder): void {
     const dst = m.pages.length + 1;
     const size = BigInt(this.pages * this.page);
-    r.ops.push(this.kind === "map" ? { kind: OP.MAP, dst, a: 0n, b: size, c: BigInt(this.prot) } : { kind: OP.RESERVE, dst, a: 0n, b: size });
+    const hint = this.hintAt !== null && (m.pages[this.hintAt] ?? 0) > 0 ? { base: this.hintAt + 1, a: 0n } : { a: 0n };
+    r.ops.push(this.kind === "map" ? { kind: OP.MAP, dst, ...hint, b: size, c: BigInt(this.prot) } : { kind: OP.RESERVE, dst, ...hint, b: size });
     m.pages.push(this.pages);
   }
-  toString = () => `${this.kind}(${this.pages}p${this.kind === "map" ? `, prot ${this.prot}` : ""})`;
+  toString = () => `${this.kind}(${this.pages}p${this.kind === "map" ? `, prot ${this.prot}` : ""}${this.hintAt !== null ? `, hint r${this.hintAt + 1}` : ""})`;
 }
 
 /** The page range [first, first + count) a range command names, clamped into a region of `pages` pages. */
@@ -90,6 +97,21 @@ class ProtectThenAccess implements VmCommand {
   toString = () => `protectThen${this.store ? "Store" : "Load"}(r${this.region + 1}, page ${this.first}, ${this.count}p, prot ${this.prot}, +0x${this.offset.toString(16)})`;
 }
 
+/**
+ * Map, unmap and map again a range of more than half the committed-page quota, then unmap
+ * it: the second map fits only if the unmap gave back its commit charge (GO-6, VMX-5). The
+ * range lives in a scratch register, outside the region bookkeeping.
+ */
+class QuotaCycle implements VmCommand {
+  constructor(readonly pages: number, readonly page: number, readonly rw: number) {}
+  check = () => true;
+  run(_m: Regions, r: ScriptBuilder): void {
+    const size = BigInt(this.pages * this.page);
+    for (let i = 0; i < 2; i++) r.ops.push({ kind: OP.MAP, dst: R_SCRATCH, a: 0n, b: size, c: BigInt(this.rw) }, { kind: OP.UNMAP, base: R_SCRATCH, a: 0n, b: size });
+  }
+  toString = () => `quotaCycle(${this.pages}p)`;
+}
+
 /** Arguments the VM calls must refuse without side effects: unaligned, zero-sized, over quota (VMX-1, VMX-5). */
 class RefusedOp implements VmCommand {
   constructor(readonly what: "unaligned" | "zero" | "overQuota", readonly region: number, readonly page: number, readonly quotaPages: number) {}
@@ -125,7 +147,7 @@ export function vmCommands(b: Binding): fc.Arbitrary<VmCase> {
     .map(([r, f, c, pr, o, st]) => new ProtectThenAccess(r, f, c, pr, o, st, P));
   const commands = fc.commands(
     [
-      fc.tuple(fc.constantFrom<"map" | "reserve">("map", "reserve"), fc.integer({ min: 1, max: 4 }), prot).map(([k, n, pr]) => new NewRegion(k, n, pr, P)),
+      fc.tuple(fc.constantFrom<"map" | "reserve">("map", "reserve"), fc.integer({ min: 1, max: 4 }), prot, fc.option(region, { nil: null })).map(([k, n, pr, h]) => new NewRegion(k, n, pr, P, h)),
       fc.tuple(fc.constantFrom<"commit" | "decommit" | "protect" | "unmap">("commit", "decommit", "protect", "unmap"), region, fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), prot).map(
         ([op, r, f, c, pr]) => new RangeOp(op, r, f, c, pr, P),
       ),
@@ -135,6 +157,7 @@ export function vmCommands(b: Binding): fc.Arbitrary<VmCase> {
       protectThenAccess,
       protectThenAccess,
       fc.tuple(fc.constantFrom<"unaligned" | "zero" | "overQuota">("unaligned", "zero", "overQuota"), region).map(([w, r]) => new RefusedOp(w, r, P, b.vm.reservedPageQuota)),
+      fc.constant(new QuotaCycle(Math.floor(b.vm.committedPageQuota / 2) + 1, P, p.read | p.write)),
     ],
     { maxCommands: 24 },
   );
