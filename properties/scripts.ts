@@ -126,6 +126,7 @@ export const vmModelBased = property<VmCase>({
   runs: 60,
   arbitrary: (b, _impl, commandsPath) => vmCommands(b, commandsPath),
   commandsPathOf,
-  describe: (c) => ({ commands: `${String(c.first)},${c.cycle ? `${String(c.cycle)},` : ""}${String(c.commands)},${String(c.last)}` }),
+  // The commands as fast-check prints them (with their replayPath) and the script they built.
+  describe: (c) => ({ commands: `${String(c.first)},${c.cycle ? `${String(c.cycle)},` : ""}${String(c.commands)},${String(c.last)}`, script: { threads: [buildVmScript(c)] } }),
   check: (c, ctx) => runAgentCase({ threads: [buildVmScript(c)] }, undefined, ctx),
 });
