@@ -65,13 +65,17 @@ export function vmScript(b: Binding, maxOps = 16): fc.Arbitrary<Script> {
       reserveA: fc.boolean(),
       protA: prot(b),
       hint: fc.oneof(fc.constant(0n), fc.integer({ min: 0, max: 64 }).map((n) => BigInt(b.layout.vmWindowBase) + BigInt(n) * P)),
+      // VMX-2: the second range's hint is often a page of the first, which is taken: the
+      // implementation must place it elsewhere.
+      hintInA: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined, freq: 2 }),
       rest: fc.array(vmOp(b, 6), { maxLength: maxOps }),
     })
-    .map(({ pagesA, pagesB, reserveA, protA, hint, rest }) => {
+    .map(({ pagesA, pagesB, reserveA, protA, hint, hintInA, rest }) => {
       const first: ScriptOp = reserveA
         ? { kind: OP.RESERVE, dst: R1, a: hint, b: BigInt(pagesA) * P }
         : { kind: OP.MAP, dst: R1, a: hint, b: BigInt(pagesA) * P, c: protA };
-      const second: ScriptOp = { kind: OP.MAP, dst: R2, a: 0n, b: BigInt(pagesB) * P, c: BigInt(b.vm.prot.read | b.vm.prot.write) };
+      const secondHint = hintInA === undefined ? { a: 0n } : { base: R1, a: BigInt(hintInA % pagesA) * P };
+      const second: ScriptOp = { kind: OP.MAP, dst: R2, ...secondHint, b: BigInt(pagesB) * P, c: BigInt(b.vm.prot.read | b.vm.prot.write) };
       // The way Go's sysReserve + sysMap use it: commit the front of a reservation read-write (GO-3).
       const commit: ScriptOp[] = reserveA ? [{ kind: OP.COMMIT, base: R1, a: 0n, b: BigInt(Math.max(1, pagesA >> 1)) * P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }] : [];
       return { threads: [[first, second, ...commit, ...rest]] };
@@ -98,6 +102,19 @@ export function vmEdgeScript(b: Binding): fc.Arbitrary<Script> {
     fc.tuple(addr, weird, prot(b)).map(([a, s, c]): ScriptOp => ({ kind: OP.COMMIT, a, b: s, c })),
     fc.tuple(addr, weird).map(([a, s]): ScriptOp => ({ kind: OP.DECOMMIT, a, b: s })),
   );
+  // VMX-7: unknown prot bits on arguments that are otherwise valid (a fresh range, a live
+  // region's pages), so the prot check is the only one that can refuse them.
+  const all = b.vm.prot.read | b.vm.prot.write | b.vm.prot.exec;
+  const badProt = fc.tuple(fc.integer({ min: 0, max: 7 }), fc.constantFrom(all + 1, 0x10, 0x80, 0x8000_0000)).map(([known, unknown]) => BigInt(known) | BigInt(unknown));
+  const rw = BigInt(b.vm.prot.read | b.vm.prot.write);
+  const badProtOps = fc.oneof(
+    fc.tuple(fc.integer({ min: 1, max: 4 }), badProt).map(([n, c]): ScriptOp[] => [{ kind: OP.MAP, dst: R1, a: 0n, b: BigInt(n) * P, c }]),
+    fc.tuple(fc.constantFrom(OP.PROTECT, OP.COMMIT), badProt).map(([kind, c]): ScriptOp[] => [
+      { kind: OP.MAP, dst: R2, a: 0n, b: P, c: rw },
+      { kind, base: R2, a: 0n, b: P, c },
+    ]),
+  );
+  const ops = fc.oneof({ weight: 4, arbitrary: op.map((o) => [o]) }, { weight: 1, arbitrary: badProtOps });
   // VM-5: sometimes the script ends with an access to a kernel (canonical upper-half) address,
   // which must fault with #PF. (Non-canonical addresses raise #GP, which the command protocol
   // cannot tell from #PF: both exit 139.)
@@ -107,7 +124,7 @@ export function vmEdgeScript(b: Binding): fc.Arbitrary<Script> {
     ),
     { nil: undefined, freq: 3 },
   );
-  return fc.tuple(fc.array(op, { minLength: 1, maxLength: 8 }), kernelAccess).map(([ops, k]) => ({ threads: [k ? [...ops, k] : ops] }));
+  return fc.tuple(fc.array(ops, { minLength: 1, maxLength: 8 }), kernelAccess).map(([groups, k]) => ({ threads: [k ? [...groups.flat(), k] : groups.flat()] }));
 }
 
 /**
@@ -322,7 +339,7 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
     { weight: 3, arbitrary: fc.integer({ min: 1_000, max: 200_000 }).map((ns): ScriptOp[] => [{ kind: OP.SLEEP, a: BigInt(ns) }]) },
     { weight: 1, arbitrary: steering({ maxOps: 2, sleeps: false }) },
   );
-  const threadOps = (saveReg: number) =>
+  const threadOps = (saveReg: number, minGroups = 1) =>
     fc.array(
       fc.oneof(
         { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 255 }), aside).map(([k, gap]): ScriptOp[] => [
@@ -348,14 +365,22 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
         // Runtime threads park too: a timed park on a private word (FS base preserved across it, FSB-5).
         fc.integer({ min: 1_000, max: 300_000 }).map((ns): ScriptOp[] => [{ kind: OP.PARK, base: R1, a: BigInt(2048 + saveReg * 8), b: 0n, c: BigInt(ns) }, { kind: OP.TLS_READ, a: 0n }]),
       ),
-      { minLength: 1, maxLength: 4 },
+      { minLength: minGroups, maxLength: 4 },
     ).map((groups) => groups.flat());
+  const spawned = (i: number) => fc.tuple(threadOps(R_FS + 1 + i, 0), fc.option(exitValue(), { nil: undefined }));
   return fc
     .record({
-      main: threadOps(R_FS),
+      // The initial thread may do nothing but spawn and join, so a repro about the spawned
+      // threads (an exit value, THRX-2) shrinks to them alone.
+      main: threadOps(R_FS, 0),
+      // One to three spawned threads, each saving its base in its own register; the second
+      // and third are options, so shrinking drops them (a chained array length would not shrink).
       others: fc
-        .array(fc.constant(null), { minLength: 1, maxLength: 3 })
-        .chain((slots) => fc.tuple(...slots.map((_, i) => fc.tuple(threadOps(R_FS + 1 + i), fc.option(fc.bigInt({ min: 1n, max: 255n }), { nil: undefined }))))),
+        .tuple(
+          spawned(0).map((t) => [t]),
+          ...[1, 2].map((i) => fc.option(spawned(i).map((t) => [t]), { nil: [], freq: 2 })),
+        )
+        .map((slots) => slots.flat()),
       // Sometimes the initial thread leaves through ThreadControl.exit instead of joining:
       // the process must then end with status 0 when its last thread exits (THRX-3, THR-4).
       mainExits: fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 2, arbitrary: fc.constant(false) }),
@@ -369,6 +394,14 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
       const threads = others.map(([ops, exit]) => [...ops, ...(exit !== undefined ? [{ kind: OP.THREAD_EXIT, a: exit } as ScriptOp] : [])]);
       return { threads: [[...head, ...main, ...tail], ...threads] };
     });
+}
+
+/**
+ * A spawned thread's exit value: small ones, and ones that need all 64 bits (THRX-2: the
+ * joiner gets the value itself, not its low half).
+ */
+function exitValue(): fc.Arbitrary<bigint> {
+  return fc.oneof(fc.bigInt({ min: 1n, max: 255n }), fc.bigInt({ min: 1n << 32n, max: (1n << 64n) - 1n }));
 }
 
 /** Timer: now, sleeps and park timeouts in sequence (TIMERX-1, PARKX-4). */
@@ -440,8 +473,11 @@ export function protectScript(b: Binding): fc.Arbitrary<Script> {
       prot: fc.constantFrom(p.read, p.none, p.read | p.exec, p.read | p.write),
       // Most probes land inside the protected range (the access the protection governs).
       probes: fc.array(fc.record({ inside: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), page: fc.integer({ min: 0, max: 4 }), off: fc.integer({ min: 0, max: b.pageSize - 8 }), store: fc.boolean() }), { minLength: 1, maxLength: 4 }),
+      // Then a second range mapped without write from the start (VMX-6: map's prot governs
+      // like protect's), hinted at a page of the first, which is taken (VMX-2), and stored to.
+      mapped: fc.option(fc.record({ prot: fc.constantFrom(p.read, p.none, p.read | p.exec), hintPage: fc.integer({ min: 0, max: 3 }), off: fc.integer({ min: 0, max: b.pageSize - 8 }) }), { nil: undefined, freq: 2 }),
     })
-    .map(({ pages, first, count, prot, probes }) => {
+    .map(({ pages, first, count, prot, probes, mapped }) => {
       const from = Math.min(first, pages - 1);
       const n = Math.min(count, pages - from);
       const ops: ScriptOp[] = [
@@ -454,6 +490,11 @@ export function protectScript(b: Binding): fc.Arbitrary<Script> {
         const a = BigInt(pg) * P + BigInt(x.off);
         ops.push(x.store ? { kind: OP.STORE, base: R1, a, b: 8n, c: 0xa5n } : { kind: OP.LOAD, base: R1, a, b: 8n });
       }
+      if (mapped)
+        ops.push(
+          { kind: OP.MAP, dst: R2, base: R1, a: BigInt(mapped.hintPage % pages) * P, b: P, c: BigInt(mapped.prot) },
+          { kind: OP.STORE, base: R2, a: BigInt(mapped.off), b: 8n, c: 0x5an },
+        );
       return { threads: [ops] };
     });
 }

@@ -23,6 +23,12 @@ export interface ObservedRun {
    * them early (PARKX-4, TIMERX-1), even when no Timer.now brackets them.
    */
   readonly clockNs?: bigint;
+  /**
+   * The same clock when the process started, when the implementation reports it. TIMERX-1
+   * fixes no origin: without it the model's clock starts at 0 (a lower bound for any origin);
+   * with it, at the reported origin, so deadlines count from where the implementation's did.
+   */
+  readonly clockStartNs?: bigint;
 }
 
 /** One step of an accepted interleaving: a model move (linearization, wake, timeout, end) or a record matched. */
@@ -134,7 +140,8 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   };
 
   // Iterative DFS; each frame is (state, index of the next observation, how it was reached).
-  const stack: { st: AgentState; i: number; trail: Trail | null }[] = [{ st: init(ctx), i: 0, trail: null }];
+  const start = init(ctx);
+  const stack: { st: AgentState; i: number; trail: Trail | null }[] = [{ st: observed.clockStartNs !== undefined ? { ...start, now: observed.clockStartNs } : start, i: 0, trail: null }];
   // The verdict for an explained run; the accepted interleaving only when asked (reach measurement).
   const succeed = (trail: Trail | null): CheckResult => (opts.witness ? { ok: true, witness: unwind(trail) } : { ok: true });
   while (stack.length > 0) {

@@ -54,6 +54,19 @@ describe("closed holes: timeouts judged against the implementation's clock (PARK
     expect(accepts(s, { ...run, clockNs: 1_000_000n })).toBe(true);
     expect(accepts(s, { ...run, clockNs: 3_000_000n })).toBe(true);
   });
+
+  it("with a reported clock origin, deadlines count from it and NOW never reads below it (any origin is allowed)", () => {
+    const origin = (1n << 32n) - 1_000n;
+    const s = one(MAP1, { kind: OP.PARK, base: 1, a: 0n, b: 0n, c: 1_000_000n });
+    const run = { observations: [ok(0, 0, W), ok(0, 1, R.timedOut)], end: exit0 };
+    expect(accepts(s, { ...run, clockStartNs: origin, clockNs: origin + 500n })).toBe(false);
+    expect(accepts(s, { ...run, clockStartNs: origin, clockNs: origin + 1_000_000n })).toBe(true);
+    const now = one({ kind: OP.NOW }, { kind: OP.SLEEP, a: 2_000n }, { kind: OP.NOW });
+    // A 32-bit clock wraps past 2^32 and reads backwards.
+    expect(accepts(now, { observations: [ok(0, 0, origin), ok(0, 1, 0), ok(0, 2, 1_000n)], end: exit0, clockStartNs: origin })).toBe(false);
+    expect(accepts(now, { observations: [ok(0, 0, origin), ok(0, 1, 0), ok(0, 2, origin + 2_000n)], end: exit0, clockStartNs: origin })).toBe(true);
+    expect(accepts(now, { observations: [ok(0, 0, origin - 1n), ok(0, 1, 0), ok(0, 2, origin + 2_000n)], end: exit0, clockStartNs: origin })).toBe(false);
+  });
 });
 
 describe("closed holes: thread pointers (TLSV2-3, TLSV2-7, FSB-2, TLS-3)", () => {

@@ -71,7 +71,7 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
   if (stray.length > 0) return { ok: false, message: `the Console carried ${stray.length} line(s) that are not agent records, first: ${JSON.stringify(stray[0]!.slice(0, 80))}`, ...base };
   const verdict = checkAgentRun(
     script,
-    { observations, end, ...(run.clockNs !== undefined ? { clockNs: run.clockNs } : {}) },
+    { observations, end, ...(run.clockNs !== undefined ? { clockNs: run.clockNs } : {}), ...(run.clockStartNs !== undefined ? { clockStartNs: run.clockStartNs } : {}) },
     ctx.binding,
     agentEnvOf(image),
     { time: "lazy", witness: true, ...(ctx.impl.reports ? { reports: ctx.impl.reports } : {}), ...(ctx.checkerMaxStates ? { maxStates: ctx.checkerMaxStates } : {}) },

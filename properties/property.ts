@@ -68,7 +68,16 @@ export interface ConformanceProperty<C = unknown> {
   readonly situation?: string;
   /** Cases per run at the default budget. */
   readonly runs: number;
-  arbitrary(b: Binding, impl: Implementation): fc.Arbitrary<C>;
+  /**
+   * `commandsPath`: fast-check's replayPath of an `fc.commands` arbitrary, when replaying a
+   * shrunk case of a property that has one (see `commandsPathOf`).
+   */
+  arbitrary(b: Binding, impl: Implementation, commandsPath?: string): fc.Arbitrary<C>;
+  /**
+   * The `fc.commands` replayPath of a (shrunk) case, for properties built on fc.commands: its
+   * shrinking depends on which commands ran, so seed and path alone do not replay it.
+   */
+  commandsPathOf?(c: C): string | undefined;
   check(c: C, ctx: PropertyContext): Promise<Verdict>;
   /** JSON-ready form of a case for artefacts and reports. */
   describe(c: C): unknown;

@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { fsScript, handoffScript, parkScript, protectScript, timerScript, vmEdgeScript, vmScript } from "../generators/scripts.js";
 import { schedule } from "../generators/schedules.js";
-import { buildVmScript, vmCommands, type VmCase } from "../generators/vm-commands.js";
+import { buildVmScript, commandsPathOf, vmCommands, type VmCase } from "../generators/vm-commands.js";
 import { encodeSchedule, type Schedule } from "../spec/run-protocol.js";
 import type { Script } from "../spec/agent-protocol.js";
 import { property, type ConformanceProperty } from "./property.js";
@@ -124,7 +124,9 @@ export const vmModelBased = property<VmCase>({
   situation: SITUATION.protectThenAccess,
   needs: [],
   runs: 60,
-  arbitrary: (b) => vmCommands(b),
-  describe: (c) => ({ commands: `${String(c.first)},${String(c.commands)},${String(c.last)}` }),
+  arbitrary: (b, _impl, commandsPath) => vmCommands(b, commandsPath),
+  commandsPathOf,
+  // The commands as fast-check prints them (with their replayPath) and the script they built.
+  describe: (c) => ({ commands: `${String(c.first)},${c.cycle ? `${String(c.cycle)},` : ""}${String(c.commands)},${String(c.last)}`, script: { threads: [buildVmScript(c)] } }),
   check: (c, ctx) => runAgentCase({ threads: [buildVmScript(c)] }, undefined, ctx),
 });

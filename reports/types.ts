@@ -28,6 +28,8 @@ export interface PropertyFailure {
   readonly seed: number;
   /** fast-check replay path of the shrunk counterexample. */
   readonly path?: string;
+  /** fc.commands replayPath of the shrunk counterexample (command-based properties). */
+  readonly commandsPath?: string;
   /** Compact schedule encoding (spec/run-protocol.ts) and its id. */
   readonly schedule?: string;
   readonly scheduleId?: string;

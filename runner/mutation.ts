@@ -23,6 +23,8 @@ export interface MutantOutcome {
   readonly repro?: string;
   /** fast-check path of the shrunk case (for replay). */
   readonly path?: string;
+  /** fc.commands replayPath of the shrunk case (command-based properties). */
+  readonly commandsPath?: string;
   /** The shrunk counterexample as JSON (reports, size checks). */
   readonly counterexample?: unknown;
   readonly durationMs: number;
@@ -65,7 +67,9 @@ export async function runMutant(name: string, o: MutationOptions): Promise<Mutan
   return {
     ...base,
     caughtBy: bad.property,
-    ...(bad.failure ? { message: bad.failure.message, repro: bad.failure.repro, path: bad.failure.path, counterexample: bad.failure.counterexample } : {}),
+    ...(bad.failure
+      ? { message: bad.failure.message, repro: bad.failure.repro, path: bad.failure.path, ...(bad.failure.commandsPath ? { commandsPath: bad.failure.commandsPath } : {}), counterexample: bad.failure.counterexample }
+      : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export interface Repro {
   readonly impl: string;
   readonly seed: number;
   readonly path: string;
+  /** fc.commands replayPath (command-based properties only). */
+  readonly commandsPath?: string;
   readonly property: string;
   readonly elf?: string;
   readonly schedule?: string;
@@ -33,6 +35,7 @@ function quote(s: string): string {
 
 export function formatRepro(r: Repro): string {
   const parts = [REPRO_COMMAND, `--impl ${quote(r.impl)}`, `--seed ${r.seed}`, `--path ${quote(r.path)}`, `--property ${r.property}`];
+  if (r.commandsPath) parts.push(`--commands-path ${quote(r.commandsPath)}`);
   if (r.elf) parts.push(`--elf ${r.elf}`);
   if (r.schedule) parts.push(`--schedule ${r.schedule}`);
   if (r.mutant) parts.push(`--mutant ${r.mutant}`);

@@ -80,7 +80,7 @@ export function selectForRun(cfg: Pick<RunConfig, "properties" | "filter" | "cla
 }
 
 /** Run one property; the result carries the shrunk failure with its repro line. */
-export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: number, replayPath?: string): Promise<PropertyResult> {
+export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: number, replayPath?: string, commandsPath?: string): Promise<PropertyResult> {
   const started = Date.now();
   const base = { property: p.id, group: p.group, title: p.title, clauses: p.clauses, seed, abilities: [...p.needs] };
   const expectation = expectationFor(cfg.expectations ?? NO_EXPECTATIONS, p.id);
@@ -101,7 +101,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
   // the case budget.
   let shrinking = false;
   let shrinkSteps = 0;
-  const prop = fc.asyncProperty(p.arbitrary(cfg.binding, cfg.impl), async (c) => {
+  const prop = fc.asyncProperty(p.arbitrary(cfg.binding, cfg.impl, replayPath !== undefined ? commandsPath : undefined), async (c) => {
     if (shrinking) cfg.onProgress?.({ kind: "shrink", property: p.id, steps: ++shrinkSteps });
     else {
       cases++;
@@ -165,10 +165,12 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
     } catch (e) {
       verdict = { ok: false, message: `the check threw: ${String(e)}` };
     }
+    const commandsPathOf = p.commandsPathOf?.(counterexample);
     const repro: Repro = {
       impl: cfg.impl.id,
       seed,
       path: details.counterexamplePath ?? "",
+      ...(commandsPathOf ? { commandsPath: commandsPathOf } : {}),
       property: p.id,
       ...(verdict.elfSha256 ? { elf: verdict.elfSha256 } : {}),
       ...(verdict.schedule ? { schedule: encodeSchedule(verdict.schedule) } : {}),
@@ -182,6 +184,7 @@ export async function runProperty(p: ConformanceProperty, cfg: RunConfig, seed: 
       message: verdict.message ?? "the implementation's run is not allowed by the model",
       seed,
       path: repro.path,
+      ...(repro.commandsPath ? { commandsPath: repro.commandsPath } : {}),
       ...(verdict.schedule ? { schedule: encodeSchedule(verdict.schedule), scheduleId: scheduleId(verdict.schedule) } : {}),
       ...(verdict.elfSha256 ? { elfSha256: verdict.elfSha256 } : {}),
       counterexample: toJsonData(p.describe(counterexample)),

@@ -18,6 +18,8 @@ export interface ImplementationRun {
   readonly events?: readonly string[];
   /** The implementation's virtual clock (ns, as Timer.now counts) when the process ended, when it reports one. */
   readonly clockNs?: bigint;
+  /** The same clock when the process started (Timer.now's origin is the implementation's choice, TIMERX-1). */
+  readonly clockStartNs?: bigint;
 }
 
 export interface RunOptions {

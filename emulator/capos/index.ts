@@ -44,6 +44,8 @@ export interface CaposRunResult {
   events: string[];
   /** Virtual time (ns) when the process ended. */
   clockNs: bigint;
+  /** Virtual time (ns) when the process started. */
+  clockStartNs: bigint;
 }
 
 /** Load and run a capOS image to its end state. */
@@ -59,5 +61,5 @@ export function runCapos(image: Uint8Array, options: CaposRunOptions = {}): Capo
   });
   m.load(image);
   const end = m.end ?? m.run();
-  return { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [], clockNs: m.now };
+  return { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [], clockNs: m.now, clockStartNs: m.startedAt };
 }

@@ -94,8 +94,10 @@ export class Kernel {
   /** The thread whose CPU state is live (FS base loaded). */
   current: Thread | null = null;
   lastRunId = -1;
-  /** Virtual time in ns (moves only when no thread is runnable). */
-  vtime = 0n;
+  /** Virtual time in ns (moves only when no thread is runnable); starts at the policy's clock origin. */
+  vtime: bigint;
+  /** Virtual time when the process started. */
+  readonly vtimeStart: bigint;
   /** Instructions retired by all threads. */
   icount = 0;
   /** Instruction-equivalents charged for kernel work (budget.ts); counts against maxInsns. */
@@ -106,6 +108,7 @@ export class Kernel {
     this.binding = o.binding;
     this.mutant = o.mutant;
     this.policy = o.policy;
+    this.vtime = this.vtimeStart = o.policy.clockOriginNs;
     this.maxInsns = o.maxInsns;
     this.log = new EventLog(o.maxEvents);
     this.as = new AddressSpace(this.binding, o.maxPages, o.policy.placeMapping);

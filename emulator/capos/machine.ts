@@ -114,6 +114,10 @@ export class CaposMachine {
   get now(): bigint {
     return this.k.vtime;
   }
+  /** Virtual time when the process started (the policy's clock origin). */
+  get startedAt(): bigint {
+    return this.k.vtimeStart;
+  }
   get end(): EndState | null {
     return this.k.endState;
   }

@@ -32,14 +32,14 @@ export const MUTANTS = [
   { name: "protect-skips-last-page", clauses: ["VMX-6", "GO-5"], description: "protect's page loop stops one page short, the last page keeps its old protection" },
   { name: "decommit-keeps-contents", clauses: ["GO-4", "VMX-4"], description: "decommit only revokes access; a later commit finds the old bytes instead of zeros" },
   { name: "reserve-commits", clauses: ["GO-2"], description: "reserve backs the pages read-write at once, so reserved memory does not fault" },
-  { name: "map-ignores-prot", clauses: ["VMX-6"], description: "map commits every range read-write whatever prot says", uncaught: "the fixed-seed scripts map read-write and then protect; none maps read-only (or none) and stores into it before a protect; needs MAP with prot < rw followed by a write" },
-  { name: "map-overlaps", clauses: ["VMX-2"], description: "a valid hint is taken without checking that the range is free: map/reserve return overlapping ranges", uncaught: "no generated map/reserve has a hint inside a range that is already mapped (vmScript hints only its first op); needs hints = an existing region's address" },
+  { name: "map-ignores-prot", clauses: ["VMX-6"], description: "map commits every range read-write whatever prot says" },
+  { name: "map-overlaps", clauses: ["VMX-2"], description: "a valid hint is taken without checking that the range is free: map/reserve return overlapping ranges" },
   { name: "reserve-quota-unchecked", clauses: ["VMX-5", "VM-3"], description: "reserve never checks the reserved-page quota" },
   { name: "commit-quota-unchecked", clauses: ["VMX-5", "VM-3"], description: "commit/map never check the committed-page quota" },
   { name: "commit-unreserved", clauses: ["VMX-4"], description: "commit of pages that were never reserved succeeds (they are reserved on the fly)" },
   { name: "vm-unaligned-accepted", clauses: ["VMX-1"], description: "an explicit range address that is not page aligned is rounded down instead of rejected" },
-  { name: "unmap-leaks-commit-charge", clauses: ["VMX-5", "GO-6"], description: "unmap of committed pages does not give back their committed-page charge", uncaught: "no script maps, unmaps and then maps again up to the committed-page quota; needs quota-sized map/unmap cycles" },
-  { name: "prot-unknown-bits-accepted", clauses: ["VMX-7"], description: "prot values with unknown bits are accepted", uncaught: "unknown prot bits only reach PROTECT with an address that fails the range check first; needs map/protect/commit of a valid range with unknown bits" },
+  { name: "unmap-leaks-commit-charge", clauses: ["VMX-5", "GO-6"], description: "unmap of committed pages does not give back their committed-page charge" },
+  { name: "prot-unknown-bits-accepted", clauses: ["VMX-7"], description: "prot values with unknown bits are accepted" },
   // ParkSpace.
   { name: "park-skips-value-check", clauses: ["PARK-3"], description: "PARK blocks without comparing the word with the expected value" },
   { name: "park-compares-low-byte", clauses: ["PARK-2", "PARK-3"], description: "PARK compares only the low byte of the word" },
@@ -65,7 +65,7 @@ export const MUTANTS = [
   { name: "exception-type-failed", clauses: ["ERR-2", "VMX-1", "FSB-3"], description: "every CapException is encoded with type failed" },
   // Threads and FS base.
   { name: "join-before-exit", clauses: ["THRX-2", "THR-3"], description: "join completes at once with exit value 0 when the thread is still running" },
-  { name: "exit-value-truncated", clauses: ["THRX-2"], description: "the exit value handed to joiners keeps only its low 32 bits", uncaught: "exit values are generated in 0..255; needs exit values above 2^32" },
+  { name: "exit-value-truncated", clauses: ["THRX-2"], description: "the exit value handed to joiners keeps only its low 32 bits" },
   { name: "spawn-inherits-fs", clauses: ["FSB-2"], description: "a spawned thread starts with its parent's FS base instead of the fsBase argument" },
   { name: "setfsbase-noncanonical", clauses: ["FSB-3"], description: "setFsBase accepts a non-canonical base" },
   { name: "spawn-arg-dropped", clauses: ["FSB-2"], description: "a spawned thread's argument register is left 0" },
@@ -74,7 +74,7 @@ export const MUTANTS = [
   { name: "tbss-copied-from-file", clauses: ["TLSV2-4"], description: "the TLS block is copied p_memsz bytes from the file, so .tbss holds the bytes that follow .tdata" },
   { name: "no-self-pointer-without-tls", clauses: ["TLSV2-8"], description: "the %fs:0 self-pointer is written only when the image has a PT_TLS" },
   // Timer.
-  { name: "now-32-bit", clauses: ["TIMERX-1"], description: "Timer.now returns the clock truncated to 32 bits, so it goes backwards after 4.29 s", uncaught: "virtual time never passes 2^32 ns (4.29 s) in a run (timeouts and sleeps are at most 10 ms); needs one long sleep or park timeout (> 4.3 s) followed by NOW" },
+  { name: "now-32-bit", clauses: ["TIMERX-1"], description: "Timer.now returns the clock truncated to 32 bits, so it goes backwards when the clock passes 2^32 ns (4.29 s after its origin)" },
   { name: "sleep-early", clauses: ["TIMERX-1"], description: "Timer.sleep takes its argument as microseconds/1000 (ns / 1000): it returns early" },
 ] as const satisfies readonly MutantInfo[];
 

@@ -8,6 +8,7 @@
  *   unparkWakes       which waiters an UNPARK wakes (PARKX-2 leaves it open)
  *   timerFiresAt      how late a deadline fires (never early; we fire exactly on time)
  *   threadRingSlot / threadRingAddress   where a spawned thread's ring page goes (THRX-1)
+ *   clockOriginNs     what Timer.now reads when the process starts (TIMERX-1 fixes no origin)
  *
  * `DEFAULT_POLICY` bundles the reference choices; `ALTERNATE_POLICY` a different conforming
  * choice for each (top-down placement, a lower TP, LIFO wakes, late timers, other ring pages),
@@ -24,6 +25,8 @@ export interface Policy {
   timerFiresAt(earliest: bigint, now: bigint): bigint;
   threadRingSlot(used: ReadonlySet<number>): number;
   threadRingAddress(b: Binding, slot: number): number;
+  /** Virtual time (ns) when the process starts. */
+  readonly clockOriginNs: bigint;
 }
 
 /**
@@ -74,7 +77,16 @@ export function threadRingAddress(b: Binding, slot: number): number {
   return b.layout.threadRingBase + slot * b.pageSize;
 }
 
-export const DEFAULT_POLICY: Policy = { placeMapping, threadPointer, unparkWakes, timerFiresAt, threadRingSlot, threadRingAddress };
+/**
+ * The clock's reading when the process starts: 1 ms before it passes 2^32 ns. TIMERX-1 says
+ * Timer.now is monotonic nanoseconds and fixes no origin; a kernel that counts from boot has
+ * passed 2^32 ns (4.29 s) long before a test process runs, so a clock that starts at 0 would
+ * hide every bug of a 32-bit time value. Starting just below the boundary makes a run of a
+ * few milliseconds cross it (the model accepts any origin).
+ */
+export const CLOCK_ORIGIN_NS = (1n << 32n) - 1_000_000n;
+
+export const DEFAULT_POLICY: Policy = { placeMapping, threadPointer, unparkWakes, timerFiresAt, threadRingSlot, threadRingAddress, clockOriginNs: CLOCK_ORIGIN_NS };
 
 /**
  * The alternate conforming choices.
@@ -83,6 +95,7 @@ export const DEFAULT_POLICY: Policy = { placeMapping, threadPointer, unparkWakes
  * - UNPARK: the newest waiters first (LIFO; PARKX-2 leaves the choice open).
  * - timers: fire ALTERNATE_TIMER_LATENESS ns after the deadline (never early, TIMERX-1, PARKX-4).
  * - rings: spawned threads' ring pages from the top of the ring range down, a guard page between (THRX-1).
+ * - clock: starts at 0, as a kernel's clock fresh from boot would (TIMERX-1 fixes no origin).
  */
 export const ALTERNATE_TIMER_LATENESS = 1_500n;
 
@@ -112,6 +125,7 @@ export const ALTERNATE_POLICY: Policy = {
   threadRingAddress(b, slot) {
     return b.layout.threadRingBase + (2 * b.layout.maxThreads - 2 - 2 * slot) * b.pageSize;
   },
+  clockOriginNs: 0n,
 };
 
 export const POLICIES = { default: DEFAULT_POLICY, alternate: ALTERNATE_POLICY } as const;

@@ -33,7 +33,7 @@ export async function emulatorImplementation(options: { binding: Binding; mutant
         ...(mutant !== undefined ? { mutant } : {}),
         ...(policy !== undefined ? { policy: policy as PolicyName } : {}),
       });
-      return { console: r.console, end: r.end, insns: r.insns, events: r.events, clockNs: r.clockNs };
+      return { console: r.console, end: r.end, insns: r.insns, events: r.events, clockNs: r.clockNs, clockStartNs: r.clockStartNs };
     },
   };
 }

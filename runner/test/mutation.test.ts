@@ -28,11 +28,10 @@ const SEED = 20261125;
 const KNOWN_OVERSIZED: string[] = [];
 
 /**
- * Repros that do not replay today: vm.model-based runs fc.commands, and fast-check refuses its
- * recorded path on replay ("Unable to replay, got wrong path"): the command property needs
- * fc.commands' replayPath carried in the repro. A runner/property bug, not the mutant's.
+ * Repros that do not replay today (none: vm.model-based's fc.commands replayPath rides in
+ * the repro as --commands-path, which fast-check needs besides seed and path).
  */
-const KNOWN_NOT_REPLAYING = ["reserve-quota-unchecked", "vm-unaligned-accepted"];
+const KNOWN_NOT_REPLAYING: string[] = [];
 
 describe("mutation score of the fixed-seed run", () => {
   const json = join(mkdtempSync(join(tmpdir(), "mutants-")), "outcomes.json");
@@ -87,7 +86,7 @@ describe("mutation score of the fixed-seed run", () => {
         mutant: o.mutant,
       };
       try {
-        const again = await runProperty(p, cfg, SEED, o.path);
+        const again = await runProperty(p, cfg, SEED, o.path, o.commandsPath);
         if (again.status !== "failed" || again.failure?.message !== o.message) notReplayed.push(o.mutant);
       } catch (e) {
         console.log(`${o.mutant}: replay threw ${String(e)}: ${o.repro}`);

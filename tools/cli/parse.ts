@@ -57,6 +57,12 @@ export function parseReplayPath(text: string): string {
   return text;
 }
 
+/** fast-check's fc.commands replayPath: base-64 counts, ':', base-64 changes. */
+export function parseCommandsPath(text: string): string {
+  if (!/^[A-Za-z0-9+/]*:[A-Za-z0-9+/]*$/.test(text)) throw new InvalidArgumentError("a commands path is fast-check's replayPath, e.g. BADBF:V.");
+  return text;
+}
+
 /** An ELF hash as printed in repro lines. */
 export function parseSha256(text: string): string {
   if (!/^[0-9a-f]{64}$/.test(text)) throw new InvalidArgumentError("expected 64 lower-case hex digits.");

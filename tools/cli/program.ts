@@ -6,7 +6,7 @@
  */
 import { Command, Option } from "commander";
 import { EXIT_STATUS_HELP } from "./exit-status.js";
-import { parseDuration, parsePositiveInt, parseRegExp, parseReplayPath, parseSeed, parseSha256, parseShard, type Shard } from "./parse.js";
+import { parseDuration, parsePositiveInt, parseRegExp, parseCommandsPath, parseReplayPath, parseSeed, parseSha256, parseShard, type Shard } from "./parse.js";
 
 /** The fixed seed of `capos-conform run` and of `npm test`'s conformance run. */
 export const DEFAULT_SEED = 20261125;
@@ -65,6 +65,7 @@ export interface FuzzOptions extends CommonOptions {
 export interface ReplayOptions extends CommonOptions {
   seed: number;
   path: string;
+  commandsPath?: string;
   property: string;
   elf?: string;
   schedule?: string;
@@ -140,6 +141,7 @@ export function buildProgram(version: string): Command {
       .requiredOption("--seed <n>", "seed of the failing run", parseSeed)
       .requiredOption("--path <path>", "fast-check path of the shrunk case", parseReplayPath)
       .requiredOption("--property <id>", "property id")
+      .option("--commands-path <replayPath>", "fc.commands replayPath of the shrunk case (command-based properties)", parseCommandsPath)
       .option("--elf <sha256>", "hash of the image the failure ran; replay checks it", parseSha256)
       .option("--schedule <encoded>", "schedule of the failure; replay checks it"),
   ).action(lazy<[ReplayOptions]>(() => import("./replay.js")));

@@ -14,7 +14,7 @@ export default async function replay(o: ReplayOptions): Promise<number> {
   const p = ALL_PROPERTIES.find((x) => x.id === o.property);
   if (!p) throw new UsageError(`unknown property ${o.property} (see capos-conform list)`);
   const base = await baseConfig(o);
-  const r = await runProperty(p, { ...base, properties: [p], seed: o.seed }, o.seed, o.path);
+  const r = await runProperty(p, { ...base, properties: [p], seed: o.seed }, o.seed, o.path, o.commandsPath);
   const f = r.failure;
   if (!f) {
     console.log(`did not reproduce: ${p.id} passed for seed ${o.seed} path ${o.path}`);

@@ -57,6 +57,7 @@ describe("exit statuses and option validation", () => {
     [["run", "--shard", "1"], "--shard"],
     [["fuzz", "--time", "3x"], "--time"],
     [["replay", "--seed", "1", "--path", "a:b", "--property", "park.drain-on-unmap"], "--path"],
+    [["replay", "--seed", "1", "--path", "0", "--commands-path", "no path", "--property", "vm.model-based"], "--commands-path"],
     [["run-elf", "--mutant", "bogus", "targets/elf/tls-probe.gcc"], "--mutant"],
     [["run-elf", "--personality", "capos", "targets/elf/tls-probe.gcc", "--max-pages", "many"], "--max-pages"],
     [["run-elf", "--personality", "windows", "x"], "--personality"],

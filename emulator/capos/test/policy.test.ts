@@ -42,4 +42,9 @@ describe("alternate policy: different choices, same rules", () => {
       expect(r).not.toBe(D.threadRingAddress(B, 0));
     }
   });
+  it("starts the clock at 0; the default starts it just below 2^32 ns, so a short run crosses it (TIMERX-1)", () => {
+    expect(A.clockOriginNs).toBe(0n);
+    expect(D.clockOriginNs).toBeLessThan(1n << 32n);
+    expect(D.clockOriginNs + 10_000_000n).toBeGreaterThan(1n << 32n);
+  });
 });

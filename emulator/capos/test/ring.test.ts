@@ -339,12 +339,12 @@ describe("park (PARK-*, PARKX-*, GO-7, GO-8)", () => {
     m.enterFromTest(0, 1, B.syscall.capEnterWaitForever);
     expect(m.threadInfo()[0]!.state).toBe("blocked");
     m.step(); // nothing runnable: time jumps to the deadline, then the thread runs
-    expect(m.now).toBe(1000n);
+    expect(m.now).toBe(m.startedAt + 1000n);
     const c = reap(m, 0);
     expect(c).toEqual([expect.objectContaining({ userData: 60n, result: R.timedOut })]);
     call(m, grant("Timer"), M.Timer["now"]!, params(gen.Timer_Now$Params));
     one(m);
-    expect(resultWord(m)).toBe(1000n);
+    expect(resultWord(m)).toBe(m.startedAt + 1000n);
   });
   it("Timer.sleep completes at start + ns; cap_enter with nothing pending hangs", () => {
     const m = machine();
@@ -352,7 +352,7 @@ describe("park (PARK-*, PARKX-*, GO-7, GO-8)", () => {
     m.enterFromTest(0, 1, B.syscall.capEnterWaitForever);
     expect(m.threadInfo()[0]!.state).toBe("blocked");
     m.step();
-    expect(m.now).toBe(5000n);
+    expect(m.now).toBe(m.startedAt + 5000n);
     expect(reap(m, 0)).toEqual([expect.objectContaining({ userData: 70n })]);
     const m2 = machine();
     m2.enterFromTest(0, 1, B.syscall.capEnterWaitForever);
