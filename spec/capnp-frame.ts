@@ -164,6 +164,34 @@ export function checkPointers(bytes: Uint8Array): void {
   visit(0, 0, 0);
 }
 
+/** Where a root struct's sections lie in the framed bytes (byte offsets, lengths in bytes / pointers). */
+export interface RootStruct {
+  readonly dataOffset: number;
+  readonly dataBytes: number;
+  readonly pointerOffset: number;
+  readonly pointers: number;
+}
+
+/**
+ * Validate a framed message exactly as `readFramedMessage` does (the same CapnpFrameErrors),
+ * then locate its root struct when the message has the shape every small kernel message has:
+ * one segment, root pointer a struct pointer or null (a null root reads as the empty struct,
+ * as capnp does). Returns null for any other valid shape (far pointers, several segments, a
+ * list or capability root), which the general decoder handles.
+ */
+export function simpleRootStruct(bytes: Uint8Array): RootStruct | null {
+  const len = framedLength(bytes);
+  checkPointers(bytes.subarray(0, len));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, len);
+  if (view.getUint32(0, true) !== 0) return null; // several segments
+  const lo = view.getUint32(8, true), hi = view.getUint32(12, true);
+  if (lo === 0 && hi === 0) return { dataOffset: 16, dataBytes: 0, pointerOffset: 16, pointers: 0 };
+  if ((lo & 3) !== STRUCT) return null;
+  const dataOffset = 16 + 8 * ((lo | 0) >> 2); // checkPointers kept it inside the segment
+  const dataBytes = 8 * (hi & 0xffff);
+  return { dataOffset, dataBytes, pointerOffset: dataOffset + dataBytes, pointers: hi >>> 16 };
+}
+
 /** Decode a framed message after validating its segment table and every pointer. */
 export function readFramedMessage(bytes: Uint8Array): capnp.Message {
   const len = framedLength(bytes);
