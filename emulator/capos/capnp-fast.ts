@@ -131,3 +131,43 @@ export function fastEncode(codec: Codec, set: ((s: never) => void) | undefined):
   if (set) set(new codec.Writer(new DataView(out.buffer)) as never);
   return out;
 }
+
+/** Pointer index of each Data field learned so far (by class and field name). */
+const dataIndexes = new Map<unknown, Map<string, number | null>>();
+
+/**
+ * The pointer slot of the Data field `name` (learned from capnp-es: the slot a one-byte
+ * `_init<Name>` fills), or null when the class has no such field in a plain pointer slot.
+ */
+export function dataIndexOf<T extends capnp.Struct>(cls: capnp.StructCtor<T>, name: string): number | null {
+  let byName = dataIndexes.get(cls);
+  if (!byName) dataIndexes.set(cls, (byName = new Map()));
+  let i = byName.get(name);
+  if (i === undefined) {
+    const init = `_init${name[0]!.toUpperCase()}${name.slice(1)}`;
+    const bytes = encode(cls, (s) => (s as unknown as Record<string, (n: number) => unknown>)[init]?.(1));
+    const v = new DataView(bytes.buffer);
+    const dataWords = v.getUint32(12, true) & 0xffff, ptrs = v.getUint32(12, true) >>> 16;
+    const set: number[] = [];
+    for (let p = 0; p < ptrs; p++) if (v.getUint32(16 + 8 * (dataWords + p), true) !== 0 || v.getUint32(20 + 8 * (dataWords + p), true) !== 0) set.push(p);
+    i = set.length === 1 ? set[0]! : null;
+    byName.set(name, i);
+  }
+  return i;
+}
+
+/**
+ * A Data field read straight from the frame: a copy of its bytes, or undefined when the
+ * message or the pointer has another shape (null, far, not a byte list), for the general path.
+ * Throws CapnpFrameError for a frame the bounded reader refuses.
+ */
+export function fastData(bytes: Uint8Array, index: number): Uint8Array | undefined {
+  const root = simpleRootStruct(bytes);
+  if (root === null || index >= root.pointers) return undefined;
+  const at = root.pointerOffset + 8 * index;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = view.getUint32(at, true), hi = view.getUint32(at + 4, true);
+  if ((lo & 3) !== 1 || (hi & 7) !== 2) return undefined; // a list of bytes
+  const start = at + 8 + 8 * ((lo | 0) >> 2); // checkPointers kept it inside the segment
+  return bytes.slice(start, start + (hi >>> 3));
+}

@@ -8,7 +8,7 @@
 import * as capnp from "capnp-es";
 import { readFramedMessage } from "../../spec/capnp-frame.js";
 import * as gen from "../../spec/schema/gen/capos.js";
-import { codecOf, fastDecode, fastEncode } from "./capnp-fast.js";
+import { codecOf, dataIndexOf, fastData, fastDecode, fastEncode } from "./capnp-fast.js";
 
 export class BadMessage extends Error {
   override readonly name = "BadMessage";
@@ -28,6 +28,18 @@ export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: 
   } catch (e) {
     throw new BadMessage(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** The Data field `name` of a guest params message, as a copy of its bytes. */
+export function decodeData<T extends capnp.Struct>(bytes: Uint8Array, cls: StructCtor<T>, name: keyof T & string): Uint8Array {
+  const index = dataIndexOf(cls, name);
+  try {
+    const fast = index === null ? undefined : fastData(bytes, index);
+    if (fast) return fast;
+  } catch (e) {
+    throw new BadMessage(e instanceof Error ? e.message : String(e));
+  }
+  return decodeParams(bytes, cls, (p) => (p[name] as capnp.Data).toUint8Array().slice());
 }
 
 /** Encode a result message (single segment, framed, unpacked). */

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { readFramedMessage } from "../../../spec/capnp-frame.js";
 import * as gen from "../../../spec/schema/gen/capos.js";
 import { codecOf } from "../capnp-fast.js";
-import { BadMessage, decodeParams, encodeResult } from "../messages.js";
+import { BadMessage, decodeData, decodeParams, encodeResult } from "../messages.js";
 
 type Cls = capnp.StructCtor<capnp.Struct>;
 const classes = Object.entries(gen).filter(([n, c]) => typeof c === "function" && /\$(Params|Results)$/.test(n)) as [string, Cls][];
@@ -85,7 +85,9 @@ const shaped: fc.Arbitrary<Uint8Array> = fc
 
 /** Frames around a real encoding: byte flips, truncation, extension, a rewritten root pointer or segment table. */
 function framesOf(cls: Cls): fc.Arbitrary<Uint8Array> {
-  const real = valuesOf(cls).map((v) => esEncode(cls, v));
+  return framesAround(valuesOf(cls).map((v) => esEncode(cls, v)));
+}
+function framesAround(real: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
   const word = fc.tuple(fc.integer({ min: 0, max: 0xffff_ffff }), fc.integer({ min: 0, max: 0xffff_ffff }));
   return fc.oneof(
     real,
@@ -151,4 +153,48 @@ describe("capnp fast path", () => {
       );
     });
   }
+});
+
+describe("capnp fast path for Data (Console.write)", () => {
+  const cls = gen.Console_Write$Params;
+  const real = fc.uint8Array({ maxLength: 40 }).map((data) => {
+    const m = new capnp.Message();
+    m.initRoot(cls)._initData(data.length).copyBuffer(data);
+    return new Uint8Array(m.toArrayBuffer());
+  });
+  /** A struct root with one pointer that is a list of any element size, at any small offset. */
+  const lists = fc.record({ size: fc.integer({ min: 0, max: 7 }), n: fc.integer({ min: 0, max: 24 }), gap: fc.integer({ min: 0, max: 2 }), fill: fc.uint8Array({ minLength: 200, maxLength: 200 }) }).map(({ size, n, gap, fill }) => {
+    const words = 2 + gap + 25;
+    const out = new Uint8Array(8 + 8 * words);
+    const v = new DataView(out.buffer);
+    v.setUint32(4, words, true);
+    v.setUint32(12, 1 << 16, true); // root: struct of 0 data words, 1 pointer
+    v.setUint32(16, (gap << 2) | 1, true);
+    v.setUint32(20, (n << 3) | size, true);
+    out.set(fill.subarray(0, 8 * 25), 24 + 8 * gap);
+    return out;
+  });
+  const read = (bytes: Uint8Array): unknown => {
+    try {
+      return { ok: decodeData(bytes, cls, "data") };
+    } catch (e) {
+      if (!(e instanceof BadMessage)) throw e;
+      return { error: e.message };
+    }
+  };
+  const reference = (bytes: Uint8Array): unknown => {
+    try {
+      return { ok: readFramedMessage(bytes).getRoot(cls).data.toUint8Array().slice() };
+    } catch (e) {
+      return { error: new BadMessage(e instanceof Error ? e.message : String(e)).message };
+    }
+  };
+  it("reads the same bytes or fails with the same BadMessage as capnp-es", () => {
+    fc.assert(
+      fc.property(fc.oneof(framesAround(real), lists, shaped), (b) => {
+        expect(read(b)).toEqual(reference(b));
+      }),
+      { seed: 3, numRuns: 1000 },
+    );
+  });
 });
