@@ -23,7 +23,7 @@ function both(image: Uint8Array, opts: CaposRunOptions = {}) {
   setImageCache(false);
   const fresh = runCapos(image, o);
   setImageCache(true);
-  // twice: the first builds the template (and starts from it), the second reuses it warm
+  // twice: the first loads freshly and keeps the template, the second starts from it (warm)
   const cached = runCapos(image, o);
   const again = runCapos(image, o);
   return { fresh, cached, again };

@@ -1,6 +1,6 @@
 /**
- * Load once, start many: the first load of an image lays it out in a scratch kernel and keeps
- * the result as a template (frozen copy-on-write memory, the initial thread's registers, the
+ * Load once, start many: the first load of an image lays it out and, before that process runs,
+ * freezes the result as a template (frozen copy-on-write memory, the initial thread's registers, the
  * `load` event). Every later load of an image with the same headers (and the same binding,
  * policy, mutant and memory budget) starts from that template: its pages are shared until
  * written (cpu/memory.ts), so are their decode caches and compiled regions, and only the file
@@ -9,7 +9,7 @@
  *
  * What the template path does must equal a fresh `layOut` (process.ts) state for state: the
  * same pages and bytes, capability table, thread, and event log. The equality test is
- * test/image-cache.test.ts (event logs of generated agent runs, both ways).
+ * properties/image-cache.test.ts (event logs of generated agent runs, both ways).
  *
  * Rejected images and loads ended by the memory budget are not cached (they take the fresh
  * path every time; they are rare and cheap).
@@ -19,7 +19,7 @@ import { Memory } from "../cpu/memory.js";
 import type { MemoryTemplate } from "../cpu/memory.js";
 import { snapshotCpu, restoreCpu, type CpuSnapshot } from "../cpu/snapshot.js";
 import { ElfError } from "./elf.js";
-import { Kernel } from "./kernel.js";
+import type { Kernel } from "./kernel.js";
 import type { Policy } from "./policy.js";
 import { layOut, type Layout } from "./process.js";
 
@@ -45,7 +45,8 @@ export function setImageCache(on: boolean): void {
 
 /**
  * Load `image` into the fresh kernel `k` (nothing loaded, nothing run yet): from a template
- * when one fits, else freshly (keeping a template for next time when the load succeeds).
+ * when one fits, else freshly, keeping the result as the template for next time when the
+ * load succeeds.
  */
 export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | null {
   if (!enabled) return layOut(k, image);
@@ -53,15 +54,20 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
   if (key === null) return layOut(k, image);
   let byKey = templates.get(k.binding);
   if (!byKey) templates.set(k.binding, (byKey = new Map()));
-  let t = byKey.get(key);
-  if (t === undefined) {
-    t = buildTemplate(k, image) ?? undefined;
-    if (t === undefined) return layOut(k, image);
-    if (byKey.size >= MAX_TEMPLATES) byKey.delete(byKey.keys().next().value!);
-  } else byKey.delete(key);
-  byKey.set(key, t); // most recently used last
-  startFromTemplate(k, t, image);
-  return t.layout;
+  const t = byKey.get(key);
+  if (t !== undefined) {
+    byKey.delete(key);
+    byKey.set(key, t); // most recently used last
+    startFromTemplate(k, t, image);
+    return t.layout;
+  }
+  // First sighting: load freshly, then freeze the result as the template before it runs
+  // (this process then runs copy-on-write on the template's pages like every later one).
+  const r = layOut(k, image);
+  if (r === null || r instanceof ElfError || k.endState) return r;
+  if (byKey.size >= MAX_TEMPLATES) byKey.delete(byKey.keys().next().value!);
+  byKey.set(key, { image: image.slice(), layout: r, mem: k.as.mem.freeze(), cpu: snapshotCpu(k.threads.get(0).cpu) });
+  return r;
 }
 
 /**
@@ -81,22 +87,6 @@ function templateKey(k: Kernel, image: Uint8Array): string | null {
   for (let i = 0; i < 64; i++) head += String.fromCharCode(image[i]!);
   for (let i = Number(phoff); i < Number(end); i++) head += String.fromCharCode(image[i]!);
   return `${policyId} ${k.mutant ?? "-"} ${k.as.mem.maxPages} ${image.length} ${head}`;
-}
-
-/** Lay the image out in a scratch kernel like `k`; null when the load does not succeed. */
-function buildTemplate(k: Kernel, image: Uint8Array): Template | null {
-  const scratch = new Kernel({
-    binding: k.binding,
-    schedule: undefined,
-    maxInsns: k.maxInsns,
-    maxPages: k.as.mem.maxPages,
-    mutant: k.mutant,
-    maxEvents: 0,
-    policy: k.policy,
-  });
-  const layout = layOut(scratch, image);
-  if (layout === null || layout instanceof ElfError || scratch.endState) return null;
-  return { image: image.slice(), layout, mem: scratch.as.mem.freeze(), cpu: snapshotCpu(scratch.threads.get(0).cpu) };
 }
 
 /** The state a fresh `layOut(k, image)` would leave, from the template. */
