@@ -85,11 +85,22 @@ function learn<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
     if (back[name] !== (width === 8 ? (1n << 64n) - 1n : width === 4 ? 0xffff_ffff : 0xffff)) return null;
     fields.push({ name, offset, width });
   }
+  // `declare`d fields and plain assignments: no field initializers per message
   class Reader {
-    constructor(readonly view: DataView, readonly data: number, readonly dataBytes: number) {}
+    declare view: DataView;
+    declare data: number;
+    declare dataBytes: number;
+    constructor(view: DataView, data: number, dataBytes: number) {
+      this.view = view;
+      this.data = data;
+      this.dataBytes = dataBytes;
+    }
   }
   class Writer {
-    constructor(readonly view: DataView) {}
+    declare view: DataView;
+    constructor(view: DataView) {
+      this.view = view;
+    }
   }
   for (const f of fields) {
     const { offset: o, width: w } = f;
