@@ -73,23 +73,35 @@ export function checkPointers(bytes: Uint8Array): void {
     words.push(w);
     at += w;
   }
-  const segs: Segments = { view, start, words };
-  let budget = 8 * at;
-  const charge = (n: number): void => {
-    budget -= Math.max(n, 1);
-    if (budget < 0) throw new CapnpFrameError("message exceeds the traversal limit (amplified or cyclic pointers)");
-  };
-  const word = (seg: number, off: number): [number, number] => {
-    const b = (segs.start[seg]! + off) * 8;
-    return [view.getUint32(b, true), view.getUint32(b + 4, true)];
-  };
-  const inside = (seg: number, off: number, len: number, what: string): void => {
+  const walk = new PointerWalk({ view, start, words }, 8 * at);
+  walk.inside(0, 0, 1, "root pointer");
+  walk.visit(0, 0, 0);
+}
+
+/** One traversal of checkPointers (a class, so a check allocates no closures). */
+class PointerWalk {
+  constructor(
+    private readonly segs: Segments,
+    private budget: number,
+  ) {}
+
+  private charge(n: number): void {
+    this.budget -= Math.max(n, 1);
+    if (this.budget < 0) throw new CapnpFrameError("message exceeds the traversal limit (amplified or cyclic pointers)");
+  }
+  private word(seg: number, off: number): [number, number] {
+    const b = (this.segs.start[seg]! + off) * 8;
+    return [this.segs.view.getUint32(b, true), this.segs.view.getUint32(b + 4, true)];
+  }
+  inside(seg: number, off: number, len: number, what: string): void {
+    const segs = this.segs;
     if (off < 0 || len < 0 || off + len > segs.words[seg]!) {
       throw new CapnpFrameError(`${what} of ${len} words at word ${off} runs outside segment ${seg} (${segs.words[seg]} words)`);
     }
-  };
-  const visit = (seg: number, ptrOff: number, depth: number): void => {
-    let [lo, hi] = word(seg, ptrOff);
+  }
+  visit(seg: number, ptrOff: number, depth: number): void {
+    const segs = this.segs;
+    let [lo, hi] = this.word(seg, ptrOff);
     if (lo === 0 && hi === 0) return; // null
     if (depth > MAX_NESTING) throw new CapnpFrameError(`pointers nest deeper than ${MAX_NESTING}`);
     // Resolve a far pointer to the (segment, offset) its content starts at and the pointer word
@@ -101,11 +113,11 @@ export function checkPointers(bytes: Uint8Array): void {
       const padOff = lo >>> 3;
       const padSeg = hi;
       if (padSeg >= segs.words.length) throw new CapnpFrameError(`far pointer names segment ${padSeg} of ${segs.words.length}`);
-      inside(padSeg, padOff, doubleFar ? 2 : 1, "far-pointer landing pad");
-      [lo, hi] = word(padSeg, padOff);
+      this.inside(padSeg, padOff, doubleFar ? 2 : 1, "far-pointer landing pad");
+      [lo, hi] = this.word(padSeg, padOff);
       if (!doubleFar) {
         if ((lo & 3) === FAR) throw new CapnpFrameError("far pointer lands on another far pointer");
-        visitObject(padSeg, padOff + 1 + ((lo | 0) >> 2), lo, hi, depth);
+        this.visitObject(padSeg, padOff + 1 + ((lo | 0) >> 2), lo, hi, depth);
         return;
       }
       // Double far: the pad is a single far pointer to the content, followed by a tag.
@@ -113,55 +125,81 @@ export function checkPointers(bytes: Uint8Array): void {
       contentSeg = hi;
       contentOff = lo >>> 3;
       if (contentSeg >= segs.words.length) throw new CapnpFrameError(`far pointer names segment ${contentSeg} of ${segs.words.length}`);
-      const [tlo, thi] = word(padSeg, padOff + 1);
+      const [tlo, thi] = this.word(padSeg, padOff + 1);
       if ((tlo & 3) === FAR) throw new CapnpFrameError("double-far tag is a far pointer");
       if (tlo >>> 2 !== 0 && (tlo & 3) !== LIST) throw new CapnpFrameError("double-far tag has a non-zero offset");
-      visitObject(contentSeg, contentOff, tlo, thi, depth);
+      this.visitObject(contentSeg, contentOff, tlo, thi, depth);
       return;
     }
     contentOff = ptrOff + 1 + ((lo | 0) >> 2);
-    visitObject(contentSeg, contentOff, lo, hi, depth);
-  };
+    this.visitObject(contentSeg, contentOff, lo, hi, depth);
+  }
   /** An object at (seg, off) described by pointer word (lo, hi). */
-  const visitObject = (seg: number, off: number, lo: number, hi: number, depth: number): void => {
+  private visitObject(seg: number, off: number, lo: number, hi: number, depth: number): void {
     const kind = lo & 3;
     if (kind === STRUCT) {
       const dataWords = hi & 0xffff, ptrs = hi >>> 16;
-      inside(seg, off, dataWords + ptrs, "struct");
-      charge(dataWords + ptrs);
-      for (let i = 0; i < ptrs; i++) visit(seg, off + dataWords + i, depth + 1);
+      this.inside(seg, off, dataWords + ptrs, "struct");
+      this.charge(dataWords + ptrs);
+      for (let i = 0; i < ptrs; i++) this.visit(seg, off + dataWords + i, depth + 1);
       return;
     }
     if (kind === LIST) {
       const size = hi & 7, n = hi >>> 3;
       if (size === COMPOSITE) {
-        inside(seg, off, n + 1, "struct list");
-        const [tlo, thi] = word(seg, off);
+        this.inside(seg, off, n + 1, "struct list");
+        const [tlo, thi] = this.word(seg, off);
         if ((tlo & 3) !== STRUCT) throw new CapnpFrameError("struct list tag is not a struct pointer");
         const elements = tlo >>> 2, dataWords = thi & 0xffff, ptrs = thi >>> 16;
         const each = dataWords + ptrs;
         if (elements * each > n) throw new CapnpFrameError(`struct list of ${elements} elements of ${each} words does not fit its ${n} words`);
-        charge(Math.max(n, elements));
+        this.charge(Math.max(n, elements));
         for (let e = 0; e < elements; e++) {
-          for (let i = 0; i < ptrs; i++) visit(seg, off + 1 + e * each + dataWords + i, depth + 1);
+          for (let i = 0; i < ptrs; i++) this.visit(seg, off + 1 + e * each + dataWords + i, depth + 1);
         }
         return;
       }
       if (size === POINTER_ELEMENTS) {
-        inside(seg, off, n, "pointer list");
-        charge(n);
-        for (let i = 0; i < n; i++) visit(seg, off + i, depth + 1);
+        this.inside(seg, off, n, "pointer list");
+        this.charge(n);
+        for (let i = 0; i < n; i++) this.visit(seg, off + i, depth + 1);
         return;
       }
       const w = Math.ceil((n * ELEMENT_BITS[size]!) / 64);
-      inside(seg, off, w, "list");
-      charge(Math.max(w, n)); // a void list of 2^29 elements costs 2^29, not 0
+      this.inside(seg, off, w, "list");
+      this.charge(Math.max(w, n)); // a void list of 2^29 elements costs 2^29, not 0
       return;
     }
     // kind 3: a capability pointer; it holds an index, nothing to follow.
-  };
-  inside(0, 0, 1, "root pointer");
-  visit(0, 0, 0);
+  }
+}
+
+/** Where a root struct's sections lie in the framed bytes (byte offsets, lengths in bytes / pointers). */
+export interface RootStruct {
+  readonly dataOffset: number;
+  readonly dataBytes: number;
+  readonly pointerOffset: number;
+  readonly pointers: number;
+}
+
+/**
+ * Validate a framed message exactly as `readFramedMessage` does (the same CapnpFrameErrors),
+ * then locate its root struct when the message has the shape every small kernel message has:
+ * one segment, root pointer a struct pointer or null (a null root reads as the empty struct,
+ * as capnp does). Returns null for any other valid shape (far pointers, several segments, a
+ * list or capability root), which the general decoder handles.
+ */
+export function simpleRootStruct(bytes: Uint8Array): RootStruct | null {
+  const len = framedLength(bytes);
+  checkPointers(bytes.subarray(0, len));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, len);
+  if (view.getUint32(0, true) !== 0) return null; // several segments
+  const lo = view.getUint32(8, true), hi = view.getUint32(12, true);
+  if (lo === 0 && hi === 0) return { dataOffset: 16, dataBytes: 0, pointerOffset: 16, pointers: 0 };
+  if ((lo & 3) !== STRUCT) return null;
+  const dataOffset = 16 + 8 * ((lo | 0) >> 2); // checkPointers kept it inside the segment
+  const dataBytes = 8 * (hi & 0xffff);
+  return { dataOffset, dataBytes, pointerOffset: dataOffset + dataBytes, pointers: hi >>> 16 };
 }
 
 /** Decode a framed message after validating its segment table and every pointer. */

@@ -36,7 +36,8 @@ export interface MappingInfo {
 }
 
 export class AddressSpace {
-  readonly mem: Memory;
+  /** Replaced only by startFrom, before the process runs. */
+  mem: Memory;
   private readonly vm = new Map<number, VmPage>();
   private readonly gens = new Map<number, number>();
   reservedPages = 0;
@@ -52,6 +53,11 @@ export class AddressSpace {
   ) {
     this.mem = new Memory(maxPages);
     this.P = binding.pageSize;
+  }
+
+  /** Use `mem` (a memory started from a laid-out template, image-cache.ts) instead of the empty one. */
+  startFrom(mem: Memory): void {
+    this.mem = mem;
   }
 
   /** Memory permission bits for binding prot bits (VMX-6: readable iff not none). */

@@ -16,13 +16,19 @@ export function fieldRead(mem: Memory, base: number, f: Field): number | bigint 
   }
 }
 
+/** Write a field; an integer value is taken modulo 2^width (no BigInt on the common paths). */
 export function fieldWrite(mem: Memory, base: number, f: Field, v: number | bigint): void {
   switch (f.type) {
     case "u8": mem.writeU8(base + f.offset, Number(v)); return;
     case "u16": mem.writeU16(base + f.offset, Number(v)); return;
     case "u32":
-    case "i32": mem.writeU32(base + f.offset, Number(BigInt.asUintN(32, BigInt(v)))); return;
-    case "u64": mem.writeU64(base + f.offset, BigInt(v)); return;
+    case "i32": mem.writeU32(base + f.offset, typeof v === "number" && Number.isSafeInteger(v) ? v >>> 0 : Number(BigInt.asUintN(32, BigInt(v)))); return;
+    case "u64":
+      if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) {
+        mem.writeU32(base + f.offset, v >>> 0);
+        mem.writeU32(base + f.offset + 4, Math.floor(v / 4294967296) >>> 0);
+      } else mem.writeU64(base + f.offset, BigInt(v));
+      return;
   }
 }
 

@@ -23,13 +23,13 @@ import type { EndState, Schedule } from "../../spec/run-protocol.js";
 import { getReg64, setReg64 } from "../cpu/state.js";
 import type { CpuState } from "../cpu/state.js";
 import type { AddressSpace, MappingInfo } from "./address-space.js";
-import type { ElfError } from "./elf.js";
+import { ElfError } from "./elf.js";
 import { Kernel, ProcessEnded } from "./kernel.js";
 import type { MutantName } from "./mutants.js";
 import { POLICIES, type PolicyName } from "./policy.js";
 import * as observer from "./observer.js";
 import type { RingHeader, ThreadInfo, WaiterInfo } from "./observer.js";
-import { load } from "./process.js";
+import { loadCached } from "./image-cache.js";
 import { step } from "./scheduling.js";
 import { consumeRing, syscall } from "./syscalls.js";
 
@@ -85,7 +85,8 @@ export class CaposMachine {
 
   /** Load an image. Returns the rejection as an ElfError (also recorded as EndState rejected). */
   load(image: Uint8Array): ElfError | null {
-    return load(this.k, image);
+    const r = loadCached(this.k, image);
+    return r instanceof ElfError ? r : null;
   }
 
   /**

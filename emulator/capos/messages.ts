@@ -8,6 +8,7 @@
 import * as capnp from "capnp-es";
 import { readFramedMessage } from "../../spec/capnp-frame.js";
 import * as gen from "../../spec/schema/gen/capos.js";
+import { codecOf, dataIndexOf, fastData, fastDecode, fastEncode } from "./capnp-fast.js";
 
 export class BadMessage extends Error {
   override readonly name = "BadMessage";
@@ -18,6 +19,10 @@ type StructCtor<T extends capnp.Struct> = capnp.StructCtor<T>;
 /** Decode the root struct of a guest params message; `read` pulls the fields out. */
 export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: StructCtor<T>, read: (s: T) => R): R {
   try {
+    // Small data-only structs of the usual shape skip capnp-es (capnp-fast.ts), validated alike.
+    const codec = codecOf(cls);
+    const fast = codec ? fastDecode(codec, bytes, read as (s: never) => R) : undefined;
+    if (fast) return fast.value;
     const msg = readFramedMessage(bytes);
     return read(msg.getRoot(cls));
   } catch (e) {
@@ -25,8 +30,22 @@ export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: 
   }
 }
 
+/** The Data field `name` of a guest params message, as a copy of its bytes. */
+export function decodeData<T extends capnp.Struct>(bytes: Uint8Array, cls: StructCtor<T>, name: keyof T & string): Uint8Array {
+  const index = dataIndexOf(cls, name);
+  try {
+    const fast = index === null ? undefined : fastData(bytes, index);
+    if (fast) return fast;
+  } catch (e) {
+    throw new BadMessage(e instanceof Error ? e.message : String(e));
+  }
+  return decodeParams(bytes, cls, (p) => (p[name] as capnp.Data).toUint8Array().slice());
+}
+
 /** Encode a result message (single segment, framed, unpacked). */
 export function encodeResult<T extends capnp.Struct>(cls: StructCtor<T>, set?: (s: T) => void): Uint8Array {
+  const codec = codecOf(cls);
+  if (codec) return fastEncode(codec, set as ((s: never) => void) | undefined);
   const m = new capnp.Message();
   const r = m.initRoot(cls);
   if (set) set(r);

@@ -14,8 +14,29 @@ import { PID } from "./kernel.js";
 import type { Kernel } from "./kernel.js";
 import { initRing } from "./ring.js";
 
+/** Where load() put the image's file bytes: replaying a differing image onto a template needs it (image-cache.ts). */
+export interface Layout {
+  readonly elf: ElfImage;
+  /** The thread pointer (initial FS base). */
+  readonly tp: number;
+  /** The TLS initialisation image: `tlsCopied` file bytes from `elf.tls.offset` went to `tlsDest`. */
+  readonly tlsDest: number;
+  readonly tlsCopied: number;
+  /** The text of the `load` event. */
+  readonly loadEvent: string;
+}
+
 /** Load an image. Returns the rejection as an ElfError (also recorded as EndState rejected). */
 export function load(k: Kernel, image: Uint8Array): ElfError | null {
+  const r = layOut(k, image);
+  return r instanceof ElfError ? r : null;
+}
+
+/**
+ * Load an image: its layout, or the rejection as an ElfError (also recorded as EndState
+ * rejected), or null when the memory budget ended the process during the load.
+ */
+export function layOut(k: Kernel, image: Uint8Array): Layout | ElfError | null {
   const b = k.binding;
   const L = b.layout;
   const P = b.pageSize;
@@ -36,6 +57,7 @@ export function load(k: Kernel, image: Uint8Array): ElfError | null {
     }
     throw e;
   }
+  let copied = 0;
   try {
     // PT_LOADs with exactly their permissions; a page shared by two segments gets the union.
     const pageProt = new Map<number, number>();
@@ -51,7 +73,7 @@ export function load(k: Kernel, image: Uint8Array): ElfError | null {
     const firstTls = Math.floor(low / P) * P;
     mem.map(firstTls, L.ringVaddr - firstTls, PROT_READ | PROT_WRITE);
     // MUTANT tbss-copied-from-file: p_memsz bytes come from the file, .tbss is not zero.
-    const copied = elf.tls ? (k.mutant === "tbss-copied-from-file" ? Math.min(elf.tls.memsz, image.length - elf.tls.offset) : elf.tls.filesz) : 0;
+    copied = elf.tls ? (k.mutant === "tbss-copied-from-file" ? Math.min(elf.tls.memsz, image.length - elf.tls.offset) : elf.tls.filesz) : 0;
     if (elf.tls && copied > 0) mem.writeBytes(tp - tlsOffset, image.subarray(elf.tls.offset, elf.tls.offset + copied));
     if (elf.tls || k.mutant !== "no-self-pointer-without-tls") mem.writeU64(tp, BigInt(tp)); // MUTANT no-self-pointer-without-tls
     // Ring page of the initial thread.
@@ -68,17 +90,25 @@ export function load(k: Kernel, image: Uint8Array): ElfError | null {
     }
     throw e;
   }
+  const loadEvent = `load entry=${hex(elf.entry)} tp=${hex(tp)} tls=${elf.tls ? hex(tlsOffset) : "none"}`;
+  startInitialThread(k, elf.entry, tp, loadEvent);
+  return { elf, tp, tlsDest: tp - tlsOffset, tlsCopied: Math.max(0, copied), loadEvent };
+}
+
+/** The initial thread with its entry registers (PROCX-1, -3), and the `load` event. */
+export function startInitialThread(k: Kernel, entry: number, tp: number, loadEvent: string): void {
+  const b = k.binding;
+  const L = b.layout;
   const t = k.threads.add(L.ringVaddr, -1);
   const c = t.cpu;
-  c.rip = elf.entry;
+  c.rip = entry;
   setReg64(c, k.reg("rsp"), BigInt(L.userStackBase + L.userStackSize));
   setReg64(c, k.reg(b.entry.ring), BigInt(L.ringVaddr));
   setReg64(c, k.reg(b.entry.pid), BigInt(PID));
   setReg64(c, k.reg(b.entry.capSet), BigInt(L.capSetVaddr));
   c.fsBase = tp;
   t.savedFs = tp;
-  k.event(`load entry=${hex(elf.entry)} tp=${hex(tp)} tls=${elf.tls ? hex(tlsOffset) : "none"}`);
-  return null;
+  k.event(loadEvent);
 }
 
 /** The CapSet page: header, then one entry per default grant in slot order (PROCX-3). */

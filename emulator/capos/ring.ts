@@ -78,13 +78,20 @@ function writeCqe(k: Kernel, t: Thread, c: Cqe): void {
   const tail = hdr(k, t, "cqTail");
   const at = t.ring + cqeOffset(b, tail);
   const mem = k.as.mem;
-  mem.writeBytes(at, new Uint8Array(b.ring.cqeSize));
+  mem.writeBytes(at, zeros(b.ring.cqeSize));
   const f = b.ring.cqe;
   if (f["userData"]) fieldWrite(mem, at, f["userData"], c.userData);
   if (f["result"]) fieldWrite(mem, at, f["result"], c.result);
   if (f["capId"] && c.capId !== undefined) fieldWrite(mem, at, f["capId"], c.capId);
   if (f["interfaceId"] && c.interfaceId !== undefined) fieldWrite(mem, at, f["interfaceId"], c.interfaceId);
   setHdr(k, t, "cqTail", tail + 1);
+}
+
+let zeroBytes = new Uint8Array(0);
+/** `n` zero bytes (one shared buffer; never written). */
+function zeros(n: number): Uint8Array {
+  if (zeroBytes.length < n) zeroBytes = new Uint8Array(n);
+  return zeroBytes.subarray(0, n);
 }
 
 /** Post a completion to a thread's ring, holding it if the CQ is full (RINGX-2). */

@@ -2,6 +2,17 @@
  * Guest address space: 4 KiB pages with R/W/X permissions, a direct-mapped TLB per access
  * kind, a mapped-page budget, and per-page decode caches invalidated on writes.
  *
+ * Copy-on-write start: `freeze()` turns a laid-out memory into a `MemoryTemplate` whose pages
+ * are shared read-only by every memory started from it (`Memory.startFrom`); the first write
+ * to a shared page copies it (the copy has no decode cache). While a started memory's
+ * executable pages are all the template's, it also shares their decode caches (the decoded
+ * `Insn`s, their successor links, blocks and compiled regions) with every other such memory:
+ * their code bytes are identical. Any change to its code (a write to an executable page,
+ * mapping, unmapping or re-protecting one, or making a page executable) first gives the
+ * memory private copies of all its executable pages (`unshareCode`), so no shared `Insn` can
+ * ever link to code that exists in one memory only. A template with a writable and
+ * executable page never shares code (a guest store there would diverge inside `run`).
+ *
  * Addresses are integers in doubles. Valid user addresses are 0 <= a < 2^47; anything else
  * faults (#PF for canonical kernel-half addresses, #GP for non-canonical ones).
  */
@@ -34,6 +45,8 @@ export class Page {
   readonly dv: DataView;
   /** Decoded instructions starting in this page, by offset; null when none (run.ts fills it). */
   icache: (CachedCode | undefined)[] | null = null;
+  /** A template's page (see freeze): never written in place; its prot never changes. */
+  shared = false;
   constructor(public prot: number, data?: Uint8Array) {
     this.data = data ?? new Uint8Array(PAGE);
     this.dv = new DataView(this.data.buffer, this.data.byteOffset, PAGE);
@@ -43,6 +56,14 @@ export class Page {
 /** Thrown by map() when the page budget would be exceeded. */
 export class MemoryBudgetExceeded extends Error {
   constructor(readonly maxPages: number) { super(`memory budget of ${maxPages} pages exceeded`); }
+}
+
+/** A frozen memory: the pages every memory started from it shares until it writes them. */
+export interface MemoryTemplate {
+  readonly pages: ReadonlyMap<number, Page>;
+  readonly maxPages: number;
+  /** False when some page is writable and executable: started memories then copy code pages. */
+  readonly shareCode: boolean;
 }
 
 export interface MemorySnapshot {
@@ -60,7 +81,58 @@ export class Memory {
   private xPn = NaN;
   private xPage: Page | null = null;
 
+  /** True while this memory's executable pages are all shared template pages (see header). */
+  private codeShared = false;
+
   constructor(public maxPages = 1 << 18) {}
+
+  // ---------------------------------------------------------------- copy-on-write start
+  /**
+   * Freeze this memory's pages into a template. This memory keeps using them copy-on-write
+   * (and sharing their code), as any memory started from the template does.
+   */
+  freeze(): MemoryTemplate {
+    let shareCode = true;
+    for (const pg of this.pages.values()) {
+      pg.shared = true;
+      if ((pg.prot & (PROT_WRITE | PROT_EXEC)) === (PROT_WRITE | PROT_EXEC)) shareCode = false;
+    }
+    const pages = new Map(this.pages);
+    this.codeShared = shareCode;
+    if (!shareCode) this.unshareCode();
+    this.flushTlb();
+    return { pages, maxPages: this.maxPages, shareCode };
+  }
+  /** A memory equal to the template's, sharing its pages until it writes them. */
+  static startFrom(t: MemoryTemplate): Memory {
+    const m = new Memory(t.maxPages);
+    for (const [pn, pg] of t.pages) m.pages.set(pn, pg);
+    m.codeShared = t.shareCode;
+    if (!t.shareCode) m.unshareCode();
+    return m;
+  }
+  /** Private copies of every shared executable page (their decode caches stay with the template). */
+  private unshareCode(): void {
+    this.codeShared = false;
+    for (const [pn, pg] of this.pages) if (pg.shared && pg.prot & PROT_EXEC) this.pages.set(pn, new Page(pg.prot, pg.data.slice()));
+    this.flushTlb();
+  }
+  /** Before changing page pn's bytes, prot or presence: code shared with other memories stops being shared. */
+  private beforeCodeChange(pn: number, prot = 0): void {
+    if (!this.codeShared) return;
+    if (prot & PROT_EXEC || ((this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
+  }
+  /** The page at pn, made private (copied if shared) so it may be written or re-protected. */
+  private own(pn: number, pg: Page): Page {
+    if (!pg.shared) return pg;
+    this.beforeCodeChange(pn);
+    const cur = this.pages.get(pn)!; // unshareCode may already have copied it
+    if (!cur.shared) return cur;
+    const copy = new Page(cur.prot, cur.data.slice());
+    this.pages.set(pn, copy);
+    this.flushTlb();
+    return copy;
+  }
 
   get mappedPages(): number { return this.pages.size; }
 
@@ -78,12 +150,12 @@ export class Memory {
     let fresh = 0;
     for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
     if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
-    for (let p = first; p < last; p++) { this.invalidateCode(p); this.pages.set(p, new Page(prot)); }
+    for (let p = first; p < last; p++) { this.beforeCodeChange(p, prot); this.invalidateCode(p); this.pages.set(p, new Page(prot)); }
     this.flushTlb();
   }
   unmap(addr: number, len: number): void {
     const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
-    for (let p = first; p < last; p++) { this.invalidateCode(p); this.pages.delete(p); }
+    for (let p = first; p < last; p++) { this.beforeCodeChange(p); this.invalidateCode(p); this.pages.delete(p); }
     this.flushTlb();
   }
   /** Change permissions of mapped pages in the range; returns false if some page is unmapped. */
@@ -91,8 +163,12 @@ export class Memory {
     const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
     let ok = true;
     for (let p = first; p < last; p++) {
-      const pg = this.pages.get(p);
-      if (pg) { pg.prot = prot; if (!(prot & PROT_EXEC)) this.invalidateCode(p); } else ok = false;
+      let pg = this.pages.get(p);
+      if (pg) {
+        if (pg.prot !== prot) { this.beforeCodeChange(p, prot); pg = this.own(p, this.pages.get(p)!); }
+        pg.prot = prot;
+        if (!(prot & PROT_EXEC)) this.invalidateCode(p);
+      } else ok = false;
     }
     this.flushTlb();
     return ok;
@@ -119,8 +195,9 @@ export class Memory {
     let i = 0;
     while (i < bytes.length) {
       const a = addr + i, pn = Math.floor(a / PAGE), off = a - pn * PAGE;
-      const pg = this.pages.get(pn);
+      let pg = this.pages.get(pn);
       if (!pg) throw pf(a, "write");
+      if (pg.shared) pg = this.own(pn, pg);
       const n = Math.min(PAGE - off, bytes.length - i);
       pg.data.set(bytes.subarray(i, i + n), off);
       this.invalidateCode(pn);
@@ -140,9 +217,10 @@ export class Memory {
   // Personality accessors: no allocation when the value lies within one page (ring and field
   // accesses of the kernel personality take this path); a page-straddling value goes bytewise.
   private pageOf(a: number, access: "read" | "write"): Page {
-    const pg = this.pages.get(Math.floor(a / PAGE));
+    const pn = Math.floor(a / PAGE);
+    const pg = this.pages.get(pn);
     if (!pg) throw pf(a, access);
-    return pg;
+    return access === "write" && pg.shared ? this.own(pn, pg) : pg;
   }
   readU8(a: number): number { return this.pageOf(a, "read").data[a - Math.floor(a / PAGE) * PAGE]!; }
   readU16(a: number): number {
@@ -184,8 +262,9 @@ export class Memory {
     return { pages, maxPages: this.maxPages };
   }
   restore(s: MemorySnapshot): void {
-    for (const pg of this.pages.values()) if (pg.icache) dropCode(pg);
+    for (const pg of this.pages.values()) if (pg.icache && !pg.shared) dropCode(pg);
     this.pages.clear();
+    this.codeShared = false;
     this.maxPages = s.maxPages;
     for (const [pn, prot, data] of s.pages) this.pages.set(pn, new Page(prot, data.slice()));
     this.flushTlb();
@@ -194,10 +273,12 @@ export class Memory {
 
   // ---------------------------------------------------------------- code cache
   private invalidateCode(pn: number): void {
+    // A shared page's code stays valid: its bytes never change, and this memory only drops
+    // or replaces it after unshareCode (beforeCodeChange), so it no longer reaches that code.
     const pg = this.pages.get(pn);
-    if (pg && pg.icache) dropCode(pg);
+    if (pg && pg.icache && !pg.shared) dropCode(pg);
     const prev = this.pages.get(pn - 1); // instructions may straddle into this page
-    if (prev && prev.icache) dropCode(prev);
+    if (prev && prev.icache && !prev.shared) dropCode(prev);
   }
   /** Page for instruction fetch at addr (X permission), cached in a 1-entry TLB. */
   fetchPage(a: number): Page {
@@ -234,8 +315,11 @@ export class Memory {
   }
   private fillW(a: number, pn: number, i: number): Page {
     if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "write");
-    const pg = this.pages.get(pn);
+    let pg = this.pages.get(pn);
     if (!pg || !(pg.prot & PROT_WRITE)) throw pf(a, "write");
+    // A shared page is never writable and executable while code is shared (freeze), so this
+    // copy never happens under code this memory is running from a shared page.
+    if (pg.shared) pg = this.own(pn, pg);
     this.invalidateCode(pn);
     if (this.xPn === pn || this.xPn === pn - 1) { this.xPn = NaN; this.xPage = null; }
     this.wTag[i] = pn; this.wPage[i] = pg;

@@ -2,7 +2,7 @@
 import * as gen from "../../../spec/schema/gen/capos.js";
 import { MAX_CONSOLE_BYTES } from "../budget.js";
 import type { Kernel } from "../kernel.js";
-import { EMPTY, decodeParams } from "../messages.js";
+import { EMPTY, decodeData, decodeParams } from "../messages.js";
 import { need, ok } from "./method.js";
 import type { Method } from "./method.js";
 
@@ -13,7 +13,7 @@ function append(k: Kernel, bytes: Uint8Array): void {
 }
 
 export const write: Method = (k, call) => {
-  const data = decodeParams(call.params, gen.Console_Write$Params, (p) => p.data.toUint8Array().slice());
+  const data = decodeData(call.params, gen.Console_Write$Params, "data");
   need(call, EMPTY.length);
   append(k, data);
   return ok(EMPTY);

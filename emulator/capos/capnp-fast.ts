@@ -1,0 +1,184 @@
+/**
+ * A fast path for the small fixed messages the kernel decodes and encodes: structs whose
+ * fields are all unsigned integers in the data section (VirtualMemory, Timer, ThreadControl,
+ * ThreadSpawner params and results). capnp-es builds a Message, an arena and a Struct object
+ * per message; here a decode reads the fields straight from the guest's bytes and an encode
+ * patches a template, and each is byte-for-byte what capnp-es does (test/capnp-fast.test.ts
+ * compares both over generated values and generated, mutated and hostile frames).
+ *
+ * Nothing here is written by hand per message: a struct's codec is learned once from its
+ * capnp-es class (each field set to all-ones in turn shows its offset and width), and a class
+ * with any other kind of field (pointer, bool, float, signed, non-zero default) has no codec
+ * and takes the general path. Decoding still validates every frame with the bounded reader
+ * (spec/capnp-frame.ts: same checks, same CapnpFrameError); messages of any shape other than
+ * one segment with a plain struct root also take the general path.
+ */
+import * as capnp from "capnp-es";
+import { simpleRootStruct } from "../../spec/capnp-frame.js";
+
+interface Field {
+  readonly name: string;
+  /** Byte offset in the data section, and width in bytes (2, 4 or 8). */
+  readonly offset: number;
+  readonly width: 2 | 4 | 8;
+}
+
+export interface Codec {
+  /** Field getters over a decoded message's bytes (use only inside the decode call). */
+  readonly Reader: new (view: DataView, data: number, dataBytes: number) => object;
+  /** Field setters over a copy of the empty message. */
+  readonly Writer: new (view: DataView) => object;
+  /** The encoding of the struct with every field zero. */
+  readonly empty: Uint8Array;
+  /** Byte offset of the data section in `empty`. */
+  readonly dataAt: number;
+}
+
+const codecs = new Map<unknown, Codec | null>();
+
+/** The fast codec of a capnp-es struct class, or null when it has a field of another kind. */
+export function codecOf<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
+  let c = codecs.get(cls);
+  if (c === undefined) codecs.set(cls, (c = learn(cls)));
+  return c;
+}
+
+function encode<T extends capnp.Struct>(cls: capnp.StructCtor<T>, set?: (s: T) => void): Uint8Array {
+  const m = new capnp.Message();
+  const r = m.initRoot(cls);
+  if (set) set(r);
+  return new Uint8Array(m.toArrayBuffer());
+}
+
+function fieldNames(cls: object): string[] {
+  const proto = (cls as { prototype: object }).prototype;
+  return Object.entries(Object.getOwnPropertyDescriptors(proto))
+    .filter(([name, d]) => d.get !== undefined && d.set !== undefined && !name.startsWith("_"))
+    .map(([name]) => name);
+}
+
+function learn<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
+  const empty = encode(cls);
+  const ev = new DataView(empty.buffer);
+  // one segment, root struct pointer at offset 0: data right after it
+  if (ev.getUint32(0, true) !== 0 || (ev.getUint32(8, true) & 3) !== 0) return null;
+  const dataAt = 16;
+  const dataBytes = 8 * (ev.getUint32(12, true) & 0xffff);
+  if (ev.getUint32(12, true) >>> 16 !== 0) return null; // pointer fields
+  const names = fieldNames(cls);
+  const fields: Field[] = [];
+  const fresh = new capnp.Message().initRoot(cls) as unknown as Record<string, unknown>;
+  for (const name of names) {
+    const d = fresh[name];
+    if (d !== 0 && d !== 0n) return null; // bool, text, struct, or a non-zero default
+    const ones = encode(cls, (s) => ((s as unknown as Record<string, unknown>)[name] = typeof d === "bigint" ? (1n << 64n) - 1n : 0xffff_ffff));
+    if (ones.length !== empty.length) return null;
+    const diff: number[] = [];
+    for (let i = 0; i < ones.length; i++) if (ones[i] !== empty[i]) diff.push(i);
+    const width = diff.length;
+    if (width !== 2 && width !== 4 && width !== 8) return null;
+    const offset = diff[0]! - dataAt;
+    if (offset < 0 || offset + width > dataBytes || diff[width - 1] !== diff[0]! + width - 1 || offset % width !== 0) return null;
+    if ((typeof d === "bigint") !== (width === 8)) return null;
+    // unsigned, as read back by capnp-es
+    const back = new capnp.Message(ones.slice().buffer, false).getRoot(cls) as unknown as Record<string, unknown>;
+    if (back[name] !== (width === 8 ? (1n << 64n) - 1n : width === 4 ? 0xffff_ffff : 0xffff)) return null;
+    fields.push({ name, offset, width });
+  }
+  // `declare`d fields and plain assignments: no field initializers per message
+  class Reader {
+    declare view: DataView;
+    declare data: number;
+    declare dataBytes: number;
+    constructor(view: DataView, data: number, dataBytes: number) {
+      this.view = view;
+      this.data = data;
+      this.dataBytes = dataBytes;
+    }
+  }
+  class Writer {
+    declare view: DataView;
+    constructor(view: DataView) {
+      this.view = view;
+    }
+  }
+  for (const f of fields) {
+    const { offset: o, width: w } = f;
+    Object.defineProperty(Reader.prototype, f.name, {
+      get(this: Reader): number | bigint {
+        // beyond a short data section a field reads as zero (capnp-es resizes the struct)
+        if (o + w > this.dataBytes) return w === 8 ? 0n : 0;
+        const at = this.data + o;
+        return w === 8 ? this.view.getBigUint64(at, true) : w === 4 ? this.view.getUint32(at, true) : this.view.getUint16(at, true);
+      },
+    });
+    Object.defineProperty(Writer.prototype, f.name, {
+      set(this: Writer, v: number | bigint) {
+        const at = dataAt + o;
+        if (w === 8) this.view.setBigUint64(at, BigInt.asUintN(64, v as bigint), true);
+        else if (w === 4) this.view.setUint32(at, v as number, true);
+        else this.view.setUint16(at, v as number, true);
+      },
+    });
+  }
+  return { Reader, Writer, empty, dataAt };
+}
+
+/**
+ * Decode with the fast codec: the validated root struct's fields through `read`, or
+ * undefined when the message has another shape (the caller then takes the general path).
+ * Throws CapnpFrameError for a frame the bounded reader refuses.
+ */
+export function fastDecode<R>(codec: Codec, bytes: Uint8Array, read: (s: never) => R): { value: R } | undefined {
+  const root = simpleRootStruct(bytes);
+  if (root === null) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { value: read(new codec.Reader(view, root.dataOffset, root.dataBytes) as never) };
+}
+
+/** Encode with the fast codec: the empty message with the fields `set` assigns. */
+export function fastEncode(codec: Codec, set: ((s: never) => void) | undefined): Uint8Array {
+  const out = codec.empty.slice();
+  if (set) set(new codec.Writer(new DataView(out.buffer)) as never);
+  return out;
+}
+
+/** Pointer index of each Data field learned so far (by class and field name). */
+const dataIndexes = new Map<unknown, Map<string, number | null>>();
+
+/**
+ * The pointer slot of the Data field `name` (learned from capnp-es: the slot a one-byte
+ * `_init<Name>` fills), or null when the class has no such field in a plain pointer slot.
+ */
+export function dataIndexOf<T extends capnp.Struct>(cls: capnp.StructCtor<T>, name: string): number | null {
+  let byName = dataIndexes.get(cls);
+  if (!byName) dataIndexes.set(cls, (byName = new Map()));
+  let i = byName.get(name);
+  if (i === undefined) {
+    const init = `_init${name[0]!.toUpperCase()}${name.slice(1)}`;
+    const bytes = encode(cls, (s) => (s as unknown as Record<string, (n: number) => unknown>)[init]?.(1));
+    const v = new DataView(bytes.buffer);
+    const dataWords = v.getUint32(12, true) & 0xffff, ptrs = v.getUint32(12, true) >>> 16;
+    const set: number[] = [];
+    for (let p = 0; p < ptrs; p++) if (v.getUint32(16 + 8 * (dataWords + p), true) !== 0 || v.getUint32(20 + 8 * (dataWords + p), true) !== 0) set.push(p);
+    i = set.length === 1 ? set[0]! : null;
+    byName.set(name, i);
+  }
+  return i;
+}
+
+/**
+ * A Data field read straight from the frame: a copy of its bytes, or undefined when the
+ * message or the pointer has another shape (null, far, not a byte list), for the general path.
+ * Throws CapnpFrameError for a frame the bounded reader refuses.
+ */
+export function fastData(bytes: Uint8Array, index: number): Uint8Array | undefined {
+  const root = simpleRootStruct(bytes);
+  if (root === null || index >= root.pointers) return undefined;
+  const at = root.pointerOffset + 8 * index;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = view.getUint32(at, true), hi = view.getUint32(at + 4, true);
+  if ((lo & 3) !== 1 || (hi & 7) !== 2) return undefined; // a list of bytes
+  const start = at + 8 + 8 * ((lo | 0) >> 2); // checkPointers kept it inside the segment
+  return bytes.slice(start, start + (hi >>> 3));
+}

@@ -1,0 +1,134 @@
+/**
+ * Load once, start many: the first load of an image lays it out and, before that process runs,
+ * freezes the result as a template (frozen copy-on-write memory, the initial thread's registers, the
+ * `load` event). Every later load of an image with the same headers (and the same binding,
+ * policy, mutant and memory budget) starts from that template: its pages are shared until
+ * written (cpu/memory.ts), so are their decode caches and compiled regions, and only the file
+ * bytes that differ from the template's image (a per-case agent script, say) are written, which
+ * copies just the pages they land on.
+ *
+ * What the template path does must equal a fresh `layOut` (process.ts) state for state: the
+ * same pages and bytes, capability table, thread, and event log. The equality test is
+ * properties/image-cache.test.ts (event logs of generated agent runs, both ways).
+ *
+ * Rejected images and loads ended by the memory budget are not cached (they take the fresh
+ * path every time; they are rare and cheap).
+ */
+import type { Binding } from "../../spec/binding.js";
+import { Memory } from "../cpu/memory.js";
+import type { MemoryTemplate } from "../cpu/memory.js";
+import { snapshotCpu, restoreCpu, type CpuSnapshot } from "../cpu/snapshot.js";
+import { ElfError } from "./elf.js";
+import type { Kernel } from "./kernel.js";
+import type { Policy } from "./policy.js";
+import { layOut, type Layout } from "./process.js";
+
+interface Template {
+  /** The image the template was laid out from (only its loaded bytes are compared). */
+  readonly image: Uint8Array;
+  readonly layout: Layout;
+  readonly mem: MemoryTemplate;
+  readonly cpu: CpuSnapshot;
+}
+
+/** Templates kept (least recently used dropped first): a run uses a handful of images. */
+const MAX_TEMPLATES = 32;
+const templates = new WeakMap<Binding, Map<string, Template>>();
+const policyIds = new WeakMap<Policy, number>();
+let nextPolicyId = 0;
+
+/** Whether loads go through templates (tests switch it off to compare with fresh loads). */
+let enabled = true;
+export function setImageCache(on: boolean): void {
+  enabled = on;
+}
+
+/**
+ * Load `image` into the fresh kernel `k` (nothing loaded, nothing run yet): from a template
+ * when one fits, else freshly, keeping the result as the template for next time when the
+ * load succeeds.
+ */
+export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | null {
+  if (!enabled) return layOut(k, image);
+  const key = templateKey(k, image);
+  if (key === null) return layOut(k, image);
+  let byKey = templates.get(k.binding);
+  if (!byKey) templates.set(k.binding, (byKey = new Map()));
+  const t = byKey.get(key);
+  if (t !== undefined) {
+    byKey.delete(key);
+    byKey.set(key, t); // most recently used last
+    startFromTemplate(k, t, image);
+    return t.layout;
+  }
+  // First sighting: load freshly, then freeze the result as the template before it runs
+  // (this process then runs copy-on-write on the template's pages like every later one).
+  const r = layOut(k, image);
+  if (r === null || r instanceof ElfError || k.endState) return r;
+  if (byKey.size >= MAX_TEMPLATES) byKey.delete(byKey.keys().next().value!);
+  byKey.set(key, { image: image.slice(), layout: r, mem: k.as.mem.freeze(), cpu: snapshotCpu(k.threads.get(0).cpu) });
+  return r;
+}
+
+/**
+ * What decides the layout besides the loaded bytes: the ELF and program headers, the file
+ * length (segment bounds, the tbss mutant), and the kernel's binding, policy, mutant and
+ * memory budget. Null when the headers cannot be located (the image will be rejected).
+ */
+function templateKey(k: Kernel, image: Uint8Array): string | null {
+  if (image.length < 64) return null;
+  const v = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  const phoff = v.getBigUint64(32, true), phnum = v.getUint16(56, true);
+  const end = phoff + BigInt(phnum) * 56n;
+  if (end > BigInt(image.length)) return null;
+  let policyId = policyIds.get(k.policy);
+  if (policyId === undefined) policyIds.set(k.policy, (policyId = nextPolicyId++));
+  let head = "";
+  for (let i = 0; i < 64; i++) head += String.fromCharCode(image[i]!);
+  for (let i = Number(phoff); i < Number(end); i++) head += String.fromCharCode(image[i]!);
+  return `${policyId} ${k.mutant ?? "-"} ${k.as.mem.maxPages} ${image.length} ${head}`;
+}
+
+/** The state a fresh `layOut(k, image)` would leave, from the template. */
+function startFromTemplate(k: Kernel, t: Template, image: Uint8Array): void {
+  const mem = Memory.startFrom(t.mem);
+  k.as.startFrom(mem);
+  // The file bytes that differ from the template's, in load order: PT_LOADs, then the TLS
+  // initialisation image. (PT_LOADs lie below the stack and the TLS area, ring and CapSet
+  // pages above it, so no later load step overwrites what is replayed here.)
+  const { elf } = t.layout;
+  for (const s of elf.loads) if (s.filesz > 0) writeDiff(mem, s.vaddr, image, t.image, s.offset, s.filesz);
+  if (elf.tls && t.layout.tlsCopied > 0) writeDiff(mem, t.layout.tlsDest, image, t.image, elf.tls.offset, t.layout.tlsCopied);
+  for (const iface of k.binding.defaultGrants) k.caps.add({ iface });
+  const th = k.threads.add(k.binding.layout.ringVaddr, -1);
+  restoreCpu(th.cpu, t.cpu);
+  th.savedFs = t.layout.tp;
+  k.event(t.layout.loadEvent);
+}
+
+/**
+ * Write image[off, off+len) to addr where it differs from base[off, off+len), a page of
+ * guest memory at a time (only the pages that differ get copied).
+ */
+function writeDiff(mem: Memory, addr: number, image: Uint8Array, base: Uint8Array, off: number, len: number): void {
+  const P = 4096;
+  let i = 0;
+  while (i < len) {
+    const n = Math.min(P - ((addr + i) % P), len - i);
+    if (!sameBytes(image, base, off + i, n)) mem.writeBytes(addr + i, image.subarray(off + i, off + i + n));
+    i += n;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, off: number, n: number): boolean {
+  let i = 0;
+  // four bytes at a time where both arrays allow an aligned Int32Array view
+  if ((a.byteOffset + off) % 4 === 0 && (b.byteOffset + off) % 4 === 0 && n >= 4) {
+    const w = n >> 2;
+    const a32 = new Int32Array(a.buffer, a.byteOffset + off, w), b32 = new Int32Array(b.buffer, b.byteOffset + off, w);
+    for (let j = 0; j < w; j++) if (a32[j] !== b32[j]) return false;
+    i = w << 2;
+  }
+  for (; i < n; i++) if (a[off + i] !== b[off + i]) return false;
+  return true;
+}

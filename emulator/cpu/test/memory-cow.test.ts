@@ -1,0 +1,109 @@
+/**
+ * Copy-on-write memories started from a frozen template (memory.ts): writes stay private, a
+ * copied page carries no decode cache, and shared decoded code never runs where this memory's
+ * code differs (patched, unmapped, or rewritten by the guest itself). Expected values come
+ * from the x86 instructions' documented effects.
+ */
+import { describe, expect, it } from "vitest";
+import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../memory.js";
+import { run } from "../run.js";
+import { CpuState, RAX, getRegNum } from "../state.js";
+
+const CODE = 0x1000, NEXT = 0x2000, DATA = 0x3000;
+const RX = PROT_READ | PROT_EXEC;
+/** mov eax, imm32; jmp rel32 to NEXT */
+const movJmp = (imm: number) => {
+  const b = new Uint8Array(10);
+  b[0] = 0xb8;
+  new DataView(b.buffer).setUint32(1, imm, true);
+  b[5] = 0xe9;
+  new DataView(b.buffer).setInt32(6, NEXT - (CODE + 10), true);
+  return b;
+};
+/** add eax, 1; syscall */
+const ADD_SYSCALL = Uint8Array.of(0x83, 0xc0, 0x01, 0x0f, 0x05);
+
+function exec(mem: Memory): { kind: string; rax: number } {
+  const c = new CpuState();
+  c.rip = CODE;
+  const s = run(c, mem, 1000);
+  return { kind: s.kind, rax: getRegNum(c, RAX) };
+}
+
+function template(prot = RX) {
+  const m = new Memory(64);
+  m.map(CODE, 0x1000, prot);
+  m.map(NEXT, 0x1000, RX);
+  m.map(DATA, 0x1000, PROT_READ | PROT_WRITE);
+  m.writeBytes(CODE, movJmp(41));
+  m.writeBytes(NEXT, ADD_SYSCALL);
+  m.writeU32(DATA, 7);
+  return m.freeze();
+}
+
+describe("copy-on-write memory", () => {
+  it("writes are private to the memory that makes them; reads see them at once", () => {
+    const t = template();
+    const a = Memory.startFrom(t), b = Memory.startFrom(t);
+    expect(a.r32(DATA)).toBe(7); // fills the read TLB with the shared page
+    a.w32(DATA, 9);
+    expect(a.r32(DATA)).toBe(9);
+    expect(b.r32(DATA)).toBe(7);
+    expect(Memory.startFrom(t).readU32(DATA)).toBe(7);
+    b.writeU32(DATA + 4, 3);
+    expect(a.readU32(DATA + 4)).toBe(0);
+    expect(a.mappedPages).toBe(3);
+  });
+
+  it("shares decoded code between memories, and a copied code page starts without it", () => {
+    const t = template();
+    const a = Memory.startFrom(t);
+    expect(exec(a)).toEqual({ kind: "syscall", rax: 42 });
+    expect(t.pages.get(CODE / 0x1000)!.icache).not.toBeNull(); // decoded once, for every memory
+    const b = Memory.startFrom(t);
+    b.writeBytes(CODE, movJmp(99)); // a kernel write to code: b gets its own copy
+    expect(b.pages.get(CODE / 0x1000)!.icache).toBeNull();
+    expect(exec(b)).toEqual({ kind: "syscall", rax: 100 });
+    expect(exec(a)).toEqual({ kind: "syscall", rax: 42 });
+    expect(exec(Memory.startFrom(t))).toEqual({ kind: "syscall", rax: 42 });
+    expect(exec(b)).toEqual({ kind: "syscall", rax: 100 });
+  });
+
+  it("code unmapped or made non-executable in one memory faults there, however warm the shared code is", () => {
+    const t = template();
+    const warm = Memory.startFrom(t);
+    for (let i = 0; i < 5; i++) expect(exec(warm).kind).toBe("syscall"); // successor links CODE -> NEXT built
+    const gone = Memory.startFrom(t);
+    gone.unmap(NEXT, 0x1000);
+    expect(exec(gone).kind).toBe("fault");
+    const nx = Memory.startFrom(t);
+    nx.protect(NEXT, 0x1000, PROT_READ);
+    expect(exec(nx).kind).toBe("fault");
+    const other = Memory.startFrom(t);
+    other.map(NEXT, 0x1000, RX); // fresh zero page: add [rax], al
+    expect(exec(other).kind).toBe("fault");
+    expect(exec(warm)).toEqual({ kind: "syscall", rax: 42 });
+  });
+
+  it("a writable and executable template page: the guest rewrites its own code in each memory alone", () => {
+    // mov byte [CODE+1], 5 (patches the mov's immediate); jmp back to CODE ... but run once:
+    // program at CODE+16: mov byte [CODE+1], 5; jmp CODE
+    const t0 = new Memory(64);
+    t0.map(CODE, 0x1000, RX | PROT_WRITE);
+    t0.map(NEXT, 0x1000, RX);
+    t0.writeBytes(CODE, movJmp(41));
+    t0.writeBytes(CODE + 16, Uint8Array.of(0xc6, 0x04, 0x25, (CODE + 1) & 0xff, (CODE + 1) >> 8, 0, 0, 0x05, 0xe9, ...new Uint8Array(new Int32Array([CODE - (CODE + 16 + 13)]).buffer)));
+    t0.writeBytes(NEXT, ADD_SYSCALL);
+    const t = t0.freeze();
+    const a = Memory.startFrom(t);
+    expect(exec(a)).toEqual({ kind: "syscall", rax: 42 });
+    const b = Memory.startFrom(t);
+    const c = new CpuState();
+    c.rip = CODE + 16;
+    expect(run(c, b, 1000).kind).toBe("syscall");
+    expect(getRegNum(c, RAX)).toBe(6);
+    expect(exec(b)).toEqual({ kind: "syscall", rax: 6 });
+    expect(exec(a)).toEqual({ kind: "syscall", rax: 42 });
+    expect(exec(Memory.startFrom(t))).toEqual({ kind: "syscall", rax: 42 });
+  });
+});
