@@ -607,16 +607,27 @@ function fullTags(c: CpuState): number {
   }
   return t;
 }
-/** FNSTENV (28-byte protected-mode format; the instruction and data pointers are stored as 0). */
-function fstenv(c: CpuState, a: number): void {
+/**
+ * FNSTENV: the 28-byte protected-mode image, or with an operand-size prefix (0x66) the 14-byte
+ * 16-bit image (FCW, FSW, FTW, then FIP, FCS, FDP, FDS as words; SDM Vol. 1 Figure 8-10). The
+ * instruction and data pointers are stored as 0.
+ */
+function fstenv(c: CpuState, a: number, small: boolean): void {
   const m = c.mem;
+  if (small) {
+    m.checkW(a, 14);
+    m.w16(a, c.fcw); m.w16(a + 2, fsw(c)); m.w16(a + 4, fullTags(c));
+    for (let k = 6; k < 14; k += 2) m.w16(a + k, 0);
+    return;
+  }
   m.checkW(a, 28);
   m.w32(a, c.fcw | 0xffff0000); m.w32(a + 4, fsw(c) | 0xffff0000); m.w32(a + 8, fullTags(c) | 0xffff0000);
   for (let k = 12; k < 28; k += 4) m.w32(a + k, 0);
 }
-function fldenv(c: CpuState, a: number): void {
-  const m = c.mem;
-  const cw = m.r16(a), sw = m.r16(a + 4), tw = m.r16(a + 8);
+/** FLDENV from the 28-byte image, or the 14-byte one with an operand-size prefix. */
+function fldenv(c: CpuState, a: number, small: boolean): void {
+  const m = c.mem, step = small ? 2 : 4;
+  const cw = m.r16(a), sw = m.r16(a + step), tw = m.r16(a + 2 * step);
   c.fcw = cw; c.fsw = sw & ~0x3800; c.ftop = (sw >> 11) & 7;
   // keep only empty / non-empty; the contents decide the rest
   let t = 0;
@@ -641,9 +652,9 @@ const x87: Handler = (c, d) => {
         switch (r) {
           case 0: { const v = memOperand(c, a, 0); setC1(c, false); push(c, v); return; }
           case 2: case 3: writeFloat(c, a, getSt(c, 0), true); if (r === 3) pop(c); return;
-          case 4: fldenv(c, a); return;
+          case 4: fldenv(c, a, d.p66); return;
           case 5: c.fcw = c.mem.r16(a); return;
-          case 6: fstenv(c, a); c.fcw |= 0x3f; return;
+          case 6: fstenv(c, a, d.p66); c.fcw |= 0x3f; return;
           case 7: c.mem.w16(a, c.fcw); return;
         }
         break;
@@ -652,16 +663,17 @@ const x87: Handler = (c, d) => {
           case 0: { const v = memOperand(c, a, 1); setC1(c, false); push(c, v); return; }
           case 1: storeInt(c, a, getSt(c, 0), 64, true); pop(c); return;
           case 2: case 3: writeFloat(c, a, getSt(c, 0), false); if (r === 3) pop(c); return;
-          case 4: { // FRSTOR
-            const regs = c.mem.readBytes(a + 28, 80);
-            fldenv(c, a);
+          case 4: { // FRSTOR (the registers follow the 28- or 14-byte environment)
+            const regs = c.mem.readBytes(a + (d.p66 ? 14 : 28), 80);
+            fldenv(c, a, d.p66);
             for (let k = 0; k < 8; k++) c.st.set(regs.subarray(k * 10, k * 10 + 10), ((c.ftop + k) & 7) * 10);
             return;
           }
           case 6: { // FNSAVE
-            c.mem.checkW(a, 108);
-            fstenv(c, a);
-            for (let k = 0; k < 8; k++) { const o = ((c.ftop + k) & 7) * 10; for (let j = 0; j < 10; j++) c.mem.w8(a + 28 + k * 10 + j, c.st[o + j]!); }
+            const env = d.p66 ? 14 : 28;
+            c.mem.checkW(a, env + 80);
+            fstenv(c, a, d.p66);
+            for (let k = 0; k < 8; k++) { const o = ((c.ftop + k) & 7) * 10; for (let j = 0; j < 10; j++) c.mem.w8(a + env + k * 10 + j, c.st[o + j]!); }
             fninit(c);
             return;
           }
