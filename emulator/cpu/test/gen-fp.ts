@@ -114,12 +114,14 @@ const domainArb = (maxExp: number): fc.Arbitrary<Uint8Array> => fc.oneof(
 const F2XM1 = 0, FYL2XP1 = 9;
 export interface X87Macro { bytes: Uint8Array; patch: { slot: number; value: Uint8Array } | null }
 export const x87FpArb: fc.Arbitrary<X87Macro> = fc.record({
-  rc: fc.nat(3), pc: fc.constantFrom(0, 2, 3, 3, 3), n: fc.integer({ min: 0, max: 3 }), la: fc.nat(3), lb: fc.nat(3), sa: fc.nat(7), sb: fc.nat(7),
+  rc: fc.nat(3), pc: fc.constantFrom(0, 2, 3, 3, 3), unmask: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(63) }), n: fc.integer({ min: 0, max: 3 }), la: fc.nat(3), lb: fc.nat(3), sa: fc.nat(7), sb: fc.nat(7),
   op: fc.nat(X87_OPS.length + 5), out: fc.nat(5), f2xm1: domainArb(16382), fyl2xp1: domainArb(16380),
 }).map((r) => {
   const domain = r.op === F2XM1 ? r.f2xm1 : r.op === FYL2XP1 ? r.fyl2xp1 : null;
   if (domain) { r.la = 0; if (r.sb === r.sa) r.sb = (r.sa + 1) & 7; }
-  const b: number[] = [...setCw(0x037f | (r.pc << 8) | (r.rc << 10))];
+  // some macros unmask exceptions: a pending one is delivered (#MF, SIGFPE) by the next waiting
+  // instruction, at the latest the closing FLDCW
+  const b: number[] = [...setCw((0x037f & ~r.unmask) | (r.pc << 8) | (r.rc << 10))];
   b.push(...load(r.lb, r.sb), ...load(r.la, r.sa));
   const k = r.op - X87_OPS.length;
   if (k < 0) {
