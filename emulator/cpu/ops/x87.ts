@@ -8,7 +8,9 @@
  * high-precision arithmetic in x87-math.ts), FCMOVcc, FXCH, constants, FINCSTP/FDECSTP, FFREE(P),
  * and the environment (FNINIT, FNCLEX, FLDCW/FNSTCW, FNSTSW, FNSTENV/FLDENV, FNSAVE/FRSTOR).
  * The status word carries C0-C3, the exception flags IE/DE/ZE/OE/UE/PE and stack faults (SF).
- * Exceptions are always delivered masked: an unmasked one sets ES and B but never raises #MF.
+ * An unmasked exception sets ES and B and is delivered as #MF by the next waiting x87 instruction
+ * (every one but FNINIT, FNCLEX, FNSTSW, FNSTCW, FNSTENV, FNSAVE) or FWAIT; FLDCW and FLDENV/FRSTOR
+ * recompute ES and B from the flags and masks (the host agrees: see x87-pending.test.ts).
  */
 import type { CpuState } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
@@ -18,6 +20,7 @@ import { def, IMM_NONE } from "../decode.js";
 import { ea } from "../operands.js";
 import { roundTo, fx, F64, F32, FX_IE, FX_DE, FX_ZE, FX_OE, FX_UE, FX_PE } from "./softfp.js";
 import * as B from "./x87-math.js";
+import { GuestFault } from "../fault.js";
 
 /** A decoded extended value: kind 0 finite (m may be 0), 1 infinity, 2 NaN (raw kept), 3 unsupported encoding. */
 interface X { neg: boolean; m: bigint; e: number; kind: number; raw?: Uint8Array; den?: boolean }
@@ -70,10 +73,23 @@ function encode80(x: X, b: Uint8Array, o: number): void {
 }
 
 // ---- status word ---------------------------------------------------------------------------
-/** Record exception flags; an unmasked one also sets ES and B (no #MF is delivered). */
+/** Record exception flags; an unmasked one also sets ES and B (the next waiting instruction raises #MF). ES is
+ * always "some flag is set whose mask is clear": every change of flags or masks recomputes it. */
 function raise(c: CpuState, f: number): void {
   c.fsw |= f;
-  if (f & ~c.fcw & 0x3f) c.fsw |= 0x8080;
+  summarize(c);
+}
+/** FSW.ES (exception summary) and FSW.B (busy, its copy). */
+const ES_B = 0x8080;
+/** After a new control or status word: ES and B say whether an unmasked exception flag is set. */
+function summarize(c: CpuState): void { c.fsw = c.fsw & 0x3f & ~c.fcw ? c.fsw | ES_B : c.fsw & ~ES_B; }
+/** A waiting instruction delivers a pending unmasked exception before it runs. */
+function waitPending(c: CpuState): void { if (c.fsw & 0x80) throw new GuestFault({ type: "#MF" }); }
+/** FNINIT, FNCLEX, FNSTSW, FNSTCW, FNSTENV, FNSAVE (and the 287 no-ops FNENI, FNDISI, FNSETPM) never wait. */
+function waits(d: Insn): boolean {
+  const op = d.op, r = d.reg & 7;
+  if (d.mod !== 3) return !((op === 0xd9 || op === 0xdd) && r >= 6);
+  return !((op === 0xdb && r === 4) || (op === 0xdf && r === 4 && (d.rm & 7) === 0));
 }
 function setC1(c: CpuState, on: boolean): void { c.fsw = on ? c.fsw | C1 : c.fsw & ~C1; }
 function isSNaN(x: X): boolean { return x.kind === 2 && (x.m & Q_BIT) === 0n; }
@@ -112,6 +128,7 @@ function roundX(c: CpuState, neg: boolean, M: bigint, E: number, sticky: boolean
   if (sh > 0) { const t = M >> BigInt(sh); rounded = q !== t; }
   else rounded = sticky && q !== (M << BigInt(-sh));
   if (rem) raise(c, tiny ? FX_PE | FX_UE : FX_PE);
+  else if (tiny && q !== 0n && !(c.fcw & FX_UE)) raise(c, FX_UE); // unmasked, underflow is tininess alone (then #MF)
   setC1(c, rounded);
   if (bitLen(q) > p) { q >>= 1n; lsb += 1; }
   lead = lsb + bitLen(q) - 1;
@@ -607,27 +624,40 @@ function fullTags(c: CpuState): number {
   }
   return t;
 }
-/** FNSTENV (28-byte protected-mode format; the instruction and data pointers are stored as 0). */
-function fstenv(c: CpuState, a: number): void {
+/**
+ * FNSTENV: the 28-byte protected-mode image, or with an operand-size prefix (0x66) the 14-byte
+ * 16-bit image (FCW, FSW, FTW, then FIP, FCS, FDP, FDS as words; SDM Vol. 1 Figure 8-10). The
+ * instruction and data pointers are stored as 0.
+ */
+function fstenv(c: CpuState, a: number, small: boolean): void {
   const m = c.mem;
+  if (small) {
+    m.checkW(a, 14);
+    m.w16(a, c.fcw); m.w16(a + 2, fsw(c)); m.w16(a + 4, fullTags(c));
+    for (let k = 6; k < 14; k += 2) m.w16(a + k, 0);
+    return;
+  }
   m.checkW(a, 28);
   m.w32(a, c.fcw | 0xffff0000); m.w32(a + 4, fsw(c) | 0xffff0000); m.w32(a + 8, fullTags(c) | 0xffff0000);
   for (let k = 12; k < 28; k += 4) m.w32(a + k, 0);
 }
-function fldenv(c: CpuState, a: number): void {
-  const m = c.mem;
-  const cw = m.r16(a), sw = m.r16(a + 4), tw = m.r16(a + 8);
+/** FLDENV from the 28-byte image, or the 14-byte one with an operand-size prefix. */
+function fldenv(c: CpuState, a: number, small: boolean): void {
+  const m = c.mem, step = small ? 2 : 4;
+  const cw = m.r16(a), sw = m.r16(a + step), tw = m.r16(a + 2 * step);
   c.fcw = cw; c.fsw = sw & ~0x3800; c.ftop = (sw >> 11) & 7;
   // keep only empty / non-empty; the contents decide the rest
   let t = 0;
   for (let p = 0; p < 8; p++) if (((tw >> (p * 2)) & 3) === 3) t |= 3 << (p * 2);
   c.ftag = t;
+  summarize(c); // the image's ES and B are not taken: the flags and masks decide
 }
 function fninit(c: CpuState): void { c.fcw = 0x37f; c.fsw = 0; c.ftop = 0; c.ftag = 0xffff; }
 
 // ---- dispatch ---------------------------------------------------------------------------------
 const x87: Handler = (c, d) => {
   const op = d.op, r = d.reg & 7, i = d.rm & 7;
+  if (waits(d)) waitPending(c);
   swStart = c.fsw;
   if (d.mod !== 3) {
     const a = ea(c, d);
@@ -641,9 +671,9 @@ const x87: Handler = (c, d) => {
         switch (r) {
           case 0: { const v = memOperand(c, a, 0); setC1(c, false); push(c, v); return; }
           case 2: case 3: writeFloat(c, a, getSt(c, 0), true); if (r === 3) pop(c); return;
-          case 4: fldenv(c, a); return;
-          case 5: c.fcw = c.mem.r16(a); return;
-          case 6: fstenv(c, a); c.fcw |= 0x3f; return;
+          case 4: fldenv(c, a, d.p66); return;
+          case 5: c.fcw = c.mem.r16(a); summarize(c); return;
+          case 6: fstenv(c, a, d.p66); c.fcw |= 0x3f; summarize(c); return;
           case 7: c.mem.w16(a, c.fcw); return;
         }
         break;
@@ -652,16 +682,17 @@ const x87: Handler = (c, d) => {
           case 0: { const v = memOperand(c, a, 1); setC1(c, false); push(c, v); return; }
           case 1: storeInt(c, a, getSt(c, 0), 64, true); pop(c); return;
           case 2: case 3: writeFloat(c, a, getSt(c, 0), false); if (r === 3) pop(c); return;
-          case 4: { // FRSTOR
-            const regs = c.mem.readBytes(a + 28, 80);
-            fldenv(c, a);
+          case 4: { // FRSTOR (the registers follow the 28- or 14-byte environment)
+            const regs = c.mem.readBytes(a + (d.p66 ? 14 : 28), 80);
+            fldenv(c, a, d.p66);
             for (let k = 0; k < 8; k++) c.st.set(regs.subarray(k * 10, k * 10 + 10), ((c.ftop + k) & 7) * 10);
             return;
           }
           case 6: { // FNSAVE
-            c.mem.checkW(a, 108);
-            fstenv(c, a);
-            for (let k = 0; k < 8; k++) { const o = ((c.ftop + k) & 7) * 10; for (let j = 0; j < 10; j++) c.mem.w8(a + 28 + k * 10 + j, c.st[o + j]!); }
+            const env = d.p66 ? 14 : 28;
+            c.mem.checkW(a, env + 80);
+            fstenv(c, a, d.p66);
+            for (let k = 0; k < 8; k++) { const o = ((c.ftop + k) & 7) * 10; for (let j = 0; j < 10; j++) c.mem.w8(a + env + k * 10 + j, c.st[o + j]!); }
             fninit(c);
             return;
           }
@@ -790,8 +821,8 @@ function supported(d: Insn): boolean {
   return false;
 }
 
-/** FWAIT: exceptions are always delivered masked (no #MF), so there is nothing to wait for. */
-const fwait: Handler = () => {};
+/** FWAIT delivers a pending unmasked exception (#MF). */
+const fwait: Handler = (c) => waitPending(c);
 export function registerX87(): void {
   def(0, 0x9b, { modrm: false, imm: IMM_NONE, h: fwait });
   for (let op = 0xd8; op <= 0xdf; op++) def(0, op, { modrm: true, imm: IMM_NONE, pick: true, h: (d: Insn) => (supported(d) ? x87 : undefined) });

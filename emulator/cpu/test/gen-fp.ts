@@ -114,22 +114,28 @@ const domainArb = (maxExp: number): fc.Arbitrary<Uint8Array> => fc.oneof(
 const F2XM1 = 0, FYL2XP1 = 9;
 export interface X87Macro { bytes: Uint8Array; patch: { slot: number; value: Uint8Array } | null }
 export const x87FpArb: fc.Arbitrary<X87Macro> = fc.record({
-  rc: fc.nat(3), pc: fc.constantFrom(0, 2, 3, 3, 3), n: fc.integer({ min: 0, max: 3 }), la: fc.nat(3), lb: fc.nat(3), sa: fc.nat(7), sb: fc.nat(7),
-  op: fc.nat(X87_OPS.length + 3), out: fc.nat(5), f2xm1: domainArb(16382), fyl2xp1: domainArb(16380),
+  rc: fc.nat(3), pc: fc.constantFrom(0, 2, 3, 3, 3), unmask: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(63) }), n: fc.integer({ min: 0, max: 3 }), la: fc.nat(3), lb: fc.nat(3), sa: fc.nat(7), sb: fc.nat(7),
+  op: fc.nat(X87_OPS.length + 5), out: fc.nat(5), f2xm1: domainArb(16382), fyl2xp1: domainArb(16380),
 }).map((r) => {
   const domain = r.op === F2XM1 ? r.f2xm1 : r.op === FYL2XP1 ? r.fyl2xp1 : null;
   if (domain) { r.la = 0; if (r.sb === r.sa) r.sb = (r.sa + 1) & 7; }
-  const b: number[] = [...setCw(0x037f | (r.pc << 8) | (r.rc << 10))];
+  // some macros unmask exceptions: a pending one is delivered (#MF, SIGFPE) by the next waiting
+  // instruction, at the latest the closing FLDCW
+  const b: number[] = [...setCw((0x037f & ~r.unmask) | (r.pc << 8) | (r.rc << 10))];
   b.push(...load(r.lb, r.sb), ...load(r.la, r.sa));
   const k = r.op - X87_OPS.length;
   if (k < 0) {
     b.push(...X87_OPS[r.op]!);
   } else if (k === 0) { // FBSTP then FBLD back
     b.push(...absM(0xdf, 6, OUT + 96), ...absM(0xdf, 4, OUT + 96));
-  } else if (k === 1 || k === 2) { // FNSAVE/FRSTOR or FNSTENV/FLDENV round trip (pointers zeroed: they differ by nature)
-    b.push(...absM(k === 1 ? 0xdd : 0xd9, 6, OUT - 112));
-    for (let o = 12; o < 28; o += 4) b.push(...movDword0(OUT - 112 + o));
-    b.push(...absM(k === 1 ? 0xdd : 0xd9, 4, OUT - 112));
+  } else if (k >= 1 && k <= 4) {
+    // FNSAVE/FRSTOR or FNSTENV/FLDENV round trip, 32-bit images (k 1, 2) or with an operand-size
+    // prefix the 16-bit ones (k 3, 4); the pointers are zeroed between: they differ by nature
+    const save = k === 1 || k === 3, p66 = k >= 3 ? [0x66] : [];
+    const pointers = k >= 3 ? [6, 10] : [12, 16, 20, 24];
+    b.push(...p66, ...absM(save ? 0xdd : 0xd9, 6, OUT - 112));
+    for (const o of pointers) b.push(...movDword0(OUT - 112 + o));
+    b.push(...p66, ...absM(save ? 0xdd : 0xd9, 4, OUT - 112));
   } else { // store to memory formats: fst m32, fst m64, fist m32/m16/m64, fisttp
     const st = [absM(0xd9, 2, OUT + 80), absM(0xdd, 2, OUT + 80), absM(0xdb, 2, OUT + 80), absM(0xdf, 2, OUT + 80), absM(0xdf, 7, OUT + 80), absM(0xdd, 1, OUT + 80)];
     b.push(...st[r.out]!);

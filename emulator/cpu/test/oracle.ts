@@ -123,7 +123,7 @@ export function runEmu(c: Case): Outcome {
   if (s.kind === "fault" && s.fault.type === "#PF" && s.fault.access === "exec" && s.fault.addr === BigInt(SENTINEL)) status = 0;
   else if (s.kind === "fault") {
     switch (s.fault.type) {
-      case "#DE": status = SIG.SIGFPE; break;
+      case "#DE": case "#MF": case "#XM": status = SIG.SIGFPE; break;
       case "#UD": status = SIG.SIGILL; break;
       case "#BP": status = SIG.SIGTRAP; break;
       default: status = SIG.SIGSEGV;
