@@ -63,4 +63,9 @@ export class Insn {
   jit: ((c: never, D: Insn[], h: never) => number) | null = null;
   /** The region's instructions (indexed by the compiled code). */
   jitD: Insn[] | null = null;
+  /** Tier policy: entries into the region headed here, instructions they retired, and
+   * whether the region was demoted for good (it exited too early to pay for itself). */
+  jitRuns = 0;
+  jitRetired = 0;
+  jitBan = false;
 }

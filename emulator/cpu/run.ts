@@ -26,6 +26,10 @@ export function setJitThreshold(n: number): void { JIT_THRESHOLD = n; }
 
 registerAll();
 
+/** Heads of every region compiled since the last call (for profiling tools; null = off). */
+export let regionLog: Insn[] | null = null;
+export function logRegions(on: boolean): void { regionLog = on ? [] : null; }
+
 /** Decoded instruction at addr (through the per-page decode cache). */
 export function fetchInsn(mem: Memory, addr: number): Insn {
   const pg = mem.fetchPage(addr);
@@ -104,13 +108,14 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
       if (trace === undefined) {
         if (d.jit === null && ++d.heat === JIT_THRESHOLD) {
           const r = compileRegion(d, blockAt, JIT_THRESHOLD > 1);
-          if (r !== null) { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; }
+          if (r !== null) { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; regionLog?.push(d); }
         }
         if (d.jit !== null) {
           const L = c.left;
           jitD = d.jitD;
           const r = (d.jit as unknown as JitRegion)(c, jitD!, JIT_HELPERS);
           jitD = null;
+          d.jitRuns++; d.jitRetired += L - c.left;
           if (r === 2) { d.jit = null; d.jitD = null; d.heat = 0; } // its code was rewritten: interpret, maybe recompile later
           else if (c.left !== L || c.stop !== null) { interpret = false; prev = null; cur = null; }
           // else: the budget cannot cover the head block; interpret it
