@@ -67,5 +67,8 @@ export class Insn {
    * whether the region was demoted for good (it exited too early to pay for itself). */
   jitRuns = 0;
   jitRetired = 0;
-  jitBan = false;
+  /** Head entries at which the tier policy looks at this head again (0: at the threshold). */
+  jitNext = 0;
+  /** Indirect jumps: the targets the interpreter saw them take, with counts (run.ts fills it). */
+  ind: Map<number, number> | null = null;
 }
