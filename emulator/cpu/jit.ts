@@ -20,15 +20,15 @@
  * entry, else 0.
  */
 import type { CpuState } from "./state.js";
-import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64, FOP_INC, FOP_DEC } from "./state.js";
+import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64 } from "./state.js";
 import type { Insn } from "./insn.js";
-import { BASE_RIP, SEG_NONE, SEG_FS } from "./insn.js";
-import { setArith, szp, materialize, cond, getCF } from "./flags.js";
+import { BASE_RIP, SEG_NONE } from "./insn.js";
+import { setArith, szp, materialize, cond } from "./flags.js";
 import { opUD } from "./decode.js";
 
 /** Helpers the generated code calls (passed in: generated code has no module scope). */
-export interface JitHelpers { setArith: typeof setArith; szp: typeof szp; materialize: typeof materialize; cond: typeof cond; getCF: typeof getCF }
-export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond, getCF };
+export interface JitHelpers { setArith: typeof setArith; szp: typeof szp; materialize: typeof materialize; cond: typeof cond }
+export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond };
 export type JitRegion = (c: CpuState, D: Insn[], H: JitHelpers) => number;
 
 /** What an instruction does to the flags, from the JIT's point of view. */
@@ -41,12 +41,11 @@ interface Emitted {
 }
 
 function eaExpr(d: Insn): string | null {
-  if (d.asz32) return null;
+  if (d.seg !== SEG_NONE || d.asz32) return null;
   let e = String(d.disp);
   if (d.base >= 0) e = `(hi[${d.base}] * 4294967296 + (lo[${d.base}] >>> 0)) + ${e}`;
   else if (d.base === BASE_RIP) e = String(d.next + d.disp);
   if (d.index >= 0) e = `${e} + (hi[${d.index}] * 4294967296 + (lo[${d.index}] >>> 0)) * ${d.scale}`;
-  if (d.seg !== SEG_NONE) e = `${e} + ${d.seg === SEG_FS ? "c.fsBase" : "c.gsBase"}`; // TLS: fs:0x28 canaries
   return e;
 }
 
@@ -272,39 +271,6 @@ function emitMore(d: Insn): Emitted | null {
       if (d.index >= 0) e += ` + lo[${d.index}] * ${d.scale}`;
       return { code: `lo[${d.reg}] = (${e}) | 0; hi[${d.reg}] = 0;`, fx: FX.None, inline: true, faults: false };
     }
-    if (op === 0xf7 && (d.reg & 7) === 2 && d.mod === 3 && (w === 8 || w === 4)) // NOT r
-      return { code: w === 8 ? `lo[${d.rm}] = ~lo[${d.rm}]; hi[${d.rm}] = ~hi[${d.rm}];` : `lo[${d.rm}] = ~lo[${d.rm}]; hi[${d.rm}] = 0;`, fx: FX.None, inline: true, faults: false };
-    if (op === 0xff && (d.reg & 7) < 2 && d.mod === 3 && (w === 8 || w === 4)) { // INC/DEC r: CF kept
-      const dec = (d.reg & 7) === 1, r = d.rm;
-      const code = w === 8
-        ? `{ const a = lo[${r}] >>> 0, ah = hi[${r}] >>> 0, cf = getCFF(c); const s = a ${dec ? "- 1" : "+ 1"}; const l = s >>> 0, h = (ah ${dec ? "- (s < 0 ? 1 : 0)" : "+ (s > 0xffffffff ? 1 : 0)"}) >>> 0; lo[${r}] = l; hi[${r}] = h; c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = l; c.frh = h; c.fw = 8; c.fc = cf; c.fop = ${dec ? FOP_DEC : FOP_INC}; }`
-        : `{ const a = lo[${r}] >>> 0, cf = getCFF(c); const v = (a ${dec ? "- 1" : "+ 1"}) >>> 0; lo[${r}] = v; hi[${r}] = 0; c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = ${dec ? FOP_DEC : FOP_INC}; }`;
-      return { code, fx: FX.Other, inline: true, faults: false };
-    }
-    if (op === 0x8a && !d.lock) { // MOV r8, r/m8
-      const t = d.reg8;
-      let v: string;
-      if (d.mod === 3) v = d.rm8 < 16 ? `lo[${d.rm8}] & 255` : `(lo[${d.rm8 - 16}] >>> 8) & 255`;
-      else { const e = eaExpr(d); if (e === null) return null; v = `m.r8(${e})`; }
-      const code = t < 16 ? `{ const v = ${v}; lo[${t}] = (lo[${t}] & ~255) | v; }` : `{ const v = ${v}; lo[${t - 16}] = (lo[${t - 16}] & ~0xff00) | (v << 8); }`;
-      return { code, fx: FX.None, inline: true, faults: d.mod !== 3 };
-    }
-    if (op === 0x80 && (d.reg & 7) === 7 && !d.lock) { // CMP r/m8, imm8
-      let a: string;
-      if (d.mod === 3) a = d.rm8 < 16 ? `lo[${d.rm8}] & 255` : `(lo[${d.rm8 - 16}] >>> 8) & 255`;
-      else { const e = eaExpr(d); if (e === null) return null; a = `m.r8(${e})`; }
-      const b = d.imm & 255;
-      return { code: `{ const a = ${a}; const v = (a - ${b}) & 255; @FLAGS@}`, flagCode: `c.fa = a; c.fb = ${b}; c.fr = v; c.fw = 1; c.fop = ${FOP_SUB}; `, fx: FX.WriteAll, inline: true, faults: d.mod !== 3 };
-    }
-    if ((op === 0x38 || op === 0x3a) && d.mod === 3) { // CMP r8, r8
-      const g = (r: number) => (r < 16 ? `lo[${r}] & 255` : `(lo[${r - 16}] >>> 8) & 255`);
-      const [x, y] = op === 0x38 ? [d.rm8, d.reg8] : [d.reg8, d.rm8];
-      return { code: `{ const a = ${g(x)}, b = ${g(y)}; const v = (a - b) & 255; @FLAGS@}`, flagCode: `c.fa = a; c.fb = b; c.fr = v; c.fw = 1; c.fop = ${FOP_SUB}; `, fx: FX.WriteAll, inline: true, faults: false };
-    }
-    if (op === 0x84 && d.mod === 3 && !d.lock) { // TEST r8, r8
-      const g = (r: number) => (r < 16 ? `lo[${r}] & 255` : `(lo[${r - 16}] >>> 8) & 255`);
-      return { code: `{ const v = (${g(d.rm8)}) & (${g(d.reg8)}); @FLAGS@}`, flagCode: `c.fa = v; c.fb = v; c.fr = v; c.fw = 1; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false };
-    }
     if (op === 0x98 && w === 8) return { code: `hi[0] = lo[0] >> 31;`, fx: FX.None, inline: true, faults: false }; // CDQE
     if (op === 0x98 && w === 4) return { code: `lo[0] = (lo[0] << 16) >> 16; hi[0] = 0;`, fx: FX.None, inline: true, faults: false }; // CWDE
     if (op === 0xc7 && (d.reg & 7) === 0 && (w === 8 || w === 4)) {
@@ -337,15 +303,6 @@ function emitMore(d: Insn): Emitted | null {
     if (d.mod === 3) return { code: `lo[${d.reg}] = lo[${d.rm}] & 0xffff; hi[${d.reg}] = 0;`, fx: FX.None, inline: true, faults: false };
     const e = eaExpr(d); if (e === null) return null;
     return { code: `{ const v = m.r16(${e}); lo[${d.reg}] = v; hi[${d.reg}] = 0; }`, fx: FX.None, inline: true, faults: true };
-  }
-  if (op === 0x1f) return { code: "", fx: FX.None, inline: true, faults: false }; // multi-byte NOP (no memory access)
-  if (op >= 0xc8 && op <= 0xcf && (w === 8 || w === 4)) { // BSWAP
-    const r = d.rm, sw = (v: string) => `(((${v} & 0xff) << 24) | ((${v} & 0xff00) << 8) | ((${v} >>> 8) & 0xff00) | (${v} >>> 24))`;
-    return { code: w === 8 ? `{ const l = lo[${r}], h = hi[${r}]; lo[${r}] = ${sw("h")}; hi[${r}] = ${sw("l")}; }` : `{ const l = lo[${r}]; lo[${r}] = ${sw("l")}; hi[${r}] = 0; }`, fx: FX.None, inline: true, faults: false };
-  }
-  if (op >= 0x40 && op <= 0x4f && d.mod === 3 && (w === 8 || w === 4)) { // CMOVcc r, r
-    const mv = w === 8 ? `{ lo[${d.reg}] = lo[${d.rm}]; hi[${d.reg}] = hi[${d.rm}]; }` : `{ lo[${d.reg}] = lo[${d.rm}]; hi[${d.reg}] = 0; }`;
-    return { code: `if (@COND${op - 0x40}@) ${mv}${w === 4 ? ` else hi[${d.reg}] = 0;` : ""}`, fx: FX.Other, inline: true, faults: false };
   }
   // ---- SSE moves ([none, 66, F3, F2] as the decoder picks them)
   const pfx = d.rep === 0xf3 ? 2 : d.rep === 0xf2 ? 3 : d.p66 ? 1 : 0;
@@ -380,13 +337,6 @@ function emitMore(d: Insn): Emitted | null {
     return { code: `{ const A_ = ${e}; const v0 = m.r32(A_), v1 = m.r32(A_ + 4); x32[${R}] = v0; x32[${R + 1}] = v1; x32[${R + 2}] = 0; x32[${R + 3}] = 0; }`, fx: FX.None, inline: true, faults: true };
   }
   if (op === 0xd6 && pfx === 1) return store(8, false);
-  if ((op === 0xef || op === 0xdb || op === 0xeb || op === 0xdf) && pfx === 1 && d.mod === 3) { // PXOR/PAND/POR/PANDN xmm, xmm
-    const f = op === 0xef ? (i: number) => `x32[${R + i}] ^ x32[${S + i}]` : op === 0xdb ? (i: number) => `x32[${R + i}] & x32[${S + i}]`
-      : op === 0xeb ? (i: number) => `x32[${R + i}] | x32[${S + i}]` : (i: number) => `~x32[${R + i}] & x32[${S + i}]`;
-    return { code: `{ const v0 = ${f(0)}, v1 = ${f(1)}, v2 = ${f(2)}, v3 = ${f(3)}; x32[${R}] = v0; x32[${R + 1}] = v1; x32[${R + 2}] = v2; x32[${R + 3}] = v3; }`, fx: FX.None, inline: true, faults: false };
-  }
-  if ((op === 0x6c || op === 0x14) && pfx === 1 && d.mod === 3) // PUNPCKLQDQ / UNPCKLPD xmm, xmm: [dst.lo, src.lo]
-    return { code: `{ const b0 = x32[${S}], b1 = x32[${S + 1}]; x32[${R + 2}] = b0; x32[${R + 3}] = b1; }`, fx: FX.None, inline: true, faults: false };
   if (op === 0xc6 && pfx === 1 && d.mod === 3) { // SHUFPD xmm, xmm, imm8: dst = [dst[i0], src[i1]]
     const a = R + (d.imm & 1) * 2, b = S + ((d.imm >> 1) & 1) * 2;
     return { code: `{ const a0 = x32[${a}], a1 = x32[${a + 1}], b0 = x32[${b}], b1 = x32[${b + 1}]; x32[${R}] = a0; x32[${R + 1}] = a1; x32[${R + 2}] = b0; x32[${R + 3}] = b1; }`, fx: FX.None, inline: true, faults: false };
@@ -437,14 +387,10 @@ const isJmpRel = (d: Insn) => d.map === 0 && (d.op === 0xeb || d.op === 0xe9);
 const isCallRel = (d: Insn) => d.map === 0 && d.op === 0xe8;
 const isRet = (d: Insn) => d.map === 0 && d.op === 0xc3;
 /** JMP r/m64 (FF /4): a switch's jump-table dispatch, an interpreter's threaded code. */
-const isJmpIndirect = (d: Insn) => d.map === 0 && d.op === 0xff && (d.reg & 7) === 4 && !d.lock;
-/** CALL r/m64 (FF /2): calls through function pointers. */
-const isCallIndirect = (d: Insn) => d.map === 0 && d.op === 0xff && (d.reg & 7) === 2 && !d.lock;
-/** Indirect JMP or CALL: the interpreter records where they go (Insn.ind), regions follow. */
-export const isIndirectBranch = (d: Insn) => isJmpIndirect(d) || isCallIndirect(d);
+export const isJmpIndirect = (d: Insn) => d.map === 0 && d.op === 0xff && (d.reg & 7) === 4 && !d.lock;
 
 /** Region limits: blocks, and instructions in all. */
-const MAX_REGION_BLOCKS = 24, MAX_REGION_INSNS = 256;
+const MAX_REGION_BLOCKS = 8, MAX_REGION_INSNS = 96;
 /**
  * Under the loop policy a region is compiled only once its blocks have already run this many
  * instructions in the interpreter (sum over its blocks of entries x length): V8's optimising
@@ -481,16 +427,12 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     const blk = blockAt(addr, blocks.length === 0);
     if (blk === null) continue;
     let n = blk.findIndex(readsBudget);
-    let cut = n >= 0;
+    const cut = n >= 0;
     if (!cut) n = blk.length;
-    // under the loop policy the region stops (exits to the interpreter) before the first
-    // instruction it cannot inline, instead of calling its handler
-    if (loopsOnly) { const k = firstNotInlined(blk, n, cut); if (k < n) { n = k; cut = true; } }
     if (n === 0 || D.length + n > MAX_REGION_INSNS) continue;
     const last = blk[n - 1]!;
     const succs = cut ? [] : isJcc(last) ? [last.next, last.target] : isJmpRel(last) ? [last.target]
       : isCallRel(last) ? [last.target, last.next] : isJmpIndirect(last) ? indirectTargets(last)
-      : isCallIndirect(last) ? [...indirectTargets(last), last.next]
       : !isRet(last) && !endsBlock(last) ? [last.next] : [];
     const rb: RBlock = { addr, insns: blk.slice(0, n), start: D.length, cut, succs };
     blocks.push(rb); byAddr.set(addr, rb); D.push(...rb.insns);
@@ -506,7 +448,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   const stale = [...pages.values()].map((i) => `!D[${i}].valid`).join(" || ");
   let inlined = 0, called = 0;
   let body = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
-const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, getCFF = H.getCF;
+const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond;
 if (${stale}) return 2;
 let b = 0, t = 0;
 L: for (;;) switch (b) {
@@ -520,10 +462,9 @@ L: for (;;) switch (b) {
   for (const [id, rb] of blocks.entries()) {
     const blk = rb.insns, n = blk.length, last = blk[n - 1]!;
     // the terminator, when handled by the region itself
-    const ijmp = isIndirectBranch(last) ? indirectJump(last) : null;
-    const term = rb.cut ? "cut" : isJcc(last) ? "jcc" : isJmpRel(last) ? "jmp" : isCallRel(last) ? "call" : isRet(last) ? "ret"
-      : ijmp !== null ? (isCallIndirect(last) ? "icall" : "ijmp") : endsBlock(last) ? "handler" : "fall";
-    const bodyN = term === "jcc" || term === "jmp" || term === "call" || term === "ret" || term === "ijmp" || term === "icall" ? n - 1 : n;
+    const ijmp = isJmpIndirect(last) ? indirectJump(last) : null;
+    const term = rb.cut ? "cut" : isJcc(last) ? "jcc" : isJmpRel(last) ? "jmp" : isCallRel(last) ? "call" : isRet(last) ? "ret" : ijmp !== null ? "ijmp" : endsBlock(last) ? "handler" : "fall";
+    const bodyN = term === "jcc" || term === "jmp" || term === "call" || term === "ret" || term === "ijmp" ? n - 1 : n;
     const em: (Emitted | null)[] = blk.slice(0, bodyN).map(emit);
     if (term === "handler") em[n - 1] = null;
     // dead-flag elimination: walk backwards tracking whether flags are overwritten before read
@@ -543,8 +484,7 @@ L: for (;;) switch (b) {
       if (e !== null && e !== undefined) {
         inlined++;
         if (e.faults) body += `c.jk = ${j};\n`;
-        body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j))
-          .replace(/@COND(\d+)@/, (_, cc: string) => (known && condExpr(known, Number(cc))) ?? `condF(c, ${cc})`) + "\n";
+        body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j)) + "\n";
         if (e.stores) body += `if (${stale}) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
@@ -584,14 +524,6 @@ L: for (;;) switch (b) {
         inlined++;
         body += `c.jk = ${j};\n{ ${ijmp} c.left -= ${n};\n${dispatch("t_")} }\n`;
         break;
-      case "icall": {
-        // the target is read before the push (CALL [rsp+k] reads the old stack), as the handler does
-        inlined++;
-        const [rl, rh] = halves(last.next);
-        body += `c.jk = ${j};\n{ ${ijmp} const s_ = ${RSP_GET} - 8; m.w64(s_, ${rl}, ${rh}); ${RSP_SET("s_")} c.left -= ${n};\n`;
-        body += `if (${stale}) { c.rip = t_; return 0; }\n${dispatch("t_")} }\n`;
-        break;
-      }
       case "handler":
         if (loopsOnly) return null;
         body += `c.left -= ${n};\nif (c.stop !== null || ${stale}) return 0;\n{ const t_ = c.rip; ${dispatch("t_")} }\n`;
@@ -605,16 +537,6 @@ L: for (;;) switch (b) {
   // the bench's real programs): under the loop policy only fully inlined loops are compiled.
   if (loopsOnly && called > 0) return null;
   return { fn: new Function("c", "D", "H", body) as JitRegion, D };
-}
-
-/** Index of the first of blk[0..n) the region would run through its handler (n if none). */
-function firstNotInlined(blk: Insn[], n: number, cut: boolean): number {
-  for (let k = 0; k < n; k++) {
-    const x = blk[k]!;
-    const handledTerm = !cut && k === n - 1 && (isJcc(x) || isJmpRel(x) || isCallRel(x) || isRet(x) || (isIndirectBranch(x) && indirectJump(x) !== null));
-    if (!handledTerm && emit(x) === null) return k;
-  }
-  return n;
 }
 
 /** JS computing an indirect jump's target into `t_` (may fault on its memory operand), or null. */

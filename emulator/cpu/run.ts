@@ -9,7 +9,7 @@ import { Memory, PAGE } from "./memory.js";
 import { decode } from "./decode.js";
 import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
-import { compileRegion, endsBlock, isIndirectBranch, JIT_HELPERS } from "./jit.js";
+import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
 import type { JitRegion } from "./jit.js";
 
 /**
@@ -66,7 +66,7 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
     blk.push(y);
     x = y;
   }
-  if (x.ind === null && isIndirectBranch(x)) x.ind = new Map();
+  if (x.ind === null && isJmpIndirect(x)) x.ind = new Map();
   return blk;
 }
 
