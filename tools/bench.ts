@@ -3,20 +3,27 @@
  *
  *   1. CPU-bound guest programs (synthetic C and real busybox applets): guest MIPS with the
  *      interpreter alone and with the default tier policy, against native and qemu-x86_64.
- *   2. Process start-to-exit of tiny programs (start-up, separate from steady state).
+ *   2. Process start-to-exit of tiny programs (start-up, separate from steady state), and the
+ *      CLI's own start-up (`capos-conform --help`, `run-elf` of a probe, from dist/) against bare node.
  *   3. capOS: start-to-exit in process, conformance cases per CPU-second per property, and the
  *      model checker's search states per second.
  *
  * Contenders alternate (A B C A B C ...) and each figure is the median of its rounds; the
  * machine may be shared, so only ratios taken within one run are meaningful.
- * Options: --rounds N (default 3), --only cpu|startup|capos (repeatable), --json FILE.
+ * Options: --rounds N (default 3), --only cpu|startup|capos (repeatable), --json FILE,
+ * --baseline DIR (before/after: DIR's bench and this one alternate in child processes; see
+ * tools/bench/baseline.ts).
  */
 import { writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { nativeSkipReason } from "../emulator/linux/test/harness.js";
 import { measurePrograms, QEMU } from "./bench/programs.js";
 import { measureStartup } from "./bench/startup.js";
 import { measureCasesPerCpuSecond, measureChecker, measureStartToExit } from "./bench/capos.js";
 import { fmt, ratio } from "./bench/timing.js";
+import { cliSkipReason, measureCli } from "./bench/cli.js";
+import { runBaseline } from "./bench/baseline.js";
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string[] => argv.flatMap((a, i) => (a === name && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
@@ -25,6 +32,10 @@ const only = new Set(opt("--only"));
 const want = (s: string) => only.size === 0 || only.has(s);
 const report: Record<string, unknown> = { rounds };
 const log = (s: string) => process.stderr.write(s + "\n");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+const baseline = opt("--baseline")[0];
+if (baseline !== undefined) process.exit(runBaseline(baseline, ROOT, rounds, [...only], log));
 
 const why = nativeSkipReason();
 if (why && (want("cpu") || want("startup"))) console.log(`guest-program sections skipped: ${why}`);
@@ -52,6 +63,21 @@ if (!why && want("startup")) {
   console.log("| program | guest insns | emu load ms | emu run ms | emu total ms | native ms | qemu ms | emu/qemu |");
   console.log("|---|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(`| ${r.name} | ${r.insns} | ${fmt(r.load * 1e3)} | ${fmt(r.run * 1e3)} | ${fmt((r.load + r.run) * 1e3)} | ${fmt(r.native * 1e3)} | ${fmt(r.qemu * 1e3)} | ${ratio(r.load + r.run, r.qemu)} |`);
+}
+
+if (want("startup")) {
+  const skip = cliSkipReason(ROOT);
+  if (skip) console.log(`\nCLI start-up skipped: ${skip}`);
+  else {
+    log("CLI start-up...");
+    const rows = measureCli(ROOT, Math.max(rounds, 5));
+    report.cli = rows;
+    const bare = rows[0]!.ms;
+    console.log(`\nCLI start-up (the compiled dist/, whole process, median of ${Math.max(rounds, 5)} alternating rounds; bare node is the floor every row pays)`);
+    console.log("| command | ms | over bare node ms | target ms | within target | status |");
+    console.log("|---|---|---|---|---|---|");
+    for (const r of rows) console.log(`| ${r.name} | ${fmt(r.ms, 0)} | ${r === rows[0] ? "-" : fmt(r.ms - bare, 0)} | ${r.targetMs ?? "-"} | ${r.targetMs === null ? "-" : r.ms <= r.targetMs ? "yes" : "no"} | ${r.status} |`);
+  }
 }
 
 if (want("capos")) {

@@ -63,4 +63,12 @@ export class Insn {
   jit: ((c: never, D: Insn[], h: never) => number) | null = null;
   /** The region's instructions (indexed by the compiled code). */
   jitD: Insn[] | null = null;
+  /** Tier policy: entries into the region headed here and the instructions they retired,
+   * counted over its first entries (a region that keeps exiting is dropped; run.ts). */
+  jitRuns = 0;
+  jitRetired = 0;
+  /** Head entries at which the tier policy looks at this head again (0: at the threshold). */
+  jitNext = 0;
+  /** Indirect jumps: the targets the interpreter saw them take, with counts (run.ts fills it). */
+  ind: Map<number, number> | null = null;
 }

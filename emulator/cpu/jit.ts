@@ -50,11 +50,22 @@ function eaExpr(d: Insn): string | null {
 }
 
 function alu(op: number, w: number, dst: number, bLo: string, bHi: string): Emitted | null {
+  return aluOn(op, w, `lo[${dst}] >>> 0`, `hi[${dst}] >>> 0`, bLo, bHi,
+    w === 8 ? `lo[${dst}] = l; hi[${dst}] = h; ` : `lo[${dst}] = v; hi[${dst}] = 0; `, false);
+}
+
+/**
+ * ALU op (not ADC/SBB: they read CF) over a = aLo/aHi and b, the result written by `wb`
+ * (over l/h at width 8, v at 4) unless it is CMP. `wbFirst`: the write-back (a store that may
+ * fault) comes before the flags, so a faulting store leaves them as they were.
+ */
+function aluOn(op: number, w: number, aLo: string, aHi: string, bLo: string, bHi: string, wb: string, wbFirst: boolean): Emitted | null {
   if (op === 2 || op === 3) return null; // ADC/SBB read CF
   const kind = op === 0 ? FOP_ADD : op === 5 || op === 7 ? FOP_SUB : FOP_LOGIC;
   let code: string, flag: string;
+  const put = (body: string) => (op === 7 ? body + "@FLAGS@" : wbFirst ? body + wb + "@FLAGS@" : body + "@FLAGS@" + wb);
   if (w === 8) {
-    code = `{ const a = lo[${dst}] >>> 0, ah = hi[${dst}] >>> 0, b = ${bLo}, bh = ${bHi}; let l, h; `;
+    code = `{ const a = ${aLo}, ah = ${aHi}, b = ${bLo}, bh = ${bHi}; let l, h; `;
     switch (op) {
       case 0: code += `const s = a + b; l = s >>> 0; h = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; `; break;
       case 5: case 7: code += `const s = a - b; l = s >>> 0; h = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; `; break;
@@ -63,11 +74,10 @@ function alu(op: number, w: number, dst: number, bLo: string, bHi: string): Emit
       default: code += `l = (a ^ b) >>> 0; h = (ah ^ bh) >>> 0; `;
     }
     flag = `c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${kind}; `;
-    const wb = op === 7 ? "" : `lo[${dst}] = l; hi[${dst}] = h; `;
-    return { code: code + "@FLAGS@" + wb + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w: 8 } };
+    return { code: put(code) + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w: 8 } };
   }
   if (w !== 4) return null;
-  code = `{ const a = lo[${dst}] >>> 0, b = ${bLo}; let v; `;
+  code = `{ const a = ${aLo}, b = ${bLo}; let v; `;
   switch (op) {
     case 0: code += `v = (a + b) >>> 0; `; break;
     case 5: case 7: code += `v = (a - b) >>> 0; `; break;
@@ -76,8 +86,18 @@ function alu(op: number, w: number, dst: number, bLo: string, bHi: string): Emit
     default: code += `v = (a ^ b) >>> 0; `;
   }
   flag = `c.fa = a; c.fb = b; c.fr = v; c.fw = 4; c.fop = ${kind}; `;
-  const wb = op === 7 ? "" : `lo[${dst}] = v; hi[${dst}] = 0; `;
-  return { code: code + "@FLAGS@" + wb + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w: 4 } };
+  return { code: put(code) + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w: 4 } };
+}
+
+/** ALU r/m (memory), reg or imm: read, operate, store (CMP only reads). */
+function aluMem(d: Insn, op: number, bLo: string, bHi: string): Emitted | null {
+  const w = d.opsz;
+  if (w !== 8 && w !== 4) return null;
+  const e = eaExpr(d); if (e === null) return null;
+  const pre = w === 8 ? `const A_ = ${e}; const ml_ = m.r32(A_) >>> 0, mh_ = m.r32(A_ + 4) >>> 0; ` : `const A_ = ${e}; const ml_ = m.r32(A_) >>> 0; `;
+  const inner = aluOn(op, w, "ml_", w === 8 ? "mh_" : "0", bLo, bHi, w === 8 ? "m.w64(A_, l, h); " : "m.w32(A_, v); ", true);
+  if (inner === null) return null;
+  return { ...inner, code: `{ ${pre}${inner.code} }`, faults: true, stores: op !== 7 };
 }
 
 function emitBase(d: Insn): Emitted | null {
@@ -96,7 +116,7 @@ function emitBase(d: Insn): Emitted | null {
           fx: FX.None, inline: true, faults: true,
         };
       }
-      return null;
+      // MOV m, r: the store form below
     }
     if (op >= 0xb8 && op <= 0xbf && (w === 8 || w === 4)) {
       return { code: `lo[${d.rm}] = ${d.imm | 0}; hi[${d.rm}] = ${w === 8 ? d.immHi | 0 : 0};`, fx: FX.None, inline: true, faults: false };
@@ -104,6 +124,8 @@ function emitBase(d: Insn): Emitted | null {
     if (op < 0x40 && (op & 7) === 1 && d.mod === 3 && !d.lock) return alu((op >> 3) & 7, w, d.rm, `lo[${d.reg}] >>> 0`, `hi[${d.reg}] >>> 0`);
     if (op < 0x40 && (op & 7) === 3 && d.mod === 3) return alu((op >> 3) & 7, w, d.reg, `lo[${d.rm}] >>> 0`, `hi[${d.rm}] >>> 0`);
     if ((op === 0x81 || op === 0x83) && d.mod === 3) return alu(d.reg & 7, w, d.rm, String(d.imm >>> 0), String(d.immHi >>> 0));
+    if (op < 0x40 && (op & 7) === 1 && d.mod !== 3 && !d.lock) return aluMem(d, (op >> 3) & 7, `lo[${d.reg}] >>> 0`, `hi[${d.reg}] >>> 0`);
+    if ((op === 0x81 || op === 0x83) && d.mod !== 3 && !d.lock && (d.reg & 7) !== 7) return aluMem(d, d.reg & 7, String(d.imm >>> 0), String(d.immHi >>> 0));
     if (op === 0x85 && d.mod === 3 && (w === 8 || w === 4)) {
       if (w === 8) return { code: `{ const l = (lo[${d.rm}] & lo[${d.reg}]) >>> 0, h = (hi[${d.rm}] & hi[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = l; c.fah = h; c.fb = l; c.fbh = h; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 8 } };
       return { code: `{ const v = (lo[${d.rm}] & lo[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 4 } };
@@ -193,16 +215,18 @@ function emitBase(d: Insn): Emitted | null {
     }
     return { code, fx: FX.None, inline: true, faults };
   } else if (d.map === 1) {
-    if (d.op === 0xaf && d.mod === 3 && w === 8) {
+    if (d.op === 0xaf && w === 8) {
+      let src = `b = lo[${d.rm}] >>> 0, bh = hi[${d.rm}] >>> 0`;
+      if (d.mod !== 3) { const e = eaExpr(d); if (e === null) return null; src = `A_ = ${e}, b = m.r32(A_) >>> 0, bh = m.r32(A_ + 4) >>> 0`; }
       return {
-        code: `{ const a = lo[${d.reg}] >>> 0, ah = hi[${d.reg}] >>> 0, b = lo[${d.rm}] >>> 0, bh = hi[${d.rm}] >>> 0;
+        code: `{ const a = lo[${d.reg}] >>> 0, ah = hi[${d.reg}] >>> 0, ${src};
   const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
   const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
   const l = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
   const h = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) >>> 0;
   @FLAGS@lo[${d.reg}] = l; hi[${d.reg}] = h; }`,
         flagCode: `c.fop = ${FOP_IMUL64}; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = l; c.frh = h; `,
-        fx: FX.WriteAll, inline: true, faults: false,
+        fx: FX.WriteAll, inline: true, faults: d.mod !== 3,
       };
     }
     if (d.op === 0xb6 && d.mod === 3 && w === 4) {
@@ -247,6 +271,8 @@ function emitMore(d: Insn): Emitted | null {
       if (d.index >= 0) e += ` + lo[${d.index}] * ${d.scale}`;
       return { code: `lo[${d.reg}] = (${e}) | 0; hi[${d.reg}] = 0;`, fx: FX.None, inline: true, faults: false };
     }
+    if (op === 0x98 && w === 8) return { code: `hi[0] = lo[0] >> 31;`, fx: FX.None, inline: true, faults: false }; // CDQE
+    if (op === 0x98 && w === 4) return { code: `lo[0] = (lo[0] << 16) >> 16; hi[0] = 0;`, fx: FX.None, inline: true, faults: false }; // CWDE
     if (op === 0xc7 && (d.reg & 7) === 0 && (w === 8 || w === 4)) {
       const hiV = w === 8 ? d.imm >> 31 : 0;
       if (d.mod === 3) return { code: `lo[${d.rm}] = ${d.imm | 0}; hi[${d.rm}] = ${hiV};`, fx: FX.None, inline: true, faults: false };
@@ -311,6 +337,10 @@ function emitMore(d: Insn): Emitted | null {
     return { code: `{ const A_ = ${e}; const v0 = m.r32(A_), v1 = m.r32(A_ + 4); x32[${R}] = v0; x32[${R + 1}] = v1; x32[${R + 2}] = 0; x32[${R + 3}] = 0; }`, fx: FX.None, inline: true, faults: true };
   }
   if (op === 0xd6 && pfx === 1) return store(8, false);
+  if (op === 0xc6 && pfx === 1 && d.mod === 3) { // SHUFPD xmm, xmm, imm8: dst = [dst[i0], src[i1]]
+    const a = R + (d.imm & 1) * 2, b = S + ((d.imm >> 1) & 1) * 2;
+    return { code: `{ const a0 = x32[${a}], a1 = x32[${a + 1}], b0 = x32[${b}], b1 = x32[${b + 1}]; x32[${R}] = a0; x32[${R + 1}] = a1; x32[${R + 2}] = b0; x32[${R + 3}] = b1; }`, fx: FX.None, inline: true, faults: false };
+  }
   if (op === 0x6e && pfx === 1 && d.mod === 3) // MOVD/MOVQ xmm, r32/r64
     return { code: `x32[${R}] = lo[${d.rm}]; x32[${R + 1}] = ${d.rexW ? `hi[${d.rm}]` : "0"}; x32[${R + 2}] = 0; x32[${R + 3}] = 0;`, fx: FX.None, inline: true, faults: false };
   if (op === 0x7e && pfx === 1 && d.mod === 3) // MOVD/MOVQ r32/r64, xmm
@@ -356,19 +386,37 @@ const isJcc = (d: Insn) => (d.map === 0 && d.op >= 0x70 && d.op <= 0x7f) || (d.m
 const isJmpRel = (d: Insn) => d.map === 0 && (d.op === 0xeb || d.op === 0xe9);
 const isCallRel = (d: Insn) => d.map === 0 && d.op === 0xe8;
 const isRet = (d: Insn) => d.map === 0 && d.op === 0xc3;
+/** JMP r/m64 (FF /4): a switch's jump-table dispatch, an interpreter's threaded code. */
+export const isJmpIndirect = (d: Insn) => d.map === 0 && d.op === 0xff && (d.reg & 7) === 4 && !d.lock;
 
 /** Region limits: blocks, and instructions in all. */
 const MAX_REGION_BLOCKS = 8, MAX_REGION_INSNS = 96;
+/**
+ * Under the loop policy a region is compiled only once its blocks have already run this many
+ * instructions in the interpreter (sum over its blocks of entries x length): V8's optimising
+ * compile of a region costs about as much as interpreting a few hundred thousand guest
+ * instructions, so a region only pays when it is expected (future ~ past) to retire more.
+ */
+export const PROMOTE_VOLUME = 1 << 18;
+/** Observed targets of an indirect jump that join its region: the most frequent ones. */
+const MAX_INDIRECT_TARGETS = 16;
 
-interface RBlock { addr: number; insns: Insn[]; start: number; cut: boolean }
+interface RBlock { addr: number; insns: Insn[]; start: number; cut: boolean; succs: number[] }
+
+/** Targets an indirect jump was seen to take (by the interpreter), most frequent first. */
+function indirectTargets(d: Insn): number[] {
+  if (d.ind === null) return [];
+  return [...d.ind].sort((a, b) => b[1] - a[1]).slice(0, MAX_INDIRECT_TARGETS).map(([t]) => t);
+}
 
 /**
  * Build and compile the region headed by `head`. `blockAt(addr)` gives the (valid) block
  * starting at addr when it is hot enough to join the region, else null; the head's block is
  * always given. Returns null when nothing can be compiled, or (loopsOnly) when the region has
- * no back edge to its head.
+ * no back edge to its head or calls a handler; "later" (loopsOnly) while its blocks have run
+ * fewer than PROMOTE_VOLUME instructions in the interpreter.
  */
-export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean): { fn: JitRegion; D: Insn[] } | null {
+export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean): { fn: JitRegion; D: Insn[] } | null | "later" {
   const blocks: RBlock[] = [];
   const byAddr = new Map<number, RBlock>();
   const D: Insn[] = [];
@@ -382,18 +430,18 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     const cut = n >= 0;
     if (!cut) n = blk.length;
     if (n === 0 || D.length + n > MAX_REGION_INSNS) continue;
-    const rb: RBlock = { addr, insns: blk.slice(0, n), start: D.length, cut };
+    const last = blk[n - 1]!;
+    const succs = cut ? [] : isJcc(last) ? [last.next, last.target] : isJmpRel(last) ? [last.target]
+      : isCallRel(last) ? [last.target, last.next] : isJmpIndirect(last) ? indirectTargets(last)
+      : !isRet(last) && !endsBlock(last) ? [last.next] : [];
+    const rb: RBlock = { addr, insns: blk.slice(0, n), start: D.length, cut, succs };
     blocks.push(rb); byAddr.set(addr, rb); D.push(...rb.insns);
-    if (cut) continue;
-    const last = rb.insns[n - 1]!;
-    if (isJcc(last)) queue.push(last.next, last.target);
-    else if (isJmpRel(last)) queue.push(last.target);
-    else if (isCallRel(last)) queue.push(last.target, last.next);
-    else if (!isRet(last) && !endsBlock(last)) queue.push(last.next);
+    queue.push(...succs);
   }
   if (blocks.length === 0) return null;
   // Only loops pay for V8's optimising compile: a region must branch back to its head.
-  if (loopsOnly && !blocks.some((rb) => { const x = rb.insns[rb.insns.length - 1]!; return !rb.cut && (isJcc(x) || isJmpRel(x)) && x.target === head.addr; })) return null;
+  if (loopsOnly && !blocks.some((rb) => rb.succs.includes(head.addr))) return null;
+  if (loopsOnly && blocks.reduce((v, rb) => v + D[rb.start]!.heat * rb.insns.length, 0) < PROMOTE_VOLUME) return "later";
   // one instruction per page the region's code lives on: code invalidation drops whole pages
   const pages = new Map<number, number>();
   D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
@@ -414,8 +462,9 @@ L: for (;;) switch (b) {
   for (const [id, rb] of blocks.entries()) {
     const blk = rb.insns, n = blk.length, last = blk[n - 1]!;
     // the terminator, when handled by the region itself
-    const term = rb.cut ? "cut" : isJcc(last) ? "jcc" : isJmpRel(last) ? "jmp" : isCallRel(last) ? "call" : isRet(last) ? "ret" : endsBlock(last) ? "handler" : "fall";
-    const bodyN = term === "jcc" || term === "jmp" || term === "call" || term === "ret" ? n - 1 : n;
+    const ijmp = isJmpIndirect(last) ? indirectJump(last) : null;
+    const term = rb.cut ? "cut" : isJcc(last) ? "jcc" : isJmpRel(last) ? "jmp" : isCallRel(last) ? "call" : isRet(last) ? "ret" : ijmp !== null ? "ijmp" : endsBlock(last) ? "handler" : "fall";
+    const bodyN = term === "jcc" || term === "jmp" || term === "call" || term === "ret" || term === "ijmp" ? n - 1 : n;
     const em: (Emitted | null)[] = blk.slice(0, bodyN).map(emit);
     if (term === "handler") em[n - 1] = null;
     // dead-flag elimination: walk backwards tracking whether flags are overwritten before read
@@ -439,6 +488,7 @@ L: for (;;) switch (b) {
         if (e.stores) body += `if (${stale}) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
+        if (loopsOnly) return null; // see below: a region calling handlers does not pay
         body += `c.jk = ${j}; c.rip = ${d.next}; D[${j}].exec(c, D[${j}]);\n`;
         called++;
         known = null;
@@ -470,7 +520,12 @@ L: for (;;) switch (b) {
         body += `c.jk = ${j};\n{ const s_ = ${RSP_GET}; const l_ = m.r32(s_), h_ = m.r32(s_ + 4); ${RSP_SET("(s_ + 8)")} c.left -= ${n};\nconst t_ = h_ * 4294967296 + (l_ >>> 0); ${dispatch("t_")} }\n`;
         break;
       }
+      case "ijmp":
+        inlined++;
+        body += `c.jk = ${j};\n{ ${ijmp} c.left -= ${n};\n${dispatch("t_")} }\n`;
+        break;
       case "handler":
+        if (loopsOnly) return null;
         body += `c.left -= ${n};\nif (c.stop !== null || ${stale}) return 0;\n{ const t_ = c.rip; ${dispatch("t_")} }\n`;
         break;
     }
@@ -482,6 +537,13 @@ L: for (;;) switch (b) {
   // the bench's real programs): under the loop policy only fully inlined loops are compiled.
   if (loopsOnly && called > 0) return null;
   return { fn: new Function("c", "D", "H", body) as JitRegion, D };
+}
+
+/** JS computing an indirect jump's target into `t_` (may fault on its memory operand), or null. */
+function indirectJump(d: Insn): string | null {
+  if (d.mod === 3) return `const t_ = hi[${d.rm}] * 4294967296 + (lo[${d.rm}] >>> 0);`;
+  const e = eaExpr(d); if (e === null) return null;
+  return `const A_ = ${e}; const l_ = m.r32(A_), t_ = m.r32(A_ + 4) * 4294967296 + (l_ >>> 0);`;
 }
 
 /** Does this instruction end a straight-line block (may change RIP or stop the CPU)? */

@@ -9,22 +9,34 @@ import { Memory, PAGE } from "./memory.js";
 import { decode } from "./decode.js";
 import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
-import { compileRegion, endsBlock, JIT_HELPERS } from "./jit.js";
+import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
 import type { JitRegion } from "./jit.js";
 
 /**
- * Tier policy: a block head entered this many times by the interpreter becomes the head of a
- * compiled region (0 disables the JIT). Successor blocks join the region when they have run
- * at least JIT_THRESHOLD / 8 times, so cold paths stay interpreted and exit the region. Above
- * a threshold of 1 only loops whose every instruction is inlined are compiled (anything else
- * costs V8 more to compile than it saves; see jit.ts); a threshold of 1 compiles every region
- * on first entry, which is how the host-CPU oracle tests exercise the compiler.
+ * Tier policy: a block head entered this many times by the interpreter is considered as the
+ * head of a compiled region (0 disables the JIT). Successor blocks join the region when they
+ * have run at least JIT_THRESHOLD / 8 times, so cold paths stay interpreted and exit the
+ * region; an indirect jump's observed targets join it too. Above a threshold of 1 only loops
+ * whose every instruction is inlined are compiled, and only once their blocks have retired
+ * PROMOTE_VOLUME instructions in the interpreter (anything else costs V8 more to compile than
+ * it saves; see jit.ts): a head not yet worth it is looked at again at twice its entries.
+ * A compiled region that retires fewer than DEMOTE_MIN_PER_ENTRY instructions per entry over
+ * its first DEMOTE_PROBE entries (it keeps exiting) is dropped for good. A threshold of 1
+ * compiles every region on first entry, which is how the host-CPU oracle tests exercise the
+ * compiler.
  */
 export const DEFAULT_JIT_THRESHOLD = 1024;
 export let JIT_THRESHOLD = DEFAULT_JIT_THRESHOLD;
 export function setJitThreshold(n: number): void { JIT_THRESHOLD = n; }
+const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 12;
+/** Most distinct targets recorded per indirect jump (a region takes the most frequent). */
+const MAX_IND = 64;
 
 registerAll();
+
+/** Heads of every region compiled since the last call (for profiling tools; null = off). */
+export let regionLog: Insn[] | null = null;
+export function logRegions(on: boolean): void { regionLog = on ? [] : null; }
 
 /** Decoded instruction at addr (through the per-page decode cache). */
 export function fetchInsn(mem: Memory, addr: number): Insn {
@@ -54,6 +66,7 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
     blk.push(y);
     x = y;
   }
+  if (x.ind === null && isJmpIndirect(x)) x.ind = new Map();
   return blk;
 }
 
@@ -81,6 +94,7 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
     if (blk === null || !blk.every((y) => y.valid)) blk = x.block = buildBlock(mem, x);
     return blk;
   };
+  const jitAt = JIT_THRESHOLD;
   try {
     while (c.left > 0) {
       const rip = c.rip;
@@ -102,16 +116,22 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
       }
       let interpret = true;
       if (trace === undefined) {
-        if (d.jit === null && ++d.heat === JIT_THRESHOLD) {
-          const r = compileRegion(d, blockAt, JIT_THRESHOLD > 1);
-          if (r !== null) { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; }
+        if (d.jit === null && ++d.heat >= jitAt && d.heat >= d.jitNext && jitAt > 0) {
+          const r = compileRegion(d, blockAt, jitAt > 1);
+          if (r === "later") d.jitNext = d.heat * 2;
+          else if (r === null) d.jitNext = Infinity;
+          else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); }
         }
         if (d.jit !== null) {
           const L = c.left;
           jitD = d.jitD;
           const r = (d.jit as unknown as JitRegion)(c, jitD!, JIT_HELPERS);
           jitD = null;
-          if (r === 2) { d.jit = null; d.jitD = null; d.heat = 0; } // its code was rewritten: interpret, maybe recompile later
+          if (d.jitRuns < DEMOTE_PROBE && jitAt > 1) {
+            d.jitRetired += L - c.left;
+            if (++d.jitRuns === DEMOTE_PROBE && d.jitRetired < DEMOTE_PROBE * DEMOTE_MIN_PER_ENTRY) { d.jit = null; d.jitD = null; d.jitNext = Infinity; }
+          }
+          if (r === 2) { d.jit = null; d.jitD = null; d.heat = 0; d.jitNext = 0; } // its code was rewritten: interpret, maybe recompile later
           else if (c.left !== L || c.stop !== null) { interpret = false; prev = null; cur = null; }
           // else: the budget cannot cover the head block; interpret it
         }
@@ -130,6 +150,10 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
           prev = x;
           if (--c.left <= 0) break;
         }
+        // an indirect jump ends its block: note where it went (the region builder's edges)
+        const ind = prev === null ? null : prev.ind;
+        if (ind !== null && ind.size < MAX_IND) ind.set(c.rip, (ind.get(c.rip) ?? 0) + 1);
+        else if (ind !== null) { const k = ind.get(c.rip); if (k !== undefined) ind.set(c.rip, k + 1); }
       }
       if (c.stop !== null) {
         const s = c.stop;

@@ -6,7 +6,7 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, getReg64, setReg64, getFlags, snapshotMachine, restoreMachine } from "../index.js";
-import { setJitThreshold, DEFAULT_JIT_THRESHOLD } from "../run.js";
+import { setJitThreshold, DEFAULT_JIT_THRESHOLD, logRegions, regionLog } from "../run.js";
 
 const CODE = 0x400000, DATA = 0x600000;
 function machine(code: number[]): { c: CpuState; m: Memory } {
@@ -145,6 +145,45 @@ describe("run()", () => {
         expect(getReg64(c, 2), `threshold ${threshold}`).toBe(sum);
         expect(c.icount).toBe(300 * 7 + 1);
       } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); }
+    }
+  });
+
+  it("a switch-dispatch loop (jump table, memory and register forms) gives the same state at every tier threshold", () => {
+    // loop: mov rax, rbx; and eax, 3; jmp [rax*8 + TABLE]  (or: mov rax, [rax*8 + TABLE]; jmp rax)
+    // case k: add rdx, imm_k; jmp next  (case 3 falls through); next: add [rdi], rbx; sub rbx, 1; jnz loop; hlt
+    // Reference: plain arithmetic over the iterations (the SDM semantics of each instruction).
+    const TABLE = CODE + 0x100, N = 100_000, adds = [1, 10, 100, 1000];
+    for (const form of ["memory", "register"] as const) {
+      const le32 = (v: number) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
+      const head = [0x48, 0x89, 0xd8, 0x83, 0xe0, 0x03,
+        ...(form === "memory" ? [0xff, 0x24, 0xc5, ...le32(TABLE)] : [0x48, 0x8b, 0x04, 0xc5, ...le32(TABLE), 0xff, 0xe0])];
+      const c0 = head.length, c1 = c0 + 6, c2 = c1 + 6, c3 = c2 + 6, next = c3 + 7;
+      const code = [...head,
+        0x48, 0x83, 0xc2, 0x01, 0xeb, next - (c0 + 6),
+        0x48, 0x83, 0xc2, 0x0a, 0xeb, next - (c1 + 6),
+        0x48, 0x83, 0xc2, 0x64, 0xeb, next - (c2 + 6),
+        0x48, 0x81, 0xc2, ...le32(1000),
+        0x48, 0x01, 0x1f, 0x48, 0x83, 0xeb, 0x01, 0x75, (256 - (next + 9)) & 255, 0xf4];
+      const table = [c0, c1, c2, c3].flatMap((o) => [...le32(CODE + o), 0, 0, 0, 0]);
+      let rdx = 0, insns = 1;
+      for (let i = N; i >= 1; i--) { rdx += adds[i & 3]!; insns += (form === "memory" ? 3 : 4) + ((i & 3) === 3 ? 1 : 2) + 3; }
+      for (const threshold of [0, 1, 64, DEFAULT_JIT_THRESHOLD]) {
+        setJitThreshold(threshold);
+        logRegions(true);
+        try {
+          const { c, m } = machine(code);
+          m.writeBytes(TABLE, Uint8Array.from(table));
+          setReg64(c, 3, BigInt(N));
+          setReg64(c, 7, BigInt(DATA));
+          expect(run(c, m, 10_000_000), `${form}, threshold ${threshold}`).toEqual({ kind: "hlt" });
+          expect(getReg64(c, 2), `${form}, threshold ${threshold}`).toBe(BigInt(rdx));
+          expect(m.readU64(DATA), `${form}, threshold ${threshold}`).toBe(BigInt(N * (N + 1) / 2));
+          expect(c.icount, `${form}, threshold ${threshold}`).toBe(insns);
+          // the compiled path must have been taken; above threshold 1 (when the jump's targets
+          // are known) in one region holding the dispatch and its cases
+          if (threshold > 0) expect(regionLog!.some((d) => d.jitD!.length >= (threshold > 1 ? 10 : 1)), `${form}, threshold ${threshold}: no dispatch region compiled`).toBe(true);
+        } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); logRegions(false); }
+      }
     }
   });
 

@@ -1,0 +1,40 @@
+/**
+ * CLI start-up: whole-process wall time of the `capos-conform` command as users run it (the
+ * compiled JavaScript in dist/, no TypeScript loader), next to bare `node -e 0`, in turn, with
+ * medians. The targets come from issue 14: `--help` within 150 ms, `run-elf` of a committed
+ * probe end to end within 200 ms.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { alternate, median, timeProcess } from "./timing.js";
+
+/** The probe `run-elf` runs: small, committed, exits 0 on a conforming personality. */
+export const CLI_PROBE = "targets/elf/tls-probe.gcc";
+
+export interface CliRow { name: string; ms: number; targetMs: number | null; status: string }
+
+/** Why the CLI rows of `root` cannot be measured, or null. */
+export function cliSkipReason(root: string): string | null {
+  return existsSync(join(root, "dist/tools/conform.js")) ? null : `${join(root, "dist")} is not built (run \`npm run build\` there)`;
+}
+
+/** Commands timed for a checkout at `root` (bare node first: the floor every row pays). */
+function commands(root: string): { name: string; args: string[]; targetMs: number | null }[] {
+  const cli = join(root, "dist/tools/conform.js");
+  return [
+    { name: "node -e 0 (bare node)", args: ["-e", "0"], targetMs: null },
+    { name: "capos-conform --help", args: [cli, "--help"], targetMs: 150 },
+    { name: `capos-conform run-elf --personality capos ${CLI_PROBE}`, args: [cli, "run-elf", "--personality", "capos", join(root, CLI_PROBE)], targetMs: 200 },
+  ];
+}
+
+export function measureCli(root: string, rounds: number): CliRow[] {
+  const status = new Map<string, number | null>();
+  const cmds = commands(root);
+  const s = alternate(rounds, Object.fromEntries(cmds.map((c) => [c.name, () => {
+    const r = timeProcess(process.execPath, c.args, root);
+    status.set(c.name, r.status);
+    return r.t;
+  }])));
+  return cmds.map((c) => ({ name: c.name, ms: median(s[c.name]!) * 1e3, targetMs: c.targetMs, status: status.get(c.name) === 0 ? "exit 0" : `exit ${status.get(c.name)}` }));
+}
