@@ -339,47 +339,47 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
     { weight: 3, arbitrary: fc.integer({ min: 1_000, max: 200_000 }).map((ns): ScriptOp[] => [{ kind: OP.SLEEP, a: BigInt(ns) }]) },
     { weight: 1, arbitrary: steering({ maxOps: 2, sleeps: false }) },
   );
-  const threadOps = (saveReg: number, minGroups = 1) =>
+  // A thread's ops as a function of the register it saves its base in, so that spawned threads
+  // are a plain array (shrinking drops any of them) and each still gets its own register.
+  type Ops = (saveReg: number) => ScriptOp[];
+  const threadOps = (minGroups: number): fc.Arbitrary<Ops> =>
     fc.array(
       fc.oneof(
-        { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 255 }), aside).map(([k, gap]): ScriptOp[] => [
+        { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 0, max: 255 }), aside).map(([k, gap]): Ops => (saveReg) => [
           { kind: OP.GET_FS, dst: saveReg },
           { kind: OP.SET_FS, base: R1, a: BigInt(k * 8) },
           ...gap,
           { kind: OP.GET_FS },
           { kind: OP.SET_FS, base: saveReg, a: 0n },
         ]) },
-        fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), steering({ maxOps: 1 })).map(([v, gap]): ScriptOp[] => [{ kind: OP.TLS_READ, a: BigInt(v) }, ...gap]),
+        fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), steering({ maxOps: 1 })).map(([v, gap]): Ops => () => [{ kind: OP.TLS_READ, a: BigInt(v) }, ...gap]),
         // TLSV2-6: every thread's TLS variable addresses are aligned (var 3 to 64).
-        fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp[] => [{ kind: OP.TLS_ADDR, a: BigInt(v) }]),
+        fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): Ops => () => [{ kind: OP.TLS_ADDR, a: BigInt(v) }]),
         // FSB-3: a non-canonical base is refused and the old base stays.
-        fc.constantFrom(0x8000_0000_0000_0000n, 0x0000_8000_0000_0000n, 0xdead_beef_0000_0000n).map((bad): ScriptOp[] => [
+        fc.constantFrom(0x8000_0000_0000_0000n, 0x0000_8000_0000_0000n, 0xdead_beef_0000_0000n).map((bad): Ops => () => [
           { kind: OP.SET_FS, a: bad },
           { kind: OP.GET_FS },
         ]),
-        fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), aside).map(([v, x, gap]): ScriptOp[] => [
+        fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), aside).map(([v, x, gap]): Ops => () => [
           { kind: OP.TLS_WRITE, a: BigInt(v), b: x },
           ...gap,
           { kind: OP.TLS_READ, a: BigInt(v) },
         ]),
         // Runtime threads park too: a timed park on a private word (FS base preserved across it, FSB-5).
-        fc.integer({ min: 1_000, max: 300_000 }).map((ns): ScriptOp[] => [{ kind: OP.PARK, base: R1, a: BigInt(2048 + saveReg * 8), b: 0n, c: BigInt(ns) }, { kind: OP.TLS_READ, a: 0n }]),
+        fc.integer({ min: 1_000, max: 300_000 }).map((ns): Ops => (saveReg) => [{ kind: OP.PARK, base: R1, a: BigInt(2048 + saveReg * 8), b: 0n, c: BigInt(ns) }, { kind: OP.TLS_READ, a: 0n }]),
       ),
       { minLength: minGroups, maxLength: 4 },
-    ).map((groups) => groups.flat());
-  const spawned = (i: number) => fc.tuple(threadOps(R_FS + 1 + i, 0), fc.option(exitValue(), { nil: undefined }));
+    ).map((groups): Ops => (saveReg) => groups.flatMap((g) => g(saveReg)));
+  const spawned = fc.tuple(threadOps(0), fc.option(exitValue(), { nil: undefined }));
   return fc
     .record({
       // The initial thread may do nothing but spawn and join, so a repro about the spawned
       // threads (an exit value, THRX-2) shrinks to them alone.
-      main: threadOps(R_FS, 0),
-      // One to three spawned threads, each saving its base in its own register; the second
-      // and third are options, so shrinking drops them (a chained array length would not shrink).
+      main: threadOps(0),
+      // One to three spawned threads, each saving its base in its own register (r6 + index).
+      // The second and third are options, so shrinking drops them (a chained length would not).
       others: fc
-        .tuple(
-          spawned(0).map((t) => [t]),
-          ...[1, 2].map((i) => fc.option(spawned(i).map((t) => [t]), { nil: [], freq: 2 })),
-        )
+        .tuple(spawned.map((t) => [t]), ...[1, 2].map(() => fc.option(spawned.map((t) => [t]), { nil: [], freq: 5 })))
         .map((slots) => slots.flat()),
       // Sometimes the initial thread leaves through ThreadControl.exit instead of joining:
       // the process must then end with status 0 when its last thread exits (THRX-3, THR-4).
@@ -391,8 +391,8 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
       others.forEach((_, i) => head.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
       const tail: ScriptOp[] = mainExits ? [{ kind: OP.THREAD_EXIT, a: exitValue }] : others.map((_, i) => ({ kind: OP.JOIN, a: BigInt(i + 1) }));
       // Spawned threads leave with a value the join reports (THRX-2), or by running out of ops.
-      const threads = others.map(([ops, exit]) => [...ops, ...(exit !== undefined ? [{ kind: OP.THREAD_EXIT, a: exit } as ScriptOp] : [])]);
-      return { threads: [[...head, ...main, ...tail], ...threads] };
+      const threads = others.map(([ops, exit], i) => [...ops(R_FS + 1 + i), ...(exit !== undefined ? [{ kind: OP.THREAD_EXIT, a: exit } as ScriptOp] : [])]);
+      return { threads: [[...head, ...main(R_FS), ...tail], ...threads] };
     });
 }
 
@@ -476,13 +476,23 @@ export function protectScript(b: Binding): fc.Arbitrary<Script> {
       // Then a second range mapped without write from the start (VMX-6: map's prot governs
       // like protect's), hinted at a page of the first, which is taken (VMX-2), and stored to.
       mapped: fc.option(fc.record({ prot: fc.constantFrom(p.read, p.none, p.read | p.exec), hintPage: fc.integer({ min: 0, max: 3 }), off: fc.integer({ min: 0, max: b.pageSize - 8 }) }), { nil: undefined, freq: 2 }),
+      // Before the protect, sometimes Go's sysUnused + sysUsed on the stored-to page: decommit,
+      // commit again, load (it reads zero, GO-4).
+      recycle: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     })
-    .map(({ pages, first, count, prot, probes, mapped }) => {
+    .map(({ pages, first, count, prot, probes, mapped, recycle }) => {
       const from = Math.min(first, pages - 1);
       const n = Math.min(count, pages - from);
       const ops: ScriptOp[] = [
         { kind: OP.MAP, dst: R1, a: 0n, b: BigInt(pages) * P, c: BigInt(p.read | p.write) },
         { kind: OP.STORE, base: R1, a: 0n, b: 8n, c: 0x1122_3344_5566_7788n },
+        ...(recycle
+          ? [
+              { kind: OP.DECOMMIT, base: R1, a: 0n, b: P },
+              { kind: OP.COMMIT, base: R1, a: 0n, b: P, c: BigInt(p.read | p.write) },
+              { kind: OP.LOAD, base: R1, a: 0n, b: 8n },
+            ]
+          : []),
         { kind: OP.PROTECT, base: R1, a: BigInt(from) * P, b: BigInt(n) * P, c: BigInt(prot) },
       ];
       for (const x of probes) {
