@@ -26,8 +26,10 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   if (addr + len > lim || resultAddr + resultLen > lim) return done(E.invalidBuffer);
   const pa = Number(addr), pl = Number(len), ra = Number(resultAddr), rl = Number(resultLen);
   k.charge("call");
-  k.charge("copyPage", Math.ceil(pl / b.pageSize));
   if (!k.as.accessible(pa, pl, PROT_READ) || !k.as.accessible(ra, rl, PROT_WRITE)) return done(E.invalidBuffer);
+  // Charged only for params that exist: a refused 4 GiB length is one cheap check, not a
+  // budget overrun (a conforming hostile guest must get its invalidBuffer CQE and go on).
+  k.charge("copyPage", Math.ceil(pl / b.pageSize));
   const iface = cap.obj.iface;
   const method = Object.entries(b.methods[iface] ?? {}).find(([, o]) => o === methodId)?.[0];
   const note = ` ${iface}.${method ?? `#${methodId}`}`;

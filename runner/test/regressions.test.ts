@@ -11,6 +11,7 @@ import type { OpKind, Script } from "../../spec/agent-protocol.js";
 import { runAgentCase } from "../../properties/agent-run.js";
 import { emulatorImplementation } from "../adapters/emulator.js";
 import { resolveAgent } from "../setup.js";
+import { ringHostile } from "../../properties/ring.js";
 
 interface JsonOp { kind: number; dst?: number; base?: number; a?: string; b?: string; c?: string }
 interface Regression { property: string; note: string; expect?: "allowed" | "any"; script: { threads: JsonOp[][] } }
@@ -38,5 +39,15 @@ describe("conformance regressions", () => {
     const v = await runAgentCase(script(c.script), undefined, { binding: DEFAULT_BINDING, impl, agent: resolveAgent(), maxInsns: 5_000_000 });
     if ((c.expect ?? "allowed") === "allowed") expect(v.ok, `${c.note}\n${v.message ?? ""}\n${(v.observed ?? []).join("\n")}`).toBe(true);
     else expect(v.observed?.length).toBeGreaterThan(0);
+  });
+});
+
+describe("hostile-ring regressions", () => {
+  it("a CALL whose params length is 0xffffffff gets invalidBuffer and the guest goes on (was: budget, charged for 4 GiB it never read)", async () => {
+    const sqe = "010000000000010000000000000000000000200000000000ffffffff000000000000000000000000100000000000000000000000000000000000000000000000";
+    const impl = await emulatorImplementation({ binding: DEFAULT_BINDING });
+    const ctx = { binding: DEFAULT_BINDING, impl, agent: resolveAgent(), maxInsns: 5_000_000 };
+    const v = await ringHostile.check({ sqTail: 1, sqes: [Uint8Array.from(Buffer.from(sqe, "hex"))] }, ctx);
+    expect(v.ok, `${v.message ?? ""}\n${(v.observed ?? []).join("\n")}`).toBe(true);
   });
 });
