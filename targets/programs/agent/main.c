@@ -142,8 +142,9 @@ static void store_n(uint64_t addr, uint64_t n, uint64_t v) {
 static uint64_t run_thread(uint32_t t, uintptr_t ring);
 
 /* PARK_ASYNC: submit a PARK and let the kernel take it (cap_enter drains the SQ, ENTER-1)
- * without waiting for its completion. Its user_data (tag 2 in the high half) never equals
- * the tag-1 user_data capos_rt_op waits for, so later ops drop its CQE. */
+ * without waiting for its completion. Its user_data (PARK_ASYNC_TAG in the high half) never
+ * equals the tag-1 user_data capos_rt_op waits for, so later ops drop its CQE. */
+#define PARK_ASYNC_TAG 2
 static capos_status park_async(uintptr_t ring, uint64_t addr, uint32_t expected, uint64_t timeout_ns) {
   volatile uint8_t *sqe = capos_sqe_next(ring);
   if (!sqe) return CAPOS_TERR_INVALID_SQE;
@@ -152,7 +153,7 @@ static capos_status park_async(uintptr_t ring, uint64_t addr, uint32_t expected,
   capos_sqe_park_set_addr(sqe, addr);
   capos_sqe_park_set_expected(sqe, expected);
   capos_sqe_park_set_timeout_ns(sqe, timeout_ns);
-  capos_sqe_set_user_data(sqe, (uint64_t)capos_ring_hdr_get_sq_tail((void *)ring) | ((uint64_t)2 << 32));
+  capos_sqe_set_user_data(sqe, (uint64_t)capos_ring_hdr_get_sq_tail((void *)ring) | ((uint64_t)PARK_ASYNC_TAG << 32));
   capos_sq_publish(ring);
   capos_yield();
   return 0;
@@ -205,7 +206,7 @@ static capos_status do_batch(uintptr_t ring, uint64_t a, uint64_t b, uint64_t c,
   while (seen < total && anomalies == 0) {
     capos_cqe_t cqe;
     while (capos_cq_pop(ring, &cqe)) {
-      if (cqe.user_data >> 32 == 2) continue; /* a PARK_ASYNC completion: dropped, as everywhere */
+      if (cqe.user_data >> 32 == PARK_ASYNC_TAG) continue; /* a PARK_ASYNC completion: dropped, as everywhere */
       uint64_t i = cqe.user_data ^ tag;
       if (i >= total || done[i] || (!(lead && i == 0) && cqe.result != 0)) {
         anomalies++;

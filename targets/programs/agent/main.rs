@@ -319,7 +319,7 @@ fn do_batch(ring: usize, a: u64, b: u64, c: u64, v: &mut u64) -> i64 {
         while seen < total && anomalies == 0 {
             let mut cqe = cqe_zero();
             while cq_pop(ring, &mut cqe) {
-                if cqe.user_data >> 32 == 2 {
+                if cqe.user_data >> 32 == PARK_ASYNC_TAG {
                     continue; // a PARK_ASYNC completion: dropped, as everywhere
                 }
                 let j = cqe.user_data ^ tag;
@@ -373,8 +373,9 @@ fn do_spawn(ring: usize, a: u64) -> i64 {
 }
 
 /// PARK_ASYNC: submit a PARK and let the kernel take it (cap_enter drains the SQ, ENTER-1)
-/// without waiting for its completion. Its user_data (tag 2 in the high half) never equals
-/// the tag-1 user_data `op` waits for, so later ops drop its CQE.
+/// without waiting for its completion. Its user_data (PARK_ASYNC_TAG in the high half) never
+/// equals the tag-1 user_data `op` waits for, so later ops drop its CQE.
+const PARK_ASYNC_TAG: u64 = 2;
 fn park_async(ring: usize, addr: u64, expected: u32, timeout_ns: u64) -> i64 {
     unsafe {
         let sqe = sqe_next(ring);
@@ -387,7 +388,7 @@ fn park_async(ring: usize, addr: u64, expected: u32, timeout_ns: u64) -> i64 {
         sqe_park_set_expected(sqe, expected);
         sqe_park_set_timeout_ns(sqe, timeout_ns);
         let tail = ring_hdr_get_sq_tail(ring);
-        sqe_set_user_data(sqe, (tail as u64) | (2u64 << 32));
+        sqe_set_user_data(sqe, (tail as u64) | (PARK_ASYNC_TAG << 32));
         barrier();
         ring_hdr_set_sq_tail(ring, tail + 1);
         barrier();
