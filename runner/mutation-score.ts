@@ -12,7 +12,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { RunMutationScore } from "../reports/types.js";
+import { ALL_PROPERTIES } from "../properties/index.js";
 import type { MutantOutcome } from "./mutation.js";
+import { resolveAgent } from "./setup.js";
 import { DEFAULT_CASE_MAX_INSNS, type RunConfig } from "./run.js";
 
 /** What `conform mutants --json` writes: the configuration measured and each mutant's outcome. */
@@ -24,6 +26,12 @@ export interface MutationScoreFile {
   /** The agent image the cases ran (its name and the sha256 of its bytes). */
   readonly agent: { readonly name: string; readonly sha256: string };
   readonly outcomes: readonly MutantOutcome[];
+}
+
+/** The score file of the default properties and agent at `seed`, `runsScale` with these outcomes. */
+export function scoreFile(seed: number, runsScale: number, outcomes: readonly MutantOutcome[]): MutationScoreFile {
+  const agent = resolveAgent();
+  return { seed, runsScale, properties: ALL_PROPERTIES.map((p) => p.id), agent: { name: agent.name, sha256: agent.sha256 }, outcomes };
 }
 
 export const COMMITTED_SCORE_PATH = fileURLToPath(new URL("./mutation-score.json", import.meta.url));

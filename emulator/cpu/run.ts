@@ -152,8 +152,11 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
         }
         // an indirect jump ends its block: note where it went (the region builder's edges)
         const ind = prev === null ? null : prev.ind;
-        if (ind !== null && ind.size < MAX_IND) ind.set(c.rip, (ind.get(c.rip) ?? 0) + 1);
-        else if (ind !== null) { const k = ind.get(c.rip); if (k !== undefined) ind.set(c.rip, k + 1); }
+        if (ind !== null) {
+          const k = ind.get(c.rip);
+          if (k !== undefined) ind.set(c.rip, k + 1);
+          else if (ind.size < MAX_IND) ind.set(c.rip, 1);
+        }
       }
       if (c.stop !== null) {
         const s = c.stop;

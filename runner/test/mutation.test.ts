@@ -15,7 +15,7 @@ import { DEFAULT_BINDING } from "../../spec/binding.js";
 import { CAUGHT_MUTANT_NAMES, MUTANT_NAMES, MUTANTS } from "../../emulator/capos/index.js";
 import { emulatorImplementation } from "../adapters/emulator.js";
 import { formatScore, mutantInfo, reproSize, type MutantOutcome } from "../mutation.js";
-import { COMMITTED_SCORE_PATH, committedForm, committedScore, type MutationScoreFile } from "../mutation-score.js";
+import { COMMITTED_SCORE_PATH, committedForm, committedScore, scoreFile, type MutationScoreFile } from "../mutation-score.js";
 import { runProperty } from "../run.js";
 import { REPO_ROOT, resolveAgent } from "../setup.js";
 
@@ -59,8 +59,7 @@ describe("mutation score of the fixed-seed run", () => {
     if (outcomes.length === 0) ctx.skip("no outcomes: the score test did not run");
     // Mutants the table marks out of reach are not run: the committed score counts them missed.
     const all = MUTANT_NAMES.map((name) => outcomes.find((o) => o.mutant === name) ?? { mutant: name, clauses: mutantInfo(name).clauses, description: "", caughtBy: null, durationMs: 0 });
-    const agent = resolveAgent();
-    const measured: MutationScoreFile = { seed: SEED, runsScale: 1, properties: ALL_PROPERTIES.map((p) => p.id), agent: { name: agent.name, sha256: agent.sha256 }, outcomes: all };
+    const measured = scoreFile(SEED, 1, all);
     const committed = committedScore();
     const stale = typeof committed === "string" || JSON.stringify(committedForm(committed)) !== JSON.stringify(committedForm(measured));
     if (stale) console.log(`${COMMITTED_SCORE_PATH} is stale: regenerate it with \`npx capos-conform mutants --seed ${SEED} --json runner/mutation-score.json\``);

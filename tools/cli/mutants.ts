@@ -6,10 +6,8 @@
 import { fork } from "node:child_process";
 import type { Command } from "commander";
 import { MUTANT_NAMES } from "../../emulator/capos/index.js";
-import { ALL_PROPERTIES } from "../../properties/index.js";
 import { formatScore, runMutant, type MutantOutcome } from "../../runner/mutation.js";
-import type { MutationScoreFile } from "../../runner/mutation-score.js";
-import { resolveAgent } from "../../runner/setup.js";
+import { scoreFile } from "../../runner/mutation-score.js";
 import { UsageError } from "../../runner/errors.js";
 import { writeFileAtomic } from "../../reports/write.js";
 import { DEFAULT_SEED } from "./program.js";
@@ -71,9 +69,7 @@ export function registerMutants(program: Command, description: string): void {
       await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, lane));
       for (const line of formatScore(out)) console.log(line);
       if (o.json) {
-        const agent = resolveAgent();
-        const file: MutationScoreFile = { seed: opts.seed, runsScale: opts.runsScale, properties: ALL_PROPERTIES.map((p) => p.id), agent: { name: agent.name, sha256: agent.sha256 }, outcomes: out };
-        writeFileAtomic(o.json, JSON.stringify(file, null, 2) + "\n");
+        writeFileAtomic(o.json, JSON.stringify(scoreFile(opts.seed, opts.runsScale, out), null, 2) + "\n");
       }
       for (const m of out.filter((x) => x.caughtBy)) console.log(`  ${m.mutant}: ${m.repro ?? ""}`);
       process.exitCode = out.every((x) => x.caughtBy) ? 0 : 1;
