@@ -22,15 +22,17 @@ import { measurePrograms, QEMU } from "./bench/programs.js";
 import { measureStartup } from "./bench/startup.js";
 import { measureCasesPerCpuSecond, measureChecker, measureStartToExit } from "./bench/capos.js";
 import { fmt, ratio } from "./bench/timing.js";
+import { tierVerdict } from "./bench/targets.js";
 import { cliSkipReason, measureCli } from "./bench/cli.js";
-import { runBaseline } from "./bench/baseline.js";
+import { runBaseline, type BenchReport } from "./bench/baseline.js";
+import { printTargets } from "./bench/summary.js";
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string[] => argv.flatMap((a, i) => (a === name && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
 const rounds = Number(opt("--rounds")[0] ?? 3);
 const only = new Set(opt("--only"));
 const want = (s: string) => only.size === 0 || only.has(s);
-const report: Record<string, unknown> = { rounds };
+const report: BenchReport & { rounds: number } = { rounds };
 const log = (s: string) => process.stderr.write(s + "\n");
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -47,11 +49,13 @@ if (!why && want("cpu")) {
   report.programs = rows;
   console.log(`\nCPU-bound guest programs (median of ${rounds} alternating rounds; MIPS = exact guest instructions / run seconds, ELF load excluded;`);
   console.log("per CPU s: the same over this process's CPU time, V8's compiler threads included: steadier than wall time on a shared machine)");
-  console.log("| program | kind | guest insns | interp MIPS | compiled MIPS | compiled/interp speed | interp MIPS per CPU s | compiled MIPS per CPU s | emu load ms | native ms | qemu ms | emu(best)/qemu time | output |");
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("compiled vs interp: interp/compiled CPU time of each round (each round ran both back to back; wall-time ratios after them); SLOWER = slower in every round, within noise = the rounds disagree");
+  console.log("| program | kind | guest insns | interp MIPS | compiled MIPS | compiled/interp speed | compiled vs interp (rounds) | regions compiled | interp MIPS per CPU s | compiled MIPS per CPU s | emu load ms | native ms | qemu ms | emu(best)/qemu time | output |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const best = Math.min(r.interp, r.compiled) + r.load;
-    console.log(`| ${r.name} | ${r.kind} | ${(r.insns / 1e6).toFixed(1)}M | ${fmt(r.insns / r.interp / 1e6, 1)} | ${fmt(r.insns / r.compiled / 1e6, 1)} | ${ratio(r.interp, r.compiled, 2)} | ${fmt(r.insns / r.interpCpu / 1e6, 1)} | ${fmt(r.insns / r.compiledCpu / 1e6, 1)} | ${fmt(r.load * 1e3, 1)} | ${fmt(r.native * 1e3, 1)} | ${fmt(r.qemu * 1e3, 1)} | ${ratio(best, r.qemu)} | ${r.sameOutput ? "same" : "DIFFERENT"} |`);
+    const rounds = `cpu ${r.roundCpuRatios.map((x) => x.toFixed(2)).join(" ")}; wall ${r.roundRatios.map((x) => x.toFixed(2)).join(" ")}`;
+    console.log(`| ${r.name} | ${r.kind} | ${(r.insns / 1e6).toFixed(1)}M | ${fmt(r.insns / r.interp / 1e6, 1)} | ${fmt(r.insns / r.compiled / 1e6, 1)} | ${ratio(r.interp, r.compiled, 2)} | ${tierVerdict(r.roundCpuRatios)} (${rounds}) | ${r.regions} | ${fmt(r.insns / r.interpCpu / 1e6, 1)} | ${fmt(r.insns / r.compiledCpu / 1e6, 1)} | ${fmt(r.load * 1e3, 1)} | ${fmt(r.native * 1e3, 1)} | ${fmt(r.qemu * 1e3, 1)} | ${ratio(best, r.qemu)} | ${r.sameOutput ? "same" : "DIFFERENT"} |`);
   }
 }
 
@@ -107,6 +111,8 @@ if (want("capos")) {
   console.log("|---|---|---|---|---|---|");
   console.log(`| ${ck.runs} | ${ck.verdicts} | ${ck.states ?? "-"} | ${fmt(ck.checkS, 3)} | ${ck.states === null ? "-" : fmt(ck.states / ck.checkS, 0)} | ${fmt(ck.runs / ck.checkS, 0)} |`);
 }
+
+printTargets(report);
 
 const json = opt("--json")[0];
 if (json) writeFileSync(json, JSON.stringify(report, null, 2) + "\n");

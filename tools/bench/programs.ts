@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildProgram, makeInputs } from "../../emulator/linux/test/harness.js";
 import { LinuxProcess } from "../../emulator/linux/process.js";
-import { JIT_THRESHOLD, setJitThreshold } from "../../emulator/cpu/run.js";
+import { JIT_THRESHOLD, logRegions, regionLog, setJitThreshold } from "../../emulator/cpu/run.js";
 import { alternate, cpuTimed, median, timed, timeProcess } from "./timing.js";
 
 export const BUSYBOX = "/bin/busybox";
@@ -54,7 +54,7 @@ export function benchPrograms(): Program[] {
   return list;
 }
 
-export interface EmuRun { load: number; run: number; runCpu: number; insns: number; out: Buffer }
+export interface EmuRun { load: number; run: number; runCpu: number; insns: number; out: Buffer; regions: number }
 
 /** One in-process emulator run with the given JIT threshold (0 = interpreter only). */
 export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun {
@@ -63,10 +63,13 @@ export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun 
   try {
     const argv = p.kind === "real" ? ["busybox", ...p.args] : [p.bin, ...p.args];
     const l = timed(() => new LinuxProcess(elf, { argv, maxInsns: 1e11, allowHostFiles: true }));
+    logRegions(true);
     const r = timed(() => cpuTimed(() => l.v.run()));
+    const regions = regionLog?.length ?? 0;
+    logRegions(false);
     const res = r.v.v;
     if (res.verdict.kind !== "exit") throw new Error(`${p.name}: emulator ended with ${JSON.stringify(res.verdict)}`);
-    return { load: l.t, run: r.t, runCpu: r.v.cpu, insns: res.insns, out: Buffer.from(res.stdout) };
+    return { load: l.t, run: r.t, runCpu: r.v.cpu, insns: res.insns, out: Buffer.from(res.stdout), regions };
   } finally {
     setJitThreshold(saved);
   }
@@ -75,6 +78,12 @@ export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun 
 export interface ProgramRow {
   name: string; kind: Program["kind"]; insns: number;
   interp: number; compiled: number; interpCpu: number; compiledCpu: number; load: number; native: number; qemu: number; sameOutput: boolean;
+  /** interp time / compiled time of each round (both ran back to back in it): > 1 = compiled faster. */
+  roundRatios: number[];
+  /** The same over CPU time (V8's compiler threads included): what the verdict uses, steadier than wall time under load. */
+  roundCpuRatios: number[];
+  /** Regions the default tier compiled in its last run. */
+  regions: number;
 }
 
 export function measurePrograms(rounds: number, log: (s: string) => void): ProgramRow[] {
@@ -82,11 +91,11 @@ export function measurePrograms(rounds: number, log: (s: string) => void): Progr
   const rows: ProgramRow[] = [];
   for (const p of benchPrograms()) {
     const elf = new Uint8Array(readFileSync(p.bin));
-    let insns = 0, same = true, ref: Buffer | null = null;
+    let insns = 0, same = true, ref: Buffer | null = null, regions = 0;
     const loads: number[] = [];
     const cpus: Record<number, number[]> = { 0: [], [tier]: [] };
     const check = (out: Buffer) => { if (ref === null) ref = out; else if (!ref.equals(out)) same = false; };
-    const emu = (th: number) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); cpus[th]!.push(r.runCpu); check(r.out); return r.run; };
+    const emu = (th: number) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); cpus[th]!.push(r.runCpu); check(r.out); if (th !== 0) regions = r.regions; return r.run; };
     const proc = (cmd: string, args: string[]) => () => { const r = timeProcess(cmd, args); check(r.out); return r.t; };
     const s = alternate(rounds, {
       interp: emu(0),
@@ -94,7 +103,8 @@ export function measurePrograms(rounds: number, log: (s: string) => void): Progr
       native: proc(p.bin, p.args),
       qemu: QEMU ? proc(QEMU, [p.bin, ...p.args]) : () => null,
     });
-    rows.push({ name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), interpCpu: median(cpus[0]!), compiledCpu: median(cpus[tier]!), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same });
+    rows.push({ name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), interpCpu: median(cpus[0]!), compiledCpu: median(cpus[tier]!), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same,
+      roundRatios: s.interp.map((t, i) => t / s.compiled[i]!), roundCpuRatios: cpus[0]!.map((t, i) => t / cpus[tier]![i]!), regions });
     log(`  ${p.name}: ${(insns / 1e6).toFixed(1)}M insns`);
   }
   return rows;

@@ -1,0 +1,49 @@
+/**
+ * The closing table of `npm run bench`: each issue-14 target, the figure this run measured
+ * for it, and met / missed. Sections left out with `--only` leave their targets unmeasured
+ * (said so, never counted as met).
+ */
+import type { BenchReport } from "./baseline.js";
+import { fmt } from "./timing.js";
+import { slowerPrograms, TARGETS } from "./targets.js";
+
+interface TargetRow { target: string; figure: string; verdict: "met" | "missed" | "not measured" }
+
+const LOOP = "loop (xorshift/imul)";
+const AGENT = "agent.gcc, 1-op script";
+
+export function targetRows(r: BenchReport): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const add = (target: string, value: number | undefined, limit: number, atMost: boolean, unit: string, d = 1) =>
+    rows.push(value === undefined || !Number.isFinite(value)
+      ? { target, figure: "-", verdict: "not measured" }
+      : { target, figure: `${fmt(value, d)} ${unit}`, verdict: (atMost ? value <= limit : value >= limit) ? "met" : "missed" });
+  const cases = r.cases;
+  const mix = cases ? cases.reduce((a, c) => a + c.cases, 0) / cases.reduce((a, c) => a + c.cpuS, 0) : undefined;
+  add(`default mix >= ${TARGETS.casesPerCpuSecond} cases per CPU s`, mix, TARGETS.casesPerCpuSecond, false, "cases / CPU s");
+  add(`capOS agent start-to-exit <= ${TARGETS.caposStartMs} ms`, r.caposStart?.find((s) => s.name === AGENT)?.ms, TARGETS.caposStartMs, true, "ms", 3);
+  add(`capos-conform --help <= ${TARGETS.helpMs} ms`, r.cli?.find((c) => c.name.includes("--help"))?.ms, TARGETS.helpMs, true, "ms", 0);
+  add(`capos-conform run-elf of a probe <= ${TARGETS.runElfMs} ms`, r.cli?.find((c) => c.name.includes("run-elf"))?.ms, TARGETS.runElfMs, true, "ms", 0);
+  const loop = r.programs?.find((p) => p.name === LOOP);
+  add(`interpreter >= ${TARGETS.interpLoopMips} MIPS on the tight loop`, loop && loop.insns / loop.interp / 1e6, TARGETS.interpLoopMips, false, "MIPS");
+  add(`compiled >= ${TARGETS.compiledLoopMips} MIPS on the tight loop`, loop && loop.insns / loop.compiled / 1e6, TARGETS.compiledLoopMips, false, "MIPS");
+  if (r.programs) {
+    const over = r.programs.filter((p) => Number.isFinite(p.qemu)).map((p) => ({ name: p.name, x: (Math.min(p.interp, p.compiled) + p.load) / p.qemu }));
+    const worst = over.reduce<{ name: string; x: number } | undefined>((w, o) => (w === undefined || o.x > w.x ? o : w), undefined);
+    const within = over.filter((o) => o.x <= TARGETS.overQemu).length;
+    rows.push(worst === undefined
+      ? { target: `every program <= ${TARGETS.overQemu}x qemu-user's time`, figure: "-", verdict: "not measured" }
+      : { target: `every program <= ${TARGETS.overQemu}x qemu-user's time`, figure: `${within}/${over.length} within; worst ${worst.name} ${worst.x.toFixed(1)}x`, verdict: within === over.length ? "met" : "missed" });
+    const slower = slowerPrograms(r.programs);
+    rows.push({ target: "no compiled column slower than the interpreter", figure: slower.length === 0 ? "none slower in every round" : `slower in every round: ${slower.join(", ")}`, verdict: slower.length === 0 ? "met" : "missed" });
+  } else rows.push({ target: "no compiled column slower than the interpreter", figure: "-", verdict: "not measured" });
+  return rows;
+}
+
+export function printTargets(r: BenchReport): void {
+  const rows = targetRows(r);
+  console.log("\nIssue 14 targets (this run's figures; a shared machine moves single figures by tens of per cent)");
+  console.log("| target | measured | verdict |");
+  console.log("|---|---|---|");
+  for (const t of rows) console.log(`| ${t.target} | ${t.figure} | ${t.verdict} |`);
+}
