@@ -13,19 +13,29 @@ const REG_NUM: Readonly<Record<Reg64, number>> = {
   r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
 };
 
+/** The low `bytes` bytes of `value`, little-endian (two's complement for negatives). */
 function le(value: bigint, bytes: number): number[] {
+  if (bytes <= 4) return le32(Number(BigInt.asUintN(32, value)), bytes);
+  const v = BigInt.asUintN(64, value);
+  return [...le32(Number(v & 0xffff_ffffn), 4), ...le32(Number(v >> 32n), bytes - 4)];
+}
+
+/** The low `bytes` (<= 4) bytes of an integer, little-endian; numbers, not bigints (probes are built per case). */
+function le32(value: number, bytes: number): number[] {
   const out: number[] = [];
-  let v = BigInt.asUintN(bytes * 8, value);
-  for (let i = 0; i < bytes; i++) {
-    out.push(Number(v & 0xffn));
-    v >>= 8n;
-  }
+  for (let i = 0, v = value >>> 0; i < bytes; i++, v >>>= 8) out.push(v & 0xff);
   return out;
+}
+
+/** le32 for a number that must be an integer (BigInt() would throw otherwise, as before). */
+function leInt(value: number, bytes: number): number[] {
+  if (!Number.isInteger(value)) throw new RangeError(`${value} is not an integer`);
+  return le32(value, bytes);
 }
 
 function disp32(d: number): number[] {
   if (!Number.isInteger(d) || d < -0x8000_0000 || d > 0x7fff_ffff) throw new RangeError(`displacement ${d} does not fit 32 bits`);
-  return le(BigInt(d), 4);
+  return le32(d, 4);
 }
 
 /** ModRM (+SIB) bytes for [base + disp32] with register field `reg` (low 3 bits). */
@@ -58,7 +68,7 @@ export class Asm {
   /** mov r32, imm32 (zero-extends into the 64-bit register) */
   movImm32(dst: Reg64, imm: number): this {
     const r = REG_NUM[dst];
-    return this.emit(...(r >= 8 ? [0x41] : []), 0xb8 + (r & 7), ...le(BigInt(imm), 4));
+    return this.emit(...(r >= 8 ? [0x41] : []), 0xb8 + (r & 7), ...leInt(imm, 4));
   }
 
   /** mov r64, r64 */
@@ -107,13 +117,13 @@ export class Asm {
   /** mov dword [base + disp32], imm32 */
   storeImm32(base: Reg64, d: number, imm: number): this {
     const b = REG_NUM[base];
-    return this.emit(...rex(false, 0, b), 0xc7, ...memBaseDisp(0, b, d), ...le(BigInt(imm), 4));
+    return this.emit(...rex(false, 0, b), 0xc7, ...memBaseDisp(0, b, d), ...leInt(imm, 4));
   }
 
   /** mov word [base + disp32], imm16 */
   storeImm16(base: Reg64, d: number, imm: number): this {
     const b = REG_NUM[base];
-    return this.emit(0x66, ...rex(false, 0, b), 0xc7, ...memBaseDisp(0, b, d), ...le(BigInt(imm), 2));
+    return this.emit(0x66, ...rex(false, 0, b), 0xc7, ...memBaseDisp(0, b, d), ...leInt(imm, 2));
   }
 
   /** mov byte [base + disp32], imm8 */

@@ -71,6 +71,9 @@ export interface KernelOptions {
 
 export const PID = 1;
 
+/** Register index by name (the first of equal names, as REG_NAMES.indexOf finds it). */
+const REG_INDEX: ReadonlyMap<string, number> = new Map([...REG_NAMES.entries()].reverse().map(([i, n]) => [n as string, i]));
+
 export class Kernel {
   readonly binding: Binding;
   readonly mutant: MutantName | null;
@@ -123,8 +126,8 @@ export class Kernel {
 
   /** Register index of a binding register name. */
   reg(name: string): number {
-    const i = (REG_NAMES as readonly string[]).indexOf(name);
-    if (i < 0) throw new Error(`binding names unknown register ${name}`);
+    const i = REG_INDEX.get(name);
+    if (i === undefined) throw new Error(`binding names unknown register ${name}`);
     return i;
   }
   /** Syscall argument `i` of thread `t`. */

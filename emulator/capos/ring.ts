@@ -165,6 +165,18 @@ export function processRing(k: Kernel, th: Thread, exec: OpExec): "done" | "stop
   }
 }
 
+const opcodeNameCache = new WeakMap<Binding, ReadonlyMap<number, keyof Binding["opcodes"]>>();
+/** The binding's opcode names by number (the first name wins, as a search in binding order would find it). */
+function opcodeNames(b: Binding): ReadonlyMap<number, keyof Binding["opcodes"]> {
+  let m = opcodeNameCache.get(b);
+  if (!m) {
+    const names = new Map<number, keyof Binding["opcodes"]>();
+    for (const name of Object.keys(b.opcodes) as (keyof Binding["opcodes"])[]) if (!names.has(b.opcodes[name])) names.set(b.opcodes[name], name);
+    opcodeNameCache.set(b, (m = names));
+  }
+  return m;
+}
+
 /** The user_data of each thread's latest SQE (read only by the cqe-userdata-last-sqe mutant). */
 const lastUserData = new WeakMap<Thread, bigint>();
 
@@ -183,7 +195,7 @@ function execSqe(k: Kernel, t: Thread, bytes: Uint8Array, index: number, exec: O
     post(k, t, { userData, result, ...extra });
     return "done";
   };
-  const opName = (Object.keys(b.opcodes) as (keyof typeof b.opcodes)[]).find((name) => b.opcodes[name] === opcode);
+  const opName = opcodeNames(b).get(opcode);
   if (opName === undefined) return complete(E.invalidOpcode);
   if ((fieldGet(dv, C["flags"]) !== 0n && k.mutant !== "reserved-flags-ignored") || // MUTANT reserved-flags-ignored
      fieldGet(dv, C["reserved0"]) !== 0n) return complete(E.invalidSqe);
