@@ -42,7 +42,7 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   const finish = (o: Outcome): "done" | "stop" => {
     if (o.kind === "stop") return "stop";
     if (o.kind === "async") {
-      k.event(`t${t.id} call ud=${hex(userData)}${note} -> pending`);
+      k.event(() => `t${t.id} call ud=${hex(userData)}${note} -> pending`);
       return "done";
     }
     if (o.kind === "exc") {

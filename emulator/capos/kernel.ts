@@ -120,7 +120,8 @@ export class Kernel {
     this.caps = new CapTable(this.binding.capId);
   }
 
-  event(text: string): void {
+  /** Log an event; its text may be a function, called only when the log keeps the line (not when tracing is off). */
+  event(text: string | (() => string)): void {
     this.log.add(this.icount, text);
   }
 
@@ -147,7 +148,7 @@ export class Kernel {
     this.waiters = [];
     this.sleepers = [];
     this.joiners = [];
-    this.event(`end ${describeEnd(e)}`);
+    this.event(() => `end ${describeEnd(e)}`);
   }
 
   /** The instruction budget left after retired instructions and kernel charges. */
@@ -162,7 +163,7 @@ export class Kernel {
 
   /** End the process for exceeding a memory cap (budget.ts) and unwind the kernel entry. */
   overMemory(why: string): never {
-    this.event(`t${this.current?.id ?? "-"} over budget: ${why}`);
+    this.event(() => `t${this.current?.id ?? "-"} over budget: ${why}`);
     this.finish({ kind: "budget", what: "memory" });
     throw new ProcessEnded();
   }
