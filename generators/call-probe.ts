@@ -23,10 +23,15 @@ export interface CallCase {
 export const RESULT_SLOT = 128;
 export const TINY_RESULT = 8;
 
+let timerNow: Uint8Array | undefined;
+/** A fresh copy of the encoded Timer.now params (encoded once: probes are built per case). */
 function timerNowParams(): Uint8Array {
-  const m = new capnp.Message();
-  m.initRoot(gen.Timer_Now$Params);
-  return new Uint8Array(m.toArrayBuffer());
+  if (timerNow === undefined) {
+    const m = new capnp.Message();
+    m.initRoot(gen.Timer_Now$Params);
+    timerNow = new Uint8Array(m.toArrayBuffer());
+  }
+  return timerNow.slice();
 }
 
 export function paramsFor(c: CallCase): Uint8Array {

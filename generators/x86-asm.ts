@@ -13,126 +13,146 @@ const REG_NUM: Readonly<Record<Reg64, number>> = {
   r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
 };
 
-function le(value: bigint, bytes: number): number[] {
-  const out: number[] = [];
-  let v = BigInt.asUintN(bytes * 8, value);
-  for (let i = 0; i < bytes; i++) {
-    out.push(Number(v & 0xffn));
-    v >>= 8n;
-  }
-  return out;
-}
-
-function disp32(d: number): number[] {
+function checkDisp32(d: number): void {
   if (!Number.isInteger(d) || d < -0x8000_0000 || d > 0x7fff_ffff) throw new RangeError(`displacement ${d} does not fit 32 bits`);
-  return le(BigInt(d), 4);
 }
 
-/** ModRM (+SIB) bytes for [base + disp32] with register field `reg` (low 3 bits). */
-function memBaseDisp(reg: number, base: number, d: number): number[] {
-  const modrm = 0x80 | ((reg & 7) << 3) | (base & 7);
-  const sib = (base & 7) === 4 ? [0x24] : []; // rsp/r12 as base need a SIB byte
-  return [modrm, ...sib, ...disp32(d)];
+function checkInteger(v: number): void {
+  // BigInt(v) refused non-integers when immediates went through bigints; keep refusing them
+  if (!Number.isInteger(v)) throw new RangeError(`${v} is not an integer`);
 }
 
-function rex(w: boolean, reg: number, base: number): number[] {
-  const byte = 0x40 | (w ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0);
-  return byte === 0x40 ? [] : [byte];
-}
-
-/** Append-only code buffer with the instruction forms probe programs use. */
+/**
+ * Append-only code buffer with the instruction forms probe programs use. Bytes are pushed one
+ * by one (probes are assembled per generated case: no intermediate arrays, no bigints but for
+ * 64-bit immediates).
+ */
 export class Asm {
   readonly bytes: number[] = [];
 
-  private emit(...b: number[]): this {
-    this.bytes.push(...b);
+  /** The low `n` (<= 4) bytes of an integer, little-endian (two's complement for negatives). */
+  private le(v: number, n: number): void {
+    v >>>= 0;
+    for (let i = 0; i < n; i++, v >>>= 8) this.bytes.push(v & 0xff);
+  }
+  /** A REX prefix when one is needed. */
+  private rex(w: boolean, reg: number, base: number): void {
+    const byte = 0x40 | (w ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0);
+    if (byte !== 0x40) this.bytes.push(byte);
+  }
+  /** ModRM (+SIB) bytes for [base + disp32] with register field `reg` (low 3 bits). */
+  private memBaseDisp(reg: number, base: number, d: number): void {
+    this.bytes.push(0x80 | ((reg & 7) << 3) | (base & 7));
+    if ((base & 7) === 4) this.bytes.push(0x24); // rsp/r12 as base need a SIB byte
+    this.le(d, 4);
+  }
+  /** REX, opcode and [base + disp32] operand of a memory form. */
+  private memOp(w: boolean, reg: number, base: number, opcode: number, d: number): this {
+    checkDisp32(d); // before any byte: a refused form leaves the buffer as it was
+    this.rex(w, reg, base);
+    this.bytes.push(opcode);
+    this.memBaseDisp(reg, base, d);
     return this;
   }
 
   /** mov r64, imm64 */
   movImm64(dst: Reg64, imm: bigint): this {
     const r = REG_NUM[dst];
-    return this.emit(0x48 | (r >= 8 ? 1 : 0), 0xb8 + (r & 7), ...le(imm, 8));
+    const v = BigInt.asUintN(64, imm);
+    this.bytes.push(0x48 | (r >= 8 ? 1 : 0), 0xb8 + (r & 7));
+    this.le(Number(v & 0xffff_ffffn), 4);
+    this.le(Number(v >> 32n), 4);
+    return this;
   }
 
   /** mov r32, imm32 (zero-extends into the 64-bit register) */
   movImm32(dst: Reg64, imm: number): this {
     const r = REG_NUM[dst];
-    return this.emit(...(r >= 8 ? [0x41] : []), 0xb8 + (r & 7), ...le(BigInt(imm), 4));
+    checkInteger(imm);
+    if (r >= 8) this.bytes.push(0x41);
+    this.bytes.push(0xb8 + (r & 7));
+    this.le(imm, 4);
+    return this;
   }
 
   /** mov r64, r64 */
   movReg(dst: Reg64, src: Reg64): this {
     const d = REG_NUM[dst];
     const s = REG_NUM[src];
-    return this.emit(0x48 | (s >= 8 ? 4 : 0) | (d >= 8 ? 1 : 0), 0x89, 0xc0 | ((s & 7) << 3) | (d & 7));
+    this.bytes.push(0x48 | (s >= 8 ? 4 : 0) | (d >= 8 ? 1 : 0), 0x89, 0xc0 | ((s & 7) << 3) | (d & 7));
+    return this;
   }
 
   /** mov al, fs:[disp32]  (absolute FS-relative byte load, no base register) */
   movAlFs(d: number): this {
-    return this.emit(0x64, 0x8a, 0x04, 0x25, ...disp32(d));
+    checkDisp32(d);
+    this.bytes.push(0x64, 0x8a, 0x04, 0x25);
+    this.le(d, 4);
+    return this;
   }
 
   /** mov rax, fs:[disp32] */
   movRaxFs(d: number): this {
-    return this.emit(0x64, 0x48, 0x8b, 0x04, 0x25, ...disp32(d));
+    checkDisp32(d);
+    this.bytes.push(0x64, 0x48, 0x8b, 0x04, 0x25);
+    this.le(d, 4);
+    return this;
   }
 
   /** mov byte [base + disp32], al */
   storeAl(base: Reg64, d: number): this {
-    const b = REG_NUM[base];
-    return this.emit(...rex(false, 0, b), 0x88, ...memBaseDisp(0, b, d));
+    return this.memOp(false, 0, REG_NUM[base], 0x88, d);
   }
 
   /** mov qword [base + disp32], src */
   storeQ(base: Reg64, d: number, src: Reg64): this {
-    const b = REG_NUM[base];
-    const s = REG_NUM[src];
-    return this.emit(...rex(true, s, b), 0x89, ...memBaseDisp(s, b, d));
+    return this.memOp(true, REG_NUM[src], REG_NUM[base], 0x89, d);
   }
 
   /** mov dword [base + disp32], src32 (the low half of src) */
   storeD(base: Reg64, d: number, src: Reg64): this {
-    const b = REG_NUM[base];
-    const s = REG_NUM[src];
-    return this.emit(...rex(false, s, b), 0x89, ...memBaseDisp(s, b, d));
+    return this.memOp(false, REG_NUM[src], REG_NUM[base], 0x89, d);
   }
 
   /** shr r64, imm8 */
   shrImm(dst: Reg64, n: number): this {
     const r = REG_NUM[dst];
-    return this.emit(0x48 | (r >= 8 ? 1 : 0), 0xc1, 0xe8 | (r & 7), n & 0x3f);
+    this.bytes.push(0x48 | (r >= 8 ? 1 : 0), 0xc1, 0xe8 | (r & 7), n & 0x3f);
+    return this;
   }
 
   /** mov dword [base + disp32], imm32 */
   storeImm32(base: Reg64, d: number, imm: number): this {
-    const b = REG_NUM[base];
-    return this.emit(...rex(false, 0, b), 0xc7, ...memBaseDisp(0, b, d), ...le(BigInt(imm), 4));
+    checkDisp32(d);
+    checkInteger(imm);
+    this.memOp(false, 0, REG_NUM[base], 0xc7, d).le(imm, 4);
+    return this;
   }
 
   /** mov word [base + disp32], imm16 */
   storeImm16(base: Reg64, d: number, imm: number): this {
-    const b = REG_NUM[base];
-    return this.emit(0x66, ...rex(false, 0, b), 0xc7, ...memBaseDisp(0, b, d), ...le(BigInt(imm), 2));
+    checkDisp32(d);
+    checkInteger(imm);
+    this.bytes.push(0x66);
+    this.memOp(false, 0, REG_NUM[base], 0xc7, d).le(imm, 2);
+    return this;
   }
 
   /** mov byte [base + disp32], imm8 */
   storeImm8(base: Reg64, d: number, imm: number): this {
-    const b = REG_NUM[base];
-    return this.emit(...rex(false, 0, b), 0xc6, ...memBaseDisp(0, b, d), imm & 0xff);
+    this.memOp(false, 0, REG_NUM[base], 0xc6, d).bytes.push(imm & 0xff);
+    return this;
   }
 
   /** mov dst, qword [base + disp32] */
   loadQ(dst: Reg64, base: Reg64, d: number): this {
-    const b = REG_NUM[base];
-    const r = REG_NUM[dst];
-    return this.emit(...rex(true, r, b), 0x8b, ...memBaseDisp(r, b, d));
+    return this.memOp(true, REG_NUM[dst], REG_NUM[base], 0x8b, d);
   }
 
   /** add dword [base + disp32], imm8 (sign-extended) */
   addMem32Imm8(base: Reg64, d: number, imm: number): this {
-    const b = REG_NUM[base];
-    return this.emit(...rex(false, 0, b), 0x83, ...memBaseDisp(0, b, d), imm & 0xff);
+    this.memOp(false, 0, REG_NUM[base], 0x83, d).bytes.push(imm & 0xff);
+    return this;
   }
 
   /** The offset of the next instruction, as a jump or call target. */
@@ -142,21 +162,31 @@ export class Asm {
 
   /** jmp rel32 to the code offset `target` (a label). */
   jmp(target: number): this {
-    return this.emit(0xe9, ...disp32(target - (this.bytes.length + 5)));
+    const d = target - (this.bytes.length + 5);
+    checkDisp32(d);
+    this.bytes.push(0xe9);
+    this.le(d, 4);
+    return this;
   }
 
   /** call rel32 to the code offset `target` (a label): pushes the return address. */
   call(target: number): this {
-    return this.emit(0xe8, ...disp32(target - (this.bytes.length + 5)));
+    const d = target - (this.bytes.length + 5);
+    checkDisp32(d);
+    this.bytes.push(0xe8);
+    this.le(d, 4);
+    return this;
   }
 
   syscall(): this {
-    return this.emit(0x0f, 0x05);
+    this.bytes.push(0x0f, 0x05);
+    return this;
   }
 
   /** jmp to itself: a guest that gets here spins until its budget ends. */
   hang(): this {
-    return this.emit(0xeb, 0xfe);
+    this.bytes.push(0xeb, 0xfe);
+    return this;
   }
 
   code(): Uint8Array {

@@ -50,25 +50,27 @@ export function describeEndState(end: CaseEnd): string {
 
 export async function runAgentCase(script: Script, schedule: Schedule | undefined, ctx: PropertyContext): Promise<Verdict> {
   const image = patchScript(ctx.agent, script);
-  const elfSha256 = sha256(image);
   const useSchedule = schedule && ctx.impl.supports.schedule ? schedule : undefined;
   const run = await ctx.impl.run(image, { maxInsns: ctx.maxInsns, trace: ctx.trace === true, ...(useSchedule ? { schedule: useSchedule } : {}) });
   const text = new TextDecoder().decode(run.console);
   const { observations, otherLines } = parseObservations(text);
   const observed = [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
   const steering = steeringOf(script, useSchedule !== undefined);
-  const base = { elfSha256, observed, steering, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
+  const passed = { observed, steering, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
+  // The image hash goes into repro lines of failures only (hashing 80 KB per passing case is a
+  // tenth of a light case's cost).
+  const failed = () => ({ elfSha256: sha256(image), ...passed });
   const end = toModelEnd(run.end);
   if (!end)
     return {
       ok: false,
       message: run.end.kind === "rejected" ? `the implementation rejected the agent image: ${describeEndState(run.end)}` : describeEndState(run.end),
-      ...base,
+      ...failed(),
     };
-  if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...base };
+  if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...failed() };
   // Every Console line is a record, or the agent's refusal of a bad script as its last words.
   const stray = otherLines.filter((l, i) => !(BAD_SCRIPT_LINE.test(l) && i === otherLines.length - 1 && end.kind === "exit" && end.code === AGENT_BAD_SCRIPT_EXIT));
-  if (stray.length > 0) return { ok: false, message: `the Console carried ${stray.length} line(s) that are not agent records, first: ${JSON.stringify(stray[0]!.slice(0, 80))}`, ...base };
+  if (stray.length > 0) return { ok: false, message: `the Console carried ${stray.length} line(s) that are not agent records, first: ${JSON.stringify(stray[0]!.slice(0, 80))}`, ...failed() };
   const verdict = checkAgentRun(
     script,
     { observations, end, ...(run.clockNs !== undefined ? { clockNs: run.clockNs } : {}), ...(run.clockStartNs !== undefined ? { clockStartNs: run.clockStartNs } : {}) },
@@ -76,9 +78,9 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
     agentEnvOf(image),
     { time: "lazy", witness: true, ...(ctx.impl.reports ? { reports: ctx.impl.reports } : {}), ...(ctx.checkerMaxStates ? { maxStates: ctx.checkerMaxStates } : {}) },
   );
-  if (verdict.ok) return { ok: true, ...base, reach: agentReach(script, observations, end, verdict.witness, ctx.binding) };
+  if (verdict.ok) return { ok: true, ...passed, reach: agentReach(script, observations, end, verdict.witness, ctx.binding) };
   // No silent passes: the checker could not decide, which is its own verdict.
-  if (verdict.undecided) return { ok: false, inconclusive: true, ...base, message: `inconclusive: ${verdict.reason}` };
+  if (verdict.undecided) return { ok: false, inconclusive: true, ...failed(), message: `inconclusive: ${verdict.reason}` };
   return {
     ok: false,
     message: `${verdict.reason}${verdict.atObservation !== undefined ? ` (at record ${verdict.atObservation})` : ""}`,
@@ -91,6 +93,6 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
       ctx.binding,
       run.events,
     ),
-    ...base,
+    ...failed(),
   };
 }

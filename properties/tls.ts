@@ -31,7 +31,6 @@ export const tlsGeneratedLayouts = property({
   describe: (l) => ({ align: l.align, misalign: l.misalign, memsz: l.memsz, image: hex(l.image) }),
   async check(layout, ctx) {
     const probe = buildTlsProbe(layout, ctx.binding);
-    const elfSha256 = sha256(probe.elf);
     const run = await ctx.impl.run(probe.elf, { maxInsns: ctx.maxInsns });
     const place = placeInitialThread(
       layout.memsz === 0 ? null : { vaddr: probe.pVaddr, filesz: layout.image.length, memsz: layout.memsz, align: layout.align, image: layout.image },
@@ -41,11 +40,11 @@ export const tlsGeneratedLayouts = property({
     const observed = [`console (${out.length} bytes): ${hex(out)}`, `end: ${describeEndState(run.end)}`];
     if (!place.ok) {
       const ok = run.end.kind === "rejected";
-      return { ok, elfSha256, observed, allowed: [`rejected (${place.reason})`], ...(ok ? {} : { message: "the model rejects this TLS layout but the implementation ran it" }) };
+      return { ok, ...(ok ? {} : { elfSha256: sha256(probe.elf) }), observed, allowed: [`rejected (${place.reason})`], ...(ok ? {} : { message: "the model rejects this TLS layout but the implementation ran it" }) };
     }
     const header = layout.memsz === 0 ? null : { vaddr: probe.pVaddr, memsz: layout.memsz, align: layout.align };
     const allowed = [`exit(0) with console = self-pointer (a TP in the TLS area aligned to ${place.placement.tpAlign}, e.g. 0x${place.placement.tp.toString(16)}) (LE) + block ${hex(probe.expectedBlock)}`];
-    const fail = (message: string) => ({ ok: false, message, elfSha256, observed, allowed });
+    const fail = (message: string) => ({ ok: false, message, elfSha256: sha256(probe.elf), observed, allowed });
     if (run.end.kind !== "exit" || run.end.code !== 0) return fail(`the probe did not exit(0): ${describeEndState(run.end)}`);
     if (out.length !== 8 + layout.memsz) return fail(`expected ${8 + layout.memsz} console bytes, got ${out.length}`);
     const self = new DataView(out.buffer, out.byteOffset).getBigUint64(0, true);
@@ -56,6 +55,6 @@ export const tlsGeneratedLayouts = property({
       if (block[i] !== probe.expectedBlock[i])
         return fail(`TLS byte ${i} (TP-0x${(probe.tlsOffset - i).toString(16)}) is 0x${block[i]!.toString(16)}, expected 0x${probe.expectedBlock[i]!.toString(16)} (${i < layout.image.length ? "TLSV2-2/4 .tdata" : "TLSV2-4 .tbss"})`);
     // Reached: p_vaddr off its alignment while the alignment exceeds the TCB's 16 (where TP placement differs by linker).
-    return { ok: true, elfSha256, observed, reach: { situations: layout.misalign !== 0 && layout.align > 16 ? [MISALIGNED_LARGE_ALIGN] : [] } };
+    return { ok: true, observed, reach: { situations: layout.misalign !== 0 && layout.align > 16 ? [MISALIGNED_LARGE_ALIGN] : [] } };
   },
 });

@@ -2,6 +2,7 @@
  * The CALL opcode: buffer checks, method lookup in the binding, the method itself (caps/), and
  * the completion: result bytes, an encoded CapException, or a transport error (RINGX-5).
  */
+import type { Binding } from "../../spec/binding.js";
 import { PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 import { METHODS } from "./caps/index.js";
 import type { Outcome } from "./caps/index.js";
@@ -31,7 +32,7 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   // budget overrun (a conforming hostile guest must get its invalidBuffer CQE and go on).
   k.charge("copyPage", Math.ceil(pl / b.pageSize));
   const iface = cap.obj.iface;
-  const method = Object.entries(b.methods[iface] ?? {}).find(([, o]) => o === methodId)?.[0];
+  const method = methodNames(b, iface).get(methodId);
   const note = ` ${iface}.${method ?? `#${methodId}`}`;
   const writeResult = (bytes: Uint8Array): number | null => {
     if (bytes.length > rl) return null;
@@ -41,7 +42,7 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   const finish = (o: Outcome): "done" | "stop" => {
     if (o.kind === "stop") return "stop";
     if (o.kind === "async") {
-      k.event(`t${t.id} call ud=${hex(userData)}${note} -> pending`);
+      k.event(() => `t${t.id} call ud=${hex(userData)}${note} -> pending`);
       return "done";
     }
     if (o.kind === "exc") {
@@ -69,4 +70,18 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
     if (e instanceof ResultTooSmall) return done(E.resultTooSmall, undefined, note);
     throw e;
   }
+}
+
+const methodNameCache = new WeakMap<Binding, Map<string, ReadonlyMap<number, string>>>();
+/** The interface's method names by ordinal (the first name wins, as a search in binding order would find it). */
+function methodNames(b: Binding, iface: string): ReadonlyMap<number, string> {
+  let byIface = methodNameCache.get(b);
+  if (!byIface) methodNameCache.set(b, (byIface = new Map()));
+  let m = byIface.get(iface);
+  if (!m) {
+    const names = new Map<number, string>();
+    for (const [name, o] of Object.entries(b.methods[iface as keyof Binding["methods"]] ?? {})) if (!names.has(o as number)) names.set(o as number, name);
+    byIface.set(iface, (m = names));
+  }
+  return m;
 }

@@ -11,8 +11,9 @@ export class EventLog {
   readonly lines: string[] = [];
   constructor(private readonly max: number) {}
 
-  add(icount: number, text: string): void {
-    if (this.lines.length < this.max) this.lines.push(`${icount} ${text}`);
+  /** `text` may be a function: it is called only when the line is kept (a run without a trace keeps none). */
+  add(icount: number, text: string | (() => string)): void {
+    if (this.lines.length < this.max) this.lines.push(`${icount} ${typeof text === "string" ? text : text()}`);
     else if (this.lines.length === this.max) this.lines.push(`${icount} log truncated`);
   }
 }

@@ -34,6 +34,14 @@ interface Template {
 /** Templates kept (least recently used dropped first): a run uses a handful of images. */
 const MAX_TEMPLATES = 32;
 const templates = new WeakMap<Binding, Map<string, Template>>();
+/**
+ * Keys loaded once without a template. A template pays for itself only from the second load
+ * with the same headers (freezing makes the first process copy every page it writes), and
+ * generated probes (TLS layouts, CQ sizes) mostly differ in their headers: the first load of a
+ * key is plain, the second keeps the template. Cleared when full.
+ */
+const MAX_SEEN = 1024;
+const seenOnce = new WeakMap<Binding, Set<string>>();
 const policyIds = new WeakMap<Policy, number>();
 let nextPolicyId = 0;
 
@@ -46,7 +54,7 @@ export function setImageCache(on: boolean): void {
 /**
  * Load `image` into the fresh kernel `k` (nothing loaded, nothing run yet): from a template
  * when one fits, else freshly, keeping the result as the template for next time when the
- * load succeeds.
+ * load succeeds and its key was seen before.
  */
 export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | null {
   if (!enabled) return layOut(k, image);
@@ -61,8 +69,16 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
     startFromTemplate(k, t, image);
     return t.layout;
   }
-  // First sighting: load freshly, then freeze the result as the template before it runs
+  let seen = seenOnce.get(k.binding);
+  if (!seen) seenOnce.set(k.binding, (seen = new Set()));
+  if (!seen.has(key)) {
+    if (seen.size >= MAX_SEEN) seen.clear();
+    seen.add(key);
+    return layOut(k, image);
+  }
+  // Second sighting: load freshly, then freeze the result as the template before it runs
   // (this process then runs copy-on-write on the template's pages like every later one).
+  seen.delete(key);
   const r = layOut(k, image);
   if (r === null || r instanceof ElfError || k.endState) return r;
   if (byKey.size >= MAX_TEMPLATES) byKey.delete(byKey.keys().next().value!);
@@ -83,9 +99,9 @@ function templateKey(k: Kernel, image: Uint8Array): string | null {
   if (end > BigInt(image.length)) return null;
   let policyId = policyIds.get(k.policy);
   if (policyId === undefined) policyIds.set(k.policy, (policyId = nextPolicyId++));
-  let head = "";
-  for (let i = 0; i < 64; i++) head += String.fromCharCode(image[i]!);
-  for (let i = Number(phoff); i < Number(end); i++) head += String.fromCharCode(image[i]!);
+  // the headers as a latin1 string: one native conversion, not one concatenation per byte
+  const buf = bytesOf(image);
+  const head = buf.toString("latin1", 0, 64) + buf.toString("latin1", Number(phoff), Number(end));
   return `${policyId} ${k.mutant ?? "-"} ${k.as.mem.maxPages} ${image.length} ${head}`;
 }
 
@@ -120,15 +136,12 @@ function writeDiff(mem: Memory, addr: number, image: Uint8Array, base: Uint8Arra
   }
 }
 
+/** Whether a[off, off+n) equals b[off, off+n) (a native compare: an agent image is ~80 KB per case). */
 function sameBytes(a: Uint8Array, b: Uint8Array, off: number, n: number): boolean {
-  let i = 0;
-  // four bytes at a time where both arrays allow an aligned Int32Array view
-  if ((a.byteOffset + off) % 4 === 0 && (b.byteOffset + off) % 4 === 0 && n >= 4) {
-    const w = n >> 2;
-    const a32 = new Int32Array(a.buffer, a.byteOffset + off, w), b32 = new Int32Array(b.buffer, b.byteOffset + off, w);
-    for (let j = 0; j < w; j++) if (a32[j] !== b32[j]) return false;
-    i = w << 2;
-  }
-  for (; i < n; i++) if (a[off + i] !== b[off + i]) return false;
-  return true;
+  return bytesOf(a).compare(b, off, off + n, off, off + n) === 0;
+}
+
+/** A Buffer view of `u8` (no copy), for Node's native byte operations. */
+function bytesOf(u8: Uint8Array): Buffer {
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }

@@ -71,6 +71,9 @@ export interface KernelOptions {
 
 export const PID = 1;
 
+/** Register index by name (the first of equal names, as REG_NAMES.indexOf finds it). */
+const REG_INDEX: ReadonlyMap<string, number> = new Map([...REG_NAMES.entries()].reverse().map(([i, n]) => [n as string, i]));
+
 export class Kernel {
   readonly binding: Binding;
   readonly mutant: MutantName | null;
@@ -117,14 +120,15 @@ export class Kernel {
     this.caps = new CapTable(this.binding.capId);
   }
 
-  event(text: string): void {
+  /** Log an event; its text may be a function, called only when the log keeps the line (not when tracing is off). */
+  event(text: string | (() => string)): void {
     this.log.add(this.icount, text);
   }
 
   /** Register index of a binding register name. */
   reg(name: string): number {
-    const i = (REG_NAMES as readonly string[]).indexOf(name);
-    if (i < 0) throw new Error(`binding names unknown register ${name}`);
+    const i = REG_INDEX.get(name);
+    if (i === undefined) throw new Error(`binding names unknown register ${name}`);
     return i;
   }
   /** Syscall argument `i` of thread `t`. */
@@ -144,7 +148,7 @@ export class Kernel {
     this.waiters = [];
     this.sleepers = [];
     this.joiners = [];
-    this.event(`end ${describeEnd(e)}`);
+    this.event(() => `end ${describeEnd(e)}`);
   }
 
   /** The instruction budget left after retired instructions and kernel charges. */
@@ -159,7 +163,7 @@ export class Kernel {
 
   /** End the process for exceeding a memory cap (budget.ts) and unwind the kernel entry. */
   overMemory(why: string): never {
-    this.event(`t${this.current?.id ?? "-"} over budget: ${why}`);
+    this.event(() => `t${this.current?.id ?? "-"} over budget: ${why}`);
     this.finish({ kind: "budget", what: "memory" });
     throw new ProcessEnded();
   }

@@ -52,13 +52,26 @@ export function encodeResult<T extends capnp.Struct>(cls: StructCtor<T>, set?: (
   return new Uint8Array(m.toArrayBuffer());
 }
 
-/** A serialized CapException (RINGX-6). */
+/**
+ * A serialized CapException (RINGX-6). Its text field keeps it off the fast path, so encodings
+ * are remembered by (type, message): a case's refused calls repeat a handful of them. The
+ * bytes are only ever copied into guest memory, never changed.
+ */
 export function encodeException(type: number, message: string): Uint8Array {
-  return encodeResult(gen.CapException, (e) => {
-    e.type = type as gen.ExceptionType;
-    e.message = message;
-  });
+  const key = `${type} ${message}`;
+  let bytes = exceptions.get(key);
+  if (bytes === undefined) {
+    if (exceptions.size >= MAX_EXCEPTIONS) exceptions.clear();
+    bytes = encodeResult(gen.CapException, (e) => {
+      e.type = type as gen.ExceptionType;
+      e.message = message;
+    });
+    exceptions.set(key, bytes);
+  }
+  return bytes;
 }
+const MAX_EXCEPTIONS = 1024;
+const exceptions = new Map<string, Uint8Array>();
 
 /** The empty result message (methods that return nothing). */
 export const EMPTY = encodeResult(gen.Console_Write$Results);

@@ -36,7 +36,7 @@ function unpark(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" {
   );
   k.waiters = k.waiters.filter((w) => !woken.includes(w));
   for (const w of woken) {
-    k.event(`t${w.thread.id} unparked addr=${hex(addr)} gen=${gen} by t${t.id}`);
+    k.event(() => `t${w.thread.id} unparked addr=${hex(addr)} gen=${gen} by t${t.id}`);
     post(k, w.thread, { userData: w.userData, result: k.binding.park.results.woken });
   }
   return sqe.complete(woken.length, undefined, ` unpark addr=${hex(addr)} count=${count} woke=[${woken.map((w) => "t" + w.thread.id).join(",")}]`);
@@ -62,13 +62,13 @@ function park(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" | "yield" {
     // MUTANT park-timeout-early: half the timeout.
     const deadline = timeout === b.park.timeoutForever ? null : k.vtime + (k.mutant === "park-timeout-early" ? timeout / 2n : timeout);
     k.waiters.push({ thread: t, addr, gen, userData, deadline, seq: k.seq++ });
-    k.event(`t${t.id} parked addr=${hex(addr)} gen=${gen} ud=${hex(userData)} deadline=${deadline ?? "forever"}`);
+    k.event(() => `t${t.id} parked addr=${hex(addr)} gen=${gen} ud=${hex(userData)} deadline=${deadline ?? "forever"}`);
   };
   if (k.mutant === "lost-wake") {
     // MUTANT lost-wake: the value check and the enqueue are split by a scheduling point;
     // an UNPARK that runs in between finds no waiter and the wake is lost.
     t.resume = enqueue;
-    k.event(`t${t.id} park-check addr=${hex(addr)} (mutant: enqueue deferred)`);
+    k.event(() => `t${t.id} park-check addr=${hex(addr)} (mutant: enqueue deferred)`);
     return "yield";
   }
   enqueue();
@@ -83,7 +83,7 @@ export function drain(k: Kernel, start: number, size: number, why: string): void
   if (hit.length === 0) return;
   k.waiters = k.waiters.filter((w) => !hit.includes(w));
   for (const w of hit) {
-    k.event(`t${w.thread.id} drained addr=${hex(w.addr)} gen=${w.gen} by ${why}`);
+    k.event(() => `t${w.thread.id} drained addr=${hex(w.addr)} gen=${w.gen} by ${why}`);
     const R = k.binding.park.results;
     post(k, w.thread, { userData: w.userData, result: k.mutant === "drain-result-woken" ? R.woken : R.drained }); // MUTANT drain-result-woken
   }
@@ -98,7 +98,7 @@ export function parkDeadlines(k: Kernel): Deadline[] {
       seq: w.seq,
       fire: () => {
         k.waiters = k.waiters.filter((x) => x !== w);
-        k.event(`t${w.thread.id} park-timeout addr=${hex(w.addr)}`);
+        k.event(() => `t${w.thread.id} park-timeout addr=${hex(w.addr)}`);
         post(k, w.thread, { userData: w.userData, result: k.binding.park.results.timedOut });
       },
     }));

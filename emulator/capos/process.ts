@@ -52,7 +52,7 @@ export function layOut(k: Kernel, image: Uint8Array): Layout | ElfError | null {
   } catch (e) {
     if (e instanceof ElfError) {
       k.endState = { kind: "rejected", reason: e.message };
-      k.event(`rejected ${e.code}`);
+      k.event(() => `rejected ${e.code}`);
       return e;
     }
     throw e;

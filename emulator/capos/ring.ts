@@ -101,7 +101,7 @@ export function post(k: Kernel, t: Thread, c: Cqe): void {
     if (k.mutant === "cq-overflow-drops") return; // MUTANT cq-overflow-drops
     t.overflow.push(c);
     setHdr(k, t, "cqOverflow", hdr(k, t, "cqOverflow") + 1);
-    k.event(`t${t.id} cq-held ud=${hex(c.userData)} res=${c.result}`);
+    k.event(() => `t${t.id} cq-held ud=${hex(c.userData)} res=${c.result}`);
   } else writeCqe(k, t, c);
   maybeWake(k, t);
 }
@@ -132,7 +132,7 @@ export function wakeCapEnter(k: Kernel, t: Thread, why: string): void {
   t.state = "runnable";
   t.block = null;
   k.setRet(t, BigInt(n));
-  k.event(`t${t.id} wake ${why} cap_enter -> ${n}`);
+  k.event(() => `t${t.id} wake ${why} cap_enter -> ${n}`);
 }
 
 /**
@@ -152,7 +152,7 @@ export function processRing(k: Kernel, th: Thread, exec: OpExec): "done" | "stop
     if (pending === 0) return "done";
     if (pending > b.ring.sqEntries) {
       setHdr(k, th, "sqHead", tail);
-      k.event(`t${th.id} ring corrupt head=${head} tail=${tail}`);
+      k.event(() => `t${th.id} ring corrupt head=${head} tail=${tail}`);
       post(k, th, { userData: 0n, result: b.transportErrors.ringCorrupt });
       return "done";
     }
@@ -163,6 +163,18 @@ export function processRing(k: Kernel, th: Thread, exec: OpExec): "done" | "stop
     const r = execSqe(k, th, sqe, head, exec);
     if (r !== "done") return r;
   }
+}
+
+const opcodeNameCache = new WeakMap<Binding, ReadonlyMap<number, keyof Binding["opcodes"]>>();
+/** The binding's opcode names by number (the first name wins, as a search in binding order would find it). */
+function opcodeNames(b: Binding): ReadonlyMap<number, keyof Binding["opcodes"]> {
+  let m = opcodeNameCache.get(b);
+  if (!m) {
+    const names = new Map<number, keyof Binding["opcodes"]>();
+    for (const name of Object.keys(b.opcodes) as (keyof Binding["opcodes"])[]) if (!names.has(b.opcodes[name])) names.set(b.opcodes[name], name);
+    opcodeNameCache.set(b, (m = names));
+  }
+  return m;
 }
 
 /** The user_data of each thread's latest SQE (read only by the cqe-userdata-last-sqe mutant). */
@@ -179,11 +191,11 @@ function execSqe(k: Kernel, t: Thread, bytes: Uint8Array, index: number, exec: O
   lastUserData.set(t, userData);
   const E = b.transportErrors;
   const complete: Complete = (result, extra, note = "") => {
-    k.event(`t${t.id} sqe#${index} op=${opName} cap=${hex(capId)} ud=${hex(userData)} -> ${result}${note}`);
+    k.event(() => `t${t.id} sqe#${index} op=${opName} cap=${hex(capId)} ud=${hex(userData)} -> ${result}${note}`);
     post(k, t, { userData, result, ...extra });
     return "done";
   };
-  const opName = (Object.keys(b.opcodes) as (keyof typeof b.opcodes)[]).find((name) => b.opcodes[name] === opcode);
+  const opName = opcodeNames(b).get(opcode);
   if (opName === undefined) return complete(E.invalidOpcode);
   if ((fieldGet(dv, C["flags"]) !== 0n && k.mutant !== "reserved-flags-ignored") || // MUTANT reserved-flags-ignored
      fieldGet(dv, C["reserved0"]) !== 0n) return complete(E.invalidSqe);

@@ -15,14 +15,14 @@ export function syscall(k: Kernel, t: Thread): void {
   const nr = getReg64(t.cpu, k.reg(b.syscall.numberRegister));
   if (nr === BigInt(b.syscall.numbers.exit)) {
     const code = Number(BigInt.asIntN(32, k.arg(t, 0)));
-    k.event(`t${t.id} syscall exit(${code})`);
+    k.event(() => `t${t.id} syscall exit(${code})`);
     k.finish({ kind: "exit", code });
     return;
   }
   if (nr === BigInt(b.syscall.numbers.capEnter)) {
     const min = k.arg(t, 0);
     const timeout = k.arg(t, 1);
-    k.event(`t${t.id} syscall cap_enter(${min}, ${timeout === b.syscall.capEnterWaitForever ? "forever" : timeout})`);
+    k.event(() => `t${t.id} syscall cap_enter(${min}, ${timeout === b.syscall.capEnterWaitForever ? "forever" : timeout})`);
     if (min > BigInt(b.ring.cqEntries)) {
       k.setRet(t, BigInt(b.syscall.errors.invalid));
       return;
@@ -30,7 +30,7 @@ export function syscall(k: Kernel, t: Thread): void {
     capEnter(k, t, Number(min), timeout);
     return;
   }
-  k.event(`t${t.id} syscall ${nr} -> nosys`);
+  k.event(() => `t${t.id} syscall ${nr} -> nosys`);
   k.setRet(t, BigInt(b.syscall.errors.noSys));
 }
 
@@ -57,6 +57,7 @@ function capEnter(k: Kernel, t: Thread, min: number, timeout: bigint): void {
     return;
   }
   t.state = "blocked";
-  t.block = { minComplete: min, deadline: timeout === k.binding.syscall.capEnterWaitForever ? null : k.vtime + timeout, seq: k.seq++ };
-  k.event(`t${t.id} block cap_enter min=${min} deadline=${t.block.deadline ?? "forever"}`);
+  const deadline = timeout === k.binding.syscall.capEnterWaitForever ? null : k.vtime + timeout;
+  t.block = { minComplete: min, deadline, seq: k.seq++ };
+  k.event(() => `t${t.id} block cap_enter min=${min} deadline=${deadline ?? "forever"}`);
 }

@@ -40,17 +40,35 @@ function dropCode(pg: Page): void {
   pg.icache = null;
 }
 
+/** Whether a decoded instruction starts in the page's last 15 bytes (it may reach into the next page). */
+function decodedNearEnd(ic: (CachedCode | undefined)[]): boolean {
+  for (let off = PAGE - 15; off < PAGE; off++) if (ic[off] !== undefined) return true;
+  return false;
+}
+
 export class Page {
   readonly data: Uint8Array;
   readonly dv: DataView;
   /** Decoded instructions starting in this page, by offset; null when none (run.ts fills it). */
   icache: (CachedCode | undefined)[] | null = null;
-  /** A template's page (see freeze): never written in place; its prot never changes. */
+  /** A template's page (see freeze) or a zero page (see map): never written in place; its prot never changes. */
   shared = false;
   constructor(public prot: number, data?: Uint8Array) {
     this.data = data ?? new Uint8Array(PAGE);
     this.dv = new DataView(this.data.buffer, this.data.byteOffset, PAGE);
   }
+}
+
+/**
+ * The bytes of every fresh non-executable page until it is first written (copy-on-write like
+ * a template's page): a process maps a 256 KiB stack and writes a page or two of it.
+ * Executable pages get their own bytes (a shared page's decoded code is never dropped).
+ */
+const ZERO = new Uint8Array(PAGE);
+function zeroPage(prot: number): Page {
+  const pg = new Page(prot, ZERO);
+  pg.shared = true;
+  return pg;
 }
 
 /** Thrown by map() when the page budget would be exceeded. */
@@ -150,7 +168,7 @@ export class Memory {
     let fresh = 0;
     for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
     if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
-    for (let p = first; p < last; p++) { this.beforeCodeChange(p, prot); this.invalidateCode(p); this.pages.set(p, new Page(prot)); }
+    for (let p = first; p < last; p++) { this.beforeCodeChange(p, prot); this.invalidateCode(p); this.pages.set(p, prot & PROT_EXEC ? new Page(prot) : zeroPage(prot)); }
     this.flushTlb();
   }
   unmap(addr: number, len: number): void {
@@ -277,8 +295,11 @@ export class Memory {
     // or replaces it after unshareCode (beforeCodeChange), so it no longer reaches that code.
     const pg = this.pages.get(pn);
     if (pg && pg.icache && !pg.shared) dropCode(pg);
-    const prev = this.pages.get(pn - 1); // instructions may straddle into this page
-    if (prev && prev.icache && !prev.shared) dropCode(prev);
+    // Instructions may straddle into this page: only one starting in the previous page's last
+    // 15 bytes (the longest x86 instruction) can. Probes keep data right after their code, so
+    // dropping that page on every store would decode it again after each one.
+    const prev = this.pages.get(pn - 1);
+    if (prev && prev.icache && !prev.shared && decodedNearEnd(prev.icache)) dropCode(prev);
   }
   /** Page for instruction fetch at addr (X permission), cached in a 1-entry TLB. */
   fetchPage(a: number): Page {
