@@ -11,7 +11,7 @@
  *   does, so `--help` never runs the emulator's or fast-check's module code.
  * - tools/cli.cache: V8's code cache of tools/cli.js after `--help`, `--version` and `run-elf`
  *   of a probe (made by running the bin once, see tools/cli/bundle-loader.ts), so those starts
- *   neither parse the bundle nor compile what they run; guarded by the bundle's SHA-256.
+ *   neither parse the bundle nor compile what they run; used only for the bundle it holds a copy of.
  * - tools/conform.js: the bin (tools/cli/bundle-loader.ts), which runs tools/cli.js with the cache.
  * - tools/torture/worker.js: the hostile-input campaign's worker, forked by torture.
  * - the run-time data (RUNTIME_DATA) and metafile.json (esbuild's account of the bundle).

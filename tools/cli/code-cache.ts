@@ -5,7 +5,7 @@
  */
 /** The bundled command, relative to dist/. */
 export const BUNDLE_FILE = "tools/cli.js";
-/** SHA-256 of BUNDLE_FILE (32 bytes), then V8's code cache of it. */
+/** BUNDLE_FILE's length (u32 LE) and bytes, then V8's code cache of it (tools/cli/bundle-loader.ts). */
 export const CACHE_FILE = "tools/cli.cache";
 /** The bin, relative to dist/ (package.json `bin`). */
 export const BIN_FILE = "tools/conform.js";
