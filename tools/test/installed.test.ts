@@ -15,7 +15,7 @@ import { dirname, join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../runner/setup.js";
 import { METAFILE, RUNTIME_DATA } from "../build.js";
-import { BIN_FILE, BUNDLE_FILE, CACHE_FILE } from "../cli/code-cache.js";
+import { BIN_FILE, CORE_FILE, REST_FILE, cacheFileOf } from "../cli/code-cache.js";
 
 const BIN = join(REPO_ROOT, "dist", BIN_FILE);
 /** Run the built bin bare, as a user does (no TypeScript loader, no inherited node options). */
@@ -34,8 +34,10 @@ describe("the installed command", () => {
       "README.md",
       "dist/package.json",
       "dist/tools/conform.js",
-      "dist/tools/cli.js",
-      "dist/tools/cli.cache",
+      "dist/tools/cli-core.js",
+      "dist/tools/cli-core.cache",
+      "dist/tools/cli-rest.js",
+      "dist/tools/cli-rest.cache",
       "dist/tools/torture/worker.js",
       "dist/runner/mutation-score.json",
       "dist/spec/clauses/manual.json",
@@ -59,7 +61,7 @@ describe("the installed command", () => {
     // A literal `new URL("<path>", import.meta.url)` or `join(import.meta.dirname, "<path>")`
     // in a bundled module names a file relative to the module's mirror place in dist/.
     const inputs = Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, METAFILE), "utf8")) as { inputs: Record<string, unknown> }).inputs);
-    const suite = inputs.filter((i) => !i.startsWith("node_modules/") && i.endsWith(".ts"));
+    const suite = inputs.filter((i) => !i.startsWith("node_modules/") && !i.includes(":") && i.endsWith(".ts")); // not the build's virtual modules (namespace:path)
     expect(suite).toContain("runner/mutation-score.ts");
     const looked: string[] = [];
     for (const file of suite) {
@@ -83,36 +85,47 @@ describe("the installed command", () => {
     expect(r.stdout).toMatch(/^mutation score: not measured for this configuration: --runs changes/m);
   });
 
-  it("this node accepts the code cache the build made for the bundle", () => {
-    // The cache file: the bundle's length and bytes, then V8's data (tools/cli/bundle-loader.ts).
-    const bundle = readFileSync(join(REPO_ROOT, "dist", BUNDLE_FILE));
-    const cache = readFileSync(join(REPO_ROOT, "dist", CACHE_FILE));
-    expect(cache.readUInt32LE(0)).toBe(bundle.length);
-    expect(bundle.equals(cache.subarray(4, 4 + bundle.length))).toBe(true);
+  it.each([CORE_FILE, REST_FILE])("this node accepts the code cache the build made for %s", (part) => {
+    // The cache file: the part's length and bytes, then V8's data (tools/cli/bundle-loader.ts).
+    const file = join(REPO_ROOT, "dist", part);
+    const cacheFile = join(REPO_ROOT, "dist", cacheFileOf(part));
+    const bytes = readFileSync(file);
+    const cache = readFileSync(cacheFile);
+    expect(cache.readUInt32LE(0)).toBe(bytes.length);
+    expect(bytes.equals(cache.subarray(4, 4 + bytes.length))).toBe(true);
     const probe = `const fs = require("node:fs"), vm = require("node:vm"), Module = require("node:module");
-const file = ${JSON.stringify(join(REPO_ROOT, "dist", BUNDLE_FILE))};
-const cache = fs.readFileSync(${JSON.stringify(join(REPO_ROOT, "dist", CACHE_FILE))});
-const script = new vm.Script(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file, cachedData: cache.subarray(4 + cache.readUInt32LE(0)) });
+const cache = fs.readFileSync(${JSON.stringify(cacheFile)});
+const script = new vm.Script(Module.wrap(fs.readFileSync(${JSON.stringify(file)}, "utf8")), { filename: ${JSON.stringify(file)}, cachedData: cache.subarray(4 + cache.readUInt32LE(0)) });
 process.stdout.write(String(script.cachedDataRejected));`;
     const r = spawnSync(process.execPath, ["-e", probe], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
     expect(r.stdout, r.stderr).toBe("false");
   });
 
-  it("a code cache made for other bytes of the bundle is never used", () => {
+  it("a code cache made for other bytes of its part is never used", () => {
     // Same length, other text: V8's own check (length, version, flags) accepts the old cache
-    // and would print the old help; the bin's comparison with its copy of the bundle must refuse it.
+    // and would print the old help; the bin's comparison with its copy of the part must refuse it.
     const copy = mkdtempSync(join(tmpdir(), "capos-conform-stale-cache-"));
     cpSync(join(REPO_ROOT, "dist"), join(copy, "dist"), { recursive: true });
     cpSync(join(REPO_ROOT, "package.json"), join(copy, "package.json"));
-    const bundle = join(copy, "dist", BUNDLE_FILE);
+    const core = join(copy, "dist", CORE_FILE);
     const before = "conformance suite for the capOS userspace ABI";
-    const text = readFileSync(bundle, "utf8");
+    const text = readFileSync(core, "utf8");
     expect(text).toContain(before);
-    writeFileSync(bundle, text.replace(before, before.toUpperCase()));
+    writeFileSync(core, text.replace(before, before.toUpperCase()));
     const r = runBin(join(copy, "dist", BIN_FILE), ["--help"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(before.toUpperCase());
     expect(runBin(BIN, ["--help"]).stdout).toContain(before);
+  });
+
+  it("run-elf, a command of the rest, works through the parts' shared modules", () => {
+    const ok = runBin(BIN, ["run-elf", "--personality", "capos", join(REPO_ROOT, "targets/elf/tls-probe.gcc")]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("tls-probe: done failed=0x0");
+    // A bad option after the ELF is commander's error (from the core's commander): a usage error.
+    const bad = runBin(BIN, ["run-elf", "--personality", "capos", join(REPO_ROOT, "targets/elf/tls-probe.gcc"), "--bogus"]);
+    expect(bad.status, bad.stderr).toBe(2);
+    expect(bad.stderr).toBe("error: unknown option '--bogus'\n");
   });
 
   it("torture's worker runs from dist/", () => {
