@@ -94,7 +94,7 @@ function mirrorImportMeta(): Plugin {
 
 /** A suite module imported as `./x.js` from the sources: its .ts file, root-relative; else null. */
 function suiteModule(specifier: string, resolveDir: string): string | null {
-  if (!specifier.startsWith(".") || resolveDir.includes("/node_modules")) return null;
+  if (!specifier.startsWith(".")) return null;
   const ts = resolve(resolveDir, specifier.replace(/\.js$/, ".ts"));
   return existsSync(ts) ? relative(ROOT, ts) : null;
 }
@@ -111,7 +111,8 @@ function partition(external: (module: string, kind: string) => string | null): P
     name: "partition",
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === "entry-point" || args.namespace === SHIM) return args.namespace === SHIM ? { path: args.path, external: true } : undefined;
+        if (args.namespace === SHIM) return { path: args.path, external: true }; // the shim's import of the other part
+        if (args.kind === "entry-point" || args.resolveDir.includes("/node_modules")) return undefined; // packages keep their own imports
         const module = suiteModule(args.path, args.resolveDir) ?? (/^[a-z@]/.test(args.path) && !args.path.startsWith("node:") ? args.path : null);
         const path = module === null ? null : external(module, args.kind);
         if (path === null) return undefined;
@@ -137,6 +138,7 @@ function virtualEntry(contents: string): Plugin {
 }
 
 const COMMON: BuildOptions = {
+  absWorkingDir: ROOT, // metafile paths relative to the root, as suiteModule names modules
   bundle: true,
   format: "cjs",
   platform: "node",
