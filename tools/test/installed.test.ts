@@ -9,7 +9,7 @@
  * One file so that the rebuild of dist/ never races another test that reads it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -113,6 +113,7 @@ process.stdout.write(String(script.cachedDataRejected));`;
     expect(text).toContain(before);
     writeFileSync(core, text.replace(before, before.toUpperCase()));
     const r = runBin(join(copy, "dist", BIN_FILE), ["--help"]);
+    rmSync(copy, { recursive: true, force: true });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(before.toUpperCase());
     expect(runBin(BIN, ["--help"]).stdout).toContain(before);
