@@ -53,7 +53,9 @@ export interface CampaignReport {
   readonly wallMs: number;
 }
 
-const WORKER = join(import.meta.dirname, "worker.ts");
+/** The worker beside this module: worker.ts under tsx from the sources, worker.js in the built dist/. */
+const FROM_SOURCES = import.meta.url.endsWith(".ts");
+const WORKER = join(import.meta.dirname, FROM_SOURCES ? "worker.ts" : "worker.js");
 
 export function replayLine(seed: number, index: number, families: readonly Family[]): string {
   return `npx tsx tools/conform.ts torture --seed ${seed} --only ${index} --families ${families.join(",")}`;
@@ -86,7 +88,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     new Promise((done) => {
       const pending = [...indices];
       const child: ChildProcess = fork(WORKER, [], {
-        execArgv: ["--import", "tsx", `--max-old-space-size=${o.heapMiB}`],
+        execArgv: [...(FROM_SOURCES ? ["--import", "tsx"] : []), `--max-old-space-size=${o.heapMiB}`],
         stdio: ["ignore", "ignore", "pipe", "ipc"],
       });
       let stderr = "";

@@ -1,0 +1,106 @@
+/**
+ * The capos-conform bin of the built package (tools/build.ts writes it to
+ * dist/tools/conform.js, CommonJS): it runs the command, bundled by esbuild into a core and
+ * a rest (tools/cli/code-cache.ts), each through V8's code cache of it, so a start neither
+ * parses the bundle nor compiles the functions a usual start runs, and `--help` loads only
+ * the core (issue 14: `--help` within 150 ms, `run-elf` of a probe within 200 ms). From the
+ * sources, tools/conform.ts is the entry instead and this file plays no part.
+ *
+ * A cache is used only for the exact bytes it was made from: it holds a copy of its part,
+ * compared here byte for byte before V8 sees the cache (V8 itself checks only the source's
+ * length, its own version and its flags, and rejects the cache on a mismatch of those; a hash
+ * would cost more to load than the comparison). Any mismatch, or no cache at all, means an
+ * ordinary compile: slower, never different.
+ *
+ * The build makes the caches by running this file with TRAIN_ENV set: it then runs the
+ * command lines of TRAINING (output discarded by the build) and writes the cache of
+ * everything each part compiled.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import Module, { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Script } from "node:vm";
+import { CORE_FILE, CORE_PREFIX, MODULES, REST_FILE, REST_PREFIX, TRAIN_ENV, cacheFileOf } from "./code-cache.js";
+
+/** dist/: this file is dist/tools/conform.js (BIN_FILE). */
+const DIST = join(__dirname, "..");
+const training = process.env[TRAIN_ENV] !== undefined;
+
+/** The command lines whose compiled functions the caches hold: the starts that must be quick. */
+const TRAINING: readonly (readonly string[])[] = [
+  ["--help"],
+  ["--version"],
+  ["run-elf", "--personality", "capos", join(DIST, "targets/elf/tls-probe.gcc")],
+];
+
+type Namespaces = Record<string, object>;
+
+interface Part {
+  readonly modules: Namespaces;
+  /** Write this part's code cache (training). */
+  readonly saveCache: () => void;
+}
+
+/** The cache file: the part's length (u32 LE), the part, V8's code cache of it. */
+function cacheFile(part: Buffer, cachedData: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(part.length);
+  return Buffer.concat([length, part, cachedData]);
+}
+
+/** V8's code cache of exactly `part`, or undefined. */
+function cachedDataFor(part: Buffer, path: string): Buffer | undefined {
+  let cache: Buffer;
+  try {
+    cache = readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  const end = 4 + part.length;
+  return cache.length > end && cache.readUInt32LE(0) === part.length && part.equals(cache.subarray(4, end)) ? cache.subarray(end) : undefined;
+}
+
+/**
+ * A module of the other part as an `import()` or `import` of it expects: its exports, live,
+ * marked as an ES module so that its default export stays `default`.
+ */
+function asImported(modules: Namespaces, id: string, prefix: string): object {
+  const ns = modules[id.slice(prefix.length)] as Record<string, unknown> | undefined;
+  if (!ns) throw new Error(`capos-conform: the bundle has no module ${id}`);
+  const imported = Object.defineProperty({}, "__esModule", { value: true });
+  for (const name of Object.keys(ns)) Object.defineProperty(imported, name, { get: () => ns[name], enumerable: true });
+  return imported;
+}
+
+/** Compile and run one part as Node runs a CommonJS module, with `other` for the other part's modules. */
+function loadPart(file: string, prefix: string, other: () => Namespaces): Part {
+  const path = join(DIST, file);
+  const bytes = readFileSync(path);
+  const cachePath = join(DIST, cacheFileOf(file));
+  const cachedData = training ? undefined : cachedDataFor(bytes, cachePath);
+  const script = new Script(Module.wrap(bytes.toString("utf8")), { filename: path, ...(cachedData ? { cachedData } : {}) });
+  const base = createRequire(path);
+  const require = Object.assign((id: string) => (id.startsWith(prefix) ? asImported(other(), id, prefix) : base(id)), base);
+  const module = { exports: {} as Record<string, unknown> };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, path, dirname(path));
+  return { modules: module.exports[MODULES] as Namespaces, saveCache: () => writeFileSync(cachePath, cacheFile(bytes, script.createCachedData())) };
+}
+
+async function start(): Promise<number> {
+  let rest: Part | undefined;
+  const core: Part = loadPart(CORE_FILE, REST_PREFIX, () => (rest ??= loadPart(REST_FILE, CORE_PREFIX, () => core.modules)).modules);
+  const { main } = core.modules["tools/cli/main.ts"] as { main: (argv: readonly string[]) => Promise<number> };
+  if (!training) return main(process.argv);
+  for (const args of TRAINING) {
+    const status = await main([process.argv[0]!, process.argv[1]!, ...args]);
+    if (status !== 0) throw new Error(`code-cache training: \`capos-conform ${args.join(" ")}\` exited with ${status}`);
+  }
+  core.saveCache();
+  if (!rest) throw new Error("code-cache training: no command line loaded the rest of the bundle");
+  rest.saveCache();
+  return 0;
+}
+
+void start().then((status) => {
+  process.exitCode = status;
+});
