@@ -224,7 +224,7 @@ export function init(ctx: Ctx): AgentState {
     as: vm.emptyAddressSpace(1),
     park: pk.EMPTY_PARK_SPACE,
     threads: th.spawnThread(new Map(), 0, null),
-    runs: ctx.script.threads.map((_, t) => ({ phase: t === 0 ? "idle" : "unstarted", pc: 0, tls: AGENT_TLS_INITIAL })),
+    runs: ctx.script.threads.map((_, t): ThreadRun => ({ phase: t === 0 ? "idle" : "unstarted", pc: 0, pending: undefined, block: undefined, tls: AGENT_TLS_INITIAL, joined: undefined, handleReleased: undefined })),
     regs: new Array<bigint>(SCRIPT_REGISTERS).fill(0n),
     now: 0n,
     learned,
@@ -234,7 +234,17 @@ export function init(ctx: Ctx): AgentState {
 
 function setRun(st: AgentState, t: number, r: Partial<ThreadRun>): AgentState {
   const runs = st.runs.slice();
-  runs[t] = { ...st.runs[t]!, ...r };
+  const o = st.runs[t]!;
+  // Every run has the same fields in the same order (one object shape for the search's hot paths).
+  runs[t] = {
+    phase: r.phase ?? o.phase,
+    pc: r.pc ?? o.pc,
+    pending: "pending" in r ? r.pending : o.pending,
+    block: "block" in r ? r.block : o.block,
+    tls: r.tls ?? o.tls,
+    joined: r.joined ?? o.joined,
+    handleReleased: r.handleReleased ?? o.handleReleased,
+  };
   return { ...st, runs };
 }
 
@@ -773,9 +783,10 @@ function ringOp(ctx: Ctx, st: AgentState, t: number, op: ScriptOp, a: bigint, la
  * eager: deadlines already reached, or, when no thread can run, the earliest deadline.
  */
 export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => boolean): Move[] {
-  const blocked = st.runs.flatMap((r, i) => (r.phase === "blocked" && (r.block?.kind === "park" || r.block?.kind === "sleep") && r.block.deadline !== null ? [{ i, d: r.block.deadline }] : []));
-  const async = st.park.waiters.filter((w) => isAsyncWaiter(w.id) && w.deadline !== null);
-  if (blocked.length === 0 && async.length === 0) return [];
+  // Most states have no timed wait: find that out without allocating.
+  if (!st.runs.some(timedBlock) && !st.park.waiters.some(timedAsync)) return [];
+  const blocked = st.runs.flatMap((r, i) => (timedBlock(r) ? [{ i, d: (r.block as { deadline: bigint }).deadline }] : []));
+  const async = st.park.waiters.filter(timedAsync);
   const runnable = st.runs.some((r) => r.phase === "idle" || r.phase === "pending");
   const minD = [...blocked.map((x) => x.d), ...async.map((w) => w.deadline!)].reduce((m, d) => (d < m ? d : m));
   const out: Move[] = [];
@@ -798,6 +809,14 @@ export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => bool
   return out;
 }
 
+function timedBlock(r: ThreadRun): boolean {
+  return r.phase === "blocked" && (r.block?.kind === "park" || r.block?.kind === "sleep") && r.block.deadline !== null;
+}
+
+function timedAsync(w: pk.Waiter): boolean {
+  return isAsyncWaiter(w.id) && w.deadline !== null;
+}
+
 /**
  * Every move from `st` other than consuming a record; `canWait(u)`: leave out blocked thread
  * u's timeout for now (a search reduction, see "Search reductions").
@@ -807,10 +826,8 @@ export function successors(ctx: Ctx, st: AgentState, canWait?: (u: number) => bo
   const refused = scriptProblem(ctx.script);
   if (refused) return [badScript(st, "agent start", refused)];
   const out: Move[] = [];
-  st.runs.forEach((r, t) => {
-    if (r.phase === "idle") out.push(...linearize(ctx, st, t));
-  });
-  out.push(...timeouts(ctx, st, canWait));
+  for (let t = 0; t < st.runs.length; t++) if (st.runs[t]!.phase === "idle") for (const m of linearize(ctx, st, t)) out.push(m);
+  for (const m of timeouts(ctx, st, canWait)) out.push(m);
   return out;
 }
 

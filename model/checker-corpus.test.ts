@@ -30,10 +30,12 @@ describe("checker verdict corpus", () => {
     expect(runs.filter((r) => !r.verdict.ok).length).toBeGreaterThan(1500);
   });
 
-  it("every recorded verdict comes out the same with the reduced search", () => {
+  // A third of the cases keeps this test to seconds; `npx tsx tools/checker-corpus.ts --compare
+  // model/fixtures/checker-corpus.json.gz` replays all of them, reduced and unreduced.
+  it("every recorded verdict comes out the same with the reduced search (a third of the cases)", () => {
     const diffs: string[] = [];
-    for (const c of corpus.cases)
-      for (const r of c.runs) {
+    for (const [k, c] of corpus.cases.entries())
+      for (const r of k % 3 === 0 ? c.runs : []) {
         const got = verdictOf(checkAgentRun(c.script, r.run, B, c.env, { time: "lazy", reports: corpus.reports }));
         if (JSON.stringify(got) !== JSON.stringify(r.verdict)) diffs.push(`${c.property} ${c.source} ${r.what}: recorded ${JSON.stringify(r.verdict)}, now ${JSON.stringify(got)}`);
       }
@@ -58,7 +60,7 @@ describe("reduced and unreduced search agree", () => {
     // The unreduced search is exponential in the number of interleavings: keep its runs small.
     const budget = { maxStates: 4000 };
     corpus.cases.forEach((c, k) => {
-      if (k % 3 !== 0) return;
+      if (k % 9 !== 0) return;
       // The thread pointers and TLS offsets the emulator's run revealed, so that the simulated
       // runs report values the model accepts (it learns them again when checking).
       const seen = checkAgentRun(c.script, c.runs[0]!.run, B, c.env, { time: "lazy", reports: corpus.reports, witness: true });
@@ -83,8 +85,8 @@ describe("reduced and unreduced search agree", () => {
     });
     expect(diffs).toEqual([]);
     // The comparison is not vacuous: most runs were decided, and both verdicts occur.
-    expect(compared).toBeGreaterThan(800);
-    expect(accepted).toBeGreaterThan(150);
-    expect(compared - accepted).toBeGreaterThan(300);
+    expect(compared).toBeGreaterThan(300);
+    expect(accepted).toBeGreaterThan(50);
+    expect(compared - accepted).toBeGreaterThan(100);
   });
 });

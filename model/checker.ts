@@ -176,7 +176,8 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       note(n, () => [...pendings(), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
       if (observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(trail);
     }
-    for (const m of moves.slice().reverse()) {
+    for (let k = moves.length - 1; k >= 0; k--) {
+      const m = moves[k]!;
       if (m.kind === "end") {
         if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return succeed({ step: { label: m.label, kind: "end", before: st, after: m.st }, prev: trail });
         continue;

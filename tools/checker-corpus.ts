@@ -1,5 +1,5 @@
 /**
- * `npx tsx tools/checker-corpus.ts [--out FILE] [--seed N] [--cases N]`: record a verdict
+ * `npx tsx tools/checker-corpus.ts [--out FILE[.gz]] [--seed N] [--cases N]`: record a verdict
  * corpus for the model checker: every agent-script property's generated cases (fixed seed,
  * with their schedules) run on the emulator, on its other conforming policies and under the
  * seeded bugs that break the property's clauses, each run also mutated (model/tools/run-mutations.ts);
@@ -7,11 +7,15 @@
  * corpus, so a change to the checker's search (a reduction, cheaper keys) that changes a single
  * verdict fails there.
  *
+ * Record with the checker whose verdicts are the reference (the committed corpus was recorded
+ * by the unreduced checker of commit 32f5681, before the search reductions).
+ *
  * `--compare FILE`: instead of writing, check the corpus FILE against the checker as it is
  * now, both its default search and the unreduced one (`reduce: false`), and print every
  * difference (exit 1 if any).
  */
 import { writeFileSync, readFileSync } from "node:fs";
+import { gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
 import { MUTANTS, POLICY_NAMES, runCapos, type MutantName, type PolicyName } from "../emulator/capos/index.js";
@@ -83,7 +87,8 @@ async function record(seed: number, perProperty: number): Promise<CorpusFile> {
 }
 
 function compare(file: string): number {
-  const corpus = decodeCorpus(JSON.parse(readFileSync(file, "utf8")));
+  const bytes = readFileSync(file);
+  const corpus = decodeCorpus(JSON.parse((file.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8")));
   let diffs = 0;
   let runs = 0;
   const t0 = process.hrtime.bigint();
@@ -113,7 +118,8 @@ function compare(file: string): number {
 
 const cmp = arg("--compare");
 if (cmp) process.exit(compare(cmp));
-const out = arg("--out") ?? "model/fixtures/checker-corpus.json";
+const out = arg("--out") ?? "model/fixtures/checker-corpus.json.gz";
 const corpus = await record(Number(arg("--seed") ?? 20261126), Number(arg("--cases") ?? 12));
-writeFileSync(out, JSON.stringify(corpus) + "\n");
+const text = JSON.stringify(corpus) + "\n";
+writeFileSync(out, out.endsWith(".gz") ? gzipSync(text, { level: 9 }) : text);
 console.error(`${corpus.cases.length} cases, ${corpus.cases.reduce((s, c) => s + c.runs.length, 0)} runs -> ${out}`);
