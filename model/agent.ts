@@ -65,6 +65,12 @@
  *     taken after completes with the same value at once (THRX-2, THRX-3): the same record.
  *     Under eager time a JOIN that would block is not local (blocking may let the eager clock
  *     jump), nor is a SLEEP other than SLEEP 0;
+ *   - a spawned thread's exit (THREAD_EXIT or the end of its ops) under lazy time, while no
+ *     thread exit can end the process (thread 0 lives and has no THREAD_EXIT left: it ends
+ *     the process with exit, THRX-3), the thread has no park in flight (PARKX-9: an UNPARK
+ *     could tell when it left) and no other thread has a RING_BATCH left (whose JOIN reports
+ *     a different count before and after the exit); a plain JOIN of it gets the same record
+ *     either way (THRX-2);
  *   - SLEEP under lazy time. A sleep reads the clock, but lazy time is monotone: a state whose
  *     clock and deadlines are earlier, all else equal, allows every path the later one allows
  *     (NOW accepts more values, TIMERX-1; deadlines, timeouts and the end clock only ever

@@ -12,7 +12,7 @@
  * @clause TIMERX-1 PARKX-2 PARKX-4 PARKX-6 FSB-1 FSB-4 TLS-3 TLSV2-1
  */
 import { OP, type Script } from "../spec/agent-protocol.js";
-import { fsView, linearize, type AgentState, type Ctx, type Move, type ThreadRun } from "./agent.js";
+import { asyncWaiterId, fsView, linearize, type AgentState, type Ctx, type Move, type ThreadRun } from "./agent.js";
 
 /** What each thread's remaining ops (ops[pc..]) may do, for every pc; computed once per script. */
 interface ThreadFacts {
@@ -26,6 +26,10 @@ interface ThreadFacts {
   readonly wakes: readonly boolean[];
   /** Some op in ops[pc..] starts, joins or releases a thread (SPAWN, JOIN, RELEASE_HANDLE, RING_BATCH). */
   readonly threadOps: readonly boolean[];
+  /** Some op in ops[pc..] is a THREAD_EXIT. */
+  readonly threadExit: readonly boolean[];
+  /** Some op in ops[pc..] is a RING_BATCH. */
+  readonly ringBatch: readonly boolean[];
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -47,6 +51,8 @@ function scriptFacts(script: Script): readonly ThreadFacts[] {
     const tlsAddr = new Array<boolean>(n + 1).fill(false);
     const wakes = new Array<boolean>(n + 1).fill(false);
     const threadOps = new Array<boolean>(n + 1).fill(false);
+    const threadExit = new Array<boolean>(n + 1).fill(false);
+    const ringBatch = new Array<boolean>(n + 1).fill(false);
     for (let pc = n - 1; pc >= 0; pc--) {
       const op = ops[pc]!;
       dsts[pc] = dsts[pc + 1]! | (op.dst ? 1 << op.dst : 0);
@@ -55,8 +61,10 @@ function scriptFacts(script: Script): readonly ThreadFacts[] {
       tlsAddr[pc] = tlsAddr[pc + 1]! || op.kind === OP.TLS_ADDR;
       wakes[pc] = wakes[pc + 1]! || WAKE_OPS.has(op.kind);
       threadOps[pc] = threadOps[pc + 1]! || THREAD_OPS.has(op.kind);
+      threadExit[pc] = threadExit[pc + 1]! || op.kind === OP.THREAD_EXIT;
+      ringBatch[pc] = ringBatch[pc + 1]! || op.kind === OP.RING_BATCH;
     }
-    return { dsts, memory, tlsAddr, wakes, threadOps };
+    return { dsts, memory, tlsAddr, wakes, threadOps, threadExit, ringBatch };
   });
   factsCache.set(script, facts);
   return facts;
@@ -115,7 +123,11 @@ export function localMove(ctx: Ctx, st: AgentState): Move | undefined {
     const r = st.runs[t]!;
     if (r.phase !== "idle") continue;
     const ops = ctx.script.threads[t]!;
-    if (r.pc >= ops.length) continue;
+    if (r.pc >= ops.length || ops[r.pc]!.kind === OP.THREAD_EXIT) {
+      const m = exitIsLocal(ctx, st, t) ? linearize(ctx, st, t) : [];
+      if (m.length === 1 && m[0]!.kind === "state") return m[0];
+      continue;
+    }
     const op = ops[r.pc]!;
     const a = ((op.a ?? 0n) + (op.base ? st.regs[op.base]! : 0n)) & U64;
     let needsQuietMemory = false;
@@ -167,6 +179,33 @@ export function localMove(ctx: Ctx, st: AgentState): Move | undefined {
     return m;
   }
   return undefined;
+}
+
+/**
+ * R1 for the exit of spawned thread `t` (THREAD_EXIT or the end of its ops), lazy time only
+ * (see agent.ts, "Search reductions"). Its exit is independent of every other move when no
+ * thread exit can end the process (thread 0 lives and ends it with exit, not ThreadControl.exit,
+ * THRX-3), it leaves no park in flight (PARKX-9: an UNPARK could tell when it went), and no
+ * other thread has a RING_BATCH left (its JOIN reports a different count before and after the
+ * exit). A JOIN of t gets the same record either way (THRX-2); its register operand is checked
+ * like any op's.
+ */
+function exitIsLocal(ctx: Ctx, st: AgentState, t: number): boolean {
+  if (ctx.time !== "lazy" || t === 0) return false;
+  const facts = scriptFacts(ctx.script);
+  const ops = ctx.script.threads[t]!;
+  const r = st.runs[t]!;
+  const op = r.pc < ops.length ? ops[r.pc] : undefined;
+  for (let u = 0; u < st.runs.length; u++) {
+    if (u === t) continue;
+    const n = ctx.script.threads[u]!.length;
+    const ru = st.runs[u]!;
+    const from = Math.min(nextToTakeEffect(ru, n), n);
+    if (u === 0 && (ru.phase === "done" || facts[0]!.threadExit[from])) return false;
+    if (facts[u]!.ringBatch[from]) return false;
+    if (op?.base && ru.phase !== "done" && (facts[u]!.dsts[Math.min(ru.pc, n)]! & (1 << op.base)) !== 0) return false;
+  }
+  return !st.park.waiters.some((w) => w.id === asyncWaiterId(t));
 }
 
 /**
