@@ -387,35 +387,23 @@ export function regions(as: AddressSpace, b: Binding = DEFAULT_BINDING): Region[
 
 /**
  * A canonical string for memoisation: regions, generations and non-zero page contents.
- * Address spaces and pages are immutable and shared between search states, so each key is
- * computed once per object (the checker asks for it for every state it visits).
+ * `pageKey` gives a page's contents (a caller that keys many address spaces sharing pages
+ * caches it per page buffer, as the checker's StateKeys does).
  */
-export function addressSpaceKey(as: AddressSpace, b: Binding = DEFAULT_BINDING): string {
-  const cached = spaceKeys.get(as);
-  if (cached !== undefined) return cached;
+export function addressSpaceKey(as: AddressSpace, b: Binding = DEFAULT_BINDING, pageKey: (pg: Page) => string = (pg) => (pg.data ? pageDataText(pg.data) : "")): string {
   const parts: string[] = [];
   for (const r of regions(as, b)) parts.push(`${r.start.toString(16)}-${r.end.toString(16)}${r.state[0]}${r.prot}`);
   for (const [p, g] of [...as.gens].sort((x, y) => x[0] - y[0])) parts.push(`g${p.toString(16)}=${g}`);
   for (const [p, pg] of [...as.pages].sort((x, y) => x[0] - y[0])) {
-    const d = pageDataKey(pg);
+    const d = pageKey(pg);
     if (d !== "") parts.push(`d${p.toString(16)}{${d}}`);
   }
-  const key = parts.join(" ");
-  spaceKeys.set(as, key);
-  return key;
+  return parts.join(" ");
 }
 
-const spaceKeys = new WeakMap<AddressSpace, string>();
-const dataKeys = new WeakMap<Uint8Array, string>();
-
-/** The non-zero bytes of a page as "offset:value,..." ("" for an all-zero page), cached per page buffer. */
-function pageDataKey(pg: Page): string {
-  if (!pg.data) return "";
-  const cached = dataKeys.get(pg.data);
-  if (cached !== undefined) return cached;
-  const nz: string[] = [];
-  for (let i = 0; i < pg.data.length; i++) if (pg.data[i] !== 0) nz.push(`${i.toString(16)}:${pg.data[i]!.toString(16)}`);
-  const key = nz.join(",");
-  dataKeys.set(pg.data, key);
-  return key;
+/** The non-zero bytes of a page as "offset:value,..." ("" for an all-zero page). */
+export function pageDataText(data: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) s += `${i.toString(16)}:${data[i]!.toString(16)},`;
+  return s;
 }

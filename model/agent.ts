@@ -31,6 +31,63 @@
  *   is blocked, by jumping to the earliest deadline, and NOW returns the clock exactly.
  *   Both enforce "never early" (PARKX-4, TIMERX-1).
  *
+ * Search reductions (checker.ts, unless `reduce: false`; reduction.ts decides which moves).
+ * The search answers one question: is there a path of moves (linearizations, timeouts,
+ * record matches) from the start that matches every record in console order and reaches an
+ * accepted end (an end move like the observed end, a hang, or any state for a budget end;
+ * the end clock not passed; through an unknown outcome, `undecided`); if not, how many records
+ * the longest path matched. Every move makes progress (an op takes effect, a thread wakes, a
+ * record is matched, a waiter leaves), so paths are finite. A reduction may leave moves out of
+ * a state as long as, whenever some path from that state reaches an accepted end (or matches
+ * k records), a move it keeps starts such a path; by induction on the progress left, the
+ * reduced search then accepts exactly the runs the full search accepts, matches as many
+ * records before refusing, and gives the same verdict. What may differ is which of several
+ * equivalent interleavings it reports (the witness), the `allowed` hints of a refusal, and
+ * a search that hit `maxStates` unreduced may now finish.
+ * - R1, a local op goes first and alone. When an idle thread t's op, at its linearization
+ *   point, (a) is one move that neither ends the process nor meets an unknown outcome,
+ *   (b) reads nothing another thread's op, a timeout or a record match can still change, and
+ *   (c) changes nothing another move reads but t's own run, then in any path it commutes
+ *   with every move before it and can be taken first; a path that never takes it reaches its
+ *   end just as well with it taken first, since it only moves t from idle to pending or
+ *   blocked, which no accepted end tells apart (an idle thread is not hung; end moves, budget
+ *   ends and the end clock do not look at t). Such ops:
+ *   - YIELD and SPIN (no effect), GET_FS and SET_FS (t's own FS base: FSB-1, FSB-4, FSB-3's
+ *     refusal too), TLS_READ, TLS_WRITE and TLS_ADDR while FS is t's own TP (t's own block:
+ *     TLS-3, TLSV2-1); a TLS_ADDR whose TLS offset is not yet learned only while no other
+ *     thread has a TLS_ADDR left or a TLS offset to report (another thread's record could
+ *     teach it first and turn the op's pattern into an exact value);
+ *   - LOAD and STORE, and TLS ops after SET_FS (memory), only while no other thread has an op
+ *     left that touches the address space (memory, VM, PARK, UNPARK or TLS ops);
+ *   - SPAWN and JOIN only while no other thread has a SPAWN, JOIN, RELEASE_HANDLE or
+ *     RING_BATCH left, so creation order and the joined thread's handle are the op's alone;
+ *     a JOIN taken before the joined thread exits blocks and is woken with its exit value, one
+ *     taken after completes with the same value at once (THRX-2, THRX-3): the same record.
+ *     Under eager time a JOIN that would block is not local (blocking may let the eager clock
+ *     jump), nor is a SLEEP other than SLEEP 0;
+ *   - a spawned thread's exit (THREAD_EXIT or the end of its ops) under lazy time, while no
+ *     thread exit can end the process (thread 0 lives and has no THREAD_EXIT left: it ends
+ *     the process with exit, THRX-3), the thread has no park in flight (PARKX-9: an UNPARK
+ *     could tell when it left) and no other thread has a RING_BATCH left (whose JOIN reports
+ *     a different count before and after the exit); a plain JOIN of it gets the same record
+ *     either way (THRX-2);
+ *   - SLEEP under lazy time. A sleep reads the clock, but lazy time is monotone: a state whose
+ *     clock and deadlines are earlier, all else equal, allows every path the later one allows
+ *     (NOW accepts more values, TIMERX-1; deadlines, timeouts and the end clock only ever
+ *     compare "at least", PARKX-4), so taking the sleep first, with the earliest deadline,
+ *     loses no run.
+ *   Condition (b) also needs the op's operand: the register `base` names must not be the dst
+ *   of an op another thread has yet to report (records write registers when matched).
+ * - R2, a timeout waits for its record (lazy time only). A blocked SLEEP, or a PARK no other
+ *   thread can still wake or drain (no UNPARK, UNMAP or DECOMMIT left in any other thread,
+ *   PARKX-2, PARKX-6), ends only by its own timeout, and until its record is matched no other
+ *   move reads whether it has ended (neither a sleeping nor a timed-out thread is hung, runs,
+ *   or holds anything another op takes). So its timeout is offered only when the next record
+ *   is the thread's own: moving a timeout later, to just before its record, or leaving it out
+ *   when the record never comes, keeps the clock at most as far on in between, which by the
+ *   monotonicity above allows every path the early timeout allowed. Under eager time a
+ *   timeout's moment decides which threads may run, so neither R2 nor the SLEEP rule applies.
+ *
  * @clause PARK-3 PARKX-1 PARKX-2 PARKX-3 PARKX-4 PARKX-5 PARKX-6 PARKX-8 PARKX-9 TIMERX-1 THRX-2 THRX-3 FSB-1 FSB-3 FSB-4 TLSV2-1 TLSV2-6 VMX-6 PROCX-2 SYS-3 SYS-4
  */
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
@@ -40,6 +97,7 @@ import * as pk from "./park.js";
 import { advance, deadlineAfter, isDue } from "./timer.js";
 import * as th from "./threads.js";
 import { initialTpProblem, tlsOffset } from "./tls.js";
+import { stateKey as fullStateKey } from "./state-key.js";
 
 const U64 = (1n << 64n) - 1n;
 
@@ -85,6 +143,11 @@ export interface CheckOptions {
   readonly reports?: { readonly faultAddress?: boolean; readonly faultThread?: boolean };
   /** Return the accepted interleaving with an ok verdict (for measuring reach). */
   readonly witness?: boolean;
+  /**
+   * false: search every interleaving (the reference the reduced search is tested against);
+   * default true: skip interleavings that cannot change the verdict (see "Search reductions").
+   */
+  readonly reduce?: boolean;
 }
 
 /** The result an op will report, decided at its linearization point (or when it is woken). */
@@ -167,7 +230,7 @@ export function init(ctx: Ctx): AgentState {
     as: vm.emptyAddressSpace(1),
     park: pk.EMPTY_PARK_SPACE,
     threads: th.spawnThread(new Map(), 0, null),
-    runs: ctx.script.threads.map((_, t) => ({ phase: t === 0 ? "idle" : "unstarted", pc: 0, tls: AGENT_TLS_INITIAL })),
+    runs: ctx.script.threads.map((_, t): ThreadRun => ({ phase: t === 0 ? "idle" : "unstarted", pc: 0, pending: undefined, block: undefined, tls: AGENT_TLS_INITIAL, joined: undefined, handleReleased: undefined })),
     regs: new Array<bigint>(SCRIPT_REGISTERS).fill(0n),
     now: 0n,
     learned,
@@ -177,7 +240,17 @@ export function init(ctx: Ctx): AgentState {
 
 function setRun(st: AgentState, t: number, r: Partial<ThreadRun>): AgentState {
   const runs = st.runs.slice();
-  runs[t] = { ...st.runs[t]!, ...r };
+  const o = st.runs[t]!;
+  // Every run has the same fields in the same order (one object shape for the search's hot paths).
+  runs[t] = {
+    phase: r.phase ?? o.phase,
+    pc: r.pc ?? o.pc,
+    pending: "pending" in r ? r.pending : o.pending,
+    block: "block" in r ? r.block : o.block,
+    tls: r.tls ?? o.tls,
+    joined: r.joined ?? o.joined,
+    handleReleased: r.handleReleased ?? o.handleReleased,
+  };
   return { ...st, runs };
 }
 
@@ -423,7 +496,7 @@ function done(st: AgentState, t: number, p: Pending): AgentState {
 }
 
 /** The thread's current FS base if it is its own TP ("original"), else the explicit base. */
-function fsView(st: AgentState, t: number): { original: true; tp: bigint | undefined } | { original: false; base: bigint } {
+export function fsView(st: AgentState, t: number): { original: true; tp: bigint | undefined } | { original: false; base: bigint } {
   const fs = st.threads.get(t)!.fsBase;
   const tp = st.learned[`fs0:${t}`];
   if (fs === null || (tp !== undefined && fs === tp)) return { original: true, tp };
@@ -715,10 +788,11 @@ function ringOp(ctx: Ctx, st: AgentState, t: number, op: ScriptOp, a: bigint, la
  * lazy: any finite deadline (the clock jumps to it if it has not reached it yet);
  * eager: deadlines already reached, or, when no thread can run, the earliest deadline.
  */
-export function timeouts(ctx: Ctx, st: AgentState): Move[] {
-  const blocked = st.runs.flatMap((r, i) => (r.phase === "blocked" && (r.block?.kind === "park" || r.block?.kind === "sleep") && r.block.deadline !== null ? [{ i, d: r.block.deadline }] : []));
-  const async = st.park.waiters.filter((w) => isAsyncWaiter(w.id) && w.deadline !== null);
-  if (blocked.length === 0 && async.length === 0) return [];
+export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => boolean): Move[] {
+  // Most states have no timed wait: find that out without allocating.
+  if (!st.runs.some(timedBlock) && !st.park.waiters.some(timedAsync)) return [];
+  const blocked = st.runs.flatMap((r, i) => (timedBlock(r) ? [{ i, d: (r.block as { deadline: bigint }).deadline }] : []));
+  const async = st.park.waiters.filter(timedAsync);
   const runnable = st.runs.some((r) => r.phase === "idle" || r.phase === "pending");
   const minD = [...blocked.map((x) => x.d), ...async.map((w) => w.deadline!)].reduce((m, d) => (d < m ? d : m));
   const out: Move[] = [];
@@ -731,7 +805,7 @@ export function timeouts(ctx: Ctx, st: AgentState): Move[] {
   }
   for (const { i, d } of blocked) {
     const allowed = ctx.time === "lazy" || isDue(d, st.now) || (!runnable && d === minD);
-    if (!allowed) continue;
+    if (!allowed || canWait?.(i)) continue;
     const run = st.runs[i]!;
     const now = advance(st.now, d);
     const s = { ...st, now, park: pk.removeWaiter(st.park, i) };
@@ -741,16 +815,25 @@ export function timeouts(ctx: Ctx, st: AgentState): Move[] {
   return out;
 }
 
-/** Every move from `st` other than consuming a record. */
-export function successors(ctx: Ctx, st: AgentState): Move[] {
+function timedBlock(r: ThreadRun): boolean {
+  return r.phase === "blocked" && (r.block?.kind === "park" || r.block?.kind === "sleep") && r.block.deadline !== null;
+}
+
+function timedAsync(w: pk.Waiter): boolean {
+  return isAsyncWaiter(w.id) && w.deadline !== null;
+}
+
+/**
+ * Every move from `st` other than consuming a record; `canWait(u)`: leave out blocked thread
+ * u's timeout for now (a search reduction, see "Search reductions").
+ */
+export function successors(ctx: Ctx, st: AgentState, canWait?: (u: number) => boolean): Move[] {
   // The agent validates its whole script before the first op.
   const refused = scriptProblem(ctx.script);
   if (refused) return [badScript(st, "agent start", refused)];
   const out: Move[] = [];
-  st.runs.forEach((r, t) => {
-    if (r.phase === "idle") out.push(...linearize(ctx, st, t));
-  });
-  out.push(...timeouts(ctx, st));
+  for (let t = 0; t < st.runs.length; t++) if (st.runs[t]!.phase === "idle") for (const m of linearize(ctx, st, t)) out.push(m);
+  for (const m of timeouts(ctx, st, canWait)) out.push(m);
   return out;
 }
 
@@ -824,63 +907,9 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
   return { st: setRun({ ...st, learned, now, regs }, o.thread, { phase: "idle", pc: run.pc + 1, pending: undefined }) };
 }
 
-/**
- * A canonical string of the state, for memoisation (Porcupine's `equal`).
- * States share their unchanged parts (runs, thread table, registers, learned values, waiters,
- * address space) with their predecessor, so each part's key is cached per object: a search
- * step pays only for the parts it changed.
- */
+/** A canonical string of the state, for memoisation (Porcupine's `equal`; state-key.ts). */
 export function stateKey(st: AgentState, b: Binding = DEFAULT_BINDING): string {
-  return [
-    cachedKey(st.as, () => vm.addressSpaceKey(st.as, b)),
-    cachedKey(st.runs, () => st.runs.map(runKey).join("|")),
-    cachedKey(st.threads, () => [...st.threads].map(([i, x]) => `${i}${x.status[0]}${x.fsBase?.toString(16) ?? "-"}${x.exitValue?.toString(16) ?? ""}`).join(",")),
-    cachedKey(st.regs, () => st.regs.map((r) => r.toString(16)).join(",")),
-    st.now.toString(16),
-    cachedKey(st.learned, () =>
-      Object.keys(st.learned)
-        .sort()
-        .map((k) => `${k}=${st.learned[k]!.toString(16)}`)
-        .join(","),
-    ),
-    cachedKey(st.park.waiters, () => st.park.waiters.map((w) => `${w.id}@${pk.keyString(w.key)}${isAsyncWaiter(w.id) && w.deadline !== null ? `~${w.deadline.toString(16)}` : ""}`).sort().join(",")),
-    cachedKey(st.created, () => st.created.join(",")),
-    st.anyEnd ? "A" : "",
-  ].join("#");
-}
-
-/**
- * Each part's canonical string is interned as a short id (equal strings, equal ids), so a
- * state key is a few short ids and the checker's memo set hashes and holds little. The table
- * starts afresh past INTERN_LIMIT strings; ids cached under an older table are recomputed.
- */
-const INTERN_LIMIT = 1 << 20;
-let internTable = new Map<string, string>();
-let internGeneration = 0;
-const partKeys = new WeakMap<object, { gen: number; id: string }>();
-
-function cachedKey(part: object, compute: () => string): string {
-  const hit = partKeys.get(part);
-  if (hit && hit.gen === internGeneration) return hit.id;
-  const text = compute();
-  if (internTable.size >= INTERN_LIMIT) {
-    internTable = new Map();
-    internGeneration++;
-  }
-  let id = internTable.get(text);
-  if (id === undefined) {
-    // The generation is part of the id: ids from different tables never collide.
-    id = `${internGeneration.toString(36)}.${internTable.size.toString(36)}`;
-    internTable.set(text, id);
-  }
-  partKeys.set(part, { gen: internGeneration, id });
-  return id;
-}
-
-const hexJson = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString(16) : v));
-
-function runKey(r: ThreadRun): string {
-  return cachedKey(r, () => `${r.phase}${r.pc}${r.pending ? hexJson(r.pending) : ""}${r.block ? hexJson(r.block) : ""}${r.joined ? "J" : ""}${r.handleReleased ? "R" : ""}[${cachedKey(r.tls, () => r.tls.map((x) => x.toString(16)).join(","))}]`);
+  return fullStateKey(st, b);
 }
 
 export function equal(x: AgentState, y: AgentState, b: Binding = DEFAULT_BINDING): boolean {

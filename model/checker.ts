@@ -9,7 +9,9 @@
  */
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
 import type { Observation, Script } from "../spec/agent-protocol.js";
-import { consume, describePending, init, isHung, stateKey, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move } from "./agent.js";
+import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move } from "./agent.js";
+import { localMove, timeoutCanWait } from "./reduction.js";
+import { StateKeys } from "./state-key.js";
 
 export type { EndState, AgentEnv, CheckOptions } from "./agent.js";
 
@@ -106,7 +108,9 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   const obs = observed.observations;
   const n = obs.length;
   const maxStates = opts.maxStates ?? 200_000;
+  const reduce = opts.reduce !== false;
   const seen = new Set<string>();
+  const keys = new StateKeys(binding);
   let deepest = -1;
   let frontier: string[] = [];
   let states = 0;
@@ -146,14 +150,23 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   const succeed = (trail: Trail | null): CheckResult => (opts.witness ? { ok: true, witness: unwind(trail) } : { ok: true });
   while (stack.length > 0) {
     const { st, i, trail } = stack.pop()!;
-    const key = `${i}@${stateKey(st, binding)}`;
+    const key = keys.key(st, i);
     if (seen.has(key)) continue;
     seen.add(key);
     if (opts.stats) opts.stats.states++;
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
     const pendings = (): string[] => st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
     if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(trail);
-    const moves: Move[] = successors(ctx, st);
+    if (reduce) {
+      // R1 (agent.ts, "Search reductions"): an op no other move depends on goes first, alone.
+      const m = localMove(ctx, st);
+      if (m) {
+        stack.push({ st: m.st, i, trail: { step: { label: m.label, kind: "move", before: st, after: m.st }, prev: trail } });
+        continue;
+      }
+    }
+    const next = i < n ? obs[i]!.thread : undefined;
+    const moves: Move[] = successors(ctx, st, reduce ? (u) => timeoutCanWait(ctx, st, u, next) : undefined);
     if (i < n) {
       const c = consume(ctx, st, obs[i]!);
       if ("st" in c) stack.push({ st: c.st, i: i + 1, trail: { step: { label: fmt(obs[i]), kind: "record", before: st, after: c.st }, prev: trail } });
@@ -163,7 +176,8 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       note(n, () => [...pendings(), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
       if (observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(trail);
     }
-    for (const m of moves.slice().reverse()) {
+    for (let k = moves.length - 1; k >= 0; k--) {
+      const m = moves[k]!;
       if (m.kind === "end") {
         if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return succeed({ step: { label: m.label, kind: "end", before: st, after: m.st }, prev: trail });
         continue;
@@ -256,28 +270,30 @@ export function allowedOutcomes(script: Script, binding: Binding = DEFAULT_BINDI
 /**
  * Run the model forward under a scheduler: `choose(k)` picks one of k possible next moves
  * (records are printed as soon as they are chosen). Used to generate allowed runs for tests.
- * Learned values are taken from `env`; unknown ones are reported as 0 and NOW as the clock.
+ * Learned values are taken from `env`; unknown ones are reported as 0 and NOW as the clock (a
+ * record the model would refuse, such as a thread pointer of 0, is never printed).
  */
 export function simulate(script: Script, choose: (k: number) => number, binding: Binding = DEFAULT_BINDING, env: AgentEnv = {}, opts: CheckOptions = {}, maxSteps = 10_000): ObservedRun {
   const ctx = ctxOf(script, binding, env, opts);
   let st = init(ctx);
   const observations: Observation[] = [];
   for (let step = 0; step < maxSteps; step++) {
-    const prints: Observation[] = [];
+    const prints: { o: Observation; st: AgentState }[] = [];
     st.runs.forEach((r, t) => {
       if (r.phase !== "pending" || !r.pending) return;
       const p = r.pending;
       const value = p.k === "exact" ? p.value : p.k === "now" ? p.min : p.k === "learn" ? p.offset + (st.learned[p.key] ?? 0n) : 0n;
-      prints.push({ thread: t, op: r.pc, status: p.k === "exact" ? p.status : "ok", value });
+      const o: Observation = { thread: t, op: r.pc, status: p.k === "exact" ? p.status : "ok", value };
+      const c = consume(ctx, st, o);
+      if ("st" in c) prints.push({ o, st: c.st });
     });
     const moves = successors(ctx, st);
     const k = prints.length + moves.length;
     if (k === 0) return { observations, end: isHung(st) ? { kind: "hang" } : { kind: "budget" } };
     const c = choose(k);
     if (c < prints.length) {
-      const o = prints[c]!;
-      observations.push(o);
-      st = (consume(ctx, st, o) as { st: AgentState }).st;
+      observations.push(prints[c]!.o);
+      st = prints[c]!.st;
       continue;
     }
     const m = moves[c - prints.length]!;
