@@ -10,7 +10,7 @@ import { FOP_SUB, FOP_INC, FOP_DEC } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
 import { BASE_RIP } from "../insn.js";
 import { ea } from "../operands.js";
-import { getCF, materialize, setArith, szp } from "../flags.js";
+import { cond, getCF, materialize, setArith, szp } from "../flags.js";
 import { aluOp } from "./alu.js";
 
 // ---- effective address: base + disp (64-bit addressing, no index, no segment override)
@@ -191,6 +191,22 @@ const retNear: Handler = (c) => {
   c.rip = hi * 4294967296 + (lo >>> 0);
 };
 
+// ---- CMOVcc and SETcc (the condition is the opcode's low nibble)
+const cmov64R: Handler = (c, d) => { if (cond(c, d.op & 15)) { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; } };
+const cmov32R: Handler = (c, d) => { if (cond(c, d.op & 15)) c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
+const cmov64M: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem;
+  const lo = m.r32(a), hi = m.r32(a + 4); // read (and may fault) whatever the condition
+  if (cond(c, d.op & 15)) { c.lo[d.reg] = lo; c.hi[d.reg] = hi; }
+};
+const cmov32M: Handler = (c, d) => {
+  const v = c.mem.r32(ea(c, d));
+  if (cond(c, d.op & 15)) c.lo[d.reg] = v;
+  c.hi[d.reg] = 0;
+};
+const setccR: Handler = (c, d) => { const r = d.rm; c.lo[r] = (c.lo[r]! & ~255) | (cond(c, d.op & 15) ? 1 : 0); };
+const setccM: Handler = (c, d) => { c.mem.w8(ea(c, d), cond(c, d.op & 15) ? 1 : 0); };
+
 /** A faster handler with the semantics of h for d, or null. */
 export function specializeForm(d: Insn): Handler | null {
   const op = d.op, w = d.opsz, mem = d.mod !== 3;
@@ -232,6 +248,12 @@ export function specializeForm(d: Insn): Handler | null {
     if (op >= 0x50 && op <= 0x57) return w === 8 ? pushR64 : null;
     if (op >= 0x58 && op <= 0x5f) return w === 8 ? popR64 : null;
     if (op < 0x40 && (op & 7) === 1 && mem && !d.lock) return w === 8 ? aluEGm64 : w === 4 ? aluEGm32 : null;
+    return null;
+  }
+  if (d.map === 1 && op >= 0x90 && op <= 0x9f) return mem ? setccM : d.rm8 < 16 ? setccR : null;
+  if (d.map === 1 && op >= 0x40 && op <= 0x4f) {
+    if (w === 8) return mem ? cmov64M : cmov64R;
+    if (w === 4) return mem ? cmov32M : cmov32R;
     return null;
   }
   if (d.map === 1 && (w === 4 || w === 8)) {
