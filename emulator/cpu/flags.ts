@@ -116,40 +116,95 @@ export function setArith(c: CpuState, bits: number): void {
   c.fop = FOP_EAGER;
 }
 
+// ---- conditions ---------------------------------------------------------------------
+// One function per condition pair, each with inline paths for the producers that dominate
+// real code (CMP/SUB and TEST/AND/OR/XOR at every width) and the generic flag getters for
+// the rest. Stored operands are unsigned and truncated to the width (see the header).
+
+/** CF (B/NAE; its negation is AE/NB). */
+export function condB(c: CpuState): boolean {
+  const fop = c.fop;
+  if (fop === FOP_SUB) {
+    if (c.fw !== 8) return c.fa < c.fb;
+    const ah = c.fah, bh = c.fbh;
+    return ah < bh || (ah === bh && c.fa < c.fb);
+  }
+  if (fop === FOP_LOGIC) return false;
+  return getCF(c) === 1;
+}
+/** ZF (E/Z). Every lazy kind records its result, so ZF never needs the operands. */
+export function condZ(c: CpuState): boolean {
+  if (c.fop === FOP_EAGER) return (c.flags & F_ZF) !== 0;
+  return c.fr === 0 && (c.fw !== 8 || c.frh === 0);
+}
+/** CF or ZF (BE/NA). */
+export function condBE(c: CpuState): boolean {
+  const fop = c.fop;
+  if (fop === FOP_SUB) {
+    if (c.fw !== 8) return c.fa <= c.fb;
+    const ah = c.fah, bh = c.fbh;
+    return ah < bh || (ah === bh && c.fa <= c.fb);
+  }
+  if (fop === FOP_LOGIC) return c.fr === 0 && (c.fw !== 8 || c.frh === 0);
+  return (getCF(c) | getZF(c)) === 1;
+}
+/** SF (S). */
+export function condS(c: CpuState): boolean {
+  if (c.fop === FOP_EAGER) return (c.flags & F_SF) !== 0;
+  return signOf(c.fw, c.fr, c.frh) === 1;
+}
+/** OF (O). */
+export function condO(c: CpuState): boolean {
+  return c.fop === FOP_LOGIC ? false : getOF(c) === 1;
+}
+/** PF (P/PE). */
+export function condP(c: CpuState): boolean {
+  if (c.fop === FOP_EAGER) return (c.flags & F_PF) !== 0;
+  return PARITY[c.fr & 255] === 1;
+}
+/** SF != OF (L/NGE). */
+export function condL(c: CpuState): boolean {
+  const fop = c.fop;
+  if (fop === FOP_SUB) {
+    const w = c.fw;
+    if (w === 8) {
+      const ah = c.fah | 0, bh = c.fbh | 0;
+      return ah < bh || (ah === bh && c.fa < c.fb);
+    }
+    const sh = 32 - w * 8;
+    return (c.fa << sh) >> sh < (c.fb << sh) >> sh;
+  }
+  if (fop === FOP_LOGIC) return signOf(c.fw, c.fr, c.frh) === 1;
+  return getSF(c) !== getOF(c);
+}
+/** ZF or SF != OF (LE/NG). */
+export function condLE(c: CpuState): boolean {
+  const fop = c.fop;
+  if (fop === FOP_SUB) {
+    const w = c.fw;
+    if (w === 8) {
+      const ah = c.fah | 0, bh = c.fbh | 0;
+      return ah < bh || (ah === bh && c.fa <= c.fb);
+    }
+    const sh = 32 - w * 8;
+    return (c.fa << sh) >> sh <= (c.fb << sh) >> sh;
+  }
+  if (fop === FOP_LOGIC) return (c.fr === 0 && (c.fw !== 8 || c.frh === 0)) || signOf(c.fw, c.fr, c.frh) === 1;
+  return getZF(c) === 1 || getSF(c) !== getOF(c);
+}
+
 /** Evaluate condition code cc (0..15, Jcc encoding order). */
 export function cond(c: CpuState, cc: number): boolean {
-  // Fast paths for the common lazy producer (CMP/SUB).
-  if (c.fop === FOP_SUB && c.fw !== 8) {
-    const a = c.fa, b = c.fb, w = c.fw;
-    switch (cc) {
-      case 2: return a < b;
-      case 3: return a >= b;
-      case 4: return a === b;
-      case 5: return a !== b;
-      case 6: return a <= b;
-      case 7: return a > b;
-      case 12: case 13: case 14: case 15: {
-        const sh = 32 - w * 8;
-        const sa = (a << sh) >> sh, sb = (b << sh) >> sh;
-        switch (cc) {
-          case 12: return sa < sb;
-          case 13: return sa >= sb;
-          case 14: return sa <= sb;
-          default: return sa > sb;
-        }
-      }
-    }
-  }
   let r: boolean;
   switch (cc >> 1) {
-    case 0: r = getOF(c) === 1; break;
-    case 1: r = getCF(c) === 1; break;
-    case 2: r = getZF(c) === 1; break;
-    case 3: r = (getCF(c) | getZF(c)) === 1; break;
-    case 4: r = getSF(c) === 1; break;
-    case 5: r = getPF(c) === 1; break;
-    case 6: r = getSF(c) !== getOF(c); break;
-    default: r = getZF(c) === 1 || getSF(c) !== getOF(c); break;
+    case 0: r = condO(c); break;
+    case 1: r = condB(c); break;
+    case 2: r = condZ(c); break;
+    case 3: r = condBE(c); break;
+    case 4: r = condS(c); break;
+    case 5: r = condP(c); break;
+    case 6: r = condL(c); break;
+    default: r = condLE(c); break;
   }
   return (cc & 1) ? !r : r;
 }

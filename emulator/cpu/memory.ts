@@ -70,6 +70,8 @@ function zeroPage(prot: number): Page {
   pg.shared = true;
   return pg;
 }
+/** TLB placeholder (never matched: empty TLB entries have NaN tags). */
+const NO_PAGE = new Page(PROT_NONE);
 
 /** Thrown by map() when the page budget would be exceeded. */
 export class MemoryBudgetExceeded extends Error {
@@ -92,9 +94,13 @@ export interface MemorySnapshot {
 export class Memory {
   readonly pages = new Map<number, Page>();
   private rTag = new Float64Array(TLB_SIZE).fill(NaN);
-  private rPage: Page[] = new Array<Page>(TLB_SIZE);
+  // The TLB arrays start packed with a placeholder (tags are NaN, so it is never used) and
+  // keep each page's DataView next to the Page, saving a dependent load on every access.
+  private rPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+  private rDv: DataView[] = new Array<DataView>(TLB_SIZE).fill(NO_PAGE.dv);
   private wTag = new Float64Array(TLB_SIZE).fill(NaN);
-  private wPage: Page[] = new Array<Page>(TLB_SIZE);
+  private wPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
+  private wDv: DataView[] = new Array<DataView>(TLB_SIZE).fill(NO_PAGE.dv);
   /** One-entry instruction TLB. */
   private xPn = NaN;
   private xPage: Page | null = null;
@@ -331,7 +337,7 @@ export class Memory {
     if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "read");
     const pg = this.pages.get(pn);
     if (!pg || !(pg.prot & PROT_READ)) throw pf(a, "read");
-    this.rTag[i] = pn; this.rPage[i] = pg;
+    this.rTag[i] = pn; this.rPage[i] = pg; this.rDv[i] = pg.dv;
     return pg;
   }
   private fillW(a: number, pn: number, i: number): Page {
@@ -343,7 +349,7 @@ export class Memory {
     if (pg.shared) pg = this.own(pn, pg);
     this.invalidateCode(pn);
     if (this.xPn === pn || this.xPn === pn - 1) { this.xPn = NaN; this.xPage = null; }
-    this.wTag[i] = pn; this.wPage[i] = pg;
+    this.wTag[i] = pn; this.wPage[i] = pg; this.wDv[i] = pg.dv;
     return pg;
   }
   rpage(a: number): Page {
@@ -361,17 +367,17 @@ export class Memory {
   }
   r16(a: number): number {
     const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
-    const pg = this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
+    const dv = this.rTag[i] === pn ? this.rDv[i]! : this.fillR(a, pn, i).dv;
     const off = a - pn * PAGE;
-    if (off <= PAGE - 2) return pg.dv.getUint16(off, true);
+    if (off <= PAGE - 2) return dv.getUint16(off, true);
     return this.r8(a) | (this.r8(a + 1) << 8);
   }
   /** 32-bit read, returned as int32. */
   r32(a: number): number {
     const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
-    const pg = this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
+    const dv = this.rTag[i] === pn ? this.rDv[i]! : this.fillR(a, pn, i).dv;
     const off = a - pn * PAGE;
-    if (off <= PAGE - 4) return pg.dv.getInt32(off, true);
+    if (off <= PAGE - 4) return dv.getInt32(off, true);
     return this.r8(a) | (this.r8(a + 1) << 8) | (this.r8(a + 2) << 16) | (this.r8(a + 3) << 24);
   }
   w8(a: number, v: number): void {
@@ -381,28 +387,54 @@ export class Memory {
   }
   w16(a: number, v: number): void {
     const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
-    const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
+    const dv = this.wTag[i] === pn ? this.wDv[i]! : this.fillW(a, pn, i).dv;
     const off = a - pn * PAGE;
-    if (off <= PAGE - 2) { pg.dv.setUint16(off, v, true); return; }
+    if (off <= PAGE - 2) { dv.setUint16(off, v, true); return; }
     this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
     this.w8(a, v); this.w8(a + 1, v >>> 8);
   }
   w32(a: number, v: number): void {
     const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
-    const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
+    const dv = this.wTag[i] === pn ? this.wDv[i]! : this.fillW(a, pn, i).dv;
     const off = a - pn * PAGE;
-    if (off <= PAGE - 4) { pg.dv.setInt32(off, v, true); return; }
+    if (off <= PAGE - 4) { dv.setInt32(off, v, true); return; }
     this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
     this.w8(a, v); this.w8(a + 1, v >>> 8); this.w8(a + 2, v >>> 16); this.w8(a + 3, v >>> 24);
   }
   /** 64-bit write as two halves; checks both ends before writing anything. */
   w64(a: number, lo: number, hi: number): void {
     const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
-    const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
+    const dv = this.wTag[i] === pn ? this.wDv[i]! : this.fillW(a, pn, i).dv;
     const off = a - pn * PAGE;
-    if (off <= PAGE - 8) { pg.dv.setInt32(off, lo, true); pg.dv.setInt32(off + 4, hi, true); return; }
+    if (off <= PAGE - 8) { dv.setInt32(off, lo, true); dv.setInt32(off + 4, hi, true); return; }
     this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
     this.w32(a, lo); this.w32(a + 4, hi);
+  }
+
+  /** 16-byte read into x[at..at+3] (an XMM slot); one TLB lookup unless it straddles pages. */
+  r128(a: number, x: Int32Array, at: number): void {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const dv = this.rTag[i] === pn ? this.rDv[i]! : this.fillR(a, pn, i).dv;
+    const off = a - pn * PAGE;
+    if (off <= PAGE - 16) {
+      x[at] = dv.getInt32(off, true); x[at + 1] = dv.getInt32(off + 4, true);
+      x[at + 2] = dv.getInt32(off + 8, true); x[at + 3] = dv.getInt32(off + 12, true);
+      return;
+    }
+    x[at] = this.r32(a); x[at + 1] = this.r32(a + 4); x[at + 2] = this.r32(a + 8); x[at + 3] = this.r32(a + 12);
+  }
+  /** 16-byte write of x[at..at+3]; checks both ends before writing anything. */
+  w128(a: number, x: Int32Array, at: number): void {
+    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const dv = this.wTag[i] === pn ? this.wDv[i]! : this.fillW(a, pn, i).dv;
+    const off = a - pn * PAGE;
+    if (off <= PAGE - 16) {
+      dv.setInt32(off, x[at]!, true); dv.setInt32(off + 4, x[at + 1]!, true);
+      dv.setInt32(off + 8, x[at + 2]!, true); dv.setInt32(off + 12, x[at + 3]!, true);
+      return;
+    }
+    this.checkW(a, 16);
+    this.w32(a, x[at]!); this.w32(a + 4, x[at + 1]!); this.w32(a + 8, x[at + 2]!); this.w32(a + 12, x[at + 3]!);
   }
 
   /** Check that [a, a+n) is writable (faults before any partial write). */

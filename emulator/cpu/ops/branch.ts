@@ -3,14 +3,23 @@
  * (INC/DEC/CALL/JMP/PUSH r/m).
  */
 import type { Handler, Insn } from "../insn.js";
-import { cond } from "../flags.js";
+import { cond, condO, condB, condZ, condBE, condS, condP, condL, condLE } from "../flags.js";
 import { def, byReg, allowLock, IMM_NONE, IMM_REL8, IMM_RELZ, IMM_W } from "../decode.js";
 import { readRM, writeRM, getReg, setReg, writeG, push64, pushAddr, pop64, rsp, setRsp, toNum, ea, readMem } from "../operands.js";
 import { incE, decE } from "./alu.js";
 
-function jcc(cc: number): Handler {
-  return (c, d) => { if (cond(c, cc)) c.rip = d.target; };
-}
+// One handler per condition (not a closure over cc) so that each inlines its own test.
+const JCC: Handler[] = [
+  (c, d) => { if (condO(c)) c.rip = d.target; }, (c, d) => { if (!condO(c)) c.rip = d.target; },
+  (c, d) => { if (condB(c)) c.rip = d.target; }, (c, d) => { if (!condB(c)) c.rip = d.target; },
+  (c, d) => { if (condZ(c)) c.rip = d.target; }, (c, d) => { if (!condZ(c)) c.rip = d.target; },
+  (c, d) => { if (condBE(c)) c.rip = d.target; }, (c, d) => { if (!condBE(c)) c.rip = d.target; },
+  (c, d) => { if (condS(c)) c.rip = d.target; }, (c, d) => { if (!condS(c)) c.rip = d.target; },
+  (c, d) => { if (condP(c)) c.rip = d.target; }, (c, d) => { if (!condP(c)) c.rip = d.target; },
+  (c, d) => { if (condL(c)) c.rip = d.target; }, (c, d) => { if (!condL(c)) c.rip = d.target; },
+  (c, d) => { if (condLE(c)) c.rip = d.target; }, (c, d) => { if (!condLE(c)) c.rip = d.target; },
+];
+function jcc(cc: number): Handler { return JCC[cc]!; }
 const jmp: Handler = (c, d) => { c.rip = d.target; };
 const call: Handler = (c, d) => { pushAddr(c, d.next); c.rip = d.target; };
 const ret: Handler = (c) => { const lo = pop64(c); c.rip = toNum(lo, c.th); };

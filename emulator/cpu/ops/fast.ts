@@ -9,6 +9,7 @@ import type { Handler, Insn } from "../insn.js";
 import { ea } from "../operands.js";
 import { getCF } from "../flags.js";
 import { setArith, szp } from "../flags.js";
+import { specializeForm } from "./fast-forms.js";
 
 // ---- MOV
 const movRR64: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = c.hi[d.reg]!; };
@@ -64,6 +65,28 @@ const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = 
 const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
 const aluEI64: Handler = (c, d) => alu64(c, d.reg & 7, d.rm, d.imm >>> 0, d.immHi >>> 0);
 const aluEI32: Handler = (c, d) => alu32(c, d.reg & 7, d.rm, d.imm >>> 0);
+// accumulator-immediate forms (ADD/OR/.../CMP rAX, imm32)
+const aluAI64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, 0, d.imm >>> 0, d.immHi >>> 0);
+const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
+/** TEST r, imm: flags of r & imm. */
+function testRI64(c: CpuState, r: number, d: Insn): void {
+  const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, b = d.imm >>> 0, bh = d.immHi >>> 0;
+  c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = (a & b) >>> 0; c.frh = (ah & bh) >>> 0; c.fw = 8; c.fop = FOP_LOGIC;
+}
+function testRI32(c: CpuState, r: number, d: Insn): void {
+  const a = c.lo[r]! >>> 0, b = d.imm >>> 0;
+  c.fa = a; c.fb = b; c.fr = (a & b) >>> 0; c.fw = 4; c.fop = FOP_LOGIC;
+}
+// F7 /0 and /1 on a register; A9 always tests rAX (its d.rm holds the opcode's low bits)
+const testEI64: Handler = (c, d) => testRI64(c, d.rm, d);
+const testEI32: Handler = (c, d) => testRI32(c, d.rm, d);
+const testAI64: Handler = (c, d) => testRI64(c, 0, d);
+const testAI32: Handler = (c, d) => testRI32(c, 0, d);
+/** CMP r/m8, imm8 with a memory operand. */
+const cmpMI8: Handler = (c, d) => {
+  const a = c.mem.r8(ea(c, d)), b = d.imm & 255;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+};
 const testRR64: Handler = (c, d) => {
   const lo = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0, hi = (c.hi[d.rm]! & c.hi[d.reg]!) >>> 0;
   c.fa = lo; c.fah = hi; c.fb = lo; c.fbh = hi; c.fr = lo; c.frh = hi; c.fw = 8; c.fop = FOP_LOGIC;
@@ -125,6 +148,8 @@ const leaSimple64: Handler = (c, d) => { // base + disp, no index, 64-bit
 
 /** Return a faster handler with identical semantics, or h itself. */
 export function specialize(d: Insn, h: Handler): Handler {
+  const f = specializeForm(d);
+  if (f !== null) return f;
   if (d.map === 0) {
     const op = d.op;
     const w = d.opsz;
@@ -152,6 +177,22 @@ export function specialize(d: Insn, h: Handler): Handler {
       if (w === 4) return aluEI32;
       return h;
     }
+    if (op < 0x40 && (op & 7) === 5 && op !== 0x15 && op !== 0x1d) {
+      if (w === 8) return aluAI64;
+      if (w === 4) return aluAI32;
+      return h;
+    }
+    if (op === 0xa9) {
+      if (w === 8) return testAI64;
+      if (w === 4) return testAI32;
+      return h;
+    }
+    if (op === 0xf7 && d.mod === 3 && (d.reg & 7) < 2) {
+      if (w === 8) return testEI64;
+      if (w === 4) return testEI32;
+      return h;
+    }
+    if (op === 0x80 && d.mod !== 3 && (d.reg & 7) === 7) return cmpMI8;
     if (op === 0x85 && d.mod === 3) {
       if (w === 8) return testRR64;
       if (w === 4) return testRR32;

@@ -13,6 +13,7 @@ export function xsrc(c: CpuState, d: Insn, bytes: number, align: boolean): numbe
   const a = ea(c, d);
   if (align && bytes === 16 && a % 16 !== 0) throw new GuestFault({ type: "#GP", reason: "unaligned SSE operand" });
   const x = c.x32, m = c.mem, b = XTMP * 4;
+  if (bytes === 16) { m.r128(a, x, b); return XTMP; }
   x[b] = m.r32(a);
   x[b + 1] = bytes > 4 ? m.r32(a + 4) : 0;
   x[b + 2] = bytes > 8 ? m.r32(a + 8) : 0;
@@ -29,6 +30,7 @@ export function xstore(c: CpuState, d: Insn, s: number, bytes: number, align: bo
   const a = ea(c, d);
   if (align && bytes === 16 && a % 16 !== 0) throw new GuestFault({ type: "#GP", reason: "unaligned SSE operand" });
   const m = c.mem, x = c.x32, f = s * 4;
+  if (bytes === 16) { m.w128(a, x, f); return; }
   m.checkW(a, bytes);
   for (let i = 0; i < bytes >> 2; i++) m.w32(a + i * 4, x[f + i]!);
 }

@@ -13,6 +13,7 @@ import { def, IMM_NONE } from "../decode.js";
 import { readMem, writeMem, getReg, setReg, setRsp } from "../operands.js";
 import { aluOp } from "./alu.js";
 import { SEG_FS } from "../insn.js";
+import { PAGE } from "../memory.js";
 
 const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4;
 
@@ -27,6 +28,72 @@ function wrap(v: number, a32: boolean): number {
   return a32 ? v - Math.floor(v / 4294967296) * 4294967296 : v;
 }
 
+// The iteration state lives in module variables rather than a closure per execution: a REP
+// string instruction runs millions of times in memcpy-heavy code and must not allocate.
+let si = 0, di = 0, lastLo = 0, lastHi = 0;
+
+/** One iteration at si/di; false when a REPE/REPNE condition ends the repetition. */
+function once(c: CpuState, d: Insn, kind: number, w: number, a32: boolean, step: number, segBase: number, accLo: number, accHi: number): boolean {
+  switch (kind) {
+    case MOVS: { const v = readMem(c, si + segBase, w); writeMem(c, di, w, v, c.th); break; }
+    case STOS: writeMem(c, di, w, accLo, accHi); break;
+    case LODS: lastLo = readMem(c, si + segBase, w); lastHi = c.th; break;
+    case CMPS: {
+      const x = readMem(c, si + segBase, w), xh = c.th;
+      const y = readMem(c, di, w), yh = c.th;
+      aluOp(c, 7, w, x, xh, y, yh);
+      break;
+    }
+    default: {
+      const y = readMem(c, di, w), yh = c.th;
+      aluOp(c, 7, w, accLo, accHi, y, yh);
+    }
+  }
+  if (kind === MOVS || kind === CMPS || kind === LODS) si = wrap(si + step, a32);
+  if (kind !== LODS) di = wrap(di + step, a32);
+  if (kind === CMPS || kind === SCAS) return d.rep === 0xf3 ? getZF(c) === 1 : getZF(c) === 0;
+  return true;
+}
+
+/**
+ * Forward REP MOVS/STOS in bulk: as many whole iterations (at most n) as fit in the current
+ * source and destination pages, copied with typed-array operations. The page lookups fault
+ * exactly where the first iteration would (source read before destination write), so a
+ * fault leaves nothing written, as the per-iteration path does. Returns the iterations done
+ * (0: the next element straddles a page or overlaps what it copies; run it singly).
+ */
+function bulk(c: CpuState, kind: number, w: number, segBase: number, accLo: number, accHi: number, n: number): number {
+  const m = c.mem;
+  const src = si + segBase;
+  const rp = kind === MOVS ? m.rpage(src) : null;
+  const wp = m.wpage(di);
+  const doff = di % PAGE;
+  let k = Math.min(n, Math.floor((PAGE - doff) / w));
+  if (rp !== null) {
+    const soff = src % PAGE;
+    k = Math.min(k, Math.floor((PAGE - soff) / w));
+    // a destination just above the source re-reads what this copy writes: copy in steps
+    // no longer than the distance, which is what iterating element by element produces
+    if (di > src && di - src < k * w) k = Math.floor((di - src) / w);
+    if (k <= 0) return 0;
+    const bytes = k * w;
+    if (rp === wp) wp.data.copyWithin(doff, soff, soff + bytes);
+    else wp.data.set(rp.data.subarray(soff, soff + bytes), doff);
+    si += bytes;
+  } else {
+    if (k <= 0) return 0;
+    const dv = wp.dv;
+    switch (w) {
+      case 1: wp.data.fill(accLo & 255, doff, doff + k); break;
+      case 2: for (let i = 0; i < k; i++) dv.setUint16(doff + 2 * i, accLo & 0xffff, true); break;
+      case 4: for (let i = 0; i < k; i++) dv.setInt32(doff + 4 * i, accLo | 0, true); break;
+      default: for (let i = 0; i < k; i++) { dv.setInt32(doff + 8 * i, accLo | 0, true); dv.setInt32(doff + 8 * i + 4, accHi | 0, true); }
+    }
+  }
+  di += k * w;
+  return k;
+}
+
 function strop(kind: number): Handler {
   return (c: CpuState, d: Insn) => {
     const w = d.opsz, a32 = d.asz32;
@@ -34,32 +101,11 @@ function strop(kind: number): Handler {
     const segBase = d.seg === 0 ? 0 : d.seg === SEG_FS ? c.fsBase : c.gsBase;
     const useSi = kind === MOVS || kind === CMPS || kind === LODS;
     const useDi = kind !== LODS;
-    let si = useSi ? rd(c, 6, a32) : 0, di = useDi ? rd(c, 7, a32) : 0;
+    si = useSi ? rd(c, 6, a32) : 0; di = useDi ? rd(c, 7, a32) : 0;
     const accLo = getReg(c, 0, w), accHi = c.th;
-    let lastLo = 0, lastHi = 0;
-    const once = (): boolean => {
-      switch (kind) {
-        case MOVS: { const v = readMem(c, si + segBase, w); writeMem(c, di, w, v, c.th); break; }
-        case STOS: writeMem(c, di, w, accLo, accHi); break;
-        case LODS: lastLo = readMem(c, si + segBase, w); lastHi = c.th; break;
-        case CMPS: {
-          const x = readMem(c, si + segBase, w), xh = c.th;
-          const y = readMem(c, di, w), yh = c.th;
-          aluOp(c, 7, w, x, xh, y, yh);
-          break;
-        }
-        default: {
-          const y = readMem(c, di, w), yh = c.th;
-          aluOp(c, 7, w, accLo, accHi, y, yh);
-        }
-      }
-      if (useSi) si = wrap(si + step, a32);
-      if (useDi) di = wrap(di + step, a32);
-      if (kind === CMPS || kind === SCAS) return d.rep === 0xf3 ? getZF(c) === 1 : getZF(c) === 0;
-      return true;
-    };
+    lastLo = 0; lastHi = 0;
     if (d.rep === 0) {
-      once();
+      once(c, d, kind, w, a32, step, segBase, accLo, accHi);
       if (useSi) wr(c, 6, a32, si);
       if (useDi) wr(c, 7, a32, di);
       if (kind === LODS) setReg(c, 0, w, lastLo, lastHi);
@@ -72,6 +118,7 @@ function strop(kind: number): Handler {
     let cntHi = a32 ? 0 : c.hi[1]! >>> 0;
     if (cntLo === 0 && cntHi === 0) return;
     const max = cntHi > 0 ? c.left : Math.min(cntLo, c.left);
+    const fast = (kind === MOVS || kind === STOS) && step > 0 && !a32;
     let done = 0, cont = true;
     const writeCount = (): void => {
       let lo = cntLo - done;
@@ -81,7 +128,11 @@ function strop(kind: number): Handler {
     };
     try {
       while (done < max) {
-        cont = once();
+        if (fast && max - done > 1) {
+          const k = bulk(c, kind, w, segBase, accLo, accHi, max - done);
+          if (k > 0) { done += k; continue; }
+        }
+        cont = once(c, d, kind, w, a32, step, segBase, accLo, accHi);
         done++;
         if (!cont) break;
       }
