@@ -20,7 +20,7 @@
  * entry, else 0.
  */
 import type { CpuState } from "./state.js";
-import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64 } from "./state.js";
+import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64, FOP_EAGER } from "./state.js";
 import type { Insn } from "./insn.js";
 import { BASE_RIP, SEG_NONE } from "./insn.js";
 import { setArith, szp, materialize, cond } from "./flags.js";
@@ -447,11 +447,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
   const stale = [...pages.values()].map((i) => `!D[${i}].valid`).join(" || ");
   let inlined = 0, called = 0;
-  let body = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
-const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond;
-if (${stale}) return 2;
-let b = 0, t = 0;
-L: for (;;) switch (b) {
+  let body = `L: for (;;) switch (b) {
 `;
   const goTo = (addr: number): string => {
     const t = byAddr.get(addr);
@@ -536,7 +532,53 @@ L: for (;;) switch (b) {
   // A region that still calls handlers costs V8 more to compile than it saves (measured on
   // the bench's real programs): under the loop policy only fully inlined loops are compiled.
   if (loopsOnly && called > 0) return null;
-  return { fn: new Function("c", "D", "H", body) as JitRegion, D };
+  const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
+const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond;
+if (${stale}) return 2;
+let b = 0, t = 0;
+`;
+  return { fn: new Function("c", "D", "H", prologue + localize(body)) as JitRegion, D };
+}
+
+/**
+ * Rewrite a region body so guest state lives in JS locals while it runs (V8 then keeps it in
+ * machine registers and drops dead moves): each GPR half the region names (`lo[n]`, `hi[n]`)
+ * becomes a local int32 (`rNl`, `rNh`, every write truncated as the typed array would), the
+ * budget `c.left` and the fault indices `c.jb`/`c.jk` become locals. State is written back at
+ * every exit, around every handler call (handlers read and write c.lo/c.hi: reloaded after),
+ * and, when something throws (a guest fault), before rethrowing, so run() sees exactly what the
+ * interpreter would have left. `hs` is set while a handler runs: registers are then already
+ * in c (the handler may have changed them) and are not overwritten.
+ */
+const LAZY_FLAGS = ["fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh"];
+function localize(body: string): string {
+  const name = (k: string, n: string) => `r${n}${k === "lo" ? "l" : "h"}`;
+  const written = new Set<string>();
+  body = body.replace(/(?<![\w.])(lo|hi)\[(\d+)\] = ([^;]*);/g, (_m, k: string, n: string, e: string) => {
+    const v = name(k, n); written.add(v); return `${v} = (${e}) | 0;`;
+  });
+  const used = new Set<string>();
+  body = body.replace(/(?<![\w.])(lo|hi)\[(\d+)\]/g, (_m, k: string, n: string) => { const v = name(k, n); used.add(v); return v; });
+  for (const v of written) used.add(v);
+  const arr = (v: string) => `${v.endsWith("l") ? "lo" : "hi"}[${v.slice(1, -1)}]`;
+  const regsBack = [...written].map((v) => `${arr(v)} = ${v}; `).join("");
+  const reload = [...used].map((v) => `${v} = ${arr(v)}; `).join("");
+  body = body.replaceAll("c.left", "left").replaceAll("c.jb = ", "jb = ").replaceAll("c.jk = ", "jk = ");
+  // the lazy-flag record: locals too, written back before the flag helpers read or replace it
+  body = body.replace(/c\.(fop|fw|fa|fah|fb|fbh|fr|frh)\b/g, (_m, f: string) => `F${f.slice(1)}`);
+  const flagsBack = LAZY_FLAGS.map((f) => `c.${f} = F${f.slice(1)}; `).join("");
+  const flagsLoad = LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f}; `).join("");
+  body = body.replaceAll("setArithF(c, ", `${flagsBack}Fop = ${FOP_EAGER}; setArithF(c, `);
+  body = body.replaceAll("materializeF(c);", `${flagsBack}materializeF(c); Fop = ${FOP_EAGER};`);
+  body = body.replace(/condF\(c, (\d+)\)/g, (call) => `(${flagsBack.replaceAll("; ", ", ")}${call})`);
+  body = body.replaceAll("return 0;", `{ ${regsBack}${flagsBack}c.left = left; return 0; }`);
+  body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}}`);
+  const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f}`), ["left = c.left", "jb = 0", "jk = 0", "hs = false"]).join(", ");
+  return `let ${decl};
+try {
+${body}
+} catch (e) { if (!hs) { ${regsBack}${flagsBack}} c.left = left; c.jb = jb; c.jk = jk; throw e; }
+`;
 }
 
 /** JS computing an indirect jump's target into `t_` (may fault on its memory operand), or null. */
