@@ -4,12 +4,14 @@
  * with a dispatch switch, so control stays in compiled code across branches, calls and returns
  * that land inside the region (chaining) and V8 optimises the loop as a whole.
  *
- * Per instruction: register/memory integer ops, loads, stores, LEA (32/64), MOVSXD, PUSH/POP,
- * CALL/RET/JMP, scalar-double SSE2 and SSE moves are emitted inline with constant register
- * numbers; everything else calls the instruction's own handler. A conditional jump is fused
- * with its flag producer when that producer is inline in the same block (the condition is a
- * plain comparison of the recorded operands). Lazy-flag writes are dropped when a later inline
- * instruction overwrites all flags before anything could read them.
+ * Per instruction: register/memory integer ops (byte ones too), loads, stores, LEA (32/64),
+ * MOVSX/MOVSXD, INC/DEC, NOT/NEG, CMOVcc/SETcc, PUSH/POP, CALL/RET/JMP, scalar-double SSE2 and
+ * SSE moves are emitted inline with constant register numbers; everything else calls the
+ * instruction's own handler. A conditional jump (CMOVcc, SETcc) is fused with its flag producer
+ * when that producer is inline in the same block (the condition is a plain comparison of the
+ * recorded operands). Lazy-flag writes are dropped when a later inline instruction overwrites
+ * all flags before anything could read them. Guest state the region touches lives in JS locals
+ * while it runs (see localize).
  *
  * Contract with run(): the function checks the budget before each block (it never starts a
  * block the budget cannot cover), keeps `c.left` exact at block boundaries and on every exit,
