@@ -29,8 +29,12 @@ import { setArith, szp, materialize, cond, getCF } from "./flags.js";
 import { opUD } from "./decode.js";
 
 /** Helpers the generated code calls (passed in: generated code has no module scope). */
-export interface JitHelpers { setArith: typeof setArith; szp: typeof szp; materialize: typeof materialize; cond: typeof cond; getCF: typeof getCF }
-export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond, getCF };
+export interface JitHelpers {
+  setArith: typeof setArith; szp: typeof szp; materialize: typeof materialize; cond: typeof cond; getCF: typeof getCF;
+  /** The store cache's empty page (one shape for the locals from the start). */
+  noBytes: Uint8Array; noView: DataView;
+}
+export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond, getCF, noBytes: new Uint8Array(0), noView: new DataView(new ArrayBuffer(0)) };
 export type JitRegion = (c: CpuState, D: Insn[], H: JitHelpers) => number;
 
 /** What an instruction does to the flags, from the JIT's point of view. */
@@ -629,7 +633,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
         if (e.faults) body += `c.jk = ${j};\n`;
         body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j))
           .replaceAll("@COND@", e.cc === undefined ? "" : (known && condExpr(known, e.cc)) ?? `condF(c, ${e.cc})`).replaceAll("@CF@", cfExpr(known)) + "\n";
-        if (e.stores) body += `if (${stale}) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
+        if (e.stores) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
         if (loopsOnly) return null; // see below: a region calling handlers does not pay
@@ -656,7 +660,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
         inlined++;
         const [rl, rh] = halves(last.next);
         body += `c.jk = ${j};\n{ const s_ = ${RSP_GET} - 8; m.w64(s_, ${rl}, ${rh}); ${RSP_SET("s_")} }\nc.left -= ${n};\n`;
-        body += `if (${stale}) { c.rip = ${last.target}; return 0; }\n${goTo(last.target)}\n`;
+        body += `if (sw && ((sw = false), ${stale})) { c.rip = ${last.target}; return 0; }\n${goTo(last.target)}\n`;
         break;
       }
       case "ret": {
@@ -721,8 +725,10 @@ function localize(body: string): string {
   body = body.replace(/condF\(c, (\d+)\)|cfF\(c\)/g, (call) => `(${flagsBack.replaceAll("; ", ", ")}${call})`);
   // one exit path (V8's compile time grows with every copy of the write-back)
   body = body.replaceAll("return 0;", "break L;");
-  body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}}`);
-  const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f}`), ["left = c.left", "jb = 0", "jk = 0", "hs = false"]).join(", ");
+  body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; wpn = NaN; }`);
+  body = cacheStores(body);
+  const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f}`),
+    ["left = c.left", "jb = 0", "jk = 0", "hs = false", "wpn = NaN", "wdata = H.noBytes", "wdv = H.noView", "sw = false"]).join(", ");
   return `let ${decl};
 try {
 ${body}
@@ -747,6 +753,48 @@ function hasCycle(blocks: RBlock[], byAddr: Map<number, RBlock>): boolean {
     return false;
   };
   return blocks.some((rb) => !state.has(rb) && visit(rb));
+}
+
+/**
+ * Stores through a one-page write cache local to the region's run: `m.w8/w32/w64(a, ...)`
+ * becomes a direct write into the page last written when `a` falls in it (and the access does
+ * not cross its end), else the Memory call, which then fills the cache from `m.wpage` and
+ * sets `sw`. Only a Memory call can invalidate code (the write TLB fill drops a page's decoded
+ * code; a page stays writable and private, its bytes in the same array, until control leaves
+ * the region), so the region's stale-code check runs only when `sw` is set. Other writers
+ * (16-bit stores, SSE stores' range check, handlers) set `sw` too.
+ */
+function cacheStores(body: string): string {
+  let out = "", i = 0;
+  for (;;) {
+    const j = body.indexOf("m.w", i);
+    if (j < 0) break;
+    const m = /^m\.w(8|32|64|16)\(/.exec(body.slice(j, j + 8));
+    if (m === null || (j > 0 && /[\w.]/.test(body[j - 1]!))) { out += body.slice(i, j + 3); i = j + 3; continue; }
+    // the argument list, split at top-level commas
+    let depth = 0, k = j + m[0].length, start = k;
+    const args: string[] = [];
+    for (; ; k++) {
+      const ch = body[k]!;
+      if (ch === "(") depth++;
+      else if (ch === ")") { if (depth === 0) break; depth--; }
+      else if (ch === "," && depth === 0) { args.push(body.slice(start, k).trim()); start = k + 1; }
+    }
+    args.push(body.slice(start, k).trim());
+    const end = body[k + 1] === ";" ? k + 2 : k + 1;
+    const call = body.slice(j, k + 1);
+    let code: string;
+    if (m[1] === "16") code = `sw = true; ${call};`;
+    else {
+      const w = Number(m[1]) / 8;
+      const fast = w === 1 ? `wdata[o_w] = ${args[1]};` : w === 4 ? `wdv.setInt32(o_w, ${args[1]}, true);` : `wdv.setInt32(o_w, ${args[1]}, true); wdv.setInt32(o_w + 4, ${args[2]}, true);`;
+      code = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast} } else { m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); sw = true; const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = p_w; } }`;
+    }
+    out += body.slice(i, j) + code;
+    i = end;
+  }
+  out += body.slice(i);
+  return out.replaceAll("m.checkW(", "sw = true; m.checkW(");
 }
 
 /** JS computing an indirect jump's target into `t_` (may fault on its memory operand), or null. */
