@@ -4,12 +4,14 @@
  * with a dispatch switch, so control stays in compiled code across branches, calls and returns
  * that land inside the region (chaining) and V8 optimises the loop as a whole.
  *
- * Per instruction: register/memory integer ops, loads, stores, LEA (32/64), MOVSXD, PUSH/POP,
- * CALL/RET/JMP, scalar-double SSE2 and SSE moves are emitted inline with constant register
- * numbers; everything else calls the instruction's own handler. A conditional jump is fused
- * with its flag producer when that producer is inline in the same block (the condition is a
- * plain comparison of the recorded operands). Lazy-flag writes are dropped when a later inline
- * instruction overwrites all flags before anything could read them.
+ * Per instruction: register/memory integer ops (byte ones too), loads, stores, LEA (32/64),
+ * MOVSX/MOVSXD, INC/DEC, NOT/NEG, CMOVcc/SETcc, PUSH/POP, CALL/RET/JMP, scalar-double SSE2 and
+ * SSE moves are emitted inline with constant register numbers; everything else calls the
+ * instruction's own handler. A conditional jump (CMOVcc, SETcc) is fused with its flag producer
+ * when that producer is inline in the same block (the condition is a plain comparison of the
+ * recorded operands). Lazy-flag writes are dropped when a later inline instruction overwrites
+ * all flags before anything could read them. Guest state the region touches lives in JS locals
+ * while it runs (see localize).
  *
  * Contract with run(): the function checks the budget before each block (it never starts a
  * block the budget cannot cover), keeps `c.left` exact at block boundaries and on every exit,
@@ -20,15 +22,19 @@
  * entry, else 0.
  */
 import type { CpuState } from "./state.js";
-import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64 } from "./state.js";
+import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64, FOP_EAGER, FOP_INC, FOP_DEC } from "./state.js";
 import type { Insn } from "./insn.js";
-import { BASE_RIP, SEG_NONE } from "./insn.js";
-import { setArith, szp, materialize, cond } from "./flags.js";
+import { BASE_RIP, SEG_NONE, SEG_FS } from "./insn.js";
+import { setArith, szp, materialize, cond, getCF } from "./flags.js";
 import { opUD } from "./decode.js";
 
 /** Helpers the generated code calls (passed in: generated code has no module scope). */
-export interface JitHelpers { setArith: typeof setArith; szp: typeof szp; materialize: typeof materialize; cond: typeof cond }
-export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond };
+export interface JitHelpers {
+  setArith: typeof setArith; szp: typeof szp; materialize: typeof materialize; cond: typeof cond; getCF: typeof getCF;
+  /** The store cache's empty page (one shape for the locals from the start). */
+  noBytes: Uint8Array; noView: DataView;
+}
+export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond, getCF, noBytes: new Uint8Array(0), noView: new DataView(new ArrayBuffer(0)) };
 export type JitRegion = (c: CpuState, D: Insn[], H: JitHelpers) => number;
 
 /** What an instruction does to the flags, from the JIT's point of view. */
@@ -36,16 +42,21 @@ const enum FX { None, WriteAll, Other, Partial }
 
 interface Emitted {
   code: string; fx: FX; inline: boolean; faults: boolean; flagCode?: string; stores?: boolean;
+  /** Reads the flags (CMOVcc, SETcc, INC/DEC's carry) through @CC<n>@ / @CF@ placeholders. */
+  readsFlags?: boolean;
+  /** The condition code an @COND@ placeholder stands for. */
+  cc?: number;
   /** The lazy-flag producer this instruction records (when kept), for fusing a following Jcc. */
   lazy?: { fop: number; w: number };
 }
 
 function eaExpr(d: Insn): string | null {
-  if (d.seg !== SEG_NONE || d.asz32) return null;
+  if (d.asz32) return null;
   let e = String(d.disp);
   if (d.base >= 0) e = `(hi[${d.base}] * 4294967296 + (lo[${d.base}] >>> 0)) + ${e}`;
   else if (d.base === BASE_RIP) e = String(d.next + d.disp);
   if (d.index >= 0) e = `${e} + (hi[${d.index}] * 4294967296 + (lo[${d.index}] >>> 0)) * ${d.scale}`;
+  if (d.seg !== SEG_NONE) e = `(${e}) + ${d.seg === SEG_FS ? "c.fsBase" : "c.gsBase"}`;
   return e;
 }
 
@@ -130,8 +141,8 @@ function emitBase(d: Insn): Emitted | null {
       if (w === 8) return { code: `{ const l = (lo[${d.rm}] & lo[${d.reg}]) >>> 0, h = (hi[${d.rm}] & hi[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = l; c.fah = h; c.fb = l; c.fbh = h; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 8 } };
       return { code: `{ const v = (lo[${d.rm}] & lo[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 4 } };
     }
-    if (op === 0xc1 && d.mod === 3 && w === 8 && (d.reg & 7) >= 4) {
-      const cnt = d.imm & 63, kind = d.reg & 7, r = d.rm;
+    if ((op === 0xc1 || op === 0xd1) && d.mod === 3 && w === 8 && (d.reg & 7) >= 4) {
+      const cnt = (op === 0xd1 ? 1 : d.imm) & 63, kind = d.reg & 7, r = d.rm;
       if (cnt === 0) return { code: "", fx: FX.None, inline: true, faults: false };
       let code = `{ const a = lo[${r}] >>> 0, ah = hi[${r}] >>> 0; let l, h; `;
       let flag: string;
@@ -150,8 +161,8 @@ function emitBase(d: Insn): Emitted | null {
       }
       return { code: code + `lo[${r}] = l; hi[${r}] = h; @FLAGS@}`, flagCode: flag, fx: FX.WriteAll, inline: true, faults: false };
     }
-    if (op === 0xc1 && d.mod === 3 && w === 4 && [0, 1, 4, 5, 6, 7].includes(d.reg & 7)) {
-      const cnt = d.imm & 31, kind = d.reg & 7, r = d.rm;
+    if ((op === 0xc1 || op === 0xd1) && d.mod === 3 && w === 4 && [0, 1, 4, 5, 6, 7].includes(d.reg & 7)) {
+      const cnt = (op === 0xd1 ? 1 : d.imm) & 31, kind = d.reg & 7, r = d.rm;
       if (cnt === 0) return { code: `hi[${r}] = 0;`, fx: FX.None, inline: true, faults: false };
       let code = `{ const a = lo[${r}] >>> 0; let v; `, flag: string;
       switch (kind) {
@@ -350,7 +361,121 @@ function emitMore(d: Insn): Emitted | null {
 
 function emit(d: Insn): Emitted | null {
   if (d.exec === (opUD as unknown as Insn["exec"]) || d.lock) return null;
-  return emitBase(d) ?? emitMore(d);
+  return emitBase(d) ?? emitMore(d) ?? emitFlagForms(d);
+}
+
+/** A byte register (reg8/rm8 code: 16..19 are AH..BH) as a JS expression, and its write. */
+const r8Get = (r: number) => (r < 16 ? `(lo[${r}] & 255)` : `((lo[${r - 16}] >>> 8) & 255)`);
+const r8Set = (r: number, v: string) => (r < 16 ? `lo[${r}] = (lo[${r}] & -256) | (${v});` : `lo[${r - 16}] = (lo[${r - 16}] & -65281) | ((${v}) << 8);`);
+/** Write-back of a 32/64-bit ALU result (l/h at width 8, v at 4) to GPR r. */
+const wbReg = (w: number, r: number) => (w === 8 ? `lo[${r}] = l; hi[${r}] = h; ` : `lo[${r}] = v; hi[${r}] = 0; `);
+
+/** Byte and word ALU op (not ADC/SBB) over a and b; `wb(v)` stores the result (null: flags only). */
+function aluNarrow(op: number, w: number, a: string, b: string, wb: ((v: string) => string) | null): Emitted | null {
+  if (op === 2 || op === 3) return null;
+  const kind = op === 0 ? FOP_ADD : op === 5 || op === 7 ? FOP_SUB : FOP_LOGIC, m = w === 1 ? 255 : 65535;
+  const expr = op === 0 ? `((a + b) & ${m}) >>> 0` : op === 5 || op === 7 ? `((a - b) & ${m}) >>> 0` : op === 1 ? `(a | b) >>> 0` : op === 4 ? `(a & b) >>> 0` : `(a ^ b) >>> 0`;
+  const write = op === 7 || wb === null ? "" : wb("v");
+  return {
+    code: `{ const a = ${a}, b = ${b}; const v = ${expr}; ${write}@FLAGS@}`,
+    flagCode: `c.fa = a; c.fb = b; c.fr = v; c.fw = ${w}; c.fop = ${kind}; `,
+    fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w },
+  };
+}
+
+/**
+ * Forms beyond emitMore: byte ALU/CMP/TEST and byte moves, TEST imm, INC/DEC, NOT/NEG,
+ * CMOVcc/SETcc (the condition fused like a Jcc's), MOVSX, NOPs, 16-bit stores.
+ */
+function emitFlagForms(d: Insn): Emitted | null {
+  const w = d.opsz, op = d.op;
+  const mem = (f: (e: string) => Emitted | null): Emitted | null => {
+    const e = eaExpr(d); if (e === null) return null;
+    const r = f(e); return r === null ? null : { ...r, faults: true };
+  };
+  if (d.map === 0) {
+    if (op === 0x90 && (d.rex & 1) === 0 && d.rep === 0) return { code: "", fx: FX.None, inline: true, faults: false };
+    // byte ALU: r/m8 op= r8, r8 op= r/m8, AL op= imm8, r/m8 op= imm8, TEST
+    const byteAlu = (aop: number, src: string, toRm: boolean, test = false): Emitted | null => {
+      if (d.mod === 3) {
+        const rm = d.rm8, g = d.reg8;
+        const [dst, b] = toRm ? [rm, src === "REG" ? r8Get(g) : src] : [g, r8Get(rm)];
+        return aluNarrow(aop, 1, r8Get(dst), b, test ? null : (v) => r8Set(dst, v) + " ");
+      }
+      if (!toRm) return mem((e) => aluNarrow(aop, 1, r8Get(d.reg8), `m.r8(${e})`, (v) => r8Set(d.reg8, v) + " "));
+      const b = src === "REG" ? r8Get(d.reg8) : src;
+      return mem((e) => {
+        const r = aluNarrow(aop, 1, "m.r8(A_)", b, test ? null : (v) => `m.w8(A_, ${v}); `);
+        return r && { ...r, code: `{ const A_ = ${e}; ${r.code} }`, stores: !test && aop !== 7 };
+      });
+    };
+    if (op < 0x40 && (op & 7) === 0) return byteAlu((op >> 3) & 7, "REG", true);
+    if (op < 0x40 && (op & 7) === 2) return byteAlu((op >> 3) & 7, "", false);
+    if (op < 0x40 && (op & 7) === 4) return aluNarrow((op >> 3) & 7, 1, r8Get(0), String(d.imm & 255), (v) => r8Set(0, v) + " ");
+    if (op === 0x80) return byteAlu(d.reg & 7, String(d.imm & 255), true);
+    if (op === 0x84) return byteAlu(4, "REG", true, true);
+    if (op === 0xa8) return aluNarrow(4, 1, r8Get(0), String(d.imm & 255), null);
+    if (op === 0xf6 && (d.reg & 7) === 0) return byteAlu(4, String(d.imm & 255), true, true);
+    // byte moves
+    if (op === 0x8a) {
+      if (d.mod === 3) return { code: r8Set(d.reg8, r8Get(d.rm8)), fx: FX.None, inline: true, faults: false };
+      return mem((e) => ({ code: `{ const v = m.r8(${e}); ${r8Set(d.reg8, "v")} }`, fx: FX.None, inline: true, faults: true }));
+    }
+    if (op === 0x88 && d.mod === 3) return { code: r8Set(d.rm8, r8Get(d.reg8)), fx: FX.None, inline: true, faults: false };
+    if (op === 0xc6 && (d.reg & 7) === 0) {
+      if (d.mod === 3) return { code: r8Set(d.rm8, String(d.imm & 255)), fx: FX.None, inline: true, faults: false };
+      return mem((e) => ({ code: `m.w8(${e}, ${d.imm & 255});`, fx: FX.None, inline: true, faults: true, stores: true }));
+    }
+    // 16-bit stores
+    if ((op === 0x89 || op === 0xc7) && w === 2 && d.mod !== 3 && (op === 0x89 || (d.reg & 7) === 0))
+      return mem((e) => ({ code: `m.w16(${e}, ${op === 0x89 ? `lo[${d.reg}]` : d.imm & 0xffff});`, fx: FX.None, inline: true, faults: true, stores: true }));
+    if (w !== 8 && w !== 4) return null;
+    // TEST r/m, imm32 and TEST eAX, imm32
+    if (op === 0xa9) return aluOn(4, w, `lo[0] >>> 0`, `hi[0] >>> 0`, String(d.imm >>> 0), String(d.immHi >>> 0), "", false);
+    if (op === 0xf7 && (d.reg & 7) === 0) {
+      if (d.mod === 3) return aluOn(4, w, `lo[${d.rm}] >>> 0`, `hi[${d.rm}] >>> 0`, String(d.imm >>> 0), String(d.immHi >>> 0), "", false);
+      return mem((e) => {
+        const r = aluOn(4, w, "ml_", w === 8 ? "mh_" : "0", String(d.imm >>> 0), String(d.immHi >>> 0), "", false);
+        return r && { ...r, code: `{ const A_ = ${e}; const ml_ = m.r32(A_) >>> 0${w === 8 ? ", mh_ = m.r32(A_ + 4) >>> 0" : ""}; ${r.code} }` };
+      });
+    }
+    if (op === 0xf7 && (d.reg & 7) === 2 && d.mod === 3)
+      return { code: `lo[${d.rm}] = ~lo[${d.rm}]; hi[${d.rm}] = ${w === 8 ? `~hi[${d.rm}]` : "0"};`, fx: FX.None, inline: true, faults: false };
+    if (op === 0xf7 && (d.reg & 7) === 3 && d.mod === 3)
+      return aluOn(5, w, "0", "0", `lo[${d.rm}] >>> 0`, `hi[${d.rm}] >>> 0`, wbReg(w, d.rm), false);
+    if (op === 0xff && ((d.reg & 7) === 0 || (d.reg & 7) === 1)) {
+      const dec = (d.reg & 7) === 1, kind = dec ? FOP_DEC : FOP_INC;
+      const calc = w === 8 ? (dec ? `const s = a - 1; const l = s >>> 0, h = (ah - (s < 0 ? 1 : 0)) >>> 0; ` : `const s = a + 1; const l = s >>> 0, h = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0; `)
+        : `const v = (a ${dec ? "-" : "+"} 1) >>> 0; `;
+      const flag = (w === 8 ? `c.fah = ah; c.fbh = 0; c.frh = h; c.fa = a; c.fb = 1; c.fr = l; ` : `c.fa = a; c.fb = 1; c.fr = v; `) + `c.fw = ${w}; c.fc = @CF@; c.fop = ${kind}; `;
+      const base = { flagCode: flag, fx: FX.WriteAll, inline: true, readsFlags: true, lazy: { fop: kind, w } };
+      if (d.mod === 3) return { ...base, faults: false, code: `{ const a = lo[${d.rm}] >>> 0${w === 8 ? `, ah = hi[${d.rm}] >>> 0` : ""}; ${calc}${wbReg(w, d.rm)}@FLAGS@}` };
+      return mem((e) => ({ ...base, faults: true, stores: true,
+        code: `{ const A_ = ${e}; const a = m.r32(A_) >>> 0${w === 8 ? ", ah = m.r32(A_ + 4) >>> 0" : ""}; ${calc}${w === 8 ? "m.w64(A_, l, h); " : "m.w32(A_, v); "}@FLAGS@}` }));
+    }
+    return null;
+  }
+  if (d.map !== 1) return null;
+  if (op === 0x1f) return { code: "", fx: FX.None, inline: true, faults: false }; // NOP r/m (no access)
+  if (op >= 0x90 && op <= 0x9f) { // SETcc
+    const cc = op - 0x90;
+    if (d.mod === 3) return { code: r8Set(d.rm8, "(@COND@ ? 1 : 0)"), fx: FX.None, inline: true, faults: false, readsFlags: true, cc };
+    return mem((e) => ({ code: `m.w8(${e}, @COND@ ? 1 : 0);`, fx: FX.None, inline: true, faults: true, stores: true, readsFlags: true, cc }));
+  }
+  if (w !== 8 && w !== 4) return null;
+  if (op >= 0x40 && op <= 0x4f) { // CMOVcc: a memory operand is read (and may fault) regardless
+    const cc = op - 0x40, r = d.reg;
+    const put = (l: string, h: string) => `if (@COND@) { lo[${r}] = ${l}; hi[${r}] = ${w === 8 ? h : "0"}; }${w === 4 ? ` else { hi[${r}] = 0; }` : ""}`;
+    if (d.mod === 3) return { code: put(`lo[${d.rm}]`, `hi[${d.rm}]`), fx: FX.None, inline: true, faults: false, readsFlags: true, cc };
+    return mem((e) => ({ code: `{ const A_ = ${e}; const v0 = m.r32(A_)${w === 8 ? ", v1 = m.r32(A_ + 4)" : ""}; ${put("v0", "v1")} }`, fx: FX.None, inline: true, faults: true, readsFlags: true, cc }));
+  }
+  if (op === 0xbe || op === 0xbf) { // MOVSX r, r/m8 / r/m16
+    const sh = op === 0xbe ? 24 : 16;
+    const set = (v: string) => `{ const v = (${v} << ${sh}) >> ${sh}; lo[${d.reg}] = v; hi[${d.reg}] = ${w === 8 ? "v >> 31" : "0"}; }`;
+    if (d.mod === 3) return { code: set(op === 0xbe ? r8Get(d.rm8) : `lo[${d.rm}]`), fx: FX.None, inline: true, faults: false };
+    return mem((e) => ({ code: set(op === 0xbe ? `m.r8(${e})` : `m.r16(${e})`), fx: FX.None, inline: true, faults: true }));
+  }
+  return null;
 }
 
 /**
@@ -360,22 +485,40 @@ function emit(d: Insn): Emitted | null {
 function condExpr(p: { fop: number; w: number }, cc: number): string | null {
   const w8 = p.w === 8;
   const zf = w8 ? `(c.fr === 0 && c.frh === 0)` : `(c.fr === 0)`;
-  const sf = w8 ? `(c.frh >>> 31 === 1)` : `(c.fr >>> 31 === 1)`;
+  const sf = w8 ? `(c.frh >>> 31 === 1)` : `(((c.fr >>> ${p.w * 8 - 1}) & 1) === 1)`;
+  /** A narrow operand as a signed int32 (sign-extended from its width). */
+  const sx = (v: string) => (p.w === 4 ? `(${v} | 0)` : `((${v} << ${32 - p.w * 8}) >> ${32 - p.w * 8})`);
   let e: string | null = null;
   const base = cc & ~1;
   if (p.fop === FOP_SUB) {
     const lt = w8 ? `(c.fah < c.fbh || (c.fah === c.fbh && c.fa < c.fb))` : `(c.fa < c.fb)`;
     const le = w8 ? `(c.fah < c.fbh || (c.fah === c.fbh && c.fa <= c.fb))` : `(c.fa <= c.fb)`;
-    const slt = w8 ? `((c.fah | 0) < (c.fbh | 0) || (c.fah === c.fbh && c.fa < c.fb))` : `((c.fa | 0) < (c.fb | 0))`;
-    const sle = w8 ? `((c.fah | 0) < (c.fbh | 0) || (c.fah === c.fbh && c.fa <= c.fb))` : `((c.fa | 0) <= (c.fb | 0))`;
+    const slt = w8 ? `((c.fah | 0) < (c.fbh | 0) || (c.fah === c.fbh && c.fa < c.fb))` : `(${sx("c.fa")} < ${sx("c.fb")})`;
+    const sle = w8 ? `((c.fah | 0) < (c.fbh | 0) || (c.fah === c.fbh && c.fa <= c.fb))` : `(${sx("c.fa")} <= ${sx("c.fb")})`;
     switch (base) { case 2: e = lt; break; case 4: e = zf; break; case 6: e = le; break; case 8: e = sf; break; case 12: e = slt; break; case 14: e = sle; break; }
   } else if (p.fop === FOP_LOGIC) {
     switch (base) { case 0: e = "false"; break; case 2: e = "false"; break; case 4: e = zf; break; case 6: e = zf; break; case 8: e = sf; break; case 12: e = sf; break; case 14: e = `(${zf} || ${sf})`; break; }
-  } else if (p.fop === FOP_ADD) {
+  } else if (p.fop === FOP_ADD || p.fop === FOP_INC || p.fop === FOP_DEC) {
     switch (base) { case 4: e = zf; break; case 8: e = sf; break; }
   }
   if (e === null) return null;
   return cc & 1 ? `!${e}` : e;
+}
+
+/**
+ * The carry flag as 0/1 (what INC/DEC keep): from the known producer when there is one, else
+ * from the recorded producer kind, the rare kinds through the generic evaluator.
+ */
+function cfExpr(p: { fop: number; w: number } | null): string {
+  const ltu = (a: string, b: string, w8: boolean) => w8 ? `(c.${a}h < c.${b}h || (c.${a}h === c.${b}h && c.${a} < c.${b}))` : `(c.${a} < c.${b})`;
+  const ltuAny = (a: string, b: string) => `(c.fw === 8 ? ${ltu(a, b, true)} : ${ltu(a, b, false)})`;
+  if (p !== null) {
+    if (p.fop === FOP_SUB) return `(${ltu("fa", "fb", p.w === 8)} ? 1 : 0)`;
+    if (p.fop === FOP_ADD) return `(${ltu("fr", "fa", p.w === 8)} ? 1 : 0)`;
+    if (p.fop === FOP_LOGIC) return "0";
+    if (p.fop === FOP_INC || p.fop === FOP_DEC) return "c.fc";
+  }
+  return `(c.fop === ${FOP_SUB} ? (${ltuAny("fa", "fb")} ? 1 : 0) : c.fop === ${FOP_ADD} ? (${ltuAny("fr", "fa")} ? 1 : 0) : c.fop === ${FOP_LOGIC} ? 0 : c.fop === ${FOP_INC} || c.fop === ${FOP_DEC} ? c.fc : cfF(c))`;
 }
 
 /** Handlers that read the run budget (c.left) cannot run inside compiled code. */
@@ -398,6 +541,13 @@ const MAX_REGION_BLOCKS = 8, MAX_REGION_INSNS = 96;
  * instructions, so a region only pays when it is expected (future ~ past) to retire more.
  */
 export const PROMOTE_VOLUME = 1 << 18;
+/**
+ * ... and at least this many per instruction of the region: V8's compile time grows with the
+ * region's size (measured: 100-200 ms of compiler-thread time for a 50-100 instruction region
+ * on a loaded machine, during which the region runs in V8's unoptimised tiers, several times
+ * slower than the interpreter), so a bigger region must have shown more work to be worth it.
+ */
+export const PROMOTE_VOLUME_PER_INSN = 1 << 15;
 /** Observed targets of an indirect jump that join its region: the most frequent ones. */
 const MAX_INDIRECT_TARGETS = 16;
 
@@ -413,8 +563,8 @@ function indirectTargets(d: Insn): number[] {
  * Build and compile the region headed by `head`. `blockAt(addr)` gives the (valid) block
  * starting at addr when it is hot enough to join the region, else null; the head's block is
  * always given. Returns null when nothing can be compiled, or (loopsOnly) when the region has
- * no back edge to its head or calls a handler; "later" (loopsOnly) while its blocks have run
- * fewer than PROMOTE_VOLUME instructions in the interpreter.
+ * no cycle or calls a handler; "later" (loopsOnly) while its blocks have run
+ * fewer than PROMOTE_VOLUME (and PROMOTE_VOLUME_PER_INSN per instruction) in the interpreter.
  */
 export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean): { fn: JitRegion; D: Insn[] } | null | "later" {
   const blocks: RBlock[] = [];
@@ -439,19 +589,15 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     queue.push(...succs);
   }
   if (blocks.length === 0) return null;
-  // Only loops pay for V8's optimising compile: a region must branch back to its head.
-  if (loopsOnly && !blocks.some((rb) => rb.succs.includes(head.addr))) return null;
-  if (loopsOnly && blocks.reduce((v, rb) => v + D[rb.start]!.heat * rb.insns.length, 0) < PROMOTE_VOLUME) return "later";
+  // Only loops pay for V8's optimising compile: a region must hold a cycle.
+  if (loopsOnly && !hasCycle(blocks, byAddr)) return null;
+  if (loopsOnly && blocks.reduce((v, rb) => v + D[rb.start]!.heat * rb.insns.length, 0) < Math.max(PROMOTE_VOLUME, D.length * PROMOTE_VOLUME_PER_INSN)) return "later";
   // one instruction per page the region's code lives on: code invalidation drops whole pages
   const pages = new Map<number, number>();
   D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
   const stale = [...pages.values()].map((i) => `!D[${i}].valid`).join(" || ");
   let inlined = 0, called = 0;
-  let body = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
-const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond;
-if (${stale}) return 2;
-let b = 0, t = 0;
-L: for (;;) switch (b) {
+  let body = `L: for (;;) switch (b) {
 `;
   const goTo = (addr: number): string => {
     const t = byAddr.get(addr);
@@ -476,6 +622,7 @@ L: for (;;) switch (b) {
       if (e.fx === FX.WriteAll) { keepFlags[k] = !dead; dead = true; }
       else if (e.fx === FX.Partial) keepFlags[k] = !dead;
       else if (e.fx === FX.Other) dead = false;
+      if (e.readsFlags && (e.fx !== FX.WriteAll || keepFlags[k])) dead = false;
     }
     body += `case ${id}: {\nif (c.left < ${n}) { c.rip = ${rb.addr}; return 0; }\nc.jb = ${rb.start};\n`;
     let known: { fop: number; w: number } | null = null;
@@ -484,8 +631,9 @@ L: for (;;) switch (b) {
       if (e !== null && e !== undefined) {
         inlined++;
         if (e.faults) body += `c.jk = ${j};\n`;
-        body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j)) + "\n";
-        if (e.stores) body += `if (${stale}) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
+        body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j))
+          .replaceAll("@COND@", e.cc === undefined ? "" : (known && condExpr(known, e.cc)) ?? `condF(c, ${e.cc})`).replaceAll("@CF@", cfExpr(known)) + "\n";
+        if (e.stores) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
         if (loopsOnly) return null; // see below: a region calling handlers does not pay
@@ -512,7 +660,7 @@ L: for (;;) switch (b) {
         inlined++;
         const [rl, rh] = halves(last.next);
         body += `c.jk = ${j};\n{ const s_ = ${RSP_GET} - 8; m.w64(s_, ${rl}, ${rh}); ${RSP_SET("s_")} }\nc.left -= ${n};\n`;
-        body += `if (${stale}) { c.rip = ${last.target}; return 0; }\n${goTo(last.target)}\n`;
+        body += `if (sw && ((sw = false), ${stale})) { c.rip = ${last.target}; return 0; }\n${goTo(last.target)}\n`;
         break;
       }
       case "ret": {
@@ -536,7 +684,117 @@ L: for (;;) switch (b) {
   // A region that still calls handlers costs V8 more to compile than it saves (measured on
   // the bench's real programs): under the loop policy only fully inlined loops are compiled.
   if (loopsOnly && called > 0) return null;
-  return { fn: new Function("c", "D", "H", body) as JitRegion, D };
+  const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
+const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfF = H.getCF;
+if (${stale}) return 2;
+let b = 0, t = 0;
+`;
+  return { fn: new Function("c", "D", "H", prologue + localize(body)) as JitRegion, D };
+}
+
+/**
+ * Rewrite a region body so guest state lives in JS locals while it runs (V8 then keeps it in
+ * machine registers and drops dead moves): each GPR half the region names (`lo[n]`, `hi[n]`)
+ * becomes a local int32 (`rNl`, `rNh`, every write truncated as the typed array would), the
+ * budget `c.left` and the fault indices `c.jb`/`c.jk` become locals. State is written back at
+ * every exit, around every handler call (handlers read and write c.lo/c.hi: reloaded after),
+ * and, when something throws (a guest fault), before rethrowing, so run() sees exactly what the
+ * interpreter would have left. `hs` is set while a handler runs: registers are then already
+ * in c (the handler may have changed them) and are not overwritten.
+ */
+const LAZY_FLAGS = ["fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh", "fc"];
+function localize(body: string): string {
+  const name = (k: string, n: string) => `r${n}${k === "lo" ? "l" : "h"}`;
+  const written = new Set<string>();
+  body = body.replace(/(?<![\w.])(lo|hi)\[(\d+)\] = ([^;]*);/g, (_m, k: string, n: string, e: string) => {
+    const v = name(k, n); written.add(v); return `${v} = (${e}) | 0;`;
+  });
+  const used = new Set<string>();
+  body = body.replace(/(?<![\w.])(lo|hi)\[(\d+)\]/g, (_m, k: string, n: string) => { const v = name(k, n); used.add(v); return v; });
+  for (const v of written) used.add(v);
+  const arr = (v: string) => `${v.endsWith("l") ? "lo" : "hi"}[${v.slice(1, -1)}]`;
+  const regsBack = [...written].map((v) => `${arr(v)} = ${v}; `).join("");
+  const reload = [...used].map((v) => `${v} = ${arr(v)}; `).join("");
+  body = body.replaceAll("c.left", "left").replaceAll("c.jb = ", "jb = ").replaceAll("c.jk = ", "jk = ");
+  // the lazy-flag record: locals too, written back before the flag helpers read or replace it
+  body = body.replace(/c\.(fop|fw|fa|fah|fb|fbh|fr|frh|fc)\b/g, (_m, f: string) => `F${f.slice(1)}`);
+  const flagsBack = LAZY_FLAGS.map((f) => `c.${f} = F${f.slice(1)}; `).join("");
+  const flagsLoad = LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f}; `).join("");
+  body = body.replaceAll("setArithF(c, ", `${flagsBack}Fop = ${FOP_EAGER}; setArithF(c, `);
+  body = body.replaceAll("materializeF(c);", `${flagsBack}materializeF(c); Fop = ${FOP_EAGER};`);
+  body = body.replace(/condF\(c, (\d+)\)|cfF\(c\)/g, (call) => `(${flagsBack.replaceAll("; ", ", ")}${call})`);
+  // one exit path (V8's compile time grows with every copy of the write-back)
+  body = body.replaceAll("return 0;", "break L;");
+  body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; wpn = NaN; }`);
+  body = cacheStores(body);
+  const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f}`),
+    ["left = c.left", "jb = 0", "jk = 0", "hs = false", "wpn = NaN", "wdata = H.noBytes", "wdv = H.noView", "sw = false"]).join(", ");
+  return `let ${decl};
+try {
+${body}
+} catch (e) { if (!hs) { ${regsBack}${flagsBack}} c.left = left; c.jb = jb; c.jk = jk; throw e; }
+${regsBack}${flagsBack}c.left = left;
+return 0;
+`;
+}
+
+/** Does the region's static edge graph hold a cycle (a loop that stays in compiled code)? */
+function hasCycle(blocks: RBlock[], byAddr: Map<number, RBlock>): boolean {
+  const state = new Map<RBlock, number>(); // 1 on the DFS stack, 2 done
+  const visit = (rb: RBlock): boolean => {
+    state.set(rb, 1);
+    for (const a of rb.succs) {
+      const t = byAddr.get(a);
+      if (t === undefined) continue;
+      const st = state.get(t);
+      if (st === 1 || (st === undefined && visit(t))) return true;
+    }
+    state.set(rb, 2);
+    return false;
+  };
+  return blocks.some((rb) => !state.has(rb) && visit(rb));
+}
+
+/**
+ * Stores through a one-page write cache local to the region's run: `m.w8/w32/w64(a, ...)`
+ * becomes a direct write into the page last written when `a` falls in it (and the access does
+ * not cross its end), else the Memory call, which then fills the cache from `m.wpage` and
+ * sets `sw`. Only a Memory call can invalidate code (the write TLB fill drops a page's decoded
+ * code; a page stays writable and private, its bytes in the same array, until control leaves
+ * the region), so the region's stale-code check runs only when `sw` is set. Other writers
+ * (16-bit stores, SSE stores' range check, handlers) set `sw` too.
+ */
+function cacheStores(body: string): string {
+  let out = "", i = 0;
+  for (;;) {
+    const j = body.indexOf("m.w", i);
+    if (j < 0) break;
+    const m = /^m\.w(8|32|64|16)\(/.exec(body.slice(j, j + 8));
+    if (m === null || (j > 0 && /[\w.]/.test(body[j - 1]!))) { out += body.slice(i, j + 3); i = j + 3; continue; }
+    // the argument list, split at top-level commas
+    let depth = 0, k = j + m[0].length, start = k;
+    const args: string[] = [];
+    for (; ; k++) {
+      const ch = body[k]!;
+      if (ch === "(") depth++;
+      else if (ch === ")") { if (depth === 0) break; depth--; }
+      else if (ch === "," && depth === 0) { args.push(body.slice(start, k).trim()); start = k + 1; }
+    }
+    args.push(body.slice(start, k).trim());
+    const end = body[k + 1] === ";" ? k + 2 : k + 1;
+    const call = body.slice(j, k + 1);
+    let code: string;
+    if (m[1] === "16") code = `sw = true; ${call};`;
+    else {
+      const w = Number(m[1]) / 8;
+      const fast = w === 1 ? `wdata[o_w] = ${args[1]};` : w === 4 ? `wdv.setInt32(o_w, ${args[1]}, true);` : `wdv.setInt32(o_w, ${args[1]}, true); wdv.setInt32(o_w + 4, ${args[2]}, true);`;
+      code = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast} } else { m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); sw = true; const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = p_w; } }`;
+    }
+    out += body.slice(i, j) + code;
+    i = end;
+  }
+  out += body.slice(i);
+  return out.replaceAll("m.checkW(", "sw = true; m.checkW(");
 }
 
 /** JS computing an indirect jump's target into `t_` (may fault on its memory operand), or null. */
@@ -552,8 +810,11 @@ export function endsBlock(d: Insn): boolean {
   const op = d.op;
   if (d.map === 0) {
     return (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe8 || op === 0xe9 || op === 0xeb
-      || op === 0xc2 || op === 0xc3 || op === 0xff || (op >= 0xa4 && op <= 0xaf) || op === 0xf4 || op === 0xcc || op === 0xcd;
+      || op === 0xc2 || op === 0xc3 || (op === 0xff && (d.reg & 7) >= 2 && (d.reg & 7) <= 5) || (op >= 0xa4 && op <= 0xaf) || op === 0xf4 || op === 0xcc || op === 0xcd;
   }
   if (d.map === 1) return (op >= 0x80 && op <= 0x8f) || op === 0x05 || op === 0x0b;
   return false;
 }
+
+/** Whether the region compiler emits this instruction inline (else it calls its handler): for profiling tools. */
+export function inlinable(d: Insn): boolean { return emit(d) !== null; }

@@ -16,19 +16,24 @@ import type { JitRegion } from "./jit.js";
  * Tier policy: a block head entered this many times by the interpreter is considered as the
  * head of a compiled region (0 disables the JIT). Successor blocks join the region when they
  * have run at least JIT_THRESHOLD / 8 times, so cold paths stay interpreted and exit the
- * region; an indirect jump's observed targets join it too. Above a threshold of 1 only loops
- * whose every instruction is inlined are compiled, and only once their blocks have retired
- * PROMOTE_VOLUME instructions in the interpreter (anything else costs V8 more to compile than
- * it saves; see jit.ts): a head not yet worth it is looked at again at twice its entries.
- * A compiled region that retires fewer than DEMOTE_MIN_PER_ENTRY instructions per entry over
- * its first DEMOTE_PROBE entries (it keeps exiting) is dropped for good. A threshold of 1
+ * region; an indirect jump's observed targets join it too. Above a threshold of 1 only regions
+ * holding a loop whose every instruction is inlined are compiled, and only once their blocks
+ * have retired PROMOTE_VOLUME (and PROMOTE_VOLUME_PER_INSN per region instruction)
+ * instructions in the interpreter (anything else costs V8 more to compile than it saves; see
+ * jit.ts): a head not yet worth it is looked at again at twice its entries.
+ * Measured demotion: a compiled region is only worth its entry and exit (state to and from
+ * JS locals, and V8 running a fresh function in its slow tiers until it optimises it) when it
+ * stays inside for long, so every DEMOTE_PROBE entries the instructions it retired are
+ * counted, and a region averaging fewer than DEMOTE_MIN_PER_ENTRY per entry is dropped for
+ * good (its head is interpreted from then on; the count is of retired instructions, so the
+ * decision is deterministic and guest-visible behaviour is the same either way). A threshold of 1
  * compiles every region on first entry, which is how the host-CPU oracle tests exercise the
  * compiler.
  */
 export const DEFAULT_JIT_THRESHOLD = 1024;
 export let JIT_THRESHOLD = DEFAULT_JIT_THRESHOLD;
 export function setJitThreshold(n: number): void { JIT_THRESHOLD = n; }
-const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 12;
+const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 256;
 /** Most distinct targets recorded per indirect jump (a region takes the most frequent). */
 const MAX_IND = 64;
 
@@ -70,6 +75,16 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   return blk;
 }
 
+/** A block a region may take in: valid, and entered at least minHeat times (else null). */
+function regionBlockAt(mem: Memory, addr: number, minHeat: number): Insn[] | null {
+  let x: Insn;
+  try { x = fetchInsn(mem, addr); } catch (e) { if (e instanceof GuestFault) return null; throw e; }
+  if (x.heat < minHeat) return null;
+  let blk = x.block;
+  if (blk === null || !blk.every((y) => y.valid)) blk = x.block = buildBlock(mem, x);
+  return blk;
+}
+
 /**
  * Execute until a stop condition. Exactly `maxInsns` instructions retire before a
  * `budget` stop; a SYSCALL/HLT counts as retired; a faulting instruction does not retire
@@ -84,16 +99,6 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
   let cur: Insn | null = null;
   let prev: Insn | null = null;
   let jitD: Insn[] | null = null;
-  const joinHeat = Math.max(1, JIT_THRESHOLD >> 3);
-  /** Blocks a region may take in: valid, and hot enough unless it is the head. */
-  const blockAt = (addr: number, isHead: boolean): Insn[] | null => {
-    let x: Insn;
-    try { x = fetchInsn(mem, addr); } catch (e) { if (e instanceof GuestFault) return null; throw e; }
-    if (!isHead && x.heat < joinHeat) return null;
-    let blk = x.block;
-    if (blk === null || !blk.every((y) => y.valid)) blk = x.block = buildBlock(mem, x);
-    return blk;
-  };
   const jitAt = JIT_THRESHOLD;
   try {
     while (c.left > 0) {
@@ -117,7 +122,8 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
       let interpret = true;
       if (trace === undefined) {
         if (d.jit === null && ++d.heat >= jitAt && d.heat >= d.jitNext && jitAt > 0) {
-          const r = compileRegion(d, blockAt, jitAt > 1);
+          const joinHeat = Math.max(1, jitAt >> 3);
+          const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1);
           if (r === "later") d.jitNext = d.heat * 2;
           else if (r === null) d.jitNext = Infinity;
           else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); }
@@ -127,9 +133,12 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
           jitD = d.jitD;
           const r = (d.jit as unknown as JitRegion)(c, jitD!, JIT_HELPERS);
           jitD = null;
-          if (d.jitRuns < DEMOTE_PROBE && jitAt > 1) {
+          if (jitAt > 1) {
             d.jitRetired += L - c.left;
-            if (++d.jitRuns === DEMOTE_PROBE && d.jitRetired < DEMOTE_PROBE * DEMOTE_MIN_PER_ENTRY) { d.jit = null; d.jitD = null; d.jitNext = Infinity; }
+            if (++d.jitRuns === DEMOTE_PROBE) {
+              if (d.jitRetired < DEMOTE_PROBE * DEMOTE_MIN_PER_ENTRY) { d.jit = null; d.jitD = null; d.jitNext = Infinity; }
+              else { d.jitRuns = 0; d.jitRetired = 0; }
+            }
           }
           if (r === 2) { d.jit = null; d.jitD = null; d.heat = 0; d.jitNext = 0; } // its code was rewritten: interpret, maybe recompile later
           else if (c.left !== L || c.stop !== null) { interpret = false; prev = null; cur = null; }

@@ -187,6 +187,34 @@ describe("run()", () => {
     }
   });
 
+  it("tier policy: a compiled loop that keeps leaving after a few iterations is dropped, one that stays is kept", () => {
+    // outer: mov ecx, K; L: add rsi, rcx; sub ecx, 1; jnz L; rdtsc; sub rbx, 1; jnz outer; hlt
+    // (RDTSC reads the budget, so no region runs past it: every outer iteration enters compiled
+    // code afresh.) Reference: rsi = N * K(K+1)/2, and the interpreter-only run's state.
+    for (const [k, n, kept] of [[4, 100_000, false], [400, 400, true]] as const) {
+      const code = [0xb9, k & 255, k >> 8, 0, 0, 0x48, 0x01, 0xce, 0x83, 0xe9, 0x01, 0x75, 0xf8, 0x0f, 0x31, 0x48, 0x83, 0xeb, 0x01, 0x75, 0xeb, 0xf4];
+      const ends: bigint[] = [];
+      for (const threshold of [0, DEFAULT_JIT_THRESHOLD]) {
+        setJitThreshold(threshold);
+        logRegions(true);
+        try {
+          const { c, m } = machine(code);
+          setReg64(c, 3, BigInt(n));
+          expect(run(c, m, 100_000_000)).toEqual({ kind: "hlt" });
+          expect(getReg64(c, 6)).toBe(BigInt(n * k * (k + 1) / 2));
+          expect(c.icount).toBe(n * (3 * k + 4) + 1);
+          ends.push(getReg64(c, 6), getReg64(c, 1), getReg64(c, 3), BigInt(c.icount));
+          if (threshold > 0) {
+            expect(regionLog!.length, `K=${k}: no region compiled`).toBeGreaterThan(0);
+            if (kept) expect(regionLog!.some((d) => d.jit !== null), `K=${k}: the loop region was dropped`).toBe(true);
+            else expect(regionLog!.filter((d) => d.jit !== null).map((d) => d.addr - CODE), `K=${k}: regions kept`).toEqual([]);
+          }
+        } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); logRegions(false); }
+      }
+      expect(ends.slice(4)).toEqual(ends.slice(0, 4));
+    }
+  });
+
   it("snapshot/restore replays bit-exactly", () => {
     // xorshift loop writing to memory
     const code = [0x48, 0x89, 0xc2, 0x48, 0xc1, 0xe2, 0x0d, 0x48, 0x31, 0xd0, 0x48, 0x89, 0xc2, 0x48, 0xc1, 0xea, 0x07, 0x48, 0x31, 0xd0,
