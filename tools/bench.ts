@@ -47,7 +47,7 @@ if (!why && want("cpu")) {
   log("guest programs...");
   const rows = measurePrograms(rounds, log);
   report.programs = rows;
-  console.log(`\nCPU-bound guest programs (median of ${rounds} alternating rounds; MIPS = exact guest instructions / run seconds, ELF load excluded;`);
+  console.log(`\nCPU-bound guest programs (median of ${rounds} alternating rounds, odd rounds in reverse order; MIPS = exact guest instructions / run seconds, ELF load excluded;`);
   console.log("per CPU s: the same over this process's CPU time, V8's compiler threads included: steadier than wall time on a shared machine)");
   console.log("compiled vs interp: interp/compiled CPU time of each round (each round ran both back to back; wall-time ratios after them); SLOWER = slower in every round, within noise = the rounds disagree");
   console.log("| program | kind | guest insns | interp MIPS | compiled MIPS | compiled/interp speed | compiled vs interp (rounds) | regions compiled | interp MIPS per CPU s | compiled MIPS per CPU s | emu load ms | native ms | qemu ms | emu(best)/qemu time | output |");

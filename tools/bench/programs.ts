@@ -102,7 +102,7 @@ export function measurePrograms(rounds: number, log: (s: string) => void): Progr
       compiled: emu(tier),
       native: proc(p.bin, p.args),
       qemu: QEMU ? proc(QEMU, [p.bin, ...p.args]) : () => null,
-    });
+    }, true);
     rows.push({ name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), interpCpu: median(cpus[0]!), compiledCpu: median(cpus[tier]!), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same,
       roundRatios: s.interp.map((t, i) => t / s.compiled[i]!), roundCpuRatios: cpus[0]!.map((t, i) => t / cpus[tier]![i]!), regions });
     log(`  ${p.name}: ${(insns / 1e6).toFixed(1)}M insns`);

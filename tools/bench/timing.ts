@@ -33,12 +33,15 @@ export function timeProcess(cmd: string, args: readonly string[], cwd?: string):
 /**
  * Run each contender once per round, in turn, `rounds` times; returns every contender's
  * samples (the caller takes medians). A contender returns seconds (or null when absent).
+ * `mirror` runs odd rounds in the reverse order (A B C, C B A, ...): contenders that share
+ * this process's V8 (the interpreter and the compiled tier) otherwise always find it warmed
+ * by the same predecessor.
  */
-export function alternate<K extends string>(rounds: number, contenders: Record<K, () => number | null>): Record<K, number[]> {
+export function alternate<K extends string>(rounds: number, contenders: Record<K, () => number | null>, mirror = false): Record<K, number[]> {
   const keys = Object.keys(contenders) as K[];
   const out = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let r = 0; r < rounds; r++)
-    for (const k of keys) {
+    for (const k of mirror && r % 2 === 1 ? [...keys].reverse() : keys) {
       const t = contenders[k]();
       if (t !== null) out[k].push(t);
     }
