@@ -33,7 +33,7 @@ import type { JitRegion } from "./jit.js";
 export const DEFAULT_JIT_THRESHOLD = 1024;
 export let JIT_THRESHOLD = DEFAULT_JIT_THRESHOLD;
 export function setJitThreshold(n: number): void { JIT_THRESHOLD = n; }
-const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 256;
+const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 12;
 /** Most distinct targets recorded per indirect jump (a region takes the most frequent). */
 const MAX_IND = 64;
 
