@@ -10,6 +10,8 @@
 import { readFileSync, writeFileSync, mkdtempSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { buildProgram, makeInputs } from "../../emulator/linux/test/harness.js";
 import { LinuxProcess } from "../../emulator/linux/process.js";
 import { JIT_THRESHOLD, logRegions, regionLog, setJitThreshold } from "../../emulator/cpu/run.js";
@@ -86,26 +88,40 @@ export interface ProgramRow {
   regions: number;
 }
 
+/**
+ * Every program in its own child process (program-child.ts), one after another: programs
+ * run in one V8 shape each other's handler feedback and heap, so the last programs measured
+ * in a shared process inherit the first ones' state. Inside the child the contenders still
+ * alternate (interp and compiled share its V8; the rounds are mirrored for that).
+ */
 export function measurePrograms(rounds: number, log: (s: string) => void): ProgramRow[] {
+  const child = fileURLToPath(new URL("./program-child.ts", import.meta.url));
+  return benchPrograms().map((p) => {
+    const r = spawnSync(process.execPath, [...process.execArgv, child, JSON.stringify(p), String(rounds)], { encoding: "utf8", maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`${p.name}: the bench's child process ended with status ${r.status}: ${r.stderr.trim().split("\n").slice(-3).join(" / ")}`);
+    // JSON has no NaN (an absent qemu's median): null comes back as NaN.
+    const row = JSON.parse(r.stdout, (_k, v: unknown) => (v === null ? NaN : v)) as ProgramRow;
+    log(`  ${p.name}: ${(row.insns / 1e6).toFixed(1)}M insns`);
+    return row;
+  });
+}
+
+/** One program: interpreter alone, default tier, native and qemu, alternating (run by program-child.ts). */
+export function measureProgram(p: Program, rounds: number): ProgramRow {
   const tier = JIT_THRESHOLD;
-  const rows: ProgramRow[] = [];
-  for (const p of benchPrograms()) {
-    const elf = new Uint8Array(readFileSync(p.bin));
-    let insns = 0, same = true, ref: Buffer | null = null, regions = 0;
-    const loads: number[] = [];
-    const cpus: Record<number, number[]> = { 0: [], [tier]: [] };
-    const check = (out: Buffer) => { if (ref === null) ref = out; else if (!ref.equals(out)) same = false; };
-    const emu = (th: number) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); cpus[th]!.push(r.runCpu); check(r.out); if (th !== 0) regions = r.regions; return r.run; };
-    const proc = (cmd: string, args: string[]) => () => { const r = timeProcess(cmd, args); check(r.out); return r.t; };
-    const s = alternate(rounds, {
-      interp: emu(0),
-      compiled: emu(tier),
-      native: proc(p.bin, p.args),
-      qemu: QEMU ? proc(QEMU, [p.bin, ...p.args]) : () => null,
-    }, true);
-    rows.push({ name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), interpCpu: median(cpus[0]!), compiledCpu: median(cpus[tier]!), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same,
-      roundRatios: s.interp.map((t, i) => t / s.compiled[i]!), roundCpuRatios: cpus[0]!.map((t, i) => t / cpus[tier]![i]!), regions });
-    log(`  ${p.name}: ${(insns / 1e6).toFixed(1)}M insns`);
-  }
-  return rows;
+  const elf = new Uint8Array(readFileSync(p.bin));
+  let insns = 0, same = true, ref: Buffer | null = null, regions = 0;
+  const loads: number[] = [];
+  const cpus: Record<number, number[]> = { 0: [], [tier]: [] };
+  const check = (out: Buffer) => { if (ref === null) ref = out; else if (!ref.equals(out)) same = false; };
+  const emu = (th: number) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); cpus[th]!.push(r.runCpu); check(r.out); if (th !== 0) regions = r.regions; return r.run; };
+  const proc = (cmd: string, args: string[]) => () => { const r = timeProcess(cmd, args); check(r.out); return r.t; };
+  const s = alternate(rounds, {
+    interp: emu(0),
+    compiled: emu(tier),
+    native: proc(p.bin, p.args),
+    qemu: QEMU ? proc(QEMU, [p.bin, ...p.args]) : () => null,
+  }, true);
+  return { name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), interpCpu: median(cpus[0]!), compiledCpu: median(cpus[tier]!), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same,
+    roundRatios: s.interp.map((t, i) => t / s.compiled[i]!), roundCpuRatios: cpus[0]!.map((t, i) => t / cpus[tier]![i]!), regions };
 }
