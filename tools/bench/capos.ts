@@ -19,6 +19,7 @@ import { resolveAgent } from "../../runner/setup.js";
 import { emulatorImplementation } from "../../runner/adapters/emulator.js";
 import { toModelEnd } from "../../properties/agent-run.js";
 import { alternate, median, timed } from "./timing.js";
+import { AGENT_START_ROW } from "./targets.js";
 
 export interface StartRow { name: string; insns: number; ms: number; end: string }
 
@@ -26,7 +27,7 @@ export interface StartRow { name: string; insns: number; ms: number; end: string
 export function measureStartToExit(rounds: number): StartRow[] {
   const agent = resolveAgent();
   const images: { name: string; bytes: Uint8Array }[] = [
-    { name: "agent.gcc, 1-op script", bytes: patchScript(agent, { threads: [[{ kind: OP.EXIT, a: 0n }]] }) },
+    { name: AGENT_START_ROW, bytes: patchScript(agent, { threads: [[{ kind: OP.EXIT, a: 0n }]] }) },
     ...manifestEntries().filter((e) => e.program !== "agent" && e.name.endsWith(".gcc")).map((e) => ({ name: e.name, bytes: new Uint8Array(readFileSync(join(ELF_DIR, e.name))) })),
   ];
   const rows: StartRow[] = [];

@@ -16,6 +16,7 @@ import { buildProgram, makeInputs } from "../../emulator/linux/test/harness.js";
 import { LinuxProcess } from "../../emulator/linux/process.js";
 import { JIT_THRESHOLD, logRegions, regionLog, setJitThreshold } from "../../emulator/cpu/run.js";
 import { alternate, cpuTimed, median, timed, timeProcess } from "./timing.js";
+import { LOOP_PROGRAM } from "./targets.js";
 
 export const BUSYBOX = "/bin/busybox";
 export const QEMU = ["/usr/bin/qemu-x86_64", "/usr/local/bin/qemu-x86_64"].find(existsSync) ?? null;
@@ -35,7 +36,7 @@ function writeInputs(dir: string): { text: string; bin: string; nums: string } {
 export function benchPrograms(): Program[] {
   const syn = (name: string, prog: string, args: string[]): Program => ({ name, kind: "synthetic", bin: buildProgram(prog), args });
   const list: Program[] = [
-    syn("loop (xorshift/imul)", "loop", ["1000000"]),
+    syn(LOOP_PROGRAM, "loop", ["1000000"]),
     syn("sha256 (C)", "sha256", ["4"]),
     syn("quicksort (C)", "sort", ["1"]),
     syn("bytecode interpreter (C)", "interp", ["100000"]),

@@ -5,12 +5,10 @@
  */
 import type { BenchReport } from "./baseline.js";
 import { fmt } from "./timing.js";
-import { slowerPrograms, TARGETS } from "./targets.js";
+import { AGENT_START_ROW, LOOP_PROGRAM, slowerPrograms, TARGETS } from "./targets.js";
 
 interface TargetRow { target: string; figure: string; verdict: "met" | "missed" | "not measured" }
 
-const LOOP = "loop (xorshift/imul)";
-const AGENT = "agent.gcc, 1-op script";
 
 export function targetRows(r: BenchReport): TargetRow[] {
   const rows: TargetRow[] = [];
@@ -21,10 +19,10 @@ export function targetRows(r: BenchReport): TargetRow[] {
   const cases = r.cases;
   const mix = cases ? cases.reduce((a, c) => a + c.cases, 0) / cases.reduce((a, c) => a + c.cpuS, 0) : undefined;
   add(`default mix >= ${TARGETS.casesPerCpuSecond} cases per CPU s`, mix, TARGETS.casesPerCpuSecond, false, "cases / CPU s");
-  add(`capOS agent start-to-exit <= ${TARGETS.caposStartMs} ms`, r.caposStart?.find((s) => s.name === AGENT)?.ms, TARGETS.caposStartMs, true, "ms", 3);
+  add(`capOS agent start-to-exit <= ${TARGETS.caposStartMs} ms`, r.caposStart?.find((s) => s.name === AGENT_START_ROW)?.ms, TARGETS.caposStartMs, true, "ms", 3);
   add(`capos-conform --help <= ${TARGETS.helpMs} ms`, r.cli?.find((c) => c.name.includes("--help"))?.ms, TARGETS.helpMs, true, "ms", 0);
   add(`capos-conform run-elf of a probe <= ${TARGETS.runElfMs} ms`, r.cli?.find((c) => c.name.includes("run-elf"))?.ms, TARGETS.runElfMs, true, "ms", 0);
-  const loop = r.programs?.find((p) => p.name === LOOP);
+  const loop = r.programs?.find((p) => p.name === LOOP_PROGRAM);
   add(`interpreter >= ${TARGETS.interpLoopMips} MIPS on the tight loop`, loop && loop.insns / loop.interp / 1e6, TARGETS.interpLoopMips, false, "MIPS");
   add(`compiled >= ${TARGETS.compiledLoopMips} MIPS on the tight loop`, loop && loop.insns / loop.compiled / 1e6, TARGETS.compiledLoopMips, false, "MIPS");
   if (r.programs) {

@@ -21,6 +21,11 @@ export const TARGETS = {
   overQemu: 10,
 } as const;
 
+/** The tight synthetic loop: the program row the MIPS targets are judged on. */
+export const LOOP_PROGRAM = "loop (xorshift/imul)";
+/** The start-to-exit row the capOS per-case floor is judged on. */
+export const AGENT_START_ROW = "agent.gcc, 1-op script";
+
 export type TierVerdict = "faster" | "within noise" | "SLOWER";
 
 /**

@@ -1,6 +1,6 @@
 // The bench's verdicts against the issue-14 targets: what counts as slower, met, not measured.
 import { describe, expect, it } from "vitest";
-import { slowerPrograms, tierVerdict, TARGETS } from "../bench/targets.js";
+import { LOOP_PROGRAM, slowerPrograms, tierVerdict, TARGETS } from "../bench/targets.js";
 import { targetRows } from "../bench/summary.js";
 import type { ProgramRow } from "../bench/programs.js";
 
@@ -25,7 +25,7 @@ describe("bench verdicts", () => {
 
   it("judges the loop's MIPS and the qemu ratio against the targets", () => {
     // 1e8 instructions in 0.5 s = 200 MIPS interpreted; in 0.05 s = 2000 MIPS compiled.
-    const loop = program("loop (xorshift/imul)", 0.5, 0.05, [10, 10], 0.05);
+    const loop = program(LOOP_PROGRAM, 0.5, 0.05, [10, 10], 0.05);
     const slow = program("busybox awk", 1, 1, [1.01, 0.99], 1 / (TARGETS.overQemu + 1));
     const rows = targetRows({ programs: [loop, slow] });
     const get = (prefix: string) => rows.find((r) => r.target.startsWith(prefix))!;
