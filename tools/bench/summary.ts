@@ -34,7 +34,10 @@ export function targetRows(r: BenchReport): TargetRow[] {
       : { target: `every program <= ${TARGETS.overQemu}x qemu-user's time`, figure: `${within}/${over.length} within; worst ${worst.name} ${worst.x.toFixed(1)}x`, verdict: within === over.length ? "met" : "missed" });
     const slower = slowerPrograms(r.programs);
     rows.push({ target: "no compiled column slower than the interpreter", figure: slower.length === 0 ? "none slower in every round" : `slower in every round: ${slower.join(", ")}`, verdict: slower.length === 0 ? "met" : "missed" });
-  } else rows.push({ target: "no compiled column slower than the interpreter", figure: "-", verdict: "not measured" });
+  } else {
+    rows.push({ target: `every program <= ${TARGETS.overQemu}x qemu-user's time`, figure: "-", verdict: "not measured" });
+    rows.push({ target: "no compiled column slower than the interpreter", figure: "-", verdict: "not measured" });
+  }
   return rows;
 }
 
