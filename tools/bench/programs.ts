@@ -17,6 +17,7 @@ import { LinuxProcess } from "../../emulator/linux/process.js";
 import { JIT_THRESHOLD, logRegions, regionLog, setJitThreshold } from "../../emulator/cpu/run.js";
 import { alternate, cpuTimed, median, timed, timeProcess } from "./timing.js";
 import { LOOP_PROGRAM } from "./targets.js";
+import type { TierRound } from "./targets.js";
 
 export const BUSYBOX = "/bin/busybox";
 export const QEMU = ["/usr/bin/qemu-x86_64", "/usr/local/bin/qemu-x86_64"].find(existsSync) ?? null;
@@ -83,8 +84,10 @@ export interface ProgramRow {
   interp: number; compiled: number; interpCpu: number; compiledCpu: number; load: number; native: number; qemu: number; sameOutput: boolean;
   /** interp time / compiled time of each round (both ran back to back in it): > 1 = compiled faster. */
   roundRatios: number[];
-  /** The same over CPU time (V8's compiler threads included): what the verdict uses, steadier than wall time under load. */
+  /** The same over CPU time (V8's compiler threads included), against the mean of the round's two interpreter runs. */
   roundCpuRatios: number[];
+  /** Each round's CPU seconds: interpreter, compiled, interpreter again (what the verdict uses; see tierVerdict). */
+  roundCpu: TierRound[];
   /** Regions the default tier compiled in its last run. */
   regions: number;
 }
@@ -107,22 +110,28 @@ export function measurePrograms(rounds: number, log: (s: string) => void): Progr
   });
 }
 
-/** One program: interpreter alone, default tier, native and qemu, alternating (run by program-child.ts). */
+/**
+ * One program: interpreter alone, default tier, interpreter again, native and qemu, in turn
+ * and mirrored every other round, so the compiled run always sits between two interpreter
+ * runs whose difference shows the noise (run by program-child.ts).
+ */
 export function measureProgram(p: Program, rounds: number): ProgramRow {
   const tier = JIT_THRESHOLD;
   const elf = new Uint8Array(readFileSync(p.bin));
   let insns = 0, same = true, ref: Buffer | null = null, regions = 0;
   const loads: number[] = [];
-  const cpus: Record<number, number[]> = { 0: [], [tier]: [] };
+  const cpu = { interp: [] as number[], compiled: [] as number[], again: [] as number[] };
   const check = (out: Buffer) => { if (ref === null) ref = out; else if (!ref.equals(out)) same = false; };
-  const emu = (th: number) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); cpus[th]!.push(r.runCpu); check(r.out); if (th !== 0) regions = r.regions; return r.run; };
+  const emu = (th: number, into: number[]) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); into.push(r.runCpu); check(r.out); if (th !== 0) regions = r.regions; return r.run; };
   const proc = (cmd: string, args: string[]) => () => { const r = timeProcess(cmd, args); check(r.out); return r.t; };
   const s = alternate(rounds, {
-    interp: emu(0),
-    compiled: emu(tier),
+    interp: emu(0, cpu.interp),
+    compiled: emu(tier, cpu.compiled),
+    again: emu(0, cpu.again),
     native: proc(p.bin, p.args),
     qemu: QEMU ? proc(QEMU, [p.bin, ...p.args]) : () => null,
   }, true);
-  return { name: p.name, kind: p.kind, insns, interp: median(s.interp), compiled: median(s.compiled), interpCpu: median(cpus[0]!), compiledCpu: median(cpus[tier]!), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same,
-    roundRatios: s.interp.map((t, i) => t / s.compiled[i]!), roundCpuRatios: cpus[0]!.map((t, i) => t / cpus[tier]![i]!), regions };
+  const roundCpu = cpu.compiled.map((compiled, i) => ({ interp: cpu.interp[i]!, compiled, again: cpu.again[i]! }));
+  return { name: p.name, kind: p.kind, insns, interp: median([...s.interp, ...s.again]), compiled: median(s.compiled), interpCpu: median([...cpu.interp, ...cpu.again]), compiledCpu: median(cpu.compiled), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same,
+    roundRatios: s.compiled.map((t, i) => (s.interp[i]! + s.again[i]!) / 2 / t), roundCpuRatios: roundCpu.map((r) => (r.interp + r.again) / 2 / r.compiled), roundCpu, regions };
 }

@@ -28,21 +28,27 @@ export const AGENT_START_ROW = "agent.gcc, 1-op script";
 
 export type TierVerdict = "faster" | "within noise" | "SLOWER";
 
+/** One paired round of a program, in CPU seconds: the interpreter, the compiled tier, the interpreter again. */
+export interface TierRound { interp: number; compiled: number; again: number }
+
 /**
- * Compiled against the interpreter on one program, from its paired rounds (each round ran
- * both, back to back; the ratios are of CPU time, which a busy neighbour does not inflate the
- * way it inflates wall time, and which includes V8's compiles). Slower means slower in every
- * round: on a shared machine a single round can go either way for a program the tier leaves
- * alone, and calling that a slowdown would be as wrong as calling it a gain.
+ * Compiled against the interpreter on one program, from its rounds. Each round runs the
+ * interpreter twice with the compiled tier between them (in mirrored order the other way
+ * round, so the compiled run always sits between two interpreter runs): the two interpreter
+ * runs differ only by the machine's noise and V8's drift, so the compiled tier counts as slower
+ * in a round only when it is slower than both of them, and as faster only when faster than
+ * both. CPU time, not wall time: a busy neighbour inflates it less, and it includes V8's
+ * compiles. SLOWER means slower in every round; rounds that disagree are "within noise":
+ * calling noise a slowdown would be as wrong as calling it a gain.
  */
-export function tierVerdict(roundRatios: readonly number[]): TierVerdict {
-  if (roundRatios.length === 0) return "within noise";
-  if (roundRatios.every((r) => r > 1)) return "faster";
-  if (roundRatios.every((r) => r < 1)) return "SLOWER";
+export function tierVerdict(rounds: readonly TierRound[]): TierVerdict {
+  if (rounds.length === 0) return "within noise";
+  if (rounds.every((r) => r.compiled < Math.min(r.interp, r.again))) return "faster";
+  if (rounds.every((r) => r.compiled > Math.max(r.interp, r.again))) return "SLOWER";
   return "within noise";
 }
 
 /** The programs whose compiled column lost to the interpreter in every round. */
 export function slowerPrograms(rows: readonly ProgramRow[]): string[] {
-  return rows.filter((r) => tierVerdict(r.roundCpuRatios) === "SLOWER").map((r) => r.name);
+  return rows.filter((r) => tierVerdict(r.roundCpu) === "SLOWER").map((r) => r.name);
 }
