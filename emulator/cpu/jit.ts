@@ -536,18 +536,24 @@ export const isJmpIndirect = (d: Insn) => d.map === 0 && d.op === 0xff && (d.reg
 const MAX_REGION_BLOCKS = 8, MAX_REGION_INSNS = 96;
 /**
  * Under the loop policy a region is compiled only once its blocks have already run this many
- * instructions in the interpreter (sum over its blocks of entries x length): V8's optimising
- * compile of a region costs about as much as interpreting a few hundred thousand guest
- * instructions, so a region only pays when it is expected (future ~ past) to retire more.
+ * instructions in the interpreter (sum over its blocks of entries x length), on the rule that
+ * a region's future is about its past. V8's optimising compile of a region costs about as
+ * much as interpreting a few million guest instructions, not the few hundred thousand first
+ * assumed: measured in session 5 with `node --trace-opt --trace-deopt`, sha256's one 60-
+ * instruction region was compiled three times (55-140 ms each: deoptimised twice on paths that
+ * had no type feedback yet) and its program took 0.3 s more CPU than the interpreter alone.
+ * At 2^18 the bench's quicksort, bytecode interpreter, memcpy, bzip2 and sort -n compiled 3-7
+ * regions each and all ran slower than the interpreter; at 2^22 only regions that loop for
+ * millions of instructions compile.
  */
-export const PROMOTE_VOLUME = 1 << 18;
+export const PROMOTE_VOLUME = 1 << 22;
 /**
  * ... and at least this many per instruction of the region: V8's compile time grows with the
- * region's size (measured: 100-200 ms of compiler-thread time for a 50-100 instruction region
- * on a loaded machine, during which the region runs in V8's unoptimised tiers, several times
- * slower than the interpreter), so a bigger region must have shown more work to be worth it.
+ * region's size (measured: 50-200 ms of compiler-thread time for a 50-100 instruction region,
+ * during which the region runs in V8's unoptimised tiers, several times slower than the
+ * interpreter), so a bigger region must have shown more work to be worth it.
  */
-export const PROMOTE_VOLUME_PER_INSN = 1 << 15;
+export const PROMOTE_VOLUME_PER_INSN = 1 << 18;
 /** Observed targets of an indirect jump that join its region: the most frequent ones. */
 const MAX_INDIRECT_TARGETS = 16;
 

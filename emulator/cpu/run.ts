@@ -26,18 +26,33 @@ import type { JitRegion } from "./jit.js";
  * stays inside for long, so every DEMOTE_PROBE entries the instructions it retired are
  * counted, and a region averaging fewer than DEMOTE_MIN_PER_ENTRY per entry is dropped for
  * good (its head is interpreted from then on; the count is of retired instructions, so the
- * decision is deterministic and guest-visible behaviour is the same either way). A threshold of 1
+ * decision is deterministic and guest-visible behaviour is the same either way). 64 entries
+ * come long before V8 optimises a fresh function, so a dropped region costs little; the
+ * bench's regions that averaged 13-63 instructions per entry (bytecode interpreter, quicksort)
+ * all ran slower than the interpreter, so the bar is 128. A threshold of 1
  * compiles every region on first entry, which is how the host-CPU oracle tests exercise the
  * compiler.
  */
 export const DEFAULT_JIT_THRESHOLD = 1024;
 export let JIT_THRESHOLD = DEFAULT_JIT_THRESHOLD;
 export function setJitThreshold(n: number): void { JIT_THRESHOLD = n; }
-const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 12;
+const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 128;
 /** Most distinct targets recorded per indirect jump (a region takes the most frequent). */
 const MAX_IND = 64;
 
 registerAll();
+
+/**
+ * `jitNext` for a head the tier never looks at again. A small integer, not Infinity: Insn's
+ * fields keep the representation they start with (V8 Smi), since changing it would deoptimise
+ * every optimised function that reads Insns, the interpreter loop first.
+ */
+const NEVER = 0x3fffffff;
+// For the same reason the tier's object fields get their general types before anything is
+// optimised: the first compiled region would otherwise turn `jit` from null into a function and
+// `jitD` into an array in the middle of a run, and V8 would throw away the interpreter loop's
+// optimised code and compile it again (measured: 3 extra compiles of the loop per bench program).
+{ const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; }
 
 /** Heads of every region compiled since the last call (for profiling tools; null = off). */
 export let regionLog: Insn[] | null = null;
@@ -86,6 +101,67 @@ function regionBlockAt(mem: Memory, addr: number, minHeat: number): Insn[] | nul
 }
 
 /**
+ * The interpreter proper: runs blocks until the budget is spent or the CPU stops (returns
+ * null), or, when `tier` is on, until it reaches a block head the second tier wants to look
+ * at: one that heads a compiled region, or whose entries just reached its next compile check
+ * (returns it, unexecuted). `forced` is a head the tier has just declined: it runs
+ * interpreted without being looked at again. Kept apart from run() so that with the tier off,
+ * or while nothing is hot, V8 runs a loop that holds no tier code at all: the tier's feedback
+ * (region calls, compile decisions) never deoptimises this loop, and a recompile of the small
+ * driver costs little.
+ */
+function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier: boolean, jitAt: number, forced: Insn | null): Insn | null {
+  let cur: Insn | null = null;
+  let prev: Insn | null = null;
+  try {
+    while (c.left > 0) {
+      const rip = c.rip;
+      let d: Insn;
+      if (prev !== null) {
+        let s = prev.succ;
+        if (s === null || s.addr !== rip || !s.valid) {
+          s = prev.succ2;
+          if (s === null || s.addr !== rip || !s.valid) s = fetchInsn(mem, rip);
+          prev.succ2 = prev.succ;
+          prev.succ = s;
+        }
+        d = s;
+      } else d = fetchInsn(mem, rip);
+      if (tier) {
+        if (d === forced) forced = null;
+        else if (d.jit !== null || (++d.heat >= jitAt && d.heat >= d.jitNext)) return d;
+      }
+      let blk: Insn[] | null = d.block;
+      if (blk === null) blk = d.block = buildBlock(mem, d);
+      const n = blk.length;
+      for (let i = 0; i < n; i++) {
+        const x: Insn = blk[i]!;
+        if (!x.valid) { d.block = null; break; } // code rewritten under us: decode afresh
+        cur = x;
+        if (trace !== undefined) trace.push(x.addr);
+        c.rip = x.next;
+        x.exec(c, x);
+        prev = x;
+        if (--c.left <= 0) break;
+      }
+      // an indirect jump ends its block: note where it went (the region builder's edges)
+      const ind = prev === null ? null : prev.ind;
+      if (ind !== null) {
+        const k = ind.get(c.rip);
+        if (k !== undefined) ind.set(c.rip, k + 1);
+        else if (ind.size < MAX_IND) ind.set(c.rip, 1);
+      }
+      if (c.stop !== null) return null;
+    }
+    return null;
+  } catch (e) {
+    // a faulting instruction does not retire: RIP back at it
+    if (e instanceof GuestFault && cur !== null) c.rip = cur.addr;
+    throw e;
+  }
+}
+
+/**
  * Execute until a stop condition. Exactly `maxInsns` instructions retire before a
  * `budget` stop; a SYSCALL/HLT counts as retired; a faulting instruction does not retire
  * and RIP points at it. Throws only for emulator bugs.
@@ -96,88 +172,47 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
   c.stop = null;
   c.left = maxInsns;
   c.runStart = maxInsns;
-  let cur: Insn | null = null;
-  let prev: Insn | null = null;
   let jitD: Insn[] | null = null;
   const jitAt = JIT_THRESHOLD;
+  const tier = trace === undefined && jitAt > 0;
+  let forced: Insn | null = null;
   try {
-    while (c.left > 0) {
-      const rip = c.rip;
-      let d: Insn | null = null;
-      if (prev !== null) {
-        d = prev.succ;
-        if (d === null || d.addr !== rip || !d.valid) {
-          d = prev.succ2;
-          if (d === null || d.addr !== rip || !d.valid) {
-            cur = null;
-            d = fetchInsn(mem, rip);
-          }
-          prev.succ2 = prev.succ;
-          prev.succ = d;
-        }
-      } else {
-        cur = null;
-        d = fetchInsn(mem, rip);
+    for (;;) {
+      const d = interpret(c, mem, trace, tier, jitAt, forced);
+      forced = null;
+      if (d === null) break; // budget spent or the CPU stopped
+      if (d.jit === null) {
+        const joinHeat = Math.max(1, jitAt >> 3);
+        const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1);
+        if (r === "later") d.jitNext = d.heat * 2;
+        else if (r === null) d.jitNext = NEVER;
+        else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); }
+        if (d.jit === null) { forced = d; continue; }
       }
-      let interpret = true;
-      if (trace === undefined) {
-        if (d.jit === null && ++d.heat >= jitAt && d.heat >= d.jitNext && jitAt > 0) {
-          const joinHeat = Math.max(1, jitAt >> 3);
-          const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1);
-          if (r === "later") d.jitNext = d.heat * 2;
-          else if (r === null) d.jitNext = Infinity;
-          else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); }
-        }
-        if (d.jit !== null) {
-          const L = c.left;
-          jitD = d.jitD;
-          const r = (d.jit as unknown as JitRegion)(c, jitD!, JIT_HELPERS);
-          jitD = null;
-          if (jitAt > 1) {
-            d.jitRetired += L - c.left;
-            if (++d.jitRuns === DEMOTE_PROBE) {
-              if (d.jitRetired < DEMOTE_PROBE * DEMOTE_MIN_PER_ENTRY) { d.jit = null; d.jitD = null; d.jitNext = Infinity; }
-              else { d.jitRuns = 0; d.jitRetired = 0; }
-            }
-          }
-          if (r === 2) { d.jit = null; d.jitD = null; d.heat = 0; d.jitNext = 0; } // its code was rewritten: interpret, maybe recompile later
-          else if (c.left !== L || c.stop !== null) { interpret = false; prev = null; cur = null; }
-          // else: the budget cannot cover the head block; interpret it
+      const L = c.left;
+      jitD = d.jitD;
+      const r = (d.jit as unknown as JitRegion)(c, jitD!, JIT_HELPERS);
+      jitD = null;
+      if (jitAt > 1) {
+        d.jitRetired += L - c.left;
+        if (++d.jitRuns === DEMOTE_PROBE) {
+          if (d.jitRetired < DEMOTE_PROBE * DEMOTE_MIN_PER_ENTRY) { d.jit = null; d.jitD = null; d.jitNext = NEVER; }
+          else { d.jitRuns = 0; d.jitRetired = 0; }
         }
       }
-      if (interpret) {
-        let blk: Insn[] | null = d.block;
-        if (blk === null) blk = d.block = buildBlock(mem, d);
-        const n = blk.length;
-        for (let i = 0; i < n; i++) {
-          const x: Insn = blk[i]!;
-          if (!x.valid) { d.block = null; break; } // code rewritten under us: decode afresh
-          cur = x;
-          if (trace !== undefined) trace.push(x.addr);
-          c.rip = x.next;
-          x.exec(c, x);
-          prev = x;
-          if (--c.left <= 0) break;
-        }
-        // an indirect jump ends its block: note where it went (the region builder's edges)
-        const ind = prev === null ? null : prev.ind;
-        if (ind !== null) {
-          const k = ind.get(c.rip);
-          if (k !== undefined) ind.set(c.rip, k + 1);
-          else if (ind.size < MAX_IND) ind.set(c.rip, 1);
-        }
-      }
-      if (c.stop !== null) {
-        const s = c.stop;
-        c.stop = null;
-        return s === "syscall" ? { kind: "syscall" } : { kind: "hlt" };
-      }
+      if (r === 2) { d.jit = null; d.jitD = null; d.heat = 0; d.jitNext = 0; forced = d; } // its code was rewritten: interpret, maybe recompile later
+      else if (c.left === L && c.stop === null) forced = d; // the budget cannot cover the head block: interpret it
+      if (c.stop !== null) break;
+    }
+    if (c.stop !== null) {
+      const s = c.stop;
+      c.stop = null;
+      return s === "syscall" ? { kind: "syscall" } : { kind: "hlt" };
     }
     return { kind: "budget" };
   } catch (e) {
     if (e instanceof GuestFault) {
-      if (jitD !== null) { cur = jitD[c.jk]!; c.left -= c.jk - c.jb; }
-      if (cur !== null) c.rip = cur.addr;
+      if (jitD !== null) c.rip = jitD[c.jk]!.addr, c.left -= c.jk - c.jb;
       return { kind: "fault", fault: e.fault };
     }
     throw e;

@@ -152,7 +152,8 @@ describe("run()", () => {
     // loop: mov rax, rbx; and eax, 3; jmp [rax*8 + TABLE]  (or: mov rax, [rax*8 + TABLE]; jmp rax)
     // case k: add rdx, imm_k; jmp next  (case 3 falls through); next: add [rdi], rbx; sub rbx, 1; jnz loop; hlt
     // Reference: plain arithmetic over the iterations (the SDM semantics of each instruction).
-    const TABLE = CODE + 0x100, N = 100_000, adds = [1, 10, 100, 1000];
+    // N: enough iterations for the dispatch loop to reach the tier's promote volume (jit.ts) and run on compiled
+    const TABLE = CODE + 0x100, N = 1_100_000, adds = [1, 10, 100, 1000];
     for (const form of ["memory", "register"] as const) {
       const le32 = (v: number) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
       const head = [0x48, 0x89, 0xd8, 0x83, 0xe0, 0x03,
@@ -165,19 +166,21 @@ describe("run()", () => {
         0x48, 0x81, 0xc2, ...le32(1000),
         0x48, 0x01, 0x1f, 0x48, 0x83, 0xeb, 0x01, 0x75, (256 - (next + 9)) & 255, 0xf4];
       const table = [c0, c1, c2, c3].flatMap((o) => [...le32(CODE + o), 0, 0, 0, 0]);
-      let rdx = 0, insns = 1;
-      for (let i = N; i >= 1; i--) { rdx += adds[i & 3]!; insns += (form === "memory" ? 3 : 4) + ((i & 3) === 3 ? 1 : 2) + 3; }
       for (const threshold of [0, 1, 64, DEFAULT_JIT_THRESHOLD]) {
+        // thresholds 0 and 1 need no volume: a shorter run keeps the test quick
+        const n = threshold > 1 ? N : N / 10;
+        let rdx = 0, insns = 1;
+        for (let i = n; i >= 1; i--) { rdx += adds[i & 3]!; insns += (form === "memory" ? 3 : 4) + ((i & 3) === 3 ? 1 : 2) + 3; }
         setJitThreshold(threshold);
         logRegions(true);
         try {
           const { c, m } = machine(code);
           m.writeBytes(TABLE, Uint8Array.from(table));
-          setReg64(c, 3, BigInt(N));
+          setReg64(c, 3, BigInt(n));
           setReg64(c, 7, BigInt(DATA));
-          expect(run(c, m, 10_000_000), `${form}, threshold ${threshold}`).toEqual({ kind: "hlt" });
+          expect(run(c, m, 20_000_000), `${form}, threshold ${threshold}`).toEqual({ kind: "hlt" });
           expect(getReg64(c, 2), `${form}, threshold ${threshold}`).toBe(BigInt(rdx));
-          expect(m.readU64(DATA), `${form}, threshold ${threshold}`).toBe(BigInt(N * (N + 1) / 2));
+          expect(m.readU64(DATA), `${form}, threshold ${threshold}`).toBe(BigInt(n * (n + 1) / 2));
           expect(c.icount, `${form}, threshold ${threshold}`).toBe(insns);
           // the compiled path must have been taken; above threshold 1 (when the jump's targets
           // are known) in one region holding the dispatch and its cases
@@ -191,7 +194,8 @@ describe("run()", () => {
     // outer: mov ecx, K; L: add rsi, rcx; sub ecx, 1; jnz L; rdtsc; sub rbx, 1; jnz outer; hlt
     // (RDTSC reads the budget, so no region runs past it: every outer iteration enters compiled
     // code afresh.) Reference: rsi = N * K(K+1)/2, and the interpreter-only run's state.
-    for (const [k, n, kept] of [[2, 200_000, false], [400, 400, true]] as const) {
+    // n: enough outer iterations for the inner loop to reach the tier's promote volume (jit.ts)
+    for (const [k, n, kept] of [[2, 1_200_000, false], [400, 8000, true]] as const) {
       const code = [0xb9, k & 255, k >> 8, 0, 0, 0x48, 0x01, 0xce, 0x83, 0xe9, 0x01, 0x75, 0xf8, 0x0f, 0x31, 0x48, 0x83, 0xeb, 0x01, 0x75, 0xeb, 0xf4];
       const ends: bigint[] = [];
       for (const threshold of [0, DEFAULT_JIT_THRESHOLD]) {
