@@ -128,8 +128,11 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         d = s;
       } else d = fetchInsn(mem, rip);
       if (tier) {
+        // every read and compare runs on every block (no short-circuit): a path V8 has never
+        // seen taken has no type feedback, and taking it later deoptimises this loop
+        const heat = ++d.heat, hot = heat >= jitAt, due = heat >= d.jitNext;
         if (d === forced) forced = null;
-        else if (d.jit !== null || (++d.heat >= jitAt && d.heat >= d.jitNext)) return d;
+        else if (d.jit !== null || (hot && due)) return d;
       }
       let blk: Insn[] | null = d.block;
       if (blk === null) blk = d.block = buildBlock(mem, d);
