@@ -147,6 +147,9 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         prev = x;
         if (--c.left <= 0) break;
       }
+      // past the block nothing has faulted: a fault from here on is the next fetch's, and RIP
+      // stays at its address (the instruction before it retired)
+      cur = null;
       // an indirect jump ends its block: note where it went (the region builder's edges)
       const ind = prev === null ? null : prev.ind;
       if (ind !== null) {

@@ -102,6 +102,20 @@ describe("run()", () => {
     expect(run(w.c, w.m, 10)).toEqual({ kind: "fault", fault: { type: "#PF", addr: BigInt(CODE), access: "write" } });
   });
 
+  it("a jump to an unmapped page retires and faults on the fetch with RIP at the target", () => {
+    // nop; mov eax, 0x12345000; jmp rax   (SDM: the fetch at the target raises #PF; the JMP has retired)
+    const target = 0x1234_5000;
+    const code = [0x90, 0xb8, 0x00, 0x50, 0x34, 0x12, 0xff, 0xe0];
+    for (const [budget, split] of [[10, 10], [10, 2], [10, 3]] as const) {
+      const { c, m } = machine(code);
+      let stop = run(c, m, split);
+      if (stop.kind === "budget") stop = run(c, m, budget - split);
+      expect(stop, `budget split at ${split}`).toEqual({ kind: "fault", fault: { type: "#PF", addr: BigInt(target), access: "exec" } });
+      expect(c.rip, `budget split at ${split}`).toBe(target);
+      expect(c.icount, `budget split at ${split}`).toBe(3);
+    }
+  });
+
   it("SYSCALL stops after the instruction with RCX = next RIP and R11 = RFLAGS", () => {
     const { c, m } = machine([0xf9, 0x0f, 0x05, 0xf4]); // stc; syscall; hlt
     expect(run(c, m, 10)).toEqual({ kind: "syscall" });
