@@ -14,12 +14,14 @@ import type { ProgramRow } from "./programs.js";
 import type { StartupRow } from "./startup.js";
 import type { CaseRow, CheckerRow, StartRow } from "./capos.js";
 import { cliSkipReason, measureCli, type CliRow } from "./cli.js";
-import { fmt, median } from "./timing.js";
+import { fmt, median, mixRate } from "./timing.js";
 
 /** What `tools/bench.ts --json` writes (older benches write a subset). */
 export interface BenchReport {
   programs?: ProgramRow[]; startup?: StartupRow[]; cli?: CliRow[];
   caposStart?: StartRow[]; cases?: CaseRow[]; checker?: CheckerRow;
+  /** The mix again on fresh seeds after the first pass (benches since session 5). */
+  casesSteady?: CaseRow[];
 }
 
 export interface Figure { key: string; value: number; higherIsBetter: boolean }
@@ -43,6 +45,10 @@ export function figuresOf(r: BenchReport): Figure[] {
     for (const c of r.cases) add(`capos | ${c.property} | cases / CPU s`, c.cases / c.cpuS, true);
     const cases = r.cases.reduce((a, c) => a + c.cases, 0), cpu = r.cases.reduce((a, c) => a + c.cpuS, 0);
     add("capos | default mix | cases / CPU s", cases / cpu, true);
+  }
+  if (r.casesSteady) {
+    for (const c of r.casesSteady) add(`capos | ${c.property}, steady state | cases / CPU s`, c.cases / c.cpuS, true);
+    add("capos | default mix, steady state | cases / CPU s", mixRate(r.casesSteady), true);
   }
   if (r.checker) {
     if (r.checker.states !== null) add("capos | checker | states / s", r.checker.states / r.checker.checkS, true);

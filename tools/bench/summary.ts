@@ -4,7 +4,7 @@
  * (said so, never counted as met).
  */
 import type { BenchReport } from "./baseline.js";
-import { fmt } from "./timing.js";
+import { fmt, mixRate } from "./timing.js";
 import { AGENT_START_ROW, LOOP_PROGRAM, slowerPrograms, TARGETS } from "./targets.js";
 
 interface TargetRow { target: string; figure: string; verdict: "met" | "missed" | "not measured" }
@@ -16,9 +16,11 @@ export function targetRows(r: BenchReport): TargetRow[] {
     rows.push(value === undefined || !Number.isFinite(value)
       ? { target, figure: "-", verdict: "not measured" }
       : { target, figure: `${fmt(value, d)} ${unit}`, verdict: (atMost ? value <= limit : value >= limit) ? "met" : "missed" });
-  const cases = r.cases;
-  const mix = cases ? cases.reduce((a, c) => a + c.cases, 0) / cases.reduce((a, c) => a + c.cpuS, 0) : undefined;
-  add(`default mix >= ${TARGETS.casesPerCpuSecond} cases per CPU s`, mix, TARGETS.casesPerCpuSecond, false, "cases / CPU s");
+  // Judged on the steady state (fuzzing power is a long campaign's rate); the first pass, V8's
+  // warm-up included, is printed beside it.
+  const mixTarget = `default mix >= ${TARGETS.casesPerCpuSecond} cases per CPU s (steady state)`;
+  add(mixTarget, r.casesSteady && mixRate(r.casesSteady), TARGETS.casesPerCpuSecond, false, "cases / CPU s");
+  if (r.cases && rows.at(-1)!.verdict !== "not measured") rows.at(-1)!.figure += ` (first pass, V8 warm-up included: ${fmt(mixRate(r.cases), 1)})`;
   add(`capOS agent start-to-exit <= ${TARGETS.caposStartMs} ms`, r.caposStart?.find((s) => s.name === AGENT_START_ROW)?.ms, TARGETS.caposStartMs, true, "ms", 3);
   add(`capos-conform --help <= ${TARGETS.helpMs} ms`, r.cli?.find((c) => c.name.includes("--help"))?.ms, TARGETS.helpMs, true, "ms", 0);
   add(`capos-conform run-elf of a probe <= ${TARGETS.runElfMs} ms`, r.cli?.find((c) => c.name.includes("run-elf"))?.ms, TARGETS.runElfMs, true, "ms", 0);

@@ -50,3 +50,8 @@ export function alternate<K extends string>(rounds: number, contenders: Record<K
 
 export const fmt = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : "-");
 export const ratio = (a: number, b: number, d = 1): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(d)}x` : "-");
+
+/** Cases per CPU second over all rows of a property table (the "default mix" figure). */
+export function mixRate(rows: readonly { cases: number; cpuS: number }[]): number {
+  return rows.reduce((a, c) => a + c.cases, 0) / rows.reduce((a, c) => a + c.cpuS, 0);
+}
