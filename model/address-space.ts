@@ -391,14 +391,38 @@ export function regions(as: AddressSpace, b: Binding = DEFAULT_BINDING): Region[
  * caches it per page buffer, as the checker's StateKeys does).
  */
 export function addressSpaceKey(as: AddressSpace, b: Binding = DEFAULT_BINDING, pageKey: (pg: Page) => string = (pg) => (pg.data ? pageDataText(pg.data) : "")): string {
-  const parts: string[] = [];
-  for (const r of regions(as, b)) parts.push(`${r.start.toString(16)}-${r.end.toString(16)}${r.state[0]}${r.prot}`);
-  for (const [p, g] of [...as.gens].sort((x, y) => x[0] - y[0])) parts.push(`g${p.toString(16)}=${g}`);
-  for (const [p, pg] of [...as.pages].sort((x, y) => x[0] - y[0])) {
+  // The text `regions` would give, then generations, then page contents, from one numeric sort
+  // of the page numbers (the checker keys every address space it meets: this is its hot path).
+  const P = b.pageSize;
+  const pns = sortedNumbers(as.pages.keys(), as.pages.size);
+  let regionText = "", dataText = "";
+  let start = -1, end = -1, state: PageState | null = null, prot = 0;
+  for (let i = 0; i < pns.length; i++) {
+    const p = pns[i]!;
+    const pg = as.pages.get(p)!;
+    if (start >= 0 && end === p * P && state === pg.state && prot === pg.prot) end = (p + 1) * P;
+    else {
+      if (start >= 0) regionText += `${regionText === "" ? "" : " "}${start.toString(16)}-${end.toString(16)}${state![0]}${prot}`;
+      start = p * P; end = (p + 1) * P; state = pg.state; prot = pg.prot;
+    }
     const d = pageKey(pg);
-    if (d !== "") parts.push(`d${p.toString(16)}{${d}}`);
+    if (d !== "") dataText += ` d${p.toString(16)}{${d}}`;
   }
-  return parts.join(" ");
+  if (start >= 0) regionText += `${regionText === "" ? "" : " "}${start.toString(16)}-${end.toString(16)}${state![0]}${prot}`;
+  let gensText = "";
+  const gns = sortedNumbers(as.gens.keys(), as.gens.size);
+  for (let i = 0; i < gns.length; i++) gensText += ` g${gns[i]!.toString(16)}=${as.gens.get(gns[i]!)}`;
+  // parts joined by single spaces, as a join(" ") of [regions..., gens..., data...] would
+  const rest = gensText + dataText;
+  return regionText === "" ? rest.slice(1) : regionText + rest;
+}
+
+/** Page numbers (integers) in ascending order. */
+function sortedNumbers(keys: Iterable<number>, n: number): Float64Array {
+  const out = new Float64Array(n);
+  let i = 0;
+  for (const k of keys) out[i++] = k;
+  return out.sort();
 }
 
 /** The non-zero bytes of a page as "offset:value,..." ("" for an all-zero page). */

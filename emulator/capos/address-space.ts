@@ -177,22 +177,33 @@ export class AddressSpace {
     for (let i = 0; i < r.count; i++) if (!this.vm.get(r.first + i)!.committed) freshPages.push(r.first + i);
     let mapped = 0;
     try {
-      for (const pn of freshPages) {
-        // MUTANT decommit-keeps-contents: a page decommit left mapped gets its access back, bytes and all.
-        if (this.mutant === "decommit-keeps-contents" && this.mem.pages.has(pn)) this.mem.protect(pn * P, P, mp);
-        else this.mem.map(pn * P, P, mp);
-        mapped++;
+      if (this.mutant === "decommit-keeps-contents") {
+        for (const pn of freshPages) {
+          // MUTANT decommit-keeps-contents: a page decommit left mapped gets its access back, bytes and all.
+          if (this.mem.pages.has(pn)) this.mem.protect(pn * P, P, mp);
+          else this.mem.map(pn * P, P, mp);
+          mapped++;
+        }
+      } else {
+        // Adjacent fresh pages in one call each: the same pages as one call per page (a run over
+        // the budget maps none of its pages), without a TLB flush per page.
+        forRuns(freshPages, (pn, n) => {
+          this.mem.map(pn * P, n * P, mp);
+          mapped += n;
+        });
       }
     } catch (e) {
-      for (let i = 0; i < mapped; i++) this.mem.unmap(freshPages[i]! * P, P);
+      forRuns(freshPages.slice(0, mapped), (pn, n) => this.mem.unmap(pn * P, n * P));
       throw e;
     }
+    const wasCommitted: number[] = [];
     for (let i = 0; i < r.count; i++) {
       const pg = this.vm.get(r.first + i)!;
-      if (pg.committed) this.mem.protect((r.first + i) * P, P, mp);
+      if (pg.committed) wasCommitted.push(r.first + i);
       pg.committed = true;
       pg.prot = prot;
     }
+    forRuns(wasCommitted, (pn, n) => this.mem.protect(pn * P, n * P, mp));
     this.committedPages += fresh;
     return null;
   }
@@ -207,15 +218,19 @@ export class AddressSpace {
     }
     const P = this.P;
     const n = this.mutant === "protect-skips-last-page" ? r.count - 1 : r.count; // MUTANT protect-skips-last-page
+    if (this.mutant !== "protect-keeps-write") {
+      // One protection for the whole range: one call (one TLB flush), as the per-page calls would leave it.
+      for (let i = 0; i < n; i++) this.vm.get(r.first + i)!.prot = prot;
+      if (n > 0) this.mem.protect(r.first * P, n * P, this.memProt(prot));
+      return null;
+    }
     for (let i = 0; i < n; i++) {
       const pn = r.first + i;
       const pg = this.vm.get(pn)!;
       let mp = this.memProt(prot);
-      if (this.mutant === "protect-keeps-write") {
-        // MUTANT protect-keeps-write: a writable page stays writable whatever prot says.
-        const old = this.mem.pages.get(pn)?.prot ?? 0;
-        if (old & PROT_WRITE) mp |= PROT_WRITE | PROT_READ;
-      }
+      // MUTANT protect-keeps-write: a writable page stays writable whatever prot says.
+      const old = this.mem.pages.get(pn)?.prot ?? 0;
+      if (old & PROT_WRITE) mp |= PROT_WRITE | PROT_READ;
       pg.prot = prot;
       this.mem.protect(pn * P, P, mp);
     }
@@ -228,18 +243,20 @@ export class AddressSpace {
     for (let i = 0; i < r.count; i++)
       if (!this.vm.has(r.first + i)) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
     const P = this.P;
+    const dropped: number[] = [];
     for (let i = 0; i < r.count; i++) {
       const pn = r.first + i;
       const pg = this.vm.get(pn)!;
       if (pg.committed) {
         if (this.mutant === "decommit-keeps-contents") this.mem.protect(pn * P, P, 0); // MUTANT decommit-keeps-contents
-        else this.mem.unmap(pn * P, P);
+        else dropped.push(pn);
         this.committedPages--;
       }
       pg.committed = false;
       pg.prot = 0;
       this.bump(pn);
     }
+    forRuns(dropped, (pn, n) => this.mem.unmap(pn * P, n * P));
     return null;
   }
 
@@ -248,16 +265,18 @@ export class AddressSpace {
     if (r instanceof VmError) return r;
     const P = this.P;
     const n = this.mutant === "unmap-skips-last-page" ? r.count - 1 : r.count; // MUTANT unmap-skips-last-page
+    const dropped: number[] = [];
     for (let i = 0; i < n; i++) {
       const pn = r.first + i;
       const pg = this.vm.get(pn);
       if (!pg) continue;
-      if (pg.committed || this.mem.pages.has(pn)) this.mem.unmap(pn * P, P);
+      if (pg.committed || this.mem.pages.has(pn)) dropped.push(pn);
       if (pg.committed && this.mutant !== "unmap-leaks-commit-charge") this.committedPages--; // MUTANT unmap-leaks-commit-charge
       this.reservedPages--;
       this.vm.delete(pn);
       this.bump(pn);
     }
+    forRuns(dropped, (pn, n) => this.mem.unmap(pn * P, n * P));
     return null;
   }
 
@@ -279,5 +298,16 @@ export class AddressSpace {
     }
     if (cur) out.push({ addr: cur.addr, pages: cur.pages, state: cur.state, prot: cur.prot });
     return out;
+  }
+}
+
+/** Call `f(first, count)` once per run of consecutive page numbers in `pns` (ascending). */
+function forRuns(pns: readonly number[], f: (first: number, count: number) => void): void {
+  let i = 0;
+  while (i < pns.length) {
+    let j = i + 1;
+    while (j < pns.length && pns[j] === pns[j - 1]! + 1) j++;
+    f(pns[i]!, j - i);
+    i = j;
   }
 }

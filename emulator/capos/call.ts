@@ -6,6 +6,7 @@ import type { Binding } from "../../spec/binding.js";
 import { PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 import { METHODS } from "./caps/index.js";
 import type { Outcome } from "./caps/index.js";
+import type { Method } from "./caps/method.js";
 import { ResultTooSmall, exc } from "./caps/method.js";
 import { hex } from "./events.js";
 import { fieldGet } from "./guest-fields.js";
@@ -32,8 +33,9 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   // budget overrun (a conforming hostile guest must get its invalidBuffer CQE and go on).
   k.charge("copyPage", Math.ceil(pl / b.pageSize));
   const iface = cap.obj.iface;
-  const method = methodNames(b, iface).get(methodId);
-  const note = ` ${iface}.${method ?? `#${methodId}`}`;
+  const entry = methodsOf(b, iface).get(methodId);
+  const method = entry?.name;
+  const note = entry ? entry.note : ` ${iface}.#${methodId}`;
   const writeResult = (bytes: Uint8Array): number | null => {
     if (bytes.length > rl) return null;
     k.as.mem.writeBytes(ra, bytes);
@@ -62,8 +64,7 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   if (method === undefined) return finish({ kind: "exc", type: "unimplemented", message: `${iface} has no method @${methodId}` });
   const params = pl === 0 ? new Uint8Array(0) : k.as.mem.readBytes(pa, pl);
   try {
-    const key = `${iface}.${method}`;
-    const impl = Object.hasOwn(METHODS, key) ? METHODS[key] : undefined;
+    const impl = entry!.impl;
     return finish(impl ? impl(k, { t, cap, method, params, userData, ra, rl }) : exc("unimplemented", `${iface}.${method} is not implemented`));
   } catch (e) {
     if (e instanceof BadMessage) return done(E.badMessage, undefined, note);
@@ -72,16 +73,30 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   }
 }
 
-const methodNameCache = new WeakMap<Binding, Map<string, ReadonlyMap<number, string>>>();
-/** The interface's method names by ordinal (the first name wins, as a search in binding order would find it). */
-function methodNames(b: Binding, iface: string): ReadonlyMap<number, string> {
-  let byIface = methodNameCache.get(b);
-  if (!byIface) methodNameCache.set(b, (byIface = new Map()));
+/** A method of an interface as a CALL finds it: its name, its log note and its implementation (if any). */
+interface MethodEntry {
+  readonly name: string;
+  readonly note: string;
+  readonly impl: Method | undefined;
+}
+
+const methodCache = new WeakMap<Binding, Map<string, ReadonlyMap<number, MethodEntry>>>();
+/**
+ * The interface's methods by ordinal (the first name wins, as a search in binding order would
+ * find it), looked up once per binding and interface rather than by string on every CALL.
+ */
+function methodsOf(b: Binding, iface: string): ReadonlyMap<number, MethodEntry> {
+  let byIface = methodCache.get(b);
+  if (!byIface) methodCache.set(b, (byIface = new Map()));
   let m = byIface.get(iface);
   if (!m) {
-    const names = new Map<number, string>();
-    for (const [name, o] of Object.entries(b.methods[iface as keyof Binding["methods"]] ?? {})) if (!names.has(o as number)) names.set(o as number, name);
-    byIface.set(iface, (m = names));
+    const entries = new Map<number, MethodEntry>();
+    for (const [name, o] of Object.entries(b.methods[iface as keyof Binding["methods"]] ?? {})) {
+      if (entries.has(o as number)) continue;
+      const key = `${iface}.${name}`;
+      entries.set(o as number, { name, note: ` ${key}`, impl: Object.hasOwn(METHODS, key) ? METHODS[key] : undefined });
+    }
+    byIface.set(iface, (m = entries));
   }
   return m;
 }

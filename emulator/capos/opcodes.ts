@@ -20,7 +20,7 @@ export function execOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" | "yield
       return sqe.complete(E.wrongInterface);
     case "park":
     case "unpark":
-      return parkOp(k, t, { ...sqe, op: sqe.op });
+      return parkOp(k, t, sqe as Sqe & { op: "park" | "unpark" });
     case "call":
       return callOp(k, t, sqe);
   }

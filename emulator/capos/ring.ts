@@ -177,7 +177,10 @@ function opcodeNames(b: Binding): ReadonlyMap<number, keyof Binding["opcodes"]> 
   return m;
 }
 
-/** The user_data of each thread's latest SQE (read only by the cqe-userdata-last-sqe mutant). */
+/** CALL fields that must be zero (no capability transfer or pipelining in this ABI version). */
+const CALL_ZERO_FIELDS = ["xferCapCount", "pipelineDep", "pipelineField"] as const;
+
+/** The user_data of each thread's latest SQE (kept and read only by the cqe-userdata-last-sqe mutant). */
 const lastUserData = new WeakMap<Thread, bigint>();
 
 /** Validate one SQE copy (opcode, flags, reserved fields, cap id) and run it. */
@@ -188,7 +191,7 @@ function execSqe(k: Kernel, t: Thread, bytes: Uint8Array, index: number, exec: O
   const opcode = Number(fieldGet(dv, C["opcode"]));
   const userData = fieldGet(dv, C["userData"]);
   const capId = Number(fieldGet(dv, C["capId"]));
-  lastUserData.set(t, userData);
+  if (k.mutant === "cqe-userdata-last-sqe") lastUserData.set(t, userData);
   const E = b.transportErrors;
   const complete: Complete = (result, extra, note = "") => {
     k.event(() => `t${t.id} sqe#${index} op=${opName} cap=${hex(capId)} ud=${hex(userData)} -> ${result}${note}`);
@@ -201,7 +204,7 @@ function execSqe(k: Kernel, t: Thread, bytes: Uint8Array, index: number, exec: O
      fieldGet(dv, C["reserved0"]) !== 0n) return complete(E.invalidSqe);
   const view = b.ring.sqeViews[opName];
   if (opName === "call") {
-    for (const name of ["xferCapCount", "pipelineDep", "pipelineField"]) if (fieldGet(dv, view[name]) !== 0n) return complete(E.invalidSqe);
+    for (const name of CALL_ZERO_FIELDS) if (fieldGet(dv, view[name]) !== 0n) return complete(E.invalidSqe);
   }
   if (opName === "nop") return complete(0);
   const cap = k.caps.lookup(capId);
