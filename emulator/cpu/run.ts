@@ -41,6 +41,7 @@ const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 128;
 const MAX_IND = 64;
 
 registerAll();
+if (PAGE !== 4096) throw new Error("run.ts: fetchInsn's page-size literal is out of step with memory.ts's PAGE");
 
 /**
  * `jitNext` for a head the tier never looks at again. A small integer, not Infinity: Insn's
@@ -61,7 +62,9 @@ export function logRegions(on: boolean): void { regionLog = on ? [] : null; }
 /** Decoded instruction at addr (through the per-page decode cache). */
 export function fetchInsn(mem: Memory, addr: number): Insn {
   const pg = mem.fetchPage(addr);
-  const off = addr - Math.floor(addr / PAGE) * PAGE;
+  // 4096 as a literal: V8 reads an imported const at run time, and a division by a value it
+  // does not know is a floating-point division on every fetch (checked against PAGE below)
+  const off = addr - Math.floor(addr / 4096) * 4096;
   // The page's cache holds only Insns (this function is its one writer).
   let ic = pg.icache as (Insn | undefined)[] | null;
   if (ic === null) ic = pg.icache = new Array<Insn | undefined>(PAGE);
