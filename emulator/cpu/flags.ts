@@ -88,7 +88,19 @@ function imul64Overflow(c: CpuState): number {
 
 /** Full RFLAGS value. */
 export function getFlags(c: CpuState): number {
-  if (c.fop === FOP_EAGER) return c.flags;
+  const fop = c.fop;
+  if (fop === FOP_EAGER) return c.flags;
+  // Rotates, BT and PUSHF materialise after every kind of producer; the commonest ones (logic
+  // and 32-bit or narrower SUB/ADD) are computed here in one pass instead of six switches.
+  const w = c.fw, r = c.fr;
+  if (fop === FOP_LOGIC) return (c.flags & ~0x8d5) | szp(w, r, c.frh);
+  if (w !== 8 && (fop === FOP_SUB || fop === FOP_ADD)) {
+    const a = c.fa, b = c.fb, top = w * 8 - 1;
+    const cf = fop === FOP_SUB ? (a < b ? 1 : 0) : (r < a ? 1 : 0);
+    const of = fop === FOP_SUB ? (((a ^ b) & (a ^ r)) >>> top) & 1 : (((a ^ r) & (b ^ r)) >>> top) & 1;
+    return (c.flags & ~0x8d5) | cf | (PARITY[r & 255]! << 2) | ((a ^ b ^ r) & F_AF) | (r === 0 ? F_ZF : 0)
+      | (((r >>> top) & 1) << 7) | (of << 11);
+  }
   return (c.flags & ~0x8d5) | getCF(c) | (getPF(c) << 2) | (getAF(c) << 4) | (getZF(c) << 6)
     | (getSF(c) << 7) | (getOF(c) << 11);
 }

@@ -29,14 +29,15 @@ const TLB_SIZE = 256, TLB_MASK = TLB_SIZE - 1;
  * memory.ts below insn.ts.)
  */
 export interface CachedCode {
-  valid: boolean;
+  /** 1 while current, 0 once invalidated (a number for speed: see insn.ts). */
+  valid: number;
 }
 
 /** Invalidate every decoded instruction of a page. */
 function dropCode(pg: Page): void {
   const ic = pg.icache;
   if (ic === null) return;
-  for (const d of ic) if (d !== undefined) d.valid = false;
+  for (const d of ic) if (d !== undefined) d.valid = 0;
   pg.icache = null;
 }
 

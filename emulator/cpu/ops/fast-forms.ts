@@ -6,10 +6,10 @@
  * replaces (the host-CPU oracle tests run through these paths).
  */
 import type { CpuState } from "../state.js";
-import { FOP_SUB, FOP_INC, FOP_DEC } from "../state.js";
+import { FOP_SUB, FOP_LOGIC, FOP_INC, FOP_DEC } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
 import { BASE_RIP } from "../insn.js";
-import { ea } from "../operands.js";
+import { ea, getR8, setR8 } from "../operands.js";
 import { cond, getCF, materialize, setArith, szp } from "../flags.js";
 import { aluOp } from "./alu.js";
 
@@ -207,6 +207,85 @@ const cmov32M: Handler = (c, d) => {
 const setccR: Handler = (c, d) => { const r = d.rm; c.lo[r] = (c.lo[r]! & ~255) | (cond(c, d.op & 15) ? 1 : 0); };
 const setccM: Handler = (c, d) => { c.mem.w8(ea(c, d), cond(c, d.op & 15) ? 1 : 0); };
 
+// ---- byte compares and tests on registers (byte-register codes >= 16 name AH..BH)
+const cmpRI8: Handler = (c, d) => {
+  const a = getR8(c, d.rm8), b = d.imm & 255;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+};
+const cmpAI8: Handler = (c, d) => {
+  const a = c.lo[0]! & 255, b = d.imm & 255;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+};
+/** CMP r/m8, r8 (38) and CMP r8, r/m8 (3A) on registers. */
+const cmpEG8: Handler = (c, d) => {
+  const a = getR8(c, d.rm8), b = getR8(c, d.reg8);
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+};
+const cmpGE8: Handler = (c, d) => {
+  const a = getR8(c, d.reg8), b = getR8(c, d.rm8);
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+};
+const testRR8: Handler = (c, d) => {
+  const a = getR8(c, d.rm8), b = getR8(c, d.reg8);
+  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = FOP_LOGIC;
+};
+const testAI8: Handler = (c, d) => {
+  const a = c.lo[0]! & 255, b = d.imm & 255;
+  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = FOP_LOGIC;
+};
+// ---- byte moves
+const movLoad8: Handler = (c, d) => { setR8(c, d.reg8, c.mem.r8(ea(c, d))); };
+const movRR8: Handler = (c, d) => { setR8(c, d.rm8, getR8(c, d.reg8)); }; // 88 /r, register form
+const movGE8: Handler = (c, d) => { setR8(c, d.reg8, getR8(c, d.rm8)); }; // 8A /r, register form
+
+// ---- INC/DEC on memory (the store comes before the flags, as in the generic form: a faulting
+// store leaves the flags as they were)
+const incM32: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, cf = getCF(c), v = (x + 1) >>> 0;
+  m.w32(a, v);
+  c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = FOP_INC;
+};
+const decM32: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, cf = getCF(c), v = (x - 1) >>> 0;
+  m.w32(a, v);
+  c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = FOP_DEC;
+};
+const incM64: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0, cf = getCF(c);
+  const s = x + 1, lo = s >>> 0, hi = (xh + (s > 0xffffffff ? 1 : 0)) >>> 0;
+  m.w64(a, lo, hi);
+  c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = FOP_INC;
+};
+const decM64: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0, cf = getCF(c);
+  const s = x - 1, lo = s >>> 0, hi = (xh - (s < 0 ? 1 : 0)) >>> 0;
+  m.w64(a, lo, hi);
+  c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = FOP_DEC;
+};
+
+// ---- NOT, CDQE
+const not64: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = ~c.hi[r]!; };
+const not32: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = 0; };
+const cdqe: Handler = (c) => { c.hi[0] = c.lo[0]! >> 31; };
+
+// ---- indirect JMP/CALL through a register or a 64-bit memory operand (the target is read
+// before CALL pushes, so CALL [rsp+x] and CALL rsp see the old stack pointer)
+const jmpR: Handler = (c, d) => { const r = d.rm; c.rip = c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0); };
+const jmpM: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, lo = m.r32(a), hi = m.r32(a + 4);
+  c.rip = hi * 4294967296 + (lo >>> 0);
+};
+const callR: Handler = (c, d) => {
+  const r = d.rm, t = c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0), n = d.next;
+  pushHalves(c, n | 0, (n / 4294967296) | 0);
+  c.rip = t;
+};
+const callM: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, lo = m.r32(a), hi = m.r32(a + 4), n = d.next;
+  pushHalves(c, n | 0, (n / 4294967296) | 0);
+  c.rip = hi * 4294967296 + (lo >>> 0);
+};
+
 /** A faster handler with the semantics of h for d, or null. */
 export function specializeForm(d: Insn): Handler | null {
   const op = d.op, w = d.opsz, mem = d.mod !== 3;
@@ -227,10 +306,27 @@ export function specializeForm(d: Insn): Handler | null {
         if (w === 4) return aluEIm32;
         return null;
       case 0xff:
-        if (mem || d.lock) return null;
-        if ((d.reg & 7) === 0) return w === 8 ? inc64 : w === 4 ? inc32 : null;
-        if ((d.reg & 7) === 1) return w === 8 ? dec64 : w === 4 ? dec32 : null;
+        if (d.lock) return null;
+        switch (d.reg & 7) {
+          case 0: return mem ? (w === 8 ? incM64 : w === 4 ? incM32 : null) : w === 8 ? inc64 : w === 4 ? inc32 : null;
+          case 1: return mem ? (w === 8 ? decM64 : w === 4 ? decM32 : null) : w === 8 ? dec64 : w === 4 ? dec32 : null;
+          // CALL/JMP r/m64: always 64-bit in long mode (a 66 prefix would make them 16-bit)
+          case 2: return d.p66 ? null : mem ? callM : callR;
+          case 4: return d.p66 ? null : mem ? jmpM : jmpR;
+        }
         return null;
+      case 0x80: return !mem && (d.reg & 7) === 7 ? cmpRI8 : null;
+      case 0x3c: return cmpAI8;
+      case 0xa8: return testAI8;
+      case 0x38: return mem ? null : cmpEG8;
+      case 0x3a: return mem ? null : cmpGE8;
+      case 0x84: return mem ? null : testRR8;
+      case 0x88: return mem ? null : movRR8;
+      case 0x8a: return mem ? movLoad8 : movGE8;
+      case 0xf7:
+        if (mem || (d.reg & 7) !== 2) return null;
+        return w === 8 ? not64 : w === 4 ? not32 : null;
+      case 0x98: return w === 8 ? cdqe : null;
       case 0xc1:
         if (mem || w !== 4 || (d.imm & 31) === 0) return null;
         return SHIFT32[d.reg & 7] ?? null;

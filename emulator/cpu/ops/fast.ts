@@ -10,6 +10,7 @@ import { ea } from "../operands.js";
 import { getCF } from "../flags.js";
 import { setArith, szp } from "../flags.js";
 import { specializeForm } from "./fast-forms.js";
+import { specializeSse } from "./fast-sse.js";
 
 // ---- MOV
 const movRR64: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = c.hi[d.reg]!; };
@@ -148,7 +149,7 @@ const leaSimple64: Handler = (c, d) => { // base + disp, no index, 64-bit
 
 /** Return a faster handler with identical semantics, or h itself. */
 export function specialize(d: Insn, h: Handler): Handler {
-  const f = specializeForm(d);
+  const f = specializeForm(d) ?? specializeSse(d);
   if (f !== null) return f;
   if (d.map === 0) {
     const op = d.op;
