@@ -98,7 +98,7 @@ export function getFlags(c: CpuState): number {
     const a = c.fa, b = c.fb, top = w * 8 - 1;
     const cf = fop === FOP_SUB ? (a < b ? 1 : 0) : (r < a ? 1 : 0);
     const of = fop === FOP_SUB ? (((a ^ b) & (a ^ r)) >>> top) & 1 : (((a ^ r) & (b ^ r)) >>> top) & 1;
-    return (c.flags & ~0x8d5) | cf | (PARITY[r & 255]! << 2) | ((a ^ b ^ r) & F_AF) | (r === 0 ? F_ZF : 0)
+    return (c.flags & ~0x8d5) | cf | (PARITY[r & 255]! << 2) | ((a ^ b ^ r) & 0x10) | (r === 0 ? 0x40 : 0)
       | (((r >>> top) & 1) << 7) | (of << 11);
   }
   return (c.flags & ~0x8d5) | getCF(c) | (getPF(c) << 2) | (getAF(c) << 4) | (getZF(c) << 6)
