@@ -27,16 +27,19 @@ const movStore64: Handler = (c, d) => { c.mem.w64(ea(c, d), c.lo[d.reg]!, c.hi[d
 const movStore32: Handler = (c, d) => { c.mem.w32(ea(c, d), c.lo[d.reg]!); };
 const movzxLoad8: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 
-// ---- ALU on 64-bit registers (dst index, src lo/hi)
+// ---- ALU on 64-bit registers (dst index, src lo/hi). The lazy-flag kinds are literals here
+// (ADD 1, SUB 2, ADC 3, SBB 4, LOGIC 5): V8 loads an imported const at run time, and these
+// two functions run for a large share of all instructions.
+if (FOP_ADD !== 1 || FOP_SUB !== 2 || FOP_LOGIC !== 5) throw new Error("fast.ts: lazy-flag kind literals out of date");
 function alu64(c: CpuState, op: number, r: number, b: number, bh: number): void {
   const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0;
   let lo: number, hi: number;
   switch (op) {
-    case 0: { const s = a + b; lo = s >>> 0; hi = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = FOP_ADD; break; }
-    case 5: case 7: { const s = a - b; lo = s >>> 0; hi = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = FOP_SUB; break; }
-    case 1: lo = (a | b) >>> 0; hi = (ah | bh) >>> 0; c.fop = FOP_LOGIC; break;
-    case 4: lo = (a & b) >>> 0; hi = (ah & bh) >>> 0; c.fop = FOP_LOGIC; break;
-    case 6: lo = (a ^ b) >>> 0; hi = (ah ^ bh) >>> 0; c.fop = FOP_LOGIC; break;
+    case 0: { const s = a + b; lo = s >>> 0; hi = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1; break; }
+    case 5: case 7: { const s = a - b; lo = s >>> 0; hi = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2; break; }
+    case 1: lo = (a | b) >>> 0; hi = (ah | bh) >>> 0; c.fop = 5; break;
+    case 4: lo = (a & b) >>> 0; hi = (ah & bh) >>> 0; c.fop = 5; break;
+    case 6: lo = (a ^ b) >>> 0; hi = (ah ^ bh) >>> 0; c.fop = 5; break;
     case 2: { const cf = getCF(c); const s = a + b + cf; lo = s >>> 0; hi = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fc = cf; c.fop = 3; break; }
     default: { const cf = getCF(c); const s = a - b - cf; lo = s >>> 0; hi = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fc = cf; c.fop = 4; break; }
   }
@@ -47,25 +50,59 @@ function alu32(c: CpuState, op: number, r: number, b: number): void {
   const a = c.lo[r]! >>> 0;
   let v: number;
   switch (op) {
-    case 0: v = (a + b) >>> 0; c.fop = FOP_ADD; break;
-    case 5: case 7: v = (a - b) >>> 0; c.fop = FOP_SUB; break;
-    case 1: v = (a | b) >>> 0; c.fop = FOP_LOGIC; break;
-    case 4: v = (a & b) >>> 0; c.fop = FOP_LOGIC; break;
-    case 6: v = (a ^ b) >>> 0; c.fop = FOP_LOGIC; break;
+    case 0: v = (a + b) >>> 0; c.fop = 1; break;
+    case 5: case 7: v = (a - b) >>> 0; c.fop = 2; break;
+    case 1: v = (a | b) >>> 0; c.fop = 5; break;
+    case 4: v = (a & b) >>> 0; c.fop = 5; break;
+    case 6: v = (a ^ b) >>> 0; c.fop = 5; break;
     case 2: { const cf = getCF(c); v = (a + b + cf) >>> 0; c.fc = cf; c.fop = 3; break; }
     default: { const cf = getCF(c); v = (a - b - cf) >>> 0; c.fc = cf; c.fop = 4; break; }
   }
   c.fa = a; c.fb = b; c.fr = v; c.fw = 4;
   if (op !== 7) { c.lo[r] = v; c.hi[r] = 0; }
 }
+// One handler per operation (ADC/SBB excepted: they stay on the dynamic form): a constant op
+// lets V8 fold alu64/alu32's switch away when it inlines them.
 const aluEG64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0);
 const aluGE64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0);
 const aluEG32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.rm, c.lo[d.reg]! >>> 0);
 const aluGE32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.lo[d.rm]! >>> 0);
-const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
-const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
 const aluEI64: Handler = (c, d) => alu64(c, d.reg & 7, d.rm, d.imm >>> 0, d.immHi >>> 0);
 const aluEI32: Handler = (c, d) => alu32(c, d.reg & 7, d.rm, d.imm >>> 0);
+const EG64: (Handler | undefined)[] = [
+  (c, d) => alu64(c, 0, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 1, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
+  undefined, undefined,
+  (c, d) => alu64(c, 4, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 5, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
+  (c, d) => alu64(c, 6, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 7, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
+];
+const GE64: (Handler | undefined)[] = [
+  (c, d) => alu64(c, 0, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 1, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
+  undefined, undefined,
+  (c, d) => alu64(c, 4, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 5, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
+  (c, d) => alu64(c, 6, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 7, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
+];
+const EG32: (Handler | undefined)[] = [
+  (c, d) => alu32(c, 0, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 1, d.rm, c.lo[d.reg]! >>> 0), undefined, undefined,
+  (c, d) => alu32(c, 4, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 5, d.rm, c.lo[d.reg]! >>> 0),
+  (c, d) => alu32(c, 6, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 7, d.rm, c.lo[d.reg]! >>> 0),
+];
+const GE32: (Handler | undefined)[] = [
+  (c, d) => alu32(c, 0, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 1, d.reg, c.lo[d.rm]! >>> 0), undefined, undefined,
+  (c, d) => alu32(c, 4, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 5, d.reg, c.lo[d.rm]! >>> 0),
+  (c, d) => alu32(c, 6, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 7, d.reg, c.lo[d.rm]! >>> 0),
+];
+const EI64: (Handler | undefined)[] = [
+  (c, d) => alu64(c, 0, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 1, d.rm, d.imm >>> 0, d.immHi >>> 0), undefined, undefined,
+  (c, d) => alu64(c, 4, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 5, d.rm, d.imm >>> 0, d.immHi >>> 0),
+  (c, d) => alu64(c, 6, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 7, d.rm, d.imm >>> 0, d.immHi >>> 0),
+];
+const EI32: (Handler | undefined)[] = [
+  (c, d) => alu32(c, 0, d.rm, d.imm >>> 0), (c, d) => alu32(c, 1, d.rm, d.imm >>> 0), undefined, undefined,
+  (c, d) => alu32(c, 4, d.rm, d.imm >>> 0), (c, d) => alu32(c, 5, d.rm, d.imm >>> 0),
+  (c, d) => alu32(c, 6, d.rm, d.imm >>> 0), (c, d) => alu32(c, 7, d.rm, d.imm >>> 0),
+];
+const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
+const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
 // accumulator-immediate forms (ADD/OR/.../CMP rAX, imm32)
 const aluAI64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, 0, d.imm >>> 0, d.immHi >>> 0);
 const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
@@ -165,8 +202,9 @@ export function specialize(d: Insn, h: Handler): Handler {
     if (op < 0x40 && (op & 7) < 4 && (op & 1) === 1 && !d.lock) {
       const ge = (op & 2) !== 0;
       if (d.mod === 3) {
-        if (w === 8) return ge ? aluGE64 : aluEG64;
-        if (w === 4) return ge ? aluGE32 : aluEG32;
+        const k = (op >> 3) & 7;
+        if (w === 8) return (ge ? GE64[k] : EG64[k]) ?? (ge ? aluGE64 : aluEG64);
+        if (w === 4) return (ge ? GE32[k] : EG32[k]) ?? (ge ? aluGE32 : aluEG32);
       } else if (ge) {
         if (w === 8) return aluGEm64;
         if (w === 4) return aluGEm32;
@@ -174,8 +212,8 @@ export function specialize(d: Insn, h: Handler): Handler {
       return h;
     }
     if ((op === 0x81 || op === 0x83) && d.mod === 3) {
-      if (w === 8) return aluEI64;
-      if (w === 4) return aluEI32;
+      if (w === 8) return EI64[d.reg & 7] ?? aluEI64;
+      if (w === 4) return EI32[d.reg & 7] ?? aluEI32;
       return h;
     }
     if (op < 0x40 && (op & 7) === 5 && op !== 0x15 && op !== 0x1d) {
