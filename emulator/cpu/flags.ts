@@ -132,52 +132,57 @@ export function setArith(c: CpuState, bits: number): void {
 // One function per condition pair, each with inline paths for the producers that dominate
 // real code (CMP/SUB and TEST/AND/OR/XOR at every width) and the generic flag getters for
 // the rest. Stored operands are unsigned and truncated to the width (see the header).
+// Every conditional jump runs one of these, so the kinds and flag bits are literals (V8 loads
+// an imported const at run time); the check below keeps them in step with state.ts.
+if (FOP_EAGER !== 0 || FOP_SUB !== 2 || FOP_LOGIC !== 5 || F_ZF !== 0x40 || F_SF !== 0x80 || F_PF !== 4) {
+  throw new Error("flags.ts: condition literals out of date");
+}
 
 /** CF (B/NAE; its negation is AE/NB). */
 export function condB(c: CpuState): boolean {
   const fop = c.fop;
-  if (fop === FOP_SUB) {
+  if (fop === 2 /* FOP_SUB */) {
     if (c.fw !== 8) return c.fa < c.fb;
     const ah = c.fah, bh = c.fbh;
     return ah < bh || (ah === bh && c.fa < c.fb);
   }
-  if (fop === FOP_LOGIC) return false;
+  if (fop === 5 /* FOP_LOGIC */) return false;
   return getCF(c) === 1;
 }
 /** ZF (E/Z). Every lazy kind records its result, so ZF never needs the operands. */
 export function condZ(c: CpuState): boolean {
-  if (c.fop === FOP_EAGER) return (c.flags & F_ZF) !== 0;
+  if (c.fop === 0 /* FOP_EAGER */) return (c.flags & 0x40) !== 0;
   return c.fr === 0 && (c.fw !== 8 || c.frh === 0);
 }
 /** CF or ZF (BE/NA). */
 export function condBE(c: CpuState): boolean {
   const fop = c.fop;
-  if (fop === FOP_SUB) {
+  if (fop === 2 /* FOP_SUB */) {
     if (c.fw !== 8) return c.fa <= c.fb;
     const ah = c.fah, bh = c.fbh;
     return ah < bh || (ah === bh && c.fa <= c.fb);
   }
-  if (fop === FOP_LOGIC) return c.fr === 0 && (c.fw !== 8 || c.frh === 0);
+  if (fop === 5 /* FOP_LOGIC */) return c.fr === 0 && (c.fw !== 8 || c.frh === 0);
   return (getCF(c) | getZF(c)) === 1;
 }
 /** SF (S). */
 export function condS(c: CpuState): boolean {
-  if (c.fop === FOP_EAGER) return (c.flags & F_SF) !== 0;
+  if (c.fop === 0 /* FOP_EAGER */) return (c.flags & 0x80) !== 0;
   return signOf(c.fw, c.fr, c.frh) === 1;
 }
 /** OF (O). */
 export function condO(c: CpuState): boolean {
-  return c.fop === FOP_LOGIC ? false : getOF(c) === 1;
+  return c.fop === 5 /* FOP_LOGIC */ ? false : getOF(c) === 1;
 }
 /** PF (P/PE). */
 export function condP(c: CpuState): boolean {
-  if (c.fop === FOP_EAGER) return (c.flags & F_PF) !== 0;
+  if (c.fop === 0 /* FOP_EAGER */) return (c.flags & 4) !== 0;
   return PARITY[c.fr & 255] === 1;
 }
 /** SF != OF (L/NGE). */
 export function condL(c: CpuState): boolean {
   const fop = c.fop;
-  if (fop === FOP_SUB) {
+  if (fop === 2 /* FOP_SUB */) {
     const w = c.fw;
     if (w === 8) {
       const ah = c.fah | 0, bh = c.fbh | 0;
@@ -186,13 +191,13 @@ export function condL(c: CpuState): boolean {
     const sh = 32 - w * 8;
     return (c.fa << sh) >> sh < (c.fb << sh) >> sh;
   }
-  if (fop === FOP_LOGIC) return signOf(c.fw, c.fr, c.frh) === 1;
+  if (fop === 5 /* FOP_LOGIC */) return signOf(c.fw, c.fr, c.frh) === 1;
   return getSF(c) !== getOF(c);
 }
 /** ZF or SF != OF (LE/NG). */
 export function condLE(c: CpuState): boolean {
   const fop = c.fop;
-  if (fop === FOP_SUB) {
+  if (fop === 2 /* FOP_SUB */) {
     const w = c.fw;
     if (w === 8) {
       const ah = c.fah | 0, bh = c.fbh | 0;
@@ -201,7 +206,7 @@ export function condLE(c: CpuState): boolean {
     const sh = 32 - w * 8;
     return (c.fa << sh) >> sh <= (c.fb << sh) >> sh;
   }
-  if (fop === FOP_LOGIC) return (c.fr === 0 && (c.fw !== 8 || c.frh === 0)) || signOf(c.fw, c.fr, c.frh) === 1;
+  if (fop === 5 /* FOP_LOGIC */) return (c.fr === 0 && (c.fw !== 8 || c.frh === 0)) || signOf(c.fw, c.fr, c.frh) === 1;
   return getZF(c) === 1 || getSF(c) !== getOF(c);
 }
 

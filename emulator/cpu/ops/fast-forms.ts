@@ -13,6 +13,9 @@ import { ea, getR8, setR8 } from "../operands.js";
 import { cond, getCF, materialize, setArith, szp } from "../flags.js";
 import { aluOp } from "./alu.js";
 
+// The lazy-flag kinds are literals in the handlers below (V8 loads an imported const at run time).
+if (FOP_SUB !== 2 || FOP_LOGIC !== 5 || FOP_INC !== 6 || FOP_DEC !== 7) throw new Error("fast-forms.ts: lazy-flag kind literals out of date");
+
 // ---- effective address: base + disp (64-bit addressing, no index, no segment override)
 function eaBD(c: CpuState, d: Insn): number {
   const b = d.base;
@@ -62,7 +65,7 @@ const aluEIm32: Handler = (c, d) => {
 /** CMP r/m32, imm with a base+disp address (the commonest memory compare). */
 const cmpMI32BD: Handler = (c, d) => {
   const a = c.mem.r32(eaBD(c, d)) >>> 0, b = d.imm >>> 0;
-  c.fa = a; c.fb = b; c.fr = (a - b) >>> 0; c.fw = 4; c.fop = FOP_SUB;
+  c.fa = a; c.fb = b; c.fr = (a - b) >>> 0; c.fw = 4; c.fop = 2 /* FOP_SUB */;
 };
 
 // ---- INC/DEC on registers (CF is kept: it is recorded in c.fc)
@@ -70,23 +73,23 @@ const inc64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a + 1, lo = s >>> 0, hi = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
-  c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = FOP_INC;
+  c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
 const dec64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a - 1, lo = s >>> 0, hi = (ah - (s < 0 ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
-  c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = FOP_DEC;
+  c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 const inc32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a + 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
-  c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = FOP_INC;
+  c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
 const dec32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a - 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
-  c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = FOP_DEC;
+  c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 
 // ---- 32-bit register shifts and rotates by a nonzero immediate count (1..31)
@@ -210,28 +213,28 @@ const setccM: Handler = (c, d) => { c.mem.w8(ea(c, d), cond(c, d.op & 15) ? 1 : 
 // ---- byte compares and tests on registers (byte-register codes >= 16 name AH..BH)
 const cmpRI8: Handler = (c, d) => {
   const a = getR8(c, d.rm8), b = d.imm & 255;
-  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
 const cmpAI8: Handler = (c, d) => {
   const a = c.lo[0]! & 255, b = d.imm & 255;
-  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
 /** CMP r/m8, r8 (38) and CMP r8, r/m8 (3A) on registers. */
 const cmpEG8: Handler = (c, d) => {
   const a = getR8(c, d.rm8), b = getR8(c, d.reg8);
-  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
 const cmpGE8: Handler = (c, d) => {
   const a = getR8(c, d.reg8), b = getR8(c, d.rm8);
-  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
 const testRR8: Handler = (c, d) => {
   const a = getR8(c, d.rm8), b = getR8(c, d.reg8);
-  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = FOP_LOGIC;
+  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = 5 /* FOP_LOGIC */;
 };
 const testAI8: Handler = (c, d) => {
   const a = c.lo[0]! & 255, b = d.imm & 255;
-  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = FOP_LOGIC;
+  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = 5 /* FOP_LOGIC */;
 };
 // ---- byte moves
 const movLoad8: Handler = (c, d) => { setR8(c, d.reg8, c.mem.r8(ea(c, d))); };
@@ -243,24 +246,24 @@ const movGE8: Handler = (c, d) => { setR8(c, d.reg8, getR8(c, d.rm8)); }; // 8A 
 const incM32: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, cf = getCF(c), v = (x + 1) >>> 0;
   m.w32(a, v);
-  c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = FOP_INC;
+  c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
 const decM32: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, cf = getCF(c), v = (x - 1) >>> 0;
   m.w32(a, v);
-  c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = FOP_DEC;
+  c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 const incM64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0, cf = getCF(c);
   const s = x + 1, lo = s >>> 0, hi = (xh + (s > 0xffffffff ? 1 : 0)) >>> 0;
   m.w64(a, lo, hi);
-  c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = FOP_INC;
+  c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
 const decM64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0, cf = getCF(c);
   const s = x - 1, lo = s >>> 0, hi = (xh - (s < 0 ? 1 : 0)) >>> 0;
   m.w64(a, lo, hi);
-  c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = FOP_DEC;
+  c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 
 // ---- NOT, CDQE

@@ -27,10 +27,10 @@ const movStore64: Handler = (c, d) => { c.mem.w64(ea(c, d), c.lo[d.reg]!, c.hi[d
 const movStore32: Handler = (c, d) => { c.mem.w32(ea(c, d), c.lo[d.reg]!); };
 const movzxLoad8: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 
-// ---- ALU on 64-bit registers (dst index, src lo/hi). The lazy-flag kinds are literals here
-// (ADD 1, SUB 2, ADC 3, SBB 4, LOGIC 5): V8 loads an imported const at run time, and these
-// two functions run for a large share of all instructions.
-if (FOP_ADD !== 1 || FOP_SUB !== 2 || FOP_LOGIC !== 5) throw new Error("fast.ts: lazy-flag kind literals out of date");
+// ---- ALU on 64-bit registers (dst index, src lo/hi). The lazy-flag kinds in this file are
+// literals (ADD 1, SUB 2, ADC 3, SBB 4, LOGIC 5, IMUL64 8): V8 loads an imported const at run
+// time, and these handlers run for a large share of all instructions.
+if (FOP_ADD !== 1 || FOP_SUB !== 2 || FOP_LOGIC !== 5 || FOP_IMUL64 !== 8) throw new Error("fast.ts: lazy-flag kind literals out of date");
 function alu64(c: CpuState, op: number, r: number, b: number, bh: number): void {
   const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0;
   let lo: number, hi: number;
@@ -109,11 +109,11 @@ const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
 /** TEST r, imm: flags of r & imm. */
 function testRI64(c: CpuState, r: number, d: Insn): void {
   const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, b = d.imm >>> 0, bh = d.immHi >>> 0;
-  c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = (a & b) >>> 0; c.frh = (ah & bh) >>> 0; c.fw = 8; c.fop = FOP_LOGIC;
+  c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = (a & b) >>> 0; c.frh = (ah & bh) >>> 0; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
 }
 function testRI32(c: CpuState, r: number, d: Insn): void {
   const a = c.lo[r]! >>> 0, b = d.imm >>> 0;
-  c.fa = a; c.fb = b; c.fr = (a & b) >>> 0; c.fw = 4; c.fop = FOP_LOGIC;
+  c.fa = a; c.fb = b; c.fr = (a & b) >>> 0; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
 }
 // F7 /0 and /1 on a register; A9 always tests rAX (its d.rm holds the opcode's low bits)
 const testEI64: Handler = (c, d) => testRI64(c, d.rm, d);
@@ -123,15 +123,15 @@ const testAI32: Handler = (c, d) => testRI32(c, 0, d);
 /** CMP r/m8, imm8 with a memory operand. */
 const cmpMI8: Handler = (c, d) => {
   const a = c.mem.r8(ea(c, d)), b = d.imm & 255;
-  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
 const testRR64: Handler = (c, d) => {
   const lo = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0, hi = (c.hi[d.rm]! & c.hi[d.reg]!) >>> 0;
-  c.fa = lo; c.fah = hi; c.fb = lo; c.fbh = hi; c.fr = lo; c.frh = hi; c.fw = 8; c.fop = FOP_LOGIC;
+  c.fa = lo; c.fah = hi; c.fb = lo; c.fbh = hi; c.fr = lo; c.frh = hi; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
 };
 const testRR32: Handler = (c, d) => {
   const v = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0;
-  c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = FOP_LOGIC;
+  c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
 };
 
 // ---- shifts by immediate on 64-bit registers (SHL/SHR/SAR)
@@ -170,7 +170,7 @@ const imulRR64: Handler = (c, d) => {
   const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
   const lo = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
   const hi = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) >>> 0;
-  c.fop = FOP_IMUL64; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = lo; c.frh = hi;
+  c.fop = 8 /* FOP_IMUL64 */; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = lo; c.frh = hi;
   c.lo[d.reg] = lo; c.hi[d.reg] = hi;
 };
 const store8: Handler = (c, d) => {
