@@ -8,7 +8,7 @@
 import type { CpuState } from "../state.js";
 import { FOP_SUB, FOP_LOGIC, FOP_INC, FOP_DEC } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
-import { BASE_RIP } from "../insn.js";
+import { BASE_NONE, BASE_RIP } from "../insn.js";
 import { ea, getR8, setR8 } from "../operands.js";
 import { cond, getCF, materialize, setArith, szp } from "../flags.js";
 import { aluOp } from "./alu.js";
@@ -163,6 +163,20 @@ const leaBIS64: Handler = (c, d) => {
   const s2 = (s1 >>> 0) + il;
   hi = hi + ih + (s2 > 0xffffffff ? 1 : 0);
   c.lo[d.reg] = s2 | 0; c.hi[d.reg] = hi | 0;
+};
+
+/** LEA r64 with index*scale + disp and no base (64-bit addressing). */
+const leaIS64: Handler = (c, d) => {
+  const x = d.index, sh = d.scale === 1 ? 0 : d.scale === 2 ? 1 : d.scale === 4 ? 2 : 3;
+  let il = c.lo[x]! >>> 0, ih = c.hi[x]!;
+  if (sh) { ih = (ih << sh) | (il >>> (32 - sh)); il = (il << sh) >>> 0; }
+  const s = (d.disp >>> 0) + il;
+  c.lo[d.reg] = s | 0; c.hi[d.reg] = ((d.disp >> 31) + ih + (s > 0xffffffff ? 1 : 0)) | 0;
+};
+/** LEA r64, [rip + disp]: next + disp is exact in a double (user addresses are below 2^47). */
+const leaRip64: Handler = (c, d) => {
+  const v = d.next + d.disp;
+  c.lo[d.reg] = v | 0; c.hi[d.reg] = Math.floor(v / 4294967296) | 0;
 };
 
 // ---- stack: RSP moved in int32 halves (no double division per push/pop)
@@ -339,6 +353,8 @@ export function specializeForm(d: Insn): Handler | null {
       case 0x8d:
         if (w === 4) return lea32;
         if (w === 8 && !d.asz32 && d.base >= 0 && d.index >= 0) return leaBIS64;
+        if (w === 8 && !d.asz32 && d.base === BASE_NONE && d.index >= 0) return leaIS64;
+        if (w === 8 && !d.asz32 && d.base === BASE_RIP) return leaRip64;
         return null;
       case 0xe8: return callRel;
       case 0xc3: return retNear;

@@ -260,4 +260,22 @@ describe("run()", () => {
     expect(c.rip).toBe(CODE + 0x31);
     expect(c.icount).toBe(4);
   });
+
+  it("LEA without a base and RIP-relative LEA compute index*scale + disp and next + disp modulo 2^64", () => {
+    const le32 = (v: number) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
+    const M64 = (1n << 64n) - 1n;
+    fc.assert(fc.property(fc.bigUint64Array({ minLength: 1, maxLength: 1 }), fc.nat(3), fc.constantFrom(0, 1, -1, 0x7fffffff, -0x80000000, 0x1234, -0x1000),
+      fc.constantFrom(0, 1), (rcx, ss, disp, threshold) => {
+        // lea rax, [rcx*S + disp32]; lea rdx, [rip + disp32]; hlt
+        const code = [0x48, 0x8d, 0x04, (ss << 6) | 0x0d, ...le32(disp), 0x48, 0x8d, 0x15, ...le32(disp), 0xf4];
+        setJitThreshold(threshold);
+        try {
+          const { c, m } = machine(code);
+          setReg64(c, 1, rcx[0]!);
+          expect(run(c, m, 10)).toEqual({ kind: "hlt" });
+          expect(getReg64(c, 0)).toBe((rcx[0]! * (1n << BigInt(ss)) + BigInt(disp)) & M64);
+          expect(getReg64(c, 2)).toBe((BigInt(CODE + 15) + BigInt(disp)) & M64);
+        } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); }
+      }), { seed: 7, numRuns: 200 });
+  });
 });
