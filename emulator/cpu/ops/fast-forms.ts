@@ -280,6 +280,30 @@ const decM64: Handler = (c, d) => {
   c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 
+// ---- BT r/m, imm (CF = the bit; ZF kept, as the generic form does: it materialises the flags)
+const btI32M: Handler = (c, d) => {
+  const bit = (c.mem.r32(ea(c, d)) >>> (d.imm & 31)) & 1;
+  materialize(c);
+  c.flags = (c.flags & ~1) | bit;
+};
+const btI64M: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, n = d.imm & 63;
+  const lo = m.r32(a), hi = m.r32(a + 4); // both halves, in the generic form's order (same fault address)
+  const bit = n >= 32 ? (hi >>> (n - 32)) & 1 : (lo >>> n) & 1;
+  materialize(c);
+  c.flags = (c.flags & ~1) | bit;
+};
+const btI32R: Handler = (c, d) => {
+  const bit = (c.lo[d.rm]! >>> (d.imm & 31)) & 1;
+  materialize(c);
+  c.flags = (c.flags & ~1) | bit;
+};
+const btI64R: Handler = (c, d) => {
+  const n = d.imm & 63, bit = n >= 32 ? (c.hi[d.rm]! >>> (n - 32)) & 1 : (c.lo[d.rm]! >>> n) & 1;
+  materialize(c);
+  c.flags = (c.flags & ~1) | bit;
+};
+
 // ---- NOT, CDQE
 const not64: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = ~c.hi[r]!; };
 const not32: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = 0; };
@@ -363,6 +387,11 @@ export function specializeForm(d: Insn): Handler | null {
     if (op >= 0x50 && op <= 0x57) return w === 8 ? pushR64 : null;
     if (op >= 0x58 && op <= 0x5f) return w === 8 ? popR64 : null;
     if (op < 0x40 && (op & 7) === 1 && mem && !d.lock) return w === 8 ? aluEGm64 : w === 4 ? aluEGm32 : null;
+    return null;
+  }
+  if (d.map === 1 && op === 0xba && (d.reg & 7) === 4 && !d.lock) {
+    if (w === 8) return mem ? btI64M : btI64R;
+    if (w === 4) return mem ? btI32M : btI32R;
     return null;
   }
   if (d.map === 1 && op >= 0x90 && op <= 0x9f) return mem ? setccM : d.rm8 < 16 ? setccR : null;
