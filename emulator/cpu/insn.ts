@@ -59,8 +59,8 @@ export class Insn {
   op = 0;
   /** Operand size in bytes (1, 2, 4, 8). */
   opsz = 4;
-  /** 32-bit address size (0x67). */
-  asz32 = false;
+  /** 1 for a 32-bit address size (0x67), else 0 (a number for the reason `valid` is one: ea() tests it). */
+  asz32 = 0;
   seg = SEG_NONE;
   /** Prefixes. */
   rep = 0; // 0, 0xF2 or 0xF3
