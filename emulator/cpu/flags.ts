@@ -125,8 +125,8 @@ export function materialize(c: CpuState): void {
 
 /** ZF/SF/PF bits for a result of width w (lo/hi unsigned). */
 export function szp(w: number, lo: number, hi: number): number {
-  const z = (lo === 0 && (w !== 8 || hi === 0)) ? F_ZF : 0;
-  return z | (signOf(w, lo, hi) ? F_SF : 0) | (PARITY[lo & 255] ? F_PF : 0);
+  const z = (lo === 0 && (w !== 8 || hi === 0)) ? 0x40 /* F_ZF */ : 0;
+  return z | (signOf(w, lo, hi) << 7 /* F_SF */) | (PARITY[lo & 255]! << 2 /* F_PF */);
 }
 
 /** Set all six arithmetic flags eagerly. */
