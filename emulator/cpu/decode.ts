@@ -75,7 +75,7 @@ export function decode(mem: Memory, addr: number): Insn {
     if (p - addr > 15) return ud(d, p, "too long");
     switch (b) {
       case 0x66: d.p66 = true; rex = 0; b = mem.fetch8(p++); continue;
-      case 0x67: d.asz32 = true; rex = 0; b = mem.fetch8(p++); continue;
+      case 0x67: d.asz32 = 1; rex = 0; b = mem.fetch8(p++); continue;
       case 0xf0: d.lock = true; rex = 0; b = mem.fetch8(p++); continue;
       case 0xf2: case 0xf3: d.rep = b; rex = 0; b = mem.fetch8(p++); continue;
       case 0x2e: case 0x36: case 0x3e: case 0x26: rex = 0; b = mem.fetch8(p++); continue;

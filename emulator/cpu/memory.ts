@@ -29,14 +29,15 @@ const TLB_SIZE = 256, TLB_MASK = TLB_SIZE - 1;
  * memory.ts below insn.ts.)
  */
 export interface CachedCode {
-  valid: boolean;
+  /** 1 while current, 0 once invalidated (a number for speed: see insn.ts). */
+  valid: number;
 }
 
 /** Invalidate every decoded instruction of a page. */
 function dropCode(pg: Page): void {
   const ic = pg.icache;
   if (ic === null) return;
-  for (const d of ic) if (d !== undefined) d.valid = false;
+  for (const d of ic) if (d !== undefined) d.valid = 0;
   pg.icache = null;
 }
 
@@ -309,25 +310,28 @@ export class Memory {
   }
   /** Page for instruction fetch at addr (X permission), cached in a 1-entry TLB. */
   fetchPage(a: number): Page {
-    const pn = Math.floor(a / PAGE);
+    const pn = Math.floor(a / 4096);
     if (pn === this.xPn) return this.xPage!;
     if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "exec");
     const pg = this.pages.get(pn);
     if (!pg || !(pg.prot & PROT_EXEC)) throw pf(a, "exec");
     // a page holding decoded code must not be in the write TLB
-    const i = pn & TLB_MASK;
+    const i = pn & 255;
     if (this.wTag[i] === pn) this.wTag[i] = NaN;
-    const j = (pn + 1) & TLB_MASK;
+    const j = (pn + 1) & 255;
     if (this.wTag[j] === pn + 1) this.wTag[j] = NaN;
     this.xPn = pn; this.xPage = pg;
     return pg;
   }
   fetch8(a: number): number {
     const pg = this.fetchPage(a);
-    return pg.data[a - Math.floor(a / PAGE) * PAGE]!;
+    return pg.data[a - Math.floor(a / 4096) * 4096]!;
   }
 
   // ---------------------------------------------------------------- CPU hot path
+  // The page size and TLB mask appear as literals (4096, 255) from here on: V8 reads a
+  // module-level const from the module's context at run time, so `a / PAGE` compiled to a
+  // floating-point division on every access; `a / 4096` becomes a multiplication.
   private badAddr(a: number, access: "read" | "write" | "exec"): GuestFault {
     // canonical kernel-half addresses give #PF, non-canonical ones #GP
     if (a < 0 && a >= -USER_TOP) return pf(a, access);
@@ -353,70 +357,70 @@ export class Memory {
     return pg;
   }
   rpage(a: number): Page {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     return this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
   }
   wpage(a: number): Page {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     return this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
   }
   r8(a: number): number {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const pg = this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
-    return pg.data[a - pn * PAGE]!;
+    return pg.data[a - pn * 4096]!;
   }
   r16(a: number): number {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const dv = this.rTag[i] === pn ? this.rDv[i]! : this.fillR(a, pn, i).dv;
-    const off = a - pn * PAGE;
-    if (off <= PAGE - 2) return dv.getUint16(off, true);
+    const off = a - pn * 4096;
+    if (off <= 4094) return dv.getUint16(off, true);
     return this.r8(a) | (this.r8(a + 1) << 8);
   }
   /** 32-bit read, returned as int32. */
   r32(a: number): number {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const dv = this.rTag[i] === pn ? this.rDv[i]! : this.fillR(a, pn, i).dv;
-    const off = a - pn * PAGE;
-    if (off <= PAGE - 4) return dv.getInt32(off, true);
+    const off = a - pn * 4096;
+    if (off <= 4092) return dv.getInt32(off, true);
     return this.r8(a) | (this.r8(a + 1) << 8) | (this.r8(a + 2) << 16) | (this.r8(a + 3) << 24);
   }
   w8(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const pg = this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);
-    pg.data[a - pn * PAGE] = v;
+    pg.data[a - pn * 4096] = v;
   }
   w16(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const dv = this.wTag[i] === pn ? this.wDv[i]! : this.fillW(a, pn, i).dv;
-    const off = a - pn * PAGE;
-    if (off <= PAGE - 2) { dv.setUint16(off, v, true); return; }
-    this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
+    const off = a - pn * 4096;
+    if (off <= 4094) { dv.setUint16(off, v, true); return; }
+    this.wpage((pn + 1) * 4096); // a fault on the second page reports its first byte, as CR2 does
     this.w8(a, v); this.w8(a + 1, v >>> 8);
   }
   w32(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const dv = this.wTag[i] === pn ? this.wDv[i]! : this.fillW(a, pn, i).dv;
-    const off = a - pn * PAGE;
-    if (off <= PAGE - 4) { dv.setInt32(off, v, true); return; }
-    this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
+    const off = a - pn * 4096;
+    if (off <= 4092) { dv.setInt32(off, v, true); return; }
+    this.wpage((pn + 1) * 4096); // a fault on the second page reports its first byte, as CR2 does
     this.w8(a, v); this.w8(a + 1, v >>> 8); this.w8(a + 2, v >>> 16); this.w8(a + 3, v >>> 24);
   }
   /** 64-bit write as two halves; checks both ends before writing anything. */
   w64(a: number, lo: number, hi: number): void {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const dv = this.wTag[i] === pn ? this.wDv[i]! : this.fillW(a, pn, i).dv;
-    const off = a - pn * PAGE;
-    if (off <= PAGE - 8) { dv.setInt32(off, lo, true); dv.setInt32(off + 4, hi, true); return; }
-    this.wpage((pn + 1) * PAGE); // a fault on the second page reports its first byte, as CR2 does
+    const off = a - pn * 4096;
+    if (off <= 4088) { dv.setInt32(off, lo, true); dv.setInt32(off + 4, hi, true); return; }
+    this.wpage((pn + 1) * 4096); // a fault on the second page reports its first byte, as CR2 does
     this.w32(a, lo); this.w32(a + 4, hi);
   }
 
   /** 16-byte read into x[at..at+3] (an XMM slot); one TLB lookup unless it straddles pages. */
   r128(a: number, x: Int32Array, at: number): void {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const dv = this.rTag[i] === pn ? this.rDv[i]! : this.fillR(a, pn, i).dv;
-    const off = a - pn * PAGE;
-    if (off <= PAGE - 16) {
+    const off = a - pn * 4096;
+    if (off <= 4080) {
       x[at] = dv.getInt32(off, true); x[at + 1] = dv.getInt32(off + 4, true);
       x[at + 2] = dv.getInt32(off + 8, true); x[at + 3] = dv.getInt32(off + 12, true);
       return;
@@ -425,10 +429,10 @@ export class Memory {
   }
   /** 16-byte write of x[at..at+3]; checks both ends before writing anything. */
   w128(a: number, x: Int32Array, at: number): void {
-    const pn = Math.floor(a / PAGE), i = pn & TLB_MASK;
+    const pn = Math.floor(a / 4096), i = pn & 255;
     const dv = this.wTag[i] === pn ? this.wDv[i]! : this.fillW(a, pn, i).dv;
-    const off = a - pn * PAGE;
-    if (off <= PAGE - 16) {
+    const off = a - pn * 4096;
+    if (off <= 4080) {
       dv.setInt32(off, x[at]!, true); dv.setInt32(off + 4, x[at + 1]!, true);
       dv.setInt32(off + 8, x[at + 2]!, true); dv.setInt32(off + 12, x[at + 3]!, true);
       return;
@@ -441,6 +445,6 @@ export class Memory {
   checkW(a: number, n: number): void {
     this.wpage(a);
     const last = a + n - 1;
-    if (n > 1 && Math.floor(last / PAGE) !== Math.floor(a / PAGE)) this.wpage(Math.floor(last / PAGE) * PAGE);
+    if (n > 1 && Math.floor(last / 4096) !== Math.floor(a / 4096)) this.wpage(Math.floor(last / 4096) * 4096);
   }
 }

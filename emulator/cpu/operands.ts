@@ -9,18 +9,22 @@ import { Insn, BASE_RIP, SEG_FS } from "./insn.js";
 
 export const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 
-/** Effective address of the memory operand. */
+/**
+ * Effective address of the memory operand. BASE_RIP (-2) and SEG_FS (1) are literals here:
+ * V8 reads an imported const at run time, and every generic memory operand comes through here.
+ */
 export function ea(c: CpuState, d: Insn): number {
   let a = d.disp;
   const b = d.base;
   if (b >= 0) a += c.hi[b]! * 4294967296 + (c.lo[b]! >>> 0);
-  else if (b === BASE_RIP) a += d.next;
+  else if (b === -2) a += d.next;
   const x = d.index;
   if (x >= 0) a += (c.hi[x]! * 4294967296 + (c.lo[x]! >>> 0)) * d.scale;
   if (d.asz32) a = a - Math.floor(a / 4294967296) * 4294967296;
-  if (d.seg !== 0) a += d.seg === SEG_FS ? c.fsBase : c.gsBase;
+  if (d.seg !== 0) a += d.seg === 1 ? c.fsBase : c.gsBase;
   return a;
 }
+if (BASE_RIP !== -2 || SEG_FS !== 1) throw new Error("operands.ts: ea() literals out of date");
 
 export function getR8(c: CpuState, r: number): number {
   return r < 16 ? c.lo[r]! & 255 : (c.lo[r - 16]! >>> 8) & 255;

@@ -6,12 +6,15 @@
  * replaces (the host-CPU oracle tests run through these paths).
  */
 import type { CpuState } from "../state.js";
-import { FOP_SUB, FOP_INC, FOP_DEC } from "../state.js";
+import { FOP_SUB, FOP_LOGIC, FOP_INC, FOP_DEC } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
-import { BASE_RIP } from "../insn.js";
-import { ea } from "../operands.js";
+import { BASE_NONE, BASE_RIP } from "../insn.js";
+import { ea, getR8, setR8 } from "../operands.js";
 import { cond, getCF, materialize, setArith, szp } from "../flags.js";
 import { aluOp } from "./alu.js";
+
+// The lazy-flag kinds are literals in the handlers below (V8 loads an imported const at run time).
+if (FOP_SUB !== 2 || FOP_LOGIC !== 5 || FOP_INC !== 6 || FOP_DEC !== 7) throw new Error("fast-forms.ts: lazy-flag kind literals out of date");
 
 // ---- effective address: base + disp (64-bit addressing, no index, no segment override)
 function eaBD(c: CpuState, d: Insn): number {
@@ -62,7 +65,7 @@ const aluEIm32: Handler = (c, d) => {
 /** CMP r/m32, imm with a base+disp address (the commonest memory compare). */
 const cmpMI32BD: Handler = (c, d) => {
   const a = c.mem.r32(eaBD(c, d)) >>> 0, b = d.imm >>> 0;
-  c.fa = a; c.fb = b; c.fr = (a - b) >>> 0; c.fw = 4; c.fop = FOP_SUB;
+  c.fa = a; c.fb = b; c.fr = (a - b) >>> 0; c.fw = 4; c.fop = 2 /* FOP_SUB */;
 };
 
 // ---- INC/DEC on registers (CF is kept: it is recorded in c.fc)
@@ -70,23 +73,23 @@ const inc64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a + 1, lo = s >>> 0, hi = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
-  c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = FOP_INC;
+  c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
 const dec64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a - 1, lo = s >>> 0, hi = (ah - (s < 0 ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
-  c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = FOP_DEC;
+  c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 const inc32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a + 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
-  c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = FOP_INC;
+  c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
 const dec32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a - 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
-  c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = FOP_DEC;
+  c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 
 // ---- 32-bit register shifts and rotates by a nonzero immediate count (1..31)
@@ -162,6 +165,20 @@ const leaBIS64: Handler = (c, d) => {
   c.lo[d.reg] = s2 | 0; c.hi[d.reg] = hi | 0;
 };
 
+/** LEA r64 with index*scale + disp and no base (64-bit addressing). */
+const leaIS64: Handler = (c, d) => {
+  const x = d.index, sh = d.scale === 1 ? 0 : d.scale === 2 ? 1 : d.scale === 4 ? 2 : 3;
+  let il = c.lo[x]! >>> 0, ih = c.hi[x]!;
+  if (sh) { ih = (ih << sh) | (il >>> (32 - sh)); il = (il << sh) >>> 0; }
+  const s = (d.disp >>> 0) + il;
+  c.lo[d.reg] = s | 0; c.hi[d.reg] = ((d.disp >> 31) + ih + (s > 0xffffffff ? 1 : 0)) | 0;
+};
+/** LEA r64, [rip + disp]: next + disp is exact in a double (user addresses are below 2^47). */
+const leaRip64: Handler = (c, d) => {
+  const v = d.next + d.disp;
+  c.lo[d.reg] = v | 0; c.hi[d.reg] = Math.floor(v / 4294967296) | 0;
+};
+
 // ---- stack: RSP moved in int32 halves (no double division per push/pop)
 /** Push a 64-bit value given as int32 halves. */
 function pushHalves(c: CpuState, lo: number, hi: number): void {
@@ -207,6 +224,109 @@ const cmov32M: Handler = (c, d) => {
 const setccR: Handler = (c, d) => { const r = d.rm; c.lo[r] = (c.lo[r]! & ~255) | (cond(c, d.op & 15) ? 1 : 0); };
 const setccM: Handler = (c, d) => { c.mem.w8(ea(c, d), cond(c, d.op & 15) ? 1 : 0); };
 
+// ---- byte compares and tests on registers (byte-register codes >= 16 name AH..BH)
+const cmpRI8: Handler = (c, d) => {
+  const a = getR8(c, d.rm8), b = d.imm & 255;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
+};
+const cmpAI8: Handler = (c, d) => {
+  const a = c.lo[0]! & 255, b = d.imm & 255;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
+};
+/** CMP r/m8, r8 (38) and CMP r8, r/m8 (3A) on registers. */
+const cmpEG8: Handler = (c, d) => {
+  const a = getR8(c, d.rm8), b = getR8(c, d.reg8);
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
+};
+const cmpGE8: Handler = (c, d) => {
+  const a = getR8(c, d.reg8), b = getR8(c, d.rm8);
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
+};
+const testRR8: Handler = (c, d) => {
+  const a = getR8(c, d.rm8), b = getR8(c, d.reg8);
+  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = 5 /* FOP_LOGIC */;
+};
+const testAI8: Handler = (c, d) => {
+  const a = c.lo[0]! & 255, b = d.imm & 255;
+  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = 5 /* FOP_LOGIC */;
+};
+// ---- byte moves
+const movLoad8: Handler = (c, d) => { setR8(c, d.reg8, c.mem.r8(ea(c, d))); };
+const movRR8: Handler = (c, d) => { setR8(c, d.rm8, getR8(c, d.reg8)); }; // 88 /r, register form
+const movGE8: Handler = (c, d) => { setR8(c, d.reg8, getR8(c, d.rm8)); }; // 8A /r, register form
+
+// ---- INC/DEC on memory (the store comes before the flags, as in the generic form: a faulting
+// store leaves the flags as they were)
+const incM32: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, cf = getCF(c), v = (x + 1) >>> 0;
+  m.w32(a, v);
+  c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 6 /* FOP_INC */;
+};
+const decM32: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, cf = getCF(c), v = (x - 1) >>> 0;
+  m.w32(a, v);
+  c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 7 /* FOP_DEC */;
+};
+const incM64: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0, cf = getCF(c);
+  const s = x + 1, lo = s >>> 0, hi = (xh + (s > 0xffffffff ? 1 : 0)) >>> 0;
+  m.w64(a, lo, hi);
+  c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 6 /* FOP_INC */;
+};
+const decM64: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0, cf = getCF(c);
+  const s = x - 1, lo = s >>> 0, hi = (xh - (s < 0 ? 1 : 0)) >>> 0;
+  m.w64(a, lo, hi);
+  c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
+};
+
+// ---- BT r/m, imm (CF = the bit; ZF kept, as the generic form does: it materialises the flags)
+const btI32M: Handler = (c, d) => {
+  const bit = (c.mem.r32(ea(c, d)) >>> (d.imm & 31)) & 1;
+  materialize(c);
+  c.flags = (c.flags & ~1) | bit;
+};
+const btI64M: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, n = d.imm & 63;
+  const lo = m.r32(a), hi = m.r32(a + 4); // both halves, in the generic form's order (same fault address)
+  const bit = n >= 32 ? (hi >>> (n - 32)) & 1 : (lo >>> n) & 1;
+  materialize(c);
+  c.flags = (c.flags & ~1) | bit;
+};
+const btI32R: Handler = (c, d) => {
+  const bit = (c.lo[d.rm]! >>> (d.imm & 31)) & 1;
+  materialize(c);
+  c.flags = (c.flags & ~1) | bit;
+};
+const btI64R: Handler = (c, d) => {
+  const n = d.imm & 63, bit = n >= 32 ? (c.hi[d.rm]! >>> (n - 32)) & 1 : (c.lo[d.rm]! >>> n) & 1;
+  materialize(c);
+  c.flags = (c.flags & ~1) | bit;
+};
+
+// ---- NOT, CDQE
+const not64: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = ~c.hi[r]!; };
+const not32: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = 0; };
+const cdqe: Handler = (c) => { c.hi[0] = c.lo[0]! >> 31; };
+
+// ---- indirect JMP/CALL through a register or a 64-bit memory operand (the target is read
+// before CALL pushes, so CALL [rsp+x] and CALL rsp see the old stack pointer)
+const jmpR: Handler = (c, d) => { const r = d.rm; c.rip = c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0); };
+const jmpM: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, lo = m.r32(a), hi = m.r32(a + 4);
+  c.rip = hi * 4294967296 + (lo >>> 0);
+};
+const callR: Handler = (c, d) => {
+  const r = d.rm, t = c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0), n = d.next;
+  pushHalves(c, n | 0, (n / 4294967296) | 0);
+  c.rip = t;
+};
+const callM: Handler = (c, d) => {
+  const a = ea(c, d), m = c.mem, lo = m.r32(a), hi = m.r32(a + 4), n = d.next;
+  pushHalves(c, n | 0, (n / 4294967296) | 0);
+  c.rip = hi * 4294967296 + (lo >>> 0);
+};
+
 /** A faster handler with the semantics of h for d, or null. */
 export function specializeForm(d: Insn): Handler | null {
   const op = d.op, w = d.opsz, mem = d.mod !== 3;
@@ -227,10 +347,27 @@ export function specializeForm(d: Insn): Handler | null {
         if (w === 4) return aluEIm32;
         return null;
       case 0xff:
-        if (mem || d.lock) return null;
-        if ((d.reg & 7) === 0) return w === 8 ? inc64 : w === 4 ? inc32 : null;
-        if ((d.reg & 7) === 1) return w === 8 ? dec64 : w === 4 ? dec32 : null;
+        if (d.lock) return null;
+        switch (d.reg & 7) {
+          case 0: return mem ? (w === 8 ? incM64 : w === 4 ? incM32 : null) : w === 8 ? inc64 : w === 4 ? inc32 : null;
+          case 1: return mem ? (w === 8 ? decM64 : w === 4 ? decM32 : null) : w === 8 ? dec64 : w === 4 ? dec32 : null;
+          // CALL/JMP r/m64: always 64-bit in long mode (a 66 prefix would make them 16-bit)
+          case 2: return d.p66 ? null : mem ? callM : callR;
+          case 4: return d.p66 ? null : mem ? jmpM : jmpR;
+        }
         return null;
+      case 0x80: return !mem && (d.reg & 7) === 7 ? cmpRI8 : null;
+      case 0x3c: return cmpAI8;
+      case 0xa8: return testAI8;
+      case 0x38: return mem ? null : cmpEG8;
+      case 0x3a: return mem ? null : cmpGE8;
+      case 0x84: return mem ? null : testRR8;
+      case 0x88: return mem ? null : movRR8;
+      case 0x8a: return mem ? movLoad8 : movGE8;
+      case 0xf7:
+        if (mem || (d.reg & 7) !== 2) return null;
+        return w === 8 ? not64 : w === 4 ? not32 : null;
+      case 0x98: return w === 8 ? cdqe : null;
       case 0xc1:
         if (mem || w !== 4 || (d.imm & 31) === 0) return null;
         return SHIFT32[d.reg & 7] ?? null;
@@ -240,6 +377,8 @@ export function specializeForm(d: Insn): Handler | null {
       case 0x8d:
         if (w === 4) return lea32;
         if (w === 8 && !d.asz32 && d.base >= 0 && d.index >= 0) return leaBIS64;
+        if (w === 8 && !d.asz32 && d.base === BASE_NONE && d.index >= 0) return leaIS64;
+        if (w === 8 && !d.asz32 && d.base === BASE_RIP) return leaRip64;
         return null;
       case 0xe8: return callRel;
       case 0xc3: return retNear;
@@ -248,6 +387,11 @@ export function specializeForm(d: Insn): Handler | null {
     if (op >= 0x50 && op <= 0x57) return w === 8 ? pushR64 : null;
     if (op >= 0x58 && op <= 0x5f) return w === 8 ? popR64 : null;
     if (op < 0x40 && (op & 7) === 1 && mem && !d.lock) return w === 8 ? aluEGm64 : w === 4 ? aluEGm32 : null;
+    return null;
+  }
+  if (d.map === 1 && op === 0xba && (d.reg & 7) === 4 && !d.lock) {
+    if (w === 8) return mem ? btI64M : btI64R;
+    if (w === 4) return mem ? btI32M : btI32R;
     return null;
   }
   if (d.map === 1 && op >= 0x90 && op <= 0x9f) return mem ? setccM : d.rm8 < 16 ? setccR : null;

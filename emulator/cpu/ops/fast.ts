@@ -10,6 +10,7 @@ import { ea } from "../operands.js";
 import { getCF } from "../flags.js";
 import { setArith, szp } from "../flags.js";
 import { specializeForm } from "./fast-forms.js";
+import { specializeSse } from "./fast-sse.js";
 
 // ---- MOV
 const movRR64: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = c.hi[d.reg]!; };
@@ -26,16 +27,19 @@ const movStore64: Handler = (c, d) => { c.mem.w64(ea(c, d), c.lo[d.reg]!, c.hi[d
 const movStore32: Handler = (c, d) => { c.mem.w32(ea(c, d), c.lo[d.reg]!); };
 const movzxLoad8: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 
-// ---- ALU on 64-bit registers (dst index, src lo/hi)
+// ---- ALU on 64-bit registers (dst index, src lo/hi). The lazy-flag kinds in this file are
+// literals (ADD 1, SUB 2, ADC 3, SBB 4, LOGIC 5, IMUL64 8): V8 loads an imported const at run
+// time, and these handlers run for a large share of all instructions.
+if (FOP_ADD !== 1 || FOP_SUB !== 2 || FOP_LOGIC !== 5 || FOP_IMUL64 !== 8) throw new Error("fast.ts: lazy-flag kind literals out of date");
 function alu64(c: CpuState, op: number, r: number, b: number, bh: number): void {
   const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0;
   let lo: number, hi: number;
   switch (op) {
-    case 0: { const s = a + b; lo = s >>> 0; hi = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = FOP_ADD; break; }
-    case 5: case 7: { const s = a - b; lo = s >>> 0; hi = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = FOP_SUB; break; }
-    case 1: lo = (a | b) >>> 0; hi = (ah | bh) >>> 0; c.fop = FOP_LOGIC; break;
-    case 4: lo = (a & b) >>> 0; hi = (ah & bh) >>> 0; c.fop = FOP_LOGIC; break;
-    case 6: lo = (a ^ b) >>> 0; hi = (ah ^ bh) >>> 0; c.fop = FOP_LOGIC; break;
+    case 0: { const s = a + b; lo = s >>> 0; hi = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1; break; }
+    case 5: case 7: { const s = a - b; lo = s >>> 0; hi = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2; break; }
+    case 1: lo = (a | b) >>> 0; hi = (ah | bh) >>> 0; c.fop = 5; break;
+    case 4: lo = (a & b) >>> 0; hi = (ah & bh) >>> 0; c.fop = 5; break;
+    case 6: lo = (a ^ b) >>> 0; hi = (ah ^ bh) >>> 0; c.fop = 5; break;
     case 2: { const cf = getCF(c); const s = a + b + cf; lo = s >>> 0; hi = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fc = cf; c.fop = 3; break; }
     default: { const cf = getCF(c); const s = a - b - cf; lo = s >>> 0; hi = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fc = cf; c.fop = 4; break; }
   }
@@ -46,36 +50,70 @@ function alu32(c: CpuState, op: number, r: number, b: number): void {
   const a = c.lo[r]! >>> 0;
   let v: number;
   switch (op) {
-    case 0: v = (a + b) >>> 0; c.fop = FOP_ADD; break;
-    case 5: case 7: v = (a - b) >>> 0; c.fop = FOP_SUB; break;
-    case 1: v = (a | b) >>> 0; c.fop = FOP_LOGIC; break;
-    case 4: v = (a & b) >>> 0; c.fop = FOP_LOGIC; break;
-    case 6: v = (a ^ b) >>> 0; c.fop = FOP_LOGIC; break;
+    case 0: v = (a + b) >>> 0; c.fop = 1; break;
+    case 5: case 7: v = (a - b) >>> 0; c.fop = 2; break;
+    case 1: v = (a | b) >>> 0; c.fop = 5; break;
+    case 4: v = (a & b) >>> 0; c.fop = 5; break;
+    case 6: v = (a ^ b) >>> 0; c.fop = 5; break;
     case 2: { const cf = getCF(c); v = (a + b + cf) >>> 0; c.fc = cf; c.fop = 3; break; }
     default: { const cf = getCF(c); v = (a - b - cf) >>> 0; c.fc = cf; c.fop = 4; break; }
   }
   c.fa = a; c.fb = b; c.fr = v; c.fw = 4;
   if (op !== 7) { c.lo[r] = v; c.hi[r] = 0; }
 }
+// One handler per operation (ADC/SBB excepted: they stay on the dynamic form): a constant op
+// lets V8 fold alu64/alu32's switch away when it inlines them.
 const aluEG64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0);
 const aluGE64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0);
 const aluEG32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.rm, c.lo[d.reg]! >>> 0);
 const aluGE32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.lo[d.rm]! >>> 0);
-const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
-const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
 const aluEI64: Handler = (c, d) => alu64(c, d.reg & 7, d.rm, d.imm >>> 0, d.immHi >>> 0);
 const aluEI32: Handler = (c, d) => alu32(c, d.reg & 7, d.rm, d.imm >>> 0);
+const EG64: (Handler | undefined)[] = [
+  (c, d) => alu64(c, 0, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 1, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
+  undefined, undefined,
+  (c, d) => alu64(c, 4, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 5, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
+  (c, d) => alu64(c, 6, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 7, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
+];
+const GE64: (Handler | undefined)[] = [
+  (c, d) => alu64(c, 0, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 1, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
+  undefined, undefined,
+  (c, d) => alu64(c, 4, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 5, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
+  (c, d) => alu64(c, 6, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 7, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
+];
+const EG32: (Handler | undefined)[] = [
+  (c, d) => alu32(c, 0, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 1, d.rm, c.lo[d.reg]! >>> 0), undefined, undefined,
+  (c, d) => alu32(c, 4, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 5, d.rm, c.lo[d.reg]! >>> 0),
+  (c, d) => alu32(c, 6, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 7, d.rm, c.lo[d.reg]! >>> 0),
+];
+const GE32: (Handler | undefined)[] = [
+  (c, d) => alu32(c, 0, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 1, d.reg, c.lo[d.rm]! >>> 0), undefined, undefined,
+  (c, d) => alu32(c, 4, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 5, d.reg, c.lo[d.rm]! >>> 0),
+  (c, d) => alu32(c, 6, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 7, d.reg, c.lo[d.rm]! >>> 0),
+];
+const EI64: (Handler | undefined)[] = [
+  (c, d) => alu64(c, 0, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 1, d.rm, d.imm >>> 0, d.immHi >>> 0), undefined, undefined,
+  (c, d) => alu64(c, 4, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 5, d.rm, d.imm >>> 0, d.immHi >>> 0),
+  (c, d) => alu64(c, 6, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 7, d.rm, d.imm >>> 0, d.immHi >>> 0),
+];
+const EI32: (Handler | undefined)[] = [
+  (c, d) => alu32(c, 0, d.rm, d.imm >>> 0), (c, d) => alu32(c, 1, d.rm, d.imm >>> 0), undefined, undefined,
+  (c, d) => alu32(c, 4, d.rm, d.imm >>> 0), (c, d) => alu32(c, 5, d.rm, d.imm >>> 0),
+  (c, d) => alu32(c, 6, d.rm, d.imm >>> 0), (c, d) => alu32(c, 7, d.rm, d.imm >>> 0),
+];
+const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
+const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
 // accumulator-immediate forms (ADD/OR/.../CMP rAX, imm32)
 const aluAI64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, 0, d.imm >>> 0, d.immHi >>> 0);
 const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
 /** TEST r, imm: flags of r & imm. */
 function testRI64(c: CpuState, r: number, d: Insn): void {
   const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, b = d.imm >>> 0, bh = d.immHi >>> 0;
-  c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = (a & b) >>> 0; c.frh = (ah & bh) >>> 0; c.fw = 8; c.fop = FOP_LOGIC;
+  c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = (a & b) >>> 0; c.frh = (ah & bh) >>> 0; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
 }
 function testRI32(c: CpuState, r: number, d: Insn): void {
   const a = c.lo[r]! >>> 0, b = d.imm >>> 0;
-  c.fa = a; c.fb = b; c.fr = (a & b) >>> 0; c.fw = 4; c.fop = FOP_LOGIC;
+  c.fa = a; c.fb = b; c.fr = (a & b) >>> 0; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
 }
 // F7 /0 and /1 on a register; A9 always tests rAX (its d.rm holds the opcode's low bits)
 const testEI64: Handler = (c, d) => testRI64(c, d.rm, d);
@@ -85,15 +123,15 @@ const testAI32: Handler = (c, d) => testRI32(c, 0, d);
 /** CMP r/m8, imm8 with a memory operand. */
 const cmpMI8: Handler = (c, d) => {
   const a = c.mem.r8(ea(c, d)), b = d.imm & 255;
-  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = FOP_SUB;
+  c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
 const testRR64: Handler = (c, d) => {
   const lo = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0, hi = (c.hi[d.rm]! & c.hi[d.reg]!) >>> 0;
-  c.fa = lo; c.fah = hi; c.fb = lo; c.fbh = hi; c.fr = lo; c.frh = hi; c.fw = 8; c.fop = FOP_LOGIC;
+  c.fa = lo; c.fah = hi; c.fb = lo; c.fbh = hi; c.fr = lo; c.frh = hi; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
 };
 const testRR32: Handler = (c, d) => {
   const v = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0;
-  c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = FOP_LOGIC;
+  c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
 };
 
 // ---- shifts by immediate on 64-bit registers (SHL/SHR/SAR)
@@ -132,7 +170,7 @@ const imulRR64: Handler = (c, d) => {
   const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
   const lo = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
   const hi = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) >>> 0;
-  c.fop = FOP_IMUL64; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = lo; c.frh = hi;
+  c.fop = 8 /* FOP_IMUL64 */; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = lo; c.frh = hi;
   c.lo[d.reg] = lo; c.hi[d.reg] = hi;
 };
 const store8: Handler = (c, d) => {
@@ -148,7 +186,7 @@ const leaSimple64: Handler = (c, d) => { // base + disp, no index, 64-bit
 
 /** Return a faster handler with identical semantics, or h itself. */
 export function specialize(d: Insn, h: Handler): Handler {
-  const f = specializeForm(d);
+  const f = specializeForm(d) ?? specializeSse(d);
   if (f !== null) return f;
   if (d.map === 0) {
     const op = d.op;
@@ -164,8 +202,9 @@ export function specialize(d: Insn, h: Handler): Handler {
     if (op < 0x40 && (op & 7) < 4 && (op & 1) === 1 && !d.lock) {
       const ge = (op & 2) !== 0;
       if (d.mod === 3) {
-        if (w === 8) return ge ? aluGE64 : aluEG64;
-        if (w === 4) return ge ? aluGE32 : aluEG32;
+        const k = (op >> 3) & 7;
+        if (w === 8) return (ge ? GE64[k] : EG64[k]) ?? (ge ? aluGE64 : aluEG64);
+        if (w === 4) return (ge ? GE32[k] : EG32[k]) ?? (ge ? aluGE32 : aluEG32);
       } else if (ge) {
         if (w === 8) return aluGEm64;
         if (w === 4) return aluGEm32;
@@ -173,8 +212,8 @@ export function specialize(d: Insn, h: Handler): Handler {
       return h;
     }
     if ((op === 0x81 || op === 0x83) && d.mod === 3) {
-      if (w === 8) return aluEI64;
-      if (w === 4) return aluEI32;
+      if (w === 8) return EI64[d.reg & 7] ?? aluEI64;
+      if (w === 4) return EI32[d.reg & 7] ?? aluEI32;
       return h;
     }
     if (op < 0x40 && (op & 7) === 5 && op !== 0x15 && op !== 0x1d) {

@@ -96,7 +96,7 @@ function bulk(c: CpuState, kind: number, w: number, segBase: number, accLo: numb
 
 function strop(kind: number): Handler {
   return (c: CpuState, d: Insn) => {
-    const w = d.opsz, a32 = d.asz32;
+    const w = d.opsz, a32 = d.asz32 !== 0;
     const step = (c.flags & F_DF) ? -w : w;
     const segBase = d.seg === 0 ? 0 : d.seg === SEG_FS ? c.fsBase : c.gsBase;
     const useSi = kind === MOVS || kind === CMPS || kind === LODS;

@@ -247,4 +247,53 @@ describe("run()", () => {
     run(r.cpus[0]!, r.mem, 777);
     expect(snapshotMachine(r.cpus, r.mem)).toEqual(after);
   });
+
+  it("indirect CALL and JMP through a register and through memory go where the SDM says (CALL m reads its target before it pushes)", () => {
+    const le64 = (v: number) => Array.from({ length: 8 }, (_, k) => Math.floor(v / 2 ** (8 * k)) & 255);
+    const code = new Array<number>(0x40).fill(0x90);
+    const put = (at: number, bytes: number[]) => bytes.forEach((b, k) => { code[at + k] = b; });
+    // 0x00 mov rax, CODE+0x20; 0x0a call rax; 0x0c hlt
+    // 0x20 call [rsp]: its target is the return address the first CALL pushed (CODE+0x0c)
+    put(0x00, [0x48, 0xb8, ...le64(CODE + 0x20)]); put(0x0a, [0xff, 0xd0]); put(0x0c, [0xf4]); put(0x20, [0xff, 0x14, 0x24]);
+    for (const threshold of [0, 1]) {
+      setJitThreshold(threshold);
+      try {
+        const { c, m } = machine(code);
+        const sp = getReg64(c, 4);
+        expect(run(c, m, 100)).toEqual({ kind: "hlt" });
+        expect(c.rip).toBe(CODE + 0x0d);
+        expect(c.icount).toBe(4);
+        expect(getReg64(c, 4)).toBe(sp - 16n);
+        expect(m.readU64(Number(sp - 16n))).toBe(BigInt(CODE + 0x23));
+        expect(m.readU64(Number(sp - 8n))).toBe(BigInt(CODE + 0x0c));
+      } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); }
+    }
+    // 0x00 mov rcx, CODE+0x10; 0x0a jmp rcx; 0x10 jmp [rip+0x0a] (reads CODE+0x20, which holds CODE+0x30); 0x30 hlt
+    const code2 = new Array<number>(0x40).fill(0x90);
+    const put2 = (at: number, bytes: number[]) => bytes.forEach((b, k) => { code2[at + k] = b; });
+    put2(0x00, [0x48, 0xb9, ...le64(CODE + 0x10)]); put2(0x0a, [0xff, 0xe1]); put2(0x10, [0xff, 0x25, 0x0a, 0, 0, 0]);
+    put2(0x20, le64(CODE + 0x30)); put2(0x30, [0xf4]);
+    const { c, m } = machine(code2);
+    expect(run(c, m, 100)).toEqual({ kind: "hlt" });
+    expect(c.rip).toBe(CODE + 0x31);
+    expect(c.icount).toBe(4);
+  });
+
+  it("LEA without a base and RIP-relative LEA compute index*scale + disp and next + disp modulo 2^64", () => {
+    const le32 = (v: number) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
+    const M64 = (1n << 64n) - 1n;
+    fc.assert(fc.property(fc.bigUint64Array({ minLength: 1, maxLength: 1 }), fc.nat(3), fc.constantFrom(0, 1, -1, 0x7fffffff, -0x80000000, 0x1234, -0x1000),
+      fc.constantFrom(0, 1), (rcx, ss, disp, threshold) => {
+        // lea rax, [rcx*S + disp32]; lea rdx, [rip + disp32]; hlt
+        const code = [0x48, 0x8d, 0x04, (ss << 6) | 0x0d, ...le32(disp), 0x48, 0x8d, 0x15, ...le32(disp), 0xf4];
+        setJitThreshold(threshold);
+        try {
+          const { c, m } = machine(code);
+          setReg64(c, 1, rcx[0]!);
+          expect(run(c, m, 10)).toEqual({ kind: "hlt" });
+          expect(getReg64(c, 0)).toBe((rcx[0]! * (1n << BigInt(ss)) + BigInt(disp)) & M64);
+          expect(getReg64(c, 2)).toBe((BigInt(CODE + 15) + BigInt(disp)) & M64);
+        } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); }
+      }), { seed: 7, numRuns: 200 });
+  });
 });
