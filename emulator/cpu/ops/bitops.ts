@@ -10,6 +10,11 @@ import { ea, readMem, writeMem, getReg, setReg, readG, readRM, writeG } from "..
 function clz32(v: number): number { return Math.clz32(v); }
 function ctz32(v: number): number { return v === 0 ? 32 : 31 - Math.clz32(v & -v); }
 
+/** BTS (1), BTR (2) or BTC (3) of mask m on a 32-bit half (a module function: a closure in the handler was allocated per execution). */
+function btUpdate(kind: number, v: number, m: number): number {
+  return (kind === 1 ? v | m : kind === 2 ? v & ~m : v ^ m) >>> 0;
+}
+
 /** kind: 0 BT, 1 BTS, 2 BTR, 3 BTC; imm: bit offset from the immediate. */
 function bt(kind: number, imm: boolean): Handler {
   return (c, d) => {
@@ -39,8 +44,7 @@ function bt(kind: number, imm: boolean): Handler {
     c.flags = (c.flags & ~F_CF) | bit;
     if (kind === 0) return;
     const m = 1 << (off & 31);
-    const upd = (v: number) => (kind === 1 ? v | m : kind === 2 ? v & ~m : v ^ m) >>> 0;
-    if (off >= 32) hi = upd(hi); else lo = upd(lo);
+    if (off >= 32) hi = btUpdate(kind, hi, m); else lo = btUpdate(kind, lo, m);
     if (w === 2) lo &= 0xffff;
     if (d.mod === 3) setReg(c, d.rm, w, lo, hi); else writeMem(c, addr, w, lo, hi);
   };

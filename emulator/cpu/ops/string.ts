@@ -94,6 +94,17 @@ function bulk(c: CpuState, kind: number, w: number, segBase: number, accLo: numb
   return k;
 }
 
+/**
+ * RCX after `done` iterations of a count held as exact halves (cntHi:cntLo). A module function,
+ * not a closure in the handler: a REP instruction would otherwise allocate one per execution.
+ */
+function writeCount(c: CpuState, a32: boolean, cntLo: number, cntHi: number, done: number): void {
+  let lo = cntLo - done;
+  if (lo < 0) { lo += 4294967296; cntHi -= 1; }
+  c.lo[1] = lo | 0;
+  c.hi[1] = a32 ? 0 : cntHi | 0;
+}
+
 function strop(kind: number): Handler {
   return (c: CpuState, d: Insn) => {
     const w = d.opsz, a32 = d.asz32 !== 0;
@@ -115,17 +126,11 @@ function strop(kind: number): Handler {
     // a double cannot hold counts above 2^53 exactly, and a count read as signed went
     // negative for RCX >= 2^63, ran no iteration and left RIP in place without consuming budget.
     const cntLo = c.lo[1]! >>> 0;
-    let cntHi = a32 ? 0 : c.hi[1]! >>> 0;
+    const cntHi = a32 ? 0 : c.hi[1]! >>> 0;
     if (cntLo === 0 && cntHi === 0) return;
     const max = cntHi > 0 ? c.left : Math.min(cntLo, c.left);
     const fast = (kind === MOVS || kind === STOS) && step > 0 && !a32;
     let done = 0, cont = true;
-    const writeCount = (): void => {
-      let lo = cntLo - done;
-      if (lo < 0) { lo += 4294967296; cntHi -= 1; }
-      c.lo[1] = lo | 0;
-      c.hi[1] = a32 ? 0 : cntHi | 0;
-    };
     try {
       while (done < max) {
         if (fast && max - done > 1) {
@@ -140,14 +145,14 @@ function strop(kind: number): Handler {
       c.left -= done;
       if (useSi) wr(c, 6, a32, si);
       if (useDi) wr(c, 7, a32, di);
-      writeCount();
+      writeCount(c, a32, cntLo, cntHi, done);
       if (kind === LODS && done > 0) setReg(c, 0, w, lastLo, lastHi);
       throw e;
     }
     c.left -= done - 1;
     if (useSi) wr(c, 6, a32, si);
     if (useDi) wr(c, 7, a32, di);
-    writeCount();
+    writeCount(c, a32, cntLo, cntHi, done);
     if (kind === LODS) setReg(c, 0, w, lastLo, lastHi);
     const cnt = (c.lo[1]! | c.hi[1]!) >>> 0;
     if (cnt !== 0 && cont) c.rip = d.addr;
