@@ -50,6 +50,8 @@ function formEG(op: number): Handler {
     } else {
       const addr = ea(c, d);
       const a = readMem(c, addr, w), ah = c.th;
+      // a store that faults must leave the flags as they were: check it before aluOp sets them
+      if (op !== 7) c.mem.checkW(addr, w);
       const b = readG(c, d, w), bh = c.th;
       const r = aluOp(c, op, w, a, ah, b, bh);
       if (op !== 7) writeRMa(c, d, addr, w, r, c.th);
@@ -79,6 +81,7 @@ function formEI(op: number): Handler {
     const w = d.opsz;
     const addr = d.mod === 3 ? 0 : ea(c, d);
     const a = readRMa(c, d, addr, w), ah = c.th;
+    if (op !== 7 && d.mod !== 3) c.mem.checkW(addr, w); // see formEG
     const b = immW(c, d, w), bh = c.th;
     const r = aluOp(c, op, w, a, ah, b, bh);
     if (op !== 7) writeRMa(c, d, addr, w, r, c.th);
@@ -132,6 +135,7 @@ export const negE: Handler = (c, d) => {
   const w = d.opsz;
   const addr = d.mod === 3 ? 0 : ea(c, d);
   const a = readRMa(c, d, addr, w), ah = c.th;
+  if (d.mod !== 3) c.mem.checkW(addr, w); // see formEG
   const r = aluOp(c, 5, w, 0, 0, a, ah);
   writeRMa(c, d, addr, w, r, c.th);
 };

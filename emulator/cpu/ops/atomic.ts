@@ -14,6 +14,8 @@ const cmpxchg: Handler = (c, d) => {
   const w = d.opsz;
   const a = d.mod === 3 ? 0 : ea(c, d);
   const dst = readRMa(c, d, a, w), dsth = c.th;
+  // the memory forms always store: a store that faults must leave the flags and RAX as they were
+  if (d.mod !== 3) c.mem.checkW(a, w);
   const acc = getReg(c, 0, w), acch = c.th;
   aluOp(c, 7, w, acc, acch, dst, dsth);
   if (dst === acc && (w !== 8 || dsth === acch)) {
@@ -30,6 +32,8 @@ const xadd: Handler = (c, d) => {
   const a = d.mod === 3 ? 0 : ea(c, d);
   const dst = readRMa(c, d, a, w), dsth = c.th;
   const src = readG(c, d, w), srch = c.th;
+  // a store that faults must leave the flags and the source register as they were
+  if (d.mod !== 3) c.mem.checkW(a, w);
   const r = aluOp(c, 0, w, dst, dsth, src, srch), rh = c.th;
   writeG(c, d, w, dst, dsth);
   writeRMa(c, d, a, w, r, rh);

@@ -39,27 +39,34 @@ const movStoreImm32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), d.imm); };
 const movStoreImm64: Handler = (c, d) => { c.mem.w64(ea(c, d), d.imm, d.immHi); };
 const movStoreImm32: Handler = (c, d) => { c.mem.w32(ea(c, d), d.imm); };
 
-// ---- ALU with a memory destination or source (flags first, then the write, as the generic form)
+// ---- ALU with a memory destination or source. The store is checked before aluOp sets the
+// flags, as in the generic form: a store that faults leaves them as they were.
 const aluEGm64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, op = (d.op >> 3) & 7;
   const x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0;
+  if (op !== 7) m.checkW(a, 8);
   const r = aluOp(c, op, 8, x, xh, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0);
   if (op !== 7) m.w64(a, r, c.th);
 };
 const aluEGm32: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, op = (d.op >> 3) & 7;
-  const r = aluOp(c, op, 4, m.r32(a) >>> 0, 0, c.lo[d.reg]! >>> 0, 0);
+  const x = m.r32(a) >>> 0;
+  if (op !== 7) m.checkW(a, 4);
+  const r = aluOp(c, op, 4, x, 0, c.lo[d.reg]! >>> 0, 0);
   if (op !== 7) m.w32(a, r);
 };
 const aluEIm64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, op = d.reg & 7;
   const x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0;
+  if (op !== 7) m.checkW(a, 8);
   const r = aluOp(c, op, 8, x, xh, d.imm >>> 0, d.immHi >>> 0);
   if (op !== 7) m.w64(a, r, c.th);
 };
 const aluEIm32: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, op = d.reg & 7;
-  const r = aluOp(c, op, 4, m.r32(a) >>> 0, 0, d.imm >>> 0, 0);
+  const x = m.r32(a) >>> 0;
+  if (op !== 7) m.checkW(a, 4);
+  const r = aluOp(c, op, 4, x, 0, d.imm >>> 0, 0);
   if (op !== 7) m.w32(a, r);
 };
 /** CMP r/m32, imm with a base+disp address (the commonest memory compare). */

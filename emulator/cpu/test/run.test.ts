@@ -102,6 +102,38 @@ describe("run()", () => {
     expect(run(w.c, w.m, 10)).toEqual({ kind: "fault", fault: { type: "#PF", addr: BigInt(CODE), access: "write" } });
   });
 
+  it("a read-modify-write whose store faults changes no register and no flag (SDM: a faulting instruction does not retire)", () => {
+    // stc; <RMW on [rbx] or [CODE]> where CODE's page is read-only: the read succeeds, the
+    // store raises #PF (write), and the flags and registers must be those after STC.
+    const forms: [string, number[]][] = [
+      ["add [rbx], rax", [0x48, 0x01, 0x43, 0x00]],
+      ["add [rbx], eax", [0x01, 0x43, 0x00]],
+      ["sub qword [rbx], 5", [0x48, 0x83, 0x6b, 0x00, 0x05]],
+      ["sub dword [rbx], 5", [0x83, 0x6b, 0x00, 0x05]],
+      ["adc [rbx], rax", [0x48, 0x11, 0x43, 0x00]],
+      ["sbb dword [rbx], 1", [0x83, 0x5b, 0x00, 0x01]],
+      ["xor [rbx], al", [0x30, 0x43, 0x00]],
+      ["add [rbx], ax", [0x66, 0x01, 0x43, 0x00]],
+      ["add [CODE], rax (absolute)", [0x48, 0x01, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00]],
+      ["lock add [rbx], rax", [0xf0, 0x48, 0x01, 0x43, 0x00]],
+      ["neg qword [rbx]", [0x48, 0xf7, 0x5b, 0x00]],
+      ["xadd [rbx], rax", [0x48, 0x0f, 0xc1, 0x43, 0x00]],
+      ["cmpxchg [rbx], rcx (equal)", [0x48, 0x0f, 0xb1, 0x4b, 0x00]],
+    ];
+    for (const [name, insn] of forms) {
+      const { c, m } = machine([0xf9, ...insn]);
+      setReg64(c, 3, BigInt(CODE));
+      setReg64(c, 0, m.readU64(CODE)); // rax = [CODE]: cmpxchg takes its equal path, add changes ZF/CF
+      setReg64(c, 1, 0x1234n);
+      expect(run(c, m, 1), name).toEqual({ kind: "budget" });
+      const flags = getFlags(c), regs = [...Array(16).keys()].map((r) => getReg64(c, r));
+      expect(run(c, m, 10), name).toEqual({ kind: "fault", fault: { type: "#PF", addr: BigInt(CODE), access: "write" } });
+      expect(c.rip, name).toBe(CODE + 1);
+      expect(getFlags(c), `${name}: flags`).toBe(flags);
+      expect([...Array(16).keys()].map((r) => getReg64(c, r)), `${name}: registers`).toEqual(regs);
+    }
+  });
+
   it("a jump to an unmapped page retires and faults on the fetch with RIP at the target", () => {
     // nop; mov eax, 0x12345000; jmp rax   (SDM: the fetch at the target raises #PF; the JMP has retired)
     const target = 0x1234_5000;
