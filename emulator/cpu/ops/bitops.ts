@@ -37,6 +37,8 @@ function bt(kind: number, imm: boolean): Handler {
         off = low;
       }
       lo = readMem(c, addr, w); hi = c.th;
+      // BTS/BTR/BTC store: one that faults must leave CF as it was, so check it first
+      if (kind !== 0) c.mem.checkW(addr, w);
     }
     let bit: number;
     if (off >= 32) bit = (hi >>> (off - 32)) & 1; else bit = (lo >>> off) & 1;

@@ -119,6 +119,9 @@ describe("run()", () => {
       ["neg qword [rbx]", [0x48, 0xf7, 0x5b, 0x00]],
       ["xadd [rbx], rax", [0x48, 0x0f, 0xc1, 0x43, 0x00]],
       ["cmpxchg [rbx], rcx (equal)", [0x48, 0x0f, 0xb1, 0x4b, 0x00]],
+      // bits 1 and 2 of [CODE] (0xf9, the STC) are 0: CF would change from STC's 1
+      ["bts qword [rbx], 1", [0x48, 0x0f, 0xba, 0x6b, 0x00, 0x01]],
+      ["btc dword [rbx], 2", [0x0f, 0xba, 0x7b, 0x00, 0x02]],
     ];
     for (const [name, insn] of forms) {
       const { c, m } = machine([0xf9, ...insn]);
