@@ -182,8 +182,23 @@ const branchArb: fc.Arbitrary<Uint8Array[]> = fc.record({
   return [Uint8Array.from([...prod, ...jcc, 0x48, 0xf7, 0xd0])]; // one unit: shrinking keeps the branch whole
 });
 
+// ---- string macros: RSI/RDI inside the data buffer, a small count in RCX, either direction, then
+// MOVS/STOS/LODS/CMPS/SCAS at every width, alone or under REP (and REPNE for the compares;
+// REPNE before MOVS/STOS/LODS is reserved, so never generated); CLD last, as the state blob expects
+const le32 = (v: number): number[] => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
+const stringArb: fc.Arbitrary<Uint8Array[]> = fc.record({
+  op: fc.constantFrom(0xa4, 0xa6, 0xaa, 0xac, 0xae), wide: fc.nat(3), rep: fc.nat(2), cnt: fc.nat(8),
+  si: fc.integer({ min: 64, max: 191 }), di: fc.integer({ min: 64, max: 191 }), down: fc.boolean(),
+}).map((r) => {
+  const compare = r.op === 0xa6 || r.op === 0xae;
+  const rep = r.rep === 0 ? [] : r.rep === 2 && compare ? [0xf2] : [0xf3];
+  // wide: 0 byte, 1 word (66), 2 dword, 3 qword (REX.W); at most 8 elements of 8 bytes stay inside [0, 256)
+  const op = [...(r.wide === 1 ? [0x66] : []), ...rep, ...(r.wide === 3 ? [0x48] : []), r.wide === 0 ? r.op : r.op + 1];
+  return [Uint8Array.from([0xbe, ...le32(DATA + r.si), 0xbf, ...le32(DATA + r.di), 0xb9, ...le32(r.cnt), ...(r.down ? [0xfd] : []), ...op, 0xfc])];
+});
+
 export const caseArb: fc.Arbitrary<Case> = fc.record({
-  insns: fc.oneof({ weight: 9, arbitrary: fc.array(insnArb, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: x87Arb }, { weight: 1, arbitrary: branchArb }),
+  insns: fc.oneof({ weight: 9, arbitrary: fc.array(insnArb, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: x87Arb }, { weight: 1, arbitrary: branchArb }, { weight: 1, arbitrary: stringArb }),
   regs: fc.array(u64Arb, { minLength: 16, maxLength: 16 }),
   flags: fc.nat(0xfff).map((f) => (f & 0x8d5) | 0x202),
   mxcsr: fc.oneof(
