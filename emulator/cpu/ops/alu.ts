@@ -5,36 +5,44 @@ import { CpuState, FOP_ADD, FOP_SUB, FOP_ADC, FOP_SBB, FOP_LOGIC, FOP_INC, FOP_D
 import type { Insn, Handler } from "../insn.js";
 import { getCF } from "../flags.js";
 import { def, byReg, allowLock, IMM_B, IMM_Z, IMM_NONE } from "../decode.js";
-import { MASK, ea, readMem, readRMa, writeRMa, getReg, setReg, readG, writeG, immW } from "../operands.js";
+import { MASK, ea, readMem, readRMa, writeRMa, writeMem, getReg, setReg, readG, writeG, immW } from "../operands.js";
 
-/** Width-generic ALU operation (op = ModRM /reg order). Returns lo; hi in c.th for w = 8. */
-export function aluOp(c: CpuState, op: number, w: number, a: number, ah: number, b: number, bh: number): number {
-  let r = 0, rh = 0;
+/**
+ * Width-generic ALU operation (op = ModRM /reg order). Returns lo; hi in c.th for w = 8.
+ * `store` >= 0: the result is also written to memory there, before the flags are recorded, so
+ * a store that faults leaves the flags as they were (a faulting instruction does not retire).
+ */
+export function aluOp(c: CpuState, op: number, w: number, a: number, ah: number, b: number, bh: number, store = -1): number {
+  let r = 0, rh = 0, fop: number, cf = 0;
   if (w === 8) {
     switch (op) {
-      case 0: { const s = a + b; r = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = FOP_ADD; break; }
-      case 1: r = (a | b) >>> 0; rh = (ah | bh) >>> 0; c.fop = FOP_LOGIC; break;
-      case 2: { const cf = getCF(c); const s = a + b + cf; r = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fc = cf; c.fop = FOP_ADC; break; }
-      case 3: { const cf = getCF(c); const s = a - b - cf; r = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fc = cf; c.fop = FOP_SBB; break; }
-      case 4: r = (a & b) >>> 0; rh = (ah & bh) >>> 0; c.fop = FOP_LOGIC; break;
-      case 6: r = (a ^ b) >>> 0; rh = (ah ^ bh) >>> 0; c.fop = FOP_LOGIC; break;
-      default: { const s = a - b; r = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = FOP_SUB; break; }
+      case 0: { const s = a + b; r = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; fop = FOP_ADD; break; }
+      case 1: r = (a | b) >>> 0; rh = (ah | bh) >>> 0; fop = FOP_LOGIC; break;
+      case 2: { cf = getCF(c); const s = a + b + cf; r = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; fop = FOP_ADC; break; }
+      case 3: { cf = getCF(c); const s = a - b - cf; r = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; fop = FOP_SBB; break; }
+      case 4: r = (a & b) >>> 0; rh = (ah & bh) >>> 0; fop = FOP_LOGIC; break;
+      case 6: r = (a ^ b) >>> 0; rh = (ah ^ bh) >>> 0; fop = FOP_LOGIC; break;
+      default: { const s = a - b; r = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; fop = FOP_SUB; break; }
     }
-    c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = r; c.frh = rh; c.fw = 8;
+    if (store >= 0) writeMem(c, store, 8, r, rh);
+    if (op === 2 || op === 3) c.fc = cf;
+    c.fop = fop; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = r; c.frh = rh; c.fw = 8;
     c.th = rh;
     return r;
   }
   const m = MASK[w]!;
   switch (op) {
-    case 0: r = ((a + b) & m) >>> 0; c.fop = FOP_ADD; break;
-    case 1: r = (a | b) >>> 0; c.fop = FOP_LOGIC; break;
-    case 2: { const cf = getCF(c); r = ((a + b + cf) & m) >>> 0; c.fc = cf; c.fop = FOP_ADC; break; }
-    case 3: { const cf = getCF(c); r = ((a - b - cf) & m) >>> 0; c.fc = cf; c.fop = FOP_SBB; break; }
-    case 4: r = (a & b) >>> 0; c.fop = FOP_LOGIC; break;
-    case 6: r = (a ^ b) >>> 0; c.fop = FOP_LOGIC; break;
-    default: r = ((a - b) & m) >>> 0; c.fop = FOP_SUB; break;
+    case 0: r = ((a + b) & m) >>> 0; fop = FOP_ADD; break;
+    case 1: r = (a | b) >>> 0; fop = FOP_LOGIC; break;
+    case 2: cf = getCF(c); r = ((a + b + cf) & m) >>> 0; fop = FOP_ADC; break;
+    case 3: cf = getCF(c); r = ((a - b - cf) & m) >>> 0; fop = FOP_SBB; break;
+    case 4: r = (a & b) >>> 0; fop = FOP_LOGIC; break;
+    case 6: r = (a ^ b) >>> 0; fop = FOP_LOGIC; break;
+    default: r = ((a - b) & m) >>> 0; fop = FOP_SUB; break;
   }
-  c.fa = a; c.fb = b; c.fr = r; c.fw = w;
+  if (store >= 0) writeMem(c, store, w, r, 0);
+  if (op === 2 || op === 3) c.fc = cf;
+  c.fop = fop; c.fa = a; c.fb = b; c.fr = r; c.fw = w;
   return r;
 }
 
@@ -50,11 +58,8 @@ function formEG(op: number): Handler {
     } else {
       const addr = ea(c, d);
       const a = readMem(c, addr, w), ah = c.th;
-      // a store that faults must leave the flags as they were: check it before aluOp sets them
-      if (op !== 7) c.mem.checkW(addr, w);
       const b = readG(c, d, w), bh = c.th;
-      const r = aluOp(c, op, w, a, ah, b, bh);
-      if (op !== 7) writeRMa(c, d, addr, w, r, c.th);
+      aluOp(c, op, w, a, ah, b, bh, op !== 7 ? addr : -1);
     }
   };
 }
@@ -81,10 +86,9 @@ function formEI(op: number): Handler {
     const w = d.opsz;
     const addr = d.mod === 3 ? 0 : ea(c, d);
     const a = readRMa(c, d, addr, w), ah = c.th;
-    if (op !== 7 && d.mod !== 3) c.mem.checkW(addr, w); // see formEG
     const b = immW(c, d, w), bh = c.th;
-    const r = aluOp(c, op, w, a, ah, b, bh);
-    if (op !== 7) writeRMa(c, d, addr, w, r, c.th);
+    const r = aluOp(c, op, w, a, ah, b, bh, op !== 7 && d.mod !== 3 ? addr : -1);
+    if (op !== 7 && d.mod === 3) setReg(c, w === 1 ? d.rm8 : d.rm, w, r, c.th);
   };
 }
 
@@ -135,9 +139,8 @@ export const negE: Handler = (c, d) => {
   const w = d.opsz;
   const addr = d.mod === 3 ? 0 : ea(c, d);
   const a = readRMa(c, d, addr, w), ah = c.th;
-  if (d.mod !== 3) c.mem.checkW(addr, w); // see formEG
-  const r = aluOp(c, 5, w, 0, 0, a, ah);
-  writeRMa(c, d, addr, w, r, c.th);
+  const r = aluOp(c, 5, w, 0, 0, a, ah, d.mod !== 3 ? addr : -1);
+  if (d.mod === 3) setReg(c, w === 1 ? d.rm8 : d.rm, w, r, c.th);
 };
 
 export function registerAlu(): void {

@@ -14,29 +14,23 @@ const cmpxchg: Handler = (c, d) => {
   const w = d.opsz;
   const a = d.mod === 3 ? 0 : ea(c, d);
   const dst = readRMa(c, d, a, w), dsth = c.th;
-  // the memory forms always store: a store that faults must leave the flags and RAX as they were
-  if (d.mod !== 3) c.mem.checkW(a, w);
   const acc = getReg(c, 0, w), acch = c.th;
+  const equal = dst === acc && (w !== 8 || dsth === acch);
+  // the store first (the memory forms always store): one that faults leaves flags and RAX as they were
+  if (equal) writeRMa(c, d, a, w, readG(c, d, w), c.th);
+  else if (d.mod !== 3) writeRMa(c, d, a, w, dst, dsth); // the destination written back with its own value
   aluOp(c, 7, w, acc, acch, dst, dsth);
-  if (dst === acc && (w !== 8 || dsth === acch)) {
-    const s = readG(c, d, w);
-    writeRMa(c, d, a, w, s, c.th);
-  } else {
-    // the destination is written back with its own value (memory forms), accumulator loaded
-    if (d.mod !== 3) writeRMa(c, d, a, w, dst, dsth);
-    setReg(c, 0, w, dst, dsth);
-  }
+  if (!equal) setReg(c, 0, w, dst, dsth); // accumulator loaded
 };
 const xadd: Handler = (c, d) => {
   const w = d.opsz;
   const a = d.mod === 3 ? 0 : ea(c, d);
   const dst = readRMa(c, d, a, w), dsth = c.th;
   const src = readG(c, d, w), srch = c.th;
-  // a store that faults must leave the flags and the source register as they were
-  if (d.mod !== 3) c.mem.checkW(a, w);
-  const r = aluOp(c, 0, w, dst, dsth, src, srch), rh = c.th;
+  // a memory destination is stored by aluOp before the flags and the source register change
+  const r = aluOp(c, 0, w, dst, dsth, src, srch, d.mod !== 3 ? a : -1), rh = c.th;
   writeG(c, d, w, dst, dsth);
-  writeRMa(c, d, a, w, r, rh);
+  if (d.mod === 3) writeRMa(c, d, a, w, r, rh);
 };
 const cmpxchg8b: Handler = (c, d) => {
   const a = ea(c, d);

@@ -37,18 +37,18 @@ function bt(kind: number, imm: boolean): Handler {
         off = low;
       }
       lo = readMem(c, addr, w); hi = c.th;
-      // BTS/BTR/BTC store: one that faults must leave CF as it was, so check it first
-      if (kind !== 0) c.mem.checkW(addr, w);
     }
     let bit: number;
     if (off >= 32) bit = (hi >>> (off - 32)) & 1; else bit = (lo >>> off) & 1;
+    if (kind !== 0) {
+      // BTS/BTR/BTC: the store before CF, so a store that faults leaves CF as it was
+      const m = 1 << (off & 31);
+      if (off >= 32) hi = btUpdate(kind, hi, m); else lo = btUpdate(kind, lo, m);
+      if (w === 2) lo &= 0xffff;
+      if (d.mod === 3) setReg(c, d.rm, w, lo, hi); else writeMem(c, addr, w, lo, hi);
+    }
     materialize(c);
     c.flags = (c.flags & ~F_CF) | bit;
-    if (kind === 0) return;
-    const m = 1 << (off & 31);
-    if (off >= 32) hi = btUpdate(kind, hi, m); else lo = btUpdate(kind, lo, m);
-    if (w === 2) lo &= 0xffff;
-    if (d.mod === 3) setReg(c, d.rm, w, lo, hi); else writeMem(c, addr, w, lo, hi);
   };
 }
 

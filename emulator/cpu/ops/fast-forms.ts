@@ -39,35 +39,25 @@ const movStoreImm32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), d.imm); };
 const movStoreImm64: Handler = (c, d) => { c.mem.w64(ea(c, d), d.imm, d.immHi); };
 const movStoreImm32: Handler = (c, d) => { c.mem.w32(ea(c, d), d.imm); };
 
-// ---- ALU with a memory destination or source. The store is checked before aluOp sets the
-// flags, as in the generic form: a store that faults leaves them as they were.
+// ---- ALU with a memory destination or source (aluOp stores before it records the flags, so a
+// store that faults leaves them as they were)
 const aluEGm64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, op = (d.op >> 3) & 7;
   const x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0;
-  if (op !== 7) m.checkW(a, 8);
-  const r = aluOp(c, op, 8, x, xh, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0);
-  if (op !== 7) m.w64(a, r, c.th);
+  aluOp(c, op, 8, x, xh, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0, op !== 7 ? a : -1);
 };
 const aluEGm32: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, op = (d.op >> 3) & 7;
-  const x = m.r32(a) >>> 0;
-  if (op !== 7) m.checkW(a, 4);
-  const r = aluOp(c, op, 4, x, 0, c.lo[d.reg]! >>> 0, 0);
-  if (op !== 7) m.w32(a, r);
+  const a = ea(c, d), op = (d.op >> 3) & 7;
+  aluOp(c, op, 4, c.mem.r32(a) >>> 0, 0, c.lo[d.reg]! >>> 0, 0, op !== 7 ? a : -1);
 };
 const aluEIm64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, op = d.reg & 7;
   const x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0;
-  if (op !== 7) m.checkW(a, 8);
-  const r = aluOp(c, op, 8, x, xh, d.imm >>> 0, d.immHi >>> 0);
-  if (op !== 7) m.w64(a, r, c.th);
+  aluOp(c, op, 8, x, xh, d.imm >>> 0, d.immHi >>> 0, op !== 7 ? a : -1);
 };
 const aluEIm32: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, op = d.reg & 7;
-  const x = m.r32(a) >>> 0;
-  if (op !== 7) m.checkW(a, 4);
-  const r = aluOp(c, op, 4, x, 0, d.imm >>> 0, 0);
-  if (op !== 7) m.w32(a, r);
+  const a = ea(c, d), op = d.reg & 7;
+  aluOp(c, op, 4, c.mem.r32(a) >>> 0, 0, d.imm >>> 0, 0, op !== 7 ? a : -1);
 };
 /** CMP r/m32, imm with a base+disp address (the commonest memory compare). */
 const cmpMI32BD: Handler = (c, d) => {
