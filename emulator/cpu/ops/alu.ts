@@ -121,9 +121,10 @@ function incDec(dec: boolean): Handler {
     if (w === 8) {
       if (dec) { const s = a - 1; r = s >>> 0; rh = (ah - (s < 0 ? 1 : 0)) >>> 0; }
       else { const s = a + 1; r = s >>> 0; rh = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0; }
-      c.fah = ah; c.fbh = 0; c.frh = rh;
     } else r = ((dec ? a - 1 : a + 1) & MASK[w]!) >>> 0;
     writeRMa(c, d, addr, w, r, rh);
+    // the flag record only after the store: one that faults leaves it as it was
+    if (w === 8) { c.fah = ah; c.fbh = 0; c.frh = rh; }
     c.fa = a; c.fb = 1; c.fr = r; c.fw = w; c.fc = cf; c.fop = dec ? FOP_DEC : FOP_INC;
   };
 }

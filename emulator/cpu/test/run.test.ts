@@ -103,8 +103,8 @@ describe("run()", () => {
   });
 
   it("a read-modify-write whose store faults changes no register and no flag (SDM: a faulting instruction does not retire)", () => {
-    // stc; <RMW on [rbx] or [CODE]> where CODE's page is read-only: the read succeeds, the
-    // store raises #PF (write), and the flags and registers must be those after STC.
+    // stc (or cmp); <RMW on [rbx] or [CODE]> where CODE's page is read-only: the read succeeds,
+    // the store raises #PF (write), and the flags and registers must be those before the RMW.
     const forms: [string, number[]][] = [
       ["add [rbx], rax", [0x48, 0x01, 0x43, 0x00]],
       ["add [rbx], eax", [0x01, 0x43, 0x00]],
@@ -123,15 +123,22 @@ describe("run()", () => {
       ["bts qword [rbx], 1", [0x48, 0x0f, 0xba, 0x6b, 0x00, 0x01]],
       ["btc dword [rbx], 2", [0x0f, 0xba, 0x7b, 0x00, 0x02]],
     ];
-    for (const [name, insn] of forms) {
-      const { c, m } = machine([0xf9, ...insn]);
+    // after a 64-bit CMP instead of STC: the flags are then read from the lazy record's high halves
+    const afterCmp: [string, number[]][] = [
+      ["lock inc qword [rbx]", [0xf0, 0x48, 0xff, 0x43, 0x00]],
+      ["lock dec qword [rbx]", [0xf0, 0x48, 0xff, 0x4b, 0x00]],
+      ["add [rbx], rax", [0x48, 0x01, 0x43, 0x00]],
+    ];
+    for (const [name, insn, setup] of [...forms.map(([n, i]) => [n, i, [0xf9]] as const), ...afterCmp.map(([n, i]) => [`cmp rax, rcx; ${n}`, i, [0x48, 0x39, 0xc8]] as const)]) {
+      const { c, m } = machine([...setup, ...insn]);
       setReg64(c, 3, BigInt(CODE));
       setReg64(c, 0, m.readU64(CODE)); // rax = [CODE]: cmpxchg takes its equal path, add changes ZF/CF
-      setReg64(c, 1, 0x1234n);
+      // after CMP, a high half in RCX makes the compare's lazy record differ from the RMW's in every half
+      setReg64(c, 1, setup.length > 1 ? 0x7fff_0000_0000_1234n : 0x1234n);
       expect(run(c, m, 1), name).toEqual({ kind: "budget" });
       const flags = getFlags(c), regs = [...Array(16).keys()].map((r) => getReg64(c, r));
       expect(run(c, m, 10), name).toEqual({ kind: "fault", fault: { type: "#PF", addr: BigInt(CODE), access: "write" } });
-      expect(c.rip, name).toBe(CODE + 1);
+      expect(c.rip, name).toBe(CODE + setup.length);
       expect(getFlags(c), `${name}: flags`).toBe(flags);
       expect([...Array(16).keys()].map((r) => getReg64(c, r)), `${name}: registers`).toEqual(regs);
     }
