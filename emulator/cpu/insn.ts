@@ -2,6 +2,7 @@
  * Decoded instruction and the handler type (faults and stops are in fault.ts).
  */
 import type { CpuState } from "./state.js";
+import type { CountedLoop } from "./counted-loop.js";
 
 /** An instruction handler. RIP already points at the next instruction when it runs. */
 export type Handler = (c: CpuState, d: Insn) => void;
@@ -29,6 +30,8 @@ export class Insn {
   succ: Insn | null = null;
   /** Straight-line run of instructions starting here (built lazily by run()). */
   block: Insn[] | null = null;
+  /** The block's closed form when it is a counted loop (counted-loop.ts; built with the block). */
+  loop: CountedLoop | null = null;
   /** ModRM fields (reg/rm include REX extensions); reg8/rm8 are byte-register codes. */
   reg = 0;
   rm = 0;

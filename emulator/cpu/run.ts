@@ -11,6 +11,7 @@ import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
 import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
 import type { JitRegion } from "./jit.js";
+import { countedLoopOf, countedLoopsOn, skipIterations } from "./counted-loop.js";
 
 /**
  * Tier policy: a block head entered this many times by the interpreter is considered as the
@@ -55,7 +56,7 @@ const NEVER = 0x3fffffff;
 // optimised code and compile it again (measured on the bench's bytecode interpreter with
 // `--trace-opt`: the loop compiled 5 times with the tier on against 2 with it off; 1-3 with this
 // and the no-short-circuit tier checks in interpret()).
-{ const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; }
+{ const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 }; }
 
 /** Heads of every region compiled since the last call (for profiling tools; null = off). */
 export let regionLog: Insn[] | null = null;
@@ -92,6 +93,7 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
     x = y;
   }
   if (x.ind === null && isJmpIndirect(x)) x.ind = new Map();
+  d.loop = countedLoopOf(blk);
   return blk;
 }
 
@@ -145,6 +147,9 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
       let blk: Insn[] | null = d.block;
       if (blk === null) blk = d.block = buildBlock(mem, d);
       const n = blk.length;
+      // a counted loop come round its own back edge: skip the iterations that can be skipped exactly
+      const loop = d.loop;
+      if (loop !== null && prev === blk[n - 1] && trace === undefined && countedLoopsOn) skipIterations(c, loop);
       for (let i = 0; i < n; i++) {
         const x: Insn = blk[i]!;
         if (!x.valid) { d.block = null; break; } // code rewritten under us: decode afresh

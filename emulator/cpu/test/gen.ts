@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { DATA, vet, readsUndefinedFlags } from "./oracle.js";
 import type { Case } from "./oracle.js";
+import { assembleLoop, loopStep, LOOP_REGS, type LoopCase } from "./loops.js";
 
 type Imm = 0 | 1 | 2 | 4 | "z";
 interface Form {
@@ -197,8 +198,27 @@ const stringArb: fc.Arbitrary<Uint8Array[]> = fc.record({
   return [Uint8Array.from([0xbe, ...le32(DATA + r.si), 0xbf, ...le32(DATA + r.di), 0xb9, ...le32(r.cnt), ...(r.down ? [0xfd] : []), ...op, 0xfc])];
 });
 
+// ---- counted-loop macros: the loops the interpreter runs in closed form (counted-loop.ts), with
+// their stores inside the data buffer and an exit they reach (the host runs them to the end)
+const loopArb: fc.Arbitrary<Uint8Array[]> = fc.record({
+  ind: fc.constantFrom(...LOOP_REGS), other: fc.nat(LOOP_REGS.length - 2),
+  update: fc.constantFrom("add8", "add32", "sub8", "inc", "dec") as fc.Arbitrary<LoopCase["update"]>, step: fc.constantFrom(1, 2, 4, 8, -1, -2, -4, -8),
+  cmp: fc.constantFrom("39", "3b", "imm", "none") as fc.Arbitrary<LoopCase["cmp"]>, store: fc.constantFrom("none", "before", "after") as fc.Arbitrary<LoopCase["store"]>,
+  storeVal: fc.integer(), disp: fc.integer({ min: -8, max: 8 }), count: fc.integer({ min: 1, max: 24 }), at: fc.nat(1000), near: fc.boolean(),
+}).map((r) => {
+  const step = loopStep(r.update, r.step), span = r.count * Math.abs(step);
+  // stores (at most 24 of 8 bytes) start 16 bytes in from whichever end they walk away from
+  const off = step > 0 ? 16 + (r.at % (256 - 32 - span + 1)) : 16 + span + (r.at % (256 - 32 - span + 1));
+  const others = LOOP_REGS.filter((x) => x !== r.ind);
+  const k: LoopCase = {
+    ...r, step, other: others[r.other % others.length]!, store: r.cmp === "none" ? "none" : r.store,
+    start: r.cmp === "none" ? BigInt(-step * r.count) : BigInt(DATA + off), reachable: true, budgets: [], extra: false,
+  };
+  return [Uint8Array.from(assembleLoop(k))]; // one unit: shrinking keeps the loop whole
+});
+
 export const caseArb: fc.Arbitrary<Case> = fc.record({
-  insns: fc.oneof({ weight: 9, arbitrary: fc.array(insnArb, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: x87Arb }, { weight: 1, arbitrary: branchArb }, { weight: 1, arbitrary: stringArb }),
+  insns: fc.oneof({ weight: 9, arbitrary: fc.array(insnArb, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: x87Arb }, { weight: 1, arbitrary: branchArb }, { weight: 1, arbitrary: stringArb }, { weight: 1, arbitrary: loopArb }),
   regs: fc.array(u64Arb, { minLength: 16, maxLength: 16 }),
   flags: fc.nat(0xfff).map((f) => (f & 0x8d5) | 0x202),
   mxcsr: fc.oneof(

@@ -164,8 +164,9 @@ export function vetFull(bytes: Uint8Array): { undef: number; read: number; modif
     while (pos < bytes.length) {
       const ins = dcd.decode();
       try {
-        // the only control flow allowed: a conditional branch forward within the unit (branch macros)
-        const innerJcc = ins.flowControl === I.FlowControl.ConditionalBranch! && ins.nearBranchTarget >= BigInt(pos + ins.length) && ins.nearBranchTarget <= BigInt(bytes.length);
+        // the only control flow allowed: a conditional branch within the unit (branch macros jump
+        // forward, loop macros back to their head; only macros generate branches)
+        const innerJcc = ins.flowControl === I.FlowControl.ConditionalBranch! && ins.nearBranchTarget >= 0n && ins.nearBranchTarget <= BigInt(bytes.length);
         if (ins.isInvalid || pos + ins.length > bytes.length || (ins.flowControl !== 0 && !innerJcc)) return null;
         if (f.info(ins).usedRegisters().some((u) => bad.has(u.register!))) return null;
         const x = ins as unknown as { rflagsRead: number; rflagsModified: number };
