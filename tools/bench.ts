@@ -49,14 +49,15 @@ if (!why && want("cpu")) {
   const rows = measurePrograms(rounds, log);
   report.programs = rows;
   console.log(`\nCPU-bound guest programs (median of ${rounds} alternating rounds, odd rounds in reverse order; MIPS = exact guest instructions / run seconds, ELF load excluded;`);
-  console.log("per CPU s: the same over this process's CPU time, V8's compiler threads included: steadier than wall time on a shared machine)");
+  console.log("per CPU s: the same over this process's CPU time, V8's compiler threads included: steadier than wall time on a shared machine;");
+  console.log("closed form: the share of the instructions that counted loops retired in closed form (emulator/cpu/counted-loop.ts), counted in MIPS since they retired)");
   console.log("compiled vs interp: each round ran the interpreter, the compiled tier and the interpreter again; per round the CPU time of the two interpreter runs / the compiled run (wall-time ratios after them, against the pair's mean); SLOWER = slower than both interpreter runs in every round, faster = faster than both in every round, else within noise");
-  console.log("| program | kind | guest insns | interp MIPS | compiled MIPS | compiled/interp speed | compiled vs interp (rounds) | regions compiled | interp MIPS per CPU s | compiled MIPS per CPU s | emu load ms | native ms | qemu ms | emu(best)/qemu time | output |");
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("| program | kind | guest insns | interp MIPS | compiled MIPS | compiled/interp speed | compiled vs interp (rounds) | regions compiled | closed form | interp MIPS per CPU s | compiled MIPS per CPU s | emu load ms | native ms | qemu ms | emu(best)/qemu time | output |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const best = Math.min(r.interp, r.compiled) + r.load;
     const rounds = `cpu ${r.roundCpu.map((x) => `${(x.interp / x.compiled).toFixed(2)}/${(x.again / x.compiled).toFixed(2)}`).join(" ")}; wall ${r.roundRatios.map((x) => x.toFixed(2)).join(" ")}`;
-    console.log(`| ${r.name} | ${r.kind} | ${(r.insns / 1e6).toFixed(1)}M | ${fmt(r.insns / r.interp / 1e6, 1)} | ${fmt(r.insns / r.compiled / 1e6, 1)} | ${ratio(r.interp, r.compiled, 2)} | ${tierVerdict(r.roundCpu)} (${rounds}) | ${r.regions} | ${fmt(r.insns / r.interpCpu / 1e6, 1)} | ${fmt(r.insns / r.compiledCpu / 1e6, 1)} | ${fmt(r.load * 1e3, 1)} | ${fmt(r.native * 1e3, 1)} | ${fmt(r.qemu * 1e3, 1)} | ${ratio(best, r.qemu)} | ${r.sameOutput ? "same" : "DIFFERENT"} |`);
+    console.log(`| ${r.name} | ${r.kind} | ${(r.insns / 1e6).toFixed(1)}M | ${fmt(r.insns / r.interp / 1e6, 1)} | ${fmt(r.insns / r.compiled / 1e6, 1)} | ${ratio(r.interp, r.compiled, 2)} | ${tierVerdict(r.roundCpu)} (${rounds}) | ${r.regions} | ${(100 * (r.closedFormShare ?? 0)).toFixed(1)}% | ${fmt(r.insns / r.interpCpu / 1e6, 1)} | ${fmt(r.insns / r.compiledCpu / 1e6, 1)} | ${fmt(r.load * 1e3, 1)} | ${fmt(r.native * 1e3, 1)} | ${fmt(r.qemu * 1e3, 1)} | ${ratio(best, r.qemu)} | ${r.sameOutput ? "same" : "DIFFERENT"} |`);
   }
 }
 

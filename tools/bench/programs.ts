@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { buildProgram, makeInputs } from "../../emulator/linux/test/harness.js";
 import { LinuxProcess } from "../../emulator/linux/process.js";
 import { JIT_THRESHOLD, logRegions, regionLog, setJitThreshold } from "../../emulator/cpu/run.js";
+import { countedLoopStats } from "../../emulator/cpu/counted-loop.js";
 import { alternate, cpuTimed, median, timed, timeProcess } from "./timing.js";
 import { LOOP_PROGRAM } from "./targets.js";
 import type { TierRound } from "./targets.js";
@@ -58,7 +59,11 @@ export function benchPrograms(): Program[] {
   return list;
 }
 
-export interface EmuRun { load: number; run: number; runCpu: number; insns: number; out: Buffer; regions: number }
+export interface EmuRun {
+  load: number; run: number; runCpu: number; insns: number; out: Buffer; regions: number;
+  /** Of `insns`, those retired by counted loops run in closed form (emulator/cpu/counted-loop.ts). */
+  closedForm: number;
+}
 
 /** One in-process emulator run with the given JIT threshold (0 = interpreter only). */
 export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun {
@@ -68,12 +73,14 @@ export function emulate(elf: Uint8Array, p: Program, threshold: number): EmuRun 
     const argv = p.kind === "real" ? ["busybox", ...p.args] : [p.bin, ...p.args];
     const l = timed(() => new LinuxProcess(elf, { argv, maxInsns: 1e11, allowHostFiles: true }));
     logRegions(true);
+    const skipped0 = countedLoopStats.insns;
     const r = timed(() => cpuTimed(() => l.v.run()));
+    const closedForm = countedLoopStats.insns - skipped0;
     const regions = regionLog?.length ?? 0;
     logRegions(false);
     const res = r.v.v;
     if (res.verdict.kind !== "exit") throw new Error(`${p.name}: emulator ended with ${JSON.stringify(res.verdict)}`);
-    return { load: l.t, run: r.t, runCpu: r.v.cpu, insns: res.insns, out: Buffer.from(res.stdout), regions };
+    return { load: l.t, run: r.t, runCpu: r.v.cpu, insns: res.insns, out: Buffer.from(res.stdout), regions, closedForm };
   } finally {
     setJitThreshold(saved);
   }
@@ -90,6 +97,8 @@ export interface ProgramRow {
   roundCpu: TierRound[];
   /** Regions the default tier compiled in its last run. */
   regions: number;
+  /** Share of the interpreter-only run's instructions retired by counted loops in closed form (MIPS count them: they retired). */
+  closedFormShare: number;
 }
 
 /**
@@ -118,11 +127,11 @@ export function measurePrograms(rounds: number, log: (s: string) => void): Progr
 export function measureProgram(p: Program, rounds: number): ProgramRow {
   const tier = JIT_THRESHOLD;
   const elf = new Uint8Array(readFileSync(p.bin));
-  let insns = 0, same = true, ref: Buffer | null = null, regions = 0;
+  let insns = 0, same = true, ref: Buffer | null = null, regions = 0, closedFormShare = 0;
   const loads: number[] = [];
   const cpu = { interp: [] as number[], compiled: [] as number[], again: [] as number[] };
   const check = (out: Buffer) => { if (ref === null) ref = out; else if (!ref.equals(out)) same = false; };
-  const emu = (th: number, into: number[]) => () => { const r = emulate(elf, p, th); insns = r.insns; loads.push(r.load); into.push(r.runCpu); check(r.out); if (th !== 0) regions = r.regions; return r.run; };
+  const emu = (th: number, into: number[]) => () => { const r = emulate(elf, p, th); insns = r.insns; if (th === 0) closedFormShare = r.closedForm / r.insns; loads.push(r.load); into.push(r.runCpu); check(r.out); if (th !== 0) regions = r.regions; return r.run; };
   const proc = (cmd: string, args: string[]) => () => { const r = timeProcess(cmd, args); check(r.out); return r.t; };
   const s = alternate(rounds, {
     interp: emu(0, cpu.interp),
@@ -133,5 +142,5 @@ export function measureProgram(p: Program, rounds: number): ProgramRow {
   }, true);
   const roundCpu = cpu.compiled.map((compiled, i) => ({ interp: cpu.interp[i]!, compiled, again: cpu.again[i]! }));
   return { name: p.name, kind: p.kind, insns, interp: median([...s.interp, ...s.again]), compiled: median(s.compiled), interpCpu: median([...cpu.interp, ...cpu.again]), compiledCpu: median(cpu.compiled), load: median(loads), native: median(s.native), qemu: median(s.qemu), sameOutput: same,
-    roundRatios: s.compiled.map((t, i) => (s.interp[i]! + s.again[i]!) / 2 / t), roundCpuRatios: roundCpu.map((r) => (r.interp + r.again) / 2 / r.compiled), roundCpu, regions };
+    roundRatios: s.compiled.map((t, i) => (s.interp[i]! + s.again[i]!) / 2 / t), roundCpuRatios: roundCpu.map((r) => (r.interp + r.again) / 2 / r.compiled), roundCpu, regions, closedFormShare };
 }

@@ -9,7 +9,7 @@ import type { TierRound } from "../bench/targets.js";
 const round = (compiled: number, again = 1): TierRound => ({ interp: 1, compiled, again });
 const program = (name: string, interp: number, compiled: number, rounds: TierRound[], qemu = 1): ProgramRow => ({
   name, kind: "synthetic", insns: 1e8, interp, compiled, interpCpu: interp, compiledCpu: compiled, load: 0, native: 0.1, qemu, sameOutput: true,
-  roundRatios: rounds.map((r) => (r.interp + r.again) / 2 / r.compiled), roundCpuRatios: rounds.map((r) => (r.interp + r.again) / 2 / r.compiled), roundCpu: rounds, regions: 1,
+  roundRatios: rounds.map((r) => (r.interp + r.again) / 2 / r.compiled), roundCpuRatios: rounds.map((r) => (r.interp + r.again) / 2 / r.compiled), roundCpu: rounds, regions: 1, closedFormShare: 0,
 });
 
 describe("bench verdicts", () => {
