@@ -14,10 +14,11 @@
  * budget and of the last store known to be writable. That iteration therefore retires its flag
  * write (the compare, or the update when the jump tests the update's own ZF) before anything
  * can stop the CPU, and every fault, budget stop and exit happens in ordinary execution with
- * the state ordinary execution would have. A skip only starts from the loop's own back edge,
- * after an iteration whose store succeeded: the remaining stores are limited to that store's
- * page, which is then known to be mapped and writable, and never to the pages the loop's code
- * lives on (a store there would invalidate the code being run).
+ * the state ordinary execution would have. A skip only starts when the loop's own block has just
+ * run whole and jumped back to its head (not another block ending in the same jump: a rotated
+ * loop is entered past its store), so the last iteration's store succeeded: the remaining stores
+ * are limited to that store's page, which is then known to be mapped and writable, and never to
+ * the pages the loop's code lives on (a store there would invalidate the code being run).
  *
  * Checked by emulator/cpu/test/counted-loop.test.ts against the same loops run with skipping
  * off at every budget split, and by the host-CPU oracle's loop macros (test/gen.ts).
@@ -155,7 +156,7 @@ function iterationsToExit(fromLo: number, fromHi: number, toLo: number, toHi: nu
 }
 
 /**
- * Called at the loop's head when the CPU has just come round its back edge: runs as many
+ * Called at the loop's head when its own block has just run whole and jumped back: runs as many
  * whole iterations as can be skipped exactly (see the header), charging the budget for them.
  */
 export function skipIterations(c: CpuState, p: CountedLoop): void {

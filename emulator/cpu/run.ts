@@ -123,6 +123,7 @@ let faulting: Insn | null = null;
 function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier: boolean, jitAt: number, forced: Insn | null): Insn | null {
   let cur: Insn | null = null;
   let prev: Insn | null = null;
+  let lastHead: Insn | null = null;
   try {
     while (c.left > 0) {
       const rip = c.rip;
@@ -148,8 +149,10 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
       if (blk === null) blk = d.block = buildBlock(mem, d);
       const n = blk.length;
       // a counted loop come round its own back edge: skip the iterations that can be skipped exactly
+      // (its own: the block that just ran is this one, whole, so its store, if any, succeeded;
+      // another block ending in the same jump may have entered the loop past its store)
       const loop = d.loop;
-      if (loop !== null && prev === blk[n - 1] && trace === undefined && countedLoopsOn) skipIterations(c, loop);
+      if (loop !== null && lastHead === d && prev === blk[n - 1] && trace === undefined && countedLoopsOn) skipIterations(c, loop);
       for (let i = 0; i < n; i++) {
         const x: Insn = blk[i]!;
         if (!x.valid) { d.block = null; break; } // code rewritten under us: decode afresh
@@ -160,6 +163,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         prev = x;
         if (--c.left <= 0) break;
       }
+      lastHead = d;
       // past the block nothing has faulted: a fault from here on is the next fetch's, and RIP
       // stays at its address (the instruction before it retired)
       cur = null;

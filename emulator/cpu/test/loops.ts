@@ -18,6 +18,8 @@ export interface LoopCase {
   near: boolean; budgets: number[];
   /** Extra instruction in the body: the skipper must refuse the loop (and still agree). */
   extra: boolean;
+  /** Enter the loop past its first instruction (a JMP from the set-up), as rotated loops do. */
+  midEntry?: boolean;
 }
 
 export function assembleLoop(k: LoopCase): number[] {
@@ -41,7 +43,9 @@ export function assembleLoop(k: LoopCase): number[] {
   const jlen = k.near ? 6 : 2;
   const rel = -(body.length + jlen);
   const jne = k.near ? [0x0f, 0x85, ...le(rel, 4)] : [0x75, rel & 255];
-  return [...setup, ...body, ...jne];
+  const first = k.store === "before" ? st : upd;
+  const entry = k.midEntry ? [0xeb, first.length] : []; // jmp over the body's first instruction
+  return [...setup, ...entry, ...body, ...jne];
 }
 
 /** The step an update form takes (INC and DEC step by one whatever was asked). */
