@@ -24,7 +24,7 @@ import { measureCasesPerCpuSecond, measureChecker, measureStartToExit, measureSt
 import type { CaseRow } from "./bench/capos.js";
 import { fmt, ratio } from "./bench/timing.js";
 import { tierVerdict } from "./bench/targets.js";
-import { cliSkipReason, measureCli } from "./bench/cli.js";
+import { cliSkipReason, CMD_EXTRA_CASES, cmdRowName, measureCli } from "./bench/cli.js";
 import { runBaseline, type BenchReport } from "./bench/baseline.js";
 import { printTargets } from "./bench/summary.js";
 
@@ -83,6 +83,8 @@ if (want("startup")) {
     console.log("| command | ms | over bare node ms | target ms | within target | status |");
     console.log("|---|---|---|---|---|---|");
     for (const r of rows) console.log(`| ${r.name} | ${fmt(r.ms, 0)} | ${r === rows[0] ? "-" : fmt(r.ms - bare, 0)} | ${r.targetMs ?? "-"} | ${r.targetMs === null ? "-" : r.ms <= r.targetMs ? "yes" : "no"} | ${r.status} |`);
+    const one = rows.find((r) => r.name === cmdRowName(1)), more = rows.find((r) => r.name === cmdRowName(1 + CMD_EXTRA_CASES));
+    if (one && more) console.log(`command-adapter case (a process per case): ${fmt((more.ms - one.ms) / CMD_EXTRA_CASES, 0)} ms each, from the two cmd: rows`);
   }
 }
 

@@ -19,13 +19,26 @@ export function cliSkipReason(root: string): string | null {
   return existsSync(join(root, "dist/tools/conform.js")) ? null : `${join(root, "dist")} is not built (run \`npm run build\` there)`;
 }
 
+/** The property the command-adapter rows run: its cases need neither schedule control nor inspection. */
+export const CMD_PROPERTY = "tls.generated-layouts";
+/** Cases in the longer command-adapter row (the difference to the 1-case row, over CMD_EXTRA_CASES, is the cost of a case). */
+export const CMD_EXTRA_CASES = 4;
+/** Row names of the command-adapter rows (1 case and 1 + CMD_EXTRA_CASES cases). */
+export const cmdRowName = (cases: number) => `capos-conform run --impl cmd:'capos-conform run-elf --personality capos {elf}' (${cases} case${cases === 1 ? "" : "s"} of ${CMD_PROPERTY})`;
+
 /** Commands timed for a checkout at `root` (bare node first: the floor every row pays). */
 function commands(root: string): { name: string; args: string[]; targetMs: number | null }[] {
   const cli = join(root, "dist/tools/conform.js");
+  // a command-adapter run: a process per case, here the suite's own run-elf (the figure issue 14
+  // started from: about 5 s per case when every process loaded TypeScript)
+  const cmdRun = (cases: number) => [cli, "run", "--no-reports", "--runs", String(cases), "--filter", `^${CMD_PROPERTY.replace(".", "\\.")}$`,
+    "--impl", `cmd:${process.execPath} ${cli} run-elf --personality capos {elf}`];
   return [
     { name: "node -e 0 (bare node)", args: ["-e", "0"], targetMs: null },
     { name: "capos-conform --help", args: [cli, "--help"], targetMs: TARGETS.helpMs },
     { name: `capos-conform run-elf --personality capos ${CLI_PROBE}`, args: [cli, "run-elf", "--personality", "capos", join(root, CLI_PROBE)], targetMs: TARGETS.runElfMs },
+    { name: cmdRowName(1), args: cmdRun(1), targetMs: null },
+    { name: cmdRowName(1 + CMD_EXTRA_CASES), args: cmdRun(1 + CMD_EXTRA_CASES), targetMs: null },
   ];
 }
 
