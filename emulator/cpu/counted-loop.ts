@@ -26,6 +26,7 @@
 import type { Insn } from "./insn.js";
 import { BASE_RIP, SEG_NONE } from "./insn.js";
 import type { CpuState } from "./state.js";
+import { cpuStats } from "./stats.js";
 
 export interface CountedLoop {
   /** Instructions per iteration (the block's length). */
@@ -54,9 +55,6 @@ interface LoopStore {
   /** Whether the store comes after the update within the iteration (sees the updated value). */
   readonly afterUpdate: boolean;
 }
-
-/** Skips made and instructions they retired, over the process (tests check that skipping happens). */
-export const countedLoopStats = { skips: 0, insns: 0 };
 
 /** Whether skipping is on (tests compare against runs with it off). */
 export let countedLoopsOn = true;
@@ -185,8 +183,8 @@ export function skipIterations(c: CpuState, p: CountedLoop): void {
   lo[ind] = sum - carry * TWO32;
   hi[ind] = (vhi + carry) | 0;
   c.left -= skip * p.n;
-  countedLoopStats.skips++;
-  countedLoopStats.insns += skip * p.n;
+  cpuStats.closedFormSkips++;
+  cpuStats.closedFormInsns += skip * p.n;
 }
 
 /** `count` stores of the loop's constant, ascending from `from` (all on one writable page). */

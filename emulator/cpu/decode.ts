@@ -11,6 +11,7 @@ import { Insn, BASE_NONE, BASE_RIP, SEG_FS, SEG_GS } from "./insn.js";
 import { GuestFault } from "./fault.js";
 import type { Handler } from "./insn.js";
 import type { Memory } from "./memory.js";
+import { cpuStats } from "./stats.js";
 
 export const IMM_NONE = 0, IMM_B = 1, IMM_W = 2, IMM_Z = 3, IMM_V = 4, IMM_ENTER = 5, IMM_MOFFS = 6,
   IMM_REL8 = 7, IMM_RELZ = 8;
@@ -65,6 +66,7 @@ function ud(d: Insn, p: number, reason: string): Insn {
 
 /** Decode the instruction at addr. Faults (#PF exec) while fetching propagate as GuestFault. */
 export function decode(mem: Memory, addr: number): Insn {
+  cpuStats.decoded++;
   const d = new Insn();
   d.addr = addr;
   let p = addr;

@@ -17,6 +17,7 @@
  * faults (#PF for canonical kernel-half addresses, #GP for non-canonical ones).
  */
 import { GuestFault, pf, gp } from "./fault.js";
+import { cpuStats } from "./stats.js";
 
 export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const PAGE = 4096;
@@ -139,7 +140,7 @@ export class Memory {
   /** Private copies of every shared executable page (their decode caches stay with the template). */
   private unshareCode(): void {
     this.codeShared = false;
-    for (const [pn, pg] of this.pages) if (pg.shared && pg.prot & PROT_EXEC) this.pages.set(pn, new Page(pg.prot, pg.data.slice()));
+    for (const [pn, pg] of this.pages) if (pg.shared && pg.prot & PROT_EXEC) { this.pages.set(pn, new Page(pg.prot, pg.data.slice())); cpuStats.pagesCopied++; }
     this.flushTlb();
   }
   /** Before changing page pn's bytes, prot or presence: code shared with other memories stops being shared. */
@@ -154,6 +155,7 @@ export class Memory {
     const cur = this.pages.get(pn)!; // unshareCode may already have copied it
     if (!cur.shared) return cur;
     const copy = new Page(cur.prot, cur.data.slice());
+    cpuStats.pagesCopied++;
     this.pages.set(pn, copy);
     this.flushTlb();
     return copy;

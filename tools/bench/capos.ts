@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { runCapos } from "../../emulator/capos/index.js";
+import { cpuStats } from "../../emulator/cpu/stats.js";
 import { ELF_DIR, manifestEntries } from "../../targets/manifest.js";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
 import { OP, parseObservations, type Script } from "../../spec/agent-protocol.js";
@@ -21,7 +22,11 @@ import { toModelEnd } from "../../properties/agent-run.js";
 import { alternate, median, timed } from "./timing.js";
 import { AGENT_START_ROW } from "./targets.js";
 
-export interface StartRow { name: string; insns: number; ms: number; end: string }
+export interface StartRow {
+  name: string; insns: number; ms: number; end: string;
+  /** Per run, from the CPU layer's counters (emulator/cpu/stats.ts): what starting from a template still costs. */
+  decoded?: number; pagesCopied?: number; closedForm?: number;
+}
 
 /** capOS start-to-exit in process: the committed probes and the agent with a small script. */
 export function measureStartToExit(rounds: number): StartRow[] {
@@ -31,12 +36,16 @@ export function measureStartToExit(rounds: number): StartRow[] {
     ...manifestEntries().filter((e) => e.program !== "agent" && e.name.endsWith(".gcc")).map((e) => ({ name: e.name, bytes: new Uint8Array(readFileSync(join(ELF_DIR, e.name))) })),
   ];
   const rows: StartRow[] = [];
-  const info = new Map<string, { insns: number; end: string }>();
+  const info = new Map<string, Omit<StartRow, "name" | "ms">>();
   const contenders = Object.fromEntries(images.map((im) => [im.name, () => {
     // several runs per sample: one run is well under a millisecond-timer's resolution worth trusting
     const k = 20;
+    const before = { ...cpuStats };
     const r = timed(() => { let last; for (let i = 0; i < k; i++) last = runCapos(im.bytes); return last!; });
-    info.set(im.name, { insns: r.v.insns, end: r.v.end.kind === "exit" ? `exit(${r.v.end.code})` : r.v.end.kind });
+    info.set(im.name, {
+      insns: r.v.insns, end: r.v.end.kind === "exit" ? `exit(${r.v.end.code})` : r.v.end.kind,
+      decoded: (cpuStats.decoded - before.decoded) / k, pagesCopied: (cpuStats.pagesCopied - before.pagesCopied) / k, closedForm: (cpuStats.closedFormInsns - before.closedFormInsns) / k,
+    });
     return r.t / k;
   }]));
   const s = alternate(rounds, contenders);

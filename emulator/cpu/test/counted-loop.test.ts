@@ -10,7 +10,8 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, setReg64, getReg64, getFlags } from "../index.js";
 import type { Stop } from "../index.js";
-import { countedLoopStats, setCountedLoops } from "../counted-loop.js";
+import { setCountedLoops } from "../counted-loop.js";
+import { cpuStats } from "../stats.js";
 import { assembleLoop, loopStep, LOOP_REGS as REGS, type LoopCase } from "./loops.js";
 
 const CODE = 0x400000, DATA = 0x600000;
@@ -65,7 +66,7 @@ const loopArb: fc.Arbitrary<LoopCase> = fc.record({
 
 describe("counted loops in closed form", () => {
   it("agree with one-at-a-time execution for every budget split (generated loops)", () => {
-    const before = countedLoopStats.insns;
+    const before = cpuStats.closedFormInsns;
     const ends = new Map<string, number>();
     fc.assert(fc.property(loopArb, (k) => {
       const on = runLoop(k, true);
@@ -74,7 +75,7 @@ describe("counted loops in closed form", () => {
     }), { seed: 20261126, numRuns: 800 });
     // no silent pass: the generated loops were skipped, and they stopped every way a loop can
     // (its exit, a store fault on an unmapped or read-only page, the end of a budget)
-    expect(countedLoopStats.insns - before).toBeGreaterThan(100_000);
+    expect(cpuStats.closedFormInsns - before).toBeGreaterThan(100_000);
     expect(Object.fromEntries([...ends].map(([k, n]) => [k, n >= 40]))).toEqual({ hlt: true, fault: true, budget: true });
   });
 
@@ -87,9 +88,9 @@ describe("counted loops in closed form", () => {
       { ind: 0, other: 2, update: "add8", step: 1, cmp: "39", store: "before", storeVal: 0, disp: 0, start: BigInt(DATA + 100), count: 64, reachable: true, near: false, budgets: [1_000_000], extra: false },
     ];
     for (const k of shapes) {
-      const before = countedLoopStats.insns;
+      const before = cpuStats.closedFormInsns;
       const on = runLoop(k, true);
-      const skipped = countedLoopStats.insns - before;
+      const skipped = cpuStats.closedFormInsns - before;
       expect(on).toEqual(runLoop(k, false));
       const perIter = k.store === "none" ? (k.cmp === "none" ? 2 : 3) : 4;
       // all but three iterations: the first runs in the set-up's block, the second in the loop's
