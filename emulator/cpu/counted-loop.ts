@@ -23,38 +23,10 @@
  * Checked by emulator/cpu/test/counted-loop.test.ts against the same loops run with skipping
  * off at every budget split, and by the host-CPU oracle's loop macros (test/gen.ts).
  */
-import type { Insn } from "./insn.js";
+import type { CountedLoop, Insn, LoopStore } from "./insn.js";
 import { BASE_RIP, SEG_NONE } from "./insn.js";
 import type { CpuState } from "./state.js";
 import { cpuStats } from "./stats.js";
-
-export interface CountedLoop {
-  /** Instructions per iteration (the block's length). */
-  readonly n: number;
-  /** Induction register and its signed step per iteration (±1, ±2, ±4 or ±8). */
-  readonly ind: number;
-  readonly step: number;
-  /** The exit compares the updated register with this register (-1: with otherLo/otherHi). */
-  readonly otherReg: number;
-  readonly otherLo: number;
-  readonly otherHi: number;
-  /** A store of a constant at [ind + disp] each iteration, or null. */
-  readonly store: LoopStore | null;
-  /** Pages of the loop's code: no skipped store may land on them or the page after. */
-  readonly codeFirstPn: number;
-  readonly codeLastPn: number;
-}
-
-interface LoopStore {
-  /** Bytes per store: |step|, so the stores of successive iterations tile a range. */
-  readonly w: number;
-  readonly disp: number;
-  /** The stored value as 32-bit halves (sign-extended immediate). */
-  readonly lo: number;
-  readonly hi: number;
-  /** Whether the store comes after the update within the iteration (sees the updated value). */
-  readonly afterUpdate: boolean;
-}
 
 /** Whether skipping is on (tests compare against runs with it off). */
 export let countedLoopsOn = true;

@@ -2,7 +2,6 @@
  * Decoded instruction and the handler type (faults and stops are in fault.ts).
  */
 import type { CpuState } from "./state.js";
-import type { CountedLoop } from "./counted-loop.js";
 
 /** An instruction handler. RIP already points at the next instruction when it runs. */
 export type Handler = (c: CpuState, d: Insn) => void;
@@ -82,4 +81,36 @@ export class Insn {
    * counted over its first entries (a region that keeps exiting is dropped; run.ts). */
   jitRuns = 0;
   jitRetired = 0;
+}
+
+/**
+ * A block's closed form when it is a counted loop (built by counted-loop.ts, which runs it;
+ * declared here, beside the instruction that holds it, so that neither file imports the other).
+ */
+export interface CountedLoop {
+  /** Instructions per iteration (the block's length). */
+  readonly n: number;
+  /** Induction register and its signed step per iteration (±1, ±2, ±4 or ±8). */
+  readonly ind: number;
+  readonly step: number;
+  /** The exit compares the updated register with this register (-1: with otherLo/otherHi). */
+  readonly otherReg: number;
+  readonly otherLo: number;
+  readonly otherHi: number;
+  /** A store of a constant at [ind + disp] each iteration, or null. */
+  readonly store: LoopStore | null;
+  /** Pages of the loop's code: no skipped store may land on them or the page after. */
+  readonly codeFirstPn: number;
+  readonly codeLastPn: number;
+}
+
+export interface LoopStore {
+  /** Bytes per store: |step|, so the stores of successive iterations tile a range. */
+  readonly w: number;
+  readonly disp: number;
+  /** The stored value as 32-bit halves (sign-extended immediate). */
+  readonly lo: number;
+  readonly hi: number;
+  /** Whether the store comes after the update within the iteration (sees the updated value). */
+  readonly afterUpdate: boolean;
 }

@@ -15,6 +15,8 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SKIP_DIRS = new Set(["node_modules", ".git", "out"]);
+/** The root's scratch folder (`/tmp/` in .gitignore): never part of the suite, so not of its layers. */
+const SCRATCH = "tmp";
 
 /**
  * Folder -> the other top-level folders its files (tests included) may import. Bottom to top:
@@ -44,6 +46,7 @@ function tsFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.isDirectory()) {
       const rel = relative(ROOT, join(dir, e.name)).split(sep).join("/");
+      if (rel === SCRATCH) continue;
       if (!SKIP_DIRS.has(e.name) || (e.name === "out" && rel !== "reports/out")) tsFiles(join(dir, e.name), out);
     } else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(join(dir, e.name));
   }
