@@ -119,7 +119,7 @@ if (want("capos")) {
   log("checker...");
   const ck = measureChecker();
   report.checker = ck;
-  console.log("\nModel checker on agent runs of the emulator (park, fs, vm scripts; seed 7)");
+  console.log("\nModel checker on agent runs of the emulator (park, fs, vm scripts; seed 7; check s: CPU seconds spent in the checker)");
   console.log("| runs | verdicts | states | check s | states / s | checks / s |");
   console.log("|---|---|---|---|---|---|");
   console.log(`| ${ck.runs} | ${ck.verdicts} | ${ck.states ?? "-"} | ${fmt(ck.checkS, 3)} | ${ck.states === null ? "-" : fmt(ck.states / ck.checkS, 0)} | ${fmt(ck.runs / ck.checkS, 0)} |`);

@@ -55,9 +55,10 @@ export class Page {
   icache: (CachedCode | undefined)[] | null = null;
   /** A template's page (see freeze) or a zero page (see map): never written in place; its prot never changes. */
   shared = false;
-  constructor(public prot: number, data?: Uint8Array) {
+  /** `dv` may be passed when one view of `data` already exists (a DataView costs ~300 ns to make). */
+  constructor(public prot: number, data?: Uint8Array, dv?: DataView) {
     this.data = data ?? new Uint8Array(PAGE);
-    this.dv = new DataView(this.data.buffer, this.data.byteOffset, PAGE);
+    this.dv = dv ?? new DataView(this.data.buffer, this.data.byteOffset, PAGE);
   }
 }
 
@@ -67,8 +68,10 @@ export class Page {
  * Executable pages get their own bytes (a shared page's decoded code is never dropped).
  */
 const ZERO = new Uint8Array(PAGE);
+const ZERO_DV = new DataView(ZERO.buffer);
 function zeroPage(prot: number): Page {
-  const pg = new Page(prot, ZERO);
+  // one view for all of them: a mapping of n pages made n DataViews before (a stack is 64 pages)
+  const pg = new Page(prot, ZERO, ZERO_DV);
   pg.shared = true;
   return pg;
 }
@@ -94,7 +97,7 @@ export interface MemorySnapshot {
 }
 
 export class Memory {
-  readonly pages = new Map<number, Page>();
+  readonly pages: Map<number, Page>;
   private rTag = new Float64Array(TLB_SIZE).fill(NaN);
   // The TLB arrays start packed with a placeholder (tags are NaN, so it is never used) and
   // keep each page's DataView next to the Page, saving a dependent load on every access.
@@ -110,7 +113,10 @@ export class Memory {
   /** True while this memory's executable pages are all shared template pages (see header). */
   private codeShared = false;
 
-  constructor(public maxPages = 1 << 18) {}
+  /** `pages`: a map to start from, copied in one go (startFrom; a copy entry by entry cost more). */
+  constructor(public maxPages = 1 << 18, pages?: ReadonlyMap<number, Page>) {
+    this.pages = new Map(pages);
+  }
 
   // ---------------------------------------------------------------- copy-on-write start
   /**
@@ -131,8 +137,7 @@ export class Memory {
   }
   /** A memory equal to the template's, sharing its pages until it writes them. */
   static startFrom(t: MemoryTemplate): Memory {
-    const m = new Memory(t.maxPages);
-    for (const [pn, pg] of t.pages) m.pages.set(pn, pg);
+    const m = new Memory(t.maxPages, t.pages);
     m.codeShared = t.shareCode;
     if (!t.shareCode) m.unshareCode();
     return m;
