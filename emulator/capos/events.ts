@@ -11,6 +11,11 @@ export class EventLog {
   readonly lines: string[] = [];
   constructor(private readonly max: number) {}
 
+  /** Whether the next line's text is kept (hot paths build a text only then; see Kernel.logging). */
+  get keeps(): boolean {
+    return this.lines.length < this.max;
+  }
+
   /** `text` may be a function: it is called only when the line is kept (a run without a trace keeps none). */
   add(icount: number, text: string | (() => string)): void {
     if (this.lines.length < this.max) this.lines.push(`${icount} ${typeof text === "string" ? text : text()}`);

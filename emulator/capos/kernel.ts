@@ -125,6 +125,15 @@ export class Kernel {
     this.log.add(this.icount, text);
   }
 
+  /**
+   * Whether an event logged now keeps its text. A hot path writes
+   * `k.event(k.logging ? \`...\` : "")` rather than passing a closure: a closure makes V8
+   * allocate a context for the variables it captures on every call, logged or not.
+   */
+  get logging(): boolean {
+    return this.log.keeps;
+  }
+
   /** Register index of a binding register name. */
   reg(name: string): number {
     const i = REG_INDEX.get(name);
