@@ -224,14 +224,14 @@ export function readFramedMessage(bytes: Uint8Array): capnp.Message {
  * `simpleRootStruct` would; on any other shape, and on anything those checks refuse, it
  * returns null and the general path decides (and throws its own error).
  */
-function flatRootStruct(bytes: Uint8Array): RootStruct | null {
-  const n = bytes.length;
+function flatRootStruct(b: Uint8Array): RootStruct | null {
+  // Byte reads, not a DataView: making one costs more than the whole check.
+  const n = b.length;
   if (n < 16) return null;
-  const v = new DataView(bytes.buffer, bytes.byteOffset, n);
-  if (v.getUint32(0, true) !== 0) return null; // several segments
-  const words = v.getUint32(4, true);
+  if (u32(b, 0) !== 0) return null; // several segments
+  const words = u32(b, 4);
   if (words === 0 || 8 + words * 8 > n) return null;
-  const lo = v.getUint32(8, true), hi = v.getUint32(12, true);
+  const lo = u32(b, 8), hi = u32(b, 12);
   if (lo === 0 && hi === 0) return { dataOffset: 16, dataBytes: 0, pointerOffset: 16, pointers: 0 };
   if ((lo & 3) !== STRUCT) return null;
   const off = 1 + ((lo | 0) >> 2), dataWords = hi & 0xffff, ptrs = hi >>> 16;
@@ -239,7 +239,7 @@ function flatRootStruct(bytes: Uint8Array): RootStruct | null {
   let budget = 8 * (1 + words) - Math.max(dataWords + ptrs, 1);
   if (budget < 0) return null;
   for (let i = 0, at = off + dataWords; i < ptrs; i++, at++) {
-    const plo = v.getUint32(8 + 8 * at, true), phi = v.getUint32(12 + 8 * at, true);
+    const plo = u32(b, 8 + 8 * at), phi = u32(b, 12 + 8 * at);
     if (plo === 0 && phi === 0) continue; // null
     const kind = plo & 3;
     if (kind === 3) continue; // a capability: nothing to follow
@@ -253,4 +253,9 @@ function flatRootStruct(bytes: Uint8Array): RootStruct | null {
   }
   const dataOffset = 8 + 8 * off, dataBytes = 8 * dataWords;
   return { dataOffset, dataBytes, pointerOffset: dataOffset + dataBytes, pointers: ptrs };
+}
+
+/** The little-endian 32-bit word at byte `at`. */
+function u32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }

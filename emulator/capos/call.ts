@@ -9,7 +9,7 @@ import type { Outcome } from "./caps/index.js";
 import type { Method } from "./caps/method.js";
 import { ResultTooSmall, exc } from "./caps/method.js";
 import { hex } from "./events.js";
-import { fieldGet, fieldNum } from "./guest-fields.js";
+import { copyFromGuest, fieldGet, fieldNum } from "./guest-fields.js";
 import type { Kernel } from "./kernel.js";
 import { BadMessage, encodeException } from "./messages.js";
 import type { Sqe } from "./ring.js";
@@ -39,7 +39,8 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   const note = entry ? entry.note : ` ${iface}.#${methodId}`;
   if (entry === undefined && k.mutant === "unknown-ordinal-succeeds") return finish(k, t, sqe, ra, rl, note, { kind: "ok", result: new Uint8Array(0) }); // MUTANT unknown-ordinal-succeeds
   if (entry === undefined) return finish(k, t, sqe, ra, rl, note, { kind: "exc", type: "unimplemented", message: `${iface} has no method @${methodId}` });
-  const params = pl === 0 ? new Uint8Array(0) : k.as.mem.readBytes(pa, pl);
+  const params = paramsBuffer(pl);
+  copyFromGuest(k.as.mem, pa, params);
   try {
     const impl = entry.impl;
     return finish(k, t, sqe, ra, rl, note, impl ? impl(k, { t, cap, method: entry.name, params, userData, ra, rl }) : exc("unimplemented", `${iface}.${entry.name} is not implemented`));
@@ -50,6 +51,18 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   }
 }
 const MAX_EXACT = 2 ** 53;
+
+/**
+ * A buffer of exactly `n` bytes for a CALL's params: one kept per small length and reused by
+ * the next CALL of that length (a method reads its params during the call and keeps nothing
+ * of them: decoders copy what they keep), so a CALL allocates no array for them.
+ */
+function paramsBuffer(n: number): Uint8Array {
+  if (n > MAX_KEPT_PARAMS) return new Uint8Array(n);
+  return paramsBuffers[n] ?? (paramsBuffers[n] = new Uint8Array(n));
+}
+const MAX_KEPT_PARAMS = 512;
+const paramsBuffers: Uint8Array[] = [];
 
 /** The buffer check in exact arithmetic, for a binding whose address limit lies above 2^53. */
 function beyondLimit(sqe: Sqe, lim: number): boolean {

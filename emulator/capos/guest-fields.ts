@@ -4,6 +4,7 @@
  */
 import type { Field } from "../../spec/binding.js";
 import { readField } from "../../spec/fields.js";
+import { PAGE } from "../cpu/memory.js";
 import type { Memory } from "../cpu/memory.js";
 
 export function fieldRead(mem: Memory, base: number, f: Field): number | bigint {
@@ -70,4 +71,18 @@ export function fieldNum(dv: DataView, at: number, f: Field | undefined): number
     case "i32": return dv.getInt32(o, true);
     case "u64": return dv.getUint32(o + 4, true) * 4294967296 + dv.getUint32(o, true);
   }
+}
+
+/**
+ * Copy `dst.length` guest bytes at `addr` into `dst` (a reused buffer: no array per copy, as
+ * readBytes makes). Reads ignore permissions, as readBytes does; an unmapped byte faults there.
+ */
+export function copyFromGuest(mem: Memory, addr: number, dst: Uint8Array): void {
+  const n = dst.length;
+  const off = addr % PAGE;
+  const pg = off + n <= PAGE ? mem.pages.get((addr - off) / PAGE) : undefined;
+  if (pg) {
+    const d = pg.data;
+    for (let i = 0; i < n; i++) dst[i] = d[off + i]!;
+  } else dst.set(mem.readBytes(addr, n)); // straddles a page, or unmapped (readBytes faults)
 }

@@ -102,7 +102,7 @@ function templateKey(k: Kernel, image: Uint8Array): string | null {
   // the headers as a latin1 string: one native conversion, not one concatenation per byte
   const buf = bytesOf(image);
   const head = buf.toString("latin1", 0, 64) + buf.toString("latin1", Number(phoff), Number(end));
-  return `${policyId} ${k.mutant ?? "-"} ${k.as.mem.maxPages} ${image.length} ${head}`;
+  return `${policyId} ${k.mutant ?? "-"} ${k.as.maxPages} ${image.length} ${head}`;
 }
 
 /** The state a fresh `layOut(k, image)` would leave, from the template. */

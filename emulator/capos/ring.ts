@@ -8,11 +8,11 @@
  */
 import type { Binding, Field, FieldTable } from "../../spec/binding.js";
 import { cqeOffset, sqeOffset } from "../../spec/binding.js";
-import { PAGE, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
+import { PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 import type { Memory } from "../cpu/memory.js";
 import type { CapRef } from "./captable.js";
 import { hex } from "./events.js";
-import { fieldGet, fieldNum, fieldPut, fieldRead, fieldWrite } from "./guest-fields.js";
+import { copyFromGuest, fieldGet, fieldNum, fieldPut, fieldRead, fieldWrite } from "./guest-fields.js";
 import type { Kernel } from "./kernel.js";
 import type { Cqe, Thread } from "./threads.js";
 
@@ -218,19 +218,14 @@ export function processRing(k: Kernel, th: Thread, exec: OpExec): "done" | "stop
 }
 
 /**
- * The SQE at `addr` copied into a scratch buffer, without a fresh array per SQE (the copy is
- * the bytes the guest submitted, whatever the operation then writes; the next SQE reuses it).
+ * The SQE at `addr`, copied into a scratch buffer rather than a fresh array per SQE (the copy
+ * is the bytes the guest submitted, whatever the operation then writes; the next SQE reuses it).
  */
 let sqeBytes = new Uint8Array(0);
 let sqeView = new DataView(sqeBytes.buffer);
 function copySqe(mem: Memory, addr: number, n: number): DataView {
   if (sqeBytes.length !== n) sqeView = new DataView((sqeBytes = new Uint8Array(n)).buffer);
-  const off = addr % PAGE;
-  const pg = off + n <= PAGE ? mem.pages.get((addr - off) / PAGE) : undefined;
-  if (pg) {
-    const d = pg.data;
-    for (let i = 0; i < n; i++) sqeBytes[i] = d[off + i]!;
-  } else sqeBytes.set(mem.readBytes(addr, n)); // straddles a page or is unmapped (readBytes faults)
+  copyFromGuest(mem, addr, sqeBytes);
   return sqeView;
 }
 

@@ -23,6 +23,7 @@ export interface Call {
   readonly t: Thread;
   readonly cap: CapRef;
   readonly method: string;
+  /** The params message: read it during the call, keep no view of it (the buffer is reused). */
   readonly params: Uint8Array;
   readonly userData: bigint;
   /** Result buffer address and length. */
