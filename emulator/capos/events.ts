@@ -16,9 +16,9 @@ export class EventLog {
     return this.lines.length < this.max;
   }
 
-  /** `text` may be a function: it is called only when the line is kept (a run without a trace keeps none). */
-  add(icount: number, text: string | (() => string)): void {
-    if (this.lines.length < this.max) this.lines.push(`${icount} ${typeof text === "string" ? text : text()}`);
+  /** Add a line (a caller builds its text only when `keeps`; a run without a trace keeps none). */
+  add(icount: number, text: string): void {
+    if (this.lines.length < this.max) this.lines.push(`${icount} ${text}`);
     else if (this.lines.length === this.max) this.lines.push(`${icount} log truncated`);
   }
 }

@@ -113,8 +113,9 @@ function startFromTemplate(k: Kernel, t: Template, image: Uint8Array): void {
   // initialisation image. (PT_LOADs lie below the stack and the TLS area, ring and CapSet
   // pages above it, so no later load step overwrites what is replayed here.)
   const { elf } = t.layout;
-  for (const s of elf.loads) if (s.filesz > 0) writeDiff(mem, s.vaddr, image, t.image, s.offset, s.filesz);
-  if (elf.tls && t.layout.tlsCopied > 0) writeDiff(mem, t.layout.tlsDest, image, t.image, elf.tls.offset, t.layout.tlsCopied);
+  const img = bytesOf(image);
+  for (const s of elf.loads) if (s.filesz > 0) writeDiff(mem, s.vaddr, img, t.image, s.offset, s.filesz);
+  if (elf.tls && t.layout.tlsCopied > 0) writeDiff(mem, t.layout.tlsDest, img, t.image, elf.tls.offset, t.layout.tlsCopied);
   for (const iface of k.binding.defaultGrants) k.caps.add({ iface });
   const th = k.threads.add(k.binding.layout.ringVaddr, -1);
   restoreCpu(th.cpu, t.cpu);
@@ -124,21 +125,18 @@ function startFromTemplate(k: Kernel, t: Template, image: Uint8Array): void {
 
 /**
  * Write image[off, off+len) to addr where it differs from base[off, off+len), a page of
- * guest memory at a time (only the pages that differ get copied).
+ * guest memory at a time (only the pages that differ get copied). `image` is a Buffer view
+ * (made once per load: a view per page cost more than the compares).
  */
-function writeDiff(mem: Memory, addr: number, image: Uint8Array, base: Uint8Array, off: number, len: number): void {
+function writeDiff(mem: Memory, addr: number, image: Buffer, base: Uint8Array, off: number, len: number): void {
   const P = 4096;
   let i = 0;
   while (i < len) {
     const n = Math.min(P - ((addr + i) % P), len - i);
-    if (!sameBytes(image, base, off + i, n)) mem.writeBytes(addr + i, image.subarray(off + i, off + i + n));
+    // a native compare: an agent image is ~80 KB per case
+    if (image.compare(base, off + i, off + i + n, off + i, off + i + n) !== 0) mem.writeBytes(addr + i, image.subarray(off + i, off + i + n));
     i += n;
   }
-}
-
-/** Whether a[off, off+n) equals b[off, off+n) (a native compare: an agent image is ~80 KB per case). */
-function sameBytes(a: Uint8Array, b: Uint8Array, off: number, n: number): boolean {
-  return bytesOf(a).compare(b, off, off + n, off, off + n) === 0;
 }
 
 /** A Buffer view of `u8` (no copy), for Node's native byte operations. */

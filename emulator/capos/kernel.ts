@@ -120,15 +120,15 @@ export class Kernel {
     this.caps = new CapTable(this.binding.capId);
   }
 
-  /** Log an event; its text may be a function, called only when the log keeps the line (not when tracing is off). */
-  event(text: string | (() => string)): void {
+  /** Log an event: `k.event(k.logging ? \`...\` : "")`, so its text is built only when the log keeps it. */
+  event(text: string): void {
     this.log.add(this.icount, text);
   }
 
   /**
-   * Whether an event logged now keeps its text. A hot path writes
-   * `k.event(k.logging ? \`...\` : "")` rather than passing a closure: a closure makes V8
-   * allocate a context for the variables it captures on every call, logged or not.
+   * Whether an event logged now keeps its text. Callers write `k.event(k.logging ? \`...\` : "")`
+   * rather than pass a closure: a closure makes V8 allocate a context for the variables it
+   * captures on every call of the function that makes it, logged or not.
    */
   get logging(): boolean {
     return this.log.keeps;
@@ -157,7 +157,7 @@ export class Kernel {
     this.waiters = [];
     this.sleepers = [];
     this.joiners = [];
-    this.event(() => `end ${describeEnd(e)}`);
+    this.event(this.logging ? `end ${describeEnd(e)}` : "");
   }
 
   /** The instruction budget left after retired instructions and kernel charges. */
@@ -172,7 +172,7 @@ export class Kernel {
 
   /** End the process for exceeding a memory cap (budget.ts) and unwind the kernel entry. */
   overMemory(why: string): never {
-    this.event(() => `t${this.current?.id ?? "-"} over budget: ${why}`);
+    this.event(this.logging ? `t${this.current?.id ?? "-"} over budget: ${why}` : "");
     this.finish({ kind: "budget", what: "memory" });
     throw new ProcessEnded();
   }

@@ -76,7 +76,7 @@ function enqueue(k: Kernel, t: Thread, addr: number, timeout: bigint, userData: 
  */
 function deferEnqueue(k: Kernel, t: Thread, addr: number, timeout: bigint, userData: bigint): "yield" {
   t.resume = () => enqueue(k, t, addr, timeout, userData);
-  k.event(() => `t${t.id} park-check addr=${hex(addr)} (mutant: enqueue deferred)`);
+  k.event(k.logging ? `t${t.id} park-check addr=${hex(addr)} (mutant: enqueue deferred)` : "");
   return "yield";
 }
 
@@ -88,7 +88,7 @@ export function drain(k: Kernel, start: number, size: number, why: string): void
   if (hit.length === 0) return;
   k.waiters = k.waiters.filter((w) => !hit.includes(w));
   for (const w of hit) {
-    k.event(() => `t${w.thread.id} drained addr=${hex(w.addr)} gen=${w.gen} by ${why}`);
+    k.event(k.logging ? `t${w.thread.id} drained addr=${hex(w.addr)} gen=${w.gen} by ${why}` : "");
     const R = k.binding.park.results;
     post(k, w.thread, { userData: w.userData, result: k.mutant === "drain-result-woken" ? R.woken : R.drained }); // MUTANT drain-result-woken
   }
@@ -103,7 +103,7 @@ export function parkDeadlines(k: Kernel): Deadline[] {
       seq: w.seq,
       fire: () => {
         k.waiters = k.waiters.filter((x) => x !== w);
-        k.event(() => `t${w.thread.id} park-timeout addr=${hex(w.addr)}`);
+        k.event(k.logging ? `t${w.thread.id} park-timeout addr=${hex(w.addr)}` : "");
         post(k, w.thread, { userData: w.userData, result: k.binding.park.results.timedOut });
       },
     }));
