@@ -7,7 +7,7 @@
 import type { Binding } from "../../spec/binding.js";
 import type { EndState } from "../../spec/run-protocol.js";
 import { MemoryBudgetExceeded } from "../cpu/memory.js";
-import { REG_NAMES, getReg64, setReg64 } from "../cpu/state.js";
+import { REG_NAMES, getReg64, getRegNum, setRegNum } from "../cpu/state.js";
 import { AddressSpace } from "./address-space.js";
 import { KERNEL_CHARGE, MAX_PENDING_OPS } from "./budget.js";
 import { CapTable } from "./captable.js";
@@ -144,9 +144,13 @@ export class Kernel {
   arg(t: Thread, i: number): bigint {
     return getReg64(t.cpu, this.reg(this.binding.syscall.argRegisters[i]!));
   }
-  /** Set the syscall return register of thread `t`. */
-  setRet(t: Thread, v: bigint): void {
-    setReg64(t.cpu, this.reg(this.binding.syscall.returnRegister), v);
+  /** Syscall argument `i` of thread `t` as a number (signed 64-bit, exact within ±2^53: no BigInt). */
+  argNum(t: Thread, i: number): number {
+    return getRegNum(t.cpu, this.reg(this.binding.syscall.argRegisters[i]!));
+  }
+  /** Set the syscall return register of thread `t` to the integer `v` (modulo 2^64, as a BigInt write would). */
+  setRet(t: Thread, v: number): void {
+    setRegNum(t.cpu, this.reg(this.binding.syscall.returnRegister), v);
   }
 
   /** End the process (first end wins): every thread exits, every queue empties. */

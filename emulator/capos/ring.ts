@@ -182,7 +182,7 @@ export function wakeCapEnter(k: Kernel, t: Thread, why: string): void {
   const n = cqCount(k, t);
   t.state = "runnable";
   t.block = null;
-  k.setRet(t, BigInt(n));
+  k.setRet(t, n);
   k.event(k.logging ? `t${t.id} wake ${why} cap_enter -> ${n}` : "");
 }
 
