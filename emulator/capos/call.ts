@@ -21,14 +21,11 @@ export function callOp(k: Kernel, t: Thread, sqe: Sqe): "done" | "stop" {
   const { view: V, dv, userData, cap } = sqe;
   // Numbers, not BigInts: a u64 at or above 2^53 reads as a number that is too (fieldNum), and
   // the address limit lies below 2^53, so the comparison decides as the exact sums would.
-  const addr = fieldNum(dv, 0, V["addr"]);
-  const len = fieldNum(dv, 0, V["len"]);
+  const pa = fieldNum(dv, 0, V["addr"]), pl = fieldNum(dv, 0, V["len"]);
+  const ra = fieldNum(dv, 0, V["resultAddr"]), rl = fieldNum(dv, 0, V["resultLen"]);
   const methodId = fieldNum(dv, 0, V["methodId"]);
-  const resultAddr = fieldNum(dv, 0, V["resultAddr"]);
-  const resultLen = fieldNum(dv, 0, V["resultLen"]);
   const lim = b.layout.userAddressLimit;
-  if (lim <= MAX_EXACT ? addr + len > lim || resultAddr + resultLen > lim : beyondLimit(sqe, lim)) return sqe.complete(E.invalidBuffer);
-  const pa = addr, pl = len, ra = resultAddr, rl = resultLen;
+  if (lim <= MAX_EXACT ? pa + pl > lim || ra + rl > lim : beyondLimit(sqe, lim)) return sqe.complete(E.invalidBuffer);
   k.charge("call");
   if (!k.as.accessible(pa, pl, PROT_READ) || !k.as.accessible(ra, rl, PROT_WRITE)) return sqe.complete(E.invalidBuffer);
   // Charged only for params that exist: a refused 4 GiB length is one cheap check, not a

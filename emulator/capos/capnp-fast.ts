@@ -15,6 +15,7 @@
  */
 import * as capnp from "capnp-es";
 import { simpleRootStruct } from "../../spec/capnp-frame.js";
+import { u32le } from "./guest-fields.js";
 
 interface Field {
   readonly name: string;
@@ -111,9 +112,9 @@ function learn<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
         if (o + w > this.dataBytes) return w === 8 ? 0n : 0;
         const b = this.bytes, at = this.data + o;
         if (w === 2) return b[at]! | (b[at + 1]! << 8);
-        const lo = u32(b, at);
+        const lo = u32le(b, at);
         if (w === 4) return lo;
-        const hi = u32(b, at + 4);
+        const hi = u32le(b, at + 4);
         return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
       },
     });
@@ -142,10 +143,6 @@ function learn<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
 }
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** The little-endian 32-bit word at byte `at`. */
-function u32(b: Uint8Array, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-}
 function put32(b: Uint8Array, at: number, v: number): void {
   b[at] = v;
   b[at + 1] = v >>> 8;
@@ -207,7 +204,7 @@ export function fastData(bytes: Uint8Array, index: number): Uint8Array | undefin
   const root = simpleRootStruct(bytes);
   if (root === null || index >= root.pointers) return undefined;
   const at = root.pointerOffset + 8 * index;
-  const lo = u32(bytes, at), hi = u32(bytes, at + 4);
+  const lo = u32le(bytes, at), hi = u32le(bytes, at + 4);
   if ((lo & 3) !== 1 || (hi & 7) !== 2) return undefined; // a list of bytes
   const start = at + 8 + 8 * ((lo | 0) >> 2); // checkPointers kept it inside the segment
   return bytes.slice(start, start + (hi >>> 3));

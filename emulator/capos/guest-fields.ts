@@ -86,3 +86,8 @@ export function copyFromGuest(mem: Memory, addr: number, dst: Uint8Array): void 
     for (let i = 0; i < n; i++) dst[i] = d[off + i]!;
   } else dst.set(mem.readBytes(addr, n)); // straddles a page, or unmapped (readBytes faults)
 }
+
+/** The little-endian 32-bit word at byte `at` of `b` (byte reads: no DataView to make). */
+export function u32le(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}

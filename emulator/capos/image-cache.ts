@@ -19,6 +19,7 @@ import { Memory } from "../cpu/memory.js";
 import type { MemoryTemplate } from "../cpu/memory.js";
 import { snapshotCpu, restoreCpu, type CpuSnapshot } from "../cpu/snapshot.js";
 import { ElfError } from "./elf.js";
+import { u32le } from "./guest-fields.js";
 import type { Kernel } from "./kernel.js";
 import type { Policy } from "./policy.js";
 import { layOut, type Layout } from "./process.js";
@@ -93,15 +94,16 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
  */
 function templateKey(k: Kernel, image: Uint8Array): string | null {
   if (image.length < 64) return null;
-  const v = new DataView(image.buffer, image.byteOffset, image.byteLength);
-  const phoff = v.getBigUint64(32, true), phnum = v.getUint16(56, true);
-  const end = phoff + BigInt(phnum) * 56n;
-  if (end > BigInt(image.length)) return null;
+  // Byte reads, not a DataView (which costs more to make than this whole key). phoff is exact
+  // below 2^53, and one above that lies past the end of any image, as the u64 sum would.
+  const phoff = u32le(image, 32) + u32le(image, 36) * 4294967296, phnum = image[56]! | (image[57]! << 8);
+  const end = phoff + phnum * 56;
+  if (end > image.length) return null;
   let policyId = policyIds.get(k.policy);
   if (policyId === undefined) policyIds.set(k.policy, (policyId = nextPolicyId++));
   // the headers as a latin1 string: one native conversion, not one concatenation per byte
   const buf = bytesOf(image);
-  const head = buf.toString("latin1", 0, 64) + buf.toString("latin1", Number(phoff), Number(end));
+  const head = buf.toString("latin1", 0, 64) + buf.toString("latin1", phoff, end);
   return `${policyId} ${k.mutant ?? "-"} ${k.as.maxPages} ${image.length} ${head}`;
 }
 
