@@ -101,13 +101,18 @@ interface MethodEntry {
 }
 
 const methodCache = new WeakMap<Binding, Map<string, ReadonlyMap<number, MethodEntry>>>();
+/** The last binding's table (a run uses one binding: no WeakMap lookup per CALL). */
+let lastBinding: Binding | null = null;
+let lastByIface: Map<string, ReadonlyMap<number, MethodEntry>> | null = null;
 /**
  * The interface's methods by ordinal (the first name wins, as a search in binding order would
  * find it), looked up once per binding and interface rather than by string on every CALL.
  */
 function methodsOf(b: Binding, iface: string): ReadonlyMap<number, MethodEntry> {
-  let byIface = methodCache.get(b);
+  let byIface = b === lastBinding ? lastByIface! : methodCache.get(b);
   if (!byIface) methodCache.set(b, (byIface = new Map()));
+  lastBinding = b;
+  lastByIface = byIface;
   let m = byIface.get(iface);
   if (!m) {
     const entries = new Map<number, MethodEntry>();
