@@ -190,6 +190,8 @@ export interface RootStruct {
  * list or capability root), which the general decoder handles.
  */
 export function simpleRootStruct(bytes: Uint8Array): RootStruct | null {
+  const flat = flatRootStruct(bytes);
+  if (flat !== null) return flat;
   const len = framedLength(bytes);
   checkPointers(bytes.subarray(0, len));
   const view = new DataView(bytes.buffer, bytes.byteOffset, len);
@@ -212,4 +214,48 @@ export function readFramedMessage(bytes: Uint8Array): capnp.Message {
   } catch (e) {
     throw new CapnpFrameError(`malformed message: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The shape nearly every kernel message has, accepted without building the general walk: one
+ * segment, a null or struct root whose pointers are null, capabilities, or lists of plain
+ * elements (bytes, words...). It makes exactly the checks `framedLength` and `checkPointers`
+ * make on such a message, with the same traversal budget, and returns what
+ * `simpleRootStruct` would; on any other shape, and on anything those checks refuse, it
+ * returns null and the general path decides (and throws its own error).
+ */
+function flatRootStruct(b: Uint8Array): RootStruct | null {
+  // Byte reads, not a DataView: making one costs more than the whole check.
+  const n = b.length;
+  if (n < 16) return null;
+  if (u32(b, 0) !== 0) return null; // several segments
+  const words = u32(b, 4);
+  if (words === 0 || 8 + words * 8 > n) return null;
+  const lo = u32(b, 8), hi = u32(b, 12);
+  if (lo === 0 && hi === 0) return { dataOffset: 16, dataBytes: 0, pointerOffset: 16, pointers: 0 };
+  if ((lo & 3) !== STRUCT) return null;
+  const off = 1 + ((lo | 0) >> 2), dataWords = hi & 0xffff, ptrs = hi >>> 16;
+  if (off < 0 || off + dataWords + ptrs > words) return null;
+  let budget = 8 * (1 + words) - Math.max(dataWords + ptrs, 1);
+  if (budget < 0) return null;
+  for (let i = 0, at = off + dataWords; i < ptrs; i++, at++) {
+    const plo = u32(b, 8 + 8 * at), phi = u32(b, 12 + 8 * at);
+    if (plo === 0 && phi === 0) continue; // null
+    const kind = plo & 3;
+    if (kind === 3) continue; // a capability: nothing to follow
+    if (kind !== LIST) return null; // struct or far pointer
+    const size = phi & 7, count = phi >>> 3;
+    if (size === COMPOSITE || size === POINTER_ELEMENTS) return null;
+    const start = at + 1 + ((plo | 0) >> 2), listWords = Math.ceil((count * ELEMENT_BITS[size]!) / 64);
+    if (start < 0 || start + listWords > words) return null;
+    budget -= Math.max(listWords, count, 1);
+    if (budget < 0) return null;
+  }
+  const dataOffset = 8 + 8 * off, dataBytes = 8 * dataWords;
+  return { dataOffset, dataBytes, pointerOffset: dataOffset + dataBytes, pointers: ptrs };
+}
+
+/** The little-endian 32-bit word at byte `at`. */
+function u32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }

@@ -36,8 +36,11 @@ export interface MappingInfo {
 }
 
 export class AddressSpace {
-  /** Replaced only by startFrom, before the process runs. */
-  mem: Memory;
+  /**
+   * The memory, made on first use: a load from a template (image-cache.ts) brings its own
+   * (startFrom), and an empty Memory built first would be thrown away (two per case).
+   */
+  private memory: Memory | null = null;
   private readonly vm = new Map<number, VmPage>();
   private readonly gens = new Map<number, number>();
   reservedPages = 0;
@@ -48,16 +51,20 @@ export class AddressSpace {
 
   constructor(
     readonly binding: Binding,
-    maxPages?: number,
+    /** The memory budget in pages (undefined: Memory's default). */
+    readonly maxPages: number | undefined,
     private readonly placeMapping: Policy["placeMapping"] = DEFAULT_POLICY.placeMapping,
   ) {
-    this.mem = new Memory(maxPages);
     this.P = binding.pageSize;
   }
 
-  /** Use `mem` (a memory started from a laid-out template, image-cache.ts) instead of the empty one. */
+  get mem(): Memory {
+    return this.memory ?? (this.memory = new Memory(this.maxPages));
+  }
+
+  /** Use `mem` (a memory started from a laid-out template, image-cache.ts) instead of an empty one; before the process runs. */
   startFrom(mem: Memory): void {
-    this.mem = mem;
+    this.memory = mem;
   }
 
   /** Memory permission bits for binding prot bits (VMX-6: readable iff not none). */

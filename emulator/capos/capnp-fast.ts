@@ -15,6 +15,7 @@
  */
 import * as capnp from "capnp-es";
 import { simpleRootStruct } from "../../spec/capnp-frame.js";
+import { u32le } from "./guest-fields.js";
 
 interface Field {
   readonly name: string;
@@ -25,9 +26,9 @@ interface Field {
 
 export interface Codec {
   /** Field getters over a decoded message's bytes (use only inside the decode call). */
-  readonly Reader: new (view: DataView, data: number, dataBytes: number) => object;
+  readonly Reader: new (bytes: Uint8Array, data: number, dataBytes: number) => object;
   /** Field setters over a copy of the empty message. */
-  readonly Writer: new (view: DataView) => object;
+  readonly Writer: new (bytes: Uint8Array) => object;
   /** The encoding of the struct with every field zero. */
   readonly empty: Uint8Array;
   /** Byte offset of the data section in `empty`. */
@@ -85,21 +86,22 @@ function learn<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
     if (back[name] !== (width === 8 ? (1n << 64n) - 1n : width === 4 ? 0xffff_ffff : 0xffff)) return null;
     fields.push({ name, offset, width });
   }
-  // `declare`d fields and plain assignments: no field initializers per message
+  // `declare`d fields and plain assignments: no field initializers per message. Fields are
+  // read and written byte by byte: a DataView per message costs more than the message.
   class Reader {
-    declare view: DataView;
+    declare bytes: Uint8Array;
     declare data: number;
     declare dataBytes: number;
-    constructor(view: DataView, data: number, dataBytes: number) {
-      this.view = view;
+    constructor(bytes: Uint8Array, data: number, dataBytes: number) {
+      this.bytes = bytes;
       this.data = data;
       this.dataBytes = dataBytes;
     }
   }
   class Writer {
-    declare view: DataView;
-    constructor(view: DataView) {
-      this.view = view;
+    declare bytes: Uint8Array;
+    constructor(bytes: Uint8Array) {
+      this.bytes = bytes;
     }
   }
   for (const f of fields) {
@@ -108,38 +110,64 @@ function learn<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
       get(this: Reader): number | bigint {
         // beyond a short data section a field reads as zero (capnp-es resizes the struct)
         if (o + w > this.dataBytes) return w === 8 ? 0n : 0;
-        const at = this.data + o;
-        return w === 8 ? this.view.getBigUint64(at, true) : w === 4 ? this.view.getUint32(at, true) : this.view.getUint16(at, true);
+        const b = this.bytes, at = this.data + o;
+        if (w === 2) return b[at]! | (b[at + 1]! << 8);
+        const lo = u32le(b, at);
+        if (w === 4) return lo;
+        const hi = u32le(b, at + 4);
+        return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
       },
     });
     Object.defineProperty(Writer.prototype, f.name, {
+      // the conversions of DataView's setUint16 / setUint32 / setBigUint64(BigInt.asUintN(64, v))
       set(this: Writer, v: number | bigint) {
-        const at = dataAt + o;
-        if (w === 8) this.view.setBigUint64(at, BigInt.asUintN(64, v as bigint), true);
-        else if (w === 4) this.view.setUint32(at, v as number, true);
-        else this.view.setUint16(at, v as number, true);
+        const b = this.bytes, at = dataAt + o;
+        if (w === 2) {
+          const x = (v as number) & 0xffff;
+          b[at] = x;
+          b[at + 1] = x >>> 8;
+        } else if (w === 4) put32(b, at, (v as number) >>> 0);
+        else if (typeof v === "bigint" && v >= 0n && v <= MAX_SAFE) {
+          const n = Number(v), lo = n % 4294967296;
+          put32(b, at, lo);
+          put32(b, at + 4, (n - lo) / 4294967296);
+        } else {
+          const x = BigInt.asUintN(64, v as bigint);
+          put32(b, at, Number(x & 0xffff_ffffn));
+          put32(b, at + 4, Number(x >> 32n));
+        }
       },
     });
   }
   return { Reader, Writer, empty, dataAt };
 }
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function put32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
+}
+
+/** What fastDecode returns for a message of another shape (the caller takes the general path). */
+export const NOT_FAST: unique symbol = Symbol("not fast");
 
 /**
- * Decode with the fast codec: the validated root struct's fields through `read`, or
- * undefined when the message has another shape (the caller then takes the general path).
+ * Decode with the fast codec: the validated root struct's fields through `read`, or NOT_FAST
+ * when the message has another shape (the caller then takes the general path).
  * Throws CapnpFrameError for a frame the bounded reader refuses.
  */
-export function fastDecode<R>(codec: Codec, bytes: Uint8Array, read: (s: never) => R): { value: R } | undefined {
+export function fastDecode<R>(codec: Codec, bytes: Uint8Array, read: (s: never) => R): R | typeof NOT_FAST {
   const root = simpleRootStruct(bytes);
-  if (root === null) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { value: read(new codec.Reader(view, root.dataOffset, root.dataBytes) as never) };
+  if (root === null) return NOT_FAST;
+  return read(new codec.Reader(bytes, root.dataOffset, root.dataBytes) as never);
 }
 
 /** Encode with the fast codec: the empty message with the fields `set` assigns. */
 export function fastEncode(codec: Codec, set: ((s: never) => void) | undefined): Uint8Array {
   const out = codec.empty.slice();
-  if (set) set(new codec.Writer(new DataView(out.buffer)) as never);
+  if (set) set(new codec.Writer(out) as never);
   return out;
 }
 
@@ -176,8 +204,7 @@ export function fastData(bytes: Uint8Array, index: number): Uint8Array | undefin
   const root = simpleRootStruct(bytes);
   if (root === null || index >= root.pointers) return undefined;
   const at = root.pointerOffset + 8 * index;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = view.getUint32(at, true), hi = view.getUint32(at + 4, true);
+  const lo = u32le(bytes, at), hi = u32le(bytes, at + 4);
   if ((lo & 3) !== 1 || (hi & 7) !== 2) return undefined; // a list of bytes
   const start = at + 8 + 8 * ((lo | 0) >> 2); // checkPointers kept it inside the segment
   return bytes.slice(start, start + (hi >>> 3));

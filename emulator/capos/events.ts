@@ -11,9 +11,14 @@ export class EventLog {
   readonly lines: string[] = [];
   constructor(private readonly max: number) {}
 
-  /** `text` may be a function: it is called only when the line is kept (a run without a trace keeps none). */
-  add(icount: number, text: string | (() => string)): void {
-    if (this.lines.length < this.max) this.lines.push(`${icount} ${typeof text === "string" ? text : text()}`);
+  /** Whether the next line's text is kept (hot paths build a text only then; see Kernel.logging). */
+  get keeps(): boolean {
+    return this.lines.length < this.max;
+  }
+
+  /** Add a line (a caller builds its text only when `keeps`; a run without a trace keeps none). */
+  add(icount: number, text: string): void {
+    if (this.lines.length < this.max) this.lines.push(`${icount} ${text}`);
     else if (this.lines.length === this.max) this.lines.push(`${icount} log truncated`);
   }
 }

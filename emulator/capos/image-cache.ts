@@ -19,6 +19,7 @@ import { Memory } from "../cpu/memory.js";
 import type { MemoryTemplate } from "../cpu/memory.js";
 import { snapshotCpu, restoreCpu, type CpuSnapshot } from "../cpu/snapshot.js";
 import { ElfError } from "./elf.js";
+import { u32le } from "./guest-fields.js";
 import type { Kernel } from "./kernel.js";
 import type { Policy } from "./policy.js";
 import { layOut, type Layout } from "./process.js";
@@ -93,16 +94,17 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
  */
 function templateKey(k: Kernel, image: Uint8Array): string | null {
   if (image.length < 64) return null;
-  const v = new DataView(image.buffer, image.byteOffset, image.byteLength);
-  const phoff = v.getBigUint64(32, true), phnum = v.getUint16(56, true);
-  const end = phoff + BigInt(phnum) * 56n;
-  if (end > BigInt(image.length)) return null;
+  // Byte reads, not a DataView (which costs more to make than this whole key). phoff is exact
+  // below 2^53, and one above that lies past the end of any image, as the u64 sum would.
+  const phoff = u32le(image, 32) + u32le(image, 36) * 4294967296, phnum = image[56]! | (image[57]! << 8);
+  const end = phoff + phnum * 56;
+  if (end > image.length) return null;
   let policyId = policyIds.get(k.policy);
   if (policyId === undefined) policyIds.set(k.policy, (policyId = nextPolicyId++));
   // the headers as a latin1 string: one native conversion, not one concatenation per byte
   const buf = bytesOf(image);
-  const head = buf.toString("latin1", 0, 64) + buf.toString("latin1", Number(phoff), Number(end));
-  return `${policyId} ${k.mutant ?? "-"} ${k.as.mem.maxPages} ${image.length} ${head}`;
+  const head = buf.toString("latin1", 0, 64) + buf.toString("latin1", phoff, end);
+  return `${policyId} ${k.mutant ?? "-"} ${k.as.maxPages} ${image.length} ${head}`;
 }
 
 /** The state a fresh `layOut(k, image)` would leave, from the template. */
@@ -113,8 +115,9 @@ function startFromTemplate(k: Kernel, t: Template, image: Uint8Array): void {
   // initialisation image. (PT_LOADs lie below the stack and the TLS area, ring and CapSet
   // pages above it, so no later load step overwrites what is replayed here.)
   const { elf } = t.layout;
-  for (const s of elf.loads) if (s.filesz > 0) writeDiff(mem, s.vaddr, image, t.image, s.offset, s.filesz);
-  if (elf.tls && t.layout.tlsCopied > 0) writeDiff(mem, t.layout.tlsDest, image, t.image, elf.tls.offset, t.layout.tlsCopied);
+  const img = bytesOf(image);
+  for (const s of elf.loads) if (s.filesz > 0) writeDiff(mem, s.vaddr, img, t.image, s.offset, s.filesz);
+  if (elf.tls && t.layout.tlsCopied > 0) writeDiff(mem, t.layout.tlsDest, img, t.image, elf.tls.offset, t.layout.tlsCopied);
   for (const iface of k.binding.defaultGrants) k.caps.add({ iface });
   const th = k.threads.add(k.binding.layout.ringVaddr, -1);
   restoreCpu(th.cpu, t.cpu);
@@ -124,21 +127,18 @@ function startFromTemplate(k: Kernel, t: Template, image: Uint8Array): void {
 
 /**
  * Write image[off, off+len) to addr where it differs from base[off, off+len), a page of
- * guest memory at a time (only the pages that differ get copied).
+ * guest memory at a time (only the pages that differ get copied). `image` is a Buffer view
+ * (made once per load: a view per page cost more than the compares).
  */
-function writeDiff(mem: Memory, addr: number, image: Uint8Array, base: Uint8Array, off: number, len: number): void {
+function writeDiff(mem: Memory, addr: number, image: Buffer, base: Uint8Array, off: number, len: number): void {
   const P = 4096;
   let i = 0;
   while (i < len) {
     const n = Math.min(P - ((addr + i) % P), len - i);
-    if (!sameBytes(image, base, off + i, n)) mem.writeBytes(addr + i, image.subarray(off + i, off + i + n));
+    // a native compare: an agent image is ~80 KB per case
+    if (image.compare(base, off + i, off + i + n, off + i, off + i + n) !== 0) mem.writeBytes(addr + i, image.subarray(off + i, off + i + n));
     i += n;
   }
-}
-
-/** Whether a[off, off+n) equals b[off, off+n) (a native compare: an agent image is ~80 KB per case). */
-function sameBytes(a: Uint8Array, b: Uint8Array, off: number, n: number): boolean {
-  return bytesOf(a).compare(b, off, off + n, off, off + n) === 0;
 }
 
 /** A Buffer view of `u8` (no copy), for Node's native byte operations. */

@@ -50,13 +50,14 @@ export interface CaposRunResult {
 
 /** Load and run a capOS image to its end state. */
 export function runCapos(image: Uint8Array, options: CaposRunOptions = {}): CaposRunResult {
+  // Unset options pass as undefined: the machine reads each with `??` (no spread objects per run).
   const m = new CaposMachine({
-    ...(options.binding ? { binding: options.binding } : {}),
-    ...(options.schedule ? { schedule: options.schedule } : {}),
-    ...(options.maxInsns !== undefined ? { maxInsns: options.maxInsns } : {}),
-    ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
-    ...(options.mutant ? { mutant: options.mutant } : {}),
-    ...(options.policy ? { policy: options.policy } : {}),
+    binding: options.binding,
+    schedule: options.schedule,
+    maxInsns: options.maxInsns,
+    maxPages: options.maxPages,
+    mutant: options.mutant,
+    policy: options.policy,
     maxEvents: options.trace ? 1_000_000 : 0,
   });
   m.load(image);

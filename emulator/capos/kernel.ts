@@ -7,7 +7,7 @@
 import type { Binding } from "../../spec/binding.js";
 import type { EndState } from "../../spec/run-protocol.js";
 import { MemoryBudgetExceeded } from "../cpu/memory.js";
-import { REG_NAMES, getReg64, setReg64 } from "../cpu/state.js";
+import { REG_NAMES, getReg64, getRegNum, setRegNum } from "../cpu/state.js";
 import { AddressSpace } from "./address-space.js";
 import { KERNEL_CHARGE, MAX_PENDING_OPS } from "./budget.js";
 import { CapTable } from "./captable.js";
@@ -120,9 +120,18 @@ export class Kernel {
     this.caps = new CapTable(this.binding.capId);
   }
 
-  /** Log an event; its text may be a function, called only when the log keeps the line (not when tracing is off). */
-  event(text: string | (() => string)): void {
+  /** Log an event: `k.event(k.logging ? \`...\` : "")`, so its text is built only when the log keeps it. */
+  event(text: string): void {
     this.log.add(this.icount, text);
+  }
+
+  /**
+   * Whether an event logged now keeps its text. Callers write `k.event(k.logging ? \`...\` : "")`
+   * rather than pass a closure: a closure makes V8 allocate a context for the variables it
+   * captures on every call of the function that makes it, logged or not.
+   */
+  get logging(): boolean {
+    return this.log.keeps;
   }
 
   /** Register index of a binding register name. */
@@ -135,9 +144,13 @@ export class Kernel {
   arg(t: Thread, i: number): bigint {
     return getReg64(t.cpu, this.reg(this.binding.syscall.argRegisters[i]!));
   }
-  /** Set the syscall return register of thread `t`. */
-  setRet(t: Thread, v: bigint): void {
-    setReg64(t.cpu, this.reg(this.binding.syscall.returnRegister), v);
+  /** Syscall argument `i` of thread `t` as a number (signed 64-bit, exact within ±2^53: no BigInt). */
+  argNum(t: Thread, i: number): number {
+    return getRegNum(t.cpu, this.reg(this.binding.syscall.argRegisters[i]!));
+  }
+  /** Set the syscall return register of thread `t` to the integer `v` (modulo 2^64, as a BigInt write would). */
+  setRet(t: Thread, v: number): void {
+    setRegNum(t.cpu, this.reg(this.binding.syscall.returnRegister), v);
   }
 
   /** End the process (first end wins): every thread exits, every queue empties. */
@@ -148,7 +161,7 @@ export class Kernel {
     this.waiters = [];
     this.sleepers = [];
     this.joiners = [];
-    this.event(() => `end ${describeEnd(e)}`);
+    this.event(this.logging ? `end ${describeEnd(e)}` : "");
   }
 
   /** The instruction budget left after retired instructions and kernel charges. */
@@ -163,7 +176,7 @@ export class Kernel {
 
   /** End the process for exceeding a memory cap (budget.ts) and unwind the kernel entry. */
   overMemory(why: string): never {
-    this.event(() => `t${this.current?.id ?? "-"} over budget: ${why}`);
+    this.event(this.logging ? `t${this.current?.id ?? "-"} over budget: ${why}` : "");
     this.finish({ kind: "budget", what: "memory" });
     throw new ProcessEnded();
   }

@@ -8,7 +8,7 @@
 import * as capnp from "capnp-es";
 import { readFramedMessage } from "../../spec/capnp-frame.js";
 import * as gen from "../../spec/schema/gen/capos.js";
-import { codecOf, dataIndexOf, fastData, fastDecode, fastEncode } from "./capnp-fast.js";
+import { NOT_FAST, codecOf, dataIndexOf, fastData, fastDecode, fastEncode } from "./capnp-fast.js";
 
 export class BadMessage extends Error {
   override readonly name = "BadMessage";
@@ -21,8 +21,8 @@ export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: 
   try {
     // Small data-only structs of the usual shape skip capnp-es (capnp-fast.ts), validated alike.
     const codec = codecOf(cls);
-    const fast = codec ? fastDecode(codec, bytes, read as (s: never) => R) : undefined;
-    if (fast) return fast.value;
+    const fast = codec ? fastDecode(codec, bytes, read as (s: never) => R) : NOT_FAST;
+    if (fast !== NOT_FAST) return fast;
     const msg = readFramedMessage(bytes);
     return read(msg.getRoot(cls));
   } catch (e) {

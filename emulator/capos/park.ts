@@ -5,7 +5,7 @@
  */
 import { PROT_READ } from "../cpu/memory.js";
 import { hex } from "./events.js";
-import { fieldGet } from "./guest-fields.js";
+import { fieldGet, fieldNum } from "./guest-fields.js";
 import type { Deadline, Kernel } from "./kernel.js";
 import { post } from "./ring.js";
 import type { Sqe } from "./ring.js";
@@ -15,18 +15,17 @@ import type { Thread } from "./threads.js";
 export function parkOp(k: Kernel, t: Thread, sqe: Sqe & { op: "park" | "unpark" }): "done" | "yield" {
   const b = k.binding;
   const E = b.transportErrors;
-  const { view: V, bytes: dv, complete: done } = sqe;
-  if (sqe.cap.obj.iface !== "ParkSpace") return done(E.wrongInterface);
-  const addrBig = fieldGet(dv, V["addr"]);
-  if (addrBig % BigInt(b.park.wordAlign) !== 0n && k.mutant !== "park-unaligned-ok") return done(E.invalidSqe); // MUTANT park-unaligned-ok
-  if (addrBig + BigInt(b.park.wordSize) > BigInt(b.layout.userAddressLimit)) return done(E.invalidBuffer);
+  if (sqe.cap.obj.iface !== "ParkSpace") return sqe.complete(E.wrongInterface);
+  const addrBig = fieldGet(sqe.dv, 0, sqe.view["addr"]);
+  if (addrBig % BigInt(b.park.wordAlign) !== 0n && k.mutant !== "park-unaligned-ok") return sqe.complete(E.invalidSqe); // MUTANT park-unaligned-ok
+  if (addrBig + BigInt(b.park.wordSize) > BigInt(b.layout.userAddressLimit)) return sqe.complete(E.invalidBuffer);
   const addr = Number(addrBig);
-  if (!k.as.accessible(addr, b.park.wordSize, PROT_READ)) return done(E.invalidBuffer);
+  if (!k.as.accessible(addr, b.park.wordSize, PROT_READ)) return sqe.complete(E.invalidBuffer);
   return sqe.op === "unpark" ? unpark(k, t, sqe, addr) : park(k, t, sqe, addr);
 }
 
 function unpark(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" {
-  const count = Number(fieldGet(sqe.bytes, sqe.view["count"]));
+  const count = fieldNum(sqe.dv, 0, sqe.view["count"]);
   const gen = k.as.generation(addr);
   const woken = k.policy.unparkWakes(
     // MUTANT unpark-ignores-address: the key compare is missing.
@@ -36,43 +35,49 @@ function unpark(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" {
   );
   k.waiters = k.waiters.filter((w) => !woken.includes(w));
   for (const w of woken) {
-    k.event(() => `t${w.thread.id} unparked addr=${hex(addr)} gen=${gen} by t${t.id}`);
+    k.event(k.logging ? `t${w.thread.id} unparked addr=${hex(addr)} gen=${gen} by t${t.id}` : "");
     post(k, w.thread, { userData: w.userData, result: k.binding.park.results.woken });
   }
-  return sqe.complete(woken.length, undefined, ` unpark addr=${hex(addr)} count=${count} woke=[${woken.map((w) => "t" + w.thread.id).join(",")}]`);
+  return sqe.complete(woken.length, k.logging ? ` unpark addr=${hex(addr)} count=${count} woke=[${woken.map((w) => "t" + w.thread.id).join(",")}]` : "");
 }
 
 function park(k: Kernel, t: Thread, sqe: Sqe, addr: number): "done" | "yield" {
   const b = k.binding;
   const R = b.park.results;
-  const { view: V, bytes: dv, userData, complete: done } = sqe;
-  const expected = Number(fieldGet(dv, V["expected"]));
-  const timeout = fieldGet(dv, V["timeoutNs"]);
+  const { view: V, dv, userData } = sqe;
+  const expected = fieldNum(dv, 0, V["expected"]);
+  const timeout = fieldGet(dv, 0, V["timeoutNs"]);
   const value = k.as.mem.readU32(addr);
   const differs =
     k.mutant === "park-skips-value-check" ? false // MUTANT park-skips-value-check
     : k.mutant === "park-compares-low-byte" ? (value & 0xff) !== (expected & 0xff) // MUTANT park-compares-low-byte
     : value !== expected;
-  if (differs) return done(R.mismatch, undefined, ` park addr=${hex(addr)} value=${value} expected=${expected}`);
-  if (timeout === 0n) return done(k.mutant === "park-poll-mismatch" ? R.mismatch : R.timedOut, // MUTANT park-poll-mismatch
-       undefined, ` park addr=${hex(addr)} poll`);
-  const enqueue = () => {
-    k.pendingRoom();
-    const gen = k.as.generation(addr);
-    // MUTANT park-timeout-early: half the timeout.
-    const deadline = timeout === b.park.timeoutForever ? null : k.vtime + (k.mutant === "park-timeout-early" ? timeout / 2n : timeout);
-    k.waiters.push({ thread: t, addr, gen, userData, deadline, seq: k.seq++ });
-    k.event(() => `t${t.id} parked addr=${hex(addr)} gen=${gen} ud=${hex(userData)} deadline=${deadline ?? "forever"}`);
-  };
-  if (k.mutant === "lost-wake") {
-    // MUTANT lost-wake: the value check and the enqueue are split by a scheduling point;
-    // an UNPARK that runs in between finds no waiter and the wake is lost.
-    t.resume = enqueue;
-    k.event(() => `t${t.id} park-check addr=${hex(addr)} (mutant: enqueue deferred)`);
-    return "yield";
-  }
-  enqueue();
+  if (differs) return sqe.complete(R.mismatch, k.logging ? ` park addr=${hex(addr)} value=${value} expected=${expected}` : "");
+  if (timeout === 0n) return sqe.complete(k.mutant === "park-poll-mismatch" ? R.mismatch : R.timedOut, // MUTANT park-poll-mismatch
+       k.logging ? ` park addr=${hex(addr)} poll` : "");
+  if (k.mutant === "lost-wake") return deferEnqueue(k, t, addr, timeout, userData); // MUTANT lost-wake
+  enqueue(k, t, addr, timeout, userData);
   return "done";
+}
+
+/** Queue a waiter on (addr, its page's generation) with its deadline. */
+function enqueue(k: Kernel, t: Thread, addr: number, timeout: bigint, userData: bigint): void {
+  k.pendingRoom();
+  const gen = k.as.generation(addr);
+  // MUTANT park-timeout-early: half the timeout.
+  const deadline = timeout === k.binding.park.timeoutForever ? null : k.vtime + (k.mutant === "park-timeout-early" ? timeout / 2n : timeout);
+  k.waiters.push({ thread: t, addr, gen, userData, deadline, seq: k.seq++ });
+  k.event(k.logging ? `t${t.id} parked addr=${hex(addr)} gen=${gen} ud=${hex(userData)} deadline=${deadline ?? "forever"}` : "");
+}
+
+/**
+ * MUTANT lost-wake: the value check and the enqueue are split by a scheduling point; an
+ * UNPARK that runs in between finds no waiter and the wake is lost.
+ */
+function deferEnqueue(k: Kernel, t: Thread, addr: number, timeout: bigint, userData: bigint): "yield" {
+  t.resume = () => enqueue(k, t, addr, timeout, userData);
+  k.event(k.logging ? `t${t.id} park-check addr=${hex(addr)} (mutant: enqueue deferred)` : "");
+  return "yield";
 }
 
 /** Wake every waiter in [start, start+size) with `drained` (PARKX-7): the range went away. */
@@ -83,7 +88,7 @@ export function drain(k: Kernel, start: number, size: number, why: string): void
   if (hit.length === 0) return;
   k.waiters = k.waiters.filter((w) => !hit.includes(w));
   for (const w of hit) {
-    k.event(() => `t${w.thread.id} drained addr=${hex(w.addr)} gen=${w.gen} by ${why}`);
+    k.event(k.logging ? `t${w.thread.id} drained addr=${hex(w.addr)} gen=${w.gen} by ${why}` : "");
     const R = k.binding.park.results;
     post(k, w.thread, { userData: w.userData, result: k.mutant === "drain-result-woken" ? R.woken : R.drained }); // MUTANT drain-result-woken
   }
@@ -98,7 +103,7 @@ export function parkDeadlines(k: Kernel): Deadline[] {
       seq: w.seq,
       fire: () => {
         k.waiters = k.waiters.filter((x) => x !== w);
-        k.event(() => `t${w.thread.id} park-timeout addr=${hex(w.addr)}`);
+        k.event(k.logging ? `t${w.thread.id} park-timeout addr=${hex(w.addr)}` : "");
         post(k, w.thread, { userData: w.userData, result: k.binding.park.results.timedOut });
       },
     }));

@@ -52,7 +52,7 @@ export function layOut(k: Kernel, image: Uint8Array): Layout | ElfError | null {
   } catch (e) {
     if (e instanceof ElfError) {
       k.endState = { kind: "rejected", reason: e.message };
-      k.event(() => `rejected ${e.code}`);
+      k.event(k.logging ? `rejected ${e.code}` : "");
       return e;
     }
     throw e;
@@ -111,6 +111,8 @@ export function startInitialThread(k: Kernel, entry: number, tp: number, loadEve
   k.event(loadEvent);
 }
 
+const UTF8 = new TextEncoder();
+
 /** The CapSet page: header, then one entry per default grant in slot order (PROCX-3). */
 function writeCapSet(k: Kernel): void {
   const b = k.binding;
@@ -124,7 +126,7 @@ function writeCapSet(k: Kernel): void {
     const at = base + cs.headerSize + i * cs.entrySize;
     fieldWrite(mem, at, cs.entry["capId"]!, k.caps.idOf(i));
     fieldWrite(mem, at, cs.entry["interfaceId"]!, b.interfaces[iface]);
-    const name = new TextEncoder().encode(iface).subarray(0, cs.nameLength);
+    const name = UTF8.encode(iface).subarray(0, cs.nameLength);
     mem.writeBytes(at + cs.entry["name"]!.offset, name);
   });
 }

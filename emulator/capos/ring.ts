@@ -6,27 +6,30 @@
  * What each opcode does is supplied by the caller (`OpExec`, implemented in opcodes.ts), so the
  * ring decides everything that happens before and around an operation and nothing inside it.
  */
-import type { Binding, FieldTable } from "../../spec/binding.js";
+import type { Binding, Field, FieldTable } from "../../spec/binding.js";
 import { cqeOffset, sqeOffset } from "../../spec/binding.js";
 import { PROT_READ, PROT_WRITE } from "../cpu/memory.js";
+import type { Memory } from "../cpu/memory.js";
 import type { CapRef } from "./captable.js";
 import { hex } from "./events.js";
-import { fieldGet, fieldRead, fieldWrite } from "./guest-fields.js";
+import { copyFromGuest, fieldGet, fieldNum, fieldPut, fieldRead, fieldWrite } from "./guest-fields.js";
 import type { Kernel } from "./kernel.js";
 import type { Cqe, Thread } from "./threads.js";
 
-/** Complete the SQE being processed with `result` (logged with `note`). */
-export type Complete = (result: number, extra?: Partial<Cqe>, note?: string) => "done";
-
-/** A validated SQE: its opcode name, the capability it names and its fields. */
+/**
+ * A validated SQE: its opcode name, the capability it names and its fields. `dv` holds a copy
+ * of the SQE's bytes (the record starts at byte 0) that is reused by the next SQE: read the
+ * fields inside the operation, never keep the view.
+ */
 export interface Sqe {
   readonly op: Exclude<keyof Binding["opcodes"], "nop">;
   readonly cap: CapRef;
   /** The opcode's field view (binding.ring.sqeViews[op]). */
   readonly view: FieldTable;
-  readonly bytes: DataView;
+  readonly dv: DataView;
   readonly userData: bigint;
-  readonly complete: Complete;
+  /** Complete the SQE with `result` (logged with `note`); a CALL's CQE may carry a capability. */
+  complete(result: number, note?: string, capId?: number, interfaceId?: bigint): "done";
 }
 
 /** Carry out one validated SQE: "done", "stop" (thread or process ended) or "yield" (lost-wake). */
@@ -56,42 +59,89 @@ export function readHeader(k: Kernel, ring: number): Record<string, number> {
   return out;
 }
 
-function hdr(k: Kernel, t: Thread, name: string): number {
-  const f = k.binding.ring.header[name];
+/**
+ * The binding's ring fields, looked up by name once per binding: the SQE and CQE paths run
+ * for every operation and index no record by a string key.
+ */
+interface RingFields {
+  readonly sqHead: Field | undefined;
+  readonly sqTail: Field | undefined;
+  readonly cqHead: Field | undefined;
+  readonly cqTail: Field | undefined;
+  readonly cqOverflow: Field | undefined;
+  readonly opcode: Field | undefined;
+  readonly flags: Field | undefined;
+  readonly reserved0: Field | undefined;
+  readonly capId: Field | undefined;
+  readonly userData: Field | undefined;
+  /** CALL fields that must be zero (no capability transfer or pipelining in this ABI version). */
+  readonly callZero: readonly (Field | undefined)[];
+  /** Opcode names by number (the first name wins, as a search in binding order would find it). */
+  readonly opNames: ReadonlyMap<number, keyof Binding["opcodes"]>;
+  readonly cqeUserData: Field | undefined;
+  readonly cqeResult: Field | undefined;
+  readonly cqeCapId: Field | undefined;
+  readonly cqeInterfaceId: Field | undefined;
+}
+
+const ringFieldsCache = new WeakMap<Binding, RingFields>();
+let lastBinding: Binding | null = null;
+let lastFields: RingFields | null = null;
+function ringFields(b: Binding): RingFields {
+  if (b === lastBinding) return lastFields!;
+  let f = ringFieldsCache.get(b);
+  if (!f) {
+    const h = b.ring.header, C = b.ring.sqeCommon, Q = b.ring.cqe, V = b.ring.sqeViews.call;
+    const opNames = new Map<number, keyof Binding["opcodes"]>();
+    for (const name of Object.keys(b.opcodes) as (keyof Binding["opcodes"])[]) if (!opNames.has(b.opcodes[name])) opNames.set(b.opcodes[name], name);
+    f = {
+      sqHead: h["sqHead"], sqTail: h["sqTail"], cqHead: h["cqHead"], cqTail: h["cqTail"], cqOverflow: h["cqOverflow"],
+      opcode: C["opcode"], flags: C["flags"], reserved0: C["reserved0"], capId: C["capId"], userData: C["userData"],
+      callZero: [V["xferCapCount"], V["pipelineDep"], V["pipelineField"]],
+      opNames,
+      cqeUserData: Q["userData"], cqeResult: Q["result"], cqeCapId: Q["capId"], cqeInterfaceId: Q["interfaceId"],
+    };
+    ringFieldsCache.set(b, f);
+  }
+  lastBinding = b;
+  return (lastFields = f);
+}
+
+function hdr(k: Kernel, t: Thread, f: Field | undefined): number {
   return f ? Number(fieldRead(k.as.mem, t.ring, f)) : 0;
 }
-function setHdr(k: Kernel, t: Thread, name: string, v: number): void {
-  const f = k.binding.ring.header[name];
+function setHdr(k: Kernel, t: Thread, f: Field | undefined, v: number): void {
   if (f) fieldWrite(k.as.mem, t.ring, f, v >>> 0);
 }
 
 /** Completions posted and not yet consumed by the guest. */
 export function cqCount(k: Kernel, t: Thread): number {
-  return (hdr(k, t, "cqTail") - hdr(k, t, "cqHead")) >>> 0;
+  const F = ringFields(k.binding);
+  return (hdr(k, t, F.cqTail) - hdr(k, t, F.cqHead)) >>> 0;
 }
 function cqFull(k: Kernel, t: Thread): boolean {
   return cqCount(k, t) >= k.binding.ring.cqEntries;
 }
 
+/**
+ * One CQE as the ring receives it: zeros with the fields set, built in a scratch buffer and
+ * written with one copy (the bytes a zero fill and one write per field would leave).
+ */
+let cqeBytes = new Uint8Array(0);
+let cqeView = new DataView(cqeBytes.buffer);
 function writeCqe(k: Kernel, t: Thread, c: Cqe): void {
   const b = k.binding;
-  const tail = hdr(k, t, "cqTail");
-  const at = t.ring + cqeOffset(b, tail);
-  const mem = k.as.mem;
-  mem.writeBytes(at, zeros(b.ring.cqeSize));
-  const f = b.ring.cqe;
-  if (f["userData"]) fieldWrite(mem, at, f["userData"], c.userData);
-  if (f["result"]) fieldWrite(mem, at, f["result"], c.result);
-  if (f["capId"] && c.capId !== undefined) fieldWrite(mem, at, f["capId"], c.capId);
-  if (f["interfaceId"] && c.interfaceId !== undefined) fieldWrite(mem, at, f["interfaceId"], c.interfaceId);
-  setHdr(k, t, "cqTail", tail + 1);
-}
-
-let zeroBytes = new Uint8Array(0);
-/** `n` zero bytes (one shared buffer; never written). */
-function zeros(n: number): Uint8Array {
-  if (zeroBytes.length < n) zeroBytes = new Uint8Array(n);
-  return zeroBytes.subarray(0, n);
+  const F = ringFields(b);
+  const tail = hdr(k, t, F.cqTail);
+  const n = b.ring.cqeSize;
+  if (cqeBytes.length !== n) cqeView = new DataView((cqeBytes = new Uint8Array(n)).buffer);
+  else cqeBytes.fill(0);
+  if (F.cqeUserData) fieldPut(cqeView, 0, F.cqeUserData, c.userData);
+  if (F.cqeResult) fieldPut(cqeView, 0, F.cqeResult, c.result);
+  if (F.cqeCapId && c.capId !== undefined) fieldPut(cqeView, 0, F.cqeCapId, c.capId);
+  if (F.cqeInterfaceId && c.interfaceId !== undefined) fieldPut(cqeView, 0, F.cqeInterfaceId, c.interfaceId);
+  k.as.mem.writeBytes(t.ring + cqeOffset(b, tail), cqeBytes);
+  setHdr(k, t, F.cqTail, tail + 1);
 }
 
 /** Post a completion to a thread's ring, holding it if the CQ is full (RINGX-2). */
@@ -100,8 +150,9 @@ export function post(k: Kernel, t: Thread, c: Cqe): void {
   if (t.overflow.length > 0 || cqFull(k, t)) {
     if (k.mutant === "cq-overflow-drops") return; // MUTANT cq-overflow-drops
     t.overflow.push(c);
-    setHdr(k, t, "cqOverflow", hdr(k, t, "cqOverflow") + 1);
-    k.event(() => `t${t.id} cq-held ud=${hex(c.userData)} res=${c.result}`);
+    const F = ringFields(k.binding);
+    setHdr(k, t, F.cqOverflow, hdr(k, t, F.cqOverflow) + 1);
+    k.event(k.logging ? `t${t.id} cq-held ud=${hex(c.userData)} res=${c.result}` : "");
   } else writeCqe(k, t, c);
   maybeWake(k, t);
 }
@@ -131,8 +182,8 @@ export function wakeCapEnter(k: Kernel, t: Thread, why: string): void {
   const n = cqCount(k, t);
   t.state = "runnable";
   t.block = null;
-  k.setRet(t, BigInt(n));
-  k.event(() => `t${t.id} wake ${why} cap_enter -> ${n}`);
+  k.setRet(t, n);
+  k.event(k.logging ? `t${t.id} wake ${why} cap_enter -> ${n}` : "");
 }
 
 /**
@@ -143,71 +194,88 @@ export function wakeCapEnter(k: Kernel, t: Thread, why: string): void {
 export function processRing(k: Kernel, th: Thread, exec: OpExec): "done" | "stop" | "yield" {
   if (k.endState) return "stop";
   const b = k.binding;
+  const F = ringFields(b);
   flushOverflow(k, th);
   for (;;) {
     if (th.state === "exited" || k.endState) return "stop";
-    const head = hdr(k, th, "sqHead");
-    const tail = hdr(k, th, "sqTail");
+    const head = hdr(k, th, F.sqHead);
+    const tail = hdr(k, th, F.sqTail);
     const pending = (tail - head) >>> 0;
     if (pending === 0) return "done";
     if (pending > b.ring.sqEntries) {
-      setHdr(k, th, "sqHead", tail);
-      k.event(() => `t${th.id} ring corrupt head=${head} tail=${tail}`);
+      setHdr(k, th, F.sqHead, tail);
+      k.event(k.logging ? `t${th.id} ring corrupt head=${head} tail=${tail}` : "");
       post(k, th, { userData: 0n, result: b.transportErrors.ringCorrupt });
       return "done";
     }
     if ((cqFull(k, th) || th.overflow.length > 0) && k.mutant !== "sq-consumed-when-cq-full") return "done"; // MUTANT sq-consumed-when-cq-full
     k.charge("sqe");
-    const sqe = k.as.mem.readBytes(th.ring + sqeOffset(b, head), b.ring.sqeSize);
-    setHdr(k, th, "sqHead", head + 1);
+    const sqe = copySqe(k.as.mem, th.ring + sqeOffset(b, head), b.ring.sqeSize);
+    setHdr(k, th, F.sqHead, head + 1);
     const r = execSqe(k, th, sqe, head, exec);
     if (r !== "done") return r;
   }
 }
 
-const opcodeNameCache = new WeakMap<Binding, ReadonlyMap<number, keyof Binding["opcodes"]>>();
-/** The binding's opcode names by number (the first name wins, as a search in binding order would find it). */
-function opcodeNames(b: Binding): ReadonlyMap<number, keyof Binding["opcodes"]> {
-  let m = opcodeNameCache.get(b);
-  if (!m) {
-    const names = new Map<number, keyof Binding["opcodes"]>();
-    for (const name of Object.keys(b.opcodes) as (keyof Binding["opcodes"])[]) if (!names.has(b.opcodes[name])) names.set(b.opcodes[name], name);
-    opcodeNameCache.set(b, (m = names));
-  }
-  return m;
+/**
+ * The SQE at `addr`, copied into a scratch buffer rather than a fresh array per SQE (the copy
+ * is the bytes the guest submitted, whatever the operation then writes; the next SQE reuses it).
+ */
+let sqeBytes = new Uint8Array(0);
+let sqeView = new DataView(sqeBytes.buffer);
+function copySqe(mem: Memory, addr: number, n: number): DataView {
+  if (sqeBytes.length !== n) sqeView = new DataView((sqeBytes = new Uint8Array(n)).buffer);
+  copyFromGuest(mem, addr, sqeBytes);
+  return sqeView;
 }
-
-/** CALL fields that must be zero (no capability transfer or pipelining in this ABI version). */
-const CALL_ZERO_FIELDS = ["xferCapCount", "pipelineDep", "pipelineField"] as const;
 
 /** The user_data of each thread's latest SQE (kept and read only by the cqe-userdata-last-sqe mutant). */
 const lastUserData = new WeakMap<Thread, bigint>();
 
+/** Complete an SQE (valid or not): log it and post its CQE. */
+function completeSqe(k: Kernel, t: Thread, index: number, opName: string | undefined, capId: number, userData: bigint,
+                     result: number, note = "", cqeCapId?: number, interfaceId?: bigint): "done" {
+  k.event(k.logging ? `t${t.id} sqe#${index} op=${opName} cap=${hex(capId)} ud=${hex(userData)} -> ${result}${note}` : "");
+  post(k, t, { userData, result, capId: cqeCapId, interfaceId });
+  return "done";
+}
+
+/** A validated SQE on its way to `exec` (a class, so an SQE allocates no closures). */
+class ValidSqe implements Sqe {
+  constructor(
+    private readonly k: Kernel,
+    private readonly t: Thread,
+    private readonly index: number,
+    private readonly capId: number,
+    readonly op: Sqe["op"],
+    readonly cap: CapRef,
+    readonly view: FieldTable,
+    readonly dv: DataView,
+    readonly userData: bigint,
+  ) {}
+  complete(result: number, note?: string, capId?: number, interfaceId?: bigint): "done" {
+    return completeSqe(this.k, this.t, this.index, this.op, this.capId, this.userData, result, note, capId, interfaceId);
+  }
+}
+
 /** Validate one SQE copy (opcode, flags, reserved fields, cap id) and run it. */
-function execSqe(k: Kernel, t: Thread, bytes: Uint8Array, index: number, exec: OpExec): "done" | "stop" | "yield" {
+function execSqe(k: Kernel, t: Thread, dv: DataView, index: number, exec: OpExec): "done" | "stop" | "yield" {
   const b = k.binding;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const C = b.ring.sqeCommon;
-  const opcode = Number(fieldGet(dv, C["opcode"]));
-  const userData = fieldGet(dv, C["userData"]);
-  const capId = Number(fieldGet(dv, C["capId"]));
+  const F = ringFields(b);
+  const opcode = fieldNum(dv, 0, F.opcode);
+  const userData = fieldGet(dv, 0, F.userData);
+  const capId = fieldNum(dv, 0, F.capId);
   if (k.mutant === "cqe-userdata-last-sqe") lastUserData.set(t, userData);
   const E = b.transportErrors;
-  const complete: Complete = (result, extra, note = "") => {
-    k.event(() => `t${t.id} sqe#${index} op=${opName} cap=${hex(capId)} ud=${hex(userData)} -> ${result}${note}`);
-    post(k, t, { userData, result, ...extra });
-    return "done";
-  };
-  const opName = opcodeNames(b).get(opcode);
-  if (opName === undefined) return complete(E.invalidOpcode);
-  if ((fieldGet(dv, C["flags"]) !== 0n && k.mutant !== "reserved-flags-ignored") || // MUTANT reserved-flags-ignored
-     fieldGet(dv, C["reserved0"]) !== 0n) return complete(E.invalidSqe);
-  const view = b.ring.sqeViews[opName];
+  const opName = F.opNames.get(opcode);
+  if (opName === undefined) return completeSqe(k, t, index, opName, capId, userData, E.invalidOpcode);
+  if ((fieldNum(dv, 0, F.flags) !== 0 && k.mutant !== "reserved-flags-ignored") || // MUTANT reserved-flags-ignored
+     fieldNum(dv, 0, F.reserved0) !== 0) return completeSqe(k, t, index, opName, capId, userData, E.invalidSqe);
   if (opName === "call") {
-    for (const name of CALL_ZERO_FIELDS) if (fieldGet(dv, view[name]) !== 0n) return complete(E.invalidSqe);
+    for (const f of F.callZero) if (fieldNum(dv, 0, f) !== 0) return completeSqe(k, t, index, opName, capId, userData, E.invalidSqe);
   }
-  if (opName === "nop") return complete(0);
+  if (opName === "nop") return completeSqe(k, t, index, opName, capId, userData, 0);
   const cap = k.caps.lookup(capId);
-  if (!cap) return complete(E.invalidCap);
-  return exec(k, t, { op: opName, cap, view, bytes: dv, userData, complete });
+  if (!cap) return completeSqe(k, t, index, opName, capId, userData, E.invalidCap);
+  return exec(k, t, new ValidSqe(k, t, index, capId, opName, cap, b.ring.sqeViews[opName], dv, userData));
 }

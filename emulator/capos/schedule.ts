@@ -1,7 +1,7 @@
 /**
  * Deterministic scheduling decisions from a `Schedule` (spec/run-protocol.ts).
  *
- * At every scheduling point the machine calls `next(runnableCount)` with the runnable
+ * At every scheduling point the machine calls `next(runnable, lastId)` with the runnable
  * threads ordered by thread id and gets the index to run and its quantum (0 = until the
  * thread blocks or makes a syscall). Decision i of the schedule is used for the i-th
  * scheduling point; afterwards:
@@ -51,11 +51,11 @@ export class Scheduler {
   }
 
   /**
-   * Choose among `ids` (runnable thread ids in ascending order); `lastId` is the thread that
+   * Choose among `runnable` (the runnable threads, ids ascending); `lastId` is the thread that
    * ran last (for round-robin), -1 at the start.
    */
-  next(ids: readonly number[], lastId: number): Decision {
-    const n = ids.length;
+  next(runnable: readonly { readonly id: number }[], lastId: number): Decision {
+    const n = runnable.length;
     const k = this.i++;
     const d = this.schedule.decisions[k];
     if (d) return { index: d.pick % n, quantum: d.quantum, source: "schedule" };
@@ -64,7 +64,7 @@ export class Scheduler {
       const quantum = 1 + (this.prng.next() % Math.max(1, 2 * this.dq));
       return { index, quantum, source: "prng" };
     }
-    let index = ids.findIndex((id) => id > lastId);
+    let index = runnable.findIndex((t) => t.id > lastId);
     if (index < 0) index = 0;
     return { index, quantum: this.dq, source: "rr" };
   }

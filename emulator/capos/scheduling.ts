@@ -27,10 +27,7 @@ export function step(k: Kernel): void {
     if (k.endState) return;
     runnable = k.threads.runnable();
   }
-  const d = k.sched.next(
-    runnable.map((t) => t.id),
-    k.lastRunId,
-  );
+  const d = k.sched.next(runnable, k.lastRunId);
   const t = runnable[d.index]!;
   const prev = k.current;
   if (prev !== t) {
@@ -38,7 +35,7 @@ export function step(k: Kernel): void {
     // FSB-5: the incoming thread gets its own FS base back.
     // MUTANT fs-not-restored: it keeps the previous thread's FS base instead.
     t.cpu.fsBase = k.mutant === "fs-not-restored" && prev && prev.state !== "exited" ? prev.cpu.fsBase : t.savedFs;
-    k.event(() => `switch t${prev ? prev.id : "-"}->t${t.id} q=${d.quantum} ${d.source}`);
+    k.event(k.logging ? `switch t${prev ? prev.id : "-"}->t${t.id} q=${d.quantum} ${d.source}` : "");
     k.current = t;
   }
   k.lastRunId = t.id;
@@ -96,6 +93,6 @@ function fault(k: Kernel, t: Thread, f: Fault): void {
     default:
       e = f.type === "#GP" && f.addr !== undefined ? { kind: "fault", fault: "#GP", addr: f.addr, thread: t.id } : { kind: "fault", fault: "#GP", thread: t.id };
   }
-  k.event(() => `t${t.id} fault ${f.type} rip=${hex(t.cpu.rip)}${"reason" in f && f.reason ? " (" + f.reason + ")" : ""}`);
+  k.event(k.logging ? `t${t.id} fault ${f.type} rip=${hex(t.cpu.rip)}${"reason" in f && f.reason ? " (" + f.reason + ")" : ""}` : "");
   k.finish(e);
 }

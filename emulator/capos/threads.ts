@@ -90,7 +90,15 @@ export class ThreadTable {
     return this.liveList;
   }
 
+  /** Runnable threads in id order (one pass over the live threads, dropping exited ones as live() does). */
   runnable(): Thread[] {
-    return this.live().filter((t) => t.state === "runnable");
+    const out: Thread[] = [];
+    let exited = false;
+    for (const t of this.liveList) {
+      if (t.state === "runnable") out.push(t);
+      else if (t.state === "exited") exited = true;
+    }
+    if (exited) this.liveList = this.liveList.filter((t) => t.state !== "exited");
+    return out;
   }
 }

@@ -17,7 +17,7 @@ export function advanceTime(k: Kernel): boolean {
   for (const d of due) if (d.deadline < min) min = d.deadline;
   k.vtime = k.policy.timerFiresAt(min, k.vtime);
   k.charge("timer");
-  k.event(() => `time ${k.vtime}`);
+  k.event(k.logging ? `time ${k.vtime}` : "");
   due
     .filter((d) => d.deadline <= k.vtime)
     .sort((a, c) => (a.deadline < c.deadline ? -1 : a.deadline > c.deadline ? 1 : a.seq - c.seq))
@@ -34,7 +34,7 @@ function sleepDeadlines(k: Kernel): Deadline[] {
     seq: s.seq,
     fire: () => {
       k.sleepers = k.sleepers.filter((x) => x !== s);
-      k.event(() => `t${s.thread.id} sleep-done`);
+      k.event(k.logging ? `t${s.thread.id} sleep-done` : "");
       completeCall(k, s.thread, s.userData, s.resultAddr, s.resultLen, EMPTY);
     },
   }));

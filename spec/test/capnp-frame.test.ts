@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import * as capnp from "capnp-es";
 import { describe, expect, it } from "vitest";
-import { CapnpFrameError, checkPointers, readFramedMessage } from "../capnp-frame.js";
+import { CapnpFrameError, checkPointers, framedLength, readFramedMessage, simpleRootStruct } from "../capnp-frame.js";
 import * as gen from "../schema/gen/capos.js";
 
 function message(words: readonly (readonly [number, number])[]): Uint8Array {
@@ -77,5 +77,52 @@ describe("checkPointers", () => {
         }
       },
     ), { seed: 18, numRuns: 3000 });
+  });
+
+  it("simpleRootStruct accepts and refuses exactly what framedLength + checkPointers do (its flat fast path included)", () => {
+    // One segment, a struct root with up to 6 pointers, each null, a capability, a list of any
+    // element size (several may share one list: the traversal budget must run out alike), a
+    // struct or a far pointer, at offsets that may leave the segment.
+    const ptr = fc.oneof(
+      fc.constant([0, 0] as const),
+      fc.constant([3, 0] as const),
+      fc.record({ off: fc.integer({ min: -12, max: 12 }), size: fc.nat(7), n: fc.oneof(fc.nat(40), fc.nat(600)) }).map(({ off, size, n }) => [((off << 2) | 1) >>> 0, ((n << 3) | size) >>> 0] as const),
+      fc.record({ off: fc.integer({ min: -3, max: 12 }), d: fc.nat(3), p: fc.nat(2) }).map(({ off, d, p }) => [(off << 2) >>> 0, d | (p << 16)] as const),
+      fc.record({ off: fc.nat(12), seg: fc.nat(1) }).map(({ off, seg }) => [((off << 3) | 2) >>> 0, seg] as const),
+    );
+    const frame = fc.record({
+      rootOff: fc.integer({ min: -3, max: 2 }),
+      dataWords: fc.nat(3),
+      ptrs: fc.array(ptr, { maxLength: 6 }),
+      extra: fc.nat(12),
+      segWordsDelta: fc.integer({ min: -2, max: 1 }),
+      fill: fc.uint8Array({ minLength: 256, maxLength: 256 }),
+    }).map(({ rootOff, dataWords, ptrs, extra, segWordsDelta, fill }) => {
+      const at = 1 + Math.max(rootOff, 0);
+      const words = at + dataWords + ptrs.length + extra;
+      const out = new Uint8Array(8 + 8 * words);
+      out.set(fill.subarray(0, out.length - 8), 8);
+      const v = new DataView(out.buffer);
+      v.setUint32(4, Math.max(0, words + segWordsDelta), true);
+      v.setUint32(8, (rootOff << 2) >>> 0, true);
+      v.setUint32(12, dataWords | (ptrs.length << 16), true);
+      ptrs.forEach(([lo, hi], i) => { v.setUint32(8 + 8 * (at + dataWords + i), lo, true); v.setUint32(12 + 8 * (at + dataWords + i), hi, true); });
+      return out;
+    });
+    const outcome = (f: () => unknown): unknown => {
+      try { return f(); } catch (e) { expect(e).toBeInstanceOf(CapnpFrameError); return { error: (e as Error).message }; }
+    };
+    fc.assert(fc.property(frame, (b) => {
+      const walked = outcome(() => { checkPointers(b.subarray(0, framedLength(b))); return "accepted"; });
+      const flat = outcome(() => simpleRootStruct(b));
+      if (walked !== "accepted") {
+        expect(flat).toEqual(walked);
+        return;
+      }
+      const v = new DataView(b.buffer);
+      const lo = v.getUint32(8, true), hi = v.getUint32(12, true);
+      const dataOffset = 16 + 8 * ((lo | 0) >> 2), dataBytes = 8 * (hi & 0xffff);
+      expect(flat).toEqual({ dataOffset, dataBytes, pointerOffset: dataOffset + dataBytes, pointers: hi >>> 16 });
+    }), { seed: 19, numRuns: 3000 });
   });
 });

@@ -23,6 +23,7 @@ export interface Call {
   readonly t: Thread;
   readonly cap: CapRef;
   readonly method: string;
+  /** The params message: read it during the call, keep no view of it (the buffer is reused). */
   readonly params: Uint8Array;
   readonly userData: bigint;
   /** Result buffer address and length. */
@@ -39,7 +40,9 @@ export function need(call: Call, size: number): void {
   if (size > call.rl) throw new ResultTooSmall();
 }
 
-export const ok = (result: Uint8Array, extra: { capId?: number; interfaceId?: bigint } = {}): Outcome => ({ kind: "ok", result, ...extra });
+/** A result (no spread of `extra`: one object per CALL, of one shape or the other). */
+export const ok = (result: Uint8Array, extra?: { capId?: number; interfaceId?: bigint }): Outcome =>
+  extra ? { kind: "ok", result, capId: extra.capId, interfaceId: extra.interfaceId } : { kind: "ok", result };
 export const exc = (type: ExcName, message: string): Outcome => ({ kind: "exc", type, message });
 
 const U64 = (1n << 64n) - 1n;

@@ -42,7 +42,7 @@ export const spawn: Method = (k, call) => {
   if (k.mutant !== "spawn-arg-dropped") setReg64(c, k.reg(b.entry.threadArg), p.arg); // MUTANT spawn-arg-dropped
   c.fsBase = k.mutant === "spawn-inherits-fs" ? t.cpu.fsBase : Number(BigInt.asIntN(64, p.fsBase)); // MUTANT spawn-inherits-fs
   nt.savedFs = c.fsBase;
-  k.event(() => `t${t.id} spawn t${nt.id} entry=${hex(p.entry)} ring=${hex(ring)} fs=${hex(p.fsBase)}`);
+  k.event(k.logging ? `t${t.id} spawn t${nt.id} entry=${hex(p.entry)} ring=${hex(ring)} fs=${hex(p.fsBase)}` : "");
   return ok(encodeResult(gen.ThreadSpawner_Spawn$Results, (x) => (x.handleIndex = handleSlot)), {
     capId: k.caps.idOf(handleSlot),
     interfaceId: b.interfaces.ThreadHandle,
@@ -68,7 +68,7 @@ export const setFsBase: Method = (k, call) => {
     "invalidArgument", `fsBase ${hex(base)} is not canonical`);
   t.cpu.fsBase = Number(BigInt.asIntN(64, base));
   t.savedFs = t.cpu.fsBase;
-  k.event(() => `t${t.id} setFsBase ${hex(base)}`);
+  k.event(k.logging ? `t${t.id} setFsBase ${hex(base)}` : "");
   return ok(EMPTY);
 };
 
@@ -94,7 +94,7 @@ function exitThread(k: Kernel, t: Thread, value: bigint): void {
   if (k.mutant !== "exit-leaves-waiter") k.waiters = k.waiters.filter((w) => w.thread !== t); // MUTANT exit-leaves-waiter
   k.sleepers = k.sleepers.filter((s) => s.thread !== t);
   k.joiners = k.joiners.filter((j) => j.thread !== t);
-  k.event(() => `t${t.id} thread-exit ${hex(value)}`);
+  k.event(k.logging ? `t${t.id} thread-exit ${hex(value)}` : "");
   const mine = k.joiners.filter((j) => j.target === t);
   k.joiners = k.joiners.filter((j) => j.target !== t);
   const handed = k.mutant === "exit-value-truncated" ? BigInt.asUintN(32, value) : value; // MUTANT exit-value-truncated

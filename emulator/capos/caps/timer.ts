@@ -20,6 +20,6 @@ export const sleep: Method = (k, call) => {
   k.pendingRoom();
   const deadline = k.vtime + (k.mutant === "sleep-early" ? ns / 1000n : ns); // MUTANT sleep-early
   k.sleepers.push({ thread: call.t, deadline, userData: call.userData, resultAddr: call.ra, resultLen: call.rl, seq: k.seq++ });
-  k.event(() => `t${call.t.id} sleep until ${deadline}`);
+  k.event(k.logging ? `t${call.t.id} sleep until ${deadline}` : "");
   return { kind: "async" };
 };

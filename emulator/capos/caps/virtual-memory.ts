@@ -22,7 +22,7 @@ export const map: Method = (k, call) => {
   const r = k.memOp(() => k.as.map(p.hint, p.size, p.prot));
   if (r instanceof VmError) return vmErr(r);
   chargePages(k, p.size);
-  k.event(() => `t${call.t.id} vm map ${hex(r)}+${hex(p.size)} prot=${p.prot}`);
+  k.event(k.logging ? `t${call.t.id} vm map ${hex(r)}+${hex(p.size)} prot=${p.prot}` : "");
   return ok(encodeResult(gen.VirtualMemory_Map$Results, (x) => (x.addr = r)));
 };
 
@@ -32,7 +32,7 @@ export const reserve: Method = (k, call) => {
   const r = k.as.reserve(p.hint, p.size);
   if (r instanceof VmError) return vmErr(r);
   chargePages(k, p.size);
-  k.event(() => `t${call.t.id} vm reserve ${hex(r)}+${hex(p.size)}`);
+  k.event(k.logging ? `t${call.t.id} vm reserve ${hex(r)}+${hex(p.size)}` : "");
   return ok(encodeResult(gen.VirtualMemory_Reserve$Results, (x) => (x.addr = r)));
 };
 
@@ -44,7 +44,7 @@ export const release: Method = (k, call) => {
   const r = method === "unmap" ? k.as.unmap(p.addr, p.size) : k.as.decommit(p.addr, p.size);
   if (r instanceof VmError) return vmErr(r);
   chargePages(k, p.size);
-  k.event(() => `t${t.id} vm ${method} ${hex(p.addr)}+${hex(p.size)}`);
+  k.event(k.logging ? `t${t.id} vm ${method} ${hex(p.addr)}+${hex(p.size)}` : "");
   drain(k, Number(p.addr), Number(p.size), `${method} t${t.id}`);
   return ok(EMPTY);
 };
@@ -57,6 +57,6 @@ export const setProtection: Method = (k, call) => {
   const r = method === "protect" ? k.as.protect(p.addr, p.size, p.prot) : k.memOp(() => k.as.commit(p.addr, p.size, p.prot));
   if (r instanceof VmError) return vmErr(r);
   chargePages(k, p.size);
-  k.event(() => `t${t.id} vm ${method} ${hex(p.addr)}+${hex(p.size)} prot=${p.prot}`);
+  k.event(k.logging ? `t${t.id} vm ${method} ${hex(p.addr)}+${hex(p.size)} prot=${p.prot}` : "");
   return ok(EMPTY);
 };

@@ -149,6 +149,20 @@ describe("capabilities (RINGX-5..8, CAP-*)", () => {
     one(m);
     expect(new TextDecoder().decode(m.console)).toBe("AB\nhi\n");
   });
+  it("Console keeps each write's own bytes when CALLs of equal params length follow one another (CON-1)", () => {
+    // The kernel reads a CALL's params into a buffer it reuses for the next CALL of that length:
+    // the console must hold copies, not views of that buffer.
+    const m = machine();
+    const body = (text: string) => params(gen.Console_Write$Params, (p) => p._initData(text.length).copyBuffer(new TextEncoder().encode(text)));
+    const at = [PARAMS_AT, PARAMS_AT + 0x100, PARAMS_AT + 0x200];
+    ["one\n", "two\n", "six\n"].forEach((text, i) => {
+      m.as.mem.writeBytes(at[i]!, body(text));
+      submit(m, 0, "call", { capId: grant("Console"), userData: BigInt(i), addr: at[i]!, len: body(text).length, methodId: M.Console["write"]!, resultAddr: RESULT_AT, resultLen: 0x100 });
+    });
+    m.processRing(0);
+    expect(reap(m, 0).map((c) => c.result > 0)).toEqual([true, true, true]);
+    expect(new TextDecoder().decode(m.console)).toBe("one\ntwo\nsix\n");
+  });
   it("an unknown method ordinal writes CapException unimplemented (RINGX-6)", () => {
     const m = machine();
     call(m, grant("Console"), 57, params(gen.Console_Write$Params));
