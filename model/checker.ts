@@ -109,20 +109,19 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   const n = obs.length;
   const maxStates = opts.maxStates ?? 200_000;
   const reduce = opts.reduce !== false;
-  const seen = new Set<string>();
-  const keys = new StateKeys(binding);
+  const keys = new StateKeys();
   let deepest = -1;
   let frontier: string[] = [];
   let states = 0;
   // The allowed next outcomes are described only at the deepest observation reached (for the
   // failure message): building them for every state would cost more than the search step.
-  const note = (i: number, what: () => string[]): void => {
-    if (i < deepest) return;
+  // Callers test `i >= deepest` first, so no list is built for a shallower state.
+  const note = (i: number, what: readonly string[]): void => {
     if (i > deepest) {
       deepest = i;
       frontier = [];
     }
-    for (const w of what()) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
+    for (const w of what) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
   };
   const ends = (moves: readonly Move[]): string[] => moves.flatMap((m) => (m.kind === "end" ? [`end: ${describeEnd(m.end)}`] : []));
   // TIMERX-1, PARKX-4: the implementation's clock at the end has reached every deadline the
@@ -150,12 +149,9 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   const succeed = (trail: Trail | null): CheckResult => (opts.witness ? { ok: true, witness: unwind(trail) } : { ok: true });
   while (stack.length > 0) {
     const { st, i, trail } = stack.pop()!;
-    const key = keys.key(st, i);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (!keys.visit(st, i)) continue;
     if (opts.stats) opts.stats.states++;
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
-    const pendings = (): string[] => st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
     if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(trail);
     if (reduce) {
       // R1 (agent.ts, "Search reductions"): an op no other move depends on goes first, alone.
@@ -168,14 +164,17 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
     const next = i < n ? obs[i]!.thread : undefined;
     const moves: Move[] = successors(ctx, st, reduce ? (u) => timeoutCanWait(ctx, st, u, next) : undefined);
     if (i < n) {
-      const c = consume(ctx, st, obs[i]!);
-      if ("st" in c) stack.push({ st: c.st, i: i + 1, trail: { step: { label: fmt(obs[i]), kind: "record", before: st, after: c.st }, prev: trail } });
-      else note(i, () => [...pendings(), ...ends(moves)]);
-    } else {
+      // Only a pending thread at the record's op can match it (consume's other refusals say why, which the search does not need).
+      const o = obs[i]!;
+      const r = st.runs[o.thread];
+      const c = r && r.phase === "pending" && r.pending !== undefined && r.pc === o.op ? consume(ctx, st, o) : undefined;
+      if (c && "st" in c) stack.push({ st: c.st, i: i + 1, trail: { step: { label: fmt(o), kind: "record", before: st, after: c.st }, prev: trail } });
+      else if (i >= deepest) note(i, [...pendingRecords(st), ...ends(moves)]);
+    } else if (n >= deepest) {
       // After the last record: the records the model still expects (pending results) and the ends it allows.
-      note(n, () => [...pendings(), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
-      if (observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(trail);
+      note(n, [...pendingRecords(st), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
     }
+    if (i === n && observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(trail);
     for (let k = moves.length - 1; k >= 0; k--) {
       const m = moves[k]!;
       if (m.kind === "end") {
@@ -194,6 +193,11 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       allowed: frontier.length ? frontier : ["(no op can complete here)"],
     };
   return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: frontier.length ? frontier : ["(no end reachable)"] };
+}
+
+/** The records the model expects next from `st` (its pending threads' results), for a refusal's hints. */
+function pendingRecords(st: AgentState): string[] {
+  return st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
 }
 
 /** The path to a search state, shared between frames (a persistent list). */

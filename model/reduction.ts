@@ -41,9 +41,16 @@ const NON_MEMORY_OPS: ReadonlySet<number> = new Set([OP.SPAWN, OP.JOIN, OP.SET_F
 
 const factsCache = new WeakMap<Script, readonly ThreadFacts[]>();
 
+/** The last script asked about: one search asks for its facts at every state (a WeakMap lookup each time cost more than the reduction's test). */
+let last: { script: Script; facts: readonly ThreadFacts[] } | undefined;
+
 function scriptFacts(script: Script): readonly ThreadFacts[] {
+  if (last?.script === script) return last.facts;
   let facts = factsCache.get(script);
-  if (facts) return facts;
+  if (facts) {
+    last = { script, facts };
+    return facts;
+  }
   facts = script.threads.map((ops) => {
     const n = ops.length;
     const dsts = new Array<number>(n + 1).fill(0);
@@ -67,6 +74,7 @@ function scriptFacts(script: Script): readonly ThreadFacts[] {
     return { dsts, memory, tlsAddr, wakes, threadOps, threadExit, ringBatch };
   });
   factsCache.set(script, facts);
+  last = { script, facts };
   return facts;
 }
 
