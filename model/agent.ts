@@ -235,6 +235,7 @@ export function init(ctx: Ctx): AgentState {
     now: 0n,
     learned,
     created: [0],
+    anyEnd: undefined,
   };
 }
 
@@ -259,7 +260,8 @@ function setRun(st: AgentState, t: number, r: Partial<ThreadRun>): AgentState {
 function withRun(st: AgentState, t: number, run: ThreadRun): AgentState {
   const runs = st.runs.slice();
   runs[t] = run;
-  return { ...st, runs };
+  // Spelled out rather than spread: the hottest state copy of the search, and every state has this shape (see init).
+  return { as: st.as, park: st.park, threads: st.threads, runs, regs: st.regs, now: st.now, learned: st.learned, created: st.created, anyEnd: st.anyEnd };
 }
 
 /** Thread t's op completed with `p` (its record is next); `block` as setRun's callers left it. */

@@ -127,6 +127,8 @@ export class StateKeys {
   private regsTuple: number[] = [];
   private states: TupleTable | undefined;
   private stateTuple: number[] = [];
+  /** The state `stateTuple` was last filled for. */
+  private last: AgentState | undefined;
   private readonly pageKeys = new Map<Uint8Array, number>();
   private readonly spaceSeq: number[] = [];
 
@@ -144,17 +146,21 @@ export class StateKeys {
       this.states = new TupleTable(9 + n);
       this.stateTuple = new Array<number>(9 + n).fill(0);
     } else if (this.states.width !== 9 + n) throw new RangeError(`a search over ${this.states.width - 9} threads met a state with ${n}`);
+    // The tuple still holds the last state's numbers: the search mostly keys a state right after
+    // its parent or a sibling, so most parts are the same objects and keep their number.
     const t = this.stateTuple;
+    const last = this.last;
     t[0] = i;
-    t[1] = this.spaceId(st.as);
-    t[2] = this.part(st.threads, threadsText, "threads");
-    t[3] = this.regsId(st.regs);
-    t[4] = this.bigintId(st.now);
-    t[5] = this.part(st.learned, learnedText, "learned");
-    t[6] = this.part(st.park.waiters, waitersText, "waiters");
-    t[7] = this.part(st.created, createdText, "created");
+    if (st.as !== last?.as) t[1] = this.spaceId(st.as);
+    if (st.threads !== last?.threads) t[2] = this.part(st.threads, threadsText, "threads");
+    if (st.regs !== last?.regs) t[3] = this.regsId(st.regs);
+    if (st.now !== last?.now) t[4] = this.bigintId(st.now);
+    if (st.learned !== last?.learned) t[5] = this.part(st.learned, learnedText, "learned");
+    if (st.park.waiters !== last?.park.waiters) t[6] = this.part(st.park.waiters, waitersText, "waiters");
+    if (st.created !== last?.created) t[7] = this.part(st.created, createdText, "created");
     t[8] = st.anyEnd ? 1 : 0;
-    for (let k = 0; k < n; k++) t[9 + k] = this.runId(st.runs[k]!);
+    if (st.runs !== last?.runs) for (let k = 0; k < n; k++) if (st.runs[k] !== last?.runs[k]) t[9 + k] = this.runId(st.runs[k]!);
+    this.last = st;
     return this.states.intern(t);
   }
 
