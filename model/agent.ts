@@ -564,6 +564,21 @@ function threadExit(ctx: Ctx, st: AgentState, t: number, value: bigint, label: s
   return { kind: "state", label, st: s };
 }
 
+/** "t<thread>#<op index> <OP>", the label of op moves, for every op of the last script asked about (built once per script, not per move). */
+let labels: { script: Script; labels: string[][] } | undefined;
+
+function opLabel(script: Script, t: number, pc: number): string {
+  if (labels?.script !== script) labels = { script, labels: script.threads.map((ops, u) => ops.map((op, k) => `t${u}#${k} ${opName(op.kind) ?? op.kind}`)) };
+  return labels.labels[t]![pc]!;
+}
+
+/** Operand a of `op` plus its base register, mod 2^64 (spec/agent-protocol.ts); no bigint arithmetic when there is nothing to add or wrap. */
+export function operandA(op: ScriptOp, regs: readonly bigint[]): bigint {
+  const a = op.a ?? 0n;
+  if (op.base) return (a + regs[op.base]!) & U64;
+  return a >= 0n && a <= U64 ? a : a & U64;
+}
+
 /** The single move of an op (most ops have one outcome). */
 function one(label: string, st: AgentState): Move[] {
   return [{ kind: "state", label, st }];
@@ -620,15 +635,14 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
   const b = ctx.b;
   const ops = ctx.script.threads[t]!;
   const run = st.runs[t]!;
-  const label = `t${t}#${run.pc}`;
   // End of the thread's ops: thread 0 calls exit(0) (SYS-3), others ThreadControl.exit(0).
   if (run.pc >= ops.length) {
-    if (t === 0) return [{ kind: "end", label: `${label} exit(0)`, end: { kind: "exit", code: 0 }, st }];
-    return [threadExit(ctx, st, t, 0n, `${label} thread exit(0)`)];
+    if (t === 0) return [{ kind: "end", label: `t${t}#${run.pc} exit(0)`, end: { kind: "exit", code: 0 }, st }];
+    return [threadExit(ctx, st, t, 0n, `t${t}#${run.pc} thread exit(0)`)];
   }
   const op: ScriptOp = ops[run.pc]!;
-  const lab = `${label} ${opName(op.kind) ?? op.kind}`;
-  const a = ((op.a ?? 0n) + (op.base ? st.regs[op.base]! : 0n)) & U64;
+  const lab = opLabel(ctx.script, t, run.pc);
+  const a = operandA(op, st.regs);
   const bb = op.b ?? 0n;
   const c = op.c ?? 0n;
   switch (op.kind) {

@@ -144,20 +144,21 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
 
   // Iterative DFS; each frame is (state, index of the next observation, how it was reached).
   const start = init(ctx);
-  const stack: { st: AgentState; i: number; trail: Trail | null }[] = [{ st: observed.clockStartNs !== undefined ? { ...start, now: observed.clockStartNs } : start, i: 0, trail: null }];
+  const stack: Frame[] = [{ st: observed.clockStartNs !== undefined ? { ...start, now: observed.clockStartNs } : start, i: 0, kind: "move", label: "", record: undefined, prev: null }];
   // The verdict for an explained run; the accepted interleaving only when asked (reach measurement).
-  const succeed = (trail: Trail | null): CheckResult => (opts.witness ? { ok: true, witness: unwind(trail) } : { ok: true });
+  const succeed = (frame: Frame): CheckResult => (opts.witness ? { ok: true, witness: unwind(frame) } : { ok: true });
   while (stack.length > 0) {
-    const { st, i, trail } = stack.pop()!;
+    const frame = stack.pop()!;
+    const { st, i } = frame;
     if (!keys.visit(st, i)) continue;
     if (opts.stats) opts.stats.states++;
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
-    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(trail);
+    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(frame);
     if (reduce) {
       // R1 (agent.ts, "Search reductions"): an op no other move depends on goes first, alone.
       const m = localMove(ctx, st);
       if (m) {
-        stack.push({ st: m.st, i, trail: { step: { label: m.label, kind: "move", before: st, after: m.st }, prev: trail } });
+        stack.push({ st: m.st, i, kind: "move", label: m.label, record: undefined, prev: frame });
         continue;
       }
     }
@@ -168,20 +169,20 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       const o = obs[i]!;
       const r = st.runs[o.thread];
       const c = r && r.phase === "pending" && r.pending !== undefined && r.pc === o.op ? consume(ctx, st, o) : undefined;
-      if (c && "st" in c) stack.push({ st: c.st, i: i + 1, trail: { step: { label: fmt(o), kind: "record", before: st, after: c.st }, prev: trail } });
+      if (c && "st" in c) stack.push({ st: c.st, i: i + 1, kind: "record", label: "", record: o, prev: frame });
       else if (i >= deepest) note(i, [...pendingRecords(st), ...ends(moves)]);
     } else if (n >= deepest) {
       // After the last record: the records the model still expects (pending results) and the ends it allows.
       note(n, [...pendingRecords(st), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
     }
-    if (i === n && observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(trail);
+    if (i === n && observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(frame);
     for (let k = moves.length - 1; k >= 0; k--) {
       const m = moves[k]!;
       if (m.kind === "end") {
-        if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return succeed({ step: { label: m.label, kind: "end", before: st, after: m.st }, prev: trail });
+        if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return succeed({ st: m.st, i, kind: "end", label: m.label, record: undefined, prev: frame });
         continue;
       }
-      stack.push({ st: m.st, i, trail: { step: { label: m.label, kind: "move", before: st, after: m.st }, prev: trail } });
+      stack.push({ st: m.st, i, kind: "move", label: m.label, record: undefined, prev: frame });
     }
   }
   if (unknownOnly !== undefined) return { ok: false, undecided: true, reason: `the run is explained only through an op the model cannot judge (${unknownOnly})`, atObservation: n };
@@ -200,15 +201,26 @@ function pendingRecords(st: AgentState): string[] {
   return st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
 }
 
-/** The path to a search state, shared between frames (a persistent list). */
-interface Trail {
-  readonly step: WitnessStep;
-  readonly prev: Trail | null;
+/**
+ * A search state (index `i` of the next record) and the step that reached it from `prev`'s
+ * state: the frames of a path form a persistent list, the accepted interleaving when unwound.
+ * One object per step; a record step's label is built only when a witness is asked for.
+ */
+interface Frame {
+  readonly st: AgentState;
+  readonly i: number;
+  readonly kind: WitnessStep["kind"];
+  /** A move's or end's label ("" for a record step and the start). */
+  readonly label: string;
+  /** The record a record step matched. */
+  readonly record: Observation | undefined;
+  /** The frame of the state the step left (null: the start). */
+  readonly prev: Frame | null;
 }
 
-function unwind(trail: Trail | null): WitnessStep[] {
+function unwind(frame: Frame): WitnessStep[] {
   const out: WitnessStep[] = [];
-  for (let t = trail; t; t = t.prev) out.push(t.step);
+  for (let f = frame; f.prev; f = f.prev) out.push({ label: f.kind === "record" ? fmt(f.record) : f.label, kind: f.kind, before: f.prev.st, after: f.st });
   return out.reverse();
 }
 

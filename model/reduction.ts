@@ -12,7 +12,7 @@
  * @clause TIMERX-1 PARKX-2 PARKX-4 PARKX-6 FSB-1 FSB-4 TLS-3 TLSV2-1
  */
 import { OP, type Script } from "../spec/agent-protocol.js";
-import { asyncWaiterId, fsView, linearize, type AgentState, type Ctx, type Move, type ThreadRun } from "./agent.js";
+import { asyncWaiterId, fsView, linearize, operandA, type AgentState, type Ctx, type Move, type ThreadRun } from "./agent.js";
 
 /** What each thread's remaining ops (ops[pc..]) may do, for every pc; computed once per script. */
 interface ThreadFacts {
@@ -32,7 +32,6 @@ interface ThreadFacts {
   readonly ringBatch: readonly boolean[];
 }
 
-const U64 = (1n << 64n) - 1n;
 const MEMORY_OPS: ReadonlySet<number> = new Set([OP.MAP, OP.UNMAP, OP.PROTECT, OP.RESERVE, OP.COMMIT, OP.DECOMMIT, OP.LOAD, OP.STORE, OP.PARK, OP.PARK_ASYNC, OP.UNPARK, OP.TLS_READ, OP.TLS_WRITE, OP.TLS_ADDR]);
 const WAKE_OPS: ReadonlySet<number> = new Set([OP.UNPARK, OP.UNMAP, OP.DECOMMIT]);
 const THREAD_OPS: ReadonlySet<number> = new Set([OP.SPAWN, OP.JOIN, OP.RELEASE_HANDLE, OP.RING_BATCH]);
@@ -137,7 +136,7 @@ export function localMove(ctx: Ctx, st: AgentState): Move | undefined {
       continue;
     }
     const op = ops[r.pc]!;
-    const a = ((op.a ?? 0n) + (op.base ? st.regs[op.base]! : 0n)) & U64;
+    const a = operandA(op, st.regs);
     let needsQuietMemory = false;
     let readsTpoff = false;
     let needsQuietThreads = false;
