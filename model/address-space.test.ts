@@ -145,3 +145,17 @@ describe("VirtualMemory (VMX-*, GO-*)", () => {
     );
   });
 });
+
+describe("pageDataText", () => {
+  it("lists exactly the non-zero bytes, whatever the view's offset and length (its word-skipping fast path)", () => {
+    const plain = (d: Uint8Array): string => Array.from(d).flatMap((x, i) => (x !== 0 ? [`${i.toString(16)}:${x.toString(16)},`] : [])).join("");
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 70 }), fc.array(fc.tuple(fc.nat(69), fc.integer({ min: 1, max: 255 })), { maxLength: 6 }), (offset, length, writes) => {
+        const d = new Uint8Array(new ArrayBuffer(80), offset, length);
+        for (const [i, x] of writes) if (i < length) d[i] = x;
+        expect(vm.pageDataText(d)).toBe(plain(d));
+      }),
+      { seed: 11, numRuns: 400 },
+    );
+  });
+});

@@ -444,6 +444,15 @@ function sortedNumbers(keys: Iterable<number>, n: number): Float64Array {
 /** The non-zero bytes of a page as "offset:value,..." ("" for an all-zero page). */
 export function pageDataText(data: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) s += `${i.toString(16)}:${data[i]!.toString(16)},`;
+  // A written page is mostly zero: skip it four bytes at a time where the buffer allows a word view.
+  const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : undefined;
+  const wordBytes = words ? words.length * 4 : 0;
+  for (let i = 0; i < data.length; i++) {
+    if (i < wordBytes && (i & 3) === 0 && words![i >> 2] === 0) {
+      i += 3;
+      continue;
+    }
+    if (data[i] !== 0) s += `${i.toString(16)}:${data[i]!.toString(16)},`;
+  }
   return s;
 }

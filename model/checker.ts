@@ -110,20 +110,8 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   const maxStates = opts.maxStates ?? 200_000;
   const reduce = opts.reduce !== false;
   const keys = new StateKeys();
-  let deepest = -1;
-  let frontier: string[] = [];
+  const frontier = new Frontier();
   let states = 0;
-  // The allowed next outcomes are described only at the deepest observation reached (for the
-  // failure message): building them for every state would cost more than the search step.
-  // Callers test `i >= deepest` first, so no list is built for a shallower state.
-  const note = (i: number, what: readonly string[]): void => {
-    if (i > deepest) {
-      deepest = i;
-      frontier = [];
-    }
-    for (const w of what) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
-  };
-  const ends = (moves: readonly Move[]): string[] => moves.flatMap((m) => (m.kind === "end" ? [`end: ${describeEnd(m.end)}`] : []));
   // TIMERX-1, PARKX-4: the implementation's clock at the end has reached every deadline the
   // model's timeouts needed (the model's clock only advances as far as the run requires).
   const clockAllows = (st: AgentState): boolean => observed.clockNs === undefined || st.now <= observed.clockNs;
@@ -152,7 +140,7 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
     const { st, i } = frame;
     if (!keys.visit(st, i)) continue;
     if (opts.stats) opts.stats.states++;
-    if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
+    if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: frontier.deepest };
     if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(frame);
     if (reduce) {
       // R1 (agent.ts, "Search reductions"): an op no other move depends on goes first, alone.
@@ -170,10 +158,10 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       const r = st.runs[o.thread];
       const c = r && r.phase === "pending" && r.pending !== undefined && r.pc === o.op ? consume(ctx, st, o) : undefined;
       if (c && "st" in c) stack.push({ st: c.st, i: i + 1, kind: "record", label: "", record: o, prev: frame });
-      else if (i >= deepest) note(i, [...pendingRecords(st), ...ends(moves)]);
-    } else if (n >= deepest) {
+      else frontier.note(i, st, moves, false);
+    } else {
       // After the last record: the records the model still expects (pending results) and the ends it allows.
-      note(n, [...pendingRecords(st), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
+      frontier.note(n, st, moves, true);
     }
     if (i === n && observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(frame);
     for (let k = moves.length - 1; k >= 0; k--) {
@@ -186,14 +174,55 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
     }
   }
   if (unknownOnly !== undefined) return { ok: false, undecided: true, reason: `the run is explained only through an op the model cannot judge (${unknownOnly})`, atObservation: n };
+  const deepest = frontier.deepest;
+  const allowed = frontier.list();
   if (deepest < n)
     return {
       ok: false,
       reason: `no interleaving explains observation ${deepest} (${fmt(obs[deepest])})`,
       atObservation: deepest,
-      allowed: frontier.length ? frontier : ["(no op can complete here)"],
+      allowed: allowed.length ? allowed : ["(no op can complete here)"],
     };
-  return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: frontier.length ? frontier : ["(no end reachable)"] };
+  return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: allowed.length ? allowed : ["(no end reachable)"] };
+}
+
+/**
+ * The allowed next outcomes at the deepest record index the search reached, for a refusal's
+ * message: up to 24 distinct descriptions in the order the search met them. States are queued
+ * and described in batches, on demand: an accepted run, the common case, never needs them, and
+ * describing every frontier state cost more than the search step.
+ */
+class Frontier {
+  /** The deepest record index a search state reached (-1: none yet). */
+  deepest = -1;
+  private texts: string[] = [];
+  private queued: { st: AgentState; moves: readonly Move[]; afterLast: boolean }[] = [];
+
+  /** State `st`, at record index `i`, could not match record i (or, `afterLast`, is past the last record); `moves` are its moves. */
+  note(i: number, st: AgentState, moves: readonly Move[], afterLast: boolean): void {
+    if (i < this.deepest) return;
+    if (i > this.deepest) {
+      this.deepest = i;
+      this.texts = [];
+      this.queued = [];
+    }
+    if (this.texts.length >= 24) return;
+    this.queued.push({ st, moves, afterLast });
+    if (this.queued.length >= 64) this.describe();
+  }
+
+  list(): string[] {
+    this.describe();
+    return this.texts;
+  }
+
+  private describe(): void {
+    for (const { st, moves, afterLast } of this.queued) {
+      const what = [...pendingRecords(st), ...moves.flatMap((m) => (m.kind === "end" ? [`end: ${describeEnd(m.end)}`] : [])), ...(afterLast && isHung(st) ? ["end: hang"] : [])];
+      for (const w of what) if (this.texts.length < 24 && !this.texts.includes(w)) this.texts.push(w);
+    }
+    this.queued = [];
+  }
 }
 
 /** The records the model expects next from `st` (its pending threads' results), for a refusal's hints. */
