@@ -212,7 +212,7 @@ export interface Ctx {
    * takes the implementation's reported choice at the op's linearization point and checks
    * only the rule, so later ops see the range where the implementation put it.
    */
-  readonly reported?: ReadonlyMap<string, Observation>;
+  readonly reported?: Pick<ReadonlyMap<string, Observation>, "get">;
 }
 
 export type Move =
@@ -564,12 +564,13 @@ function threadExit(ctx: Ctx, st: AgentState, t: number, value: bigint, label: s
   return { kind: "state", label, st: s };
 }
 
-/** "t<thread>#<op index> <OP>", the label of op moves, for every op of the last script asked about (built once per script, not per move). */
-let labels: { script: Script; labels: string[][] } | undefined;
+/** "t<thread>#<op index> <OP>", the label of op moves, kept for the ops of the last script asked about (built once per op, not per move). */
+let labels: { script: Script; labels: (string | undefined)[][] } | undefined;
 
 function opLabel(script: Script, t: number, pc: number): string {
-  if (labels?.script !== script) labels = { script, labels: script.threads.map((ops, u) => ops.map((op, k) => `t${u}#${k} ${opName(op.kind) ?? op.kind}`)) };
-  return labels.labels[t]![pc]!;
+  if (labels?.script !== script) labels = { script, labels: script.threads.map(() => []) };
+  const byPc = labels.labels[t]!;
+  return (byPc[pc] ??= `t${t}#${pc} ${opName(script.threads[t]![pc]!.kind) ?? script.threads[t]![pc]!.kind}`);
 }
 
 /** Operand a of `op` plus its base register, mod 2^64 (spec/agent-protocol.ts); no bigint arithmetic when there is nothing to add or wrap. */
@@ -703,14 +704,14 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
     }
     case OP.SPAWN: {
       const target = Number(a);
-      if (a >= BigInt(ctx.script.threads.length) || a >= BigInt(AGENT_MAX_THREADS) || target === 0 || st.runs[target]!.phase !== "unstarted") return [badScript(st, lab, "spawn")];
+      if (a >= ctx.script.threads.length || a >= AGENT_MAX_THREADS || target === 0 || st.runs[target]!.phase !== "unstarted") return [badScript(st, lab, "spawn")];
       // FSB-2: the new thread starts with the FS base the agent passed (its own TP, learned).
       const s = setRun({ ...st, threads: th.spawnThread(st.threads, target, null), created: [...st.created, target] }, target, { phase: "idle" });
       return one(lab, done(s, t, exact("ok", 0n)));
     }
     case OP.JOIN: {
       const target = Number(a);
-      if (a >= BigInt(ctx.script.threads.length) || a >= BigInt(AGENT_MAX_THREADS) || target === 0 || st.runs[target]!.phase === "unstarted") return [badScript(st, lab, "join")];
+      if (a >= ctx.script.threads.length || a >= AGENT_MAX_THREADS || target === 0 || st.runs[target]!.phase === "unstarted") return [badScript(st, lab, "join")];
       // CAP-4, CAP-2: the handle's id went stale at its RELEASE_HANDLE.
       if (st.runs[target]!.handleReleased) return one(lab, done(st, t, staleCap(ctx)));
       if (target === t || st.runs[target]!.joined) return one(lab, unknown(st, t, `JOIN of thread ${a} (itself, or joined before)`));
@@ -733,7 +734,7 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
     case OP.TLS_READ:
     case OP.TLS_WRITE:
     case OP.TLS_ADDR: {
-      const i = a < BigInt(AGENT_TLS_VARS) ? Number(a) : undefined;
+      const i = a < AGENT_TLS_VARS ? Number(a) : undefined;
       if (i === undefined) return [badScript(st, lab, "tls index")];
       const v = fsView(st, t);
       const off = st.learned[`tpoff:${i}`];
@@ -959,8 +960,9 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
     regs = regs.slice();
     (regs as bigint[])[op.dst] = o.value & U64;
   }
-  const next: ThreadRun = { phase: "idle", pc: run.pc + 1, pending: undefined, block: run.block, tls: run.tls, joined: run.joined, handleReleased: run.handleReleased };
-  return { st: withRun({ ...st, learned, now, regs }, o.thread, next) };
+  const runs = st.runs.slice();
+  runs[o.thread] = { phase: "idle", pc: run.pc + 1, pending: undefined, block: run.block, tls: run.tls, joined: run.joined, handleReleased: run.handleReleased };
+  return { st: { as: st.as, park: st.park, threads: st.threads, runs, regs, now, learned, created: st.created, anyEnd: st.anyEnd } };
 }
 
 /** A canonical string of the state, for memoisation (Porcupine's `equal`; state-key.ts). */

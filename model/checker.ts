@@ -88,8 +88,13 @@ export function endMatches(model: EndState, observed: EndState, reports: CheckOp
 }
 
 function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions, observations?: readonly Observation[]): Ctx {
-  const reported = observations ? new Map(observations.map((o) => [`${o.thread}:${o.op}`, o])) : undefined;
-  return { script, b, env, time: opts.time ?? "lazy", ...(reported ? { reported } : {}) };
+  return { script, b, env, time: opts.time ?? "lazy", ...(observations ? { reported: reportedRecords(observations) } : {}) };
+}
+
+/** The records by `thread:op`, indexed on first use (only MAP and RESERVE ask, and most scripts have neither). */
+function reportedRecords(observations: readonly Observation[]): Pick<ReadonlyMap<string, Observation>, "get"> {
+  let byOp: Map<string, Observation> | undefined;
+  return { get: (key) => (byOp ??= new Map(observations.map((o) => [`${o.thread}:${o.op}`, o]))).get(key) };
 }
 
 /** The model's end in the implementation's thread numbering (creation order, 0 = initial). */
