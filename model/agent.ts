@@ -444,6 +444,16 @@ function badScript(st: AgentState, label: string, why: string): Move {
  * validation: op kinds, registers, access sizes).
  */
 export function scriptProblem(script: Script): string | undefined {
+  // successors asks at every search state: the last script's answer first (a WeakMap lookup each time cost more).
+  if (lastProblem?.script === script) return lastProblem.problem;
+  const problem = scriptProblemOnce(script);
+  lastProblem = { script, problem };
+  return problem;
+}
+
+let lastProblem: { script: Script; problem: string | undefined } | undefined;
+
+function scriptProblemOnce(script: Script): string | undefined {
   const cached = scriptProblems.get(script);
   if (cached !== undefined) return cached === "" ? undefined : cached;
   const problem = findScriptProblem(script);

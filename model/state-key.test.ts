@@ -107,7 +107,11 @@ function variants(st: AgentState): AgentState[] {
     out.push(withRun({ ...copyRun(r), joined: !r.joined }));
     if (r.pending?.k === "exact") out.push(withRun({ ...copyRun(r), pending: { ...r.pending, value: r.pending.value + 1n } }));
     if (r.pending?.k === "exact") out.push(withRun({ ...copyRun(r), pending: { ...r.pending, status: r.pending.status === "ok" ? "err" : "ok" } }));
+    out.push(withRun({ ...copyRun(r), tls: r.tls.slice(0, -1) }));
     if (r.block?.kind === "park") out.push(withRun({ ...copyRun(r), block: { kind: "park", deadline: r.block.deadline === null ? 5n : null } }));
+    if (r.block?.kind === "park" && r.block.deadline !== null) out.push(withRun({ ...copyRun(r), block: { kind: "park", deadline: r.block.deadline + 1n } }));
+    if (r.block?.kind === "sleep") out.push(withRun({ ...copyRun(r), block: { kind: "sleep", deadline: r.block.deadline + 1n } }));
+    if (r.block?.kind === "join") out.push(withRun({ ...copyRun(r), block: { ...r.block, target: r.block.target + 1 } }));
   });
   if (st.park.waiters.length > 0) {
     const s = c();

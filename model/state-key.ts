@@ -96,7 +96,7 @@ export function stateKey(st: AgentState, b: Binding): string {
 }
 
 /** Kinds of part numbered by canonical text (the kind starts the text, so kinds never share a number). */
-type PartKind = "threads" | "learned" | "waiters" | "created" | "tls" | "block";
+type PartKind = "threads" | "learned" | "waiters" | "created";
 
 /**
  * Memo keys for one search: two states get the same id exactly when their `stateKey` texts are
@@ -123,8 +123,12 @@ export class StateKeys {
   private pendings = 0;
   private readonly runs = new TupleTable(6);
   private readonly runTuple = [0, 0, 0, 0, 0, 0];
-  private regs: TupleTable | undefined;
-  private regsTuple: number[] = [];
+  private readonly valueTables = new Map<number, TupleTable>();
+  private readonly valuesTuple: number[] = [];
+  private readonly lists = new TupleTable(2);
+  private readonly lengthTuple = [0, 0];
+  private readonly blocks = new TupleTable(3);
+  private readonly blockTuple = [0, 0, 0];
   private states: TupleTable | undefined;
   private stateTuple: number[] = [];
   /** The state `stateTuple` was last filled for. */
@@ -261,9 +265,9 @@ export class StateKeys {
     t[0] = PHASES.indexOf(r.phase);
     t[1] = r.pc;
     t[2] = r.pending ? this.pendingId(r.pending) + 1 : 0;
-    t[3] = r.block ? this.part(r.block, blockText, "block") + 1 : 0;
+    t[3] = r.block ? this.blockId(r.block) + 1 : 0;
     t[4] = (r.joined ? 1 : 0) | (r.handleReleased ? 2 : 0);
-    t[5] = this.part(r.tls, tlsText, "tls");
+    t[5] = this.valuesId(r.tls);
     n = this.runs.intern(t);
     seen.set(r, n);
     return n;
@@ -273,15 +277,38 @@ export class StateKeys {
   private regsId(regs: readonly bigint[]): number {
     const seen = this.regsIds;
     let n = seen.get(regs);
-    if (n !== undefined) return n;
-    if (!this.regs) {
-      this.regs = new TupleTable(regs.length);
-      this.regsTuple = new Array<number>(regs.length).fill(0);
-    } else if (this.regs.width !== regs.length) throw new RangeError(`register files of ${this.regs.width} and ${regs.length} values`);
-    for (let k = 0; k < regs.length; k++) this.regsTuple[k] = this.bigintId(regs[k]!);
-    n = this.regs.intern(this.regsTuple);
-    seen.set(regs, n);
+    if (n === undefined) seen.set(regs, (n = this.valuesId(regs)));
     return n;
+  }
+
+  /** A list of bigints (registers, a thread's TLS values) as the tuple of their numbers; one table per length. */
+  private valuesId(xs: readonly bigint[]): number {
+    let table = this.valueTables.get(xs.length);
+    if (!table) this.valueTables.set(xs.length, (table = new TupleTable(xs.length)));
+    const t = this.valuesTuple;
+    t.length = xs.length;
+    for (let k = 0; k < xs.length; k++) t[k] = this.bigintId(xs[k]!);
+    // Lists of different lengths are different: number the (length, number in its table) pair.
+    this.lengthTuple[0] = xs.length;
+    this.lengthTuple[1] = table.intern(t);
+    return this.lists.intern(this.lengthTuple);
+  }
+
+  /** A block as `blockText` spells it, in numbers: (kind, deadline or target, RING_BATCH values). */
+  private blockId(b: Block): number {
+    const t = this.blockTuple;
+    switch (b.kind) {
+      case "park":
+        t[0] = 0; t[1] = b.deadline === null ? -1 : this.bigintId(b.deadline); t[2] = 0;
+        break;
+      case "sleep":
+        t[0] = 1; t[1] = this.bigintId(b.deadline); t[2] = 0;
+        break;
+      case "join":
+        t[0] = b.batch ? 3 : 2; t[1] = b.target; t[2] = b.batch ? this.textId(`j${b.batch.map(hex).join("/")}`) : 0;
+        break;
+    }
+    return this.blocks.intern(t);
   }
 }
 
@@ -303,6 +330,3 @@ function inOrder<V>(m: ReadonlyMap<number, V>): [number[], V[]] {
 
 const PHASES: readonly ThreadRun["phase"][] = ["unstarted", "idle", "pending", "blocked", "done"];
 
-function tlsText(tls: readonly bigint[]): string {
-  return tls.map(hex).join(",");
-}
