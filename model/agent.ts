@@ -444,24 +444,13 @@ function badScript(st: AgentState, label: string, why: string): Move {
  * validation: op kinds, registers, access sizes).
  */
 export function scriptProblem(script: Script): string | undefined {
-  // successors asks at every search state: the last script's answer first (a WeakMap lookup each time cost more).
-  if (lastProblem?.script === script) return lastProblem.problem;
-  const problem = scriptProblemOnce(script);
-  lastProblem = { script, problem };
-  return problem;
+  // successors asks at every search state: the last script's answer is kept (every case of a
+  // property run has a new script, so a cache over scripts only cost its upkeep).
+  if (lastProblem?.script !== script) lastProblem = { script, problem: findScriptProblem(script) };
+  return lastProblem.problem;
 }
 
 let lastProblem: { script: Script; problem: string | undefined } | undefined;
-
-function scriptProblemOnce(script: Script): string | undefined {
-  const cached = scriptProblems.get(script);
-  if (cached !== undefined) return cached === "" ? undefined : cached;
-  const problem = findScriptProblem(script);
-  scriptProblems.set(script, problem ?? "");
-  return problem;
-}
-
-const scriptProblems = new WeakMap<Script, string>();
 
 function findScriptProblem(script: Script): string | undefined {
   for (const ops of script.threads)
