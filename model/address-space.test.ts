@@ -159,3 +159,27 @@ describe("pageDataText", () => {
     );
   });
 });
+
+describe("load and store bytes", () => {
+  it("store then load of any size gives the value's low bytes, little-endian, across a page boundary too (VMX-6)", () => {
+    const two = ok(vm.map(vm.emptyAddressSpace(), W, 2n * P, RW, B)).as;
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 4088, max: 4100 }), (value, size, offset) => {
+        const addr = Number(W) + offset;
+        const s = vm.store(two, addr, size, value, B);
+        if (!s.ok) throw new Error("store faulted");
+        const mask = (1n << BigInt(8 * size)) - 1n;
+        const l = vm.load(s.value, addr, size, B);
+        expect(l.ok && l.value).toBe(value & mask);
+        // Each byte on its own, as a DataView lays the value out.
+        const bytes = new DataView(new ArrayBuffer(8));
+        bytes.setBigUint64(0, BigInt.asUintN(64, value), true);
+        for (let i = 0; i < size; i++) {
+          const one = vm.load(s.value, addr + i, 1, B);
+          expect(one.ok && one.value).toBe(BigInt(bytes.getUint8(i)));
+        }
+      }),
+      { seed: 5, numRuns: 300 },
+    );
+  });
+});

@@ -345,9 +345,14 @@ export function load(as: AddressSpace, addr: number, size: number, b: Binding = 
   if (size < 1 || size > 8) throw new RangeError(`access size ${size}`);
   const f = checkAccess(as, addr, size, "read", b);
   if (f) return { ok: false, fault: "#PF", addr: f.addr, access: "read" };
-  let v = 0n;
-  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(byteAt(as, addr + i, b));
-  return { ok: true, value: v };
+  // Bytes gathered into two 32-bit halves as numbers, one bigint at the end (a bigint per byte was the cost of a load).
+  let lo = 0, hi = 0;
+  for (let i = size - 1; i >= 0; i--) {
+    const x = byteAt(as, addr + i, b);
+    if (i >= 4) hi = hi * 256 + x;
+    else lo = lo * 256 + x;
+  }
+  return { ok: true, value: hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo) };
 }
 
 /**
@@ -363,6 +368,9 @@ export function store(as: AddressSpace, addr: number, size: number, value: bigin
   if (f) return { ok: false, fault: "#PF", addr: f.addr, access: "write" };
   const P = b.pageSize;
   const pages = new Map(as.pages);
+  // The value's bytes from two 32-bit halves as numbers (no bigint arithmetic per byte).
+  const lo = Number(value & 0xffff_ffffn);
+  const hi = Number((value >> 32n) & 0xffff_ffffn);
   for (let i = 0; i < size; i++) {
     const a = addr + i;
     const pn = Math.floor(a / P);
@@ -371,7 +379,7 @@ export function store(as: AddressSpace, addr: number, size: number, value: bigin
       pg = { ...pg, data: pg.data ? pg.data.slice() : new Uint8Array(P) };
       pages.set(pn, pg);
     }
-    pg.data![a % P] = Number((value >> BigInt(8 * i)) & 0xffn);
+    pg.data![a % P] = (i < 4 ? lo / 2 ** (8 * i) : hi / 2 ** (8 * (i - 4))) & 0xff;
   }
   return { ok: true, value: { ...as, pages } };
 }

@@ -551,12 +551,13 @@ function isAsyncWaiter(id: number): boolean {
 function threadExit(ctx: Ctx, st: AgentState, t: number, value: bigint, label: string): Move {
   const r = th.exitThread(st.threads, t, value);
   // PARKX-9: a park the thread left in flight (PARK_ASYNC) does not outlive it.
-  let s: AgentState = setRun({ ...st, threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }, t, { phase: "done" });
+  const o = st.runs[t]!;
+  let s: AgentState = withRun({ ...st, threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }, t, { phase: "done", pc: o.pc, pending: o.pending, block: o.block, tls: o.tls, joined: o.joined, handleReleased: o.handleReleased });
   // THRX-2: joiners complete with the exit value.
-  const joiners = s.runs.flatMap((run, i) => (run.phase === "blocked" && run.block?.kind === "join" && run.block.target === t ? [i] : []));
-  for (const i of joiners) {
-    const batch = (s.runs[i]!.block as { batch?: readonly bigint[] }).batch;
-    s = wake(s, [i], batch ? { k: "oneOf", values: batch, why: "RING_BATCH's cap_enter count" } : exact("ok", value));
+  for (let i = 0; i < s.runs.length; i++) {
+    const block = s.runs[i]!.block;
+    if (s.runs[i]!.phase !== "blocked" || block?.kind !== "join" || block.target !== t) continue;
+    s = pendingRun(s, i, block.batch ? { k: "oneOf", values: block.batch, why: "RING_BATCH's cap_enter count" } : exact("ok", value), undefined);
   }
   // THRX-3: the last thread's exit ends the process with status 0.
   if (r.processEnds) return { kind: "end", label, end: { kind: "exit", code: 0 }, st: s };

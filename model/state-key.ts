@@ -286,7 +286,7 @@ export class StateKeys {
     let table = this.valueTables.get(xs.length);
     if (!table) this.valueTables.set(xs.length, (table = new TupleTable(xs.length)));
     const t = this.valuesTuple;
-    t.length = xs.length;
+    if (t.length !== xs.length) t.length = xs.length;
     for (let k = 0; k < xs.length; k++) t[k] = this.bigintId(xs[k]!);
     // Lists of different lengths are different: number the (length, number in its table) pair.
     this.lengthTuple[0] = xs.length;
