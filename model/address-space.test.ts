@@ -145,3 +145,41 @@ describe("VirtualMemory (VMX-*, GO-*)", () => {
     );
   });
 });
+
+describe("pageDataText", () => {
+  it("lists exactly the non-zero bytes, whatever the view's offset and length (its word-skipping fast path)", () => {
+    const plain = (d: Uint8Array): string => Array.from(d).flatMap((x, i) => (x !== 0 ? [`${i.toString(16)}:${x.toString(16)},`] : [])).join("");
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 70 }), fc.array(fc.tuple(fc.nat(69), fc.integer({ min: 1, max: 255 })), { maxLength: 6 }), (offset, length, writes) => {
+        const d = new Uint8Array(new ArrayBuffer(80), offset, length);
+        for (const [i, x] of writes) if (i < length) d[i] = x;
+        expect(vm.pageDataText(d)).toBe(plain(d));
+      }),
+      { seed: 11, numRuns: 400 },
+    );
+  });
+});
+
+describe("load and store bytes", () => {
+  it("store then load of any size gives the value's low bytes, little-endian, across a page boundary too (VMX-6)", () => {
+    const two = ok(vm.map(vm.emptyAddressSpace(), W, 2n * P, RW, B)).as;
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 4088, max: 4100 }), (value, size, offset) => {
+        const addr = Number(W) + offset;
+        const s = vm.store(two, addr, size, value, B);
+        if (!s.ok) throw new Error("store faulted");
+        const mask = (1n << BigInt(8 * size)) - 1n;
+        const l = vm.load(s.value, addr, size, B);
+        expect(l.ok && l.value).toBe(value & mask);
+        // Each byte on its own, as a DataView lays the value out.
+        const bytes = new DataView(new ArrayBuffer(8));
+        bytes.setBigUint64(0, BigInt.asUintN(64, value), true);
+        for (let i = 0; i < size; i++) {
+          const one = vm.load(s.value, addr + i, 1, B);
+          expect(one.ok && one.value).toBe(BigInt(bytes.getUint8(i)));
+        }
+      }),
+      { seed: 5, numRuns: 300 },
+    );
+  });
+});

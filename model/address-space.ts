@@ -133,17 +133,17 @@ export function placement(as: AddressSpace, hint: bigint, count: number, b: Bind
   return candidate + count <= hi ? candidate : undefined;
 }
 
-function withPages(as: AddressSpace, edit: (pages: Map<number, Page>, gens: Map<number, number>) => void): AddressSpace {
+/**
+ * A copy of `as` whose page map (and, when `gens` is asked for, generation map) `edit` changes;
+ * `edit` returns how many pages it reserved (+) or freed (-) and committed (+) or uncommitted (-),
+ * so the ledgers need no walk over every page (a quota-sized map has thousands), and an edit
+ * that bumps no generation shares the old generation map.
+ */
+function withPages(as: AddressSpace, editsGens: boolean, edit: (pages: Map<number, Page>, gens: Map<number, number>) => { reserved: number; committed: number }): AddressSpace {
   const pages = new Map(as.pages);
-  const gens = new Map(as.gens);
-  edit(pages, gens);
-  let reserved = 0;
-  let committed = 0;
-  for (const pg of pages.values()) {
-    reserved++;
-    if (pg.state === "committed") committed++;
-  }
-  return { id: as.id, pages, gens, reservedPages: reserved, committedPages: committed };
+  const gens = editsGens ? new Map(as.gens) : (as.gens as Map<number, number>);
+  const d = edit(pages, gens);
+  return { id: as.id, pages, gens, reservedPages: as.reservedPages + d.reserved, committedPages: as.committedPages + d.committed };
 }
 
 /**
@@ -190,8 +190,9 @@ function mapLike(as: AddressSpace, hint: bigint, size: bigint, prot: bigint | un
   }
   const start = at !== undefined ? Number(at / P) : first;
   const page: Page = prot === undefined ? { state: "reserved", prot: b.vm.prot.none } : { state: "committed", prot: Number(prot) };
-  const next = withPages(as, (pages) => {
+  const next = withPages(as, false, (pages) => {
     for (let p = start; p < start + count; p++) pages.set(p, page);
+    return { reserved: count, committed: prot === undefined ? 0 : count };
   });
   return { ok: true, as: next, value: BigInt(start) * P };
 }
@@ -207,12 +208,17 @@ function mapLike(as: AddressSpace, hint: bigint, size: bigint, prot: bigint | un
 export function unmap(as: AddressSpace, addr: bigint, size: bigint, b: Binding = DEFAULT_BINDING): VmResult {
   const r = checkRange(addr, size, b);
   if (typeof r === "string") return fail("invalidArgument", r);
-  const next = withPages(as, (pages, gens) => {
+  const next = withPages(as, true, (pages, gens) => {
+    let freed = 0, uncommitted = 0;
     for (let p = r.first; p < r.first + r.count; p++) {
-      if (!pages.has(p)) continue;
+      const pg = pages.get(p);
+      if (!pg) continue;
+      freed++;
+      if (pg.state === "committed") uncommitted++;
       pages.delete(p);
       gens.set(p, (gens.get(p) ?? 0) + 1);
     }
+    return { reserved: -freed, committed: -uncommitted };
   });
   return { ok: true, as: next, value: 0n, drained: [Number(addr), Number(addr + size)] };
 }
@@ -238,11 +244,12 @@ export function commit(as: AddressSpace, addr: bigint, size: bigint, prot: bigin
     if (pg.state === "reserved") fresh++;
   }
   if (as.committedPages + fresh > b.vm.committedPageQuota) return fail("overloaded", "committed-page quota (VMX-5)");
-  const next = withPages(as, (pages) => {
+  const next = withPages(as, false, (pages) => {
     for (let p = r.first; p < r.first + r.count; p++) {
       const pg = pages.get(p)!;
       pages.set(p, pg.state === "committed" ? { ...pg, prot: Number(prot) } : { state: "committed", prot: Number(prot) });
     }
+    return { reserved: 0, committed: fresh };
   });
   return { ok: true, as: next, value: 0n };
 }
@@ -260,12 +267,15 @@ export function decommit(as: AddressSpace, addr: bigint, size: bigint, b: Bindin
   if (typeof r === "string") return fail("invalidArgument", r);
   for (let p = r.first; p < r.first + r.count; p++)
     if (!as.pages.has(p)) return fail("invalidArgument", `page 0x${(p * b.pageSize).toString(16)} is not reserved (VMX-4)`);
-  const next = withPages(as, (pages, gens) => {
+  const next = withPages(as, true, (pages, gens) => {
+    let uncommitted = 0;
     for (let p = r.first; p < r.first + r.count; p++) {
       if (pages.get(p)!.state !== "committed") continue;
+      uncommitted++;
       pages.set(p, { state: "reserved", prot: b.vm.prot.none });
       gens.set(p, (gens.get(p) ?? 0) + 1);
     }
+    return { reserved: 0, committed: -uncommitted };
   });
   return { ok: true, as: next, value: 0n, drained: [Number(addr), Number(addr + size)] };
 }
@@ -284,8 +294,9 @@ export function protect(as: AddressSpace, addr: bigint, size: bigint, prot: bigi
   if (pp) return fail("invalidArgument", pp);
   for (let p = r.first; p < r.first + r.count; p++)
     if (as.pages.get(p)?.state !== "committed") return fail("invalidArgument", `page 0x${(p * b.pageSize).toString(16)} is not committed (VMX-4)`);
-  const next = withPages(as, (pages) => {
+  const next = withPages(as, false, (pages) => {
     for (let p = r.first; p < r.first + r.count; p++) pages.set(p, { ...pages.get(p)!, prot: Number(prot) });
+    return { reserved: 0, committed: 0 };
   });
   return { ok: true, as: next, value: 0n };
 }
@@ -334,9 +345,14 @@ export function load(as: AddressSpace, addr: number, size: number, b: Binding = 
   if (size < 1 || size > 8) throw new RangeError(`access size ${size}`);
   const f = checkAccess(as, addr, size, "read", b);
   if (f) return { ok: false, fault: "#PF", addr: f.addr, access: "read" };
-  let v = 0n;
-  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(byteAt(as, addr + i, b));
-  return { ok: true, value: v };
+  // Bytes gathered into two 32-bit halves as numbers, one bigint at the end (a bigint per byte was the cost of a load).
+  let lo = 0, hi = 0;
+  for (let i = size - 1; i >= 0; i--) {
+    const x = byteAt(as, addr + i, b);
+    if (i >= 4) hi = hi * 256 + x;
+    else lo = lo * 256 + x;
+  }
+  return { ok: true, value: hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo) };
 }
 
 /**
@@ -352,6 +368,9 @@ export function store(as: AddressSpace, addr: number, size: number, value: bigin
   if (f) return { ok: false, fault: "#PF", addr: f.addr, access: "write" };
   const P = b.pageSize;
   const pages = new Map(as.pages);
+  // The value's bytes from two 32-bit halves as numbers (no bigint arithmetic per byte).
+  const lo = Number(value & 0xffff_ffffn);
+  const hi = Number((value >> 32n) & 0xffff_ffffn);
   for (let i = 0; i < size; i++) {
     const a = addr + i;
     const pn = Math.floor(a / P);
@@ -360,7 +379,7 @@ export function store(as: AddressSpace, addr: number, size: number, value: bigin
       pg = { ...pg, data: pg.data ? pg.data.slice() : new Uint8Array(P) };
       pages.set(pn, pg);
     }
-    pg.data![a % P] = Number((value >> BigInt(8 * i)) & 0xffn);
+    pg.data![a % P] = (i < 4 ? lo / 2 ** (8 * i) : hi / 2 ** (8 * (i - 4))) & 0xff;
   }
   return { ok: true, value: { ...as, pages } };
 }
@@ -421,13 +440,27 @@ export function addressSpaceKey(as: AddressSpace, b: Binding = DEFAULT_BINDING, 
 function sortedNumbers(keys: Iterable<number>, n: number): Float64Array {
   const out = new Float64Array(n);
   let i = 0;
-  for (const k of keys) out[i++] = k;
-  return out.sort();
+  // Edits insert ranges in address order, so the keys usually come sorted: sort only if not.
+  let sorted = true;
+  for (const k of keys) {
+    if (i > 0 && k < out[i - 1]!) sorted = false;
+    out[i++] = k;
+  }
+  return sorted ? out : out.sort();
 }
 
 /** The non-zero bytes of a page as "offset:value,..." ("" for an all-zero page). */
 export function pageDataText(data: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) s += `${i.toString(16)}:${data[i]!.toString(16)},`;
+  // A written page is mostly zero: skip it four bytes at a time where the buffer allows a word view.
+  const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : undefined;
+  const wordBytes = words ? words.length * 4 : 0;
+  for (let i = 0; i < data.length; i++) {
+    if (i < wordBytes && (i & 3) === 0 && words![i >> 2] === 0) {
+      i += 3;
+      continue;
+    }
+    if (data[i] !== 0) s += `${i.toString(16)}:${data[i]!.toString(16)},`;
+  }
   return s;
 }

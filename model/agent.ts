@@ -212,7 +212,7 @@ export interface Ctx {
    * takes the implementation's reported choice at the op's linearization point and checks
    * only the rule, so later ops see the range where the implementation put it.
    */
-  readonly reported?: ReadonlyMap<string, Observation>;
+  readonly reported?: Pick<ReadonlyMap<string, Observation>, "get">;
 }
 
 export type Move =
@@ -235,14 +235,18 @@ export function init(ctx: Ctx): AgentState {
     now: 0n,
     learned,
     created: [0],
+    anyEnd: undefined,
   };
 }
 
+/**
+ * `st` with thread t's run replaced by `r`'s fields over the old run's. Every run has the same
+ * fields in the same order, and the common edits below pass no partial object (one object
+ * shape on the search's hot paths; a partial's many shapes made every field read slow).
+ */
 function setRun(st: AgentState, t: number, r: Partial<ThreadRun>): AgentState {
-  const runs = st.runs.slice();
   const o = st.runs[t]!;
-  // Every run has the same fields in the same order (one object shape for the search's hot paths).
-  runs[t] = {
+  return withRun(st, t, {
     phase: r.phase ?? o.phase,
     pc: r.pc ?? o.pc,
     pending: "pending" in r ? r.pending : o.pending,
@@ -250,8 +254,26 @@ function setRun(st: AgentState, t: number, r: Partial<ThreadRun>): AgentState {
     tls: r.tls ?? o.tls,
     joined: r.joined ?? o.joined,
     handleReleased: r.handleReleased ?? o.handleReleased,
-  };
-  return { ...st, runs };
+  });
+}
+
+function withRun(st: AgentState, t: number, run: ThreadRun): AgentState {
+  const runs = st.runs.slice();
+  runs[t] = run;
+  // Spelled out rather than spread: the hottest state copy of the search, and every state has this shape (see init).
+  return { as: st.as, park: st.park, threads: st.threads, runs, regs: st.regs, now: st.now, learned: st.learned, created: st.created, anyEnd: st.anyEnd };
+}
+
+/** Thread t's op completed with `p` (its record is next); `block` as setRun's callers left it. */
+function pendingRun(st: AgentState, t: number, p: Pending, block: Block | undefined): AgentState {
+  const o = st.runs[t]!;
+  return withRun(st, t, { phase: "pending", pc: o.pc, pending: p, block, tls: o.tls, joined: o.joined, handleReleased: o.handleReleased });
+}
+
+/** Thread t blocks in `block` (its result comes when it is woken, times out or the target exits). */
+function blockedRun(st: AgentState, t: number, block: Block): AgentState {
+  const o = st.runs[t]!;
+  return withRun(st, t, { phase: "blocked", pc: o.pc, pending: o.pending, block, tls: o.tls, joined: o.joined, handleReleased: o.handleReleased });
 }
 
 function exact(status: ObservationStatus, value: bigint): Pending {
@@ -422,14 +444,13 @@ function badScript(st: AgentState, label: string, why: string): Move {
  * validation: op kinds, registers, access sizes).
  */
 export function scriptProblem(script: Script): string | undefined {
-  const cached = scriptProblems.get(script);
-  if (cached !== undefined) return cached === "" ? undefined : cached;
-  const problem = findScriptProblem(script);
-  scriptProblems.set(script, problem ?? "");
-  return problem;
+  // successors asks at every search state: the last script's answer is kept (every case of a
+  // property run has a new script, so a cache over scripts only cost its upkeep).
+  if (lastProblem?.script !== script) lastProblem = { script, problem: findScriptProblem(script) };
+  return lastProblem.problem;
 }
 
-const scriptProblems = new WeakMap<Script, string>();
+let lastProblem: { script: Script; problem: string | undefined } | undefined;
 
 function findScriptProblem(script: Script): string | undefined {
   for (const ops of script.threads)
@@ -492,7 +513,7 @@ function unknown(st: AgentState, t: number, why: string): AgentState {
 }
 
 function done(st: AgentState, t: number, p: Pending): AgentState {
-  return setRun(st, t, { phase: "pending", pending: p });
+  return pendingRun(st, t, p, st.runs[t]!.block);
 }
 
 /** The thread's current FS base if it is its own TP ("original"), else the explicit base. */
@@ -507,7 +528,7 @@ export function fsView(st: AgentState, t: number): { original: true; tp: bigint 
 function wake(st: AgentState, ids: readonly number[], p: Pending): AgentState {
   let s = st;
   // An async waiter's completion goes to a thread that does not wait for it (PARK_ASYNC).
-  for (const id of ids) if (!isAsyncWaiter(id)) s = setRun(s, id, { phase: "pending", pending: p, block: undefined });
+  for (const id of ids) if (!isAsyncWaiter(id)) s = pendingRun(s, id, p, undefined);
   return s;
 }
 
@@ -530,16 +551,81 @@ function isAsyncWaiter(id: number): boolean {
 function threadExit(ctx: Ctx, st: AgentState, t: number, value: bigint, label: string): Move {
   const r = th.exitThread(st.threads, t, value);
   // PARKX-9: a park the thread left in flight (PARK_ASYNC) does not outlive it.
-  let s: AgentState = setRun({ ...st, threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }, t, { phase: "done" });
+  const o = st.runs[t]!;
+  let s: AgentState = withRun({ ...st, threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }, t, { phase: "done", pc: o.pc, pending: o.pending, block: o.block, tls: o.tls, joined: o.joined, handleReleased: o.handleReleased });
   // THRX-2: joiners complete with the exit value.
-  const joiners = s.runs.flatMap((run, i) => (run.phase === "blocked" && run.block?.kind === "join" && run.block.target === t ? [i] : []));
-  for (const i of joiners) {
-    const batch = (s.runs[i]!.block as { batch?: readonly bigint[] }).batch;
-    s = wake(s, [i], batch ? { k: "oneOf", values: batch, why: "RING_BATCH's cap_enter count" } : exact("ok", value));
+  for (let i = 0; i < s.runs.length; i++) {
+    const block = s.runs[i]!.block;
+    if (s.runs[i]!.phase !== "blocked" || block?.kind !== "join" || block.target !== t) continue;
+    s = pendingRun(s, i, block.batch ? { k: "oneOf", values: block.batch, why: "RING_BATCH's cap_enter count" } : exact("ok", value), undefined);
   }
   // THRX-3: the last thread's exit ends the process with status 0.
   if (r.processEnds) return { kind: "end", label, end: { kind: "exit", code: 0 }, st: s };
   return { kind: "state", label, st: s };
+}
+
+/** "t<thread>#<op index> <OP>", the label of op moves, kept for the ops of the last script asked about (built once per op, not per move). */
+let labels: { script: Script; labels: (string | undefined)[][] } | undefined;
+
+function opLabel(script: Script, t: number, pc: number): string {
+  if (labels?.script !== script) labels = { script, labels: script.threads.map(() => []) };
+  const byPc = labels.labels[t]!;
+  return (byPc[pc] ??= `t${t}#${pc} ${opName(script.threads[t]![pc]!.kind) ?? script.threads[t]![pc]!.kind}`);
+}
+
+/** Operand a of `op` plus its base register, mod 2^64 (spec/agent-protocol.ts); no bigint arithmetic when there is nothing to add or wrap. */
+export function operandA(op: ScriptOp, regs: readonly bigint[]): bigint {
+  const a = op.a ?? 0n;
+  if (op.base) return (a + regs[op.base]!) & U64;
+  return a >= 0n && a <= U64 ? a : a & U64;
+}
+
+/** The single move of an op (most ops have one outcome). */
+function one(label: string, st: AgentState): Move[] {
+  return [{ kind: "state", label, st }];
+}
+
+/** The move of a VirtualMemory op of thread t with result `r`. @clause PARKX-6 VMX-2 */
+function vmMoves(ctx: Ctx, st: AgentState, t: number, lab: string, r: vm.VmResult): Move[] {
+  if (!r.ok && r.exc === "badPlacement") return one(lab, done(st, t, { k: "reject", why: r.why }));
+  if (!r.ok) return one(lab, done(st, t, excOf(ctx, r.exc)));
+  let s: AgentState = { ...st, as: r.as };
+  // PARKX-6: unmap and decommit drain waiters in the range before they return.
+  if (r.drained) {
+    const d = pk.drain(s.park, s.as.id, r.drained[0], r.drained[1]);
+    s = wake({ ...s, park: d.space }, d.drained, exact("ok", BigInt(pk.parkResultCode("drained", ctx.b))));
+  }
+  return one(lab, done(s, t, exact("ok", r.value)));
+}
+
+/**
+ * The moves of a `size`-byte access by thread t at `addr` (a store when `write` is given);
+ * `onOk` makes the state after a successful one from the value read (0 for a store).
+ * @clause VMX-6 ELFX-1 PROC-3 PROC-5
+ */
+function memAccess(ctx: Ctx, st: AgentState, t: number, lab: string, addr: bigint, size: number, write: bigint | undefined, onOk: (s: AgentState, v: bigint) => AgentState): Move[] {
+  const b = ctx.b;
+  const m = classify(ctx, addr, size);
+  if (m.kind === "unknown") return one(lab, unknown(st, t, m.why));
+  if (m.kind === "fault") return [{ kind: "end", label: lab, end: m.end(t, write === undefined ? "read" : "write"), st }];
+  if (m.kind === "process") {
+    // ELFX-1/PROC-5, PROC-3: read-only segments and the CapSet page fault on a store.
+    const kind = m.region.kind;
+    if (write !== undefined && (kind === "ro" || kind === "capset")) return [{ kind: "end", label: lab, end: { kind: "fault", fault: "#PF", addr, access: "write", thread: t }, st }];
+    // A store into the agent's own data, stack or ring may change what the agent does next.
+    if (write !== undefined) return one(lab, unknown(st, t, `a store to the agent's own memory at 0x${addr.toString(16)}`));
+    const v = kind === "ro" ? imageValue(m.region, addr, size) : undefined;
+    if (v === undefined) return one(lab, done(st, t, { k: "value", why: `${size} bytes of the agent's own memory at 0x${addr.toString(16)}` }));
+    return one(lab, onOk(st, v));
+  }
+  if (write === undefined) {
+    const r = vm.load(st.as, m.addr, size, b);
+    if (!r.ok) return [{ kind: "end", label: lab, end: { kind: "fault", fault: r.fault, addr: BigInt(r.addr), access: r.access, thread: t }, st }];
+    return one(lab, onOk(st, r.value));
+  }
+  const r = vm.store(st.as, m.addr, size, write, b);
+  if (!r.ok) return [{ kind: "end", label: lab, end: { kind: "fault", fault: r.fault, addr: BigInt(r.addr), access: r.access, thread: t }, st }];
+  return one(lab, onOk({ ...st, as: r.value }, 0n));
 }
 
 /**
@@ -550,74 +636,36 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
   const b = ctx.b;
   const ops = ctx.script.threads[t]!;
   const run = st.runs[t]!;
-  const label = `t${t}#${run.pc}`;
   // End of the thread's ops: thread 0 calls exit(0) (SYS-3), others ThreadControl.exit(0).
   if (run.pc >= ops.length) {
-    if (t === 0) return [{ kind: "end", label: `${label} exit(0)`, end: { kind: "exit", code: 0 }, st }];
-    return [threadExit(ctx, st, t, 0n, `${label} thread exit(0)`)];
+    if (t === 0) return [{ kind: "end", label: `t${t}#${run.pc} exit(0)`, end: { kind: "exit", code: 0 }, st }];
+    return [threadExit(ctx, st, t, 0n, `t${t}#${run.pc} thread exit(0)`)];
   }
   const op: ScriptOp = ops[run.pc]!;
-  const lab = `${label} ${opName(op.kind) ?? op.kind}`;
-  const a = ((op.a ?? 0n) + (op.base ? st.regs[op.base]! : 0n)) & U64;
+  const lab = opLabel(ctx.script, t, run.pc);
+  const a = operandA(op, st.regs);
   const bb = op.b ?? 0n;
   const c = op.c ?? 0n;
-  const one = (s: AgentState): Move[] => [{ kind: "state", label: lab, st: s }];
-  const vmResult = (r: vm.VmResult): Move[] => {
-    if (!r.ok && r.exc === "badPlacement") return one(done(st, t, { k: "reject", why: r.why }));
-    if (!r.ok) return one(done(st, t, excOf(ctx, r.exc)));
-    let s: AgentState = { ...st, as: r.as };
-    // PARKX-6: unmap and decommit drain waiters in the range before they return.
-    if (r.drained) {
-      const d = pk.drain(s.park, s.as.id, r.drained[0], r.drained[1]);
-      s = wake({ ...s, park: d.space }, d.drained, exact("ok", BigInt(pk.parkResultCode("drained", b))));
-    }
-    return one(done(s, t, exact("ok", r.value)));
-  };
-  const memAccess = (addr: bigint, size: number, write: bigint | undefined, onOk: (s: AgentState, v: bigint) => AgentState): Move[] => {
-    const m = classify(ctx, addr, size);
-    if (m.kind === "unknown") return one(unknown(st, t, m.why));
-    if (m.kind === "fault") return [{ kind: "end", label: lab, end: m.end(t, write === undefined ? "read" : "write"), st }];
-    if (m.kind === "process") {
-      // ELFX-1/PROC-5, PROC-3: read-only segments and the CapSet page fault on a store.
-      const kind = m.region.kind;
-      if (write !== undefined && (kind === "ro" || kind === "capset")) return [{ kind: "end", label: lab, end: { kind: "fault", fault: "#PF", addr, access: "write", thread: t }, st }];
-      // A store into the agent's own data, stack or ring may change what the agent does next.
-      if (write !== undefined) return one(unknown(st, t, `a store to the agent's own memory at 0x${addr.toString(16)}`));
-      const v = kind === "ro" ? imageValue(m.region, addr, size) : undefined;
-      if (v === undefined) return one(done(st, t, { k: "value", why: `${size} bytes of the agent's own memory at 0x${addr.toString(16)}` }));
-      return one(onOk(st, v));
-    }
-    if (write === undefined) {
-      const r = vm.load(st.as, m.addr, size, b);
-      if (!r.ok) return [{ kind: "end", label: lab, end: { kind: "fault", fault: r.fault, addr: BigInt(r.addr), access: r.access, thread: t }, st }];
-      return one(onOk(st, r.value));
-    }
-    const r = vm.store(st.as, m.addr, size, write, b);
-    if (!r.ok) return [{ kind: "end", label: lab, end: { kind: "fault", fault: r.fault, addr: BigInt(r.addr), access: r.access, thread: t }, st }];
-    return one(onOk({ ...st, as: r.value }, 0n));
-  };
-  const tlsIndex = (): number | undefined => (a < BigInt(AGENT_TLS_VARS) ? Number(a) : undefined);
-
   switch (op.kind) {
     case OP.MAP:
-      return vmResult(vm.map(st.as, a, bb, c, b, chosenAddress(ctx, t, run.pc)));
+      return vmMoves(ctx, st, t, lab, vm.map(st.as, a, bb, c, b, chosenAddress(ctx, t, run.pc)));
     case OP.UNMAP:
-      return vmResult(vm.unmap(st.as, a, bb, b));
+      return vmMoves(ctx, st, t, lab, vm.unmap(st.as, a, bb, b));
     case OP.PROTECT:
-      return vmResult(vm.protect(st.as, a, bb, c, b));
+      return vmMoves(ctx, st, t, lab, vm.protect(st.as, a, bb, c, b));
     case OP.RESERVE:
-      return vmResult(vm.reserve(st.as, a, bb, b, chosenAddress(ctx, t, run.pc)));
+      return vmMoves(ctx, st, t, lab, vm.reserve(st.as, a, bb, b, chosenAddress(ctx, t, run.pc)));
     case OP.COMMIT:
-      return vmResult(vm.commit(st.as, a, bb, c, b));
+      return vmMoves(ctx, st, t, lab, vm.commit(st.as, a, bb, c, b));
     case OP.DECOMMIT:
-      return vmResult(vm.decommit(st.as, a, bb, b));
+      return vmMoves(ctx, st, t, lab, vm.decommit(st.as, a, bb, b));
     case OP.LOAD:
     case OP.STORE: {
       // The agent refuses such a script before its first op (see scriptProblem).
       if (bb < 1n || bb > 8n) return [badScript(st, lab, `access size ${bb}`)];
       const size = Number(bb);
       const mask = (1n << BigInt(8 * size)) - 1n;
-      return op.kind === OP.LOAD ? memAccess(a, size, undefined, (s, v) => done(s, t, exact("ok", v))) : memAccess(a, size, c & mask, (s) => done(s, t, exact("ok", 0n)));
+      return op.kind === OP.LOAD ? memAccess(ctx, st, t, lab, a, size, undefined, (s, v) => done(s, t, exact("ok", v))) : memAccess(ctx, st, t, lab, a, size, c & mask, (s) => done(s, t, exact("ok", 0n)));
     }
     case OP.PARK:
     case OP.PARK_ASYNC: {
@@ -631,22 +679,22 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
         if (async) return done(r.kind === "blocked" ? { ...st, park: r.space } : st, t, exact("ok", 0n));
         if (r.kind === "error") return done(st, t, exact("err", BigInt(b.transportErrors[r.error])));
         if (r.kind === "complete") return done(st, t, exact("ok", BigInt(pk.parkResultCode(r.result, b))));
-        return setRun({ ...st, park: r.space }, t, { phase: "blocked", block: { kind: "park", deadline: r.waiter.deadline } });
+        return blockedRun({ ...st, park: r.space }, t, { kind: "park", deadline: r.waiter.deadline });
       };
       const w = imageWord(ctx, st, a);
-      if (w.kind === "window") return one(outcome(pk.park(st.park, st.as, id, a, bb, c, st.now, b)));
-      if (w.kind === "unknown") return one(unknown(st, t, w.why));
-      if (w.kind === "error") return one(outcome({ kind: "error", error: w.error }));
+      if (w.kind === "window") return one(lab, outcome(pk.park(st.park, st.as, id, a, bb, c, st.now, b)));
+      if (w.kind === "unknown") return one(lab, unknown(st, t, w.why));
+      if (w.kind === "error") return one(lab, outcome({ kind: "error", error: w.error }));
       // PARK-3 on a word of the agent's own data: its value is not tracked, so both the
       // mismatch and the match (block, or timedOut for timeout 0) are allowed.
       if (w.word === undefined) return [outcome({ kind: "complete", result: "mismatch" }), outcome(pk.parkOnKey(st.park, id, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))].map((x) => ({ kind: "state" as const, label: lab, st: x }));
-      return one(outcome(pk.parkOnKey(st.park, id, w.key, w.word, bb, c, st.now, b)));
+      return one(lab, outcome(pk.parkOnKey(st.park, id, w.key, w.word, bb, c, st.now, b)));
     }
     case OP.UNPARK: {
       const w = imageWord(ctx, st, a);
-      if (w.kind === "unknown") return one(unknown(st, t, w.why));
+      if (w.kind === "unknown") return one(lab, unknown(st, t, w.why));
       const r = w.kind === "window" ? pk.unpark(st.park, st.as, a, bb, b) : w.kind === "error" ? ({ kind: "error", error: w.error } as const) : pk.unparkKey(st.park, w.key, bb);
-      if (r.kind === "error") return one(done(st, t, exact("err", BigInt(b.transportErrors[r.error]))));
+      if (r.kind === "error") return one(lab, done(st, t, exact("err", BigInt(b.transportErrors[r.error]))));
       // PARKX-2: one move per allowed set of woken waiters.
       return r.choices.map((ch) => ({
         kind: "state" as const,
@@ -656,71 +704,71 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
     }
     case OP.SPAWN: {
       const target = Number(a);
-      if (a >= BigInt(ctx.script.threads.length) || a >= BigInt(AGENT_MAX_THREADS) || target === 0 || st.runs[target]!.phase !== "unstarted") return [badScript(st, lab, "spawn")];
+      if (a >= ctx.script.threads.length || a >= AGENT_MAX_THREADS || target === 0 || st.runs[target]!.phase !== "unstarted") return [badScript(st, lab, "spawn")];
       // FSB-2: the new thread starts with the FS base the agent passed (its own TP, learned).
       const s = setRun({ ...st, threads: th.spawnThread(st.threads, target, null), created: [...st.created, target] }, target, { phase: "idle" });
-      return one(done(s, t, exact("ok", 0n)));
+      return one(lab, done(s, t, exact("ok", 0n)));
     }
     case OP.JOIN: {
       const target = Number(a);
-      if (a >= BigInt(ctx.script.threads.length) || a >= BigInt(AGENT_MAX_THREADS) || target === 0 || st.runs[target]!.phase === "unstarted") return [badScript(st, lab, "join")];
+      if (a >= ctx.script.threads.length || a >= AGENT_MAX_THREADS || target === 0 || st.runs[target]!.phase === "unstarted") return [badScript(st, lab, "join")];
       // CAP-4, CAP-2: the handle's id went stale at its RELEASE_HANDLE.
-      if (st.runs[target]!.handleReleased) return one(done(st, t, staleCap(ctx)));
-      if (target === t || st.runs[target]!.joined) return one(unknown(st, t, `JOIN of thread ${a} (itself, or joined before)`));
+      if (st.runs[target]!.handleReleased) return one(lab, done(st, t, staleCap(ctx)));
+      if (target === t || st.runs[target]!.joined) return one(lab, unknown(st, t, `JOIN of thread ${a} (itself, or joined before)`));
       const s = setRun(st, target, { joined: true });
       const j = th.joinThread(s.threads, target);
-      if (j.done) return one(done(s, t, exact("ok", j.value)));
-      return one(setRun(s, t, { phase: "blocked", block: { kind: "join", target } }));
+      if (j.done) return one(lab, done(s, t, exact("ok", j.value)));
+      return one(lab, blockedRun(s, t, { kind: "join", target }));
     }
     case OP.SET_FS: {
       const r = th.setFsBase(st.threads, t, a);
-      if (!r.ok) return one(done(st, t, excOf(ctx, r.exc)));
-      return one(done({ ...st, threads: r.tt }, t, exact("ok", 0n)));
+      if (!r.ok) return one(lab, done(st, t, excOf(ctx, r.exc)));
+      return one(lab, done({ ...st, threads: r.tt }, t, exact("ok", 0n)));
     }
     case OP.GET_FS: {
       const v = fsView(st, t);
-      if (!v.original) return one(done(st, t, exact("ok", v.base)));
-      if (v.tp !== undefined) return one(done(st, t, exact("ok", v.tp)));
-      return one(done(st, t, { k: "learn", key: `fs0:${t}`, offset: 0n, align: tpAlign(ctx), why: `thread ${t}'s TP` }));
+      if (!v.original) return one(lab, done(st, t, exact("ok", v.base)));
+      if (v.tp !== undefined) return one(lab, done(st, t, exact("ok", v.tp)));
+      return one(lab, done(st, t, { k: "learn", key: `fs0:${t}`, offset: 0n, align: tpAlign(ctx), why: `thread ${t}'s TP` }));
     }
     case OP.TLS_READ:
     case OP.TLS_WRITE:
     case OP.TLS_ADDR: {
-      const i = tlsIndex();
+      const i = a < AGENT_TLS_VARS ? Number(a) : undefined;
       if (i === undefined) return [badScript(st, lab, "tls index")];
       const v = fsView(st, t);
       const off = st.learned[`tpoff:${i}`];
       if (v.original) {
-        if (op.kind === OP.TLS_READ) return one(done(st, t, exact("ok", st.runs[t]!.tls[i]!)));
+        if (op.kind === OP.TLS_READ) return one(lab, done(st, t, exact("ok", st.runs[t]!.tls[i]!)));
         if (op.kind === OP.TLS_WRITE) {
           const tls = st.runs[t]!.tls.slice();
           tls[i] = bb & U64;
-          return one(done(setRun(st, t, { tls }), t, exact("ok", 0n)));
+          return one(lab, done(setRun(st, t, { tls }), t, exact("ok", 0n)));
         }
         // TLSV2-1: %fs:0 is the TP; TLSV2-6: the address is aligned for the variable.
         const align = agentTlsAlign(i);
-        if (v.tp !== undefined && off !== undefined) return one(done(st, t, exact("ok", (v.tp + off) & U64)));
-        if (v.tp !== undefined) return one(done(st, t, { k: "learn", key: `tpoff:${i}`, offset: v.tp, align, why: `TLS var ${i} address` }));
-        if (off !== undefined) return one(done(st, t, { k: "learn", key: `fs0:${t}`, offset: off, align, why: `TLS var ${i} address` }));
-        return one(done(st, t, { k: "learn", key: `tlsaddr:${t}:${i}`, offset: 0n, align, why: `TLS var ${i} address` }));
+        if (v.tp !== undefined && off !== undefined) return one(lab, done(st, t, exact("ok", (v.tp + off) & U64)));
+        if (v.tp !== undefined) return one(lab, done(st, t, { k: "learn", key: `tpoff:${i}`, offset: v.tp, align, why: `TLS var ${i} address` }));
+        if (off !== undefined) return one(lab, done(st, t, { k: "learn", key: `fs0:${t}`, offset: off, align, why: `TLS var ${i} address` }));
+        return one(lab, done(st, t, { k: "learn", key: `tlsaddr:${t}:${i}`, offset: 0n, align, why: `TLS var ${i} address` }));
       }
       // FS points elsewhere (SET_FS): the accesses go to memory at FS base + tpoff.
-      if (off === undefined) return one(unknown(st, t, `TLS offset of var ${i} unknown after SET_FS`));
-      if (op.kind === OP.TLS_READ) return memAccess((v.base + off) & U64, 8, undefined, (s, x) => done(s, t, exact("ok", x)));
-      if (op.kind === OP.TLS_WRITE) return memAccess((v.base + off) & U64, 8, bb & U64, (s) => done(s, t, exact("ok", 0n)));
-      return memAccess(v.base, 8, undefined, (s, x) => done(s, t, exact("ok", (x + off) & U64)));
+      if (off === undefined) return one(lab, unknown(st, t, `TLS offset of var ${i} unknown after SET_FS`));
+      if (op.kind === OP.TLS_READ) return memAccess(ctx, st, t, lab, (v.base + off) & U64, 8, undefined, (s, x) => done(s, t, exact("ok", x)));
+      if (op.kind === OP.TLS_WRITE) return memAccess(ctx, st, t, lab, (v.base + off) & U64, 8, bb & U64, (s) => done(s, t, exact("ok", 0n)));
+      return memAccess(ctx, st, t, lab, v.base, 8, undefined, (s, x) => done(s, t, exact("ok", (x + off) & U64)));
     }
     case OP.NOW:
       // TIMERX-1: monotonic virtual nanoseconds.
-      return one(done(st, t, ctx.time === "eager" ? exact("ok", st.now) : { k: "now", min: st.now }));
+      return one(lab, done(st, t, ctx.time === "eager" ? exact("ok", st.now) : { k: "now", min: st.now }));
     case OP.SLEEP:
       // TIMERX-1: completes when now >= start + ns; 0 does not block.
-      if (a === 0n) return one(done(st, t, exact("ok", 0n)));
-      return one(setRun(st, t, { phase: "blocked", block: { kind: "sleep", deadline: deadlineAfter(st.now, a) } }));
+      if (a === 0n) return one(lab, done(st, t, exact("ok", 0n)));
+      return one(lab, blockedRun(st, t, { kind: "sleep", deadline: deadlineAfter(st.now, a) }));
     case OP.YIELD:
     case OP.SPIN:
       // Steering ops: a switch point or a pure-CPU delay; no state change, record ok 0.
-      return one(done(st, t, exact("ok", 0n)));
+      return one(lab, done(st, t, exact("ok", 0n)));
     case OP.EXIT:
       // SYS-3: exit(a) ends the process; no record.
       return [{ kind: "end", label: lab, end: { kind: "exit", code: Number(a & 0xffff_ffffn) }, st }];
@@ -730,7 +778,7 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
     case OP.RING_BATCH:
       return ringOp(ctx, st, t, op, a, lab);
     default:
-      return one(unknown(st, t, `op kind ${op.kind}`));
+      return one(lab, unknown(st, t, `op kind ${op.kind}`));
   }
 }
 
@@ -779,7 +827,7 @@ function ringOp(ctx: Ctx, st: AgentState, t: number, op: ScriptOp, a: bigint, la
   const j = th.joinThread(s.threads, target);
   if (j.done) return one(done(s, t, exact("ok", available(total))));
   const values = [...new Set([available(nops), available(total)])];
-  return one(setRun(s, t, { phase: "blocked", block: { kind: "join", target, batch: values } }));
+  return one(blockedRun(s, t, { kind: "join", target, batch: values }));
 }
 
 /**
@@ -789,24 +837,32 @@ function ringOp(ctx: Ctx, st: AgentState, t: number, op: ScriptOp, a: bigint, la
  * eager: deadlines already reached, or, when no thread can run, the earliest deadline.
  */
 export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => boolean): Move[] {
-  // Most states have no timed wait: find that out without allocating.
-  if (!st.runs.some(timedBlock) && !st.park.waiters.some(timedAsync)) return [];
-  const blocked = st.runs.flatMap((r, i) => (timedBlock(r) ? [{ i, d: (r.block as { deadline: bigint }).deadline }] : []));
-  const async = st.park.waiters.filter(timedAsync);
-  const runnable = st.runs.some((r) => r.phase === "idle" || r.phase === "pending");
-  const minD = [...blocked.map((x) => x.d), ...async.map((w) => w.deadline!)].reduce((m, d) => (d < m ? d : m));
+  // One pass for what the rule reads (is any wait timed, the earliest deadline, can any thread
+  // run), allocating nothing: most states have no timed wait.
+  let minD: bigint | undefined;
+  let runnable = false;
+  for (const r of st.runs) {
+    if (r.phase === "idle" || r.phase === "pending") runnable = true;
+    else if (timedBlock(r)) {
+      const d = (r.block as { deadline: bigint }).deadline;
+      if (minD === undefined || d < minD) minD = d;
+    }
+  }
+  for (const w of st.park.waiters) if (timedAsync(w) && (minD === undefined || w.deadline! < minD)) minD = w.deadline!;
+  if (minD === undefined) return [];
+  const may = (d: bigint): boolean => ctx.time === "lazy" || isDue(d, st.now) || (!runnable && d === minD);
   const out: Move[] = [];
   // An async waiter's timeout completes into a CQ nobody reads: it only leaves the queue.
-  for (const w of async) {
-    const d = w.deadline!;
-    if (!(ctx.time === "lazy" || isDue(d, st.now) || (!runnable && d === minD))) continue;
-    const now = advance(st.now, d);
+  for (const w of st.park.waiters) {
+    if (!timedAsync(w) || !may(w.deadline!)) continue;
+    const now = advance(st.now, w.deadline!);
     out.push({ kind: "state", label: `async park of t${-1 - w.id} times out at ${now}`, st: { ...st, now, park: { waiters: st.park.waiters.filter((x) => x !== w) } } });
   }
-  for (const { i, d } of blocked) {
-    const allowed = ctx.time === "lazy" || isDue(d, st.now) || (!runnable && d === minD);
-    if (!allowed || canWait?.(i)) continue;
+  for (let i = 0; i < st.runs.length; i++) {
     const run = st.runs[i]!;
+    if (!timedBlock(run)) continue;
+    const d = (run.block as { deadline: bigint }).deadline;
+    if (!may(d) || canWait?.(i)) continue;
     const now = advance(st.now, d);
     const s = { ...st, now, park: pk.removeWaiter(st.park, i) };
     const p = run.block!.kind === "park" ? exact("ok", BigInt(pk.parkResultCode("timedOut", ctx.b))) : exact("ok", 0n);
@@ -904,7 +960,9 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
     regs = regs.slice();
     (regs as bigint[])[op.dst] = o.value & U64;
   }
-  return { st: setRun({ ...st, learned, now, regs }, o.thread, { phase: "idle", pc: run.pc + 1, pending: undefined }) };
+  const runs = st.runs.slice();
+  runs[o.thread] = { phase: "idle", pc: run.pc + 1, pending: undefined, block: run.block, tls: run.tls, joined: run.joined, handleReleased: run.handleReleased };
+  return { st: { as: st.as, park: st.park, threads: st.threads, runs, regs, now, learned, created: st.created, anyEnd: st.anyEnd } };
 }
 
 /** A canonical string of the state, for memoisation (Porcupine's `equal`; state-key.ts). */

@@ -88,8 +88,13 @@ export function endMatches(model: EndState, observed: EndState, reports: CheckOp
 }
 
 function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions, observations?: readonly Observation[]): Ctx {
-  const reported = observations ? new Map(observations.map((o) => [`${o.thread}:${o.op}`, o])) : undefined;
-  return { script, b, env, time: opts.time ?? "lazy", ...(reported ? { reported } : {}) };
+  return { script, b, env, time: opts.time ?? "lazy", ...(observations ? { reported: reportedRecords(observations) } : {}) };
+}
+
+/** The records by `thread:op`, indexed on first use (only MAP and RESERVE ask, and most scripts have neither). */
+function reportedRecords(observations: readonly Observation[]): Pick<ReadonlyMap<string, Observation>, "get"> {
+  let byOp: Map<string, Observation> | undefined;
+  return { get: (key) => (byOp ??= new Map(observations.map((o) => [`${o.thread}:${o.op}`, o]))).get(key) };
 }
 
 /** The model's end in the implementation's thread numbering (creation order, 0 = initial). */
@@ -109,22 +114,9 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
   const n = obs.length;
   const maxStates = opts.maxStates ?? 200_000;
   const reduce = opts.reduce !== false;
-  const seen = new Set<string>();
-  const keys = new StateKeys(binding);
-  let deepest = -1;
-  let frontier: string[] = [];
+  const keys = new StateKeys();
+  const frontier = new Frontier();
   let states = 0;
-  // The allowed next outcomes are described only at the deepest observation reached (for the
-  // failure message): building them for every state would cost more than the search step.
-  const note = (i: number, what: () => string[]): void => {
-    if (i < deepest) return;
-    if (i > deepest) {
-      deepest = i;
-      frontier = [];
-    }
-    for (const w of what()) if (frontier.length < 24 && !frontier.includes(w)) frontier.push(w);
-  };
-  const ends = (moves: readonly Move[]): string[] => moves.flatMap((m) => (m.kind === "end" ? [`end: ${describeEnd(m.end)}`] : []));
   // TIMERX-1, PARKX-4: the implementation's clock at the end has reached every deadline the
   // model's timeouts needed (the model's clock only advances as far as the run requires).
   const clockAllows = (st: AgentState): boolean => observed.clockNs === undefined || st.now <= observed.clockNs;
@@ -145,66 +137,124 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
 
   // Iterative DFS; each frame is (state, index of the next observation, how it was reached).
   const start = init(ctx);
-  const stack: { st: AgentState; i: number; trail: Trail | null }[] = [{ st: observed.clockStartNs !== undefined ? { ...start, now: observed.clockStartNs } : start, i: 0, trail: null }];
+  const stack: Frame[] = [{ st: observed.clockStartNs !== undefined ? { ...start, now: observed.clockStartNs } : start, i: 0, kind: "move", label: "", record: undefined, prev: null }];
   // The verdict for an explained run; the accepted interleaving only when asked (reach measurement).
-  const succeed = (trail: Trail | null): CheckResult => (opts.witness ? { ok: true, witness: unwind(trail) } : { ok: true });
+  const succeed = (frame: Frame): CheckResult => (opts.witness ? { ok: true, witness: unwind(frame) } : { ok: true });
   while (stack.length > 0) {
-    const { st, i, trail } = stack.pop()!;
-    const key = keys.key(st, i);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const frame = stack.pop()!;
+    const { st, i } = frame;
+    if (!keys.visit(st, i)) continue;
     if (opts.stats) opts.stats.states++;
-    if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: deepest };
-    const pendings = (): string[] => st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
-    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(trail);
+    if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: frontier.deepest };
+    if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(frame);
     if (reduce) {
       // R1 (agent.ts, "Search reductions"): an op no other move depends on goes first, alone.
       const m = localMove(ctx, st);
       if (m) {
-        stack.push({ st: m.st, i, trail: { step: { label: m.label, kind: "move", before: st, after: m.st }, prev: trail } });
+        stack.push({ st: m.st, i, kind: "move", label: m.label, record: undefined, prev: frame });
         continue;
       }
     }
     const next = i < n ? obs[i]!.thread : undefined;
     const moves: Move[] = successors(ctx, st, reduce ? (u) => timeoutCanWait(ctx, st, u, next) : undefined);
     if (i < n) {
-      const c = consume(ctx, st, obs[i]!);
-      if ("st" in c) stack.push({ st: c.st, i: i + 1, trail: { step: { label: fmt(obs[i]), kind: "record", before: st, after: c.st }, prev: trail } });
-      else note(i, () => [...pendings(), ...ends(moves)]);
+      // Only a pending thread at the record's op can match it (consume's other refusals say why, which the search does not need).
+      const o = obs[i]!;
+      const r = st.runs[o.thread];
+      const c = r && r.phase === "pending" && r.pending !== undefined && r.pc === o.op ? consume(ctx, st, o) : undefined;
+      if (c && "st" in c) stack.push({ st: c.st, i: i + 1, kind: "record", label: "", record: o, prev: frame });
+      else frontier.note(i, st, moves, false);
     } else {
       // After the last record: the records the model still expects (pending results) and the ends it allows.
-      note(n, () => [...pendings(), ...ends(moves), ...(isHung(st) ? ["end: hang"] : [])]);
-      if (observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(trail);
+      frontier.note(n, st, moves, true);
     }
+    if (i === n && observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(frame);
     for (let k = moves.length - 1; k >= 0; k--) {
       const m = moves[k]!;
       if (m.kind === "end") {
-        if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return succeed({ step: { label: m.label, kind: "end", before: st, after: m.st }, prev: trail });
+        if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return succeed({ st: m.st, i, kind: "end", label: m.label, record: undefined, prev: frame });
         continue;
       }
-      stack.push({ st: m.st, i, trail: { step: { label: m.label, kind: "move", before: st, after: m.st }, prev: trail } });
+      stack.push({ st: m.st, i, kind: "move", label: m.label, record: undefined, prev: frame });
     }
   }
   if (unknownOnly !== undefined) return { ok: false, undecided: true, reason: `the run is explained only through an op the model cannot judge (${unknownOnly})`, atObservation: n };
+  const deepest = frontier.deepest;
+  const allowed = frontier.list();
   if (deepest < n)
     return {
       ok: false,
       reason: `no interleaving explains observation ${deepest} (${fmt(obs[deepest])})`,
       atObservation: deepest,
-      allowed: frontier.length ? frontier : ["(no op can complete here)"],
+      allowed: allowed.length ? allowed : ["(no op can complete here)"],
     };
-  return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: frontier.length ? frontier : ["(no end reachable)"] };
+  return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: allowed.length ? allowed : ["(no end reachable)"] };
 }
 
-/** The path to a search state, shared between frames (a persistent list). */
-interface Trail {
-  readonly step: WitnessStep;
-  readonly prev: Trail | null;
+/**
+ * The allowed next outcomes at the deepest record index the search reached, for a refusal's
+ * message: up to 24 distinct descriptions in the order the search met them. States are queued
+ * and described in batches, on demand: an accepted run, the common case, never needs them, and
+ * describing every frontier state cost more than the search step.
+ */
+class Frontier {
+  /** The deepest record index a search state reached (-1: none yet). */
+  deepest = -1;
+  private texts: string[] = [];
+  private queued: { st: AgentState; moves: readonly Move[]; afterLast: boolean }[] = [];
+
+  /** State `st`, at record index `i`, could not match record i (or, `afterLast`, is past the last record); `moves` are its moves. */
+  note(i: number, st: AgentState, moves: readonly Move[], afterLast: boolean): void {
+    if (i < this.deepest) return;
+    if (i > this.deepest) {
+      this.deepest = i;
+      this.texts = [];
+      this.queued = [];
+    }
+    if (this.texts.length >= 24) return;
+    this.queued.push({ st, moves, afterLast });
+    if (this.queued.length >= 64) this.describe();
+  }
+
+  list(): string[] {
+    this.describe();
+    return this.texts;
+  }
+
+  private describe(): void {
+    for (const { st, moves, afterLast } of this.queued) {
+      const what = [...pendingRecords(st), ...moves.flatMap((m) => (m.kind === "end" ? [`end: ${describeEnd(m.end)}`] : [])), ...(afterLast && isHung(st) ? ["end: hang"] : [])];
+      for (const w of what) if (this.texts.length < 24 && !this.texts.includes(w)) this.texts.push(w);
+    }
+    this.queued = [];
+  }
 }
 
-function unwind(trail: Trail | null): WitnessStep[] {
+/** The records the model expects next from `st` (its pending threads' results), for a refusal's hints. */
+function pendingRecords(st: AgentState): string[] {
+  return st.runs.flatMap((r, t) => (r.phase === "pending" && r.pending ? [describePending(t, r.pc, r.pending)] : []));
+}
+
+/**
+ * A search state (index `i` of the next record) and the step that reached it from `prev`'s
+ * state: the frames of a path form a persistent list, the accepted interleaving when unwound.
+ * One object per step; a record step's label is built only when a witness is asked for.
+ */
+interface Frame {
+  readonly st: AgentState;
+  readonly i: number;
+  readonly kind: WitnessStep["kind"];
+  /** A move's or end's label ("" for a record step and the start). */
+  readonly label: string;
+  /** The record a record step matched. */
+  readonly record: Observation | undefined;
+  /** The frame of the state the step left (null: the start). */
+  readonly prev: Frame | null;
+}
+
+function unwind(frame: Frame): WitnessStep[] {
   const out: WitnessStep[] = [];
-  for (let t = trail; t; t = t.prev) out.push(t.step);
+  for (let f = frame; f.prev; f = f.prev) out.push({ label: f.kind === "record" ? fmt(f.record) : f.label, kind: f.kind, before: f.prev.st, after: f.st });
   return out.reverse();
 }
 

@@ -158,6 +158,8 @@ export function unparkKey(ps: ParkSpace, key: ParkKey, count: bigint): UnparkOut
  */
 export function drain(ps: ParkSpace, asid: number, start: number, end: number): { space: ParkSpace; drained: number[] } {
   const hit = (w: Waiter): boolean => w.key.asid === asid && w.key.addr >= start && w.key.addr < end;
+  // Most unmaps drain nobody: then the same space object.
+  if (!ps.waiters.some(hit)) return { space: ps, drained: [] };
   return { space: { waiters: ps.waiters.filter((w) => !hit(w)) }, drained: ps.waiters.filter(hit).map((w) => w.id) };
 }
 
@@ -166,6 +168,8 @@ export function drain(ps: ParkSpace, asid: number, start: number, end: number): 
  * @clause PARKX-4 PARKX-9
  */
 export function removeWaiter(ps: ParkSpace, id: number): ParkSpace {
+  // Unchanged when `id` does not wait (every thread exit asks): the same object, so callers that key spaces by identity see no change.
+  if (!ps.waiters.some((w) => w.id === id)) return ps;
   return { waiters: ps.waiters.filter((w) => w.id !== id) };
 }
 

@@ -12,61 +12,65 @@
  * @clause TIMERX-1 PARKX-2 PARKX-4 PARKX-6 FSB-1 FSB-4 TLS-3 TLSV2-1
  */
 import { OP, type Script } from "../spec/agent-protocol.js";
-import { asyncWaiterId, fsView, linearize, type AgentState, type Ctx, type Move, type ThreadRun } from "./agent.js";
+import { asyncWaiterId, fsView, linearize, operandA, type AgentState, type Ctx, type Move, type ThreadRun } from "./agent.js";
 
 /** What each thread's remaining ops (ops[pc..]) may do, for every pc; computed once per script. */
 interface ThreadFacts {
   /** Bit r set: some op in ops[pc..] writes register r. */
   readonly dsts: readonly number[];
-  /** Some op in ops[pc..] may read or change the address space (memory, VM, park ops, TLS ops after a SET_FS). */
-  readonly memory: readonly boolean[];
-  /** Some op in ops[pc..] is a TLS_ADDR (which may learn a TLS offset every thread's TLS_ADDR reads). */
-  readonly tlsAddr: readonly boolean[];
-  /** Some op in ops[pc..] may wake or drain a park waiter (UNPARK, UNMAP, DECOMMIT). */
-  readonly wakes: readonly boolean[];
-  /** Some op in ops[pc..] starts, joins or releases a thread (SPAWN, JOIN, RELEASE_HANDLE, RING_BATCH). */
-  readonly threadOps: readonly boolean[];
-  /** Some op in ops[pc..] is a THREAD_EXIT. */
-  readonly threadExit: readonly boolean[];
-  /** Some op in ops[pc..] is a RING_BATCH. */
-  readonly ringBatch: readonly boolean[];
+  /** The `F` bits of every op in ops[pc..], or-ed. */
+  readonly flags: readonly number[];
 }
 
-const U64 = (1n << 64n) - 1n;
-const MEMORY_OPS: ReadonlySet<number> = new Set([OP.MAP, OP.UNMAP, OP.PROTECT, OP.RESERVE, OP.COMMIT, OP.DECOMMIT, OP.LOAD, OP.STORE, OP.PARK, OP.PARK_ASYNC, OP.UNPARK, OP.TLS_READ, OP.TLS_WRITE, OP.TLS_ADDR]);
-const WAKE_OPS: ReadonlySet<number> = new Set([OP.UNPARK, OP.UNMAP, OP.DECOMMIT]);
-const THREAD_OPS: ReadonlySet<number> = new Set([OP.SPAWN, OP.JOIN, OP.RELEASE_HANDLE, OP.RING_BATCH]);
-/** Ops known to touch neither memory nor anything shared (steering, FS base, time, threads, ring). */
+/** What an op may do (ThreadFacts.flags). */
+const F = {
+  /** May read or change the address space (memory, VM, park ops, TLS ops after a SET_FS). */
+  memory: 1,
+  /** A TLS_ADDR (which may learn a TLS offset every thread's TLS_ADDR reads). */
+  tlsAddr: 2,
+  /** May wake or drain a park waiter (UNPARK, UNMAP, DECOMMIT). */
+  wakes: 4,
+  /** Starts, joins or releases a thread (SPAWN, JOIN, RELEASE_HANDLE, RING_BATCH). */
+  threadOps: 8,
+  THREAD_EXIT: 16,
+  RING_BATCH: 32,
+} as const;
+
+/** Ops known to touch neither memory nor anything shared (steering, FS base, time, threads, ring); every other kind counts as memory, an unknown one too (the agent judges it "unknown"). */
 const NON_MEMORY_OPS: ReadonlySet<number> = new Set([OP.SPAWN, OP.JOIN, OP.SET_FS, OP.GET_FS, OP.NOW, OP.SLEEP, OP.YIELD, OP.SPIN, OP.EXIT, OP.THREAD_EXIT, OP.RELEASE_HANDLE, OP.RING_BATCH]);
 
-const factsCache = new WeakMap<Script, readonly ThreadFacts[]>();
+/** The F bits of an op kind. */
+function kindFlags(kind: number): number {
+  let f = NON_MEMORY_OPS.has(kind) ? 0 : F.memory;
+  if (kind === OP.TLS_ADDR) f |= F.tlsAddr;
+  if (kind === OP.UNPARK || kind === OP.UNMAP || kind === OP.DECOMMIT) f |= F.wakes;
+  if (kind === OP.SPAWN || kind === OP.JOIN || kind === OP.RELEASE_HANDLE || kind === OP.RING_BATCH) f |= F.threadOps;
+  if (kind === OP.THREAD_EXIT) f |= F.THREAD_EXIT;
+  if (kind === OP.RING_BATCH) f |= F.RING_BATCH;
+  return f;
+}
+
+/**
+ * The last script asked about and its facts: one search asks at every state, and every case of
+ * a property run has a new script (no cache across scripts: a WeakMap entry per script cost more
+ * than computing the facts again when a script comes back).
+ */
+let last: { script: Script; facts: readonly ThreadFacts[] } | undefined;
 
 function scriptFacts(script: Script): readonly ThreadFacts[] {
-  let facts = factsCache.get(script);
-  if (facts) return facts;
-  facts = script.threads.map((ops) => {
+  if (last?.script === script) return last.facts;
+  const facts = script.threads.map((ops): ThreadFacts => {
     const n = ops.length;
     const dsts = new Array<number>(n + 1).fill(0);
-    const memory = new Array<boolean>(n + 1).fill(false);
-    const tlsAddr = new Array<boolean>(n + 1).fill(false);
-    const wakes = new Array<boolean>(n + 1).fill(false);
-    const threadOps = new Array<boolean>(n + 1).fill(false);
-    const threadExit = new Array<boolean>(n + 1).fill(false);
-    const ringBatch = new Array<boolean>(n + 1).fill(false);
+    const flags = new Array<number>(n + 1).fill(0);
     for (let pc = n - 1; pc >= 0; pc--) {
       const op = ops[pc]!;
       dsts[pc] = dsts[pc + 1]! | (op.dst ? 1 << op.dst : 0);
-      // An op kind the agent does not know is judged "unknown": count it as touching everything.
-      memory[pc] = memory[pc + 1]! || MEMORY_OPS.has(op.kind) || !NON_MEMORY_OPS.has(op.kind);
-      tlsAddr[pc] = tlsAddr[pc + 1]! || op.kind === OP.TLS_ADDR;
-      wakes[pc] = wakes[pc + 1]! || WAKE_OPS.has(op.kind);
-      threadOps[pc] = threadOps[pc + 1]! || THREAD_OPS.has(op.kind);
-      threadExit[pc] = threadExit[pc + 1]! || op.kind === OP.THREAD_EXIT;
-      ringBatch[pc] = ringBatch[pc + 1]! || op.kind === OP.RING_BATCH;
+      flags[pc] = flags[pc + 1]! | kindFlags(op.kind);
     }
-    return { dsts, memory, tlsAddr, wakes, threadOps, threadExit, ringBatch };
+    return { dsts, flags };
   });
-  factsCache.set(script, facts);
+  last = { script, facts };
   return facts;
 }
 
@@ -107,9 +111,9 @@ function othersOf(ctx: Ctx, st: AgentState, t: number): Others {
     // A pending or blocked op writes its dst when its record is consumed.
     if (r.phase !== "done") dsts |= f.dsts[Math.min(r.pc, n)]!;
     const from = Math.min(nextToTakeEffect(r, n), n);
-    memory ||= f.memory[from]!;
-    threadOps ||= f.threadOps[from]!;
-    tlsAddr ||= f.tlsAddr[from]! || (r.phase === "pending" && r.pending?.k === "learn" && r.pending.key.startsWith("tpoff:"));
+    memory ||= (f.flags[from]! & F.memory) !== 0;
+    threadOps ||= (f.flags[from]! & F.threadOps) !== 0;
+    tlsAddr ||= (f.flags[from]! & F.tlsAddr) !== 0 || (r.phase === "pending" && r.pending?.k === "learn" && r.pending.key.startsWith("tpoff:"));
   }
   return { dsts, memory, tlsAddr, threadOps };
 }
@@ -129,7 +133,7 @@ export function localMove(ctx: Ctx, st: AgentState): Move | undefined {
       continue;
     }
     const op = ops[r.pc]!;
-    const a = ((op.a ?? 0n) + (op.base ? st.regs[op.base]! : 0n)) & U64;
+    const a = operandA(op, st.regs);
     let needsQuietMemory = false;
     let readsTpoff = false;
     let needsQuietThreads = false;
@@ -201,8 +205,8 @@ function exitIsLocal(ctx: Ctx, st: AgentState, t: number): boolean {
     const n = ctx.script.threads[u]!.length;
     const ru = st.runs[u]!;
     const from = Math.min(nextToTakeEffect(ru, n), n);
-    if (u === 0 && (ru.phase === "done" || facts[0]!.threadExit[from])) return false;
-    if (facts[u]!.ringBatch[from]) return false;
+    if (u === 0 && (ru.phase === "done" || (facts[0]!.flags[from]! & F.THREAD_EXIT) !== 0)) return false;
+    if ((facts[u]!.flags[from]! & F.RING_BATCH) !== 0) return false;
     if (op?.base && ru.phase !== "done" && (facts[u]!.dsts[Math.min(ru.pc, n)]! & (1 << op.base)) !== 0) return false;
   }
   return !st.park.waiters.some((w) => w.id === asyncWaiterId(t));
@@ -223,7 +227,7 @@ export function timeoutCanWait(ctx: Ctx, st: AgentState, u: number, nextThread: 
   for (let w = 0; w < st.runs.length; w++) {
     if (w === u) continue;
     const n = ctx.script.threads[w]!.length;
-    if (facts[w]!.wakes[Math.min(nextToTakeEffect(st.runs[w]!, n), n)]) return false;
+    if ((facts[w]!.flags[Math.min(nextToTakeEffect(st.runs[w]!, n), n)]! & F.wakes) !== 0) return false;
   }
   return true;
 }

@@ -4,14 +4,14 @@
  * runs, thread table, registers, clock, learned values, park waiters, creation order, whether
  * an unknown outcome was seen).
  *
- * `stateKey` spells a state out in full. The checker uses a `StateKeys` per search instead:
- * states share their unchanged parts with their predecessor, so each part object gets a small
- * number once (its canonical text interned) and a state's key is a short string of those
- * numbers. The tables live as long as the search, so nothing accumulates between checks.
+ * `stateKey` spells a state out in full (the reference, for tests and `equal`). The checker
+ * numbers states with a `StateKeys` per search instead (see there), which tells states apart
+ * exactly as `stateKey` does (state-key.test.ts compares the two).
  */
 import type { Binding } from "../spec/binding.js";
 import type { AgentState, Pending, ThreadRun, Block } from "./agent.js";
-import { addressSpaceKey, pageDataText, type Page } from "./address-space.js";
+import { addressSpaceKey, pageDataText, type AddressSpace } from "./address-space.js";
+import { TupleTable } from "./tuple-table.js";
 import type { ThreadTable } from "./threads.js";
 import type { Waiter } from "./park.js";
 
@@ -95,41 +95,238 @@ export function stateKey(st: AgentState, b: Binding): string {
   ].join("#");
 }
 
-/** Memo keys for one search: equal keys exactly when `stateKey` is equal. */
+/** Kinds of part numbered by canonical text (the kind starts the text, so kinds never share a number). */
+type PartKind = "threads" | "learned" | "waiters" | "created";
+
+/**
+ * Memo keys for one search: two states get the same id exactly when their `stateKey` texts are
+ * equal (state-key.test.ts holds the two to that on explored and mutated states).
+ *
+ * A state is a tuple of numbers, one per part, interned in a `TupleTable`. A part object seen
+ * before (states share every part their move left alone) is looked up by identity; a new one
+ * gets the number of its canonical text, except where a cheaper exact form exists: a run is
+ * itself a tuple (phase, pc, pending, block, flags, TLS values), registers a tuple of value
+ * numbers, and bigints (the clock, register values, exact results) are numbered by value
+ * (Map compares bigints by value), with no text built. The tables live as long as the search,
+ * so nothing accumulates between checks.
+ */
 export class StateKeys {
-  /** Canonical part text -> its number (one table for every kind of part: each text starts with its kind). */
-  private readonly numbers = new Map<string, number>();
-  /** Part object -> its number. */
-  private readonly parts = new Map<object, number>();
-  private readonly pageKeys = new Map<Uint8Array, string>();
-  private readonly pageKey = (pg: Page): string => {
-    if (!pg.data) return "";
-    let k = this.pageKeys.get(pg.data);
-    if (k === undefined) this.pageKeys.set(pg.data, (k = pageDataText(pg.data)));
-    return k;
-  };
+  private readonly texts = new Map<string, number>();
+  /** Part object -> its number: text parts (`part`, `spaceId`), runs, register files. */
+  private readonly partIds = new Map<object, number>();
+  private readonly runIds = new Map<ThreadRun, number>();
+  private readonly regsIds = new Map<readonly bigint[], number>();
+  private readonly bigints = new Map<bigint, number>();
+  /** Exact pending results by status, then value; other pendings by text (`pendingTexts`); both numbered from `pendings`. */
+  private readonly exact = new Map<string, Map<bigint, number>>();
+  private readonly pendingTexts = new Map<string, number>();
+  private pendings = 0;
+  private readonly runs = new TupleTable(6);
+  private readonly runTuple = [0, 0, 0, 0, 0, 0];
+  private readonly valueTables = new Map<number, TupleTable>();
+  private readonly valuesTuple: number[] = [];
+  private readonly lists = new TupleTable(2);
+  private readonly lengthTuple = [0, 0];
+  private readonly blocks = new TupleTable(3);
+  private readonly blockTuple = [0, 0, 0];
+  private states: TupleTable | undefined;
+  private stateTuple: number[] = [];
+  /** The state `stateTuple` was last filled for. */
+  private last: AgentState | undefined;
+  private readonly pageKeys = new Map<Uint8Array, number>();
+  private readonly spaceSeq: number[] = [];
 
-  constructor(private readonly b: Binding) {}
 
-  private number(text: string): number {
-    let n = this.numbers.get(text);
-    if (n === undefined) this.numbers.set(text, (n = this.numbers.size));
+  /** Whether this search meets `st` at observation index `i` for the first time (and remembers it). */
+  visit(st: AgentState, i: number): boolean {
+    const before = this.states?.size ?? 0;
+    return this.id(st, i) === before;
+  }
+
+  /** The number of `st` at observation index `i`: equal exactly when `stateKey` and `i` are. */
+  id(st: AgentState, i: number): number {
+    const n = st.runs.length;
+    if (!this.states) {
+      this.states = new TupleTable(9 + n);
+      this.stateTuple = new Array<number>(9 + n).fill(0);
+    } else if (this.states.width !== 9 + n) throw new RangeError(`a search over ${this.states.width - 9} threads met a state with ${n}`);
+    // The tuple still holds the last state's numbers: the search mostly keys a state right after
+    // its parent or a sibling, so most parts are the same objects and keep their number.
+    const t = this.stateTuple;
+    const last = this.last;
+    t[0] = i;
+    if (st.as !== last?.as) t[1] = this.spaceId(st.as);
+    if (st.threads !== last?.threads) t[2] = this.part(st.threads, threadsText, "threads");
+    if (st.regs !== last?.regs) t[3] = this.regsId(st.regs);
+    if (st.now !== last?.now) t[4] = this.bigintId(st.now);
+    if (st.learned !== last?.learned) t[5] = this.part(st.learned, learnedText, "learned");
+    if (st.park.waiters !== last?.park.waiters) t[6] = this.part(st.park.waiters, waitersText, "waiters");
+    if (st.created !== last?.created) t[7] = this.part(st.created, createdText, "created");
+    t[8] = st.anyEnd ? 1 : 0;
+    if (st.runs !== last?.runs) for (let k = 0; k < n; k++) if (st.runs[k] !== last?.runs[k]) t[9 + k] = this.runId(st.runs[k]!);
+    this.last = st;
+    return this.states.intern(t);
+  }
+
+  /**
+   * An address space as the sequence `addressSpaceKey` spells out, in numbers: maximal runs of
+   * adjacent pages with equal state and protection (its regions), maximal runs of adjacent
+   * pages with equal generation (it lists every page: a quota-sized unmap leaves thousands),
+   * and the non-zero contents of each page. Equal sequences exactly when equal texts.
+   */
+  private spaceId(as: AddressSpace): number {
+    const seen = this.partIds;
+    let n = seen.get(as);
+    if (n !== undefined) return n;
+    const seq = this.spaceSeq;
+    seq.length = 0;
+    const [pns, pgs] = inOrder(as.pages);
+    let start = -1, end = -1, state = -1, prot = -1;
+    for (let k = 0; k < pns.length; k++) {
+      const p = pns[k]!;
+      const pg = pgs[k]!;
+      const sc = pg.state === "committed" ? 1 : 0;
+      if (p === end && sc === state && pg.prot === prot) end++;
+      else {
+        if (start >= 0) seq.push(start, end, state, prot);
+        start = p; end = p + 1; state = sc; prot = pg.prot;
+      }
+    }
+    if (start >= 0) seq.push(start, end, state, prot);
+    seq.push(-1);
+    const [gns, gvs] = inOrder(as.gens);
+    start = -1; end = -1;
+    let gen = -1;
+    for (let k = 0; k < gns.length; k++) {
+      const p = gns[k]!;
+      if (p === end && gvs[k] === gen) end++;
+      else {
+        if (start >= 0) seq.push(start, end, gen);
+        start = p; end = p + 1; gen = gvs[k]!;
+      }
+    }
+    if (start >= 0) seq.push(start, end, gen);
+    seq.push(-2);
+    for (let k = 0; k < pns.length; k++) {
+      const data = pgs[k]!.data;
+      if (!data) continue;
+      let d = this.pageKeys.get(data);
+      if (d === undefined) {
+        const text = pageDataText(data);
+        this.pageKeys.set(data, (d = text === "" ? -1 : this.textId("d" + text)));
+      }
+      if (d >= 0) seq.push(pns[k]!, d);
+    }
+    n = this.textId("m" + seq.join(","));
+    seen.set(as, n);
     return n;
   }
 
-  /** The number of part `obj`, whose canonical text is `text(obj)` (each kind of part has its own letter). */
-  private part<T extends object>(obj: T, text: (x: T) => string, kind: string): number {
-    let n = this.parts.get(obj);
-    if (n === undefined) this.parts.set(obj, (n = this.number(kind + text(obj))));
+  private textId(text: string): number {
+    let n = this.texts.get(text);
+    if (n === undefined) this.texts.set(text, (n = this.texts.size));
     return n;
   }
 
-  private readonly spaceText = (as: AgentState["as"]): string => addressSpaceKey(as, this.b, this.pageKey);
+  private bigintId(x: bigint): number {
+    let n = this.bigints.get(x);
+    if (n === undefined) this.bigints.set(x, (n = this.bigints.size));
+    return n;
+  }
 
-  /** The key of `st` at observation index `i`. */
-  key(st: AgentState, i: number): string {
-    let runs = "";
-    for (const r of st.runs) runs += `${this.part(r, runText, "r")},`;
-    return `${i}:${this.part(st.as, this.spaceText, "m")}:${runs}${this.part(st.threads, threadsText, "t")}:${this.part(st.regs, regsText, "g")}:${hex(st.now)}:${this.part(st.learned, learnedText, "l")}:${this.part(st.park.waiters, waitersText, "w")}:${this.part(st.created, createdText, "c")}${st.anyEnd ? ":A" : ""}`;
+  /** The number of part `obj` of `kind`, whose canonical text is `text(obj)`. */
+  private part<T extends object>(obj: T, text: (x: T) => string, kind: PartKind): number {
+    const seen = this.partIds;
+    let n = seen.get(obj);
+    if (n === undefined) seen.set(obj, (n = this.textId(kind + text(obj))));
+    return n;
+  }
+
+  private pendingId(p: Pending): number {
+    if (p.k === "exact") {
+      let byValue = this.exact.get(p.status);
+      if (!byValue) this.exact.set(p.status, (byValue = new Map()));
+      let n = byValue.get(p.value);
+      if (n === undefined) byValue.set(p.value, (n = this.pendings++));
+      return n;
+    }
+    const text = pendingText(p);
+    let n = this.pendingTexts.get(text);
+    if (n === undefined) this.pendingTexts.set(text, (n = this.pendings++));
+    return n;
+  }
+
+  /** A run as (phase, pc, pending, block, joined/released, TLS values): the fields `runText` spells out. */
+  private runId(r: ThreadRun): number {
+    const seen = this.runIds;
+    let n = seen.get(r);
+    if (n !== undefined) return n;
+    const t = this.runTuple;
+    t[0] = PHASES.indexOf(r.phase);
+    t[1] = r.pc;
+    t[2] = r.pending ? this.pendingId(r.pending) + 1 : 0;
+    t[3] = r.block ? this.blockId(r.block) + 1 : 0;
+    t[4] = (r.joined ? 1 : 0) | (r.handleReleased ? 2 : 0);
+    t[5] = this.valuesId(r.tls);
+    n = this.runs.intern(t);
+    seen.set(r, n);
+    return n;
+  }
+
+  /** Registers as the tuple of their values' numbers. */
+  private regsId(regs: readonly bigint[]): number {
+    const seen = this.regsIds;
+    let n = seen.get(regs);
+    if (n === undefined) seen.set(regs, (n = this.valuesId(regs)));
+    return n;
+  }
+
+  /** A list of bigints (registers, a thread's TLS values) as the tuple of their numbers; one table per length. */
+  private valuesId(xs: readonly bigint[]): number {
+    let table = this.valueTables.get(xs.length);
+    if (!table) this.valueTables.set(xs.length, (table = new TupleTable(xs.length)));
+    const t = this.valuesTuple;
+    if (t.length !== xs.length) t.length = xs.length;
+    for (let k = 0; k < xs.length; k++) t[k] = this.bigintId(xs[k]!);
+    // Lists of different lengths are different: number the (length, number in its table) pair.
+    this.lengthTuple[0] = xs.length;
+    this.lengthTuple[1] = table.intern(t);
+    return this.lists.intern(this.lengthTuple);
+  }
+
+  /** A block as `blockText` spells it, in numbers: (kind, deadline or target, RING_BATCH values). */
+  private blockId(b: Block): number {
+    const t = this.blockTuple;
+    switch (b.kind) {
+      case "park":
+        t[0] = 0; t[1] = b.deadline === null ? -1 : this.bigintId(b.deadline); t[2] = 0;
+        break;
+      case "sleep":
+        t[0] = 1; t[1] = this.bigintId(b.deadline); t[2] = 0;
+        break;
+      case "join":
+        t[0] = b.batch ? 3 : 2; t[1] = b.target; t[2] = b.batch ? this.textId(`j${b.batch.map(hex).join("/")}`) : 0;
+        break;
+    }
+    return this.blocks.intern(t);
   }
 }
+
+/** A map's keys (integers) in ascending order and their values. */
+function inOrder<V>(m: ReadonlyMap<number, V>): [number[], V[]] {
+  const keys: number[] = [];
+  const values: V[] = [];
+  let sorted = true;
+  // Edits insert ranges in address order, so the keys usually come sorted.
+  for (const [k, v] of m) {
+    if (keys.length > 0 && k < keys[keys.length - 1]!) sorted = false;
+    keys.push(k);
+    values.push(v);
+  }
+  if (sorted) return [keys, values];
+  const order = keys.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]!);
+  return [order.map((i) => keys[i]!), order.map((i) => values[i]!)];
+}
+
+const PHASES: readonly ThreadRun["phase"][] = ["unstarted", "idle", "pending", "blocked", "done"];
+

@@ -1,0 +1,186 @@
+/**
+ * The checker's memo keys (`StateKeys`: numbers, tuples, identity caches) must tell states apart
+ * exactly as their full canonical text (`stateKey`) does: a key that merged two different states
+ * would prune a search branch that may explain a run; one that split equal states would only cost
+ * time, but would show the numbering is not canonical. Compared on states the model reaches from
+ * the corpus scripts, on deep copies of them (new objects, pages inserted in reverse order) and on
+ * copies changed in one part each.
+ */
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_BINDING as B } from "../spec/binding.js";
+import type { Observation } from "../spec/agent-protocol.js";
+import { consume, init, successors, type AgentState, type Ctx, type ThreadRun } from "./agent.js";
+import type { AddressSpace, Page } from "./address-space.js";
+import { StateKeys, stateKey } from "./state-key.js";
+import { TupleTable } from "./tuple-table.js";
+import { decodeCorpus } from "./tools/checker-corpus-format.js";
+
+const corpus = decodeCorpus(JSON.parse(gunzipSync(readFileSync(new URL("./fixtures/checker-corpus.json.gz", import.meta.url))).toString("utf8")));
+
+/** Up to `limit` states reachable from the start: every move, and every pending thread's record (as `simulate` prints it). */
+function explore(ctx: Ctx, limit: number): AgentState[] {
+  const out: AgentState[] = [];
+  const queue = [init(ctx)];
+  while (queue.length > 0 && out.length < limit) {
+    const st = queue.shift()!;
+    out.push(st);
+    for (const m of successors(ctx, st)) if (m.kind === "state") queue.push(m.st);
+    st.runs.forEach((r, t) => {
+      if (r.phase !== "pending" || !r.pending) return;
+      const p = r.pending;
+      const value = p.k === "exact" ? p.value : p.k === "now" ? p.min + 1n : p.k === "learn" ? p.offset + (st.learned[p.key] ?? 0x10000n) : 0n;
+      const o: Observation = { thread: t, op: r.pc, status: p.k === "exact" ? p.status : "ok", value };
+      const c = consume(ctx, st, o);
+      if ("st" in c) queue.push(c.st);
+    });
+  }
+  return out;
+}
+
+function copyPage(pg: Page): Page {
+  return { state: pg.state, prot: pg.prot, ...(pg.data ? { data: pg.data.slice() } : {}) };
+}
+
+/** The same address space in new objects, its maps filled in reverse order (the keys must not depend on insertion order). */
+function copySpace(as: AddressSpace): AddressSpace {
+  return {
+    id: as.id,
+    pages: new Map([...as.pages].reverse().map(([p, pg]) => [p, copyPage(pg)])),
+    gens: new Map([...as.gens].reverse()),
+    reservedPages: as.reservedPages,
+    committedPages: as.committedPages,
+  };
+}
+
+function copyRun(r: ThreadRun): ThreadRun {
+  return { ...r, tls: r.tls.slice(), ...(r.pending ? { pending: { ...r.pending } } : {}), ...(r.block ? { block: { ...r.block } } : {}) };
+}
+
+/** A deep copy: equal in every part, sharing no object with `st`. */
+function copyState(st: AgentState): AgentState {
+  return {
+    ...st,
+    as: copySpace(st.as),
+    park: { waiters: st.park.waiters.map((w) => ({ ...w, key: { ...w.key } })) },
+    threads: new Map([...st.threads].map(([k, v]) => [k, { ...v }])),
+    runs: st.runs.map(copyRun),
+    regs: st.regs.slice(),
+    learned: { ...st.learned },
+    created: st.created.slice(),
+  };
+}
+
+/** Copies of `st` changed in one part each (some changes may give an equal text: the comparison decides). */
+function variants(st: AgentState): AgentState[] {
+  const out: AgentState[] = [];
+  const c = () => copyState(st);
+  out.push({ ...c(), now: st.now + 1n });
+  out.push({ ...c(), regs: st.regs.map((x, k) => (k === 3 ? x + 1n : x)) });
+  out.push({ ...c(), anyEnd: st.anyEnd ? undefined : "unknown" });
+  out.push({ ...c(), learned: { ...st.learned, "fs0:9": 0x1000n } });
+  out.push({ ...c(), created: [...st.created].reverse() });
+  const pns = [...st.as.pages.keys()].sort((x, y) => x - y);
+  for (const p of pns.length > 0 ? [pns[pns.length >> 1]!, pns[0]!] : []) {
+    const withPage = (edit: (pg: Page) => Page): AgentState => {
+      const s = c();
+      const pages = new Map(s.as.pages);
+      pages.set(p, edit(pages.get(p)!));
+      return { ...s, as: { ...s.as, pages } };
+    };
+    out.push(withPage((pg) => ({ ...pg, prot: pg.prot ^ 1 })));
+    out.push(withPage((pg) => ({ ...pg, state: pg.state === "committed" ? "reserved" : "committed" })));
+    out.push(withPage((pg) => ({ ...pg, data: Uint8Array.from({ length: B.pageSize }, (_, k) => (k === 7 ? 1 : 0)) })));
+    // All-zero contents are no contents (GO-3): the same text as a page never written.
+    out.push(withPage((pg) => ({ ...pg, data: new Uint8Array(B.pageSize) })));
+    const s = c();
+    out.push({ ...s, as: { ...s.as, gens: new Map([...s.as.gens, [p, (s.as.gens.get(p) ?? 0) + 1]]) } });
+  }
+  st.runs.forEach((r, t) => {
+    const withRun = (run: ThreadRun): AgentState => {
+      const s = c();
+      return { ...s, runs: s.runs.map((x, k) => (k === t ? run : x)) };
+    };
+    out.push(withRun({ ...copyRun(r), pc: r.pc + 1 }));
+    out.push(withRun({ ...copyRun(r), tls: r.tls.map((x, k) => (k === 0 ? x ^ 1n : x)) }));
+    out.push(withRun({ ...copyRun(r), joined: !r.joined }));
+    if (r.pending?.k === "exact") out.push(withRun({ ...copyRun(r), pending: { ...r.pending, value: r.pending.value + 1n } }));
+    if (r.pending?.k === "exact") out.push(withRun({ ...copyRun(r), pending: { ...r.pending, status: r.pending.status === "ok" ? "err" : "ok" } }));
+    out.push(withRun({ ...copyRun(r), tls: r.tls.slice(0, -1) }));
+    if (r.block?.kind === "park") out.push(withRun({ ...copyRun(r), block: { kind: "park", deadline: r.block.deadline === null ? 5n : null } }));
+    if (r.block?.kind === "park" && r.block.deadline !== null) out.push(withRun({ ...copyRun(r), block: { kind: "park", deadline: r.block.deadline + 1n } }));
+    if (r.block?.kind === "sleep") out.push(withRun({ ...copyRun(r), block: { kind: "sleep", deadline: r.block.deadline + 1n } }));
+    if (r.block?.kind === "join") out.push(withRun({ ...copyRun(r), block: { ...r.block, target: r.block.target + 1 } }));
+  });
+  if (st.park.waiters.length > 0) {
+    const s = c();
+    out.push({ ...s, park: { waiters: s.park.waiters.map((w, k) => (k === 0 ? { ...w, key: { ...w.key, gen: w.key.gen + 1 } } : w)) } });
+  }
+  return out;
+}
+
+describe("StateKeys", () => {
+  it("numbers states exactly as their full canonical text tells them apart", () => {
+    const problems: string[] = [];
+    let compared = 0;
+    let distinct = 0;
+    let bigSpaces = 0;
+    for (const [k, c] of corpus.cases.entries()) {
+      if (k % 8 !== 0) continue;
+      // One search's numbering (a search is over one script).
+      const keys = new StateKeys();
+      const idOfText = new Map<string, number>();
+      const textOfId = new Map<number, string>();
+      const ctx: Ctx = { script: c.script, b: B, env: c.env, time: "lazy" };
+      for (const [j, st] of explore(ctx, 30).entries()) {
+        if (st.as.pages.size > 256) bigSpaces++;
+        for (const s of [st, copyState(st), ...(j % 3 === 0 ? variants(st) : [])])
+          for (const i of [0, 1]) {
+            const text = `${i}#${stateKey(s, B)}`;
+            const id = keys.id(s, i);
+            compared++;
+            const a = idOfText.get(text);
+            const b = textOfId.get(id);
+            if (a === undefined) idOfText.set(text, id);
+            else if (a !== id && problems.length < 5) problems.push(`equal texts, ids ${a} and ${id}: ${text.slice(0, 200)}`);
+            if (b === undefined) textOfId.set(id, text);
+            else if (b !== text && problems.length < 5) problems.push(`id ${id} for two texts:\n  ${b.slice(0, 200)}\n  ${text.slice(0, 200)}`);
+          }
+      }
+      distinct += idOfText.size;
+    }
+    expect(problems).toEqual([]);
+    // The comparison met what it is about: many states, distinct ones, and large address spaces.
+    expect(compared).toBeGreaterThan(10_000);
+    expect(distinct).toBeGreaterThan(5_000);
+    expect(bigSpaces).toBeGreaterThan(0);
+  });
+
+  it("visit says first meeting once per state and observation index", () => {
+    const keys = new StateKeys();
+    const ctx: Ctx = { script: corpus.cases[0]!.script, b: B, env: corpus.cases[0]!.env, time: "lazy" };
+    const st = init(ctx);
+    expect(keys.visit(st, 0)).toBe(true);
+    expect(keys.visit(copyState(st), 0)).toBe(false);
+    expect(keys.visit(st, 1)).toBe(true);
+    expect(keys.visit({ ...st, now: 1n }, 0)).toBe(true);
+  });
+});
+
+describe("TupleTable", () => {
+  it("gives equal tuples one id and different tuples different ids, across growth and hash collisions", () => {
+    const t = new TupleTable(3);
+    const ids = new Map<string, number>();
+    // Tuples that differ in one element, in any position, and many of them (the table grows).
+    for (let x = 0; x < 3000; x++)
+      for (const tuple of [[x, 0, 0], [0, x, 0], [0, 0, x], [x, x, -x]]) {
+        const id = t.intern(tuple);
+        const k = tuple.join(",");
+        expect(ids.get(k) ?? id).toBe(id);
+        ids.set(k, id);
+      }
+    expect(t.size).toBe(ids.size);
+    expect(new Set(ids.values()).size).toBe(ids.size);
+  });
+});
