@@ -58,8 +58,15 @@ export class Asm {
   /** mov r64, imm64 */
   movImm64(dst: Reg64, imm: bigint): this {
     const r = REG_NUM[dst];
-    const v = BigInt.asUintN(64, imm);
     this.bytes.push(0x48 | (r >= 8 ? 1 : 0), 0xb8 + (r & 7));
+    // Most immediates (zeroes, addresses, small numbers) fit 32 bits: comparisons allocate no
+    // bigints, the general path allocates three.
+    if (imm >= 0n && imm <= 0xffff_ffffn) {
+      this.le(Number(imm), 4);
+      this.le(0, 4);
+      return this;
+    }
+    const v = BigInt.asUintN(64, imm);
     this.le(Number(v & 0xffff_ffffn), 4);
     this.le(Number(v >> 32n), 4);
     return this;
@@ -190,6 +197,7 @@ export class Asm {
   }
 
   code(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+    // The array-like constructor copies a plain array directly; Uint8Array.from iterates.
+    return new Uint8Array(this.bytes);
   }
 }
