@@ -168,9 +168,12 @@ export function agentReach(script: Script, observations: readonly Observation[],
   }
 
   // Witness-derived situations: the waiter counts and keys the model's interleaving had.
+  // (Reading a label costs: the model builds them by concatenation, so they are flattened on
+  // first read. Scripts without an UNPARK need not read them for it.)
+  const unparks = script.threads.some((ops) => ops.some((op) => op.kind === OP.UNPARK));
   for (const step of witness ?? []) {
     if (step.kind === "record") continue;
-    const m = step.label.includes(" UNPARK") ? /^t(\d+)#(\d+) UNPARK/.exec(step.label) : null;
+    const m = unparks && step.label.includes(" UNPARK") ? /^t(\d+)#(\d+) UNPARK/.exec(step.label) : null;
     if (m) {
       const op = script.threads[Number(m[1])]![Number(m[2])]!;
       const waiters = waitersOnWord(step.before, op, b);
