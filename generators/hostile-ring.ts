@@ -13,6 +13,7 @@ import type { Binding, Field } from "../spec/binding.js";
 import { cqeOffset, initialCapId, sqeOffset } from "../spec/binding.js";
 import { writeField } from "../spec/fields.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
+import { recordMap } from "./record-map.js";
 import { consoleWriteMessage } from "./tls-probe.js";
 import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, messageData, reg, storeField } from "./guest-code.js";
 
@@ -51,8 +52,7 @@ export function hostileSqe(b: Binding): fc.Arbitrary<Uint8Array> {
   );
   const opcode = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...Object.values(b.opcodes)) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) });
   const maybeNonZero = (max: number) => fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max }) });
-  return fc
-    .record({
+  return recordMap({
       opcode,
       flags: maybeNonZero(255),
       reserved0: maybeNonZero(0xffff),
@@ -71,8 +71,8 @@ export function hostileSqe(b: Binding): fc.Arbitrary<Uint8Array> {
       expected: fc.integer({ min: 0, max: 0xffff_ffff }),
       timeout: fc.constantFrom(0n, 1000n, b.park.timeoutForever),
       count: fc.constantFrom(0, 1, b.park.unparkAll),
-    })
-    .map((x) => {
+    },
+    (x) => {
       const bytes = new Uint8Array(b.ring.sqeSize);
       const c = b.ring.sqeCommon;
       // RELEASE of the Console would silence the report: release something else instead.
@@ -105,12 +105,11 @@ export function hostileSqe(b: Binding): fc.Arbitrary<Uint8Array> {
 }
 
 export function hostileBatch(b: Binding): fc.Arbitrary<HostileBatch> {
-  return fc
-    .record({
+  return recordMap({
       sqes: fc.array(hostileSqe(b), { minLength: 0, maxLength: b.ring.sqEntries }),
       corrupt: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 1000 }) }),
-    })
-    .map(({ sqes, corrupt }) => ({ sqes, sqTail: corrupt === 0 ? sqes.length : sqes.length + b.ring.sqEntries + corrupt }));
+    },
+    ({ sqes, corrupt }) => ({ sqes, sqTail: corrupt === 0 ? sqes.length : sqes.length + b.ring.sqEntries + corrupt }));
 }
 
 /** Bytes the probe reports: the ring header, then the whole CQ array. */

@@ -8,6 +8,7 @@
  */
 import fc from "fast-check";
 import type { Binding } from "../spec/binding.js";
+import { recordMap } from "./record-map.js";
 import { AGENT_MAX_THREADS, AGENT_TLS_VARS, MAX_SPIN, OP, type Script, type ScriptOp } from "../spec/agent-protocol.js";
 
 const R1 = 1;
@@ -27,8 +28,7 @@ function prot(b: Binding): fc.Arbitrary<bigint> {
 function vmOp(b: Binding, pages: number): fc.Arbitrary<ScriptOp> {
   const P = page(b);
   const base = fc.constantFrom(R1, R1, R2);
-  const range = fc.record({ first: fc.integer({ min: 0, max: pages }), count: fc.integer({ min: 0, max: 3 }) });
-  const addr = range.map(({ first, count }) => ({ a: BigInt(first) * P, b: BigInt(count) * P }));
+  const addr = recordMap({ first: fc.integer({ min: 0, max: pages }), count: fc.integer({ min: 0, max: 3 }) }, ({ first, count }) => ({ a: BigInt(first) * P, b: BigInt(count) * P }));
   return fc.oneof(
     fc.tuple(base, addr).map(([r, x]): ScriptOp => ({ kind: OP.UNMAP, base: r, ...x })),
     fc.tuple(base, addr, prot(b)).map(([r, x, c]): ScriptOp => ({ kind: OP.PROTECT, base: r, ...x, c })),
@@ -58,8 +58,7 @@ function memOp(b: Binding, pages: number): fc.Arbitrary<ScriptOp> {
 /** Single-thread VirtualMemory sequences over two regions (VM-*, VMX-*, GO-2..6). */
 export function vmScript(b: Binding, maxOps = 16): fc.Arbitrary<Script> {
   const P = page(b);
-  return fc
-    .record({
+  return recordMap({
       pagesA: fc.integer({ min: 1, max: 6 }),
       pagesB: fc.integer({ min: 1, max: 3 }),
       reserveA: fc.boolean(),
@@ -69,8 +68,8 @@ export function vmScript(b: Binding, maxOps = 16): fc.Arbitrary<Script> {
       // implementation must place it elsewhere.
       hintInA: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined, freq: 2 }),
       rest: fc.array(vmOp(b, 6), { maxLength: maxOps }),
-    })
-    .map(({ pagesA, pagesB, reserveA, protA, hint, hintInA, rest }) => {
+    },
+    ({ pagesA, pagesB, reserveA, protA, hint, hintInA, rest }) => {
       const first: ScriptOp = reserveA
         ? { kind: OP.RESERVE, dst: R1, a: hint, b: BigInt(pagesA) * P }
         : { kind: OP.MAP, dst: R1, a: hint, b: BigInt(pagesA) * P, c: protA };
@@ -196,14 +195,13 @@ function waiterThread(b: Binding, firstWord: fc.Arbitrary<bigint>): fc.Arbitrary
     fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }).map((v): ScriptOp => ({ kind: OP.TLS_READ, a: BigInt(v) })),
     fc.tuple(fc.integer({ min: 0, max: AGENT_TLS_VARS - 1 }), fc.bigInt({ min: 0n, max: 255n })).map(([v, x]): ScriptOp => ({ kind: OP.TLS_WRITE, a: BigInt(v), b: x })),
   );
-  return fc
-    .record({
+  return recordMap({
       steer: steering({ sleeps: false }),
       first: firstPark,
       more: fc.array(extra, { maxLength: 2 }),
       exit: fc.option(fc.bigInt({ min: 1n, max: 200n }), { nil: undefined }),
-    })
-    .map(({ steer, first, more, exit }) => [...steer, first, ...more, ...(exit !== undefined ? [{ kind: OP.THREAD_EXIT, a: exit } as ScriptOp] : [])]);
+    },
+    ({ steer, first, more, exit }) => [...steer, first, ...more, ...(exit !== undefined ? [{ kind: OP.THREAD_EXIT, a: exit } as ScriptOp] : [])]);
 }
 
 /**
@@ -245,8 +243,7 @@ export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Ar
   // Drain scripts park some waiters on the page's last word first (a drain range that ends a
   // word early misses them); race scripts share word 0, where the UNPARKs with a choice go.
   const firstWord = drain ? fc.oneof({ weight: 2, arbitrary: fc.constant(0n) }, { weight: 1, arbitrary: fc.constant(P - BigInt(b.park.wordSize)) }) : fc.constant(0n);
-  return fc
-    .record({
+  return recordMap({
       waiters: fc.array(waiterThread(b, firstWord), { minLength: drain ? 1 : 2, maxLength: Math.min(3, AGENT_MAX_THREADS - 1) }),
       // PARKX-9: a thread that leaves with a park in flight (drain scripts, which cite it).
       leaver: drain ? fc.oneof({ withCrossShrink: true }, { weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: leaverThread(b) }) : fc.constant(null),
@@ -265,8 +262,8 @@ export function parkScript(b: Binding, options: { drain?: boolean } = {}): fc.Ar
       // shrinking may drop them.
       wakeAll: scaffold(),
       joinAll: fc.tuple(fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), scaffold()).map(([j, keep]) => j && keep),
-    })
-    .map(({ waiters, leaver, before, settled, settleFor, wakeNone, wakeFirst, after, drainOps, wakeAll, joinAll }) => {
+    },
+    ({ waiters, leaver, before, settled, settleFor, wakeNone, wakeFirst, after, drainOps, wakeAll, joinAll }) => {
       const main: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }, ...before];
       const threads = leaver ? [...waiters, leaver] : waiters;
       threads.forEach((_, i) => main.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
@@ -371,8 +368,7 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
       { minLength: minGroups, maxLength: 4 },
     ).map((groups): Ops => (saveReg) => groups.flatMap((g) => g(saveReg)));
   const spawned = fc.tuple(threadOps(0), fc.option(exitValue(), { nil: undefined }));
-  return fc
-    .record({
+  return recordMap({
       // The initial thread may do nothing but spawn and join, so a repro about the spawned
       // threads (an exit value, THRX-2) shrinks to them alone.
       main: threadOps(0),
@@ -385,8 +381,8 @@ export function fsScript(b: Binding): fc.Arbitrary<Script> {
       // the process must then end with status 0 when its last thread exits (THRX-3, THR-4).
       mainExits: fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 2, arbitrary: fc.constant(false) }),
       exitValue: fc.bigInt({ min: 0n, max: 255n }),
-    })
-    .map(({ main, others, mainExits, exitValue }) => {
+    },
+    ({ main, others, mainExits, exitValue }) => {
       const head: ScriptOp[] = [{ kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) }];
       others.forEach((_, i) => head.push({ kind: OP.SPAWN, a: BigInt(i + 1) }));
       const tail: ScriptOp[] = mainExits ? [{ kind: OP.THREAD_EXIT, a: exitValue }] : others.map((_, i) => ({ kind: OP.JOIN, a: BigInt(i + 1) }));
@@ -428,8 +424,7 @@ export function timerScript(b: Binding): fc.Arbitrary<Script> {
  */
 export function handoffScript(b: Binding): fc.Arbitrary<Script> {
   const P = page(b);
-  return fc
-    .record({
+  return recordMap({
       yields: steering({ maxOps: 3, sleeps: false }),
       waiterYields: steering({ maxOps: 2, sleeps: false }),
       waiters: fc.integer({ min: 1, max: 2 }),
@@ -438,8 +433,8 @@ export function handoffScript(b: Binding): fc.Arbitrary<Script> {
       // hang of its own join) and the second UNPARK a count of 1 needs for two waiters.
       joins: fc.tuple(scaffold(), scaffold()),
       second: scaffold(),
-    })
-    .map(({ yields, waiterYields, waiters, count, joins, second }) => {
+    },
+    ({ yields, waiterYields, waiters, count, joins, second }) => {
       const main: ScriptOp[] = [
         { kind: OP.MAP, dst: R1, a: 0n, b: P, c: BigInt(b.vm.prot.read | b.vm.prot.write) },
         ...Array.from({ length: waiters }, (_, i): ScriptOp => ({ kind: OP.SPAWN, a: BigInt(i + 1) })),
@@ -465,8 +460,7 @@ export function handoffScript(b: Binding): fc.Arbitrary<Script> {
 export function protectScript(b: Binding): fc.Arbitrary<Script> {
   const P = page(b);
   const p = b.vm.prot;
-  return fc
-    .record({
+  return recordMap({
       pages: fc.integer({ min: 1, max: 4 }),
       first: fc.integer({ min: 0, max: 3 }),
       count: fc.integer({ min: 1, max: 4 }),
@@ -479,8 +473,8 @@ export function protectScript(b: Binding): fc.Arbitrary<Script> {
       // Before the protect, sometimes Go's sysUnused + sysUsed on the stored-to page: decommit,
       // commit again, load (it reads zero, GO-4).
       recycle: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-    })
-    .map(({ pages, first, count, prot, probes, mapped, recycle }) => {
+    },
+    ({ pages, first, count, prot, probes, mapped, recycle }) => {
       const from = Math.min(first, pages - 1);
       const n = Math.min(count, pages - from);
       const ops: ScriptOp[] = [

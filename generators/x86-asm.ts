@@ -23,34 +23,61 @@ function checkInteger(v: number): void {
 }
 
 /**
- * Append-only code buffer with the instruction forms probe programs use. Bytes are pushed one
- * by one (probes are assembled per generated case: no intermediate arrays, no bigints but for
- * 64-bit immediates).
+ * The bytes assembled so far, in a growable typed buffer: probes are assembled per generated
+ * case, and a plain number array cost its pushes and then a conversion to bytes.
+ */
+export class CodeBytes {
+  private buf = new Uint8Array(1024);
+  /** Bytes written: the offset of the next one. */
+  length = 0;
+  /** Append one byte (stored modulo 256, as a Uint8Array stores it). */
+  put(x: number): void {
+    if (this.length === this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = x;
+  }
+  /** Append raw bytes; returns the new length (as Array.prototype.push does). */
+  push(...xs: number[]): number {
+    for (const x of xs) this.put(x);
+    return this.length;
+  }
+  /** A copy of the bytes written. */
+  toBytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/**
+ * Append-only code buffer with the instruction forms probe programs use. Bytes are written one
+ * by one (no intermediate arrays, no bigints but for 64-bit immediates beyond 32 bits).
  */
 export class Asm {
-  readonly bytes: number[] = [];
+  readonly bytes = new CodeBytes();
 
   /** The low `n` (<= 4) bytes of an integer, little-endian (two's complement for negatives). */
   private le(v: number, n: number): void {
     v >>>= 0;
-    for (let i = 0; i < n; i++, v >>>= 8) this.bytes.push(v & 0xff);
+    for (let i = 0; i < n; i++, v >>>= 8) this.bytes.put(v & 0xff);
   }
   /** A REX prefix when one is needed. */
   private rex(w: boolean, reg: number, base: number): void {
     const byte = 0x40 | (w ? 8 : 0) | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0);
-    if (byte !== 0x40) this.bytes.push(byte);
+    if (byte !== 0x40) this.bytes.put(byte);
   }
   /** ModRM (+SIB) bytes for [base + disp32] with register field `reg` (low 3 bits). */
   private memBaseDisp(reg: number, base: number, d: number): void {
-    this.bytes.push(0x80 | ((reg & 7) << 3) | (base & 7));
-    if ((base & 7) === 4) this.bytes.push(0x24); // rsp/r12 as base need a SIB byte
+    this.bytes.put(0x80 | ((reg & 7) << 3) | (base & 7));
+    if ((base & 7) === 4) this.bytes.put(0x24); // rsp/r12 as base need a SIB byte
     this.le(d, 4);
   }
   /** REX, opcode and [base + disp32] operand of a memory form. */
   private memOp(w: boolean, reg: number, base: number, opcode: number, d: number): this {
     checkDisp32(d); // before any byte: a refused form leaves the buffer as it was
     this.rex(w, reg, base);
-    this.bytes.push(opcode);
+    this.bytes.put(opcode);
     this.memBaseDisp(reg, base, d);
     return this;
   }
@@ -58,8 +85,16 @@ export class Asm {
   /** mov r64, imm64 */
   movImm64(dst: Reg64, imm: bigint): this {
     const r = REG_NUM[dst];
+    this.bytes.put(0x48 | (r >= 8 ? 1 : 0));
+    this.bytes.put(0xb8 + (r & 7));
+    // Most immediates (zeroes, addresses, small numbers) fit 32 bits: comparisons allocate no
+    // bigints, the general path allocates three.
+    if (imm >= 0n && imm <= 0xffff_ffffn) {
+      this.le(Number(imm), 4);
+      this.le(0, 4);
+      return this;
+    }
     const v = BigInt.asUintN(64, imm);
-    this.bytes.push(0x48 | (r >= 8 ? 1 : 0), 0xb8 + (r & 7));
     this.le(Number(v & 0xffff_ffffn), 4);
     this.le(Number(v >> 32n), 4);
     return this;
@@ -69,8 +104,8 @@ export class Asm {
   movImm32(dst: Reg64, imm: number): this {
     const r = REG_NUM[dst];
     checkInteger(imm);
-    if (r >= 8) this.bytes.push(0x41);
-    this.bytes.push(0xb8 + (r & 7));
+    if (r >= 8) this.bytes.put(0x41);
+    this.bytes.put(0xb8 + (r & 7));
     this.le(imm, 4);
     return this;
   }
@@ -79,14 +114,19 @@ export class Asm {
   movReg(dst: Reg64, src: Reg64): this {
     const d = REG_NUM[dst];
     const s = REG_NUM[src];
-    this.bytes.push(0x48 | (s >= 8 ? 4 : 0) | (d >= 8 ? 1 : 0), 0x89, 0xc0 | ((s & 7) << 3) | (d & 7));
+    this.bytes.put(0x48 | (s >= 8 ? 4 : 0) | (d >= 8 ? 1 : 0));
+    this.bytes.put(0x89);
+    this.bytes.put(0xc0 | ((s & 7) << 3) | (d & 7));
     return this;
   }
 
   /** mov al, fs:[disp32]  (absolute FS-relative byte load, no base register) */
   movAlFs(d: number): this {
     checkDisp32(d);
-    this.bytes.push(0x64, 0x8a, 0x04, 0x25);
+    this.bytes.put(0x64);
+    this.bytes.put(0x8a);
+    this.bytes.put(0x04);
+    this.bytes.put(0x25);
     this.le(d, 4);
     return this;
   }
@@ -94,7 +134,11 @@ export class Asm {
   /** mov rax, fs:[disp32] */
   movRaxFs(d: number): this {
     checkDisp32(d);
-    this.bytes.push(0x64, 0x48, 0x8b, 0x04, 0x25);
+    this.bytes.put(0x64);
+    this.bytes.put(0x48);
+    this.bytes.put(0x8b);
+    this.bytes.put(0x04);
+    this.bytes.put(0x25);
     this.le(d, 4);
     return this;
   }
@@ -117,7 +161,10 @@ export class Asm {
   /** shr r64, imm8 */
   shrImm(dst: Reg64, n: number): this {
     const r = REG_NUM[dst];
-    this.bytes.push(0x48 | (r >= 8 ? 1 : 0), 0xc1, 0xe8 | (r & 7), n & 0x3f);
+    this.bytes.put(0x48 | (r >= 8 ? 1 : 0));
+    this.bytes.put(0xc1);
+    this.bytes.put(0xe8 | (r & 7));
+    this.bytes.put(n & 0x3f);
     return this;
   }
 
@@ -133,14 +180,14 @@ export class Asm {
   storeImm16(base: Reg64, d: number, imm: number): this {
     checkDisp32(d);
     checkInteger(imm);
-    this.bytes.push(0x66);
+    this.bytes.put(0x66);
     this.memOp(false, 0, REG_NUM[base], 0xc7, d).le(imm, 2);
     return this;
   }
 
   /** mov byte [base + disp32], imm8 */
   storeImm8(base: Reg64, d: number, imm: number): this {
-    this.memOp(false, 0, REG_NUM[base], 0xc6, d).bytes.push(imm & 0xff);
+    this.memOp(false, 0, REG_NUM[base], 0xc6, d).bytes.put(imm & 0xff);
     return this;
   }
 
@@ -151,7 +198,7 @@ export class Asm {
 
   /** add dword [base + disp32], imm8 (sign-extended) */
   addMem32Imm8(base: Reg64, d: number, imm: number): this {
-    this.memOp(false, 0, REG_NUM[base], 0x83, d).bytes.push(imm & 0xff);
+    this.memOp(false, 0, REG_NUM[base], 0x83, d).bytes.put(imm & 0xff);
     return this;
   }
 
@@ -164,7 +211,7 @@ export class Asm {
   jmp(target: number): this {
     const d = target - (this.bytes.length + 5);
     checkDisp32(d);
-    this.bytes.push(0xe9);
+    this.bytes.put(0xe9);
     this.le(d, 4);
     return this;
   }
@@ -173,23 +220,25 @@ export class Asm {
   call(target: number): this {
     const d = target - (this.bytes.length + 5);
     checkDisp32(d);
-    this.bytes.push(0xe8);
+    this.bytes.put(0xe8);
     this.le(d, 4);
     return this;
   }
 
   syscall(): this {
-    this.bytes.push(0x0f, 0x05);
+    this.bytes.put(0x0f);
+    this.bytes.put(0x05);
     return this;
   }
 
   /** jmp to itself: a guest that gets here spins until its budget ends. */
   hang(): this {
-    this.bytes.push(0xeb, 0xfe);
+    this.bytes.put(0xeb);
+    this.bytes.put(0xfe);
     return this;
   }
 
   code(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+    return this.bytes.toBytes();
   }
 }

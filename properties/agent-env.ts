@@ -5,32 +5,52 @@
  * A small ELF64 program-header reader of its own (the emulator and the model keep theirs).
  */
 import type { AgentEnv, ImageSegment } from "../model/agent.js";
+import type { ProgramHeader } from "../targets/elf-reader.js";
 
 const PT_LOAD = 1;
 const PT_TLS = 7;
 const PF_W = 2;
 
-/** The agent environment of `elf`; {} when the image has no readable program headers. */
+/**
+ * Program headers by image object. An agent case runs the same (leased) buffer every time
+ * with only its script section rewritten (generators/agent-image.ts), so its headers are
+ * read once; the segment views are made afresh per call and read the bytes as they are then.
+ */
+const headersOf = new WeakMap<Uint8Array, readonly ProgramHeader[] | null>();
+
+/** The agent environment of `elf`; {} when the image has no readable program headers. An image's program headers must not change once read (its other bytes may). */
 export function agentEnvOf(elf: Uint8Array): AgentEnv {
-  if (elf.length < 64 || elf[0] !== 0x7f || elf[1] !== 0x45 || elf[2] !== 0x4c || elf[3] !== 0x46) return {};
+  let headers = headersOf.get(elf);
+  if (headers === undefined) headersOf.set(elf, (headers = readProgramHeaders(elf)));
+  if (headers === null) return {};
+  const segments: ImageSegment[] = [];
+  let ptTls: AgentEnv["ptTls"];
+  for (const h of headers) {
+    if (h.type === PT_LOAD) segments.push({ vaddr: h.vaddr, memsz: h.memsz, writable: (h.flags & PF_W) !== 0, bytes: elf.subarray(h.offset, Math.min(elf.length, h.offset + h.filesz)) });
+    if (h.type === PT_TLS) ptTls = { vaddr: h.vaddr, memsz: h.memsz, align: h.align };
+  }
+  return { segments, ...(ptTls ? { ptTls } : {}) };
+}
+
+function readProgramHeaders(elf: Uint8Array): ProgramHeader[] | null {
+  if (elf.length < 64 || elf[0] !== 0x7f || elf[1] !== 0x45 || elf[2] !== 0x4c || elf[3] !== 0x46) return null;
   const v = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
   const phoff = Number(v.getBigUint64(32, true));
   const phentsize = v.getUint16(54, true);
   const phnum = v.getUint16(56, true);
-  if (phentsize < 56 || phoff + phnum * phentsize > elf.length) return {};
-  const segments: ImageSegment[] = [];
-  let ptTls: AgentEnv["ptTls"];
+  if (phentsize < 56 || phoff + phnum * phentsize > elf.length) return null;
+  const out: ProgramHeader[] = [];
   for (let i = 0; i < phnum; i++) {
     const at = phoff + i * phentsize;
-    const type = v.getUint32(at, true);
-    const flags = v.getUint32(at + 4, true);
-    const offset = Number(v.getBigUint64(at + 8, true));
-    const vaddr = Number(v.getBigUint64(at + 16, true));
-    const filesz = Number(v.getBigUint64(at + 32, true));
-    const memsz = Number(v.getBigUint64(at + 40, true));
-    const align = Number(v.getBigUint64(at + 48, true));
-    if (type === PT_LOAD) segments.push({ vaddr, memsz, writable: (flags & PF_W) !== 0, bytes: elf.subarray(offset, Math.min(elf.length, offset + filesz)) });
-    if (type === PT_TLS) ptTls = { vaddr, memsz, align };
+    out.push({
+      type: v.getUint32(at, true),
+      flags: v.getUint32(at + 4, true),
+      offset: Number(v.getBigUint64(at + 8, true)),
+      vaddr: Number(v.getBigUint64(at + 16, true)),
+      filesz: Number(v.getBigUint64(at + 32, true)),
+      memsz: Number(v.getBigUint64(at + 40, true)),
+      align: Number(v.getBigUint64(at + 48, true)),
+    });
   }
-  return { segments, ...(ptTls ? { ptTls } : {}) };
+  return out;
 }

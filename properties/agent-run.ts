@@ -3,11 +3,12 @@
  * implementation (under the schedule when it can be scheduled), and ask the model whether
  * the observed records and end state are an allowed run.
  */
-import { checkAgentRun, describeEnd, type EndState as ModelEnd } from "../model/checker.js";
+import { checkAgentRun, describeEnd, type CheckOptions, type EndState as ModelEnd, type ObservedRun } from "../model/checker.js";
 import { AGENT_BAD_SCRIPT_EXIT, formatObservation, parseObservations, type Script } from "../spec/agent-protocol.js";
 import { describeLimitEnd, isLimitEnd, type CaseEnd, type EndState, type Schedule } from "../spec/run-protocol.js";
-import { patchScript, sha256 } from "../generators/agent-image.js";
-import type { PropertyContext, Verdict } from "./property.js";
+import { leasePatchedImage, sha256 } from "../generators/agent-image.js";
+import type { CaseReach, PropertyContext, Steering, Verdict } from "./property.js";
+import type { RunOptions } from "../spec/implementation.js";
 import { agentEnvOf } from "./agent-env.js";
 import { explainAgentRun } from "./explain.js";
 import { agentReach, steeringOf } from "./reach.js";
@@ -48,18 +49,38 @@ export function describeEndState(end: CaseEnd): string {
   return m ? describeEnd(m) : `rejected: ${end.kind === "rejected" ? end.reason : ""}`;
 }
 
+/** One decoder for every case (constructing one per case showed in profiles). */
+const consoleDecoder = new TextDecoder();
+
 export async function runAgentCase(script: Script, schedule: Schedule | undefined, ctx: PropertyContext): Promise<Verdict> {
-  const image = patchScript(ctx.agent, script);
+  // The patched image is a reused scratch buffer: every use of it (the run, the model's view
+  // of its segments, the failure's hash) happens before the lease goes back.
+  const lease = leasePatchedImage(ctx.agent, script);
+  try {
+    return await judgeAgentCase(script, lease.bytes, schedule, ctx);
+  } finally {
+    lease.release();
+  }
+}
+
+async function judgeAgentCase(script: Script, image: Uint8Array, schedule: Schedule | undefined, ctx: PropertyContext): Promise<Verdict> {
   const useSchedule = schedule && ctx.impl.supports.schedule ? schedule : undefined;
-  const run = await ctx.impl.run(image, { maxInsns: ctx.maxInsns, trace: ctx.trace === true, ...(useSchedule ? { schedule: useSchedule } : {}) });
-  const text = new TextDecoder().decode(run.console);
+  // Object literals without conditional spreads here and below: those take V8's slow
+  // copy path, and these objects are made for every case.
+  const runOptions: RunOptions = { maxInsns: ctx.maxInsns, trace: ctx.trace === true };
+  if (useSchedule) (runOptions as { schedule?: Schedule }).schedule = useSchedule;
+  const run = await ctx.impl.run(image, runOptions);
+  const text = consoleDecoder.decode(run.console);
   const { observations, otherLines } = parseObservations(text);
-  const observed = [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
+  // What the implementation did, as reports show it: built when a verdict is read for it
+  // (failures, inconclusive cases), not for every passing case.
+  const observedLines = (): string[] => [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
   const steering = steeringOf(script, useSchedule !== undefined);
-  const passed = { observed, steering, ...(useSchedule ? { schedule: useSchedule } : {}), ...(run.events && run.events.length > 0 ? { trace: run.events.slice(-60) } : {}) };
+  const trace = run.events && run.events.length > 0 ? run.events.slice(-60) : undefined;
+  const rest = { steering, ...(useSchedule ? { schedule: useSchedule } : {}), ...(trace ? { trace } : {}) };
   // The image hash goes into repro lines of failures only (hashing 80 KB per passing case is a
   // tenth of a light case's cost).
-  const failed = () => ({ elfSha256: sha256(image), ...passed });
+  const failed = () => ({ elfSha256: sha256(image), observed: observedLines(), ...rest });
   const end = toModelEnd(run.end);
   if (!end)
     return {
@@ -71,14 +92,14 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
   // Every Console line is a record, or the agent's refusal of a bad script as its last words.
   const stray = otherLines.filter((l, i) => !(BAD_SCRIPT_LINE.test(l) && i === otherLines.length - 1 && end.kind === "exit" && end.code === AGENT_BAD_SCRIPT_EXIT));
   if (stray.length > 0) return { ok: false, message: `the Console carried ${stray.length} line(s) that are not agent records, first: ${JSON.stringify(stray[0]!.slice(0, 80))}`, ...failed() };
-  const verdict = checkAgentRun(
-    script,
-    { observations, end, ...(run.clockNs !== undefined ? { clockNs: run.clockNs } : {}), ...(run.clockStartNs !== undefined ? { clockStartNs: run.clockStartNs } : {}) },
-    ctx.binding,
-    agentEnvOf(image),
-    { time: "lazy", witness: true, ...(ctx.impl.reports ? { reports: ctx.impl.reports } : {}), ...(ctx.checkerMaxStates ? { maxStates: ctx.checkerMaxStates } : {}) },
-  );
-  if (verdict.ok) return { ok: true, ...passed, reach: agentReach(script, observations, end, verdict.witness, ctx.binding) };
+  const observedRun: { -readonly [K in keyof ObservedRun]: ObservedRun[K] } = { observations, end };
+  if (run.clockNs !== undefined) observedRun.clockNs = run.clockNs;
+  if (run.clockStartNs !== undefined) observedRun.clockStartNs = run.clockStartNs;
+  const checkOptions: { -readonly [K in keyof CheckOptions]: CheckOptions[K] } = { time: "lazy", witness: true };
+  if (ctx.impl.reports) checkOptions.reports = ctx.impl.reports;
+  if (ctx.checkerMaxStates) checkOptions.maxStates = ctx.checkerMaxStates;
+  const verdict = checkAgentRun(script, observedRun, ctx.binding, agentEnvOf(image), checkOptions);
+  if (verdict.ok) return new AgentCasePass(observedLines, steering, useSchedule, trace, agentReach(script, observations, end, verdict.witness, ctx.binding));
   // No silent passes: the checker could not decide, which is its own verdict.
   if (verdict.undecided) return { ok: false, inconclusive: true, ...failed(), message: `inconclusive: ${verdict.reason}` };
   return {
@@ -95,4 +116,29 @@ export async function runAgentCase(script: Script, schedule: Schedule | undefine
     ),
     ...failed(),
   };
+}
+
+/**
+ * A passing agent case's verdict. Its `observed` lines are built only if someone reads them
+ * (the runner does not, for passing cases): formatting every record of every passing case
+ * was a visible share of the per-case cost.
+ */
+class AgentCasePass implements Verdict {
+  readonly ok = true;
+  readonly steering: Steering;
+  declare readonly schedule?: Schedule;
+  declare readonly trace?: readonly string[];
+  readonly reach: CaseReach;
+  #observed: readonly string[] | undefined;
+  readonly #lines: () => string[];
+  constructor(lines: () => string[], steering: Steering, schedule: Schedule | undefined, trace: readonly string[] | undefined, reach: CaseReach) {
+    this.#lines = lines;
+    this.steering = steering;
+    if (schedule) this.schedule = schedule;
+    if (trace) this.trace = trace;
+    this.reach = reach;
+  }
+  get observed(): readonly string[] {
+    return (this.#observed ??= this.#lines());
+  }
 }

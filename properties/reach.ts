@@ -60,21 +60,27 @@ export function agentReach(script: Script, observations: readonly Observation[],
   const situations = new Set<string>();
   const results = b.park.results;
   const opOf = (o: Observation): ScriptOp | undefined => script.threads[o.thread]?.[o.op];
-  const P = BigInt(b.pageSize);
+  const { P, userLimit, overloaded, invalidCap, cqEntries } = constantsOf(b);
 
-  // Record-derived events, in console order.
+  // Record-derived events, in console order. This runs for every passing case: the constants
+  // it compares with are made once per binding, event names once per op kind and status, and
+  // an op's address only for the ops that have one.
   const fsSetAt = new Map<number, number>(); // thread -> index of its last SET_FS ok record (own base replaced)
   const protectedRanges: [bigint, bigint][] = [];
   const released = new Map<bigint, boolean>(); // thread -> handle released; true once a SPAWN followed
   const regs = new Array<bigint>(16).fill(0n);
-  observations.forEach((o, idx) => {
+  const lastOp = new Array<number>(script.threads.length).fill(-1); // thread -> highest op index with a record
+  for (let idx = 0; idx < observations.length; idx++) {
+    const o = observations[idx]!;
+    if (o.thread < lastOp.length && o.op > lastOp[o.thread]!) lastOp[o.thread] = o.op;
     const op = opOf(o);
-    if (!op) return;
-    const name = opName(op.kind) ?? String(op.kind);
-    const a = ((op.a ?? 0n) + (op.base ? regs[op.base]! : 0n)) & ((1n << 64n) - 1n);
-    events.add(name);
-    events.add(`${name}:${o.status}`);
-    if (o.status === "exc" && [OP.MAP, OP.UNMAP, OP.PROTECT, OP.RESERVE, OP.COMMIT, OP.DECOMMIT].includes(op.kind as never)) situations.add(SITUATION.vmRefused);
+    if (!op) continue;
+    const names = eventNames(op.kind);
+    const a = ADDRESS_OPS.has(op.kind) ? addressOf(op, regs) : 0n;
+    events.add(names.name);
+    events.add(names[o.status]);
+    const vmOp = VM_OPS.has(op.kind);
+    if (o.status === "exc" && vmOp) situations.add(SITUATION.vmRefused);
     switch (op.kind) {
       case OP.PARK: {
         const r = o.status === "ok" ? Number(o.value) : -1;
@@ -100,7 +106,7 @@ export function agentReach(script: Script, observations: readonly Observation[],
         break;
       case OP.LOAD:
       case OP.STORE:
-        if (a >= BigInt(b.layout.userAddressLimit)) events.add("upper-half-access");
+        if (a >= userLimit) events.add("upper-half-access");
         if (protectedRanges.some(([s, e]) => a + (op.b ?? 1n) > s && a < e)) situations.add(SITUATION.protectThenAccess);
         break;
       case OP.SET_FS:
@@ -111,7 +117,7 @@ export function agentReach(script: Script, observations: readonly Observation[],
       case OP.TLS_WRITE:
       case OP.TLS_ADDR: {
         const at = fsSetAt.get(o.thread);
-        if (at !== undefined && observations.slice(at + 1, idx).some((x) => x.thread !== o.thread)) situations.add(SITUATION.fsSwitchWhileDiffer);
+        if (at !== undefined && !situations.has(SITUATION.fsSwitchWhileDiffer) && otherThreadBetween(observations, at + 1, idx, o.thread)) situations.add(SITUATION.fsSwitchWhileDiffer);
         if (o.thread !== 0) events.add("spawned-fs-read");
         break;
       }
@@ -123,28 +129,28 @@ export function agentReach(script: Script, observations: readonly Observation[],
       case OP.RELEASE_HANDLE:
       case OP.JOIN:
       case OP.RING_BATCH: {
-        const invalidCap = o.status === "err" && o.value === BigInt(b.transportErrors.invalidCap);
+        const isInvalidCap = o.status === "err" && o.value === invalidCap;
         const reused = released.get(a);
-        if (reused !== undefined && invalidCap) events.add("stale-cap-use");
-        if (reused && invalidCap) situations.add(SITUATION.staleCapAfterReuse);
+        if (reused !== undefined && isInvalidCap) events.add("stale-cap-use");
+        if (reused && isInvalidCap) situations.add(SITUATION.staleCapAfterReuse);
         if (op.kind === OP.RELEASE_HANDLE && ok(o)) released.set(a, false);
-        if (op.kind === OP.RING_BATCH && ok(o) && (o.value & 0xffff_ffffn) === BigInt(b.ring.cqEntries)) events.add("batch-cq-full");
+        if (op.kind === OP.RING_BATCH && ok(o) && (o.value & 0xffff_ffffn) === cqEntries) events.add("batch-cq-full");
         break;
       }
     }
-    if ([OP.MAP, OP.UNMAP, OP.PROTECT, OP.RESERVE, OP.COMMIT, OP.DECOMMIT].includes(op.kind as never)) {
+    if (vmOp) {
       const size = op.b ?? 0n;
       const addrArg = op.kind !== OP.MAP && op.kind !== OP.RESERVE;
       if (size === 0n || size % P !== 0n || (addrArg && a % P !== 0n)) events.add("vm-unaligned-arg");
       if ((op.kind === OP.MAP || op.kind === OP.PROTECT || op.kind === OP.COMMIT) && ((op.c ?? 0n) & ~7n) !== 0n) events.add("vm-bad-prot");
-      if (o.status === "exc" && o.value === BigInt(exceptionCode(b, "overloaded"))) events.add("vm-overloaded");
+      if (o.status === "exc" && o.value === overloaded) events.add("vm-overloaded");
     }
     if (o.status === "exc") events.add("exc");
     if (ok(o) && op.dst) regs[op.dst] = o.value;
-  });
+  }
   // Ops that print no record but were reached: EXIT and THREAD_EXIT (the last records show it).
   script.threads.forEach((ops, t) => {
-    const last = observations.filter((o) => o.thread === t).reduce((m, o) => Math.max(m, o.op), -1);
+    const last = lastOp[t]!;
     const next = ops[last + 1];
     if (next?.kind === OP.THREAD_EXIT || (t !== 0 && last + 1 >= ops.length && last >= 0)) events.add("thread-exit");
     if (t === 0 && next?.kind === OP.THREAD_EXIT) events.add("main-thread-exit");
@@ -155,39 +161,100 @@ export function agentReach(script: Script, observations: readonly Observation[],
   const fault = last?.kind === "end" ? /^t(\d+)#(\d+) (LOAD|STORE)/.exec(last.label) : null;
   if (fault && last) {
     const op = script.threads[Number(fault[1])]![Number(fault[2])]!;
-    const a = ((op.a ?? 0n) + (op.base ? last.before.regs[op.base]! : 0n)) & ((1n << 64n) - 1n);
+    const a = addressOf(op, last.before.regs);
     events.add(fault[3]!);
     if (protectedRanges.some(([s, e]) => a + (op.b ?? 1n) > s && a < e)) situations.add(SITUATION.protectThenAccess);
-    if (a >= BigInt(b.layout.userAddressLimit)) events.add("upper-half-access");
+    if (a >= userLimit) events.add("upper-half-access");
   }
 
   // Witness-derived situations: the waiter counts and keys the model's interleaving had.
+  // (Reading a label costs: the model builds them by concatenation, so they are flattened on
+  // first read. Scripts without an UNPARK need not read them for it.)
+  const unparks = script.threads.some((ops) => ops.some((op) => op.kind === OP.UNPARK));
   for (const step of witness ?? []) {
     if (step.kind === "record") continue;
-    const m = /^t(\d+)#(\d+) UNPARK/.exec(step.label);
+    const m = unparks && step.label.includes(" UNPARK") ? /^t(\d+)#(\d+) UNPARK/.exec(step.label) : null;
     if (m) {
       const op = script.threads[Number(m[1])]![Number(m[2])]!;
       const waiters = waitersOnWord(step.before, op, b);
       const count = Number((op.b ?? 0n) & 0xffff_ffffn);
       if (count >= 1 && count < waiters) situations.add(SITUATION.unparkRealChoice);
     }
-    if (step.after.park.waiters.some((w) => w.key.gen !== generationAt(step.after.as, w.key.addr, b))) situations.add(SITUATION.staleGeneration);
+    if (hasStaleWaiter(step.after, b)) situations.add(SITUATION.staleGeneration);
     if (step.before.park.waiters.length > 0 && /(EXIT|exit\()/.test(step.label)) events.add("exit-with-waiter");
-    const batch = /^t(\d+)#(\d+) RING_BATCH/.exec(step.label);
-    if (batch && step.after.runs[Number(batch[1])]?.phase === "blocked" && events.has("batch-cq-full")) {
+    const batch = events.has("batch-cq-full") ? /^t(\d+)#(\d+) RING_BATCH/.exec(step.label) : null;
+    if (batch && step.after.runs[Number(batch[1])]?.phase === "blocked") {
       const rec = observations.find((o) => o.thread === Number(batch[1]) && o.op === Number(batch[2]));
-      if (rec?.status === "ok" && (rec.value & 0xffff_ffffn) === BigInt(b.ring.cqEntries)) situations.add(SITUATION.heldCompletion);
+      if (rec?.status === "ok" && (rec.value & 0xffff_ffffn) === cqEntries) situations.add(SITUATION.heldCompletion);
     }
   }
 
-  const judged = Object.entries(CLAUSE_TRIGGERS)
-    .filter(([, triggers]) => triggers.some((x) => events.has(x) || situations.has(x)))
-    .map(([id]) => id);
-  return { situations: [...situations], judged: [...judged, ...ALWAYS_JUDGED] };
+  return { situations: [...situations], judged: [...judgedClauses(events, situations), ...ALWAYS_JUDGED] };
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** The VirtualMemory op kinds. */
+const VM_OPS: ReadonlySet<number> = new Set([OP.MAP, OP.UNMAP, OP.PROTECT, OP.RESERVE, OP.COMMIT, OP.DECOMMIT]);
+/** Op kinds whose address operand (`a` plus its base register) reach looks at. */
+const ADDRESS_OPS: ReadonlySet<number> = new Set([...VM_OPS, OP.LOAD, OP.STORE, OP.RELEASE_HANDLE, OP.JOIN, OP.RING_BATCH]);
+
+/** The op's address operand, modulo 2^64 (no masking allocation when it is in range already). */
+function addressOf(op: ScriptOp, regs: readonly bigint[]): bigint {
+  const a = op.base ? (op.a ?? 0n) + regs[op.base]! : (op.a ?? 0n);
+  return a >= 0n && a <= MASK64 ? a : a & MASK64;
+}
+
+/** The binding's numbers reach compares with, as BigInts, made once per binding. */
+interface ReachConstants {
+  readonly P: bigint;
+  readonly userLimit: bigint;
+  readonly overloaded: bigint;
+  readonly invalidCap: bigint;
+  readonly cqEntries: bigint;
+}
+const CONSTANTS = new WeakMap<Binding, ReachConstants>();
+function constantsOf(b: Binding): ReachConstants {
+  let c = CONSTANTS.get(b);
+  if (!c) {
+    c = {
+      P: BigInt(b.pageSize),
+      userLimit: BigInt(b.layout.userAddressLimit),
+      overloaded: BigInt(exceptionCode(b, "overloaded")),
+      invalidCap: BigInt(b.transportErrors.invalidCap),
+      cqEntries: BigInt(b.ring.cqEntries),
+    };
+    CONSTANTS.set(b, c);
+  }
+  return c;
+}
+
+/** Whether a waiter of `st` is parked under an older generation than its word's page has now. */
+function hasStaleWaiter(st: AgentState, b: Binding): boolean {
+  for (const w of st.park.waiters) if (w.key.gen !== generationAt(st.as, w.key.addr, b)) return true;
+  return false;
+}
+
+/** An op kind's event names: its name and `NAME:status` for each status. */
+type EventNames = { readonly name: string } & Readonly<Record<Observation["status"], string>>;
+const EVENT_NAMES = new Map<number, EventNames>();
+function eventNames(kind: number): EventNames {
+  let e = EVENT_NAMES.get(kind);
+  if (!e) {
+    const name = opName(kind) ?? String(kind);
+    EVENT_NAMES.set(kind, (e = { name, ok: `${name}:ok`, exc: `${name}:exc`, err: `${name}:err` }));
+  }
+  return e;
+}
+
+/** Whether a record in observations[from, to) is another thread's than `thread`. */
+function otherThreadBetween(observations: readonly Observation[], from: number, to: number, thread: number): boolean {
+  for (let i = from; i < to; i++) if (observations[i]!.thread !== thread) return true;
+  return false;
 }
 
 function waitersOnWord(st: AgentState, op: ScriptOp, b: Binding): number {
-  const a = ((op.a ?? 0n) + (op.base ? st.regs[op.base]! : 0n)) & ((1n << 64n) - 1n);
+  const a = addressOf(op, st.regs);
   const k = wordKey(st.as, a, b);
   if ("error" in k) return 0;
   return st.park.waiters.filter((w) => sameKey(w.key, k.key)).length;
@@ -265,6 +332,29 @@ const CLAUSE_TRIGGERS: Readonly<Record<string, readonly string[]>> = {
   "RING-6": ["batch-cq-full"],
   "RINGX-2": [SITUATION.heldCompletion],
 };
+
+/** CLAUSE_TRIGGERS inverted: for each trigger, the indexes of the clauses it triggers in CLAUSE_IDS. */
+const CLAUSE_IDS = Object.keys(CLAUSE_TRIGGERS);
+const CLAUSES_BY_TRIGGER = new Map<string, number[]>();
+CLAUSE_IDS.forEach((id, i) => {
+  for (const t of CLAUSE_TRIGGERS[id]!) {
+    const list = CLAUSES_BY_TRIGGER.get(t);
+    if (list) list.push(i);
+    else CLAUSES_BY_TRIGGER.set(t, [i]);
+  }
+});
+
+/**
+ * The clauses whose triggers occurred, in CLAUSE_TRIGGERS order: looked up from the case's
+ * few events and situations rather than testing every trigger of every clause.
+ */
+function judgedClauses(events: ReadonlySet<string>, situations: ReadonlySet<string>): string[] {
+  const hit = new Array<boolean>(CLAUSE_IDS.length).fill(false);
+  for (const set of [events, situations]) for (const x of set) for (const i of CLAUSES_BY_TRIGGER.get(x) ?? []) hit[i] = true;
+  const out: string[] = [];
+  for (let i = 0; i < hit.length; i++) if (hit[i]) out.push(CLAUSE_IDS[i]!);
+  return out;
+}
 
 /** Clause IDs an agent case can judge (for the test that cited clauses are judgeable). */
 export function judgeableAgentClauses(): readonly string[] {

@@ -191,41 +191,61 @@ export class ScriptError extends Error {
 
 const MASK64 = (1n << 64n) - 1n;
 
-/** Encode a script into the bytes the agent's `.capos_script` section holds. */
-export function encodeScript(script: Script): Uint8Array {
+/** Bytes `script` encodes to; throws ScriptError for a script the format cannot hold. */
+export function encodedScriptSize(script: Script): number {
   const threadCount = script.threads.length;
   if (threadCount < 1 || threadCount > 0xffff) throw new ScriptError(`a script needs 1..65535 threads, has ${threadCount}`);
-  const opCount = script.threads.reduce((n, t) => n + t.length, 0);
+  let opCount = 0;
+  for (const t of script.threads) opCount += t.length;
   const size = SCRIPT_HEADER_SIZE + threadCount * SCRIPT_THREAD_ENTRY_SIZE + opCount * SCRIPT_OP_SIZE;
   if (size > SCRIPT_CAPACITY) throw new ScriptError(`script needs ${size} bytes, the section holds ${SCRIPT_CAPACITY}`);
-  const bytes = new Uint8Array(size);
-  const v = new DataView(bytes.buffer);
-  v.setUint32(0, SCRIPT_MAGIC, true);
-  v.setUint16(4, SCRIPT_VERSION, true);
-  v.setUint16(6, threadCount, true);
-  v.setUint32(8, opCount, true);
+  return size;
+}
+
+/** Encode a script into the bytes the agent's `.capos_script` section holds. */
+export function encodeScript(script: Script): Uint8Array {
+  const bytes = new Uint8Array(encodedScriptSize(script));
+  writeScript(script, new DataView(bytes.buffer), 0);
+  return bytes;
+}
+
+/**
+ * Write the encoding of `script` at `at` in `v`, whose next encodedScriptSize(script) bytes
+ * must be zero (unwritten fields are zero). How a per-case image is patched in place
+ * (generators/agent-image.ts) without building the encoding apart first.
+ */
+export function writeScript(script: Script, v: DataView, at: number): void {
+  const threadCount = script.threads.length;
+  let opCount = 0;
+  for (const t of script.threads) opCount += t.length;
+  v.setUint32(at, SCRIPT_MAGIC, true);
+  v.setUint16(at + 4, SCRIPT_VERSION, true);
+  v.setUint16(at + 6, threadCount, true);
+  v.setUint32(at + 8, opCount, true);
   let first = 0;
-  let at = SCRIPT_HEADER_SIZE + threadCount * SCRIPT_THREAD_ENTRY_SIZE;
-  script.threads.forEach((ops, t) => {
-    v.setUint32(SCRIPT_HEADER_SIZE + t * 8, first, true);
-    v.setUint32(SCRIPT_HEADER_SIZE + t * 8 + 4, ops.length, true);
+  let opAt = at + SCRIPT_HEADER_SIZE + threadCount * SCRIPT_THREAD_ENTRY_SIZE;
+  for (let t = 0; t < threadCount; t++) {
+    const ops = script.threads[t]!;
+    v.setUint32(at + SCRIPT_HEADER_SIZE + t * 8, first, true);
+    v.setUint32(at + SCRIPT_HEADER_SIZE + t * 8 + 4, ops.length, true);
     first += ops.length;
     for (const op of ops) {
       const dst = op.dst ?? 0;
       const base = op.base ?? 0;
-      if (!opName(op.kind)) throw new ScriptError(`unknown op kind ${op.kind}`);
+      if (!OP_NAME_BY_KIND.has(op.kind)) throw new ScriptError(`unknown op kind ${op.kind}`);
       if (dst < 0 || dst >= SCRIPT_REGISTERS || base < 0 || base >= SCRIPT_REGISTERS)
         throw new ScriptError(`register out of range in op ${opName(op.kind)}`);
-      v.setUint8(at, op.kind);
-      v.setUint8(at + 1, dst);
-      v.setUint8(at + 2, base);
-      v.setBigUint64(at + 8, (op.a ?? 0n) & MASK64, true);
-      v.setBigUint64(at + 16, (op.b ?? 0n) & MASK64, true);
-      v.setBigUint64(at + 24, (op.c ?? 0n) & MASK64, true);
-      at += SCRIPT_OP_SIZE;
+      v.setUint8(opAt, op.kind);
+      v.setUint8(opAt + 1, dst);
+      v.setUint8(opAt + 2, base);
+      // setBigUint64 stores its operand modulo 2^64 (ToBigUint64), the same bytes as masking
+      // it first, without a BigInt allocation per operand; an absent operand stays zero.
+      if (op.a !== undefined) v.setBigUint64(opAt + 8, op.a, true);
+      if (op.b !== undefined) v.setBigUint64(opAt + 16, op.b, true);
+      if (op.c !== undefined) v.setBigUint64(opAt + 24, op.c, true);
+      opAt += SCRIPT_OP_SIZE;
     }
-  });
-  return bytes;
+  }
 }
 
 /** Decode script bytes (the inverse of encodeScript); trailing zero bytes are ignored. */
@@ -286,20 +306,95 @@ export interface ParsedConsole {
   readonly otherLines: string[];
 }
 
-/** Split agent Console output into observation records and anything else. */
+/**
+ * Split agent Console output into observation records and anything else.
+ *
+ * A hand scanner reads the common well-formed record; any line it does not take goes through
+ * the RECORD expression as before, so what counts as a record (and what a malformed one
+ * throws) is the expression's decision. Per case this was a split, a regex match and a
+ * string-to-BigInt per record.
+ */
 export function parseObservations(consoleText: string): ParsedConsole {
   const observations: Observation[] = [];
   const otherLines: string[] = [];
-  for (const line of consoleText.split("\n")) {
-    if (line === "") continue;
-    const m = RECORD.exec(line);
-    if (!m) {
-      otherLines.push(line);
-      continue;
+  const n = consoleText.length;
+  for (let start = 0; start < n; ) {
+    let end = consoleText.indexOf("\n", start);
+    if (end < 0) end = n;
+    if (end > start) {
+      const fast = scanRecord(consoleText, start, end);
+      if (fast) observations.push(fast);
+      else {
+        const line = consoleText.slice(start, end);
+        const m = RECORD.exec(line);
+        if (!m) otherLines.push(line);
+        else {
+          const status = m[3] as ObservationStatus;
+          const value = status === "ok" ? BigInt("0x" + m[4]) : BigInt(m[4]!);
+          observations.push({ thread: Number(m[1]), op: Number(m[2]), status, value });
+        }
+      }
     }
-    const status = m[3] as ObservationStatus;
-    const value = status === "ok" ? BigInt("0x" + m[4]) : BigInt(m[4]!);
-    observations.push({ thread: Number(m[1]), op: Number(m[2]), status, value });
+    start = end + 1;
   }
   return { observations, otherLines };
+}
+
+const AT = 0x40, ONE = 0x31, SPACE = 0x20, DIGIT0 = 0x30, DIGIT9 = 0x39, LOWER_A = 0x61, LOWER_F = 0x66;
+
+/**
+ * The record in text[start, end) when it is `@1 <dec> <dec> ok <hex>` or `... exc|err [-]<dec>`
+ * with numbers short enough to read exactly as doubles; undefined for anything else (the
+ * caller then asks RECORD).
+ */
+function scanRecord(text: string, start: number, end: number): Observation | undefined {
+  if (end - start < 10 || text.charCodeAt(start) !== AT || text.charCodeAt(start + 1) !== ONE || text.charCodeAt(start + 2) !== SPACE) return undefined;
+  let i = start + 3;
+  const thread = decimalAt(text, i, end);
+  if (thread < 0) return undefined;
+  i = scanEnd;
+  if (text.charCodeAt(i) !== SPACE) return undefined;
+  const op = decimalAt(text, i + 1, end);
+  if (op < 0) return undefined;
+  i = scanEnd;
+  if (text.charCodeAt(i) !== SPACE) return undefined;
+  i++;
+  let status: ObservationStatus;
+  if (text.startsWith("ok ", i)) (status = "ok"), (i += 3);
+  else if (text.startsWith("exc ", i)) (status = "exc"), (i += 4);
+  else if (text.startsWith("err ", i)) (status = "err"), (i += 4);
+  else return undefined;
+  if (status === "ok") {
+    // At most 13 hex digits (52 bits) are exact as a double.
+    if (end - i < 1 || end - i > 13) return undefined;
+    let x = 0;
+    for (let j = i; j < end; j++) {
+      const c = text.charCodeAt(j);
+      if (c >= DIGIT0 && c <= DIGIT9) x = x * 16 + (c - DIGIT0);
+      else if (c >= LOWER_A && c <= LOWER_F) x = x * 16 + (c - LOWER_A + 10);
+      else return undefined;
+    }
+    return { thread, op, status, value: BigInt(x) };
+  }
+  const negative = text.charCodeAt(i) === 0x2d;
+  const x = decimalAt(text, negative ? i + 1 : i, end);
+  if (x < 0 || scanEnd !== end) return undefined;
+  return { thread, op, status, value: negative ? -BigInt(x) : BigInt(x) };
+}
+
+/** Where the last decimalAt stopped (a module variable: no result object per number). */
+let scanEnd = 0;
+
+/** The decimal number of 1..15 digits at text[i..] (before `end`), or -1; sets scanEnd. */
+function decimalAt(text: string, i: number, end: number): number {
+  let x = 0;
+  let j = i;
+  for (; j < end && j - i < 16; j++) {
+    const c = text.charCodeAt(j);
+    if (c < DIGIT0 || c > DIGIT9) break;
+    x = x * 10 + (c - DIGIT0);
+  }
+  if (j === i || j - i > 15) return -1;
+  scanEnd = j;
+  return x;
 }

@@ -50,6 +50,20 @@ describe("x86 encoder", () => {
       `jmp short ${self}h`, // jumps to itself
     ]);
   });
+
+  it("encodes every 64-bit immediate, small, 32-bit, full and negative, as iced-x86 reads it", () => {
+    // (Values iced-x86's JS formatter prints faithfully: it prints an imm64 whose low half is below 10 as that low half alone, e.g. 0x100000001 as 1.)
+    const values = [0n, 1n, 0x7e57n, 0xffff_ffffn, 0x1122_3344_0000_0011n, 0xffff_8000_0000_0010n, -1n, -0x8000_0000n, (1n << 64n) - 2n];
+    const asm = new Asm();
+    for (const v of values) asm.movImm64("rax", v).movImm64("r9", v);
+    const imm = (v: bigint) => {
+      const u = BigInt.asUintN(64, v);
+      if (u < 10n) return String(u);
+      const h = u.toString(16).toUpperCase();
+      return /^[A-F]/.test(h) ? `0${h}h` : `${h}h`;
+    };
+    expect(disassemble(asm.code())).toEqual(values.flatMap((v) => [`mov rax,${imm(v)}`, `mov r9,${imm(v)}`]));
+  });
 });
 
 describe("TLS probe images", () => {

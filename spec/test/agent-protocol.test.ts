@@ -59,4 +59,21 @@ describe("agent protocol", () => {
       { seed: 2, numRuns: 200 },
     );
   });
+
+  it("reads records at the edges of the record syntax as the record expression does", () => {
+    const parsed = parseObservations(
+      ["@1 00 01 ok 0", "@1 1 2 ok ffffffffffffffff", "@1 1 2 ok 1fffffffffffff", "@1 3 4 err -22", "@1 3 4 exc 007", "@1 1234567890123456 0 ok 1", "@1 1 2 ok 5\r", "@1 1 2 ok", "@1 1 2 okk 5", "@1 1  2 ok 5", "@2 1 2 ok 5"].join("\n"),
+    );
+    expect(parsed.observations).toEqual([
+      { thread: 0, op: 1, status: "ok", value: 0n },
+      { thread: 1, op: 2, status: "ok", value: 0xffff_ffff_ffff_ffffn },
+      { thread: 1, op: 2, status: "ok", value: 0x1f_ffff_ffff_ffffn },
+      { thread: 3, op: 4, status: "err", value: -22n },
+      { thread: 3, op: 4, status: "exc", value: 7n },
+      { thread: 1234567890123456, op: 0, status: "ok", value: 1n },
+    ]);
+    expect(parsed.otherLines).toEqual(["@1 1 2 ok 5\r", "@1 1 2 ok", "@1 1 2 okk 5", "@1 1  2 ok 5", "@2 1 2 ok 5"]);
+    // The record expression takes a sign on any value, which no ok value can carry.
+    expect(() => parseObservations("@1 0 0 ok -5")).toThrow(SyntaxError);
+  });
 });
