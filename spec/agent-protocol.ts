@@ -298,7 +298,8 @@ export function formatObservation(o: Observation): string {
   return `@1 ${o.thread} ${o.op} ${o.status} ${value}\n`;
 }
 
-const RECORD = /^@1 (\d+) (\d+) (ok|exc|err) (-?[0-9a-f]+)$/;
+/** A record: `ok` carries a hex value, `exc` and `err` a signed decimal (anything else is not a record). */
+const RECORD = /^@1 (\d+) (\d+) (?:(ok) ([0-9a-f]+)|(exc|err) (-?\d+))$/;
 
 export interface ParsedConsole {
   readonly observations: Observation[];
@@ -310,8 +311,8 @@ export interface ParsedConsole {
  * Split agent Console output into observation records and anything else.
  *
  * A hand scanner reads the common well-formed record; any line it does not take goes through
- * the RECORD expression as before, so what counts as a record (and what a malformed one
- * throws) is the expression's decision. Per case this was a split, a regex match and a
+ * the RECORD expression, so what counts as a record is the expression's decision. Nothing here
+ * throws: a line that is no record is another line, for the property to report. Per case this was a split, a regex match and a
  * string-to-BigInt per record.
  */
 export function parseObservations(consoleText: string): ParsedConsole {
@@ -329,8 +330,8 @@ export function parseObservations(consoleText: string): ParsedConsole {
         const m = RECORD.exec(line);
         if (!m) otherLines.push(line);
         else {
-          const status = m[3] as ObservationStatus;
-          const value = status === "ok" ? BigInt("0x" + m[4]) : BigInt(m[4]!);
+          const status = (m[3] ?? m[5]) as ObservationStatus;
+          const value = status === "ok" ? BigInt("0x" + m[4]) : BigInt(m[6]!);
           observations.push({ thread: Number(m[1]), op: Number(m[2]), status, value });
         }
       }
