@@ -19,7 +19,7 @@ import { runProperty, type RunConfig } from "../../runner/run.js";
 import { resolveAgent } from "../../runner/setup.js";
 import { emulatorImplementation } from "../../runner/adapters/emulator.js";
 import { toModelEnd } from "../../properties/agent-run.js";
-import { alternate, cpuTimed, median, timed } from "./timing.js";
+import { alternate, median, timed } from "./timing.js";
 import { AGENT_START_ROW } from "./targets.js";
 
 export interface StartRow {
@@ -93,7 +93,10 @@ export async function measureSteadyCasesPerCpuSecond(seeds: readonly number[] = 
 
 export interface CheckerRow { runs: number; states: number | null; checkS: number; verdicts: string }
 
-/** Agent runs on the emulator (park, fs, vm scripts; fixed seed), then the checker on each. */
+/** Passes over the same checks in measureChecker (the fastest is reported). */
+export const CHECKER_REPS = 3;
+
+/** Agent runs on the emulator, then the checker on each, CHECKER_REPS times (see there). */
 export function measureChecker(seed = 7): CheckerRow {
   const agent = resolveAgent();
   const b = DEFAULT_BINDING;
@@ -102,18 +105,27 @@ export function measureChecker(seed = 7): CheckerRow {
     ...fc.sample(fsScript(b), { seed, numRuns: 20 }),
     ...fc.sample(vmScript(b), { seed, numRuns: 20 }),
   ];
-  const stats = { states: 0 };
-  let checkS = 0, ok = 0, bad = 0;
-  for (const script of scripts) {
+  const runs = scripts.map((script) => {
     const run = runCapos(patchScript(agent, script));
-    const { observations } = parseObservations(new TextDecoder().decode(run.console));
-    const end = toModelEnd(run.end);
-    if (!end) { bad++; continue; }
-    // CPU time, not wall time: on a shared machine the wall clock moved this figure 4x between
-    // runs of the same code (V8's compiler threads are in the CPU time; in steady state they idle)
-    const t = cpuTimed(() => checkAgentRun(script, { observations, end }, b, {}, { time: "lazy", stats }));
-    checkS += t.cpu;
-    if (t.v.ok) ok++; else bad++;
+    return { script, observations: parseObservations(new TextDecoder().decode(run.console)).observations, end: toModelEnd(run.end) };
+  });
+  // The same checks CHECKER_REPS times, the fastest pass kept: a shared machine only ever adds to
+  // a pass's wall time, and CPU time would count V8's background compiler and GC threads too (on
+  // this machine the wall clock of one pass moved 4x between runs of the same code).
+  let checkS = Infinity, states = 0, ok = 0, bad = 0;
+  for (let rep = 0; rep < CHECKER_REPS; rep++) {
+    const stats = { states: 0 };
+    let passS = 0;
+    ok = 0; bad = 0;
+    for (const r of runs) {
+      if (!r.end) { bad++; continue; }
+      const end = r.end;
+      const t = timed(() => checkAgentRun(r.script, { observations: r.observations, end }, b, {}, { time: "lazy", stats }));
+      passS += t.t;
+      if (t.v.ok) ok++; else bad++;
+    }
+    checkS = Math.min(checkS, passS);
+    states = stats.states;
   }
-  return { runs: scripts.length, states: stats.states > 0 ? stats.states : null, checkS, verdicts: `${ok} allowed, ${bad} not` };
+  return { runs: scripts.length, states: states > 0 ? states : null, checkS, verdicts: `${ok} allowed, ${bad} not` };
 }
