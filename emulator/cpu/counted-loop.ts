@@ -161,12 +161,5 @@ export function skipIterations(c: CpuState, p: CountedLoop): void {
 
 /** `count` stores of the loop's constant, ascending from `from` (all on one writable page). */
 function fill(c: CpuState, st: LoopStore, from: number, count: number): void {
-  const pg = c.mem.wpage(from);
-  const off = from - Math.floor(from / 4096) * 4096;
-  switch (st.w) {
-    case 1: pg.data.fill(st.lo & 255, off, off + count); break;
-    case 2: for (let i = 0; i < count; i++) pg.dv.setUint16(off + 2 * i, st.lo & 0xffff, true); break;
-    case 4: for (let i = 0; i < count; i++) pg.dv.setInt32(off + 4 * i, st.lo, true); break;
-    default: for (let i = 0; i < count; i++) { pg.dv.setInt32(off + 8 * i, st.lo, true); pg.dv.setInt32(off + 8 * i + 4, st.hi, true); }
-  }
+  c.mem.wpage(from).fillElements(from - Math.floor(from / 4096) * 4096, count, st.w, st.lo, st.hi);
 }

@@ -60,6 +60,20 @@ export class Page {
     this.data = data ?? new Uint8Array(PAGE);
     this.dv = dv ?? new DataView(this.data.buffer, this.data.byteOffset, PAGE);
   }
+  /**
+   * `count` little-endian elements of `w` bytes (1, 2, 4 or 8; the value as 32-bit halves lo:hi)
+   * from byte `off` up, all within this page: the bulk form of a run of stores (REP STOS, a
+   * counted loop's stores). The caller got the page through a write lookup (wpage).
+   */
+  fillElements(off: number, count: number, w: number, lo: number, hi: number): void {
+    const dv = this.dv;
+    switch (w) {
+      case 1: this.data.fill(lo & 255, off, off + count); break;
+      case 2: for (let i = 0; i < count; i++) dv.setUint16(off + 2 * i, lo & 0xffff, true); break;
+      case 4: for (let i = 0; i < count; i++) dv.setInt32(off + 4 * i, lo | 0, true); break;
+      default: for (let i = 0; i < count; i++) { dv.setInt32(off + 8 * i, lo | 0, true); dv.setInt32(off + 8 * i + 4, hi | 0, true); }
+    }
+  }
 }
 
 /**

@@ -82,13 +82,7 @@ function bulk(c: CpuState, kind: number, w: number, segBase: number, accLo: numb
     si += bytes;
   } else {
     if (k <= 0) return 0;
-    const dv = wp.dv;
-    switch (w) {
-      case 1: wp.data.fill(accLo & 255, doff, doff + k); break;
-      case 2: for (let i = 0; i < k; i++) dv.setUint16(doff + 2 * i, accLo & 0xffff, true); break;
-      case 4: for (let i = 0; i < k; i++) dv.setInt32(doff + 4 * i, accLo | 0, true); break;
-      default: for (let i = 0; i < k; i++) { dv.setInt32(doff + 8 * i, accLo | 0, true); dv.setInt32(doff + 8 * i + 4, accHi | 0, true); }
-    }
+    wp.fillElements(doff, k, w, accLo, accHi);
   }
   di += k * w;
   return k;
