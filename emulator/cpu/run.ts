@@ -66,7 +66,7 @@ export function logRegions(on: boolean): void { regionLog = on ? [] : null; }
 export function fetchInsn(mem: Memory, addr: number): Insn {
   const pg = mem.fetchPage(addr);
   // 4096 as a literal: V8 reads an imported const at run time, and a division by a value it
-  // does not know is a floating-point division on every fetch (checked against PAGE below)
+  // does not know is a floating-point division on every fetch (checked against PAGE at load, above)
   const off = addr - Math.floor(addr / 4096) * 4096;
   // The page's cache holds only Insns (this function is its one writer).
   let ic = pg.icache as (Insn | undefined)[] | null;
