@@ -82,11 +82,13 @@ export function fetchInsn(mem: Memory, addr: number): Insn {
 }
 
 const MAX_BLOCK = 48;
+/** RDTSC reads the budget (the virtual TSC counts retired instructions): it ends its block, where interpret() keeps the budget exact. */
+const isRdtsc = (d: Insn): boolean => d.map === 1 && d.op === 0x31;
 /** Decode the straight-line run starting at d (stops early where decoding would fault). */
 function buildBlock(mem: Memory, d: Insn): Insn[] {
   const blk = [d];
   let x = d;
-  while (!endsBlock(x) && blk.length < MAX_BLOCK) {
+  while (!endsBlock(x) && !isRdtsc(x) && blk.length < MAX_BLOCK) {
     let y: Insn;
     try { y = fetchInsn(mem, x.next); } catch (e) { if (e instanceof GuestFault) break; throw e; }
     blk.push(y);
@@ -109,6 +111,12 @@ function regionBlockAt(mem: Memory, addr: number, minHeat: number): Insn[] | nul
 
 /** The instruction interpret() was running when it threw (null: a fetch faulted, between instructions). */
 let faulting: Insn | null = null;
+/**
+ * When it threw inside a block run without per-instruction budget counting: the budget before
+ * the block, and the block (-1 and null otherwise, when `c.left` is exact).
+ */
+let faultingLeft = -1;
+let faultingBlock: Insn[] | null = null;
 
 /**
  * The interpreter proper: runs blocks until the budget is spent or the CPU stops (returns
@@ -124,6 +132,8 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
   let cur: Insn | null = null;
   let prev: Insn | null = null;
   let lastHead: Insn | null = null;
+  let fastLeft = -1;
+  let fastBlock: Insn[] | null = null;
   try {
     while (c.left > 0) {
       const rip = c.rip;
@@ -153,15 +163,48 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
       // another block ending in the same jump may have entered the loop past its store)
       const loop = d.loop;
       if (loop !== null && lastHead === d && prev === blk[n - 1] && trace === undefined && countedLoopsOn) skipIterations(c, loop);
-      for (let i = 0; i < n; i++) {
+      const left = c.left;
+      if (left > n && trace === undefined) {
+        // The whole block fits the budget: its first n-1 instructions run without budget or RIP
+        // bookkeeping, as none of them reads either (RDTSC, which reads the budget, and the REP
+        // string instructions, which spend it, end their blocks; so does SYSCALL, which reads
+        // RIP). A fault among them is charged by run() from `fastLeft` and the faulting
+        // instruction's place in `fastBlock`.
+        fastLeft = left; fastBlock = blk;
+        const last = n - 1;
+        let i = 0;
+        for (; i < last; i++) {
+          const x: Insn = blk[i]!;
+          if (!x.valid) break;
+          cur = x;
+          x.exec(c, x);
+        }
         const x: Insn = blk[i]!;
-        if (!x.valid) { d.block = null; break; } // code rewritten under us: decode afresh
-        cur = x;
-        if (trace !== undefined) trace.push(x.addr);
-        c.rip = x.next;
-        x.exec(c, x);
-        prev = x;
-        if (--c.left <= 0) break;
+        c.left = left - i;
+        fastLeft = -1;
+        if (i === last && x.valid) {
+          cur = x;
+          c.rip = x.next;
+          x.exec(c, x); // a REP string instruction spends its iterations from c.left itself
+          prev = x;
+          c.left--;
+        } else {
+          // code rewritten under us: decode afresh from the first instruction not run
+          d.block = null;
+          c.rip = x.addr;
+          if (i > 0) prev = blk[i - 1]!;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const x: Insn = blk[i]!;
+          if (!x.valid) { d.block = null; break; } // code rewritten under us: decode afresh
+          cur = x;
+          if (trace !== undefined) trace.push(x.addr);
+          c.rip = x.next;
+          x.exec(c, x);
+          prev = x;
+          if (--c.left <= 0) break;
+        }
       }
       lastHead = d;
       // past the block nothing has faulted: a fault from here on is the next fetch's, and RIP
@@ -183,6 +226,8 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
     // optimised code deoptimised this loop at every fault (116 times in one pass of the
     // default mix) when it did more than store a variable.
     faulting = cur;
+    faultingLeft = fastLeft;
+    faultingBlock = fastBlock;
     throw e;
   }
 }
@@ -240,8 +285,14 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
     if (e instanceof GuestFault) {
       // a faulting instruction does not retire: RIP back at it
       if (jitD !== null) c.rip = jitD[c.jk]!.addr, c.left -= c.jk - c.jb;
-      else if (faulting !== null) c.rip = faulting.addr;
+      else if (faulting !== null) {
+        c.rip = faulting.addr;
+        // the instructions before it in its block retired
+        if (faultingLeft >= 0) c.left = faultingLeft - faultingBlock!.indexOf(faulting);
+      }
       faulting = null;
+      faultingLeft = -1;
+      faultingBlock = null;
       return { kind: "fault", fault: e.fault };
     }
     throw e;

@@ -102,6 +102,39 @@ describe("run()", () => {
     expect(run(w.c, w.m, 10)).toEqual({ kind: "fault", fault: { type: "#PF", addr: BigInt(CODE), access: "write" } });
   });
 
+  it("a fault in the middle of a block retires exactly the instructions before it, for any budget", () => {
+    // k x `inc rax`, `mov rax, [0x12345000]` (unmapped), 3 x `inc rax`, hlt: one straight-line
+    // block, which the interpreter runs without per-instruction budget counting when the budget
+    // covers it; the count must still be exact at the fault, and a budget stop must come first
+    // when the budget ends before the load.
+    const INC = [0x48, 0xff, 0xc0], LOAD = [0x48, 0x8b, 0x04, 0x25, 0x00, 0x50, 0x34, 0x12];
+    fc.assert(fc.property(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 40 }), (k, budget) => {
+      const { c, m } = machine([...Array.from({ length: k }, () => INC).flat(), ...LOAD, ...INC, ...INC, ...INC, 0xf4]);
+      const s = run(c, m, budget);
+      if (budget <= k) {
+        expect(s).toEqual({ kind: "budget" });
+        expect(c.icount).toBe(budget);
+        expect(getReg64(c, 0)).toBe(BigInt(budget));
+        expect(c.rip).toBe(CODE + 3 * budget);
+      } else {
+        expect(s).toEqual({ kind: "fault", fault: { type: "#PF", addr: 0x1234_5000n, access: "read" } });
+        expect(c.icount).toBe(k);
+        expect(getReg64(c, 0)).toBe(BigInt(k));
+        expect(c.rip).toBe(CODE + 3 * k);
+      }
+    }), { seed: 11, numRuns: 300 });
+  });
+
+  it("RDTSC mid-block reads a TSC that counts exactly the instructions retired before it", () => {
+    // k x `inc rcx`, rdtsc, hlt: the virtual TSC (tsc base + retired count) must equal k.
+    for (let k = 0; k < 10; k++) {
+      const { c, m } = machine([...Array.from({ length: k }, () => [0x48, 0xff, 0xc1]).flat(), 0x0f, 0x31, 0xf4]);
+      c.tsc = 1000;
+      expect(run(c, m, 100)).toEqual({ kind: "hlt" });
+      expect(getReg64(c, 0)).toBe(BigInt(1000 + k));
+    }
+  });
+
   it("a read-modify-write whose store faults changes no register and no flag (SDM: a faulting instruction does not retire)", () => {
     // stc (or cmp); <RMW on [rbx] or [CODE]> where CODE's page is read-only: the read succeeds,
     // the store raises #PF (write), and the flags and registers must be those before the RMW.
