@@ -73,13 +73,17 @@ static uint8_t tls_areas[AGENT_MAX_THREADS][TLS_AREA_SIZE] __attribute__((aligne
 static uint16_t thread_count;
 static uint32_t op_count;
 
-static uint64_t rd64(uint32_t off) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | SCRIPT[off + i];
-  return v;
-}
-static uint32_t rd32(uint32_t off) { return (uint32_t)SCRIPT[off] | (uint32_t)SCRIPT[off + 1] << 8 | (uint32_t)SCRIPT[off + 2] << 16 | (uint32_t)SCRIPT[off + 3] << 24; }
-static uint16_t rd16(uint32_t off) { return (uint16_t)(SCRIPT[off] | SCRIPT[off + 1] << 8); }
+/* Script fields are read with one load each (little-endian, as the format is): a byte-at-a-time
+ * loop was the agent's hottest code. The may_alias, aligned(1) types make the loads valid at any
+ * offset of the byte array; every field is in fact naturally aligned (the slot is 16-aligned,
+ * the header 16 bytes, thread entries 8, ops 32). Still volatile: the slot is patched in the
+ * file after the build, so the compiler must not assume anything about its contents. */
+typedef uint16_t __attribute__((may_alias, aligned(1))) agent_u16;
+typedef uint32_t __attribute__((may_alias, aligned(1))) agent_u32;
+typedef uint64_t __attribute__((may_alias, aligned(1))) agent_u64;
+static uint64_t rd64(uint32_t off) { return *(const volatile agent_u64 *)&SCRIPT[off]; }
+static uint32_t rd32(uint32_t off) { return *(const volatile agent_u32 *)&SCRIPT[off]; }
+static uint16_t rd16(uint32_t off) { return *(const volatile agent_u16 *)&SCRIPT[off]; }
 
 static __attribute__((noreturn)) void bad_script(uintptr_t ring, const char *why) {
   capos_line_t l = {.n = 0};
@@ -107,7 +111,8 @@ static void validate(uintptr_t ring) {
   }
   for (uint32_t i = 0; i < op_count; i++) {
     uint32_t at = ops_at() + i * AGENT_SCRIPT_OP_SIZE;
-    uint8_t kind = SCRIPT[at], dst = SCRIPT[at + 1], base = SCRIPT[at + 2];
+    uint64_t head = rd64(at); /* kind, dst, base in its low three bytes */
+    uint8_t kind = (uint8_t)head, dst = (uint8_t)(head >> 8), base = (uint8_t)(head >> 16);
     if ((kind < AGENT_OP_MAP || kind > AGENT_OP_SPIN) && kind != AGENT_OP_PARK_ASYNC && !ring_op_kind(kind)) bad_script(ring, "op kind");
     if (dst >= AGENT_SCRIPT_REGISTERS || base >= AGENT_SCRIPT_REGISTERS) bad_script(ring, "register");
     uint64_t b = rd64(at + 16);
@@ -226,37 +231,81 @@ static capos_status do_batch(uintptr_t ring, uint64_t a, uint64_t b, uint64_t c,
   return 0;
 }
 
-static void record(uintptr_t ring, uint32_t t, uint32_t i, capos_status s, uint64_t value) {
-  capos_line_t l = {.n = 0};
-  capos_line_str(&l, "@1 ");
-  capos_line_dec(&l, t);
-  capos_line_str(&l, " ");
-  capos_line_dec(&l, i);
-  if (s >= 0) {
-    char tmp[17];
-    int k = 16;
-    tmp[k] = 0;
-    do {
-      tmp[--k] = "0123456789abcdef"[value & 15];
-      value >>= 4;
-    } while (value);
-    capos_line_str(&l, " ok ");
-    capos_line_str(&l, &tmp[k]);
-  } else if (s <= CAPOS_STATUS_EXC_BASE) {
-    capos_line_str(&l, " exc ");
-    capos_line_dec(&l, CAPOS_STATUS_EXC_BASE - s);
-  } else {
-    capos_line_str(&l, " err ");
-    capos_line_dec(&l, s);
+/* Record formatting: the line is built in place with two characters per step from pair
+ * tables, then written with one Console.write (as capos_line_flush did: same bytes, same call). */
+#define PAIRS10(x) x "0" x "1" x "2" x "3" x "4" x "5" x "6" x "7" x "8" x "9"
+#define PAIRS16(x) PAIRS10(x) x "a" x "b" x "c" x "d" x "e" x "f"
+static const char dec_pairs[] = PAIRS10("0") PAIRS10("1") PAIRS10("2") PAIRS10("3") PAIRS10("4") PAIRS10("5") PAIRS10("6")
+    PAIRS10("7") PAIRS10("8") PAIRS10("9");
+static const char hex_pairs[] = PAIRS16("0") PAIRS16("1") PAIRS16("2") PAIRS16("3") PAIRS16("4") PAIRS16("5") PAIRS16("6")
+    PAIRS16("7") PAIRS16("8") PAIRS16("9") PAIRS16("a") PAIRS16("b") PAIRS16("c") PAIRS16("d") PAIRS16("e") PAIRS16("f");
+_Static_assert(sizeof dec_pairs == 201 && sizeof hex_pairs == 513, "one pair per value");
+static void put_pair(char *p, const char *pair) { *(agent_u16 *)p = *(const agent_u16 *)pair; }
+
+/* u in decimal at p, no leading zeros; returns the end. */
+static char *put_dec(char *p, uint64_t u) {
+  unsigned n = 1;
+  for (uint64_t x = u; x >= 10 && n < 20; x /= 10) n++;
+  char *end = p + n, *q = end;
+  while (u >= 100) {
+    q -= 2;
+    put_pair(q, &dec_pairs[2 * (u % 100)]);
+    u /= 100;
   }
-  capos_line_flush(ring, &l);
+  if (u >= 10) put_pair(q - 2, &dec_pairs[2 * u]);
+  else q[-1] = (char)('0' + u);
+  return end;
+}
+/* v in lowercase hex without 0x or leading zeros (0 is "0"); returns the end. */
+static char *put_hex(char *p, uint64_t v) {
+  unsigned n = v ? (unsigned)(67 - __builtin_clzll(v)) / 4 : 1;
+  char *end = p + n, *q = end;
+  for (; q - p >= 2; v >>= 8) {
+    q -= 2;
+    put_pair(q, &hex_pairs[2 * (v & 0xff)]);
+  }
+  if (q > p) q[-1] = hex_pairs[2 * (v & 15) + 1];
+  return end;
+}
+/* Four literal characters with one store. */
+static char *put4(char *p, const char *four) {
+  *(agent_u32 *)p = *(const agent_u32 *)four;
+  return p + 4;
+}
+
+/* "@1 <t> <i> ok <hex>" / " exc <type>" / " err <-code>", newline, one Console.write. */
+static void record(uintptr_t ring, uint32_t t, uint32_t i, capos_status s, uint64_t value) {
+  char line[64]; /* at most 3 + 10 + 1 + 10 + 5 + 20 + 1 bytes */
+  char *p = line;
+  *p++ = '@';
+  *p++ = '1';
+  *p++ = ' ';
+  p = put_dec(p, t);
+  *p++ = ' ';
+  p = put_dec(p, i);
+  if (s >= 0) {
+    p = put4(p, " ok ");
+    p = put_hex(p, value);
+  } else if (s <= CAPOS_STATUS_EXC_BASE) {
+    p = put4(p, " exc");
+    *p++ = ' ';
+    p = put_dec(p, (uint64_t)(CAPOS_STATUS_EXC_BASE - s));
+  } else {
+    p = put4(p, " err");
+    put_pair(p, " -");
+    p += 2;
+    p = put_dec(p, 0 - (uint64_t)s);
+  }
+  *p++ = '\n';
+  capos_console_write(ring, line, (uint32_t)(p - line));
 }
 
 static uint64_t run_thread(uint32_t t, uintptr_t ring) {
   uint32_t first = rd32(AGENT_SCRIPT_HEADER_SIZE + t * 8), count = rd32(AGENT_SCRIPT_HEADER_SIZE + t * 8 + 4);
   for (uint32_t i = 0; i < count; i++) {
     uint32_t at = ops_at() + (first + i) * AGENT_SCRIPT_OP_SIZE;
-    uint8_t kind = SCRIPT[at], dst = SCRIPT[at + 1], base = SCRIPT[at + 2];
+    uint64_t head = rd64(at);
+    uint8_t kind = (uint8_t)head, dst = (uint8_t)(head >> 8), base = (uint8_t)(head >> 16);
     uint64_t a = rd64(at + 8) + (base ? regs[base] : 0), b = rd64(at + 16), c = rd64(at + 24);
     uint64_t v = 0;
     capos_status s = 0;

@@ -397,35 +397,94 @@ fn park_async(ring: usize, addr: u64, expected: u32, timeout_ns: u64) -> i64 {
     }
 }
 
-fn record(ring: usize, t: u32, i: u32, s: i64, value: u64) {
-    let mut l = line_new();
-    l.str(cstr!("@1 "));
-    l.dec(t as i64);
-    l.byte(b' ');
-    l.dec(i as i64);
-    if s >= 0 {
-        l.str(cstr!(" ok "));
-        let mut shift: u32 = 60;
-        let mut started = false;
-        loop {
-            let d = ((value >> shift) & 15) as u8;
-            if d != 0 || started || shift == 0 {
-                started = true;
-                l.byte(if d < 10 { b'0' + d } else { b'a' + d - 10 });
-            }
-            if shift == 0 {
-                break;
-            }
-            shift -= 4;
+// Record formatting, as main.c: the line is built in place on the stack and written with one
+// Console.write. Decimal digits come from a powers-of-ten table (highest digit first, by
+// subtraction: no division in #![no_core]); a byte-per-call Line with a 20-power scan was the
+// Rust agent's hottest code.
+static mut POW10: [u64; 20] = [ // mut: #![no_core] has no Sync for a plain static
+    1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+    100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+    10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+];
+#[inline(always)]
+fn pow10(k: usize) -> u64 {
+    unsafe { vload(((&raw const POW10) as usize + 8 * k) as *const u64) }
+}
+#[inline(always)]
+fn put_byte(p: usize, b: u8) -> usize {
+    unsafe { vstore(p as *mut u8, b) };
+    p + 1
+}
+fn put_str(p: usize, s: *const u8) -> usize {
+    let mut q = p;
+    let mut c = s as usize;
+    loop {
+        let b = unsafe { vload(c as *const u8) };
+        if b == 0 {
+            return q;
         }
-    } else if s <= STATUS_EXC_BASE {
-        l.str(cstr!(" exc "));
-        l.dec(STATUS_EXC_BASE - s);
-    } else {
-        l.str(cstr!(" err "));
-        l.dec(s);
+        q = put_byte(q, b);
+        c += 1;
     }
-    unsafe { l.flush(ring) };
+}
+/// u in decimal at p, no leading zeros; returns the end.
+fn put_dec(p: usize, u: u64) -> usize {
+    let mut k: usize = 0;
+    while k < 19 && u >= pow10(k + 1) {
+        k += 1;
+    }
+    let mut u = u;
+    let mut q = p;
+    loop {
+        let pw = pow10(k);
+        let mut d: u8 = 0;
+        while u >= pw {
+            u -= pw;
+            d += 1;
+        }
+        q = put_byte(q, b'0' + d);
+        if k == 0 {
+            return q;
+        }
+        k -= 1;
+    }
+}
+/// v in lowercase hex without 0x or leading zeros (0 is "0"); returns the end.
+fn put_hex(p: usize, v: u64) -> usize {
+    let digits = cstr!("0123456789abcdef") as usize;
+    let mut shift: u32 = 60;
+    while shift != 0 && (v >> shift) == 0 {
+        shift -= 4;
+    }
+    let mut q = p;
+    loop {
+        q = put_byte(q, unsafe { vload((digits + ((v >> shift) & 15) as usize) as *const u8) });
+        if shift == 0 {
+            return q;
+        }
+        shift -= 4;
+    }
+}
+
+fn record(ring: usize, t: u32, i: u32, s: i64, value: u64) {
+    let mut line = [0u8; 64]; // at most 3 + 10 + 1 + 10 + 5 + 20 + 1 bytes
+    let start = (&raw mut line) as usize;
+    let mut p = put_str(start, cstr!("@1 "));
+    p = put_dec(p, t as u64);
+    p = put_byte(p, b' ');
+    p = put_dec(p, i as u64);
+    if s >= 0 {
+        p = put_str(p, cstr!(" ok "));
+        p = put_hex(p, value);
+    } else if s <= STATUS_EXC_BASE {
+        p = put_str(p, cstr!(" exc "));
+        p = put_dec(p, (STATUS_EXC_BASE - s) as u64);
+    } else {
+        p = put_str(p, cstr!(" err -"));
+        p = put_dec(p, 0u64 - (s as u64));
+    }
+    p = put_byte(p, b'\n');
+    unsafe { console_write(ring, start as *const u8, (p - start) as u32) };
 }
 
 fn run_thread(t: u32, ring: usize) -> u64 {

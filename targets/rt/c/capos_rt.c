@@ -115,12 +115,17 @@ int capos_capset_lookup(uintptr_t capset, uint64_t interface_id, uint32_t *cap_i
 }
 
 /* ---- ring */
+_Static_assert(CAPOS_RING_SQ_OFFSET % 8 == 0 && CAPOS_SQE_SIZE % 8 == 0, "SQEs are 8-aligned");
 volatile uint8_t *capos_sqe_next(uintptr_t ring) {
   const void *r = (const void *)ring;
   uint32_t tail = capos_ring_hdr_get_sq_tail(r), head = capos_ring_hdr_get_sq_head(r);
   if ((uint32_t)(tail - head) >= CAPOS_RING_SQ_ENTRIES) return 0;
   volatile uint8_t *sqe = (volatile uint8_t *)(ring + CAPOS_RING_SQ_OFFSET + (uintptr_t)(tail % CAPOS_RING_SQ_ENTRIES) * CAPOS_SQE_SIZE);
-  for (uint32_t i = 0; i < CAPOS_SQE_SIZE; i++) sqe[i] = 0;
+  /* Zeroed eight bytes at a time: every SQE is 8-aligned in the ring page (the ring is a page,
+   * the SQ offset and the entry size are multiples of 8); a byte loop was 256 instructions. */
+  volatile uint64_t *words = (volatile uint64_t *)sqe;
+#pragma GCC unroll 8
+  for (uint32_t i = 0; i < CAPOS_SQE_SIZE / 8; i++) words[i] = 0;
   return sqe;
 }
 void capos_sq_publish(uintptr_t ring) {
