@@ -22,10 +22,14 @@ import { REPO_ROOT, resolveAgent } from "../setup.js";
 const SEED = 20261125;
 
 /**
- * Repros that do not shrink below 3 threads and 10 ops today (none: the park scripts' wakes
- * and joins are scaffold that shrinking drops, generators/scripts.ts `scaffold`).
+ * Repros that do not shrink below 3 threads and 10 ops today (the park scripts' wakes and
+ * joins are scaffold that shrinking drops, generators/scripts.ts `scaffold`), each with why:
+ * - unpark-ignores-address: 11 ops since the agent executes about half the instructions per op
+ *   (targets/README.md). The shrinker's random schedule slices time in retired instructions, so
+ *   the 10-op script it reached before now interleaves so that the bug stays hidden, and the
+ *   search stops one op earlier; the repro still replays (checked below).
  */
-const KNOWN_OVERSIZED: string[] = [];
+const KNOWN_OVERSIZED: string[] = ["unpark-ignores-address"];
 
 /**
  * Repros that do not replay today (none: vm.model-based's fc.commands replayPath rides in
