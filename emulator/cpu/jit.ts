@@ -61,7 +61,7 @@ function eaExpr(d: Insn): string | null {
 }
 
 function alu(op: number, w: number, dst: number, bLo: string, bHi: string): Emitted | null {
-  return aluOn(op, w, `lo[${dst}] >>> 0`, `hi[${dst}] >>> 0`, bLo, bHi,
+  return aluOn(op, w, `lo[${dst}]`, `hi[${dst}]`, bLo, bHi,
     w === 8 ? `lo[${dst}] = l; hi[${dst}] = h; ` : `lo[${dst}] = v; hi[${dst}] = 0; `, false);
 }
 
@@ -78,11 +78,11 @@ function aluOn(op: number, w: number, aLo: string, aHi: string, bLo: string, bHi
   if (w === 8) {
     code = `{ const a = ${aLo}, ah = ${aHi}, b = ${bLo}, bh = ${bHi}; let l, h; `;
     switch (op) {
-      case 0: code += `const s = a + b; l = s >>> 0; h = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; `; break;
-      case 5: case 7: code += `const s = a - b; l = s >>> 0; h = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; `; break;
-      case 1: code += `l = (a | b) >>> 0; h = (ah | bh) >>> 0; `; break;
-      case 4: code += `l = (a & b) >>> 0; h = (ah & bh) >>> 0; `; break;
-      default: code += `l = (a ^ b) >>> 0; h = (ah ^ bh) >>> 0; `;
+      case 0: code += `l = (a + b) | 0; h = (ah + bh + ((l >>> 0) < (a >>> 0) ? 1 : 0)) | 0; `; break;
+      case 5: case 7: code += `l = (a - b) | 0; h = (ah - bh - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; `; break;
+      case 1: code += `l = a | b; h = ah | bh; `; break;
+      case 4: code += `l = a & b; h = ah & bh; `; break;
+      default: code += `l = a ^ b; h = ah ^ bh; `;
     }
     flag = `c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${kind}; `;
     return { code: put(code) + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w: 8 } };
@@ -90,11 +90,11 @@ function aluOn(op: number, w: number, aLo: string, aHi: string, bLo: string, bHi
   if (w !== 4) return null;
   code = `{ const a = ${aLo}, b = ${bLo}; let v; `;
   switch (op) {
-    case 0: code += `v = (a + b) >>> 0; `; break;
-    case 5: case 7: code += `v = (a - b) >>> 0; `; break;
-    case 1: code += `v = (a | b) >>> 0; `; break;
-    case 4: code += `v = (a & b) >>> 0; `; break;
-    default: code += `v = (a ^ b) >>> 0; `;
+    case 0: code += `v = (a + b) | 0; `; break;
+    case 5: case 7: code += `v = (a - b) | 0; `; break;
+    case 1: code += `v = a | b; `; break;
+    case 4: code += `v = a & b; `; break;
+    default: code += `v = a ^ b; `;
   }
   flag = `c.fa = a; c.fb = b; c.fr = v; c.fw = 4; c.fop = ${kind}; `;
   return { code: put(code) + "}", flagCode: flag, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: kind, w: 4 } };
@@ -105,7 +105,7 @@ function aluMem(d: Insn, op: number, bLo: string, bHi: string): Emitted | null {
   const w = d.opsz;
   if (w !== 8 && w !== 4) return null;
   const e = eaExpr(d); if (e === null) return null;
-  const pre = w === 8 ? `const A_ = ${e}; const ml_ = m.r32(A_) >>> 0, mh_ = m.r32(A_ + 4) >>> 0; ` : `const A_ = ${e}; const ml_ = m.r32(A_) >>> 0; `;
+  const pre = w === 8 ? `const A_ = ${e}; const ml_ = m.r32(A_), mh_ = m.r32(A_ + 4); ` : `const A_ = ${e}; const ml_ = m.r32(A_); `;
   const inner = aluOn(op, w, "ml_", w === 8 ? "mh_" : "0", bLo, bHi, w === 8 ? "m.w64(A_, l, h); " : "m.w32(A_, v); ", true);
   if (inner === null) return null;
   return { ...inner, code: `{ ${pre}${inner.code} }`, faults: true, stores: op !== 7 };
@@ -132,45 +132,45 @@ function emitBase(d: Insn): Emitted | null {
     if (op >= 0xb8 && op <= 0xbf && (w === 8 || w === 4)) {
       return { code: `lo[${d.rm}] = ${d.imm | 0}; hi[${d.rm}] = ${w === 8 ? d.immHi | 0 : 0};`, fx: FX.None, inline: true, faults: false };
     }
-    if (op < 0x40 && (op & 7) === 1 && d.mod === 3 && !d.lock) return alu((op >> 3) & 7, w, d.rm, `lo[${d.reg}] >>> 0`, `hi[${d.reg}] >>> 0`);
-    if (op < 0x40 && (op & 7) === 3 && d.mod === 3) return alu((op >> 3) & 7, w, d.reg, `lo[${d.rm}] >>> 0`, `hi[${d.rm}] >>> 0`);
-    if ((op === 0x81 || op === 0x83) && d.mod === 3) return alu(d.reg & 7, w, d.rm, String(d.imm >>> 0), String(d.immHi >>> 0));
-    if (op < 0x40 && (op & 7) === 1 && d.mod !== 3 && !d.lock) return aluMem(d, (op >> 3) & 7, `lo[${d.reg}] >>> 0`, `hi[${d.reg}] >>> 0`);
-    if ((op === 0x81 || op === 0x83) && d.mod !== 3 && !d.lock && (d.reg & 7) !== 7) return aluMem(d, d.reg & 7, String(d.imm >>> 0), String(d.immHi >>> 0));
+    if (op < 0x40 && (op & 7) === 1 && d.mod === 3 && !d.lock) return alu((op >> 3) & 7, w, d.rm, `lo[${d.reg}]`, `hi[${d.reg}]`);
+    if (op < 0x40 && (op & 7) === 3 && d.mod === 3) return alu((op >> 3) & 7, w, d.reg, `lo[${d.rm}]`, `hi[${d.rm}]`);
+    if ((op === 0x81 || op === 0x83) && d.mod === 3) return alu(d.reg & 7, w, d.rm, String(d.imm | 0), String(d.immHi | 0));
+    if (op < 0x40 && (op & 7) === 1 && d.mod !== 3 && !d.lock) return aluMem(d, (op >> 3) & 7, `lo[${d.reg}]`, `hi[${d.reg}]`);
+    if ((op === 0x81 || op === 0x83) && d.mod !== 3 && !d.lock && (d.reg & 7) !== 7) return aluMem(d, d.reg & 7, String(d.imm | 0), String(d.immHi | 0));
     if (op === 0x85 && d.mod === 3 && (w === 8 || w === 4)) {
-      if (w === 8) return { code: `{ const l = (lo[${d.rm}] & lo[${d.reg}]) >>> 0, h = (hi[${d.rm}] & hi[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = l; c.fah = h; c.fb = l; c.fbh = h; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 8 } };
-      return { code: `{ const v = (lo[${d.rm}] & lo[${d.reg}]) >>> 0; @FLAGS@}`, flagCode: `c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 4 } };
+      if (w === 8) return { code: `{ const l = lo[${d.rm}] & lo[${d.reg}], h = hi[${d.rm}] & hi[${d.reg}]; @FLAGS@}`, flagCode: `c.fa = l; c.fah = h; c.fb = l; c.fbh = h; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 8 } };
+      return { code: `{ const v = lo[${d.rm}] & lo[${d.reg}]; @FLAGS@}`, flagCode: `c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = ${FOP_LOGIC}; `, fx: FX.WriteAll, inline: true, faults: false, lazy: { fop: FOP_LOGIC, w: 4 } };
     }
     if ((op === 0xc1 || op === 0xd1) && d.mod === 3 && w === 8 && (d.reg & 7) >= 4) {
       const cnt = (op === 0xd1 ? 1 : d.imm) & 63, kind = d.reg & 7, r = d.rm;
       if (cnt === 0) return { code: "", fx: FX.None, inline: true, faults: false };
-      let code = `{ const a = lo[${r}] >>> 0, ah = hi[${r}] >>> 0; let l, h; `;
+      let code = `{ const a = lo[${r}], ah = hi[${r}]; let l, h; `;
       let flag: string;
       if (kind === 4 || kind === 6) {
-        code += cnt < 32 ? `h = ((ah << ${cnt}) | (a >>> ${32 - cnt})) >>> 0; l = (a << ${cnt}) >>> 0; ` : `h = (a << ${cnt - 32}) >>> 0; l = 0; `;
+        code += cnt < 32 ? `h = (ah << ${cnt}) | (a >>> ${32 - cnt}); l = a << ${cnt}; ` : `h = a << ${cnt - 32}; l = 0; `;
         const pos = 64 - cnt;
         flag = `{ const cf = ${pos >= 32 ? `(ah >>> ${pos - 32}) & 1` : `(a >>> ${pos}) & 1`}; setArithF(c, cf | szpF(8, l, h) | (((h >>> 31) ^ cf) << 11)); } `;
       } else if (kind === 5) {
-        code += cnt < 32 ? `l = ((a >>> ${cnt}) | (ah << ${32 - cnt})) >>> 0; h = ah >>> ${cnt}; ` : `l = ah >>> ${cnt - 32}; h = 0; `;
+        code += cnt < 32 ? `l = (a >>> ${cnt}) | (ah << ${32 - cnt}); h = (ah >>> ${cnt}) | 0; ` : `l = (ah >>> ${cnt - 32}) | 0; h = 0; `;
         const pos = cnt - 1;
         flag = `{ const cf = ${pos >= 32 ? `(ah >>> ${pos - 32}) & 1` : `(a >>> ${pos}) & 1`}; setArithF(c, cf | szpF(8, l, h) | ((ah >>> 31) << 11)); } `;
       } else {
-        code += cnt < 32 ? `l = ((a >>> ${cnt}) | (ah << ${32 - cnt})) >>> 0; h = ((ah | 0) >> ${cnt}) >>> 0; ` : `l = ((ah | 0) >> ${cnt - 32}) >>> 0; h = ((ah | 0) >> 31) >>> 0; `;
+        code += cnt < 32 ? `l = (a >>> ${cnt}) | (ah << ${32 - cnt}); h = ah >> ${cnt}; ` : `l = ah >> ${cnt - 32}; h = ah >> 31; `;
         const pos = cnt - 1;
-        flag = `{ const cf = ${pos >= 32 ? `((ah | 0) >> ${pos - 32}) & 1` : `(a >>> ${pos}) & 1`}; setArithF(c, cf | szpF(8, l, h)); } `;
+        flag = `{ const cf = ${pos >= 32 ? `(ah >> ${pos - 32}) & 1` : `(a >>> ${pos}) & 1`}; setArithF(c, cf | szpF(8, l, h)); } `;
       }
       return { code: code + `lo[${r}] = l; hi[${r}] = h; @FLAGS@}`, flagCode: flag, fx: FX.WriteAll, inline: true, faults: false };
     }
     if ((op === 0xc1 || op === 0xd1) && d.mod === 3 && w === 4 && [0, 1, 4, 5, 6, 7].includes(d.reg & 7)) {
       const cnt = (op === 0xd1 ? 1 : d.imm) & 31, kind = d.reg & 7, r = d.rm;
       if (cnt === 0) return { code: `hi[${r}] = 0;`, fx: FX.None, inline: true, faults: false };
-      let code = `{ const a = lo[${r}] >>> 0; let v; `, flag: string;
+      let code = `{ const a = lo[${r}]; let v; `, flag: string;
       switch (kind) {
-        case 0: code += `v = ((a << ${cnt}) | (a >>> ${32 - cnt})) >>> 0; `; flag = `{ const cf = v & 1; materializeF(c); c.flags = (c.flags & ~0x801) | cf | (((v >>> 31) ^ cf) << 11); } `; break;
-        case 1: code += `v = ((a >>> ${cnt}) | (a << ${32 - cnt})) >>> 0; `; flag = `{ const cf = v >>> 31; materializeF(c); c.flags = (c.flags & ~0x801) | cf | ((cf ^ ((v >>> 30) & 1)) << 11); } `; break;
-        case 5: code += `v = a >>> ${cnt}; `; flag = `setArithF(c, ((a >>> ${cnt - 1}) & 1) | szpF(4, v, 0) | ((a >>> 31) << 11)); `; break;
-        case 7: code += `v = ((a | 0) >> ${cnt}) >>> 0; `; flag = `setArithF(c, (((a | 0) >> ${cnt - 1}) & 1) | szpF(4, v, 0)); `; break;
-        default: code += `v = (a << ${cnt}) >>> 0; `; flag = `{ const cf = (a >>> ${32 - cnt}) & 1; setArithF(c, cf | szpF(4, v, 0) | (((v >>> 31) ^ cf) << 11)); } `;
+        case 0: code += `v = (a << ${cnt}) | (a >>> ${32 - cnt}); `; flag = `{ const cf = v & 1; materializeF(c); c.flags = (c.flags & ~0x801) | cf | (((v >>> 31) ^ cf) << 11); } `; break;
+        case 1: code += `v = (a >>> ${cnt}) | (a << ${32 - cnt}); `; flag = `{ const cf = v >>> 31; materializeF(c); c.flags = (c.flags & ~0x801) | cf | ((cf ^ ((v >>> 30) & 1)) << 11); } `; break;
+        case 5: code += `v = (a >>> ${cnt}) | 0; `; flag = `setArithF(c, ((a >>> ${cnt - 1}) & 1) | szpF(4, v, 0) | ((a >>> 31) << 11)); `; break;
+        case 7: code += `v = a >> ${cnt}; `; flag = `setArithF(c, ((a >> ${cnt - 1}) & 1) | szpF(4, v, 0)); `; break;
+        default: code += `v = a << ${cnt}; `; flag = `{ const cf = (a >>> ${32 - cnt}) & 1; setArithF(c, cf | szpF(4, v, 0) | (((v >>> 31) ^ cf) << 11)); } `;
       }
       return { code: code + `lo[${r}] = v; hi[${r}] = 0; @FLAGS@}`, flagCode: flag, fx: kind <= 1 ? FX.Partial : FX.WriteAll, inline: true, faults: false };
     }
@@ -183,7 +183,7 @@ function emitBase(d: Insn): Emitted | null {
     }
     if (op < 0x40 && (op & 7) === 3 && d.mod !== 3 && (w === 8 || w === 4) && ((op >> 3) & 7) !== 2 && ((op >> 3) & 7) !== 3) {
       const e = eaExpr(d); if (e === null) return null;
-      const pre = w === 8 ? `const A_ = ${e}; const ml_ = m.r32(A_) >>> 0, mh_ = m.r32(A_ + 4) >>> 0; ` : `const ml_ = m.r32(${e}) >>> 0; `;
+      const pre = w === 8 ? `const A_ = ${e}; const ml_ = m.r32(A_), mh_ = m.r32(A_ + 4); ` : `const ml_ = m.r32(${e}); `;
       const inner = alu((op >> 3) & 7, w, d.reg, "ml_", w === 8 ? "mh_" : "0");
       if (inner === null) return null;
       return { ...inner, code: `{ ${pre}${inner.code} }`, faults: true };
@@ -191,15 +191,17 @@ function emitBase(d: Insn): Emitted | null {
     if (op === 0x63 && d.mod === 3 && w === 8) return { code: `{ const v = lo[${d.rm}]; lo[${d.reg}] = v; hi[${d.reg}] = v >> 31; }`, fx: FX.None, inline: true, faults: false };
     if (op === 0x8d && d.mod !== 3 && w === 8 && !d.asz32) {
       // exact 64-bit LEA
-      let code = `{ let l = ${d.disp >>> 0}, h = ${d.disp >> 31}, s; `;
-      if (d.base >= 0) code += `s = l + (lo[${d.base}] >>> 0); h = h + hi[${d.base}] + (s > 0xffffffff ? 1 : 0); l = s >>> 0; `;
-      else if (d.base === BASE_RIP) { const n = d.next; code += `s = l + ${n >>> 0}; h = h + ${Math.floor(n / 4294967296)} + (s > 0xffffffff ? 1 : 0); l = s >>> 0; `; }
+      // int32 halves throughout: a sum's carry is (unsigned) sum < addend
+      let code = `{ let l = ${d.disp | 0}, h = ${d.disp >> 31}, x; `;
+      const addIn = (xl: string, xh: string) => `x = ${xl}; l = (l + x) | 0; h = (h + ${xh} + ((l >>> 0) < (x >>> 0) ? 1 : 0)) | 0; `;
+      if (d.base >= 0) code += addIn(`lo[${d.base}]`, `hi[${d.base}]`);
+      else if (d.base === BASE_RIP) { const [nl, nh] = halves(d.next); code += addIn(String(nl), String(nh)); }
       if (d.index >= 0) {
         const sh = d.scale === 1 ? 0 : d.scale === 2 ? 1 : d.scale === 4 ? 2 : 3;
-        code += sh ? `{ const il = lo[${d.index}] >>> 0; const ih = (hi[${d.index}] << ${sh}) | (il >>> ${32 - sh}); s = l + ((il << ${sh}) >>> 0); h = h + ih + (s > 0xffffffff ? 1 : 0); l = s >>> 0; } `
-          : `s = l + (lo[${d.index}] >>> 0); h = h + hi[${d.index}] + (s > 0xffffffff ? 1 : 0); l = s >>> 0; `;
+        code += sh ? `{ const il = lo[${d.index}]; ${addIn(`il << ${sh}`, `((hi[${d.index}] << ${sh}) | (il >>> ${32 - sh}))`)}} `
+          : addIn(`lo[${d.index}]`, `hi[${d.index}]`);
       }
-      return { code: code + `lo[${d.reg}] = l | 0; hi[${d.reg}] = h | 0; }`, fx: FX.None, inline: true, faults: false };
+      return { code: code + `lo[${d.reg}] = l; hi[${d.reg}] = h; }`, fx: FX.None, inline: true, faults: false };
     }
   } else if (d.map === 1 && d.rep === 0xf2 && !d.lock && [0x58, 0x59, 0x5c, 0x5e, 0x51, 0x10, 0x11].includes(d.op)) {
     // scalar double SSE2 in the default MXCSR mode once PE is sticky, when no other MXCSR flag
@@ -227,14 +229,16 @@ function emitBase(d: Insn): Emitted | null {
     return { code, fx: FX.None, inline: true, faults };
   } else if (d.map === 1) {
     if (d.op === 0xaf && w === 8) {
-      let src = `b = lo[${d.rm}] >>> 0, bh = hi[${d.rm}] >>> 0`;
-      if (d.mod !== 3) { const e = eaExpr(d); if (e === null) return null; src = `A_ = ${e}, b = m.r32(A_) >>> 0, bh = m.r32(A_ + 4) >>> 0`; }
+      let src = `b = lo[${d.rm}], bh = hi[${d.rm}]`;
+      if (d.mod !== 3) { const e = eaExpr(d); if (e === null) return null; src = `A_ = ${e}, b = m.r32(A_), bh = m.r32(A_ + 4)`; }
+      // int32 throughout: the high half of the unsigned 32x32 product from 16-bit pieces, each
+      // partial sum below 2^32 so its int32 wrap keeps the bits the shifts take
       return {
-        code: `{ const a = lo[${d.reg}] >>> 0, ah = hi[${d.reg}] >>> 0, ${src};
-  const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
-  const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
-  const l = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
-  const h = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) >>> 0;
+        code: `{ const a = lo[${d.reg}], ah = hi[${d.reg}], ${src};
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const t0 = Math.imul(a0, b0), m1 = (Math.imul(a1, b0) + (t0 >>> 16)) | 0, m2 = (Math.imul(a0, b1) + (m1 & 0xffff)) | 0;
+  const l = Math.imul(a, b);
+  const h = (Math.imul(a1, b1) + (m1 >>> 16) + (m2 >>> 16) + Math.imul(a, bh) + Math.imul(ah, b)) | 0;
   @FLAGS@lo[${d.reg}] = l; hi[${d.reg}] = h; }`,
         flagCode: `c.fop = ${FOP_IMUL64}; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = l; c.frh = h; `,
         fx: FX.WriteAll, inline: true, faults: d.mod !== 3,
@@ -290,18 +294,18 @@ function emitMore(d: Insn): Emitted | null {
       const e = eaExpr(d); if (e === null) return null;
       return { code: w === 8 ? `m.w64(${e}, ${d.imm | 0}, ${hiV});` : `m.w32(${e}, ${d.imm | 0});`, fx: FX.None, inline: true, faults: true, stores: true };
     }
-    if (op < 0x40 && (op & 7) === 5 && (w === 8 || w === 4)) return alu((op >> 3) & 7, w, 0, String(d.imm >>> 0), String(d.immHi >>> 0));
+    if (op < 0x40 && (op & 7) === 5 && (w === 8 || w === 4)) return alu((op >> 3) & 7, w, 0, String(d.imm | 0), String(d.immHi | 0));
     if ((op === 0x81 || op === 0x83) && d.mod !== 3 && (d.reg & 7) === 7 && (w === 8 || w === 4)) {
       // CMP m, imm: flags only
       const e = eaExpr(d); if (e === null) return null;
-      const b = d.imm >>> 0, bh = d.immHi >>> 0;
+      const b = d.imm | 0, bh = d.immHi | 0;
       if (w === 8) return {
-        code: `{ const A_ = ${e}; const a = m.r32(A_) >>> 0, ah = m.r32(A_ + 4) >>> 0; const s = a - ${b}; const l = s >>> 0, h = (ah - ${bh} - (s < 0 ? 1 : 0)) >>> 0; @FLAGS@}`,
+        code: `{ const A_ = ${e}; const a = m.r32(A_), ah = m.r32(A_ + 4); const l = (a - ${b}) | 0, h = (ah - ${bh} - ((a >>> 0) < ${b >>> 0} ? 1 : 0)) | 0; @FLAGS@}`,
         flagCode: `c.fa = a; c.fah = ah; c.fb = ${b}; c.fbh = ${bh}; c.fr = l; c.frh = h; c.fw = 8; c.fop = ${FOP_SUB}; `,
         fx: FX.WriteAll, inline: true, faults: true, lazy: { fop: FOP_SUB, w: 8 },
       };
       return {
-        code: `{ const a = m.r32(${e}) >>> 0; const v = (a - ${b}) >>> 0; @FLAGS@}`,
+        code: `{ const a = m.r32(${e}); const v = (a - ${b}) | 0; @FLAGS@}`,
         flagCode: `c.fa = a; c.fb = ${b}; c.fr = v; c.fw = 4; c.fop = ${FOP_SUB}; `,
         fx: FX.WriteAll, inline: true, faults: true, lazy: { fop: FOP_SUB, w: 4 },
       };
@@ -322,12 +326,17 @@ function emitMore(d: Insn): Emitted | null {
     if (d.mod === 3) return { code: `x32[${R}] = x32[${S}]; x32[${R + 1}] = x32[${S + 1}]; x32[${R + 2}] = x32[${S + 2}]; x32[${R + 3}] = x32[${S + 3}];`, fx: FX.None, inline: true, faults: false };
     const e = eaExpr(d); if (e === null) return null;
     const chk = align ? `if (A_ % 16 !== 0) { c.rip = ${d.next}; D[@K@].exec(c, D[@K@]); } ` : "";
-    return { code: `{ const A_ = ${e}; ${chk}const v0 = m.r32(A_), v1 = m.r32(A_ + 4), v2 = m.r32(A_ + 8), v3 = m.r32(A_ + 12); x32[${R}] = v0; x32[${R + 1}] = v1; x32[${R + 2}] = v2; x32[${R + 3}] = v3; }`, fx: FX.None, inline: true, faults: true };
+    // one Memory call (one TLB lookup) into the scratch slot, then the register: a read that
+    // faults on its second page leaves the register as it was
+    return { code: `{ const A_ = ${e}; ${chk}m.r128(A_, x32, 64); x32[${R}] = x32[64]; x32[${R + 1}] = x32[65]; x32[${R + 2}] = x32[66]; x32[${R + 3}] = x32[67]; }`, fx: FX.None, inline: true, faults: true };
   };
   const store = (bytes: number, align: boolean): Emitted | null => {
     if (d.mod === 3) return null; // register forms keep their handler (they differ by width)
     const e = eaExpr(d); if (e === null) return null;
     const chk = align ? `if (A_ % 16 !== 0) { c.rip = ${d.next}; D[@K@].exec(c, D[@K@]); } ` : "";
+    // 16 bytes in one Memory call (it checks both ends before writing; it may invalidate code,
+    // so the region's code check runs after it): a quarter of the JS of four cached stores
+    if (bytes === 16) return { code: `{ const A_ = ${e}; ${chk}sw = true; m.w128(A_, x32, ${R}); }`, fx: FX.None, inline: true, faults: true, stores: true };
     let code = `{ const A_ = ${e}; ${chk}m.checkW(A_, ${bytes}); `;
     for (let i = 0; i < bytes >> 2; i++) code += `m.w32(A_ + ${i * 4}, x32[${R + i}]); `;
     return { code: code + "}", fx: FX.None, inline: true, faults: true, stores: true };
@@ -431,27 +440,28 @@ function emitFlagForms(d: Insn): Emitted | null {
       return mem((e) => ({ code: `m.w16(${e}, ${op === 0x89 ? `lo[${d.reg}]` : d.imm & 0xffff});`, fx: FX.None, inline: true, faults: true, stores: true }));
     if (w !== 8 && w !== 4) return null;
     // TEST r/m, imm32 and TEST eAX, imm32
-    if (op === 0xa9) return aluOn(4, w, `lo[0] >>> 0`, `hi[0] >>> 0`, String(d.imm >>> 0), String(d.immHi >>> 0), "", false);
+    if (op === 0xa9) return aluOn(4, w, `lo[0]`, `hi[0]`, String(d.imm | 0), String(d.immHi | 0), "", false);
     if (op === 0xf7 && (d.reg & 7) === 0) {
-      if (d.mod === 3) return aluOn(4, w, `lo[${d.rm}] >>> 0`, `hi[${d.rm}] >>> 0`, String(d.imm >>> 0), String(d.immHi >>> 0), "", false);
+      if (d.mod === 3) return aluOn(4, w, `lo[${d.rm}]`, `hi[${d.rm}]`, String(d.imm | 0), String(d.immHi | 0), "", false);
       return mem((e) => {
-        const r = aluOn(4, w, "ml_", w === 8 ? "mh_" : "0", String(d.imm >>> 0), String(d.immHi >>> 0), "", false);
-        return r && { ...r, code: `{ const A_ = ${e}; const ml_ = m.r32(A_) >>> 0${w === 8 ? ", mh_ = m.r32(A_ + 4) >>> 0" : ""}; ${r.code} }` };
+        const r = aluOn(4, w, "ml_", w === 8 ? "mh_" : "0", String(d.imm | 0), String(d.immHi | 0), "", false);
+        return r && { ...r, code: `{ const A_ = ${e}; const ml_ = m.r32(A_)${w === 8 ? ", mh_ = m.r32(A_ + 4)" : ""}; ${r.code} }` };
       });
     }
     if (op === 0xf7 && (d.reg & 7) === 2 && d.mod === 3)
       return { code: `lo[${d.rm}] = ~lo[${d.rm}]; hi[${d.rm}] = ${w === 8 ? `~hi[${d.rm}]` : "0"};`, fx: FX.None, inline: true, faults: false };
     if (op === 0xf7 && (d.reg & 7) === 3 && d.mod === 3)
-      return aluOn(5, w, "0", "0", `lo[${d.rm}] >>> 0`, `hi[${d.rm}] >>> 0`, wbReg(w, d.rm), false);
+      return aluOn(5, w, "0", "0", `lo[${d.rm}]`, `hi[${d.rm}]`, wbReg(w, d.rm), false);
     if (op === 0xff && ((d.reg & 7) === 0 || (d.reg & 7) === 1)) {
       const dec = (d.reg & 7) === 1, kind = dec ? FOP_DEC : FOP_INC;
-      const calc = w === 8 ? (dec ? `const s = a - 1; const l = s >>> 0, h = (ah - (s < 0 ? 1 : 0)) >>> 0; ` : `const s = a + 1; const l = s >>> 0, h = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0; `)
-        : `const v = (a ${dec ? "-" : "+"} 1) >>> 0; `;
-      const flag = (w === 8 ? `c.fah = ah; c.fbh = 0; c.frh = h; c.fa = a; c.fb = 1; c.fr = l; ` : `c.fa = a; c.fb = 1; c.fr = v; `) + `c.fw = ${w}; c.fc = @CF@; c.fop = ${kind}; `;
+      const calc = w === 8 ? (dec ? `const l = (a - 1) | 0, h = (ah - (a === 0 ? 1 : 0)) | 0; ` : `const l = (a + 1) | 0, h = (ah + (l === 0 ? 1 : 0)) | 0; `)
+        : `const v = (a ${dec ? "-" : "+"} 1) | 0; `;
+      // the carry INC/DEC keep is the previous producer's: read before its record is replaced
+      const flag = `c.fc = @CF@; ` + (w === 8 ? `c.fah = ah; c.fbh = 0; c.frh = h; c.fa = a; c.fb = 1; c.fr = l; ` : `c.fa = a; c.fb = 1; c.fr = v; `) + `c.fw = ${w}; c.fop = ${kind}; `;
       const base = { flagCode: flag, fx: FX.WriteAll, inline: true, readsFlags: true, lazy: { fop: kind, w } };
-      if (d.mod === 3) return { ...base, faults: false, code: `{ const a = lo[${d.rm}] >>> 0${w === 8 ? `, ah = hi[${d.rm}] >>> 0` : ""}; ${calc}${wbReg(w, d.rm)}@FLAGS@}` };
+      if (d.mod === 3) return { ...base, faults: false, code: `{ const a = lo[${d.rm}]${w === 8 ? `, ah = hi[${d.rm}]` : ""}; ${calc}${wbReg(w, d.rm)}@FLAGS@}` };
       return mem((e) => ({ ...base, faults: true, stores: true,
-        code: `{ const A_ = ${e}; const a = m.r32(A_) >>> 0${w === 8 ? ", ah = m.r32(A_ + 4) >>> 0" : ""}; ${calc}${w === 8 ? "m.w64(A_, l, h); " : "m.w32(A_, v); "}@FLAGS@}` }));
+        code: `{ const A_ = ${e}; const a = m.r32(A_)${w === 8 ? ", ah = m.r32(A_ + 4)" : ""}; ${calc}${w === 8 ? "m.w64(A_, l, h); " : "m.w32(A_, v); "}@FLAGS@}` }));
     }
     return null;
   }
@@ -478,23 +488,29 @@ function emitFlagForms(d: Insn): Emitted | null {
   return null;
 }
 
+/** A recorded flag operand as uint32, and two operands' bit equality (either may be int32 or uint32). */
+const U = (v: string) => `(${v} >>> 0)`;
+const EQ = (a: string, b: string) => `((${a} ^ ${b}) === 0)`;
+
 /**
  * A condition as a JS expression over the recorded operands of a known lazy producer, or
  * null when only the generic evaluator can decide it.
  */
 function condExpr(p: { fop: number; w: number }, cc: number): string | null {
   const w8 = p.w === 8;
-  const zf = w8 ? `(c.fr === 0 && c.frh === 0)` : `(c.fr === 0)`;
+  const zf = w8 ? `((c.fr | c.frh) === 0)` : `(c.fr === 0)`;
   const sf = w8 ? `(c.frh >>> 31 === 1)` : `(((c.fr >>> ${p.w * 8 - 1}) & 1) === 1)`;
   /** A narrow operand as a signed int32 (sign-extended from its width). */
   const sx = (v: string) => (p.w === 4 ? `(${v} | 0)` : `((${v} << ${32 - p.w * 8}) >> ${32 - p.w * 8})`);
   let e: string | null = null;
   const base = cc & ~1;
   if (p.fop === FOP_SUB) {
-    const lt = w8 ? `(c.fah < c.fbh || (c.fah === c.fbh && c.fa < c.fb))` : `(c.fa < c.fb)`;
-    const le = w8 ? `(c.fah < c.fbh || (c.fah === c.fbh && c.fa <= c.fb))` : `(c.fa <= c.fb)`;
-    const slt = w8 ? `((c.fah | 0) < (c.fbh | 0) || (c.fah === c.fbh && c.fa < c.fb))` : `(${sx("c.fa")} < ${sx("c.fb")})`;
-    const sle = w8 ? `((c.fah | 0) < (c.fbh | 0) || (c.fah === c.fbh && c.fa <= c.fb))` : `(${sx("c.fa")} <= ${sx("c.fb")})`;
+    // the recorded operands may be int32 or uint32 (the region's own producers record int32,
+    // the interpreter's uint32): compare as unsigned, test equality on the bits
+    const lt = w8 ? `(${U("c.fah")} < ${U("c.fbh")} || (${EQ("c.fah", "c.fbh")} && ${U("c.fa")} < ${U("c.fb")}))` : `(${U("c.fa")} < ${U("c.fb")})`;
+    const le = w8 ? `(${U("c.fah")} < ${U("c.fbh")} || (${EQ("c.fah", "c.fbh")} && ${U("c.fa")} <= ${U("c.fb")}))` : `(${U("c.fa")} <= ${U("c.fb")})`;
+    const slt = w8 ? `((c.fah | 0) < (c.fbh | 0) || (${EQ("c.fah", "c.fbh")} && ${U("c.fa")} < ${U("c.fb")}))` : `(${sx("c.fa")} < ${sx("c.fb")})`;
+    const sle = w8 ? `((c.fah | 0) < (c.fbh | 0) || (${EQ("c.fah", "c.fbh")} && ${U("c.fa")} <= ${U("c.fb")}))` : `(${sx("c.fa")} <= ${sx("c.fb")})`;
     switch (base) { case 2: e = lt; break; case 4: e = zf; break; case 6: e = le; break; case 8: e = sf; break; case 12: e = slt; break; case 14: e = sle; break; }
   } else if (p.fop === FOP_LOGIC) {
     switch (base) { case 0: e = "false"; break; case 2: e = "false"; break; case 4: e = zf; break; case 6: e = zf; break; case 8: e = sf; break; case 12: e = sf; break; case 14: e = `(${zf} || ${sf})`; break; }
@@ -510,7 +526,7 @@ function condExpr(p: { fop: number; w: number }, cc: number): string | null {
  * from the recorded producer kind, the rare kinds through the generic evaluator.
  */
 function cfExpr(p: { fop: number; w: number } | null): string {
-  const ltu = (a: string, b: string, w8: boolean) => w8 ? `(c.${a}h < c.${b}h || (c.${a}h === c.${b}h && c.${a} < c.${b}))` : `(c.${a} < c.${b})`;
+  const ltu = (a: string, b: string, w8: boolean) => w8 ? `(${U(`c.${a}h`)} < ${U(`c.${b}h`)} || (${EQ(`c.${a}h`, `c.${b}h`)} && ${U(`c.${a}`)} < ${U(`c.${b}`)}))` : `(${U(`c.${a}`)} < ${U(`c.${b}`)})`;
   const ltuAny = (a: string, b: string) => `(c.fw === 8 ? ${ltu(a, b, true)} : ${ltu(a, b, false)})`;
   if (p !== null) {
     if (p.fop === FOP_SUB) return `(${ltu("fa", "fb", p.w === 8)} ? 1 : 0)`;
@@ -554,6 +570,20 @@ export const PROMOTE_VOLUME = 1 << 22;
  * interpreter), so a bigger region must have shown more work to be worth it.
  */
 export const PROMOTE_VOLUME_PER_INSN = 1 << 18;
+/**
+ * A region of one block that loops to itself is the cheap case: V8 compiles a single straight
+ * block without a dispatch switch in a fraction of the time (measured: 20-60 ms of compiler
+ * thread on a loaded machine for the bench loop's 17 instructions, about what the interpreter
+ * spends on 1-2M guest instructions), and such a loop has no cold paths left to deoptimise on.
+ * It is compiled once it has run this many instructions per instruction of its block, with no
+ * floor: the bench loop (17 instructions) at 1.1M instead of 4.2M.
+ */
+export const PROMOTE_VOLUME_PER_INSN_SELF_LOOP = 1 << 15;
+export const PROMOTE_VOLUME_SELF_LOOP = 1 << 19;
+/** Interpreted instructions a loop region must have shown before it is compiled (see above). */
+function promoteVolume(nBlocks: number, nInsns: number): number {
+  return nBlocks === 1 ? Math.max(PROMOTE_VOLUME_SELF_LOOP, nInsns * PROMOTE_VOLUME_PER_INSN_SELF_LOOP) : Math.max(PROMOTE_VOLUME, nInsns * PROMOTE_VOLUME_PER_INSN);
+}
 /** Observed targets of an indirect jump that join its region: the most frequent ones. */
 const MAX_INDIRECT_TARGETS = 16;
 
@@ -597,7 +627,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   if (blocks.length === 0) return null;
   // Only loops pay for V8's optimising compile: a region must hold a cycle.
   if (loopsOnly && !hasCycle(blocks, byAddr)) return null;
-  if (loopsOnly && blocks.reduce((v, rb) => v + D[rb.start]!.heat * rb.insns.length, 0) < Math.max(PROMOTE_VOLUME, D.length * PROMOTE_VOLUME_PER_INSN)) return "later";
+  if (loopsOnly && blocks.reduce((v, rb) => v + D[rb.start]!.heat * rb.insns.length, 0) < promoteVolume(blocks.length, D.length)) return "later";
   // one instruction per page the region's code lives on: code invalidation drops whole pages
   const pages = new Map<number, number>();
   D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
@@ -709,6 +739,7 @@ let b = 0, t = 0;
  * in c (the handler may have changed them) and are not overwritten.
  */
 const LAZY_FLAGS = ["fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh", "fc"];
+const UNSIGNED_FLAG = new Set(["fa", "fah", "fb", "fbh", "fr", "frh"]);
 function localize(body: string): string {
   const name = (k: string, n: string) => `r${n}${k === "lo" ? "l" : "h"}`;
   const written = new Set<string>();
@@ -724,8 +755,10 @@ function localize(body: string): string {
   body = body.replaceAll("c.left", "left").replaceAll("c.jb = ", "jb = ").replaceAll("c.jk = ", "jk = ");
   // the lazy-flag record: locals too, written back before the flag helpers read or replace it
   body = body.replace(/c\.(fop|fw|fa|fah|fb|fbh|fr|frh|fc)\b/g, (_m, f: string) => `F${f.slice(1)}`);
-  const flagsBack = LAZY_FLAGS.map((f) => `c.${f} = F${f.slice(1)}; `).join("");
-  const flagsLoad = LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f}; `).join("");
+  // inside the region the record is int32 (what its producers compute); in CpuState it is
+  // uint32, as flags.ts reads it
+  const flagsBack = LAZY_FLAGS.map((f) => `c.${f} = F${f.slice(1)}${UNSIGNED_FLAG.has(f) ? " >>> 0" : ""}; `).join("");
+  const flagsLoad = LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f} | 0; `).join("");
   body = body.replaceAll("setArithF(c, ", `${flagsBack}Fop = ${FOP_EAGER}; setArithF(c, `);
   body = body.replaceAll("materializeF(c);", `${flagsBack}materializeF(c); Fop = ${FOP_EAGER};`);
   body = body.replace(/condF\(c, (\d+)\)|cfF\(c\)/g, (call) => `(${flagsBack.replaceAll("; ", ", ")}${call})`);
@@ -733,7 +766,7 @@ function localize(body: string): string {
   body = body.replaceAll("return 0;", "break L;");
   body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; wpn = NaN; }`);
   body = cacheStores(body);
-  const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f}`),
+  const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f} | 0`),
     ["left = c.left", "jb = 0", "jk = 0", "hs = false", "wpn = NaN", "wdata = H.noBytes", "wdv = H.noView", "sw = false"]).join(", ");
   return `let ${decl};
 try {

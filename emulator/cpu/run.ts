@@ -20,8 +20,9 @@ import { countedLoopOf, countedLoopsOn, skipIterations } from "./counted-loop.js
  * region; an indirect jump's observed targets join it too. Above a threshold of 1 only regions
  * holding a loop whose every instruction is inlined are compiled, and only once their blocks
  * have retired PROMOTE_VOLUME (and PROMOTE_VOLUME_PER_INSN per region instruction)
- * instructions in the interpreter (anything else costs V8 more to compile than it saves; see
- * jit.ts): a head not yet worth it is looked at again at twice its entries.
+ * instructions in the interpreter, a single block looping to itself a lower volume
+ * (anything else costs V8 more to compile than it saves; see jit.ts's promoteVolume): a head
+ * not yet worth it is looked at again at twice its entries.
  * Measured demotion: a compiled region is only worth its entry and exit (state to and from
  * JS locals, and V8 running a fresh function in its slow tiers until it optimises it) when it
  * stays inside for long, so every DEMOTE_PROBE entries the instructions it retired are
@@ -38,6 +39,19 @@ export const DEFAULT_JIT_THRESHOLD = 1024;
 export let JIT_THRESHOLD = DEFAULT_JIT_THRESHOLD;
 export function setJitThreshold(n: number): void { JIT_THRESHOLD = n; }
 const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 128;
+/**
+ * A compiled region is given at most this much budget per call, so a long-running loop returns
+ * now and then. V8 first optimises a region that never returns by on-stack replacement, and
+ * OSR code takes its loop variables from the unoptimised frame as untyped values: every guest
+ * register then stays a tagged value (checked and converted at each use, floating-point
+ * arithmetic where int32 was meant). Once the region has returned a few times V8 optimises it
+ * whole, its locals typed int32 from their Int32Array loads, and calls use that code (the
+ * budget local is then a small integer too, not the double a 1e11 budget makes it). Measured
+ * on the loop program run for 170M instructions, A B A B on a loaded machine: 290-425 MIPS
+ * with a slice of 2^16 against 270-380 without; 2^14 leaves V8 a single region compile more
+ * often (`--trace-opt`) and costs one return per 16K instructions.
+ */
+const REGION_SLICE = 1 << 14;
 /** Most distinct targets recorded per indirect jump (a region takes the most frequent). */
 const MAX_IND = 64;
 
@@ -244,6 +258,8 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
   c.left = maxInsns;
   c.runStart = maxInsns;
   let jitD: Insn[] | null = null;
+  /** Budget held back from the running region (its slice; see REGION_SLICE). */
+  let held = 0;
   const jitAt = JIT_THRESHOLD;
   const tier = trace === undefined && jitAt > 0;
   let forced: Insn | null = null;
@@ -261,9 +277,13 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
         if (d.jit === null) { forced = d; continue; }
       }
       const L = c.left;
+      held = L > REGION_SLICE ? L - REGION_SLICE : 0;
+      c.left = L - held;
       jitD = d.jitD;
       const r = (d.jit as unknown as JitRegion)(c, jitD!, JIT_HELPERS);
       jitD = null;
+      c.left += held;
+      held = 0;
       if (jitAt > 1) {
         d.jitRetired += L - c.left;
         if (++d.jitRuns === DEMOTE_PROBE) {
@@ -282,6 +302,7 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
     }
     return { kind: "budget" };
   } catch (e) {
+    c.left += held;
     if (e instanceof GuestFault) {
       // a faulting instruction does not retire: RIP back at it
       if (jitD !== null) c.rip = jitD[c.jk]!.addr, c.left -= c.jk - c.jb;
