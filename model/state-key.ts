@@ -10,7 +10,7 @@
  */
 import type { Binding } from "../spec/binding.js";
 import type { AgentState, Pending, ThreadRun, Block } from "./agent.js";
-import { addressSpaceKey, pageDataText, type AddressSpace } from "./address-space.js";
+import { addressSpaceKey, pageDataText, sortedKeys, type AddressSpace } from "./address-space.js";
 import { TupleTable } from "./tuple-table.js";
 import type { ThreadTable } from "./threads.js";
 import type { Waiter } from "./park.js";
@@ -169,10 +169,10 @@ export class StateKeys {
   }
 
   /**
-   * An address space as the sequence `addressSpaceKey` spells out, in numbers: maximal runs of
-   * adjacent pages with equal state and protection (its regions), maximal runs of adjacent
-   * pages with equal generation (it lists every page: a quota-sized unmap leaves thousands),
-   * and the non-zero contents of each page. Equal sequences exactly when equal texts.
+   * An address space as the sequence `addressSpaceKey` spells out, in numbers: its runs of
+   * pages with equal state and protection (its regions), its runs of pages with equal
+   * generation (both maximal, so equal page maps give equal runs), and the non-zero contents of
+   * each written page. Equal sequences exactly when equal texts.
    */
   private spaceId(as: AddressSpace): number {
     const seen = this.partIds;
@@ -180,43 +180,20 @@ export class StateKeys {
     if (n !== undefined) return n;
     const seq = this.spaceSeq;
     seq.length = 0;
-    const [pns, pgs] = inOrder(as.pages);
-    let start = -1, end = -1, state = -1, prot = -1;
-    for (let k = 0; k < pns.length; k++) {
-      const p = pns[k]!;
-      const pg = pgs[k]!;
-      const sc = pg.state === "committed" ? 1 : 0;
-      if (p === end && sc === state && pg.prot === prot) end++;
-      else {
-        if (start >= 0) seq.push(start, end, state, prot);
-        start = p; end = p + 1; state = sc; prot = pg.prot;
-      }
-    }
-    if (start >= 0) seq.push(start, end, state, prot);
+    for (const r of as.runs) seq.push(r.first, r.end, r.state === "committed" ? 1 : 0, r.prot);
     seq.push(-1);
-    const [gns, gvs] = inOrder(as.gens);
-    start = -1; end = -1;
-    let gen = -1;
-    for (let k = 0; k < gns.length; k++) {
-      const p = gns[k]!;
-      if (p === end && gvs[k] === gen) end++;
-      else {
-        if (start >= 0) seq.push(start, end, gen);
-        start = p; end = p + 1; gen = gvs[k]!;
-      }
-    }
-    if (start >= 0) seq.push(start, end, gen);
+    for (const g of as.gens) seq.push(g.first, g.end, g.gen);
     seq.push(-2);
-    for (let k = 0; k < pns.length; k++) {
-      const data = pgs[k]!.data;
-      if (!data) continue;
-      let d = this.pageKeys.get(data);
-      if (d === undefined) {
-        const text = pageDataText(data);
-        this.pageKeys.set(data, (d = text === "" ? -1 : this.textId("d" + text)));
+    if (as.data.size > 0)
+      for (const p of sortedKeys(as.data)) {
+        const data = as.data.get(p)!;
+        let d = this.pageKeys.get(data);
+        if (d === undefined) {
+          const text = pageDataText(data);
+          this.pageKeys.set(data, (d = text === "" ? -1 : this.textId("d" + text)));
+        }
+        if (d >= 0) seq.push(p, d);
       }
-      if (d >= 0) seq.push(pns[k]!, d);
-    }
     n = this.textId("m" + seq.join(","));
     seen.set(as, n);
     return n;
@@ -310,22 +287,6 @@ export class StateKeys {
     }
     return this.blocks.intern(t);
   }
-}
-
-/** A map's keys (integers) in ascending order and their values. */
-function inOrder<V>(m: ReadonlyMap<number, V>): [number[], V[]] {
-  const keys: number[] = [];
-  const values: V[] = [];
-  let sorted = true;
-  // Edits insert ranges in address order, so the keys usually come sorted.
-  for (const [k, v] of m) {
-    if (keys.length > 0 && k < keys[keys.length - 1]!) sorted = false;
-    keys.push(k);
-    values.push(v);
-  }
-  if (sorted) return [keys, values];
-  const order = keys.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]!);
-  return [order.map((i) => keys[i]!), order.map((i) => values[i]!)];
 }
 
 const PHASES: readonly ThreadRun["phase"][] = ["unstarted", "idle", "pending", "blocked", "done"];
