@@ -96,7 +96,7 @@ export function stateKey(st: AgentState, b: Binding): string {
 }
 
 /** Kinds of part numbered by canonical text (the kind starts the text, so kinds never share a number). */
-type PartKind = "threads" | "learned" | "waiters" | "created";
+type PartKind = "learned" | "waiters";
 
 /**
  * Memo keys for one search: two states get the same id exactly when their `stateKey` texts are
@@ -104,17 +104,19 @@ type PartKind = "threads" | "learned" | "waiters" | "created";
  *
  * A state is a tuple of numbers, one per part, interned in a `TupleTable`. A part object seen
  * before (states share every part their move left alone) is looked up by identity; a new one
- * gets the number of its canonical text, except where a cheaper exact form exists: a run is
- * itself a tuple (phase, pc, pending, block, flags, TLS values), registers a tuple of value
- * numbers, and bigints (the clock, register values, exact results) are numbered by value
- * (Map compares bigints by value), with no text built. The tables live as long as the search,
- * so nothing accumulates between checks.
+ * gets the number of an exact numeric form where one exists: a run is a tuple (phase, pc,
+ * pending, block, flags, TLS values), registers, TLS values, the thread table, the creation
+ * order and the address space (its runs, generations and page contents) are lists of numbers,
+ * and bigints (the clock, register values, exact results) are numbered by value (Map compares
+ * bigints by value), with no text built; the learned values and non-empty waiter lists by
+ * their canonical text. The tables live as long as the search, so nothing accumulates between
+ * checks.
  */
 export class StateKeys {
   private readonly texts = new Map<string, number>();
-  /** Part object -> its number: text parts (`part`, `spaceId`), runs, register files. */
+  /** Part object -> its number: text parts (`part`) and address spaces (`spaceId`). */
   private readonly partIds = new Map<object, number>();
-  private readonly runIds = new Map<ThreadRun, number>();
+  /** Lists of bigints (registers, TLS values) -> their number; these arrays are shared by many states. */
   private readonly regsIds = new Map<readonly bigint[], number>();
   private readonly bigints = new Map<bigint, number>();
   /** Exact pending results by status, then value; other pendings by text (`pendingTexts`); both numbered from `pendings`. */
@@ -125,6 +127,9 @@ export class StateKeys {
   private readonly runTuple = [0, 0, 0, 0, 0, 0];
   private readonly valueTables = new Map<number, TupleTable>();
   private readonly valuesTuple: number[] = [];
+  private readonly threadsTuple: number[] = [];
+  /** The number of an empty waiter list (most states have no waiter; each park space has its own array). */
+  private noWaiters = -1;
   private readonly lists = new TupleTable(2);
   private readonly lengthTuple = [0, 0];
   private readonly blocks = new TupleTable(3);
@@ -156,12 +161,12 @@ export class StateKeys {
     const last = this.last;
     t[0] = i;
     if (st.as !== last?.as) t[1] = this.spaceId(st.as);
-    if (st.threads !== last?.threads) t[2] = this.part(st.threads, threadsText, "threads");
+    if (st.threads !== last?.threads) t[2] = this.threadsId(st.threads);
     if (st.regs !== last?.regs) t[3] = this.regsId(st.regs);
     if (st.now !== last?.now) t[4] = this.bigintId(st.now);
     if (st.learned !== last?.learned) t[5] = this.part(st.learned, learnedText, "learned");
-    if (st.park.waiters !== last?.park.waiters) t[6] = this.part(st.park.waiters, waitersText, "waiters");
-    if (st.created !== last?.created) t[7] = this.part(st.created, createdText, "created");
+    if (st.park.waiters !== last?.park.waiters) t[6] = st.park.waiters.length === 0 ? this.emptyWaiters() : this.part(st.park.waiters, waitersText, "waiters");
+    if (st.created !== last?.created) t[7] = this.listId(st.created);
     t[8] = st.anyEnd ? 1 : 0;
     if (st.runs !== last?.runs) for (let k = 0; k < n; k++) if (st.runs[k] !== last?.runs[k]) t[9 + k] = this.runId(st.runs[k]!);
     this.last = st;
@@ -194,7 +199,7 @@ export class StateKeys {
         }
         if (d >= 0) seq.push(p, d);
       }
-    n = this.textId("m" + seq.join(","));
+    n = this.listId(seq);
     seen.set(as, n);
     return n;
   }
@@ -233,24 +238,36 @@ export class StateKeys {
     return n;
   }
 
-  /** A run as (phase, pc, pending, block, joined/released, TLS values): the fields `runText` spells out. */
+  /**
+   * A run as (phase, pc, pending, block, joined/released, TLS values): the fields `runText` spells
+   * out. Not cached by run object: nearly every run the search keys is new (a move makes it), and
+   * remembering each cost more than the few lookups that number it.
+   */
   private runId(r: ThreadRun): number {
-    const seen = this.runIds;
-    let n = seen.get(r);
-    if (n !== undefined) return n;
     const t = this.runTuple;
-    t[0] = PHASES.indexOf(r.phase);
+    t[0] = PHASES[r.phase];
     t[1] = r.pc;
     t[2] = r.pending ? this.pendingId(r.pending) + 1 : 0;
     t[3] = r.block ? this.blockId(r.block) + 1 : 0;
     t[4] = (r.joined ? 1 : 0) | (r.handleReleased ? 2 : 0);
-    t[5] = this.valuesId(r.tls);
-    n = this.runs.intern(t);
-    seen.set(r, n);
-    return n;
+    t[5] = this.regsId(r.tls);
+    return this.runs.intern(t);
   }
 
-  /** Registers as the tuple of their values' numbers. */
+  /** A thread table as `threadsText` spells it, in numbers: per thread in table order, (id, status's first letter, FS base, exit value). */
+  private threadsId(tt: ThreadTable): number {
+    const t = this.threadsTuple;
+    t.length = 0;
+    for (const [i, x] of tt) t.push(i, x.status.charCodeAt(0), x.fsBase === null ? -1 : this.bigintId(x.fsBase), x.exitValue === undefined ? -1 : this.bigintId(x.exitValue));
+    return this.listId(t);
+  }
+
+  private emptyWaiters(): number {
+    if (this.noWaiters < 0) this.noWaiters = this.textId("waiters" + waitersText([]));
+    return this.noWaiters;
+  }
+
+  /** Registers (or a run's TLS values) as the tuple of their values' numbers. */
   private regsId(regs: readonly bigint[]): number {
     const seen = this.regsIds;
     let n = seen.get(regs);
@@ -258,16 +275,24 @@ export class StateKeys {
     return n;
   }
 
-  /** A list of bigints (registers, a thread's TLS values) as the tuple of their numbers; one table per length. */
+  /** A list of bigints (registers, a thread's TLS values) as the list of their numbers. */
   private valuesId(xs: readonly bigint[]): number {
-    let table = this.valueTables.get(xs.length);
-    if (!table) this.valueTables.set(xs.length, (table = new TupleTable(xs.length)));
     const t = this.valuesTuple;
     if (t.length !== xs.length) t.length = xs.length;
     for (let k = 0; k < xs.length; k++) t[k] = this.bigintId(xs[k]!);
+    return this.listId(t);
+  }
+
+  /**
+   * A list of integers of any length: equal numbers exactly for equal lists. Each position of a
+   * state's tuple holds one kind of list, so kinds may share numbers.
+   */
+  private listId(xs: readonly number[]): number {
+    let table = this.valueTables.get(xs.length);
+    if (!table) this.valueTables.set(xs.length, (table = new TupleTable(xs.length)));
     // Lists of different lengths are different: number the (length, number in its table) pair.
     this.lengthTuple[0] = xs.length;
-    this.lengthTuple[1] = table.intern(t);
+    this.lengthTuple[1] = table.intern(xs);
     return this.lists.intern(this.lengthTuple);
   }
 
@@ -289,5 +314,5 @@ export class StateKeys {
   }
 }
 
-const PHASES: readonly ThreadRun["phase"][] = ["unstarted", "idle", "pending", "blocked", "done"];
+const PHASES: Readonly<Record<ThreadRun["phase"], number>> = { unstarted: 0, idle: 1, pending: 2, blocked: 3, done: 4 };
 
