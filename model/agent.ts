@@ -285,11 +285,19 @@ function exact(status: ObservationStatus, value: bigint): Pending {
  * binding keys exceptionTypes by the generated names (INVALID_ARGUMENT); accept either.
  */
 export function exceptionCode(b: Binding, name: string): number {
+  // Asked for every refused op the search meets: the binding's numbers by name are kept per binding.
+  let byName = exceptionCodes.get(b);
+  if (!byName) exceptionCodes.set(b, (byName = new Map()));
+  let v = byName.get(name);
+  if (v !== undefined) return v;
   const snake = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
-  const v = b.exceptionTypes[name] ?? b.exceptionTypes[snake];
+  v = b.exceptionTypes[name] ?? b.exceptionTypes[snake];
   if (v === undefined) throw new RangeError(`binding has no exception type ${name}`);
+  byName.set(name, v);
   return v;
 }
+
+const exceptionCodes = new WeakMap<Binding, Map<string, number>>();
 
 function excOf(ctx: Ctx, name: string): Pending {
   return exact("exc", BigInt(exceptionCode(ctx.b, name)));
