@@ -146,6 +146,53 @@ describe("VirtualMemory (VMX-*, GO-*)", () => {
   });
 });
 
+describe("runs of pages", () => {
+  it("stay sorted, disjoint and maximal, and say what the per-page view says, through any edits", () => {
+    const small = { ...B, vm: { ...B.vm, committedPageQuota: 12, reservedPageQuota: 20 } };
+    const opArb = fc.record({
+      k: fc.constantFrom("map", "reserve", "commit", "decommit", "unmap", "protect", "store"),
+      pages: fc.integer({ min: 1, max: 6 }),
+      slot: fc.integer({ min: 0, max: 12 }),
+      prot: fc.constantFrom(0n, 1n, 3n, 5n),
+    });
+    const maximal = (runs: readonly { first: number; end: number }[], same: (i: number) => boolean): boolean =>
+      runs.every((r, i) => r.first < r.end && (i === 0 || runs[i - 1]!.end < r.first || (runs[i - 1]!.end === r.first && !same(i))));
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 30 }), (ops) => {
+        let as = vm.emptyAddressSpace();
+        for (const o of ops) {
+          const addr = W + BigInt(o.slot) * P;
+          const size = BigInt(o.pages) * P;
+          if (o.k === "store") {
+            const s = vm.store(as, Number(addr) + 8, 8, 0x1234n, small);
+            if (s.ok) as = s.value;
+          } else {
+            const r =
+              o.k === "map" ? vm.map(as, addr, size, o.prot, small)
+              : o.k === "reserve" ? vm.reserve(as, addr, size, small)
+              : o.k === "commit" ? vm.commit(as, addr, size, o.prot, small)
+              : o.k === "decommit" ? vm.decommit(as, addr, size, small)
+              : o.k === "protect" ? vm.protect(as, addr, size, o.prot, small)
+              : vm.unmap(as, addr, size, small);
+            if (r.ok) as = r.as;
+          }
+          // Maximal runs make equal page maps equal run lists (the checker's memo keys read the runs).
+          expect(maximal(as.runs, (i) => as.runs[i - 1]!.state === as.runs[i]!.state && as.runs[i - 1]!.prot === as.runs[i]!.prot)).toBe(true);
+          expect(maximal(as.gens, (i) => as.gens[i - 1]!.gen === as.gens[i]!.gen)).toBe(true);
+          const { pages, gens } = vm.pagesOf(as);
+          const again = vm.fromPages(as.id, pages, gens);
+          expect(again.runs).toEqual(as.runs);
+          expect(again.gens).toEqual(as.gens);
+          expect([again.reservedPages, again.committedPages]).toEqual([as.reservedPages, as.committedPages]);
+          // Contents only on committed pages (decommit and unmap forfeit them, GO-4, GO-6).
+          for (const p of as.data.keys()) expect(pages.get(p)?.state).toBe("committed");
+        }
+      }),
+      { seed: 13, numRuns: 300 },
+    );
+  });
+});
+
 describe("pageDataText", () => {
   it("lists exactly the non-zero bytes, whatever the view's offset and length (its word-skipping fast path)", () => {
     const plain = (d: Uint8Array): string => Array.from(d).flatMap((x, i) => (x !== 0 ? [`${i.toString(16)}:${x.toString(16)},`] : [])).join("");
