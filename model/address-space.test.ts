@@ -12,6 +12,20 @@ function ok(r: vm.VmResult): { as: vm.AddressSpace; value: bigint; drained?: rea
   return r;
 }
 
+type RangeOp = "map" | "reserve" | "commit" | "decommit" | "protect" | "unmap";
+
+/** One VirtualMemory call by name (the random edit sequences below). */
+function rangeOp(as: vm.AddressSpace, k: RangeOp, addr: bigint, size: bigint, prot: bigint, b: typeof B): vm.VmResult {
+  switch (k) {
+    case "map": return vm.map(as, addr, size, prot, b);
+    case "reserve": return vm.reserve(as, addr, size, b);
+    case "commit": return vm.commit(as, addr, size, prot, b);
+    case "decommit": return vm.decommit(as, addr, size, b);
+    case "protect": return vm.protect(as, addr, size, prot, b);
+    case "unmap": return vm.unmap(as, addr, size, b);
+  }
+}
+
 describe("VirtualMemory (VMX-*, GO-*)", () => {
   it("map places first fit at the window base, hints are honoured when free (VMX-2)", () => {
     let as = vm.emptyAddressSpace();
@@ -124,14 +138,7 @@ describe("VirtualMemory (VMX-*, GO-*)", () => {
       fc.property(fc.array(opArb, { maxLength: 30 }), (ops) => {
         let as = vm.emptyAddressSpace();
         for (const o of ops) {
-          const addr = W + BigInt(o.slot) * P;
-          const size = BigInt(o.pages) * P;
-          const r =
-            o.k === "map" ? vm.map(as, addr, size, RW, small)
-            : o.k === "reserve" ? vm.reserve(as, addr, size, small)
-            : o.k === "commit" ? vm.commit(as, addr, size, RW, small)
-            : o.k === "decommit" ? vm.decommit(as, addr, size, small)
-            : vm.unmap(as, addr, size, small);
+          const r = rangeOp(as, o.k, W + BigInt(o.slot) * P, BigInt(o.pages) * P, RW, small);
           if (!r.ok) continue;
           as = r.as;
           expect(as.committedPages).toBeLessThanOrEqual(8);
@@ -150,7 +157,7 @@ describe("runs of pages", () => {
   it("stay sorted, disjoint and maximal, and say what the per-page view says, through any edits", () => {
     const small = { ...B, vm: { ...B.vm, committedPageQuota: 12, reservedPageQuota: 20 } };
     const opArb = fc.record({
-      k: fc.constantFrom("map", "reserve", "commit", "decommit", "unmap", "protect", "store"),
+      k: fc.constantFrom<RangeOp | "store">("map", "reserve", "commit", "decommit", "unmap", "protect", "store"),
       pages: fc.integer({ min: 1, max: 6 }),
       slot: fc.integer({ min: 0, max: 12 }),
       prot: fc.constantFrom(0n, 1n, 3n, 5n),
@@ -162,18 +169,11 @@ describe("runs of pages", () => {
         let as = vm.emptyAddressSpace();
         for (const o of ops) {
           const addr = W + BigInt(o.slot) * P;
-          const size = BigInt(o.pages) * P;
           if (o.k === "store") {
             const s = vm.store(as, Number(addr) + 8, 8, 0x1234n, small);
             if (s.ok) as = s.value;
           } else {
-            const r =
-              o.k === "map" ? vm.map(as, addr, size, o.prot, small)
-              : o.k === "reserve" ? vm.reserve(as, addr, size, small)
-              : o.k === "commit" ? vm.commit(as, addr, size, o.prot, small)
-              : o.k === "decommit" ? vm.decommit(as, addr, size, small)
-              : o.k === "protect" ? vm.protect(as, addr, size, o.prot, small)
-              : vm.unmap(as, addr, size, small);
+            const r = rangeOp(as, o.k, addr, BigInt(o.pages) * P, o.prot, small);
             if (r.ok) as = r.as;
           }
           // Maximal runs make equal page maps equal run lists (the checker's memo keys read the runs).
