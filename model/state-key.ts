@@ -96,7 +96,7 @@ export function stateKey(st: AgentState, b: Binding): string {
 }
 
 /** Kinds of part numbered by canonical text (the kind starts the text, so kinds never share a number). */
-type PartKind = "learned" | "waiters";
+type PartKind = "learned";
 
 /**
  * Memo keys for one search: two states get the same id exactly when their `stateKey` texts are
@@ -108,8 +108,7 @@ type PartKind = "learned" | "waiters";
  * pending, block, flags, TLS values), registers, TLS values, the thread table, the creation
  * order and the address space (its runs, generations and page contents) are lists of numbers,
  * and bigints (the clock, register values, exact results) are numbered by value (Map compares
- * bigints by value), with no text built; the learned values and non-empty waiter lists by
- * their canonical text. The tables live as long as the search, so nothing accumulates between
+ * bigints by value), with no text built; only the learned values by their canonical text. The tables live as long as the search, so nothing accumulates between
  * checks.
  */
 export class StateKeys {
@@ -165,7 +164,7 @@ export class StateKeys {
     if (st.regs !== last?.regs) t[3] = this.regsId(st.regs);
     if (st.now !== last?.now) t[4] = this.bigintId(st.now);
     if (st.learned !== last?.learned) t[5] = this.part(st.learned, learnedText, "learned");
-    if (st.park.waiters !== last?.park.waiters) t[6] = st.park.waiters.length === 0 ? this.emptyWaiters() : this.part(st.park.waiters, waitersText, "waiters");
+    if (st.park.waiters !== last?.park.waiters) t[6] = this.waitersId(st.park.waiters);
     if (st.created !== last?.created) t[7] = this.listId(st.created);
     t[8] = st.anyEnd ? 1 : 0;
     if (st.runs !== last?.runs) for (let k = 0; k < n; k++) if (st.runs[k] !== last?.runs[k]) t[9 + k] = this.runId(st.runs[k]!);
@@ -262,9 +261,21 @@ export class StateKeys {
     return this.listId(t);
   }
 
-  private emptyWaiters(): number {
-    if (this.noWaiters < 0) this.noWaiters = this.textId("waiters" + waitersText([]));
-    return this.noWaiters;
+  /**
+   * Waiters as `waitersText` spells them, in numbers: a set, so each waiter's tuple (id, space,
+   * generation, address, an async waiter's deadline) in a fixed order; equal lists exactly when
+   * equal sorted texts (the text of one waiter and its tuple determine each other).
+   */
+  private waitersId(ws: readonly Waiter[]): number {
+    if (ws.length === 0) return this.noWaiters >= 0 ? this.noWaiters : (this.noWaiters = this.listId([]));
+    const seen = this.partIds;
+    let n = seen.get(ws);
+    if (n !== undefined) return n;
+    const tuples = ws.map((w) => [w.id, w.key.asid, w.key.gen, w.key.addr, w.id < 0 && w.deadline !== null ? this.bigintId(w.deadline) : -1]);
+    tuples.sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]! || x[3]! - y[3]! || x[4]! - y[4]!);
+    n = this.listId(tuples.flat());
+    seen.set(ws, n);
+    return n;
   }
 
   /** Registers (or a run's TLS values) as the tuple of their values' numbers. */
