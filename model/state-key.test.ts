@@ -109,6 +109,11 @@ function variants(st: AgentState): AgentState[] {
     if (r.block?.kind === "sleep") out.push(withRun({ ...copyRun(r), block: { kind: "sleep", deadline: r.block.deadline + 1n } }));
     if (r.block?.kind === "join") out.push(withRun({ ...copyRun(r), block: { ...r.block, target: r.block.target + 1 } }));
   });
+  // Waiters are a set (PARKX-2): the same waiters in another order have the same text.
+  if (st.park.waiters.length > 1) {
+    const s = c();
+    out.push({ ...s, park: { waiters: [...s.park.waiters].reverse() } });
+  }
   if (st.park.waiters.length > 0) {
     const s = c();
     out.push({ ...s, park: { waiters: s.park.waiters.map((w, k) => (k === 0 ? { ...w, key: { ...w.key, gen: w.key.gen + 1 } } : w)) } });

@@ -127,6 +127,7 @@ export class StateKeys {
   private readonly valueTables = new Map<number, TupleTable>();
   private readonly valuesTuple: number[] = [];
   private readonly threadsTuple: number[] = [];
+  private readonly waitersTuple: number[] = [];
   /** The number of an empty waiter list (most states have no waiter; each park space has its own array). */
   private noWaiters = -1;
   private readonly lists = new TupleTable(2);
@@ -271,9 +272,25 @@ export class StateKeys {
     const seen = this.partIds;
     let n = seen.get(ws);
     if (n !== undefined) return n;
-    const tuples = ws.map((w) => [w.id, w.key.asid, w.key.gen, w.key.addr, w.id < 0 && w.deadline !== null ? this.bigintId(w.deadline) : -1]);
-    tuples.sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]! || x[3]! - y[3]! || x[4]! - y[4]!);
-    n = this.listId(tuples.flat());
+    // Five numbers per waiter in one list, then an insertion sort of the five-number records (a park space has a few waiters).
+    const t = this.waitersTuple;
+    t.length = 5 * ws.length;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      t[5 * i] = w.id;
+      t[5 * i + 1] = w.key.asid;
+      t[5 * i + 2] = w.key.gen;
+      t[5 * i + 3] = w.key.addr;
+      t[5 * i + 4] = w.id < 0 && w.deadline !== null ? this.bigintId(w.deadline) : -1;
+    }
+    for (let i = 1; i < ws.length; i++)
+      for (let j = i; j > 0 && recordAfter(t, 5 * (j - 1), 5 * j); j--)
+        for (let k = 0; k < 5; k++) {
+          const x = t[5 * j + k]!;
+          t[5 * j + k] = t[5 * (j - 1) + k]!;
+          t[5 * (j - 1) + k] = x;
+        }
+    n = this.listId(t);
     seen.set(ws, n);
     return n;
   }
@@ -323,6 +340,12 @@ export class StateKeys {
     }
     return this.blocks.intern(t);
   }
+}
+
+/** Whether the five-number record at `a` in `t` comes after the one at `b` (lexicographic order). */
+function recordAfter(t: readonly number[], a: number, b: number): boolean {
+  for (let k = 0; k < 5; k++) if (t[a + k] !== t[b + k]) return t[a + k]! > t[b + k]!;
+  return false;
 }
 
 const PHASES: Readonly<Record<ThreadRun["phase"], number>> = { unstarted: 0, idle: 1, pending: 2, blocked: 3, done: 4 };
