@@ -12,6 +12,20 @@ function ok(r: vm.VmResult): { as: vm.AddressSpace; value: bigint; drained?: rea
   return r;
 }
 
+type RangeOp = "map" | "reserve" | "commit" | "decommit" | "protect" | "unmap";
+
+/** One VirtualMemory call by name (the random edit sequences below). */
+function rangeOp(as: vm.AddressSpace, k: RangeOp, addr: bigint, size: bigint, prot: bigint, b: typeof B): vm.VmResult {
+  switch (k) {
+    case "map": return vm.map(as, addr, size, prot, b);
+    case "reserve": return vm.reserve(as, addr, size, b);
+    case "commit": return vm.commit(as, addr, size, prot, b);
+    case "decommit": return vm.decommit(as, addr, size, b);
+    case "protect": return vm.protect(as, addr, size, prot, b);
+    case "unmap": return vm.unmap(as, addr, size, b);
+  }
+}
+
 describe("VirtualMemory (VMX-*, GO-*)", () => {
   it("map places first fit at the window base, hints are honoured when free (VMX-2)", () => {
     let as = vm.emptyAddressSpace();
@@ -124,14 +138,7 @@ describe("VirtualMemory (VMX-*, GO-*)", () => {
       fc.property(fc.array(opArb, { maxLength: 30 }), (ops) => {
         let as = vm.emptyAddressSpace();
         for (const o of ops) {
-          const addr = W + BigInt(o.slot) * P;
-          const size = BigInt(o.pages) * P;
-          const r =
-            o.k === "map" ? vm.map(as, addr, size, RW, small)
-            : o.k === "reserve" ? vm.reserve(as, addr, size, small)
-            : o.k === "commit" ? vm.commit(as, addr, size, RW, small)
-            : o.k === "decommit" ? vm.decommit(as, addr, size, small)
-            : vm.unmap(as, addr, size, small);
+          const r = rangeOp(as, o.k, W + BigInt(o.slot) * P, BigInt(o.pages) * P, RW, small);
           if (!r.ok) continue;
           as = r.as;
           expect(as.committedPages).toBeLessThanOrEqual(8);
@@ -142,6 +149,46 @@ describe("VirtualMemory (VMX-*, GO-*)", () => {
         }
       }),
       { seed: 7, numRuns: 150 },
+    );
+  });
+});
+
+describe("runs of pages", () => {
+  it("stay sorted, disjoint and maximal, and say what the per-page view says, through any edits", () => {
+    const small = { ...B, vm: { ...B.vm, committedPageQuota: 12, reservedPageQuota: 20 } };
+    const opArb = fc.record({
+      k: fc.constantFrom<RangeOp | "store">("map", "reserve", "commit", "decommit", "unmap", "protect", "store"),
+      pages: fc.integer({ min: 1, max: 6 }),
+      slot: fc.integer({ min: 0, max: 12 }),
+      prot: fc.constantFrom(0n, 1n, 3n, 5n),
+    });
+    const maximal = (runs: readonly { first: number; end: number }[], same: (i: number) => boolean): boolean =>
+      runs.every((r, i) => r.first < r.end && (i === 0 || runs[i - 1]!.end < r.first || (runs[i - 1]!.end === r.first && !same(i))));
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 30 }), (ops) => {
+        let as = vm.emptyAddressSpace();
+        for (const o of ops) {
+          const addr = W + BigInt(o.slot) * P;
+          if (o.k === "store") {
+            const s = vm.store(as, Number(addr) + 8, 8, 0x1234n, small);
+            if (s.ok) as = s.value;
+          } else {
+            const r = rangeOp(as, o.k, addr, BigInt(o.pages) * P, o.prot, small);
+            if (r.ok) as = r.as;
+          }
+          // Maximal runs make equal page maps equal run lists (the checker's memo keys read the runs).
+          expect(maximal(as.runs, (i) => as.runs[i - 1]!.state === as.runs[i]!.state && as.runs[i - 1]!.prot === as.runs[i]!.prot)).toBe(true);
+          expect(maximal(as.gens, (i) => as.gens[i - 1]!.gen === as.gens[i]!.gen)).toBe(true);
+          const { pages, gens } = vm.pagesOf(as);
+          const again = vm.fromPages(as.id, pages, gens);
+          expect(again.runs).toEqual(as.runs);
+          expect(again.gens).toEqual(as.gens);
+          expect([again.reservedPages, again.committedPages]).toEqual([as.reservedPages, as.committedPages]);
+          // Contents only on committed pages (decommit and unmap forfeit them, GO-4, GO-6).
+          for (const p of as.data.keys()) expect(pages.get(p)?.state).toBe("committed");
+        }
+      }),
+      { seed: 13, numRuns: 300 },
     );
   });
 });

@@ -20,13 +20,35 @@ export interface Page {
   readonly data?: Uint8Array;
 }
 
+/** Pages [first, end) (page numbers), all in one state with one protection. */
+export interface PageRun {
+  readonly first: number;
+  readonly end: number;
+  readonly state: PageState;
+  readonly prot: number;
+}
+
+/** Pages [first, end) (page numbers), all of generation `gen`. */
+export interface GenRun {
+  readonly first: number;
+  readonly end: number;
+  readonly gen: number;
+}
+
+/**
+ * State is per page, stored as runs: a quota-sized reserve or unmap is one run, not thousands
+ * of page entries, and every edit copies runs, not pages. Runs are kept maximal (adjacent runs
+ * differ or have a gap between them), so equal page maps have equal run lists.
+ */
 export interface AddressSpace {
   /** Address space id: the first component of a park key (PARKX-7). */
   readonly id: number;
-  /** Page number (address / pageSize) -> page. Absent pages are free. */
-  readonly pages: ReadonlyMap<number, Page>;
-  /** Page number -> generation; bumped by unmap and decommit (PARKX-7). Absent = 0. */
-  readonly gens: ReadonlyMap<number, number>;
+  /** The live pages: sorted, disjoint, maximal runs of equal state and protection (the regions). Pages in no run are free. */
+  readonly runs: readonly PageRun[];
+  /** Page number -> contents of a committed page that was written; absent means all zero (GO-3). */
+  readonly data: ReadonlyMap<number, Uint8Array>;
+  /** Sorted, disjoint, maximal runs of pages of equal generation; bumped by unmap and decommit (PARKX-7). Pages in no run: generation 0. */
+  readonly gens: readonly GenRun[];
   readonly reservedPages: number;
   readonly committedPages: number;
 }
@@ -45,16 +67,152 @@ export type Access = "read" | "write" | "exec";
 export type AccessResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly fault: "#PF"; readonly addr: number; readonly access: Access };
 
 export function emptyAddressSpace(id = 1): AddressSpace {
-  return { id, pages: new Map(), gens: new Map(), reservedPages: 0, committedPages: 0 };
+  return { id, runs: [], data: new Map(), gens: [], reservedPages: 0, committedPages: 0 };
 }
 
 function fail(exc: ExceptionName, why: string): VmResult {
   return { ok: false, exc, why };
 }
 
+/** Index of the first run that ends after page `p` (runs sorted and disjoint). */
+function firstEndingAfter(runs: readonly { readonly end: number }[], p: number): number {
+  let lo = 0, hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (runs[mid]!.end <= p) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The run holding page `p`, if the page is live. */
+function runAt(as: AddressSpace, p: number): PageRun | undefined {
+  const r = as.runs[firstEndingAfter(as.runs, p)];
+  return r && r.first <= p ? r : undefined;
+}
+
+/** Page `p` (state, protection, contents), undefined when free. */
+export function pageAt(as: AddressSpace, p: number): Page | undefined {
+  const r = runAt(as, p);
+  if (!r) return undefined;
+  const data = as.data.get(p);
+  return data ? { state: r.state, prot: r.prot, data } : { state: r.state, prot: r.prot };
+}
+
+/** The first page of [first, end) that is free, or of a run `skip` passes over; undefined if none. */
+function firstPageNot(as: AddressSpace, first: number, end: number, skip: (r: PageRun) => boolean): number | undefined {
+  let p = first;
+  for (let i = firstEndingAfter(as.runs, first); i < as.runs.length && p < end; i++) {
+    const r = as.runs[i]!;
+    if (r.first > p || !skip(r)) return p;
+    p = r.end;
+  }
+  return p < end ? p : undefined;
+}
+
+/** The parts of the runs inside [first, end), in order. */
+function runsIn(as: AddressSpace, first: number, end: number): { run: PageRun; from: number; to: number }[] {
+  const out: { run: PageRun; from: number; to: number }[] = [];
+  for (let i = firstEndingAfter(as.runs, first); i < as.runs.length && as.runs[i]!.first < end; i++) {
+    const r = as.runs[i]!;
+    out.push({ run: r, from: Math.max(r.first, first), to: Math.min(r.end, end) });
+  }
+  return out;
+}
+
+/** Appends run `r` to `out`, merged with the last run when adjacent and equal (so runs stay maximal). */
+function pushRun(out: PageRun[], first: number, end: number, state: PageState, prot: number): void {
+  if (first >= end) return;
+  const last = out[out.length - 1];
+  if (last && last.end === first && last.state === state && last.prot === prot) out[out.length - 1] = { first: last.first, end, state, prot };
+  else out.push({ first, end, state, prot });
+}
+
+/** `runs` with pages [first, end) set to (state, prot), or freed when `state` is null. */
+function setRange(runs: readonly PageRun[], first: number, end: number, state: PageState | null, prot: number): PageRun[] {
+  const out: PageRun[] = [];
+  let i = 0;
+  for (; i < runs.length && runs[i]!.end <= first; i++) out.push(runs[i]!);
+  // A run that starts before the range keeps its part before it.
+  if (i < runs.length && runs[i]!.first < first) pushRun(out, runs[i]!.first, first, runs[i]!.state, runs[i]!.prot);
+  if (state !== null) pushRun(out, first, end, state, prot);
+  while (i < runs.length && runs[i]!.end <= end) i++;
+  // A run that ends after the range keeps its part after it.
+  if (i < runs.length && runs[i]!.first < end) {
+    pushRun(out, end, runs[i]!.end, runs[i]!.state, runs[i]!.prot);
+    i++;
+  }
+  for (; i < runs.length; i++) pushRun(out, runs[i]!.first, runs[i]!.end, runs[i]!.state, runs[i]!.prot);
+  return out;
+}
+
+/** `gens` with the generation of every page in [first, end) one higher. */
+function bumpGens(gens: readonly GenRun[], first: number, end: number): GenRun[] {
+  const out: GenRun[] = [];
+  const push = (f: number, e: number, gen: number): void => {
+    if (f >= e) return;
+    const last = out[out.length - 1];
+    if (last && last.end === f && last.gen === gen) out[out.length - 1] = { first: last.first, end: e, gen };
+    else out.push({ first: f, end: e, gen });
+  };
+  // `at`: the first page of [first, end) not yet written out.
+  let at = first;
+  for (const g of gens) {
+    if (g.end <= first) push(g.first, g.end, g.gen);
+    else if (g.first >= end) {
+      push(at, end, 1);
+      at = end;
+      push(g.first, g.end, g.gen);
+    } else {
+      push(g.first, first, g.gen);
+      const from = Math.max(g.first, first);
+      const to = Math.min(g.end, end);
+      push(at, from, 1);
+      push(from, to, g.gen + 1);
+      at = to;
+      push(end, g.end, g.gen);
+    }
+  }
+  push(at, end, 1);
+  return out;
+}
+
+/** The address space with page map `pages` and generations `gens` (page number -> page or generation; a test's and a reader's view). */
+export function fromPages(id: number, pages: ReadonlyMap<number, Page>, gens: ReadonlyMap<number, number>): AddressSpace {
+  const runs: PageRun[] = [];
+  const data = new Map<number, Uint8Array>();
+  let reservedPages = 0, committedPages = 0;
+  for (const p of [...pages.keys()].sort((x, y) => x - y)) {
+    const pg = pages.get(p)!;
+    pushRun(runs, p, p + 1, pg.state, pg.prot);
+    if (pg.data) data.set(p, pg.data);
+    reservedPages++;
+    if (pg.state === "committed") committedPages++;
+  }
+  const genRuns: GenRun[] = [];
+  for (const p of [...gens.keys()].sort((x, y) => x - y)) {
+    const gen = gens.get(p)!;
+    const last = genRuns[genRuns.length - 1];
+    if (last && last.end === p && last.gen === gen) genRuns[genRuns.length - 1] = { first: last.first, end: p + 1, gen };
+    else genRuns.push({ first: p, end: p + 1, gen });
+  }
+  return { id, runs, data, gens: genRuns, reservedPages, committedPages };
+}
+
+/** Every live page by page number, and every page's generation other than 0 (the per-page view `fromPages` reads). */
+export function pagesOf(as: AddressSpace): { pages: Map<number, Page>; gens: Map<number, number> } {
+  const pages = new Map<number, Page>();
+  for (const r of as.runs) for (let p = r.first; p < r.end; p++) pages.set(p, pageAt(as, p)!);
+  const gens = new Map<number, number>();
+  for (const g of as.gens) for (let p = g.first; p < g.end; p++) gens.set(p, g.gen);
+  return { pages, gens };
+}
+
 /** Generation of the page holding `addr` (PARKX-7). */
 export function generationAt(as: AddressSpace, addr: number, b: Binding = DEFAULT_BINDING): number {
-  return as.gens.get(Math.floor(addr / b.pageSize)) ?? 0;
+  const p = Math.floor(addr / b.pageSize);
+  const g = as.gens[firstEndingAfter(as.gens, p)];
+  return g && g.first <= p ? g.gen : 0;
 }
 
 /**
@@ -79,9 +237,10 @@ function protProblem(prot: bigint, b: Binding): string | undefined {
   return (prot & ~all) !== 0n ? `prot 0x${prot.toString(16)} has bits outside read|write|exec (VMX-7)` : undefined;
 }
 
-function isFree(as: AddressSpace, first: number, count: number): boolean {
-  for (let p = first; p < first + count; p++) if (as.pages.has(p)) return false;
-  return true;
+/** The first live page in [first, first + count), if any. */
+function firstLivePage(as: AddressSpace, first: number, count: number): number | undefined {
+  const r = as.runs[firstEndingAfter(as.runs, first)];
+  return r && r.first < first + count ? Math.max(r.first, first) : undefined;
 }
 
 /**
@@ -98,9 +257,8 @@ export function placementProblem(as: AddressSpace, addr: bigint, count: number, 
   if (addr % P !== 0n) return `${hex(addr)} is not page aligned (VMX-2)`;
   const end = addr + BigInt(count) * P;
   if (addr < BigInt(b.layout.vmWindowBase) || end > BigInt(b.layout.vmWindowEnd)) return `[${hex(addr)}, ${hex(end)}) leaves the VM window (VMX-2)`;
-  const first = Number(addr / P);
-  for (let p = first; p < first + count; p++)
-    if (as.pages.has(p)) return `[${hex(addr)}, ${hex(end)}) overlaps the live page ${hex(BigInt(p) * P)} (VMX-2)`;
+  const live = firstLivePage(as, Number(addr / P), count);
+  if (live !== undefined) return `[${hex(addr)}, ${hex(end)}) overlaps the live page ${hex(BigInt(live) * P)} (VMX-2)`;
   return undefined;
 }
 
@@ -120,30 +278,16 @@ export function placement(as: AddressSpace, hint: bigint, count: number, b: Bind
   // Step 1.
   if (hint % BigInt(P) === 0n && hint >= BigInt(b.layout.vmWindowBase) && hint + BigInt(count * P) <= BigInt(b.layout.vmWindowEnd)) {
     const h = Number(hint / BigInt(P));
-    if (isFree(as, h, count)) return h;
+    if (firstLivePage(as, h, count) === undefined) return h;
   }
-  // Step 2: walk the occupied pages in order; the first gap of `count` pages wins.
-  const used = [...as.pages.keys()].sort((x, y) => x - y);
+  // Step 2: walk the live runs in order; the first gap of `count` pages wins.
   let candidate = lo;
-  for (const p of used) {
-    if (p < candidate) continue;
-    if (p - candidate >= count) break;
-    candidate = p + 1;
+  for (const r of as.runs) {
+    if (r.end <= candidate) continue;
+    if (r.first >= candidate && r.first - candidate >= count) break;
+    candidate = r.end;
   }
   return candidate + count <= hi ? candidate : undefined;
-}
-
-/**
- * A copy of `as` whose page map (and, when `gens` is asked for, generation map) `edit` changes;
- * `edit` returns how many pages it reserved (+) or freed (-) and committed (+) or uncommitted (-),
- * so the ledgers need no walk over every page (a quota-sized map has thousands), and an edit
- * that bumps no generation shares the old generation map.
- */
-function withPages(as: AddressSpace, editsGens: boolean, edit: (pages: Map<number, Page>, gens: Map<number, number>) => { reserved: number; committed: number }): AddressSpace {
-  const pages = new Map(as.pages);
-  const gens = editsGens ? new Map(as.gens) : (as.gens as Map<number, number>);
-  const d = edit(pages, gens);
-  return { id: as.id, pages, gens, reservedPages: as.reservedPages + d.reserved, committedPages: as.committedPages + d.committed };
 }
 
 /**
@@ -189,11 +333,9 @@ function mapLike(as: AddressSpace, hint: bigint, size: bigint, prot: bigint | un
     if (problem) return { ok: false, exc: "badPlacement", why: problem };
   }
   const start = at !== undefined ? Number(at / P) : first;
-  const page: Page = prot === undefined ? { state: "reserved", prot: b.vm.prot.none } : { state: "committed", prot: Number(prot) };
-  const next = withPages(as, false, (pages) => {
-    for (let p = start; p < start + count; p++) pages.set(p, page);
-    return { reserved: count, committed: prot === undefined ? 0 : count };
-  });
+  // The range is free, so it holds no contents.
+  const runs = prot === undefined ? setRange(as.runs, start, start + count, "reserved", b.vm.prot.none) : setRange(as.runs, start, start + count, "committed", Number(prot));
+  const next: AddressSpace = { id: as.id, runs, data: as.data, gens: as.gens, reservedPages: as.reservedPages + count, committedPages: as.committedPages + (prot === undefined ? 0 : count) };
   return { ok: true, as: next, value: BigInt(start) * P };
 }
 
@@ -208,18 +350,16 @@ function mapLike(as: AddressSpace, hint: bigint, size: bigint, prot: bigint | un
 export function unmap(as: AddressSpace, addr: bigint, size: bigint, b: Binding = DEFAULT_BINDING): VmResult {
   const r = checkRange(addr, size, b);
   if (typeof r === "string") return fail("invalidArgument", r);
-  const next = withPages(as, true, (pages, gens) => {
-    let freed = 0, uncommitted = 0;
-    for (let p = r.first; p < r.first + r.count; p++) {
-      const pg = pages.get(p);
-      if (!pg) continue;
-      freed++;
-      if (pg.state === "committed") uncommitted++;
-      pages.delete(p);
-      gens.set(p, (gens.get(p) ?? 0) + 1);
-    }
-    return { reserved: -freed, committed: -uncommitted };
-  });
+  const end = r.first + r.count;
+  const live = runsIn(as, r.first, end);
+  let freed = 0, uncommitted = 0;
+  let gens = as.gens;
+  for (const { run, from, to } of live) {
+    freed += to - from;
+    if (run.state === "committed") uncommitted += to - from;
+    gens = bumpGens(gens, from, to);
+  }
+  const next: AddressSpace = { id: as.id, runs: live.length > 0 ? setRange(as.runs, r.first, end, null, 0) : as.runs, data: withoutData(as.data, r.first, end), gens, reservedPages: as.reservedPages - freed, committedPages: as.committedPages - uncommitted };
   return { ok: true, as: next, value: 0n, drained: [Number(addr), Number(addr + size)] };
 }
 
@@ -237,20 +377,14 @@ export function commit(as: AddressSpace, addr: bigint, size: bigint, prot: bigin
   if (typeof r === "string") return fail("invalidArgument", r);
   const pp = protProblem(prot, b);
   if (pp) return fail("invalidArgument", pp);
+  const end = r.first + r.count;
+  const hole = firstPageNot(as, r.first, end, () => true);
+  if (hole !== undefined) return fail("invalidArgument", `page 0x${(hole * b.pageSize).toString(16)} is not reserved (VMX-4)`);
   let fresh = 0;
-  for (let p = r.first; p < r.first + r.count; p++) {
-    const pg = as.pages.get(p);
-    if (!pg) return fail("invalidArgument", `page 0x${(p * b.pageSize).toString(16)} is not reserved (VMX-4)`);
-    if (pg.state === "reserved") fresh++;
-  }
+  for (const { run, from, to } of runsIn(as, r.first, end)) if (run.state === "reserved") fresh += to - from;
   if (as.committedPages + fresh > b.vm.committedPageQuota) return fail("overloaded", "committed-page quota (VMX-5)");
-  const next = withPages(as, false, (pages) => {
-    for (let p = r.first; p < r.first + r.count; p++) {
-      const pg = pages.get(p)!;
-      pages.set(p, pg.state === "committed" ? { ...pg, prot: Number(prot) } : { state: "committed", prot: Number(prot) });
-    }
-    return { reserved: 0, committed: fresh };
-  });
+  // Committed pages keep their contents; reserved ones have none (they read zero once committed).
+  const next: AddressSpace = { id: as.id, runs: setRange(as.runs, r.first, end, "committed", Number(prot)), data: as.data, gens: as.gens, reservedPages: as.reservedPages, committedPages: as.committedPages + fresh };
   return { ok: true, as: next, value: 0n };
 }
 
@@ -265,18 +399,19 @@ export function commit(as: AddressSpace, addr: bigint, size: bigint, prot: bigin
 export function decommit(as: AddressSpace, addr: bigint, size: bigint, b: Binding = DEFAULT_BINDING): VmResult {
   const r = checkRange(addr, size, b);
   if (typeof r === "string") return fail("invalidArgument", r);
-  for (let p = r.first; p < r.first + r.count; p++)
-    if (!as.pages.has(p)) return fail("invalidArgument", `page 0x${(p * b.pageSize).toString(16)} is not reserved (VMX-4)`);
-  const next = withPages(as, true, (pages, gens) => {
-    let uncommitted = 0;
-    for (let p = r.first; p < r.first + r.count; p++) {
-      if (pages.get(p)!.state !== "committed") continue;
-      uncommitted++;
-      pages.set(p, { state: "reserved", prot: b.vm.prot.none });
-      gens.set(p, (gens.get(p) ?? 0) + 1);
-    }
-    return { reserved: 0, committed: -uncommitted };
-  });
+  const end = r.first + r.count;
+  const hole = firstPageNot(as, r.first, end, () => true);
+  if (hole !== undefined) return fail("invalidArgument", `page 0x${(hole * b.pageSize).toString(16)} is not reserved (VMX-4)`);
+  let uncommitted = 0;
+  let runs = as.runs, gens = as.gens, data = as.data;
+  for (const { run, from, to } of runsIn(as, r.first, end)) {
+    if (run.state !== "committed") continue;
+    uncommitted += to - from;
+    runs = setRange(runs, from, to, "reserved", b.vm.prot.none);
+    gens = bumpGens(gens, from, to);
+    data = withoutData(data, from, to);
+  }
+  const next: AddressSpace = { id: as.id, runs, data, gens, reservedPages: as.reservedPages, committedPages: as.committedPages - uncommitted };
   return { ok: true, as: next, value: 0n, drained: [Number(addr), Number(addr + size)] };
 }
 
@@ -292,12 +427,10 @@ export function protect(as: AddressSpace, addr: bigint, size: bigint, prot: bigi
   if (typeof r === "string") return fail("invalidArgument", r);
   const pp = protProblem(prot, b);
   if (pp) return fail("invalidArgument", pp);
-  for (let p = r.first; p < r.first + r.count; p++)
-    if (as.pages.get(p)?.state !== "committed") return fail("invalidArgument", `page 0x${(p * b.pageSize).toString(16)} is not committed (VMX-4)`);
-  const next = withPages(as, false, (pages) => {
-    for (let p = r.first; p < r.first + r.count; p++) pages.set(p, { ...pages.get(p)!, prot: Number(prot) });
-    return { reserved: 0, committed: 0 };
-  });
+  const end = r.first + r.count;
+  const bad = firstPageNot(as, r.first, end, (run) => run.state === "committed");
+  if (bad !== undefined) return fail("invalidArgument", `page 0x${(bad * b.pageSize).toString(16)} is not committed (VMX-4)`);
+  const next: AddressSpace = { id: as.id, runs: setRange(as.runs, r.first, end, "committed", Number(prot)), data: as.data, gens: as.gens, reservedPages: as.reservedPages, committedPages: as.committedPages };
   return { ok: true, as: next, value: 0n };
 }
 
@@ -308,7 +441,7 @@ export function protect(as: AddressSpace, addr: bigint, size: bigint, prot: bigi
  * executable iff committed with exec. Reserved and free pages allow nothing.
  */
 export function pageAllows(as: AddressSpace, addr: number, access: Access, b: Binding = DEFAULT_BINDING): boolean {
-  const pg = as.pages.get(Math.floor(addr / b.pageSize));
+  const pg = runAt(as, Math.floor(addr / b.pageSize));
   if (!pg || pg.state !== "committed") return false;
   if (access === "read") return pg.prot !== b.vm.prot.none;
   if (access === "write") return (pg.prot & b.vm.prot.write) !== 0;
@@ -331,8 +464,8 @@ function checkAccess(as: AddressSpace, addr: number, size: number, access: Acces
 }
 
 function byteAt(as: AddressSpace, addr: number, b: Binding): number {
-  const pg = as.pages.get(Math.floor(addr / b.pageSize));
-  return pg?.data ? pg.data[addr % b.pageSize]! : 0;
+  const data = as.data.get(Math.floor(addr / b.pageSize));
+  return data ? data[addr % b.pageSize]! : 0;
 }
 
 /**
@@ -367,21 +500,19 @@ export function store(as: AddressSpace, addr: number, size: number, value: bigin
   const f = checkAccess(as, addr, size, "write", b);
   if (f) return { ok: false, fault: "#PF", addr: f.addr, access: "write" };
   const P = b.pageSize;
-  const pages = new Map(as.pages);
+  const data = new Map(as.data);
   // The value's bytes from two 32-bit halves as numbers (no bigint arithmetic per byte).
   const lo = Number(value & 0xffff_ffffn);
   const hi = Number((value >> 32n) & 0xffff_ffffn);
   for (let i = 0; i < size; i++) {
     const a = addr + i;
     const pn = Math.floor(a / P);
-    let pg = pages.get(pn)!;
-    if (pg === as.pages.get(pn)) {
-      pg = { ...pg, data: pg.data ? pg.data.slice() : new Uint8Array(P) };
-      pages.set(pn, pg);
-    }
-    pg.data![a % P] = (i < 4 ? lo / 2 ** (8 * i) : hi / 2 ** (8 * (i - 4))) & 0xff;
+    // Copy on write: a page's bytes are shared with the address spaces before this store.
+    let d = data.get(pn);
+    if (d === as.data.get(pn)) data.set(pn, (d = d ? d.slice() : new Uint8Array(P)));
+    d![a % P] = (i < 4 ? lo / 2 ** (8 * i) : hi / 2 ** (8 * (i - 4))) & 0xff;
   }
-  return { ok: true, value: { ...as, pages } };
+  return { ok: true, value: { id: as.id, runs: as.runs, data, gens: as.gens, reservedPages: as.reservedPages, committedPages: as.committedPages } };
 }
 
 export interface Region {
@@ -394,59 +525,47 @@ export interface Region {
 /** Maximal runs of adjacent pages with equal state and protection. */
 export function regions(as: AddressSpace, b: Binding = DEFAULT_BINDING): Region[] {
   const P = b.pageSize;
-  const out: Region[] = [];
-  for (const p of [...as.pages.keys()].sort((x, y) => x - y)) {
-    const pg = as.pages.get(p)!;
-    const last = out[out.length - 1];
-    if (last && last.end === p * P && last.state === pg.state && last.prot === pg.prot) out[out.length - 1] = { ...last, end: (p + 1) * P };
-    else out.push({ start: p * P, end: (p + 1) * P, state: pg.state, prot: pg.prot });
-  }
-  return out;
+  return as.runs.map((r) => ({ start: r.first * P, end: r.end * P, state: r.state, prot: r.prot }));
 }
 
 /**
- * A canonical string for memoisation: regions, generations and non-zero page contents.
- * `pageKey` gives a page's contents (a caller that keys many address spaces sharing pages
- * caches it per page buffer, as the checker's StateKeys does).
+ * A canonical string for memoisation: regions, generations (every page's) and non-zero page
+ * contents. `pageKey` gives a page's contents (a caller that keys many address spaces sharing
+ * pages caches it per page buffer, as the checker's StateKeys does).
  */
-export function addressSpaceKey(as: AddressSpace, b: Binding = DEFAULT_BINDING, pageKey: (pg: Page) => string = (pg) => (pg.data ? pageDataText(pg.data) : "")): string {
-  // The text `regions` would give, then generations, then page contents, from one numeric sort
-  // of the page numbers (the checker keys every address space it meets: this is its hot path).
+export function addressSpaceKey(as: AddressSpace, b: Binding = DEFAULT_BINDING, pageKey: (data: Uint8Array) => string = pageDataText): string {
   const P = b.pageSize;
-  const pns = sortedNumbers(as.pages.keys(), as.pages.size);
-  let regionText = "", dataText = "";
-  let start = -1, end = -1, state: PageState | null = null, prot = 0;
-  for (let i = 0; i < pns.length; i++) {
-    const p = pns[i]!;
-    const pg = as.pages.get(p)!;
-    if (start >= 0 && end === p * P && state === pg.state && prot === pg.prot) end = (p + 1) * P;
-    else {
-      if (start >= 0) regionText += `${regionText === "" ? "" : " "}${start.toString(16)}-${end.toString(16)}${state![0]}${prot}`;
-      start = p * P; end = (p + 1) * P; state = pg.state; prot = pg.prot;
-    }
-    const d = pageKey(pg);
-    if (d !== "") dataText += ` d${p.toString(16)}{${d}}`;
+  const parts: string[] = [];
+  for (const r of as.runs) parts.push(`${(r.first * P).toString(16)}-${(r.end * P).toString(16)}${r.state[0]}${r.prot}`);
+  for (const g of as.gens) for (let p = g.first; p < g.end; p++) parts.push(`g${p.toString(16)}=${g.gen}`);
+  for (const p of sortedKeys(as.data)) {
+    const d = pageKey(as.data.get(p)!);
+    if (d !== "") parts.push(`d${p.toString(16)}{${d}}`);
   }
-  if (start >= 0) regionText += `${regionText === "" ? "" : " "}${start.toString(16)}-${end.toString(16)}${state![0]}${prot}`;
-  let gensText = "";
-  const gns = sortedNumbers(as.gens.keys(), as.gens.size);
-  for (let i = 0; i < gns.length; i++) gensText += ` g${gns[i]!.toString(16)}=${as.gens.get(gns[i]!)}`;
-  // parts joined by single spaces, as a join(" ") of [regions..., gens..., data...] would
-  const rest = gensText + dataText;
-  return regionText === "" ? rest.slice(1) : regionText + rest;
+  return parts.join(" ");
 }
 
-/** Page numbers (integers) in ascending order. */
-function sortedNumbers(keys: Iterable<number>, n: number): Float64Array {
-  const out = new Float64Array(n);
-  let i = 0;
-  // Edits insert ranges in address order, so the keys usually come sorted: sort only if not.
+/** The keys of a map keyed by page number, ascending. */
+export function sortedKeys(m: ReadonlyMap<number, unknown>): number[] {
+  const out: number[] = [];
+  // Stores come in any order, but most spaces have a written page or two.
   let sorted = true;
-  for (const k of keys) {
-    if (i > 0 && k < out[i - 1]!) sorted = false;
-    out[i++] = k;
+  for (const k of m.keys()) {
+    if (out.length > 0 && k < out[out.length - 1]!) sorted = false;
+    out.push(k);
   }
-  return sorted ? out : out.sort();
+  return sorted ? out : out.sort((x, y) => x - y);
+}
+
+/** `data` without the pages in [first, end) (the same map when it has none there). */
+function withoutData(data: ReadonlyMap<number, Uint8Array>, first: number, end: number): ReadonlyMap<number, Uint8Array> {
+  let out: Map<number, Uint8Array> | undefined;
+  for (const p of data.keys())
+    if (p >= first && p < end) {
+      out ??= new Map(data);
+      out.delete(p);
+    }
+  return out ?? data;
 }
 
 /** The non-zero bytes of a page as "offset:value,..." ("" for an all-zero page). */

@@ -285,11 +285,19 @@ function exact(status: ObservationStatus, value: bigint): Pending {
  * binding keys exceptionTypes by the generated names (INVALID_ARGUMENT); accept either.
  */
 export function exceptionCode(b: Binding, name: string): number {
+  // Asked for every refused op the search meets: the binding's numbers by name are kept per binding.
+  let byName = exceptionCodes.get(b);
+  if (!byName) exceptionCodes.set(b, (byName = new Map()));
+  let v = byName.get(name);
+  if (v !== undefined) return v;
   const snake = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
-  const v = b.exceptionTypes[name] ?? b.exceptionTypes[snake];
+  v = b.exceptionTypes[name] ?? b.exceptionTypes[snake];
   if (v === undefined) throw new RangeError(`binding has no exception type ${name}`);
+  byName.set(name, v);
   return v;
 }
+
+const exceptionCodes = new WeakMap<Binding, Map<string, number>>();
 
 function excOf(ctx: Ctx, name: string): Pending {
   return exact("exc", BigInt(exceptionCode(ctx.b, name)));
@@ -914,10 +922,11 @@ export function describePending(t: number, pc: number, p: Pending): string {
 }
 
 /**
- * Match observation `o` against the pending result of its thread; the state after, or why not.
+ * Match observation `o` against the pending result of its thread; the state after, or why not
+ * (`explain` false: a refusal without its description, for a search that only asks whether).
  * @clause TIMERX-1 TLSV2-6
  */
-export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentState } | { why: string } {
+export function consume(ctx: Ctx, st: AgentState, o: Observation, explain = true): { st: AgentState } | { why: string } {
   const run = st.runs[o.thread];
   if (!run) return { why: `no script thread ${o.thread}` };
   if (run.phase !== "pending" || run.pending === undefined) return { why: `thread ${o.thread} has no completed op to report` };
@@ -927,31 +936,31 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
   let now = st.now;
   switch (p.k) {
     case "exact":
-      if (o.status !== p.status || (o.value & U64) !== (p.value & U64)) return { why: `expected ${describePending(o.thread, run.pc, p)}` };
+      if (o.status !== p.status || (o.value & U64) !== (p.value & U64)) return refused(explain, () => `expected ${describePending(o.thread, run.pc, p)}`);
       break;
     case "learn": {
-      if (o.status !== "ok" || o.value % p.align !== 0n) return { why: `expected ${describePending(o.thread, run.pc, p)}` };
+      if (o.status !== "ok" || o.value % p.align !== 0n) return refused(explain, () => `expected ${describePending(o.thread, run.pc, p)}`);
       const v = (o.value - p.offset) & U64;
       const known = learned[p.key];
-      if (known !== undefined && known !== v) return { why: `${p.why}: 0x${o.value.toString(16)} contradicts an earlier observation` };
+      if (known !== undefined && known !== v) return refused(explain, () => `${p.why}: 0x${o.value.toString(16)} contradicts an earlier observation`);
       const problem = known === undefined ? learnProblem(ctx, st, p.key, v) : undefined;
       if (problem) return { why: problem };
       learned = { ...learned, [p.key]: v };
       break;
     }
     case "now":
-      if (o.status !== "ok" || o.value < p.min) return { why: `expected ${describePending(o.thread, run.pc, p)}` };
+      if (o.status !== "ok" || o.value < p.min) return refused(explain, () => `expected ${describePending(o.thread, run.pc, p)}`);
       now = advance(now, o.value);
       break;
     case "any":
       break;
     case "value":
-      if (o.status !== "ok") return { why: `expected ${describePending(o.thread, run.pc, p)}` };
+      if (o.status !== "ok") return refused(explain, () => `expected ${describePending(o.thread, run.pc, p)}`);
       break;
     case "reject":
       return { why: p.why };
     case "oneOf":
-      if (o.status !== "ok" || !p.values.includes(o.value & U64)) return { why: `expected ${describePending(o.thread, run.pc, p)}` };
+      if (o.status !== "ok" || !p.values.includes(o.value & U64)) return refused(explain, () => `expected ${describePending(o.thread, run.pc, p)}`);
       break;
   }
   const op = ctx.script.threads[o.thread]![run.pc]!;
@@ -964,6 +973,13 @@ export function consume(ctx: Ctx, st: AgentState, o: Observation): { st: AgentSt
   runs[o.thread] = { phase: "idle", pc: run.pc + 1, pending: undefined, block: run.block, tls: run.tls, joined: run.joined, handleReleased: run.handleReleased };
   return { st: { as: st.as, park: st.park, threads: st.threads, runs, regs, now, learned, created: st.created, anyEnd: st.anyEnd } };
 }
+
+/** A refusal of `consume`; its description only when asked for (a search refuses far more records than it reports). */
+function refused(explain: boolean, why: () => string): { why: string } {
+  return explain ? { why: why() } : NOT_EXPLAINED;
+}
+
+const NOT_EXPLAINED: { why: string } = { why: "" };
 
 /** A canonical string of the state, for memoisation (Porcupine's `equal`; state-key.ts). */
 export function stateKey(st: AgentState, b: Binding = DEFAULT_BINDING): string {

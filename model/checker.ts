@@ -161,7 +161,7 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       // Only a pending thread at the record's op can match it (consume's other refusals say why, which the search does not need).
       const o = obs[i]!;
       const r = st.runs[o.thread];
-      const c = r && r.phase === "pending" && r.pending !== undefined && r.pc === o.op ? consume(ctx, st, o) : undefined;
+      const c = r && r.phase === "pending" && r.pending !== undefined && r.pc === o.op ? consume(ctx, st, o, false) : undefined;
       if (c && "st" in c) stack.push({ st: c.st, i: i + 1, kind: "record", label: "", record: o, prev: frame });
       else frontier.note(i, st, moves, false);
     } else {

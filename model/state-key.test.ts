@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
 import type { Observation } from "../spec/agent-protocol.js";
 import { consume, init, successors, type AgentState, type Ctx, type ThreadRun } from "./agent.js";
-import type { AddressSpace, Page } from "./address-space.js";
+import { fromPages, pagesOf, type AddressSpace, type Page } from "./address-space.js";
 import { StateKeys, stateKey } from "./state-key.js";
 import { TupleTable } from "./tuple-table.js";
 import { decodeCorpus } from "./tools/checker-corpus-format.js";
@@ -43,15 +43,10 @@ function copyPage(pg: Page): Page {
   return { state: pg.state, prot: pg.prot, ...(pg.data ? { data: pg.data.slice() } : {}) };
 }
 
-/** The same address space in new objects, its maps filled in reverse order (the keys must not depend on insertion order). */
+/** The same address space in new objects, rebuilt from its pages in reverse order (the keys must not depend on insertion order). */
 function copySpace(as: AddressSpace): AddressSpace {
-  return {
-    id: as.id,
-    pages: new Map([...as.pages].reverse().map(([p, pg]) => [p, copyPage(pg)])),
-    gens: new Map([...as.gens].reverse()),
-    reservedPages: as.reservedPages,
-    committedPages: as.committedPages,
-  };
+  const { pages, gens } = pagesOf(as);
+  return fromPages(as.id, new Map([...pages].reverse().map(([p, pg]) => [p, copyPage(pg)])), new Map([...gens].reverse()));
 }
 
 function copyRun(r: ThreadRun): ThreadRun {
@@ -81,13 +76,13 @@ function variants(st: AgentState): AgentState[] {
   out.push({ ...c(), anyEnd: st.anyEnd ? undefined : "unknown" });
   out.push({ ...c(), learned: { ...st.learned, "fs0:9": 0x1000n } });
   out.push({ ...c(), created: [...st.created].reverse() });
-  const pns = [...st.as.pages.keys()].sort((x, y) => x - y);
+  const pns = [...pagesOf(st.as).pages.keys()].sort((x, y) => x - y);
   for (const p of pns.length > 0 ? [pns[pns.length >> 1]!, pns[0]!] : []) {
     const withPage = (edit: (pg: Page) => Page): AgentState => {
       const s = c();
-      const pages = new Map(s.as.pages);
+      const { pages, gens } = pagesOf(s.as);
       pages.set(p, edit(pages.get(p)!));
-      return { ...s, as: { ...s.as, pages } };
+      return { ...s, as: fromPages(s.as.id, pages, gens) };
     };
     out.push(withPage((pg) => ({ ...pg, prot: pg.prot ^ 1 })));
     out.push(withPage((pg) => ({ ...pg, state: pg.state === "committed" ? "reserved" : "committed" })));
@@ -95,7 +90,8 @@ function variants(st: AgentState): AgentState[] {
     // All-zero contents are no contents (GO-3): the same text as a page never written.
     out.push(withPage((pg) => ({ ...pg, data: new Uint8Array(B.pageSize) })));
     const s = c();
-    out.push({ ...s, as: { ...s.as, gens: new Map([...s.as.gens, [p, (s.as.gens.get(p) ?? 0) + 1]]) } });
+    const { pages, gens } = pagesOf(s.as);
+    out.push({ ...s, as: fromPages(s.as.id, pages, new Map([...gens, [p, (gens.get(p) ?? 0) + 1]])) });
   }
   st.runs.forEach((r, t) => {
     const withRun = (run: ThreadRun): AgentState => {
@@ -113,6 +109,11 @@ function variants(st: AgentState): AgentState[] {
     if (r.block?.kind === "sleep") out.push(withRun({ ...copyRun(r), block: { kind: "sleep", deadline: r.block.deadline + 1n } }));
     if (r.block?.kind === "join") out.push(withRun({ ...copyRun(r), block: { ...r.block, target: r.block.target + 1 } }));
   });
+  // Waiters are a set (PARKX-2): the same waiters in another order have the same text.
+  if (st.park.waiters.length > 1) {
+    const s = c();
+    out.push({ ...s, park: { waiters: [...s.park.waiters].reverse() } });
+  }
   if (st.park.waiters.length > 0) {
     const s = c();
     out.push({ ...s, park: { waiters: s.park.waiters.map((w, k) => (k === 0 ? { ...w, key: { ...w.key, gen: w.key.gen + 1 } } : w)) } });
@@ -134,7 +135,7 @@ describe("StateKeys", () => {
       const textOfId = new Map<number, string>();
       const ctx: Ctx = { script: c.script, b: B, env: c.env, time: "lazy" };
       for (const [j, st] of explore(ctx, 30).entries()) {
-        if (st.as.pages.size > 256) bigSpaces++;
+        if (st.as.reservedPages > 256) bigSpaces++;
         for (const s of [st, copyState(st), ...(j % 3 === 0 ? variants(st) : [])])
           for (const i of [0, 1]) {
             const text = `${i}#${stateKey(s, B)}`;

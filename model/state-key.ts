@@ -10,7 +10,7 @@
  */
 import type { Binding } from "../spec/binding.js";
 import type { AgentState, Pending, ThreadRun, Block } from "./agent.js";
-import { addressSpaceKey, pageDataText, type AddressSpace } from "./address-space.js";
+import { addressSpaceKey, pageDataText, sortedKeys, type AddressSpace } from "./address-space.js";
 import { TupleTable } from "./tuple-table.js";
 import type { ThreadTable } from "./threads.js";
 import type { Waiter } from "./park.js";
@@ -96,7 +96,7 @@ export function stateKey(st: AgentState, b: Binding): string {
 }
 
 /** Kinds of part numbered by canonical text (the kind starts the text, so kinds never share a number). */
-type PartKind = "threads" | "learned" | "waiters" | "created";
+type PartKind = "learned";
 
 /**
  * Memo keys for one search: two states get the same id exactly when their `stateKey` texts are
@@ -104,17 +104,18 @@ type PartKind = "threads" | "learned" | "waiters" | "created";
  *
  * A state is a tuple of numbers, one per part, interned in a `TupleTable`. A part object seen
  * before (states share every part their move left alone) is looked up by identity; a new one
- * gets the number of its canonical text, except where a cheaper exact form exists: a run is
- * itself a tuple (phase, pc, pending, block, flags, TLS values), registers a tuple of value
- * numbers, and bigints (the clock, register values, exact results) are numbered by value
- * (Map compares bigints by value), with no text built. The tables live as long as the search,
- * so nothing accumulates between checks.
+ * gets the number of an exact numeric form where one exists: a run is a tuple (phase, pc,
+ * pending, block, flags, TLS values), registers, TLS values, the thread table, the creation
+ * order and the address space (its runs, generations and page contents) are lists of numbers,
+ * and bigints (the clock, register values, exact results) are numbered by value (Map compares
+ * bigints by value), with no text built; only the learned values by their canonical text. The tables live as long as the search, so nothing accumulates between
+ * checks.
  */
 export class StateKeys {
   private readonly texts = new Map<string, number>();
-  /** Part object -> its number: text parts (`part`, `spaceId`), runs, register files. */
+  /** Part object -> its number: text parts (`part`) and address spaces (`spaceId`). */
   private readonly partIds = new Map<object, number>();
-  private readonly runIds = new Map<ThreadRun, number>();
+  /** Lists of bigints (registers, TLS values) -> their number; these arrays are shared by many states. */
   private readonly regsIds = new Map<readonly bigint[], number>();
   private readonly bigints = new Map<bigint, number>();
   /** Exact pending results by status, then value; other pendings by text (`pendingTexts`); both numbered from `pendings`. */
@@ -125,6 +126,10 @@ export class StateKeys {
   private readonly runTuple = [0, 0, 0, 0, 0, 0];
   private readonly valueTables = new Map<number, TupleTable>();
   private readonly valuesTuple: number[] = [];
+  private readonly threadsTuple: number[] = [];
+  private readonly waitersTuple: number[] = [];
+  /** The number of an empty waiter list (most states have no waiter; each park space has its own array). */
+  private noWaiters = -1;
   private readonly lists = new TupleTable(2);
   private readonly lengthTuple = [0, 0];
   private readonly blocks = new TupleTable(3);
@@ -156,12 +161,12 @@ export class StateKeys {
     const last = this.last;
     t[0] = i;
     if (st.as !== last?.as) t[1] = this.spaceId(st.as);
-    if (st.threads !== last?.threads) t[2] = this.part(st.threads, threadsText, "threads");
+    if (st.threads !== last?.threads) t[2] = this.threadsId(st.threads);
     if (st.regs !== last?.regs) t[3] = this.regsId(st.regs);
     if (st.now !== last?.now) t[4] = this.bigintId(st.now);
     if (st.learned !== last?.learned) t[5] = this.part(st.learned, learnedText, "learned");
-    if (st.park.waiters !== last?.park.waiters) t[6] = this.part(st.park.waiters, waitersText, "waiters");
-    if (st.created !== last?.created) t[7] = this.part(st.created, createdText, "created");
+    if (st.park.waiters !== last?.park.waiters) t[6] = this.waitersId(st.park.waiters);
+    if (st.created !== last?.created) t[7] = this.listId(st.created);
     t[8] = st.anyEnd ? 1 : 0;
     if (st.runs !== last?.runs) for (let k = 0; k < n; k++) if (st.runs[k] !== last?.runs[k]) t[9 + k] = this.runId(st.runs[k]!);
     this.last = st;
@@ -169,10 +174,10 @@ export class StateKeys {
   }
 
   /**
-   * An address space as the sequence `addressSpaceKey` spells out, in numbers: maximal runs of
-   * adjacent pages with equal state and protection (its regions), maximal runs of adjacent
-   * pages with equal generation (it lists every page: a quota-sized unmap leaves thousands),
-   * and the non-zero contents of each page. Equal sequences exactly when equal texts.
+   * An address space as the sequence `addressSpaceKey` spells out, in numbers: its runs of
+   * pages with equal state and protection (its regions), its runs of pages with equal
+   * generation (both maximal, so equal page maps give equal runs), and the non-zero contents of
+   * each written page. Equal sequences exactly when equal texts.
    */
   private spaceId(as: AddressSpace): number {
     const seen = this.partIds;
@@ -180,44 +185,21 @@ export class StateKeys {
     if (n !== undefined) return n;
     const seq = this.spaceSeq;
     seq.length = 0;
-    const [pns, pgs] = inOrder(as.pages);
-    let start = -1, end = -1, state = -1, prot = -1;
-    for (let k = 0; k < pns.length; k++) {
-      const p = pns[k]!;
-      const pg = pgs[k]!;
-      const sc = pg.state === "committed" ? 1 : 0;
-      if (p === end && sc === state && pg.prot === prot) end++;
-      else {
-        if (start >= 0) seq.push(start, end, state, prot);
-        start = p; end = p + 1; state = sc; prot = pg.prot;
-      }
-    }
-    if (start >= 0) seq.push(start, end, state, prot);
+    for (const r of as.runs) seq.push(r.first, r.end, r.state === "committed" ? 1 : 0, r.prot);
     seq.push(-1);
-    const [gns, gvs] = inOrder(as.gens);
-    start = -1; end = -1;
-    let gen = -1;
-    for (let k = 0; k < gns.length; k++) {
-      const p = gns[k]!;
-      if (p === end && gvs[k] === gen) end++;
-      else {
-        if (start >= 0) seq.push(start, end, gen);
-        start = p; end = p + 1; gen = gvs[k]!;
-      }
-    }
-    if (start >= 0) seq.push(start, end, gen);
+    for (const g of as.gens) seq.push(g.first, g.end, g.gen);
     seq.push(-2);
-    for (let k = 0; k < pns.length; k++) {
-      const data = pgs[k]!.data;
-      if (!data) continue;
-      let d = this.pageKeys.get(data);
-      if (d === undefined) {
-        const text = pageDataText(data);
-        this.pageKeys.set(data, (d = text === "" ? -1 : this.textId("d" + text)));
+    if (as.data.size > 0)
+      for (const p of sortedKeys(as.data)) {
+        const data = as.data.get(p)!;
+        let d = this.pageKeys.get(data);
+        if (d === undefined) {
+          const text = pageDataText(data);
+          this.pageKeys.set(data, (d = text === "" ? -1 : this.textId("d" + text)));
+        }
+        if (d >= 0) seq.push(p, d);
       }
-      if (d >= 0) seq.push(pns[k]!, d);
-    }
-    n = this.textId("m" + seq.join(","));
+    n = this.listId(seq);
     seen.set(as, n);
     return n;
   }
@@ -256,24 +238,64 @@ export class StateKeys {
     return n;
   }
 
-  /** A run as (phase, pc, pending, block, joined/released, TLS values): the fields `runText` spells out. */
+  /**
+   * A run as (phase, pc, pending, block, joined/released, TLS values): the fields `runText` spells
+   * out. Not cached by run object: nearly every run the search keys is new (a move makes it), and
+   * remembering each cost more than the few lookups that number it.
+   */
   private runId(r: ThreadRun): number {
-    const seen = this.runIds;
-    let n = seen.get(r);
-    if (n !== undefined) return n;
     const t = this.runTuple;
-    t[0] = PHASES.indexOf(r.phase);
+    t[0] = PHASES[r.phase];
     t[1] = r.pc;
     t[2] = r.pending ? this.pendingId(r.pending) + 1 : 0;
     t[3] = r.block ? this.blockId(r.block) + 1 : 0;
     t[4] = (r.joined ? 1 : 0) | (r.handleReleased ? 2 : 0);
-    t[5] = this.valuesId(r.tls);
-    n = this.runs.intern(t);
-    seen.set(r, n);
+    t[5] = this.regsId(r.tls);
+    return this.runs.intern(t);
+  }
+
+  /** A thread table as `threadsText` spells it, in numbers: per thread in table order, (id, status's first letter, FS base, exit value). */
+  private threadsId(tt: ThreadTable): number {
+    const t = this.threadsTuple;
+    t.length = 0;
+    for (const [i, x] of tt) t.push(i, x.status.charCodeAt(0), x.fsBase === null ? -1 : this.bigintId(x.fsBase), x.exitValue === undefined ? -1 : this.bigintId(x.exitValue));
+    return this.listId(t);
+  }
+
+  /**
+   * Waiters as `waitersText` spells them, in numbers: a set, so each waiter's tuple (id, space,
+   * generation, address, an async waiter's deadline) in a fixed order; equal lists exactly when
+   * equal sorted texts (the text of one waiter and its tuple determine each other).
+   */
+  private waitersId(ws: readonly Waiter[]): number {
+    if (ws.length === 0) return this.noWaiters >= 0 ? this.noWaiters : (this.noWaiters = this.listId([]));
+    const seen = this.partIds;
+    let n = seen.get(ws);
+    if (n !== undefined) return n;
+    // Five numbers per waiter in one list, then an insertion sort of the five-number records (a park space has a few waiters).
+    const t = this.waitersTuple;
+    t.length = 5 * ws.length;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      t[5 * i] = w.id;
+      t[5 * i + 1] = w.key.asid;
+      t[5 * i + 2] = w.key.gen;
+      t[5 * i + 3] = w.key.addr;
+      t[5 * i + 4] = w.id < 0 && w.deadline !== null ? this.bigintId(w.deadline) : -1;
+    }
+    for (let i = 1; i < ws.length; i++)
+      for (let j = i; j > 0 && recordAfter(t, 5 * (j - 1), 5 * j); j--)
+        for (let k = 0; k < 5; k++) {
+          const x = t[5 * j + k]!;
+          t[5 * j + k] = t[5 * (j - 1) + k]!;
+          t[5 * (j - 1) + k] = x;
+        }
+    n = this.listId(t);
+    seen.set(ws, n);
     return n;
   }
 
-  /** Registers as the tuple of their values' numbers. */
+  /** Registers (or a run's TLS values) as the tuple of their values' numbers. */
   private regsId(regs: readonly bigint[]): number {
     const seen = this.regsIds;
     let n = seen.get(regs);
@@ -281,16 +303,24 @@ export class StateKeys {
     return n;
   }
 
-  /** A list of bigints (registers, a thread's TLS values) as the tuple of their numbers; one table per length. */
+  /** A list of bigints (registers, a thread's TLS values) as the list of their numbers. */
   private valuesId(xs: readonly bigint[]): number {
-    let table = this.valueTables.get(xs.length);
-    if (!table) this.valueTables.set(xs.length, (table = new TupleTable(xs.length)));
     const t = this.valuesTuple;
     if (t.length !== xs.length) t.length = xs.length;
     for (let k = 0; k < xs.length; k++) t[k] = this.bigintId(xs[k]!);
+    return this.listId(t);
+  }
+
+  /**
+   * A list of integers of any length: equal numbers exactly for equal lists. Each position of a
+   * state's tuple holds one kind of list, so kinds may share numbers.
+   */
+  private listId(xs: readonly number[]): number {
+    let table = this.valueTables.get(xs.length);
+    if (!table) this.valueTables.set(xs.length, (table = new TupleTable(xs.length)));
     // Lists of different lengths are different: number the (length, number in its table) pair.
     this.lengthTuple[0] = xs.length;
-    this.lengthTuple[1] = table.intern(t);
+    this.lengthTuple[1] = table.intern(xs);
     return this.lists.intern(this.lengthTuple);
   }
 
@@ -312,21 +342,11 @@ export class StateKeys {
   }
 }
 
-/** A map's keys (integers) in ascending order and their values. */
-function inOrder<V>(m: ReadonlyMap<number, V>): [number[], V[]] {
-  const keys: number[] = [];
-  const values: V[] = [];
-  let sorted = true;
-  // Edits insert ranges in address order, so the keys usually come sorted.
-  for (const [k, v] of m) {
-    if (keys.length > 0 && k < keys[keys.length - 1]!) sorted = false;
-    keys.push(k);
-    values.push(v);
-  }
-  if (sorted) return [keys, values];
-  const order = keys.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]!);
-  return [order.map((i) => keys[i]!), order.map((i) => values[i]!)];
+/** Whether the five-number record at `a` in `t` comes after the one at `b` (lexicographic order). */
+function recordAfter(t: readonly number[], a: number, b: number): boolean {
+  for (let k = 0; k < 5; k++) if (t[a + k] !== t[b + k]) return t[a + k]! > t[b + k]!;
+  return false;
 }
 
-const PHASES: readonly ThreadRun["phase"][] = ["unstarted", "idle", "pending", "blocked", "done"];
+const PHASES: Readonly<Record<ThreadRun["phase"], number>> = { unstarted: 0, idle: 1, pending: 2, blocked: 3, done: 4 };
 
