@@ -67,6 +67,15 @@ export class AddressSpace {
     this.memory = mem;
   }
 
+  /**
+   * The process is over and nothing will read its memory again: hand it back for reuse
+   * (Memory.release). A later use finds a fresh empty memory, never the reused one.
+   */
+  release(): void {
+    this.memory?.release();
+    this.memory = null;
+  }
+
   /** Memory permission bits for binding prot bits (VMX-6: readable iff not none). */
   memProt(prot: number): number {
     const p = this.binding.vm.prot;

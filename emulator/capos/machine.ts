@@ -99,6 +99,15 @@ export class CaposMachine {
     return this.k.endState === null;
   }
 
+  /**
+   * The caller is done with this machine (runCapos, once it has copied the result out): its
+   * memory's buffers go back for the next process to reuse (address-space.ts release). Only
+   * the observers that read no guest memory (end, insns, events, console, clock) stay usable.
+   */
+  dispose(): void {
+    this.k.as.release();
+  }
+
   /** Run to the end; returns the end state. */
   run(): EndState {
     while (this.step()) {

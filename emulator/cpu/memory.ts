@@ -92,6 +92,36 @@ function zeroPage(prot: number): Page {
 /** TLB placeholder (never matched: empty TLB entries have NaN tags). */
 const NO_PAGE = new Page(PROT_NONE);
 
+/** Private pages of released memories, reused by `privatePage` (bounded: 8 MiB). */
+const freePages: Page[] = [];
+const MAX_FREE_PAGES = 2048;
+/** Released memories, reused by `startFrom` (see the header). */
+const freeMemories: Memory[] = [];
+const MAX_FREE_MEMORIES = 4;
+/** Page-map changes a memory remembers for its release (see `changed`). */
+const MAX_CHANGED = 4096;
+
+/** A private page holding a copy of `src` (zero-filled when null), from the free list when it has one. */
+function privatePage(prot: number, src: Uint8Array | null): Page {
+  const pg = freePages.pop();
+  if (pg === undefined) return new Page(prot, src === null ? undefined : src.slice());
+  pg.prot = prot;
+  if (src === null) pg.data.fill(0);
+  else pg.data.set(src);
+  return pg;
+}
+/**
+ * Give a private page of a memory being released to the free list. Its decoded code is let go
+ * without marking each instruction invalid: only the dead memory reaches it (a shared
+ * instruction never links to a private page's, see the header), and marking costs a walk of
+ * 4096 slots per code page.
+ */
+function recyclePage(pg: Page): void {
+  if (pg.shared || pg === NO_PAGE) return;
+  pg.icache = null;
+  if (freePages.length < MAX_FREE_PAGES) freePages.push(pg);
+}
+
 /** Thrown by map() when the page budget would be exceeded. */
 export class MemoryBudgetExceeded extends Error {
   constructor(readonly maxPages: number) { super(`memory budget of ${maxPages} pages exceeded`); }
@@ -111,6 +141,7 @@ export interface MemorySnapshot {
 }
 
 export class Memory {
+  /** Page number -> page. Read it freely; change it only through this class (it tracks what it changes). */
   readonly pages: Map<number, Page>;
   private rTag = new Float64Array(TLB_SIZE).fill(NaN);
   // The TLB arrays start packed with a placeholder (tags are NaN, so it is never used) and
@@ -126,6 +157,14 @@ export class Memory {
 
   /** True while this memory's executable pages are all shared template pages (see header). */
   private codeShared = false;
+  /** The template whose page map this memory started from (or froze), for reuse after release. */
+  private template: MemoryTemplate | null = null;
+  /**
+   * Page numbers whose entry changed since then (repeats allowed): what release puts back.
+   * Past MAX_CHANGED (a guest mapping in a loop) it stops growing and release rebuilds the map.
+   */
+  private changed: number[] = [];
+  private changedAll = false;
 
   /** `pages`: a map to start from, copied in one go (startFrom; a copy entry by entry cost more). */
   constructor(public maxPages = 1 << 18, pages?: ReadonlyMap<number, Page>) {
@@ -143,23 +182,70 @@ export class Memory {
       pg.shared = true;
       if ((pg.prot & (PROT_WRITE | PROT_EXEC)) === (PROT_WRITE | PROT_EXEC)) shareCode = false;
     }
-    const pages = new Map(this.pages);
+    const t: MemoryTemplate = { pages: new Map(this.pages), maxPages: this.maxPages, shareCode };
+    this.template = t;
+    this.changed.length = 0;
+    this.changedAll = false;
     this.codeShared = shareCode;
     if (!shareCode) this.unshareCode();
     this.flushTlb();
-    return { pages, maxPages: this.maxPages, shareCode };
+    return t;
   }
   /** A memory equal to the template's, sharing its pages until it writes them. */
   static startFrom(t: MemoryTemplate): Memory {
-    const m = new Memory(t.maxPages, t.pages);
+    let m: Memory | undefined;
+    const i = freeMemories.findIndex((f) => f.template === t);
+    if (i >= 0) {
+      m = freeMemories[i]!; // its page map is the template's already (release)
+      freeMemories[i] = freeMemories[freeMemories.length - 1]!;
+      freeMemories.pop();
+      m.maxPages = t.maxPages;
+    } else {
+      m = new Memory(t.maxPages, t.pages);
+      m.template = t;
+    }
     m.codeShared = t.shareCode;
     if (!t.shareCode) m.unshareCode();
     return m;
   }
+  /**
+   * The owner is done with this memory: nothing may use it afterwards (nor any Page it handed
+   * out). Its private pages go to the free list, and the memory itself, its page map put back to
+   * its template's, to the free memories for the next `startFrom` of that template.
+   */
+  release(): void {
+    const t = this.template;
+    if (t === null || this.changedAll) {
+      for (const pg of this.pages.values()) recyclePage(pg);
+      this.pages.clear();
+      this.changed.length = 0;
+      if (t === null) return;
+      for (const [pn, pg] of t.pages) this.pages.set(pn, pg);
+      this.changedAll = false;
+    }
+    for (const pn of this.changed) {
+      const pg = this.pages.get(pn);
+      if (pg !== undefined) recyclePage(pg); // a repeated pn finds the template's page: kept
+      const tp = t.pages.get(pn);
+      if (tp === undefined) this.pages.delete(pn);
+      else this.pages.set(pn, tp);
+    }
+    this.changed.length = 0;
+    this.flushTlb();
+    if (freeMemories.length >= MAX_FREE_MEMORIES) freeMemories.shift();
+    freeMemories.push(this);
+  }
+  /** Set or drop page pn's entry (the one writer of `pages` after construction: see `changed`). */
+  private setPage(pn: number, pg: Page | null): void {
+    if (pg === null) this.pages.delete(pn);
+    else this.pages.set(pn, pg);
+    if (this.changed.length < MAX_CHANGED) this.changed.push(pn);
+    else this.changedAll = true;
+  }
   /** Private copies of every shared executable page (their decode caches stay with the template). */
   private unshareCode(): void {
     this.codeShared = false;
-    for (const [pn, pg] of this.pages) if (pg.shared && pg.prot & PROT_EXEC) { this.pages.set(pn, new Page(pg.prot, pg.data.slice())); cpuStats.pagesCopied++; }
+    for (const [pn, pg] of this.pages) if (pg.shared && pg.prot & PROT_EXEC) { this.setPage(pn, privatePage(pg.prot, pg.data)); cpuStats.pagesCopied++; }
     this.flushTlb();
   }
   /** Before changing page pn's bytes, prot or presence: code shared with other memories stops being shared. */
@@ -173,9 +259,9 @@ export class Memory {
     this.beforeCodeChange(pn);
     const cur = this.pages.get(pn)!; // unshareCode may already have copied it
     if (!cur.shared) return cur;
-    const copy = new Page(cur.prot, cur.data.slice());
+    const copy = privatePage(cur.prot, cur.data);
     cpuStats.pagesCopied++;
-    this.pages.set(pn, copy);
+    this.setPage(pn, copy);
     this.flushTlb();
     return copy;
   }
@@ -196,12 +282,12 @@ export class Memory {
     let fresh = 0;
     for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
     if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
-    for (let p = first; p < last; p++) { this.beforeCodeChange(p, prot); this.invalidateCode(p); this.pages.set(p, prot & PROT_EXEC ? new Page(prot) : zeroPage(prot)); }
+    for (let p = first; p < last; p++) { this.beforeCodeChange(p, prot); this.invalidateCode(p); this.setPage(p, prot & PROT_EXEC ? privatePage(prot, null) : zeroPage(prot)); }
     this.flushTlb();
   }
   unmap(addr: number, len: number): void {
     const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
-    for (let p = first; p < last; p++) { this.beforeCodeChange(p); this.invalidateCode(p); this.pages.delete(p); }
+    for (let p = first; p < last; p++) { this.beforeCodeChange(p); this.invalidateCode(p); this.setPage(p, null); }
     this.flushTlb();
   }
   /** Change permissions of mapped pages in the range; returns false if some page is unmapped. */
@@ -245,7 +331,8 @@ export class Memory {
       if (!pg) throw pf(a, "write");
       if (pg.shared) pg = this.own(pn, pg);
       const n = Math.min(PAGE - off, bytes.length - i);
-      pg.data.set(bytes.subarray(i, i + n), off);
+      // the whole of `bytes` in one page (kernel results and CQEs): no view to make
+      pg.data.set(n === bytes.length ? bytes : bytes.subarray(i, i + n), off);
       this.invalidateCode(pn);
       i += n;
     }
@@ -311,6 +398,9 @@ export class Memory {
     for (const pg of this.pages.values()) if (pg.icache && !pg.shared) dropCode(pg);
     this.pages.clear();
     this.codeShared = false;
+    this.template = null;
+    this.changed.length = 0;
+    this.changedAll = false;
     this.maxPages = s.maxPages;
     for (const [pn, prot, data] of s.pages) this.pages.set(pn, new Page(prot, data.slice()));
     this.flushTlb();
@@ -319,6 +409,9 @@ export class Memory {
 
   // ---------------------------------------------------------------- code cache
   private invalidateCode(pn: number): void {
+    // While code is shared, no private page holds decoded code: private pages are then never
+    // executable (making one so unshares first) and a copy starts without a decode cache.
+    if (this.codeShared) return;
     // A shared page's code stays valid: its bytes never change, and this memory only drops
     // or replaces it after unshareCode (beforeCodeChange), so it no longer reaches that code.
     const pg = this.pages.get(pn);
