@@ -84,11 +84,18 @@ export class Page {
 const ZERO = new Uint8Array(PAGE);
 const ZERO_DV = new DataView(ZERO.buffer);
 function zeroPage(prot: number): Page {
-  // one view for all of them: a mapping of n pages made n DataViews before (a stack is 64 pages)
-  const pg = new Page(prot, ZERO, ZERO_DV);
-  pg.shared = true;
+  // One page object per protection for all of them (a mapping of n pages made n DataViews, then
+  // n Page objects, before; a stack is 64 pages, a VM quota cycle thousands): a shared page is
+  // never written in place and its prot never changes, so nothing tells two of them apart.
+  let pg = prot >= 0 && prot < 8 ? ZERO_PAGES[prot] : undefined;
+  if (pg === undefined) {
+    pg = new Page(prot, ZERO, ZERO_DV);
+    pg.shared = true;
+    if (prot >= 0 && prot < 8) ZERO_PAGES[prot] = pg;
+  }
   return pg;
 }
+const ZERO_PAGES: (Page | undefined)[] = [];
 /** TLB placeholder (never matched: empty TLB entries have NaN tags). */
 const NO_PAGE = new Page(PROT_NONE);
 
@@ -133,6 +140,9 @@ export interface MemoryTemplate {
   readonly maxPages: number;
   /** False when some page is writable and executable: started memories then copy code pages. */
   readonly shareCode: boolean;
+  /** The lowest and highest executable page numbers (Infinity, -Infinity: none). */
+  readonly codeFirst: number;
+  readonly codeLast: number;
 }
 
 export interface MemorySnapshot {
@@ -177,12 +187,13 @@ export class Memory {
    * (and sharing their code), as any memory started from the template does.
    */
   freeze(): MemoryTemplate {
-    let shareCode = true;
-    for (const pg of this.pages.values()) {
+    let shareCode = true, codeFirst = Infinity, codeLast = -Infinity;
+    for (const [pn, pg] of this.pages) {
       pg.shared = true;
       if ((pg.prot & (PROT_WRITE | PROT_EXEC)) === (PROT_WRITE | PROT_EXEC)) shareCode = false;
+      if (pg.prot & PROT_EXEC) { codeFirst = Math.min(codeFirst, pn); codeLast = Math.max(codeLast, pn); }
     }
-    const t: MemoryTemplate = { pages: new Map(this.pages), maxPages: this.maxPages, shareCode };
+    const t: MemoryTemplate = { pages: new Map(this.pages), maxPages: this.maxPages, shareCode, codeFirst, codeLast };
     this.template = t;
     this.changed.length = 0;
     this.changedAll = false;
@@ -251,7 +262,10 @@ export class Memory {
   /** Before changing page pn's bytes, prot or presence: code shared with other memories stops being shared. */
   private beforeCodeChange(pn: number, prot = 0): void {
     if (!this.codeShared) return;
-    if (prot & PROT_EXEC || ((this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
+    // While code is shared, every executable page is one of the template's (anything else
+    // unshared first), so a page outside their span needs no lookup (a VM range: thousands).
+    const t = this.template!;
+    if (prot & PROT_EXEC || (pn >= t.codeFirst && pn <= t.codeLast && (this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
   }
   /** The page at pn, made private (copied if shared) so it may be written or re-protected. */
   private own(pn: number, pg: Page): Page {
