@@ -70,6 +70,7 @@ export interface KernelOptions {
 }
 
 export const PID = 1;
+const NO_BYTES = new Uint8Array(0);
 
 /** Register index by name (the first of equal names, as REG_NAMES.indexOf finds it). */
 const REG_INDEX: ReadonlyMap<string, number> = new Map([...REG_NAMES.entries()].reverse().map(([i, n]) => [n as string, i]));
@@ -91,7 +92,8 @@ export class Kernel {
   joiners: Joiner[] = [];
   /** Creation order of deadlines: ties fire in this order. */
   seq = 0;
-  readonly console: Uint8Array[] = [];
+  /** Console output: the first consoleLen bytes (caps/console.ts grows it; never rewritten below consoleLen). */
+  consoleBuf: Uint8Array = NO_BYTES;
   consoleLen = 0;
   readonly log: EventLog;
   /** The thread whose CPU state is live (FS base loaded). */

@@ -30,11 +30,14 @@ export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: 
   }
 }
 
-/** The Data field `name` of a guest params message, as a copy of its bytes. */
-export function decodeData<T extends capnp.Struct>(bytes: Uint8Array, cls: StructCtor<T>, name: keyof T & string): Uint8Array {
+/**
+ * The Data field `name` of a guest params message, as a copy of its bytes (or, when `view`,
+ * possibly a view into `bytes`, valid only until the params buffer is reused: the caller copies).
+ */
+export function decodeData<T extends capnp.Struct>(bytes: Uint8Array, cls: StructCtor<T>, name: keyof T & string, view = false): Uint8Array {
   const index = dataIndexOf(cls, name);
   try {
-    const fast = index === null ? undefined : fastData(bytes, index);
+    const fast = index === null ? undefined : fastData(bytes, index, view);
     if (fast) return fast;
   } catch (e) {
     throw new BadMessage(e instanceof Error ? e.message : String(e));

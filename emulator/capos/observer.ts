@@ -59,13 +59,10 @@ export function ringHeader(k: Kernel, threadId: number): RingHeader {
   return readHeader(k, k.threads.get(threadId).ring);
 }
 
-/** The console bytes written so far. */
+/**
+ * The console bytes written so far: a view (no copy) of the kernel's buffer, whose bytes below
+ * consoleLen are never written again (later output goes past them or into a grown buffer).
+ */
 export function consoleBytes(k: Kernel): Uint8Array {
-  const out = new Uint8Array(k.consoleLen);
-  let at = 0;
-  for (const c of k.console) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return k.consoleBuf.subarray(0, k.consoleLen);
 }

@@ -46,6 +46,7 @@ export class ThreadTable {
   /** Threads not known to have exited; exited ones are dropped lazily (live()). */
   private liveList: Thread[] = [];
   private nextId = 0;
+  private readonly runnableScratch: Thread[] = [];
 
   /** Threads spawned so far (the initial thread not counted). */
   get spawned(): number {
@@ -90,9 +91,13 @@ export class ThreadTable {
     return this.liveList;
   }
 
-  /** Runnable threads in id order (one pass over the live threads, dropping exited ones as live() does). */
-  runnable(): Thread[] {
-    const out: Thread[] = [];
+  /**
+   * Runnable threads in id order (one pass over the live threads, dropping exited ones as live()
+   * does), in one array reused by the next call (a scheduling decision reads it before then).
+   */
+  runnable(): readonly Thread[] {
+    const out = this.runnableScratch;
+    out.length = 0;
     let exited = false;
     for (const t of this.liveList) {
       if (t.state === "runnable") out.push(t);
