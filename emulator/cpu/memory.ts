@@ -164,6 +164,9 @@ export class Memory {
   /** One-entry instruction TLB. */
   private xPn = NaN;
   private xPage: Page | null = null;
+  /** The personality accessors' last page (any permissions; see pageOf); forgotten whenever `pages` changes. */
+  private kPn = NaN;
+  private kPage: Page | undefined = undefined;
 
   /** True while this memory's executable pages are all shared template pages (see header). */
   private codeShared = false;
@@ -225,6 +228,7 @@ export class Memory {
    * its template's, to the free memories for the next `startFrom` of that template.
    */
   release(): void {
+    this.kPn = NaN; this.kPage = undefined;
     const t = this.template;
     if (t === null || this.changedAll) {
       for (const pg of this.pages.values()) recyclePage(pg);
@@ -250,6 +254,7 @@ export class Memory {
   private setPage(pn: number, pg: Page | null): void {
     if (pg === null) this.pages.delete(pn);
     else this.pages.set(pn, pg);
+    this.kPn = NaN; this.kPage = undefined;
     if (this.changed.length < MAX_CHANGED) this.changed.push(pn);
     else this.changedAll = true;
   }
@@ -363,38 +368,43 @@ export class Memory {
   }
   // Personality accessors: no allocation when the value lies within one page (ring and field
   // accesses of the kernel personality take this path); a page-straddling value goes bytewise.
+  // The page size appears as a literal (see the CPU hot path below), and the last page found is
+  // kept: a ring operation reads and writes its header words on one page, found by a map lookup
+  // with a page number beyond V8's small integers each time before.
   private pageOf(a: number, access: "read" | "write"): Page {
-    const pn = Math.floor(a / PAGE);
-    const pg = this.pages.get(pn);
+    const pn = Math.floor(a / 4096);
+    let pg = pn === this.kPn ? this.kPage : this.pages.get(pn);
     if (!pg) throw pf(a, access);
-    return access === "write" && pg.shared ? this.own(pn, pg) : pg;
+    if (access === "write" && pg.shared) pg = this.own(pn, pg);
+    this.kPn = pn; this.kPage = pg;
+    return pg;
   }
-  readU8(a: number): number { return this.pageOf(a, "read").data[a - Math.floor(a / PAGE) * PAGE]!; }
+  readU8(a: number): number { return this.pageOf(a, "read").data[a - Math.floor(a / 4096) * 4096]!; }
   readU16(a: number): number {
-    const off = a - Math.floor(a / PAGE) * PAGE;
-    if (off <= PAGE - 2) return this.pageOf(a, "read").dv.getUint16(off, true);
+    const off = a - Math.floor(a / 4096) * 4096;
+    if (off <= 4094) return this.pageOf(a, "read").dv.getUint16(off, true);
     const b = this.readBytes(a, 2); return b[0]! | (b[1]! << 8);
   }
   readU32(a: number): number {
-    const off = a - Math.floor(a / PAGE) * PAGE;
-    if (off <= PAGE - 4) return this.pageOf(a, "read").dv.getUint32(off, true);
+    const off = a - Math.floor(a / 4096) * 4096;
+    if (off <= 4092) return this.pageOf(a, "read").dv.getUint32(off, true);
     const b = this.readBytes(a, 4); return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
   }
   readU64(a: number): bigint { return BigInt(this.readU32(a)) | (BigInt(this.readU32(a + 4)) << 32n); }
   writeU8(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE);
-    this.pageOf(a, "write").data[a - pn * PAGE] = v & 255;
+    const pn = Math.floor(a / 4096);
+    this.pageOf(a, "write").data[a - pn * 4096] = v & 255;
     this.invalidateCode(pn);
   }
   writeU16(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE), off = a - pn * PAGE;
-    if (off > PAGE - 2) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255)); return; }
+    const pn = Math.floor(a / 4096), off = a - pn * 4096;
+    if (off > 4094) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255)); return; }
     this.pageOf(a, "write").dv.setUint16(off, v & 0xffff, true);
     this.invalidateCode(pn);
   }
   writeU32(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE), off = a - pn * PAGE;
-    if (off > PAGE - 4) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255)); return; }
+    const pn = Math.floor(a / 4096), off = a - pn * 4096;
+    if (off > 4092) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255)); return; }
     this.pageOf(a, "write").dv.setUint32(off, v >>> 0, true);
     this.invalidateCode(pn);
   }
@@ -411,6 +421,7 @@ export class Memory {
   restore(s: MemorySnapshot): void {
     for (const pg of this.pages.values()) if (pg.icache && !pg.shared) dropCode(pg);
     this.pages.clear();
+    this.kPn = NaN; this.kPage = undefined;
     this.codeShared = false;
     this.template = null;
     this.changed.length = 0;
@@ -452,8 +463,9 @@ export class Memory {
     return pg;
   }
   fetch8(a: number): number {
-    const pg = this.fetchPage(a);
-    return pg.data[a - Math.floor(a / 4096) * 4096]!;
+    const pn = Math.floor(a / 4096);
+    const pg = pn === this.xPn ? this.xPage! : this.fetchPage(a);
+    return pg.data[a - pn * 4096]!;
   }
 
   // ---------------------------------------------------------------- CPU hot path

@@ -148,4 +148,22 @@ describe("copy-on-write memory", () => {
     expect(b.readU32(DATA)).toBe(7);
     expect(exec(b)).toEqual({ kind: "syscall", rax: 42 });
   });
+
+  it("the personality accessors never read a page the map no longer holds (their one-page cache)", () => {
+    const t = template();
+    const a = Memory.startFrom(t);
+    expect(a.readU32(DATA)).toBe(7); // cached: the template's page
+    a.writeU32(DATA, 9); // a private copy replaces it
+    expect(a.readU32(DATA)).toBe(9);
+    expect(Memory.startFrom(t).readU32(DATA)).toBe(7);
+    a.map(DATA, 0x1000, PROT_READ); // a fresh zero page
+    expect(a.readU32(DATA)).toBe(0);
+    a.unmap(DATA, 0x1000);
+    expect(() => a.readU32(DATA)).toThrow();
+    a.map(DATA, 0x1000, PROT_READ | PROT_WRITE);
+    a.writeU8(DATA, 5);
+    expect(a.readU8(DATA)).toBe(5);
+    a.release();
+    expect(Memory.startFrom(t).readU32(DATA)).toBe(7);
+  });
 });
