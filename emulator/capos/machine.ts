@@ -102,10 +102,12 @@ export class CaposMachine {
   /**
    * The caller is done with this machine (runCapos, once it has copied the result out): its
    * memory's buffers go back for the next process to reuse (address-space.ts release). Only
-   * the observers that read no guest memory (end, insns, events, console, clock) stay usable.
+   * the observers that read neither guest memory nor threads (end, insns, events, console,
+   * clock) stay usable. Its threads' CPUs are reused too (threads.ts).
    */
   dispose(): void {
     this.k.as.release();
+    this.k.threads.release();
   }
 
   /** Run to the end; returns the end state. */

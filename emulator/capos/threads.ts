@@ -10,6 +10,35 @@ import { CpuState } from "../cpu/state.js";
 
 export type ThreadState = "runnable" | "blocked" | "exited";
 
+/**
+ * CPUs of disposed machines (`ThreadTable.release`), reset field by field to a new CpuState's
+ * values and reused by `add`: a CpuState's buffers and nine typed-array views cost more to make
+ * than a short case's kernel work.
+ */
+const freeCpus: CpuState[] = [];
+const MAX_FREE_CPUS = 64;
+const PRISTINE = new CpuState();
+const CPU_FIELDS = Object.keys(PRISTINE) as (keyof CpuState)[];
+// A field holding any other object could not be reset by copying: refuse to start rather than share it.
+for (const f of CPU_FIELDS) {
+  const v: unknown = PRISTINE[f];
+  if ((typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) || typeof v === "function")
+    throw new Error(`threads.ts: CpuState field ${f} holds an object the CPU reset cannot copy`);
+}
+
+/** A CPU in a new CpuState's state: a reused one when there is one. */
+function freshCpu(): CpuState {
+  const c = freeCpus.pop();
+  if (c === undefined) return new CpuState();
+  const r = c as unknown as Record<string, unknown>;
+  for (const f of CPU_FIELDS) {
+    const v: unknown = PRISTINE[f];
+    if (ArrayBuffer.isView(v)) (r[f] as Uint8Array).set(v as Uint8Array);
+    else if (!(v instanceof ArrayBuffer)) r[f] = v;
+  }
+  return c;
+}
+
 /** A completion queue entry before it is written to the ring. */
 export interface Cqe {
   userData: bigint;
@@ -57,7 +86,7 @@ export class ThreadTable {
   add(ring: number, ringSlot: number): Thread {
     const t: Thread = {
       id: this.nextId++,
-      cpu: new CpuState(),
+      cpu: freshCpu(),
       ring,
       ringSlot,
       state: "runnable",
@@ -72,6 +101,17 @@ export class ThreadTable {
     this.liveList.push(t);
     return t;
   }
+
+  /**
+   * The process is over and nothing will read its threads' CPUs again (CaposMachine.dispose):
+   * they go back for reuse by later processes.
+   */
+  release(): void {
+    if (this.released) return; // twice would hand one CPU to two threads
+    this.released = true;
+    for (const t of this.all) if (freeCpus.length < MAX_FREE_CPUS) freeCpus.push(t.cpu);
+  }
+  private released = false;
 
   /** The thread with id `id`; RangeError when there is none. */
   get(id: number): Thread {

@@ -178,6 +178,8 @@ export class Memory {
    */
   private changed: number[] = [];
   private changedAll = false;
+  /** Set by release until startFrom hands the memory out again. */
+  private released = false;
 
   /** `pages`: a map to start from, copied in one go (startFrom; a copy entry by entry cost more). */
   constructor(public maxPages = 1 << 18, pages?: ReadonlyMap<number, Page>) {
@@ -211,6 +213,7 @@ export class Memory {
     const i = freeMemories.findIndex((f) => f.template === t);
     if (i >= 0) {
       m = freeMemories[i]!; // its page map is the template's already (release)
+      m.released = false;
       freeMemories[i] = freeMemories[freeMemories.length - 1]!;
       freeMemories.pop();
       m.maxPages = t.maxPages;
@@ -228,6 +231,8 @@ export class Memory {
    * its template's, to the free memories for the next `startFrom` of that template.
    */
   release(): void {
+    if (this.released) return; // twice would hand this memory to two owners
+    this.released = true;
     this.kPn = NaN; this.kPage = undefined;
     const t = this.template;
     if (t === null || this.changedAll) {
