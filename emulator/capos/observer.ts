@@ -59,10 +59,7 @@ export function ringHeader(k: Kernel, threadId: number): RingHeader {
   return readHeader(k, k.threads.get(threadId).ring);
 }
 
-/**
- * The console bytes written so far: a view (no copy) of the kernel's buffer, whose bytes below
- * consoleLen are never written again (later output goes past them or into a grown buffer).
- */
+/** The console bytes written so far (a copy: the kernel's buffer is reused after the process). */
 export function consoleBytes(k: Kernel): Uint8Array {
-  return k.consoleBuf.subarray(0, k.consoleLen);
+  return k.consoleBuf.slice(0, k.consoleLen);
 }

@@ -7,17 +7,13 @@ import { need, ok } from "./method.js";
 import type { Method } from "./method.js";
 
 /**
- * Copy `bytes` to the end of the console buffer (grown by doubling: one buffer per process,
- * not one array per write plus a concatenation at the end).
+ * Copy `bytes` to the end of the kernel's console buffer (kernel.ts: reused from process to
+ * process, grown by doubling), not one array per write plus a concatenation at the end.
  */
 function append(k: Kernel, bytes: Uint8Array): void {
   const len = k.consoleLen, end = len + bytes.length;
   if (end > MAX_CONSOLE_BYTES) k.overMemory(`console output over ${MAX_CONSOLE_BYTES} bytes`);
-  if (end > k.consoleBuf.length) {
-    const grown = new Uint8Array(Math.min(MAX_CONSOLE_BYTES, Math.max(2 * k.consoleBuf.length, end, 1024)));
-    grown.set(k.consoleBuf.subarray(0, len));
-    k.consoleBuf = grown;
-  }
+  if (end > k.consoleBuf.length) k.growConsole(end);
   k.consoleBuf.set(bytes, len);
   k.consoleLen = end;
 }
