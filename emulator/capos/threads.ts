@@ -6,36 +6,36 @@
  * runnable threads in id order. Spawn, join and exit live in caps/threads.ts, blocking in
  * syscalls.ts, switching in scheduling.ts.
  */
+import { restoreCpu, snapshotCpu } from "../cpu/snapshot.js";
 import { CpuState } from "../cpu/state.js";
 
 export type ThreadState = "runnable" | "blocked" | "exited";
 
 /**
- * CPUs of disposed machines (`ThreadTable.release`), reset field by field to a new CpuState's
- * values and reused by `add`: a CpuState's buffers and nine typed-array views cost more to make
- * than a short case's kernel work.
+ * CPUs of disposed machines (`ThreadTable.release`), reset to a new CpuState's values and
+ * reused by `add`: a CpuState's buffers and nine typed-array views cost more to make than a
+ * short case's kernel work. The reset is restoreCpu from a new CpuState's snapshot plus the
+ * run-loop scratch fields; a CpuState field it does not know stops this module from loading
+ * (it would otherwise carry one process's value into the next).
  */
 const freeCpus: CpuState[] = [];
 const MAX_FREE_CPUS = 64;
 const PRISTINE = new CpuState();
-const CPU_FIELDS = Object.keys(PRISTINE) as (keyof CpuState)[];
-// A field holding any other object could not be reset by copying: refuse to start rather than share it.
-for (const f of CPU_FIELDS) {
-  const v: unknown = PRISTINE[f];
-  if ((typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) || typeof v === "function")
-    throw new Error(`threads.ts: CpuState field ${f} holds an object the CPU reset cannot copy`);
-}
+const PRISTINE_STATE = snapshotCpu(PRISTINE);
+/** restoreCpu's fields, the XMM buffer's other views, and the run-loop scratch set below. */
+const RESET_FIELDS = new Set([
+  "lo", "hi", "rip", "fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh", "fc", "flags", "fsBase", "gsBase",
+  "xmmBuf", "x8", "xs8", "x16", "xs16", "x32", "xu32", "xf32", "xf64", "mxcsr", "st", "ftop", "fcw", "fsw", "ftag", "tsc", "icount",
+  "th", "left", "jk", "jb", "runStart", "stop", "mem",
+]);
+for (const f of Object.keys(PRISTINE)) if (!RESET_FIELDS.has(f)) throw new Error(`threads.ts: CpuState field ${f} is not reset for reuse (add it to freshCpu)`);
 
 /** A CPU in a new CpuState's state: a reused one when there is one. */
 function freshCpu(): CpuState {
   const c = freeCpus.pop();
   if (c === undefined) return new CpuState();
-  const r = c as unknown as Record<string, unknown>;
-  for (const f of CPU_FIELDS) {
-    const v: unknown = PRISTINE[f];
-    if (ArrayBuffer.isView(v)) (r[f] as Uint8Array).set(v as Uint8Array);
-    else if (!(v instanceof ArrayBuffer)) r[f] = v;
-  }
+  restoreCpu(c, PRISTINE_STATE);
+  c.th = PRISTINE.th; c.left = PRISTINE.left; c.jk = PRISTINE.jk; c.jb = PRISTINE.jb; c.runStart = PRISTINE.runStart; c.stop = PRISTINE.stop;
   return c;
 }
 
