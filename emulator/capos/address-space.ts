@@ -67,6 +67,15 @@ export class AddressSpace {
     this.memory = mem;
   }
 
+  /**
+   * The process is over and nothing will read its memory again: hand it back for reuse
+   * (Memory.release). A later use finds a fresh empty memory, never the reused one.
+   */
+  release(): void {
+    this.memory?.release();
+    this.memory = null;
+  }
+
   /** Memory permission bits for binding prot bits (VMX-6: readable iff not none). */
   memProt(prot: number): number {
     const p = this.binding.vm.prot;
@@ -164,6 +173,9 @@ export class AddressSpace {
     if (r instanceof VmError) return r;
     if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
     let fresh = 0;
+    // the range's entries and its not-yet-committed pages, found once (a range may be thousands of pages)
+    const entries: VmPage[] = [];
+    const freshPages: number[] = [];
     for (let i = 0; i < r.count; i++) {
       let pg = this.vm.get(r.first + i);
       if (!pg && this.mutant === "commit-unreserved") {
@@ -173,15 +185,17 @@ export class AddressSpace {
         this.reservedPages++;
       }
       if (!pg) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
-      if (!pg.committed) fresh++;
+      entries.push(pg);
+      if (!pg.committed) {
+        fresh++;
+        freshPages.push(r.first + i);
+      }
     }
     if (this.committedPages + fresh > this.binding.vm.committedPageQuota && this.mutant !== "commit-quota-unchecked") // MUTANT commit-quota-unchecked
       return new VmError("overloaded", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
     const mp = this.memProt(prot);
     const P = this.P;
     // Map fresh pages first (may throw MemoryBudgetExceeded before any bookkeeping changes).
-    const freshPages: number[] = [];
-    for (let i = 0; i < r.count; i++) if (!this.vm.get(r.first + i)!.committed) freshPages.push(r.first + i);
     let mapped = 0;
     try {
       if (this.mutant === "decommit-keeps-contents") {
@@ -205,7 +219,7 @@ export class AddressSpace {
     }
     const wasCommitted: number[] = [];
     for (let i = 0; i < r.count; i++) {
-      const pg = this.vm.get(r.first + i)!;
+      const pg = entries[i]!;
       if (pg.committed) wasCommitted.push(r.first + i);
       pg.committed = true;
       pg.prot = prot;

@@ -196,16 +196,17 @@ export function dataIndexOf<T extends capnp.Struct>(cls: capnp.StructCtor<T>, na
 }
 
 /**
- * A Data field read straight from the frame: a copy of its bytes, or undefined when the
+ * A Data field read straight from the frame: a copy of its bytes (a view into `bytes` when
+ * `view`, for a caller that copies them before `bytes` changes), or undefined when the
  * message or the pointer has another shape (null, far, not a byte list), for the general path.
  * Throws CapnpFrameError for a frame the bounded reader refuses.
  */
-export function fastData(bytes: Uint8Array, index: number): Uint8Array | undefined {
+export function fastData(bytes: Uint8Array, index: number, view = false): Uint8Array | undefined {
   const root = simpleRootStruct(bytes);
   if (root === null || index >= root.pointers) return undefined;
   const at = root.pointerOffset + 8 * index;
   const lo = u32le(bytes, at), hi = u32le(bytes, at + 4);
   if ((lo & 3) !== 1 || (hi & 7) !== 2) return undefined; // a list of bytes
   const start = at + 8 + 8 * ((lo | 0) >> 2); // checkPointers kept it inside the segment
-  return bytes.slice(start, start + (hi >>> 3));
+  return view ? bytes.subarray(start, start + (hi >>> 3)) : bytes.slice(start, start + (hi >>> 3));
 }

@@ -62,5 +62,7 @@ export function runCapos(image: Uint8Array, options: CaposRunOptions = {}): Capo
   });
   m.load(image);
   const end = m.end ?? m.run();
-  return { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [], clockNs: m.now, clockStartNs: m.startedAt };
+  const r = { console: m.console, end, insns: m.insns, events: options.trace ? [...m.events] : [], clockNs: m.now, clockStartNs: m.startedAt };
+  m.dispose(); // nothing outside sees m: its memory is reused by the next run
+  return r;
 }

@@ -9,7 +9,7 @@ import type { EndState } from "../../spec/run-protocol.js";
 import { MemoryBudgetExceeded } from "../cpu/memory.js";
 import { REG_NAMES, getReg64, getRegNum, setRegNum } from "../cpu/state.js";
 import { AddressSpace } from "./address-space.js";
-import { KERNEL_CHARGE, MAX_PENDING_OPS } from "./budget.js";
+import { KERNEL_CHARGE, MAX_CONSOLE_BYTES, MAX_PENDING_OPS } from "./budget.js";
 import { CapTable } from "./captable.js";
 import { EventLog, describeEnd } from "./events.js";
 import type { MutantName } from "./mutants.js";
@@ -70,6 +70,10 @@ export interface KernelOptions {
 }
 
 export const PID = 1;
+const NO_BYTES = new Uint8Array(0);
+/** Console buffers of ended processes (Kernel.releaseConsole), at most 1 MiB each. */
+const freeConsoles: Uint8Array[] = [];
+const MAX_FREE_CONSOLES = 8, MAX_KEPT_CONSOLE = 1 << 20;
 
 /** Register index by name (the first of equal names, as REG_NAMES.indexOf finds it). */
 const REG_INDEX: ReadonlyMap<string, number> = new Map([...REG_NAMES.entries()].reverse().map(([i, n]) => [n as string, i]));
@@ -91,7 +95,11 @@ export class Kernel {
   joiners: Joiner[] = [];
   /** Creation order of deadlines: ties fire in this order. */
   seq = 0;
-  readonly console: Uint8Array[] = [];
+  /**
+   * Console output: the first consoleLen bytes (caps/console.ts appends). The buffer comes from
+   * a free list and goes back at releaseConsole (CaposMachine.dispose), so observers copy out.
+   */
+  consoleBuf: Uint8Array = NO_BYTES;
   consoleLen = 0;
   readonly log: EventLog;
   /** The thread whose CPU state is live (FS base loaded). */
@@ -185,6 +193,23 @@ export class Kernel {
   pendingRoom(): void {
     const n = this.waiters.length + this.sleepers.length + this.joiners.length;
     if (n >= MAX_PENDING_OPS) this.overMemory(`${n} pending operations (cap ${MAX_PENDING_OPS})`);
+  }
+
+  /** Make room for `need` console bytes (a buffer from the free list, or one twice as large). */
+  growConsole(need: number): void {
+    let buf = this.consoleBuf === NO_BYTES ? freeConsoles.pop() : undefined;
+    if (buf === undefined || buf.length < need) {
+      if (buf !== undefined) freeConsoles.push(buf);
+      buf = new Uint8Array(Math.min(MAX_CONSOLE_BYTES, Math.max(2 * this.consoleBuf.length, need, 4096)));
+    }
+    buf.set(this.consoleBuf.subarray(0, this.consoleLen));
+    this.consoleBuf = buf;
+  }
+  /** The process is over and its console copied out: its buffer goes back for the next process. */
+  releaseConsole(): void {
+    if (this.consoleBuf !== NO_BYTES && this.consoleBuf.length <= MAX_KEPT_CONSOLE && freeConsoles.length < MAX_FREE_CONSOLES) freeConsoles.push(this.consoleBuf);
+    this.consoleBuf = NO_BYTES;
+    this.consoleLen = 0;
   }
 
   /** Run a memory-allocating operation; the memory budget ends the process. */

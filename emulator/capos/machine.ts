@@ -99,6 +99,18 @@ export class CaposMachine {
     return this.k.endState === null;
   }
 
+  /**
+   * The caller is done with this machine (runCapos, once it has copied the result out): its
+   * memory's buffers go back for the next process to reuse (address-space.ts release), as do
+   * its threads' CPUs (threads.ts) and its console buffer. Only end, insns, events and the
+   * clock stay usable.
+   */
+  dispose(): void {
+    this.k.as.release();
+    this.k.threads.release();
+    this.k.releaseConsole();
+  }
+
   /** Run to the end; returns the end state. */
   run(): EndState {
     while (this.step()) {

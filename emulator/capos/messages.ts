@@ -14,6 +14,21 @@ export class BadMessage extends Error {
   override readonly name = "BadMessage";
 }
 
+/**
+ * A BadMessage for a decoding error, made without a stack trace: the ring turns it into a
+ * badMessage completion and nobody reads its stack, which cost microseconds to capture (a
+ * hostile batch refuses many CALLs).
+ */
+function badMessage(e: unknown): BadMessage {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new BadMessage(e instanceof Error ? e.message : String(e));
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 type StructCtor<T extends capnp.Struct> = capnp.StructCtor<T>;
 
 /** Decode the root struct of a guest params message; `read` pulls the fields out. */
@@ -26,18 +41,21 @@ export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: 
     const msg = readFramedMessage(bytes);
     return read(msg.getRoot(cls));
   } catch (e) {
-    throw new BadMessage(e instanceof Error ? e.message : String(e));
+    throw badMessage(e);
   }
 }
 
-/** The Data field `name` of a guest params message, as a copy of its bytes. */
-export function decodeData<T extends capnp.Struct>(bytes: Uint8Array, cls: StructCtor<T>, name: keyof T & string): Uint8Array {
+/**
+ * The Data field `name` of a guest params message, as a copy of its bytes (or, when `view`,
+ * possibly a view into `bytes`, valid only until the params buffer is reused: the caller copies).
+ */
+export function decodeData<T extends capnp.Struct>(bytes: Uint8Array, cls: StructCtor<T>, name: keyof T & string, view = false): Uint8Array {
   const index = dataIndexOf(cls, name);
   try {
-    const fast = index === null ? undefined : fastData(bytes, index);
+    const fast = index === null ? undefined : fastData(bytes, index, view);
     if (fast) return fast;
   } catch (e) {
-    throw new BadMessage(e instanceof Error ? e.message : String(e));
+    throw badMessage(e);
   }
   return decodeParams(bytes, cls, (p) => (p[name] as capnp.Data).toUint8Array().slice());
 }

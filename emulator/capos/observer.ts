@@ -59,13 +59,7 @@ export function ringHeader(k: Kernel, threadId: number): RingHeader {
   return readHeader(k, k.threads.get(threadId).ring);
 }
 
-/** The console bytes written so far. */
+/** The console bytes written so far (a copy: the kernel's buffer is reused after the process). */
 export function consoleBytes(k: Kernel): Uint8Array {
-  const out = new Uint8Array(k.consoleLen);
-  let at = 0;
-  for (const c of k.console) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return k.consoleBuf.slice(0, k.consoleLen);
 }

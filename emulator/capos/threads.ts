@@ -6,9 +6,38 @@
  * runnable threads in id order. Spawn, join and exit live in caps/threads.ts, blocking in
  * syscalls.ts, switching in scheduling.ts.
  */
+import { restoreCpu, snapshotCpu } from "../cpu/snapshot.js";
 import { CpuState } from "../cpu/state.js";
 
 export type ThreadState = "runnable" | "blocked" | "exited";
+
+/**
+ * CPUs of disposed machines (`ThreadTable.release`), reset to a new CpuState's values and
+ * reused by `add`: a CpuState's buffers and nine typed-array views cost more to make than a
+ * short case's kernel work. The reset is restoreCpu from a new CpuState's snapshot plus the
+ * run-loop scratch fields; a CpuState field it does not know stops this module from loading
+ * (it would otherwise carry one process's value into the next).
+ */
+const freeCpus: CpuState[] = [];
+const MAX_FREE_CPUS = 64;
+const PRISTINE = new CpuState();
+const PRISTINE_STATE = snapshotCpu(PRISTINE);
+/** restoreCpu's fields, the XMM buffer's other views, and the run-loop scratch set below. */
+const RESET_FIELDS = new Set([
+  "lo", "hi", "rip", "fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh", "fc", "flags", "fsBase", "gsBase",
+  "xmmBuf", "x8", "xs8", "x16", "xs16", "x32", "xu32", "xf32", "xf64", "mxcsr", "st", "ftop", "fcw", "fsw", "ftag", "tsc", "icount",
+  "th", "left", "jk", "jb", "runStart", "stop", "mem",
+]);
+for (const f of Object.keys(PRISTINE)) if (!RESET_FIELDS.has(f)) throw new Error(`threads.ts: CpuState field ${f} is not reset for reuse (add it to freshCpu)`);
+
+/** A CPU in a new CpuState's state: a reused one when there is one. */
+function freshCpu(): CpuState {
+  const c = freeCpus.pop();
+  if (c === undefined) return new CpuState();
+  restoreCpu(c, PRISTINE_STATE);
+  c.th = PRISTINE.th; c.left = PRISTINE.left; c.jk = PRISTINE.jk; c.jb = PRISTINE.jb; c.runStart = PRISTINE.runStart; c.stop = PRISTINE.stop;
+  return c;
+}
 
 /** A completion queue entry before it is written to the ring. */
 export interface Cqe {
@@ -46,6 +75,7 @@ export class ThreadTable {
   /** Threads not known to have exited; exited ones are dropped lazily (live()). */
   private liveList: Thread[] = [];
   private nextId = 0;
+  private readonly runnableScratch: Thread[] = [];
 
   /** Threads spawned so far (the initial thread not counted). */
   get spawned(): number {
@@ -56,7 +86,7 @@ export class ThreadTable {
   add(ring: number, ringSlot: number): Thread {
     const t: Thread = {
       id: this.nextId++,
-      cpu: new CpuState(),
+      cpu: freshCpu(),
       ring,
       ringSlot,
       state: "runnable",
@@ -71,6 +101,17 @@ export class ThreadTable {
     this.liveList.push(t);
     return t;
   }
+
+  /**
+   * The process is over and nothing will read its threads' CPUs again (CaposMachine.dispose):
+   * they go back for reuse by later processes.
+   */
+  release(): void {
+    if (this.released) return; // twice would hand one CPU to two threads
+    this.released = true;
+    for (const t of this.all) if (freeCpus.length < MAX_FREE_CPUS) freeCpus.push(t.cpu);
+  }
+  private released = false;
 
   /** The thread with id `id`; RangeError when there is none. */
   get(id: number): Thread {
@@ -90,9 +131,13 @@ export class ThreadTable {
     return this.liveList;
   }
 
-  /** Runnable threads in id order (one pass over the live threads, dropping exited ones as live() does). */
-  runnable(): Thread[] {
-    const out: Thread[] = [];
+  /**
+   * Runnable threads in id order (one pass over the live threads, dropping exited ones as live()
+   * does), in one array reused by the next call (a scheduling decision reads it before then).
+   */
+  runnable(): readonly Thread[] {
+    const out = this.runnableScratch;
+    out.length = 0;
     let exited = false;
     for (const t of this.liveList) {
       if (t.state === "runnable") out.push(t);

@@ -84,13 +84,50 @@ export class Page {
 const ZERO = new Uint8Array(PAGE);
 const ZERO_DV = new DataView(ZERO.buffer);
 function zeroPage(prot: number): Page {
-  // one view for all of them: a mapping of n pages made n DataViews before (a stack is 64 pages)
-  const pg = new Page(prot, ZERO, ZERO_DV);
-  pg.shared = true;
+  // One page object per protection for all of them (a mapping of n pages made n DataViews, then
+  // n Page objects, before; a stack is 64 pages, a VM quota cycle thousands): a shared page is
+  // never written in place and its prot never changes, so nothing tells two of them apart.
+  let pg = prot >= 0 && prot < 8 ? ZERO_PAGES[prot] : undefined;
+  if (pg === undefined) {
+    pg = new Page(prot, ZERO, ZERO_DV);
+    pg.shared = true;
+    if (prot >= 0 && prot < 8) ZERO_PAGES[prot] = pg;
+  }
   return pg;
 }
+const ZERO_PAGES: (Page | undefined)[] = [];
 /** TLB placeholder (never matched: empty TLB entries have NaN tags). */
 const NO_PAGE = new Page(PROT_NONE);
+
+/** Private pages of released memories, reused by `privatePage` (bounded: 8 MiB). */
+const freePages: Page[] = [];
+const MAX_FREE_PAGES = 2048;
+/** Released memories, reused by `startFrom` (see the header). */
+const freeMemories: Memory[] = [];
+const MAX_FREE_MEMORIES = 4;
+/** Page-map changes a memory remembers for its release (see `changed`). */
+const MAX_CHANGED = 4096;
+
+/** A private page holding a copy of `src` (zero-filled when null), from the free list when it has one. */
+function privatePage(prot: number, src: Uint8Array | null): Page {
+  const pg = freePages.pop();
+  if (pg === undefined) return new Page(prot, src === null ? undefined : src.slice());
+  pg.prot = prot;
+  if (src === null) pg.data.fill(0);
+  else pg.data.set(src);
+  return pg;
+}
+/**
+ * Give a private page of a memory being released to the free list. Its decoded code is let go
+ * without marking each instruction invalid: only the dead memory reaches it (a shared
+ * instruction never links to a private page's, see the header), and marking costs a walk of
+ * 4096 slots per code page.
+ */
+function recyclePage(pg: Page): void {
+  if (pg.shared || pg === NO_PAGE) return;
+  pg.icache = null;
+  if (freePages.length < MAX_FREE_PAGES) freePages.push(pg);
+}
 
 /** Thrown by map() when the page budget would be exceeded. */
 export class MemoryBudgetExceeded extends Error {
@@ -103,6 +140,9 @@ export interface MemoryTemplate {
   readonly maxPages: number;
   /** False when some page is writable and executable: started memories then copy code pages. */
   readonly shareCode: boolean;
+  /** The lowest and highest executable page numbers (Infinity, -Infinity: none). */
+  readonly codeFirst: number;
+  readonly codeLast: number;
 }
 
 export interface MemorySnapshot {
@@ -111,6 +151,7 @@ export interface MemorySnapshot {
 }
 
 export class Memory {
+  /** Page number -> page. Read it freely; change it only through this class (it tracks what it changes). */
   readonly pages: Map<number, Page>;
   private rTag = new Float64Array(TLB_SIZE).fill(NaN);
   // The TLB arrays start packed with a placeholder (tags are NaN, so it is never used) and
@@ -123,9 +164,22 @@ export class Memory {
   /** One-entry instruction TLB. */
   private xPn = NaN;
   private xPage: Page | null = null;
+  /** The personality accessors' last page (any permissions; see pageOf); forgotten whenever `pages` changes. */
+  private kPn = NaN;
+  private kPage: Page | undefined = undefined;
 
   /** True while this memory's executable pages are all shared template pages (see header). */
   private codeShared = false;
+  /** The template whose page map this memory started from (or froze), for reuse after release. */
+  private template: MemoryTemplate | null = null;
+  /**
+   * Page numbers whose entry changed since then (repeats allowed): what release puts back.
+   * Past MAX_CHANGED (a guest mapping in a loop) it stops growing and release rebuilds the map.
+   */
+  private changed: number[] = [];
+  private changedAll = false;
+  /** Set by release until startFrom hands the memory out again. */
+  private released = false;
 
   /** `pages`: a map to start from, copied in one go (startFrom; a copy entry by entry cost more). */
   constructor(public maxPages = 1 << 18, pages?: ReadonlyMap<number, Page>) {
@@ -138,34 +192,90 @@ export class Memory {
    * (and sharing their code), as any memory started from the template does.
    */
   freeze(): MemoryTemplate {
-    let shareCode = true;
-    for (const pg of this.pages.values()) {
+    let shareCode = true, codeFirst = Infinity, codeLast = -Infinity;
+    for (const [pn, pg] of this.pages) {
       pg.shared = true;
       if ((pg.prot & (PROT_WRITE | PROT_EXEC)) === (PROT_WRITE | PROT_EXEC)) shareCode = false;
+      if (pg.prot & PROT_EXEC) { codeFirst = Math.min(codeFirst, pn); codeLast = Math.max(codeLast, pn); }
     }
-    const pages = new Map(this.pages);
+    const t: MemoryTemplate = { pages: new Map(this.pages), maxPages: this.maxPages, shareCode, codeFirst, codeLast };
+    this.template = t;
+    this.changed.length = 0;
+    this.changedAll = false;
     this.codeShared = shareCode;
     if (!shareCode) this.unshareCode();
     this.flushTlb();
-    return { pages, maxPages: this.maxPages, shareCode };
+    return t;
   }
   /** A memory equal to the template's, sharing its pages until it writes them. */
   static startFrom(t: MemoryTemplate): Memory {
-    const m = new Memory(t.maxPages, t.pages);
+    let m: Memory | undefined;
+    const i = freeMemories.findIndex((f) => f.template === t);
+    if (i >= 0) {
+      m = freeMemories[i]!; // its page map is the template's already (release)
+      m.released = false;
+      freeMemories[i] = freeMemories[freeMemories.length - 1]!;
+      freeMemories.pop();
+      m.maxPages = t.maxPages;
+    } else {
+      m = new Memory(t.maxPages, t.pages);
+      m.template = t;
+    }
     m.codeShared = t.shareCode;
     if (!t.shareCode) m.unshareCode();
     return m;
   }
+  /**
+   * The owner is done with this memory: nothing may use it afterwards (nor any Page it handed
+   * out). Its private pages go to the free list, and the memory itself, its page map put back to
+   * its template's, to the free memories for the next `startFrom` of that template.
+   */
+  release(): void {
+    if (this.released) return; // twice would hand this memory to two owners
+    this.released = true;
+    this.kPn = NaN; this.kPage = undefined;
+    const t = this.template;
+    if (t === null || this.changedAll) {
+      for (const pg of this.pages.values()) recyclePage(pg);
+      this.pages.clear();
+      this.changed.length = 0;
+      if (t === null) return;
+      for (const [pn, pg] of t.pages) this.pages.set(pn, pg);
+      this.changedAll = false;
+    }
+    for (const pn of this.changed) {
+      const pg = this.pages.get(pn);
+      if (pg !== undefined) recyclePage(pg); // a repeated pn finds the template's page: kept
+      const tp = t.pages.get(pn);
+      if (tp === undefined) this.pages.delete(pn);
+      else this.pages.set(pn, tp);
+    }
+    this.changed.length = 0;
+    this.flushTlb();
+    if (freeMemories.length >= MAX_FREE_MEMORIES) freeMemories.shift();
+    freeMemories.push(this);
+  }
+  /** Set or drop page pn's entry (the one writer of `pages` after construction: see `changed`). */
+  private setPage(pn: number, pg: Page | null): void {
+    if (pg === null) this.pages.delete(pn);
+    else this.pages.set(pn, pg);
+    this.kPn = NaN; this.kPage = undefined;
+    if (this.changed.length < MAX_CHANGED) this.changed.push(pn);
+    else this.changedAll = true;
+  }
   /** Private copies of every shared executable page (their decode caches stay with the template). */
   private unshareCode(): void {
     this.codeShared = false;
-    for (const [pn, pg] of this.pages) if (pg.shared && pg.prot & PROT_EXEC) { this.pages.set(pn, new Page(pg.prot, pg.data.slice())); cpuStats.pagesCopied++; }
+    for (const [pn, pg] of this.pages) if (pg.shared && pg.prot & PROT_EXEC) { this.setPage(pn, privatePage(pg.prot, pg.data)); cpuStats.pagesCopied++; }
     this.flushTlb();
   }
   /** Before changing page pn's bytes, prot or presence: code shared with other memories stops being shared. */
   private beforeCodeChange(pn: number, prot = 0): void {
     if (!this.codeShared) return;
-    if (prot & PROT_EXEC || ((this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
+    // While code is shared, every executable page is one of the template's (anything else
+    // unshared first), so a page outside their span needs no lookup (a VM range: thousands).
+    const t = this.template!;
+    if (prot & PROT_EXEC || (pn >= t.codeFirst && pn <= t.codeLast && (this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
   }
   /** The page at pn, made private (copied if shared) so it may be written or re-protected. */
   private own(pn: number, pg: Page): Page {
@@ -173,9 +283,9 @@ export class Memory {
     this.beforeCodeChange(pn);
     const cur = this.pages.get(pn)!; // unshareCode may already have copied it
     if (!cur.shared) return cur;
-    const copy = new Page(cur.prot, cur.data.slice());
+    const copy = privatePage(cur.prot, cur.data);
     cpuStats.pagesCopied++;
-    this.pages.set(pn, copy);
+    this.setPage(pn, copy);
     this.flushTlb();
     return copy;
   }
@@ -196,12 +306,12 @@ export class Memory {
     let fresh = 0;
     for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
     if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
-    for (let p = first; p < last; p++) { this.beforeCodeChange(p, prot); this.invalidateCode(p); this.pages.set(p, prot & PROT_EXEC ? new Page(prot) : zeroPage(prot)); }
+    for (let p = first; p < last; p++) { this.beforeCodeChange(p, prot); this.invalidateCode(p); this.setPage(p, prot & PROT_EXEC ? privatePage(prot, null) : zeroPage(prot)); }
     this.flushTlb();
   }
   unmap(addr: number, len: number): void {
     const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
-    for (let p = first; p < last; p++) { this.beforeCodeChange(p); this.invalidateCode(p); this.pages.delete(p); }
+    for (let p = first; p < last; p++) { this.beforeCodeChange(p); this.invalidateCode(p); this.setPage(p, null); }
     this.flushTlb();
   }
   /** Change permissions of mapped pages in the range; returns false if some page is unmapped. */
@@ -245,7 +355,8 @@ export class Memory {
       if (!pg) throw pf(a, "write");
       if (pg.shared) pg = this.own(pn, pg);
       const n = Math.min(PAGE - off, bytes.length - i);
-      pg.data.set(bytes.subarray(i, i + n), off);
+      // the whole of `bytes` in one page (kernel results and CQEs): no view to make
+      pg.data.set(n === bytes.length ? bytes : bytes.subarray(i, i + n), off);
       this.invalidateCode(pn);
       i += n;
     }
@@ -262,38 +373,43 @@ export class Memory {
   }
   // Personality accessors: no allocation when the value lies within one page (ring and field
   // accesses of the kernel personality take this path); a page-straddling value goes bytewise.
+  // The page size appears as a literal (see the CPU hot path below), and the last page found is
+  // kept: a ring operation reads and writes its header words on one page, found by a map lookup
+  // with a page number beyond V8's small integers each time before.
   private pageOf(a: number, access: "read" | "write"): Page {
-    const pn = Math.floor(a / PAGE);
-    const pg = this.pages.get(pn);
+    const pn = Math.floor(a / 4096);
+    let pg = pn === this.kPn ? this.kPage : this.pages.get(pn);
     if (!pg) throw pf(a, access);
-    return access === "write" && pg.shared ? this.own(pn, pg) : pg;
+    if (access === "write" && pg.shared) pg = this.own(pn, pg);
+    this.kPn = pn; this.kPage = pg;
+    return pg;
   }
-  readU8(a: number): number { return this.pageOf(a, "read").data[a - Math.floor(a / PAGE) * PAGE]!; }
+  readU8(a: number): number { return this.pageOf(a, "read").data[a - Math.floor(a / 4096) * 4096]!; }
   readU16(a: number): number {
-    const off = a - Math.floor(a / PAGE) * PAGE;
-    if (off <= PAGE - 2) return this.pageOf(a, "read").dv.getUint16(off, true);
+    const off = a - Math.floor(a / 4096) * 4096;
+    if (off <= 4094) return this.pageOf(a, "read").dv.getUint16(off, true);
     const b = this.readBytes(a, 2); return b[0]! | (b[1]! << 8);
   }
   readU32(a: number): number {
-    const off = a - Math.floor(a / PAGE) * PAGE;
-    if (off <= PAGE - 4) return this.pageOf(a, "read").dv.getUint32(off, true);
+    const off = a - Math.floor(a / 4096) * 4096;
+    if (off <= 4092) return this.pageOf(a, "read").dv.getUint32(off, true);
     const b = this.readBytes(a, 4); return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
   }
   readU64(a: number): bigint { return BigInt(this.readU32(a)) | (BigInt(this.readU32(a + 4)) << 32n); }
   writeU8(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE);
-    this.pageOf(a, "write").data[a - pn * PAGE] = v & 255;
+    const pn = Math.floor(a / 4096);
+    this.pageOf(a, "write").data[a - pn * 4096] = v & 255;
     this.invalidateCode(pn);
   }
   writeU16(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE), off = a - pn * PAGE;
-    if (off > PAGE - 2) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255)); return; }
+    const pn = Math.floor(a / 4096), off = a - pn * 4096;
+    if (off > 4094) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255)); return; }
     this.pageOf(a, "write").dv.setUint16(off, v & 0xffff, true);
     this.invalidateCode(pn);
   }
   writeU32(a: number, v: number): void {
-    const pn = Math.floor(a / PAGE), off = a - pn * PAGE;
-    if (off > PAGE - 4) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255)); return; }
+    const pn = Math.floor(a / 4096), off = a - pn * 4096;
+    if (off > 4092) { this.writeBytes(a, Uint8Array.of(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255)); return; }
     this.pageOf(a, "write").dv.setUint32(off, v >>> 0, true);
     this.invalidateCode(pn);
   }
@@ -310,7 +426,11 @@ export class Memory {
   restore(s: MemorySnapshot): void {
     for (const pg of this.pages.values()) if (pg.icache && !pg.shared) dropCode(pg);
     this.pages.clear();
+    this.kPn = NaN; this.kPage = undefined;
     this.codeShared = false;
+    this.template = null;
+    this.changed.length = 0;
+    this.changedAll = false;
     this.maxPages = s.maxPages;
     for (const [pn, prot, data] of s.pages) this.pages.set(pn, new Page(prot, data.slice()));
     this.flushTlb();
@@ -319,6 +439,9 @@ export class Memory {
 
   // ---------------------------------------------------------------- code cache
   private invalidateCode(pn: number): void {
+    // While code is shared, no private page holds decoded code: private pages are then never
+    // executable (making one so unshares first) and a copy starts without a decode cache.
+    if (this.codeShared) return;
     // A shared page's code stays valid: its bytes never change, and this memory only drops
     // or replaces it after unshareCode (beforeCodeChange), so it no longer reaches that code.
     const pg = this.pages.get(pn);
@@ -345,8 +468,9 @@ export class Memory {
     return pg;
   }
   fetch8(a: number): number {
-    const pg = this.fetchPage(a);
-    return pg.data[a - Math.floor(a / 4096) * 4096]!;
+    const pn = Math.floor(a / 4096);
+    const pg = pn === this.xPn ? this.xPage! : this.fetchPage(a);
+    return pg.data[a - pn * 4096]!;
   }
 
   // ---------------------------------------------------------------- CPU hot path

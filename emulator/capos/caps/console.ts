@@ -6,14 +6,20 @@ import { EMPTY, decodeData, decodeParams } from "../messages.js";
 import { need, ok } from "./method.js";
 import type { Method } from "./method.js";
 
+/**
+ * Copy `bytes` to the end of the kernel's console buffer (kernel.ts: reused from process to
+ * process, grown by doubling), not one array per write plus a concatenation at the end.
+ */
 function append(k: Kernel, bytes: Uint8Array): void {
-  if (k.consoleLen + bytes.length > MAX_CONSOLE_BYTES) k.overMemory(`console output over ${MAX_CONSOLE_BYTES} bytes`);
-  k.console.push(bytes);
-  k.consoleLen += bytes.length;
+  const len = k.consoleLen, end = len + bytes.length;
+  if (end > MAX_CONSOLE_BYTES) k.overMemory(`console output over ${MAX_CONSOLE_BYTES} bytes`);
+  if (end > k.consoleBuf.length) k.growConsole(end);
+  k.consoleBuf.set(bytes, len);
+  k.consoleLen = end;
 }
 
 export const write: Method = (k, call) => {
-  const data = decodeData(call.params, gen.Console_Write$Params, "data");
+  const data = decodeData(call.params, gen.Console_Write$Params, "data", true); // a view: append copies it
   need(call, EMPTY.length);
   append(k, data);
   return ok(EMPTY);

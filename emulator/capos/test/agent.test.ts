@@ -150,3 +150,22 @@ describe("park/unpark interleavings through the agent (PARK-3, PARKX-2, PARKX-8)
     });
   }
 });
+
+describe("runCapos results outlive the machines reused after them", () => {
+  it("a run's console and end stay as they were after later runs reuse its memory, CPUs and console buffer", (ctx) => {
+    const e = agents[0];
+    if (!e) return ctx.skip("no agent ELF in targets/elf (run targets/build.sh)");
+    const agent = readElf(e.name);
+    if (!agent) return ctx.skip(`${e.name} not built (run targets/build.sh)`);
+    const one = withScript(agent, PARK_UNPARK);
+    const two = withScript(agent, { threads: [[{ kind: OP.EXIT, a: 3n }]] });
+    const a = runCapos(one, { maxInsns: 3_000_000 });
+    const kept = a.console.slice();
+    expect(kept.length).toBeGreaterThan(0);
+    const b = runCapos(two, { maxInsns: 3_000_000 });
+    for (let i = 0; i < 3; i++) runCapos(one, { maxInsns: 3_000_000 });
+    expect(b.console).not.toEqual(kept);
+    expect(a.console).toEqual(kept);
+    expect(runCapos(one, { maxInsns: 3_000_000 }).console).toEqual(kept);
+  });
+});

@@ -105,3 +105,27 @@ describe("ThreadSpawner / ThreadHandle / ThreadControl", () => {
     expect(resultWord(m)).toBe(0x1234_5000n);
   });
 });
+
+describe("CPUs reused after a machine is disposed", () => {
+  it("a thread of a later process starts with a new CpuState's registers, flags, vector and x87 state", async () => {
+    const { ThreadTable } = await import("../threads.js");
+    const { CpuState } = await import("../../cpu/state.js");
+    const a = new ThreadTable();
+    const c = a.add(0x1000, -1).cpu;
+    c.lo.fill(-1); c.hi.fill(7); c.rip = 0x401000; c.flags = 0xfff; c.fop = 3; c.fsBase = 0x1234; c.gsBase = 9;
+    c.x8.fill(0xaa); c.st.fill(0x55); c.ftop = 5; c.fcw = 0; c.ftag = 0; c.mxcsr = 0; c.tsc = 77; c.icount = 99; c.left = 5;
+    a.release();
+    a.release(); // a second release hands out nothing twice
+    const b = new ThreadTable();
+    const d = b.add(0x1000, -1).cpu, e = b.add(0x2000, 0).cpu;
+    expect(d).toBe(c); // reused
+    expect(e).not.toBe(d);
+    const fresh = new CpuState();
+    for (const x of [d, e]) {
+      expect({ ...x, mem: undefined }).toEqual({ ...fresh, mem: undefined });
+      expect([...x.x8]).toEqual([...fresh.x8]);
+      expect([...x.st]).toEqual([...fresh.st]);
+      expect([...x.lo, ...x.hi]).toEqual([...fresh.lo, ...fresh.hi]);
+    }
+  });
+});

@@ -106,4 +106,64 @@ describe("copy-on-write memory", () => {
     expect(exec(a)).toEqual({ kind: "syscall", rax: 42 });
     expect(exec(Memory.startFrom(t))).toEqual({ kind: "syscall", rax: 42 });
   });
+
+  it("a released memory comes back from startFrom equal to its template, whatever its last user did", () => {
+    const t = template();
+    const a = Memory.startFrom(t);
+    expect(exec(a)).toEqual({ kind: "syscall", rax: 42 });
+    a.w32(DATA, 9); // a private copy of DATA
+    a.writeBytes(CODE, movJmp(99)); // code unshared: private copies of CODE and NEXT
+    a.unmap(NEXT, 0x1000);
+    a.map(0x5000, 0x2000, RX); // pages the template has not
+    a.writeBytes(0x5000, new Uint8Array(0x2000).fill(0xcc)); // dirty private pages
+    expect(() => a.w8(0x5000, 0xcc)).toThrow(); // (not writable for the guest)
+    a.protect(DATA, 0x1000, PROT_READ);
+    a.release();
+    const b = Memory.startFrom(t); // takes a back
+    expect(b).toBe(a);
+    expect(b.mappedPages).toBe(3);
+    expect(b.isMapped(0x5000)).toBe(false);
+    expect(b.readU32(DATA)).toBe(7);
+    expect(b.protAt(DATA)).toBe(PROT_READ | PROT_WRITE);
+    expect(exec(b)).toEqual({ kind: "syscall", rax: 42 });
+    b.w32(DATA, 11);
+    expect(b.r32(DATA)).toBe(11);
+    // the recycled buffers come back zeroed where a fresh page would be zero
+    const c = Memory.startFrom(t);
+    c.map(0x5000, 0x1000, RX);
+    expect(c.readBytes(0x5000, 0x1000).every((x) => x === 0)).toBe(true);
+    expect(c.readU32(DATA)).toBe(7);
+    expect(exec(Memory.startFrom(t))).toEqual({ kind: "syscall", rax: 42 });
+  });
+
+  it("a released memory that changed more pages than it tracks still comes back equal to its template", () => {
+    const t = template();
+    const a = Memory.startFrom(t);
+    for (let i = 0; i < 3000; i++) { a.map(0x10000, 0x2000, PROT_READ | PROT_WRITE); a.w8(0x10000, 1); a.unmap(0x10000, 0x2000); }
+    a.w32(DATA, 9);
+    a.release();
+    const b = Memory.startFrom(t);
+    expect(b).toBe(a);
+    expect(b.mappedPages).toBe(3);
+    expect(b.readU32(DATA)).toBe(7);
+    expect(exec(b)).toEqual({ kind: "syscall", rax: 42 });
+  });
+
+  it("the personality accessors never read a page the map no longer holds (their one-page cache)", () => {
+    const t = template();
+    const a = Memory.startFrom(t);
+    expect(a.readU32(DATA)).toBe(7); // cached: the template's page
+    a.writeU32(DATA, 9); // a private copy replaces it
+    expect(a.readU32(DATA)).toBe(9);
+    expect(Memory.startFrom(t).readU32(DATA)).toBe(7);
+    a.map(DATA, 0x1000, PROT_READ); // a fresh zero page
+    expect(a.readU32(DATA)).toBe(0);
+    a.unmap(DATA, 0x1000);
+    expect(() => a.readU32(DATA)).toThrow();
+    a.map(DATA, 0x1000, PROT_READ | PROT_WRITE);
+    a.writeU8(DATA, 5);
+    expect(a.readU8(DATA)).toBe(5);
+    a.release();
+    expect(Memory.startFrom(t).readU32(DATA)).toBe(7);
+  });
 });
