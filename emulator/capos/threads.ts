@@ -36,6 +36,7 @@ function freshCpu(): CpuState {
   if (c === undefined) return new CpuState();
   restoreCpu(c, PRISTINE_STATE);
   c.th = PRISTINE.th; c.left = PRISTINE.left; c.jk = PRISTINE.jk; c.jb = PRISTINE.jb; c.runStart = PRISTINE.runStart; c.stop = PRISTINE.stop;
+  c.mem = PRISTINE.mem; // no reference to the released process's memory (run() sets it)
   return c;
 }
 
