@@ -22,6 +22,8 @@ export interface BenchReport {
   caposStart?: StartRow[]; cases?: CaseRow[]; checker?: CheckerRow;
   /** The mix again on fresh seeds after the first pass (benches since session 5). */
   casesSteady?: CaseRow[];
+  /** Each property alone for at least MIN_PROPERTY_CPU_S (benches since session 8). */
+  casesProperty?: CaseRow[];
 }
 
 export interface Figure { key: string; value: number; higherIsBetter: boolean }
@@ -50,6 +52,7 @@ export function figuresOf(r: BenchReport): Figure[] {
     for (const c of r.casesSteady) add(`capos | ${c.property}, steady state | cases / CPU s`, c.cases / c.cpuS, true);
     add("capos | default mix, steady state | cases / CPU s", mixRate(r.casesSteady), true);
   }
+  for (const c of r.casesProperty ?? []) add(`capos | ${c.property}, alone (MIN_PROPERTY_CPU_S each) | cases / CPU s`, c.cases / c.cpuS, true);
   if (r.checker) {
     if (r.checker.states !== null) add("capos | checker | states / s", r.checker.states / r.checker.checkS, true);
     add("capos | checker | checks / s", r.checker.runs / r.checker.checkS, true);

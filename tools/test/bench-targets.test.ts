@@ -4,6 +4,9 @@ import { LOOP_PROGRAM, slowerPrograms, tierVerdict, TARGETS } from "../bench/tar
 import { targetRows } from "../bench/summary.js";
 import type { ProgramRow } from "../bench/programs.js";
 import type { TierRound } from "../bench/targets.js";
+import { figuresOf } from "../bench/baseline.js";
+import { measurePropertyRates } from "../bench/capos.js";
+import { ALL_PROPERTIES } from "../../properties/index.js";
 
 /** A round whose two interpreter runs took 1 s and `again` s, the compiled run `compiled` s. */
 const round = (compiled: number, again = 1): TierRound => ({ interp: 1, compiled, again });
@@ -55,4 +58,18 @@ describe("bench verdicts", () => {
     expect(get("every program").figure).toContain("busybox awk");
     expect(get("no compiled column").verdict).toBe("met");
   });
+
+  it("runs a property alone on whole fresh seeds until it has spent the minimum CPU time", async () => {
+    const p = ALL_PROPERTIES.find((x) => x.id === "syscalls.unknown-and-enter")!;
+    const [row] = await measurePropertyRates(0.05, [p]);
+    expect(row!.property).toBe(p.id);
+    expect(row!.status).toBe("passed");
+    expect(row!.cpuS).toBeGreaterThanOrEqual(0.05);
+    // whole seeds only: a multiple of the property's runs per seed, and more than one seed's worth of time
+    expect(row!.cases % p.runs).toBe(0);
+    expect(row!.cases).toBeGreaterThan(0);
+    // its rate reaches a before/after comparison under its own key
+    const keys = figuresOf({ casesProperty: [row!] }).map((f) => f.key);
+    expect(keys).toEqual([`capos | ${p.id}, alone (MIN_PROPERTY_CPU_S each) | cases / CPU s`]);
+  }, 60_000);
 });
