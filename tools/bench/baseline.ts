@@ -20,8 +20,14 @@ import { fmt, median, mixRate } from "./timing.js";
 export interface BenchReport {
   programs?: ProgramRow[]; startup?: StartupRow[]; cli?: CliRow[];
   caposStart?: StartRow[]; cases?: CaseRow[]; checker?: CheckerRow;
-  /** The mix again on fresh seeds after the first pass (benches since session 5). */
+  /**
+   * The mix on seeds 2-4 right after the first pass (benches since session 5, which called it
+   * the steady state; V8 is still warming up there).
+   */
   casesSteady?: CaseRow[];
+  /** Warm-up passes' mix rates, then the mix on fresh seeds after them (benches since session 8). */
+  warmupRates?: number[];
+  casesWarm?: CaseRow[];
   /** Each property alone for at least MIN_PROPERTY_CPU_S (benches since session 8). */
   casesProperty?: CaseRow[];
 }
@@ -48,9 +54,15 @@ export function figuresOf(r: BenchReport): Figure[] {
     const cases = r.cases.reduce((a, c) => a + c.cases, 0), cpu = r.cases.reduce((a, c) => a + c.cpuS, 0);
     add("capos | default mix | cases / CPU s", cases / cpu, true);
   }
+  // Keys keep their meaning across benches: "passes 2-4" is what benches of sessions 5-7
+  // printed as "steady state", so their reports compare with this one's under the same key.
   if (r.casesSteady) {
-    for (const c of r.casesSteady) add(`capos | ${c.property}, steady state | cases / CPU s`, c.cases / c.cpuS, true);
-    add("capos | default mix, steady state | cases / CPU s", mixRate(r.casesSteady), true);
+    for (const c of r.casesSteady) add(`capos | ${c.property}, passes 2-4 | cases / CPU s`, c.cases / c.cpuS, true);
+    add("capos | default mix, passes 2-4 | cases / CPU s", mixRate(r.casesSteady), true);
+  }
+  if (r.casesWarm) {
+    for (const c of r.casesWarm) add(`capos | ${c.property}, steady state after warm-up | cases / CPU s`, c.cases / c.cpuS, true);
+    add("capos | default mix, steady state after warm-up | cases / CPU s", mixRate(r.casesWarm), true);
   }
   for (const c of r.casesProperty ?? []) add(`capos | ${c.property}, alone (MIN_PROPERTY_CPU_S each) | cases / CPU s`, c.cases / c.cpuS, true);
   if (r.checker) {

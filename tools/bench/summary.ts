@@ -16,11 +16,13 @@ export function targetRows(r: BenchReport): TargetRow[] {
     rows.push(value === undefined || !Number.isFinite(value)
       ? { target, figure: "-", verdict: "not measured" }
       : { target, figure: `${fmt(value, d)} ${unit}`, verdict: (atMost ? value <= limit : value >= limit) ? "met" : "missed" });
-  // Judged on the steady state (fuzzing power is a long campaign's rate); the first pass, V8's
-  // warm-up included, is printed beside it.
+  // Judged on the steady state after the warm-up passes (fuzzing power is a long campaign's
+  // rate); the first pass and passes 2-4, V8 still warming up, are printed beside it. A report
+  // without warm-up passes (benches before session 8) leaves the target unmeasured.
   const mixTarget = `default mix >= ${TARGETS.casesPerCpuSecond} cases per CPU s (steady state)`;
-  add(mixTarget, r.casesSteady && mixRate(r.casesSteady), TARGETS.casesPerCpuSecond, false, "cases / CPU s");
-  if (r.cases && rows.at(-1)!.verdict !== "not measured") rows.at(-1)!.figure += ` (first pass, V8 warm-up included: ${fmt(mixRate(r.cases), 1)})`;
+  add(mixTarget, r.casesWarm && mixRate(r.casesWarm), TARGETS.casesPerCpuSecond, false, "cases / CPU s");
+  const earlier = [r.cases && `first pass: ${fmt(mixRate(r.cases), 1)}`, r.casesSteady && `passes 2-4: ${fmt(mixRate(r.casesSteady), 1)}`].filter(Boolean);
+  if (earlier.length > 0 && rows.at(-1)!.verdict !== "not measured") rows.at(-1)!.figure += ` (V8 warming up, ${earlier.join("; ")})`;
   add(`capOS agent start-to-exit <= ${TARGETS.caposStartMs} ms`, r.caposStart?.find((s) => s.name === AGENT_START_ROW)?.ms, TARGETS.caposStartMs, true, "ms", 3);
   add(`capos-conform --help <= ${TARGETS.helpMs} ms`, r.cli?.find((c) => c.name.includes("--help"))?.ms, TARGETS.helpMs, true, "ms", 0);
   add(`capos-conform run-elf of a probe <= ${TARGETS.runElfMs} ms`, r.cli?.find((c) => c.name.includes("run-elf"))?.ms, TARGETS.runElfMs, true, "ms", 0);
