@@ -22,11 +22,10 @@ import { measurePrograms, QEMU } from "./bench/programs.js";
 import { measureStartup } from "./bench/startup.js";
 import { measureCasesPerCpuSecond, measureChecker, measureStartToExit, measureSteadyCasesPerCpuSecond, measurePropertyRates, MIN_PROPERTY_CPU_S, MIX_SEEDS, CHECKER_REPS } from "./bench/capos.js";
 import type { CaseRow } from "./bench/capos.js";
-import { fmt, ratio } from "./bench/timing.js";
+import { fmt, mixRate, ratio, threadCpuSeconds } from "./bench/timing.js";
 import { tierVerdict } from "./bench/targets.js";
 import { cliSkipReason, CMD_EXTRA_CASES, cmdRowName, measureCli } from "./bench/cli.js";
 import { runBaseline, type BenchReport } from "./bench/baseline.js";
-import { mixRate } from "./bench/timing.js";
 import { printTargets } from "./bench/summary.js";
 
 const argv = process.argv.slice(2);
@@ -105,12 +104,14 @@ if (want("capos")) {
   log(`conformance properties, passes 2-4 (seeds ${MIX_SEEDS.early.join(", ")})...`);
   const early = await measureSteadyCasesPerCpuSecond(MIX_SEEDS.early);
   report.casesSteady = early;
-  log(`conformance properties, warm-up passes (seeds ${MIX_SEEDS.warmup.join(", ")})...`);
+  log(`conformance properties, ${MIX_SEEDS.warmup.length} warm-up passes (seeds ${MIX_SEEDS.warmup[0]}-${MIX_SEEDS.warmup.at(-1)})...`);
   const warmup: number[] = [];
   for (const seed of MIX_SEEDS.warmup) warmup.push(mixRate(await measureSteadyCasesPerCpuSecond([seed])));
   report.warmupRates = warmup;
   log(`conformance properties, steady state (seeds ${MIX_SEEDS.steady.join(", ")})...`);
+  const threads0 = threadCpuSeconds();
   const steady = await measureSteadyCasesPerCpuSecond(MIX_SEEDS.steady);
+  const threads1 = threadCpuSeconds();
   report.casesWarm = steady;
   log(`conformance properties, each for at least ${MIN_PROPERTY_CPU_S} CPU s...`);
   const perProperty = await measurePropertyRates();
@@ -119,7 +120,8 @@ if (want("capos")) {
   const first = sum(cases), early2 = sum(early), warm = sum(steady);
   console.log(`\nConformance cases per CPU-second, emulator: each property on its default runs. First pass: seed 1 in a fresh process (V8 compiling the emulator,`);
   console.log(`kernel and checker as it goes). Passes 2-4: the mix again right after it on seeds ${MIX_SEEDS.early.join(", ")} (the figure sessions 5-7 called the steady state: V8 is still warming up).`);
-  console.log(`Then ${MIX_SEEDS.warmup.length} warm-up passes (seeds ${MIX_SEEDS.warmup.join(", ")}; cases / CPU s: ${warmup.map((x) => fmt(x, 0)).join(", ")}), then the steady state: seeds ${MIX_SEEDS.steady.join(", ")}, summed (what a fuzz campaign runs at; the target is judged on it).`);
+  const background = threads0 && threads1 ? `; of its CPU time, V8's background threads (compiler, GC) took ${fmt(threads1.others - threads0.others)} s against the main thread's ${fmt(threads1.main - threads0.main)} s` : "";
+  console.log(`Then ${MIX_SEEDS.warmup.length} warm-up passes (seeds ${MIX_SEEDS.warmup[0]}-${MIX_SEEDS.warmup.at(-1)}; cases / CPU s: ${warmup.map((x) => fmt(x, 0)).join(", ")}), then the steady state: seeds ${MIX_SEEDS.steady.join(", ")}, summed (what a fuzz campaign runs at; the target is judged on it${background}).`);
   console.log(`Alone: each property by itself on further fresh seeds until it has run ${MIN_PROPERTY_CPU_S} CPU s (a short property's mix figure is one ~0.1 s sample; compare one property before and after on this one)`);
   console.log("| property | status | cases | CPU s | cases / CPU s, first pass | passes 2-4: cases / CPU s | steady cases | steady CPU s | cases / CPU s, steady state | alone: cases | CPU s | cases / CPU s |");
   console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");

@@ -82,12 +82,17 @@ export async function measureCasesPerCpuSecond(seed = 1): Promise<CaseRow[]> {
  * steady state), then `warmup` passes whose rates are only printed, then `steady`, which the
  * target is judged on. Every pass has fresh seeds: a repeated seed would replay identical
  * cases, whose images the image cache keeps as templates from their second load, and a fuzz
- * campaign never repeats a case. Why the warm-up: the mix's rate kept climbing for 5-8 passes
- * after the first (V8 still optimising and the caches filling; measured in session 8: passes
- * 2-4 at 255-540 cases / CPU s, passes 8-11 at 600-890 in the same process), and a campaign
- * runs for minutes, far past that.
+ * campaign never repeats a case. Why so long a warm-up: V8 keeps optimising, deoptimising and
+ * reoptimising the checker's and the kernel's large functions for about 20 passes after the
+ * first, on its background threads, whose CPU time counts. Measured in session 8 in one
+ * process: passes 2-4 at 360-560 cases / CPU s with 0.2-0.6 background CPU s each, passes
+ * 20-30 at 630-1,000 with 0.03-0.13. A fuzz campaign of a minute runs about a hundred passes.
  */
-export const MIX_SEEDS = { early: [2, 3, 4], warmup: [101, 102, 103, 104], steady: [5, 6, 7] } as const;
+export const MIX_SEEDS = {
+  early: [2, 3, 4],
+  warmup: Array.from({ length: 16 }, (_, i) => 101 + i),
+  steady: [5, 6, 7, 8, 9, 10],
+} as const;
 /** The seeds of the passes the target is judged on. */
 export const STEADY_SEEDS = MIX_SEEDS.steady;
 

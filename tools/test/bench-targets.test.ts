@@ -6,6 +6,8 @@ import type { ProgramRow } from "../bench/programs.js";
 import type { TierRound } from "../bench/targets.js";
 import { figuresOf } from "../bench/baseline.js";
 import { measurePropertyRates } from "../bench/capos.js";
+import { threadCpuSeconds } from "../bench/timing.js";
+import { existsSync } from "node:fs";
 import { ALL_PROPERTIES } from "../../properties/index.js";
 
 /** A round whose two interpreter runs took 1 s and `again` s, the compiled run `compiled` s. */
@@ -73,4 +75,16 @@ describe("bench verdicts", () => {
     const keys = figuresOf({ casesProperty: [row!] }).map((f) => f.key);
     expect(keys).toEqual([`capos | ${p.id}, alone (MIN_PROPERTY_CPU_S each) | cases / CPU s`]);
   }, 60_000);
+
+  it("charges CPU the main thread burns to the main thread", (ctx) => {
+    if (!existsSync("/proc/self/task")) return ctx.skip("no /proc/self/task on this system: the bench prints no thread split here");
+    const before = threadCpuSeconds()!;
+    const c0 = process.cpuUsage();
+    let x = 0;
+    while ((process.cpuUsage(c0).user) < 200_000) x += Math.sqrt(x + 1);
+    const after = threadCpuSeconds()!;
+    expect(x).toBeGreaterThan(0);
+    // 0.2 s of user time on this thread; clock ticks are 10 ms, other threads may add a little
+    expect(after.main - before.main).toBeGreaterThanOrEqual(0.15);
+  });
 });
