@@ -237,30 +237,36 @@ function deadEnds(script: Script, obs: readonly Observation[], clockNs: bigint |
   const n = obs.length;
   // next[i * threads + u]: the index of thread u's first record in obs[i..], or -1.
   const next = new Int32Array((n + 1) * threads).fill(-1);
-  // sleeps[i * threads + u]: the sum of the SLEEP operands of thread u's records in obs[i..].
-  const sleeps: bigint[] | undefined = clockNs === undefined ? undefined : new Array<bigint>((n + 1) * threads).fill(0n);
+  // limits[i * threads + u]: the end clock minus the SLEEP operands of thread u's records in
+  // obs[i..] (the latest clock from which they can still all end by the end clock).
+  const limits: bigint[] | undefined = clockNs === undefined ? undefined : new Array<bigint>((n + 1) * threads).fill(clockNs);
+  // Each record's value as consume compares it (mod 2^64).
+  const values: bigint[] = new Array<bigint>(n);
   for (let i = n - 1; i >= 0; i--) {
-    for (let u = 0; u < threads; u++) {
-      next[i * threads + u] = next[(i + 1) * threads + u]!;
-      if (sleeps) sleeps[i * threads + u] = sleeps[(i + 1) * threads + u]!;
-    }
-    const t = obs[i]!.thread;
-    if (t >= 0 && t < threads) {
-      next[i * threads + t] = i;
-      if (sleeps) sleeps[i * threads + t]! += sleepOperand(script, t, obs[i]!.op);
+    const row = i * threads;
+    next.copyWithin(row, row + threads, row + 2 * threads);
+    if (limits) for (let u = 0; u < threads; u++) limits[row + u] = limits[row + threads + u]!;
+    const o = obs[i]!;
+    values[i] = inU64(o.value);
+    if (o.thread >= 0 && o.thread < threads) {
+      next[row + o.thread] = i;
+      const a = sleepOperand(script, o.thread, o.op);
+      if (limits && a !== 0n) limits[row + o.thread]! -= a;
     }
   }
+  // Allocation-free on the common path: bigint comparisons only, no arithmetic.
   return (st, i) => {
     if (clockNs !== undefined && st.now > clockNs) return true;
+    const row = i * threads;
     for (let u = 0; u < threads; u++) {
-      const j = next[i * threads + u]!;
+      const j = next[row + u]!;
       if (j < 0) continue;
       const o = obs[j]!;
       const r = st.runs[u]!;
       let clock = st.now;
       switch (r.phase) {
         case "pending":
-          if (o.op !== r.pc || (r.pending !== undefined && !mayMatch(r.pending, o))) return true;
+          if (o.op !== r.pc || (r.pending !== undefined && !mayMatch(r.pending, o, values[j]!))) return true;
           break;
         case "blocked":
           if (o.op !== r.pc) return true;
@@ -272,14 +278,20 @@ function deadEnds(script: Script, obs: readonly Observation[], clockNs: bigint |
         case "done":
           return true;
       }
-      if (sleeps) {
-        // The op of a pending or blocked thread's next record took effect already.
-        const rest = sleeps[i * threads + u]! - (r.phase === "pending" || r.phase === "blocked" ? sleepOperand(script, u, r.pc) : 0n);
-        if (clock + rest > clockNs!) return true;
+      if (limits) {
+        let limit = limits[row + u]!;
+        // The op of a pending or blocked thread's next record took effect already: its sleep is in `clock`.
+        if (limit !== clockNs && (r.phase === "pending" || r.phase === "blocked")) limit += sleepOperand(script, u, r.pc);
+        if (clock > limit) return true;
       }
     }
     return false;
   };
+}
+
+/** `v` mod 2^64, without arithmetic when it is in range already. */
+function inU64(v: bigint): bigint {
+  return v >= 0n && v <= U64 ? v : v & U64;
 }
 
 /** Operand a of thread t's op `pc` when it is a SLEEP without a base register (its length in ns), else 0. */
@@ -288,11 +300,11 @@ function sleepOperand(script: Script, t: number, pc: number): bigint {
   return op?.kind === OP.SLEEP && !op.base ? (op.a ?? 0n) & U64 : 0n;
 }
 
-/** Whether a record `o` of a pending op may match its result `p`, as consume judges it, apart from what learned values decide. */
-function mayMatch(p: Pending, o: Observation): boolean {
+/** Whether a record `o` (its value mod 2^64: `v`) of a pending op may match its result `p`, as consume judges it, apart from what learned values decide. */
+function mayMatch(p: Pending, o: Observation, v: bigint): boolean {
   switch (p.k) {
     case "exact":
-      return o.status === p.status && (o.value & U64) === (p.value & U64);
+      return o.status === p.status && v === inU64(p.value);
     case "learn":
       return o.status === "ok" && o.value % p.align === 0n;
     case "now":
@@ -304,7 +316,7 @@ function mayMatch(p: Pending, o: Observation): boolean {
     case "reject":
       return false;
     case "oneOf":
-      return o.status === "ok" && p.values.includes(o.value & U64);
+      return o.status === "ok" && p.values.includes(v);
   }
 }
 
