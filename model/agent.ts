@@ -87,6 +87,19 @@
  *   when the record never comes, keeps the clock at most as far on in between, which by the
  *   monotonicity above allows every path the early timeout allowed. Under eager time a
  *   timeout's moment decides which threads may run, so neither R2 nor the SLEEP rule applies.
+ * - R3, dead ends (checker.ts `deadEnds`). A state none of whose paths can match every record
+ *   with a clock at most the end clock is left out: its subtree holds no accepted end, and every
+ *   state reachable from it is such a state too, so the search meets the other states in the
+ *   same order, visits a subset of the states and finds the same first accepted path (the same
+ *   witness). A state is such a dead end when its clock is past the end clock (time never goes
+ *   back); when a thread's next record names another op than its pending or blocked one, an op
+ *   before an idle thread's next one, or any op of a finished thread (a thread reports its ops in
+ *   order, each once); when a pending result cannot match that record whatever comes first (all
+ *   but learned values); or when the clock plus the deadline still to come of a blocked sleep
+ *   plus the SLEEP lengths of the thread's records still ahead passes the end clock (each sleep
+ *   takes effect after the thread's previous record and completes only by its timeout). What
+ *   such a search cannot give is a refusal's deepest record and hints, which dead ends feed: so
+ *   a refusal is searched again with them, and its details are those of the whole search.
  *
  * @clause PARK-3 PARKX-1 PARKX-2 PARKX-3 PARKX-4 PARKX-5 PARKX-6 PARKX-8 PARKX-9 TIMERX-1 THRX-2 THRX-3 FSB-1 FSB-3 FSB-4 TLSV2-1 TLSV2-6 VMX-6 PROCX-2 SYS-3 SYS-4
  */
@@ -148,6 +161,12 @@ export interface CheckOptions {
    * default true: skip interleavings that cannot change the verdict (see "Search reductions").
    */
   readonly reduce?: boolean;
+  /**
+   * false: the reduced search keeps the states no path from which can be accepted (R3; for
+   * tests that compare the two). Default true: it leaves them out, then searches again with
+   * them when that refuses, so that a refusal's details stay those of the whole search.
+   */
+  readonly pruneDeadEnds?: boolean;
 }
 
 /** The result an op will report, decided at its linearization point (or when it is woken). */

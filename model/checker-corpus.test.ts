@@ -9,12 +9,15 @@
  * 2. Differential: the reduced search (the default) and the unreduced one (`reduce: false`)
  *    agree on runs the model itself generates under random schedules (`simulate`) and on
  *    their mutants, for the corpus scripts.
+ * 3. Dead ends (R3): the search without them accepts every run the search with them accepts,
+ *    with the same witness, in at most as many states.
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
-import { checkAgentRun, simulate, type ObservedRun } from "./checker.js";
+import { checkAgentRun, checkWithoutDeadEnds, simulate, type CheckResult, type ObservedRun } from "./checker.js";
+import { stateKey } from "./state-key.js";
 import type { AgentEnv } from "./agent.js";
 import { decodeCorpus, verdictOf } from "./tools/checker-corpus-format.js";
 import { mutateRun } from "./tools/run-mutations.js";
@@ -88,5 +91,38 @@ describe("reduced and unreduced search agree", () => {
     expect(compared).toBeGreaterThan(300);
     expect(accepted).toBeGreaterThan(50);
     expect(compared - accepted).toBeGreaterThan(100);
+  });
+});
+
+/** A verdict with its witness spelled out (labels, kinds, the states after each step). */
+function withWitness(r: CheckResult): unknown {
+  return r.ok ? { ok: true, witness: r.witness?.map((w) => `${w.kind} ${w.label} ${stateKey(w.after, B)}`) } : { ok: false };
+}
+
+describe("dead-end pruning (R3)", () => {
+  // checkAgentRun searches again with the dead ends when the search without them refuses, so a
+  // wrong dead end would only cost time there: the search without them is held to it here.
+  it("accepts every run the search with dead ends accepts, with the same witness, in no more states (a third of the corpus)", () => {
+    const diffs: string[] = [];
+    let accepted = 0;
+    let fewer = 0;
+    for (const [k, c] of corpus.cases.entries())
+      for (const r of k % 3 === 1 ? c.runs : []) {
+        const opts = { time: "lazy", reports: corpus.reports, witness: true } as const;
+        const all = { states: 0 };
+        const pruned = { states: 0 };
+        const want = withWitness(checkAgentRun(c.script, r.run, B, c.env, { ...opts, pruneDeadEnds: false, stats: all }));
+        const got = withWitness(checkWithoutDeadEnds(c.script, r.run, B, c.env, { ...opts, stats: pruned }));
+        if ((want as { ok: boolean }).ok) {
+          accepted++;
+          if (JSON.stringify(got) !== JSON.stringify(want)) diffs.push(`${c.property} ${c.source} ${r.what}: ${JSON.stringify(got).slice(0, 300)}`);
+        } else if ((got as { ok: boolean }).ok) diffs.push(`${c.property} ${c.source} ${r.what}: accepted without dead ends only`);
+        if (pruned.states > all.states) diffs.push(`${c.property} ${c.source} ${r.what}: ${pruned.states} states without dead ends, ${all.states} with`);
+        if (pruned.states < all.states) fewer++;
+      }
+    expect(diffs).toEqual([]);
+    // Not vacuous: many accepted runs, and dead ends were left out of some searches.
+    expect(accepted).toBeGreaterThan(150);
+    expect(fewer).toBeGreaterThan(20);
   });
 });

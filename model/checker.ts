@@ -8,8 +8,8 @@
  * @clause PARKX-2 PARKX-4 TIMERX-1 PROCX-2 THRX-3
  */
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
-import type { Observation, Script } from "../spec/agent-protocol.js";
-import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move } from "./agent.js";
+import { OP, type Observation, type Script } from "../spec/agent-protocol.js";
+import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending } from "./agent.js";
 import { localMove, timeoutCanWait } from "./reduction.js";
 import { StateKeys } from "./state-key.js";
 
@@ -110,10 +110,32 @@ function numbered(st: AgentState, e: EndState): EndState {
  */
 export function checkAgentRun(script: Script, observed: ObservedRun, binding: Binding = DEFAULT_BINDING, env: AgentEnv = {}, opts: CheckOptions = {}): CheckResult {
   const ctx = ctxOf(script, binding, env, opts, observed.observations);
+  // R3 (agent.ts, "Search reductions"): first without the states no record order can finish
+  // from. That search accepts exactly the runs the full one accepts, with the same witness; a
+  // refusal's details (deepest record, hints) come from the full search, so they stay as they were.
+  if (opts.reduce !== false && opts.pruneDeadEnds !== false) {
+    const r = search(ctx, observed, opts, true);
+    if (r.ok) return r;
+  }
+  return search(ctx, observed, opts, false);
+}
+
+/**
+ * The first pass of checkAgentRun alone: the reduced search without dead ends (R3), whatever
+ * its verdict. For tests: it must accept every run the search with dead ends accepts, with the
+ * same witness (checkAgentRun would hide a wrong dead end by searching again).
+ */
+export function checkWithoutDeadEnds(script: Script, observed: ObservedRun, binding: Binding = DEFAULT_BINDING, env: AgentEnv = {}, opts: CheckOptions = {}): CheckResult {
+  return search(ctxOf(script, binding, env, opts, observed.observations), observed, opts, true);
+}
+
+/** The search of checkAgentRun; `prune`: leave out every state `deadEnd` finds (R3). */
+function search(ctx: Ctx, observed: ObservedRun, opts: CheckOptions, prune: boolean): CheckResult {
   const obs = observed.observations;
   const n = obs.length;
   const maxStates = opts.maxStates ?? 200_000;
   const reduce = opts.reduce !== false;
+  const dead = prune ? deadEnds(ctx.script, obs, observed.clockNs) : undefined;
   const keys = new StateKeys();
   const frontier = new Frontier();
   let states = 0;
@@ -151,7 +173,8 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       // R1 (agent.ts, "Search reductions"): an op no other move depends on goes first, alone.
       const m = localMove(ctx, st);
       if (m) {
-        stack.push({ st: m.st, i, kind: "move", label: m.label, record: undefined, prev: frame });
+        // R3: when the only move R1 keeps leads nowhere, so does the state.
+        if (!dead?.(m.st, i)) stack.push({ st: m.st, i, kind: "move", label: m.label, record: undefined, prev: frame });
         continue;
       }
     }
@@ -162,7 +185,9 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       const o = obs[i]!;
       const r = st.runs[o.thread];
       const c = r && r.phase === "pending" && r.pending !== undefined && r.pc === o.op ? consume(ctx, st, o, false) : undefined;
-      if (c && "st" in c) stack.push({ st: c.st, i: i + 1, kind: "record", label: "", record: o, prev: frame });
+      if (c && "st" in c) {
+        if (!dead?.(c.st, i + 1)) stack.push({ st: c.st, i: i + 1, kind: "record", label: "", record: o, prev: frame });
+      }
       else frontier.note(i, st, moves, false);
     } else {
       // After the last record: the records the model still expects (pending results) and the ends it allows.
@@ -175,7 +200,7 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
         if (i === n && endAllowed(m.st, m.end) && accept(m.st)) return succeed({ st: m.st, i, kind: "end", label: m.label, record: undefined, prev: frame });
         continue;
       }
-      stack.push({ st: m.st, i, kind: "move", label: m.label, record: undefined, prev: frame });
+      if (!dead?.(m.st, i)) stack.push({ st: m.st, i, kind: "move", label: m.label, record: undefined, prev: frame });
     }
   }
   if (unknownOnly !== undefined) return { ok: false, undecided: true, reason: `the run is explained only through an op the model cannot judge (${unknownOnly})`, atObservation: n };
@@ -189,6 +214,110 @@ export function checkAgentRun(script: Script, observed: ObservedRun, binding: Bi
       allowed: allowed.length ? allowed : ["(no op can complete here)"],
     };
   return { ok: false, reason: `all observations explained but not the end state ${describeEnd(observed.end)}`, atObservation: n, allowed: allowed.length ? allowed : ["(no end reachable)"] };
+}
+
+const U64 = (1n << 64n) - 1n;
+
+/**
+ * R3 (agent.ts, "Search reductions"): `deadEnd(st, i)` is true when no path from `st` at record
+ * index i can be accepted. Every accepted end matches every record and has a clock at most the
+ * implementation's end clock, and the model's clock never goes back (timer.ts `advance`).
+ * - A thread's records name its ops in order, each once (consume moves it from pending at op k
+ *   to idle at k + 1, and nothing else moves a pending thread): its next record in obs[i..] must
+ *   name its pending or blocked op, an op at or after an idle thread's next one, and no op of a
+ *   thread that is done; and a pending result decides what its record may be whatever other
+ *   moves come first, except a learned value (another record may teach it first).
+ * - The clock: a SLEEP of a ns completes only by its timeout, at least a ns after it took effect,
+ *   which was after the thread's previous record. So a thread whose records in obs[i..] include
+ *   sleeps of a1, a2, ... (operands without a base register) that have not taken effect yet
+ *   makes the end clock at least its clock now (or its blocked sleep's deadline) plus their sum.
+ */
+function deadEnds(script: Script, obs: readonly Observation[], clockNs: bigint | undefined): (st: AgentState, i: number) => boolean {
+  const threads = script.threads.length;
+  const n = obs.length;
+  // next[i * threads + u]: the index of thread u's first record in obs[i..], or -1.
+  const next = new Int32Array((n + 1) * threads).fill(-1);
+  // limits[i * threads + u]: the end clock minus the SLEEP operands of thread u's records in
+  // obs[i..] (the latest clock from which they can still all end by the end clock).
+  const limits: bigint[] | undefined = clockNs === undefined ? undefined : new Array<bigint>((n + 1) * threads).fill(clockNs);
+  // Each record's value as consume compares it (mod 2^64).
+  const values: bigint[] = new Array<bigint>(n);
+  for (let i = n - 1; i >= 0; i--) {
+    const row = i * threads;
+    next.copyWithin(row, row + threads, row + 2 * threads);
+    if (limits) for (let u = 0; u < threads; u++) limits[row + u] = limits[row + threads + u]!;
+    const o = obs[i]!;
+    values[i] = inU64(o.value);
+    if (o.thread >= 0 && o.thread < threads) {
+      next[row + o.thread] = i;
+      const a = sleepOperand(script, o.thread, o.op);
+      if (limits && a !== 0n) limits[row + o.thread]! -= a;
+    }
+  }
+  // Allocation-free on the common path: bigint comparisons only, no arithmetic.
+  return (st, i) => {
+    if (clockNs !== undefined && st.now > clockNs) return true;
+    const row = i * threads;
+    for (let u = 0; u < threads; u++) {
+      const j = next[row + u]!;
+      if (j < 0) continue;
+      const o = obs[j]!;
+      const r = st.runs[u]!;
+      let clock = st.now;
+      switch (r.phase) {
+        case "pending":
+          if (o.op !== r.pc || (r.pending !== undefined && !mayMatch(r.pending, o, values[j]!))) return true;
+          break;
+        case "blocked":
+          if (o.op !== r.pc) return true;
+          if (r.block?.kind === "sleep") clock = r.block.deadline;
+          break;
+        case "idle":
+          if (o.op < r.pc) return true;
+          break;
+        case "done":
+          return true;
+      }
+      if (limits) {
+        let limit = limits[row + u]!;
+        // The op of a pending or blocked thread's next record took effect already: its sleep is in `clock`.
+        if (limit !== clockNs && (r.phase === "pending" || r.phase === "blocked")) limit += sleepOperand(script, u, r.pc);
+        if (clock > limit) return true;
+      }
+    }
+    return false;
+  };
+}
+
+/** `v` mod 2^64, without arithmetic when it is in range already. */
+function inU64(v: bigint): bigint {
+  return v >= 0n && v <= U64 ? v : v & U64;
+}
+
+/** Operand a of thread t's op `pc` when it is a SLEEP without a base register (its length in ns), else 0. */
+function sleepOperand(script: Script, t: number, pc: number): bigint {
+  const op = script.threads[t]?.[pc];
+  return op?.kind === OP.SLEEP && !op.base ? (op.a ?? 0n) & U64 : 0n;
+}
+
+/** Whether a record `o` (its value mod 2^64: `v`) of a pending op may match its result `p`, as consume judges it, apart from what learned values decide. */
+function mayMatch(p: Pending, o: Observation, v: bigint): boolean {
+  switch (p.k) {
+    case "exact":
+      return o.status === p.status && v === inU64(p.value);
+    case "learn":
+      return o.status === "ok" && o.value % p.align === 0n;
+    case "now":
+      return o.status === "ok" && o.value >= p.min;
+    case "any":
+      return true;
+    case "value":
+      return o.status === "ok";
+    case "reject":
+      return false;
+    case "oneOf":
+      return o.status === "ok" && p.values.includes(v);
+  }
 }
 
 /**

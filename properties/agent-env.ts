@@ -12,16 +12,23 @@ const PT_TLS = 7;
 const PF_W = 2;
 
 /**
- * Program headers by image object. An agent case runs the same (leased) buffer every time
- * with only its script section rewritten (generators/agent-image.ts), so its headers are
- * read once; the segment views are made afresh per call and read the bytes as they are then.
+ * The environment by image object. An agent case runs the same (leased) buffer every time
+ * with only its script section rewritten (generators/agent-image.ts), so its headers are read
+ * once and its environment is the same object case after case: the segments' bytes are views
+ * of the image, which read the bytes as they are when the model reads them, and the model
+ * keeps what it derives from an environment (model/agent.ts `processMemory`) with that object.
  */
-const headersOf = new WeakMap<Uint8Array, readonly ProgramHeader[] | null>();
+const envOf = new WeakMap<Uint8Array, AgentEnv>();
 
 /** The agent environment of `elf`; {} when the image has no readable program headers. An image's program headers must not change once read (its other bytes may). */
 export function agentEnvOf(elf: Uint8Array): AgentEnv {
-  let headers = headersOf.get(elf);
-  if (headers === undefined) headersOf.set(elf, (headers = readProgramHeaders(elf)));
+  let env = envOf.get(elf);
+  if (env === undefined) envOf.set(elf, (env = readEnv(elf)));
+  return env;
+}
+
+function readEnv(elf: Uint8Array): AgentEnv {
+  const headers = readProgramHeaders(elf);
   if (headers === null) return {};
   const segments: ImageSegment[] = [];
   let ptTls: AgentEnv["ptTls"];
