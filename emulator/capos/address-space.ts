@@ -59,7 +59,7 @@ export class AddressSpace {
   }
 
   get mem(): Memory {
-    return this.memory ?? (this.memory = new Memory(this.maxPages));
+    return this.memory ?? (this.memory = Memory.empty(this.maxPages));
   }
 
   /** Use `mem` (a memory started from a laid-out template, image-cache.ts) instead of an empty one; before the process runs. */

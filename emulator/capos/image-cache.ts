@@ -75,15 +75,26 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
   if (!seen.has(key)) {
     if (seen.size >= MAX_SEEN) seen.clear();
     seen.add(key);
-    return layOut(k, image);
+    return layOutSharingCode(k, image);
   }
   // Second sighting: load freshly, then freeze the result as the template before it runs
   // (this process then runs copy-on-write on the template's pages like every later one).
   seen.delete(key);
-  const r = layOut(k, image);
+  const r = layOutSharingCode(k, image);
   if (r === null || r instanceof ElfError || k.endState) return r;
   if (byKey.size >= MAX_TEMPLATES) byKey.delete(byKey.keys().next().value!);
   byKey.set(key, { image: image.slice(), layout: r, mem: k.as.mem.freeze(), cpu: snapshotCpu(k.threads.get(0).cpu) });
+  return r;
+}
+
+/**
+ * A fresh layout whose executable pages, when another load had the same ones, are that load's
+ * (decoded code included: cpu/memory.ts shareCodeByContent): generated probes differ in their
+ * headers, so each gets no template, but many have the same code.
+ */
+function layOutSharingCode(k: Kernel, image: Uint8Array): Layout | ElfError | null {
+  const r = layOut(k, image);
+  if (r !== null && !(r instanceof ElfError) && !k.endState) k.as.mem.shareCodeByContent();
   return r;
 }
 
