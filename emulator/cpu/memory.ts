@@ -146,8 +146,27 @@ function privatePage(prot: number, src: Uint8Array | null): Page {
  */
 function recyclePage(pg: Page): void {
   if (pg.shared || pg === NO_PAGE) return;
+  if (pg.icache !== null) recycleCodeCache(pg.icache);
   pg.icache = null;
   if (freePages.length < MAX_FREE_PAGES) freePages.push(pg);
+}
+
+/**
+ * Decode caches (a slot per byte of a page) of released memories' pages, emptied, for
+ * `newCodeCache`: a process started from a generated probe decodes its code pages afresh, and a
+ * new 4096-slot array per code page per process was a large share of what a short case
+ * allocated. Only release recycles them, when nothing runs on the memory any more.
+ */
+const freeCodeCaches: (CachedCode | undefined)[][] = [];
+const MAX_FREE_CODE_CACHES = 64;
+function recycleCodeCache(ic: (CachedCode | undefined)[]): void {
+  if (freeCodeCaches.length >= MAX_FREE_CODE_CACHES || ic.length !== PAGE) return;
+  ic.fill(undefined);
+  freeCodeCaches.push(ic);
+}
+/** An empty decode cache for a page (run.ts fetchInsn): a recycled one when there is one. */
+export function newCodeCache(): (CachedCode | undefined)[] {
+  return freeCodeCaches.pop() ?? new Array<CachedCode | undefined>(PAGE);
 }
 
 /** Thrown by map() when the page budget would be exceeded. */

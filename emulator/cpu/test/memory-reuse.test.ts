@@ -69,6 +69,26 @@ describe("an empty memory after release", () => {
   });
 });
 
+describe("decode caches reused after release", () => {
+  it("a page's recycled cache holds none of the released memory's instructions", () => {
+    const CODE = 0x1000;
+    const prog = (imm: number) => Uint8Array.of(0xb8, imm & 255, (imm >>> 8) & 255, 0, 0, 0x83, 0xc0, 0x01, 0x0f, 0x05); // mov eax, imm; add eax, 1; syscall
+    const exec = (m: Memory) => { const c = new CpuState(); c.rip = CODE; expect(run(c, m, 100).kind).toBe("syscall"); return getRegNum(c, RAX); };
+    for (let round = 0; round < 3; round++) {
+      const a = Memory.empty(64);
+      a.map(CODE, 0x1000, RX);
+      a.writeBytes(CODE, prog(0x100 + round));
+      expect(exec(a)).toBe(0x101 + round); // decoded into a cache of a's code page
+      a.release(); // the page and its cache go back for reuse
+      const b = Memory.empty(64);
+      b.map(CODE, 0x1000, RX);
+      b.writeBytes(CODE, Uint8Array.of(0x90, 0x90, 0x90, 0x90, 0x90, 0x83, 0xc0, 0x02, 0x0f, 0x05)); // nops; add eax, 2; syscall
+      expect(exec(b)).toBe(2); // not a's mov at the same offsets
+      b.release();
+    }
+  });
+});
+
 describe("code shared by content", () => {
   const CODE = 0x1000;
   /** mov eax, imm32; add eax, 1; syscall */
