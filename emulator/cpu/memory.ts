@@ -125,7 +125,15 @@ const MAX_FREE_EMPTY = 4;
  */
 const codeSets = new Map<string, Page[][]>();
 let codeSetCount = 0;
-const MAX_CODE_SETS = 64, MAX_SETS_PER_KEY = 8;
+const MAX_CODE_SETS = 16, MAX_SETS_PER_KEY = 4;
+/**
+ * Fingerprints of code seen once (page numbers, protections and sampled bytes): code is offered
+ * for sharing only when seen a second time. A set kept for sharing stays alive with its decode
+ * caches and is never recycled, and generated probes mostly carry code no other case has:
+ * offering each one cost more (retained and churned sets) than sharing saved.
+ */
+const codeSeenOnce = new Set<string>();
+const MAX_CODE_SEEN = 1024;
 /** Page-map changes a memory remembers for its release (see `changed`). */
 const MAX_CHANGED = 4096;
 
@@ -274,6 +282,18 @@ export class Memory {
     for (const [pn, pg] of code) key += `${pn}:${pg.prot},`;
     let sets = codeSets.get(key);
     const i = sets === undefined ? -1 : sets.findIndex((set) => set.every((sp, j) => Buffer.compare(sp.data, code[j]![1].data) === 0));
+    if (i < 0) {
+      // Not shareable yet: the first sighting of this code only leaves its fingerprint.
+      let h = 0x811c9dc5;
+      for (const [, pg] of code) for (let o = 0; o < PAGE; o += 16) h = Math.imul(h ^ pg.data[o]! ^ (pg.data[o + 7]! << 8), 0x01000193) >>> 0;
+      const seen = `${key}${h}`;
+      if (!codeSeenOnce.has(seen)) {
+        if (codeSeenOnce.size >= MAX_CODE_SEEN) codeSeenOnce.clear();
+        codeSeenOnce.add(seen);
+        return;
+      }
+      codeSeenOnce.delete(seen);
+    }
     if (i >= 0) {
       const set = sets!.splice(i, 1)[0]!;
       sets!.push(set); // most recently used last

@@ -108,9 +108,11 @@ describe("code shared by content", () => {
     return getRegNum(c, RAX);
   }
 
-  it("a memory with the same code bytes takes the earlier one's pages and decoded code", () => {
+  it("code seen a second time is kept, and a later memory with the same bytes takes its pages and decoded code", () => {
     const imm = 0x5150; // bytes no other test of this file shares
-    const a = laidOut(prog(imm));
+    const first = laidOut(prog(imm)); // seen once: keeps its own pages
+    const a = laidOut(prog(imm)); // seen twice: offered for sharing
+    expect(a.pages.get(CODE / 0x1000)).not.toBe(first.pages.get(CODE / 0x1000));
     expect(exec(a)).toBe(imm + 1);
     const decoded = cpuStats.decoded;
     const b = laidOut(prog(imm));
@@ -120,23 +122,30 @@ describe("code shared by content", () => {
     a.release();
     expect(exec(b)).toBe(imm + 1); // the shared page outlives the memory that offered it
     b.release();
+    expect(exec(first)).toBe(imm + 1);
   });
 
   it("different code bytes at the same page numbers run their own code", () => {
     const imm = 0x6150;
-    const a = laidOut(prog(imm));
+    laidOut(prog(imm));
+    const a = laidOut(prog(imm)); // kept
     expect(exec(a)).toBe(imm + 1);
-    const b = laidOut(prog(imm + 2));
+    const b = laidOut(prog(imm + 2)); // other bytes: its own pages
     expect(b.pages.get(CODE / 0x1000)).not.toBe(a.pages.get(CODE / 0x1000));
     expect(exec(b)).toBe(imm + 3);
+    const b2 = laidOut(prog(imm + 2)); // kept as a second set
+    expect(exec(b2)).toBe(imm + 3);
     const c = laidOut(prog(imm)); // the first set is still there
     expect(c.pages.get(CODE / 0x1000)).toBe(a.pages.get(CODE / 0x1000));
     expect(exec(c)).toBe(imm + 1);
+    expect(laidOut(prog(imm + 2)).pages.get(CODE / 0x1000)).toBe(b2.pages.get(CODE / 0x1000));
   });
 
   it("a shared page rewritten in one memory changes only that memory's code", () => {
     const imm = 0x7150;
+    laidOut(prog(imm));
     const a = laidOut(prog(imm)), b = laidOut(prog(imm));
+    expect(b.pages.get(CODE / 0x1000)).toBe(a.pages.get(CODE / 0x1000));
     expect(exec(a)).toBe(imm + 1);
     b.writeBytes(CODE, prog(imm + 10)); // a kernel write to shared code: b copies its code
     expect(exec(b)).toBe(imm + 11);
@@ -146,10 +155,10 @@ describe("code shared by content", () => {
 
   it("a writable and executable page is never shared", () => {
     const imm = 0x8150;
-    const a = laidOut(prog(imm), RX | PROT_WRITE), b = laidOut(prog(imm), RX | PROT_WRITE);
-    expect(b.pages.get(CODE / 0x1000)).not.toBe(a.pages.get(CODE / 0x1000));
-    a.w8(CODE + 1, (imm + 4) & 255); // the guest patches its own immediate
-    expect(exec(a)).toBe(((imm & ~255) | ((imm + 4) & 255)) + 1);
-    expect(exec(b)).toBe(imm + 1);
+    const m = [0, 1, 2].map(() => laidOut(prog(imm), RX | PROT_WRITE));
+    expect(m[2]!.pages.get(CODE / 0x1000)).not.toBe(m[1]!.pages.get(CODE / 0x1000));
+    m[1]!.w8(CODE + 1, (imm + 4) & 255); // the guest patches its own immediate
+    expect(exec(m[1]!)).toBe(imm + 5);
+    expect(exec(m[2]!)).toBe(imm + 1);
   });
 });
