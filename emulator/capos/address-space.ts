@@ -21,11 +21,12 @@ export class VmError {
   ) {}
 }
 
-interface VmPage {
-  committed: boolean;
-  /** Binding prot bits as requested. */
-  prot: number;
-}
+/**
+ * A VirtualMemory page's state, one number per page (no object per page: a range is thousands):
+ * RESERVED, or the binding prot bits it is committed with (an integer, so never RESERVED).
+ */
+type VmPage = number;
+const RESERVED: VmPage = -0.5;
 
 export interface MappingInfo {
   readonly addr: number;
@@ -59,7 +60,7 @@ export class AddressSpace {
   }
 
   get mem(): Memory {
-    return this.memory ?? (this.memory = new Memory(this.maxPages));
+    return this.memory ?? (this.memory = Memory.empty(this.maxPages));
   }
 
   /** Use `mem` (a memory started from a laid-out template, image-cache.ts) instead of an empty one; before the process runs. */
@@ -145,7 +146,7 @@ export class AddressSpace {
       return new VmError("overloaded", `reserved-page quota ${this.binding.vm.reservedPageQuota} exceeded`);
     const first = this.place(hint, count);
     if (first === null) return new VmError("overloaded", "no free range in the VM window");
-    for (let i = 0; i < count; i++) this.vm.set(first + i, { committed: false, prot: 0 });
+    for (let i = 0; i < count; i++) this.vm.set(first + i, RESERVED);
     this.reservedPages += count;
     if (this.mutant === "reserve-commits") this.mem.map(first * this.P, count * this.P, PROT_READ | PROT_WRITE); // MUTANT reserve-commits
     return BigInt(first) * BigInt(this.P);
@@ -173,20 +174,18 @@ export class AddressSpace {
     if (r instanceof VmError) return r;
     if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
     let fresh = 0;
-    // the range's entries and its not-yet-committed pages, found once (a range may be thousands of pages)
-    const entries: VmPage[] = [];
+    // the range's not-yet-committed pages, found once (a range may be thousands of pages)
     const freshPages: number[] = [];
     for (let i = 0; i < r.count; i++) {
       let pg = this.vm.get(r.first + i);
-      if (!pg && this.mutant === "commit-unreserved") {
+      if (pg === undefined && this.mutant === "commit-unreserved") {
         // MUTANT commit-unreserved: an unreserved page is reserved on the fly.
-        pg = { committed: false, prot: 0 };
+        pg = RESERVED;
         this.vm.set(r.first + i, pg);
         this.reservedPages++;
       }
-      if (!pg) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
-      entries.push(pg);
-      if (!pg.committed) {
+      if (pg === undefined) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
+      if (pg === RESERVED) {
         fresh++;
         freshPages.push(r.first + i);
       }
@@ -219,10 +218,9 @@ export class AddressSpace {
     }
     const wasCommitted: number[] = [];
     for (let i = 0; i < r.count; i++) {
-      const pg = entries[i]!;
-      if (pg.committed) wasCommitted.push(r.first + i);
-      pg.committed = true;
-      pg.prot = prot;
+      const pn = r.first + i;
+      if (this.vm.get(pn) !== RESERVED) wasCommitted.push(pn);
+      this.vm.set(pn, prot);
     }
     forRuns(wasCommitted, (pn, n) => this.mem.protect(pn * P, n * P, mp));
     this.committedPages += fresh;
@@ -235,24 +233,23 @@ export class AddressSpace {
     if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
     for (let i = 0; i < r.count; i++) {
       const pg = this.vm.get(r.first + i);
-      if (!pg || !pg.committed) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not committed`);
+      if (pg === undefined || pg === RESERVED) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not committed`);
     }
     const P = this.P;
     const n = this.mutant === "protect-skips-last-page" ? r.count - 1 : r.count; // MUTANT protect-skips-last-page
     if (this.mutant !== "protect-keeps-write") {
       // One protection for the whole range: one call (one TLB flush), as the per-page calls would leave it.
-      for (let i = 0; i < n; i++) this.vm.get(r.first + i)!.prot = prot;
+      for (let i = 0; i < n; i++) this.vm.set(r.first + i, prot);
       if (n > 0) this.mem.protect(r.first * P, n * P, this.memProt(prot));
       return null;
     }
     for (let i = 0; i < n; i++) {
       const pn = r.first + i;
-      const pg = this.vm.get(pn)!;
       let mp = this.memProt(prot);
       // MUTANT protect-keeps-write: a writable page stays writable whatever prot says.
       const old = this.mem.pages.get(pn)?.prot ?? 0;
       if (old & PROT_WRITE) mp |= PROT_WRITE | PROT_READ;
-      pg.prot = prot;
+      this.vm.set(pn, prot);
       this.mem.protect(pn * P, P, mp);
     }
     return null;
@@ -267,14 +264,12 @@ export class AddressSpace {
     const dropped: number[] = [];
     for (let i = 0; i < r.count; i++) {
       const pn = r.first + i;
-      const pg = this.vm.get(pn)!;
-      if (pg.committed) {
+      if (this.vm.get(pn) !== RESERVED) {
         if (this.mutant === "decommit-keeps-contents") this.mem.protect(pn * P, P, 0); // MUTANT decommit-keeps-contents
         else dropped.push(pn);
         this.committedPages--;
       }
-      pg.committed = false;
-      pg.prot = 0;
+      this.vm.set(pn, RESERVED);
       this.bump(pn);
     }
     forRuns(dropped, (pn, n) => this.mem.unmap(pn * P, n * P));
@@ -290,9 +285,10 @@ export class AddressSpace {
     for (let i = 0; i < n; i++) {
       const pn = r.first + i;
       const pg = this.vm.get(pn);
-      if (!pg) continue;
-      if (pg.committed || this.mem.pages.has(pn)) dropped.push(pn);
-      if (pg.committed && this.mutant !== "unmap-leaks-commit-charge") this.committedPages--; // MUTANT unmap-leaks-commit-charge
+      if (pg === undefined) continue;
+      const committed = pg !== RESERVED;
+      if (committed || this.mem.pages.has(pn)) dropped.push(pn);
+      if (committed && this.mutant !== "unmap-leaks-commit-charge") this.committedPages--; // MUTANT unmap-leaks-commit-charge
       this.reservedPages--;
       this.vm.delete(pn);
       this.bump(pn);
@@ -308,14 +304,15 @@ export class AddressSpace {
     let cur: { addr: number; pages: number; state: "reserved" | "committed"; prot: number; next: number } | null = null;
     for (const pn of pns) {
       const pg = this.vm.get(pn)!;
-      const state = pg.committed ? "committed" : "reserved";
-      if (cur && cur.next === pn && cur.state === state && cur.prot === pg.prot) {
+      const state = pg !== RESERVED ? "committed" : "reserved";
+      const prot = pg !== RESERVED ? pg : 0;
+      if (cur && cur.next === pn && cur.state === state && cur.prot === prot) {
         cur.pages++;
         cur.next++;
         continue;
       }
       if (cur) out.push({ addr: cur.addr, pages: cur.pages, state: cur.state, prot: cur.prot });
-      cur = { addr: pn * this.P, pages: 1, state, prot: pg.prot, next: pn + 1 };
+      cur = { addr: pn * this.P, pages: 1, state, prot, next: pn + 1 };
     }
     if (cur) out.push({ addr: cur.addr, pages: cur.pages, state: cur.state, prot: cur.prot });
     return out;

@@ -64,7 +64,7 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
   let byKey = templates.get(k.binding);
   if (!byKey) templates.set(k.binding, (byKey = new Map()));
   const t = byKey.get(key);
-  if (t !== undefined) {
+  if (t !== undefined && sameHeaders(image, t.image)) {
     byKey.delete(key);
     byKey.set(key, t); // most recently used last
     startFromTemplate(k, t, image);
@@ -75,12 +75,12 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
   if (!seen.has(key)) {
     if (seen.size >= MAX_SEEN) seen.clear();
     seen.add(key);
-    return layOut(k, image);
+    return layOutSharingCode(k, image);
   }
   // Second sighting: load freshly, then freeze the result as the template before it runs
   // (this process then runs copy-on-write on the template's pages like every later one).
   seen.delete(key);
-  const r = layOut(k, image);
+  const r = layOutSharingCode(k, image);
   if (r === null || r instanceof ElfError || k.endState) return r;
   if (byKey.size >= MAX_TEMPLATES) byKey.delete(byKey.keys().next().value!);
   byKey.set(key, { image: image.slice(), layout: r, mem: k.as.mem.freeze(), cpu: snapshotCpu(k.threads.get(0).cpu) });
@@ -88,23 +88,58 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
 }
 
 /**
+ * A fresh layout whose executable pages, when another load had the same ones, are that load's
+ * (decoded code included: cpu/memory.ts shareCodeByContent): generated probes differ in their
+ * headers, so each gets no template, but many have the same code.
+ */
+function layOutSharingCode(k: Kernel, image: Uint8Array): Layout | ElfError | null {
+  const r = layOut(k, image);
+  if (r !== null && !(r instanceof ElfError) && !k.endState) k.as.mem.shareCodeByContent();
+  return r;
+}
+
+/**
  * What decides the layout besides the loaded bytes: the ELF and program headers, the file
  * length (segment bounds, the tbss mutant), and the kernel's binding, policy, mutant and
- * memory budget. Null when the headers cannot be located (the image will be rejected).
+ * memory budget. Null when the headers cannot be located (the image will be rejected). The
+ * headers enter as a hash (the text of ~300 header bytes cost more to make and to hash as a
+ * map key than the rest of a template start); a template found by it is used only when its
+ * image's headers are the same bytes (`sameHeaders`), so a collision costs a fresh load.
  */
 function templateKey(k: Kernel, image: Uint8Array): string | null {
-  if (image.length < 64) return null;
-  // Byte reads, not a DataView (which costs more to make than this whole key). phoff is exact
-  // below 2^53, and one above that lies past the end of any image, as the u64 sum would.
-  const phoff = u32le(image, 32) + u32le(image, 36) * 4294967296, phnum = image[56]! | (image[57]! << 8);
-  const end = phoff + phnum * 56;
-  if (end > image.length) return null;
+  const end = headersEnd(image);
+  if (end < 0) return null;
   let policyId = policyIds.get(k.policy);
   if (policyId === undefined) policyIds.set(k.policy, (policyId = nextPolicyId++));
-  // the headers as a latin1 string: one native conversion, not one concatenation per byte
-  const buf = bytesOf(image);
-  const head = buf.toString("latin1", 0, 64) + buf.toString("latin1", phoff, end);
-  return `${policyId} ${k.mutant ?? "-"} ${k.as.maxPages} ${image.length} ${head}`;
+  let h = fnv1a(image, 0, 64, 0x811c9dc5);
+  h = fnv1a(image, u32le(image, 32), end, h);
+  return `${policyId} ${k.mutant ?? "-"} ${k.as.maxPages} ${image.length} ${h}`;
+}
+
+/**
+ * The end of the program header table, or -1 when the image is too short for it. Byte reads,
+ * not a DataView (which costs more to make than this whole key). phoff is exact below 2^53,
+ * and one above that lies past the end of any image, as the u64 sum would.
+ */
+function headersEnd(image: Uint8Array): number {
+  if (image.length < 64) return -1;
+  const phoff = u32le(image, 32) + u32le(image, 36) * 4294967296, phnum = image[56]! | (image[57]! << 8);
+  const end = phoff + phnum * 56;
+  return end > image.length ? -1 : end;
+}
+
+/** FNV-1a (32-bit) of bytes [from, to) of `b`, continuing from `h`. */
+function fnv1a(b: Uint8Array, from: number, to: number, h: number): number {
+  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193) >>> 0;
+  return h;
+}
+
+/** Whether two images of the same length have the same ELF and program headers (templateKey's bytes). */
+function sameHeaders(image: Uint8Array, other: Uint8Array): boolean {
+  const end = headersEnd(image);
+  const phoff = u32le(image, 32);
+  const a = bytesOf(image);
+  return a.compare(other, 0, 64, 0, 64) === 0 && a.compare(other, phoff, end, phoff, end) === 0;
 }
 
 /** The state a fresh `layOut(k, image)` would leave, from the template. */
@@ -134,12 +169,24 @@ function writeDiff(mem: Memory, addr: number, image: Buffer, base: Uint8Array, o
   const P = 4096;
   let i = 0;
   while (i < len) {
-    const n = Math.min(P - ((addr + i) % P), len - i);
-    // a native compare: an agent image is ~80 KB per case
-    if (image.compare(base, off + i, off + i + n, off + i, off + i + n) !== 0) mem.writeBytes(addr + i, image.subarray(off + i, off + i + n));
-    i += n;
+    // Up to DIFF_SPAN pages at a time first (one native compare where a case's bytes lie
+    // elsewhere: an agent's script is a few hundred bytes of an ~80 KB image), then the pages
+    // of a span that differs one by one: the same pages written as a page-by-page walk.
+    const span = Math.min(DIFF_SPAN * P - ((addr + i) % P), len - i);
+    if (image.compare(base, off + i, off + i + span, off + i, off + i + span) === 0) {
+      i += span;
+      continue;
+    }
+    const end = i + span;
+    while (i < end) {
+      const n = Math.min(P - ((addr + i) % P), end - i);
+      if (image.compare(base, off + i, off + i + n, off + i, off + i + n) !== 0) mem.writeBytes(addr + i, image.subarray(off + i, off + i + n));
+      i += n;
+    }
   }
 }
+/** Pages compared at once before page by page (writeDiff). */
+const DIFF_SPAN = 8;
 
 /** A Buffer view of `u8` (no copy), for Node's native byte operations. */
 function bytesOf(u8: Uint8Array): Buffer {

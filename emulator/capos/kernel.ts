@@ -106,7 +106,19 @@ export class Kernel {
   current: Thread | null = null;
   lastRunId = -1;
   /** Virtual time in ns (moves only when no thread is runnable); starts at the policy's clock origin. */
-  vtime: bigint;
+  get vtime(): bigint {
+    return this.vtimeBig;
+  }
+  set vtime(v: bigint) {
+    this.vtimeBig = v;
+    this.vtimeNum = Number(v);
+  }
+  private vtimeBig = 0n;
+  /**
+   * `Number(vtime)`, kept with it: every scheduling decision reads it for the TSC, and converting
+   * a BigInt each time was the largest line of a scheduling step.
+   */
+  vtimeNum = 0;
   /** Virtual time when the process started. */
   readonly vtimeStart: bigint;
   /** Instructions retired by all threads. */

@@ -15,24 +15,25 @@ export class BadMessage extends Error {
 }
 
 /**
- * A BadMessage for a decoding error, made without a stack trace: the ring turns it into a
- * badMessage completion and nobody reads its stack, which cost microseconds to capture (a
- * hostile batch refuses many CALLs).
+ * A BadMessage for a decoding error. Made while its caller has stack traces off
+ * (Error.stackTraceLimit = 0): the ring turns it into a badMessage completion and nobody reads
+ * its stack, which cost microseconds to capture (a hostile batch refuses many CALLs).
  */
 function badMessage(e: unknown): BadMessage {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new BadMessage(e instanceof Error ? e.message : String(e));
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return new BadMessage(e instanceof Error ? e.message : String(e));
 }
 
 type StructCtor<T extends capnp.Struct> = capnp.StructCtor<T>;
 
-/** Decode the root struct of a guest params message; `read` pulls the fields out. */
+/**
+ * Decode the root struct of a guest params message; `read` pulls the fields out. Errors are
+ * made without stack traces while it decodes: whatever it throws becomes a BadMessage (the
+ * bounded reader's CapnpFrameError for a refused frame, once per malformed CALL), and nobody
+ * reads their stacks.
+ */
 export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: StructCtor<T>, read: (s: T) => R): R {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     // Small data-only structs of the usual shape skip capnp-es (capnp-fast.ts), validated alike.
     const codec = codecOf(cls);
@@ -42,6 +43,8 @@ export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: 
     return read(msg.getRoot(cls));
   } catch (e) {
     throw badMessage(e);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -51,11 +54,15 @@ export function decodeParams<T extends capnp.Struct, R>(bytes: Uint8Array, cls: 
  */
 export function decodeData<T extends capnp.Struct>(bytes: Uint8Array, cls: StructCtor<T>, name: keyof T & string, view = false): Uint8Array {
   const index = dataIndexOf(cls, name);
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0; // as in decodeParams
   try {
     const fast = index === null ? undefined : fastData(bytes, index, view);
     if (fast) return fast;
   } catch (e) {
     throw badMessage(e);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
   return decodeParams(bytes, cls, (p) => (p[name] as capnp.Data).toUint8Array().slice());
 }

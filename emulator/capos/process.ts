@@ -112,6 +112,13 @@ export function startInitialThread(k: Kernel, entry: number, tp: number, loadEve
 }
 
 const UTF8 = new TextEncoder();
+/** Interface names as CapSet bytes, encoded once (every load writes the same few). */
+const nameBytes = new Map<string, Uint8Array>();
+function encodedName(iface: string): Uint8Array {
+  let bytes = nameBytes.get(iface);
+  if (bytes === undefined) nameBytes.set(iface, (bytes = UTF8.encode(iface)));
+  return bytes;
+}
 
 /** The CapSet page: header, then one entry per default grant in slot order (PROCX-3). */
 function writeCapSet(k: Kernel): void {
@@ -126,7 +133,7 @@ function writeCapSet(k: Kernel): void {
     const at = base + cs.headerSize + i * cs.entrySize;
     fieldWrite(mem, at, cs.entry["capId"]!, k.caps.idOf(i));
     fieldWrite(mem, at, cs.entry["interfaceId"]!, b.interfaces[iface]);
-    const name = UTF8.encode(iface).subarray(0, cs.nameLength);
+    const name = encodedName(iface).subarray(0, cs.nameLength);
     mem.writeBytes(at + cs.entry["name"]!.offset, name);
   });
 }

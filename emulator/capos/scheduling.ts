@@ -54,7 +54,7 @@ export function step(k: Kernel): void {
   const budget = d.quantum === 0 ? left : Math.min(d.quantum, left);
   const c = t.cpu;
   // RDTSC reads virtual time plus the global instruction count (monotonic across threads).
-  c.tsc = Number(k.vtime) + k.icount - c.icount;
+  c.tsc = k.vtimeNum + k.icount - c.icount;
   const before = c.icount;
   const stop = run(c, k.as.mem, budget);
   k.icount += c.icount - before;

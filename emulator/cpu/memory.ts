@@ -13,6 +13,14 @@
  * ever link to code that exists in one memory only. A template with a writable and
  * executable page never shares code (a guest store there would diverge inside `run`).
  *
+ * Code shared by content: a memory laid out without a template (a probe generated per case,
+ * whose headers differ and so get no template) may hand its executable pages, before it runs,
+ * to `shareCodeByContent`, which swaps them for the pages of an earlier memory with the same
+ * executable pages (numbers, protections and bytes), decode caches included; the memory then
+ * shares code exactly as one started from a template does. A memory with equal code bytes
+ * decodes them equally (decoding reads nothing but code bytes, and a straddling instruction
+ * reaches only the next executable page, which is part of the same set).
+ *
  * Addresses are integers in doubles. Valid user addresses are 0 <= a < 2^47; anything else
  * faults (#PF for canonical kernel-half addresses, #GP for non-canonical ones).
  */
@@ -23,6 +31,8 @@ export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const PAGE = 4096;
 const USER_TOP = 2 ** 47;
 const TLB_SIZE = 256, TLB_MASK = TLB_SIZE - 1;
+/** A range of more pages than this is forgotten by flushing the whole TLB (flushPages). */
+const FLUSH_ALL_PAGES = 64;
 
 /**
  * What the page's decode cache holds, as memory sees it: an entry it can invalidate. (The
@@ -105,6 +115,25 @@ const MAX_FREE_PAGES = 2048;
 /** Released memories, reused by `startFrom` (see the header). */
 const freeMemories: Memory[] = [];
 const MAX_FREE_MEMORIES = 4;
+/** Released memories that had no template, emptied: reused by `Memory.empty`. */
+const freeEmpty: Memory[] = [];
+const MAX_FREE_EMPTY = 4;
+/**
+ * Executable pages shared by content (shareCodeByContent): by their page numbers and
+ * protections, the page sets seen with those (most recently used last), at most MAX_CODE_SETS in
+ * all. A set's pages are shared pages: never written, their prot never changed.
+ */
+const codeSets = new Map<string, Page[][]>();
+let codeSetCount = 0;
+const MAX_CODE_SETS = 16, MAX_SETS_PER_KEY = 4;
+/**
+ * Fingerprints of code seen once (page numbers, protections and sampled bytes): code is offered
+ * for sharing only when seen a second time. A set kept for sharing stays alive with its decode
+ * caches and is never recycled, and generated probes mostly carry code no other case has:
+ * offering each one cost more (retained and churned sets) than sharing saved.
+ */
+const codeSeenOnce = new Set<string>();
+const MAX_CODE_SEEN = 1024;
 /** Page-map changes a memory remembers for its release (see `changed`). */
 const MAX_CHANGED = 4096;
 
@@ -125,8 +154,27 @@ function privatePage(prot: number, src: Uint8Array | null): Page {
  */
 function recyclePage(pg: Page): void {
   if (pg.shared || pg === NO_PAGE) return;
+  if (pg.icache !== null) recycleCodeCache(pg.icache);
   pg.icache = null;
   if (freePages.length < MAX_FREE_PAGES) freePages.push(pg);
+}
+
+/**
+ * Decode caches (a slot per byte of a page) of released memories' pages, emptied, for
+ * `newCodeCache`: a process started from a generated probe decodes its code pages afresh, and a
+ * new 4096-slot array per code page per process was a large share of what a short case
+ * allocated. Only release recycles them, when nothing runs on the memory any more.
+ */
+const freeCodeCaches: (CachedCode | undefined)[][] = [];
+const MAX_FREE_CODE_CACHES = 64;
+function recycleCodeCache(ic: (CachedCode | undefined)[]): void {
+  if (freeCodeCaches.length >= MAX_FREE_CODE_CACHES || ic.length !== PAGE) return;
+  ic.fill(undefined);
+  freeCodeCaches.push(ic);
+}
+/** An empty decode cache for a page (run.ts fetchInsn): a recycled one when there is one. */
+export function newCodeCache(): (CachedCode | undefined)[] {
+  return freeCodeCaches.pop() ?? new Array<CachedCode | undefined>(PAGE);
 }
 
 /** Thrown by map() when the page budget would be exceeded. */
@@ -170,6 +218,9 @@ export class Memory {
 
   /** True while this memory's executable pages are all shared template pages (see header). */
   private codeShared = false;
+  /** While code is shared: the lowest and highest executable page numbers. */
+  private codeFirst = Infinity;
+  private codeLast = -Infinity;
   /** The template whose page map this memory started from (or froze), for reuse after release. */
   private template: MemoryTemplate | null = null;
   /**
@@ -203,9 +254,61 @@ export class Memory {
     this.changed.length = 0;
     this.changedAll = false;
     this.codeShared = shareCode;
+    this.codeFirst = codeFirst; this.codeLast = codeLast;
     if (!shareCode) this.unshareCode();
     this.flushTlb();
     return t;
+  }
+  /**
+   * Share this memory's executable pages with earlier memories whose executable pages are the
+   * same (see the header), or offer them to later ones. Only for a memory laid out without a
+   * template that has not run (no page decoded yet) and has no writable and executable page;
+   * any other memory is left as it is.
+   */
+  shareCodeByContent(): void {
+    if (this.codeShared || this.template !== null) return;
+    const code: [number, Page][] = [];
+    for (const e of this.pages) {
+      const pg = e[1];
+      if ((pg.prot & (PROT_WRITE | PROT_EXEC)) === (PROT_WRITE | PROT_EXEC)) return;
+      if (pg.prot & PROT_EXEC) {
+        if (pg.shared || pg.icache !== null) return;
+        code.push(e);
+      }
+    }
+    if (code.length === 0) return;
+    code.sort((a, b) => a[0] - b[0]);
+    let key = "";
+    for (const [pn, pg] of code) key += `${pn}:${pg.prot},`;
+    let sets = codeSets.get(key);
+    const i = sets === undefined ? -1 : sets.findIndex((set) => set.every((sp, j) => Buffer.compare(sp.data, code[j]![1].data) === 0));
+    if (i < 0) {
+      // Not shareable yet: the first sighting of this code only leaves its fingerprint.
+      let h = 0x811c9dc5;
+      for (const [, pg] of code) for (let o = 0; o < PAGE; o += 16) h = Math.imul(h ^ pg.data[o]! ^ (pg.data[o + 7]! << 8), 0x01000193) >>> 0;
+      const seen = `${key}${h}`;
+      if (!codeSeenOnce.has(seen)) {
+        if (codeSeenOnce.size >= MAX_CODE_SEEN) codeSeenOnce.clear();
+        codeSeenOnce.add(seen);
+        return;
+      }
+      codeSeenOnce.delete(seen);
+    }
+    if (i >= 0) {
+      const set = sets!.splice(i, 1)[0]!;
+      sets!.push(set); // most recently used last
+      for (let j = 0; j < code.length; j++) { this.setPage(code[j]![0], set[j]!); recyclePage(code[j]![1]); }
+    } else {
+      if (codeSetCount >= MAX_CODE_SETS) { codeSets.clear(); codeSetCount = 0; sets = undefined; }
+      if (sets === undefined) codeSets.set(key, (sets = []));
+      else if (sets.length >= MAX_SETS_PER_KEY) { sets.shift(); codeSetCount--; }
+      for (const [, pg] of code) pg.shared = true;
+      sets.push(code.map((e) => e[1]));
+      codeSetCount++;
+    }
+    this.codeShared = true;
+    this.codeFirst = code[0]![0]; this.codeLast = code[code.length - 1]![0];
+    this.flushTlb();
   }
   /** A memory equal to the template's, sharing its pages until it writes them. */
   static startFrom(t: MemoryTemplate): Memory {
@@ -222,7 +325,16 @@ export class Memory {
       m.template = t;
     }
     m.codeShared = t.shareCode;
+    m.codeFirst = t.codeFirst; m.codeLast = t.codeLast;
     if (!t.shareCode) m.unshareCode();
+    return m;
+  }
+  /** An empty memory (no pages): a released one when there is one. */
+  static empty(maxPages = 1 << 18): Memory {
+    const m = freeEmpty.pop();
+    if (m === undefined) return new Memory(maxPages);
+    m.released = false;
+    m.maxPages = maxPages;
     return m;
   }
   /**
@@ -239,9 +351,14 @@ export class Memory {
       for (const pg of this.pages.values()) recyclePage(pg);
       this.pages.clear();
       this.changed.length = 0;
-      if (t === null) return;
-      for (const [pn, pg] of t.pages) this.pages.set(pn, pg);
       this.changedAll = false;
+      if (t === null) {
+        this.codeShared = false;
+        this.flushTlb();
+        if (freeEmpty.length < MAX_FREE_EMPTY) freeEmpty.push(this);
+        return;
+      }
+      for (const [pn, pg] of t.pages) this.pages.set(pn, pg);
     }
     for (const pn of this.changed) {
       const pg = this.pages.get(pn);
@@ -274,8 +391,7 @@ export class Memory {
     if (!this.codeShared) return;
     // While code is shared, every executable page is one of the template's (anything else
     // unshared first), so a page outside their span needs no lookup (a VM range: thousands).
-    const t = this.template!;
-    if (prot & PROT_EXEC || (pn >= t.codeFirst && pn <= t.codeLast && (this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
+    if (prot & PROT_EXEC || (pn >= this.codeFirst && pn <= this.codeLast && (this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
   }
   /** The page at pn, made private (copied if shared) so it may be written or re-protected. */
   private own(pn: number, pg: Page): Page {
@@ -286,7 +402,7 @@ export class Memory {
     const copy = privatePage(cur.prot, cur.data);
     cpuStats.pagesCopied++;
     this.setPage(pn, copy);
-    this.flushTlb();
+    this.flushPages(pn, pn + 1);
     return copy;
   }
 
@@ -294,6 +410,23 @@ export class Memory {
 
   flushTlb(): void {
     this.rTag.fill(NaN); this.wTag.fill(NaN); this.xPn = NaN; this.xPage = null;
+  }
+  /**
+   * Forget the TLB entries of pages [first, last) and of the page on either side (the write TLB
+   * and the instruction TLB exclude each other across a page boundary: fetchPage, fillW), or
+   * the whole TLB for a long range. What a full flush does for the pages that changed: an entry
+   * of any other page still names that page's current Page with the permissions it was filled
+   * under (a COW copy, a VM operation of a few pages: a full flush wrote 4 KiB of tags each).
+   */
+  private flushPages(first: number, last: number): void {
+    if (last - first > FLUSH_ALL_PAGES) { this.flushTlb(); return; }
+    const rTag = this.rTag, wTag = this.wTag;
+    for (let p = first - 1; p <= last; p++) {
+      const i = p & 255;
+      if (rTag[i] === p) rTag[i] = NaN;
+      if (wTag[i] === p) wTag[i] = NaN;
+    }
+    if (this.xPn >= first - 1 && this.xPn <= last) { this.xPn = NaN; this.xPage = null; }
   }
 
   // ---------------------------------------------------------------- personality API
@@ -307,12 +440,12 @@ export class Memory {
     for (let p = first; p < last; p++) if (!this.pages.has(p)) fresh++;
     if (this.pages.size + fresh > this.maxPages) throw new MemoryBudgetExceeded(this.maxPages);
     for (let p = first; p < last; p++) { this.beforeCodeChange(p, prot); this.invalidateCode(p); this.setPage(p, prot & PROT_EXEC ? privatePage(prot, null) : zeroPage(prot)); }
-    this.flushTlb();
+    this.flushPages(first, last);
   }
   unmap(addr: number, len: number): void {
     const first = Math.floor(addr / PAGE), last = Math.ceil((addr + len) / PAGE);
     for (let p = first; p < last; p++) { this.beforeCodeChange(p); this.invalidateCode(p); this.setPage(p, null); }
-    this.flushTlb();
+    this.flushPages(first, last);
   }
   /** Change permissions of mapped pages in the range; returns false if some page is unmapped. */
   protect(addr: number, len: number, prot: number): boolean {
@@ -326,7 +459,7 @@ export class Memory {
         if (!(prot & PROT_EXEC)) this.invalidateCode(p);
       } else ok = false;
     }
-    this.flushTlb();
+    this.flushPages(first, last);
     return ok;
   }
   isMapped(addr: number): boolean { return this.pages.has(Math.floor(addr / PAGE)); }

@@ -5,7 +5,7 @@ import { CpuState } from "./state.js";
 import { Insn } from "./insn.js";
 import { GuestFault } from "./fault.js";
 import type { Stop } from "./fault.js";
-import { Memory, PAGE } from "./memory.js";
+import { Memory, PAGE, newCodeCache } from "./memory.js";
 import { decode } from "./decode.js";
 import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
@@ -84,7 +84,7 @@ export function fetchInsn(mem: Memory, addr: number): Insn {
   const off = addr - Math.floor(addr / 4096) * 4096;
   // The page's cache holds only Insns (this function is its one writer).
   let ic = pg.icache as (Insn | undefined)[] | null;
-  if (ic === null) ic = pg.icache = new Array<Insn | undefined>(PAGE);
+  if (ic === null) ic = pg.icache = newCodeCache() as (Insn | undefined)[];
   let d = ic[off];
   if (d === undefined) {
     d = decode(mem, addr);

@@ -198,3 +198,16 @@ describe("capnp fast path for Data (Console.write)", () => {
     );
   });
 });
+
+describe("refused params cost no stack trace", () => {
+  it("a malformed frame gives a BadMessage without stack frames, and errors made afterwards have theirs", () => {
+    const bad = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0); // claims 2^32 segments
+    for (const decode of [() => decodeParams(bad, gen.VirtualMemory_Map$Params, (p) => p.size), () => decodeData(bad, gen.Console_Write$Params, "data")]) {
+      let caught: unknown;
+      try { decode(); } catch (e) { caught = e; }
+      expect(caught).toBeInstanceOf(BadMessage);
+      expect((caught as Error).stack).not.toMatch(/\n\s+at /);
+      expect(new Error("later").stack).toMatch(/\n\s+at /); // the limit is put back
+    }
+  });
+});
