@@ -1,8 +1,9 @@
 /**
- * Flag producer + conditional jump pairs (ops/fuse.ts): the interpreter's fast path runs a
- * block's last two instructions as one handler when they are a compare/test/ALU op and the Jcc
- * that reads its flags. Checked against the host CPU for every condition after every producer
- * form (the branch taken or not, the flags a later PUSHF, SETcc or ADC reads), and for the
+ * Pairs of an instruction and the conditional jump after it (ops/fuse.ts): the interpreter's
+ * fast path runs a block's last two instructions as one handler when the jump follows an
+ * instruction that writes no memory (a compare/test/ALU op, or a move, LEA, load ...). Checked
+ * against the host CPU for every condition after every such form (the branch taken or not, the
+ * flags a later PUSHF, SETcc or ADC reads), and for the
  * run() contract: a pair retires two instructions, a budget may end between them, a fault in
  * the producer retires neither, and code rewritten inside the block takes effect.
  */
@@ -28,11 +29,17 @@ const PRODUCERS: [string, number[]][] = [
   ["inc rcx", [0x48, 0xff, 0xc1]], ["dec ecx", [0xff, 0xc9]], ["dec cl", [0xfe, 0xc9]],
   ["cmp rcx,[data]", [0x48, 0x3b, 0x0c, ...abs(DATA + 8)]], ["cmp dword [data],imm8", [0x83, 0x3c, ...abs(DATA + 16), 0x07]],
   ["test [data],ecx", [0x85, 0x0c, ...abs(DATA + 24)]], ["sub rdx,[data]", [0x48, 0x2b, 0x14, ...abs(DATA + 32)]],
+  // instructions that leave the flags alone or set them without being compares (the jump reads
+  // the entry flags, or these)
+  ["lea rcx,[rcx+1]", [0x48, 0x8d, 0x49, 0x01]], ["mov rdx,rcx", [0x48, 0x89, 0xca]], ["mov ecx,[data]", [0x8b, 0x0c, ...abs(DATA + 40)]],
+  ["movzx ecx,byte [data]", [0x0f, 0xb6, 0x0c, ...abs(DATA + 3)]], ["movsxd rcx,edx", [0x48, 0x63, 0xca]], ["mov ecx,imm32", [0xb9, 0x78, 0x56, 0x34, 0x12]],
+  ["cmovb rcx,rdx", [0x48, 0x0f, 0x42, 0xca]], ["setl cl", [0x0f, 0x9c, 0xc1]], ["shl rcx,1", [0x48, 0xd1, 0xe1]],
+  ["not rcx", [0x48, 0xf7, 0xd1]], ["neg ecx", [0xf7, 0xd9]],
 ];
 /** RCX, RDX (and RAX, R9, R10 alike): equal, below/above, signed and unsigned order disagreeing, sign and carry edges. */
 const VALUES: [bigint, bigint][] = [
-  [0n, 0n], [5n, 7n], [7n, 5n], [0xffffffffffffffffn, 1n], [0x7fffffffn, 0x80000000n],
-  [0x8000000000000000n, 0x7fffffffffffffffn], [0x80n, 0x7fn], [0xffff_ffffn, 0xffff_ffffn],
+  [0n, 0n], [5n, 7n], [0xffffffffffffffffn, 1n], [0x7fffffffn, 0x80000000n],
+  [0x8000000000000000n, 0x7fffffffffffffffn], [0x80n, 0x7fn],
 ];
 const DATA_BYTES = Uint8Array.from({ length: 256 }, (_, i) => [0, 5, 0x80, 0xff, 7, 0, 0x7f, 1][i % 8]!);
 /** After the pair: SETB BL, SETL BH, SETE SIL (REX), ADC RSI, RDI, all reading the pair's flags. */
