@@ -32,9 +32,9 @@ export class Insn {
   /** The block's closed form when it is a counted loop (counted-loop.ts; built with the block). */
   loop: CountedLoop | null = null;
   /**
-   * Block heads: 1 when the block ends in a flag producer and a conditional jump run as one
-   * handler (ops/fuse.ts), else 0. On that jump: `fx` is the pair's handler and `pair` the
-   * producer it was built with (set when a block is built; only the fast path uses them).
+   * Block heads: 1 when the block's last two instructions, a jump and the one before it, run as
+   * one handler (ops/fuse.ts), else 0. On that jump: `fx` is the pair's handler and `pair` the
+   * instruction it was built with (set when a block is built; only the fast path uses them).
    */
   paired = 0;
   fx: Handler | null = null;

@@ -125,10 +125,10 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
 }
 
 /**
- * 1 if the block's last two instructions, a flag producer and a conditional jump, are to run
- * as one handler (ops/fuse.ts), else 0. The jump keeps the producer it was paired with: a jump
- * that ends blocks decoded from two different instruction streams pairs with the first only
- * (while that producer's code is current).
+ * 1 if the block's last two instructions, a jump and the one before it, are to run
+ * as one handler (ops/fuse.ts), else 0. The jump keeps the instruction it was paired with: a
+ * jump that ends blocks decoded from two different instruction streams pairs with the first
+ * only (while that instruction's code is current).
  */
 function pairTail(blk: Insn[]): number {
   const n = blk.length;
@@ -226,8 +226,8 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         const x: Insn = blk[i]!;
         c.left = left - i;
         fastLeft = -1;
-        // the block's last instruction: x itself, or the conditional jump x sets the flags of
-        // when the two run as one pair handler (ops/fuse.ts; x, the one that may fault, is `cur`)
+        // the block's last instruction: x itself, or the jump after x when the two run as one
+        // pair handler (ops/fuse.ts; x, the only one of them that may fault, is `cur`)
         const y: Insn = blk[n - 1]!;
         if (i === last && x.valid && y.valid) {
           cur = x;

@@ -1,22 +1,21 @@
 /**
- * Compare-and-branch pairs: a block that ends in a conditional jump runs it and the
- * instruction before it (usually the one that sets its flags) as one handler in the
- * interpreter's fast path
- * (one dispatch instead of two, and V8, inlining both handlers into it, reads the flags the
- * producer has just recorded without going through memory). The pair's handler is the
- * producer's handler followed by the jump's, so its semantics are theirs by construction: the
- * lazy flags are recorded exactly as before, for any later reader.
+ * Compare-and-branch pairs: a block that ends in a conditional (or direct) jump runs it and
+ * the instruction before it (usually the one that sets its flags) as one handler in the
+ * interpreter's fast path: one dispatch from the loop instead of two, and the jump's handler
+ * inlined into the pair's. The pair's handler is the first instruction's handler followed by
+ * the jump's, so its semantics are theirs by construction: the lazy flags are recorded exactly
+ * as before, for any later reader.
  *
  * The first of the two is an instruction that writes no memory and does not touch RIP
- * (isPairable): only it may fault, and nothing the pair does can rewrite the jump's code. run.ts keeps the instruction
- * count exact (a pair retires two instructions; a block the budget cannot cover runs one
- * instruction at a time, unfused).
+ * (isPairable): only it may fault, and nothing the pair does can rewrite the jump's code.
+ * run.ts keeps the instruction count exact (a pair retires two instructions; a block the
+ * budget cannot cover runs one instruction at a time, unpaired).
  */
 import type { Handler, Insn } from "../insn.js";
 
-/** Jcc rel8 (70-7F) or rel32 (0F 80-8F). */
-export function isJcc(d: Insn): boolean {
-  return d.map === 0 ? (d.op & 0xf0) === 0x70 : d.map === 1 && (d.op & 0xf0) === 0x80;
+/** Jcc rel8 (70-7F) or rel32 (0F 80-8F), or JMP rel8/rel32 (EB, E9): jumps that cannot fault. */
+export function isDirectJump(d: Insn): boolean {
+  return d.map === 0 ? (d.op & 0xf0) === 0x70 || d.op === 0xeb || d.op === 0xe9 : d.map === 1 && (d.op & 0xf0) === 0x80;
 }
 
 /**
@@ -51,25 +50,28 @@ export function isPairable(d: Insn): boolean {
   return false;
 }
 
-const made = new Map<Handler, Map<Handler, Handler>>();
+const byJump = new Map<Handler, Handler>();
 let pairs = 0;
 
 /**
- * The pair handler for producer p followed by Jcc j (called with j, whose `pair` is p), or
- * null when the two do not form a pair. One function per (producer handler, jump handler),
- * each compiled on its own (`new Function`), so that V8 keeps separate call feedback for each
- * and inlines both handlers; closures of one function literal would share it.
+ * The pair handler for p followed by the jump j (called with j, whose `pair` is p), or null
+ * when the two do not form a pair. One function per jump handler (16 conditions and JMP),
+ * each compiled on its own (`new Function`) so that V8 inlines that jump's handler into it
+ * (closures of one function literal would share one call feedback); the first instruction's
+ * handler is called through the instruction, as the interpreter loop would. One function per
+ * (first handler, jump handler), inlining both, was measured too: it saved more per pair run
+ * (47 host instructions against about half that) but a real program makes a hundred or more of
+ * them, each compiled by V8 on its own, and busybox sort -n ran 1.3% more host instructions
+ * with them than with no pairs at all.
  */
 export function pairHandler(p: Insn, j: Insn): Handler | null {
-  if (p.next !== j.addr || !isJcc(j) || !isPairable(p)) return null;
-  let byJump = made.get(p.exec);
-  if (byJump === undefined) made.set(p.exec, byJump = new Map());
+  if (p.next !== j.addr || !isDirectJump(j) || !isPairable(p)) return null;
   let h = byJump.get(j.exec);
   if (h === undefined) {
-    // The source names the pair: V8 caches compilations by source text, and identical sources
-    // would give every pair one shared function (and one shared call feedback). A strict arrow,
-    // as the handlers in ops/ are: a field that holds functions of one kind keeps its type.
-    h = new Function("P", "J", `"use strict"; return (c, j) => { P(c, j.pair); J(c, j); }; // pair ${++pairs}`)(p.exec, j.exec) as Handler;
+    // The source names the jump: V8 caches compilations by source text, and identical sources
+    // would give every jump one shared function. A strict arrow, as the handlers in ops/ are:
+    // a field that holds functions of one kind keeps its type.
+    h = new Function("J", `"use strict"; return (c, j) => { const p = j.pair; p.exec(c, p); J(c, j); }; // jump ${++pairs}`)(j.exec) as Handler;
     byJump.set(j.exec, h);
   }
   return h;
