@@ -31,6 +31,14 @@ export class Insn {
   block: Insn[] | null = null;
   /** The block's closed form when it is a counted loop (counted-loop.ts; built with the block). */
   loop: CountedLoop | null = null;
+  /**
+   * Block heads: 1 when the block's last two instructions, a jump and the one before it, run as
+   * one handler (ops/fuse.ts), else 0. On that jump: `fx` is the pair's handler and `pair` the
+   * instruction it was built with (set when a block is built; only the fast path uses them).
+   */
+  paired = 0;
+  fx: Handler | null = null;
+  pair: Insn | null = null;
   /** ModRM fields (reg/rm include REX extensions); reg8/rm8 are byte-register codes. */
   reg = 0;
   rm = 0;

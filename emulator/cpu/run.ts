@@ -12,6 +12,8 @@ import type { TraceRing } from "./trace.js";
 import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
 import type { JitRegion } from "./jit.js";
 import { countedLoopOf, countedLoopsOn, skipIterations } from "./counted-loop.js";
+import { pairHandler } from "./ops/fuse.js";
+import { cpuStats } from "./stats.js";
 
 /**
  * Tier policy: a block head entered this many times by the interpreter is considered as the
@@ -70,7 +72,15 @@ const NEVER = 0x3fffffff;
 // optimised code and compile it again (measured on the bench's bytecode interpreter with
 // `--trace-opt`: the loop compiled 5 times with the tier on against 2 with it off; 1-3 with this
 // and the no-short-circuit tier checks in interpret()).
-{ const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 }; }
+// Numbers likewise: an address at or above 2^30, or an immediate or displacement outside
+// [-2^30, 2^30), is no V8 Smi, and the first one stored would turn its field into a double one
+// in the middle of a run (a new Insn map: every function optimised for the old one is
+// deoptimised, measured as a storm of ~40 "wrong map" deopts in each bench program with
+// `--trace-deopt`), so these fields start as doubles.
+{
+  const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.pair = shape; shape.fx = () => {}; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 };
+  shape.addr = shape.next = shape.target = 2 ** 40; shape.imm = shape.immHi = shape.disp = -(2 ** 31);
+}
 
 /** Heads of every region compiled since the last call (for profiling tools; null = off). */
 export let regionLog: Insn[] | null = null;
@@ -110,7 +120,27 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   }
   if (x.ind === null && isJmpIndirect(x)) x.ind = new Map();
   d.loop = countedLoopOf(blk);
+  d.paired = pairTail(blk);
   return blk;
+}
+
+/**
+ * 1 if the block's last two instructions, a jump and the one before it, are to run
+ * as one handler (ops/fuse.ts), else 0. The jump keeps the instruction it was paired with: a
+ * jump that ends blocks decoded from two different instruction streams pairs with the first
+ * only (while that instruction's code is current).
+ */
+function pairTail(blk: Insn[]): number {
+  const n = blk.length;
+  if (n < 2) return 0;
+  const p = blk[n - 2]!, j = blk[n - 1]!;
+  if (j.pair !== null && j.pair !== p && j.pair.valid) return 0;
+  const h = pairHandler(p, j);
+  if (h === null) return 0;
+  j.pair = p;
+  j.fx = h;
+  cpuStats.pairedBlocks++;
+  return 1;
 }
 
 /** A block a region may take in: valid, and entered at least minHeat times (else null). */
@@ -185,7 +215,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         // RIP). A fault among them is charged by run() from `fastLeft` and the faulting
         // instruction's place in `fastBlock`.
         fastLeft = left; fastBlock = blk;
-        const last = n - 1;
+        const last = n - 1 - d.paired;
         let i = 0;
         for (; i < last; i++) {
           const x: Insn = blk[i]!;
@@ -196,12 +226,16 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         const x: Insn = blk[i]!;
         c.left = left - i;
         fastLeft = -1;
-        if (i === last && x.valid) {
+        // the block's last instruction: x itself, or the jump after x when the two run as one
+        // pair handler (ops/fuse.ts; x, the only one of them that may fault, is `cur`)
+        const y: Insn = blk[n - 1]!;
+        if (i === last && x.valid && y.valid) {
           cur = x;
-          c.rip = x.next;
-          x.exec(c, x); // a REP string instruction spends its iterations from c.left itself
-          prev = x;
-          c.left--;
+          c.rip = y.next;
+          if (x === y) x.exec(c, x); // a REP string instruction spends its iterations from c.left itself
+          else y.fx!(c, y);
+          prev = y;
+          c.left -= n - i;
         } else {
           // code rewritten under us: decode afresh from the first instruction not run
           d.block = null;
@@ -224,8 +258,10 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
       // past the block nothing has faulted: a fault from here on is the next fetch's, and RIP
       // stays at its address (the instruction before it retired)
       cur = null;
-      // an indirect jump ends its block: note where it went (the region builder's edges)
-      const ind = prev === null ? null : prev.ind;
+      // an indirect jump ends its block: note where it went (the region builder's edges; only
+      // the tier reads them, and a map update per dispatch cost the bytecode interpreter 6% of
+      // its interpreter-only time)
+      const ind = prev === null || !tier ? null : prev.ind;
       if (ind !== null) {
         const k = ind.get(c.rip);
         if (k !== undefined) ind.set(c.rip, k + 1);

@@ -84,6 +84,12 @@ export class CpuState {
   mem!: Memory;
 }
 
+// RIP (an address, often at or above 2^30) and the lazy-flag operands (unsigned 32-bit halves)
+// soon hold numbers that are no V8 Smi; the first such store would give CpuState a new map with
+// double fields in the middle of a run and deoptimise every function optimised for the old one,
+// so the fields are doubles from the start (see the same for Insn in run.ts).
+{ const shape = new CpuState(); shape.rip = shape.fa = shape.fah = shape.fb = shape.fbh = shape.fr = shape.frh = 2 ** 32 - 1; }
+
 /** Read a 64-bit GPR as bigint (for tests and personalities; not hot path). */
 export function getReg64(c: CpuState, r: number): bigint {
   return (BigInt(c.hi[r]! >>> 0) << 32n) | BigInt(c.lo[r]! >>> 0);
