@@ -86,22 +86,28 @@ function assemble(body: Op[]): number[] {
   return [...b, 0x49, 0xff, 0xcf, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
 }
 
-function runCase(k: Case, threshold: number): { trace: unknown[]; regions: number } {
+/**
+ * Run `code` at CODE from the registers `regs` (RSP 0, then `set`'s registers) and `flags`
+ * under the JIT threshold given (and the promotion volumes scaled by `scale`), split into
+ * `budgets` then the rest: the state after each run, and the regions compiled.
+ */
+function execute(code: number[], regs: bigint[], set: [number, number][], flags: number, budgets: number[], threshold: number, scale = 1): { trace: unknown[]; regions: number } {
   const saved = JIT_THRESHOLD;
   setJitThreshold(threshold);
+  setPromoteScale(scale);
   logRegions(true);
   try {
     const m = new Memory(16);
     m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
-    m.writeBytes(CODE, Uint8Array.from(assemble(k.body)));
+    m.writeBytes(CODE, Uint8Array.from(code));
     const c = new CpuState();
     c.rip = CODE;
-    k.regs.forEach((v, r) => setReg64(c, r, v));
+    regs.forEach((v, r) => setReg64(c, r, v));
     setReg64(c, 4, 0n);
-    setReg64(c, 15, BigInt(k.trips));
-    c.flags = k.flags;
+    for (const [r, v] of set) setReg64(c, r, BigInt(v));
+    c.flags = flags;
     const trace: unknown[] = [];
-    for (const b of [...k.budgets, 100_000]) {
+    for (const b of [...budgets, 100_000]) {
       const s = run(c, m, b);
       trace.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [...Array(16).keys()].map((r) => getReg64(c, r)) });
       if (s.kind !== "budget") break;
@@ -109,9 +115,11 @@ function runCase(k: Case, threshold: number): { trace: unknown[]; regions: numbe
     return { trace, regions: regionLog?.length ?? 0 };
   } finally {
     logRegions(false);
+    setPromoteScale(1);
     setJitThreshold(saved);
   }
 }
+const runCase = (k: Case, threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold);
 
 describe("compiled tier", () => {
   it("agrees with the interpreter on generated integer loops, for every budget split", () => {
@@ -216,32 +224,9 @@ describe("compiled tier, loop policy", () => {
     budgets: fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 4 }),
   });
   function runNest(k: LoopCase, threshold: number): { trace: unknown[]; regions: number; side: number } {
-    const saved = JIT_THRESHOLD, side0 = sideEntries;
-    setJitThreshold(threshold);
-    setPromoteScale(1e-9);
-    logRegions(true);
-    try {
-      const m = new Memory(16);
-      m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
-      m.writeBytes(CODE, Uint8Array.from(assembleNest(k)));
-      const c = new CpuState();
-      c.rip = CODE;
-      k.regs.forEach((v, r) => setReg64(c, r, v));
-      setReg64(c, 4, 0n);
-      setReg64(c, 14, BigInt(k.outer));
-      c.flags = k.flags;
-      const trace: unknown[] = [];
-      for (const b of [...k.budgets, 100_000]) {
-        const s = run(c, m, b);
-        trace.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [...Array(16).keys()].map((r) => getReg64(c, r)) });
-        if (s.kind !== "budget") break;
-      }
-      return { trace, regions: regionLog?.length ?? 0, side: sideEntries - side0 };
-    } finally {
-      logRegions(false);
-      setPromoteScale(1);
-      setJitThreshold(saved);
-    }
+    const side0 = sideEntries;
+    const r = execute(assembleNest(k), k.regs, [[14, k.outer]], k.flags, k.budgets, threshold, 1e-9);
+    return { ...r, side: sideEntries - side0 };
   }
   it("agrees with the interpreter on loops entered at any block head, for every budget split", () => {
     let compiled = 0, side = 0, cases = 0;
