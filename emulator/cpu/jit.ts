@@ -665,7 +665,7 @@ function indirectTargets(d: Insn): number[] {
 export let regionWhy: ((head: Insn, why: string, at?: Insn) => void) | null = null;
 export function explainRegions(f: typeof regionWhy): void { regionWhy = f; }
 
-export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean): CompiledRegion | null | number {
+export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean, regs?: CpuState): CompiledRegion | null | number {
   if (loopsOnly && declined.has(head)) return null;
   let blocks: RBlock[] = [];
   let byAddr = new Map<number, RBlock>();
@@ -701,15 +701,19 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   // the volume check again, after code generation, when the bar depends on the code's size;
   // first against the least a region of this many instructions can cost, without generating it
   const volume = blocks.reduce((v, rb) => v + rb.insns[0]!.heat * rb.insns.length, 0);
+  // a loop whose remaining trip count can be read off its exit compare must also have that
+  // much left to run (a loop run once, caught near its end, would only pay V8's compile)
+  const future = loopsOnly && regs !== undefined ? remainingVolume(head, blocks, byAddr, regs, volume) : null;
+  const short = (bar: number): boolean => volume < bar || (future !== null && future < bar);
   if (loopsOnly) {
     // the code's size as last generated for this head's loop when it still has as many
     // instructions, else the least it can be: generating it again costs more than the look
     const known = codeSizeSeen.get(head), chars = known !== undefined && known.n === D.length ? known.chars : D.length * MIN_CHARS_PER_INSN;
     if (chars > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${chars} chars`); return decline(blocks); }
     const bar = promoteVolume(blocks.length, D.length, chars);
-    if (volume < bar) {
-      regionWhy?.(head, `later ${volume}/${bar} (${blocks.length} blocks, ${D.length} insns${known ? `, ${chars} chars` : ""})`);
-      return laterBy(volume, bar);
+    if (short(bar)) {
+      regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns${known ? `, ${chars} chars` : ""})`);
+      return volume < bar ? laterBy(volume, bar) : 1.25;
     }
   }
   if (blocks.length === 0) return null;
@@ -812,7 +816,10 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     codeSizeSeen.set(head, { n: D.length, chars: code.length });
     if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`); return decline(blocks); }
     const bar = promoteVolume(blocks.length, D.length, code.length);
-    if (volume < bar) { regionWhy?.(head, `later ${volume}/${bar} (${blocks.length} blocks, ${D.length} insns, ${code.length} chars)`); return laterBy(volume, bar); }
+    if (short(bar)) {
+      regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns, ${code.length} chars)`);
+      return volume < bar ? laterBy(volume, bar) : 1.25;
+    }
   }
   const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
 const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfF = H.getCF;
@@ -894,6 +901,57 @@ function loopOf(blocks: RBlock[], byAddr: Map<number, RBlock>): RBlock[] {
   // every block the search found was reached from the head, so reaching the head back = on a cycle through it
   return reaches.has(head) ? blocks.filter((rb) => reaches.has(rb)) : [head];
 }
+
+/** A constant added to a GPR by INC/DEC or ADD/SUB imm (32- or 64-bit), or null. */
+function stepOf(d: Insn): { reg: number; step: number } | null {
+  if (d.map !== 0 || d.mod !== 3 || (d.opsz !== 8 && d.opsz !== 4) || d.lock) return null;
+  const digit = d.reg & 7;
+  if (d.op === 0xff && digit <= 1) return { reg: d.rm, step: digit === 0 ? 1 : -1 };
+  if ((d.op === 0x83 || d.op === 0x81) && (digit === 0 || digit === 5) && d.imm !== 0) return { reg: d.rm, step: digit === 0 ? d.imm : -d.imm };
+  return null;
+}
+
+/**
+ * What a loop still running its first entry has left to run, estimated from the registers at
+ * its head: for a block of the loop that leaves it by a Jcc right after CMP r, r/imm (32- or
+ * 64-bit) where the same block adds a constant to one of the two registers, the iterations
+ * until they meet times the instructions the loop has run per pass through that block. Only
+ * when the induction register has moved by exactly the step times the passes since the head's
+ * previous look (one entry still running, as a loop run once over a large array does); a loop
+ * entered again and again (an inner loop of a few trips) resets it, and null leaves its
+ * decision to the volume alone, as does an exit of any other shape or a count that is not
+ * positive. Only the tier policy reads it: a wrong estimate costs speed, never sameness.
+ */
+function remainingVolume(head: Insn, blocks: RBlock[], byAddr: Map<number, RBlock>, c: CpuState, volume: number): number | null {
+  const value = (r: number, w: number) => (w === 8 ? c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0) : c.lo[r]! >>> 0);
+  for (const rb of blocks) {
+    const n = rb.insns.length, j = rb.insns[n - 1]!, cmp = rb.insns[n - 2];
+    if (rb.cut || cmp === undefined || !isJcc(j) || byAddr.has(j.next) === byAddr.has(j.target)) continue;
+    if (cmp.map !== 0 || cmp.mod !== 3 || (cmp.opsz !== 8 && cmp.opsz !== 4)) continue;
+    const w = cmp.opsz;
+    let a: number, b: number;
+    if (cmp.op === 0x39) { a = cmp.rm; b = cmp.reg; }
+    else if (cmp.op === 0x3b) { a = cmp.reg; b = cmp.rm; }
+    else if ((cmp.op === 0x81 || cmp.op === 0x83) && (cmp.reg & 7) === 7) { a = cmp.rm; b = -1; }
+    else continue;
+    for (const u of rb.insns.slice(0, n - 2)) {
+      const st = stepOf(u);
+      if (st === null || (st.reg !== a && st.reg !== b)) continue;
+      const passes = rb.insns[0]!.heat, ind = value(st.reg, w);
+      const seen = inductionSeen.get(head);
+      inductionSeen.set(head, { passes, ind });
+      // (a head the policy looked at counts one pass twice: the tier's return and the rerun)
+      if (seen === undefined || Math.abs((ind - seen.ind) / st.step - (passes - seen.passes)) > 8) return null;
+      const bound = st.reg === a ? (b < 0 ? (w === 8 ? cmp.imm : cmp.imm >>> 0) : value(b, w)) : value(a, w);
+      const left = (bound - ind) / st.step;
+      if (!(left > 0) || !Number.isFinite(left)) return null;
+      return left * (volume / Math.max(1, passes));
+    }
+  }
+  return null;
+}
+/** Per head: the exit block's passes and the induction register's value at the previous look. */
+const inductionSeen = new WeakMap<Insn, { passes: number; ind: number }>();
 
 /** Does the region's static edge graph hold a cycle (a loop that stays in compiled code)? */
 function hasCycle(blocks: RBlock[], byAddr: Map<number, RBlock>): boolean {

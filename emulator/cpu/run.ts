@@ -288,7 +288,7 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
       if (d === null) break; // budget spent or the CPU stopped
       if (d.jit === null) {
         const joinHeat = Math.max(1, jitAt >> 3);
-        const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1);
+        const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1, c);
         if (typeof r === "number") d.jitNext = Math.min(NEVER, Math.ceil(d.heat * r)) | 0; // not yet: look again at r times the entries
         else if (r === null) d.jitNext = NEVER;
         else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); if (jitAt > 1) enterAtEveryHead(r); }
