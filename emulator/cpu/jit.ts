@@ -593,13 +593,15 @@ const MAX_LOOP_SEARCH_BLOCKS = 48, MAX_LOOP_INSNS = 400;
  * instruction count: it is driven by the generated code (each x86 block is a switch case that
  * every register local merges at, stores and faulting loads add branches). Measured with
  * `node --trace-opt` on this machine under load: the bench loop's 3.8K characters 20-60 ms,
- * quicksort's 17K-character loop nest 440 ms, then 555 ms more for an OSR compile. So the bar
+ * quicksort's 17K-character loop nest 440 ms, then 555 ms more for an OSR compile; bzip2's
+ * 5.4K-character loop 32 ms, then 91 ms for OSR, and at 400 per character it ran 0.8x the
+ * interpreter (it retired 2.7M instructions compiled). So the bar
  * is PROMOTE_VOLUME_PER_CHAR per character of generated code (at least PROMOTE_VOLUME_FLOOR),
  * and a loop whose code is longer than MAX_REGION_CHARS is not compiled at all: within the
  * bench's programs (4-30M instructions) no such region paid back its compile (quicksort 0.4x,
  * bzip2 0.7x, the bytecode interpreter 1.0x with 14-22K-character regions compiled).
  */
-export const PROMOTE_VOLUME_PER_CHAR = 400;
+export const PROMOTE_VOLUME_PER_CHAR = 800;
 export const PROMOTE_VOLUME_FLOOR = 1 << 17;
 export const MAX_REGION_CHARS = 6000;
 /**
