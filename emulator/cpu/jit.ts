@@ -2,10 +2,12 @@
  * Second tier: compiles a hot *region* (the hot blocks reachable from a hot block head by
  * static edges: loops, fall-throughs, calls) into one JS function that loops over its blocks
  * with a dispatch switch, so control stays in compiled code across branches, calls and returns
- * that land inside the region (chaining) and V8 optimises the loop as a whole.
+ * that land inside the region (chaining) and V8 optimises the loop as a whole. Under the loop
+ * policy (run.ts) a region is the loop through its head: the blocks on a cycle through it,
+ * a call's callee left out; it can be entered at any of its block heads.
  *
  * Per instruction: register/memory integer ops (byte ones too), loads, stores, LEA (32/64),
- * MOVSX/MOVSXD, INC/DEC, NOT/NEG, CMOVcc/SETcc, PUSH/POP, CALL/RET/JMP, scalar-double SSE2 and
+ * IMUL (with and without an immediate), MOVSX/MOVSXD, INC/DEC, NOT/NEG, CMOVcc/SETcc, PUSH/POP, CALL/RET/JMP, scalar-double SSE2 and
  * SSE moves are emitted inline with constant register numbers; everything else calls the
  * instruction's own handler. A conditional jump (CMOVcc, SETcc) is fused with its flag producer
  * when that producer is inline in the same block (the condition is a plain comparison of the
@@ -35,7 +37,10 @@ export interface JitHelpers {
   noBytes: Uint8Array; noView: DataView;
 }
 export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond, getCF, noBytes: new Uint8Array(0), noView: new DataView(new ArrayBuffer(0)) };
-export type JitRegion = (c: CpuState, D: Insn[], H: JitHelpers) => number;
+/** A compiled region, entered at its block `e` (0, the head, when absent). */
+export type JitRegion = (c: CpuState, D: Insn[], H: JitHelpers, e?: number) => number;
+/** A compiled region: its code, the instructions it indexes, and its block heads (entry i = block i). */
+export interface CompiledRegion { fn: JitRegion; D: Insn[]; heads: Insn[] }
 
 /** What an instruction does to the flags, from the JIT's point of view. */
 const enum FX { None, WriteAll, Other, Partial }
@@ -228,22 +233,7 @@ function emitBase(d: Insn): Emitted | null {
     }
     return { code, fx: FX.None, inline: true, faults };
   } else if (d.map === 1) {
-    if (d.op === 0xaf && w === 8) {
-      let src = `b = lo[${d.rm}], bh = hi[${d.rm}]`;
-      if (d.mod !== 3) { const e = eaExpr(d); if (e === null) return null; src = `A_ = ${e}, b = m.r32(A_), bh = m.r32(A_ + 4)`; }
-      // int32 throughout: the high half of the unsigned 32x32 product from 16-bit pieces, each
-      // partial sum below 2^32 so its int32 wrap keeps the bits the shifts take
-      return {
-        code: `{ const a = lo[${d.reg}], ah = hi[${d.reg}], ${src};
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const t0 = Math.imul(a0, b0), m1 = (Math.imul(a1, b0) + (t0 >>> 16)) | 0, m2 = (Math.imul(a0, b1) + (m1 & 0xffff)) | 0;
-  const l = Math.imul(a, b);
-  const h = (Math.imul(a1, b1) + (m1 >>> 16) + (m2 >>> 16) + Math.imul(a, bh) + Math.imul(ah, b)) | 0;
-  @FLAGS@lo[${d.reg}] = l; hi[${d.reg}] = h; }`,
-        flagCode: `c.fop = ${FOP_IMUL64}; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = l; c.frh = h; `,
-        fx: FX.WriteAll, inline: true, faults: d.mod !== 3,
-      };
-    }
+    if (d.op === 0xaf && (w === 8 || w === 4)) return imulEmit(d, `lo[${d.reg}]`, `hi[${d.reg}]`, null);
     if (d.op === 0xb6 && d.mod === 3 && w === 4) {
       const r = d.rm8;
       return { code: `lo[${d.reg}] = ${r < 16 ? `lo[${r}] & 255` : `(lo[${r - 16}] >>> 8) & 255`}; hi[${d.reg}] = 0;`, fx: FX.None, inline: true, faults: false };
@@ -254,6 +244,46 @@ function emitBase(d: Insn): Emitted | null {
     }
   }
   return null;
+}
+
+/**
+ * IMUL r, r/m (`aLo`/`aHi` the register operand, imm null) or IMUL r, r/m, imm (the r/m
+ * operand multiplied by the immediate), 64- or 32-bit. int32 throughout: the high half of the
+ * unsigned 32x32 product from 16-bit pieces, each partial sum below 2^32 so its int32 wrap
+ * keeps the bits the shifts take. 64-bit records the lazy IMUL64 producer; 32-bit sets the
+ * flags eagerly as the handler does (CF = OF = the signed product does not fit, SZP of the
+ * result, AF clear).
+ */
+function imulEmit(d: Insn, aLo: string, aHi: string, imm: number | null): Emitted | null {
+  const w = d.opsz;
+  let pre = "", rl = `lo[${d.rm}]`, rh = `hi[${d.rm}]`;
+  if (d.mod !== 3) {
+    const e = eaExpr(d); if (e === null) return null;
+    pre = `const A_ = ${e}; const ml_ = m.r32(A_)${w === 8 ? ", mh_ = m.r32(A_ + 4)" : ""}; `;
+    rl = "ml_"; rh = w === 8 ? "mh_" : "0";
+  }
+  // IMUL r, r/m: a = r, b = r/m; with an immediate: a = r/m, b = imm
+  const [a, ah, b, bh] = imm === null ? [aLo, aHi, rl, rh] : [rl, rh, String(imm | 0), String(imm >> 31)];
+  const uhi = `const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const t0 = Math.imul(a0, b0), m1 = (Math.imul(a1, b0) + (t0 >>> 16)) | 0, m2 = (Math.imul(a0, b1) + (m1 & 0xffff)) | 0;
+  const l = Math.imul(a, b);`;
+  if (w === 8) return {
+    code: `{ ${pre}const a = ${a}, ah = ${ah}, b = ${b}, bh = ${bh};
+  ${uhi}
+  const h = (Math.imul(a1, b1) + (m1 >>> 16) + (m2 >>> 16) + Math.imul(a, bh) + Math.imul(ah, b)) | 0;
+  @FLAGS@lo[${d.reg}] = l; hi[${d.reg}] = h; }`,
+    flagCode: `c.fop = ${FOP_IMUL64}; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = l; c.frh = h; `,
+    fx: FX.WriteAll, inline: true, faults: d.mod !== 3,
+  };
+  if (w !== 4) return null;
+  return {
+    code: `{ ${pre}const a = ${a}, b = ${b};
+  ${uhi}
+  const h = (Math.imul(a1, b1) + (m1 >>> 16) + (m2 >>> 16) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
+  lo[${d.reg}] = l; hi[${d.reg}] = 0; @FLAGS@}`,
+    flagCode: `setArithF(c, (h !== (l >> 31) ? 0x801 : 0) | szpF(4, l, 0)); `,
+    fx: FX.WriteAll, inline: true, faults: d.mod !== 3,
+  };
 }
 
 const RSP_GET = `hi[4] * 4294967296 + (lo[4] >>> 0)`;
@@ -286,6 +316,7 @@ function emitMore(d: Insn): Emitted | null {
       if (d.index >= 0) e += ` + lo[${d.index}] * ${d.scale}`;
       return { code: `lo[${d.reg}] = (${e}) | 0; hi[${d.reg}] = 0;`, fx: FX.None, inline: true, faults: false };
     }
+    if ((op === 0x69 || op === 0x6b) && (w === 8 || w === 4)) return imulEmit(d, "", "", d.imm);
     if (op === 0x98 && w === 8) return { code: `hi[0] = lo[0] >> 31;`, fx: FX.None, inline: true, faults: false }; // CDQE
     if (op === 0x98 && w === 4) return { code: `lo[0] = (lo[0] << 16) >> 16; hi[0] = 0;`, fx: FX.None, inline: true, faults: false }; // CWDE
     if (op === 0xc7 && (d.reg & 7) === 0 && (w === 8 || w === 4)) {
@@ -550,26 +581,29 @@ export const isJmpIndirect = (d: Insn) => d.map === 0 && d.op === 0xff && (d.reg
 
 /** Region limits: blocks, and instructions in all. */
 const MAX_REGION_BLOCKS = 8, MAX_REGION_INSNS = 96;
+/** Under the loop policy: blocks the search may look at, and instructions in the loop it keeps. */
+const MAX_LOOP_SEARCH_BLOCKS = 48, MAX_LOOP_INSNS = 400;
 /**
  * Under the loop policy a region is compiled only once its blocks have already run this many
  * instructions in the interpreter (sum over its blocks of entries x length), on the rule that
- * a region's future is about its past. V8's optimising compile of a region costs about as
- * much as interpreting a few million guest instructions, not the few hundred thousand first
- * assumed: measured in session 5 with `node --trace-opt --trace-deopt`, sha256's one 60-
- * instruction region was compiled three times (55-140 ms each: deoptimised twice on paths that
- * had no type feedback yet) and its program took 0.3 s more CPU than the interpreter alone.
- * At 2^18 the bench's quicksort, bytecode interpreter, memcpy, bzip2 and sort -n compiled 3-7
- * regions each and all ran slower than the interpreter; at 2^22 only regions that loop for
- * millions of instructions compile.
+ * a region's future is about its past, and the bar is the cost of compiling it. V8's
+ * optimising compile of a region costs about as much as interpreting a few million guest
+ * instructions for a large one, and the region runs in V8's unoptimised tiers (several times
+ * slower than the interpreter) until it is done. That cost grows faster than the region's
+ * instruction count: it is driven by the generated code (each x86 block is a switch case that
+ * every register local merges at, stores and faulting loads add branches). Measured with
+ * `node --trace-opt` on this machine under load: the bench loop's 3.8K characters 20-60 ms,
+ * quicksort's 17K-character loop nest 440 ms, then 555 ms more for an OSR compile; bzip2's
+ * 5.4K-character loop 32 ms, then 91 ms for OSR, and at 400 per character it ran 0.8x the
+ * interpreter (it retired 2.7M instructions compiled). So the bar
+ * is PROMOTE_VOLUME_PER_CHAR per character of generated code (at least PROMOTE_VOLUME_FLOOR),
+ * and a loop whose code is longer than MAX_REGION_CHARS is not compiled at all: within the
+ * bench's programs (4-30M instructions) no such region paid back its compile (quicksort 0.4x,
+ * bzip2 0.7x, the bytecode interpreter 1.0x with 14-22K-character regions compiled).
  */
-export const PROMOTE_VOLUME = 1 << 22;
-/**
- * ... and at least this many per instruction of the region: V8's compile time grows with the
- * region's size (measured: 50-200 ms of compiler-thread time for a 50-100 instruction region,
- * during which the region runs in V8's unoptimised tiers, several times slower than the
- * interpreter), so a bigger region must have shown more work to be worth it.
- */
-export const PROMOTE_VOLUME_PER_INSN = 1 << 18;
+export const PROMOTE_VOLUME_PER_CHAR = 800;
+export const PROMOTE_VOLUME_FLOOR = 1 << 17;
+export const MAX_REGION_CHARS = 6000;
 /**
  * A region of one block that loops to itself is the cheap case: V8 compiles a single straight
  * block without a dispatch switch in a fraction of the time (measured: 20-60 ms of compiler
@@ -577,15 +611,39 @@ export const PROMOTE_VOLUME_PER_INSN = 1 << 18;
  * spends on 1-2M guest instructions), and such a loop has no cold paths left to deoptimise on.
  * It is compiled once it has run this many instructions per instruction of its block, and at
  * least PROMOTE_VOLUME_SELF_LOOP in all (the floor keeps bzip2's 5-instruction prefix-sum loop,
- * which did not clearly pay compiled, interpreted): the bench loop (17 instructions) at 557K
- * instead of 4.2M.
+ * which did not clearly pay compiled, interpreted): the bench loop (17 instructions) at 557K.
  */
 export const PROMOTE_VOLUME_PER_INSN_SELF_LOOP = 1 << 15;
 export const PROMOTE_VOLUME_SELF_LOOP = 1 << 19;
+/** A factor on every promotion volume (1 in use; tests scale the policy down to their small loops). */
+let promoteScale = 1;
+export function setPromoteScale(k: number): void { promoteScale = k; }
 /** Interpreted instructions a loop region must have shown before it is compiled (see above). */
-function promoteVolume(nBlocks: number, nInsns: number): number {
-  return nBlocks === 1 ? Math.max(PROMOTE_VOLUME_SELF_LOOP, nInsns * PROMOTE_VOLUME_PER_INSN_SELF_LOOP) : Math.max(PROMOTE_VOLUME, nInsns * PROMOTE_VOLUME_PER_INSN);
+function promoteVolume(nBlocks: number, nInsns: number, chars: number): number {
+  return promoteScale * (nBlocks === 1 ? Math.max(PROMOTE_VOLUME_SELF_LOOP, nInsns * PROMOTE_VOLUME_PER_INSN_SELF_LOOP)
+    : Math.max(PROMOTE_VOLUME_FLOOR, chars * PROMOTE_VOLUME_PER_CHAR));
 }
+/** Fewer characters of generated code than a region of n instructions has (the check before generating it). */
+const MIN_CHARS_PER_INSN = 40;
+/**
+ * Heads of loops found too big or calling handlers. Every head of a loop nest finds the same
+ * loop (the nest's strongly connected blocks), so one verdict serves them all instead of each
+ * searching, generating its code and declining it again (measured: that churn alone made the
+ * bench's quicksort a third slower with nothing compiled).
+ */
+const declined = new WeakSet<Insn>();
+function decline(blocks: RBlock[]): null {
+  for (const rb of blocks) declined.add(rb.insns[0]!);
+  return null;
+}
+/** The generated code's size, by head, as last generated for a region not yet worth compiling. */
+const codeSizeSeen = new WeakMap<Insn, { n: number; chars: number }>();
+/**
+ * How much more its head must run before a region short of its bar is looked at again: the
+ * volume grows with the head's entries, so about bar/volume times as many (at least a quarter
+ * more). Each look searches the loop and may generate its code, and every head of a loop looks.
+ */
+const laterBy = (volume: number, bar: number): number => Math.max(1.25, bar / Math.max(1, volume));
 /** Observed targets of an indirect jump that join its region: the most frequent ones. */
 const MAX_INDIRECT_TARGETS = 16;
 
@@ -600,16 +658,26 @@ function indirectTargets(d: Insn): number[] {
 /**
  * Build and compile the region headed by `head`. `blockAt(addr)` gives the (valid) block
  * starting at addr when it is hot enough to join the region, else null; the head's block is
- * always given. Returns null when nothing can be compiled, or (loopsOnly) when the region has
- * no cycle or calls a handler; "later" (loopsOnly) while its blocks have run
- * fewer than PROMOTE_VOLUME (and PROMOTE_VOLUME_PER_INSN per instruction) in the interpreter.
+ * always given. Returns null when nothing can be compiled, or (loopsOnly) when no cycle
+ * returns to the head, the loop calls a handler or its code is too long; (loopsOnly) a number
+ * while its blocks have run fewer instructions in the interpreter than promoteVolume asks:
+ * the factor by which the head's entries should grow before it is looked at again.
  */
-export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean): { fn: JitRegion; D: Insn[] } | null | "later" {
-  const blocks: RBlock[] = [];
-  const byAddr = new Map<number, RBlock>();
-  const D: Insn[] = [];
+/** Why compileRegion declined a head (for profiling tools; null = off). */
+export let regionWhy: ((head: Insn, why: string, at?: Insn) => void) | null = null;
+export function explainRegions(f: typeof regionWhy): void { regionWhy = f; }
+
+export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean, regs?: CpuState): CompiledRegion | null | number {
+  if (loopsOnly && declined.has(head)) return null;
+  let blocks: RBlock[] = [];
+  let byAddr = new Map<number, RBlock>();
   const queue = [head.addr];
-  while (queue.length > 0 && blocks.length < MAX_REGION_BLOCKS) {
+  // Under the loop policy the search looks further (a loop body of several large blocks) and
+  // keeps only the blocks on a cycle through the head (see loopOf): the cold exits and the
+  // code after the loop, which the breadth-first search also reaches, stay interpreted.
+  const maxBlocks = loopsOnly ? MAX_LOOP_SEARCH_BLOCKS : MAX_REGION_BLOCKS, maxInsns = loopsOnly ? MAX_LOOP_INSNS : MAX_REGION_INSNS;
+  let size = 0;
+  while (queue.length > 0 && blocks.length < maxBlocks) {
     const addr = queue.shift()!;
     if (byAddr.has(addr)) continue;
     const blk = blockAt(addr, blocks.length === 0);
@@ -617,19 +685,42 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     let n = blk.findIndex(readsBudget);
     const cut = n >= 0;
     if (!cut) n = blk.length;
-    if (n === 0 || D.length + n > MAX_REGION_INSNS) continue;
+    if (n === 0 || size + n > maxInsns) continue;
     const last = blk[n - 1]!;
     const succs = cut ? [] : isJcc(last) ? [last.next, last.target] : isJmpRel(last) ? [last.target]
-      : isCallRel(last) ? [last.target, last.next] : isJmpIndirect(last) ? indirectTargets(last)
+      : isCallRel(last) ? (loopsOnly ? [last.next] : [last.target, last.next]) : isJmpIndirect(last) ? indirectTargets(last)
       : !isRet(last) && !endsBlock(last) ? [last.next] : [];
-    const rb: RBlock = { addr, insns: blk.slice(0, n), start: D.length, cut, succs };
-    blocks.push(rb); byAddr.set(addr, rb); D.push(...rb.insns);
+    const rb: RBlock = { addr, insns: blk.slice(0, n), start: 0, cut, succs };
+    blocks.push(rb); byAddr.set(addr, rb); size += n;
     queue.push(...succs);
+  }
+  if (loopsOnly && blocks.length > 0) {
+    blocks = loopOf(blocks, byAddr);
+    byAddr = new Map(blocks.map((rb) => [rb.addr, rb]));
+  }
+  const D: Insn[] = [];
+  for (const rb of blocks) { rb.start = D.length; D.push(...rb.insns); }
+  // the volume check again, after code generation, when the bar depends on the code's size;
+  // first against the least a region of this many instructions can cost, without generating it
+  const volume = blocks.reduce((v, rb) => v + rb.insns[0]!.heat * rb.insns.length, 0);
+  // a loop whose remaining trip count can be read off its exit compare must also have that
+  // much left to run (a loop run once, caught near its end, would only pay V8's compile)
+  const future = loopsOnly && regs !== undefined ? remainingVolume(head, blocks, byAddr, regs, volume) : null;
+  const short = (bar: number): boolean => volume < bar || (future !== null && future < bar);
+  if (loopsOnly) {
+    // the code's size as last generated for this head's loop when it still has as many
+    // instructions, else the least it can be: generating it again costs more than the look
+    const known = codeSizeSeen.get(head), chars = known !== undefined && known.n === D.length ? known.chars : D.length * MIN_CHARS_PER_INSN;
+    if (chars > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${chars} chars`); return decline(blocks); }
+    const bar = promoteVolume(blocks.length, D.length, chars);
+    if (short(bar)) {
+      regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns${known ? `, ${chars} chars` : ""})`);
+      return volume < bar ? laterBy(volume, bar) : 1.25;
+    }
   }
   if (blocks.length === 0) return null;
   // Only loops pay for V8's optimising compile: a region must hold a cycle.
-  if (loopsOnly && !hasCycle(blocks, byAddr)) return null;
-  if (loopsOnly && blocks.reduce((v, rb) => v + D[rb.start]!.heat * rb.insns.length, 0) < promoteVolume(blocks.length, D.length)) return "later";
+  if (loopsOnly && !hasCycle(blocks, byAddr)) { regionWhy?.(head, "no cycle"); return null; }
   // one instruction per page the region's code lives on: code invalidation drops whole pages
   const pages = new Map<number, number>();
   D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
@@ -674,7 +765,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
         if (e.stores) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
-        if (loopsOnly) return null; // see below: a region calling handlers does not pay
+        if (loopsOnly) { regionWhy?.(head, "handler", d); return decline(blocks); } // see below: a region calling handlers does not pay
         body += `c.jk = ${j}; c.rip = ${d.next}; D[${j}].exec(c, D[${j}]);\n`;
         called++;
         known = null;
@@ -711,7 +802,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
         body += `c.jk = ${j};\n{ ${ijmp} c.left -= ${n};\n${dispatch("t_")} }\n`;
         break;
       case "handler":
-        if (loopsOnly) return null;
+        if (loopsOnly) { regionWhy?.(head, "handler-term", last); return decline(blocks); }
         body += `c.left -= ${n};\nif (c.stop !== null || ${stale}) return 0;\n{ const t_ = c.rip; ${dispatch("t_")} }\n`;
         break;
     }
@@ -722,12 +813,22 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   // A region that still calls handlers costs V8 more to compile than it saves (measured on
   // the bench's real programs): under the loop policy only fully inlined loops are compiled.
   if (loopsOnly && called > 0) return null;
+  const code = localize(body);
+  if (loopsOnly) {
+    codeSizeSeen.set(head, { n: D.length, chars: code.length });
+    if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`); return decline(blocks); }
+    const bar = promoteVolume(blocks.length, D.length, code.length);
+    if (short(bar)) {
+      regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns, ${code.length} chars)`);
+      return volume < bar ? laterBy(volume, bar) : 1.25;
+    }
+  }
   const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
 const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfF = H.getCF;
 if (${stale}) return 2;
-let b = 0, t = 0;
+let b = e | 0, t = 0;
 `;
-  return { fn: new Function("c", "D", "H", prologue + localize(body)) as JitRegion, D };
+  return { fn: new Function("c", "D", "H", "e", prologue + code) as JitRegion, D, heads: blocks.map((rb) => rb.insns[0]!) };
 }
 
 /**
@@ -778,6 +879,81 @@ ${regsBack}${flagsBack}c.left = left;
 return 0;
 `;
 }
+
+/**
+ * The blocks of a region that lie on a cycle through its head (the head's strongly connected
+ * component in the static edge graph), in their search order (the head first); just the head
+ * when no cycle returns to it.
+ */
+function loopOf(blocks: RBlock[], byAddr: Map<number, RBlock>): RBlock[] {
+  const preds = new Map<RBlock, RBlock[]>();
+  for (const rb of blocks) for (const a of rb.succs) {
+    const t = byAddr.get(a);
+    if (t !== undefined) { let p = preds.get(t); if (p === undefined) preds.set(t, p = []); p.push(rb); }
+  }
+  const head = blocks[0]!;
+  const reaches = new Set<RBlock>();
+  const stack = [...(preds.get(head) ?? [])];
+  while (stack.length > 0) {
+    const rb = stack.pop()!;
+    if (reaches.has(rb)) continue;
+    reaches.add(rb);
+    stack.push(...(preds.get(rb) ?? []));
+  }
+  // every block the search found was reached from the head, so reaching the head back = on a cycle through it
+  return reaches.has(head) ? blocks.filter((rb) => reaches.has(rb)) : [head];
+}
+
+/** A constant added to a GPR by INC/DEC or ADD/SUB imm (32- or 64-bit), or null. */
+function stepOf(d: Insn): { reg: number; step: number } | null {
+  if (d.map !== 0 || d.mod !== 3 || (d.opsz !== 8 && d.opsz !== 4) || d.lock) return null;
+  const digit = d.reg & 7;
+  if (d.op === 0xff && digit <= 1) return { reg: d.rm, step: digit === 0 ? 1 : -1 };
+  if ((d.op === 0x83 || d.op === 0x81) && (digit === 0 || digit === 5) && d.imm !== 0) return { reg: d.rm, step: digit === 0 ? d.imm : -d.imm };
+  return null;
+}
+
+/**
+ * What a loop still running its first entry has left to run, estimated from the registers at
+ * its head: for a block of the loop that leaves it by a Jcc right after CMP r, r/imm (32- or
+ * 64-bit) where the same block adds a constant to one of the two registers, the iterations
+ * until they meet times the instructions the loop has run per pass through that block. Only
+ * when the induction register has moved by exactly the step times the passes since the head's
+ * previous look (one entry still running, as a loop run once over a large array does); a loop
+ * entered again and again (an inner loop of a few trips) resets it, and null leaves its
+ * decision to the volume alone, as does an exit of any other shape or a count that is not
+ * positive. Only the tier policy reads it: a wrong estimate costs speed, never sameness.
+ */
+function remainingVolume(head: Insn, blocks: RBlock[], byAddr: Map<number, RBlock>, c: CpuState, volume: number): number | null {
+  const value = (r: number, w: number) => (w === 8 ? c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0) : c.lo[r]! >>> 0);
+  for (const rb of blocks) {
+    const n = rb.insns.length, j = rb.insns[n - 1]!, cmp = rb.insns[n - 2];
+    if (rb.cut || cmp === undefined || !isJcc(j) || byAddr.has(j.next) === byAddr.has(j.target)) continue;
+    if (cmp.map !== 0 || cmp.mod !== 3 || (cmp.opsz !== 8 && cmp.opsz !== 4)) continue;
+    const w = cmp.opsz;
+    let a: number, b: number;
+    if (cmp.op === 0x39) { a = cmp.rm; b = cmp.reg; }
+    else if (cmp.op === 0x3b) { a = cmp.reg; b = cmp.rm; }
+    else if ((cmp.op === 0x81 || cmp.op === 0x83) && (cmp.reg & 7) === 7) { a = cmp.rm; b = -1; }
+    else continue;
+    for (const u of rb.insns.slice(0, n - 2)) {
+      const st = stepOf(u);
+      if (st === null || (st.reg !== a && st.reg !== b)) continue;
+      const passes = rb.insns[0]!.heat, ind = value(st.reg, w);
+      const seen = inductionSeen.get(head);
+      inductionSeen.set(head, { passes, ind });
+      // (a head the policy looked at counts one pass twice: the tier's return and the rerun)
+      if (seen === undefined || Math.abs((ind - seen.ind) / st.step - (passes - seen.passes)) > 8) return null;
+      const bound = st.reg === a ? (b < 0 ? (w === 8 ? cmp.imm : cmp.imm >>> 0) : value(b, w)) : value(a, w);
+      const left = (bound - ind) / st.step;
+      if (!(left > 0) || !Number.isFinite(left)) return null;
+      return left * (volume / Math.max(1, passes));
+    }
+  }
+  return null;
+}
+/** Per head: the exit block's passes and the induction register's value at the previous look. */
+const inductionSeen = new WeakMap<Insn, { passes: number; ind: number }>();
 
 /** Does the region's static edge graph hold a cycle (a loop that stays in compiled code)? */
 function hasCycle(blocks: RBlock[], byAddr: Map<number, RBlock>): boolean {

@@ -10,7 +10,7 @@ import { decode } from "./decode.js";
 import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
 import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
-import type { JitRegion } from "./jit.js";
+import type { JitRegion, JitHelpers, CompiledRegion } from "./jit.js";
 import { countedLoopOf, countedLoopsOn, skipIterations } from "./counted-loop.js";
 import { pairHandler } from "./ops/fuse.js";
 import { cpuStats } from "./stats.js";
@@ -19,12 +19,13 @@ import { cpuStats } from "./stats.js";
  * Tier policy: a block head entered this many times by the interpreter is considered as the
  * head of a compiled region (0 disables the JIT). Successor blocks join the region when they
  * have run at least JIT_THRESHOLD / 8 times, so cold paths stay interpreted and exit the
- * region; an indirect jump's observed targets join it too. Above a threshold of 1 only regions
- * holding a loop whose every instruction is inlined are compiled, and only once their blocks
- * have retired PROMOTE_VOLUME (and PROMOTE_VOLUME_PER_INSN per region instruction)
- * instructions in the interpreter, a single block looping to itself a lower volume
- * (anything else costs V8 more to compile than it saves; see jit.ts's promoteVolume): a head
- * not yet worth it is looked at again at twice its entries.
+ * region; an indirect jump's observed targets join it too. Above a threshold of 1 (the loop
+ * policy) a region is the loop through its head (the blocks on a cycle through it), compiled
+ * only when every instruction is inlined, its code is not too long, and its blocks have
+ * retired in the interpreter about what V8 takes to compile that code (see jit.ts's
+ * promoteVolume); a head not yet worth it is looked at again once its entries have grown by
+ * the factor compileRegion returns. Every block head of a compiled loop becomes an entry into
+ * it (enterAtEveryHead).
  * Measured demotion: a compiled region is only worth its entry and exit (state to and from
  * JS locals, and V8 running a fresh function in its slow tiers until it optimises it) when it
  * stays inside for long, so every DEMOTE_PROBE entries the instructions it retired are
@@ -152,6 +153,23 @@ function regionBlockAt(mem: Memory, addr: number, minHeat: number): Insn[] | nul
   if (blk === null || !blk.every((y) => y.valid)) blk = x.block = buildBlock(mem, x);
   return blk;
 }
+
+/**
+ * Under the loop policy every block head of a new region becomes an entry into it (unless it
+ * has a region of its own): a loop's other heads (the inner loop of a nest, the block after a
+ * call) then enter the compiled loop instead of compiling overlapping regions of their own.
+ * Each head keeps its own entry statistics (a head whose entries stay short is dropped alone).
+ */
+function enterAtEveryHead(r: CompiledRegion): void {
+  const fn = r.fn;
+  r.heads.forEach((h, k) => {
+    if (k === 0 || h.jit !== null) return;
+    h.jit = ((c: CpuState, D: Insn[], H: JitHelpers) => { sideEntries++; return fn(c, D, H, k); }) as unknown as Insn["jit"];
+    h.jitD = r.D; h.jitRuns = 0; h.jitRetired = 0;
+  });
+}
+/** Entries into a region at a block other than its first (for tests: the path was taken). */
+export let sideEntries = 0;
 
 /** The instruction interpret() was running when it threw (null: a fetch faulted, between instructions). */
 let faulting: Insn | null = null;
@@ -306,10 +324,10 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
       if (d === null) break; // budget spent or the CPU stopped
       if (d.jit === null) {
         const joinHeat = Math.max(1, jitAt >> 3);
-        const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1);
-        if (r === "later") d.jitNext = d.heat * 2;
+        const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1, c);
+        if (typeof r === "number") d.jitNext = Math.min(NEVER, Math.ceil(d.heat * r)) | 0; // not yet: look again at r times the entries
         else if (r === null) d.jitNext = NEVER;
-        else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); }
+        else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); if (jitAt > 1) enterAtEveryHead(r); }
         if (d.jit === null) { forced = d; continue; }
       }
       const L = c.left;

@@ -10,7 +10,8 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, setReg64, getReg64, getFlags } from "../index.js";
-import { JIT_THRESHOLD, setJitThreshold, logRegions, regionLog } from "../run.js";
+import { JIT_THRESHOLD, setJitThreshold, logRegions, regionLog, sideEntries } from "../run.js";
+import { setPromoteScale } from "../jit.js";
 
 const CODE = 0x400000;
 /** Registers the loop bodies use: all but RSP and R15 (the trip counter). */
@@ -22,7 +23,8 @@ const modrm = (reg: number, rm: number) => 0xc0 | ((reg & 7) << 3) | (rm & 7);
 type Op =
   | { k: "alu"; op: number; w: boolean; dst: number; src: number }
   | { k: "aluImm"; digit: number; w: boolean; dst: number; imm: number }
-  | { k: "imul"; dst: number; src: number }
+  | { k: "imul"; w: boolean; dst: number; src: number }
+  | { k: "imulImm"; w: boolean; dst: number; src: number; imm: number }
   | { k: "lea"; w: boolean; dst: number; base: number; index: number; scale: number; disp: number }
   | { k: "incdec"; dec: boolean; w: boolean; r: number }
   | { k: "shift"; digit: number; w: boolean; r: number; cnt: number }
@@ -34,7 +36,10 @@ function encode(o: Op): number[] {
   switch (o.k) {
     case "alu": return [rex(o.w, o.src, o.dst), o.op, modrm(o.src, o.dst)];
     case "aluImm": return [rex(o.w, 0, o.dst), 0x83, modrm(o.digit, o.dst), o.imm & 255];
-    case "imul": return [rex(true, o.dst, o.src), 0x0f, 0xaf, modrm(o.dst, o.src)];
+    case "imul": return [rex(o.w, o.dst, o.src), 0x0f, 0xaf, modrm(o.dst, o.src)];
+    case "imulImm": // imm8 form (6B) when it fits, else imm32 (69)
+      return o.imm === ((o.imm << 24) >> 24) ? [rex(o.w, o.dst, o.src), 0x6b, modrm(o.dst, o.src), o.imm & 255]
+        : [rex(o.w, o.dst, o.src), 0x69, modrm(o.dst, o.src), o.imm & 255, (o.imm >> 8) & 255, (o.imm >> 16) & 255, (o.imm >>> 24) & 255];
     case "lea": { // [base + index*scale + disp8]
       const sib = ([1, 2, 4, 8].indexOf(o.scale) << 6) | ((o.index & 7) << 3) | (o.base & 7);
       return [rex(o.w, o.dst, o.base, o.index), 0x8d, 0x44 | ((o.dst & 7) << 3), sib, o.disp & 255];
@@ -51,7 +56,8 @@ const reg = fc.constantFrom(...REGS);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant("alu" as const), op: fc.constantFrom(0x01, 0x29, 0x31, 0x21, 0x09, 0x39, 0x85), w: fc.boolean(), dst: reg, src: reg }),
   fc.record({ k: fc.constant("aluImm" as const), digit: fc.constantFrom(0, 1, 4, 5, 6, 7), w: fc.boolean(), dst: reg, imm: fc.constantFrom(1, -1, 0x7f, -128, 3) }),
-  fc.record({ k: fc.constant("imul" as const), dst: reg, src: reg }),
+  fc.record({ k: fc.constant("imul" as const), w: fc.boolean(), dst: reg, src: reg }),
+  fc.record({ k: fc.constant("imulImm" as const), w: fc.boolean(), dst: reg, src: reg, imm: fc.oneof(fc.integer({ min: -128, max: 127 }), fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.constantFrom(0x41c64e6d, -1, 0x7fffffff, -0x80000000)) }),
   fc.record({ k: fc.constant("lea" as const), w: fc.boolean(), dst: reg, base: reg, index: reg, scale: fc.constantFrom(1, 2, 4, 8), disp: fc.integer({ min: -128, max: 127 }) }),
   fc.record({ k: fc.constant("incdec" as const), dec: fc.boolean(), w: fc.boolean(), r: reg }),
   fc.record({ k: fc.constant("shift" as const), digit: fc.constantFrom(0, 1, 4, 5, 7), w: fc.boolean(), r: reg, cnt: fc.integer({ min: 1, max: 63 }) }),
@@ -80,22 +86,28 @@ function assemble(body: Op[]): number[] {
   return [...b, 0x49, 0xff, 0xcf, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
 }
 
-function runCase(k: Case, threshold: number): { trace: unknown[]; regions: number } {
+/**
+ * Run `code` at CODE from the registers `regs` (RSP 0, then `set`'s registers) and `flags`
+ * under the JIT threshold given (and the promotion volumes scaled by `scale`), split into
+ * `budgets` then the rest: the state after each run, and the regions compiled.
+ */
+function execute(code: number[], regs: bigint[], set: [number, number][], flags: number, budgets: number[], threshold: number, scale = 1): { trace: unknown[]; regions: number } {
   const saved = JIT_THRESHOLD;
   setJitThreshold(threshold);
+  setPromoteScale(scale);
   logRegions(true);
   try {
     const m = new Memory(16);
     m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
-    m.writeBytes(CODE, Uint8Array.from(assemble(k.body)));
+    m.writeBytes(CODE, Uint8Array.from(code));
     const c = new CpuState();
     c.rip = CODE;
-    k.regs.forEach((v, r) => setReg64(c, r, v));
+    regs.forEach((v, r) => setReg64(c, r, v));
     setReg64(c, 4, 0n);
-    setReg64(c, 15, BigInt(k.trips));
-    c.flags = k.flags;
+    for (const [r, v] of set) setReg64(c, r, BigInt(v));
+    c.flags = flags;
     const trace: unknown[] = [];
-    for (const b of [...k.budgets, 100_000]) {
+    for (const b of [...budgets, 100_000]) {
       const s = run(c, m, b);
       trace.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [...Array(16).keys()].map((r) => getReg64(c, r)) });
       if (s.kind !== "budget") break;
@@ -103,9 +115,11 @@ function runCase(k: Case, threshold: number): { trace: unknown[]; regions: numbe
     return { trace, regions: regionLog?.length ?? 0 };
   } finally {
     logRegions(false);
+    setPromoteScale(1);
     setJitThreshold(saved);
   }
 }
+const runCase = (k: Case, threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold);
 
 describe("compiled tier", () => {
   it("agrees with the interpreter on generated integer loops, for every budget split", () => {
@@ -171,5 +185,60 @@ describe("compiled tier, 16-byte SSE moves", () => {
     }), { seed: 20261127, numRuns: 300 });
     // no silent pass: the loops ended every way (the HLT after them, a store fault, a budget stop)
     expect([...stops].sort()).toEqual(["budget", "fault", "hlt"]);
+  });
+});
+
+describe("compiled tier, loop policy", () => {
+  // The policy real programs run under (a threshold above 1: only loops, only fully inlined,
+  // every block head of a region an entry), its promotion volumes scaled down to these small
+  // loops. A loop of two paths entered in its middle, again and again from an outer loop:
+  //   OUTER: mov r15, trips; jmp MID
+  //   TOP:   body1; cmp a, b; jcc MID; not r
+  //   MID:   body2; dec r15; jnz TOP
+  //          dec r14; jnz OUTER; hlt
+  // MID heads a block of the loop that the interpreter also reaches from outside it, so
+  // whichever of TOP and MID heads the compiled region, the other is entered as a side entry.
+  const rel32 = (from: number, to: number) => { const r = to - from; return [r & 255, (r >> 8) & 255, (r >> 16) & 255, (r >>> 24) & 255]; };
+  interface LoopCase { body1: Op[]; body2: Op[]; cc: number; a: number; b: number; r: number; regs: bigint[]; flags: number; trips: number; outer: number; budgets: number[] }
+  function assembleNest(k: LoopCase): number[] {
+    const b1 = k.body1.flatMap(encode), b2 = k.body2.flatMap(encode);
+    const out: number[] = [0x49, 0xc7, 0xc7, k.trips & 255, (k.trips >> 8) & 255, 0, 0]; // OUTER: mov r15, trips
+    const jmpAt = out.length; out.push(0xe9, 0, 0, 0, 0);
+    const top = out.length;
+    out.push(...b1, rex(true, k.b, k.a), 0x39, modrm(k.b, k.a));
+    const jccAt = out.length; out.push(0x0f, 0x80 + k.cc, 0, 0, 0, 0);
+    out.push(rex(true, 0, k.r), 0xf7, modrm(2, k.r));
+    const mid = out.length;
+    out.push(...b2, 0x49, 0xff, 0xcf, 0x0f, 0x85, ...rel32(out.length + b2.length + 9, top));
+    out.push(0x49, 0xff, 0xce, 0x0f, 0x85, ...rel32(out.length + 3 + 6, 0), 0xf4);
+    out.splice(jmpAt + 1, 4, ...rel32(jmpAt + 5, mid));
+    out.splice(jccAt + 2, 4, ...rel32(jccAt + 6, mid));
+    return out;
+  }
+  const body = fc.array(opArb.filter((o) => o.k !== "jcc"), { minLength: 1, maxLength: 3 });
+  const loopArb: fc.Arbitrary<LoopCase> = fc.record({
+    body1: body, body2: body, cc: fc.nat(15), a: reg, b: reg, r: reg,
+    regs: fc.array(u64, { minLength: 16, maxLength: 16 }),
+    flags: fc.nat(0xfff).map((f) => (f & 0x8d5) | 0x202),
+    trips: fc.integer({ min: 1, max: 30 }), outer: fc.integer({ min: 1, max: 12 }),
+    budgets: fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 4 }),
+  });
+  function runNest(k: LoopCase, threshold: number): { trace: unknown[]; regions: number; side: number } {
+    const side0 = sideEntries;
+    const r = execute(assembleNest(k), k.regs, [[14, k.outer]], k.flags, k.budgets, threshold, 1e-9);
+    return { ...r, side: sideEntries - side0 };
+  }
+  it("agrees with the interpreter on loops entered at any block head, for every budget split", () => {
+    let compiled = 0, side = 0, cases = 0;
+    fc.assert(fc.property(loopArb, (k) => {
+      const jit = runNest(k, 8);
+      expect(jit.trace).toEqual(runNest(k, 0).trace);
+      cases++;
+      if (jit.regions > 0) compiled++;
+      if (jit.side > 0) side++;
+    }), { seed: 20261127, numRuns: 300 });
+    // no silent pass: the loops were compiled, and entered at their other head
+    expect(compiled).toBeGreaterThan(cases * 0.6);
+    expect(side).toBeGreaterThan(cases * 0.3);
   });
 });
