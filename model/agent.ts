@@ -107,6 +107,7 @@ import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
 import { AGENT_BAD_SCRIPT_EXIT, AGENT_MAX_THREADS, AGENT_TLS_INITIAL, AGENT_TLS_VARS, OP, opName, SCRIPT_REGISTERS, type Observation, type ObservationStatus, type Script, type ScriptOp } from "../spec/agent-protocol.js";
 import * as vm from "./address-space.js";
 import * as pk from "./park.js";
+import { packedMap } from "./packed-array.js";
 import { advance, deadlineAfter, isDue } from "./timer.js";
 import * as th from "./threads.js";
 import { initialTpProblem, tlsOffset } from "./tls.js";
@@ -249,7 +250,7 @@ export function init(ctx: Ctx): AgentState {
     as: vm.emptyAddressSpace(1),
     park: pk.EMPTY_PARK_SPACE,
     threads: th.spawnThread(new Map(), 0, null),
-    runs: ctx.script.threads.map((_, t): ThreadRun => ({ phase: t === 0 ? "idle" : "unstarted", pc: 0, pending: undefined, block: undefined, tls: AGENT_TLS_INITIAL, joined: undefined, handleReleased: undefined })),
+    runs: packedMap(ctx.script.threads, (_, t): ThreadRun => ({ phase: t === 0 ? "idle" : "unstarted", pc: 0, pending: undefined, block: undefined, tls: AGENT_TLS_INITIAL, joined: undefined, handleReleased: undefined })),
     regs: new Array<bigint>(SCRIPT_REGISTERS).fill(0n),
     now: 0n,
     learned,
@@ -274,6 +275,35 @@ function setRun(st: AgentState, t: number, r: Partial<ThreadRun>): AgentState {
     joined: r.joined ?? o.joined,
     handleReleased: r.handleReleased ?? o.handleReleased,
   });
+}
+
+/**
+ * `st` with the fields of `e` replaced, as an object of the one state shape (see init): a
+ * spread (`{ ...st, park }`) makes objects of another hidden class, and states of two classes
+ * deoptimised every search function the first time a case met the second.
+ */
+export function editState(st: AgentState, e: StateEdit): AgentState {
+  return {
+    as: e.as ?? st.as,
+    park: e.park ?? st.park,
+    threads: e.threads ?? st.threads,
+    runs: st.runs,
+    regs: st.regs,
+    now: e.now ?? st.now,
+    learned: st.learned,
+    created: e.created ?? st.created,
+    anyEnd: e.anyEnd ?? st.anyEnd,
+  };
+}
+
+/** The state fields editState replaces. */
+interface StateEdit {
+  readonly as?: vm.AddressSpace;
+  readonly park?: pk.ParkSpace;
+  readonly threads?: th.ThreadTable;
+  readonly now?: bigint;
+  readonly created?: readonly number[];
+  readonly anyEnd?: string;
 }
 
 function withRun(st: AgentState, t: number, run: ThreadRun): AgentState {
@@ -536,7 +566,7 @@ export function learnProblem(ctx: Ctx, st: AgentState, key: string, v: bigint): 
 }
 
 function unknown(st: AgentState, t: number, why: string): AgentState {
-  return setRun({ ...st, anyEnd: st.anyEnd ?? `thread ${t} op ${st.runs[t]!.pc}: ${why}` }, t, { phase: "pending", pending: { k: "any", why } });
+  return setRun(editState(st, { anyEnd: st.anyEnd ?? `thread ${t} op ${st.runs[t]!.pc}: ${why}` }), t, { phase: "pending", pending: { k: "any", why } });
 }
 
 function done(st: AgentState, t: number, p: Pending): AgentState {
@@ -579,7 +609,7 @@ function threadExit(ctx: Ctx, st: AgentState, t: number, value: bigint, label: s
   const r = th.exitThread(st.threads, t, value);
   // PARKX-9: a park the thread left in flight (PARK_ASYNC) does not outlive it.
   const o = st.runs[t]!;
-  let s: AgentState = withRun({ ...st, threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }, t, { phase: "done", pc: o.pc, pending: o.pending, block: o.block, tls: o.tls, joined: o.joined, handleReleased: o.handleReleased });
+  let s: AgentState = withRun(editState(st, { threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }), t, { phase: "done", pc: o.pc, pending: o.pending, block: o.block, tls: o.tls, joined: o.joined, handleReleased: o.handleReleased });
   // THRX-2: joiners complete with the exit value.
   for (let i = 0; i < s.runs.length; i++) {
     const block = s.runs[i]!.block;
@@ -616,11 +646,11 @@ function one(label: string, st: AgentState): Move[] {
 function vmMoves(ctx: Ctx, st: AgentState, t: number, lab: string, r: vm.VmResult): Move[] {
   if (!r.ok && r.exc === "badPlacement") return one(lab, done(st, t, { k: "reject", why: r.why }));
   if (!r.ok) return one(lab, done(st, t, excOf(ctx, r.exc)));
-  let s: AgentState = { ...st, as: r.as };
+  let s: AgentState = editState(st, { as: r.as });
   // PARKX-6: unmap and decommit drain waiters in the range before they return.
   if (r.drained) {
     const d = pk.drain(s.park, s.as.id, r.drained[0], r.drained[1]);
-    s = wake({ ...s, park: d.space }, d.drained, exact("ok", BigInt(pk.parkResultCode("drained", ctx.b))));
+    s = wake(editState(s, { park: d.space }), d.drained, exact("ok", BigInt(pk.parkResultCode("drained", ctx.b))));
   }
   return one(lab, done(s, t, exact("ok", r.value)));
 }
@@ -652,7 +682,7 @@ function memAccess(ctx: Ctx, st: AgentState, t: number, lab: string, addr: bigin
   }
   const r = vm.store(st.as, m.addr, size, write, b);
   if (!r.ok) return [{ kind: "end", label: lab, end: { kind: "fault", fault: r.fault, addr: BigInt(r.addr), access: r.access, thread: t }, st }];
-  return one(lab, onOk({ ...st, as: r.value }, 0n));
+  return one(lab, onOk(editState(st, { as: r.value }), 0n));
 }
 
 /**
@@ -703,10 +733,10 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       const async = op.kind === OP.PARK_ASYNC;
       const id = async ? asyncWaiterId(t) : t;
       const outcome = (r: pk.ParkOutcome): AgentState => {
-        if (async) return done(r.kind === "blocked" ? { ...st, park: r.space } : st, t, exact("ok", 0n));
+        if (async) return done(r.kind === "blocked" ? editState(st, { park: r.space }) : st, t, exact("ok", 0n));
         if (r.kind === "error") return done(st, t, exact("err", BigInt(b.transportErrors[r.error])));
         if (r.kind === "complete") return done(st, t, exact("ok", BigInt(pk.parkResultCode(r.result, b))));
-        return blockedRun({ ...st, park: r.space }, t, { kind: "park", deadline: r.waiter.deadline });
+        return blockedRun(editState(st, { park: r.space }), t, { kind: "park", deadline: r.waiter.deadline });
       };
       const w = imageWord(ctx, st, a);
       if (w.kind === "window") return one(lab, outcome(pk.park(st.park, st.as, id, a, bb, c, st.now, b)));
@@ -726,14 +756,14 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       return r.choices.map((ch) => ({
         kind: "state" as const,
         label: `${lab} wakes {${ch.woken.join(",")}}`,
-        st: done(wake({ ...st, park: ch.space }, ch.woken, exact("ok", BigInt(pk.parkResultCode("woken", b)))), t, exact("ok", BigInt(ch.woken.length))),
+        st: done(wake(editState(st, { park: ch.space }), ch.woken, exact("ok", BigInt(pk.parkResultCode("woken", b)))), t, exact("ok", BigInt(ch.woken.length))),
       }));
     }
     case OP.SPAWN: {
       const target = Number(a);
       if (a >= ctx.script.threads.length || a >= AGENT_MAX_THREADS || target === 0 || st.runs[target]!.phase !== "unstarted") return [badScript(st, lab, "spawn")];
       // FSB-2: the new thread starts with the FS base the agent passed (its own TP, learned).
-      const s = setRun({ ...st, threads: th.spawnThread(st.threads, target, null), created: [...st.created, target] }, target, { phase: "idle" });
+      const s = setRun(editState(st, { threads: th.spawnThread(st.threads, target, null), created: [...st.created, target] }), target, { phase: "idle" });
       return one(lab, done(s, t, exact("ok", 0n)));
     }
     case OP.JOIN: {
@@ -745,12 +775,12 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       const s = setRun(st, target, { joined: true });
       const j = th.joinThread(s.threads, target);
       if (j.done) return one(lab, done(s, t, exact("ok", j.value)));
-      return one(lab, blockedRun(s, t, { kind: "join", target }));
+      return one(lab, blockedRun(s, t, { kind: "join", target, batch: undefined }));
     }
     case OP.SET_FS: {
       const r = th.setFsBase(st.threads, t, a);
       if (!r.ok) return one(lab, done(st, t, excOf(ctx, r.exc)));
-      return one(lab, done({ ...st, threads: r.tt }, t, exact("ok", 0n)));
+      return one(lab, done(editState(st, { threads: r.tt }), t, exact("ok", 0n)));
     }
     case OP.GET_FS: {
       const v = fsView(st, t);
@@ -883,7 +913,7 @@ export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => bool
   for (const w of st.park.waiters) {
     if (!timedAsync(w) || !may(w.deadline!)) continue;
     const now = advance(st.now, w.deadline!);
-    out.push({ kind: "state", label: `async park of t${-1 - w.id} times out at ${now}`, st: { ...st, now, park: { waiters: st.park.waiters.filter((x) => x !== w) } } });
+    out.push({ kind: "state", label: `async park of t${-1 - w.id} times out at ${now}`, st: editState(st, { now, park: { waiters: st.park.waiters.filter((x) => x !== w) } }) });
   }
   for (let i = 0; i < st.runs.length; i++) {
     const run = st.runs[i]!;
@@ -891,7 +921,7 @@ export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => bool
     const d = (run.block as { deadline: bigint }).deadline;
     if (!may(d) || canWait?.(i)) continue;
     const now = advance(st.now, d);
-    const s = { ...st, now, park: pk.removeWaiter(st.park, i) };
+    const s = editState(st, { now, park: pk.removeWaiter(st.park, i) });
     const p = run.block!.kind === "park" ? exact("ok", BigInt(pk.parkResultCode("timedOut", ctx.b))) : exact("ok", 0n);
     out.push({ kind: "state", label: `t${i}#${run.pc} times out at ${now}`, st: wake(s, [i], p) });
   }

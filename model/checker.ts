@@ -9,7 +9,7 @@
  */
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
 import { OP, type Observation, type Script } from "../spec/agent-protocol.js";
-import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending } from "./agent.js";
+import { consume, describePending, editState, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending } from "./agent.js";
 import { localMove, timeoutCanWait } from "./reduction.js";
 import { StateKeys } from "./state-key.js";
 
@@ -159,7 +159,7 @@ function search(ctx: Ctx, observed: ObservedRun, opts: CheckOptions, prune: bool
 
   // Iterative DFS; each frame is (state, index of the next observation, how it was reached).
   const start = init(ctx);
-  const stack: Frame[] = [{ st: observed.clockStartNs !== undefined ? { ...start, now: observed.clockStartNs } : start, i: 0, kind: "move", label: "", record: undefined, prev: null }];
+  const stack: Frame[] = [{ st: observed.clockStartNs !== undefined ? editState(start, { now: observed.clockStartNs }) : start, i: 0, kind: "move", label: "", record: undefined, prev: null }];
   // The verdict for an explained run; the accepted interleaving only when asked (reach measurement).
   const succeed = (frame: Frame): CheckResult => (opts.witness ? { ok: true, witness: unwind(frame) } : { ok: true });
   while (stack.length > 0) {

@@ -224,7 +224,8 @@ function vmArgRules(scan: RecordScan, o: Observation, op: ScriptOp, a: bigint): 
 
 /** The rules of each op kind that has some, by kind. */
 const RECORD_RULES: readonly (RecordRule | undefined)[] = (() => {
-  const rules: (RecordRule | undefined)[] = [];
+  // Every kind has a slot (a read past the end deoptimises the caller).
+  const rules = new Array<RecordRule | undefined>(Math.max(...Object.values(OP)) + 1).fill(undefined);
   const set = (kinds: readonly number[], rule: RecordRule): void => kinds.forEach((kind) => (rules[kind] = rule));
   set([OP.PARK], parkRules);
   set([OP.UNPARK], unparkRules);
