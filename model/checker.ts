@@ -88,7 +88,9 @@ export function endMatches(model: EndState, observed: EndState, reports: CheckOp
 }
 
 function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions, observations?: readonly Observation[]): Ctx {
-  return { script, b, env, time: opts.time ?? "lazy", ...(observations ? { reported: reportedRecords(observations) } : {}) };
+  // Every context has the same fields (a conditional spread made two hidden classes, and the
+  // search's callees deoptimised when they met the second).
+  return { script, b, env, time: opts.time ?? "lazy", reported: observations ? reportedRecords(observations) : undefined };
 }
 
 /** The records by `thread:op`, indexed on first use (only MAP and RESERVE ask, and most scripts have neither). */
