@@ -107,6 +107,7 @@ import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
 import { AGENT_BAD_SCRIPT_EXIT, AGENT_MAX_THREADS, AGENT_TLS_INITIAL, AGENT_TLS_VARS, OP, opName, SCRIPT_REGISTERS, type Observation, type ObservationStatus, type Script, type ScriptOp } from "../spec/agent-protocol.js";
 import * as vm from "./address-space.js";
 import * as pk from "./park.js";
+import { packedMap } from "./packed-array.js";
 import { advance, deadlineAfter, isDue } from "./timer.js";
 import * as th from "./threads.js";
 import { initialTpProblem, tlsOffset } from "./tls.js";
@@ -249,7 +250,7 @@ export function init(ctx: Ctx): AgentState {
     as: vm.emptyAddressSpace(1),
     park: pk.EMPTY_PARK_SPACE,
     threads: th.spawnThread(new Map(), 0, null),
-    runs: ctx.script.threads.map((_, t): ThreadRun => ({ phase: t === 0 ? "idle" : "unstarted", pc: 0, pending: undefined, block: undefined, tls: AGENT_TLS_INITIAL, joined: undefined, handleReleased: undefined })),
+    runs: packedMap(ctx.script.threads, (_, t): ThreadRun => ({ phase: t === 0 ? "idle" : "unstarted", pc: 0, pending: undefined, block: undefined, tls: AGENT_TLS_INITIAL, joined: undefined, handleReleased: undefined })),
     regs: new Array<bigint>(SCRIPT_REGISTERS).fill(0n),
     now: 0n,
     learned,
@@ -275,6 +276,21 @@ function setRun(st: AgentState, t: number, r: Partial<ThreadRun>): AgentState {
     handleReleased: r.handleReleased ?? o.handleReleased,
   });
 }
+
+/**
+ * `st` with some of its fields replaced, as an object of the one state shape (see init): a
+ * spread (`{ ...st, park }`) makes objects of another hidden class, and states of two classes
+ * deoptimised every search function the first time a case met the second. One small
+ * function per edit keeps each call site's reads monomorphic.
+ */
+function copyState(st: AgentState, as: vm.AddressSpace, park: pk.ParkSpace, threads: th.ThreadTable, now: bigint, created: readonly number[], anyEnd: string | undefined): AgentState {
+  return { as, park, threads, runs: st.runs, regs: st.regs, now, learned: st.learned, created, anyEnd };
+}
+const withAs = (st: AgentState, as: vm.AddressSpace): AgentState => copyState(st, as, st.park, st.threads, st.now, st.created, st.anyEnd);
+const withPark = (st: AgentState, park: pk.ParkSpace): AgentState => copyState(st, st.as, park, st.threads, st.now, st.created, st.anyEnd);
+const withThreads = (st: AgentState, threads: th.ThreadTable): AgentState => copyState(st, st.as, st.park, threads, st.now, st.created, st.anyEnd);
+/** The clock moved to `now` (and `park` is the waiters after the timeout it fired). */
+export const withClock = (st: AgentState, now: bigint, park: pk.ParkSpace): AgentState => copyState(st, st.as, park, st.threads, now, st.created, st.anyEnd);
 
 function withRun(st: AgentState, t: number, run: ThreadRun): AgentState {
   const runs = st.runs.slice();
@@ -536,7 +552,7 @@ export function learnProblem(ctx: Ctx, st: AgentState, key: string, v: bigint): 
 }
 
 function unknown(st: AgentState, t: number, why: string): AgentState {
-  return setRun({ ...st, anyEnd: st.anyEnd ?? `thread ${t} op ${st.runs[t]!.pc}: ${why}` }, t, { phase: "pending", pending: { k: "any", why } });
+  return setRun(copyState(st, st.as, st.park, st.threads, st.now, st.created, st.anyEnd ?? `thread ${t} op ${st.runs[t]!.pc}: ${why}`), t, { phase: "pending", pending: { k: "any", why } });
 }
 
 function done(st: AgentState, t: number, p: Pending): AgentState {
@@ -579,7 +595,7 @@ function threadExit(ctx: Ctx, st: AgentState, t: number, value: bigint, label: s
   const r = th.exitThread(st.threads, t, value);
   // PARKX-9: a park the thread left in flight (PARK_ASYNC) does not outlive it.
   const o = st.runs[t]!;
-  let s: AgentState = withRun({ ...st, threads: r.tt, park: pk.removeWaiter(st.park, asyncWaiterId(t)) }, t, { phase: "done", pc: o.pc, pending: o.pending, block: o.block, tls: o.tls, joined: o.joined, handleReleased: o.handleReleased });
+  let s: AgentState = withRun(copyState(st, st.as, pk.removeWaiter(st.park, asyncWaiterId(t)), r.tt, st.now, st.created, st.anyEnd), t, { phase: "done", pc: o.pc, pending: o.pending, block: o.block, tls: o.tls, joined: o.joined, handleReleased: o.handleReleased });
   // THRX-2: joiners complete with the exit value.
   for (let i = 0; i < s.runs.length; i++) {
     const block = s.runs[i]!.block;
@@ -616,11 +632,11 @@ function one(label: string, st: AgentState): Move[] {
 function vmMoves(ctx: Ctx, st: AgentState, t: number, lab: string, r: vm.VmResult): Move[] {
   if (!r.ok && r.exc === "badPlacement") return one(lab, done(st, t, { k: "reject", why: r.why }));
   if (!r.ok) return one(lab, done(st, t, excOf(ctx, r.exc)));
-  let s: AgentState = { ...st, as: r.as };
+  let s: AgentState = withAs(st, r.as);
   // PARKX-6: unmap and decommit drain waiters in the range before they return.
   if (r.drained) {
     const d = pk.drain(s.park, s.as.id, r.drained[0], r.drained[1]);
-    s = wake({ ...s, park: d.space }, d.drained, exact("ok", BigInt(pk.parkResultCode("drained", ctx.b))));
+    s = wake(withPark(s, d.space), d.drained, exact("ok", BigInt(pk.parkResultCode("drained", ctx.b))));
   }
   return one(lab, done(s, t, exact("ok", r.value)));
 }
@@ -652,7 +668,74 @@ function memAccess(ctx: Ctx, st: AgentState, t: number, lab: string, addr: bigin
   }
   const r = vm.store(st.as, m.addr, size, write, b);
   if (!r.ok) return [{ kind: "end", label: lab, end: { kind: "fault", fault: r.fault, addr: BigInt(r.addr), access: r.access, thread: t }, st }];
-  return one(lab, onOk({ ...st, as: r.value }, 0n));
+  return one(lab, onOk(withAs(st, r.value), 0n));
+}
+
+/** PARK and PARK_ASYNC of thread t (linearize's case). @clause PARK-3 PARKX-3 PARKX-5 GO-7 */
+function parkMoves(ctx: Ctx, st: AgentState, t: number, op: ScriptOp, lab: string, a: bigint, bb: bigint, c: bigint): Move[] {
+  const b = ctx.b;
+  // PARK_ASYNC: the park takes effect here (ENTER-1: cap_enter drains the SQ) and the op
+  // reports 0 whatever its outcome, nobody waiting for the completion. A blocked park
+  // stays queued as the thread's async waiter until woken, drained, timed out or the
+  // thread exits (PARKX-9).
+  const async = op.kind === OP.PARK_ASYNC;
+  const id = async ? asyncWaiterId(t) : t;
+  const outcome = (r: pk.ParkOutcome): AgentState => {
+    if (async) return done(r.kind === "blocked" ? withPark(st, r.space) : st, t, exact("ok", 0n));
+    if (r.kind === "error") return done(st, t, exact("err", BigInt(b.transportErrors[r.error])));
+    if (r.kind === "complete") return done(st, t, exact("ok", BigInt(pk.parkResultCode(r.result, b))));
+    return blockedRun(withPark(st, r.space), t, { kind: "park", deadline: r.waiter.deadline });
+  };
+  const w = imageWord(ctx, st, a);
+  if (w.kind === "window") return one(lab, outcome(pk.park(st.park, st.as, id, a, bb, c, st.now, b)));
+  if (w.kind === "unknown") return one(lab, unknown(st, t, w.why));
+  if (w.kind === "error") return one(lab, outcome({ kind: "error", error: w.error }));
+  // PARK-3 on a word of the agent's own data: its value is not tracked, so both the
+  // mismatch and the match (block, or timedOut for timeout 0) are allowed.
+  if (w.word === undefined) return packedMap([outcome({ kind: "complete", result: "mismatch" }), outcome(pk.parkOnKey(st.park, id, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))], (x): Move => ({ kind: "state", label: lab, st: x }));
+  return one(lab, outcome(pk.parkOnKey(st.park, id, w.key, w.word, bb, c, st.now, b)));
+}
+
+/** UNPARK of thread t (linearize's case). @clause PARKX-2 GO-8 */
+function unparkMoves(ctx: Ctx, st: AgentState, t: number, lab: string, a: bigint, bb: bigint): Move[] {
+  const b = ctx.b;
+  const w = imageWord(ctx, st, a);
+  if (w.kind === "unknown") return one(lab, unknown(st, t, w.why));
+  const r = w.kind === "window" ? pk.unpark(st.park, st.as, a, bb, b) : w.kind === "error" ? ({ kind: "error", error: w.error } as const) : pk.unparkKey(st.park, w.key, bb);
+  if (r.kind === "error") return one(lab, done(st, t, exact("err", BigInt(b.transportErrors[r.error]))));
+  // PARKX-2: one move per allowed set of woken waiters.
+  return packedMap(r.choices, (ch): Move => ({
+    kind: "state",
+    label: `${lab} wakes {${ch.woken.join(",")}}`,
+    st: done(wake(withPark(st, ch.space), ch.woken, exact("ok", BigInt(pk.parkResultCode("woken", b)))), t, exact("ok", BigInt(ch.woken.length))),
+  }));
+}
+
+/** TLS_READ, TLS_WRITE and TLS_ADDR of thread t (linearize's case). @clause FSB-1 FSB-4 TLSV2-1 TLSV2-6 */
+function tlsMoves(ctx: Ctx, st: AgentState, t: number, op: ScriptOp, lab: string, a: bigint, bb: bigint): Move[] {
+  const i = a < AGENT_TLS_VARS ? Number(a) : undefined;
+  if (i === undefined) return [badScript(st, lab, "tls index")];
+  const v = fsView(st, t);
+  const off = st.learned[`tpoff:${i}`];
+  if (v.original) {
+    if (op.kind === OP.TLS_READ) return one(lab, done(st, t, exact("ok", st.runs[t]!.tls[i]!)));
+    if (op.kind === OP.TLS_WRITE) {
+      const tls = st.runs[t]!.tls.slice();
+      tls[i] = bb & U64;
+      return one(lab, done(setRun(st, t, { tls }), t, exact("ok", 0n)));
+    }
+    // TLSV2-1: %fs:0 is the TP; TLSV2-6: the address is aligned for the variable.
+    const align = agentTlsAlign(i);
+    if (v.tp !== undefined && off !== undefined) return one(lab, done(st, t, exact("ok", (v.tp + off) & U64)));
+    if (v.tp !== undefined) return one(lab, done(st, t, { k: "learn", key: `tpoff:${i}`, offset: v.tp, align, why: `TLS var ${i} address` }));
+    if (off !== undefined) return one(lab, done(st, t, { k: "learn", key: `fs0:${t}`, offset: off, align, why: `TLS var ${i} address` }));
+    return one(lab, done(st, t, { k: "learn", key: `tlsaddr:${t}:${i}`, offset: 0n, align, why: `TLS var ${i} address` }));
+  }
+  // FS points elsewhere (SET_FS): the accesses go to memory at FS base + tpoff.
+  if (off === undefined) return one(lab, unknown(st, t, `TLS offset of var ${i} unknown after SET_FS`));
+  if (op.kind === OP.TLS_READ) return memAccess(ctx, st, t, lab, (v.base + off) & U64, 8, undefined, (s, x) => done(s, t, exact("ok", x)));
+  if (op.kind === OP.TLS_WRITE) return memAccess(ctx, st, t, lab, (v.base + off) & U64, 8, bb & U64, (s) => done(s, t, exact("ok", 0n)));
+  return memAccess(ctx, st, t, lab, v.base, 8, undefined, (s, x) => done(s, t, exact("ok", (x + off) & U64)));
 }
 
 /**
@@ -695,45 +778,15 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       return op.kind === OP.LOAD ? memAccess(ctx, st, t, lab, a, size, undefined, (s, v) => done(s, t, exact("ok", v))) : memAccess(ctx, st, t, lab, a, size, c & mask, (s) => done(s, t, exact("ok", 0n)));
     }
     case OP.PARK:
-    case OP.PARK_ASYNC: {
-      // PARK_ASYNC: the park takes effect here (ENTER-1: cap_enter drains the SQ) and the op
-      // reports 0 whatever its outcome, nobody waiting for the completion. A blocked park
-      // stays queued as the thread's async waiter until woken, drained, timed out or the
-      // thread exits (PARKX-9).
-      const async = op.kind === OP.PARK_ASYNC;
-      const id = async ? asyncWaiterId(t) : t;
-      const outcome = (r: pk.ParkOutcome): AgentState => {
-        if (async) return done(r.kind === "blocked" ? { ...st, park: r.space } : st, t, exact("ok", 0n));
-        if (r.kind === "error") return done(st, t, exact("err", BigInt(b.transportErrors[r.error])));
-        if (r.kind === "complete") return done(st, t, exact("ok", BigInt(pk.parkResultCode(r.result, b))));
-        return blockedRun({ ...st, park: r.space }, t, { kind: "park", deadline: r.waiter.deadline });
-      };
-      const w = imageWord(ctx, st, a);
-      if (w.kind === "window") return one(lab, outcome(pk.park(st.park, st.as, id, a, bb, c, st.now, b)));
-      if (w.kind === "unknown") return one(lab, unknown(st, t, w.why));
-      if (w.kind === "error") return one(lab, outcome({ kind: "error", error: w.error }));
-      // PARK-3 on a word of the agent's own data: its value is not tracked, so both the
-      // mismatch and the match (block, or timedOut for timeout 0) are allowed.
-      if (w.word === undefined) return [outcome({ kind: "complete", result: "mismatch" }), outcome(pk.parkOnKey(st.park, id, w.key, bb & 0xffff_ffffn, bb, c, st.now, b))].map((x) => ({ kind: "state" as const, label: lab, st: x }));
-      return one(lab, outcome(pk.parkOnKey(st.park, id, w.key, w.word, bb, c, st.now, b)));
-    }
-    case OP.UNPARK: {
-      const w = imageWord(ctx, st, a);
-      if (w.kind === "unknown") return one(lab, unknown(st, t, w.why));
-      const r = w.kind === "window" ? pk.unpark(st.park, st.as, a, bb, b) : w.kind === "error" ? ({ kind: "error", error: w.error } as const) : pk.unparkKey(st.park, w.key, bb);
-      if (r.kind === "error") return one(lab, done(st, t, exact("err", BigInt(b.transportErrors[r.error]))));
-      // PARKX-2: one move per allowed set of woken waiters.
-      return r.choices.map((ch) => ({
-        kind: "state" as const,
-        label: `${lab} wakes {${ch.woken.join(",")}}`,
-        st: done(wake({ ...st, park: ch.space }, ch.woken, exact("ok", BigInt(pk.parkResultCode("woken", b)))), t, exact("ok", BigInt(ch.woken.length))),
-      }));
-    }
+    case OP.PARK_ASYNC:
+      return parkMoves(ctx, st, t, op, lab, a, bb, c);
+    case OP.UNPARK:
+      return unparkMoves(ctx, st, t, lab, a, bb);
     case OP.SPAWN: {
       const target = Number(a);
       if (a >= ctx.script.threads.length || a >= AGENT_MAX_THREADS || target === 0 || st.runs[target]!.phase !== "unstarted") return [badScript(st, lab, "spawn")];
       // FSB-2: the new thread starts with the FS base the agent passed (its own TP, learned).
-      const s = setRun({ ...st, threads: th.spawnThread(st.threads, target, null), created: [...st.created, target] }, target, { phase: "idle" });
+      const s = setRun(copyState(st, st.as, st.park, th.spawnThread(st.threads, target, null), st.now, [...st.created, target], st.anyEnd), target, { phase: "idle" });
       return one(lab, done(s, t, exact("ok", 0n)));
     }
     case OP.JOIN: {
@@ -745,12 +798,12 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
       const s = setRun(st, target, { joined: true });
       const j = th.joinThread(s.threads, target);
       if (j.done) return one(lab, done(s, t, exact("ok", j.value)));
-      return one(lab, blockedRun(s, t, { kind: "join", target }));
+      return one(lab, blockedRun(s, t, { kind: "join", target, batch: undefined }));
     }
     case OP.SET_FS: {
       const r = th.setFsBase(st.threads, t, a);
       if (!r.ok) return one(lab, done(st, t, excOf(ctx, r.exc)));
-      return one(lab, done({ ...st, threads: r.tt }, t, exact("ok", 0n)));
+      return one(lab, done(withThreads(st, r.tt), t, exact("ok", 0n)));
     }
     case OP.GET_FS: {
       const v = fsView(st, t);
@@ -760,31 +813,8 @@ export function linearize(ctx: Ctx, st: AgentState, t: number): Move[] {
     }
     case OP.TLS_READ:
     case OP.TLS_WRITE:
-    case OP.TLS_ADDR: {
-      const i = a < AGENT_TLS_VARS ? Number(a) : undefined;
-      if (i === undefined) return [badScript(st, lab, "tls index")];
-      const v = fsView(st, t);
-      const off = st.learned[`tpoff:${i}`];
-      if (v.original) {
-        if (op.kind === OP.TLS_READ) return one(lab, done(st, t, exact("ok", st.runs[t]!.tls[i]!)));
-        if (op.kind === OP.TLS_WRITE) {
-          const tls = st.runs[t]!.tls.slice();
-          tls[i] = bb & U64;
-          return one(lab, done(setRun(st, t, { tls }), t, exact("ok", 0n)));
-        }
-        // TLSV2-1: %fs:0 is the TP; TLSV2-6: the address is aligned for the variable.
-        const align = agentTlsAlign(i);
-        if (v.tp !== undefined && off !== undefined) return one(lab, done(st, t, exact("ok", (v.tp + off) & U64)));
-        if (v.tp !== undefined) return one(lab, done(st, t, { k: "learn", key: `tpoff:${i}`, offset: v.tp, align, why: `TLS var ${i} address` }));
-        if (off !== undefined) return one(lab, done(st, t, { k: "learn", key: `fs0:${t}`, offset: off, align, why: `TLS var ${i} address` }));
-        return one(lab, done(st, t, { k: "learn", key: `tlsaddr:${t}:${i}`, offset: 0n, align, why: `TLS var ${i} address` }));
-      }
-      // FS points elsewhere (SET_FS): the accesses go to memory at FS base + tpoff.
-      if (off === undefined) return one(lab, unknown(st, t, `TLS offset of var ${i} unknown after SET_FS`));
-      if (op.kind === OP.TLS_READ) return memAccess(ctx, st, t, lab, (v.base + off) & U64, 8, undefined, (s, x) => done(s, t, exact("ok", x)));
-      if (op.kind === OP.TLS_WRITE) return memAccess(ctx, st, t, lab, (v.base + off) & U64, 8, bb & U64, (s) => done(s, t, exact("ok", 0n)));
-      return memAccess(ctx, st, t, lab, v.base, 8, undefined, (s, x) => done(s, t, exact("ok", (x + off) & U64)));
-    }
+    case OP.TLS_ADDR:
+      return tlsMoves(ctx, st, t, op, lab, a, bb);
     case OP.NOW:
       // TIMERX-1: monotonic virtual nanoseconds.
       return one(lab, done(st, t, ctx.time === "eager" ? exact("ok", st.now) : { k: "now", min: st.now }));
@@ -883,7 +913,7 @@ export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => bool
   for (const w of st.park.waiters) {
     if (!timedAsync(w) || !may(w.deadline!)) continue;
     const now = advance(st.now, w.deadline!);
-    out.push({ kind: "state", label: `async park of t${-1 - w.id} times out at ${now}`, st: { ...st, now, park: { waiters: st.park.waiters.filter((x) => x !== w) } } });
+    out.push({ kind: "state", label: `async park of t${-1 - w.id} times out at ${now}`, st: withClock(st, now, { waiters: st.park.waiters.filter((x) => x !== w) }) });
   }
   for (let i = 0; i < st.runs.length; i++) {
     const run = st.runs[i]!;
@@ -891,7 +921,7 @@ export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => bool
     const d = (run.block as { deadline: bigint }).deadline;
     if (!may(d) || canWait?.(i)) continue;
     const now = advance(st.now, d);
-    const s = { ...st, now, park: pk.removeWaiter(st.park, i) };
+    const s = withClock(st, now, pk.removeWaiter(st.park, i));
     const p = run.block!.kind === "park" ? exact("ok", BigInt(pk.parkResultCode("timedOut", ctx.b))) : exact("ok", 0n);
     out.push({ kind: "state", label: `t${i}#${run.pc} times out at ${now}`, st: wake(s, [i], p) });
   }

@@ -9,7 +9,7 @@
  */
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
 import { OP, type Observation, type Script } from "../spec/agent-protocol.js";
-import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending } from "./agent.js";
+import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending, withClock } from "./agent.js";
 import { localMove, timeoutCanWait } from "./reduction.js";
 import { StateKeys } from "./state-key.js";
 
@@ -88,7 +88,9 @@ export function endMatches(model: EndState, observed: EndState, reports: CheckOp
 }
 
 function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions, observations?: readonly Observation[]): Ctx {
-  return { script, b, env, time: opts.time ?? "lazy", ...(observations ? { reported: reportedRecords(observations) } : {}) };
+  // Every context has the same fields (a conditional spread made two hidden classes, and the
+  // search's callees deoptimised when they met the second).
+  return { script, b, env, time: opts.time ?? "lazy", reported: observations ? reportedRecords(observations) : undefined };
 }
 
 /** The records by `thread:op`, indexed on first use (only MAP and RESERVE ask, and most scripts have neither). */
@@ -133,19 +135,24 @@ export function checkWithoutDeadEnds(script: Script, observed: ObservedRun, bind
 function search(ctx: Ctx, observed: ObservedRun, opts: CheckOptions, prune: boolean): CheckResult {
   const obs = observed.observations;
   const n = obs.length;
+  // The observed end's kind and clock, read once: ends of several kinds (fault ends of several
+  // shapes) and runs with and without clocks reach the search, and a read in the loop
+  // deoptimised it at each new shape.
+  const endKind = observed.end.kind;
+  const clockNs = observed.clockNs;
   const maxStates = opts.maxStates ?? 200_000;
   const reduce = opts.reduce !== false;
-  const dead = prune ? deadEnds(ctx.script, obs, observed.clockNs) : undefined;
+  const dead = prune ? deadEnds(ctx.script, obs, clockNs) : undefined;
   const keys = new StateKeys();
   const frontier = new Frontier();
   let states = 0;
   // TIMERX-1, PARKX-4: the implementation's clock at the end has reached every deadline the
   // model's timeouts needed (the model's clock only advances as far as the run requires).
-  const clockAllows = (st: AgentState): boolean => observed.clockNs === undefined || st.now <= observed.clockNs;
+  const clockAllows = (st: AgentState): boolean => clockNs === undefined || st.now <= clockNs;
   const endAllowed = (st: AgentState, e: EndState | "stuck"): boolean => {
     if (!clockAllows(st)) return false;
-    if (observed.end.kind === "budget" || st.anyEnd) return true;
-    if (e === "stuck") return observed.end.kind === "hang" && isHung(st);
+    if (endKind === "budget" || st.anyEnd) return true;
+    if (e === "stuck") return endKind === "hang" && isHung(st);
     return endMatches(numbered(st, e), observed.end, opts.reports);
   };
   // A run explained only through an op whose outcome the model cannot know is not a pass:
@@ -159,7 +166,7 @@ function search(ctx: Ctx, observed: ObservedRun, opts: CheckOptions, prune: bool
 
   // Iterative DFS; each frame is (state, index of the next observation, how it was reached).
   const start = init(ctx);
-  const stack: Frame[] = [{ st: observed.clockStartNs !== undefined ? { ...start, now: observed.clockStartNs } : start, i: 0, kind: "move", label: "", record: undefined, prev: null }];
+  const stack: Frame[] = [{ st: observed.clockStartNs !== undefined ? withClock(start, observed.clockStartNs, start.park) : start, i: 0, kind: "move", label: "", record: undefined, prev: null }];
   // The verdict for an explained run; the accepted interleaving only when asked (reach measurement).
   const succeed = (frame: Frame): CheckResult => (opts.witness ? { ok: true, witness: unwind(frame) } : { ok: true });
   while (stack.length > 0) {
@@ -193,7 +200,7 @@ function search(ctx: Ctx, observed: ObservedRun, opts: CheckOptions, prune: bool
       // After the last record: the records the model still expects (pending results) and the ends it allows.
       frontier.note(n, st, moves, true);
     }
-    if (i === n && observed.end.kind === "budget" && clockAllows(st) && accept(st)) return succeed(frame);
+    if (i === n && endKind === "budget" && clockAllows(st) && accept(st)) return succeed(frame);
     for (let k = moves.length - 1; k >= 0; k--) {
       const m = moves[k]!;
       if (m.kind === "end") {

@@ -10,6 +10,7 @@
 import { DEFAULT_BINDING, type Binding, type TransportErrorName } from "../spec/binding.js";
 import { generationAt, load, type AddressSpace } from "./address-space.js";
 import { deadlineAfter } from "./timer.js";
+import { packedMap } from "./packed-array.js";
 
 /** @clause PARKX-7 */
 export interface ParkKey {
@@ -144,8 +145,8 @@ export function unparkKey(ps: ParkSpace, key: ParkKey, count: bigint): UnparkOut
   const take = Math.min(n, candidates.length);
   return {
     kind: "woke",
-    choices: combinations(candidates, take).map((chosen) => ({
-      woken: chosen.map((w) => w.id),
+    choices: packedMap(combinations(candidates, take), (chosen) => ({
+      woken: packedMap(chosen, (w) => w.id),
       space: { waiters: ps.waiters.filter((w) => !chosen.includes(w)) },
     })),
   };
@@ -160,7 +161,7 @@ export function drain(ps: ParkSpace, asid: number, start: number, end: number): 
   const hit = (w: Waiter): boolean => w.key.asid === asid && w.key.addr >= start && w.key.addr < end;
   // Most unmaps drain nobody: then the same space object.
   if (!ps.waiters.some(hit)) return { space: ps, drained: [] };
-  return { space: { waiters: ps.waiters.filter((w) => !hit(w)) }, drained: ps.waiters.filter(hit).map((w) => w.id) };
+  return { space: { waiters: ps.waiters.filter((w) => !hit(w)) }, drained: packedMap(ps.waiters.filter(hit), (w) => w.id) };
 }
 
 /**
@@ -175,5 +176,5 @@ export function removeWaiter(ps: ParkSpace, id: number): ParkSpace {
 
 /** Waiters whose deadline has passed at `now`: they may complete with timedOut (PARKX-4). */
 export function expired(ps: ParkSpace, now: bigint): number[] {
-  return ps.waiters.filter((w) => w.deadline !== null && w.deadline <= now).map((w) => w.id);
+  return packedMap(ps.waiters.filter((w) => w.deadline !== null && w.deadline <= now), (w) => w.id);
 }

@@ -13,6 +13,7 @@
  */
 import { OP, type Script } from "../spec/agent-protocol.js";
 import { asyncWaiterId, fsView, linearize, operandA, type AgentState, type Ctx, type Move, type ThreadRun } from "./agent.js";
+import { packedMap } from "./packed-array.js";
 
 /** What each thread's remaining ops (ops[pc..]) may do, for every pc; computed once per script. */
 interface ThreadFacts {
@@ -59,7 +60,7 @@ let last: { script: Script; facts: readonly ThreadFacts[] } | undefined;
 
 function scriptFacts(script: Script): readonly ThreadFacts[] {
   if (last?.script === script) return last.facts;
-  const facts = script.threads.map((ops): ThreadFacts => {
+  const facts = packedMap(script.threads, (ops): ThreadFacts => {
     const n = ops.length;
     const dsts = new Array<number>(n + 1).fill(0);
     const flags = new Array<number>(n + 1).fill(0);

@@ -58,95 +58,21 @@ export function steeringOf(script: Script, scheduled: boolean): Steering {
 export function agentReach(script: Script, observations: readonly Observation[], end: EndState, witness: readonly WitnessStep[] | undefined, b: Binding): CaseReach {
   const events = new Set<string>();
   const situations = new Set<string>();
-  const results = b.park.results;
   const opOf = (o: Observation): ScriptOp | undefined => script.threads[o.thread]?.[o.op];
-  const { P, userLimit, overloaded, invalidCap, cqEntries } = constantsOf(b);
+  const { userLimit, cqEntries } = constantsOf(b);
 
   // Record-derived events, in console order. This runs for every passing case: the constants
   // it compares with are made once per binding, event names once per op kind and status, and
-  // an op's address only for the ops that have one.
-  const fsSetAt = new Map<number, number>(); // thread -> index of its last SET_FS ok record (own base replaced)
-  const protectedRanges: [bigint, bigint][] = [];
-  const released = new Map<bigint, boolean>(); // thread -> handle released; true once a SPAWN followed
-  const regs = new Array<bigint>(16).fill(0n);
+  // an op's address only for the ops that have one. Each op kind's rules are a small function
+  // of their own (RECORD_RULES): one giant loop body cost V8 most of a second per optimising
+  // compile, and a deopt in one kind's rules recompiled all of them.
+  const scan = new RecordScan(observations, events, situations, b, constantsOf(b));
   const lastOp = new Array<number>(script.threads.length).fill(-1); // thread -> highest op index with a record
   for (let idx = 0; idx < observations.length; idx++) {
     const o = observations[idx]!;
     if (o.thread < lastOp.length && o.op > lastOp[o.thread]!) lastOp[o.thread] = o.op;
     const op = opOf(o);
-    if (!op) continue;
-    const names = eventNames(op.kind);
-    const a = ADDRESS_OPS.has(op.kind) ? addressOf(op, regs) : 0n;
-    events.add(names.name);
-    events.add(names[o.status]);
-    const vmOp = VM_OPS.has(op.kind);
-    if (o.status === "exc" && vmOp) situations.add(SITUATION.vmRefused);
-    switch (op.kind) {
-      case OP.PARK: {
-        const r = o.status === "ok" ? Number(o.value) : -1;
-        if (op.c === 0n) events.add("park-timeout-0");
-        if (op.c === b.park.timeoutForever) events.add("park-forever");
-        if (r === results.woken) events.add("PARK:woken");
-        if (r === results.mismatch) events.add("PARK:mismatch");
-        if (r === results.drained) (events.add("PARK:drained"), situations.add(SITUATION.waiterDrained));
-        if (r === results.timedOut && op.c !== 0n) situations.add(SITUATION.parkTimeoutFired);
-        if (r === results.woken || r === results.drained || (r === results.timedOut && op.c !== 0n)) situations.add(SITUATION.parkBlocked);
-        break;
-      }
-      case OP.UNPARK:
-        if (op.b === 0n) events.add("unpark-count-0");
-        if (ok(o) && o.value > 0n) events.add("unpark-woke");
-        if (ok(o) && o.value === 0n && (op.b ?? 0n) > 0n) events.add("unpark-no-waiters");
-        break;
-      case OP.PROTECT:
-        if (ok(o)) {
-          protectedRanges.push([a, a + (op.b ?? 0n)]);
-          if (op.c === 0n) events.add("protect-none:ok");
-        }
-        break;
-      case OP.LOAD:
-      case OP.STORE:
-        if (a >= userLimit) events.add("upper-half-access");
-        if (protectedRanges.some(([s, e]) => a + (op.b ?? 1n) > s && a < e)) situations.add(SITUATION.protectThenAccess);
-        break;
-      case OP.SET_FS:
-        if (ok(o)) fsSetAt.set(o.thread, idx);
-        break;
-      case OP.GET_FS:
-      case OP.TLS_READ:
-      case OP.TLS_WRITE:
-      case OP.TLS_ADDR: {
-        const at = fsSetAt.get(o.thread);
-        if (at !== undefined && !situations.has(SITUATION.fsSwitchWhileDiffer) && otherThreadBetween(observations, at + 1, idx, o.thread)) situations.add(SITUATION.fsSwitchWhileDiffer);
-        if (o.thread !== 0) events.add("spawned-fs-read");
-        break;
-      }
-      case OP.THREAD_EXIT:
-        break;
-      case OP.SPAWN:
-        for (const k of released.keys()) released.set(k, true);
-        break;
-      case OP.RELEASE_HANDLE:
-      case OP.JOIN:
-      case OP.RING_BATCH: {
-        const isInvalidCap = o.status === "err" && o.value === invalidCap;
-        const reused = released.get(a);
-        if (reused !== undefined && isInvalidCap) events.add("stale-cap-use");
-        if (reused && isInvalidCap) situations.add(SITUATION.staleCapAfterReuse);
-        if (op.kind === OP.RELEASE_HANDLE && ok(o)) released.set(a, false);
-        if (op.kind === OP.RING_BATCH && ok(o) && (o.value & 0xffff_ffffn) === cqEntries) events.add("batch-cq-full");
-        break;
-      }
-    }
-    if (vmOp) {
-      const size = op.b ?? 0n;
-      const addrArg = op.kind !== OP.MAP && op.kind !== OP.RESERVE;
-      if (size === 0n || size % P !== 0n || (addrArg && a % P !== 0n)) events.add("vm-unaligned-arg");
-      if ((op.kind === OP.MAP || op.kind === OP.PROTECT || op.kind === OP.COMMIT) && ((op.c ?? 0n) & ~7n) !== 0n) events.add("vm-bad-prot");
-      if (o.status === "exc" && o.value === overloaded) events.add("vm-overloaded");
-    }
-    if (o.status === "exc") events.add("exc");
-    if (ok(o) && op.dst) regs[op.dst] = o.value;
+    if (op) scan.record(o, op, idx);
   }
   // Ops that print no record but were reached: EXIT and THREAD_EXIT (the last records show it).
   script.threads.forEach((ops, t) => {
@@ -163,7 +89,7 @@ export function agentReach(script: Script, observations: readonly Observation[],
     const op = script.threads[Number(fault[1])]![Number(fault[2])]!;
     const a = addressOf(op, last.before.regs);
     events.add(fault[3]!);
-    if (protectedRanges.some(([s, e]) => a + (op.b ?? 1n) > s && a < e)) situations.add(SITUATION.protectThenAccess);
+    if (scan.hitsProtected(op, a)) situations.add(SITUATION.protectThenAccess);
     if (a >= userLimit) events.add("upper-half-access");
   }
 
@@ -191,6 +117,126 @@ export function agentReach(script: Script, observations: readonly Observation[],
 
   return { situations: [...situations], judged: [...judgedClauses(events, situations), ...ALWAYS_JUDGED] };
 }
+
+/**
+ * The record-derived rules' state over one case's records: what each op kind's rules read
+ * and remember (handles released, ranges protected, FS bases set).
+ */
+class RecordScan {
+  readonly fsSetAt = new Map<number, number>(); // thread -> index of its last SET_FS ok record (own base replaced)
+  readonly protectedRanges: [bigint, bigint][] = [];
+  readonly released = new Map<bigint, boolean>(); // thread -> handle released; true once a SPAWN followed
+  readonly regs = new Array<bigint>(16).fill(0n);
+  constructor(
+    readonly observations: readonly Observation[],
+    readonly events: Set<string>,
+    readonly situations: Set<string>,
+    readonly b: Binding,
+    readonly k: ReachConstants,
+  ) {}
+
+  /** One record `o` of `op`, the idx-th record of the case. */
+  record(o: Observation, op: ScriptOp, idx: number): void {
+    const names = eventNames(op.kind);
+    const a = ADDRESS_OPS.has(op.kind) ? addressOf(op, this.regs) : 0n;
+    this.events.add(names.name);
+    this.events.add(names[o.status]);
+    const vmOp = VM_OPS.has(op.kind);
+    if (o.status === "exc" && vmOp) this.situations.add(SITUATION.vmRefused);
+    RECORD_RULES[op.kind]?.(this, o, op, a, idx);
+    if (vmOp) vmArgRules(this, o, op, a);
+    if (o.status === "exc") this.events.add("exc");
+    if (ok(o) && op.dst) this.regs[op.dst] = o.value;
+  }
+
+  /** Whether an access of `op` at `a` touches a range a successful PROTECT covered. */
+  hitsProtected(op: ScriptOp, a: bigint): boolean {
+    return this.protectedRanges.some(([s, e]) => a + (op.b ?? 1n) > s && a < e);
+  }
+}
+
+/** One op kind's record-derived rules: `a` is the op's address operand (0n for kinds without one). */
+type RecordRule = (scan: RecordScan, o: Observation, op: ScriptOp, a: bigint, idx: number) => void;
+
+function parkRules(scan: RecordScan, o: Observation, op: ScriptOp): void {
+  const { events, situations, b } = scan;
+  const results = b.park.results;
+  const r = o.status === "ok" ? Number(o.value) : -1;
+  if (op.c === 0n) events.add("park-timeout-0");
+  if (op.c === b.park.timeoutForever) events.add("park-forever");
+  if (r === results.woken) events.add("PARK:woken");
+  if (r === results.mismatch) events.add("PARK:mismatch");
+  if (r === results.drained) (events.add("PARK:drained"), situations.add(SITUATION.waiterDrained));
+  if (r === results.timedOut && op.c !== 0n) situations.add(SITUATION.parkTimeoutFired);
+  if (r === results.woken || r === results.drained || (r === results.timedOut && op.c !== 0n)) situations.add(SITUATION.parkBlocked);
+}
+
+function unparkRules(scan: RecordScan, o: Observation, op: ScriptOp): void {
+  const { events } = scan;
+  if (op.b === 0n) events.add("unpark-count-0");
+  if (ok(o) && o.value > 0n) events.add("unpark-woke");
+  if (ok(o) && o.value === 0n && (op.b ?? 0n) > 0n) events.add("unpark-no-waiters");
+}
+
+function protectRules(scan: RecordScan, o: Observation, op: ScriptOp, a: bigint): void {
+  if (!ok(o)) return;
+  scan.protectedRanges.push([a, a + (op.b ?? 0n)]);
+  if (op.c === 0n) scan.events.add("protect-none:ok");
+}
+
+function accessRules(scan: RecordScan, _o: Observation, op: ScriptOp, a: bigint): void {
+  if (a >= scan.k.userLimit) scan.events.add("upper-half-access");
+  if (scan.hitsProtected(op, a)) scan.situations.add(SITUATION.protectThenAccess);
+}
+
+function setFsRules(scan: RecordScan, o: Observation, _op: ScriptOp, _a: bigint, idx: number): void {
+  if (ok(o)) scan.fsSetAt.set(o.thread, idx);
+}
+
+function fsReadRules(scan: RecordScan, o: Observation, _op: ScriptOp, _a: bigint, idx: number): void {
+  const at = scan.fsSetAt.get(o.thread);
+  if (at !== undefined && !scan.situations.has(SITUATION.fsSwitchWhileDiffer) && otherThreadBetween(scan.observations, at + 1, idx, o.thread)) scan.situations.add(SITUATION.fsSwitchWhileDiffer);
+  if (o.thread !== 0) scan.events.add("spawned-fs-read");
+}
+
+function spawnRules(scan: RecordScan): void {
+  for (const k of scan.released.keys()) scan.released.set(k, true);
+}
+
+function handleRules(scan: RecordScan, o: Observation, op: ScriptOp, a: bigint): void {
+  const isInvalidCap = o.status === "err" && o.value === scan.k.invalidCap;
+  const reused = scan.released.get(a);
+  if (reused !== undefined && isInvalidCap) scan.events.add("stale-cap-use");
+  if (reused && isInvalidCap) scan.situations.add(SITUATION.staleCapAfterReuse);
+  if (op.kind === OP.RELEASE_HANDLE && ok(o)) scan.released.set(a, false);
+  if (op.kind === OP.RING_BATCH && ok(o) && (o.value & 0xffff_ffffn) === scan.k.cqEntries) scan.events.add("batch-cq-full");
+}
+
+/** Argument rules every VirtualMemory op shares (after its own kind's rules). */
+function vmArgRules(scan: RecordScan, o: Observation, op: ScriptOp, a: bigint): void {
+  const { events, k } = scan;
+  const size = op.b ?? 0n;
+  const addrArg = op.kind !== OP.MAP && op.kind !== OP.RESERVE;
+  if (size === 0n || size % k.P !== 0n || (addrArg && a % k.P !== 0n)) events.add("vm-unaligned-arg");
+  if ((op.kind === OP.MAP || op.kind === OP.PROTECT || op.kind === OP.COMMIT) && ((op.c ?? 0n) & ~7n) !== 0n) events.add("vm-bad-prot");
+  if (o.status === "exc" && o.value === k.overloaded) events.add("vm-overloaded");
+}
+
+/** The rules of each op kind that has some, by kind. */
+const RECORD_RULES: readonly (RecordRule | undefined)[] = (() => {
+  // Every kind has a slot (a read past the end deoptimises the caller).
+  const rules = new Array<RecordRule | undefined>(Math.max(...Object.values(OP)) + 1).fill(undefined);
+  const set = (kinds: readonly number[], rule: RecordRule): void => kinds.forEach((kind) => (rules[kind] = rule));
+  set([OP.PARK], parkRules);
+  set([OP.UNPARK], unparkRules);
+  set([OP.PROTECT], protectRules);
+  set([OP.LOAD, OP.STORE], accessRules);
+  set([OP.SET_FS], setFsRules);
+  set([OP.GET_FS, OP.TLS_READ, OP.TLS_WRITE, OP.TLS_ADDR], fsReadRules);
+  set([OP.SPAWN], spawnRules);
+  set([OP.RELEASE_HANDLE, OP.JOIN, OP.RING_BATCH], handleRules);
+  return rules;
+})();
 
 const MASK64 = (1n << 64n) - 1n;
 
