@@ -8,12 +8,13 @@
  * the producer retires neither, and code rewritten inside the block takes effect.
  */
 import { describe, it, expect } from "vitest";
-import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, getReg64, setReg64, getFlags, setFlags } from "../index.js";
+import { CpuState, run, getReg64, getFlags, setFlags } from "../index.js";
 import { setJitThreshold, DEFAULT_JIT_THRESHOLD, fetchInsn } from "../run.js";
 import { TraceRing } from "../trace.js";
 import { cpuStats } from "../stats.js";
 import { checkCases, oracleSkipReason, describeCase, vet, DATA } from "./oracle.js";
 import type { Case } from "./oracle.js";
+import { CODE, testMachine } from "./machine.js";
 
 const abs = (a: number) => [0x25, a & 255, (a >>> 8) & 255, (a >>> 16) & 255, (a >>> 24) & 255];
 /** Producers over RCX and RDX (or the data buffer), at every width the fast forms specialise. */
@@ -66,17 +67,7 @@ function cases(): Case[] {
   return out;
 }
 
-const CODE = 0x400000, STACK = 0x600000;
-function machine(code: number[], writable = false): { c: CpuState; m: Memory } {
-  const m = new Memory(64);
-  m.map(CODE, 8192, PROT_READ | PROT_EXEC | (writable ? PROT_WRITE : 0));
-  m.map(STACK, 4096, PROT_READ | PROT_WRITE);
-  m.writeBytes(CODE, Uint8Array.from(code));
-  const c = new CpuState();
-  c.rip = CODE;
-  setReg64(c, 4, BigInt(STACK + 4096 - 64));
-  return { c, m };
-}
+const machine = testMachine;
 const state = (c: CpuState) => ({ regs: Array.from({ length: 16 }, (_, r) => getReg64(c, r)), flags: getFlags(c), rip: c.rip, icount: c.icount });
 
 /**

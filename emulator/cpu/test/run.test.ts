@@ -7,18 +7,9 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, getReg64, setReg64, getFlags, snapshotMachine, restoreMachine } from "../index.js";
 import { setJitThreshold, DEFAULT_JIT_THRESHOLD, logRegions, regionLog } from "../run.js";
+import { CODE, DATA, testMachine } from "./machine.js";
 
-const CODE = 0x400000, DATA = 0x600000;
-function machine(code: number[]): { c: CpuState; m: Memory } {
-  const m = new Memory(64);
-  m.map(CODE, 8192, PROT_READ | PROT_EXEC);
-  m.map(DATA, 65536, PROT_READ | PROT_WRITE);
-  m.writeBytes(CODE, Uint8Array.from(code));
-  const c = new CpuState();
-  c.rip = CODE;
-  setReg64(c, 4, BigInt(DATA + 65536 - 64));
-  return { c, m };
-}
+const machine = (code: number[]) => testMachine(code);
 // loop: inc rax; jmp loop
 const LOOP = [0x48, 0xff, 0xc0, 0xeb, 0xfb];
 
