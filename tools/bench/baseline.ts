@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ProgramRow } from "./programs.js";
+import type { SteadyLoopRow } from "./steady-loop.js";
 import type { StartupRow } from "./startup.js";
 import type { CaseRow, CheckerRow, StartRow } from "./capos.js";
 import { cliSkipReason, measureCli, type CliRow } from "./cli.js";
@@ -30,6 +31,8 @@ export interface BenchReport {
   casesWarm?: CaseRow[];
   /** Each property alone for at least MIN_PROPERTY_CPU_S (benches since session 8). */
   casesProperty?: CaseRow[];
+  /** The tight loop's steady-state (marginal) MIPS, interpreter and compiled (benches since session 9). */
+  loopSteady?: SteadyLoopRow;
 }
 
 export interface Figure { key: string; value: number; higherIsBetter: boolean }
@@ -45,6 +48,10 @@ export function figuresOf(r: BenchReport): Figure[] {
     add(`cpu | ${p.name} | compiled MIPS per CPU s`, p.insns / p.compiledCpu / 1e6, true);
     add(`cpu | ${p.name} | compiled/interp speed`, p.interp / p.compiled, true);
     add(`cpu | ${p.name} | emu(best)/qemu time`, (Math.min(p.interp, p.compiled) + p.load) / p.qemu, false);
+  }
+  if (r.loopSteady) {
+    add(`cpu | ${r.loopSteady.name}, steady state | interp MIPS`, r.loopSteady.interpMips, true);
+    add(`cpu | ${r.loopSteady.name}, steady state | compiled MIPS`, r.loopSteady.compiledMips, true);
   }
   for (const s of r.startup ?? []) add(`startup | ${s.name} | emu total ms`, (s.load + s.run) * 1e3, false);
   for (const c of r.cli ?? []) add(`cli | ${c.name} | ms`, c.ms, false);

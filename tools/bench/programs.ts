@@ -19,6 +19,7 @@ import { cpuStats } from "../../emulator/cpu/stats.js";
 import { alternate, cpuTimed, median, timed, timeProcess } from "./timing.js";
 import { LOOP_PROGRAM } from "./targets.js";
 import type { TierRound } from "./targets.js";
+import type { SteadyLoopRow } from "./steady-loop.js";
 
 export const BUSYBOX = "/bin/busybox";
 export const QEMU = ["/usr/bin/qemu-x86_64", "/usr/local/bin/qemu-x86_64"].find(existsSync) ?? null;
@@ -35,10 +36,14 @@ function writeInputs(dir: string): { text: string; bin: string; nums: string } {
   return p;
 }
 
+const synthetic = (name: string, prog: string, args: string[]): Program => ({ name, kind: "synthetic", bin: buildProgram(prog), args });
+/** The tight loop the MIPS targets are judged on (its argument: iterations, 17 instructions each). */
+export const loopProgram = (): Program => synthetic(LOOP_PROGRAM, "loop", ["1000000"]);
+
 export function benchPrograms(): Program[] {
-  const syn = (name: string, prog: string, args: string[]): Program => ({ name, kind: "synthetic", bin: buildProgram(prog), args });
+  const syn = synthetic;
   const list: Program[] = [
-    syn(LOOP_PROGRAM, "loop", ["1000000"]),
+    loopProgram(),
     syn("sha256 (C)", "sha256", ["4"]),
     syn("quicksort (C)", "sort", ["1"]),
     syn("bytecode interpreter (C)", "interp", ["100000"]),
@@ -108,15 +113,24 @@ export interface ProgramRow {
  * alternate (interp and compiled share its V8; the rounds are mirrored for that).
  */
 export function measurePrograms(rounds: number, log: (s: string) => void): ProgramRow[] {
-  const child = fileURLToPath(new URL("./program-child.ts", import.meta.url));
   return benchPrograms().map((p) => {
-    const r = spawnSync(process.execPath, [...process.execArgv, child, JSON.stringify(p), String(rounds)], { encoding: "utf8", maxBuffer: 1 << 26 });
-    if (r.status !== 0) throw new Error(`${p.name}: the bench's child process ended with status ${r.status}: ${r.stderr.trim().split("\n").slice(-3).join(" / ")}`);
-    // JSON has no NaN (an absent qemu's median): null comes back as NaN.
-    const row = JSON.parse(r.stdout, (_k, v: unknown) => (v === null ? NaN : v)) as ProgramRow;
+    const row = inChild<ProgramRow>(p, rounds);
     log(`  ${p.name}: ${(row.insns / 1e6).toFixed(1)}M insns`);
     return row;
   });
+}
+
+/** The tight loop's steady-state MIPS (steady-loop.ts), in a process of its own like every program. */
+export function measureLoopSteadyState(rounds: number): SteadyLoopRow {
+  return inChild<SteadyLoopRow>(loopProgram(), rounds, "steady-loop");
+}
+
+function inChild<T>(p: Program, rounds: number, mode?: "steady-loop"): T {
+  const child = fileURLToPath(new URL("./program-child.ts", import.meta.url));
+  const r = spawnSync(process.execPath, [...process.execArgv, child, JSON.stringify(p), String(rounds), ...(mode ? [mode] : [])], { encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${p.name}: the bench's child process ended with status ${r.status}: ${r.stderr.trim().split("\n").slice(-3).join(" / ")}`);
+  // JSON has no NaN (an absent qemu's median, a steady rate no round could decide): null comes back as NaN.
+  return JSON.parse(r.stdout, (_k, v: unknown) => (v === null ? NaN : v)) as T;
 }
 
 /**

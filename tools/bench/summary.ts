@@ -26,9 +26,15 @@ export function targetRows(r: BenchReport): TargetRow[] {
   add(`capOS agent start-to-exit <= ${TARGETS.caposStartMs} ms`, r.caposStart?.find((s) => s.name === AGENT_START_ROW)?.ms, TARGETS.caposStartMs, true, "ms", 3);
   add(`capos-conform --help <= ${TARGETS.helpMs} ms`, r.cli?.find((c) => c.name.includes("--help"))?.ms, TARGETS.helpMs, true, "ms", 0);
   add(`capos-conform run-elf of a probe <= ${TARGETS.runElfMs} ms`, r.cli?.find((c) => c.name.includes("run-elf"))?.ms, TARGETS.runElfMs, true, "ms", 0);
-  const loop = r.programs?.find((p) => p.name === LOOP_PROGRAM);
-  add(`interpreter >= ${TARGETS.interpLoopMips} MIPS on the tight loop`, loop && loop.insns / loop.interp / 1e6, TARGETS.interpLoopMips, false, "MIPS");
-  add(`compiled >= ${TARGETS.compiledLoopMips} MIPS on the tight loop`, loop && loop.insns / loop.compiled / 1e6, TARGETS.compiledLoopMips, false, "MIPS");
+  // Judged on the loop's steady state (its marginal rate over two lengths: load, warm-up and
+  // compile cancel); the whole run of the bench length is printed beside it. A report without
+  // the steady-state row (benches before session 9) leaves both targets unmeasured.
+  const loop = r.programs?.find((p) => p.name === LOOP_PROGRAM), steady = r.loopSteady;
+  const whole = (t: number | undefined) => (t === undefined ? "" : ` (whole run of ${fmt(loop!.insns / 1e6, 1)}M instructions: ${fmt(loop!.insns / t / 1e6, 1)} MIPS)`);
+  add(`interpreter >= ${TARGETS.interpLoopMips} MIPS on the tight loop (steady state)`, steady?.interpMips, TARGETS.interpLoopMips, false, "MIPS");
+  if (rows.at(-1)!.verdict !== "not measured") rows.at(-1)!.figure += whole(loop?.interp);
+  add(`compiled >= ${TARGETS.compiledLoopMips} MIPS on the tight loop (steady state)`, steady?.compiledMips, TARGETS.compiledLoopMips, false, "MIPS");
+  if (rows.at(-1)!.verdict !== "not measured") rows.at(-1)!.figure += whole(loop?.compiled);
   if (r.programs) {
     const over = r.programs.filter((p) => Number.isFinite(p.qemu)).map((p) => ({ name: p.name, x: (Math.min(p.interp, p.compiled) + p.load) / p.qemu }));
     const worst = over.reduce<{ name: string; x: number } | undefined>((w, o) => (w === undefined || o.x > w.x ? o : w), undefined);

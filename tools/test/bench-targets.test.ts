@@ -7,6 +7,7 @@ import type { TierRound } from "../bench/targets.js";
 import { figuresOf } from "../bench/baseline.js";
 import { measurePropertyRates } from "../bench/capos.js";
 import { threadCpuSeconds } from "../bench/timing.js";
+import { marginalMips, steadyMips, type LengthPair, type SteadyLoopRow } from "../bench/steady-loop.js";
 import { existsSync } from "node:fs";
 import { ALL_PROPERTIES } from "../../properties/index.js";
 
@@ -49,14 +50,35 @@ describe("bench verdicts", () => {
     expect(mix({ cases: [row(3000, 1)], casesSteady: [row(3000, 1)] }).verdict).toBe("not measured");
   });
 
-  it("judges the loop's MIPS and the qemu ratio against the targets", () => {
-    // 1e8 instructions in 0.5 s = 200 MIPS interpreted; in 0.05 s = 2000 MIPS compiled.
+  it("takes the loop's steady rate as the marginal one: fixed costs cancel, undecidable rounds are left out", () => {
+    // a run costs 0.2 s fixed plus 1 ns per instruction: 17M and 68M instructions
+    const pair = (fixed: number, perInsn: number): LengthPair => ({ insnsShort: 17e6, insnsLong: 68e6, tShort: fixed + 17e6 * perInsn, tLong: fixed + 68e6 * perInsn });
+    expect(marginalMips(pair(0.2, 1e-9))).toBeCloseTo(1000, 6);
+    expect(marginalMips(pair(5, 1e-8))).toBeCloseTo(100, 6);
+    // noise made the long run no slower: that round cannot decide
+    expect(marginalMips({ insnsShort: 17e6, insnsLong: 68e6, tShort: 0.3, tLong: 0.29 })).toBeNaN();
+    expect(steadyMips([pair(0.2, 1e-9), { insnsShort: 1, insnsLong: 2, tShort: 1, tLong: 1 }, pair(0.1, 2e-9), pair(0.3, 0.5e-9)])).toBeCloseTo(1000, 6);
+    expect(steadyMips([{ insnsShort: 1, insnsLong: 2, tShort: 1, tLong: 1 }])).toBeNaN();
+  });
+
+  it("judges the loop's MIPS on its steady state and the qemu ratio against the targets", () => {
+    // the whole runs: 1e8 instructions in 0.5 s = 200 MIPS interpreted; in 0.05 s = 2000 MIPS compiled
     const loop = program(LOOP_PROGRAM, 0.5, 0.05, [round(0.1), round(0.1)], 0.05);
     const slow = program("busybox awk", 1, 1, [round(0.99), round(1.01)], 1 / (TARGETS.overQemu + 1));
-    const rows = targetRows({ programs: [loop, slow] });
+    const steady = (interpMips: number, compiledMips: number): SteadyLoopRow => ({ name: LOOP_PROGRAM, iterationsShort: 1, iterationsLong: 4, interp: [], compiled: [], interpMips, compiledMips, interpWallMips: interpMips, compiledWallMips: compiledMips });
+    const rows = targetRows({ programs: [loop, slow], loopSteady: steady(120, 900) });
     const get = (prefix: string) => rows.find((r) => r.target.startsWith(prefix))!;
     expect(get("interpreter").verdict).toBe("met");
-    expect(get("compiled").verdict).toBe("met");
+    expect(get("interpreter").figure).toBe("120.0 MIPS (whole run of 100.0M instructions: 200.0 MIPS)");
+    // judged on the steady state (900), not on the whole run's 2000
+    expect(get("compiled").verdict).toBe("missed");
+    expect(get("compiled").figure).toContain("2000.0 MIPS");
+    // a report without the steady state (benches before session 9): not measured, never judged on the whole run
+    const old = targetRows({ programs: [loop, slow] });
+    expect(old.find((r) => r.target.startsWith("interpreter"))!.verdict).toBe("not measured");
+    expect(old.find((r) => r.target.startsWith("compiled"))!.verdict).toBe("not measured");
+    expect(targetRows({ programs: [loop], loopSteady: steady(NaN, 1500) }).find((r) => r.target.startsWith("interpreter"))!.verdict).toBe("not measured");
+    expect(figuresOf({ loopSteady: steady(120, 900) }).map((f) => f.key)).toEqual([`cpu | ${LOOP_PROGRAM}, steady state | interp MIPS`, `cpu | ${LOOP_PROGRAM}, steady state | compiled MIPS`]);
     expect(get("every program").verdict).toBe("missed");
     expect(get("every program").figure).toContain("busybox awk");
     expect(get("no compiled column").verdict).toBe("met");
