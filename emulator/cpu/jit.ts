@@ -1005,12 +1005,15 @@ function cacheStores(body: string): string {
     else {
       const w = Number(m[1]) / 8;
       const fast = (o: string) => w === 1 ? `wdata[${o}] = ${args[1]};` : w === 4 ? `wdv.setInt32(${o}, ${args[1]}, true);` : `wdv.setInt32(${o}, ${args[1]}, true); wdv.setInt32(${o} + 4, ${args[2]}, true);`;
-      // the page's key for the integer path, kept beside the double one: set only for a user
-      // address (below 2^47), so its high half is never negative
-      const fill = `if (A_w >= 0 && A_w < 140737488355328) { wph = Math.floor(A_w / 4294967296); wpl = p_w - wph * 1048576; } else wpl = -1;`;
-      const slow = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast("o_w")} } else { m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); sw = true; const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = p_w; ${fill} } }`;
+      // the page's keys, double and integer (a store Memory accepted is below 2^47: the high
+      // half is never negative, and the low key is the address's bits 12-31)
+      const fill = `sw = true; const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = Math.floor(A_w / 4096); wph = Math.floor(A_w / 4294967296); wpl = (A_w >>> 12) & 1048575;`;
+      const call = `m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); ${fill}`;
+      const slow = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast("o_w")} } else { ${call} } }`;
       const int = intAddress(args[0]!, w);
-      code = int === null ? slow : `{ ${int.pre}if (${int.hit}) { ${fast("(l_w & 4095)")} } else ${slow} }`;
+      // where the integer path misses, the Memory call (an address the double key would have
+      // matched, through a carry or an index's high half, is rare)
+      code = int === null ? slow : `{ ${int.pre}if (${int.hit}) { ${fast("(l_w & 4095)")} } else { const A_w = ${args[0]}; ${call} } }`;
     }
     out += body.slice(i, j) + code;
     i = end;
