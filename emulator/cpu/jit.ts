@@ -1039,9 +1039,9 @@ function intAddress(a: string, w: number): { pre: string; hit: string } | null {
   const fits = w > 1 ? ` && (l_w & 4095) <= ${4096 - w}` : "";
   if (/^-?\d+$/.test(a)) { // an absolute or RIP-relative address: its key is a constant
     const v = Number(a);
-    if (!(v >= 0 && v < 2 ** 47)) return null;
+    if (!(v >= 0 && v < 2 ** 47) || v % 4096 > 4096 - w) return null; // (an access across the page end: Memory's)
     const h = Math.floor(v / 4294967296), l = v - h * 4294967296;
-    return { pre: `const l_w = ${l | 0}; `, hit: `wpl === ${l >>> 12} && wph === ${h}${fits}` };
+    return { pre: `const l_w = ${l | 0}; `, hit: `wpl === ${l >>> 12} && wph === ${h}` };
   }
   const m = /^(?:\(r(\d+)h \* 4294967296 \+ \(r\1l >>> 0\)\) \+ )?(-?\d+)(?: \+ \(r(\d+)h \* 4294967296 \+ \(r\3l >>> 0\)\) \* ([1248]))?$/.exec(a);
   if (m === null || (m[1] === undefined && m[3] === undefined)) return null;

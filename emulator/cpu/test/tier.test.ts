@@ -248,11 +248,12 @@ describe("compiled tier, cached stores", () => {
   // alternate between two values each iteration (XOR toggles), so consecutive stores land on
   // pages that share their low 32 address bits but not their high ones (0x1000 and
   // 0x1_0000_1000), on pages reached only through a carry or borrow across bit 32, through an
-  // index whose high half is set, and across the end of a page before a read-only one. The
+  // index whose high half is set, and across the end of a page (before a writable, a read-only
+  // and an unmapped one). The
   // compiled store cache keeps an integer page key for the common case; every other address
   // must take the double path and land (or fault) where the interpreter's does.
-  const PAGES = [0x1000, 0x1_0000_1000, 0xffff_f000, 0x1_0000_0000, 0x1_ffff_f000];
-  const RO = 0x2000;
+  const PAGES = [0x1000, 0x2000, 0x1_0000_1000, 0xffff_f000, 0x1_0000_0000, 0x1_ffff_f000];
+  const RO = 0x1_0000_2000;
   const M64 = (1n << 64n) - 1n;
   const target = fc.record({ page: fc.constantFrom(...PAGES), off: fc.oneof(fc.constantFrom(0, 8, 0x10, 0xff8, 0xff9, 0xffc, 0xffd, 0xfff), fc.nat(4095)) });
   const index = fc.oneof(fc.constantFrom(0n, 0x10n, 0x1_0000_0000n, 0x8000_0000n, 0xffff_ffffn, M64, 0x2000_0000n, 0x4000_0000n), fc.bigInt({ min: 0n, max: 0xffffn }));
@@ -263,6 +264,8 @@ describe("compiled tier, cached stores", () => {
     // alone (the base the same); borrow: the first target 2^32 above the second, the second
     // reached by a negative displacement borrowing from the base's high half; same: one target
     shape: fc.constantFrom("free", "free", "hiIndex", "borrow", "same"),
+    // a RIP-relative store first (its page key a constant) to a third target on the low page
+    rip: fc.option(fc.constantFrom(0, 8, 0xff8, 0xff9, 0xfff, 0x123), { nil: null }),
     width: fc.constantFrom(1, 4, 8), trips: fc.integer({ min: 1, max: 40 }), budget: fc.integer({ min: 1, max: 300 }),
   });
   type StoreCase = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
@@ -284,7 +287,11 @@ describe("compiled tier, cached stores", () => {
       const store = k.useIndex ? [rexW, op, 0x84, ([1, 2, 4, 8].indexOf(scale) << 6) | 0x33, ...disp32] : [rexW, op, 0x83, ...disp32];
       // add r8, r9; store; xor rbx, rdx; xor rsi, rdi: the ADD's flags are overwritten by the XOR
       // unless the store faults (the compiled code defers their record to the store's slow path)
-      const body = [0x4d, 0x01, 0xc8, ...store, 0x48, 0x31, 0xd3, 0x48, 0x31, 0xfe];
+      const ripStore = (): number[] => {
+        const rel = (0x1000 + k.rip!) - (CODE + 3 + 7), r = rel & 0xffffffff;
+        return [rexW, op, 0x05, r & 255, (r >>> 8) & 255, (r >>> 16) & 255, r >>> 24];
+      };
+      const body = [0x4d, 0x01, 0xc8, ...(k.rip === null ? [] : ripStore()), ...store, 0x48, 0x31, 0xd3, 0x48, 0x31, 0xfe];
       const back = -(body.length + 3 + 6);
       const code = [...body, 0x49, 0xff, 0xcf, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
       const m = new Memory(16);
