@@ -610,11 +610,15 @@ export const MAX_REGION_CHARS = 6000;
  * thread on a loaded machine for the bench loop's 17 instructions, about what the interpreter
  * spends on 1-2M guest instructions), and such a loop has no cold paths left to deoptimise on.
  * It is compiled once it has run this many instructions per instruction of its block, and at
- * least PROMOTE_VOLUME_SELF_LOOP in all (the floor keeps bzip2's 5-instruction prefix-sum loop,
- * which did not clearly pay compiled, interpreted): the bench loop (17 instructions) at 557K.
+ * least PROMOTE_VOLUME_SELF_LOOP in all (the floor keeps a loop of a few instructions that a
+ * program runs briefly interpreted): the bench loop (17 instructions) at 139K. Waiting longer
+ * costs more than it saves, as the interpreter itself is still running unoptimised early in a
+ * run: counted with cachegrind (V8 single-threaded, so its compiles count), the bench loop's
+ * whole run took 23.1 host instructions per guest instruction with these volumes against 27.5
+ * with four times them (557K for the loop).
  */
-export const PROMOTE_VOLUME_PER_INSN_SELF_LOOP = 1 << 15;
-export const PROMOTE_VOLUME_SELF_LOOP = 1 << 19;
+export const PROMOTE_VOLUME_PER_INSN_SELF_LOOP = 1 << 13;
+export const PROMOTE_VOLUME_SELF_LOOP = 1 << 17;
 /** A factor on every promotion volume (1 in use; tests scale the policy down to their small loops). */
 let promoteScale = 1;
 export function setPromoteScale(k: number): void { promoteScale = k; }
@@ -867,10 +871,10 @@ function localize(body: string): string {
   body = body.replace(/condF\(c, (\d+)\)|cfF\(c\)/g, (call) => `(${flagsBack.replaceAll("; ", ", ")}${call})`);
   // one exit path (V8's compile time grows with every copy of the write-back)
   body = body.replaceAll("return 0;", "break L;");
-  body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; wpn = NaN; }`);
+  body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; wpn = NaN; wpl = -1; }`);
   body = cacheStores(body);
   const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f} | 0`),
-    ["left = c.left", "jb = 0", "jk = 0", "hs = false", "wpn = NaN", "wdata = H.noBytes", "wdv = H.noView", "sw = false"]).join(", ");
+    ["left = c.left", "jb = 0", "jk = 0", "hs = false", "wpn = NaN", "wpl = -1", "wph = 0", "wdata = H.noBytes", "wdv = H.noView", "sw = false"]).join(", ");
   return `let ${decl};
 try {
 ${body}
@@ -1004,14 +1008,56 @@ function cacheStores(body: string): string {
     if (m[1] === "16") code = `sw = true; ${call};`;
     else {
       const w = Number(m[1]) / 8;
-      const fast = w === 1 ? `wdata[o_w] = ${args[1]};` : w === 4 ? `wdv.setInt32(o_w, ${args[1]}, true);` : `wdv.setInt32(o_w, ${args[1]}, true); wdv.setInt32(o_w + 4, ${args[2]}, true);`;
-      code = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast} } else { m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); sw = true; const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = p_w; } }`;
+      const fast = (o: string) => w === 1 ? `wdata[${o}] = ${args[1]};` : w === 4 ? `wdv.setInt32(${o}, ${args[1]}, true);` : `wdv.setInt32(${o}, ${args[1]}, true); wdv.setInt32(${o} + 4, ${args[2]}, true);`;
+      // the page's keys, double and integer (a store Memory accepted is below 2^47: the high
+      // half is never negative, and the low key is the address's bits 12-31)
+      const fill = `sw = true; const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = Math.floor(A_w / 4096); wph = Math.floor(A_w / 4294967296); wpl = (A_w >>> 12) & 1048575;`;
+      const call = `m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); ${fill}`;
+      const slow = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast("o_w")} } else { ${call} } }`;
+      const int = intAddress(args[0]!, w);
+      // where the integer path misses, the Memory call (an address the double key would have
+      // matched, through a carry or an index's high half, is rare)
+      code = int === null ? slow : `{ ${int.pre}if (${int.hit}) { ${fast("(l_w & 4095)")} } else { const A_w = ${args[0]}; ${call} } }`;
     }
     out += body.slice(i, j) + code;
     i = end;
   }
   out += body.slice(i);
   return out.replaceAll("m.checkW(", "sw = true; m.checkW(");
+}
+
+/**
+ * The store cache's integer path for an address eaExpr wrote (after localize): `pre` computes
+ * `l_w`, the address's low 32 bits, in int32 arithmetic, and `hit` is true only when the whole
+ * address is exactly wph * 2^32 + l_w (every high half the sum reads is the base's, the index
+ * is below 2^32 after scaling, and no carry or borrow crosses bit 32) and that lies, all w
+ * bytes, on the cached page. Anything else (a high half the index holds, a carry, a segment
+ * base, an access across the page end) takes the double path, which computes the address as
+ * the interpreter does. null: no integer path for this form.
+ */
+function intAddress(a: string, w: number): { pre: string; hit: string } | null {
+  const fits = w > 1 ? ` && (l_w & 4095) <= ${4096 - w}` : "";
+  if (/^-?\d+$/.test(a)) { // an absolute or RIP-relative address: its key is a constant
+    const v = Number(a);
+    if (!(v >= 0 && v < 2 ** 47) || v % 4096 > 4096 - w) return null; // (an access across the page end: Memory's)
+    const h = Math.floor(v / 4294967296), l = v - h * 4294967296;
+    return { pre: `const l_w = ${l | 0}; `, hit: `wpl === ${l >>> 12} && wph === ${h}` };
+  }
+  const m = /^(?:\(r(\d+)h \* 4294967296 \+ \(r\1l >>> 0\)\) \+ )?(-?\d+)(?: \+ \(r(\d+)h \* 4294967296 \+ \(r\3l >>> 0\)\) \* ([1248]))?$/.exec(a);
+  if (m === null || (m[1] === undefined && m[3] === undefined)) return null;
+  const base = m[1], disp = Number(m[2]), index = m[3], sh = [1, 2, 4, 8].indexOf(Number(m[4] ?? 1));
+  const conds: string[] = [];
+  let pre = "", u: string;
+  if (index !== undefined) {
+    conds.push(sh === 0 ? `r${index}h === 0` : `(r${index}h | (r${index}l >>> ${32 - sh})) === 0`);
+    const scaled = sh === 0 ? `r${index}l` : `(r${index}l << ${sh})`;
+    if (base !== undefined) { pre += `const t_w = (r${base}l + ${scaled}) | 0; `; conds.push(`(t_w >>> 0) >= (r${base}l >>> 0)`); u = "t_w"; }
+    else u = scaled;
+  } else u = `r${base}l`;
+  pre += disp === 0 ? `const l_w = ${u} | 0; ` : `const l_w = (${u} + ${disp}) | 0; `;
+  if (disp > 0) conds.push(`(l_w >>> 0) >= (${u} >>> 0)`);
+  else if (disp < 0) conds.push(`(l_w >>> 0) <= (${u} >>> 0)`);
+  return { pre, hit: [`(l_w >>> 12) === wpl`, base !== undefined ? `r${base}h === wph` : `wph === 0`, ...conds].join(" && ") + fits };
 }
 
 /** JS computing an indirect jump's target into `t_` (may fault on its memory operand), or null. */
