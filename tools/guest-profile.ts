@@ -298,6 +298,8 @@ for (const p of selected) {
     console.log(`  ${name}: ${v.runs} runs, per run ${fmt(v.insns / v.runs)} retired (${fmt(v.rep / v.runs)} rep), per case ${fmt(v.insns / cases)}`);
   const syms = [...t.bySymbol].sort((a, b) => b[1].insns - a[1].insns);
   const profiled = syms.reduce((s, [, c]) => s + c.insns, 0);
+  // every retired instruction is attributed once: the one-at-a-time profile must add up to the runs' own counts
+  if (profiled !== t.insns) console.log(`  PROFILE INCOMPLETE: ${profiled} instructions attributed of ${t.insns} retired`);
   for (const [name, c] of syms.slice(0, args.top))
     console.log(`    ${((100 * c.insns) / Math.max(1, profiled)).toFixed(1).padStart(5)}%  ${fmt(c.insns / cases).padStart(8)} per case${c.rep > 0 ? ` (${fmt(c.rep / cases)} rep)` : ""}  ${name}`);
   report[p.id] = {
