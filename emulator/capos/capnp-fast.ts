@@ -31,6 +31,8 @@ export interface Codec {
   readonly Writer: new (bytes: Uint8Array) => object;
   /** The encoding of the struct with every field zero. */
   readonly empty: Uint8Array;
+  /** The buffer `fastEncode` reuses when asked (`reuse`): a copy of `empty` with fields set. */
+  readonly reused: Uint8Array;
   /** Byte offset of the data section in `empty`. */
   readonly dataAt: number;
 }
@@ -139,7 +141,7 @@ function learn<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
       },
     });
   }
-  return { Reader, Writer, empty, dataAt };
+  return { Reader, Writer, empty, reused: empty.slice(), dataAt };
 }
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -164,9 +166,15 @@ export function fastDecode<R>(codec: Codec, bytes: Uint8Array, read: (s: never) 
   return read(new codec.Reader(bytes, root.dataOffset, root.dataBytes) as never);
 }
 
-/** Encode with the fast codec: the empty message with the fields `set` assigns. */
-export function fastEncode(codec: Codec, set: ((s: never) => void) | undefined): Uint8Array {
-  const out = codec.empty.slice();
+/**
+ * Encode with the fast codec: the empty message with the fields `set` assigns. With `reuse`,
+ * into the codec's one reused buffer (valid until the next reusing encode of the class: no
+ * ArrayBuffer per message, which cost more than the encoding), else into a fresh copy.
+ */
+export function fastEncode(codec: Codec, set: ((s: never) => void) | undefined, reuse = false): Uint8Array {
+  let out: Uint8Array;
+  if (reuse) (out = codec.reused).set(codec.empty);
+  else out = codec.empty.slice();
   if (set) set(new codec.Writer(out) as never);
   return out;
 }

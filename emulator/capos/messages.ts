@@ -78,6 +78,17 @@ export function encodeResult<T extends capnp.Struct>(cls: StructCtor<T>, set?: (
 }
 
 /**
+ * `encodeResult` for a reply the kernel copies into guest memory at once (a CALL's result, a
+ * join's completion): a small fixed message is encoded into one buffer per message class,
+ * reused by the next reply of that class, so a reply allocates no array. Never keep it.
+ */
+export function encodeReply<T extends capnp.Struct>(cls: StructCtor<T>, set?: (s: T) => void): Uint8Array {
+  const codec = codecOf(cls);
+  if (codec) return fastEncode(codec, set as ((s: never) => void) | undefined, true);
+  return encodeResult(cls, set);
+}
+
+/**
  * A serialized CapException (RINGX-6). Its text field keeps it off the fast path, so encodings
  * are remembered by (type, message): a case's refused calls repeat a handful of them. The
  * bytes are only ever copied into guest memory, never changed.

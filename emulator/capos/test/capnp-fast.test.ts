@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { readFramedMessage } from "../../../spec/capnp-frame.js";
 import * as gen from "../../../spec/schema/gen/capos.js";
 import { codecOf } from "../capnp-fast.js";
-import { BadMessage, decodeData, decodeParams, encodeResult } from "../messages.js";
+import { BadMessage, decodeData, decodeParams, encodeReply, encodeResult } from "../messages.js";
 
 type Cls = capnp.StructCtor<capnp.Struct>;
 const classes = Object.entries(gen).filter(([n, c]) => typeof c === "function" && /\$(Params|Results)$/.test(n)) as [string, Cls][];
@@ -143,6 +143,16 @@ describe("capnp fast path", () => {
         { seed: 1, numRuns: 100 },
       );
       expect(encodeResult(cls)).toEqual(esEncode(cls, {}));
+    });
+    it(`${name}: a reply into the reused buffer is the encoding of its own fields only`, () => {
+      fc.assert(
+        fc.property(valuesOf(cls), valuesOf(cls), (v, w) => {
+          expect(encodeReply(cls, (s) => Object.assign(s, v))).toEqual(esEncode(cls, v));
+          expect(encodeReply(cls, (s) => Object.assign(s, w))).toEqual(esEncode(cls, w));
+          expect(encodeReply(cls)).toEqual(esEncode(cls, {})); // nothing left of the replies before
+        }),
+        { seed: 2, numRuns: 50 },
+      );
     });
     it(`${name}: decodes generated, mutated and hostile frames as capnp-es does (values or the same BadMessage)`, () => {
       fc.assert(
