@@ -8,7 +8,7 @@
 import * as capnp from "capnp-es";
 import { readFramedMessage } from "../../spec/capnp-frame.js";
 import * as gen from "../../spec/schema/gen/capos.js";
-import { NOT_FAST, codecOf, dataIndexOf, fastData, fastDecode, fastEncode } from "./capnp-fast.js";
+import { NOT_FAST, codecOf, dataIndexOf, fastData, fastDecode, fastEncode, typeTextEncoder } from "./capnp-fast.js";
 
 export class BadMessage extends Error {
   override readonly name = "BadMessage";
@@ -89,11 +89,14 @@ export function encodeReply<T extends capnp.Struct>(cls: StructCtor<T>, set?: (s
 }
 
 /**
- * A serialized CapException (RINGX-6). Its text field keeps it off the fast path, so encodings
- * are remembered by (type, message): a case's refused calls repeat a handful of them. The
- * bytes are only ever copied into guest memory, never changed.
+ * A serialized CapException (RINGX-6): written directly (`typeTextEncoder`, byte-exact with
+ * capnp-es; many messages name the refused value, so each is new), else by capnp-es, whose
+ * encodings are remembered by (type, message). The bytes are only ever copied into guest
+ * memory, never changed.
  */
 export function encodeException(type: number, message: string): Uint8Array {
+  const fast = exceptionEncoder?.(type, message);
+  if (fast) return fast;
   const key = `${type} ${message}`;
   let bytes = exceptions.get(key);
   if (bytes === undefined) {
@@ -106,6 +109,7 @@ export function encodeException(type: number, message: string): Uint8Array {
   }
   return bytes;
 }
+const exceptionEncoder = typeTextEncoder(gen.CapException, "type", "message");
 const MAX_EXCEPTIONS = 1024;
 const exceptions = new Map<string, Uint8Array>();
 
