@@ -45,7 +45,7 @@ export const release: Method = (k, call) => {
   if (r instanceof VmError) return vmErr(r);
   chargePages(k, p.size);
   k.event(k.logging ? `t${t.id} vm ${method} ${hex(p.addr)}+${hex(p.size)}` : "");
-  drain(k, Number(p.addr), Number(p.size), `${method} t${t.id}`);
+  drain(k, Number(p.addr), Number(p.size), k.logging ? `${method} t${t.id}` : "");
   return ok(EMPTY);
 };
 
