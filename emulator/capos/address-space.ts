@@ -11,6 +11,7 @@ import type { Binding } from "../../spec/binding.js";
 import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 import { DEFAULT_POLICY, type Policy } from "./policy.js";
 import type { MutantName } from "./mutants.js";
+import { PageRuns } from "./page-runs.js";
 
 export type VmErrorKind = "invalidArgument" | "overloaded";
 
@@ -42,8 +43,10 @@ export class AddressSpace {
    * (startFrom), and an empty Memory built first would be thrown away (two per case).
    */
   private memory: Memory | null = null;
-  private readonly vm = new Map<number, VmPage>();
-  private readonly gens = new Map<number, number>();
+  /** VirtualMemory pages by page number: RESERVED or the committed prot (absent: neither). */
+  private readonly vm = new PageRuns();
+  /** Page generations (PARKX-7), bumped on the pages unmap and decommit drop; absent = 0. */
+  private readonly gens = new PageRuns();
   reservedPages = 0;
   committedPages = 0;
   /** The seeded bug this address space runs with (mutants.ts), if any. */
@@ -86,9 +89,6 @@ export class AddressSpace {
   /** Generation of the page holding `addr` (PARKX-7). */
   generation(addr: number): number {
     return this.gens.get(Math.floor(addr / this.P)) ?? 0;
-  }
-  private bump(pn: number): void {
-    this.gens.set(pn, (this.gens.get(pn) ?? 0) + 1);
   }
 
   /** True when [addr, addr+len) is user memory mapped with all of `need` (Memory PROT_* bits). */
@@ -146,7 +146,7 @@ export class AddressSpace {
       return new VmError("overloaded", `reserved-page quota ${this.binding.vm.reservedPageQuota} exceeded`);
     const first = this.place(hint, count);
     if (first === null) return new VmError("overloaded", "no free range in the VM window");
-    for (let i = 0; i < count; i++) this.vm.set(first + i, RESERVED);
+    this.vm.set(first, first + count, RESERVED);
     this.reservedPages += count;
     if (this.mutant === "reserve-commits") this.mem.map(first * this.P, count * this.P, PROT_READ | PROT_WRITE); // MUTANT reserve-commits
     return BigInt(first) * BigInt(this.P);
@@ -173,74 +173,85 @@ export class AddressSpace {
     const r = this.range(addr, size);
     if (r instanceof VmError) return r;
     if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
+    const lo = r.first, hi = r.first + r.count;
+    if (this.mutant === "commit-unreserved") {
+      // MUTANT commit-unreserved: an unreserved page is reserved on the fly.
+      for (let pn = this.vm.firstMissing(lo, hi); pn < hi; pn = this.vm.firstMissing(pn, hi)) {
+        const end = Math.min(hi, this.nextHeld(pn));
+        this.vm.set(pn, end, RESERVED);
+        this.reservedPages += end - pn;
+        pn = end;
+      }
+    }
+    const missing = this.vm.firstMissing(lo, hi);
+    if (missing < hi) return new VmError("invalidArgument", `page 0x${(missing * this.P).toString(16)} is not reserved`);
+    // the range's not-yet-committed pages (runs), found once (a range may be thousands of pages)
+    const held = this.vm.runsIn(lo, hi);
+    const freshRuns: number[] = [], wasCommitted: number[] = [];
     let fresh = 0;
-    // the range's not-yet-committed pages, found once (a range may be thousands of pages)
-    const freshPages: number[] = [];
-    for (let i = 0; i < r.count; i++) {
-      let pg = this.vm.get(r.first + i);
-      if (pg === undefined && this.mutant === "commit-unreserved") {
-        // MUTANT commit-unreserved: an unreserved page is reserved on the fly.
-        pg = RESERVED;
-        this.vm.set(r.first + i, pg);
-        this.reservedPages++;
-      }
-      if (pg === undefined) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
-      if (pg === RESERVED) {
-        fresh++;
-        freshPages.push(r.first + i);
-      }
+    for (let i = 0; i < held.length; i += 3) {
+      const runs = held[i + 2] === RESERVED ? freshRuns : wasCommitted;
+      runs.push(held[i]!, held[i + 1]!);
+      if (runs === freshRuns) fresh += held[i + 1]! - held[i]!;
     }
     if (this.committedPages + fresh > this.binding.vm.committedPageQuota && this.mutant !== "commit-quota-unchecked") // MUTANT commit-quota-unchecked
       return new VmError("overloaded", `committed-page quota ${this.binding.vm.committedPageQuota} exceeded`);
     const mp = this.memProt(prot);
     const P = this.P;
     // Map fresh pages first (may throw MemoryBudgetExceeded before any bookkeeping changes).
-    let mapped = 0;
-    try {
-      if (this.mutant === "decommit-keeps-contents") {
-        for (const pn of freshPages) {
-          // MUTANT decommit-keeps-contents: a page decommit left mapped gets its access back, bytes and all.
-          if (this.mem.pages.has(pn)) this.mem.protect(pn * P, P, mp);
-          else this.mem.map(pn * P, P, mp);
-          mapped++;
-        }
-      } else {
-        // Adjacent fresh pages in one call each: the same pages as one call per page (a run over
-        // the budget maps none of its pages), without a TLB flush per page.
-        forRuns(freshPages, (pn, n) => {
-          this.mem.map(pn * P, n * P, mp);
-          mapped += n;
-        });
+    if (this.mutant === "decommit-keeps-contents") {
+      const done: number[] = []; // runs of the pages handled so far, undone if one fails
+      try {
+        for (let i = 0; i < freshRuns.length; i += 2)
+          for (let pn = freshRuns[i]!; pn < freshRuns[i + 1]!; pn++) {
+            // MUTANT decommit-keeps-contents: a page decommit left mapped gets its access back, bytes and all.
+            if (this.mem.pages.has(pn)) this.mem.protect(pn * P, P, mp);
+            else this.mem.map(pn * P, P, mp);
+            addRun(done, pn, pn + 1);
+          }
+      } catch (e) {
+        forRunPairs(done, (pn, n) => this.mem.unmap(pn * P, n * P));
+        throw e;
       }
-    } catch (e) {
-      forRuns(freshPages.slice(0, mapped), (pn, n) => this.mem.unmap(pn * P, n * P));
-      throw e;
+    } else {
+      // Adjacent fresh pages in one call each (runs are maximal: reserved runs never touch):
+      // the same pages as one call per page (a run over the budget maps none of its pages),
+      // without a TLB flush per page.
+      let i = 0;
+      try {
+        for (; i < freshRuns.length; i += 2) this.mem.map(freshRuns[i]! * P, (freshRuns[i + 1]! - freshRuns[i]!) * P, mp);
+      } catch (e) {
+        for (let u = 0; u < i; u += 2) this.mem.unmap(freshRuns[u]! * P, (freshRuns[u + 1]! - freshRuns[u]!) * P);
+        throw e;
+      }
     }
-    const wasCommitted: number[] = [];
-    for (let i = 0; i < r.count; i++) {
-      const pn = r.first + i;
-      if (this.vm.get(pn) !== RESERVED) wasCommitted.push(pn);
-      this.vm.set(pn, prot);
-    }
-    forRuns(wasCommitted, (pn, n) => this.mem.protect(pn * P, n * P, mp));
+    this.vm.set(lo, hi, prot);
+    forRunPairs(joinRuns(wasCommitted), (pn, n) => this.mem.protect(pn * P, n * P, mp));
     this.committedPages += fresh;
     return null;
+  }
+
+  /** The first page at or after `pn` that the VM map holds (Infinity when none). */
+  private nextHeld(pn: number): number {
+    const held = this.vm.runsIn(pn, Infinity);
+    return held.length > 0 ? held[0]! : Infinity;
   }
 
   protect(addr: bigint, size: bigint, prot: number): null | VmError {
     const r = this.range(addr, size);
     if (r instanceof VmError) return r;
     if (!this.validProt(prot)) return new VmError("invalidArgument", `prot ${prot} has unknown bits`);
-    for (let i = 0; i < r.count; i++) {
-      const pg = this.vm.get(r.first + i);
-      if (pg === undefined || pg === RESERVED) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not committed`);
-    }
+    const lo = r.first, hi = r.first + r.count;
+    const notCommitted = this.firstNotCommitted(lo, hi);
+    if (notCommitted < hi) return new VmError("invalidArgument", `page 0x${(notCommitted * this.P).toString(16)} is not committed`);
     const P = this.P;
     const n = this.mutant === "protect-skips-last-page" ? r.count - 1 : r.count; // MUTANT protect-skips-last-page
     if (this.mutant !== "protect-keeps-write") {
       // One protection for the whole range: one call (one TLB flush), as the per-page calls would leave it.
-      for (let i = 0; i < n; i++) this.vm.set(r.first + i, prot);
-      if (n > 0) this.mem.protect(r.first * P, n * P, this.memProt(prot));
+      if (n > 0) {
+        this.vm.set(lo, lo + n, prot);
+        this.mem.protect(lo * P, n * P, this.memProt(prot));
+      }
       return null;
     }
     for (let i = 0; i < n; i++) {
@@ -249,30 +260,39 @@ export class AddressSpace {
       // MUTANT protect-keeps-write: a writable page stays writable whatever prot says.
       const old = this.mem.pages.get(pn)?.prot ?? 0;
       if (old & PROT_WRITE) mp |= PROT_WRITE | PROT_READ;
-      this.vm.set(pn, prot);
+      this.vm.set(pn, pn + 1, prot);
       this.mem.protect(pn * P, P, mp);
     }
     return null;
   }
 
+  /** The first page of [lo, hi) that is not committed (absent or only reserved), or hi. */
+  private firstNotCommitted(lo: number, hi: number): number {
+    const missing = this.vm.firstMissing(lo, hi);
+    const held = this.vm.runsIn(lo, missing, scratchRuns);
+    for (let i = 0; i < held.length; i += 3) if (held[i + 2] === RESERVED) return held[i]!;
+    return missing;
+  }
+
   decommit(addr: bigint, size: bigint): null | VmError {
     const r = this.range(addr, size);
     if (r instanceof VmError) return r;
-    for (let i = 0; i < r.count; i++)
-      if (!this.vm.has(r.first + i)) return new VmError("invalidArgument", `page 0x${((r.first + i) * this.P).toString(16)} is not reserved`);
+    const lo = r.first, hi = r.first + r.count;
+    const missing = this.vm.firstMissing(lo, hi);
+    if (missing < hi) return new VmError("invalidArgument", `page 0x${(missing * this.P).toString(16)} is not reserved`);
     const P = this.P;
     const dropped: number[] = [];
-    for (let i = 0; i < r.count; i++) {
-      const pn = r.first + i;
-      if (this.vm.get(pn) !== RESERVED) {
-        if (this.mutant === "decommit-keeps-contents") this.mem.protect(pn * P, P, 0); // MUTANT decommit-keeps-contents
-        else dropped.push(pn);
-        this.committedPages--;
-      }
-      this.vm.set(pn, RESERVED);
-      this.bump(pn);
+    const held = this.vm.runsIn(lo, hi, []);
+    for (let i = 0; i < held.length; i += 3) {
+      if (held[i + 2] === RESERVED) continue;
+      const a = held[i]!, b = held[i + 1]!;
+      if (this.mutant === "decommit-keeps-contents") for (let pn = a; pn < b; pn++) this.mem.protect(pn * P, P, 0); // MUTANT decommit-keeps-contents
+      else addRun(dropped, a, b);
+      this.committedPages -= b - a;
     }
-    forRuns(dropped, (pn, n) => this.mem.unmap(pn * P, n * P));
+    this.gens.bumpWhere(this.vm, lo, hi, 0);
+    this.vm.set(lo, hi, RESERVED);
+    forRunPairs(dropped, (pn, n) => this.mem.unmap(pn * P, n * P));
     return null;
   }
 
@@ -281,51 +301,77 @@ export class AddressSpace {
     if (r instanceof VmError) return r;
     const P = this.P;
     const n = this.mutant === "unmap-skips-last-page" ? r.count - 1 : r.count; // MUTANT unmap-skips-last-page
+    const lo = r.first, hi = r.first + Math.max(0, n);
     const dropped: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const pn = r.first + i;
-      const pg = this.vm.get(pn);
-      if (pg === undefined) continue;
-      const committed = pg !== RESERVED;
-      if (committed || this.mem.pages.has(pn)) dropped.push(pn);
-      if (committed && this.mutant !== "unmap-leaks-commit-charge") this.committedPages--; // MUTANT unmap-leaks-commit-charge
-      this.reservedPages--;
-      this.vm.delete(pn);
-      this.bump(pn);
+    const held = this.vm.runsIn(lo, hi, []);
+    for (let i = 0; i < held.length; i += 3) {
+      const a = held[i]!, b = held[i + 1]!;
+      const committed = held[i + 2] !== RESERVED;
+      if (committed) addRun(dropped, a, b);
+      else this.mappedIn(a, b, dropped); // a reserved page some load or mutant left mapped
+      if (committed && this.mutant !== "unmap-leaks-commit-charge") this.committedPages -= b - a; // MUTANT unmap-leaks-commit-charge
+      this.reservedPages -= b - a;
     }
-    forRuns(dropped, (pn, n) => this.mem.unmap(pn * P, n * P));
+    this.gens.bumpWhere(this.vm, lo, hi, 0);
+    this.vm.delete(lo, hi);
+    forRunPairs(dropped, (pn, n) => this.mem.unmap(pn * P, n * P));
     return null;
+  }
+
+  /**
+   * Add to `runs` the pages of [a, b) the memory has mapped, in ascending order: by page when
+   * the range is the smaller, else by the memory's pages (a reserved range may be thousands).
+   */
+  private mappedIn(a: number, b: number, runs: number[]): void {
+    const pages = this.mem.pages;
+    if (b - a <= pages.size) {
+      for (let pn = a; pn < b; pn++) if (pages.has(pn)) addRun(runs, pn, pn + 1);
+      return;
+    }
+    const found: number[] = [];
+    for (const pn of pages.keys()) if (pn >= a && pn < b) found.push(pn);
+    found.sort((x, y) => x - y);
+    for (const pn of found) addRun(runs, pn, pn + 1);
   }
 
   /** VirtualMemory ranges, coalesced, in address order. */
   mappings(): MappingInfo[] {
     const out: MappingInfo[] = [];
-    const pns = [...this.vm.keys()].sort((a, b) => a - b);
+    const held = this.vm.runsIn(-Infinity, Infinity, []);
     let cur: { addr: number; pages: number; state: "reserved" | "committed"; prot: number; next: number } | null = null;
-    for (const pn of pns) {
-      const pg = this.vm.get(pn)!;
+    for (let i = 0; i < held.length; i += 3) {
+      const pn = held[i]!, pages = held[i + 1]! - pn, pg = held[i + 2]!;
       const state = pg !== RESERVED ? "committed" : "reserved";
       const prot = pg !== RESERVED ? pg : 0;
       if (cur && cur.next === pn && cur.state === state && cur.prot === prot) {
-        cur.pages++;
-        cur.next++;
+        cur.pages += pages;
+        cur.next += pages;
         continue;
       }
       if (cur) out.push({ addr: cur.addr, pages: cur.pages, state: cur.state, prot: cur.prot });
-      cur = { addr: pn * this.P, pages: 1, state, prot, next: pn + 1 };
+      cur = { addr: pn * this.P, pages, state, prot, next: pn + pages };
     }
     if (cur) out.push({ addr: cur.addr, pages: cur.pages, state: cur.state, prot: cur.prot });
     return out;
   }
 }
 
-/** Call `f(first, count)` once per run of consecutive page numbers in `pns` (ascending). */
-function forRuns(pns: readonly number[], f: (first: number, count: number) => void): void {
-  let i = 0;
-  while (i < pns.length) {
-    let j = i + 1;
-    while (j < pns.length && pns[j] === pns[j - 1]! + 1) j++;
-    f(pns[i]!, j - i);
-    i = j;
-  }
+/** Append pages [a, b) to `runs` (flat start, end pairs, ascending), joining a run it continues. */
+function addRun(runs: number[], a: number, b: number): void {
+  const n = runs.length;
+  if (n > 0 && runs[n - 1] === a) runs[n - 1] = b;
+  else runs.push(a, b);
 }
+
+/** `runs` (flat start, end pairs, ascending) with touching runs joined: maximal runs of consecutive pages. */
+function joinRuns(runs: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < runs.length; i += 2) addRun(out, runs[i]!, runs[i + 1]!);
+  return out;
+}
+
+/** Call `f(first, count)` once per run of `runs` (flat start, end pairs). */
+function forRunPairs(runs: readonly number[], f: (first: number, count: number) => void): void {
+  for (let i = 0; i < runs.length; i += 2) f(runs[i]!, runs[i + 1]! - runs[i]!);
+}
+const scratchRuns: number[] = [];

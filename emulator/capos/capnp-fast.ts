@@ -31,6 +31,8 @@ export interface Codec {
   readonly Writer: new (bytes: Uint8Array) => object;
   /** The encoding of the struct with every field zero. */
   readonly empty: Uint8Array;
+  /** The buffer `fastEncode` reuses when asked (`reuse`): a copy of `empty` with fields set. */
+  readonly reused: Uint8Array;
   /** Byte offset of the data section in `empty`. */
   readonly dataAt: number;
 }
@@ -139,7 +141,7 @@ function learn<T extends capnp.Struct>(cls: capnp.StructCtor<T>): Codec | null {
       },
     });
   }
-  return { Reader, Writer, empty, dataAt };
+  return { Reader, Writer, empty, reused: empty.slice(), dataAt };
 }
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -164,9 +166,15 @@ export function fastDecode<R>(codec: Codec, bytes: Uint8Array, read: (s: never) 
   return read(new codec.Reader(bytes, root.dataOffset, root.dataBytes) as never);
 }
 
-/** Encode with the fast codec: the empty message with the fields `set` assigns. */
-export function fastEncode(codec: Codec, set: ((s: never) => void) | undefined): Uint8Array {
-  const out = codec.empty.slice();
+/**
+ * Encode with the fast codec: the empty message with the fields `set` assigns. With `reuse`,
+ * into the codec's one reused buffer (valid until the next reusing encode of the class: no
+ * ArrayBuffer per message, which cost more than the encoding), else into a fresh copy.
+ */
+export function fastEncode(codec: Codec, set: ((s: never) => void) | undefined, reuse = false): Uint8Array {
+  let out: Uint8Array;
+  if (reuse) (out = codec.reused).set(codec.empty);
+  else out = codec.empty.slice();
   if (set) set(new codec.Writer(out) as never);
   return out;
 }
@@ -210,3 +218,45 @@ export function fastData(bytes: Uint8Array, index: number, view = false): Uint8A
   const start = at + 8 + 8 * ((lo | 0) >> 2); // checkPointers kept it inside the segment
   return view ? bytes.subarray(start, start + (hi >>> 3)) : bytes.slice(start, start + (hi >>> 3));
 }
+
+/**
+ * An encoder for structs of one 16-bit field at data byte 0 and one Text field in pointer slot
+ * 0 (CapException: type and message): the frame capnp-es writes (one segment, root struct of
+ * one data and one pointer word, the text's bytes and NUL padded to a word), built directly.
+ * Null when capnp-es encodes the class otherwise (checked on probe values when first asked).
+ * Only ASCII texts under MAX_FAST_TEXT take it: the kernel's messages; others go to capnp-es.
+ */
+export type TypeTextEncoder = (type: number, text: string) => Uint8Array | null;
+export function typeTextEncoder<T extends capnp.Struct>(cls: capnp.StructCtor<T>, typeField: keyof T & string, textField: keyof T & string): TypeTextEncoder | null {
+  const enc: TypeTextEncoder = (type, text) => {
+    const n = text.length;
+    if (n > MAX_FAST_TEXT) return null;
+    const textWords = (n + 8) >>> 3; // the bytes and a NUL, padded
+    const out = new Uint8Array(8 + 8 * (3 + textWords));
+    out[4] = 3 + textWords; // segment words (at most 3 + 128: one byte)
+    out[12] = 1; // root: struct at offset 0, one data word
+    out[14] = 1; // and one pointer
+    out[16] = type & 255;
+    out[17] = (type >>> 8) & 255;
+    out[24] = 1; // list pointer at offset 0
+    put32(out, 28, ((n + 1) << 3) | 2); // of bytes, n + 1 of them
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return null;
+      out[32 + i] = c;
+    }
+    return out;
+  };
+  for (const [type, text] of [[0, ""], [3, "x"], [0x1234, "a message of some length"]] as const) {
+    const m = new capnp.Message();
+    const r = m.initRoot(cls) as unknown as Record<string, unknown>;
+    r[typeField] = type;
+    r[textField] = text;
+    const mine = enc(type, text);
+    const theirs = new Uint8Array(m.toArrayBuffer());
+    if (mine === null || mine.length !== theirs.length || mine.some((b, i) => b !== theirs[i])) return null;
+  }
+  return enc;
+}
+/** Longest text the TypeTextEncoder writes itself (a one-byte segment size; capnp-es's first segment holds it). */
+export const MAX_FAST_TEXT = 1000;

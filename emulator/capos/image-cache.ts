@@ -27,6 +27,8 @@ import { layOut, type Layout } from "./process.js";
 interface Template {
   /** The image the template was laid out from (only its loaded bytes are compared). */
   readonly image: Uint8Array;
+  /** The kernel configuration it was laid out under (`configId`). */
+  readonly config: number;
   readonly layout: Layout;
   readonly mem: MemoryTemplate;
   readonly cpu: CpuSnapshot;
@@ -34,7 +36,7 @@ interface Template {
 
 /** Templates kept (least recently used dropped first): a run uses a handful of images. */
 const MAX_TEMPLATES = 32;
-const templates = new WeakMap<Binding, Map<string, Template>>();
+const templates = new WeakMap<Binding, Map<number, Template>>();
 /**
  * Keys loaded once without a template. A template pays for itself only from the second load
  * with the same headers (freezing makes the first process copy every page it writes), and
@@ -42,9 +44,7 @@ const templates = new WeakMap<Binding, Map<string, Template>>();
  * key is plain, the second keeps the template. Cleared when full.
  */
 const MAX_SEEN = 1024;
-const seenOnce = new WeakMap<Binding, Set<string>>();
-const policyIds = new WeakMap<Policy, number>();
-let nextPolicyId = 0;
+const seenOnce = new WeakMap<Binding, Set<number>>();
 
 /** Whether loads go through templates (tests switch it off to compare with fresh loads). */
 let enabled = true;
@@ -59,12 +59,14 @@ export function setImageCache(on: boolean): void {
  */
 export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | null {
   if (!enabled) return layOut(k, image);
-  const key = templateKey(k, image);
-  if (key === null) return layOut(k, image);
+  const end = headersEnd(image);
+  if (end < 0) return layOut(k, image); // the image will be rejected
+  const config = configId(k);
+  const key = templateKey(config, image, end);
   let byKey = templates.get(k.binding);
   if (!byKey) templates.set(k.binding, (byKey = new Map()));
   const t = byKey.get(key);
-  if (t !== undefined && sameHeaders(image, t.image)) {
+  if (t !== undefined && t.config === config && t.image.length === image.length && sameHeaders(image, t.image, end)) {
     byKey.delete(key);
     byKey.set(key, t); // most recently used last
     startFromTemplate(k, t, image);
@@ -83,7 +85,7 @@ export function loadCached(k: Kernel, image: Uint8Array): Layout | ElfError | nu
   const r = layOutSharingCode(k, image);
   if (r === null || r instanceof ElfError || k.endState) return r;
   if (byKey.size >= MAX_TEMPLATES) byKey.delete(byKey.keys().next().value!);
-  byKey.set(key, { image: image.slice(), layout: r, mem: k.as.mem.freeze(), cpu: snapshotCpu(k.threads.get(0).cpu) });
+  byKey.set(key, { image: image.slice(), config, layout: r, mem: k.as.mem.freeze(), cpu: snapshotCpu(k.threads.get(0).cpu) });
   return r;
 }
 
@@ -101,20 +103,35 @@ function layOutSharingCode(k: Kernel, image: Uint8Array): Layout | ElfError | nu
 /**
  * What decides the layout besides the loaded bytes: the ELF and program headers, the file
  * length (segment bounds, the tbss mutant), and the kernel's binding, policy, mutant and
- * memory budget. Null when the headers cannot be located (the image will be rejected). The
- * headers enter as a hash (the text of ~300 header bytes cost more to make and to hash as a
- * map key than the rest of a template start); a template found by it is used only when its
- * image's headers are the same bytes (`sameHeaders`), so a collision costs a fresh load.
+ * memory budget. The key is a number (a string key cost more to build and to hash in the
+ * map than the rest of a template start): the headers' FNV-1a hash, plus 20 bits of the
+ * configuration and length. A template found by it is used only when its configuration,
+ * length and header bytes are the same (`sameHeaders`), so a collision costs a fresh load; in
+ * `seenOnce` it can only make a template one load early.
  */
-function templateKey(k: Kernel, image: Uint8Array): string | null {
-  const end = headersEnd(image);
-  if (end < 0) return null;
-  let policyId = policyIds.get(k.policy);
-  if (policyId === undefined) policyIds.set(k.policy, (policyId = nextPolicyId++));
-  let h = fnv1a(image, 0, 64, 0x811c9dc5);
-  h = fnv1a(image, u32le(image, 32), end, h);
-  return `${policyId} ${k.mutant ?? "-"} ${k.as.maxPages} ${image.length} ${h}`;
+function templateKey(config: number, image: Uint8Array, end: number): number {
+  const h = fnv1a(image, u32le(image, 32), end, fnv1a(image, 0, 64, 0x811c9dc5));
+  return h + 4294967296 * ((Math.imul(config, 0x9e3779b1) ^ image.length) & 0xfffff);
 }
+
+/**
+ * A small number per kernel configuration that shapes a layout besides the image (policy,
+ * mutant, memory budget); the last one is kept, as a run of cases shares one.
+ */
+function configId(k: Kernel): number {
+  const maxPages = k.as.maxPages ?? -1;
+  if (k.policy === lastConfig.policy && k.mutant === lastConfig.mutant && maxPages === lastConfig.maxPages) return lastConfig.id;
+  let policyId = policyIds.get(k.policy);
+  if (policyId === undefined) policyIds.set(k.policy, (policyId = policyIds.size));
+  const text = `${policyId} ${k.mutant ?? "-"} ${maxPages}`;
+  let id = configIds.get(text);
+  if (id === undefined) configIds.set(text, (id = configIds.size));
+  lastConfig = { policy: k.policy, mutant: k.mutant, maxPages, id };
+  return id;
+}
+const policyIds = new Map<Policy, number>();
+const configIds = new Map<string, number>();
+let lastConfig: { policy: Policy | null; mutant: Kernel["mutant"]; maxPages: number; id: number } = { policy: null, mutant: null, maxPages: NaN, id: -1 };
 
 /**
  * The end of the program header table, or -1 when the image is too short for it. Byte reads,
@@ -134,12 +151,15 @@ function fnv1a(b: Uint8Array, from: number, to: number, h: number): number {
   return h;
 }
 
-/** Whether two images of the same length have the same ELF and program headers (templateKey's bytes). */
-function sameHeaders(image: Uint8Array, other: Uint8Array): boolean {
-  const end = headersEnd(image);
-  const phoff = u32le(image, 32);
-  const a = bytesOf(image);
-  return a.compare(other, 0, 64, 0, 64) === 0 && a.compare(other, phoff, end, phoff, end) === 0;
+/**
+ * Whether two images of the same length have the same ELF and program headers (templateKey's
+ * bytes; `end` is headersEnd(image)). A byte loop: a few hundred bytes, where making Buffer
+ * views for a native compare cost more.
+ */
+function sameHeaders(image: Uint8Array, other: Uint8Array, end: number): boolean {
+  for (let i = 0; i < 64; i++) if (image[i] !== other[i]) return false;
+  for (let i = u32le(image, 32); i < end; i++) if (image[i] !== other[i]) return false;
+  return true;
 }
 
 /** The state a fresh `layOut(k, image)` would leave, from the template. */

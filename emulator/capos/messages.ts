@@ -8,7 +8,7 @@
 import * as capnp from "capnp-es";
 import { readFramedMessage } from "../../spec/capnp-frame.js";
 import * as gen from "../../spec/schema/gen/capos.js";
-import { NOT_FAST, codecOf, dataIndexOf, fastData, fastDecode, fastEncode } from "./capnp-fast.js";
+import { NOT_FAST, codecOf, dataIndexOf, fastData, fastDecode, fastEncode, typeTextEncoder } from "./capnp-fast.js";
 
 export class BadMessage extends Error {
   override readonly name = "BadMessage";
@@ -78,11 +78,25 @@ export function encodeResult<T extends capnp.Struct>(cls: StructCtor<T>, set?: (
 }
 
 /**
- * A serialized CapException (RINGX-6). Its text field keeps it off the fast path, so encodings
- * are remembered by (type, message): a case's refused calls repeat a handful of them. The
- * bytes are only ever copied into guest memory, never changed.
+ * `encodeResult` for a reply the kernel copies into guest memory at once (a CALL's result, a
+ * join's completion): a small fixed message is encoded into one buffer per message class,
+ * reused by the next reply of that class, so a reply allocates no array. Never keep it.
+ */
+export function encodeReply<T extends capnp.Struct>(cls: StructCtor<T>, set?: (s: T) => void): Uint8Array {
+  const codec = codecOf(cls);
+  if (codec) return fastEncode(codec, set as ((s: never) => void) | undefined, true);
+  return encodeResult(cls, set);
+}
+
+/**
+ * A serialized CapException (RINGX-6): written directly (`typeTextEncoder`, byte-exact with
+ * capnp-es; many messages name the refused value, so each is new), else by capnp-es, whose
+ * encodings are remembered by (type, message). The bytes are only ever copied into guest
+ * memory, never changed.
  */
 export function encodeException(type: number, message: string): Uint8Array {
+  const fast = exceptionEncoder?.(type, message);
+  if (fast) return fast;
   const key = `${type} ${message}`;
   let bytes = exceptions.get(key);
   if (bytes === undefined) {
@@ -95,6 +109,7 @@ export function encodeException(type: number, message: string): Uint8Array {
   }
   return bytes;
 }
+const exceptionEncoder = typeTextEncoder(gen.CapException, "type", "message");
 const MAX_EXCEPTIONS = 1024;
 const exceptions = new Map<string, Uint8Array>();
 

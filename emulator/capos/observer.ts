@@ -59,7 +59,24 @@ export function ringHeader(k: Kernel, threadId: number): RingHeader {
   return readHeader(k, k.threads.get(threadId).ring);
 }
 
-/** The console bytes written so far (a copy: the kernel's buffer is reused after the process). */
+/**
+ * The console bytes written so far: a copy (the kernel's buffer is reused after the process),
+ * which is a view into a shared chunk when short. An ArrayBuffer per copy (`slice`) cost 2-4 us,
+ * more than a short case's kernel work; chunk bytes are written once and never reused, so a
+ * copy stays valid for good (readers use byteOffset, as for Node's pooled Buffers).
+ */
 export function consoleBytes(k: Kernel): Uint8Array {
-  return k.consoleBuf.slice(0, k.consoleLen);
+  const n = k.consoleLen;
+  if (n > MAX_POOLED_COPY) return k.consoleBuf.slice(0, n);
+  if (chunkUsed + n > CHUNK_BYTES) {
+    chunk = new ArrayBuffer(CHUNK_BYTES);
+    chunkUsed = 0;
+  }
+  const out = new Uint8Array(chunk, chunkUsed, n);
+  out.set(k.consoleBuf.subarray(0, n));
+  chunkUsed += (n + 7) & ~7;
+  return out;
 }
+const CHUNK_BYTES = 1 << 16, MAX_POOLED_COPY = 1 << 12;
+let chunk = new ArrayBuffer(CHUNK_BYTES);
+let chunkUsed = 0;

@@ -80,7 +80,7 @@ function deferEnqueue(k: Kernel, t: Thread, addr: number, timeout: bigint, userD
   return "yield";
 }
 
-/** Wake every waiter in [start, start+size) with `drained` (PARKX-7): the range went away. */
+/** Wake every waiter in [start, start+size) with `drained` (PARKX-7): the range went away (`why`: for the log only). */
 export function drain(k: Kernel, start: number, size: number, why: string): void {
   if (k.mutant === "no-drain") return; // MUTANT no-drain: waiters stay parked on a dead range.
   const end = start + size - (k.mutant === "drain-misses-last-word" ? k.binding.park.wordSize : 0); // MUTANT drain-misses-last-word
@@ -94,10 +94,10 @@ export function drain(k: Kernel, start: number, size: number, why: string): void
   }
 }
 
-/** Park waiters with a deadline, as timer entries that time them out. */
-export function parkDeadlines(k: Kernel): Deadline[] {
+/** Park waiters whose deadline is due by `dueBy`, as timer entries that time them out. */
+export function parkDeadlines(k: Kernel, dueBy: bigint): Deadline[] {
   return k.waiters
-    .filter((w) => w.deadline !== null)
+    .filter((w) => w.deadline !== null && w.deadline <= dueBy)
     .map((w) => ({
       deadline: w.deadline!,
       seq: w.seq,

@@ -17,8 +17,20 @@
  */
 import type { Binding } from "../../spec/binding.js";
 
+/**
+ * The pages VirtualMemory holds (reserved or committed), as runs of consecutive pages
+ * [starts[i], ends[i]), ascending and disjoint (page-runs.ts `PageRuns`; touching runs may
+ * differ in state, so a free stretch lies between runs that do not touch).
+ */
+export interface Occupied {
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  /** Whether any page of [lo, hi) is held. */
+  anyIn(lo: number, hi: number): boolean;
+}
+
 export interface Policy {
-  placeMapping(hintPage: number | null, count: number, lo: number, hi: number, occupied: ReadonlyMap<number, unknown>): number | null;
+  placeMapping(hintPage: number | null, count: number, lo: number, hi: number, occupied: Occupied): number | null;
   /** `offset` is the TLS block's distance below the TP (tlsOffset); the block must stay in the TLS area. */
   threadPointer(layout: Binding["layout"], align: number, offset: number): number;
   unparkWakes<W>(waiting: readonly W[], count: number): W[];
@@ -32,20 +44,17 @@ export interface Policy {
 /**
  * First page of a free run of `count` pages in [lo, hi): the hint page when it is given (page
  * aligned, inside the window) and free, else first fit from the bottom of the window.
- * `occupied` holds every reserved page number; null: no room.
+ * `occupied` holds every reserved page; null: no room.
  */
-export function placeMapping(hintPage: number | null, count: number, lo: number, hi: number, occupied: ReadonlyMap<number, unknown>): number | null {
-  if (hintPage !== null) {
-    let free = true;
-    for (let i = 0; i < count; i++) if (occupied.has(hintPage + i)) free = false;
-    if (free) return hintPage;
-  }
-  const used = [...occupied.keys()].sort((a, b) => a - b);
+export function placeMapping(hintPage: number | null, count: number, lo: number, hi: number, occupied: Occupied): number | null {
+  if (hintPage !== null && !occupied.anyIn(hintPage, hintPage + count)) return hintPage;
+  // first fit: the lowest candidate at or above lo with `count` free pages before the next held one
+  const { starts, ends } = occupied;
   let cand = lo;
-  for (const pn of used) {
-    if (pn < cand) continue;
-    if (pn - cand >= count) break;
-    cand = pn + 1;
+  for (let i = 0; i < starts.length; i++) {
+    if (ends[i]! <= cand) continue;
+    if (Math.max(starts[i]!, cand) - cand >= count) break;
+    cand = ends[i]!;
   }
   return cand + count <= hi ? cand : null;
 }
@@ -101,12 +110,13 @@ export const ALTERNATE_TIMER_LATENESS = 1_500n;
 
 export const ALTERNATE_POLICY: Policy = {
   placeMapping(_hintPage, count, lo, hi, occupied) {
-    const used = [...occupied.keys()].sort((a, b) => b - a);
+    // the highest free stretch of `count` pages below hi: runs from the top down
+    const { starts, ends } = occupied;
     let end = hi;
-    for (const pn of used) {
-      if (pn >= end) continue;
-      if (end - (pn + 1) >= count) break;
-      end = pn;
+    for (let i = starts.length - 1; i >= 0; i--) {
+      if (starts[i]! >= end) continue;
+      if (end - Math.min(ends[i]!, end) >= count) break;
+      end = starts[i]!;
     }
     return end - count >= lo ? end - count : null;
   },

@@ -9,17 +9,20 @@ import { EMPTY } from "./messages.js";
 import { parkDeadlines } from "./park.js";
 import { completeCall, wakeCapEnter } from "./ring.js";
 
-/** Advance virtual time to the earliest deadline and fire everything due. False: none. */
+/**
+ * Advance virtual time to the earliest deadline and fire everything due. False: none. The
+ * earliest deadline is found without building timer entries; entries (with their `fire`
+ * closures) are made only for what is due, all before any fires.
+ */
 export function advanceTime(k: Kernel): boolean {
-  const due: Deadline[] = [...parkDeadlines(k), ...sleepDeadlines(k), ...capEnterDeadlines(k)];
-  if (due.length === 0) return false;
-  let min = due[0]!.deadline;
-  for (const d of due) if (d.deadline < min) min = d.deadline;
+  const min = earliestDeadline(k);
+  if (min === null) return false;
   k.vtime = k.policy.timerFiresAt(min, k.vtime);
   k.charge("timer");
   k.event(k.logging ? `time ${k.vtime}` : "");
+  const now = k.vtime;
+  const due: Deadline[] = [...parkDeadlines(k, now), ...sleepDeadlines(k, now), ...capEnterDeadlines(k, now)];
   due
-    .filter((d) => d.deadline <= k.vtime)
     .sort((a, c) => (a.deadline < c.deadline ? -1 : a.deadline > c.deadline ? 1 : a.seq - c.seq))
     .forEach((d) => {
       k.charge("timer");
@@ -28,8 +31,19 @@ export function advanceTime(k: Kernel): boolean {
   return true;
 }
 
-function sleepDeadlines(k: Kernel): Deadline[] {
-  return k.sleepers.map((s) => ({
+/** The earliest pending deadline (PARK timeout, Timer.sleep, cap_enter timeout), or null. */
+function earliestDeadline(k: Kernel): bigint | null {
+  let min: bigint | null = null;
+  for (const w of k.waiters) if (w.deadline !== null && (min === null || w.deadline < min)) min = w.deadline;
+  for (const s of k.sleepers) if (min === null || s.deadline < min) min = s.deadline;
+  for (const t of k.threads.live())
+    if (t.state === "blocked" && t.block && t.block.deadline !== null && (min === null || t.block.deadline < min)) min = t.block.deadline;
+  return min;
+}
+
+/** Pending sleeps due by `dueBy`, as timer entries. */
+function sleepDeadlines(k: Kernel, dueBy: bigint): Deadline[] {
+  return k.sleepers.filter((s) => s.deadline <= dueBy).map((s) => ({
     deadline: s.deadline,
     seq: s.seq,
     fire: () => {
@@ -40,10 +54,11 @@ function sleepDeadlines(k: Kernel): Deadline[] {
   }));
 }
 
-function capEnterDeadlines(k: Kernel): Deadline[] {
+/** cap_enter timeouts due by `dueBy`, as timer entries. */
+function capEnterDeadlines(k: Kernel, dueBy: bigint): Deadline[] {
   const out: Deadline[] = [];
   for (const t of k.threads.live())
-    if (t.state === "blocked" && t.block && t.block.deadline !== null)
+    if (t.state === "blocked" && t.block && t.block.deadline !== null && t.block.deadline <= dueBy)
       out.push({
         deadline: t.block.deadline,
         seq: t.block.seq,

@@ -7,7 +7,7 @@ import * as gen from "../../../spec/schema/gen/capos.js";
 import { setReg64 } from "../../cpu/state.js";
 import { hex } from "../events.js";
 import type { Kernel } from "../kernel.js";
-import { EMPTY, decodeParams, encodeResult } from "../messages.js";
+import { EMPTY, decodeParams, encodeReply, encodeResult } from "../messages.js";
 import { MAX_THREADS_SPAWNED } from "../budget.js";
 import { completeCall, initRing } from "../ring.js";
 import type { Thread } from "../threads.js";
@@ -43,7 +43,7 @@ export const spawn: Method = (k, call) => {
   c.fsBase = k.mutant === "spawn-inherits-fs" ? t.cpu.fsBase : Number(BigInt.asIntN(64, p.fsBase)); // MUTANT spawn-inherits-fs
   nt.savedFs = c.fsBase;
   k.event(k.logging ? `t${t.id} spawn t${nt.id} entry=${hex(p.entry)} ring=${hex(ring)} fs=${hex(p.fsBase)}` : "");
-  return ok(encodeResult(gen.ThreadSpawner_Spawn$Results, (x) => (x.handleIndex = handleSlot)), {
+  return ok(encodeReply(gen.ThreadSpawner_Spawn$Results, (x) => (x.handleIndex = handleSlot)), {
     capId: k.caps.idOf(handleSlot),
     interfaceId: b.interfaces.ThreadHandle,
   });
@@ -53,8 +53,8 @@ export const join: Method = (k, call) => {
   decodeParams(call.params, gen.ThreadHandle_Join$Params, () => 0);
   need(call, JOIN_RESULT_SIZE);
   const target = call.cap.obj.thread!;
-  if (k.mutant === "join-before-exit") return ok(encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = target.exitValue))); // MUTANT join-before-exit
-  if (target.state === "exited") return ok(encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = target.exitValue)));
+  if (k.mutant === "join-before-exit") return ok(encodeReply(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = target.exitValue))); // MUTANT join-before-exit
+  if (target.state === "exited") return ok(encodeReply(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = target.exitValue)));
   k.pendingRoom();
   k.joiners.push({ thread: call.t, target, userData: call.userData, resultAddr: call.ra, resultLen: call.rl });
   return { kind: "async" };
@@ -76,7 +76,7 @@ export const getFsBase: Method = (_k, call) => {
   decodeParams(call.params, gen.ThreadControl_GetFsBase$Params, () => 0);
   need(call, FS_RESULT_SIZE);
   const v = BigInt.asUintN(64, BigInt(call.t.cpu.fsBase));
-  return ok(encodeResult(gen.ThreadControl_GetFsBase$Results, (x) => (x.base = v)));
+  return ok(encodeReply(gen.ThreadControl_GetFsBase$Results, (x) => (x.base = v)));
 };
 
 export const exit: Method = (k, call) => {
@@ -98,6 +98,6 @@ function exitThread(k: Kernel, t: Thread, value: bigint): void {
   const mine = k.joiners.filter((j) => j.target === t);
   k.joiners = k.joiners.filter((j) => j.target !== t);
   const handed = k.mutant === "exit-value-truncated" ? BigInt.asUintN(32, value) : value; // MUTANT exit-value-truncated
-  for (const j of mine) completeCall(k, j.thread, j.userData, j.resultAddr, j.resultLen, encodeResult(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = handed)));
+  for (const j of mine) completeCall(k, j.thread, j.userData, j.resultAddr, j.resultLen, encodeReply(gen.ThreadHandle_Join$Results, (x) => (x.exitValue = handed)));
   if (k.threads.live().length === 0) k.finish({ kind: "exit", code: 0 });
 }

@@ -1,6 +1,6 @@
 /** Timer: virtual time (timer.ts) read by `now` and waited on by `sleep`. */
 import * as gen from "../../../spec/schema/gen/capos.js";
-import { EMPTY, decodeParams, encodeResult } from "../messages.js";
+import { EMPTY, decodeParams, encodeReply, encodeResult } from "../messages.js";
 import { need, ok } from "./method.js";
 import type { Method } from "./method.js";
 
@@ -10,7 +10,7 @@ export const now: Method = (k, call) => {
   decodeParams(call.params, gen.Timer_Now$Params, () => 0);
   need(call, NOW_RESULT_SIZE);
   const v = k.mutant === "now-32-bit" ? BigInt.asUintN(32, k.vtime) : k.vtime; // MUTANT now-32-bit
-  return ok(encodeResult(gen.Timer_Now$Results, (x) => (x.ns = v)));
+  return ok(encodeReply(gen.Timer_Now$Results, (x) => (x.ns = v)));
 };
 
 export const sleep: Method = (k, call) => {

@@ -6,7 +6,7 @@ import * as gen from "../../../spec/schema/gen/capos.js";
 import { VmError } from "../address-space.js";
 import { hex } from "../events.js";
 import type { Kernel } from "../kernel.js";
-import { EMPTY, decodeParams, encodeResult } from "../messages.js";
+import { EMPTY, decodeParams, encodeReply, encodeResult } from "../messages.js";
 import { drain } from "../park.js";
 import { exc, need, ok } from "./method.js";
 import type { Method, Outcome } from "./method.js";
@@ -23,7 +23,7 @@ export const map: Method = (k, call) => {
   if (r instanceof VmError) return vmErr(r);
   chargePages(k, p.size);
   k.event(k.logging ? `t${call.t.id} vm map ${hex(r)}+${hex(p.size)} prot=${p.prot}` : "");
-  return ok(encodeResult(gen.VirtualMemory_Map$Results, (x) => (x.addr = r)));
+  return ok(encodeReply(gen.VirtualMemory_Map$Results, (x) => (x.addr = r)));
 };
 
 export const reserve: Method = (k, call) => {
@@ -33,7 +33,7 @@ export const reserve: Method = (k, call) => {
   if (r instanceof VmError) return vmErr(r);
   chargePages(k, p.size);
   k.event(k.logging ? `t${call.t.id} vm reserve ${hex(r)}+${hex(p.size)}` : "");
-  return ok(encodeResult(gen.VirtualMemory_Reserve$Results, (x) => (x.addr = r)));
+  return ok(encodeReply(gen.VirtualMemory_Reserve$Results, (x) => (x.addr = r)));
 };
 
 /** unmap and decommit: the pages go away, and so do waiters parked on them. */
@@ -45,7 +45,7 @@ export const release: Method = (k, call) => {
   if (r instanceof VmError) return vmErr(r);
   chargePages(k, p.size);
   k.event(k.logging ? `t${t.id} vm ${method} ${hex(p.addr)}+${hex(p.size)}` : "");
-  drain(k, Number(p.addr), Number(p.size), `${method} t${t.id}`);
+  drain(k, Number(p.addr), Number(p.size), k.logging ? `${method} t${t.id}` : "");
   return ok(EMPTY);
 };
 

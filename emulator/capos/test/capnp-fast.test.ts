@@ -9,8 +9,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readFramedMessage } from "../../../spec/capnp-frame.js";
 import * as gen from "../../../spec/schema/gen/capos.js";
-import { codecOf } from "../capnp-fast.js";
-import { BadMessage, decodeData, decodeParams, encodeResult } from "../messages.js";
+import { codecOf, typeTextEncoder } from "../capnp-fast.js";
+import { BadMessage, decodeData, decodeParams, encodeException, encodeReply, encodeResult } from "../messages.js";
 
 type Cls = capnp.StructCtor<capnp.Struct>;
 const classes = Object.entries(gen).filter(([n, c]) => typeof c === "function" && /\$(Params|Results)$/.test(n)) as [string, Cls][];
@@ -144,6 +144,16 @@ describe("capnp fast path", () => {
       );
       expect(encodeResult(cls)).toEqual(esEncode(cls, {}));
     });
+    it(`${name}: a reply into the reused buffer is the encoding of its own fields only`, () => {
+      fc.assert(
+        fc.property(valuesOf(cls), valuesOf(cls), (v, w) => {
+          expect(encodeReply(cls, (s) => Object.assign(s, v))).toEqual(esEncode(cls, v));
+          expect(encodeReply(cls, (s) => Object.assign(s, w))).toEqual(esEncode(cls, w));
+          expect(encodeReply(cls)).toEqual(esEncode(cls, {})); // nothing left of the replies before
+        }),
+        { seed: 2, numRuns: 50 },
+      );
+    });
     it(`${name}: decodes generated, mutated and hostile frames as capnp-es does (values or the same BadMessage)`, () => {
       fc.assert(
         fc.property(framesOf(cls), (b) => {
@@ -209,5 +219,24 @@ describe("refused params cost no stack trace", () => {
       expect((caught as Error).stack).not.toMatch(/\n\s+at /);
       expect(new Error("later").stack).toMatch(/\n\s+at /); // the limit is put back
     }
+  });
+});
+
+describe("CapException written directly", () => {
+  it("is capnp-es's encoding for every type and message (ASCII and not, short and past the direct length)", () => {
+    expect(typeTextEncoder(gen.CapException, "type", "message")).not.toBeNull(); // the direct path is taken
+    for (const message of ["\x7f", "\x80", "a\xff"]) expect(encodeException(5, message)).toEqual(esEncode(gen.CapException as unknown as Cls, { type: 5, message }));
+    const text = fc.oneof(
+      fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
+      fc.string({ unit: "binary", maxLength: 20 }),
+      fc.string({ unit: fc.integer({ min: 0x60, max: 0x17f }).map((c) => String.fromCharCode(c)), maxLength: 12 }), // around ASCII's end
+      fc.integer({ min: 990, max: 1010 }).map((n) => "x".repeat(n)),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff }), text, (type, message) => {
+        expect(encodeException(type, message)).toEqual(esEncode(gen.CapException as unknown as Cls, { type, message }));
+      }),
+      { seed: 4, numRuns: 100 },
+    );
   });
 });

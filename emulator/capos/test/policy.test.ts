@@ -4,7 +4,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../../../spec/binding.js";
+import { PageRuns } from "../page-runs.js";
 import { ALTERNATE_POLICY as A, DEFAULT_POLICY as D } from "../policy.js";
+
+/** The VM map holding exactly `pages`. */
+function held(pages: number[]): PageRuns {
+  const r = new PageRuns();
+  for (const pn of pages) r.set(pn, pn + 1, 1);
+  return r;
+}
 
 const L = B.layout;
 const P = B.pageSize;
@@ -13,11 +21,11 @@ describe("alternate policy: different choices, same rules", () => {
   it("places top-down in free space, ignoring the hint (VMX-2)", () => {
     const lo = L.vmWindowBase / P;
     const hi = L.vmWindowEnd / P;
-    const used = new Map([[hi - 1, 1], [hi - 3, 1]]);
+    const used = held([hi - 1, hi - 3]);
     expect(A.placeMapping(null, 1, lo, hi, used)).toBe(hi - 2);
     expect(A.placeMapping(lo, 2, lo, hi, used)).toBe(hi - 5);
     expect(D.placeMapping(null, 2, lo, hi, used)).toBe(lo);
-    expect(A.placeMapping(null, 3, lo, lo + 2, new Map())).toBeNull();
+    expect(A.placeMapping(null, 3, lo, lo + 2, held([]))).toBeNull();
   });
   it("puts the TP lower in the TLS area, aligned, falling back when the block would not fit (TLSV2-7)", () => {
     const tp = A.threadPointer(L, 256, 0x380);

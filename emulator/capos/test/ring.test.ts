@@ -149,6 +149,23 @@ describe("capabilities (RINGX-5..8, CAP-*)", () => {
     one(m);
     expect(new TextDecoder().decode(m.console)).toBe("AB\nhi\n");
   });
+  it("a console copied out keeps its bytes when later machines write and copy theirs", () => {
+    const write = (m: ReturnType<typeof machine>, text: string) => {
+      call(m, grant("Console"), M.Console["write"]!, params(gen.Console_Write$Params, (p) => p._initData(text.length).copyBuffer(new TextEncoder().encode(text))));
+      one(m);
+    };
+    const a = machine();
+    write(a, "first\n");
+    const kept = a.console;
+    a.dispose();
+    for (const text of ["second\n", "third!\n"]) {
+      const m = machine();
+      write(m, text);
+      expect(new TextDecoder().decode(m.console)).toBe(text);
+      m.dispose();
+    }
+    expect(new TextDecoder().decode(kept)).toBe("first\n");
+  });
   it("Console keeps each write's own bytes when CALLs of equal params length follow one another (CON-1)", () => {
     // The kernel reads a CALL's params into a buffer it reuses for the next CALL of that length:
     // the console must hold copies, not views of that buffer.
