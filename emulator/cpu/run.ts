@@ -12,8 +12,10 @@ import type { TraceRing } from "./trace.js";
 import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
 import type { JitRegion, JitHelpers, CompiledRegion } from "./jit.js";
 import { countedLoopOf, countedLoopsOn, skipIterations } from "./counted-loop.js";
-import { pairHandler } from "./ops/fuse.js";
 import { cpuStats } from "./stats.js";
+import { cond, PARITY } from "./flags.js";
+import { ea } from "./operands.js";
+import * as forms from "./ops/inline-forms.js";
 
 /**
  * Tier policy: a block head entered this many times by the interpreter is considered as the
@@ -59,6 +61,24 @@ const REGION_SLICE = 1 << 14;
 const MAX_IND = 64;
 
 registerAll();
+// interpret() writes the inline form codes as literals (see the switch there)
+if (forms.K_MOV64 !== 1 || forms.K_MOV32 !== 2 || forms.K_LOAD64BD !== 3 || forms.K_LOAD32BD !== 4 || forms.K_STORE64BD !== 5
+  || forms.K_STORE32BD !== 6 || forms.K_LEA64BD !== 7 || forms.K_PUSH64 !== 8 || forms.K_POP64 !== 9 || forms.K_ALU64RR !== 10
+  || forms.K_ALU32RR !== 16 || forms.K_ALU64RI !== 22 || forms.K_ALU32RI !== 28 || forms.K_TEST64RR !== 34 || forms.K_TEST32RR !== 35
+  || forms.K_JCC !== 40 || forms.K_JMP !== 41 || forms.K_CALLREL !== 42 || forms.K_RET !== 43
+  || forms.K_SHL64I !== 44 || forms.K_SHR64I !== 45 || forms.K_SAR64I !== 46 || forms.K_IMUL64RR !== 47 || forms.K_MOVZX8R !== 48
+  || forms.K_STORE8 !== 49) {
+  throw new Error("run.ts: interpret()'s inline form codes are out of step with ops/inline-forms.ts");
+}
+// the directly called handlers, one binding (and one call site) each
+const DC = forms.DIRECT_CALLS;
+const D0 = DC[0]!, D1 = DC[1]!, D2 = DC[2]!, D3 = DC[3]!, D4 = DC[4]!, D5 = DC[5]!, D6 = DC[6]!, D7 = DC[7]!,
+  D8 = DC[8]!, D9 = DC[9]!, D10 = DC[10]!, D11 = DC[11]!, D12 = DC[12]!, D13 = DC[13]!, D14 = DC[14]!, D15 = DC[15]!,
+  D16 = DC[16]!, D17 = DC[17]!, D18 = DC[18]!, D19 = DC[19]!, D20 = DC[20]!, D21 = DC[21]!, D22 = DC[22]!, D23 = DC[23]!,
+  D24 = DC[24]!, D25 = DC[25]!, D26 = DC[26]!, D27 = DC[27]!, D28 = DC[28]!, D29 = DC[29]!, D30 = DC[30]!, D31 = DC[31]!,
+  D32 = DC[32]!, D33 = DC[33]!, D34 = DC[34]!, D35 = DC[35]!, D36 = DC[36]!, D37 = DC[37]!, D38 = DC[38]!, D39 = DC[39]!,
+  D40 = DC[40]!, D41 = DC[41]!;
+if (forms.K_DIRECT !== 64 || forms.DIRECT_CALLS.length !== 42) throw new Error("run.ts: interpret()'s direct calls are out of step with ops/inline-forms.ts");
 if (PAGE !== 4096) throw new Error("run.ts: fetchInsn's page-size literal is out of step with memory.ts's PAGE");
 
 /**
@@ -79,7 +99,7 @@ const NEVER = 0x3fffffff;
 // deoptimised, measured as a storm of ~40 "wrong map" deopts in each bench program with
 // `--trace-deopt`), so these fields start as doubles.
 {
-  const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.pair = shape; shape.fx = () => {}; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 };
+  const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 };
   shape.addr = shape.next = shape.target = 2 ** 40; shape.imm = shape.immHi = shape.disp = -(2 ** 31);
 }
 
@@ -121,27 +141,7 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   }
   if (x.ind === null && isJmpIndirect(x)) x.ind = new Map();
   d.loop = countedLoopOf(blk);
-  d.paired = pairTail(blk);
   return blk;
-}
-
-/**
- * 1 if the block's last two instructions, a jump and the one before it, are to run
- * as one handler (ops/fuse.ts), else 0. The jump keeps the instruction it was paired with: a
- * jump that ends blocks decoded from two different instruction streams pairs with the first
- * only (while that instruction's code is current).
- */
-function pairTail(blk: Insn[]): number {
-  const n = blk.length;
-  if (n < 2) return 0;
-  const p = blk[n - 2]!, j = blk[n - 1]!;
-  if (j.pair !== null && j.pair !== p && j.pair.valid) return 0;
-  const h = pairHandler(p, j);
-  if (h === null) return 0;
-  j.pair = p;
-  j.fx = h;
-  cpuStats.pairedBlocks++;
-  return 1;
 }
 
 /** A block a region may take in: valid, and entered at least minHeat times (else null). */
@@ -196,6 +196,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
   let lastHead: Insn | null = null;
   let fastLeft = -1;
   let fastBlock: Insn[] | null = null;
+  const lo = c.lo, hi = c.hi;
   try {
     while (c.left > 0) {
       const rip = c.rip;
@@ -233,27 +234,218 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         // RIP). A fault among them is charged by run() from `fastLeft` and the faulting
         // instruction's place in `fastBlock`.
         fastLeft = left; fastBlock = blk;
-        const last = n - 1 - d.paired;
+        const last = n - 1;
         let i = 0;
         for (; i < last; i++) {
           const x: Insn = blk[i]!;
           if (!x.valid) break;
           cur = x;
-          x.exec(c, x);
+          // the commonest handler forms in place (ops/inline-forms.ts: each case repeats its
+          // handler's body; the codes are literals so that V8 makes the switch a jump table)
+          switch (x.k) {
+            case 1 /* K_MOV64 */: lo[x.kd] = lo[x.ks]!; hi[x.kd] = hi[x.ks]!; break;
+            case 2 /* K_MOV32 */: lo[x.kd] = lo[x.ks]!; hi[x.kd] = 0; break;
+            case 3 /* K_LOAD64BD */: {
+              const b = x.ks, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              lo[x.kd] = vl; hi[x.kd] = vh;
+              break;
+            }
+            case 4 /* K_LOAD32BD */: {
+              const b = x.ks, v = mem.r32(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp);
+              lo[x.kd] = v; hi[x.kd] = 0;
+              break;
+            }
+            case 5 /* K_STORE64BD */: { const b = x.kd, r = x.ks; mem.w64(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp, lo[r]!, hi[r]!); break; }
+            case 6 /* K_STORE32BD */: { const b = x.kd; mem.w32(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp, lo[x.ks]!); break; }
+            case 7 /* K_LEA64BD */: {
+              const b = x.ks, r = x.kd, disp = x.disp, sum = (lo[b]! >>> 0) + (disp >>> 0);
+              hi[r] = (hi[b]! + (disp >> 31) + (sum > 0xffffffff ? 1 : 0)) | 0;
+              lo[r] = sum | 0;
+              break;
+            }
+            case 8 /* K_PUSH64 */: {
+              const r = x.ks, vl = lo[r]!, vh = hi[r]!, l = lo[4]!, h = hi[4]!;
+              const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
+              mem.w64(nh * 4294967296 + (nl >>> 0), vl, vh);
+              lo[4] = nl; hi[4] = nh;
+              break;
+            }
+            case 9 /* K_POP64 */: {
+              const l = lo[4]!, h = hi[4]!, a = h * 4294967296 + (l >>> 0);
+              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              lo[4] = (l + 8) | 0; hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
+              lo[x.kd] = vl; hi[x.kd] = vh;
+              break;
+            }
+            // ALU ops ADD, OR, AND, SUB, XOR, CMP: 64-bit with a register (10-15) or an immediate
+            // (22-27), 32-bit likewise (16-21, 28-33); the lazy flags exactly as alu64/alu32 in ops/fast.ts record them
+            case 10 /* ADD64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const s = a + b; const rl = s >>> 0, rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1 /* FOP_ADD */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 22 /* ADD64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const s = a + b; const rl = s >>> 0, rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1 /* FOP_ADD */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 11 /* OR64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const rl = (a | b) >>> 0, rh = (ah | bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 23 /* OR64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const rl = (a | b) >>> 0, rh = (ah | bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 12 /* AND64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const rl = (a & b) >>> 0, rh = (ah & bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 24 /* AND64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const rl = (a & b) >>> 0, rh = (ah & bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 13 /* SUB64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const s = a - b; const rl = s >>> 0, rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 25 /* SUB64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const s = a - b; const rl = s >>> 0, rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 14 /* XOR64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const rl = (a ^ b) >>> 0, rh = (ah ^ bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 26 /* XOR64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const rl = (a ^ b) >>> 0, rh = (ah ^ bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
+            case 15 /* CMP64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const s = a - b; const rl = s >>> 0, rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; break; }
+            case 27 /* CMP64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const s = a - b; const rl = s >>> 0, rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; break; }
+            case 16 /* ADD32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a + b) >>> 0; c.fop = 1 /* FOP_ADD */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 28 /* ADD32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a + b) >>> 0; c.fop = 1 /* FOP_ADD */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 17 /* OR32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a | b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 29 /* OR32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a | b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 18 /* AND32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a & b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 30 /* AND32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a & b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 19 /* SUB32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 31 /* SUB32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 20 /* XOR32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a ^ b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 32 /* XOR32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a ^ b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
+            case 21 /* CMP32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; break; }
+            case 33 /* CMP32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; break; }
+            case 34 /* K_TEST64RR */: {
+              const vl = (lo[x.kd]! & lo[x.ks]!) >>> 0, vh = (hi[x.kd]! & hi[x.ks]!) >>> 0;
+              c.fa = vl; c.fah = vh; c.fb = vl; c.fbh = vh; c.fr = vl; c.frh = vh; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
+              break;
+            }
+            case 35 /* K_TEST32RR */: {
+              const v = (lo[x.kd]! & lo[x.ks]!) >>> 0;
+              c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
+              break;
+            }
+            // SHL/SHR/SAR r64, imm (the same three cases as shiftRI64)
+            case 44 /* K_SHL64I */: {
+              const n = x.imm & 63;
+              if (n === 0) break;
+              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              let vl: number, vh: number;
+              if (n < 32) { vh = ((ah << n) | (a >>> (32 - n))) >>> 0; vl = (a << n) >>> 0; }
+              else { vh = (a << (n - 32)) >>> 0; vl = 0; }
+              const pos = 64 - n;
+              const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
+              lo[r] = vl; hi[r] = vh;
+              c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2) | ((((vh >>> 31) ^ cf)) << 11);
+              c.fop = 0 /* FOP_EAGER */;
+              break;
+            }
+            case 45 /* K_SHR64I */: {
+              const n = x.imm & 63;
+              if (n === 0) break;
+              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              let vl: number, vh: number;
+              if (n < 32) { vl = ((a >>> n) | (ah << (32 - n))) >>> 0; vh = ah >>> n; }
+              else { vl = ah >>> (n - 32); vh = 0; }
+              const pos = n - 1;
+              const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
+              lo[r] = vl; hi[r] = vh;
+              c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2) | ((ah >>> 31) << 11);
+              c.fop = 0 /* FOP_EAGER */;
+              break;
+            }
+            case 46 /* K_SAR64I */: {
+              const n = x.imm & 63;
+              if (n === 0) break;
+              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              let vl: number, vh: number;
+              if (n < 32) { vl = ((a >>> n) | (ah << (32 - n))) >>> 0; vh = ((ah | 0) >> n) >>> 0; }
+              else { vl = ((ah | 0) >> (n - 32)) >>> 0; vh = ((ah | 0) >> 31) >>> 0; }
+              const pos = n - 1;
+              const cf = pos >= 32 ? ((ah | 0) >> (pos - 32)) & 1 : (a >>> pos) & 1;
+              lo[r] = vl; hi[r] = vh;
+              c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2);
+              c.fop = 0 /* FOP_EAGER */;
+              break;
+            }
+            case 47 /* K_IMUL64RR */: {
+              const a = lo[x.kd]! >>> 0, ah = hi[x.kd]! >>> 0, b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0;
+              const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
+              const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
+              const vl = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
+              const vh = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) >>> 0;
+              c.fop = 8 /* FOP_IMUL64 */; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = vl; c.frh = vh;
+              lo[x.kd] = vl; hi[x.kd] = vh;
+              break;
+            }
+            case 48 /* K_MOVZX8R */: lo[x.kd] = lo[x.ks]! & 255; hi[x.kd] = 0; break;
+            case 49 /* K_STORE8 */: { const r = x.ks; mem.w8(ea(c, x), r < 16 ? lo[r]! : lo[r - 16]! >>> 8); break; }
+            // handlers called directly (ops/inline-forms.ts DIRECT_CALLS, in order from code 64)
+            case 64: D0(c, x); break;
+            case 65: D1(c, x); break;
+            case 66: D2(c, x); break;
+            case 67: D3(c, x); break;
+            case 68: D4(c, x); break;
+            case 69: D5(c, x); break;
+            case 70: D6(c, x); break;
+            case 71: D7(c, x); break;
+            case 72: D8(c, x); break;
+            case 73: D9(c, x); break;
+            case 74: D10(c, x); break;
+            case 75: D11(c, x); break;
+            case 76: D12(c, x); break;
+            case 77: D13(c, x); break;
+            case 78: D14(c, x); break;
+            case 79: D15(c, x); break;
+            case 80: D16(c, x); break;
+            case 81: D17(c, x); break;
+            case 82: D18(c, x); break;
+            case 83: D19(c, x); break;
+            case 84: D20(c, x); break;
+            case 85: D21(c, x); break;
+            case 86: D22(c, x); break;
+            case 87: D23(c, x); break;
+            case 88: D24(c, x); break;
+            case 89: D25(c, x); break;
+            case 90: D26(c, x); break;
+            case 91: D27(c, x); break;
+            case 92: D28(c, x); break;
+            case 93: D29(c, x); break;
+            case 94: D30(c, x); break;
+            case 95: D31(c, x); break;
+            case 96: D32(c, x); break;
+            case 97: D33(c, x); break;
+            case 98: D34(c, x); break;
+            case 99: D35(c, x); break;
+            case 100: D36(c, x); break;
+            case 101: D37(c, x); break;
+            case 102: D38(c, x); break;
+            case 103: D39(c, x); break;
+            case 104: D40(c, x); break;
+            case 105: D41(c, x); break;
+            default: x.exec(c, x);
+          }
         }
         const x: Insn = blk[i]!;
         c.left = left - i;
         fastLeft = -1;
-        // the block's last instruction: x itself, or the jump after x when the two run as one
-        // pair handler (ops/fuse.ts; x, the only one of them that may fault, is `cur`)
-        const y: Insn = blk[n - 1]!;
-        if (i === last && x.valid && y.valid) {
+        // the block's last instruction
+        if (i === last && x.valid) {
           cur = x;
-          c.rip = y.next;
-          if (x === y) x.exec(c, x); // a REP string instruction spends its iterations from c.left itself
-          else y.fx!(c, y);
-          prev = y;
-          c.left -= n - i;
+          c.rip = x.next;
+          // the block-ending forms in place (ops/inline-forms.ts; the rest, a REP string
+          // instruction among them, which spends its iterations from c.left itself, through exec)
+          switch (x.k) {
+            case 40 /* K_JCC */: if (cond(c, x.op & 15)) c.rip = x.target; break;
+            case 41 /* K_JMP */: c.rip = x.target; break;
+            case 42 /* K_CALLREL */: {
+              const n = x.next, l = lo[4]!, h = hi[4]!;
+              const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
+              mem.w64(nh * 4294967296 + (nl >>> 0), n | 0, (n / 4294967296) | 0);
+              lo[4] = nl; hi[4] = nh;
+              c.rip = x.target;
+              break;
+            }
+            case 43 /* K_RET */: {
+              const l = lo[4]!, h = hi[4]!, a = h * 4294967296 + (l >>> 0);
+              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              lo[4] = (l + 8) | 0; hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
+              c.rip = vh * 4294967296 + (vl >>> 0);
+              break;
+            }
+            default: x.exec(c, x);
+          }
+          prev = x;
+          c.left -= 1;
         } else {
           // code rewritten under us: decode afresh from the first instruction not run
           d.block = null;
