@@ -5,7 +5,7 @@ import { CpuState } from "./state.js";
 import { Insn } from "./insn.js";
 import { GuestFault } from "./fault.js";
 import type { Stop } from "./fault.js";
-import { Memory, PAGE, newCodeCache } from "./memory.js";
+import { Memory, PAGE, PROT_READ, PROT_WRITE, PROT_EXEC, newCodeCache } from "./memory.js";
 import { decode } from "./decode.js";
 import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
@@ -67,18 +67,9 @@ if (forms.K_MOV64 !== 1 || forms.K_MOV32 !== 2 || forms.K_LOAD64BD !== 3 || form
   || forms.K_ALU32RR !== 16 || forms.K_ALU64RI !== 22 || forms.K_ALU32RI !== 28 || forms.K_TEST64RR !== 34 || forms.K_TEST32RR !== 35
   || forms.K_JCC !== 40 || forms.K_JMP !== 41 || forms.K_CALLREL !== 42 || forms.K_RET !== 43
   || forms.K_SHL64I !== 44 || forms.K_SHR64I !== 45 || forms.K_SAR64I !== 46 || forms.K_IMUL64RR !== 47 || forms.K_MOVZX8R !== 48
-  || forms.K_STORE8 !== 49) {
+  || forms.K_STORE8 !== 49 || forms.K_LAST !== 49) {
   throw new Error("run.ts: interpret()'s inline form codes are out of step with ops/inline-forms.ts");
 }
-// the directly called handlers, one binding (and one call site) each
-const DC = forms.DIRECT_CALLS;
-const D0 = DC[0]!, D1 = DC[1]!, D2 = DC[2]!, D3 = DC[3]!, D4 = DC[4]!, D5 = DC[5]!, D6 = DC[6]!, D7 = DC[7]!,
-  D8 = DC[8]!, D9 = DC[9]!, D10 = DC[10]!, D11 = DC[11]!, D12 = DC[12]!, D13 = DC[13]!, D14 = DC[14]!, D15 = DC[15]!,
-  D16 = DC[16]!, D17 = DC[17]!, D18 = DC[18]!, D19 = DC[19]!, D20 = DC[20]!, D21 = DC[21]!, D22 = DC[22]!, D23 = DC[23]!,
-  D24 = DC[24]!, D25 = DC[25]!, D26 = DC[26]!, D27 = DC[27]!, D28 = DC[28]!, D29 = DC[29]!, D30 = DC[30]!, D31 = DC[31]!,
-  D32 = DC[32]!, D33 = DC[33]!, D34 = DC[34]!, D35 = DC[35]!, D36 = DC[36]!, D37 = DC[37]!, D38 = DC[38]!, D39 = DC[39]!,
-  D40 = DC[40]!, D41 = DC[41]!;
-if (forms.K_DIRECT !== 64 || forms.DIRECT_CALLS.length !== 42) throw new Error("run.ts: interpret()'s direct calls are out of step with ops/inline-forms.ts");
 if (PAGE !== 4096) throw new Error("run.ts: fetchInsn's page-size literal is out of step with memory.ts's PAGE");
 
 /**
@@ -278,32 +269,37 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               lo[x.kd] = vl; hi[x.kd] = vh;
               break;
             }
-            // ALU ops ADD, OR, AND, SUB, XOR, CMP: 64-bit with a register (10-15) or an immediate
-            // (22-27), 32-bit likewise (16-21, 28-33); the lazy flags exactly as alu64/alu32 in ops/fast.ts record them
-            case 10 /* ADD64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const s = a + b; const rl = s >>> 0, rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1 /* FOP_ADD */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 22 /* ADD64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const s = a + b; const rl = s >>> 0, rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1 /* FOP_ADD */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 11 /* OR64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const rl = (a | b) >>> 0, rh = (ah | bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 23 /* OR64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const rl = (a | b) >>> 0, rh = (ah | bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 12 /* AND64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const rl = (a & b) >>> 0, rh = (ah & bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 24 /* AND64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const rl = (a & b) >>> 0, rh = (ah & bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 13 /* SUB64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const s = a - b; const rl = s >>> 0, rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 25 /* SUB64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const s = a - b; const rl = s >>> 0, rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 14 /* XOR64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const rl = (a ^ b) >>> 0, rh = (ah ^ bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 26 /* XOR64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const rl = (a ^ b) >>> 0, rh = (ah ^ bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; lo[r] = rl; hi[r] = rh; break; }
-            case 15 /* CMP64RR */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0; const s = a - b; const rl = s >>> 0, rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; break; }
-            case 27 /* CMP64RI */: { const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0; const b = x.imm >>> 0, bh = x.immHi >>> 0; const s = a - b; const rl = s >>> 0, rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; break; }
-            case 16 /* ADD32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a + b) >>> 0; c.fop = 1 /* FOP_ADD */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 28 /* ADD32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a + b) >>> 0; c.fop = 1 /* FOP_ADD */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 17 /* OR32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a | b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 29 /* OR32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a | b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 18 /* AND32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a & b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 30 /* AND32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a & b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 19 /* SUB32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 31 /* SUB32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 20 /* XOR32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a ^ b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 32 /* XOR32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a ^ b) >>> 0; c.fop = 5 /* FOP_LOGIC */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; lo[r] = v; hi[r] = 0; break; }
-            case 21 /* CMP32RR */: { const r = x.kd, a = lo[r]! >>> 0; const b = lo[x.ks]! >>> 0; const v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; break; }
-            case 33 /* CMP32RI */: { const r = x.kd, a = lo[r]! >>> 0; const b = x.imm >>> 0; const v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; c.fa = a; c.fb = b; c.fr = v; c.fw = 4; break; }
+            // ALU ops ADD, OR, AND, SUB, XOR, CMP (in that order) on a 64-bit register, with a
+            // register (10-15) or an immediate (22-27): the lazy flags as alu64 in ops/fast.ts records them
+            case 10: case 11: case 12: case 13: case 14: case 15:
+            case 22: case 23: case 24: case 25: case 26: case 27: {
+              const k = x.k, r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              let b: number, bh: number, op: number;
+              if (k < 16) { b = lo[x.ks]! >>> 0; bh = hi[x.ks]! >>> 0; op = k - 10; }
+              else { b = x.imm >>> 0; bh = x.immHi >>> 0; op = k - 22; }
+              let rl: number, rh: number;
+              if (op === 0) { const s = a + b; rl = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1 /* FOP_ADD */; }
+              else if (op >= 3 && op !== 4) { const s = a - b; rl = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; }
+              else { rl = (op === 4 ? a ^ b : op === 2 ? a & b : a | b) >>> 0; rh = (op === 4 ? ah ^ bh : op === 2 ? ah & bh : ah | bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; }
+              c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8;
+              if (op !== 5) { lo[r] = rl; hi[r] = rh; }
+              break;
+            }
+            // the same on a 32-bit register (16-21 with a register, 28-33 with an immediate), as alu32 records them
+            case 16: case 17: case 18: case 19: case 20: case 21:
+            case 28: case 29: case 30: case 31: case 32: case 33: {
+              const k = x.k, r = x.kd, a = lo[r]! >>> 0;
+              let b: number, op: number;
+              if (k < 22) { b = lo[x.ks]! >>> 0; op = k - 16; }
+              else { b = x.imm >>> 0; op = k - 28; }
+              let v: number;
+              if (op === 0) { v = (a + b) >>> 0; c.fop = 1 /* FOP_ADD */; }
+              else if (op >= 3 && op !== 4) { v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; }
+              else { v = (op === 4 ? a ^ b : op === 2 ? a & b : a | b) >>> 0; c.fop = 5 /* FOP_LOGIC */; }
+              c.fa = a; c.fb = b; c.fr = v; c.fw = 4;
+              if (op !== 5) { lo[r] = v; hi[r] = 0; }
+              break;
+            }
             case 34 /* K_TEST64RR */: {
               const vl = (lo[x.kd]! & lo[x.ks]!) >>> 0, vh = (hi[x.kd]! & hi[x.ks]!) >>> 0;
               c.fa = vl; c.fah = vh; c.fb = vl; c.fbh = vh; c.fr = vl; c.frh = vh; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
@@ -369,49 +365,6 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             }
             case 48 /* K_MOVZX8R */: lo[x.kd] = lo[x.ks]! & 255; hi[x.kd] = 0; break;
             case 49 /* K_STORE8 */: { const r = x.ks; mem.w8(ea(c, x), r < 16 ? lo[r]! : lo[r - 16]! >>> 8); break; }
-            // handlers called directly (ops/inline-forms.ts DIRECT_CALLS, in order from code 64)
-            case 64: D0(c, x); break;
-            case 65: D1(c, x); break;
-            case 66: D2(c, x); break;
-            case 67: D3(c, x); break;
-            case 68: D4(c, x); break;
-            case 69: D5(c, x); break;
-            case 70: D6(c, x); break;
-            case 71: D7(c, x); break;
-            case 72: D8(c, x); break;
-            case 73: D9(c, x); break;
-            case 74: D10(c, x); break;
-            case 75: D11(c, x); break;
-            case 76: D12(c, x); break;
-            case 77: D13(c, x); break;
-            case 78: D14(c, x); break;
-            case 79: D15(c, x); break;
-            case 80: D16(c, x); break;
-            case 81: D17(c, x); break;
-            case 82: D18(c, x); break;
-            case 83: D19(c, x); break;
-            case 84: D20(c, x); break;
-            case 85: D21(c, x); break;
-            case 86: D22(c, x); break;
-            case 87: D23(c, x); break;
-            case 88: D24(c, x); break;
-            case 89: D25(c, x); break;
-            case 90: D26(c, x); break;
-            case 91: D27(c, x); break;
-            case 92: D28(c, x); break;
-            case 93: D29(c, x); break;
-            case 94: D30(c, x); break;
-            case 95: D31(c, x); break;
-            case 96: D32(c, x); break;
-            case 97: D33(c, x); break;
-            case 98: D34(c, x); break;
-            case 99: D35(c, x); break;
-            case 100: D36(c, x); break;
-            case 101: D37(c, x); break;
-            case 102: D38(c, x); break;
-            case 103: D39(c, x); break;
-            case 104: D40(c, x); break;
-            case 105: D41(c, x); break;
             default: x.exec(c, x);
           }
         }
@@ -569,3 +522,32 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
     c.runStart = 0;
   }
 }
+
+/**
+ * Run every inline form's case in interpret() once at load (ops/inline-forms.ts PRIMING_CODE), so
+ * that V8 optimises the loop with type feedback in all of them: a case without any compiled to a
+ * deoptimisation, and every form a program met first after that cost a recompile of the loop.
+ */
+function primeInterpreter(): void {
+  // V8 gives a function its feedback vector only after some runs (lazy feedback allocation), and
+  // a memory access misses its TLB only on a fresh memory: several runs, each on a fresh one
+  // a memory access misses its TLB only on a fresh memory: several runs, each on a fresh one; and
+  // values and addresses on both sides of 2^31 (a field or value V8 saw only as a small integer
+  // is a deoptimisation when it first holds a larger one)
+  for (let k = 0; k < 16; k++) {
+    const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
+    const m = new Memory(8);
+    m.map(base + 0x10000, 4096, PROT_READ | PROT_EXEC);
+    m.map(base + 0x20000, 8192, PROT_READ | PROT_WRITE);
+    m.writeBytes(base + 0x10000, Uint8Array.from(forms.PRIMING_CODE));
+    // rax and rcx ordered both ways (the JB taken and not); rbx a data base, rsp a stack
+    const c = new CpuState();
+    c.rip = base + 0x10000;
+    c.lo[0] = (big + 5 + (k & 1) * 2) | 0; c.lo[1] = (big + 7 - (k & 1) * 2) | 0; c.hi[0] = c.hi[1] = big ? -1 : 0;
+    c.lo[3] = (base + 0x20100) | 0; c.lo[4] = (base + 0x21f00) | 0;
+    const s = run(c, m, 1000);
+    if (s.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${s.kind}`);
+    m.release();
+  }
+}
+primeInterpreter();

@@ -15,11 +15,8 @@
  * decode time so that one case serves the r/m,reg and reg,r/m directions alike.
  */
 import type { Handler, Insn } from "../insn.js";
-import { movRR64, movRR32, movGE64, movGE32, testRR64, testRR32, leaSimple64, EG64, GE64, EG32, GE32, EI64, EI32, shiftRI64, imulRR64, store8,
-  movLoad64, movLoad32, aluGEm64, aluGEm32, aluAI64, aluAI32, testEI64, testEI32, cmpMI8 } from "./fast.js";
-import { movLoad64BD, movLoad32BD, movStore64BD, movStore32BD, pushR64, popR64, callRel, retNear, movzx8R, SHIFT32, inc64, dec64, inc32,
-  dec32, lea32, leaBIS64, leaRip64, movzx8M, not32, not64, movsxdR, movsxdM, cdqe, aluEGm32, aluEGm64, cmpMI32BD, movStoreImm32BD,
-  movStoreImm64BD, setccR, cmov32R, cmov64R, btI32M, cmpRI8, cmpAI8, testRR8, testAI8, movLoad8, movzx16M } from "./fast-forms.js";
+import { movRR64, movRR32, movGE64, movGE32, testRR64, testRR32, leaSimple64, EG64, GE64, EG32, GE32, EI64, EI32, shiftRI64, imulRR64, store8 } from "./fast.js";
+import { movLoad64BD, movLoad32BD, movStore64BD, movStore32BD, pushR64, popR64, callRel, retNear, movzx8R } from "./fast-forms.js";
 import { JCC, jmp } from "./branch.js";
 
 /** The form codes (run.ts writes them as literals: keep the two in step; run.ts checks at load). */
@@ -30,22 +27,8 @@ export const K_CALL = 0, K_MOV64 = 1, K_MOV32 = 2, K_LOAD64BD = 3, K_LOAD32BD = 
   K_TEST64RR = 34, K_TEST32RR = 35,
   K_JCC = 40, K_JMP = 41, K_CALLREL = 42, K_RET = 43,
   K_SHL64I = 44, K_SHR64I = 45, K_SAR64I = 46, K_IMUL64RR = 47, K_MOVZX8R = 48, K_STORE8 = 49;
-/**
- * Handlers the loop calls directly (code K_DIRECT + i calls DIRECT_CALLS[i]): a call of a known
- * function from its own site, which V8 makes a direct call or inlines, instead of the generic
- * call through `exec` (forms with more to them than a few register accesses, or rarer ones).
- */
-export const K_DIRECT = 64;
-export const DIRECT_CALLS: readonly Handler[] = [
-  // 32-bit rotates and shifts by an immediate (SHL and SAL are one handler)
-  SHIFT32[0]!, SHIFT32[1]!, SHIFT32[4]!, SHIFT32[5]!, SHIFT32[7]!,
-  inc64, dec64, inc32, dec32, lea32, leaBIS64, leaRip64, movzx8M, not32, not64, movsxdR, movsxdM, cdqe,
-  aluEGm32, aluEGm64, aluGEm32, aluGEm64, aluAI32, aluAI64, testEI32, testEI64, cmpMI32BD, cmpMI8,
-  movStoreImm32BD, movStoreImm64BD, movLoad32, movLoad64, movzx16M, movLoad8,
-  setccR, cmov32R, cmov64R, btI32M, cmpRI8, cmpAI8, testRR8, testAI8,
-];
 /** Highest code in use (tests run them all). */
-export const K_LAST = K_DIRECT + DIRECT_CALLS.length - 1;
+export const K_LAST = 49;
 
 /** x86 ALU operation (the opcode's bits 3-5, or ModRM /reg of 81/83) -> index in a K_ALU* group (-1: not inline). */
 const ALU_INDEX = [0, 1, -1, -1, 2, 3, 4, 5];
@@ -80,8 +63,6 @@ add(imulRR64, K_IMUL64RR, "reg", "rm"); add(movzx8R, K_MOVZX8R, "reg", "rm");
 add(store8, K_STORE8, "none", "reg8");
 add(jmp, K_JMP, "none", "none"); add(callRel, K_CALLREL, "none", "none"); add(retNear, K_RET, "none", "none");
 
-DIRECT_CALLS.forEach((h, i) => add(h, K_DIRECT + i, "none", "none"));
-
 function regOf(d: Insn, which: Operand): number {
   return which === "rm" ? d.rm : which === "reg" ? d.reg : which === "reg8" ? d.reg8 : which === "base" ? d.base : 0;
 }
@@ -98,3 +79,22 @@ export function setInlineForm(d: Insn): void {
 export function inlineCodes(): number[] {
   return [...new Set([...byHandler.values()].map((f) => f.k).concat([K_SHR64I, K_SAR64I]))].sort((a, b) => a - b);
 }
+
+/**
+ * Code that runs every form code's case in interpret() (rbx: a data base, rsp: a stack), for
+ * run.ts to run once at load. V8 optimises interpret() with the type feedback its cases have
+ * collected; a case with none compiles to a deoptimisation, and each form a program meets for
+ * the first time then threw the optimised loop away and compiled it again (seven compiles of
+ * ~200 ms on the bench's sha256 before, one now).
+ */
+export const PRIMING_CODE: readonly number[] = [
+  0x48, 0x89, 0xc8, 0x89, 0xc8, 0x48, 0x8b, 0x43, 0x08, 0x8b, 0x43, 0x0c, 0x48, 0x89, 0x43, 0x10, 0x89, 0x4b, 0x14,
+  0x48, 0x8d, 0x43, 0x10, 0x51, 0x59,
+  ...[0x01, 0x09, 0x21, 0x29, 0x31, 0x39].flatMap((op) => [0x48, op, 0xc8, op, 0xc8]),
+  ...[0xc0, 0xc8, 0xe0, 0xe8, 0xf0, 0xf8].flatMap((m) => [0x48, 0x83, m, 0x85, 0x83, m, 0x85]),
+  0x48, 0x85, 0xc8, 0x85, 0xc8,
+  ...[0x00, 0x03, 0x21].flatMap((n) => [0x48, 0xc1, 0xe0, n, 0x48, 0xc1, 0xe8, n, 0x48, 0xc1, 0xf8, n]),
+  0x48, 0x0f, 0xaf, 0xc1, 0x0f, 0xb6, 0xc1, 0x88, 0x03, 0x88, 0x63, 0x01,
+  // block ends: cmp + jb (taken and not: rax ^ rcx alternates), jmp, call +1 over a hlt to a ret that returns to it
+  0x48, 0x39, 0xc8, 0x72, 0x00, 0xeb, 0x00, 0xe8, 0x01, 0x00, 0x00, 0x00, 0xf4, 0xc3,
+];

@@ -5,7 +5,7 @@
  * directly) and once with a trace ring (which makes run() call every instruction's `exec`, the
  * handler), from the same random states; registers, RFLAGS, RIP, the retired count and the data
  * memory must agree. Every code in use has instructions here (the test fails on a code it does
- * not reach), so a slip in any case of the switch, or two direct calls swapped, fails it.
+ * not reach), so a slip in any case of the switch fails it.
  */
 import { describe, it, expect, afterAll } from "vitest";
 import { CpuState, run, getReg64, setReg64, getFlags, fetchInsn, TraceRing, PROT_READ, PROT_WRITE } from "../index.js";
