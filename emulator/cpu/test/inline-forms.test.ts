@@ -1,8 +1,7 @@
 /**
  * The interpreter loop's inline forms (ops/inline-forms.ts, run.ts interpret()): every form code
  * runs exactly as the handler it stands for. Each instruction below runs once through the
- * loop's fast path (where its code is switched on and run inline, or its handler called
- * directly) and once with a trace ring (which makes run() call every instruction's `exec`, the
+ * loop's fast path (where its code is switched on and run inline) and once with a trace ring (which makes run() call every instruction's `exec`, the
  * handler), from the same random states; registers, RFLAGS, RIP, the retired count and the data
  * memory must agree. Every code in use has instructions here (the test fails on a code it does
  * not reach), so a slip in any case of the switch fails it.
