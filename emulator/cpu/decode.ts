@@ -180,12 +180,17 @@ export function decode(mem: Memory, addr: number): Insn {
   // LOCK is only valid on read-modify-write memory forms; handlers that allow it set lockOk
   if (d.lock && !(lockable.has((map << 8) | b) && d.mod !== 3 && lockRegOk(d))) return ud(d, p, "invalid LOCK");
   d.exec = specializeHook(d, h);
+  formHook(d);
   return d;
 }
 
 let specializeHook: (d: Insn, h: Handler) => Handler = (_d, h) => h;
-/** Install the fast-path specializer (ops/fast.ts). */
-export function setSpecializer(f: (d: Insn, h: Handler) => Handler): void { specializeHook = f; }
+let formHook: (d: Insn) => void = () => {};
+/**
+ * Install the fast-path specializer (ops/fast.ts) and what gives a decoded instruction its
+ * inline form (ops/inline-forms.ts; it reads the handler the specializer chose).
+ */
+export function setSpecializer(f: (d: Insn, h: Handler) => Handler, form: (d: Insn) => void = () => {}): void { specializeHook = f; formHook = form; }
 
 const lockable = new Set<number>();
 const lockRegFilter = new Map<number, (reg: number) => boolean>();

@@ -25,20 +25,19 @@ export class Insn {
   valid = 1;
   next = 0;
   exec: Handler = null as unknown as Handler;
+  /**
+   * The form the interpreter loop runs inline instead of calling `exec` (ops/inline-forms.ts;
+   * 0: call `exec`), and its destination and source registers (or base register).
+   */
+  k = 0;
+  kd = 0;
+  ks = 0;
   /** Successor cache (last two distinct next instructions) used by run() to skip lookups. */
   succ: Insn | null = null;
   /** Straight-line run of instructions starting here (built lazily by run()). */
   block: Insn[] | null = null;
   /** The block's closed form when it is a counted loop (counted-loop.ts; built with the block). */
   loop: CountedLoop | null = null;
-  /**
-   * Block heads: 1 when the block's last two instructions, a jump and the one before it, run as
-   * one handler (ops/fuse.ts), else 0. On that jump: `fx` is the pair's handler and `pair` the
-   * instruction it was built with (set when a block is built; only the fast path uses them).
-   */
-  paired = 0;
-  fx: Handler | null = null;
-  pair: Insn | null = null;
   /** ModRM fields (reg/rm include REX extensions); reg8/rm8 are byte-register codes. */
   reg = 0;
   rm = 0;

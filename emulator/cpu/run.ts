@@ -5,15 +5,17 @@ import { CpuState } from "./state.js";
 import { Insn } from "./insn.js";
 import { GuestFault } from "./fault.js";
 import type { Stop } from "./fault.js";
-import { Memory, PAGE, newCodeCache } from "./memory.js";
+import { Memory, PAGE, PROT_READ, PROT_WRITE, PROT_EXEC, newCodeCache } from "./memory.js";
 import { decode } from "./decode.js";
 import { registerAll } from "./ops/index.js";
 import type { TraceRing } from "./trace.js";
 import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
 import type { JitRegion, JitHelpers, CompiledRegion } from "./jit.js";
 import { countedLoopOf, countedLoopsOn, skipIterations } from "./counted-loop.js";
-import { pairHandler } from "./ops/fuse.js";
 import { cpuStats } from "./stats.js";
+import { cond, PARITY } from "./flags.js";
+import { ea } from "./operands.js";
+import * as forms from "./ops/inline-forms.js";
 
 /**
  * Tier policy: a block head entered this many times by the interpreter is considered as the
@@ -59,6 +61,15 @@ const REGION_SLICE = 1 << 14;
 const MAX_IND = 64;
 
 registerAll();
+// interpret() writes the inline form codes as literals (see the switch there)
+if (forms.K_MOV64 !== 1 || forms.K_MOV32 !== 2 || forms.K_LOAD64BD !== 3 || forms.K_LOAD32BD !== 4 || forms.K_STORE64BD !== 5
+  || forms.K_STORE32BD !== 6 || forms.K_LEA64BD !== 7 || forms.K_PUSH64 !== 8 || forms.K_POP64 !== 9 || forms.K_ALU64RR !== 10
+  || forms.K_ALU32RR !== 16 || forms.K_ALU64RI !== 22 || forms.K_ALU32RI !== 28 || forms.K_TEST64RR !== 34 || forms.K_TEST32RR !== 35
+  || forms.K_JCC !== 40 || forms.K_JMP !== 41 || forms.K_CALLREL !== 42 || forms.K_RET !== 43
+  || forms.K_SHL64I !== 44 || forms.K_SHR64I !== 45 || forms.K_SAR64I !== 46 || forms.K_IMUL64RR !== 47 || forms.K_MOVZX8R !== 48
+  || forms.K_STORE8 !== 49 || forms.K_LAST !== 49) {
+  throw new Error("run.ts: interpret()'s inline form codes are out of step with ops/inline-forms.ts");
+}
 if (PAGE !== 4096) throw new Error("run.ts: fetchInsn's page-size literal is out of step with memory.ts's PAGE");
 
 /**
@@ -79,7 +90,7 @@ const NEVER = 0x3fffffff;
 // deoptimised, measured as a storm of ~40 "wrong map" deopts in each bench program with
 // `--trace-deopt`), so these fields start as doubles.
 {
-  const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.pair = shape; shape.fx = () => {}; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 };
+  const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 };
   shape.addr = shape.next = shape.target = 2 ** 40; shape.imm = shape.immHi = shape.disp = -(2 ** 31);
 }
 
@@ -121,27 +132,7 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   }
   if (x.ind === null && isJmpIndirect(x)) x.ind = new Map();
   d.loop = countedLoopOf(blk);
-  d.paired = pairTail(blk);
   return blk;
-}
-
-/**
- * 1 if the block's last two instructions, a jump and the one before it, are to run
- * as one handler (ops/fuse.ts), else 0. The jump keeps the instruction it was paired with: a
- * jump that ends blocks decoded from two different instruction streams pairs with the first
- * only (while that instruction's code is current).
- */
-function pairTail(blk: Insn[]): number {
-  const n = blk.length;
-  if (n < 2) return 0;
-  const p = blk[n - 2]!, j = blk[n - 1]!;
-  if (j.pair !== null && j.pair !== p && j.pair.valid) return 0;
-  const h = pairHandler(p, j);
-  if (h === null) return 0;
-  j.pair = p;
-  j.fx = h;
-  cpuStats.pairedBlocks++;
-  return 1;
 }
 
 /** A block a region may take in: valid, and entered at least minHeat times (else null). */
@@ -196,6 +187,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
   let lastHead: Insn | null = null;
   let fastLeft = -1;
   let fastBlock: Insn[] | null = null;
+  const lo = c.lo, hi = c.hi;
   try {
     while (c.left > 0) {
       const rip = c.rip;
@@ -233,27 +225,180 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         // RIP). A fault among them is charged by run() from `fastLeft` and the faulting
         // instruction's place in `fastBlock`.
         fastLeft = left; fastBlock = blk;
-        const last = n - 1 - d.paired;
+        const last = n - 1;
         let i = 0;
         for (; i < last; i++) {
           const x: Insn = blk[i]!;
           if (!x.valid) break;
           cur = x;
-          x.exec(c, x);
+          // the commonest handler forms in place (ops/inline-forms.ts: each case repeats its
+          // handler's body; the codes are literals so that V8 makes the switch a jump table)
+          switch (x.k) {
+            case 1 /* K_MOV64 */: lo[x.kd] = lo[x.ks]!; hi[x.kd] = hi[x.ks]!; break;
+            case 2 /* K_MOV32 */: lo[x.kd] = lo[x.ks]!; hi[x.kd] = 0; break;
+            case 3 /* K_LOAD64BD */: {
+              const b = x.ks, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              lo[x.kd] = vl; hi[x.kd] = vh;
+              break;
+            }
+            case 4 /* K_LOAD32BD */: {
+              const b = x.ks, v = mem.r32(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp);
+              lo[x.kd] = v; hi[x.kd] = 0;
+              break;
+            }
+            case 5 /* K_STORE64BD */: { const b = x.kd, r = x.ks; mem.w64(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp, lo[r]!, hi[r]!); break; }
+            case 6 /* K_STORE32BD */: { const b = x.kd; mem.w32(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp, lo[x.ks]!); break; }
+            case 7 /* K_LEA64BD */: {
+              const b = x.ks, r = x.kd, disp = x.disp, sum = (lo[b]! >>> 0) + (disp >>> 0);
+              hi[r] = (hi[b]! + (disp >> 31) + (sum > 0xffffffff ? 1 : 0)) | 0;
+              lo[r] = sum | 0;
+              break;
+            }
+            case 8 /* K_PUSH64 */: {
+              const r = x.ks, vl = lo[r]!, vh = hi[r]!, l = lo[4]!, h = hi[4]!;
+              const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
+              mem.w64(nh * 4294967296 + (nl >>> 0), vl, vh);
+              lo[4] = nl; hi[4] = nh;
+              break;
+            }
+            case 9 /* K_POP64 */: {
+              const l = lo[4]!, h = hi[4]!, a = h * 4294967296 + (l >>> 0);
+              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              lo[4] = (l + 8) | 0; hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
+              lo[x.kd] = vl; hi[x.kd] = vh;
+              break;
+            }
+            // ALU ops ADD, OR, AND, SUB, XOR, CMP (in that order) on a 64-bit register, with a
+            // register (10-15) or an immediate (22-27): the lazy flags as alu64 in ops/fast.ts records them
+            case 10: case 11: case 12: case 13: case 14: case 15:
+            case 22: case 23: case 24: case 25: case 26: case 27: {
+              const k = x.k, r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              let b: number, bh: number, op: number;
+              if (k < 16) { b = lo[x.ks]! >>> 0; bh = hi[x.ks]! >>> 0; op = k - 10; }
+              else { b = x.imm >>> 0; bh = x.immHi >>> 0; op = k - 22; }
+              let rl: number, rh: number;
+              if (op === 0) { const s = a + b; rl = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1 /* FOP_ADD */; }
+              else if (op >= 3 && op !== 4) { const s = a - b; rl = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; }
+              else { rl = (op === 4 ? a ^ b : op === 2 ? a & b : a | b) >>> 0; rh = (op === 4 ? ah ^ bh : op === 2 ? ah & bh : ah | bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; }
+              c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8;
+              if (op !== 5) { lo[r] = rl; hi[r] = rh; }
+              break;
+            }
+            // the same on a 32-bit register (16-21 with a register, 28-33 with an immediate), as alu32 records them
+            case 16: case 17: case 18: case 19: case 20: case 21:
+            case 28: case 29: case 30: case 31: case 32: case 33: {
+              const k = x.k, r = x.kd, a = lo[r]! >>> 0;
+              let b: number, op: number;
+              if (k < 22) { b = lo[x.ks]! >>> 0; op = k - 16; }
+              else { b = x.imm >>> 0; op = k - 28; }
+              let v: number;
+              if (op === 0) { v = (a + b) >>> 0; c.fop = 1 /* FOP_ADD */; }
+              else if (op >= 3 && op !== 4) { v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; }
+              else { v = (op === 4 ? a ^ b : op === 2 ? a & b : a | b) >>> 0; c.fop = 5 /* FOP_LOGIC */; }
+              c.fa = a; c.fb = b; c.fr = v; c.fw = 4;
+              if (op !== 5) { lo[r] = v; hi[r] = 0; }
+              break;
+            }
+            case 34 /* K_TEST64RR */: {
+              const vl = (lo[x.kd]! & lo[x.ks]!) >>> 0, vh = (hi[x.kd]! & hi[x.ks]!) >>> 0;
+              c.fa = vl; c.fah = vh; c.fb = vl; c.fbh = vh; c.fr = vl; c.frh = vh; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
+              break;
+            }
+            case 35 /* K_TEST32RR */: {
+              const v = (lo[x.kd]! & lo[x.ks]!) >>> 0;
+              c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
+              break;
+            }
+            // SHL/SHR/SAR r64, imm (the same three cases as shiftRI64)
+            case 44 /* K_SHL64I */: {
+              const n = x.imm & 63;
+              if (n === 0) break;
+              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              let vl: number, vh: number;
+              if (n < 32) { vh = ((ah << n) | (a >>> (32 - n))) >>> 0; vl = (a << n) >>> 0; }
+              else { vh = (a << (n - 32)) >>> 0; vl = 0; }
+              const pos = 64 - n;
+              const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
+              lo[r] = vl; hi[r] = vh;
+              c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2) | ((((vh >>> 31) ^ cf)) << 11);
+              c.fop = 0 /* FOP_EAGER */;
+              break;
+            }
+            case 45 /* K_SHR64I */: {
+              const n = x.imm & 63;
+              if (n === 0) break;
+              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              let vl: number, vh: number;
+              if (n < 32) { vl = ((a >>> n) | (ah << (32 - n))) >>> 0; vh = ah >>> n; }
+              else { vl = ah >>> (n - 32); vh = 0; }
+              const pos = n - 1;
+              const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
+              lo[r] = vl; hi[r] = vh;
+              c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2) | ((ah >>> 31) << 11);
+              c.fop = 0 /* FOP_EAGER */;
+              break;
+            }
+            case 46 /* K_SAR64I */: {
+              const n = x.imm & 63;
+              if (n === 0) break;
+              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              let vl: number, vh: number;
+              if (n < 32) { vl = ((a >>> n) | (ah << (32 - n))) >>> 0; vh = ((ah | 0) >> n) >>> 0; }
+              else { vl = ((ah | 0) >> (n - 32)) >>> 0; vh = ((ah | 0) >> 31) >>> 0; }
+              const pos = n - 1;
+              const cf = pos >= 32 ? ((ah | 0) >> (pos - 32)) & 1 : (a >>> pos) & 1;
+              lo[r] = vl; hi[r] = vh;
+              c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2);
+              c.fop = 0 /* FOP_EAGER */;
+              break;
+            }
+            case 47 /* K_IMUL64RR */: {
+              const a = lo[x.kd]! >>> 0, ah = hi[x.kd]! >>> 0, b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0;
+              const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
+              const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
+              const vl = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
+              const vh = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) >>> 0;
+              c.fop = 8 /* FOP_IMUL64 */; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = vl; c.frh = vh;
+              lo[x.kd] = vl; hi[x.kd] = vh;
+              break;
+            }
+            case 48 /* K_MOVZX8R */: lo[x.kd] = lo[x.ks]! & 255; hi[x.kd] = 0; break;
+            case 49 /* K_STORE8 */: { const r = x.ks; mem.w8(ea(c, x), r < 16 ? lo[r]! : lo[r - 16]! >>> 8); break; }
+            default: x.exec(c, x);
+          }
         }
         const x: Insn = blk[i]!;
         c.left = left - i;
         fastLeft = -1;
-        // the block's last instruction: x itself, or the jump after x when the two run as one
-        // pair handler (ops/fuse.ts; x, the only one of them that may fault, is `cur`)
-        const y: Insn = blk[n - 1]!;
-        if (i === last && x.valid && y.valid) {
+        // the block's last instruction
+        if (i === last && x.valid) {
           cur = x;
-          c.rip = y.next;
-          if (x === y) x.exec(c, x); // a REP string instruction spends its iterations from c.left itself
-          else y.fx!(c, y);
-          prev = y;
-          c.left -= n - i;
+          c.rip = x.next;
+          // the block-ending forms in place (ops/inline-forms.ts; the rest, a REP string
+          // instruction among them, which spends its iterations from c.left itself, through exec)
+          switch (x.k) {
+            case 40 /* K_JCC */: if (cond(c, x.op & 15)) c.rip = x.target; break;
+            case 41 /* K_JMP */: c.rip = x.target; break;
+            case 42 /* K_CALLREL */: {
+              const n = x.next, l = lo[4]!, h = hi[4]!;
+              const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
+              mem.w64(nh * 4294967296 + (nl >>> 0), n | 0, (n / 4294967296) | 0);
+              lo[4] = nl; hi[4] = nh;
+              c.rip = x.target;
+              break;
+            }
+            case 43 /* K_RET */: {
+              const l = lo[4]!, h = hi[4]!, a = h * 4294967296 + (l >>> 0);
+              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              lo[4] = (l + 8) | 0; hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
+              c.rip = vh * 4294967296 + (vl >>> 0);
+              break;
+            }
+            default: x.exec(c, x);
+          }
+          prev = x;
+          c.left -= 1;
         } else {
           // code rewritten under us: decode afresh from the first instruction not run
           d.block = null;
@@ -377,3 +522,32 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
     c.runStart = 0;
   }
 }
+
+/**
+ * Run every inline form's case in interpret() once at load (ops/inline-forms.ts PRIMING_CODE), so
+ * that V8 optimises the loop with type feedback in all of them: a case without any compiled to a
+ * deoptimisation, and every form a program met first after that cost a recompile of the loop.
+ */
+function primeInterpreter(): void {
+  // V8 gives a function its feedback vector only after some runs (lazy feedback allocation), and
+  // a memory access misses its TLB only on a fresh memory: several runs, each on a fresh one
+  // a memory access misses its TLB only on a fresh memory: several runs, each on a fresh one; and
+  // values and addresses on both sides of 2^31 (a field or value V8 saw only as a small integer
+  // is a deoptimisation when it first holds a larger one)
+  for (let k = 0; k < 16; k++) {
+    const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
+    const m = new Memory(8);
+    m.map(base + 0x10000, 4096, PROT_READ | PROT_EXEC);
+    m.map(base + 0x20000, 8192, PROT_READ | PROT_WRITE);
+    m.writeBytes(base + 0x10000, Uint8Array.from(forms.PRIMING_CODE));
+    // rax and rcx ordered both ways (the JB taken and not); rbx a data base, rsp a stack
+    const c = new CpuState();
+    c.rip = base + 0x10000;
+    c.lo[0] = (big + 5 + (k & 1) * 2) | 0; c.lo[1] = (big + 7 - (k & 1) * 2) | 0; c.hi[0] = c.hi[1] = big ? -1 : 0;
+    c.lo[3] = (base + 0x20100) | 0; c.lo[4] = (base + 0x21f00) | 0;
+    const s = run(c, m, 1000);
+    if (s.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${s.kind}`);
+    m.release();
+  }
+}
+primeInterpreter();

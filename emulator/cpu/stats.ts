@@ -11,6 +11,4 @@ export const cpuStats = {
   /** Skips of counted loops in closed form, and the instructions they retired (counted-loop.ts). */
   closedFormSkips: 0,
   closedFormInsns: 0,
-  /** Blocks built whose flag producer and conditional jump run as one handler (ops/fuse.ts). */
-  pairedBlocks: 0,
 };

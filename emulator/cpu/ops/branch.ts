@@ -9,7 +9,7 @@ import { readRM, writeRM, getReg, setReg, writeG, push64, pushAddr, pop64, rsp, 
 import { incE, decE } from "./alu.js";
 
 // One handler per condition (not a closure over cc) so that each inlines its own test.
-const JCC: Handler[] = [
+export const JCC: Handler[] = [
   (c, d) => { if (condO(c)) c.rip = d.target; }, (c, d) => { if (!condO(c)) c.rip = d.target; },
   (c, d) => { if (condB(c)) c.rip = d.target; }, (c, d) => { if (!condB(c)) c.rip = d.target; },
   (c, d) => { if (condZ(c)) c.rip = d.target; }, (c, d) => { if (!condZ(c)) c.rip = d.target; },
@@ -20,7 +20,7 @@ const JCC: Handler[] = [
   (c, d) => { if (condLE(c)) c.rip = d.target; }, (c, d) => { if (!condLE(c)) c.rip = d.target; },
 ];
 function jcc(cc: number): Handler { return JCC[cc]!; }
-const jmp: Handler = (c, d) => { c.rip = d.target; };
+export const jmp: Handler = (c, d) => { c.rip = d.target; };
 const call: Handler = (c, d) => { pushAddr(c, d.next); c.rip = d.target; };
 const ret: Handler = (c) => { const lo = pop64(c); c.rip = toNum(lo, c.th); };
 const retI: Handler = (c, d) => { const lo = pop64(c); c.rip = toNum(lo, c.th); setRsp(c, rsp(c) + (d.imm & 0xffff)); };

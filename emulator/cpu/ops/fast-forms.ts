@@ -26,27 +26,27 @@ function isBD(d: Insn): boolean {
 }
 
 // ---- MOV loads and stores with a base+disp address
-const movLoad64BD: Handler = (c, d) => {
+export const movLoad64BD: Handler = (c, d) => {
   const a = eaBD(c, d), m = c.mem;
   const lo = m.r32(a), hi = m.r32(a + 4);
   c.lo[d.reg] = lo; c.hi[d.reg] = hi;
 };
-const movLoad32BD: Handler = (c, d) => { const v = c.mem.r32(eaBD(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
-const movStore64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
-const movStore32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), c.lo[d.reg]!); };
-const movStoreImm64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), d.imm, d.immHi); };
-const movStoreImm32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), d.imm); };
+export const movLoad32BD: Handler = (c, d) => { const v = c.mem.r32(eaBD(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
+export const movStore64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
+export const movStore32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), c.lo[d.reg]!); };
+export const movStoreImm64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), d.imm, d.immHi); };
+export const movStoreImm32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), d.imm); };
 const movStoreImm64: Handler = (c, d) => { c.mem.w64(ea(c, d), d.imm, d.immHi); };
 const movStoreImm32: Handler = (c, d) => { c.mem.w32(ea(c, d), d.imm); };
 
 // ---- ALU with a memory destination or source (aluOp stores before it records the flags, so a
 // store that faults leaves them as they were)
-const aluEGm64: Handler = (c, d) => {
+export const aluEGm64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, op = (d.op >> 3) & 7;
   const x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0;
   aluOp(c, op, 8, x, xh, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0, op !== 7 ? a : -1);
 };
-const aluEGm32: Handler = (c, d) => {
+export const aluEGm32: Handler = (c, d) => {
   const a = ea(c, d), op = (d.op >> 3) & 7;
   aluOp(c, op, 4, c.mem.r32(a) >>> 0, 0, c.lo[d.reg]! >>> 0, 0, op !== 7 ? a : -1);
 };
@@ -60,30 +60,30 @@ const aluEIm32: Handler = (c, d) => {
   aluOp(c, op, 4, c.mem.r32(a) >>> 0, 0, d.imm >>> 0, 0, op !== 7 ? a : -1);
 };
 /** CMP r/m32, imm with a base+disp address (the commonest memory compare). */
-const cmpMI32BD: Handler = (c, d) => {
+export const cmpMI32BD: Handler = (c, d) => {
   const a = c.mem.r32(eaBD(c, d)) >>> 0, b = d.imm >>> 0;
   c.fa = a; c.fb = b; c.fr = (a - b) >>> 0; c.fw = 4; c.fop = 2 /* FOP_SUB */;
 };
 
 // ---- INC/DEC on registers (CF is kept: it is recorded in c.fc)
-const inc64: Handler = (c, d) => {
+export const inc64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a + 1, lo = s >>> 0, hi = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
   c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
-const dec64: Handler = (c, d) => {
+export const dec64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a - 1, lo = s >>> 0, hi = (ah - (s < 0 ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
   c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
-const inc32: Handler = (c, d) => {
+export const inc32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a + 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
   c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
-const dec32: Handler = (c, d) => {
+export const dec32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a - 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
   c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 7 /* FOP_DEC */;
@@ -122,13 +122,13 @@ const ror32: Handler = (c, d) => {
   materialize(c);
   c.flags = (c.flags & ~0x801) | cf | ((cf ^ ((v >>> 30) & 1)) << 11);
 };
-const SHIFT32: (Handler | undefined)[] = [rol32, ror32, undefined, undefined, shl32, shr32, shl32, sar32];
+export const SHIFT32: (Handler | undefined)[] = [rol32, ror32, undefined, undefined, shl32, shr32, shl32, sar32];
 
 // ---- MOVZX/MOVSX/MOVSXD (32- and 64-bit destinations; a 32-bit write zeroes the high half)
-const movzx8R: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]! & 255; c.hi[d.reg] = 0; };
-const movzx8M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
+export const movzx8R: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]! & 255; c.hi[d.reg] = 0; };
+export const movzx8M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 const movzx16R: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]! & 0xffff; c.hi[d.reg] = 0; };
-const movzx16M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r16(ea(c, d)); c.hi[d.reg] = 0; };
+export const movzx16M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r16(ea(c, d)); c.hi[d.reg] = 0; };
 const movsx8R32: Handler = (c, d) => { c.lo[d.reg] = (c.lo[d.rm]! << 24) >> 24; c.hi[d.reg] = 0; };
 const movsx8M32: Handler = (c, d) => { c.lo[d.reg] = (c.mem.r8(ea(c, d)) << 24) >> 24; c.hi[d.reg] = 0; };
 const movsx8R64: Handler = (c, d) => { const v = (c.lo[d.rm]! << 24) >> 24; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
@@ -137,11 +137,11 @@ const movsx16R32: Handler = (c, d) => { c.lo[d.reg] = (c.lo[d.rm]! << 16) >> 16;
 const movsx16M32: Handler = (c, d) => { c.lo[d.reg] = (c.mem.r16(ea(c, d)) << 16) >> 16; c.hi[d.reg] = 0; };
 const movsx16R64: Handler = (c, d) => { const v = (c.lo[d.rm]! << 16) >> 16; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 const movsx16M64: Handler = (c, d) => { const v = (c.mem.r16(ea(c, d)) << 16) >> 16; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
-const movsxdR: Handler = (c, d) => { const v = c.lo[d.rm]!; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
-const movsxdM: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
+export const movsxdR: Handler = (c, d) => { const v = c.lo[d.rm]!; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
+export const movsxdM: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 
 /** LEA with a 32-bit destination: only the low 32 bits of the sum matter, so int32 math is exact. */
-const lea32: Handler = (c, d) => {
+export const lea32: Handler = (c, d) => {
   let v = d.disp;
   const b = d.base;
   if (b >= 0) v = (v + c.lo[b]!) | 0;
@@ -151,7 +151,7 @@ const lea32: Handler = (c, d) => {
   c.lo[d.reg] = v; c.hi[d.reg] = 0;
 };
 /** LEA r64 with base + index*scale + disp (64-bit addressing). */
-const leaBIS64: Handler = (c, d) => {
+export const leaBIS64: Handler = (c, d) => {
   const b = d.base, x = d.index, sh = d.scale === 1 ? 0 : d.scale === 2 ? 1 : d.scale === 4 ? 2 : 3;
   let il = c.lo[x]! >>> 0, ih = c.hi[x]!;
   if (sh) { ih = (ih << sh) | (il >>> (32 - sh)); il = (il << sh) >>> 0; }
@@ -171,7 +171,7 @@ const leaIS64: Handler = (c, d) => {
   c.lo[d.reg] = s | 0; c.hi[d.reg] = ((d.disp >> 31) + ih + (s > 0xffffffff ? 1 : 0)) | 0;
 };
 /** LEA r64, [rip + disp]: next + disp is exact in a double (user addresses are below 2^47). */
-const leaRip64: Handler = (c, d) => {
+export const leaRip64: Handler = (c, d) => {
   const v = d.next + d.disp;
   c.lo[d.reg] = v | 0; c.hi[d.reg] = Math.floor(v / 4294967296) | 0;
 };
@@ -184,21 +184,21 @@ function pushHalves(c: CpuState, lo: number, hi: number): void {
   c.mem.w64(nh * 4294967296 + (nl >>> 0), lo, hi);
   c.lo[4] = nl; c.hi[4] = nh;
 }
-const pushR64: Handler = (c, d) => { const r = d.rm; pushHalves(c, c.lo[r]!, c.hi[r]!); };
+export const pushR64: Handler = (c, d) => { const r = d.rm; pushHalves(c, c.lo[r]!, c.hi[r]!); };
 const pushI64: Handler = (c, d) => { pushHalves(c, d.imm, d.imm >> 31); };
-const popR64: Handler = (c, d) => {
+export const popR64: Handler = (c, d) => {
   const l = c.lo[4]!, h = c.hi[4]!, a = h * 4294967296 + (l >>> 0), m = c.mem;
   const lo = m.r32(a), hi = m.r32(a + 4);
   c.lo[4] = (l + 8) | 0; c.hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
   const r = d.rm;
   c.lo[r] = lo; c.hi[r] = hi;
 };
-const callRel: Handler = (c, d) => {
+export const callRel: Handler = (c, d) => {
   const n = d.next;
   pushHalves(c, n | 0, (n / 4294967296) | 0);
   c.rip = d.target;
 };
-const retNear: Handler = (c) => {
+export const retNear: Handler = (c) => {
   const l = c.lo[4]!, h = c.hi[4]!, a = h * 4294967296 + (l >>> 0), m = c.mem;
   const lo = m.r32(a), hi = m.r32(a + 4);
   c.lo[4] = (l + 8) | 0; c.hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
@@ -206,8 +206,8 @@ const retNear: Handler = (c) => {
 };
 
 // ---- CMOVcc and SETcc (the condition is the opcode's low nibble)
-const cmov64R: Handler = (c, d) => { if (cond(c, d.op & 15)) { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; } };
-const cmov32R: Handler = (c, d) => { if (cond(c, d.op & 15)) c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
+export const cmov64R: Handler = (c, d) => { if (cond(c, d.op & 15)) { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; } };
+export const cmov32R: Handler = (c, d) => { if (cond(c, d.op & 15)) c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
 const cmov64M: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem;
   const lo = m.r32(a), hi = m.r32(a + 4); // read (and may fault) whatever the condition
@@ -218,15 +218,15 @@ const cmov32M: Handler = (c, d) => {
   if (cond(c, d.op & 15)) c.lo[d.reg] = v;
   c.hi[d.reg] = 0;
 };
-const setccR: Handler = (c, d) => { const r = d.rm; c.lo[r] = (c.lo[r]! & ~255) | (cond(c, d.op & 15) ? 1 : 0); };
+export const setccR: Handler = (c, d) => { const r = d.rm; c.lo[r] = (c.lo[r]! & ~255) | (cond(c, d.op & 15) ? 1 : 0); };
 const setccM: Handler = (c, d) => { c.mem.w8(ea(c, d), cond(c, d.op & 15) ? 1 : 0); };
 
 // ---- byte compares and tests on registers (byte-register codes >= 16 name AH..BH)
-const cmpRI8: Handler = (c, d) => {
+export const cmpRI8: Handler = (c, d) => {
   const a = getR8(c, d.rm8), b = d.imm & 255;
   c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
-const cmpAI8: Handler = (c, d) => {
+export const cmpAI8: Handler = (c, d) => {
   const a = c.lo[0]! & 255, b = d.imm & 255;
   c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
@@ -239,16 +239,16 @@ const cmpGE8: Handler = (c, d) => {
   const a = getR8(c, d.reg8), b = getR8(c, d.rm8);
   c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
-const testRR8: Handler = (c, d) => {
+export const testRR8: Handler = (c, d) => {
   const a = getR8(c, d.rm8), b = getR8(c, d.reg8);
   c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = 5 /* FOP_LOGIC */;
 };
-const testAI8: Handler = (c, d) => {
+export const testAI8: Handler = (c, d) => {
   const a = c.lo[0]! & 255, b = d.imm & 255;
   c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = 5 /* FOP_LOGIC */;
 };
 // ---- byte moves
-const movLoad8: Handler = (c, d) => { setR8(c, d.reg8, c.mem.r8(ea(c, d))); };
+export const movLoad8: Handler = (c, d) => { setR8(c, d.reg8, c.mem.r8(ea(c, d))); };
 const movRR8: Handler = (c, d) => { setR8(c, d.rm8, getR8(c, d.reg8)); }; // 88 /r, register form
 const movGE8: Handler = (c, d) => { setR8(c, d.reg8, getR8(c, d.rm8)); }; // 8A /r, register form
 
@@ -278,7 +278,7 @@ const decM64: Handler = (c, d) => {
 };
 
 // ---- BT r/m, imm (CF = the bit; ZF kept, as the generic form does: it materialises the flags)
-const btI32M: Handler = (c, d) => {
+export const btI32M: Handler = (c, d) => {
   const bit = (c.mem.r32(ea(c, d)) >>> (d.imm & 31)) & 1;
   materialize(c);
   c.flags = (c.flags & ~1) | bit;
@@ -302,9 +302,9 @@ const btI64R: Handler = (c, d) => {
 };
 
 // ---- NOT, CDQE
-const not64: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = ~c.hi[r]!; };
-const not32: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = 0; };
-const cdqe: Handler = (c) => { c.hi[0] = c.lo[0]! >> 31; };
+export const not64: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = ~c.hi[r]!; };
+export const not32: Handler = (c, d) => { const r = d.rm; c.lo[r] = ~c.lo[r]!; c.hi[r] = 0; };
+export const cdqe: Handler = (c) => { c.hi[0] = c.lo[0]! >> 31; };
 
 // ---- indirect JMP/CALL through a register or a 64-bit memory operand (the target is read
 // before CALL pushes, so CALL [rsp+x] and CALL rsp see the old stack pointer)

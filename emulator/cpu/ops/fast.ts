@@ -13,16 +13,16 @@ import { specializeForm } from "./fast-forms.js";
 import { specializeSse } from "./fast-sse.js";
 
 // ---- MOV
-const movRR64: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = c.hi[d.reg]!; };
-const movRR32: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = 0; };
-const movGE64: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; };
-const movGE32: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
-const movLoad64: Handler = (c, d) => {
+export const movRR64: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = c.hi[d.reg]!; };
+export const movRR32: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = 0; };
+export const movGE64: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; };
+export const movGE32: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
+export const movLoad64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem;
   const lo = m.r32(a), hi = m.r32(a + 4);
   c.lo[d.reg] = lo; c.hi[d.reg] = hi;
 };
-const movLoad32: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
+export const movLoad32: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
 const movStore64: Handler = (c, d) => { c.mem.w64(ea(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
 const movStore32: Handler = (c, d) => { c.mem.w32(ea(c, d), c.lo[d.reg]!); };
 const movzxLoad8: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
@@ -69,43 +69,43 @@ const aluEG32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.rm, c.lo[d.reg]! 
 const aluGE32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.lo[d.rm]! >>> 0);
 const aluEI64: Handler = (c, d) => alu64(c, d.reg & 7, d.rm, d.imm >>> 0, d.immHi >>> 0);
 const aluEI32: Handler = (c, d) => alu32(c, d.reg & 7, d.rm, d.imm >>> 0);
-const EG64: (Handler | undefined)[] = [
+export const EG64: (Handler | undefined)[] = [
   (c, d) => alu64(c, 0, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 1, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
   undefined, undefined,
   (c, d) => alu64(c, 4, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 5, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
   (c, d) => alu64(c, 6, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0), (c, d) => alu64(c, 7, d.rm, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0),
 ];
-const GE64: (Handler | undefined)[] = [
+export const GE64: (Handler | undefined)[] = [
   (c, d) => alu64(c, 0, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 1, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
   undefined, undefined,
   (c, d) => alu64(c, 4, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 5, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
   (c, d) => alu64(c, 6, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0), (c, d) => alu64(c, 7, d.reg, c.lo[d.rm]! >>> 0, c.hi[d.rm]! >>> 0),
 ];
-const EG32: (Handler | undefined)[] = [
+export const EG32: (Handler | undefined)[] = [
   (c, d) => alu32(c, 0, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 1, d.rm, c.lo[d.reg]! >>> 0), undefined, undefined,
   (c, d) => alu32(c, 4, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 5, d.rm, c.lo[d.reg]! >>> 0),
   (c, d) => alu32(c, 6, d.rm, c.lo[d.reg]! >>> 0), (c, d) => alu32(c, 7, d.rm, c.lo[d.reg]! >>> 0),
 ];
-const GE32: (Handler | undefined)[] = [
+export const GE32: (Handler | undefined)[] = [
   (c, d) => alu32(c, 0, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 1, d.reg, c.lo[d.rm]! >>> 0), undefined, undefined,
   (c, d) => alu32(c, 4, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 5, d.reg, c.lo[d.rm]! >>> 0),
   (c, d) => alu32(c, 6, d.reg, c.lo[d.rm]! >>> 0), (c, d) => alu32(c, 7, d.reg, c.lo[d.rm]! >>> 0),
 ];
-const EI64: (Handler | undefined)[] = [
+export const EI64: (Handler | undefined)[] = [
   (c, d) => alu64(c, 0, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 1, d.rm, d.imm >>> 0, d.immHi >>> 0), undefined, undefined,
   (c, d) => alu64(c, 4, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 5, d.rm, d.imm >>> 0, d.immHi >>> 0),
   (c, d) => alu64(c, 6, d.rm, d.imm >>> 0, d.immHi >>> 0), (c, d) => alu64(c, 7, d.rm, d.imm >>> 0, d.immHi >>> 0),
 ];
-const EI32: (Handler | undefined)[] = [
+export const EI32: (Handler | undefined)[] = [
   (c, d) => alu32(c, 0, d.rm, d.imm >>> 0), (c, d) => alu32(c, 1, d.rm, d.imm >>> 0), undefined, undefined,
   (c, d) => alu32(c, 4, d.rm, d.imm >>> 0), (c, d) => alu32(c, 5, d.rm, d.imm >>> 0),
   (c, d) => alu32(c, 6, d.rm, d.imm >>> 0), (c, d) => alu32(c, 7, d.rm, d.imm >>> 0),
 ];
-const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
-const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
+export const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
+export const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
 // accumulator-immediate forms (ADD/OR/.../CMP rAX, imm32)
-const aluAI64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, 0, d.imm >>> 0, d.immHi >>> 0);
-const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
+export const aluAI64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, 0, d.imm >>> 0, d.immHi >>> 0);
+export const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
 /** TEST r, imm: flags of r & imm. */
 function testRI64(c: CpuState, r: number, d: Insn): void {
   const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, b = d.imm >>> 0, bh = d.immHi >>> 0;
@@ -116,26 +116,26 @@ function testRI32(c: CpuState, r: number, d: Insn): void {
   c.fa = a; c.fb = b; c.fr = (a & b) >>> 0; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
 }
 // F7 /0 and /1 on a register; A9 always tests rAX (its d.rm holds the opcode's low bits)
-const testEI64: Handler = (c, d) => testRI64(c, d.rm, d);
-const testEI32: Handler = (c, d) => testRI32(c, d.rm, d);
+export const testEI64: Handler = (c, d) => testRI64(c, d.rm, d);
+export const testEI32: Handler = (c, d) => testRI32(c, d.rm, d);
 const testAI64: Handler = (c, d) => testRI64(c, 0, d);
 const testAI32: Handler = (c, d) => testRI32(c, 0, d);
 /** CMP r/m8, imm8 with a memory operand. */
-const cmpMI8: Handler = (c, d) => {
+export const cmpMI8: Handler = (c, d) => {
   const a = c.mem.r8(ea(c, d)), b = d.imm & 255;
   c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
-const testRR64: Handler = (c, d) => {
+export const testRR64: Handler = (c, d) => {
   const lo = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0, hi = (c.hi[d.rm]! & c.hi[d.reg]!) >>> 0;
   c.fa = lo; c.fah = hi; c.fb = lo; c.fbh = hi; c.fr = lo; c.frh = hi; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
 };
-const testRR32: Handler = (c, d) => {
+export const testRR32: Handler = (c, d) => {
   const v = (c.lo[d.rm]! & c.lo[d.reg]!) >>> 0;
   c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
 };
 
 // ---- shifts by immediate on 64-bit registers (SHL/SHR/SAR)
-const shiftRI64: Handler = (c, d) => {
+export const shiftRI64: Handler = (c, d) => {
   const cnt = d.imm & 63, kind = d.reg & 7, r = d.rm;
   if (cnt === 0) return;
   const a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0;
@@ -164,7 +164,7 @@ const shiftRI64: Handler = (c, d) => {
 };
 
 // ---- IMUL r64, r/m64 (register form) and byte stores
-const imulRR64: Handler = (c, d) => {
+export const imulRR64: Handler = (c, d) => {
   const a = c.lo[d.reg]! >>> 0, ah = c.hi[d.reg]! >>> 0, b = c.lo[d.rm]! >>> 0, bh = c.hi[d.rm]! >>> 0;
   const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
   const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
@@ -173,12 +173,12 @@ const imulRR64: Handler = (c, d) => {
   c.fop = 8 /* FOP_IMUL64 */; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = lo; c.frh = hi;
   c.lo[d.reg] = lo; c.hi[d.reg] = hi;
 };
-const store8: Handler = (c, d) => {
+export const store8: Handler = (c, d) => {
   const r = d.reg8;
   c.mem.w8(ea(c, d), r < 16 ? c.lo[r]! : c.lo[r - 16]! >>> 8);
 };
 const load8zx32: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
-const leaSimple64: Handler = (c, d) => { // base + disp, no index, 64-bit
+export const leaSimple64: Handler = (c, d) => { // base + disp, no index, 64-bit
   const b = d.base, s = (c.lo[b]! >>> 0) + (d.disp >>> 0);
   c.hi[d.reg] = (c.hi[b]! + (d.disp >> 31) + (s > 0xffffffff ? 1 : 0)) | 0;
   c.lo[d.reg] = s | 0;

@@ -15,6 +15,7 @@ import { registerX87 } from "./x87.js";
 import { registerSse4 } from "./sse4.js";
 import { specialize } from "./fast.js";
 import { setSpecializer } from "../decode.js";
+import { setInlineForm } from "./inline-forms.js";
 
 let done = false;
 export function registerAll(): void {
@@ -24,5 +25,5 @@ export function registerAll(): void {
   registerBitops(); registerAtomic(); registerString(); registerSystem(); registerSseInt(); registerSseFloat();
   registerX87();
   registerSse4();
-  setSpecializer(specialize);
+  setSpecializer(specialize, setInlineForm);
 }

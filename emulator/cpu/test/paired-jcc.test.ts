@@ -1,17 +1,17 @@
 /**
- * Pairs of an instruction and the conditional or direct jump after it (ops/fuse.ts): the interpreter's
- * fast path runs a block's last two instructions as one handler when the jump follows an
- * instruction that writes no memory (a compare/test/ALU op, or a move, LEA, load ...). Checked
- * against the host CPU for every condition after every such form (the branch taken or not, the
- * flags a later PUSHF, SETcc or ADC reads), and for the
- * run() contract: a pair retires two instructions, a budget may end between them, a fault in
- * the producer retires neither, and code rewritten inside the block takes effect.
+ * A flag producer and the conditional or direct jump after it, at the end of a block: the
+ * interpreter's fast path runs the producer in the block's body (inline, ops/inline-forms.ts, or
+ * through its handler) and the jump in its block-ending form (inline too), and the compiled tier
+ * fuses the two. Checked against the host CPU for every condition after every producer form
+ * (the branch taken or not, the flags a later PUSHF, SETcc or ADC reads), and for the run()
+ * contract: a budget may end between the two, a fault in the producer retires neither, and code
+ * rewritten inside the block takes effect.
  */
 import { describe, it, expect } from "vitest";
 import { CpuState, run, getReg64, getFlags, setFlags } from "../index.js";
 import { setJitThreshold, DEFAULT_JIT_THRESHOLD, fetchInsn } from "../run.js";
 import { TraceRing } from "../trace.js";
-import { cpuStats } from "../stats.js";
+import { K_JCC, K_JMP } from "../ops/inline-forms.js";
 import { checkCases, oracleSkipReason, describeCase, vet, DATA } from "./oracle.js";
 import type { Case } from "./oracle.js";
 import { CODE, testMachine } from "./machine.js";
@@ -78,31 +78,34 @@ const state = (c: CpuState) => ({ regs: Array.from({ length: 16 }, (_, r) => get
 const LOOP = [0x31, 0xc0, 0x31, 0xc9, 0xeb, 0x00, 0x48, 0x01, 0xc8, 0xff, 0xc1, 0x83, 0xf9, 0x0a, 0x72, 0xf6, 0x48, 0x11, 0xda, 0x0f, 0x92, 0xc3, 0xf4];
 const LOOP_INSNS = 46;
 
-describe("flag producer + Jcc pairs", () => {
+describe("flag producer + Jcc at a block's end", () => {
   it("match the host CPU for every condition after every producer form, in the interpreter and compiled", (ctx) => {
     const why = oracleSkipReason();
     if (why) ctx.skip(why);
     const all = cases();
-    const before = cpuStats.pairedBlocks;
     const bad = checkCases(all);
     expect(bad.slice(0, 5).map((b) => `${describeCase(all[b.i]!)}: ${b.why}`)).toEqual([]);
-    // not vacuous: the interpreter paired the block of every case (the JIT builds its blocks too)
-    expect(cpuStats.pairedBlocks - before).toBeGreaterThanOrEqual(all.length);
+    // not vacuous: every case's jump has its inline block-ending form
+    for (const c of all) {
+      const code = c.insns[0]!, { m } = machine(Array.from(code));
+      const j = fetchInsn(m, fetchInsn(m, CODE).next);
+      expect(j.k === K_JCC || j.k === K_JMP, describeCase(c)).toBe(true);
+    }
   }, 600_000);
 
-  it("pairs the loop's back edge, retires exactly the budget at every split, and ends where one-at-a-time execution does", () => {
+  it("runs the loop's back edge inline, retires exactly the budget at every split, and ends where one-at-a-time execution does", () => {
     setJitThreshold(0);
     try {
       const ref = machine(LOOP);
-      expect(run(ref.c, ref.m, 1000, new TraceRing())).toEqual({ kind: "hlt" }); // a trace runs one instruction at a time, unpaired
+      expect(run(ref.c, ref.m, 1000, new TraceRing())).toEqual({ kind: "hlt" }); // a trace runs one instruction at a time, each through its handler
       expect(ref.c.icount).toBe(LOOP_INSNS);
       const whole = machine(LOOP);
       setFlags(whole.c, 0x202);
       expect(run(whole.c, whole.m, 1000)).toEqual({ kind: "hlt" });
       expect(state(whole.c)).toEqual(state(ref.c));
-      // the pairs were built (and run: budget 1000 covers every block)
-      expect(fetchInsn(whole.m, CODE + 4).pair).toBe(fetchInsn(whole.m, CODE + 2));
-      expect(fetchInsn(whole.m, CODE + 14).pair).toBe(fetchInsn(whole.m, CODE + 11));
+      // the jumps have their inline forms (and ran them: budget 1000 covers every block)
+      expect(fetchInsn(whole.m, CODE + 4).k).toBe(K_JMP);
+      expect(fetchInsn(whole.m, CODE + 14).k).toBe(K_JCC);
       for (let k = 1; k < LOOP_INSNS; k++) {
         const split = machine(LOOP), step = machine(LOOP);
         expect(run(split.c, split.m, k)).toEqual({ kind: "budget" });
@@ -133,16 +136,16 @@ describe("flag producer + Jcc pairs", () => {
     } finally { setJitThreshold(DEFAULT_JIT_THRESHOLD); }
   });
 
-  it("a store in the block that rewrites the pair's jump takes effect at once", () => {
+  it("a store in the block that rewrites its jump takes effect at once", () => {
     // 0: mov byte [rip+3], 0x73 (JB -> JAE at 10); 7: cmp ecx, 10; 10: jb +2; 12: mov al, 1; 14: hlt
     const code = [0xc6, 0x05, 0x03, 0x00, 0x00, 0x00, 0x73, 0x83, 0xf9, 0x0a, 0x72, 0x02, 0xb0, 0x01, 0xf4];
     setJitThreshold(0);
     try {
       const { c, m } = machine(code, true);
-      c.rip = CODE + 7; // decode and pair cmp + jb first
+      c.rip = CODE + 7; // decode cmp + jb first
       expect(run(c, m, 100)).toEqual({ kind: "hlt" });
       expect(getReg64(c, 0) & 255n).toBe(0n); // JB taken (0 < 10): mov al, 1 skipped
-      expect(fetchInsn(m, CODE + 10).pair).toBe(fetchInsn(m, CODE + 7));
+      expect(fetchInsn(m, CODE + 10).k).toBe(K_JCC);
       c.rip = CODE;
       expect(run(c, m, 100)).toEqual({ kind: "hlt" });
       expect(getReg64(c, 0) & 255n).toBe(1n); // JAE not taken: mov al, 1 ran

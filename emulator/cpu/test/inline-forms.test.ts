@@ -1,0 +1,148 @@
+/**
+ * The interpreter loop's inline forms (ops/inline-forms.ts, run.ts interpret()): every form code
+ * runs exactly as the handler it stands for. Each instruction below runs once through the
+ * loop's fast path (where its code is switched on and run inline) and once with a trace ring (which makes run() call every instruction's `exec`, the
+ * handler), from the same random states; registers, RFLAGS, RIP, the retired count and the data
+ * memory must agree. Every code in use has instructions here (the test fails on a code it does
+ * not reach), so a slip in any case of the switch fails it.
+ */
+import { describe, it, expect, afterAll } from "vitest";
+import { CpuState, run, getReg64, setReg64, getFlags, fetchInsn, TraceRing, PROT_READ, PROT_WRITE } from "../index.js";
+import type { Memory } from "../index.js";
+import { setJitThreshold, JIT_THRESHOLD } from "../run.js";
+import { inlineCodes, K_JCC } from "../ops/inline-forms.js";
+import { CODE, DATA, DATA_SIZE, testMachine } from "./machine.js";
+
+const HLT = 0xf4;
+/** RBX holds BASE (memory forms address [rbx+disp]); RSI an index 0..15; RSP is the machine's. */
+const BASE = DATA + 0x100;
+/** The data the forms can reach (around BASE, and the stack's top), filled and compared. */
+const WINDOW = 1024;
+/** A stack page on either side of 2^32. */
+const STACK_EDGE = 2 ** 32;
+const rel32 = (n: number) => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255];
+
+/** Instructions by what they exercise (the code each one gets is read back from the decoder). */
+const INSNS: number[][] = [
+  // register moves, loads and stores with base+disp, LEA, push/pop
+  [0x48, 0x89, 0xc8], [0x48, 0x8b, 0xc1], [0x4c, 0x89, 0xc0], [0x89, 0xc8], [0x8b, 0xc1],
+  [0x48, 0x8b, 0x43, 0x08], [0x8b, 0x43, 0x0c], [0x48, 0x89, 0x43, 0x10], [0x89, 0x4b, 0x14], [0x48, 0x8b, 0x5b, 0x08],
+  [0x48, 0x8d, 0x43, 0x10], [0x48, 0x8d, 0x82, ...rel32(0x80000000)], [0x48, 0x8d, 0x40, 0xff],
+  [0x51], [0x41, 0x50], [0x54], [0x59], [0x5c], [0x41, 0x5f],
+  // ALU on registers: ADD, OR, AND, SUB, XOR, CMP; both directions, 64 and 32 bits, and with immediates
+  ...[0x01, 0x09, 0x21, 0x29, 0x31, 0x39, 0x03, 0x0b, 0x23, 0x2b, 0x33, 0x3b].flatMap((op) => [[0x48, op, 0xc8], [op, 0xc8], [0x4d, op, 0xc1], [op, 0xc0]]),
+  ...[0, 1, 4, 5, 6, 7].flatMap((r) => [[0x48, 0x83, 0xc0 | (r << 3), 0x85], [0x83, 0xc1 | (r << 3), 0x05], [0x48, 0x81, 0xc2 | (r << 3), ...rel32(0x80000001)], [0x81, 0xc0 | (r << 3), ...rel32(0x7fffffff)]]),
+  [0x48, 0x85, 0xc8], [0x85, 0xc8], [0x48, 0x85, 0xc0],
+  // 64-bit shifts by immediates (0, and both sides of 32), IMUL, MOVZX, byte stores
+  ...[0, 1, 13, 31, 32, 33, 63].flatMap((n) => [[0x48, 0xc1, 0xe0, n], [0x48, 0xc1, 0xf0, n], [0x48, 0xc1, 0xe8, n], [0x48, 0xc1, 0xf8, n], [0x49, 0xc1, 0xf8, n]]),
+  [0x48, 0x0f, 0xaf, 0xc1], [0x4c, 0x0f, 0xaf, 0xc2],
+  [0x0f, 0xb6, 0xc1], [0x40, 0x0f, 0xb6, 0xc6], [0x48, 0x0f, 0xb6, 0xc1],
+  [0x88, 0x03], [0x88, 0x63, 0x01], [0x40, 0x88, 0x73, 0x02], [0x88, 0x04, 0xb3],
+  // the directly called handlers
+  [0xc1, 0xc0, 0x05], [0xc1, 0xc8, 0x07], [0xc1, 0xe0, 0x03], [0xc1, 0xf0, 0x03], [0xc1, 0xe8, 0x1f], [0xc1, 0xf8, 0x01],
+  [0x48, 0xff, 0xc0], [0x48, 0xff, 0xc9], [0xff, 0xc0], [0xff, 0xc9],
+  [0x8d, 0x04, 0xb3], [0x8d, 0x43, 0x10], [0x48, 0x8d, 0x04, 0x73], [0x48, 0x8d, 0x44, 0xb3, 0x10], [0x48, 0x8d, 0x05, ...rel32(0x10)],
+  [0x0f, 0xb6, 0x43, 0x01], [0xf7, 0xd0], [0x48, 0xf7, 0xd1], [0x48, 0x63, 0xc1], [0x48, 0x63, 0x43, 0x04], [0x48, 0x98],
+  [0x01, 0x43, 0x08], [0x29, 0x43, 0x08], [0x39, 0x43, 0x08], [0x48, 0x01, 0x43, 0x08], [0x48, 0x31, 0x43, 0x08],
+  [0x03, 0x43, 0x08], [0x2b, 0x43, 0x08], [0x48, 0x03, 0x43, 0x08], [0x48, 0x3b, 0x43, 0x08],
+  [0x05, ...rel32(0x80000000)], [0x25, ...rel32(0xff)], [0x48, 0x05, ...rel32(0x7fffffff)], [0x48, 0x3d, ...rel32(0x80000000)],
+  [0xf7, 0xc1, ...rel32(0x80000001)], [0x48, 0xf7, 0xc1, ...rel32(0x80000000)],
+  [0x83, 0x7b, 0x08, 0x05], [0x80, 0x7b, 0x08, 0x80],
+  [0xc7, 0x43, 0x08, ...rel32(0x12345678)], [0x48, 0xc7, 0x43, 0x08, ...rel32(0x80000000)],
+  [0x8b, 0x04, 0xb3], [0x48, 0x8b, 0x04, 0xb3], [0x0f, 0xb7, 0x43, 0x02], [0x8a, 0x43, 0x01], [0x8a, 0x63, 0x01],
+  [0x0f, 0x94, 0xc0], [0x0f, 0x92, 0xc1], [0x0f, 0x44, 0xc1], [0x0f, 0x4c, 0xc1], [0x48, 0x0f, 0x42, 0xc1], [0x48, 0x0f, 0x4f, 0xc1],
+  [0x0f, 0xba, 0x63, 0x08, 0x05], [0x80, 0xf9, 0x05], [0x80, 0xfc, 0x80], [0x3c, 0x05], [0x84, 0xc8], [0x84, 0xe0], [0xa8, 0x81],
+];
+/** Block-ending forms: each at the end of its block, after a compare that sets the flags it may read. */
+const CMP = [0x48, 0x39, 0xf8]; // cmp rax, rdi
+const TAILS: { code: number[]; ret?: number }[] = [
+  ...Array.from({ length: 16 }, (_, cc) => ({ code: [...CMP, 0x70 + cc, 0x01, HLT, HLT] })),
+  ...Array.from({ length: 16 }, (_, cc) => ({ code: [0x85, 0xc8, 0x0f, 0x80 + cc, ...rel32(1), HLT, HLT] })),
+  { code: [0x48, 0x29, 0xf8, 0x72, 0x01, HLT, HLT] }, { code: [0xff, 0xc0, 0x7c, 0x01, HLT, HLT] },
+  { code: [0xeb, 0x01, HLT, HLT] }, { code: [0xe9, ...rel32(1), HLT, HLT] }, { code: [0xe8, ...rel32(1), HLT, HLT] },
+  { code: [0xc3, HLT], ret: CODE + 1 },
+];
+
+/** Deterministic values with the edges the forms branch on (carries, signs, 2^31, 2^32). */
+function states(n: number): bigint[][] {
+  const edges = [0n, 1n, 0xffffffffn, 0x80000000n, 0x7fffffffn, 0xffffffffffffffffn, 0x8000000000000000n, 0x100000000n, 0x1ffffffffn];
+  let x = 0x9e3779b97f4a7c15n;
+  const next = () => { x ^= (x << 13n) & 0xffffffffffffffffn; x ^= x >> 7n; x ^= (x << 17n) & 0xffffffffffffffffn; return x; };
+  return Array.from({ length: n }, (_, k) => Array.from({ length: 16 }, (_, r) => {
+    const v = next();
+    return k % 3 === 0 ? v : k % 3 === 1 ? edges[Number(v % BigInt(edges.length))]! : v & 0xffffffffn;
+  }));
+}
+
+function setUp(code: number[], regs: bigint[], flagsFrom: number): { c: CpuState; m: Memory } {
+  // a producer first, so that the forms that read or keep flags see lazy flags of either kind
+  const pre = flagsFrom === 0 ? [0x48, 0x39, 0xd7] /* cmp rdi, rdx */ : [0x48, 0x01, 0xd7]; /* add rdi, rdx */
+  const { c, m } = testMachine([...pre, ...code]);
+  const rsp = getReg64(c, 4);
+  regs.forEach((v, r) => { if (r !== 4) setReg64(c, r, v); });
+  setReg64(c, 3, BigInt(BASE));
+  setReg64(c, 6, regs[6]! & 15n);
+  const data = new Uint8Array(WINDOW);
+  for (let i = 0; i < WINDOW; i++) data[i] = (i * 37 + Number(regs[1]! & 255n)) & 255;
+  m.writeBytes(DATA, data);
+  m.writeBytes(DATA + DATA_SIZE - WINDOW, data);
+  setReg64(c, 4, rsp);
+  return { c, m };
+}
+
+function outcome(c: CpuState, m: Memory): unknown {
+  return { regs: Array.from({ length: 16 }, (_, r) => getReg64(c, r)), flags: getFlags(c), rip: c.rip, icount: c.icount, data: Buffer.from(m.readBytes(DATA, WINDOW)).toString("hex"), edge: m.isMapped(STACK_EDGE) ? Buffer.from(m.readBytes(STACK_EDGE - 16, 32)).toString("hex") : "", stack: Buffer.from(m.readBytes(DATA + DATA_SIZE - WINDOW, WINDOW)).toString("hex") };
+}
+
+describe("inline forms", () => {
+  const saved = JIT_THRESHOLD;
+  setJitThreshold(0); // the interpreter alone (no region compiles between the two runs)
+  afterAll(() => setJitThreshold(saved));
+  const seen = new Set<number>();
+  const STATES = states(12);
+
+  /** `edge`: RSP just above or at the 2^32 boundary (push/pop/call/ret carry into its high half). */
+  function check(code: number[], at: number, ret?: number, edge?: "push" | "pop"): void {
+    STATES.forEach((regs, k) => {
+      const a = setUp(code, regs, k & 1), b = setUp(code, regs, k & 1);
+      for (const x of [a, b]) {
+        if (edge !== undefined) {
+          x.m.map(STACK_EDGE - 4096, 8192, PROT_READ | PROT_WRITE);
+          x.m.writeBytes(STACK_EDGE - 8, Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+          setReg64(x.c, 4, BigInt(edge === "push" ? STACK_EDGE : STACK_EDGE - 8));
+        }
+        const sp = Number(getReg64(x.c, 4));
+        if (ret !== undefined) x.m.writeBytes(sp, Uint8Array.from(rel32(ret + 3).concat([0, 0, 0, 0])));
+      }
+      const sa = run(a.c, a.m, 100), sb = run(b.c, b.m, 100, new TraceRing());
+      const d = fetchInsn(a.m, CODE + 3 + at);
+      seen.add(d.k);
+      const what = `${code.map((x) => x.toString(16).padStart(2, "0")).join(" ")} (form ${d.k}) from state ${k}`;
+      expect(sa, what).toEqual({ kind: "hlt" });
+      expect(sb, what).toEqual(sa);
+      expect(outcome(a.c, a.m), what).toEqual(outcome(b.c, b.m));
+    });
+  }
+
+  it("every instruction's inline form runs as its handler, in the block's body", () => {
+    for (const insn of INSNS) check([...insn, HLT], 0);
+  });
+  it("every block-ending form runs as its handler, at the block's end", () => {
+    for (const t of TAILS) {
+      // the tail instruction comes after the compare of the Jcc cases, or first
+      const at = t.code[0] === 0x48 && t.code[1] === 0x39 ? 3 : t.code[0] === 0x85 || t.code[0] === 0xff ? 2 : t.code[0] === 0x48 ? 3 : 0;
+      check(t.code, at, t.ret);
+    }
+    expect(seen.has(K_JCC)).toBe(true);
+  });
+  it("push, pop, call and ret carry into RSP's high half", () => {
+    for (const push of [[0x51], [0x41, 0x50]]) check([...push, HLT], 0, undefined, "push");
+    for (const pop of [[0x59], [0x41, 0x5f]]) check([...pop, HLT], 0, undefined, "pop");
+    check([0xe8, ...rel32(1), HLT, HLT], 0, undefined, "push");
+    check([0xc3, HLT], 0, CODE + 1, "pop");
+  });
+  it("reaches every form code in use (none untested)", () => {
+    const missing = inlineCodes().filter((k) => !seen.has(k));
+    expect(missing).toEqual([]);
+  });
+});
