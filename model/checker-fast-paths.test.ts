@@ -7,6 +7,7 @@
  *    per pair instead of a `thread:op` string: compared with the string map on corpus runs,
  *    on duplicate records (the last one counts) and on pairs too large for the number.
  * 3. A record step's witness label is formatted when read: it must read as the record's line.
+ * 4. The search reads a copy of the script whose ops all have one shape: every field's value kept.
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
@@ -14,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
 import { formatObservation, OP, type Observation, type Script } from "../spec/agent-protocol.js";
 import type { AgentState, Pending } from "./agent.js";
-import { checkAgentRun, deadEnds, reportedRecords } from "./checker.js";
+import { checkAgentRun, deadEnds, oneShapeScript, reportedRecords } from "./checker.js";
 import { decodeCorpus } from "./tools/checker-corpus-format.js";
 import { explore } from "./tools/explore.js";
 
@@ -175,5 +176,23 @@ describe("the checker's fast paths", () => {
         expect(matched).toEqual([]);
       }
     expect(records).toBeGreaterThan(100);
+  });
+
+  it("the one-shape script keeps every op's fields and values, in packed arrays of one key order", () => {
+    let ops = 0;
+    for (const c of corpus.cases) {
+      const copy = oneShapeScript(c.script);
+      expect(copy.threads.length).toBe(c.script.threads.length);
+      c.script.threads.forEach((thread, t) => {
+        expect(copy.threads[t]!.length).toBe(thread.length);
+        thread.forEach((op, pc) => {
+          const o = copy.threads[t]![pc]!;
+          ops++;
+          expect(Object.keys(o)).toEqual(["kind", "dst", "base", "a", "b", "c"]);
+          for (const f of ["kind", "dst", "base", "a", "b", "c"] as const) expect(o[f]).toBe(op[f]);
+        });
+      });
+    }
+    expect(ops).toBeGreaterThan(1_000);
   });
 });

@@ -8,7 +8,8 @@
  * @clause PARKX-2 PARKX-4 TIMERX-1 PROCX-2 THRX-3
  */
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
-import { OP, type Observation, type Script } from "../spec/agent-protocol.js";
+import { OP, type Observation, type Script, type ScriptOp } from "../spec/agent-protocol.js";
+import { packedMap } from "./packed-array.js";
 import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending, type ReportedRecords, withClock } from "./agent.js";
 import { localMove, timeoutCanWait } from "./reduction.js";
 import { StateKeys } from "./state-key.js";
@@ -90,7 +91,19 @@ export function endMatches(model: EndState, observed: EndState, reports: CheckOp
 function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions, observations?: readonly Observation[]): Ctx {
   // Every context has the same fields (a conditional spread made two hidden classes, and the
   // search's callees deoptimised when they met the second).
-  return { script, b, env, time: opts.time ?? "lazy", reported: observations ? reportedRecords(observations) : undefined };
+  return { script: oneShapeScript(script), b, env, time: opts.time ?? "lazy", reported: observations ? reportedRecords(observations) : undefined };
+}
+
+/**
+ * `script` with every op an object of one shape (all six fields, in one order, absent ones
+ * undefined) in packed arrays. Generators make ops of a dozen shapes (`{ kind }`, `{ kind, a }`,
+ * `{ kind, base, a, b, c }`, spreads in several orders), so every read of an op's field in the
+ * search was a megamorphic lookup; the copy costs one small object per op per check. The model
+ * reads op fields only by value (`op.b ?? 0n`, `if (op.base)`), so an undefined field is an
+ * absent one.
+ */
+export function oneShapeScript(script: Script): Script {
+  return { threads: packedMap(script.threads, (ops) => packedMap(ops, (op): ScriptOp => ({ kind: op.kind, dst: op.dst, base: op.base, a: op.a, b: op.b, c: op.c }))) };
 }
 
 /**
