@@ -13,7 +13,7 @@ import { DEFAULT_BINDING as B } from "../spec/binding.js";
 import { init, type AgentState, type Ctx, type ThreadRun } from "./agent.js";
 import { fromPages, pagesOf, type AddressSpace, type Page } from "./address-space.js";
 import { StateKeys, stateKey } from "./state-key.js";
-import { TupleTable } from "./tuple-table.js";
+import { ListTable, TupleTable } from "./tuple-table.js";
 import { decodeCorpus } from "./tools/checker-corpus-format.js";
 import { explore } from "./tools/explore.js";
 
@@ -160,6 +160,28 @@ describe("TupleTable", () => {
         const k = tuple.join(",");
         expect(ids.get(k) ?? id).toBe(id);
         ids.set(k, id);
+      }
+    expect(t.size).toBe(ids.size);
+    expect(new Set(ids.values()).size).toBe(ids.size);
+  });
+});
+
+describe("ListTable", () => {
+  it.each([-1, 0xff])("gives equal lists one id and different lists (prefixes and other lengths too) different ids, across growth and hash collisions (hash mask %d)", (hashMask) => {
+    const t = new ListTable(hashMask);
+    const ids = new Map<string, number>();
+    // Lists of lengths 0-4, prefixes of each other among them (longer ones first too); under an
+    // 8-bit hash many collide, so the exact comparison (length and elements) decides.
+    const lists: number[][] = [[]];
+    for (let x = 0; x < (hashMask === -1 ? 60_000 : 2_000); x++) lists.push([x], [x, 0], [x, 0, 0], [0, x], [x, x, -x], [x >> 3, x & 7, x, 1], [x >> 3, x & 7, x, 2], [x + 1e6, 5, 5], [x + 1e6, 5], [x + 1e6]);
+    for (const pass of [0, 1])
+      for (const list of lists) {
+        const id = t.intern(list);
+        const k = list.join(",") + "/" + list.length;
+        if (pass === 0) {
+          expect(ids.get(k) ?? id).toBe(id);
+          ids.set(k, id);
+        } else expect(id).toBe(ids.get(k));
       }
     expect(t.size).toBe(ids.size);
     expect(new Set(ids.values()).size).toBe(ids.size);
