@@ -227,12 +227,17 @@ export interface Ctx {
   readonly env: AgentEnv;
   readonly time: "lazy" | "eager";
   /**
-   * The observed record of each op, keyed `thread:op`, when checking a run: where the ABI
+   * The observed record of each op, when checking a run: where the ABI
    * leaves a choice to the implementation (where map/reserve place a range, VMX-2), the model
    * takes the implementation's reported choice at the op's linearization point and checks
    * only the rule, so later ops see the range where the implementation put it.
    */
-  readonly reported?: Pick<ReadonlyMap<string, Observation>, "get">;
+  readonly reported?: ReportedRecords;
+}
+
+export interface ReportedRecords {
+  /** The record naming op `pc` of thread `t` (the last one, when several do). */
+  get(t: number, pc: number): Observation | undefined;
 }
 
 export type Move =
@@ -473,7 +478,7 @@ function imageWord(ctx: Ctx, st: AgentState, a: bigint): ParkWord {
 
 /** The address the implementation reported for op `pc` of thread `t`, when it reported one (its placement choice, VMX-2). */
 function chosenAddress(ctx: Ctx, t: number, pc: number): bigint | undefined {
-  const o = ctx.reported?.get(`${t}:${pc}`);
+  const o = ctx.reported?.get(t, pc);
   return o?.status === "ok" ? o.value & U64 : undefined;
 }
 

@@ -8,8 +8,9 @@
  * @clause PARKX-2 PARKX-4 TIMERX-1 PROCX-2 THRX-3
  */
 import { DEFAULT_BINDING, type Binding } from "../spec/binding.js";
-import { OP, type Observation, type Script } from "../spec/agent-protocol.js";
-import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending, withClock } from "./agent.js";
+import { OP, type Observation, type Script, type ScriptOp } from "../spec/agent-protocol.js";
+import { packedMap } from "./packed-array.js";
+import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending, type ReportedRecords, withClock } from "./agent.js";
 import { localMove, timeoutCanWait } from "./reduction.js";
 import { StateKeys } from "./state-key.js";
 
@@ -90,13 +91,47 @@ export function endMatches(model: EndState, observed: EndState, reports: CheckOp
 function ctxOf(script: Script, b: Binding, env: AgentEnv, opts: CheckOptions, observations?: readonly Observation[]): Ctx {
   // Every context has the same fields (a conditional spread made two hidden classes, and the
   // search's callees deoptimised when they met the second).
-  return { script, b, env, time: opts.time ?? "lazy", reported: observations ? reportedRecords(observations) : undefined };
+  return { script: oneShapeScript(script), b, env, time: opts.time ?? "lazy", reported: observations ? reportedRecords(observations) : undefined };
 }
 
-/** The records by `thread:op`, indexed on first use (only MAP and RESERVE ask, and most scripts have neither). */
-function reportedRecords(observations: readonly Observation[]): Pick<ReadonlyMap<string, Observation>, "get"> {
-  let byOp: Map<string, Observation> | undefined;
-  return { get: (key) => (byOp ??= new Map(observations.map((o) => [`${o.thread}:${o.op}`, o]))).get(key) };
+/**
+ * `script` with every op an object of one shape (all six fields, in one order, absent ones
+ * undefined) in packed arrays. Generators make ops of a dozen shapes (`{ kind }`, `{ kind, a }`,
+ * `{ kind, base, a, b, c }`, spreads in several orders), so every read of an op's field in the
+ * search was a megamorphic lookup; the copy costs one small object per op per check. The model
+ * reads op fields only by value (`op.b ?? 0n`, `if (op.base)`), so an undefined field is an
+ * absent one.
+ */
+export function oneShapeScript(script: Script): Script {
+  return { threads: packedMap(script.threads, (ops) => packedMap(ops, (op): ScriptOp => ({ kind: op.kind, dst: op.dst, base: op.base, a: op.a, b: op.b, c: op.c }))) };
+}
+
+/**
+ * The records by thread and op, indexed on first use (only MAP and RESERVE ask, and most
+ * scripts have neither) under one small-integer key per (thread, op): a `thread:op` string
+ * built per record and per question showed in vm searches.
+ */
+export function reportedRecords(observations: readonly Observation[]): ReportedRecords {
+  let byOp: Map<number, Observation> | undefined;
+  return {
+    get: (t, pc) => {
+      const key = opKey(t, pc);
+      if (key < 0) return observations.findLast((o) => o.thread === t && o.op === pc);
+      if (!byOp) {
+        byOp = new Map();
+        for (const o of observations) {
+          const k = opKey(o.thread, o.op);
+          if (k >= 0) byOp.set(k, o);
+        }
+      }
+      return byOp.get(key);
+    },
+  };
+}
+
+/** One number for a (thread, op) pair of small non-negative integers (a small integer to V8), else -1. */
+function opKey(t: number, pc: number): number {
+  return Number.isInteger(t) && Number.isInteger(pc) && t >= 0 && t < 0x100 && pc >= 0 && pc < 0x40_0000 ? t * 0x40_0000 + pc : -1;
 }
 
 /** The model's end in the implementation's thread numbering (creation order, 0 = initial). */
@@ -239,26 +274,35 @@ const U64 = (1n << 64n) - 1n;
  *   sleeps of a1, a2, ... (operands without a base register) that have not taken effect yet
  *   makes the end clock at least its clock now (or its blocked sleep's deadline) plus their sum.
  */
-function deadEnds(script: Script, obs: readonly Observation[], clockNs: bigint | undefined): (st: AgentState, i: number) => boolean {
+export function deadEnds(script: Script, obs: readonly Observation[], clockNs: bigint | undefined): (st: AgentState, i: number) => boolean {
   const threads = script.threads.length;
   const n = obs.length;
-  // next[i * threads + u]: the index of thread u's first record in obs[i..], or -1.
-  const next = new Int32Array((n + 1) * threads).fill(-1);
-  // limits[i * threads + u]: the end clock minus the SLEEP operands of thread u's records in
-  // obs[i..] (the latest clock from which they can still all end by the end clock).
-  const limits: bigint[] | undefined = clockNs === undefined ? undefined : new Array<bigint>((n + 1) * threads).fill(clockNs);
+  // next[i * threads + u]: the index of thread u's first record in obs[i..], or -1. In a buffer
+  // kept from search to search (one search runs at a time; a typed array per check showed).
+  const size = (n + 1) * threads;
+  if (nextRecordScratch.length < size) nextRecordScratch = new Int32Array(Math.max(size, 2 * nextRecordScratch.length));
+  const next = nextRecordScratch;
+  next.fill(-1, n * threads, size);
+  // limits[j], for record j of thread u: the end clock minus the SLEEP operands of thread u's
+  // records in obs[j..] (the latest clock from which they can still all end by the end clock).
+  // Thread u's records in obs[i..] are those in obs[next[i * threads + u]..], so one entry per
+  // record serves every i.
+  const limits: bigint[] | undefined = clockNs === undefined ? undefined : new Array<bigint>(n);
+  const limitAhead: bigint[] | undefined = clockNs === undefined ? undefined : new Array<bigint>(threads).fill(clockNs);
   // Each record's value as consume compares it (mod 2^64).
   const values: bigint[] = new Array<bigint>(n);
   for (let i = n - 1; i >= 0; i--) {
     const row = i * threads;
     next.copyWithin(row, row + threads, row + 2 * threads);
-    if (limits) for (let u = 0; u < threads; u++) limits[row + u] = limits[row + threads + u]!;
     const o = obs[i]!;
     values[i] = inU64(o.value);
     if (o.thread >= 0 && o.thread < threads) {
       next[row + o.thread] = i;
-      const a = sleepOperand(script, o.thread, o.op);
-      if (limits && a !== 0n) limits[row + o.thread]! -= a;
+      if (limits && limitAhead) {
+        const a = sleepOperand(script, o.thread, o.op);
+        if (a !== 0n) limitAhead[o.thread]! -= a;
+        limits[i] = limitAhead[o.thread]!;
+      }
     }
   }
   // Allocation-free on the common path: bigint comparisons only, no arithmetic.
@@ -286,7 +330,7 @@ function deadEnds(script: Script, obs: readonly Observation[], clockNs: bigint |
           return true;
       }
       if (limits) {
-        let limit = limits[row + u]!;
+        let limit = limits[j]!;
         // The op of a pending or blocked thread's next record took effect already: its sleep is in `clock`.
         if (limit !== clockNs && (r.phase === "pending" || r.phase === "blocked")) limit += sleepOperand(script, u, r.pc);
         if (clock > limit) return true;
@@ -295,6 +339,9 @@ function deadEnds(script: Script, obs: readonly Observation[], clockNs: bigint |
     return false;
   };
 }
+
+/** deadEnds' table of next records, reused (see there). */
+let nextRecordScratch = new Int32Array(256);
 
 /** `v` mod 2^64, without arithmetic when it is in range already. */
 function inU64(v: bigint): bigint {
@@ -390,8 +437,30 @@ interface Frame {
 
 function unwind(frame: Frame): WitnessStep[] {
   const out: WitnessStep[] = [];
-  for (let f = frame; f.prev; f = f.prev) out.push({ label: f.kind === "record" ? fmt(f.record) : f.label, kind: f.kind, before: f.prev.st, after: f.st });
+  for (let f = frame; f.prev; f = f.prev) out.push(new Step(f.kind, f.kind === "record" ? undefined : f.label, f.record, f.prev.st, f.st));
   return out.reverse();
+}
+
+/**
+ * A witness step whose label, for a record step, is formatted when first read: the reach
+ * measurement reads only the labels of moves, and formatting every matched record of every
+ * accepted run showed in the mix. Every step is of this one class.
+ */
+class Step implements WitnessStep {
+  #label: string | undefined;
+  constructor(
+    readonly kind: WitnessStep["kind"],
+    label: string | undefined,
+    private readonly record: Observation | undefined,
+    readonly before: AgentState,
+    readonly after: AgentState,
+  ) {
+    this.#label = label;
+  }
+
+  get label(): string {
+    return (this.#label ??= fmt(this.record));
+  }
 }
 
 function fmt(o: Observation | undefined): string {

@@ -10,34 +10,14 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
-import type { Observation } from "../spec/agent-protocol.js";
-import { consume, init, successors, type AgentState, type Ctx, type ThreadRun } from "./agent.js";
+import { init, type AgentState, type Ctx, type ThreadRun } from "./agent.js";
 import { fromPages, pagesOf, type AddressSpace, type Page } from "./address-space.js";
 import { StateKeys, stateKey } from "./state-key.js";
-import { TupleTable } from "./tuple-table.js";
+import { ListTable, TupleTable } from "./tuple-table.js";
 import { decodeCorpus } from "./tools/checker-corpus-format.js";
+import { explore } from "./tools/explore.js";
 
 const corpus = decodeCorpus(JSON.parse(gunzipSync(readFileSync(new URL("./fixtures/checker-corpus.json.gz", import.meta.url))).toString("utf8")));
-
-/** Up to `limit` states reachable from the start: every move, and every pending thread's record (as `simulate` prints it). */
-function explore(ctx: Ctx, limit: number): AgentState[] {
-  const out: AgentState[] = [];
-  const queue = [init(ctx)];
-  while (queue.length > 0 && out.length < limit) {
-    const st = queue.shift()!;
-    out.push(st);
-    for (const m of successors(ctx, st)) if (m.kind === "state") queue.push(m.st);
-    st.runs.forEach((r, t) => {
-      if (r.phase !== "pending" || !r.pending) return;
-      const p = r.pending;
-      const value = p.k === "exact" ? p.value : p.k === "now" ? p.min + 1n : p.k === "learn" ? p.offset + (st.learned[p.key] ?? 0x10000n) : 0n;
-      const o: Observation = { thread: t, op: r.pc, status: p.k === "exact" ? p.status : "ok", value };
-      const c = consume(ctx, st, o);
-      if ("st" in c) queue.push(c.st);
-    });
-  }
-  return out;
-}
 
 function copyPage(pg: Page): Page {
   return { state: pg.state, prot: pg.prot, ...(pg.data ? { data: pg.data.slice() } : {}) };
@@ -181,6 +161,30 @@ describe("TupleTable", () => {
         expect(ids.get(k) ?? id).toBe(id);
         ids.set(k, id);
       }
+    expect(t.size).toBe(ids.size);
+    expect(new Set(ids.values()).size).toBe(ids.size);
+  });
+});
+
+describe("ListTable", () => {
+  it.each([-1, 0xff])("gives equal lists one id and different lists (prefixes and other lengths too) different ids, across growth and hash collisions (hash mask %d)", (hashMask) => {
+    const t = new ListTable(hashMask);
+    const ids = new Map<string, number>();
+    // Lists of lengths 0-4, prefixes of each other among them (longer ones first too); under an
+    // 8-bit hash many collide, so the exact comparison (length and elements) decides.
+    const lists: number[][] = [[]];
+    for (let x = 0; x < (hashMask === -1 ? 20_000 : 2_000); x++) lists.push([x], [x, 0], [x, 0, 0], [0, x], [x, x, -x], [x >> 3, x & 7, x, 1], [x >> 3, x & 7, x, 2], [x + 1e6, 5, 5], [x + 1e6, 5], [x + 1e6]);
+    // Plain comparisons, one expect at the end (an expect per list took minutes under load).
+    const problems: string[] = [];
+    for (const pass of [0, 1])
+      for (const list of lists) {
+        const id = t.intern(list);
+        const k = list.join(",") + "/" + list.length;
+        const want = ids.get(k);
+        if (want === undefined && pass === 0) ids.set(k, id);
+        else if (want !== id && problems.length < 5) problems.push(`[${list.join(",")}]: id ${id}, first given ${want}`);
+      }
+    expect(problems).toEqual([]);
     expect(t.size).toBe(ids.size);
     expect(new Set(ids.values()).size).toBe(ids.size);
   });

@@ -11,7 +11,7 @@
 import type { Binding } from "../spec/binding.js";
 import type { AgentState, Pending, ThreadRun, Block } from "./agent.js";
 import { addressSpaceKey, pageDataText, sortedKeys, type AddressSpace } from "./address-space.js";
-import { TupleTable } from "./tuple-table.js";
+import { ListTable, TupleTable } from "./tuple-table.js";
 import type { ThreadTable } from "./threads.js";
 import type { Waiter } from "./park.js";
 
@@ -124,14 +124,12 @@ export class StateKeys {
   private pendings = 0;
   private readonly runs = new TupleTable(6);
   private readonly runTuple = [0, 0, 0, 0, 0, 0];
-  private readonly valueTables = new Map<number, TupleTable>();
   private readonly valuesTuple: number[] = [];
   private readonly threadsTuple: number[] = [];
   private readonly waitersTuple: number[] = [];
   /** The number of an empty waiter list (most states have no waiter; each park space has its own array). */
   private noWaiters = -1;
-  private readonly lists = new TupleTable(2);
-  private readonly lengthTuple = [0, 0];
+  private readonly lists = new ListTable();
   private readonly blocks = new TupleTable(3);
   private readonly blockTuple = [0, 0, 0];
   private states: TupleTable | undefined;
@@ -316,12 +314,7 @@ export class StateKeys {
    * state's tuple holds one kind of list, so kinds may share numbers.
    */
   private listId(xs: readonly number[]): number {
-    let table = this.valueTables.get(xs.length);
-    if (!table) this.valueTables.set(xs.length, (table = new TupleTable(xs.length)));
-    // Lists of different lengths are different: number the (length, number in its table) pair.
-    this.lengthTuple[0] = xs.length;
-    this.lengthTuple[1] = table.intern(xs);
-    return this.lists.intern(this.lengthTuple);
+    return this.lists.intern(xs);
   }
 
   /** A block as `blockText` spells it, in numbers: (kind, deadline or target, RING_BATCH values). */

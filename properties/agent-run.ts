@@ -27,13 +27,10 @@ export function toModelEnd(end: CaseEnd): ModelEnd | undefined {
       return { kind: "exit", code: end.code };
     case "fault":
       // `thread` is the creation index (spec/run-protocol.ts); the checker maps it to the script's threads.
-      return {
-        kind: "fault",
-        fault: end.fault,
-        ...(end.addr !== undefined ? { addr: end.addr } : {}),
-        ...(end.access ? { access: end.access } : {}),
-        ...(end.thread !== undefined ? { thread: end.thread } : {}),
-      };
+      // Every fault end has all five fields (an unknown one undefined, which the model reads as
+      // absent): conditional spreads took V8's slow copy path and made an end of a new shape
+      // for each combination.
+      return { kind: "fault", fault: end.fault, addr: end.addr, access: end.access ? end.access : undefined, thread: end.thread };
     case "hang":
       return { kind: "hang" };
     case "budget":
