@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "reports/out/**", "dist/**"],
+    // tmp/ holds scratch trees (a copy of the sources, symlinks): their tests would run twice
+    exclude: ["node_modules/**", "reports/out/**", "dist/**", "tmp/**"],
     reporters: ["default", "./tools/summary-reporter.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
