@@ -610,15 +610,11 @@ export const MAX_REGION_CHARS = 6000;
  * thread on a loaded machine for the bench loop's 17 instructions, about what the interpreter
  * spends on 1-2M guest instructions), and such a loop has no cold paths left to deoptimise on.
  * It is compiled once it has run this many instructions per instruction of its block, and at
- * least PROMOTE_VOLUME_SELF_LOOP in all (the floor keeps a loop of a few instructions that a
- * program runs briefly interpreted): the bench loop (17 instructions) at 139K. Waiting longer
- * costs more than it saves, as the interpreter itself is still running unoptimised early in a
- * run: counted with cachegrind (V8 single-threaded, so its compiles count), the bench loop's
- * whole run took 23.1 host instructions per guest instruction with these volumes against 27.5
- * with four times them (557K for the loop).
+ * least PROMOTE_VOLUME_SELF_LOOP in all (the floor keeps bzip2's 5-instruction prefix-sum loop,
+ * which did not clearly pay compiled, interpreted): the bench loop (17 instructions) at 557K.
  */
-export const PROMOTE_VOLUME_PER_INSN_SELF_LOOP = 1 << 13;
-export const PROMOTE_VOLUME_SELF_LOOP = 1 << 17;
+export const PROMOTE_VOLUME_PER_INSN_SELF_LOOP = 1 << 15;
+export const PROMOTE_VOLUME_SELF_LOOP = 1 << 19;
 /** A factor on every promotion volume (1 in use; tests scale the policy down to their small loops). */
 let promoteScale = 1;
 export function setPromoteScale(k: number): void { promoteScale = k; }
