@@ -34,19 +34,19 @@ export const movLoad64BD: Handler = (c, d) => {
 export const movLoad32BD: Handler = (c, d) => { const v = c.mem.r32(eaBD(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
 export const movStore64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
 export const movStore32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), c.lo[d.reg]!); };
-export const movStoreImm64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), d.imm, d.immHi); };
-export const movStoreImm32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), d.imm); };
+const movStoreImm64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), d.imm, d.immHi); };
+const movStoreImm32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), d.imm); };
 const movStoreImm64: Handler = (c, d) => { c.mem.w64(ea(c, d), d.imm, d.immHi); };
 const movStoreImm32: Handler = (c, d) => { c.mem.w32(ea(c, d), d.imm); };
 
 // ---- ALU with a memory destination or source (aluOp stores before it records the flags, so a
 // store that faults leaves them as they were)
-export const aluEGm64: Handler = (c, d) => {
+const aluEGm64: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem, op = (d.op >> 3) & 7;
   const x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0;
   aluOp(c, op, 8, x, xh, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0, op !== 7 ? a : -1);
 };
-export const aluEGm32: Handler = (c, d) => {
+const aluEGm32: Handler = (c, d) => {
   const a = ea(c, d), op = (d.op >> 3) & 7;
   aluOp(c, op, 4, c.mem.r32(a) >>> 0, 0, c.lo[d.reg]! >>> 0, 0, op !== 7 ? a : -1);
 };
@@ -60,30 +60,30 @@ const aluEIm32: Handler = (c, d) => {
   aluOp(c, op, 4, c.mem.r32(a) >>> 0, 0, d.imm >>> 0, 0, op !== 7 ? a : -1);
 };
 /** CMP r/m32, imm with a base+disp address (the commonest memory compare). */
-export const cmpMI32BD: Handler = (c, d) => {
+const cmpMI32BD: Handler = (c, d) => {
   const a = c.mem.r32(eaBD(c, d)) >>> 0, b = d.imm >>> 0;
   c.fa = a; c.fb = b; c.fr = (a - b) >>> 0; c.fw = 4; c.fop = 2 /* FOP_SUB */;
 };
 
 // ---- INC/DEC on registers (CF is kept: it is recorded in c.fc)
-export const inc64: Handler = (c, d) => {
+const inc64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a + 1, lo = s >>> 0, hi = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
   c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
-export const dec64: Handler = (c, d) => {
+const dec64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a - 1, lo = s >>> 0, hi = (ah - (s < 0 ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
   c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
-export const inc32: Handler = (c, d) => {
+const inc32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a + 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
   c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
-export const dec32: Handler = (c, d) => {
+const dec32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a - 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
   c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 7 /* FOP_DEC */;
@@ -122,13 +122,13 @@ const ror32: Handler = (c, d) => {
   materialize(c);
   c.flags = (c.flags & ~0x801) | cf | ((cf ^ ((v >>> 30) & 1)) << 11);
 };
-export const SHIFT32: (Handler | undefined)[] = [rol32, ror32, undefined, undefined, shl32, shr32, shl32, sar32];
+const SHIFT32: (Handler | undefined)[] = [rol32, ror32, undefined, undefined, shl32, shr32, shl32, sar32];
 
 // ---- MOVZX/MOVSX/MOVSXD (32- and 64-bit destinations; a 32-bit write zeroes the high half)
 export const movzx8R: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]! & 255; c.hi[d.reg] = 0; };
-export const movzx8M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
+const movzx8M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 const movzx16R: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]! & 0xffff; c.hi[d.reg] = 0; };
-export const movzx16M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r16(ea(c, d)); c.hi[d.reg] = 0; };
+const movzx16M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r16(ea(c, d)); c.hi[d.reg] = 0; };
 const movsx8R32: Handler = (c, d) => { c.lo[d.reg] = (c.lo[d.rm]! << 24) >> 24; c.hi[d.reg] = 0; };
 const movsx8M32: Handler = (c, d) => { c.lo[d.reg] = (c.mem.r8(ea(c, d)) << 24) >> 24; c.hi[d.reg] = 0; };
 const movsx8R64: Handler = (c, d) => { const v = (c.lo[d.rm]! << 24) >> 24; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
@@ -137,11 +137,11 @@ const movsx16R32: Handler = (c, d) => { c.lo[d.reg] = (c.lo[d.rm]! << 16) >> 16;
 const movsx16M32: Handler = (c, d) => { c.lo[d.reg] = (c.mem.r16(ea(c, d)) << 16) >> 16; c.hi[d.reg] = 0; };
 const movsx16R64: Handler = (c, d) => { const v = (c.lo[d.rm]! << 16) >> 16; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 const movsx16M64: Handler = (c, d) => { const v = (c.mem.r16(ea(c, d)) << 16) >> 16; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
-export const movsxdR: Handler = (c, d) => { const v = c.lo[d.rm]!; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
-export const movsxdM: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
+const movsxdR: Handler = (c, d) => { const v = c.lo[d.rm]!; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
+const movsxdM: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 
 /** LEA with a 32-bit destination: only the low 32 bits of the sum matter, so int32 math is exact. */
-export const lea32: Handler = (c, d) => {
+const lea32: Handler = (c, d) => {
   let v = d.disp;
   const b = d.base;
   if (b >= 0) v = (v + c.lo[b]!) | 0;
@@ -151,7 +151,7 @@ export const lea32: Handler = (c, d) => {
   c.lo[d.reg] = v; c.hi[d.reg] = 0;
 };
 /** LEA r64 with base + index*scale + disp (64-bit addressing). */
-export const leaBIS64: Handler = (c, d) => {
+const leaBIS64: Handler = (c, d) => {
   const b = d.base, x = d.index, sh = d.scale === 1 ? 0 : d.scale === 2 ? 1 : d.scale === 4 ? 2 : 3;
   let il = c.lo[x]! >>> 0, ih = c.hi[x]!;
   if (sh) { ih = (ih << sh) | (il >>> (32 - sh)); il = (il << sh) >>> 0; }
@@ -171,7 +171,7 @@ const leaIS64: Handler = (c, d) => {
   c.lo[d.reg] = s | 0; c.hi[d.reg] = ((d.disp >> 31) + ih + (s > 0xffffffff ? 1 : 0)) | 0;
 };
 /** LEA r64, [rip + disp]: next + disp is exact in a double (user addresses are below 2^47). */
-export const leaRip64: Handler = (c, d) => {
+const leaRip64: Handler = (c, d) => {
   const v = d.next + d.disp;
   c.lo[d.reg] = v | 0; c.hi[d.reg] = Math.floor(v / 4294967296) | 0;
 };
@@ -206,8 +206,8 @@ export const retNear: Handler = (c) => {
 };
 
 // ---- CMOVcc and SETcc (the condition is the opcode's low nibble)
-export const cmov64R: Handler = (c, d) => { if (cond(c, d.op & 15)) { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; } };
-export const cmov32R: Handler = (c, d) => { if (cond(c, d.op & 15)) c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
+const cmov64R: Handler = (c, d) => { if (cond(c, d.op & 15)) { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; } };
+const cmov32R: Handler = (c, d) => { if (cond(c, d.op & 15)) c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
 const cmov64M: Handler = (c, d) => {
   const a = ea(c, d), m = c.mem;
   const lo = m.r32(a), hi = m.r32(a + 4); // read (and may fault) whatever the condition
