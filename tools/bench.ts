@@ -10,9 +10,9 @@
  *
  * Contenders alternate (A B C A B C ...) and each figure is the median of its rounds; the
  * machine may be shared, so only ratios taken within one run are meaningful.
- * Options: --rounds N (default 3), --only cpu|startup|capos (repeatable), --json FILE,
- * --baseline DIR (before/after: DIR's bench and this one alternate in child processes; see
- * tools/bench/baseline.ts).
+ * Options (tools/bench/options.ts; `npm run bench -- --help`): --rounds N (default 3),
+ * --only cpu|startup|capos (repeatable), --json FILE, --baseline DIR (before/after: DIR's bench
+ * and this one alternate in child processes; see tools/bench/baseline.ts).
  */
 import { writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -28,17 +28,19 @@ import { LOOP_PROGRAM, tierVerdict } from "./bench/targets.js";
 import { cliSkipReason, CMD_EXTRA_CASES, cmdRowName, measureCli } from "./bench/cli.js";
 import { runBaseline, type BenchReport } from "./bench/baseline.js";
 import { printTargets } from "./bench/summary.js";
+import { parseBenchOptions } from "./bench/options.js";
 
-const argv = process.argv.slice(2);
-const opt = (name: string): string[] => argv.flatMap((a, i) => (a === name && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
-const rounds = Number(opt("--rounds")[0] ?? 3);
-const only = new Set(opt("--only"));
+const commandLine = parseBenchOptions(process.argv.slice(2));
+if ("exitStatus" in commandLine) process.exit(commandLine.exitStatus);
+const { options } = commandLine;
+const rounds = options.rounds;
+const only = new Set<string>(options.only);
 const want = (s: string) => only.size === 0 || only.has(s);
 const report: BenchReport & { rounds: number } = { rounds };
 const log = (s: string) => process.stderr.write(s + "\n");
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-const baseline = opt("--baseline")[0];
+const baseline = options.baseline;
 if (baseline !== undefined) process.exit(runBaseline(baseline, ROOT, rounds, [...only], log));
 
 const why = nativeSkipReason();
@@ -156,5 +158,5 @@ if (want("capos")) {
 
 printTargets(report);
 
-const json = opt("--json")[0];
+const json = options.json;
 if (json) writeFileSync(json, JSON.stringify(report, null, 2) + "\n");
