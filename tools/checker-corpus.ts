@@ -10,11 +10,12 @@
  * Record with the checker whose verdicts are the reference (the committed corpus was recorded
  * by the unreduced checker of commit 32f5681, before the search reductions).
  *
- * `--compare FILE`: instead of writing, check the corpus FILE against the checker as it is
+ * `--compare [FILE]`: instead of writing, check the corpus FILE (default: the committed one) against the checker as it is
  * now, both its default search and the unreduced one (`reduce: false`; `--reduced-only` skips
  * it), and print every difference (exit 1 if any).
  */
 import { writeFileSync, readFileSync } from "node:fs";
+import { Command } from "commander";
 import { gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
@@ -30,15 +31,11 @@ import { resolveAgent } from "../runner/setup.js";
 import { emulatorImplementation } from "../runner/adapters/emulator.js";
 import { DEFAULT_CASE_MAX_INSNS } from "../runner/run.js";
 import { mutateRun } from "../model/tools/run-mutations.js";
+import { parsePositiveInt, parseSeed } from "./cli/parse.js";
 import { corpusEnv, encodeCase, decodeCorpus, verdictOf, type CorpusCase, type CorpusFile } from "../model/tools/checker-corpus-format.js";
 
 const REPORTS = { faultAddress: true, faultThread: true } as const;
 const OPTS: CheckOptions = { time: "lazy", reports: REPORTS };
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 async function record(seed: number, perProperty: number): Promise<CorpusFile> {
   const agent = resolveAgent();
@@ -116,10 +113,24 @@ function compare(file: string, reducedOnly: boolean): number {
   return diffs === 0 ? 0 : 1;
 }
 
-const cmp = arg("--compare");
-if (cmp) process.exit(compare(cmp, process.argv.includes("--reduced-only")));
-const out = arg("--out") ?? "model/fixtures/checker-corpus.json.gz";
-const corpus = await record(Number(arg("--seed") ?? 20261126), Number(arg("--cases") ?? 12));
+/** The committed corpus: where a recording goes and what `--compare` reads unless told otherwise. */
+const COMMITTED = "model/fixtures/checker-corpus.json.gz";
+
+// commander, like every capos-conform command: with hand-read arguments `--compare` without a
+// FILE fell through to recording and overwrote the committed corpus.
+const options = new Command("tsx tools/checker-corpus.ts")
+  .description("Record the model checker's verdict corpus, or compare the checker with a recorded one.")
+  .option("--out <file>", "where a recording goes (.gz: gzipped)", COMMITTED)
+  .option("--seed <n>", "fast-check seed of the recorded cases", parseSeed, 20261126)
+  .option("--cases <n>", "cases per property", parsePositiveInt, 12)
+  .option("--compare [file]", "compare the checker with this corpus instead of recording (default: the committed one)")
+  .option("--reduced-only", "with --compare: skip the unreduced search")
+  .allowExcessArguments(false)
+  .parse()
+  .opts<{ out: string; seed: number; cases: number; compare?: string | true; reducedOnly?: true }>();
+if (options.compare !== undefined) process.exit(compare(options.compare === true ? COMMITTED : options.compare, options.reducedOnly === true));
+const out = options.out;
+const corpus = await record(options.seed, options.cases);
 const text = JSON.stringify(corpus) + "\n";
 writeFileSync(out, out.endsWith(".gz") ? gzipSync(text, { level: 9 }) : text);
 console.error(`${corpus.cases.length} cases, ${corpus.cases.reduce((s, c) => s + c.runs.length, 0)} runs -> ${out}`);
