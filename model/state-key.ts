@@ -355,7 +355,8 @@ export interface StateAt {
  * revisits); refused runs, searched in full, match summaries more often and key those states.
  */
 export class Visited {
-  private readonly keys = new StateKeys();
+  /** Made at the first shared summary: most searches never need one, and its tables cost more to make than such a search's visits. */
+  private keys: StateKeys | undefined;
   /** Summary hash -> the one state met with it so far, not keyed; KEYED once a second state had it. */
   private readonly firstWith = new Map<number, StateAt | typeof KEYED>();
 
@@ -374,15 +375,16 @@ export class Visited {
       this.firstWith.set(h, at);
       return true;
     }
+    const keys = (this.keys ??= new StateKeys());
     if (first !== KEYED) {
       // A second state with this hash: number the first now, so the full keys decide from here on.
-      this.keys.id(first.st, first.i);
+      keys.id(first.st, first.i);
       this.firstWith.set(h, KEYED);
     }
     // Every earlier state with this hash is keyed, and states under other hashes differ from
     // this one, so it is new exactly when its key is.
-    const before = this.keys.size;
-    return this.keys.id(at.st, at.i) === before;
+    const before = keys.size;
+    return keys.id(at.st, at.i) === before;
   }
 }
 
