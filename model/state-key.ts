@@ -6,7 +6,8 @@
  *
  * `stateKey` spells a state out in full (the reference, for tests and `equal`). The checker
  * numbers states with a `StateKeys` per search instead (see there), which tells states apart
- * exactly as `stateKey` does (state-key.test.ts compares the two).
+ * exactly as `stateKey` does (state-key.test.ts compares the two), and only for the states a
+ * `Visited` (one per search) finds could be met twice.
  */
 import type { Binding } from "../spec/binding.js";
 import type { AgentState, Pending, ThreadRun, Block } from "./agent.js";
