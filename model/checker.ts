@@ -12,7 +12,7 @@ import { OP, type Observation, type Script, type ScriptOp } from "../spec/agent-
 import { packedMap } from "./packed-array.js";
 import { consume, describePending, init, isHung, successors, type AgentEnv, type AgentState, type CheckOptions, type Ctx, type EndState, type Move, type Pending, type ReportedRecords, withClock } from "./agent.js";
 import { localMove, timeoutCanWait } from "./reduction.js";
-import { StateKeys } from "./state-key.js";
+import { Visited } from "./state-key.js";
 
 export type { EndState, AgentEnv, CheckOptions } from "./agent.js";
 
@@ -178,7 +178,7 @@ function search(ctx: Ctx, observed: ObservedRun, opts: CheckOptions, prune: bool
   const maxStates = opts.maxStates ?? 200_000;
   const reduce = opts.reduce !== false;
   const dead = prune ? deadEnds(ctx.script, obs, clockNs) : undefined;
-  const keys = new StateKeys();
+  const visited = new Visited();
   const frontier = new Frontier();
   let states = 0;
   // TIMERX-1, PARKX-4: the implementation's clock at the end has reached every deadline the
@@ -207,7 +207,7 @@ function search(ctx: Ctx, observed: ObservedRun, opts: CheckOptions, prune: bool
   while (stack.length > 0) {
     const frame = stack.pop()!;
     const { st, i } = frame;
-    if (!keys.visit(st, i)) continue;
+    if (!visited.visit(frame)) continue;
     if (opts.stats) opts.stats.states++;
     if (++states > maxStates) return { ok: false, undecided: true, reason: `search gave up after ${maxStates} states`, atObservation: frontier.deepest };
     if (i === n && (isHung(st) || st.anyEnd) && endAllowed(st, "stuck") && accept(st)) return succeed(frame);

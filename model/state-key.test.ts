@@ -4,7 +4,8 @@
  * would prune a search branch that may explain a run; one that split equal states would only cost
  * time, but would show the numbering is not canonical. Compared on states the model reaches from
  * the corpus scripts, on deep copies of them (new objects, pages inserted in reverse order) and on
- * copies changed in one part each.
+ * copies changed in one part each. `Visited`, which keys only states whose cheap summary an
+ * earlier state shared, must answer "first meeting" exactly as comparing those texts does.
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
@@ -12,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../spec/binding.js";
 import { init, type AgentState, type Ctx, type ThreadRun } from "./agent.js";
 import { fromPages, pagesOf, type AddressSpace, type Page } from "./address-space.js";
-import { StateKeys, stateKey } from "./state-key.js";
+import { StateKeys, stateKey, Visited } from "./state-key.js";
 import { ListTable, TupleTable } from "./tuple-table.js";
 import { decodeCorpus } from "./tools/checker-corpus-format.js";
 import { explore } from "./tools/explore.js";
@@ -138,14 +139,46 @@ describe("StateKeys", () => {
     expect(bigSpaces).toBeGreaterThan(0);
   });
 
-  it("visit says first meeting once per state and observation index", () => {
-    const keys = new StateKeys();
+});
+
+describe("Visited (lazy keys)", () => {
+  it("says first meeting once per state and observation index", () => {
+    const visited = new Visited();
     const ctx: Ctx = { script: corpus.cases[0]!.script, b: B, env: corpus.cases[0]!.env, time: "lazy" };
     const st = init(ctx);
-    expect(keys.visit(st, 0)).toBe(true);
-    expect(keys.visit(copyState(st), 0)).toBe(false);
-    expect(keys.visit(st, 1)).toBe(true);
-    expect(keys.visit({ ...st, now: 1n }, 0)).toBe(true);
+    expect(visited.visit({ st, i: 0 })).toBe(true);
+    // Same summary as the first, unkeyed state: both must be keyed to tell.
+    expect(visited.visit({ st: copyState(st), i: 0 })).toBe(false);
+    expect(visited.visit({ st, i: 1 })).toBe(true);
+    expect(visited.visit({ st: { ...st, now: 1n }, i: 0 })).toBe(true);
+    expect(visited.visit({ st: copyState({ ...st, now: 1n }), i: 0 })).toBe(false);
+  });
+
+  // Mask 0: one summary for every state (everything keyed); 0x7: many summaries shared by different states.
+  it.each([undefined, 0x7, 0])("answers as full canonical texts do, on explored states, copies and variants (summary mask %s)", (mask) => {
+    const problems: string[] = [];
+    let firsts = 0;
+    let again = 0;
+    for (const [k, c] of corpus.cases.entries()) {
+      if (k % 16 !== 0) continue;
+      const visited = new Visited(mask);
+      const seen = new Set<string>();
+      const ctx: Ctx = { script: c.script, b: B, env: c.env, time: "lazy" };
+      for (const [j, st] of explore(ctx, 30).entries())
+        for (const s of [st, copyState(st), ...(j % 3 === 0 ? variants(st) : [])])
+          for (const i of [0, 1]) {
+            const text = `${i}#${stateKey(s, B)}`;
+            const want = !seen.has(text);
+            seen.add(text);
+            if (want) firsts++;
+            else again++;
+            if (visited.visit({ st: s, i }) !== want && problems.length < 5) problems.push(`case ${k}: visit said ${!want} for ${text.slice(0, 200)}`);
+          }
+    }
+    expect(problems).toEqual([]);
+    // Both answers were given many times.
+    expect(firsts).toBeGreaterThan(2_000);
+    expect(again).toBeGreaterThan(2_000);
   });
 });
 

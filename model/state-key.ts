@@ -6,12 +6,13 @@
  *
  * `stateKey` spells a state out in full (the reference, for tests and `equal`). The checker
  * numbers states with a `StateKeys` per search instead (see there), which tells states apart
- * exactly as `stateKey` does (state-key.test.ts compares the two).
+ * exactly as `stateKey` does (state-key.test.ts compares the two), and only for the states a
+ * `Visited` (one per search) finds could be met twice.
  */
 import type { Binding } from "../spec/binding.js";
 import type { AgentState, Pending, ThreadRun, Block } from "./agent.js";
 import { addressSpaceKey, pageDataText, sortedKeys, type AddressSpace } from "./address-space.js";
-import { ListTable, TupleTable } from "./tuple-table.js";
+import { finish, ListTable, TupleTable } from "./tuple-table.js";
 import type { ThreadTable } from "./threads.js";
 import type { Waiter } from "./park.js";
 
@@ -140,10 +141,9 @@ export class StateKeys {
   private readonly spaceSeq: number[] = [];
 
 
-  /** Whether this search meets `st` at observation index `i` for the first time (and remembers it). */
-  visit(st: AgentState, i: number): boolean {
-    const before = this.states?.size ?? 0;
-    return this.id(st, i) === before;
+  /** How many distinct (state, observation index) pairs `id` has numbered. */
+  get size(): number {
+    return this.states?.size ?? 0;
   }
 
   /** The number of `st` at observation index `i`: equal exactly when `stateKey` and `i` are. */
@@ -333,6 +333,79 @@ export class StateKeys {
     }
     return this.blocks.intern(t);
   }
+}
+
+/** A search state and the index of the next observation: what the search memoises (the checker's frames are such pairs). */
+export interface StateAt {
+  readonly st: AgentState;
+  readonly i: number;
+}
+
+/**
+ * The states one search has met, keyed lazily: `visit` gives exactly what comparing full keys
+ * (`StateKeys.id`, equal exactly when `stateKey` and `i` are) would give, and keys only the states
+ * that could be met twice.
+ *
+ * Why: the search revisits few states (25 of 45,256 on the captured mix's accepted runs), yet
+ * numbering every state's parts cost about a third of the checker. A state's summary (the
+ * observation index, each thread's phase and op index) is a few integer reads, and equal states
+ * have equal summaries; so a state whose summary hash no earlier state had is new, with no key
+ * built. The first state met under a hash is kept unkeyed; when a second one comes, both are
+ * keyed, and every later state with that hash too. On the captured mix's accepted runs the
+ * summary tells apart exactly the states the full keys do (the 25 summary matches are the 25
+ * revisits); refused runs, searched in full, match summaries more often and key those states.
+ */
+export class Visited {
+  /** Made at the first shared summary: most searches never need one, and its tables cost more to make than such a search's visits. */
+  private keys: StateKeys | undefined;
+  /** Summary hash -> the one state met with it so far, not keyed; KEYED once a second state had it. */
+  private readonly firstWith = new Map<number, StateAt | typeof KEYED>();
+
+  /** @param summaryMask kept bits of each summary hash (tests pass a few bits, or 0, so that different states share hashes; the answers do not depend on it). */
+  constructor(private readonly summaryMask = 0x3fff_ffff) {}
+
+  /**
+   * Whether this search meets `at.st` at observation index `at.i` for the first time (and
+   * remembers it). `at` is kept as it is (unkeyed), so its state must not change afterwards
+   * (model states never do).
+   */
+  visit(at: StateAt): boolean {
+    const h = summaryHash(at.st, at.i) & this.summaryMask;
+    const first = this.firstWith.get(h);
+    if (first === undefined) {
+      this.firstWith.set(h, at);
+      return true;
+    }
+    const keys = (this.keys ??= new StateKeys());
+    if (first !== KEYED) {
+      // A second state with this hash: number the first now, so the full keys decide from here on.
+      keys.id(first.st, first.i);
+      this.firstWith.set(h, KEYED);
+    }
+    // Every earlier state with this hash is keyed, and states under other hashes differ from
+    // this one, so it is new exactly when its key is.
+    const before = keys.size;
+    return keys.id(at.st, at.i) === before;
+  }
+}
+
+const KEYED = 0;
+
+/**
+ * A hash of what every state equal to `st` (at observation index `i`) shares and is cheap to
+ * read: `i` and each thread's phase and op index (runText spells both out, so equal keys imply
+ * equal summaries). Kept to 30 bits: a small integer to V8, so the Map keys stay unboxed.
+ */
+function summaryHash(st: AgentState, i: number): number {
+  let h = Math.imul(0x811c9dc5 ^ i, 0x01000193);
+  const runs = st.runs;
+  for (let k = 0; k < runs.length; k++) {
+    const r = runs[k]!;
+    h = Math.imul(h ^ r.pc, 0x01000193);
+    // The phases' first letters differ (unstarted, idle, pending, blocked, done).
+    h = Math.imul(h ^ r.phase.charCodeAt(0), 0x01000193);
+  }
+  return finish(h);
 }
 
 /** Whether the five-number record at `a` in `t` comes after the one at `b` (lexicographic order). */

@@ -123,7 +123,7 @@ export class ListTable {
 }
 
 /** Finish a hash (murmur3's fmix32) so its low bits depend on every element. */
-function finish(h: number): number {
+export function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
