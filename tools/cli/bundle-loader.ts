@@ -16,6 +16,7 @@
  * command lines of TRAINING (output discarded by the build) and writes the cache of
  * everything each part compiled.
  */
+import { isAscii } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -78,9 +79,13 @@ function loadPart(file: string, prefix: string, other: () => Namespaces): Part {
   const bytes = readFileSync(path);
   const cachePath = join(DIST, cacheFileOf(file));
   const cachedData = training ? undefined : cachedDataFor(bytes, cachePath);
-  const script = new Script(Module.wrap(bytes.toString("utf8")), { filename: path, ...(cachedData ? { cachedData } : {}) });
+  // The build writes ASCII (tools/build.ts); latin1 decodes it as utf8 would, several times faster.
+  const text = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+  const script = new Script(Module.wrap(text), { filename: path, ...(cachedData ? { cachedData } : {}) });
   const base = createRequire(path);
-  const require = Object.assign((id: string) => (id.startsWith(prefix) ? asImported(other(), id, prefix) : base(id)), base);
+  const imported = new Map<string, object>();
+  const fromOther = (id: string): object => imported.get(id) ?? imported.set(id, asImported(other(), id, prefix)).get(id)!;
+  const require = Object.assign((id: string) => (id.startsWith(prefix) ? fromOther(id) : base(id)), base);
   const module = { exports: {} as Record<string, unknown> };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, path, dirname(path));
   return { modules: module.exports[MODULES] as Namespaces, saveCache: () => writeFileSync(cachePath, cacheFile(bytes, script.createCachedData())) };
