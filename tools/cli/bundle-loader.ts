@@ -20,6 +20,7 @@ import { isAscii } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
 import { CORE_FILE, CORE_PREFIX, MODULES, REST_FILE, REST_PREFIX, TRAIN_ENV, cacheFileOf } from "./code-cache.js";
 
@@ -33,6 +34,23 @@ const TRAINING: readonly (readonly string[])[] = [
   ["--version"],
   ["run-elf", "--personality", "capos", join(DIST, "targets/elf/tls-probe.gcc")],
 ];
+
+/**
+ * V8 flags for a command whose usual run is short, set once both parts are compiled (V8 takes a
+ * code cache only under the flags it was made with, and the training run keeps the defaults).
+ *
+ * run-elf of a probe runs about 22,000 guest instructions; within them V8 finds the
+ * interpreter's loop (interpret(), 5 KB of bytecode) hot and starts an optimising compile of it
+ * that takes ~60 ms of CPU on another thread. It cannot finish before the guest does, so its
+ * result is never used, and the process waits for it at exit (Node joins V8's worker threads,
+ * even on process.exit): 20-45 ms of a 180 ms command on a quiet machine. V8 asks a function
+ * for 3 + (bytecode length / this allowance) ticks of its run before optimising it: 20 instead
+ * of 150 lets no probe in targets/elf reach it for interpret() (36 -> 256 ticks), leaves
+ * functions under ~150 bytes as they were, and in a long run only starts the big ones'
+ * compiles somewhat later (busybox sha256sum of 16 KiB and 128 KiB: main-thread CPU within noise).
+ * Other commands (run, fuzz: seconds of checks) keep V8's defaults.
+ */
+const SHORT_RUN_V8_FLAGS: Readonly<Record<string, string>> = { "run-elf": "--bytecode-size-allowance-per-tick=20" };
 
 type Namespaces = Record<string, object>;
 
@@ -93,7 +111,13 @@ function loadPart(file: string, prefix: string, other: () => Namespaces): Part {
 
 async function start(): Promise<number> {
   let rest: Part | undefined;
-  const core: Part = loadPart(CORE_FILE, REST_PREFIX, () => (rest ??= loadPart(REST_FILE, CORE_PREFIX, () => core.modules)).modules);
+  const loadRest = (): Part => {
+    const part = loadPart(REST_FILE, CORE_PREFIX, () => core.modules);
+    const flags = SHORT_RUN_V8_FLAGS[process.argv[2] ?? ""];
+    if (flags !== undefined && !training) setFlagsFromString(flags);
+    return part;
+  };
+  const core: Part = loadPart(CORE_FILE, REST_PREFIX, () => (rest ??= loadRest()).modules);
   const { main } = core.modules["tools/cli/main.ts"] as { main: (argv: readonly string[]) => Promise<number> };
   if (!training) return main(process.argv);
   for (const args of TRAINING) {
