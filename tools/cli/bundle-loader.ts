@@ -20,7 +20,6 @@ import { isAscii } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
 import { CORE_FILE, CORE_PREFIX, MODULES, REST_FILE, REST_PREFIX, TRAIN_ENV, cacheFileOf } from "./code-cache.js";
 
@@ -114,7 +113,8 @@ async function start(): Promise<number> {
   const loadRest = (): Part => {
     const part = loadPart(REST_FILE, CORE_PREFIX, () => core.modules);
     const flags = SHORT_RUN_V8_FLAGS[process.argv[2] ?? ""];
-    if (flags !== undefined && !training) setFlagsFromString(flags);
+    // node:v8 loads Node's stream modules (a few ms): only when there are flags to set.
+    if (flags !== undefined && !training) (require("node:v8") as typeof import("node:v8")).setFlagsFromString(flags);
     return part;
   };
   const core: Part = loadPart(CORE_FILE, REST_PREFIX, () => (rest ??= loadRest()).modules);
