@@ -126,6 +126,33 @@ function partition(external: (module: string, kind: string) => string | null): P
   };
 }
 
+/**
+ * Node built-ins that bundled packages load at their top level but use only on rare paths:
+ * commander requires node:child_process (and with it net, dgram and the streams, several
+ * milliseconds) for git-style subcommand executables, which capos-conform never uses. Such a
+ * require gets an object that loads the built-in when a property is first read.
+ */
+const LAZY_BUILTINS = ["node:child_process"];
+
+function lazyBuiltins(): Plugin {
+  const NS = "capos-conform-lazy-builtin";
+  return {
+    name: "lazy-builtins",
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
+        const builtin = args.path.startsWith("node:") ? args.path : `node:${args.path}`;
+        return args.importer.includes("/node_modules/") && LAZY_BUILTINS.includes(builtin) ? { path: builtin, namespace: NS } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: NS }, (args) => ({
+        contents: `let m;
+module.exports = new Proxy({}, { get: (_, key) => (m ??= require(${JSON.stringify(args.path)}))[key] });
+`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 /** An entry of the given CommonJS text, resolving from the root. */
 function virtualEntry(contents: string): Plugin {
   return {
@@ -151,13 +178,22 @@ const COMMON: BuildOptions = {
   logLevel: "warning",
 };
 
+/**
+ * The text with every non-ASCII UTF-16 unit as a \u escape. esbuild escapes them in strings and
+ * identifiers already but keeps comments as written; an ASCII part is read as latin1, several
+ * times faster than utf8 (tools/cli/bundle-loader.ts).
+ */
+function asciiOnly(text: string): string {
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** Bundle one output; its text with DIST_ROOT_MARK resolved, written to dist/; its metafile. */
 async function bundle(out: string, options: BuildOptions): Promise<Metafile> {
   const outfile = join(DIST, out);
-  const result = await build({ ...COMMON, ...options, outfile, plugins: [mirrorImportMeta(), ...(options.plugins ?? [])] });
+  const result = await build({ ...COMMON, ...options, outfile, plugins: [mirrorImportMeta(), lazyBuiltins(), ...(options.plugins ?? [])] });
   const toRoot = relative(dirname(outfile), DIST) || ".";
   mkdirSync(dirname(outfile), { recursive: true });
-  writeFileSync(outfile, result.outputFiles![0]!.text.replaceAll(DIST_ROOT_MARK, `${toRoot}/`), { mode: out === BIN_FILE ? 0o755 : 0o644 });
+  writeFileSync(outfile, asciiOnly(result.outputFiles![0]!.text.replaceAll(DIST_ROOT_MARK, `${toRoot}/`)), { mode: out === BIN_FILE ? 0o755 : 0o644 });
   return result.metafile!;
 }
 

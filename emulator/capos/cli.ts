@@ -14,7 +14,7 @@
  * --schedule takes a file (JSON Schedule or the encodeSchedule text), a decimal seed, or
  * the encodeSchedule text itself. --trace prints the event log to stderr.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { loadBindingFile } from "../../spec/binding-file.js";
 import type { Binding } from "../../spec/binding.js";
@@ -70,6 +70,21 @@ export function describeEnd(end: EndState): string {
       return `budget: ${end.what} budget exhausted`;
     case "rejected":
       return end.reason;
+  }
+}
+
+/**
+ * Write all of `bytes` to stdout, then resolve. Straight to fd 1: creating process.stdout loads
+ * Node's stream and net modules, several milliseconds of a probe's whole run. Should fd 1 refuse
+ * (a full non-blocking pipe: EAGAIN; a closed one), the rest goes through process.stdout as
+ * before, which waits for the pipe to drain and reports errors the stream's way.
+ */
+async function writeStdout(bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+  } catch {
+    await new Promise<void>((resolve) => process.stdout.write(bytes.subarray(written), () => resolve()));
   }
 }
 
@@ -135,7 +150,7 @@ export async function runCaposElf(argvOrElf: string[] | string, extra: string[] 
     ...(opts.policy ? { policy: opts.policy as PolicyName } : {}),
     trace: opts.trace === true,
   });
-  await new Promise<void>((resolve) => process.stdout.write(r.console, () => resolve()));
+  await writeStdout(r.console);
   if (opts.trace) process.stderr.write(r.events.map((l) => l + "\n").join(""));
   if (r.end.kind !== "exit") process.stderr.write(`run-elf: ${describeEnd(r.end)}\n`);
   return exitStatus(r.end);

@@ -16,6 +16,7 @@
  * command lines of TRAINING (output discarded by the build) and writes the cache of
  * everything each part compiled.
  */
+import { isAscii } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -32,6 +33,23 @@ const TRAINING: readonly (readonly string[])[] = [
   ["--version"],
   ["run-elf", "--personality", "capos", join(DIST, "targets/elf/tls-probe.gcc")],
 ];
+
+/**
+ * V8 flags for a command whose usual run is short, set once both parts are compiled (V8 takes a
+ * code cache only under the flags it was made with, and the training run keeps the defaults).
+ *
+ * run-elf of a probe runs about 22,000 guest instructions; within them V8 finds the
+ * interpreter's loop (interpret(), 5 KB of bytecode) hot and starts an optimising compile of it
+ * that takes ~60 ms of CPU on another thread. It cannot finish before the guest does, so its
+ * result is never used, and the process waits for it at exit (Node joins V8's worker threads,
+ * even on process.exit): 20-45 ms of a 180 ms command on a quiet machine. V8 asks a function
+ * for 3 + (bytecode length / this allowance) ticks of its run before optimising it: 20 instead
+ * of 150 lets no probe in targets/elf reach it for interpret() (36 -> 256 ticks), leaves
+ * functions under ~150 bytes as they were, and in a long run only starts the big ones'
+ * compiles somewhat later (busybox sha256sum of 16 KiB and 128 KiB: main-thread CPU within noise).
+ * Other commands (run, fuzz: seconds of checks) keep V8's defaults.
+ */
+const SHORT_RUN_V8_FLAGS: Readonly<Record<string, string>> = { "run-elf": "--bytecode-size-allowance-per-tick=20" };
 
 type Namespaces = Record<string, object>;
 
@@ -78,9 +96,13 @@ function loadPart(file: string, prefix: string, other: () => Namespaces): Part {
   const bytes = readFileSync(path);
   const cachePath = join(DIST, cacheFileOf(file));
   const cachedData = training ? undefined : cachedDataFor(bytes, cachePath);
-  const script = new Script(Module.wrap(bytes.toString("utf8")), { filename: path, ...(cachedData ? { cachedData } : {}) });
+  // The build writes ASCII (tools/build.ts); latin1 decodes it as utf8 would, several times faster.
+  const text = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+  const script = new Script(Module.wrap(text), { filename: path, ...(cachedData ? { cachedData } : {}) });
   const base = createRequire(path);
-  const require = Object.assign((id: string) => (id.startsWith(prefix) ? asImported(other(), id, prefix) : base(id)), base);
+  const imported = new Map<string, object>();
+  const fromOther = (id: string): object => imported.get(id) ?? imported.set(id, asImported(other(), id, prefix)).get(id)!;
+  const require = Object.assign((id: string) => (id.startsWith(prefix) ? fromOther(id) : base(id)), base);
   const module = { exports: {} as Record<string, unknown> };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, require, module, path, dirname(path));
   return { modules: module.exports[MODULES] as Namespaces, saveCache: () => writeFileSync(cachePath, cacheFile(bytes, script.createCachedData())) };
@@ -88,7 +110,14 @@ function loadPart(file: string, prefix: string, other: () => Namespaces): Part {
 
 async function start(): Promise<number> {
   let rest: Part | undefined;
-  const core: Part = loadPart(CORE_FILE, REST_PREFIX, () => (rest ??= loadPart(REST_FILE, CORE_PREFIX, () => core.modules)).modules);
+  const loadRest = (): Part => {
+    const part = loadPart(REST_FILE, CORE_PREFIX, () => core.modules);
+    const flags = SHORT_RUN_V8_FLAGS[process.argv[2] ?? ""];
+    // node:v8 loads Node's stream modules (a few ms): only when there are flags to set.
+    if (flags !== undefined && !training) (require("node:v8") as typeof import("node:v8")).setFlagsFromString(flags);
+    return part;
+  };
+  const core: Part = loadPart(CORE_FILE, REST_PREFIX, () => (rest ??= loadRest()).modules);
   const { main } = core.modules["tools/cli/main.ts"] as { main: (argv: readonly string[]) => Promise<number> };
   if (!training) return main(process.argv);
   for (const args of TRAINING) {

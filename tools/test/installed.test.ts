@@ -8,6 +8,7 @@
  *
  * One file so that the rebuild of dist/ never races another test that reads it.
  */
+import { isAscii } from "node:buffer";
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -91,6 +92,7 @@ describe("the installed command", () => {
     const cacheFile = join(REPO_ROOT, "dist", cacheFileOf(part));
     const bytes = readFileSync(file);
     const cache = readFileSync(cacheFile);
+    expect(isAscii(bytes), "the bin reads an ASCII part as latin1, anything else the slower utf8 way").toBe(true);
     expect(cache.readUInt32LE(0)).toBe(bytes.length);
     expect(bytes.equals(cache.subarray(4, 4 + bytes.length))).toBe(true);
     const probe = `const fs = require("node:fs"), vm = require("node:vm"), Module = require("node:module");
