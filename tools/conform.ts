@@ -5,5 +5,8 @@
  * tools/cli/exit-status.ts; each command's work: tools/cli/<command>.ts, loaded when it runs.
  */
 import { main } from "./cli/main.js";
+import { endQuietlyWhenStdoutCloses } from "./cli/stdout-closed.js";
+
+endQuietlyWhenStdoutCloses();
 
 process.exitCode = await main(process.argv);

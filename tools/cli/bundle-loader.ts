@@ -21,6 +21,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Script } from "node:vm";
+import { endQuietlyWhenStdoutCloses } from "./stdout-closed.js";
 import { CORE_FILE, CORE_PREFIX, MODULES, REST_FILE, REST_PREFIX, TRAIN_ENV, cacheFileOf } from "./code-cache.js";
 
 /** dist/: this file is dist/tools/conform.js (BIN_FILE). */
@@ -109,6 +110,7 @@ function loadPart(file: string, prefix: string, other: () => Namespaces): Part {
 }
 
 async function start(): Promise<number> {
+  endQuietlyWhenStdoutCloses();
   let rest: Part | undefined;
   const loadRest = (): Part => {
     const part = loadPart(REST_FILE, CORE_PREFIX, () => core.modules);

@@ -13,6 +13,8 @@ export const EXIT = {
   internal: 3,
   /** The filter, clause, property glob or shard selected no property. */
   nothingSelected: 4,
+  /** stdout's reader closed it early (`| head`): output stopped there, quietly (128 + SIGPIPE, as a shell reports a C tool's end). */
+  stdoutClosed: 141,
 } as const;
 
 export const EXIT_STATUS_HELP = `
@@ -22,4 +24,5 @@ Exit status:
   2  usage error: bad option, argument or input file
   3  internal error of the suite (with a stack trace)
   4  nothing selected: the filter, clause, property or shard matched no property
+  141  stdout's reader closed it early (e.g. | head): the command stopped there, quietly
 run-elf exits with the guest's status instead (see run-elf --help).`;

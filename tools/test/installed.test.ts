@@ -17,6 +17,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../runner/setup.js";
 import { METAFILE, RUNTIME_DATA } from "../build.js";
 import { BIN_FILE, CORE_FILE, REST_FILE, cacheFileOf } from "../cli/code-cache.js";
+import { EXIT } from "../cli/exit-status.js";
 
 const BIN = join(REPO_ROOT, "dist", BIN_FILE);
 /** Run the built bin bare, as a user does (no TypeScript loader, no inherited node options). */
@@ -129,6 +130,17 @@ process.stdout.write(String(script.cachedDataRejected));`;
     const bad = runBin(BIN, ["run-elf", "--personality", "capos", join(REPO_ROOT, "targets/elf/tls-probe.gcc"), "--bogus"]);
     expect(bad.status, bad.stderr).toBe(2);
     expect(bad.stderr).toBe("error: unknown option '--bogus'\n");
+  });
+
+  it("a reader that closes stdout early ends the command quietly with 141, as SIGPIPE ends a C tool", () => {
+    // `true` exits at once, long before node has started, so the command's first write meets
+    // a closed pipe (EPIPE). Before, that was an unhandled 'error' event: a stack trace and 1.
+    // list writes through process.stdout, run-elf to fd 1 directly (emulator/capos/cli.ts).
+    for (const args of [["list"], ["--help"], ["run-elf", "--personality", "capos", join(REPO_ROOT, "targets/elf/tls-probe.gcc")]]) {
+      const quoted = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+      const r = spawnSync("sh", ["-c", `{ ${quoted}; echo "status $?" >&2; } | true`], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 120_000 });
+      expect(r.stderr, args.join(" ")).toBe(`status ${EXIT.stdoutClosed}\n`);
+    }
   });
 
   it("torture's worker runs from dist/", () => {
