@@ -9,7 +9,7 @@ import type { Binding } from "../spec/binding.js";
 import { cqeOffset, sqeOffset } from "../spec/binding.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
 import { consoleWriteMessage } from "./tls-probe.js";
-import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, messageData, reg, storeField } from "./guest-code.js";
+import { emitCapEnter, emitConsoleWrite, emitCopyQwords, emitExit, emitZeroQwords, guestDataVaddr, linkGuest, messageData, reg, storeField } from "./guest-code.js";
 
 export interface BackpressureCase {
   /** Batches of sqEntries NOPs submitted before the first reap (at most 3: never overwrite unconsumed SQEs). */
@@ -39,9 +39,15 @@ export function buildBackpressureProbe(c: BackpressureCase, b: Binding): Uint8Ar
   asm.movImm64(buf, BigInt(dataVaddr + msg.dataOffset));
   let index = 0;
   const submit = (n: number) => {
+    // Zero the batch's slots first, one rep stosq per run of adjacent slots (the SQ wraps).
+    for (let i = 0; i < n; ) {
+      const slot = (index + i) % b.ring.sqEntries;
+      const run = Math.min(n - i, b.ring.sqEntries - slot);
+      emitZeroQwords(asm, ring, sqeOffset(b, slot), run * b.ring.sqeSize);
+      i += run;
+    }
     for (let i = 0; i < n; i++, index++) {
       const at = sqeOffset(b, index);
-      for (let o = 0; o < b.ring.sqeSize; o += 8) asm.movImm64("rax", 0n).storeQ(ring, at + o, "rax");
       storeField(asm, ring, at, b.ring.sqeCommon["opcode"], BigInt(b.opcodes.nop));
       storeField(asm, ring, at, b.ring.sqeCommon["userData"], nopUserData(index));
     }
@@ -49,7 +55,7 @@ export function buildBackpressureProbe(c: BackpressureCase, b: Binding): Uint8Ar
     emitCapEnter(asm, b, 0n, 0n);
   };
   const snapshotHeader = (to: number) => {
-    for (let o = 0; o < b.ring.headerSize; o += 8) asm.loadQ("rax", ring, o).storeQ(buf, to + o, "rax");
+    emitCopyQwords(asm, buf, to, ring, 0, b.ring.headerSize);
   };
   for (let k = 0; k < c.fullBatches; k++) submit(b.ring.sqEntries);
   snapshotHeader(0);
@@ -65,7 +71,7 @@ export function buildBackpressureProbe(c: BackpressureCase, b: Binding): Uint8Ar
   submit(c.last);
   snapshotHeader(b.ring.headerSize);
   const cqBytes = b.ring.cqEntries * b.ring.cqeSize;
-  for (let o = 0; o < cqBytes; o += 8) asm.loadQ("rax", ring, cqeOffset(b, 0) + o).storeQ(buf, 2 * b.ring.headerSize + o, "rax");
+  emitCopyQwords(asm, buf, 2 * b.ring.headerSize, ring, cqeOffset(b, 0), cqBytes);
   // The report needs a CQ slot: reap again first.
   reap();
   emitConsoleWrite(asm, ring, { index, msgVaddr: dataVaddr, msgLen: msg.bytes.length, resultVaddr: dataVaddr + msg.bytes.length }, b);

@@ -10,7 +10,7 @@ import { cqeOffset, initialCapId, sqeOffset } from "../spec/binding.js";
 import * as gen from "../spec/schema/gen/capos.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
 import { consoleWriteMessage } from "./tls-probe.js";
-import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, reg, storeField } from "./guest-code.js";
+import { emitCapEnter, emitConsoleWrite, emitCopyQwords, emitExit, guestDataVaddr, linkGuest, reg, storeField } from "./guest-code.js";
 
 export type CallKind = "unknown-ordinal" | "unknown-ordinal-tiny-result" | "hostile-segment-table" | "truncated-message" | "timer-now";
 
@@ -110,9 +110,9 @@ export function buildCallProbe(calls: readonly CallCase[], b: Binding): Uint8Arr
   // Copy the CQ, then the result buffers, into the report.
   asm.movImm64(buf, BigInt(dataVaddr + report.dataOffset));
   const cqBytes = b.ring.cqEntries * b.ring.cqeSize;
-  for (let o = 0; o < cqBytes; o += 8) asm.loadQ("rax", ring, cqeOffset(b, 0) + o).storeQ(buf, o, "rax");
+  emitCopyQwords(asm, buf, 0, ring, cqeOffset(b, 0), cqBytes);
   asm.movImm64("r13", BigInt(dataVaddr + resultsAt));
-  for (let o = 0; o < calls.length * RESULT_SLOT; o += 8) asm.loadQ("rax", "r13", o).storeQ(buf, cqBytes + o, "rax");
+  emitCopyQwords(asm, buf, cqBytes, "r13", 0, calls.length * RESULT_SLOT);
   emitConsoleWrite(asm, ring, { index: calls.length, msgVaddr: dataVaddr, msgLen: report.bytes.length, resultVaddr: dataVaddr + report.bytes.length }, b);
   emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);
   emitExit(asm, b, 0n);

@@ -18,8 +18,45 @@ export function storeField(asm: Asm, base: Reg64, at: number, f: Field | undefin
     case "u8": asm.storeImm8(base, d, Number(value)); break;
     case "u16": asm.storeImm16(base, d, Number(value)); break;
     case "u32": case "i32": asm.storeImm32(base, d, Number(BigInt.asUintN(32, value))); break;
-    case "u64": asm.movImm64("rax", value).storeQ(base, d, "rax"); break;
+    case "u64": storeQword(asm, base, d, value); break;
   }
+}
+
+/**
+ * Store the 64-bit `value` at `base + d`: one `mov qword [base+d], imm32` when it is a
+ * sign-extended 32-bit value (zeroes, small numbers, addresses below 2 GiB), else
+ * `movabs rax` + store (clobbers rax). Generated code is decoded afresh for every case, so
+ * each instruction saved here is decode and block-building work saved per case.
+ */
+export function storeQword(asm: Asm, base: Reg64, d: number, value: bigint): void {
+  if (value >= -0x8000_0000n && value <= 0x7fff_ffffn) asm.storeImmQ(base, d, Number(value));
+  else asm.movImm64("rax", value).storeQ(base, d, "rax");
+}
+
+/** The registers the string-instruction helpers below use for themselves. */
+const STRING_REGS: readonly Reg64[] = ["rax", "rcx", "rsi", "rdi"];
+function checkNotClobbered(...regs: Reg64[]): void {
+  for (const r of regs) if (STRING_REGS.includes(r)) throw new Error(`${r} is clobbered by the generated copy/zero code`);
+}
+
+/**
+ * Copy `bytes` (a multiple of 8) from `src + srcOff` to `dst + dstOff` with one `rep movsq`
+ * (clobbers rsi, rdi, rcx): four instructions to decode where a load/store pair per qword took
+ * 256 for a CQ. Reads and writes the same qwords, in the same order, as those pairs.
+ */
+export function emitCopyQwords(asm: Asm, dst: Reg64, dstOff: number, src: Reg64, srcOff: number, bytes: number): void {
+  checkNotClobbered(dst, src);
+  if (bytes % 8 !== 0) throw new Error(`copy of ${bytes} bytes is not whole qwords`);
+  if (bytes === 0) return;
+  asm.leaQ("rsi", src, srcOff).leaQ("rdi", dst, dstOff).movImm32("rcx", bytes / 8).repMovsq();
+}
+
+/** Zero `bytes` (a multiple of 8) at `base + off` with one `rep stosq` (clobbers rax, rcx, rdi). */
+export function emitZeroQwords(asm: Asm, base: Reg64, off: number, bytes: number): void {
+  checkNotClobbered(base);
+  if (bytes % 8 !== 0) throw new Error(`zeroing of ${bytes} bytes is not whole qwords`);
+  if (bytes === 0) return;
+  asm.movImm32("rax", 0).leaQ("rdi", base, off).movImm32("rcx", bytes / 8).repStosq();
 }
 
 export interface ConsoleCall {
@@ -35,7 +72,7 @@ export function emitConsoleWrite(asm: Asm, ring: Reg64, c: ConsoleCall, b: Bindi
   const at = sqeOffset(b, c.index);
   const common = b.ring.sqeCommon;
   const call = b.ring.sqeViews.call;
-  for (let o = 0; o < b.ring.sqeSize; o += 8) asm.movImm64("rax", 0n).storeQ(ring, at + o, "rax");
+  emitZeroQwords(asm, ring, at, b.ring.sqeSize);
   storeField(asm, ring, at, common["opcode"], BigInt(b.opcodes.call));
   storeField(asm, ring, at, common["capId"], BigInt(initialCapId(b, b.defaultGrants.indexOf("Console"))));
   storeField(asm, ring, at, common["userData"], 0x7e57n);

@@ -15,7 +15,7 @@ import { writeField } from "../spec/fields.js";
 import { Asm, type Reg64 } from "./x86-asm.js";
 import { recordMap } from "./record-map.js";
 import { consoleWriteMessage } from "./tls-probe.js";
-import { emitCapEnter, emitConsoleWrite, emitExit, guestDataVaddr, linkGuest, messageData, reg, storeField } from "./guest-code.js";
+import { emitCapEnter, emitConsoleWrite, emitCopyQwords, emitExit, guestDataVaddr, linkGuest, messageData, reg, storeField, storeQword } from "./guest-code.js";
 
 export interface HostileBatch {
   /** Raw SQE images, written to SQ slots 0..n-1. */
@@ -131,15 +131,15 @@ export function buildHostileRingProbe(batch: HostileBatch, b: Binding): Uint8Arr
   // 1. The hostile SQEs, 8 bytes at a time.
   batch.sqes.forEach((sqe, slot) => {
     const v = new DataView(sqe.buffer, sqe.byteOffset, sqe.byteLength);
-    for (let o = 0; o < sqe.length; o += 8) asm.movImm64("rax", v.getBigUint64(o, true)).storeQ(ring, sqeOffset(b, slot) + o, "rax");
+    for (let o = 0; o < sqe.length; o += 8) storeQword(asm, ring, sqeOffset(b, slot) + o, v.getBigInt64(o, true));
   });
   storeField(asm, ring, 0, b.ring.header["sqTail"], BigInt(batch.sqTail));
   // 2. cap_enter(0, 0): consume without waiting.
   emitCapEnter(asm, b, 0n, 0n);
   // 3. Copy the header and the CQ into the Console message.
   asm.movImm64(buf, BigInt(msgVaddr + msg.dataOffset));
-  for (let o = 0; o < b.ring.headerSize; o += 8) asm.loadQ("rax", ring, o).storeQ(buf, o, "rax");
-  for (let o = 0; o < b.ring.cqEntries * b.ring.cqeSize; o += 8) asm.loadQ("rax", ring, cqeOffset(b, 0) + o).storeQ(buf, b.ring.headerSize + o, "rax");
+  emitCopyQwords(asm, buf, 0, ring, 0, b.ring.headerSize);
+  emitCopyQwords(asm, buf, b.ring.headerSize, ring, cqeOffset(b, 0), b.ring.cqEntries * b.ring.cqeSize);
   // 4. Console.write at the slot after everything the kernel consumed (sq_head == sq_tail).
   emitConsoleWrite(asm, ring, { index: batch.sqTail, msgVaddr, msgLen: msg.bytes.length, resultVaddr }, b);
   emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);

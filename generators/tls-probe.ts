@@ -76,7 +76,15 @@ export function buildTlsProbe(layout: TlsLayout, b: Binding): TlsProbe {
   asm.movReg(ring, reg(b.entry.ring));
   asm.movImm64(buf, BigInt(msgVaddr + msg.dataOffset));
   asm.movRaxFs(0).storeQ(buf, 0, "rax");
-  for (let k = 0; k < memsz; k++) asm.movAlFs(-tlsOffset + k).storeAl(buf, 8 + k);
+  // The block through %fs, a qword at a time (the last one overlapping its predecessor so no
+  // read leaves the block), bytes for a block under 8: generated code is decoded afresh for
+  // every case, and a byte pair per TLS byte was most of this probe's instructions.
+  if (memsz < 8) for (let k = 0; k < memsz; k++) asm.movAlFs(-tlsOffset + k).storeAl(buf, 8 + k);
+  else {
+    const copyQword = (k: number) => asm.movRaxFs(-tlsOffset + k).storeQ(buf, 8 + k, "rax");
+    for (let k = 0; k + 8 < memsz; k += 8) copyQword(k);
+    copyQword(memsz - 8);
+  }
 
   emitConsoleWrite(asm, ring, { index: 0, msgVaddr, msgLen: msg.bytes.length, resultVaddr }, b);
   emitCapEnter(asm, b, 1n, b.syscall.capEnterWaitForever);

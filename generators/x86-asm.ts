@@ -191,6 +191,36 @@ export class Asm {
     return this;
   }
 
+  /** mov qword [base + disp32], imm32 (sign-extended to 64 bits): one instruction where movImm64 + storeQ take two */
+  storeImmQ(base: Reg64, d: number, imm: number): this {
+    checkDisp32(d);
+    checkInteger(imm);
+    if (imm < -0x8000_0000 || imm > 0x7fff_ffff) throw new RangeError(`${imm} does not fit a sign-extended imm32`);
+    this.memOp(true, 0, REG_NUM[base], 0xc7, d).le(imm, 4);
+    return this;
+  }
+
+  /** lea dst, [base + disp32] */
+  leaQ(dst: Reg64, base: Reg64, d: number): this {
+    return this.memOp(true, REG_NUM[dst], REG_NUM[base], 0x8d, d);
+  }
+
+  /** rep movsq: copy rcx qwords from [rsi] to [rdi] (upwards: DF is clear at entry and no generated code sets it) */
+  repMovsq(): this {
+    this.bytes.put(0xf3);
+    this.bytes.put(0x48);
+    this.bytes.put(0xa5);
+    return this;
+  }
+
+  /** rep stosq: store rax to rcx qwords from [rdi] (upwards, as repMovsq) */
+  repStosq(): this {
+    this.bytes.put(0xf3);
+    this.bytes.put(0x48);
+    this.bytes.put(0xab);
+    return this;
+  }
+
   /** mov dst, qword [base + disp32] */
   loadQ(dst: Reg64, base: Reg64, d: number): this {
     return this.memOp(true, REG_NUM[dst], REG_NUM[base], 0x8b, d);

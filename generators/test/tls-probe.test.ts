@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING } from "../../spec/binding.js";
 import { Console_Write$Params } from "../../spec/schema/gen/capos.js";
 import { Asm } from "../x86-asm.js";
+import { emitCopyQwords, emitZeroQwords, storeQword } from "../guest-code.js";
 import { buildTlsProbe, consoleWriteMessage, lldTlsOffset } from "../tls-probe.js";
 import { tlsLayout } from "../tls-layouts.js";
 
@@ -29,6 +30,12 @@ describe("x86 encoder", () => {
       .storeImm8("r12", 0, 1)
       .storeD("r12", 8, "rax")
       .shrImm("rax", 32)
+      .storeImmQ("r12", 0x40, -2)
+      .storeImmQ("rbx", 8, 0x7fff_ffff)
+      .leaQ("rsi", "r12", 0x440)
+      .leaQ("rdi", "rbx", 64)
+      .repMovsq()
+      .repStosq()
       .syscall()
       .hang();
     const code = asm.code();
@@ -46,6 +53,12 @@ describe("x86 encoder", () => {
       "mov byte ptr [r12],1",
       "mov [r12+8],eax",
       "shr rax,20h",
+      "mov qword ptr [r12+40h],0FFFFFFFFFFFFFFFEh",
+      "mov qword ptr [rbx+8],7FFFFFFFh",
+      "lea rsi,[r12+440h]",
+      "lea rdi,[rbx+40h]",
+      "rep movsq [rdi],[rsi]",
+      "rep stosq [rdi]",
       "syscall",
       `jmp short ${self}h`, // jumps to itself
     ]);
@@ -63,6 +76,37 @@ describe("x86 encoder", () => {
       return /^[A-F]/.test(h) ? `0${h}h` : `${h}h`;
     };
     expect(disassemble(asm.code())).toEqual(values.flatMap((v) => [`mov rax,${imm(v)}`, `mov r9,${imm(v)}`]));
+  });
+
+  it("stores a qword as one sign-extended imm32 store exactly when the value fits, else through rax", () => {
+    const asm = new Asm();
+    for (const v of [0n, 1n, 0x7fff_ffffn, 0x8000_0000n, -1n, -0x8000_0000n, -0x8000_0001n, 0x1122_3344_5566_7788n]) storeQword(asm, "r12", 0x48, v);
+    expect(disassemble(asm.code())).toEqual([
+      "mov qword ptr [r12+48h],0",
+      "mov qword ptr [r12+48h],1",
+      "mov qword ptr [r12+48h],7FFFFFFFh",
+      "mov rax,80000000h",
+      "mov [r12+48h],rax",
+      "mov qword ptr [r12+48h],0FFFFFFFFFFFFFFFFh",
+      "mov qword ptr [r12+48h],0FFFFFFFF80000000h",
+      "mov rax,0FFFFFFFF7FFFFFFFh",
+      "mov [r12+48h],rax",
+      "mov rax,1122334455667788h",
+      "mov [r12+48h],rax",
+    ]);
+  });
+
+  it("copies and zeroes qwords with one exact rep form, refusing to clobber their own base registers or split a qword", () => {
+    expect(() => emitCopyQwords(new Asm(), "rbx", 0, "rsi", 0, 64)).toThrow(/rsi/);
+    expect(() => emitZeroQwords(new Asm(), "rdi", 0, 64)).toThrow(/rdi/);
+    expect(() => emitCopyQwords(new Asm(), "rbx", 0, "r12", 0, 12)).toThrow(/qwords/);
+    // Exact forms: a count or offset off by one qword is invisible to the ring properties where
+    // the bytes it misses are zero anyway (the last CQE's tail, an SQE's unused half).
+    expect(disassemble((() => { const a = new Asm(); emitZeroQwords(a, "r12", 0x40, 128); return a.code(); })())).toEqual(["mov eax,0", "lea rdi,[r12+40h]", "mov ecx,10h", "rep stosq [rdi]"]);
+    expect(disassemble((() => { const a = new Asm(); emitCopyQwords(a, "rbx", 0x40, "r12", 0x440, 1024); return a.code(); })())).toEqual(["lea rsi,[r12+440h]", "lea rdi,[rbx+40h]", "mov ecx,80h", "rep movsq [rdi],[rsi]"]);
+    const none = new Asm();
+    emitCopyQwords(none, "rbx", 0, "r12", 0, 0);
+    expect(none.code().length).toBe(0);
   });
 });
 
