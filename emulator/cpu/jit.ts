@@ -33,10 +33,22 @@ import { opUD } from "./decode.js";
 /** Helpers the generated code calls (passed in: generated code has no module scope). */
 export interface JitHelpers {
   setArith: typeof setArith; szp: typeof szp; materialize: typeof materialize; cond: typeof cond; getCF: typeof getCF;
+  /** The carry flag of a lazy-flag record given as the region's int32 locals (see cfOf). */
+  cfOf: typeof cfOf;
   /** The store cache's empty page (one shape for the locals from the start). */
   noBytes: Uint8Array; noView: DataView;
 }
-export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond, getCF, noBytes: new Uint8Array(0), noView: new DataView(new ArrayBuffer(0)) };
+export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond, getCF, cfOf, noBytes: new Uint8Array(0), noView: new DataView(new ArrayBuffer(0)) };
+/**
+ * The carry flag of the lazy-flag record a region holds in its locals: written to CpuState as
+ * the region's write-back does (the operands as uint32), then read by flags.ts's own getCF. One
+ * short call in the generated code where the record's producer is not known (the inline
+ * evaluation of every kind was ~600 characters per INC/DEC).
+ */
+function cfOf(c: CpuState, op: number, w: number, a: number, ah: number, b: number, bh: number, r: number, rh: number, fc: number): number {
+  c.fop = op; c.fw = w; c.fa = a >>> 0; c.fah = ah >>> 0; c.fb = b >>> 0; c.fbh = bh >>> 0; c.fr = r >>> 0; c.frh = rh >>> 0; c.fc = fc;
+  return getCF(c);
+}
 /** A compiled region, entered at its block `e` (0, the head, when absent). */
 export type JitRegion = (c: CpuState, D: Insn[], H: JitHelpers, e?: number) => number;
 /** A compiled region: its code, the instructions it indexes, and its block heads (entry i = block i). */
@@ -527,7 +539,7 @@ const EQ = (a: string, b: string) => `((${a} ^ ${b}) === 0)`;
  * A condition as a JS expression over the recorded operands of a known lazy producer, or
  * null when only the generic evaluator can decide it.
  */
-function condExpr(p: { fop: number; w: number }, cc: number): string | null {
+function condExpr(p: Producer, cc: number): string | null {
   const w8 = p.w === 8;
   const zf = w8 ? `((c.fr | c.frh) === 0)` : `(c.fr === 0)`;
   const sf = w8 ? `(c.frh >>> 31 === 1)` : `(((c.fr >>> ${p.w * 8 - 1}) & 1) === 1)`;
@@ -556,17 +568,26 @@ function condExpr(p: { fop: number; w: number }, cc: number): string | null {
  * The carry flag as 0/1 (what INC/DEC keep): from the known producer when there is one, else
  * from the recorded producer kind, the rare kinds through the generic evaluator.
  */
-function cfExpr(p: { fop: number; w: number } | null): string {
+function cfExpr(p: Producer): string {
   const ltu = (a: string, b: string, w8: boolean) => w8 ? `(${U(`c.${a}h`)} < ${U(`c.${b}h`)} || (${EQ(`c.${a}h`, `c.${b}h`)} && ${U(`c.${a}`)} < ${U(`c.${b}`)}))` : `(${U(`c.${a}`)} < ${U(`c.${b}`)})`;
-  const ltuAny = (a: string, b: string) => `(c.fw === 8 ? ${ltu(a, b, true)} : ${ltu(a, b, false)})`;
-  if (p !== null) {
-    if (p.fop === FOP_SUB) return `(${ltu("fa", "fb", p.w === 8)} ? 1 : 0)`;
-    if (p.fop === FOP_ADD) return `(${ltu("fr", "fa", p.w === 8)} ? 1 : 0)`;
-    if (p.fop === FOP_LOGIC) return "0";
-    if (p.fop === FOP_INC || p.fop === FOP_DEC) return "c.fc";
-  }
-  return `(c.fop === ${FOP_SUB} ? (${ltuAny("fa", "fb")} ? 1 : 0) : c.fop === ${FOP_ADD} ? (${ltuAny("fr", "fa")} ? 1 : 0) : c.fop === ${FOP_LOGIC} ? 0 : c.fop === ${FOP_INC} || c.fop === ${FOP_DEC} ? c.fc : cfF(c))`;
+  if (p.fop === FOP_SUB) return `(${ltu("fa", "fb", p.w === 8)} ? 1 : 0)`;
+  if (p.fop === FOP_ADD) return `(${ltu("fr", "fa", p.w === 8)} ? 1 : 0)`;
+  if (p.fop === FOP_LOGIC) return "0";
+  if (p.fop === FOP_INC || p.fop === FOP_DEC) return "c.fc";
+  return CF_ANY;
 }
+/** The carry of whatever producer the record holds: the flags.ts evaluator, given the record (see cfOf). */
+const CF_ANY = "cfL(c, c.fop, c.fw, c.fa, c.fah, c.fb, c.fbh, c.fr, c.frh, c.fc)";
+/**
+ * `specific` (an expression valid for the hinted producer) when the record holds a producer of
+ * the hint's kind and width, else `generic`; just `generic` without a hint.
+ */
+function guarded(hint: Producer | null, specific: string | null, generic: string): string {
+  if (hint === null || specific === null || specific === generic) return generic;
+  return `(c.fop === ${hint.fop} && c.fw === ${hint.w} ? ${specific} : ${generic})`;
+}
+/** A lazy-flag producer as the region compiler knows it: its kind (FOP_*) and width. */
+type Producer = { fop: number; w: number };
 
 /** Handlers that read the run budget (c.left) cannot run inside compiled code. */
 function readsBudget(d: Insn): boolean {
@@ -663,8 +684,8 @@ function indirectTargets(d: Insn): number[] {
  * while its blocks have run fewer instructions in the interpreter than promoteVolume asks:
  * the factor by which the head's entries should grow before it is looked at again.
  */
-/** Why compileRegion declined a head (for profiling tools; null = off). */
-export let regionWhy: ((head: Insn, why: string, at?: Insn) => void) | null = null;
+/** Why compileRegion declined a head (for profiling tools; null = off), with the generated code once generated. */
+export let regionWhy: ((head: Insn, why: string, at?: Insn, code?: string) => void) | null = null;
 export function explainRegions(f: typeof regionWhy): void { regionWhy = f; }
 
 export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean, regs?: CpuState): CompiledRegion | null | number {
@@ -734,7 +755,9 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   };
   // dynamic targets (RET, handlers) go through one shared lookup (case -1), keeping code linear
   const dispatch = (v: string): string => `t = ${v}; b = -1; continue L;`;
-  for (const [id, rb] of blocks.entries()) {
+  // per block: its terminator, the instructions before it emitted inline, which of them keep
+  // their flags, and the lazy producer known at its end
+  const plans = blocks.map((rb) => {
     const blk = rb.insns, n = blk.length, last = blk[n - 1]!;
     // the terminator, when handled by the region itself
     const ijmp = isJmpIndirect(last) ? indirectJump(last) : null;
@@ -753,15 +776,50 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
       else if (e.fx === FX.Other) dead = false;
       if (e.readsFlags && (e.fx !== FX.WriteAll || keepFlags[k])) dead = false;
     }
+    // what the block leaves in the record: its last producer's kind, the record it was entered
+    // with ("pass": no instruction of it touches the flags) or nothing known (null)
+    let exit: Producer | "pass" | null = "pass";
+    for (let k = 0; k < bodyN; k++) {
+      const e = em[k];
+      exit = e === null || e === undefined ? null : e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? exit : null;
+    }
+    const staticSuccs = term === "jcc" ? [last.next, last.target] : term === "jmp" || term === "call" ? [last.target] : term === "fall" ? [last.next] : [];
+    return { ijmp, term, bodyN, em, keepFlags, exit, staticSuccs };
+  });
+  // Hints: the producer every region edge into a block leaves (through blocks that do not touch
+  // the flags too), found by iterating to a fixed point from "no edge seen" (undefined). A block
+  // can also be entered from outside or through the dispatch, so code that reads a hint checks
+  // the record's kind and width first (guarded).
+  const hints: (Producer | null | undefined)[] = blocks.map(() => undefined);
+  const same = (a: Producer | null | undefined, b: Producer | null | undefined) => a === b || (a != null && b != null && a.fop === b.fop && a.w === b.w);
+  for (let changed = true, rounds = 0; changed && rounds < 4 * blocks.length + 4; rounds++) {
+    changed = false;
+    blocks.forEach((rb, id) => {
+      let h: Producer | null | undefined = undefined;
+      for (const [i, pl] of plans.entries()) {
+        if (!pl.staticSuccs.includes(rb.addr)) continue;
+        const x = pl.exit === "pass" ? hints[i] : pl.exit;
+        if (x === undefined) continue;
+        h = h === undefined || same(h, x) ? x : null;
+      }
+      if (!same(h, hints[id])) { hints[id] = h; changed = true; }
+    });
+  }
+  for (const [id, rb] of blocks.entries()) {
+    const blk = rb.insns, n = blk.length, last = blk[n - 1]!;
+    const { ijmp, term, bodyN, em, keepFlags } = plans[id]!;
     body += `case ${id}: {\nif (c.left < ${n}) { c.rip = ${rb.addr}; return 0; }\nc.jb = ${rb.start};\n`;
-    let known: { fop: number; w: number } | null = null;
+    let known: Producer | null = null;
+    const hint = hints[id] ?? null;
+    /** A condition with no producer of this block before it: the hint's when the record is of its kind. */
+    const cond = (cc: number): string => (known && condExpr(known, cc)) ?? guarded(hint, hint && condExpr(hint, cc), `condF(c, ${cc})`);
     for (let k = 0; k < bodyN; k++) {
       const e = em[k], d = blk[k]!, j = rb.start + k;
       if (e !== null && e !== undefined) {
         inlined++;
         if (e.faults) body += `c.jk = ${j};\n`;
         body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j))
-          .replaceAll("@COND@", e.cc === undefined ? "" : (known && condExpr(known, e.cc)) ?? `condF(c, ${e.cc})`).replaceAll("@CF@", cfExpr(known)) + "\n";
+          .replaceAll("@COND@", e.cc === undefined ? "" : cond(e.cc)).replaceAll("@CF@", known ? cfExpr(known) : guarded(hint, hint && cfExpr(hint), CF_ANY)) + "\n";
         if (e.stores) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
@@ -781,8 +839,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
       case "jcc": {
         inlined++;
         const cc = last.map === 0 ? last.op - 0x70 : last.op - 0x80;
-        const ce = (known && condExpr(known, cc)) ?? `condF(c, ${cc})`;
-        body += `c.left -= ${n};\nif (${ce}) ${goTo(last.target)}\n${goTo(last.next)}\n`;
+        body += `c.left -= ${n};\nif (${cond(cc)}) ${goTo(last.target)}\n${goTo(last.next)}\n`;
         break;
       }
       case "call": {
@@ -816,15 +873,15 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   const code = localize(body);
   if (loopsOnly) {
     codeSizeSeen.set(head, { n: D.length, chars: code.length });
-    if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`); return decline(blocks); }
+    if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`, undefined, code); return decline(blocks); }
     const bar = promoteVolume(blocks.length, D.length, code.length);
     if (short(bar)) {
-      regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns, ${code.length} chars)`);
+      regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns, ${code.length} chars)`, undefined, code);
       return volume < bar ? laterBy(volume, bar) : 1.25;
     }
   }
   const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
-const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfF = H.getCF;
+const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfL = H.cfOf;
 if (${stale}) return 2;
 let b = e | 0, t = 0;
 `;
@@ -864,7 +921,7 @@ function localize(body: string): string {
   const flagsLoad = LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f} | 0; `).join("");
   body = body.replaceAll("setArithF(c, ", `${flagsBack}Fop = ${FOP_EAGER}; setArithF(c, `);
   body = body.replaceAll("materializeF(c);", `${flagsBack}materializeF(c); Fop = ${FOP_EAGER};`);
-  body = body.replace(/condF\(c, (\d+)\)|cfF\(c\)/g, (call) => `(${flagsBack.replaceAll("; ", ", ")}${call})`);
+  body = body.replace(/condF\(c, (\d+)\)/g, (call) => `(${flagsBack.replaceAll("; ", ", ")}${call})`);
   // one exit path (V8's compile time grows with every copy of the write-back)
   body = body.replaceAll("return 0;", "break L;");
   body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; wpn = NaN; wpl = -1; }`);

@@ -332,3 +332,46 @@ describe("compiled tier, cached stores", () => {
     expect([...stops].sort()).toEqual(["budget", "fault", "hlt"]);
   });
 });
+
+describe("compiled tier, flag hints", () => {
+  // A block whose every region predecessor leaves a known producer (CMP r64 at TOP, through the
+  // NOT block) reads the flags before producing its own (SETB at MID, then INC's carry) with that
+  // producer's inline expressions, guarded by the record's kind and width: the block is also
+  // entered through the outer loop's indirect jump (the dispatch, or the interpreter), after
+  // another producer of either width over stale high halves from an earlier 64-bit CMP.
+  //   OUTER: mov r15, trips; cmp a1, b1 (64-bit); <producer>; mov rax, MID; jmp rax
+  //   TOP:   cmp rcx, rdx; jb MID; not r8
+  //   MID:   setb r10b; inc r9; setb r11b; dec r15; jnz TOP
+  //          dec r14; jnz OUTER; hlt
+  const free = fc.constantFrom(...REGS.filter((r) => r !== 0 && r !== 14));
+  const producer = fc.record({ k: fc.constant("alu" as const), op: fc.constantFrom(0x39, 0x01, 0x29, 0x31), w: fc.boolean(), dst: free, src: free });
+  const arb = fc.record({
+    a1: free, b1: free, p: producer, regs: fc.array(u64, { minLength: 16, maxLength: 16 }),
+    trips: fc.integer({ min: 8, max: 30 }), outer: fc.integer({ min: 2, max: 8 }), budgets: fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 3 }),
+  });
+  const le32 = (v: number) => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255];
+  function assembleHinted(k: { a1: number; b1: number; p: Op; trips: number }): number[] {
+    const code = [0x49, 0xc7, 0xc7, ...le32(k.trips), ...encode({ k: "alu", op: 0x39, w: true, dst: k.a1, src: k.b1 }), ...encode(k.p)];
+    const movAt = code.length;
+    code.push(0x48, 0xc7, 0xc0, 0, 0, 0, 0, 0xff, 0xe0);
+    const top = code.length, mid = top + 8;
+    code.push(0x48, 0x39, 0xd1, 0x72, mid - (top + 5), 0x49, 0xf7, 0xd0);
+    code.push(0x41, 0x0f, 0x92, 0xc2, 0x49, 0xff, 0xc1, 0x41, 0x0f, 0x92, 0xc3, 0x49, 0xff, 0xcf);
+    code.push(0x0f, 0x85, ...le32(top - (code.length + 6)));
+    code.push(0x49, 0xff, 0xce, 0x0f, 0x85, ...le32(0 - (code.length + 3 + 6)), 0xf4);
+    code.splice(movAt + 3, 4, ...le32(CODE + mid));
+    return code;
+  }
+  it("agree with the interpreter whatever producer the record holds when the block is entered", () => {
+    let compiled = 0, cases = 0;
+    fc.assert(fc.property(arb, (k) => {
+      const go = (threshold: number) => execute(assembleHinted(k), k.regs, [[14, k.outer]], 0x202, k.budgets, threshold, 1e-9);
+      const jit = go(8);
+      expect(jit.trace).toEqual(go(0).trace);
+      cases++;
+      if (jit.regions > 0) compiled++;
+    }), { seed: 20261127, numRuns: 800 });
+    // no silent pass: the loop was compiled
+    expect(compiled).toBeGreaterThan(cases * 0.9);
+  });
+});
