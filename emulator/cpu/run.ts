@@ -67,7 +67,9 @@ if (forms.K_MOV64 !== 1 || forms.K_MOV32 !== 2 || forms.K_LOAD64BD !== 3 || form
   || forms.K_ALU32RR !== 16 || forms.K_ALU64RI !== 22 || forms.K_ALU32RI !== 28 || forms.K_TEST64RR !== 34 || forms.K_TEST32RR !== 35
   || forms.K_JCC !== 40 || forms.K_JMP !== 41 || forms.K_CALLREL !== 42 || forms.K_RET !== 43
   || forms.K_SHL64I !== 44 || forms.K_SHR64I !== 45 || forms.K_SAR64I !== 46 || forms.K_IMUL64RR !== 47 || forms.K_MOVZX8R !== 48
-  || forms.K_STORE8 !== 49 || forms.K_LAST !== 49) {
+  || forms.K_STORE8 !== 49 || forms.K_NOP64 !== 50 || forms.K_ALU64RR_NF !== 51 || forms.K_NOP32 !== 56 || forms.K_ALU32RR_NF !== 57
+  || forms.K_ALU64RI_NF !== 62 || forms.K_ALU32RI_NF !== 67 || forms.K_SHL64I_NF !== 72 || forms.K_SHR64I_NF !== 73
+  || forms.K_SAR64I_NF !== 74 || forms.K_IMUL64RR_NF !== 75 || forms.K_LAST !== 75) {
   throw new Error("run.ts: interpret()'s inline form codes are out of step with ops/inline-forms.ts");
 }
 if (PAGE !== 4096) throw new Error("run.ts: fetchInsn's page-size literal is out of step with memory.ts's PAGE");
@@ -132,6 +134,7 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   }
   if (x.ind === null && isJmpIndirect(x)) x.ind = new Map();
   d.loop = countedLoopOf(blk);
+  forms.markDeadFlags(blk);
   return blk;
 }
 
@@ -364,6 +367,68 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               break;
             }
             case 48 /* K_MOVZX8R */: lo[x.kd] = lo[x.ks]! & 255; hi[x.kd] = 0; break;
+            // flag writers whose flags are dead (ops/inline-forms.ts markDeadFlags): the result only
+            case 50 /* K_NOP64: CMP, TEST */: case 56 /* K_NOP32 */: break;
+            case 51 /* ADD r64, r64 */: {
+              const r = x.kd, s = x.ks, a = lo[r]! >>> 0, b = lo[s]! >>> 0, sum = a + b;
+              hi[r] = (hi[r]! + hi[s]! + (sum > 0xffffffff ? 1 : 0)) | 0; lo[r] = sum | 0;
+              break;
+            }
+            case 52 /* OR */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! | lo[s]!; hi[r] = hi[r]! | hi[s]!; break; }
+            case 53 /* AND */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! & lo[s]!; hi[r] = hi[r]! & hi[s]!; break; }
+            case 54 /* SUB */: {
+              const r = x.kd, s = x.ks, a = lo[r]! >>> 0, b = lo[s]! >>> 0;
+              hi[r] = (hi[r]! - hi[s]! - (a < b ? 1 : 0)) | 0; lo[r] = (a - b) | 0;
+              break;
+            }
+            case 55 /* XOR */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! ^ lo[s]!; hi[r] = hi[r]! ^ hi[s]!; break; }
+            case 57 /* ADD r32, r32 */: { const r = x.kd; lo[r] = (lo[r]! + lo[x.ks]!) | 0; hi[r] = 0; break; }
+            case 58 /* OR */: { const r = x.kd; lo[r] = lo[r]! | lo[x.ks]!; hi[r] = 0; break; }
+            case 59 /* AND */: { const r = x.kd; lo[r] = lo[r]! & lo[x.ks]!; hi[r] = 0; break; }
+            case 60 /* SUB */: { const r = x.kd; lo[r] = (lo[r]! - lo[x.ks]!) | 0; hi[r] = 0; break; }
+            case 61 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ lo[x.ks]!; hi[r] = 0; break; }
+            case 62 /* ADD r64, imm */: {
+              const r = x.kd, a = lo[r]! >>> 0, b = x.imm >>> 0, sum = a + b;
+              hi[r] = (hi[r]! + x.immHi + (sum > 0xffffffff ? 1 : 0)) | 0; lo[r] = sum | 0;
+              break;
+            }
+            case 63 /* OR */: { const r = x.kd; lo[r] = lo[r]! | x.imm; hi[r] = hi[r]! | x.immHi; break; }
+            case 64 /* AND */: { const r = x.kd; lo[r] = lo[r]! & x.imm; hi[r] = hi[r]! & x.immHi; break; }
+            case 65 /* SUB */: {
+              const r = x.kd, a = lo[r]! >>> 0, b = x.imm >>> 0;
+              hi[r] = (hi[r]! - x.immHi - (a < b ? 1 : 0)) | 0; lo[r] = (a - b) | 0;
+              break;
+            }
+            case 66 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ x.imm; hi[r] = hi[r]! ^ x.immHi; break; }
+            case 67 /* ADD r32, imm */: { const r = x.kd; lo[r] = (lo[r]! + x.imm) | 0; hi[r] = 0; break; }
+            case 68 /* OR */: { const r = x.kd; lo[r] = lo[r]! | x.imm; hi[r] = 0; break; }
+            case 69 /* AND */: { const r = x.kd; lo[r] = lo[r]! & x.imm; hi[r] = 0; break; }
+            case 70 /* SUB */: { const r = x.kd; lo[r] = (lo[r]! - x.imm) | 0; hi[r] = 0; break; }
+            case 71 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ x.imm; hi[r] = 0; break; }
+            // shifts by a nonzero count (a shift by 0 writes no flags and never gets these forms)
+            case 72 /* SHL r64, imm */: {
+              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
+              if (n < 32) { hi[r] = (ah << n) | (a >>> (32 - n)); lo[r] = a << n; } else { hi[r] = a << (n - 32); lo[r] = 0; }
+              break;
+            }
+            case 73 /* SHR */: {
+              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
+              if (n < 32) { lo[r] = (a >>> n) | (ah << (32 - n)); hi[r] = ah >>> n; } else { lo[r] = ah >>> (n - 32); hi[r] = 0; }
+              break;
+            }
+            case 74 /* SAR */: {
+              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
+              if (n < 32) { lo[r] = (a >>> n) | (ah << (32 - n)); hi[r] = ah >> n; } else { lo[r] = ah >> (n - 32); hi[r] = ah >> 31; }
+              break;
+            }
+            case 75 /* IMUL r64, r64 */: {
+              const a = lo[x.kd]! >>> 0, ah = hi[x.kd]!, b = lo[x.ks]! >>> 0, bh = hi[x.ks]!;
+              const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
+              const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
+              lo[x.kd] = ((mid & 0xffff) << 16) | (ll & 0xffff);
+              hi[x.kd] = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) | 0;
+              break;
+            }
             case 49 /* K_STORE8 */: { const r = x.ks; mem.w8(ea(c, x), r < 16 ? lo[r]! : lo[r - 16]! >>> 8); break; }
             default: x.exec(c, x);
           }
