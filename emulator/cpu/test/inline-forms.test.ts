@@ -68,6 +68,16 @@ const KILL = [0x48, 0xc1, 0xe7, 0x01, 0x48, 0x39, 0xd7]; // shl rdi, 1; cmp rdi,
 /** A load that faults (RBX + 1 MiB is unmapped): what a fault sees must be exact. */
 const FAULTING_LOAD = [0x48, 0x8b, 0x93, ...rel32(0x100000)]; // mov rdx, [rbx+0x100000]
 
+/**
+ * Loads and stores run in place on a TLB hit (interpret() reads the page's view itself) and
+ * through Memory on a miss: each twice in one block, so that the second finds the page the first
+ * put in the TLB; and loads straddling a page end (RBX + 0xefc reaches DATA's first page's last 4 bytes).
+ */
+const TLB_HITS: number[][] = [
+  [0x48, 0x8b, 0x43, 0x08], [0x8b, 0x43, 0x0c], [0x48, 0x89, 0x43, 0x10], [0x89, 0x4b, 0x14], [0x88, 0x03], [0x88, 0x63, 0x01], [0x88, 0x04, 0xb3],
+  [0x48, 0x8b, 0x83, ...rel32(0xefc)], [0x8b, 0x83, ...rel32(0xefe)],
+].map((x) => [...x, ...x]).concat([[0x51, 0x41, 0x50, 0x59, 0x41, 0x5f]]);
+
 /** Block-ending forms: each at the end of its block, after a compare that sets the flags it may read. */
 const CMP = [0x48, 0x39, 0xf8]; // cmp rax, rdi
 const TAILS: { code: number[]; ret?: number }[] = [
@@ -155,6 +165,11 @@ describe("inline forms", () => {
   });
   it("a flag writer keeps its flags when a memory access comes before they are overwritten (a fault sees them)", () => {
     for (const w of WRITERS) check([...w, ...FAULTING_LOAD, ...KILL, HLT], 0, undefined, undefined, "fault");
+  });
+  it("loads and stores that hit the TLB run as their handlers (and ones straddling a page end)", () => {
+    for (const code of TLB_HITS) check([...code, HLT], 0);
+    // call and ret: the call's push fills the TLB for the ret's pop
+    check([0xe8, ...rel32(1), HLT, 0xc3], 0);
   });
   it("push, pop, call and ret carry into RSP's high half", () => {
     for (const push of [[0x51], [0x41, 0x50]]) check([...push, HLT], 0, undefined, "push");
