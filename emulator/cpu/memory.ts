@@ -201,14 +201,17 @@ export interface MemorySnapshot {
 export class Memory {
   /** Page number -> page. Read it freely; change it only through this class (it tracks what it changes). */
   readonly pages: Map<number, Page>;
-  private rTag = new Float64Array(TLB_SIZE).fill(NaN);
   // The TLB arrays start packed with a placeholder (tags are NaN, so it is never used) and
   // keep each page's DataView next to the Page, saving a dependent load on every access.
+  // run.ts's interpreter loop reads the tags and views directly for its loads and stores (a hit
+  // there is exactly what r32/w32/w64/w8 do on a hit; a miss calls them), so these four are
+  // readable: change them only here.
+  readonly rTag = new Float64Array(TLB_SIZE).fill(NaN);
   private rPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
-  private rDv: DataView[] = new Array<DataView>(TLB_SIZE).fill(NO_PAGE.dv);
-  private wTag = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly rDv: DataView[] = new Array<DataView>(TLB_SIZE).fill(NO_PAGE.dv);
+  readonly wTag = new Float64Array(TLB_SIZE).fill(NaN);
   private wPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
-  private wDv: DataView[] = new Array<DataView>(TLB_SIZE).fill(NO_PAGE.dv);
+  readonly wDv: DataView[] = new Array<DataView>(TLB_SIZE).fill(NO_PAGE.dv);
   /** One-entry instruction TLB. */
   private xPn = NaN;
   private xPage: Page | null = null;

@@ -67,7 +67,9 @@ if (forms.K_MOV64 !== 1 || forms.K_MOV32 !== 2 || forms.K_LOAD64BD !== 3 || form
   || forms.K_ALU32RR !== 16 || forms.K_ALU64RI !== 22 || forms.K_ALU32RI !== 28 || forms.K_TEST64RR !== 34 || forms.K_TEST32RR !== 35
   || forms.K_JCC !== 40 || forms.K_JMP !== 41 || forms.K_CALLREL !== 42 || forms.K_RET !== 43
   || forms.K_SHL64I !== 44 || forms.K_SHR64I !== 45 || forms.K_SAR64I !== 46 || forms.K_IMUL64RR !== 47 || forms.K_MOVZX8R !== 48
-  || forms.K_STORE8 !== 49 || forms.K_LAST !== 49) {
+  || forms.K_STORE8 !== 49 || forms.K_NOP64 !== 50 || forms.K_ALU64RR_NF !== 51 || forms.K_NOP32 !== 56 || forms.K_ALU32RR_NF !== 57
+  || forms.K_ALU64RI_NF !== 62 || forms.K_ALU32RI_NF !== 67 || forms.K_SHL64I_NF !== 72 || forms.K_SHR64I_NF !== 73
+  || forms.K_SAR64I_NF !== 74 || forms.K_IMUL64RR_NF !== 75 || forms.K_LAST !== 75) {
   throw new Error("run.ts: interpret()'s inline form codes are out of step with ops/inline-forms.ts");
 }
 if (PAGE !== 4096) throw new Error("run.ts: fetchInsn's page-size literal is out of step with memory.ts's PAGE");
@@ -132,6 +134,7 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   }
   if (x.ind === null && isJmpIndirect(x)) x.ind = new Map();
   d.loop = countedLoopOf(blk);
+  forms.markDeadFlags(blk);
   return blk;
 }
 
@@ -165,10 +168,11 @@ export let sideEntries = 0;
 /** The instruction interpret() was running when it threw (null: a fetch faulted, between instructions). */
 let faulting: Insn | null = null;
 /**
- * When it threw inside a block run without per-instruction budget counting: the budget before
- * the block, and the block (-1 and null otherwise, when `c.left` is exact).
+ * When it threw inside a block's body run without per-instruction budget counting: 1 (c.left
+ * then still holds the budget before the block) and the block (0 and null otherwise, when
+ * `c.left` is exact).
  */
-let faultingLeft = -1;
+let faultingInBlock = 0;
 let faultingBlock: Insn[] | null = null;
 
 /**
@@ -185,9 +189,16 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
   let cur: Insn | null = null;
   let prev: Insn | null = null;
   let lastHead: Insn | null = null;
-  let fastLeft = -1;
+  // 1 while the fast path runs a block's body (c.left then still holds the budget before the
+  // block). A flag, not that budget: a budget is a double (1e11 in the bench), and V8 converted a
+  // double local that the catch block reads to a tagged value before every call in the loop
+  let inFastBody = 0;
   let fastBlock: Insn[] | null = null;
   const lo = c.lo, hi = c.hi;
+  // the memory's TLB, for the loads and stores run in place below: a hit reads or writes the
+  // page's view at once (one lookup for both halves of a 64-bit access, where two r32 calls made
+  // two), a miss or a page-straddling access calls Memory (r32, w32, w64, w8), which fills it
+  const rTag = mem.rTag, rDv = mem.rDv, wTag = mem.wTag, wDv = mem.wDv;
   try {
     while (c.left > 0) {
       const rip = c.rip;
@@ -222,9 +233,9 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         // The whole block fits the budget: its first n-1 instructions run without budget or RIP
         // bookkeeping, as none of them reads either (RDTSC, which reads the budget, and the REP
         // string instructions, which spend it, end their blocks; so does SYSCALL, which reads
-        // RIP). A fault among them is charged by run() from `fastLeft` and the faulting
+        // RIP). A fault among them is charged by run() from c.left (`inFastBody`) and the faulting
         // instruction's place in `fastBlock`.
-        fastLeft = left; fastBlock = blk;
+        inFastBody = 1; fastBlock = blk;
         const last = n - 1;
         let i = 0;
         for (; i < last; i++) {
@@ -238,17 +249,34 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 2 /* K_MOV32 */: lo[x.kd] = lo[x.ks]!; hi[x.kd] = 0; break;
             case 3 /* K_LOAD64BD */: {
               const b = x.ks, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
-              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
+              let vl: number, vh: number;
+              if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
+              else { vl = mem.r32(a); vh = mem.r32(a + 4); }
               lo[x.kd] = vl; hi[x.kd] = vh;
               break;
             }
             case 4 /* K_LOAD32BD */: {
-              const b = x.ks, v = mem.r32(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp);
+              const b = x.ks, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
+              const v = rTag[t] === pn && off <= 4092 ? rDv[t]!.getInt32(off, true) : mem.r32(a);
               lo[x.kd] = v; hi[x.kd] = 0;
               break;
             }
-            case 5 /* K_STORE64BD */: { const b = x.kd, r = x.ks; mem.w64(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp, lo[r]!, hi[r]!); break; }
-            case 6 /* K_STORE32BD */: { const b = x.kd; mem.w32(hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp, lo[x.ks]!); break; }
+            case 5 /* K_STORE64BD */: {
+              const b = x.kd, r = x.ks, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
+              if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, lo[r]!, true); dv.setInt32(off + 4, hi[r]!, true); }
+              else mem.w64(a, lo[r]!, hi[r]!);
+              break;
+            }
+            case 6 /* K_STORE32BD */: {
+              const b = x.kd, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
+              if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, lo[x.ks]!, true);
+              else mem.w32(a, lo[x.ks]!);
+              break;
+            }
             case 7 /* K_LEA64BD */: {
               const b = x.ks, r = x.kd, disp = x.disp, sum = (lo[b]! >>> 0) + (disp >>> 0);
               hi[r] = (hi[b]! + (disp >> 31) + (sum > 0xffffffff ? 1 : 0)) | 0;
@@ -257,14 +285,19 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             }
             case 8 /* K_PUSH64 */: {
               const r = x.ks, vl = lo[r]!, vh = hi[r]!, l = lo[4]!, h = hi[4]!;
-              const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
-              mem.w64(nh * 4294967296 + (nl >>> 0), vl, vh);
+              const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h, a = nh * 4294967296 + (nl >>> 0);
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
+              if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, vl, true); dv.setInt32(off + 4, vh, true); }
+              else mem.w64(a, vl, vh);
               lo[4] = nl; hi[4] = nh;
               break;
             }
             case 9 /* K_POP64 */: {
               const l = lo[4]!, h = hi[4]!, a = h * 4294967296 + (l >>> 0);
-              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
+              let vl: number, vh: number;
+              if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
+              else { vl = mem.r32(a); vh = mem.r32(a + 4); }
               lo[4] = (l + 8) | 0; hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
               lo[x.kd] = vl; hi[x.kd] = vh;
               break;
@@ -364,13 +397,87 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               break;
             }
             case 48 /* K_MOVZX8R */: lo[x.kd] = lo[x.ks]! & 255; hi[x.kd] = 0; break;
-            case 49 /* K_STORE8 */: { const r = x.ks; mem.w8(ea(c, x), r < 16 ? lo[r]! : lo[r - 16]! >>> 8); break; }
+            // flag writers whose flags are dead (ops/inline-forms.ts markDeadFlags): the result only
+            case 50 /* K_NOP64: CMP, TEST */: case 56 /* K_NOP32 */: break;
+            case 51 /* ADD r64, r64 */: {
+              const r = x.kd, s = x.ks, a = lo[r]! >>> 0, b = lo[s]! >>> 0, sum = a + b;
+              hi[r] = (hi[r]! + hi[s]! + (sum > 0xffffffff ? 1 : 0)) | 0; lo[r] = sum | 0;
+              break;
+            }
+            case 52 /* OR */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! | lo[s]!; hi[r] = hi[r]! | hi[s]!; break; }
+            case 53 /* AND */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! & lo[s]!; hi[r] = hi[r]! & hi[s]!; break; }
+            case 54 /* SUB */: {
+              const r = x.kd, s = x.ks, a = lo[r]! >>> 0, b = lo[s]! >>> 0;
+              hi[r] = (hi[r]! - hi[s]! - (a < b ? 1 : 0)) | 0; lo[r] = (a - b) | 0;
+              break;
+            }
+            case 55 /* XOR */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! ^ lo[s]!; hi[r] = hi[r]! ^ hi[s]!; break; }
+            case 57 /* ADD r32, r32 */: { const r = x.kd; lo[r] = (lo[r]! + lo[x.ks]!) | 0; hi[r] = 0; break; }
+            case 58 /* OR */: { const r = x.kd; lo[r] = lo[r]! | lo[x.ks]!; hi[r] = 0; break; }
+            case 59 /* AND */: { const r = x.kd; lo[r] = lo[r]! & lo[x.ks]!; hi[r] = 0; break; }
+            case 60 /* SUB */: { const r = x.kd; lo[r] = (lo[r]! - lo[x.ks]!) | 0; hi[r] = 0; break; }
+            case 61 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ lo[x.ks]!; hi[r] = 0; break; }
+            case 62 /* ADD r64, imm */: {
+              const r = x.kd, a = lo[r]! >>> 0, b = x.imm >>> 0, sum = a + b;
+              hi[r] = (hi[r]! + x.immHi + (sum > 0xffffffff ? 1 : 0)) | 0; lo[r] = sum | 0;
+              break;
+            }
+            case 63 /* OR */: { const r = x.kd; lo[r] = lo[r]! | x.imm; hi[r] = hi[r]! | x.immHi; break; }
+            case 64 /* AND */: { const r = x.kd; lo[r] = lo[r]! & x.imm; hi[r] = hi[r]! & x.immHi; break; }
+            case 65 /* SUB */: {
+              const r = x.kd, a = lo[r]! >>> 0, b = x.imm >>> 0;
+              hi[r] = (hi[r]! - x.immHi - (a < b ? 1 : 0)) | 0; lo[r] = (a - b) | 0;
+              break;
+            }
+            case 66 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ x.imm; hi[r] = hi[r]! ^ x.immHi; break; }
+            case 67 /* ADD r32, imm */: { const r = x.kd; lo[r] = (lo[r]! + x.imm) | 0; hi[r] = 0; break; }
+            case 68 /* OR */: { const r = x.kd; lo[r] = lo[r]! | x.imm; hi[r] = 0; break; }
+            case 69 /* AND */: { const r = x.kd; lo[r] = lo[r]! & x.imm; hi[r] = 0; break; }
+            case 70 /* SUB */: { const r = x.kd; lo[r] = (lo[r]! - x.imm) | 0; hi[r] = 0; break; }
+            case 71 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ x.imm; hi[r] = 0; break; }
+            // shifts by a nonzero count (a shift by 0 writes no flags and never gets these forms)
+            case 72 /* SHL r64, imm */: {
+              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
+              if (n < 32) { hi[r] = (ah << n) | (a >>> (32 - n)); lo[r] = a << n; } else { hi[r] = a << (n - 32); lo[r] = 0; }
+              break;
+            }
+            case 73 /* SHR */: {
+              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
+              if (n < 32) { lo[r] = (a >>> n) | (ah << (32 - n)); hi[r] = ah >>> n; } else { lo[r] = ah >>> (n - 32); hi[r] = 0; }
+              break;
+            }
+            case 74 /* SAR */: {
+              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
+              if (n < 32) { lo[r] = (a >>> n) | (ah << (32 - n)); hi[r] = ah >> n; } else { lo[r] = ah >> (n - 32); hi[r] = ah >> 31; }
+              break;
+            }
+            case 75 /* IMUL r64, r64 */: {
+              const a = lo[x.kd]! >>> 0, ah = hi[x.kd]!, b = lo[x.ks]! >>> 0, bh = hi[x.ks]!;
+              const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
+              const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
+              lo[x.kd] = ((mid & 0xffff) << 16) | (ll & 0xffff);
+              hi[x.kd] = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) | 0;
+              break;
+            }
+            case 49 /* K_STORE8 */: {
+              // ea()'s arithmetic, in its order, for a plain base(+index) operand
+              const r = x.ks, v = r < 16 ? lo[r]! : lo[r - 16]! >>> 8, b = x.base, ix = x.index;
+              let a: number;
+              if (b >= 0 && x.seg === 0 && x.asz32 === 0) {
+                a = x.disp + (hi[b]! * 4294967296 + (lo[b]! >>> 0));
+                if (ix >= 0) a += (hi[ix]! * 4294967296 + (lo[ix]! >>> 0)) * x.scale;
+              } else a = ea(c, x);
+              const pn = Math.floor(a / 4096), t = pn & 255;
+              if (wTag[t] === pn) wDv[t]!.setUint8(a - pn * 4096, v);
+              else mem.w8(a, v);
+              break;
+            }
             default: x.exec(c, x);
           }
         }
         const x: Insn = blk[i]!;
         c.left = left - i;
-        fastLeft = -1;
+        inFastBody = 0;
         // the block's last instruction
         if (i === last && x.valid) {
           cur = x;
@@ -382,15 +489,20 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 41 /* K_JMP */: c.rip = x.target; break;
             case 42 /* K_CALLREL */: {
               const n = x.next, l = lo[4]!, h = hi[4]!;
-              const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
-              mem.w64(nh * 4294967296 + (nl >>> 0), n | 0, (n / 4294967296) | 0);
+              const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h, a = nh * 4294967296 + (nl >>> 0);
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
+              if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, n | 0, true); dv.setInt32(off + 4, (n / 4294967296) | 0, true); }
+              else mem.w64(a, n | 0, (n / 4294967296) | 0);
               lo[4] = nl; hi[4] = nh;
               c.rip = x.target;
               break;
             }
             case 43 /* K_RET */: {
               const l = lo[4]!, h = hi[4]!, a = h * 4294967296 + (l >>> 0);
-              const vl = mem.r32(a), vh = mem.r32(a + 4);
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
+              let vl: number, vh: number;
+              if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
+              else { vl = mem.r32(a); vh = mem.r32(a + 4); }
               lo[4] = (l + 8) | 0; hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
               c.rip = vh * 4294967296 + (vl >>> 0);
               break;
@@ -439,7 +551,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
     // optimised code deoptimised this loop at every fault (116 times in one pass of the
     // default mix) when it did more than store a variable.
     faulting = cur;
-    faultingLeft = fastLeft;
+    faultingInBlock = inFastBody;
     faultingBlock = fastBlock;
     throw e;
   }
@@ -508,10 +620,10 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
       else if (faulting !== null) {
         c.rip = faulting.addr;
         // the instructions before it in its block retired
-        if (faultingLeft >= 0) c.left = faultingLeft - faultingBlock!.indexOf(faulting);
+        if (faultingInBlock === 1) c.left -= faultingBlock!.indexOf(faulting);
       }
       faulting = null;
-      faultingLeft = -1;
+      faultingInBlock = 0;
       faultingBlock = null;
       return { kind: "fault", fault: e.fault };
     }
@@ -545,6 +657,11 @@ function primeInterpreter(): void {
     c.rip = base + 0x10000;
     c.lo[0] = (big + 5 + (k & 1) * 2) | 0; c.lo[1] = (big + 7 - (k & 1) * 2) | 0; c.hi[0] = c.hi[1] = big ? -1 : 0;
     c.lo[3] = (base + 0x20100) | 0; c.lo[4] = (base + 0x21f00) | 0;
+    // half the runs with the data and stack pages in the TLB already, so that each load and store
+    // form hits it on its first access there: interpret() runs TLB hits in place and calls Memory
+    // on a miss, and both paths need type feedback (running the code twice instead made the loop
+    // hot enough to be optimised at import)
+    if (k & 8) for (const a of [base + 0x20000, base + 0x21000]) { m.wpage(a); m.rpage(a); } // (a first write copies the zero page and forgets its read entry)
     const s = run(c, m, 1000);
     if (s.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${s.kind}`);
     m.release();

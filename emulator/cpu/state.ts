@@ -87,8 +87,15 @@ export class CpuState {
 // RIP (an address, often at or above 2^30) and the lazy-flag operands (unsigned 32-bit halves)
 // soon hold numbers that are no V8 Smi; the first such store would give CpuState a new map with
 // double fields in the middle of a run and deoptimise every function optimised for the old one,
-// so the fields are doubles from the start (see the same for Insn in run.ts).
-{ const shape = new CpuState(); shape.rip = shape.fa = shape.fah = shape.fb = shape.fbh = shape.fr = shape.frh = 2 ** 32 - 1; }
+// so the fields are doubles from the start (see the same for Insn in run.ts). Likewise `th` (the
+// high half of an operand), the budgets (`left`, `runStart`: 1e11 in the bench), the counters
+// and the segment bases: `th` alone made the interpreter loop's second optimised compile deopt
+// ("wrong map") in the first real program after priming, costing a third compile every process.
+{
+  const shape = new CpuState();
+  shape.rip = shape.fa = shape.fah = shape.fb = shape.fbh = shape.fr = shape.frh = shape.th = 2 ** 32 - 1;
+  shape.left = shape.runStart = shape.icount = shape.tsc = shape.fsBase = shape.gsBase = 2 ** 40;
+}
 
 /** Read a 64-bit GPR as bigint (for tests and personalities; not hot path). */
 export function getReg64(c: CpuState, r: number): bigint {

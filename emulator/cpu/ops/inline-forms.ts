@@ -26,9 +26,16 @@ export const K_CALL = 0, K_MOV64 = 1, K_MOV32 = 2, K_LOAD64BD = 3, K_LOAD32BD = 
   K_ALU64RR = 10, K_ALU32RR = 16, K_ALU64RI = 22, K_ALU32RI = 28,
   K_TEST64RR = 34, K_TEST32RR = 35,
   K_JCC = 40, K_JMP = 41, K_CALLREL = 42, K_RET = 43,
-  K_SHL64I = 44, K_SHR64I = 45, K_SAR64I = 46, K_IMUL64RR = 47, K_MOVZX8R = 48, K_STORE8 = 49;
+  K_SHL64I = 44, K_SHR64I = 45, K_SAR64I = 46, K_IMUL64RR = 47, K_MOVZX8R = 48, K_STORE8 = 49,
+  /**
+   * Flag writers whose flags are dead (see markDeadFlags): CMP or TEST (nothing left to do), and
+   * the ALU ops ADD, OR, AND, SUB, XOR (in that order from each of these), shifts and IMUL
+   * computing their result only.
+   */
+  K_NOP64 = 50, K_ALU64RR_NF = 51, K_NOP32 = 56, K_ALU32RR_NF = 57, K_ALU64RI_NF = 62, K_ALU32RI_NF = 67,
+  K_SHL64I_NF = 72, K_SHR64I_NF = 73, K_SAR64I_NF = 74, K_IMUL64RR_NF = 75;
 /** Highest code in use (tests run them all). */
-export const K_LAST = 49;
+export const K_LAST = 75;
 
 /** x86 ALU operation (the opcode's bits 3-5, or ModRM /reg of 81/83) -> index in a K_ALU* group (-1: not inline). */
 const ALU_INDEX = [0, 1, -1, -1, 2, 3, 4, 5];
@@ -75,9 +82,80 @@ export function setInlineForm(d: Insn): void {
   d.k = f.k; d.kd = regOf(d, f.dst); d.ks = regOf(d, f.src);
 }
 
-/** Every form code some handler has (for the test that runs each both ways). */
+/** Every form code in use (for the test that runs each both ways): the handlers' and their dead-flag forms. */
 export function inlineCodes(): number[] {
-  return [...new Set([...byHandler.values()].map((f) => f.k).concat([K_SHR64I, K_SAR64I]))].sort((a, b) => a - b);
+  const live = [...byHandler.values()].map((f) => f.k).concat([K_SHR64I, K_SAR64I]);
+  return [...new Set(live.concat(live.map((k) => DEAD_FORM[k]!).filter((k) => k > 0)))].sort((a, b) => a - b);
+}
+
+// ---------------------------------------------------------------- dead flags
+// Most flag writers' flags are never read: the next ALU op overwrites them (the bench loop's
+// xorshift is shl/xor/shr/xor/shl/xor; only the final compare's flags reach its jump). Recording
+// lazy flags costs 7-8 stores of double fields per op, so a writer whose every flag field is
+// written again, before anything can observe it, gets a form that computes its result only.
+// "Observe" is anything but the register forms below: a flag reader, a handler called through
+// exec, any memory access (a fault must see exact flags), the block's end (the next block or a
+// stop sees them). The lazy-flag fields are compared one by one, not as RFLAGS, so CpuState is
+// the same field for field at every point something can see it.
+
+/** Lazy-flag fields, as bits of a writer's write set. */
+const F_LAZY64 = 0xff; // fa, fah, fb, fbh, fr, frh, fw, fop
+const F_LAZY32 = 0x1 | 0x4 | 0x10 | 0x40 | 0x80; // fa, fb, fr, fw, fop
+const F_EAGER = 0x100 | 0x80; // flags' status bits, fop
+
+/** Live form code -> its dead-flag form (0: none). */
+const DEAD_FORM = new Int8Array(K_LAST + 1);
+/** Form code -> the flag fields it writes; 0: writes none and cannot fault (passes liveness through); -1: observes them. */
+const WRITES = new Int16Array(K_LAST + 1).fill(-1);
+for (let i = 0; i < 6; i++) {
+  const cmp = i === 5;
+  DEAD_FORM[K_ALU64RR + i] = cmp ? K_NOP64 : K_ALU64RR_NF + i;
+  DEAD_FORM[K_ALU64RI + i] = cmp ? K_NOP64 : K_ALU64RI_NF + i;
+  DEAD_FORM[K_ALU32RR + i] = cmp ? K_NOP32 : K_ALU32RR_NF + i;
+  DEAD_FORM[K_ALU32RI + i] = cmp ? K_NOP32 : K_ALU32RI_NF + i;
+}
+DEAD_FORM[K_TEST64RR] = K_NOP64; DEAD_FORM[K_TEST32RR] = K_NOP32;
+DEAD_FORM[K_SHL64I] = K_SHL64I_NF; DEAD_FORM[K_SHR64I] = K_SHR64I_NF; DEAD_FORM[K_SAR64I] = K_SAR64I_NF;
+DEAD_FORM[K_IMUL64RR] = K_IMUL64RR_NF;
+for (const k of [K_MOV64, K_MOV32, K_LEA64BD, K_MOVZX8R]) WRITES[k] = 0;
+for (let k = 0; k <= K_LAST; k++) {
+  const d = DEAD_FORM[k]!;
+  if (d === 0) continue;
+  const w = k >= K_SHL64I && k <= K_SAR64I ? F_EAGER : (k >= K_ALU32RR && k < K_ALU64RI) || k >= K_ALU32RI && k < K_TEST64RR || k === K_TEST32RR ? F_LAZY32 : F_LAZY64;
+  WRITES[k] = w; WRITES[d] = w;
+}
+
+/** The flag fields x writes in the interpreter's fast path (see WRITES; a shift by 0 writes none). */
+function flagWrites(x: Insn): number {
+  const k = x.k;
+  if (k >= K_SHL64I && k <= K_SAR64I && (x.imm & 63) === 0) return 0;
+  return WRITES[k]!;
+}
+
+/**
+ * Give each flag writer of a block (but its last instruction, which runs through its handler)
+ * its dead-flag form when every flag field it writes is written again before anything observes
+ * it, or its live form when not. An instruction lies in every block that starts at or before it
+ * and reaches it, and such blocks end at the same place unless MAX_BLOCK cuts one short: so an
+ * instruction found live in any block stays live for good (`flagsLive`), and the dead form,
+ * once given, is taken back then. Code rewritten between a writer and the instruction that
+ * overwrites its flags can only be the writer's page or the next one; writing the next page
+ * drops the writer's too, as a block running onto it has an instruction in the writer's page's
+ * last 15 bytes (memory.ts invalidateCode), so the fast path stops before the writer runs.
+ */
+export function markDeadFlags(blk: readonly Insn[]): void {
+  let covered = 0;
+  for (let i = blk.length - 1; i >= 0; i--) {
+    const x = blk[i]!;
+    const w = flagWrites(x);
+    if (w < 0) { covered = 0; continue; }
+    if (w === 0) continue;
+    if (i < blk.length - 1) {
+      if ((w & ~covered) === 0 && x.flagsLive === 0) { if (DEAD_FORM[x.k]! > 0) x.k = DEAD_FORM[x.k]!; }
+      else if ((w & ~covered) !== 0) { x.flagsLive = 1; if (DEAD_FORM[x.k] === 0) setInlineForm(x); }
+    }
+    covered = i === blk.length - 1 ? w : covered | w;
+  }
 }
 
 /**
@@ -90,11 +168,19 @@ export function inlineCodes(): number[] {
 export const PRIMING_CODE: readonly number[] = [
   0x48, 0x89, 0xc8, 0x89, 0xc8, 0x48, 0x8b, 0x43, 0x08, 0x8b, 0x43, 0x0c, 0x48, 0x89, 0x43, 0x10, 0x89, 0x4b, 0x14,
   0x48, 0x8d, 0x43, 0x10, 0x51, 0x59,
-  ...[0x01, 0x09, 0x21, 0x29, 0x31, 0x39].flatMap((op) => [0x48, op, 0xc8, op, 0xc8]),
-  ...[0xc0, 0xc8, 0xe0, 0xe8, 0xf0, 0xf8].flatMap((m) => [0x48, 0x83, m, 0x85, 0x83, m, 0x85]),
-  0x48, 0x85, 0xc8, 0x85, 0xc8,
-  ...[0x00, 0x03, 0x21].flatMap((n) => [0x48, 0xc1, 0xe0, n, 0x48, 0xc1, 0xe8, n, 0x48, 0xc1, 0xf8, n]),
-  0x48, 0x0f, 0xaf, 0xc1, 0x0f, 0xb6, 0xc1, 0x88, 0x03, 0x88, 0x63, 0x01,
+  // LEA with a negative displacement (V8 otherwise types `disp >>> 0` as a small integer: "lost precision")
+  0x48, 0x8d, 0x43, 0xf0,
+  // every flag writer twice and then a load (mov rdx, [rbx+8]): the first has dead flags
+  // (markDeadFlags), the second live ones; a JMP to the next instruction after every few keeps
+  // MAX_BLOCK from cutting a block at one of them (a block's last instruction runs through exec)
+  ...[
+    ...[0x01, 0x09, 0x21, 0x29, 0x31, 0x39].flatMap((op) => [[0x48, op, 0xc8], [op, 0xc8]]),
+    ...[0xc0, 0xc8, 0xe0, 0xe8, 0xf0, 0xf8].flatMap((m) => [[0x48, 0x83, m, 0x85], [0x83, m, 0x85]]),
+    [0x48, 0x85, 0xc8], [0x85, 0xc8],
+    ...[0x00, 0x03, 0x21].flatMap((n) => [[0x48, 0xc1, 0xe0, n], [0x48, 0xc1, 0xe8, n], [0x48, 0xc1, 0xf8, n]]),
+    [0x48, 0x0f, 0xaf, 0xc1],
+  ].flatMap((w, i) => [...w, ...w, 0x48, 0x8b, 0x53, 0x08, ...(i % 4 === 3 ? [0xeb, 0x00] : [])]),
+  0x0f, 0xb6, 0xc1, 0x88, 0x03, 0x88, 0x63, 0x01,
   // block ends: cmp + jb (taken and not: rax ^ rcx alternates), jmp, call +1 over a hlt to a ret that returns to it
   0x48, 0x39, 0xc8, 0x72, 0x00, 0xeb, 0x00, 0xe8, 0x01, 0x00, 0x00, 0x00, 0xf4, 0xc3,
 ];

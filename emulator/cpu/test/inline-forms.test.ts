@@ -4,7 +4,9 @@
  * loop's fast path (where its code is switched on and run inline) and once with a trace ring (which makes run() call every instruction's `exec`, the
  * handler), from the same random states; registers, RFLAGS, RIP, the retired count and the data
  * memory must agree. Every code in use has instructions here (the test fails on a code it does
- * not reach), so a slip in any case of the switch fails it.
+ * not reach), so a slip in any case of the switch fails it. Flag writers whose flags are
+ * overwritten unseen run in their dead-flag forms (markDeadFlags), followed by the instructions
+ * that overwrite them, and again with a faulting load in between, where they must keep their flags.
  */
 import { describe, it, expect, afterAll } from "vitest";
 import { CpuState, run, getReg64, setReg64, getFlags, fetchInsn, TraceRing, PROT_READ, PROT_WRITE } from "../index.js";
@@ -53,6 +55,29 @@ const INSNS: number[][] = [
   [0x0f, 0x94, 0xc0], [0x0f, 0x92, 0xc1], [0x0f, 0x44, 0xc1], [0x0f, 0x4c, 0xc1], [0x48, 0x0f, 0x42, 0xc1], [0x48, 0x0f, 0x4f, 0xc1],
   [0x0f, 0xba, 0x63, 0x08, 0x05], [0x80, 0xf9, 0x05], [0x80, 0xfc, 0x80], [0x3c, 0x05], [0x84, 0xc8], [0x84, 0xe0], [0xa8, 0x81],
 ];
+/** Flag writers (ALU ops, TEST, shifts by immediates, IMUL): each gets a dead-flag form when its flags are overwritten unseen. */
+const WRITERS: number[][] = [
+  ...[0x01, 0x09, 0x21, 0x29, 0x31, 0x39, 0x03, 0x2b].flatMap((op) => [[0x48, op, 0xc8], [op, 0xc8], [0x4d, op, 0xc1], [op, 0xc0]]),
+  ...[0, 1, 4, 5, 6, 7].flatMap((r) => [[0x48, 0x83, 0xc0 | (r << 3), 0x85], [0x83, 0xc1 | (r << 3), 0x05], [0x48, 0x81, 0xc2 | (r << 3), ...rel32(0x80000001)], [0x81, 0xc0 | (r << 3), ...rel32(0x7fffffff)]]),
+  [0x48, 0x85, 0xc8], [0x85, 0xc8], [0x48, 0x85, 0xc0],
+  ...[0, 1, 13, 31, 32, 33, 63].flatMap((n) => [[0x48, 0xc1, 0xe0, n], [0x48, 0xc1, 0xe8, n], [0x48, 0xc1, 0xf8, n], [0x49, 0xc1, 0xf8, n]]),
+  [0x48, 0x0f, 0xaf, 0xc1], [0x4c, 0x0f, 0xaf, 0xc2], [0x48, 0x0f, 0xaf, 0xc0],
+];
+/** What overwrites every flag field a writer can write: a shift (RFLAGS' status bits) and a compare (the lazy fields). */
+const KILL = [0x48, 0xc1, 0xe7, 0x01, 0x48, 0x39, 0xd7]; // shl rdi, 1; cmp rdi, rdx
+/** A load that faults (RBX + 1 MiB is unmapped): what a fault sees must be exact. */
+const FAULTING_LOAD = [0x48, 0x8b, 0x93, ...rel32(0x100000)]; // mov rdx, [rbx+0x100000]
+
+/**
+ * Loads and stores run in place on a TLB hit (interpret() reads the page's view itself) and
+ * through Memory on a miss: each twice in one block, so that the second finds the page the first
+ * put in the TLB; and loads straddling a page end (RBX + 0xefc reaches DATA's first page's last 4 bytes).
+ */
+const TLB_HITS: number[][] = [
+  [0x48, 0x8b, 0x43, 0x08], [0x8b, 0x43, 0x0c], [0x48, 0x89, 0x43, 0x10], [0x89, 0x4b, 0x14], [0x88, 0x03], [0x88, 0x63, 0x01], [0x88, 0x04, 0xb3],
+  [0x48, 0x8b, 0x83, ...rel32(0xefc)], [0x8b, 0x83, ...rel32(0xefe)],
+].map((x) => [...x, ...x]).concat([[0x51, 0x41, 0x50, 0x59, 0x41, 0x5f]]);
+
 /** Block-ending forms: each at the end of its block, after a compare that sets the flags it may read. */
 const CMP = [0x48, 0x39, 0xf8]; // cmp rax, rdi
 const TAILS: { code: number[]; ret?: number }[] = [
@@ -102,7 +127,7 @@ describe("inline forms", () => {
   const STATES = states(12);
 
   /** `edge`: RSP just above or at the 2^32 boundary (push/pop/call/ret carry into its high half). */
-  function check(code: number[], at: number, ret?: number, edge?: "push" | "pop"): void {
+  function check(code: number[], at: number, ret?: number, edge?: "push" | "pop", stop: "hlt" | "fault" = "hlt"): void {
     STATES.forEach((regs, k) => {
       const a = setUp(code, regs, k & 1), b = setUp(code, regs, k & 1);
       for (const x of [a, b]) {
@@ -118,7 +143,7 @@ describe("inline forms", () => {
       const d = fetchInsn(a.m, CODE + 3 + at);
       seen.add(d.k);
       const what = `${code.map((x) => x.toString(16).padStart(2, "0")).join(" ")} (form ${d.k}) from state ${k}`;
-      expect(sa, what).toEqual({ kind: "hlt" });
+      expect(sa.kind, what).toBe(stop);
       expect(sb, what).toEqual(sa);
       expect(outcome(a.c, a.m), what).toEqual(outcome(b.c, b.m));
     });
@@ -134,6 +159,17 @@ describe("inline forms", () => {
       check(t.code, at, t.ret);
     }
     expect(seen.has(K_JCC)).toBe(true);
+  });
+  it("every flag writer's dead-flag form runs as its handler (its flags overwritten before the block ends)", () => {
+    for (const w of WRITERS) check([...w, ...KILL, HLT], 0);
+  });
+  it("a flag writer keeps its flags when a memory access comes before they are overwritten (a fault sees them)", () => {
+    for (const w of WRITERS) check([...w, ...FAULTING_LOAD, ...KILL, HLT], 0, undefined, undefined, "fault");
+  });
+  it("loads and stores that hit the TLB run as their handlers (and ones straddling a page end)", () => {
+    for (const code of TLB_HITS) check([...code, HLT], 0);
+    // call and ret: the call's push fills the TLB for the ret's pop
+    check([0xe8, ...rel32(1), HLT, 0xc3], 0);
   });
   it("push, pop, call and ret carry into RSP's high half", () => {
     for (const push of [[0x51], [0x41, 0x50]]) check([...push, HLT], 0, undefined, "push");
