@@ -17,9 +17,16 @@ import { PAGE } from "../memory.js";
 
 const MOVS = 0, CMPS = 1, STOS = 2, LODS = 3, SCAS = 4;
 
-/** A register as an unsigned address (the high word is stored signed; read it unsigned). */
+/**
+ * A register as an address. A 64-bit one is read signed, as ea() reads a base or index: an
+ * FS/GS-relative string operand adds the segment base mod 2^64 (SDM vol. 1 3.4.2.1), and a
+ * small negative RSI such as -8 is exact as a signed double, where read unsigned it was
+ * 2^64 - 8, which a double rounds to 2^64: `fs lodsq` with RSI = -8 read FS.base + 2^64 and
+ * faulted instead of reading FS.base - 8. Without a segment a negative address faults as an
+ * unsigned one above 2^63 did (neither is a user address); wr() stores either form the same way.
+ */
 function rd(c: CpuState, r: number, a32: boolean): number {
-  return a32 ? c.lo[r]! >>> 0 : (c.hi[r]! >>> 0) * 4294967296 + (c.lo[r]! >>> 0);
+  return a32 ? c.lo[r]! >>> 0 : c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0);
 }
 function wr(c: CpuState, r: number, a32: boolean, v: number): void {
   if (a32) { c.lo[r] = v | 0; c.hi[r] = 0; } else { c.lo[r] = v | 0; c.hi[r] = Math.floor(v / 4294967296) | 0; }

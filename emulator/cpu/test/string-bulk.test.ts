@@ -84,3 +84,50 @@ describe("REP MOVS/STOS (bulk copy) against the element-by-element definition", 
     }), { seed: 77, numRuns: 400 });
   });
 });
+
+/**
+ * An FS-relative string operand's linear address is FS.base + RSI mod 2^64 (SDM vol. 1
+ * 3.4.2.1, "REP MOVS"/"LODS"): a negative RSI reaches below the base. The emulator read a
+ * 64-bit RSI unsigned, so RSI = -8 became 2^64 - 8, which a double rounds to 2^64, and the
+ * access faulted at FS.base + 2^64 instead of reading FS.base - 8.
+ */
+describe("string operands relative to FS with a negative RSI", () => {
+  function machine(bytes: number[], rsi: bigint, fsBase: number | null) {
+    const m = new Memory(64);
+    m.map(CODE, 4096, PROT_READ | PROT_EXEC);
+    m.writeBytes(CODE, Uint8Array.from([...bytes, 0xf4]));
+    m.map(DATA, 4096, PROT_READ | PROT_WRITE);
+    m.writeBytes(DATA, Uint8Array.from({ length: 4096 }, (_, i) => (i * 7 + 3) & 255));
+    const c = new CpuState();
+    c.rip = CODE;
+    if (fsBase !== null) c.fsBase = fsBase;
+    setReg64(c, 6, rsi);
+    return { c, m };
+  }
+  const qwordAt = (m: Memory, a: number) => Buffer.from(m.readBytes(a, 8)).readBigUInt64LE();
+
+  it("fs lodsq with RSI = -8 reads the qword just below FS.base and leaves RSI = 0", () => {
+    const { c, m } = machine([0x64, 0x48, 0xad], -8n, DATA + 24);
+    expect(run(c, m, 10).kind).toBe("hlt");
+    expect(getReg64(c, 0)).toBe(qwordAt(m, DATA + 16));
+    expect(getReg64(c, 6)).toBe(0n);
+  });
+
+  it("fs rep movsq with RSI = -16 copies the two qwords below FS.base (the bulk path)", () => {
+    const { c, m } = machine([0xf3, 0x64, 0x48, 0xa5], -16n, DATA + 32);
+    setReg64(c, 1, 2n);
+    setReg64(c, 7, BigInt(DATA + 0x100));
+    const want = [qwordAt(m, DATA + 16), qwordAt(m, DATA + 24)];
+    expect(run(c, m, 10).kind).toBe("hlt");
+    expect([qwordAt(m, DATA + 0x100), qwordAt(m, DATA + 0x108)]).toEqual(want);
+    expect(getReg64(c, 6)).toBe(0n);
+    expect(getReg64(c, 7)).toBe(BigInt(DATA + 0x110));
+  });
+
+  it("without a segment, lodsq at RSI = -8 faults at exactly 2^64 - 8", () => {
+    const { c, m } = machine([0x48, 0xad], -8n, null);
+    const stop = run(c, m, 10);
+    expect(stop.kind).toBe("fault");
+    if (stop.kind === "fault") expect(stop.fault).toMatchObject({ type: "#PF", addr: 2n ** 64n - 8n });
+  });
+});
