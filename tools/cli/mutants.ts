@@ -11,12 +11,13 @@ import { scoreFile } from "../../runner/mutation-score.js";
 import { UsageError } from "../../runner/errors.js";
 import { writeFileAtomic } from "../../reports/write.js";
 import { DEFAULT_SEED } from "./program.js";
+import { parsePositiveInt, parsePositiveNumber, parseSeed } from "./parse.js";
 
 interface Options {
-  seed: string;
-  jobs: string;
+  seed: number;
+  jobs: number;
   only?: string;
-  runsScale: string;
+  runsScale: number;
   worker?: string;
   json?: string;
 }
@@ -24,7 +25,7 @@ interface Options {
 /** Run one mutant in a child process of this same command (`--worker NAME`). */
 function inWorker(name: string, o: Options): Promise<MutantOutcome> {
   return new Promise((resolve, reject) => {
-    const child = fork(process.argv[1]!, ["mutants", "--worker", name, "--seed", o.seed, "--runs-scale", o.runsScale], {
+    const child = fork(process.argv[1]!, ["mutants", "--worker", name, "--seed", String(o.seed), "--runs-scale", String(o.runsScale)], {
       execArgv: process.execArgv,
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });
@@ -39,14 +40,14 @@ export function registerMutants(program: Command, description: string): void {
   program
     .command("mutants")
     .description(description)
-    .option("--seed <n>", "fast-check seed", String(DEFAULT_SEED))
-    .option("--jobs <n>", "worker processes", "2")
+    .option("--seed <n>", "fast-check seed", parseSeed, DEFAULT_SEED)
+    .option("--jobs <n>", "worker processes", parsePositiveInt, 2)
     .option("--only <names>", "comma-separated mutant names")
-    .option("--runs-scale <x>", "scale of each property's default cases", "1")
+    .option("--runs-scale <x>", "scale of each property's default cases", parsePositiveNumber, 1)
     .option("--json <file>", "also write the configuration and the outcomes as JSON (the form of runner/mutation-score.json)")
     .option("--worker <name>", "(internal) run one mutant and send its outcome to the parent")
     .action(async (o: Options) => {
-      const opts = { seed: Number(o.seed), runsScale: Number(o.runsScale) };
+      const opts = { seed: o.seed, runsScale: o.runsScale };
       if (o.worker) {
         const r = await runMutant(o.worker, opts);
         await new Promise<void>((res) => process.send!(r, () => res()));
@@ -55,7 +56,7 @@ export function registerMutants(program: Command, description: string): void {
       const names = o.only ? o.only.split(",") : [...MUTANT_NAMES];
       const unknown = names.filter((n) => !(MUTANT_NAMES as readonly string[]).includes(n));
       if (unknown.length) throw new UsageError(`unknown mutant ${unknown.join(", ")} (known: ${MUTANT_NAMES.join(", ")})`);
-      const jobs = Math.max(1, Number(o.jobs) || 1);
+      const jobs = o.jobs;
       const out = new Array<MutantOutcome>(names.length);
       let next = 0;
       const lane = async () => {

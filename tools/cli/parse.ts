@@ -57,6 +57,33 @@ export function parseReplayPath(text: string): string {
   return text;
 }
 
+/** An index or offset: a whole number, 0 allowed. */
+export function parseNonNegativeInt(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a whole number (0 or more).");
+  return n;
+}
+
+/** A comma-separated list of indices, e.g. 3,17,250 (a torture replay's --only). */
+export function parseIndexList(text: string): number[] {
+  if (!/^\d+(,\d+)*$/.test(text)) throw new InvalidArgumentError("expected whole numbers joined by ',', e.g. 3,17,250.");
+  return text.split(",").map(parseNonNegativeInt);
+}
+
+/** A 32-bit unsigned campaign seed, as the torture command prints it. */
+export function parseUint32Seed(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n > 2 ** 32 - 1) throw new InvalidArgumentError("a campaign seed is an integer from 0 to 4294967295.");
+  return n;
+}
+
+/** A positive scale factor, e.g. 0.25 or 2. */
+export function parsePositiveNumber(text: string): number {
+  const n = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number greater than 0, e.g. 0.25 or 2.");
+  return n;
+}
+
 /** fast-check's fc.commands replayPath: base-64 counts, ':', base-64 changes. */
 export function parseCommandsPath(text: string): string {
   if (!/^[A-Za-z0-9+/]*:[A-Za-z0-9+/]*$/.test(text)) throw new InvalidArgumentError("a commands path is fast-check's replayPath, e.g. BADBF:V.");

@@ -128,7 +128,9 @@ export function buildProgram(version: string): Command {
       .command("fuzz")
       .description("fuzz properties with fresh seeds until a failure or the time budget of the whole campaign runs out")
       .option("--property <glob>", "property ids to fuzz, e.g. 'park.*'", "*")
-      .option("--time <duration>", "time budget of the whole campaign, shared by the properties (e.g. 90s, 5m, 1h)", parseDuration, 60_000)
+      // The default is shown as a duration: shown as 60000, it read as 60,000 seconds to anyone
+      // who then typed a bare number (which parseDuration takes as seconds).
+      .addOption(new Option("--time <duration>", "time budget of the whole campaign, shared by the properties (e.g. 90s, 5m, 1h; a bare number is seconds)").argParser(parseDuration).default(60_000, "60s"))
       .option("--seed <n>", "campaign seed (default: fresh); each property's seed derives from it, so the shards of one campaign share it", parseSeed)
       .option("--no-reports", "write no files at all (no reports, no failure artefacts)")
       .addOption(shardOption()),

@@ -62,6 +62,22 @@ describe("exit statuses and option validation", () => {
     [["run-elf", "--personality", "capos", "targets/elf/tls-probe.gcc", "--max-pages", "many"], "--max-pages"],
     [["run-elf", "--personality", "windows", "x"], "--personality"],
     [["run", "--no-such-option"], "--no-such-option"],
+    // torture and mutants read their values with Number() before: `--cases abc` ran no case and
+    // passed, `--batch 0` never ended, `--time 5m` and `--seed foo` were ignored.
+    [["torture", "--cases", "abc"], "--cases"],
+    [["torture", "--cases", "0"], "--cases"],
+    [["torture", "--batch", "0"], "--batch"],
+    [["torture", "--workers", "0"], "--workers"],
+    [["torture", "--from", "-1"], "--from"],
+    [["torture", "--time", "5x"], "--time"],
+    [["torture", "--seed", "foo"], "--seed"],
+    [["torture", "--seed", "4294967296"], "--seed"],
+    [["torture", "--only", "x,y"], "--only"],
+    [["torture", "--families", "elf-mutation,nope"], "--families"],
+    [["mutants", "--seed", "abc"], "--seed"],
+    [["mutants", "--jobs", "0"], "--jobs"],
+    [["mutants", "--runs-scale", "0"], "--runs-scale"],
+    [["mutants", "--runs-scale", "lots"], "--runs-scale"],
   ])("%j is a usage error (2) with one line naming %s", async (args, option) => {
     const r = await cli(...args);
     expect(r.status, r.err).toBe(2);
@@ -107,6 +123,12 @@ describe("exit statuses and option validation", () => {
     const h = await cli("--help");
     expect(h.status).toBe(0);
     for (const s of ["0  conformant", "1  conformance failures", "2  usage error", "3  internal error", "4  nothing selected"]) expect(h.out).toContain(s);
+  });
+
+  it("fuzz --help shows its time budget as a duration, not as a bare number a reader would take for seconds", async () => {
+    const h = await cli("fuzz", "--help");
+    expect(h.status).toBe(0);
+    expect(h.out.replace(/\s+/g, " ")).toContain("(default: 60s)");
   });
 
   it("the CLI's mutant list is the emulator's", () => {

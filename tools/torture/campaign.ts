@@ -58,10 +58,12 @@ const FROM_SOURCES = import.meta.url.endsWith(".ts");
 const WORKER = join(import.meta.dirname, FROM_SOURCES ? "worker.ts" : "worker.js");
 
 export function replayLine(seed: number, index: number, families: readonly Family[]): string {
-  return `npx tsx tools/conform.ts torture --seed ${seed} --only ${index} --families ${families.join(",")}`;
+  return `npx capos-conform torture --seed ${seed} --only ${index} --families ${families.join(",")}`;
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
+  // A worker that may run no case would be replaced forever: the campaign would never end.
+  if (!(Number.isSafeInteger(o.batch) && o.batch >= 1 && Number.isSafeInteger(o.workers) && o.workers >= 1)) throw new RangeError(`torture: batch and workers must be whole numbers of at least 1 (batch ${o.batch}, workers ${o.workers})`);
   const t0 = Date.now();
   const from = o.from ?? 0;
   const queue = o.only ? [...o.only] : Array.from({ length: Math.max(0, o.cases - from) }, (_, i) => from + i);

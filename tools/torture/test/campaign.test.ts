@@ -1,7 +1,7 @@
 /**
  * The fixed-seed slice of the hostile-input campaign that `npm test` runs (issue 17): a few
  * hundred mixed cases in worker children under the watchdogs, every one ending with a typed
- * verdict. Fresh seeds and 10^5 cases: `npx tsx tools/conform.ts torture --cases 100000`.
+ * verdict. Fresh seeds and 10^5 cases: `npx capos-conform torture --cases 100000`.
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BINDING as B } from "../../../spec/binding.js";
