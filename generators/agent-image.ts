@@ -6,7 +6,7 @@
  * section's file offset and zero-fills the rest, so one committed binary serves every case.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { InputFileError, readInputFile } from "../spec/input-file.js";
 import { SCRIPT_SECTION, encodedScriptSize, writeScript, type Script } from "../spec/agent-protocol.js";
 
 export class AgentImageError extends Error {
@@ -51,9 +51,19 @@ export function findSection(elf: Uint8Array, name: string): { offset: number; si
   throw new AgentImageError(`no ${name} section`);
 }
 
+/** The agent at `path`; a file that cannot be read or is no agent is an AgentImageError naming it. */
 export function loadAgentImage(path: string, name = path): AgentImage {
-  const bytes = new Uint8Array(readFileSync(path));
-  const { offset, size } = findSection(bytes, SCRIPT_SECTION);
+  let bytes: Uint8Array;
+  let section: { offset: number; size: number };
+  try {
+    bytes = readInputFile(path);
+    section = findSection(bytes, SCRIPT_SECTION);
+  } catch (e) {
+    if (e instanceof InputFileError) throw new AgentImageError(`agent image ${e.message}`);
+    if (e instanceof AgentImageError) throw new AgentImageError(`agent image ${path}: ${e.message}`);
+    throw e;
+  }
+  const { offset, size } = section;
   return { name, bytes, sha256: sha256(bytes), scriptOffset: offset, scriptSize: size };
 }
 

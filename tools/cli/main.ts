@@ -43,14 +43,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     const err = e as Error;
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.conformant : EXIT.usage; // commander printed the line
     if (USAGE_ERRORS.has(err.name)) {
-      console.error(`capos-conform: ${err.message}`);
+      console.error(`capos-conform: ${oneLine(err.message)}`);
       return EXIT.usage;
     }
     if (err.name === "NothingSelectedError") {
-      console.error(`capos-conform: ${err.message}`);
+      console.error(`capos-conform: ${oneLine(err.message)}`);
       return EXIT.nothingSelected;
     }
     console.error(`capos-conform: internal error (a bug of the suite; please report it):\n${err.stack ?? String(e)}`);
     return EXIT.internal;
   }
+}
+
+/** A usage error is one line: JSON.parse's messages quote the bad text, newlines included. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, " ").trim();
 }

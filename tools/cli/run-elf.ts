@@ -37,6 +37,15 @@ function readImage(elf: string): Uint8Array {
   }
 }
 
+function withElfPath<T>(elf: string, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if ((e as Error).name === "ElfError") (e as Error).message = `${elf}: ${(e as Error).message}`;
+    throw e;
+  }
+}
+
 async function runCaposPersonality(elf: string, args: string[], before: RunElfOptions): Promise<number> {
   // Options after the ELF: the same definitions and parsers; a bad one is a usage error (2).
   const after = addRunElfOptions(new Command("run-elf").exitOverride().allowExcessArguments(false)).option("--personality <p>").parse(args, { from: "user" }).opts<RunElfOptions>();
@@ -80,8 +89,8 @@ async function runLinuxPersonality(elf: string, args: string[], o: RunElfOptions
   const { describeFault, describeRegs, disassembleAt } = await import("../../emulator/cpu/describe.js");
   const maxInsns = o.maxInsns ?? 4_000_000_000;
   const trace = new TraceRing(12);
-  // An ElfError (malformed image) is a usage error: one line, exit 2.
-  const proc = new LinuxProcess(readImage(elf), {
+  // An ElfError (malformed image) is a usage error: one line naming the file, exit 2.
+  const proc = withElfPath(elf, () => new LinuxProcess(readImage(elf), {
     argv: [elf, ...args],
     stdin: readStdin(),
     maxInsns,
@@ -89,7 +98,7 @@ async function runLinuxPersonality(elf: string, args: string[], o: RunElfOptions
     onStdout: (b) => writeSync(1, b),
     onStderr: (b) => writeSync(2, b),
     log: o.traceLog ? (l) => console.error(`[linux] ${l}`) : undefined,
-  });
+  }));
   const res = proc.run();
   const v = res.verdict;
   switch (v.kind) {

@@ -94,6 +94,32 @@ describe("exit statuses and option validation", () => {
     expect((await cli("compare", "/nonexistent.json", "/nonexistent.json")).status).toBe(2);
   });
 
+  it("a file that is not JSON is one line naming it, with status 2, for every command that reads one", async () => {
+    const bad = join(tmp(), "garbage.json");
+    writeFileSync(bad, "not json\n{\n");
+    for (const args of [["merge", bad, "--out", tmp()], ["compare", bad, bad], ["run", "--expectations", bad, ...CHEAP, "--no-reports"], ["run", "--binding", bad, ...CHEAP, "--no-reports"], ["binding", "--check", bad]]) {
+      const r = await cli(...args);
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.err.trimEnd().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(r.err, args.join(" ")).toContain("garbage.json");
+    }
+  });
+
+  it("an agent or ELF that is a directory or not an ELF is one line naming it, with status 2", async () => {
+    const dir = tmp();
+    const junk = join(dir, "junk.elf");
+    writeFileSync(junk, "definitely not an ELF image ".repeat(4));
+    for (const [args, needle] of [
+      [["run", "--agent", dir, ...CHEAP, "--no-reports"], `agent image ${dir}: is not a regular file (a directory)`],
+      [["run", "--agent", junk, ...CHEAP, "--no-reports"], `agent image ${junk}: not an ELF file`],
+      [["run-elf", junk], `${junk}: bad ELF magic`],
+    ] as const) {
+      const r = await cli(...args);
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.err.trimEnd().split("\n"), args.join(" ")).toEqual([`capos-conform: ${needle}`]);
+    }
+  });
+
   it("binding: the printed template checks as valid (0); a bad field is a usage error (2) naming it", async () => {
     const dir = tmp();
     const t = await cli("binding");
