@@ -149,32 +149,34 @@ function setRange(runs: readonly PageRun[], first: number, end: number, state: P
 /** `gens` with the generation of every page in [first, end) one higher. */
 function bumpGens(gens: readonly GenRun[], first: number, end: number): GenRun[] {
   const out: GenRun[] = [];
-  const push = (f: number, e: number, gen: number): void => {
-    if (f >= e) return;
-    const last = out[out.length - 1];
-    if (last && last.end === f && last.gen === gen) out[out.length - 1] = { first: last.first, end: e, gen };
-    else out.push({ first: f, end: e, gen });
-  };
   // `at`: the first page of [first, end) not yet written out.
   let at = first;
   for (const g of gens) {
-    if (g.end <= first) push(g.first, g.end, g.gen);
+    if (g.end <= first) pushGen(out, g.first, g.end, g.gen);
     else if (g.first >= end) {
-      push(at, end, 1);
+      pushGen(out, at, end, 1);
       at = end;
-      push(g.first, g.end, g.gen);
+      pushGen(out, g.first, g.end, g.gen);
     } else {
-      push(g.first, first, g.gen);
+      pushGen(out, g.first, first, g.gen);
       const from = Math.max(g.first, first);
       const to = Math.min(g.end, end);
-      push(at, from, 1);
-      push(from, to, g.gen + 1);
+      pushGen(out, at, from, 1);
+      pushGen(out, from, to, g.gen + 1);
       at = to;
-      push(end, g.end, g.gen);
+      pushGen(out, end, g.end, g.gen);
     }
   }
-  push(at, end, 1);
+  pushGen(out, at, end, 1);
   return out;
+}
+
+/** Append generation run [f, e) to `out`, merged with the last run when they touch and agree (bumpGens; a function, not a closure per call). */
+function pushGen(out: GenRun[], f: number, e: number, gen: number): void {
+  if (f >= e) return;
+  const last = out[out.length - 1];
+  if (last && last.end === f && last.gen === gen) out[out.length - 1] = { first: last.first, end: e, gen };
+  else out.push({ first: f, end: e, gen });
 }
 
 /** The address space with page map `pages` and generations `gens` (page number -> page or generation; a test's and a reader's view). */

@@ -912,11 +912,10 @@ export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => bool
   }
   for (const w of st.park.waiters) if (timedAsync(w) && (minD === undefined || w.deadline! < minD)) minD = w.deadline!;
   if (minD === undefined) return [];
-  const may = (d: bigint): boolean => ctx.time === "lazy" || isDue(d, st.now) || (!runnable && d === minD);
   const out: Move[] = [];
   // An async waiter's timeout completes into a CQ nobody reads: it only leaves the queue.
   for (const w of st.park.waiters) {
-    if (!timedAsync(w) || !may(w.deadline!)) continue;
+    if (!timedAsync(w) || !mayTimeOut(ctx, st, w.deadline!, runnable, minD)) continue;
     const now = advance(st.now, w.deadline!);
     out.push({ kind: "state", label: `async park of t${-1 - w.id} times out at ${now}`, st: withClock(st, now, { waiters: st.park.waiters.filter((x) => x !== w) }) });
   }
@@ -924,13 +923,21 @@ export function timeouts(ctx: Ctx, st: AgentState, canWait?: (u: number) => bool
     const run = st.runs[i]!;
     if (!timedBlock(run)) continue;
     const d = (run.block as { deadline: bigint }).deadline;
-    if (!may(d) || canWait?.(i)) continue;
+    if (!mayTimeOut(ctx, st, d, runnable, minD) || canWait?.(i)) continue;
     const now = advance(st.now, d);
     const s = withClock(st, now, pk.removeWaiter(st.park, i));
     const p = run.block!.kind === "park" ? exact("ok", BigInt(pk.parkResultCode("timedOut", ctx.b))) : exact("ok", 0n);
     out.push({ kind: "state", label: `t${i}#${run.pc} times out at ${now}`, st: wake(s, [i], p) });
   }
   return out;
+}
+
+/**
+ * Whether a wait with deadline `d` may time out now (`timeouts`' rule; `minD`: the earliest
+ * deadline; `runnable`: some thread can run). A function, not a closure made per state.
+ */
+function mayTimeOut(ctx: Ctx, st: AgentState, d: bigint, runnable: boolean, minD: bigint): boolean {
+  return ctx.time === "lazy" || isDue(d, st.now) || (!runnable && d === minD);
 }
 
 function timedBlock(r: ThreadRun): boolean {

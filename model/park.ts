@@ -158,10 +158,15 @@ export function unparkKey(ps: ParkSpace, key: ParkKey, count: bigint): UnparkOut
  * Every such waiter completes with drained before unmap/decommit returns; none remains.
  */
 export function drain(ps: ParkSpace, asid: number, start: number, end: number): { space: ParkSpace; drained: number[] } {
-  const hit = (w: Waiter): boolean => w.key.asid === asid && w.key.addr >= start && w.key.addr < end;
-  // Most unmaps drain nobody: then the same space object.
-  if (!ps.waiters.some(hit)) return { space: ps, drained: [] };
-  return { space: { waiters: ps.waiters.filter((w) => !hit(w)) }, drained: packedMap(ps.waiters.filter(hit), (w) => w.id) };
+  // Most unmaps drain nobody: then the same space object, and no closure made (a loop, not `some`).
+  let any = false;
+  for (const w of ps.waiters) if (inRange(w, asid, start, end)) { any = true; break; }
+  if (!any) return { space: ps, drained: [] };
+  return { space: { waiters: ps.waiters.filter((w) => !inRange(w, asid, start, end)) }, drained: packedMap(ps.waiters.filter((w) => inRange(w, asid, start, end)), (w) => w.id) };
+}
+/** Whether waiter `w` is parked on a word of address space `asid` in [start, end). */
+function inRange(w: Waiter, asid: number, start: number, end: number): boolean {
+  return w.key.asid === asid && w.key.addr >= start && w.key.addr < end;
 }
 
 /**

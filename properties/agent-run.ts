@@ -4,7 +4,7 @@
  * the observed records and end state are an allowed run.
  */
 import { checkAgentRun, describeEnd, type CheckOptions, type EndState as ModelEnd, type ObservedRun } from "../model/checker.js";
-import { AGENT_BAD_SCRIPT_EXIT, formatObservation, parseObservations, type Script } from "../spec/agent-protocol.js";
+import { AGENT_BAD_SCRIPT_EXIT, formatObservation, parseObservations, type Observation, type Script } from "../spec/agent-protocol.js";
 import { describeLimitEnd, isLimitEnd, type CaseEnd, type EndState, type Schedule } from "../spec/run-protocol.js";
 import { leasePatchedImage, sha256 } from "../generators/agent-image.js";
 import type { CaseReach, PropertyContext, Steering, Verdict } from "./property.js";
@@ -69,26 +69,19 @@ async function judgeAgentCase(script: Script, image: Uint8Array, schedule: Sched
   const run = await ctx.impl.run(image, runOptions);
   const text = consoleDecoder.decode(run.console);
   const { observations, otherLines } = parseObservations(text);
-  // What the implementation did, as reports show it: built when a verdict is read for it
-  // (failures, inconclusive cases), not for every passing case.
-  const observedLines = (): string[] => [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(run.end)}`];
   const steering = steeringOf(script, useSchedule !== undefined);
   const trace = run.events && run.events.length > 0 ? run.events.slice(-60) : undefined;
-  const rest = { steering, ...(useSchedule ? { schedule: useSchedule } : {}), ...(trace ? { trace } : {}) };
-  // The image hash goes into repro lines of failures only (hashing 80 KB per passing case is a
-  // tenth of a light case's cost).
-  const failed = () => ({ elfSha256: sha256(image), observed: observedLines(), ...rest });
   const end = toModelEnd(run.end);
   if (!end)
     return {
       ok: false,
       message: run.end.kind === "rejected" ? `the implementation rejected the agent image: ${describeEndState(run.end)}` : describeEndState(run.end),
-      ...failed(),
+      ...failureFields(image, observations, otherLines, run.end, steering, useSchedule, trace),
     };
-  if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...failed() };
+  if (end.kind === "budget") return { ok: false, message: "the run exhausted its instruction budget (a conforming agent run ends well within it)", ...failureFields(image, observations, otherLines, run.end, steering, useSchedule, trace) };
   // Every Console line is a record, or the agent's refusal of a bad script as its last words.
-  const stray = otherLines.filter((l, i) => !(BAD_SCRIPT_LINE.test(l) && i === otherLines.length - 1 && end.kind === "exit" && end.code === AGENT_BAD_SCRIPT_EXIT));
-  if (stray.length > 0) return { ok: false, message: `the Console carried ${stray.length} line(s) that are not agent records, first: ${JSON.stringify(stray[0]!.slice(0, 80))}`, ...failed() };
+  const stray = otherLines.length === 0 ? otherLines : strayLines(otherLines, end);
+  if (stray.length > 0) return { ok: false, message: `the Console carried ${stray.length} line(s) that are not agent records, first: ${JSON.stringify(stray[0]!.slice(0, 80))}`, ...failureFields(image, observations, otherLines, run.end, steering, useSchedule, trace) };
   const observedRun: { -readonly [K in keyof ObservedRun]: ObservedRun[K] } = { observations, end };
   if (run.clockNs !== undefined) observedRun.clockNs = run.clockNs;
   if (run.clockStartNs !== undefined) observedRun.clockStartNs = run.clockStartNs;
@@ -96,9 +89,9 @@ async function judgeAgentCase(script: Script, image: Uint8Array, schedule: Sched
   if (ctx.impl.reports) checkOptions.reports = ctx.impl.reports;
   if (ctx.checkerMaxStates) checkOptions.maxStates = ctx.checkerMaxStates;
   const verdict = checkAgentRun(script, observedRun, ctx.binding, agentEnvOf(image), checkOptions);
-  if (verdict.ok) return new AgentCasePass(observedLines, steering, useSchedule, trace, agentReach(script, observations, end, verdict.witness, ctx.binding));
+  if (verdict.ok) return new AgentCasePass(observations, otherLines, run.end, steering, useSchedule, trace, agentReach(script, observations, end, verdict.witness, ctx.binding));
   // No silent passes: the checker could not decide, which is its own verdict.
-  if (verdict.undecided) return { ok: false, inconclusive: true, ...failed(), message: `inconclusive: ${verdict.reason}` };
+  if (verdict.undecided) return { ok: false, inconclusive: true, ...failureFields(image, observations, otherLines, run.end, steering, useSchedule, trace), message: `inconclusive: ${verdict.reason}` };
   return {
     ok: false,
     message: `${verdict.reason}${verdict.atObservation !== undefined ? ` (at record ${verdict.atObservation})` : ""}`,
@@ -111,8 +104,27 @@ async function judgeAgentCase(script: Script, image: Uint8Array, schedule: Sched
       ctx.binding,
       run.events,
     ),
-    ...failed(),
+    ...failureFields(image, observations, otherLines, run.end, steering, useSchedule, trace),
   };
+}
+
+/** Console lines that are neither records nor the agent's refusal of a bad script as its last words. */
+function strayLines(otherLines: readonly string[], end: ModelEnd): string[] {
+  return otherLines.filter((l, i) => !(BAD_SCRIPT_LINE.test(l) && i === otherLines.length - 1 && end.kind === "exit" && end.code === AGENT_BAD_SCRIPT_EXIT));
+}
+
+/** What the implementation did, as reports show it: built when a verdict is read for it (failures, inconclusive cases). */
+function observedLinesOf(observations: readonly Observation[], otherLines: readonly string[], end: CaseEnd): string[] {
+  return [...observations.map((o) => formatObservation(o).trimEnd()), ...otherLines.map((l) => `console: ${l}`), `end: ${describeEndState(end)}`];
+}
+
+/**
+ * A failing case's fields besides its message. The image hash goes into repro lines of
+ * failures only (hashing 80 KB per passing case is a tenth of a light case's cost). Plain
+ * functions, not closures made for every case (under tsx each one also costs a __name call).
+ */
+function failureFields(image: Uint8Array, observations: readonly Observation[], otherLines: readonly string[], end: CaseEnd, steering: Steering, schedule: Schedule | undefined, trace: readonly string[] | undefined) {
+  return { elfSha256: sha256(image), observed: observedLinesOf(observations, otherLines, end), steering, ...(schedule ? { schedule } : {}), ...(trace ? { trace } : {}) };
 }
 
 /**
@@ -127,15 +139,19 @@ class AgentCasePass implements Verdict {
   declare readonly trace?: readonly string[];
   readonly reach: CaseReach;
   #observed: readonly string[] | undefined;
-  readonly #lines: () => string[];
-  constructor(lines: () => string[], steering: Steering, schedule: Schedule | undefined, trace: readonly string[] | undefined, reach: CaseReach) {
-    this.#lines = lines;
+  readonly #observations: readonly Observation[];
+  readonly #otherLines: readonly string[];
+  readonly #end: CaseEnd;
+  constructor(observations: readonly Observation[], otherLines: readonly string[], end: CaseEnd, steering: Steering, schedule: Schedule | undefined, trace: readonly string[] | undefined, reach: CaseReach) {
+    this.#observations = observations;
+    this.#otherLines = otherLines;
+    this.#end = end;
     this.steering = steering;
     if (schedule) this.schedule = schedule;
     if (trace) this.trace = trace;
     this.reach = reach;
   }
   get observed(): readonly string[] {
-    return (this.#observed ??= this.#lines());
+    return (this.#observed ??= observedLinesOf(this.#observations, this.#otherLines, this.#end));
   }
 }

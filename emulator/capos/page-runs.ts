@@ -112,26 +112,34 @@ export class PageRuns {
     let j = i;
     while (j < S.length && S[j]! < hi) j++;
     // runs i..j-1 overlap [lo, hi): keep their parts below lo and from hi on
-    const ns: number[] = [], ne: number[] = [], nv: number[] = [];
-    const push = (s: number, e: number, v: number) => {
-      const n = ns.length;
-      if (n > 0 && ne[n - 1] === s && nv[n - 1] === v) ne[n - 1] = e;
-      else {
-        ns.push(s);
-        ne.push(e);
-        nv.push(v);
-      }
-    };
+    const ns = newStarts, ne = newEnds, nv = newValues;
+    ns.length = ne.length = nv.length = 0;
     const from = i > 0 ? i - 1 : i; // the run before, to merge with
     const to = j < S.length ? j + 1 : j; // the run after, likewise
-    for (let r = from; r < i; r++) push(S[r]!, E[r]!, V[r]!);
-    if (i < j && S[i]! < lo) push(S[i]!, lo, V[i]!);
-    for (let p = 0; p < pieces.length; p += 3) push(pieces[p]!, pieces[p + 1]!, pieces[p + 2]!);
-    if (i < j && E[j - 1]! > hi) push(hi, E[j - 1]!, V[j - 1]!);
-    for (let r = j; r < to; r++) push(S[r]!, E[r]!, V[r]!);
+    for (let r = from; r < i; r++) pushMerged(S[r]!, E[r]!, V[r]!);
+    if (i < j && S[i]! < lo) pushMerged(S[i]!, lo, V[i]!);
+    for (let p = 0; p < pieces.length; p += 3) pushMerged(pieces[p]!, pieces[p + 1]!, pieces[p + 2]!);
+    if (i < j && E[j - 1]! > hi) pushMerged(hi, E[j - 1]!, V[j - 1]!);
+    for (let r = j; r < to; r++) pushMerged(S[r]!, E[r]!, V[r]!);
     S.splice(from, to - from, ...ns);
     E.splice(from, to - from, ...ne);
     V.splice(from, to - from, ...nv);
+  }
+}
+/**
+ * `replace`'s new runs, before they are spliced in: module-level scratch arrays and a plain
+ * function rather than three arrays and a closure per call (every VirtualMemory operation
+ * replaces runs; under tsx each closure made also costs a __name call).
+ */
+const newStarts: number[] = [], newEnds: number[] = [], newValues: number[] = [];
+/** Append run [s, e) with value v to the scratch runs, merged with the last one when they touch and agree. */
+function pushMerged(s: number, e: number, v: number): void {
+  const n = newStarts.length;
+  if (n > 0 && newEnds[n - 1] === s && newValues[n - 1] === v) newEnds[n - 1] = e;
+  else {
+    newStarts.push(s);
+    newEnds.push(e);
+    newValues.push(v);
   }
 }
 const NONE: readonly number[] = [];

@@ -42,14 +42,14 @@ export function initRing(k: Kernel, addr: number): void {
   if (!mem.isMapped(addr)) mem.map(addr, b.pageSize, PROT_READ | PROT_WRITE);
   else mem.writeBytes(addr, new Uint8Array(b.pageSize));
   const h = b.ring.header;
-  const set = (name: string, v: number) => {
-    const f = h[name];
-    if (f) fieldWrite(mem, addr, f, v);
-  };
-  set("sqMask", b.ring.sqEntries - 1);
-  set("cqMask", b.ring.cqEntries - 1);
-  set("sqEntries", b.ring.sqEntries);
-  set("cqEntries", b.ring.cqEntries);
+  setHeaderField(mem, addr, h["sqMask"], b.ring.sqEntries - 1);
+  setHeaderField(mem, addr, h["cqMask"], b.ring.cqEntries - 1);
+  setHeaderField(mem, addr, h["sqEntries"], b.ring.sqEntries);
+  setHeaderField(mem, addr, h["cqEntries"], b.ring.cqEntries);
+}
+/** Write a header field the binding has (a function, not a closure made per ring). */
+function setHeaderField(mem: Memory, ring: number, f: Field | undefined, v: number): void {
+  if (f) fieldWrite(mem, ring, f, v);
 }
 
 /** Every header field of the ring page at `ring`, by binding name. */

@@ -12,6 +12,11 @@
  * memory private copies of all its executable pages (`unshareCode`), so no shared `Insn` can
  * ever link to code that exists in one memory only. A template with a writable and
  * executable page never shares code (a guest store there would diverge inside `run`).
+ * One exception, taken lazily: a page made executable away from the shared code (not within
+ * or next to its span, so no shared instruction can straddle into it) keeps the code shared
+ * until an instruction is first fetched from it (`fetchPage`); then every shared `Insn` is
+ * invalidated (the caller may be about to link one to that page's code) and the memory takes
+ * private copies. A VirtualMemory case maps pages executable and never runs code there.
  *
  * Code shared by content: a memory laid out without a template (a probe generated per case,
  * whose headers differ and so get no template) may hand its executable pages, before it runs,
@@ -392,9 +397,21 @@ export class Memory {
   /** Before changing page pn's bytes, prot or presence: code shared with other memories stops being shared. */
   private beforeCodeChange(pn: number, prot = 0): void {
     if (!this.codeShared) return;
-    // While code is shared, every executable page is one of the template's (anything else
-    // unshared first), so a page outside their span needs no lookup (a VM range: thousands).
-    if (prot & PROT_EXEC || (pn >= this.codeFirst && pn <= this.codeLast && (this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
+    // While code is shared, every executable page within the shared code's span (and the page
+    // on either side) is one of the template's, so a page outside needs no lookup (a VM range:
+    // thousands); one made executable out there waits for its first fetch (see the header).
+    if (pn >= this.codeFirst - 1 && pn <= this.codeLast + 1 && (prot & PROT_EXEC || (this.pages.get(pn)?.prot ?? 0) & PROT_EXEC)) this.unshareCode();
+  }
+  /**
+   * An instruction is about to be fetched from `pg`, a page made executable away from the
+   * shared code while this memory shares it (beforeCodeChange): its caller may link a shared
+   * instruction to code that exists in this memory only, so every shared instruction is
+   * invalidated first (every memory sharing them decodes afresh) and this memory takes
+   * private copies of its code.
+   */
+  private unshareBeforeFetch(): void {
+    for (const pg of this.pages.values()) if (pg.shared && pg.prot & PROT_EXEC) dropCode(pg);
+    this.unshareCode();
   }
   /** The page at pn, made private (copied if shared) so it may be written or re-protected. */
   private own(pn: number, pg: Page): Page {
@@ -576,7 +593,7 @@ export class Memory {
   // ---------------------------------------------------------------- code cache
   private invalidateCode(pn: number): void {
     // While code is shared, no private page holds decoded code: private pages are then never
-    // executable (making one so unshares first) and a copy starts without a decode cache.
+    // fetched from (the first fetch from one unshares first) and a copy starts without a decode cache.
     if (this.codeShared) return;
     // A shared page's code stays valid: its bytes never change, and this memory only drops
     // or replaces it after unshareCode (beforeCodeChange), so it no longer reaches that code.
@@ -595,6 +612,7 @@ export class Memory {
     if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "exec");
     const pg = this.pages.get(pn);
     if (!pg || !(pg.prot & PROT_EXEC)) throw pf(a, "exec");
+    if (this.codeShared && !pg.shared) this.unshareBeforeFetch();
     // a page holding decoded code must not be in the write TLB
     const i = pn & 255;
     if (this.wTag[i] === pn) this.wTag[i] = NaN;

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../memory.js";
 import { run } from "../run.js";
 import { CpuState, RAX, getRegNum } from "../state.js";
+import { cpuStats } from "../stats.js";
 
 const CODE = 0x1000, NEXT = 0x2000, DATA = 0x3000;
 const RX = PROT_READ | PROT_EXEC;
@@ -165,5 +166,80 @@ describe("copy-on-write memory", () => {
     expect(a.readU8(DATA)).toBe(5);
     a.release();
     expect(Memory.startFrom(t).readU32(DATA)).toBe(7);
+  });
+
+  describe("a page made executable away from the shared code (shared until code runs there)", () => {
+    const FAR = 0x9000;
+    /** mov eax, imm32; jmp rel32 to `to` (at CODE) */
+    const movJmpTo = (imm: number, to: number) => {
+      const b = movJmp(imm);
+      new DataView(b.buffer).setInt32(6, to - (CODE + 10), true);
+      return b;
+    };
+    function farTemplate() {
+      const m = new Memory(64);
+      m.map(CODE, 0x1000, RX);
+      m.map(DATA, 0x1000, PROT_READ | PROT_WRITE);
+      m.writeBytes(CODE, movJmpTo(41, FAR)); // FAR is not mapped in the template
+      return m.freeze();
+    }
+
+    it("mapping or protecting a far page executable copies no code page and keeps the decoded code", () => {
+      const t = farTemplate();
+      const codePage = t.pages.get(CODE / 0x1000)!;
+      expect(exec(Memory.startFrom(t)).kind).toBe("fault"); // decodes the template's code
+      const decoded = codePage.icache;
+      expect(decoded).not.toBeNull();
+      const copied = cpuStats.pagesCopied;
+      const vm = Memory.startFrom(t);
+      vm.map(FAR, 0x1000, RX);
+      vm.map(0x20000, 0x2000, PROT_READ | PROT_WRITE);
+      vm.protect(0x20000, 0x1000, RX);
+      vm.unmap(FAR, 0x1000);
+      expect(vm.pages.get(CODE / 0x1000)).toBe(codePage);
+      expect(cpuStats.pagesCopied).toBe(copied + 1); // the zero page made RX (never a code page)
+      expect(exec(vm).kind).toBe("fault"); // FAR unmapped again
+      expect(codePage.icache).toBe(decoded);
+    });
+
+    it("code run on that page never runs in another memory, however warm the links are", () => {
+      const t = farTemplate();
+      const codePage = t.pages.get(CODE / 0x1000)!;
+      const warm = Memory.startFrom(t);
+      expect(exec(warm)).toEqual({ kind: "fault", rax: 41 });
+      const a = Memory.startFrom(t);
+      a.map(FAR, 0x1000, RX);
+      a.writeBytes(FAR, ADD_SYSCALL); // add eax, 1; syscall
+      for (let i = 0; i < 5; i++) expect(exec(a)).toEqual({ kind: "syscall", rax: 42 }); // the jmp's successor link is built
+      expect(a.pages.get(CODE / 0x1000)).not.toBe(codePage); // a took its own copy at the fetch
+      const b = Memory.startFrom(t); // FAR unmapped: must fault, not run a's code
+      expect(exec(b)).toEqual({ kind: "fault", rax: 41 });
+      const c = Memory.startFrom(t);
+      c.map(FAR, 0x1000, RX);
+      c.writeBytes(FAR, Uint8Array.of(0x83, 0xc0, 0x02, 0x0f, 0x05)); // add eax, 2; syscall
+      expect(exec(c)).toEqual({ kind: "syscall", rax: 43 });
+      expect(exec(warm)).toEqual({ kind: "fault", rax: 41 });
+      expect(exec(a)).toEqual({ kind: "syscall", rax: 42 });
+      a.release();
+      expect(exec(Memory.startFrom(t))).toEqual({ kind: "fault", rax: 41 });
+    });
+
+    it("the page right after the code is not far: an instruction straddling into it stays this memory's", () => {
+      // mov eax, imm32 at the code page's last 3 bytes: its immediate's high bytes lie on the next page
+      const t0 = new Memory(64);
+      t0.map(CODE, 0x1000, RX);
+      t0.writeBytes(CODE + 0xffd, Uint8Array.of(0xb8, 0x29, 0x00));
+      const t = t0.freeze();
+      const at = (mem: Memory) => {
+        const c = new CpuState();
+        c.rip = CODE + 0xffd;
+        return { kind: run(c, mem, 1000).kind, rax: getRegNum(c, RAX) };
+      };
+      const a = Memory.startFrom(t);
+      a.map(NEXT, 0x1000, RX);
+      a.writeBytes(NEXT, Uint8Array.of(0x00, 0x00, ...ADD_SYSCALL));
+      expect(at(a)).toEqual({ kind: "syscall", rax: 42 });
+      expect(at(Memory.startFrom(t))).toEqual({ kind: "fault", rax: 0 }); // the mov cannot be fetched whole
+    });
   });
 });
