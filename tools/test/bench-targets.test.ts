@@ -89,6 +89,8 @@ describe("bench verdicts", () => {
     expect(old.find((r) => r.target.startsWith("compiled"))!.verdict).toBe("not measured");
     expect(targetRows({ programs: [loop], loopSteady: steady(NaN, 1500) }).find((r) => r.target.startsWith("interpreter"))!.verdict).toBe("not measured");
     expect(figuresOf({ loopSteady: steady(120, 900) }).map((f) => f.key)).toEqual([`cpu | ${LOOP_PROGRAM}, steady state | interp MIPS`, `cpu | ${LOOP_PROGRAM}, steady state | compiled MIPS`]);
+    // a settled, fastest-run figure (session 11 on) is never paired with an older median of rounds
+    expect(figuresOf({ loopSteady: { ...steady(120, 900), warmupRounds: 3, settled: true } }).map((f) => f.key)).toEqual([`cpu | ${LOOP_PROGRAM}, steady state (settled, fastest runs) | interp MIPS`, `cpu | ${LOOP_PROGRAM}, steady state (settled, fastest runs) | compiled MIPS`]);
     expect(get("every program").verdict).toBe("missed");
     expect(get("every program").figure).toContain("busybox awk");
     expect(get("no compiled column").verdict).toBe("met");
