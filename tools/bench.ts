@@ -67,7 +67,8 @@ if (!why && want("cpu")) {
   report.loopSteady = steady;
   const whole = rows.find((r) => r.name === LOOP_PROGRAM);
   console.log(`\nTight loop, steady state (${steady.name}: ${steady.iterationsShort} and ${steady.iterationsLong} iterations, alternated, ${rounds} rounds, each run a fresh process image;`);
-  console.log("after one unmeasured short run of each; steady MIPS = the long run's extra instructions / its extra CPU time (V8's threads included): the load, V8's warm-up,");
+  console.log(`after ${steady.warmupRounds ?? 1} unmeasured warm-up round(s) (until V8's other threads were idle: ${steady.settled === undefined ? "-" : steady.settled ? "settled" : "NOT settled"}; their CPU in the measured runs: interp ${fmt((steady.interpOtherCpu ?? NaN) * 1e3, 0)} ms, compiled ${fmt((steady.compiledOtherCpu ?? NaN) * 1e3, 0)} ms);`);
+  console.log("steady MIPS = the long run's extra instructions / the extra CPU time (V8's threads included) between each length's fastest run (per round: that round's own pair): the load, V8's warm-up,");
   console.log("the interpreted iterations before promotion and the region's compile cancel; the MIPS targets are judged on it; the whole run of the bench length, fixed costs included, is the program row above)");
   console.log("| contender | steady MIPS per CPU s (median) | per round | steady MIPS over wall time | whole-run MIPS (program row) |");
   console.log("|---|---|---|---|---|");

@@ -7,7 +7,7 @@ import type { TierRound } from "../bench/targets.js";
 import { figuresOf } from "../bench/baseline.js";
 import { measurePropertyRates } from "../bench/capos.js";
 import { threadCpuSeconds } from "../bench/timing.js";
-import { marginalMips, steadyMips, type LengthPair, type SteadyLoopRow } from "../bench/steady-loop.js";
+import { marginalMips, medianRoundMips, steadyMips, type LengthPair, type SteadyLoopRow } from "../bench/steady-loop.js";
 import { existsSync } from "node:fs";
 import { ALL_PROPERTIES } from "../../properties/index.js";
 
@@ -50,15 +50,25 @@ describe("bench verdicts", () => {
     expect(mix({ cases: [row(3000, 1)], casesSteady: [row(3000, 1)] }).verdict).toBe("not measured");
   });
 
-  it("takes the loop's steady rate as the marginal one: fixed costs cancel, undecidable rounds are left out", () => {
+  it("takes the loop's steady rate as the marginal one between each length's fastest run: fixed costs cancel, a disturbed run does not count", () => {
     // a run costs 0.2 s fixed plus 1 ns per instruction: 17M and 68M instructions
     const pair = (fixed: number, perInsn: number): LengthPair => ({ insnsShort: 17e6, insnsLong: 68e6, tShort: fixed + 17e6 * perInsn, tLong: fixed + 68e6 * perInsn });
     expect(marginalMips(pair(0.2, 1e-9))).toBeCloseTo(1000, 6);
     expect(marginalMips(pair(5, 1e-8))).toBeCloseTo(100, 6);
     // noise made the long run no slower: that round cannot decide
     expect(marginalMips({ insnsShort: 17e6, insnsLong: 68e6, tShort: 0.3, tLong: 0.29 })).toBeNaN();
-    expect(steadyMips([pair(0.2, 1e-9), { insnsShort: 1, insnsLong: 2, tShort: 1, tLong: 1 }, pair(0.1, 2e-9), pair(0.3, 0.5e-9)])).toBeCloseTo(1000, 6);
-    expect(steadyMips([{ insnsShort: 1, insnsLong: 2, tShort: 1, tLong: 1 }])).toBeNaN();
+    expect(medianRoundMips([pair(0.2, 1e-9), { insnsShort: 17e6, insnsLong: 68e6, tShort: 1, tLong: 1 }, pair(0.1, 2e-9), pair(0.3, 0.5e-9)])).toBeCloseTo(1000, 6);
+    expect(medianRoundMips([{ insnsShort: 1, insnsLong: 2, tShort: 1, tLong: 1 }])).toBeNaN();
+    // the steady rate is taken between each length's fastest run: a round whose short run caught
+    // 25 ms of compile (its marginal rate reads 1,960 MIPS) or whose long run caught 100 ms (338 MIPS) does
+    // not move it from the undisturbed 1,000
+    const r = pair(0.2, 1e-9), late = { ...r, tLong: r.tLong + 0.1 }, early = { ...r, tShort: r.tShort + 0.025 };
+    expect(marginalMips(late)).toBeCloseTo(337.7, 1);
+    expect(marginalMips(early)).toBeCloseTo(1961.5, 1);
+    expect(steadyMips([late, early, r])).toBeCloseTo(1000, 6);
+    expect(steadyMips([late, early])).toBeCloseTo(1000, 6);
+    expect(steadyMips([])).toBeNaN();
+    expect(steadyMips([{ insnsShort: 17e6, insnsLong: 68e6, tShort: 0.3, tLong: 0.29 }])).toBeNaN();
   });
 
   it("judges the loop's MIPS on its steady state and the qemu ratio against the targets", () => {
@@ -79,6 +89,8 @@ describe("bench verdicts", () => {
     expect(old.find((r) => r.target.startsWith("compiled"))!.verdict).toBe("not measured");
     expect(targetRows({ programs: [loop], loopSteady: steady(NaN, 1500) }).find((r) => r.target.startsWith("interpreter"))!.verdict).toBe("not measured");
     expect(figuresOf({ loopSteady: steady(120, 900) }).map((f) => f.key)).toEqual([`cpu | ${LOOP_PROGRAM}, steady state | interp MIPS`, `cpu | ${LOOP_PROGRAM}, steady state | compiled MIPS`]);
+    // a settled, fastest-run figure (session 11 on) is never paired with an older median of rounds
+    expect(figuresOf({ loopSteady: { ...steady(120, 900), warmupRounds: 3, settled: true } }).map((f) => f.key)).toEqual([`cpu | ${LOOP_PROGRAM}, steady state (settled, fastest runs) | interp MIPS`, `cpu | ${LOOP_PROGRAM}, steady state (settled, fastest runs) | compiled MIPS`]);
     expect(get("every program").verdict).toBe("missed");
     expect(get("every program").figure).toContain("busybox awk");
     expect(get("no compiled column").verdict).toBe("met");

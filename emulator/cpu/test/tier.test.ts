@@ -267,6 +267,11 @@ describe("compiled tier, cached stores", () => {
     // a RIP-relative store first (its page key a constant) to a third target on the low page
     rip: fc.option(fc.constantFrom(0, 8, 0xff8, 0xff9, 0xfff, 0x123), { nil: null }),
     width: fc.constantFrom(1, 4, 8), trips: fc.integer({ min: 1, max: 40 }), budget: fc.integer({ min: 1, max: 300 }),
+    // the update before the store: ADD r8, r9, or ADD/SUB r8(d), imm8 (a loop's induction
+    // update), from values whose halves borrow and carry: its record must be exact when the
+    // store faults
+    update: fc.constantFrom("reg", "add64", "sub64", "add32", "sub32"), imm: fc.constantFrom(1, -1, 0x7f, -128, 0x40),
+    r8: fc.constantFrom(0x1122334455667788n, 0n, 0xffff_ffffn, 0x1_0000_0000n, M64, 0x8000_0000_0000_0000n, 0x7fff_ffff_ffff_ffffn),
   });
   type StoreCase = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
   function runStores(k: StoreCase, threshold: number): unknown[] {
@@ -285,13 +290,16 @@ describe("compiled tier, cached stores", () => {
       const d = disp & 0xffffffff, disp32 = [d & 255, (d >>> 8) & 255, (d >>> 16) & 255, d >>> 24];
       const rexW = k.width === 8 ? 0x4c : 0x44, op = k.width === 1 ? 0x88 : 0x89;
       const store = k.useIndex ? [rexW, op, 0x84, ([1, 2, 4, 8].indexOf(scale) << 6) | 0x33, ...disp32] : [rexW, op, 0x83, ...disp32];
-      // add r8, r9; store; xor rbx, rdx; xor rsi, rdi: the ADD's flags are overwritten by the XOR
-      // unless the store faults (the compiled code defers their record to the store's slow path)
+      // add r8, r9 (or add/sub r8, imm); store; xor rbx, rdx; xor rsi, rdi: the update's flags are
+      // overwritten by the XOR unless the store faults (the compiled code defers their record to
+      // the store's slow path)
+      const ib = k.imm & 255;
+      const upd = { reg: [0x4d, 0x01, 0xc8], add64: [0x49, 0x83, 0xc0, ib], sub64: [0x49, 0x83, 0xe8, ib], add32: [0x41, 0x83, 0xc0, ib], sub32: [0x41, 0x83, 0xe8, ib] }[k.update]!;
       const ripStore = (): number[] => {
-        const rel = (0x1000 + k.rip!) - (CODE + 3 + 7), r = rel & 0xffffffff;
+        const rel = (0x1000 + k.rip!) - (CODE + upd.length + 7), r = rel & 0xffffffff;
         return [rexW, op, 0x05, r & 255, (r >>> 8) & 255, (r >>> 16) & 255, r >>> 24];
       };
-      const body = [0x4d, 0x01, 0xc8, ...(k.rip === null ? [] : ripStore()), ...store, 0x48, 0x31, 0xd3, 0x48, 0x31, 0xfe];
+      const body = [...upd, ...(k.rip === null ? [] : ripStore()), ...store, 0x48, 0x31, 0xd3, 0x48, 0x31, 0xfe];
       const back = -(body.length + 3 + 6);
       const code = [...body, 0x49, 0xff, 0xcf, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
       const m = new Memory(16);
@@ -302,7 +310,7 @@ describe("compiled tier, cached stores", () => {
       const c = new CpuState();
       c.rip = CODE;
       setReg64(c, 3, b1); setReg64(c, 2, b1 ^ b2); setReg64(c, 6, i1); setReg64(c, 7, i1 ^ i2);
-      setReg64(c, 8, 0x1122334455667788n); setReg64(c, 9, 0x0101010101010101n); setReg64(c, 15, BigInt(k.trips));
+      setReg64(c, 8, k.r8); setReg64(c, 9, 0x0101010101010101n); setReg64(c, 15, BigInt(k.trips));
       const out: unknown[] = [];
       for (const b of [k.budget, 100_000]) {
         const s = run(c, m, b);
