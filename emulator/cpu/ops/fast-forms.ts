@@ -12,6 +12,7 @@ import { BASE_NONE, BASE_RIP } from "../insn.js";
 import { ea, getR8, setR8 } from "../operands.js";
 import { cond, getCF, materialize, setArith, szp } from "../flags.js";
 import { aluOp } from "./alu.js";
+import { ALU_MEM_IMM32, ALU_MEM_IMM64, ALU_MEM_REG32, ALU_MEM_REG64 } from "./fast-mem.js";
 
 // The lazy-flag kinds are literals in the handlers below (V8 loads an imported const at run time).
 if (FOP_SUB !== 2 || FOP_LOGIC !== 5 || FOP_INC !== 6 || FOP_DEC !== 7) throw new Error("fast-forms.ts: lazy-flag kind literals out of date");
@@ -340,8 +341,8 @@ export function specializeForm(d: Insn): Handler | null {
       case 0x81: case 0x83:
         if (!mem || d.lock) return null;
         if ((d.reg & 7) === 7 && w === 4 && isBD(d)) return cmpMI32BD;
-        if (w === 8) return aluEIm64;
-        if (w === 4) return aluEIm32;
+        if (w === 8) return ALU_MEM_IMM64[d.reg & 7] ?? aluEIm64;
+        if (w === 4) return ALU_MEM_IMM32[d.reg & 7] ?? aluEIm32;
         return null;
       case 0xff:
         if (d.lock) return null;
@@ -383,7 +384,10 @@ export function specializeForm(d: Insn): Handler | null {
     }
     if (op >= 0x50 && op <= 0x57) return w === 8 ? pushR64 : null;
     if (op >= 0x58 && op <= 0x5f) return w === 8 ? popR64 : null;
-    if (op < 0x40 && (op & 7) === 1 && mem && !d.lock) return w === 8 ? aluEGm64 : w === 4 ? aluEGm32 : null;
+    if (op < 0x40 && (op & 7) === 1 && mem && !d.lock) {
+      const k = (op >> 3) & 7;
+      return w === 8 ? ALU_MEM_REG64[k] ?? aluEGm64 : w === 4 ? ALU_MEM_REG32[k] ?? aluEGm32 : null;
+    }
     return null;
   }
   if (d.map === 1 && op === 0xba && (d.reg & 7) === 4 && !d.lock) {

@@ -6,7 +6,7 @@
 import type { CpuState } from "../state.js";
 import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64 } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
-import { ea } from "../operands.js";
+import { ea, load32, load64, loadHi, store32, store64 } from "../operands.js";
 import { getCF } from "../flags.js";
 import { setArith, szp } from "../flags.js";
 import { specializeForm } from "./fast-forms.js";
@@ -17,14 +17,10 @@ export const movRR64: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm
 export const movRR32: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = 0; };
 export const movGE64: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; };
 export const movGE32: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
-export const movLoad64: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem;
-  const lo = m.r32(a), hi = m.r32(a + 4);
-  c.lo[d.reg] = lo; c.hi[d.reg] = hi;
-};
-export const movLoad32: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
-const movStore64: Handler = (c, d) => { c.mem.w64(ea(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
-const movStore32: Handler = (c, d) => { c.mem.w32(ea(c, d), c.lo[d.reg]!); };
+export const movLoad64: Handler = (c, d) => { const lo = load64(c, ea(c, d)); c.lo[d.reg] = lo; c.hi[d.reg] = loadHi; };
+export const movLoad32: Handler = (c, d) => { const v = load32(c, ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
+const movStore64: Handler = (c, d) => { store64(c, ea(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
+const movStore32: Handler = (c, d) => { store32(c, ea(c, d), c.lo[d.reg]!); };
 const movzxLoad8: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 
 // ---- ALU on 64-bit registers (dst index, src lo/hi). The lazy-flag kinds in this file are
@@ -101,8 +97,8 @@ export const EI32: (Handler | undefined)[] = [
   (c, d) => alu32(c, 4, d.rm, d.imm >>> 0), (c, d) => alu32(c, 5, d.rm, d.imm >>> 0),
   (c, d) => alu32(c, 6, d.rm, d.imm >>> 0), (c, d) => alu32(c, 7, d.rm, d.imm >>> 0),
 ];
-export const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
-export const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
+export const aluGEm64: Handler = (c, d) => { const lo = load64(c, ea(c, d)) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, loadHi >>> 0); };
+export const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, load32(c, ea(c, d)) >>> 0);
 // accumulator-immediate forms (ADD/OR/.../CMP rAX, imm32)
 export const aluAI64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, 0, d.imm >>> 0, d.immHi >>> 0);
 export const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
