@@ -213,8 +213,13 @@ export function specialize(d: Insn, h: Handler): Handler {
       return h;
     }
     if (op < 0x40 && (op & 7) === 5 && op !== 0x15 && op !== 0x1d) {
-      if (w === 8) return aluAI64;
-      if (w === 4) return aluAI32;
+      // ADD/OR/AND/SUB/XOR/CMP rAX, imm32 are op r/m, imm with r/m = rAX: the same handlers
+      // (and so the interpreter's inline forms, which read the register from rm: these opcodes
+      // have no ModRM, and rm held the opcode's low bits, which nothing else reads). In busybox awk
+      // `and eax, imm` and `cmp eax, imm` were 2% of the instructions, each a handler call.
+      const k = (op >> 3) & 7;
+      if (w === 8) { d.rm = 0; return EI64[k] ?? aluAI64; }
+      if (w === 4) { d.rm = 0; return EI32[k] ?? aluAI32; }
       return h;
     }
     if (op === 0xa9) {
