@@ -9,9 +9,10 @@ import type { CpuState } from "../state.js";
 import { FOP_SUB, FOP_LOGIC, FOP_INC, FOP_DEC } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
 import { BASE_NONE, BASE_RIP } from "../insn.js";
-import { ea, getR8, setR8 } from "../operands.js";
+import { ea, getR8, setR8, load32, load64, loadHi, store32, store64 } from "../operands.js";
 import { cond, getCF, materialize, setArith, szp } from "../flags.js";
 import { aluOp } from "./alu.js";
+import { ALU_MEM_IMM32, ALU_MEM_IMM64, ALU_MEM_REG32, ALU_MEM_REG64 } from "./fast-mem.js";
 
 // The lazy-flag kinds are literals in the handlers below (V8 loads an imported const at run time).
 if (FOP_SUB !== 2 || FOP_LOGIC !== 5 || FOP_INC !== 6 || FOP_DEC !== 7) throw new Error("fast-forms.ts: lazy-flag kind literals out of date");
@@ -27,41 +28,41 @@ function isBD(d: Insn): boolean {
 
 // ---- MOV loads and stores with a base+disp address
 export const movLoad64BD: Handler = (c, d) => {
-  const a = eaBD(c, d), m = c.mem;
-  const lo = m.r32(a), hi = m.r32(a + 4);
+  const a = eaBD(c, d);
+  const lo = load64(c, a), hi = loadHi;
   c.lo[d.reg] = lo; c.hi[d.reg] = hi;
 };
-export const movLoad32BD: Handler = (c, d) => { const v = c.mem.r32(eaBD(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
-export const movStore64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
-export const movStore32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), c.lo[d.reg]!); };
-const movStoreImm64BD: Handler = (c, d) => { c.mem.w64(eaBD(c, d), d.imm, d.immHi); };
-const movStoreImm32BD: Handler = (c, d) => { c.mem.w32(eaBD(c, d), d.imm); };
-const movStoreImm64: Handler = (c, d) => { c.mem.w64(ea(c, d), d.imm, d.immHi); };
-const movStoreImm32: Handler = (c, d) => { c.mem.w32(ea(c, d), d.imm); };
+export const movLoad32BD: Handler = (c, d) => { const v = load32(c, eaBD(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
+export const movStore64BD: Handler = (c, d) => { store64(c, eaBD(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
+export const movStore32BD: Handler = (c, d) => { store32(c, eaBD(c, d), c.lo[d.reg]!); };
+const movStoreImm64BD: Handler = (c, d) => { store64(c, eaBD(c, d), d.imm, d.immHi); };
+const movStoreImm32BD: Handler = (c, d) => { store32(c, eaBD(c, d), d.imm); };
+const movStoreImm64: Handler = (c, d) => { store64(c, ea(c, d), d.imm, d.immHi); };
+const movStoreImm32: Handler = (c, d) => { store32(c, ea(c, d), d.imm); };
 
 // ---- ALU with a memory destination or source (aluOp stores before it records the flags, so a
 // store that faults leaves them as they were)
 const aluEGm64: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, op = (d.op >> 3) & 7;
-  const x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0;
+  const a = ea(c, d), op = (d.op >> 3) & 7;
+  const x = load64(c, a) >>> 0, xh = loadHi >>> 0;
   aluOp(c, op, 8, x, xh, c.lo[d.reg]! >>> 0, c.hi[d.reg]! >>> 0, op !== 7 ? a : -1);
 };
 const aluEGm32: Handler = (c, d) => {
   const a = ea(c, d), op = (d.op >> 3) & 7;
-  aluOp(c, op, 4, c.mem.r32(a) >>> 0, 0, c.lo[d.reg]! >>> 0, 0, op !== 7 ? a : -1);
+  aluOp(c, op, 4, load32(c, a) >>> 0, 0, c.lo[d.reg]! >>> 0, 0, op !== 7 ? a : -1);
 };
 const aluEIm64: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, op = d.reg & 7;
-  const x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0;
+  const a = ea(c, d), op = d.reg & 7;
+  const x = load64(c, a) >>> 0, xh = loadHi >>> 0;
   aluOp(c, op, 8, x, xh, d.imm >>> 0, d.immHi >>> 0, op !== 7 ? a : -1);
 };
 const aluEIm32: Handler = (c, d) => {
   const a = ea(c, d), op = d.reg & 7;
-  aluOp(c, op, 4, c.mem.r32(a) >>> 0, 0, d.imm >>> 0, 0, op !== 7 ? a : -1);
+  aluOp(c, op, 4, load32(c, a) >>> 0, 0, d.imm >>> 0, 0, op !== 7 ? a : -1);
 };
 /** CMP r/m32, imm with a base+disp address (the commonest memory compare). */
 const cmpMI32BD: Handler = (c, d) => {
-  const a = c.mem.r32(eaBD(c, d)) >>> 0, b = d.imm >>> 0;
+  const a = load32(c, eaBD(c, d)) >>> 0, b = d.imm >>> 0;
   c.fa = a; c.fb = b; c.fr = (a - b) >>> 0; c.fw = 4; c.fop = 2 /* FOP_SUB */;
 };
 
@@ -138,7 +139,7 @@ const movsx16M32: Handler = (c, d) => { c.lo[d.reg] = (c.mem.r16(ea(c, d)) << 16
 const movsx16R64: Handler = (c, d) => { const v = (c.lo[d.rm]! << 16) >> 16; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 const movsx16M64: Handler = (c, d) => { const v = (c.mem.r16(ea(c, d)) << 16) >> 16; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 const movsxdR: Handler = (c, d) => { const v = c.lo[d.rm]!; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
-const movsxdM: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
+const movsxdM: Handler = (c, d) => { const v = load32(c, ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 
 /** LEA with a 32-bit destination: only the low 32 bits of the sum matter, so int32 math is exact. */
 const lea32: Handler = (c, d) => {
@@ -181,14 +182,14 @@ const leaRip64: Handler = (c, d) => {
 function pushHalves(c: CpuState, lo: number, hi: number): void {
   const l = c.lo[4]!, h = c.hi[4]!;
   const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
-  c.mem.w64(nh * 4294967296 + (nl >>> 0), lo, hi);
+  store64(c, nh * 4294967296 + (nl >>> 0), lo, hi);
   c.lo[4] = nl; c.hi[4] = nh;
 }
 export const pushR64: Handler = (c, d) => { const r = d.rm; pushHalves(c, c.lo[r]!, c.hi[r]!); };
 const pushI64: Handler = (c, d) => { pushHalves(c, d.imm, d.imm >> 31); };
 export const popR64: Handler = (c, d) => {
-  const l = c.lo[4]!, h = c.hi[4]!, a = h * 4294967296 + (l >>> 0), m = c.mem;
-  const lo = m.r32(a), hi = m.r32(a + 4);
+  const l = c.lo[4]!, h = c.hi[4]!, a = h * 4294967296 + (l >>> 0);
+  const lo = load64(c, a), hi = loadHi;
   c.lo[4] = (l + 8) | 0; c.hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
   const r = d.rm;
   c.lo[r] = lo; c.hi[r] = hi;
@@ -199,8 +200,8 @@ export const callRel: Handler = (c, d) => {
   c.rip = d.target;
 };
 export const retNear: Handler = (c) => {
-  const l = c.lo[4]!, h = c.hi[4]!, a = h * 4294967296 + (l >>> 0), m = c.mem;
-  const lo = m.r32(a), hi = m.r32(a + 4);
+  const l = c.lo[4]!, h = c.hi[4]!, a = h * 4294967296 + (l >>> 0);
+  const lo = load64(c, a), hi = loadHi;
   c.lo[4] = (l + 8) | 0; c.hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
   c.rip = hi * 4294967296 + (lo >>> 0);
 };
@@ -209,12 +210,12 @@ export const retNear: Handler = (c) => {
 const cmov64R: Handler = (c, d) => { if (cond(c, d.op & 15)) { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; } };
 const cmov32R: Handler = (c, d) => { if (cond(c, d.op & 15)) c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
 const cmov64M: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem;
-  const lo = m.r32(a), hi = m.r32(a + 4); // read (and may fault) whatever the condition
+  const a = ea(c, d);
+  const lo = load64(c, a), hi = loadHi; // read (and may fault) whatever the condition
   if (cond(c, d.op & 15)) { c.lo[d.reg] = lo; c.hi[d.reg] = hi; }
 };
 const cmov32M: Handler = (c, d) => {
-  const v = c.mem.r32(ea(c, d));
+  const v = load32(c, ea(c, d));
   if (cond(c, d.op & 15)) c.lo[d.reg] = v;
   c.hi[d.reg] = 0;
 };
@@ -255,37 +256,37 @@ const movGE8: Handler = (c, d) => { setR8(c, d.reg8, getR8(c, d.rm8)); }; // 8A 
 // ---- INC/DEC on memory (the store comes before the flags, as in the generic form: a faulting
 // store leaves the flags as they were)
 const incM32: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, cf = getCF(c), v = (x + 1) >>> 0;
-  m.w32(a, v);
+  const a = ea(c, d), x = load32(c, a) >>> 0, cf = getCF(c), v = (x + 1) >>> 0;
+  store32(c, a, v);
   c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
 const decM32: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, cf = getCF(c), v = (x - 1) >>> 0;
-  m.w32(a, v);
+  const a = ea(c, d), x = load32(c, a) >>> 0, cf = getCF(c), v = (x - 1) >>> 0;
+  store32(c, a, v);
   c.fa = x; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 const incM64: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0, cf = getCF(c);
+  const a = ea(c, d), x = load64(c, a) >>> 0, xh = loadHi >>> 0, cf = getCF(c);
   const s = x + 1, lo = s >>> 0, hi = (xh + (s > 0xffffffff ? 1 : 0)) >>> 0;
-  m.w64(a, lo, hi);
+  store64(c, a, lo, hi);
   c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
 const decM64: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, x = m.r32(a) >>> 0, xh = m.r32(a + 4) >>> 0, cf = getCF(c);
+  const a = ea(c, d), x = load64(c, a) >>> 0, xh = loadHi >>> 0, cf = getCF(c);
   const s = x - 1, lo = s >>> 0, hi = (xh - (s < 0 ? 1 : 0)) >>> 0;
-  m.w64(a, lo, hi);
+  store64(c, a, lo, hi);
   c.fa = x; c.fah = xh; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
 
 // ---- BT r/m, imm (CF = the bit; ZF kept, as the generic form does: it materialises the flags)
 export const btI32M: Handler = (c, d) => {
-  const bit = (c.mem.r32(ea(c, d)) >>> (d.imm & 31)) & 1;
+  const bit = (load32(c, ea(c, d)) >>> (d.imm & 31)) & 1;
   materialize(c);
   c.flags = (c.flags & ~1) | bit;
 };
 const btI64M: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, n = d.imm & 63;
-  const lo = m.r32(a), hi = m.r32(a + 4); // both halves, in the generic form's order (same fault address)
+  const a = ea(c, d), n = d.imm & 63;
+  const lo = load64(c, a), hi = loadHi; // both halves, in the generic form's order (same fault address)
   const bit = n >= 32 ? (hi >>> (n - 32)) & 1 : (lo >>> n) & 1;
   materialize(c);
   c.flags = (c.flags & ~1) | bit;
@@ -310,7 +311,7 @@ export const cdqe: Handler = (c) => { c.hi[0] = c.lo[0]! >> 31; };
 // before CALL pushes, so CALL [rsp+x] and CALL rsp see the old stack pointer)
 const jmpR: Handler = (c, d) => { const r = d.rm; c.rip = c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0); };
 const jmpM: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, lo = m.r32(a), hi = m.r32(a + 4);
+  const a = ea(c, d), lo = load64(c, a), hi = loadHi;
   c.rip = hi * 4294967296 + (lo >>> 0);
 };
 const callR: Handler = (c, d) => {
@@ -319,7 +320,7 @@ const callR: Handler = (c, d) => {
   c.rip = t;
 };
 const callM: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem, lo = m.r32(a), hi = m.r32(a + 4), n = d.next;
+  const a = ea(c, d), lo = load64(c, a), hi = loadHi, n = d.next;
   pushHalves(c, n | 0, (n / 4294967296) | 0);
   c.rip = hi * 4294967296 + (lo >>> 0);
 };
@@ -340,8 +341,8 @@ export function specializeForm(d: Insn): Handler | null {
       case 0x81: case 0x83:
         if (!mem || d.lock) return null;
         if ((d.reg & 7) === 7 && w === 4 && isBD(d)) return cmpMI32BD;
-        if (w === 8) return aluEIm64;
-        if (w === 4) return aluEIm32;
+        if (w === 8) return ALU_MEM_IMM64[d.reg & 7] ?? aluEIm64;
+        if (w === 4) return ALU_MEM_IMM32[d.reg & 7] ?? aluEIm32;
         return null;
       case 0xff:
         if (d.lock) return null;
@@ -383,7 +384,10 @@ export function specializeForm(d: Insn): Handler | null {
     }
     if (op >= 0x50 && op <= 0x57) return w === 8 ? pushR64 : null;
     if (op >= 0x58 && op <= 0x5f) return w === 8 ? popR64 : null;
-    if (op < 0x40 && (op & 7) === 1 && mem && !d.lock) return w === 8 ? aluEGm64 : w === 4 ? aluEGm32 : null;
+    if (op < 0x40 && (op & 7) === 1 && mem && !d.lock) {
+      const k = (op >> 3) & 7;
+      return w === 8 ? ALU_MEM_REG64[k] ?? aluEGm64 : w === 4 ? ALU_MEM_REG32[k] ?? aluEGm32 : null;
+    }
     return null;
   }
   if (d.map === 1 && op === 0xba && (d.reg & 7) === 4 && !d.lock) {

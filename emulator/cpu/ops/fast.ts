@@ -6,25 +6,22 @@
 import type { CpuState } from "../state.js";
 import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64 } from "../state.js";
 import type { Handler, Insn } from "../insn.js";
-import { ea } from "../operands.js";
+import { ea, load32, load64, loadHi, store32, store64 } from "../operands.js";
 import { getCF } from "../flags.js";
 import { setArith, szp } from "../flags.js";
 import { specializeForm } from "./fast-forms.js";
 import { specializeSse } from "./fast-sse.js";
+import { nop } from "./mov.js";
 
 // ---- MOV
 export const movRR64: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = c.hi[d.reg]!; };
 export const movRR32: Handler = (c, d) => { c.lo[d.rm] = c.lo[d.reg]!; c.hi[d.rm] = 0; };
 export const movGE64: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = c.hi[d.rm]!; };
 export const movGE32: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
-export const movLoad64: Handler = (c, d) => {
-  const a = ea(c, d), m = c.mem;
-  const lo = m.r32(a), hi = m.r32(a + 4);
-  c.lo[d.reg] = lo; c.hi[d.reg] = hi;
-};
-export const movLoad32: Handler = (c, d) => { const v = c.mem.r32(ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
-const movStore64: Handler = (c, d) => { c.mem.w64(ea(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
-const movStore32: Handler = (c, d) => { c.mem.w32(ea(c, d), c.lo[d.reg]!); };
+export const movLoad64: Handler = (c, d) => { const lo = load64(c, ea(c, d)); c.lo[d.reg] = lo; c.hi[d.reg] = loadHi; };
+export const movLoad32: Handler = (c, d) => { const v = load32(c, ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
+const movStore64: Handler = (c, d) => { store64(c, ea(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
+const movStore32: Handler = (c, d) => { store32(c, ea(c, d), c.lo[d.reg]!); };
 const movzxLoad8: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 
 // ---- ALU on 64-bit registers (dst index, src lo/hi). The lazy-flag kinds in this file are
@@ -101,8 +98,8 @@ export const EI32: (Handler | undefined)[] = [
   (c, d) => alu32(c, 4, d.rm, d.imm >>> 0), (c, d) => alu32(c, 5, d.rm, d.imm >>> 0),
   (c, d) => alu32(c, 6, d.rm, d.imm >>> 0), (c, d) => alu32(c, 7, d.rm, d.imm >>> 0),
 ];
-export const aluGEm64: Handler = (c, d) => { const a = ea(c, d), m = c.mem; const lo = m.r32(a) >>> 0, hi = m.r32(a + 4) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, hi); };
-export const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, c.mem.r32(ea(c, d)) >>> 0);
+export const aluGEm64: Handler = (c, d) => { const lo = load64(c, ea(c, d)) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, loadHi >>> 0); };
+export const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, load32(c, ea(c, d)) >>> 0);
 // accumulator-immediate forms (ADD/OR/.../CMP rAX, imm32)
 export const aluAI64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, 0, d.imm >>> 0, d.immHi >>> 0);
 export const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
@@ -188,6 +185,12 @@ export const leaSimple64: Handler = (c, d) => { // base + disp, no index, 64-bit
 export function specialize(d: Insn, h: Handler): Handler {
   const f = specializeForm(d) ?? specializeSse(d);
   if (f !== null) return f;
+  // A NOP (any encoding: 90, 0F 1F /0 with its unaccessed memory operand, PAUSE, ENDBR64, the
+  // prefetches) does what MOV rax, rax does, so it runs as that register move and gets its inline
+  // form instead of a handler call (reg and rm are read by nothing else for these opcodes). In
+  // the bench's quicksort `nop [rax]` padding was 2.4% of the instructions; busybox starts every
+  // function with ENDBR64.
+  if (h === nop) { d.reg = 0; d.rm = 0; return movRR64; }
   if (d.map === 0) {
     const op = d.op;
     const w = d.opsz;
@@ -217,8 +220,13 @@ export function specialize(d: Insn, h: Handler): Handler {
       return h;
     }
     if (op < 0x40 && (op & 7) === 5 && op !== 0x15 && op !== 0x1d) {
-      if (w === 8) return aluAI64;
-      if (w === 4) return aluAI32;
+      // ADD/OR/AND/SUB/XOR/CMP rAX, imm32 are op r/m, imm with r/m = rAX: the same handlers
+      // (and so the interpreter's inline forms, which read the register from rm: these opcodes
+      // have no ModRM, and rm held the opcode's low bits, which nothing else reads). In busybox awk
+      // `and eax, imm` and `cmp eax, imm` were 2% of the instructions, each a handler call.
+      const k = (op >> 3) & 7;
+      if (w === 8) { d.rm = 0; return EI64[k] ?? aluAI64; }
+      if (w === 4) { d.rm = 0; return EI32[k] ?? aluAI32; }
       return h;
     }
     if (op === 0xa9) {

@@ -85,7 +85,8 @@ const xchgAR: Handler = (c, d) => {
   const y = getReg(c, r, w), yh = c.th;
   setReg(c, 0, w, y, yh); setReg(c, r, w, x, xh);
 };
-const nop: Handler = () => {};
+/** NOP and the hint NOPs (multi-byte NOP, PAUSE, prefetches, ENDBR64): fast.ts gives them an inline form. */
+export const nop: Handler = () => {};
 const movAO: Handler = (c, d) => { const w = d.opsz; const v = readRM(c, d, w); setReg(c, 0, w, v, c.th); };
 const movOA: Handler = (c, d) => { const w = d.opsz; const v = getReg(c, 0, w); writeRM(c, d, w, v, c.th); };
 const lahf: Handler = (c) => { const f = getFlags(c); c.lo[0] = (c.lo[0]! & ~0xff00) | ((f & 0xd5 | 2) << 8); };

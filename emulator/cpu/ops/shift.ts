@@ -125,6 +125,26 @@ function shiftOp(kind: number, count: CountSrc): Handler {
   };
 }
 
+/** funnel32/funnel64's result (unsigned halves) and the carry out (the last bit shifted out of dst). */
+let fnLo = 0, fnHi = 0, fnCf = 0;
+/** SHLD/SHRD r/m32, r32 by n in 1..31. */
+function funnel32(a: number, b: number, n: number, right: boolean): void {
+  if (right) { fnLo = ((a >>> n) | (b << (32 - n))) >>> 0; fnCf = (a >>> (n - 1)) & 1; }
+  else { fnLo = ((a << n) | (b >>> (32 - n))) >>> 0; fnCf = (a >>> (32 - n)) & 1; }
+  fnHi = 0;
+}
+/** SHLD/SHRD r/m64, r64 by n in 1..63: dst = (al, ah), src = (bl, bh), unsigned halves. */
+function funnel64(al: number, ah: number, bl: number, bh: number, n: number, right: boolean): void {
+  // the 128-bit words, most significant first: dst:src (left, take the top 64) or src:dst (right, the bottom 64)
+  if (!right) {
+    if (n < 32) { fnHi = ((ah << n) | (al >>> (32 - n))) >>> 0; fnLo = ((al << n) | (bh >>> (32 - n))) >>> 0; fnCf = (ah >>> (32 - n)) & 1; }
+    else if (n === 32) { fnHi = al; fnLo = bh; fnCf = ah & 1; }
+    else { const m = n - 32; fnHi = ((al << m) | (bh >>> (32 - m))) >>> 0; fnLo = ((bh << m) | (bl >>> (32 - m))) >>> 0; fnCf = (al >>> (32 - m)) & 1; }
+  } else if (n < 32) { fnLo = ((al >>> n) | (ah << (32 - n))) >>> 0; fnHi = ((ah >>> n) | (bl << (32 - n))) >>> 0; fnCf = (al >>> (n - 1)) & 1; }
+  else if (n === 32) { fnLo = ah; fnHi = bl; fnCf = al >>> 31; }
+  else { const m = n - 32; fnLo = ((ah >>> m) | (bl << (32 - m))) >>> 0; fnHi = ((bl >>> m) | (bh << (32 - m))) >>> 0; fnCf = (ah >>> (m - 1)) & 1; }
+}
+
 function shld(right: boolean, count: CountSrc): Handler {
   return (c, d) => {
     const w = d.opsz;
@@ -133,12 +153,21 @@ function shld(right: boolean, count: CountSrc): Handler {
     const a = readRMa(c, d, addr, w), ah = c.th;
     if (cnt === 0) { if (w === 4 && d.mod === 3) writeRMa(c, d, addr, w, a, 0); return; }
     const b = readG(c, d, w), bh = c.th;
-    const B = BigInt(w * 8), N = BigInt(cnt);
-    const A = w === 8 ? toBig(a, ah) : BigInt(a), S = w === 8 ? toBig(b, bh) : BigInt(b);
+    if (w !== 2) {
+      // 32 and 64 bits in int32 halves: a funnel shift of dst:src (left) or src:dst (right). A
+      // BigInt form of this was 3.5% of busybox sort -n's interpreter time for 0.14% of its instructions
+      if (w === 4) funnel32(a, b, cnt, right); else funnel64(a, ah, b, bh, cnt, right);
+      const r = fnLo, rh = fnHi;
+      writeRMa(c, d, addr, w, r, rh);
+      setArith(c, fnCf | szp(w, r, rh) | ((w === 8 ? (rh ^ ah) >>> 31 : (r ^ a) >>> 31) << 11));
+      return;
+    }
+    // 16 bits: counts above 16 behave like a shift of dst:src:dst on hardware
+    const B = 16n, N = BigInt(cnt);
+    const A = BigInt(a), S = BigInt(b);
     const m = (1n << B) - 1n;
     let res: bigint, cf: number;
     if (!right) {
-      // 16-bit counts above 16 behave like a 32-bit concatenation of dst:src:dst on hardware
       const wide = (A << (2n * B)) | (S << B) | A;
       const total = 3n * B;
       res = (wide >> (total - B - N)) & m;
@@ -148,10 +177,10 @@ function shld(right: boolean, count: CountSrc): Handler {
       res = (wide >> N) & m;
       cf = Number((wide >> (N - 1n)) & 1n);
     }
-    const r = Number(res & 0xffffffffn) >>> 0, rh = Number(res >> 32n) >>> 0;
+    const r = Number(res);
     const msbR = Number(res >> (B - 1n)) & 1, msbA = Number(A >> (B - 1n)) & 1;
-    writeRMa(c, d, addr, w, r, rh);
-    setArith(c, cf | szp(w, r, rh) | ((msbR ^ msbA) << 11));
+    writeRMa(c, d, addr, w, r, 0);
+    setArith(c, cf | szp(w, r, 0) | ((msbR ^ msbA) << 11));
   };
 }
 

@@ -15,6 +15,7 @@ import { getFlags } from "../flags.js";
 import { def, byReg, opUD, IMM_NONE, IMM_B } from "../decode.js";
 import { ea } from "../operands.js";
 import { stRaw, setStRaw } from "./x87.js";
+import { nop } from "./mov.js";
 
 export const CPUID_VENDOR = "AuthenticAMD";
 const BRAND = "capOS-conform virtual x86-64 CPU".padEnd(48, " ");
@@ -65,7 +66,6 @@ const rdtsc: Handler = (c) => {
 const hlt: Handler = (c) => { c.stop = "hlt"; };
 const int3: Handler = () => { throw new GuestFault({ type: "#BP" }); };
 const intN: Handler = (_c, d) => { throw new GuestFault({ type: "INT", vector: d.imm & 255 }); };
-const nop: Handler = () => {};
 
 const ldmxcsr: Handler = (c, d) => {
   const v = c.mem.r32(ea(c, d)) >>> 0;
