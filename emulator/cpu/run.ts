@@ -636,35 +636,67 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
 }
 
 /**
- * Run every inline form's case in interpret() once at load (ops/inline-forms.ts PRIMING_CODE), so
- * that V8 optimises the loop with type feedback in all of them: a case without any compiled to a
- * deoptimisation, and every form a program met first after that cost a recompile of the loop.
+ * Run every inline form's case in interpret() at load (ops/inline-forms.ts PRIMING_CODE), so
+ * that V8 optimises the loop with type feedback on every path: a path without any compiles to a
+ * deoptimisation, and every path a program met first after that cost a recompile of the loop.
  */
 function primeInterpreter(): void {
   // V8 gives a function its feedback vector only after some runs (lazy feedback allocation), and
-  // a memory access misses its TLB only on a fresh memory: several runs, each on a fresh one
   // a memory access misses its TLB only on a fresh memory: several runs, each on a fresh one; and
   // values and addresses on both sides of 2^31 (a field or value V8 saw only as a small integer
   // is a deoptimisation when it first holds a larger one)
   for (let k = 0; k < 16; k++) {
     const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
-    const m = new Memory(8);
-    m.map(base + 0x10000, 4096, PROT_READ | PROT_EXEC);
-    m.map(base + 0x20000, 8192, PROT_READ | PROT_WRITE);
-    m.writeBytes(base + 0x10000, Uint8Array.from(forms.PRIMING_CODE));
+    const m = new Memory(16);
+    const code = base + 0x10000, data = base + 0x20000;
+    m.map(code, 4096, PROT_READ | PROT_EXEC);
+    // pages 0-6: PRIMING_CODE gives each memory form a page of its own to miss on (5 is the stack)
+    m.map(data, 7 * 4096, PROT_READ | PROT_WRITE);
+    m.writeBytes(code, Uint8Array.from(forms.PRIMING_CODE));
+    // the value the flag writers start from, a different one in each run
+    m.w64(data + 0x108, k & 1 ? 0x9abcdef1 | 0 : 0x1234567, k & 4 ? 0xfedcba98 | 0 : 1);
     // rax and rcx ordered both ways (the JB taken and not); rbx a data base, rsp a stack
     const c = new CpuState();
-    c.rip = base + 0x10000;
+    c.rip = code;
     c.lo[0] = (big + 5 + (k & 1) * 2) | 0; c.lo[1] = (big + 7 - (k & 1) * 2) | 0; c.hi[0] = c.hi[1] = big ? -1 : 0;
-    c.lo[3] = (base + 0x20100) | 0; c.lo[4] = (base + 0x21f00) | 0;
-    // half the runs with the data and stack pages in the TLB already, so that each load and store
-    // form hits it on its first access there: interpret() runs TLB hits in place and calls Memory
-    // on a miss, and both paths need type feedback (running the code twice instead made the loop
-    // hot enough to be optimised at import)
-    if (k & 8) for (const a of [base + 0x20000, base + 0x21000]) { m.wpage(a); m.rpage(a); } // (a first write copies the zero page and forgets its read entry)
-    const s = run(c, m, 1000);
+    c.lo[3] = (data + 0x100) | 0; c.lo[4] = (data + 5 * 4096 + 0xf00) | 0;
+    c.fsBase = data + 4 * 4096;
+    // half the runs with every data page in the TLB already, so that each load and store form
+    // hits it on its first access there: interpret() runs TLB hits in place and calls Memory on a
+    // miss, and both paths need type feedback (running the code twice instead made the loop hot
+    // enough to be optimised at import)
+    if (k & 8) for (let p = 0; p < 7; p++) { m.wpage(data + p * 4096); m.rpage(data + p * 4096); } // (a first write copies the zero page and forgets its read entry)
+    // the last runs in small budgets, so that blocks also run one instruction at a time (the
+    // path for a block the budget cannot cover) and run() stops on the budget
+    let s = run(c, m, k < 14 ? 4000 : 29);
+    for (let n = 0; s.kind === "budget" && n < 400; n++) s = run(c, m, 29);
     if (s.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${s.kind}`);
     m.release();
+  }
+  primeConditions();
+}
+
+/**
+ * Every condition code after every kind and width of lazy flag producer, results zero and not,
+ * of both signs: the JCC case calls cond() (flags.ts), which V8 inlines into interpret() with
+ * the feedback of cond's own paths, and a path no program had taken before the loop was
+ * optimised deoptimised it (`c.frh` in condZ after a 64-bit result, on every bench program).
+ */
+function primeConditions(): void {
+  const c = new CpuState();
+  const values = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+  let seed = 1;
+  const pick = (mask: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) | 0; return (values[(seed >>> 16) % values.length]! & mask) >>> 0; };
+  for (let fop = 0; fop <= 8; fop++) {
+    for (const w of [1, 2, 4, 8]) {
+      const mask = w === 8 ? 0xffffffff : 2 ** (w * 8) - 1;
+      for (let i = 0; i < 4; i++) {
+        c.fop = fop; c.fw = w; c.fc = i & 1; c.flags = 0x202 | (i % 4 === 1 ? 0x8d5 : 0);
+        c.fa = pick(mask); c.fb = pick(mask); c.fr = i % 3 === 0 ? 0 : pick(mask);
+        c.fah = w === 8 ? pick(0xffffffff) : 0; c.fbh = w === 8 ? pick(0xffffffff) : 0; c.frh = w === 8 && i !== 0 ? pick(0xffffffff) : 0;
+        for (let j = 0; j < 8; j++) cond(c, 2 * j + ((i + j) & 1)); // each condition and its negation
+      }
+    }
   }
 }
 primeInterpreter();
