@@ -1,7 +1,7 @@
 /**
  * The interpreter loop: run(cpu, mem, maxInsns) -> Stop.
  */
-import { CpuState } from "./state.js";
+import { CpuState, mutableFields } from "./state.js";
 import { Insn } from "./insn.js";
 import { GuestFault } from "./fault.js";
 import type { Stop } from "./fault.js";
@@ -94,6 +94,7 @@ const NEVER = 0x3fffffff;
 {
   const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 };
   shape.addr = shape.next = shape.target = 2 ** 40; shape.imm = shape.immHi = shape.disp = -(2 ** 31);
+  mutableFields(shape);
 }
 
 /** Heads of every region compiled since the last call (for profiling tools; null = off). */
@@ -137,6 +138,16 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   forms.markDeadFlags(blk);
   return blk;
 }
+
+/**
+ * buildBlock as interpret() calls it: through a variable that primeInterpreter points at a
+ * second function for one run, so that the call site has seen two targets and V8 never inlines
+ * buildBlock (with markDeadFlags and endsBlock) into the loop. Inlined, that path, run once per
+ * block built, took the inlining budget that the conditions of every JCC (flags.ts condB, condL,
+ * ...) then went without, and made each optimising compile of interpret() larger
+ * (`--trace-turbo-inlining` on the bench's sha256).
+ */
+let blockBuilder = buildBlock;
 
 /** A block a region may take in: valid, and entered at least minHeat times (else null). */
 function regionBlockAt(mem: Memory, addr: number, minHeat: number): Insn[] | null {
@@ -221,7 +232,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         else if (d.jit !== null || (hot && due)) return d;
       }
       let blk: Insn[] | null = d.block;
-      if (blk === null) blk = d.block = buildBlock(mem, d);
+      if (blk === null) blk = d.block = blockBuilder(mem, d);
       const n = blk.length;
       // a counted loop come round its own back edge: skip the iterations that can be skipped exactly
       // (its own: the block that just ran is this one, whole, so its store, if any, succeeded;
@@ -343,14 +354,15 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
               break;
             }
-            // SHL/SHR/SAR r64, imm (the same three cases as shiftRI64)
+            // SHL/SHR/SAR r64, imm (the same three cases as shiftRI64). Signed halves throughout: a
+            // `>>> 0` V8 only ever saw give a small integer deoptimises the loop at the first large one
             case 44 /* K_SHL64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              const r = x.kd, a = lo[r]!, ah = hi[r]!;
               let vl: number, vh: number;
-              if (n < 32) { vh = ((ah << n) | (a >>> (32 - n))) >>> 0; vl = (a << n) >>> 0; }
-              else { vh = (a << (n - 32)) >>> 0; vl = 0; }
+              if (n < 32) { vh = (ah << n) | (a >>> (32 - n)); vl = a << n; }
+              else { vh = a << (n - 32); vl = 0; }
               const pos = 64 - n;
               const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
               lo[r] = vl; hi[r] = vh;
@@ -361,10 +373,10 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 45 /* K_SHR64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              const r = x.kd, a = lo[r]!, ah = hi[r]!;
               let vl: number, vh: number;
-              if (n < 32) { vl = ((a >>> n) | (ah << (32 - n))) >>> 0; vh = ah >>> n; }
-              else { vl = ah >>> (n - 32); vh = 0; }
+              if (n < 32) { vl = (a >>> n) | (ah << (32 - n)); vh = ah >>> n; }
+              else { vl = (ah >>> (n - 32)) | 0; vh = 0; }
               const pos = n - 1;
               const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
               lo[r] = vl; hi[r] = vh;
@@ -375,12 +387,12 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 46 /* K_SAR64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              const r = x.kd, a = lo[r]!, ah = hi[r]!;
               let vl: number, vh: number;
-              if (n < 32) { vl = ((a >>> n) | (ah << (32 - n))) >>> 0; vh = ((ah | 0) >> n) >>> 0; }
-              else { vl = ((ah | 0) >> (n - 32)) >>> 0; vh = ((ah | 0) >> 31) >>> 0; }
+              if (n < 32) { vl = (a >>> n) | (ah << (32 - n)); vh = ah >> n; }
+              else { vl = ah >> (n - 32); vh = ah >> 31; }
               const pos = n - 1;
-              const cf = pos >= 32 ? ((ah | 0) >> (pos - 32)) & 1 : (a >>> pos) & 1;
+              const cf = pos >= 32 ? (ah >> (pos - 32)) & 1 : (a >>> pos) & 1;
               lo[r] = vl; hi[r] = vh;
               c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2);
               c.fop = 0 /* FOP_EAGER */;
@@ -646,6 +658,8 @@ function primeInterpreter(): void {
   // values and addresses on both sides of 2^31 (a field or value V8 saw only as a small integer
   // is a deoptimisation when it first holds a larger one)
   for (let k = 0; k < 16; k++) {
+    // (the last run: V8 records call targets only once the function has its feedback vector)
+    if (k === 15) blockBuilder = (m, d) => buildBlock(m, d);
     const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
     const m = new Memory(16);
     const code = base + 0x10000, data = base + 0x20000;
@@ -673,6 +687,7 @@ function primeInterpreter(): void {
     if (s.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${s.kind}`);
     m.release();
   }
+  blockBuilder = buildBlock;
   primeConditions();
 }
 
