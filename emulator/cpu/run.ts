@@ -660,31 +660,8 @@ function primeInterpreter(): void {
   for (let k = 0; k < 16; k++) {
     // (the last run: V8 records call targets only once the function has its feedback vector)
     if (k === 15) blockBuilder = (m, d) => buildBlock(m, d);
-    const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
-    const m = new Memory(16);
-    const code = base + 0x10000, data = base + 0x20000;
-    m.map(code, 4096, PROT_READ | PROT_EXEC);
-    // pages 0-6: PRIMING_CODE gives each memory form a page of its own to miss on (5 is the stack)
-    m.map(data, 7 * 4096, PROT_READ | PROT_WRITE);
-    m.writeBytes(code, Uint8Array.from(forms.PRIMING_CODE));
-    // the value the flag writers start from, a different one in each run
-    m.w64(data + 0x108, k & 1 ? 0x9abcdef1 | 0 : 0x1234567, k & 4 ? 0xfedcba98 | 0 : 1);
-    // rax and rcx ordered both ways (the JB taken and not); rbx a data base, rsp a stack
-    const c = new CpuState();
-    c.rip = code;
-    c.lo[0] = (big + 5 + (k & 1) * 2) | 0; c.lo[1] = (big + 7 - (k & 1) * 2) | 0; c.hi[0] = c.hi[1] = big ? -1 : 0;
-    c.lo[3] = (data + 0x100) | 0; c.lo[4] = (data + 5 * 4096 + 0xf00) | 0;
-    c.fsBase = data + 4 * 4096;
-    // half the runs with every data page in the TLB already, so that each load and store form
-    // hits it on its first access there: interpret() runs TLB hits in place and calls Memory on a
-    // miss, and both paths need type feedback (running the code twice instead made the loop hot
-    // enough to be optimised at import)
-    if (k & 8) for (let p = 0; p < 7; p++) { m.wpage(data + p * 4096); m.rpage(data + p * 4096); } // (a first write copies the zero page and forgets its read entry)
-    // the last runs in small budgets, so that blocks also run one instruction at a time (the
-    // path for a block the budget cannot cover) and run() stops on the budget
-    let s = run(c, m, k < 14 ? 4000 : 29);
-    for (let n = 0; s.kind === "budget" && n < 400; n++) s = run(c, m, 29);
-    if (s.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${s.kind}`);
+    const { m, stop } = runPrimingCode(k);
+    if (stop.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${stop.kind}`);
     m.release();
   }
   blockBuilder = buildBlock;
@@ -692,8 +669,41 @@ function primeInterpreter(): void {
 }
 
 /**
+ * Run k (0-15) of primeInterpreter: PRIMING_CODE on a fresh memory (the caller releases it), its
+ * code at `code`. The bits of k choose addresses below or above 2^31 (2), register values of
+ * either sign (1, 4), a preloaded TLB (8) and small budgets (14, 15).
+ */
+export function runPrimingCode(k: number): { m: Memory; code: number; stop: Stop } {
+  const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
+  const m = new Memory(16);
+  const code = base + 0x10000, data = base + 0x20000;
+  m.map(code, 4096, PROT_READ | PROT_EXEC);
+  // pages 0-6: PRIMING_CODE gives each memory form a page of its own to miss on (5 is the stack)
+  m.map(data, 7 * 4096, PROT_READ | PROT_WRITE);
+  m.writeBytes(code, Uint8Array.from(forms.PRIMING_CODE));
+  // the value the flag writers start from, a different one in each run
+  m.w64(data + 0x108, k & 1 ? 0x9abcdef1 | 0 : 0x1234567, k & 4 ? 0xfedcba98 | 0 : 1);
+  // rax and rcx ordered both ways (the JB taken and not); rbx a data base, rsp a stack
+  const c = new CpuState();
+  c.rip = code;
+  c.lo[0] = (big + 5 + (k & 1) * 2) | 0; c.lo[1] = (big + 7 - (k & 1) * 2) | 0; c.hi[0] = c.hi[1] = big ? -1 : 0;
+  c.lo[3] = (data + 0x100) | 0; c.lo[4] = (data + 5 * 4096 + 0xf00) | 0;
+  c.fsBase = data + 4 * 4096;
+  // half the runs with every data page in the TLB already, so that each load and store form
+  // hits it on its first access there: interpret() runs TLB hits in place and calls Memory on a
+  // miss, and both paths need type feedback (running the code twice instead made the loop hot
+  // enough to be optimised at import)
+  if (k & 8) for (let p = 0; p < 7; p++) { m.wpage(data + p * 4096); m.rpage(data + p * 4096); } // (a first write copies the zero page and forgets its read entry)
+  // the last runs in small budgets, so that blocks also run one instruction at a time (the
+  // path for a block the budget cannot cover) and run() stops on the budget
+  let stop = run(c, m, k < 14 ? 4000 : 29);
+  for (let n = 0; stop.kind === "budget" && n < 400; n++) stop = run(c, m, 29);
+  return { m, code, stop };
+}
+
+/**
  * Every condition code after every kind and width of lazy flag producer, results zero and not,
- * of both signs: the JCC case calls cond() (flags.ts), which V8 inlines into interpret() with
+ * of both signs, high halves equal and not: the JCC case calls cond() (flags.ts), which V8 inlines into interpret() with
  * the feedback of cond's own paths, and a path no program had taken before the loop was
  * optimised deoptimised it (`c.frh` in condZ after a 64-bit result, on every bench program).
  */
@@ -708,7 +718,8 @@ function primeConditions(): void {
       for (let i = 0; i < 4; i++) {
         c.fop = fop; c.fw = w; c.fc = i & 1; c.flags = 0x202 | (i % 4 === 1 ? 0x8d5 : 0);
         c.fa = pick(mask); c.fb = pick(mask); c.fr = i % 3 === 0 ? 0 : pick(mask);
-        c.fah = w === 8 ? pick(0xffffffff) : 0; c.fbh = w === 8 ? pick(0xffffffff) : 0; c.frh = w === 8 && i !== 0 ? pick(0xffffffff) : 0;
+        c.fah = w === 8 ? pick(0xffffffff) : 0; c.fbh = w === 8 && i & 1 ? pick(0xffffffff) : c.fah;
+        c.frh = w === 8 && i !== 0 ? pick(0xffffffff) : 0;
         for (let j = 0; j < 8; j++) cond(c, 2 * j + ((i + j) & 1)); // each condition and its negation
       }
     }
