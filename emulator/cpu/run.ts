@@ -90,10 +90,11 @@ const NEVER = 0x3fffffff;
 // [-2^30, 2^30), is no V8 Smi, and the first one stored would turn its field into a double one
 // in the middle of a run (a new Insn map: every function optimised for the old one is
 // deoptimised, measured as a storm of ~40 "wrong map" deopts in each bench program with
-// `--trace-deopt`), so these fields start as doubles.
+// `--trace-deopt`), so these fields start as doubles; and `jitRetired`, which run() adds budget
+// differences to (doubles: V8 stores such a sum as a heap number, never as a small integer).
 {
   const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 };
-  shape.addr = shape.next = shape.target = 2 ** 40; shape.imm = shape.immHi = shape.disp = -(2 ** 31);
+  shape.addr = shape.next = shape.target = shape.jitRetired = 2 ** 40; shape.imm = shape.immHi = shape.disp = -(2 ** 31);
   mutableFields(shape);
 }
 
