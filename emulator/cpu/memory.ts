@@ -177,9 +177,15 @@ function recycleCodeCache(ic: (CachedCode | undefined)[]): void {
   ic.fill(undefined);
   freeCodeCaches.push(ic);
 }
-/** An empty decode cache for a page (run.ts fetchInsn): a recycled one when there is one. */
+/**
+ * An empty decode cache for a page (run.ts fetchInsn): a recycled one when there is one. A new
+ * one is filled with undefined as a recycled one is: an array of holes is one V8 types as
+ * holding small integers until its first Insn, so the first new one a program met (once the
+ * recycled ones ran out) deoptimised fetchInsn ("wrong map") and its change of elements kind
+ * threw away interpret()'s optimised code (one more ~500 ms compile; `--trace-deopt`, sha256).
+ */
 export function newCodeCache(): (CachedCode | undefined)[] {
-  return freeCodeCaches.pop() ?? new Array<CachedCode | undefined>(PAGE);
+  return freeCodeCaches.pop() ?? new Array<CachedCode | undefined>(PAGE).fill(undefined);
 }
 
 /** Thrown by map() when the page budget would be exceeded. */

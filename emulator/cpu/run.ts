@@ -1,7 +1,7 @@
 /**
  * The interpreter loop: run(cpu, mem, maxInsns) -> Stop.
  */
-import { CpuState } from "./state.js";
+import { CpuState, mutableFields } from "./state.js";
 import { Insn } from "./insn.js";
 import { GuestFault } from "./fault.js";
 import type { Stop } from "./fault.js";
@@ -90,10 +90,12 @@ const NEVER = 0x3fffffff;
 // [-2^30, 2^30), is no V8 Smi, and the first one stored would turn its field into a double one
 // in the middle of a run (a new Insn map: every function optimised for the old one is
 // deoptimised, measured as a storm of ~40 "wrong map" deopts in each bench program with
-// `--trace-deopt`), so these fields start as doubles.
+// `--trace-deopt`), so these fields start as doubles; and `jitRetired`, which run() adds budget
+// differences to (doubles: V8 stores such a sum as a heap number, never as a small integer).
 {
   const shape = new Insn(); shape.jit = () => 0; shape.jitD = []; shape.ind = new Map(); shape.block = []; shape.succ = shape; shape.loop = { n: 0, ind: 0, step: 1, otherReg: -1, otherLo: 0, otherHi: 0, store: null, codeFirstPn: 0, codeLastPn: 0 };
-  shape.addr = shape.next = shape.target = 2 ** 40; shape.imm = shape.immHi = shape.disp = -(2 ** 31);
+  shape.addr = shape.next = shape.target = shape.jitRetired = 2 ** 40; shape.imm = shape.immHi = shape.disp = -(2 ** 31);
+  mutableFields(shape);
 }
 
 /** Heads of every region compiled since the last call (for profiling tools; null = off). */
@@ -137,6 +139,16 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   forms.markDeadFlags(blk);
   return blk;
 }
+
+/**
+ * buildBlock as interpret() calls it: through a variable that primeInterpreter points at a
+ * second function for one run, so that the call site has seen two targets and V8 never inlines
+ * buildBlock (with markDeadFlags and endsBlock) into the loop. Inlined, that path, run once per
+ * block built, took the inlining budget that the conditions of every JCC (flags.ts condB, condL,
+ * ...) then went without, and made each optimising compile of interpret() larger
+ * (`--trace-turbo-inlining` on the bench's sha256).
+ */
+let blockBuilder = buildBlock;
 
 /** A block a region may take in: valid, and entered at least minHeat times (else null). */
 function regionBlockAt(mem: Memory, addr: number, minHeat: number): Insn[] | null {
@@ -221,7 +233,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         else if (d.jit !== null || (hot && due)) return d;
       }
       let blk: Insn[] | null = d.block;
-      if (blk === null) blk = d.block = buildBlock(mem, d);
+      if (blk === null) blk = d.block = blockBuilder(mem, d);
       const n = blk.length;
       // a counted loop come round its own back edge: skip the iterations that can be skipped exactly
       // (its own: the block that just ran is this one, whole, so its store, if any, succeeded;
@@ -343,14 +355,15 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
               break;
             }
-            // SHL/SHR/SAR r64, imm (the same three cases as shiftRI64)
+            // SHL/SHR/SAR r64, imm (the same three cases as shiftRI64). Signed halves throughout: a
+            // `>>> 0` V8 only ever saw give a small integer deoptimises the loop at the first large one
             case 44 /* K_SHL64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              const r = x.kd, a = lo[r]!, ah = hi[r]!;
               let vl: number, vh: number;
-              if (n < 32) { vh = ((ah << n) | (a >>> (32 - n))) >>> 0; vl = (a << n) >>> 0; }
-              else { vh = (a << (n - 32)) >>> 0; vl = 0; }
+              if (n < 32) { vh = (ah << n) | (a >>> (32 - n)); vl = a << n; }
+              else { vh = a << (n - 32); vl = 0; }
               const pos = 64 - n;
               const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
               lo[r] = vl; hi[r] = vh;
@@ -361,10 +374,10 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 45 /* K_SHR64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              const r = x.kd, a = lo[r]!, ah = hi[r]!;
               let vl: number, vh: number;
-              if (n < 32) { vl = ((a >>> n) | (ah << (32 - n))) >>> 0; vh = ah >>> n; }
-              else { vl = ah >>> (n - 32); vh = 0; }
+              if (n < 32) { vl = (a >>> n) | (ah << (32 - n)); vh = ah >>> n; }
+              else { vl = (ah >>> (n - 32)) | 0; vh = 0; }
               const pos = n - 1;
               const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
               lo[r] = vl; hi[r] = vh;
@@ -375,12 +388,12 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 46 /* K_SAR64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              const r = x.kd, a = lo[r]!, ah = hi[r]!;
               let vl: number, vh: number;
-              if (n < 32) { vl = ((a >>> n) | (ah << (32 - n))) >>> 0; vh = ((ah | 0) >> n) >>> 0; }
-              else { vl = ((ah | 0) >> (n - 32)) >>> 0; vh = ((ah | 0) >> 31) >>> 0; }
+              if (n < 32) { vl = (a >>> n) | (ah << (32 - n)); vh = ah >> n; }
+              else { vl = ah >> (n - 32); vh = ah >> 31; }
               const pos = n - 1;
-              const cf = pos >= 32 ? ((ah | 0) >> (pos - 32)) & 1 : (a >>> pos) & 1;
+              const cf = pos >= 32 ? (ah >> (pos - 32)) & 1 : (a >>> pos) & 1;
               lo[r] = vl; hi[r] = vh;
               c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2);
               c.fop = 0 /* FOP_EAGER */;
@@ -636,35 +649,83 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
 }
 
 /**
- * Run every inline form's case in interpret() once at load (ops/inline-forms.ts PRIMING_CODE), so
- * that V8 optimises the loop with type feedback in all of them: a case without any compiled to a
- * deoptimisation, and every form a program met first after that cost a recompile of the loop.
+ * Run every inline form's case in interpret() at load (ops/inline-forms.ts PRIMING_CODE), so
+ * that V8 optimises the loop with type feedback on every path: a path without any compiles to a
+ * deoptimisation, and every path a program met first after that cost a recompile of the loop.
  */
 function primeInterpreter(): void {
   // V8 gives a function its feedback vector only after some runs (lazy feedback allocation), and
-  // a memory access misses its TLB only on a fresh memory: several runs, each on a fresh one
   // a memory access misses its TLB only on a fresh memory: several runs, each on a fresh one; and
   // values and addresses on both sides of 2^31 (a field or value V8 saw only as a small integer
   // is a deoptimisation when it first holds a larger one)
   for (let k = 0; k < 16; k++) {
-    const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
-    const m = new Memory(8);
-    m.map(base + 0x10000, 4096, PROT_READ | PROT_EXEC);
-    m.map(base + 0x20000, 8192, PROT_READ | PROT_WRITE);
-    m.writeBytes(base + 0x10000, Uint8Array.from(forms.PRIMING_CODE));
-    // rax and rcx ordered both ways (the JB taken and not); rbx a data base, rsp a stack
-    const c = new CpuState();
-    c.rip = base + 0x10000;
-    c.lo[0] = (big + 5 + (k & 1) * 2) | 0; c.lo[1] = (big + 7 - (k & 1) * 2) | 0; c.hi[0] = c.hi[1] = big ? -1 : 0;
-    c.lo[3] = (base + 0x20100) | 0; c.lo[4] = (base + 0x21f00) | 0;
-    // half the runs with the data and stack pages in the TLB already, so that each load and store
-    // form hits it on its first access there: interpret() runs TLB hits in place and calls Memory
-    // on a miss, and both paths need type feedback (running the code twice instead made the loop
-    // hot enough to be optimised at import)
-    if (k & 8) for (const a of [base + 0x20000, base + 0x21000]) { m.wpage(a); m.rpage(a); } // (a first write copies the zero page and forgets its read entry)
-    const s = run(c, m, 1000);
-    if (s.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${s.kind}`);
+    // (the last run: V8 records call targets only once the function has its feedback vector)
+    if (k === 15) blockBuilder = (m, d) => buildBlock(m, d);
+    const { m, stop } = runPrimingCode(k);
+    if (stop.kind !== "hlt") throw new Error(`run.ts: the interpreter's priming code ended with ${stop.kind}`);
     m.release();
+  }
+  blockBuilder = buildBlock;
+  primeConditions();
+}
+
+/**
+ * Run k (0-15) of primeInterpreter: PRIMING_CODE on a fresh memory (the caller releases it), its
+ * code at `code`. The bits of k choose addresses below or above 2^31 (2), register values of
+ * either sign (1, 4), a preloaded TLB (8) and a small budget (15).
+ */
+export function runPrimingCode(k: number): { m: Memory; code: number; stop: Stop } {
+  const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
+  const m = new Memory(16);
+  const code = base + 0x10000, data = base + 0x20000;
+  m.map(code, 4096, PROT_READ | PROT_EXEC);
+  // pages 0-6: PRIMING_CODE gives each memory form a page of its own to miss on (5 is the stack)
+  m.map(data, 7 * 4096, PROT_READ | PROT_WRITE);
+  m.writeBytes(code, Uint8Array.from(forms.PRIMING_CODE));
+  // the value the flag writers start from, a different one in each run
+  m.w64(data + 0x108, k & 1 ? 0x9abcdef1 | 0 : 0x1234567, k & 4 ? 0xfedcba98 | 0 : 1);
+  // rax and rcx ordered both ways (the JB taken and not); rbx a data base, rsp a stack
+  const c = new CpuState();
+  c.rip = code;
+  c.lo[0] = (big + 5 + (k & 1) * 2) | 0; c.lo[1] = (big + 7 - (k & 1) * 2) | 0; c.hi[0] = c.hi[1] = big ? -1 : 0;
+  c.lo[3] = (data + 0x100) | 0; c.lo[4] = (data + 5 * 4096 + 0xf00) | 0;
+  c.fsBase = data + 4 * 4096;
+  // half the runs with every data page in the TLB already, so that each load and store form
+  // hits it on its first access there: interpret() runs TLB hits in place and calls Memory on a
+  // miss, and both paths need type feedback (running the code twice instead made the loop hot
+  // enough to be optimised at import)
+  if (k & 8) for (let p = 0; p < 7; p++) { m.wpage(data + p * 4096); m.rpage(data + p * 4096); } // (a first write copies the zero page and forgets its read entry)
+  // the last run starts on a budget smaller than its first block, so that a block also runs one
+  // instruction at a time (the path for a block the budget cannot cover) and run() stops on the
+  // budget (once only: each instruction run so calls its handler, and compiling those at load
+  // cost ~30 ms a run)
+  let stop = run(c, m, k === 15 ? 5 : 4000);
+  if (stop.kind === "budget") stop = run(c, m, 4000);
+  return { m, code, stop };
+}
+
+/**
+ * Every condition code after every kind and width of lazy flag producer, results zero and not,
+ * of both signs, high halves equal and not: the JCC case calls cond() (flags.ts), which V8 inlines into interpret() with
+ * the feedback of cond's own paths, and a path no program had taken before the loop was
+ * optimised deoptimised it (`c.frh` in condZ after a 64-bit result, on every bench program).
+ */
+function primeConditions(): void {
+  const c = new CpuState();
+  const values = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+  let seed = 1;
+  const pick = (mask: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) | 0; return (values[(seed >>> 16) % values.length]! & mask) >>> 0; };
+  for (let fop = 0; fop <= 8; fop++) {
+    for (const w of [1, 2, 4, 8]) {
+      const mask = w === 8 ? 0xffffffff : 2 ** (w * 8) - 1;
+      for (let i = 0; i < 4; i++) {
+        c.fop = fop; c.fw = w; c.fc = i & 1; c.flags = 0x202 | (i % 4 === 1 ? 0x8d5 : 0);
+        c.fa = pick(mask); c.fb = pick(mask); c.fr = i % 3 === 0 ? 0 : pick(mask);
+        c.fah = w === 8 ? pick(0xffffffff) : 0; c.fbh = w === 8 && i & 1 ? pick(0xffffffff) : c.fah;
+        c.frh = w === 8 && i !== 0 ? pick(0xffffffff) : 0;
+        for (let j = 0; j < 8; j++) cond(c, 2 * j + ((i + j) & 1)); // each condition and its negation
+      }
+    }
   }
 }
 primeInterpreter();

@@ -95,6 +95,25 @@ export class CpuState {
   const shape = new CpuState();
   shape.rip = shape.fa = shape.fah = shape.fb = shape.fbh = shape.fr = shape.frh = shape.th = 2 ** 32 - 1;
   shape.left = shape.runStart = shape.icount = shape.tsc = shape.fsBase = shape.gsBase = 2 ** 40;
+  mutableFields(shape);
+}
+
+/**
+ * Give each number and boolean field of `o` a second value and back. V8 treats a field that no
+ * object of the map has yet changed after its construction as a constant, and code optimised
+ * while it was one is thrown away at the first change: `Insn.jitNext`, first written when the
+ * tier looks at a head, discarded run.ts interpret()'s optimised code in every bench program's first
+ * compiled run (`--trace-generalization`: "jitNext: const -> mutable"), as would `seg` or
+ * `asz32` in the first instruction with such a prefix. (The object fields get their second
+ * values from the shapes set before this is called.)
+ */
+export function mutableFields(o: object): void {
+  const r = o as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    const v = r[key];
+    if (typeof v === "number") { r[key] = v + 1; r[key] = v; }
+    else if (typeof v === "boolean") { r[key] = !v; r[key] = v; }
+  }
 }
 
 /** Read a 64-bit GPR as bigint (for tests and personalities; not hot path). */

@@ -159,33 +159,57 @@ export function markDeadFlags(blk: readonly Insn[]): void {
 }
 
 /**
- * Code that runs every form code's case in interpret() (rbx: a data base, rsp: a stack), for
- * run.ts to run once at load. V8 optimises interpret() with the type feedback its cases have
- * collected; a case with none compiles to a deoptimisation, and each form a program meets for
- * the first time then threw the optimised loop away and compiled it again (seven compiles of
- * ~200 ms on the bench's sha256 before, one now).
+ * Code that runs every form code's case in interpret() (rbx: a data base, rsp: a stack; the
+ * memory layout is run.ts primeInterpreter's), for run.ts to run at load. V8 optimises interpret()
+ * with the type feedback its cases have collected; a path with none compiles to a
+ * deoptimisation, and each one a program met for the first time threw the optimised loop away
+ * and compiled it again (~500 ms of V8's time each). So every path of every case runs here: each
+ * memory form's first access goes to a page of its own (the TLB miss path; run.ts preloads the
+ * TLB in half the runs, the hit path), every flag writer sees operands of both signs (a `>>> 0`
+ * that only ever gave a small integer is a "lost precision" deoptimisation at the first large
+ * one), and the block-ending paths (second successor link, indirect jump, counted loop) run.
  */
 export const PRIMING_CODE: readonly number[] = [
-  0x48, 0x89, 0xc8, 0x89, 0xc8, 0x48, 0x8b, 0x43, 0x08, 0x8b, 0x43, 0x0c, 0x48, 0x89, 0x43, 0x10, 0x89, 0x4b, 0x14,
+  // mov rax, rcx; mov eax, ecx; mov rax, [rbx+8] (page 0); mov eax, [rbx+0x100c] (page 1);
+  // mov [rbx+0x2010], rax (page 2); mov [rbx+0x3014], ecx (page 3); mov [rbx+0x10], rax (hit)
+  0x48, 0x89, 0xc8, 0x89, 0xc8, 0x48, 0x8b, 0x43, 0x08, 0x8b, 0x83, 0x0c, 0x10, 0x00, 0x00,
+  0x48, 0x89, 0x83, 0x10, 0x20, 0x00, 0x00, 0x89, 0x8b, 0x14, 0x30, 0x00, 0x00, 0x48, 0x89, 0x43, 0x10,
+  // mov eax, [rbx+0x1010] (hit); mov [rbx+0x3018], ecx (hit); lea rax, [rbx+0x10]; push rcx; pop rcx (page 5, the stack)
+  0x8b, 0x83, 0x10, 0x10, 0x00, 0x00, 0x89, 0x8b, 0x18, 0x30, 0x00, 0x00,
   0x48, 0x8d, 0x43, 0x10, 0x51, 0x59,
   // LEA with a negative displacement (V8 otherwise types `disp >>> 0` as a small integer: "lost precision")
   0x48, 0x8d, 0x43, 0xf0,
-  // every flag writer twice and then a load (mov rdx, [rbx+8]): the first has dead flags
-  // (markDeadFlags), the second live ones; a JMP to the next instruction after every few keeps
-  // MAX_BLOCK from cutting a block at one of them (a block's last instruction runs through exec)
+  // every flag writer twice and then a load of rax (mov rax, [rbx+8]: a value of its own per run,
+  // so that each writer sees it): the first has dead flags (markDeadFlags), the second live ones;
+  // a JMP to the next instruction after every few keeps MAX_BLOCK from cutting a block at one of
+  // them (a block's last instruction runs through exec)
   ...[
     ...[0x01, 0x09, 0x21, 0x29, 0x31, 0x39].flatMap((op) => [[0x48, op, 0xc8], [op, 0xc8]]),
     ...[0xc0, 0xc8, 0xe0, 0xe8, 0xf0, 0xf8].flatMap((m) => [[0x48, 0x83, m, 0x85], [0x83, m, 0x85]]),
     [0x48, 0x85, 0xc8], [0x85, 0xc8],
     ...[0x00, 0x03, 0x21].flatMap((n) => [[0x48, 0xc1, 0xe0, n], [0x48, 0xc1, 0xe8, n], [0x48, 0xc1, 0xf8, n]]),
-    [0x48, 0x0f, 0xaf, 0xc1],
-  ].flatMap((w, i) => [...w, ...w, 0x48, 0x8b, 0x53, 0x08, ...(i % 4 === 3 ? [0xeb, 0x00] : [])]),
-  0x0f, 0xb6, 0xc1, 0x88, 0x03, 0x88, 0x63, 0x01,
+    // imul rax, rcx; imul rax, rax (the second gives products of both signs in each half)
+    [0x48, 0x0f, 0xaf, 0xc1], [0x48, 0x0f, 0xaf, 0xc0],
+  ].flatMap((w, i) => [...w, ...w, 0x48, 0x8b, 0x43, 0x08, ...(i % 4 === 3 ? [0xeb, 0x00] : [])]),
+  // movzx eax, cl; byte stores: mov [rbx+0x4000], al (page 4); mov [rbx+0x4001], ah;
+  // mov edx, 3; mov [rbx+rdx*2+0x4004], al; mov rdx, -2; the same (an index of each sign);
+  // mov fs:[rdx+0x10], al (through ea(); FS.base is page 4's)
+  0x0f, 0xb6, 0xc1, 0x88, 0x83, 0x00, 0x40, 0x00, 0x00, 0x88, 0xa3, 0x01, 0x40, 0x00, 0x00,
+  0xba, 0x03, 0x00, 0x00, 0x00, 0x88, 0x84, 0x53, 0x04, 0x40, 0x00, 0x00,
+  0x48, 0xc7, 0xc2, 0xfe, 0xff, 0xff, 0xff, 0x88, 0x84, 0x53, 0x04, 0x40, 0x00, 0x00,
+  0x64, 0x88, 0x42, 0x10,
   // a block whose successor alternates (jz taken and not), so interpret() follows a block's
   // second successor link (prev.succ2) with one set: unprimed, that compare deoptimised the loop
   // on sha256's first run (one more ~500 ms compile). rcx saved: the block ends below use it.
   // push rcx; mov ecx, 6; top: test cl, 1; jz even; dec ecx; jmp back; even: dec ecx; back: jnz top; pop rcx
   0x51, 0xb9, 0x06, 0x00, 0x00, 0x00, 0xf6, 0xc1, 0x01, 0x74, 0x04, 0xff, 0xc9, 0xeb, 0x02, 0xff, 0xc9, 0x75, 0xf3, 0x59,
-  // block ends: cmp + jb (taken and not: rax ^ rcx alternates), jmp, call +1 over a hlt to a ret that returns to it
-  0x48, 0x39, 0xc8, 0x72, 0x00, 0xeb, 0x00, 0xe8, 0x01, 0x00, 0x00, 0x00, 0xf4, 0xc3,
+  // an indirect jump run twice (the tier's record of its targets: a new one and a repeat):
+  // mov edx, 2; top: lea rsi, [rip+2]; jmp rsi; dec edx; jnz top
+  0xba, 0x02, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x35, 0x02, 0x00, 0x00, 0x00, 0xff, 0xe6, 0xff, 0xca, 0x75, 0xf3,
+  // a counted loop (counted-loop.ts), left when a 64-bit result is zero: mov edx, 12; top: add rdx, -1; jnz top
+  0xba, 0x0c, 0x00, 0x00, 0x00, 0x48, 0x83, 0xc2, 0xff, 0x75, 0xfa,
+  // block ends: cmp + jb (taken and not: rax ^ rcx alternates), jmp; then on a stack of its own
+  // (page 6: lea rsp, [rsp+0x1000]) call +1 over a hlt to a ret that returns to it
+  0x48, 0x39, 0xc8, 0x72, 0x00, 0xeb, 0x00, 0x48, 0x8d, 0xa4, 0x24, 0x00, 0x10, 0x00, 0x00,
+  0xe8, 0x01, 0x00, 0x00, 0x00, 0xf4, 0xc3,
 ];

@@ -11,8 +11,8 @@
 import { describe, it, expect, afterAll } from "vitest";
 import { CpuState, run, getReg64, setReg64, getFlags, fetchInsn, TraceRing, PROT_READ, PROT_WRITE } from "../index.js";
 import type { Memory } from "../index.js";
-import { setJitThreshold, JIT_THRESHOLD } from "../run.js";
-import { inlineCodes, K_JCC } from "../ops/inline-forms.js";
+import { setJitThreshold, JIT_THRESHOLD, runPrimingCode } from "../run.js";
+import { inlineCodes, K_JCC, PRIMING_CODE } from "../ops/inline-forms.js";
 import { CODE, DATA, DATA_SIZE, testMachine } from "./machine.js";
 
 const HLT = 0xf4;
@@ -180,5 +180,17 @@ describe("inline forms", () => {
   it("reaches every form code in use (none untested)", () => {
     const missing = inlineCodes().filter((k) => !seen.has(k));
     expect(missing).toEqual([]);
+  });
+  it("the priming code run at load reaches every form code in use (V8 optimises interpret() with feedback from each case)", () => {
+    // a case the priming never ran compiles to a deoptimisation: the first program to reach it
+    // throws the optimised loop away (~500 ms of compiling again)
+    for (const k of [0, 15]) {
+      const { m, code, stop } = runPrimingCode(k);
+      expect(stop.kind).toBe("hlt");
+      const codes = new Set<number>();
+      for (let a = code; a < code + PRIMING_CODE.length;) { const d = fetchInsn(m, a); codes.add(d.k); a = d.next; }
+      m.release();
+      expect(inlineCodes().filter((x) => !codes.has(x))).toEqual([]);
+    }
   });
 });
