@@ -44,13 +44,16 @@ const TRAINING: readonly (readonly string[])[] = [
  * that takes ~60 ms of CPU on another thread. It cannot finish before the guest does, so its
  * result is never used, and the process waits for it at exit (Node joins V8's worker threads,
  * even on process.exit): 20-45 ms of a 180 ms command on a quiet machine. V8 asks a function
- * for 3 + (bytecode length / this allowance) ticks of its run before optimising it: 20 instead
- * of 150 lets no probe in targets/elf reach it for interpret() (36 -> 256 ticks), leaves
- * functions under ~150 bytes as they were, and in a long run only starts the big ones'
- * compiles somewhat later (busybox sha256sum of 16 KiB and 128 KiB: main-thread CPU within noise).
+ * for 3 + (bytecode length / this allowance) ticks of its run before optimising it: 10 instead
+ * of 150 lets no probe in targets/elf reach it for interpret() (now ~10.7 KB: 74 -> 1,072 ticks),
+ * leaves functions under ~150 bytes as they were, and in a long run only starts the big ones'
+ * compiles somewhat later (busybox sha256sum of 1 MiB on stdin: within noise). 20 sufficed
+ * until the interpreter's priming at load (emulator/cpu/run.ts) grew to reach every path: then
+ * tls-probe crossed the bar again and run-elf of it went from ~180 to ~280 ms, 119 ms of that
+ * waiting for the unused compile (tools/test/installed.test.ts checks every probe).
  * Other commands (run, fuzz: seconds of checks) keep V8's defaults.
  */
-const SHORT_RUN_V8_FLAGS: Readonly<Record<string, string>> = { "run-elf": "--bytecode-size-allowance-per-tick=20" };
+export const SHORT_RUN_V8_FLAGS: Readonly<Record<string, string>> = { "run-elf": "--bytecode-size-allowance-per-tick=10" };
 
 type Namespaces = Record<string, object>;
 

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../runner/setup.js";
+import { manifestEntries } from "../../targets/manifest.js";
 import { METAFILE, RUNTIME_DATA } from "../build.js";
 import { BIN_FILE, CORE_FILE, REST_FILE, cacheFileOf } from "../cli/code-cache.js";
 import { EXIT } from "../cli/exit-status.js";
@@ -131,6 +132,18 @@ process.stdout.write(String(script.cachedDataRejected));`;
     expect(bad.status, bad.stderr).toBe(2);
     expect(bad.stderr).toBe("error: unknown option '--bogus'\n");
   });
+
+  it("run-elf of every committed probe ends before V8 starts an optimising compile of the interpreter's loop", () => {
+    // That compile cannot finish before a probe does, and the process waits for it at exit
+    // (tools/cli/bundle-loader.ts SHORT_RUN_V8_FLAGS): ~120 ms of a ~180 ms command.
+    const probes = manifestEntries().map((e) => e.name).filter((f) => /-probe\./.test(f));
+    expect(probes.length).toBeGreaterThanOrEqual(9);
+    for (const probe of probes) {
+      const r = spawnSync(process.execPath, ["--trace-opt", BIN, "run-elf", "--personality", "capos", join(REPO_ROOT, "targets/elf", probe)], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" }, timeout: 120_000, maxBuffer: 1 << 26 });
+      expect(r.status, `${probe}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.split("\n").filter((l) => /^\[(marking|compiling method) .*<JSFunction interpret /.test(l)), probe).toEqual([]);
+    }
+  }, 120_000);
 
   it("a reader that closes stdout early ends the command quietly with 141, as SIGPIPE ends a C tool", () => {
     // `true` exits at once, long before node has started, so the command's first write meets
