@@ -77,9 +77,9 @@ export function parseUint32Seed(text: string): number {
   return n;
 }
 
-/** A positive scale factor, e.g. 0.25 or 2. */
+/** A positive scale factor, e.g. 0.25, 2 or 1e-3 (String() of a small number has an exponent). */
 export function parsePositiveNumber(text: string): number {
-  const n = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  const n = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : NaN;
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number greater than 0, e.g. 0.25 or 2.");
   return n;
 }

@@ -23,8 +23,9 @@ describe("option parsers", () => {
     for (const bad of ["4294967296", "-1", "0x10", "1e3"]) expect(() => parseUint32Seed(bad), bad).toThrow(/0 to 4294967295/);
   });
 
-  it("a scale is a positive decimal", () => {
-    expect([parsePositiveNumber("0.25"), parsePositiveNumber("2"), parsePositiveNumber(".5"), parsePositiveNumber("3.")]).toEqual([0.25, 2, 0.5, 3]);
-    for (const bad of ["0", "0.0", "-1", "1e3", "Infinity", "NaN", ""]) expect(() => parsePositiveNumber(bad), bad).toThrow(/greater than 0/);
+  it("a scale is a positive decimal, and reads back what String() makes of one (mutants hands it to its workers so)", () => {
+    expect([parsePositiveNumber("0.25"), parsePositiveNumber("2"), parsePositiveNumber(".5"), parsePositiveNumber("3."), parsePositiveNumber("1e3")]).toEqual([0.25, 2, 0.5, 3, 1000]);
+    for (const x of [1e-7, 0.25, 3, 1e21]) expect(parsePositiveNumber(String(x))).toBe(x);
+    for (const bad of ["0", "0.0", "-1", "0e5", "1e999", "Infinity", "NaN", "0x10", ""]) expect(() => parsePositiveNumber(bad), bad).toThrow(/greater than 0/);
   });
 });
