@@ -111,17 +111,25 @@ export function encodeSchedule(s: Schedule): string {
 }
 
 export function decodeSchedule(text: string): Schedule {
-  const [seed = "", quantum = "", list = ""] = text.split(":");
+  // Strict: Number() would read "" as 0, "0x10" as 16 and anything else as NaN, which a PRNG
+  // seeds as 0, so a mistyped schedule would silently run another interleaving than the one
+  // a repro line names.
+  const parts = text.split(":");
+  if (parts.length !== 3) throw new Error(`bad schedule "${text}": expected seed:quantum:pick.quantum,... (empty parts allowed)`);
+  const [seed, quantum, list] = parts as [string, string, string];
+  const whole = (t: string, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const n = /^\d+$/.test(t) ? Number(t) : NaN;
+    if (!(n >= min && n <= max)) throw new Error(`bad schedule "${text}": ${what} "${t}" is not a whole number from ${min} to ${max}`);
+    return n;
+  };
   const decisions = list === "" ? [] : list.split(",").map((d) => {
-    const [p, q] = d.split(".");
-    const pick = Number(p);
-    const qn = Number(q);
-    if (!Number.isInteger(pick) || pick < 0 || !Number.isInteger(qn) || qn < 0) throw new Error(`bad schedule decision "${d}"`);
-    return { pick, quantum: qn };
+    const pq = d.split(".");
+    if (pq.length !== 2) throw new Error(`bad schedule decision "${d}"`);
+    return { pick: whole(pq[0]!, "pick", 0), quantum: whole(pq[1]!, "quantum", 0) };
   });
   const out: { decisions: typeof decisions; seed?: number; defaultQuantum?: number } = { decisions };
-  if (seed !== "") out.seed = Number(seed);
-  if (quantum !== "") out.defaultQuantum = Number(quantum);
+  if (seed !== "") out.seed = whole(seed, "seed", 0, 2 ** 32 - 1);
+  if (quantum !== "") out.defaultQuantum = whole(quantum, "default quantum", 1);
   return out;
 }
 

@@ -37,7 +37,9 @@ export function parseScheduleArg(arg: string): Schedule {
     }
     return decodeSchedule(text);
   }
-  if (/^\d+$/.test(arg)) return { decisions: [], seed: Number(arg) };
+  if (/^\d+$/.test(arg)) return decodeSchedule(`${arg}::`);
+  // A path that is not there is a typo, not an encoded schedule (those always hold two ':').
+  if (!arg.includes(":")) throw new Error(`${arg}: no such schedule file, and not a seed or an encoded schedule (seed:quantum:pick.quantum,...)`);
   return decodeSchedule(arg);
 }
 

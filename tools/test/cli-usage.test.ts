@@ -61,6 +61,9 @@ describe("exit statuses and option validation", () => {
     [["run-elf", "--mutant", "bogus", "targets/elf/tls-probe.gcc"], "--mutant"],
     [["run-elf", "--personality", "capos", "targets/elf/tls-probe.gcc", "--max-pages", "many"], "--max-pages"],
     [["run-elf", "--personality", "windows", "x"], "--personality"],
+    // a mistyped schedule ran silently with seed NaN (= 0): another interleaving than the one named
+    [["run-elf", "--personality", "capos", "targets/elf/tls-probe.gcc", "--schedule", "/no/such/schedule.json"], "--schedule"],
+    [["run-elf", "--personality", "capos", "targets/elf/tls-probe.gcc", "--schedule", "12:x:"], "--schedule"],
     [["run", "--no-such-option"], "--no-such-option"],
     // torture and mutants read their values with Number() before: `--cases abc` ran no case and
     // passed, `--batch 0` never ended, `--time 5m` and `--seed foo` were ignored.
