@@ -710,6 +710,23 @@ export class Memory {
     this.wpage((pn + 1) * 4096); // a fault on the second page reports its first byte, as CR2 does
     this.w8(a, v); this.w8(a + 1, v >>> 8); this.w8(a + 2, v >>> 16); this.w8(a + 3, v >>> 24);
   }
+  /** The high half (int32) of the last r64. */
+  r64Hi = 0;
+  /**
+   * 64-bit read: the low half as int32, the high half in r64Hi; one TLB lookup for both unless
+   * the access straddles pages (then r32 of each half in order, so a fault reports the same address).
+   */
+  r64(a: number): number {
+    const pn = Math.floor(a / 4096), i = pn & 255, off = a - pn * 4096;
+    if (off <= 4088) {
+      const dv = this.rTag[i] === pn ? this.rDv[i]! : this.fillR(a, pn, i).dv;
+      this.r64Hi = dv.getInt32(off + 4, true);
+      return dv.getInt32(off, true);
+    }
+    const lo = this.r32(a);
+    this.r64Hi = this.r32(a + 4);
+    return lo;
+  }
   /** 64-bit write as two halves; checks both ends before writing anything. */
   w64(a: number, lo: number, hi: number): void {
     const pn = Math.floor(a / 4096), i = pn & 255;

@@ -130,32 +130,17 @@ export function pop64(c: CpuState): number {
 /** Double from an unsigned lo/hi pair interpreted as signed 64-bit. */
 export function toNum(lo: number, hi: number): number { return (hi | 0) * 4294967296 + (lo >>> 0); }
 
-// ---- loads and stores through the memory's TLB in place (one lookup for both halves of a 64-bit
-// access, where two r32 calls made two); a miss or a page-straddling access calls Memory, which
-// fills the TLB and faults exactly as before (r32 of each half in order; w64 checks both ends)
+// ---- loads and stores of the handlers' fast forms: Memory's own TLB paths (a 64-bit load
+// reads both halves with one lookup, r64)
 /** The high half (int32) of the last load64. */
 export let loadHi = 0;
 /** 64-bit read at a: the low half as int32, the high half in loadHi. */
 export function load64(c: CpuState, a: number): number {
-  const m = c.mem, pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
-  if (m.rTag[t] === pn && off <= 4088) { const dv = m.rDv[t]!; loadHi = dv.getInt32(off + 4, true); return dv.getInt32(off, true); }
-  const lo = m.r32(a);
-  loadHi = m.r32(a + 4);
+  const m = c.mem, lo = m.r64(a);
+  loadHi = m.r64Hi;
   return lo;
 }
 /** 32-bit read at a, as int32. */
-export function load32(c: CpuState, a: number): number {
-  const m = c.mem, pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
-  if (m.rTag[t] === pn && off <= 4092) return m.rDv[t]!.getInt32(off, true);
-  return m.r32(a);
-}
-export function store64(c: CpuState, a: number, lo: number, hi: number): void {
-  const m = c.mem, pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
-  if (m.wTag[t] === pn && off <= 4088) { const dv = m.wDv[t]!; dv.setInt32(off, lo, true); dv.setInt32(off + 4, hi, true); }
-  else m.w64(a, lo, hi);
-}
-export function store32(c: CpuState, a: number, v: number): void {
-  const m = c.mem, pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
-  if (m.wTag[t] === pn && off <= 4092) m.wDv[t]!.setInt32(off, v, true);
-  else m.w32(a, v);
-}
+export function load32(c: CpuState, a: number): number { return c.mem.r32(a); }
+export function store64(c: CpuState, a: number, lo: number, hi: number): void { c.mem.w64(a, lo, hi); }
+export function store32(c: CpuState, a: number, v: number): void { c.mem.w32(a, v); }

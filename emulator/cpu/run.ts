@@ -209,7 +209,10 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
   const lo = c.lo, hi = c.hi;
   // the memory's TLB, for the loads and stores run in place below: a hit reads or writes the
   // page's view at once (one lookup for both halves of a 64-bit access, where two r32 calls made
-  // two), a miss or a page-straddling access calls Memory (r32, w32, w64, w8), which fills it
+  // two), a miss or a page-straddling access calls Memory (r32, w32, w64, w8), which fills it.
+  // Each case spells the lookup out rather than calling a helper (or Memory.r64): a call here is
+  // one more V8 must inline, and this loop's inlining budget is what the JCC conditions need
+  // (see blockBuilder); handlers outside the loop use Memory's methods (operands.ts load64)
   const rTag = mem.rTag, rDv = mem.rDv, wTag = mem.wTag, wDv = mem.wDv;
   try {
     while (c.left > 0) {
