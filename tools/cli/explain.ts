@@ -8,6 +8,17 @@ import type { PropertyResult } from "../../reports/types.js";
 
 const STATEMENT = new Map(CLAUSES.map((c) => [c.id, c.statement]));
 
+/**
+ * Longest line of a run's own text (message, observed, allowed) shown on the terminal. An
+ * implementation that floods its console fills an observed line with up to the per-case cap
+ * (1 MiB, 2 MiB of hex): printed whole it buried the summary. The reports keep every byte.
+ */
+export const MAX_TERMINAL_LINE = 400;
+function clip(line: string): string {
+  if (line.length <= MAX_TERMINAL_LINE) return line;
+  return `${line.slice(0, MAX_TERMINAL_LINE)} ... (${line.length - MAX_TERMINAL_LINE} more characters; the whole line is in the reports)`;
+}
+
 export function explainFailure(r: PropertyResult, max = { ops: 40, allowed: 10 }): string[] {
   const f = r.failure;
   if (!f) return [];
@@ -29,9 +40,9 @@ export function explainFailure(r: PropertyResult, max = { ops: 40, allowed: 10 }
     }
     if (byRecord.length > max.ops) lines.push(`  ... ${byRecord.length - max.ops} more ops in the report`);
   } else {
-    lines.push(f.message);
-    for (const l of (f.observed ?? []).slice(0, max.ops)) lines.push(`observed: ${l}`);
-    for (const l of (f.allowed ?? []).slice(0, max.allowed)) lines.push(`allowed:  ${l}`);
+    lines.push(clip(f.message));
+    for (const l of (f.observed ?? []).slice(0, max.ops)) lines.push(`observed: ${clip(l)}`);
+    for (const l of (f.allowed ?? []).slice(0, max.allowed)) lines.push(`allowed:  ${clip(l)}`);
   }
   lines.push(`clauses:`);
   for (const c of r.clauses) lines.push(`  ${c}: ${STATEMENT.get(c) ?? "(unknown clause)"}`);
