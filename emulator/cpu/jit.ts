@@ -644,8 +644,14 @@ function promoteVolume(nBlocks: number, nInsns: number, chars: number): number {
   return promoteScale * (nBlocks === 1 ? Math.max(PROMOTE_VOLUME_SELF_LOOP, nInsns * PROMOTE_VOLUME_PER_INSN_SELF_LOOP)
     : Math.max(PROMOTE_VOLUME_FLOOR, chars * PROMOTE_VOLUME_PER_CHAR));
 }
-/** Fewer characters of generated code than a region of n instructions has (the check before generating it). */
-const MIN_CHARS_PER_INSN = 40;
+/**
+ * Fewer characters of generated code than a region of n instructions has (the check before
+ * generating it). The bench's regions run 115 (sha256's straight 32-bit round loop) to 270 per
+ * instruction; at 80 a loop nest of more than 75 instructions is found too big without
+ * generating its 15-17K characters first (quicksort's, the bytecode interpreter's: their
+ * compileRegion calls 84 -> 38 and 39 -> 17, the latter's time in it 64 -> 4 ms).
+ */
+const MIN_CHARS_PER_INSN = 80;
 /**
  * Heads of loop nests found too big or calling handlers. Every head of a loop nest finds the
  * same loop (the nest's strongly connected blocks), so one verdict serves them all instead of
