@@ -676,7 +676,7 @@ function decline(blocks: RBlock[], byAddr: Map<number, RBlock>, inner: boolean):
  * head's passes times the loop's length over the entries of the nest's blocks outside the loop
  * that lead to its head (0 when none does: nothing known). A loop of a few trips per entry
  * (quicksort's partition scans, each of the bytecode interpreter's opcodes through its
- * dispatch: 4-20 instructions) only pays V8's compile back in entries and exits, and run.ts
+ * dispatch: 4-30 instructions) only pays V8's compile back in entries and exits, and run.ts
  * demotes it after its first 64 entries anyway; measured compiled, quicksort ran 0.8x.
  */
 function perEntry(cycle: RBlock[], nest: RBlock[]): number {
