@@ -644,19 +644,48 @@ function promoteVolume(nBlocks: number, nInsns: number, chars: number): number {
   return promoteScale * (nBlocks === 1 ? Math.max(PROMOTE_VOLUME_SELF_LOOP, nInsns * PROMOTE_VOLUME_PER_INSN_SELF_LOOP)
     : Math.max(PROMOTE_VOLUME_FLOOR, chars * PROMOTE_VOLUME_PER_CHAR));
 }
-/** Fewer characters of generated code than a region of n instructions has (the check before generating it). */
-const MIN_CHARS_PER_INSN = 40;
 /**
- * Heads of loops found too big or calling handlers. Every head of a loop nest finds the same
- * loop (the nest's strongly connected blocks), so one verdict serves them all instead of each
- * searching, generating its code and declining it again (measured: that churn alone made the
- * bench's quicksort a third slower with nothing compiled).
+ * Fewer characters of generated code than a region of n instructions has (the check before
+ * generating it). The bench's regions run 115 (sha256's straight 32-bit round loop) to 270 per
+ * instruction; at 80 a loop nest of more than 75 instructions is found too big without
+ * generating its 15-17K characters first (quicksort's, the bytecode interpreter's: their
+ * compileRegion calls 84 -> 38 and 39 -> 17, the latter's time in it 64 -> 4 ms).
+ */
+const MIN_CHARS_PER_INSN = 80;
+/**
+ * Heads of loop nests found too big or calling handlers. Every head of a loop nest finds the
+ * same loop (the nest's strongly connected blocks), so one verdict serves them all instead of
+ * each searching, generating its code and declining it again (measured: that churn alone made
+ * the bench's quicksort a third slower with nothing compiled). A head of a declined nest is
+ * looked at once more for its innermost loop alone (innerCycle): sha256's 47-instruction round
+ * loop, 72% of its run, is a single block that loops to itself inside a 285-instruction nest.
  */
 const declined = new WeakSet<Insn>();
-function decline(blocks: RBlock[]): null {
+/**
+ * Decline a loop: a whole nest (inner false) marks its heads, and the head looks again, at its
+ * innermost loop, when that is smaller (after a quarter more entries: run.ts's retry); an
+ * innermost loop declined is final for its head alone (null).
+ */
+function decline(blocks: RBlock[], byAddr: Map<number, RBlock>, inner: boolean): null | number {
+  if (inner) return null;
   for (const rb of blocks) declined.add(rb.insns[0]!);
-  return null;
+  return innerCycle(blocks, byAddr).length < blocks.length ? 1.25 : null;
 }
+/**
+ * Instructions an innermost loop has retired per entry into it, estimated within its nest: the
+ * head's passes times the loop's length over the entries of the nest's blocks outside the loop
+ * that lead to its head (0 when none does: nothing known). A loop of a few trips per entry
+ * (quicksort's partition scans, each of the bytecode interpreter's opcodes through its
+ * dispatch: 4-30 instructions) only pays V8's compile back in entries and exits, and run.ts
+ * demotes it after its first 64 entries anyway; measured compiled, quicksort ran 0.8x.
+ */
+function perEntry(cycle: RBlock[], nest: RBlock[]): number {
+  const head = cycle[0]!, len = cycle.reduce((n, rb) => n + rb.insns.length, 0);
+  const entries = nest.reduce((n, rb) => (!cycle.includes(rb) && rb.succs.includes(head.addr) ? n + rb.insns[0]!.heat : n), 0);
+  return entries === 0 ? 0 : head.insns[0]!.heat * len / entries;
+}
+/** The least perEntry for which the innermost loop of a declined nest is looked at. */
+const INNER_MIN_PER_ENTRY = 512;
 /** The generated code's size, by head, as last generated for a region not yet worth compiling. */
 const codeSizeSeen = new WeakMap<Insn, { n: number; chars: number }>();
 /**
@@ -689,7 +718,7 @@ export let regionWhy: ((head: Insn, why: string, at?: Insn, code?: string) => vo
 export function explainRegions(f: typeof regionWhy): void { regionWhy = f; }
 
 export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolean) => Insn[] | null, loopsOnly: boolean, regs?: CpuState): CompiledRegion | null | number {
-  if (loopsOnly && declined.has(head)) return null;
+  const inner = loopsOnly && declined.has(head);
   let blocks: RBlock[] = [];
   let byAddr = new Map<number, RBlock>();
   const queue = [head.addr];
@@ -717,6 +746,11 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   }
   if (loopsOnly && blocks.length > 0) {
     blocks = loopOf(blocks, byAddr);
+    if (inner) {
+      const cycle = innerCycle(blocks, byAddr);
+      if (cycle.length === blocks.length || perEntry(cycle, blocks) < INNER_MIN_PER_ENTRY) { regionWhy?.(head, "inner loop too short"); return null; }
+      blocks = cycle;
+    }
     byAddr = new Map(blocks.map((rb) => [rb.addr, rb]));
   }
   const D: Insn[] = [];
@@ -732,7 +766,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     // the code's size as last generated for this head's loop when it still has as many
     // instructions, else the least it can be: generating it again costs more than the look
     const known = codeSizeSeen.get(head), chars = known !== undefined && known.n === D.length ? known.chars : D.length * MIN_CHARS_PER_INSN;
-    if (chars > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${chars} chars`); return decline(blocks); }
+    if (chars > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${chars} chars`); return decline(blocks, byAddr, inner); }
     const bar = promoteVolume(blocks.length, D.length, chars);
     if (short(bar)) {
       regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns${known ? `, ${chars} chars` : ""})`);
@@ -823,7 +857,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
         if (e.stores) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
-        if (loopsOnly) { regionWhy?.(head, "handler", d); return decline(blocks); } // see below: a region calling handlers does not pay
+        if (loopsOnly) { regionWhy?.(head, "handler", d); return decline(blocks, byAddr, inner); } // see below: a region calling handlers does not pay
         body += `c.jk = ${j}; c.rip = ${d.next}; D[${j}].exec(c, D[${j}]);\n`;
         called++;
         known = null;
@@ -859,7 +893,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
         body += `c.jk = ${j};\n{ ${ijmp} c.left -= ${n};\n${dispatch("t_")} }\n`;
         break;
       case "handler":
-        if (loopsOnly) { regionWhy?.(head, "handler-term", last); return decline(blocks); }
+        if (loopsOnly) { regionWhy?.(head, "handler-term", last); return decline(blocks, byAddr, inner); }
         body += `c.left -= ${n};\nif (c.stop !== null || ${stale}) return 0;\n{ const t_ = c.rip; ${dispatch("t_")} }\n`;
         break;
     }
@@ -873,7 +907,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   const code = localize(body);
   if (loopsOnly) {
     codeSizeSeen.set(head, { n: D.length, chars: code.length });
-    if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`, undefined, code); return decline(blocks); }
+    if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`, undefined, code); return decline(blocks, byAddr, inner); }
     const bar = promoteVolume(blocks.length, D.length, code.length);
     if (short(bar)) {
       regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns, ${code.length} chars)`, undefined, code);
@@ -959,6 +993,30 @@ function loopOf(blocks: RBlock[], byAddr: Map<number, RBlock>): RBlock[] {
   }
   // every block the search found was reached from the head, so reaching the head back = on a cycle through it
   return reaches.has(head) ? blocks.filter((rb) => reaches.has(rb)) : [head];
+}
+
+/**
+ * The head's innermost loop within its nest: the blocks of a shortest cycle through the head
+ * (breadth-first over the static edges), the head first; just the head when none returns to it.
+ */
+function innerCycle(blocks: RBlock[], byAddr: Map<number, RBlock>): RBlock[] {
+  const head = blocks[0]!;
+  const from = new Map<RBlock, RBlock>();
+  const queue = [head];
+  for (let i = 0; i < queue.length; i++) {
+    const rb = queue[i]!;
+    for (const a of rb.succs) {
+      const t = byAddr.get(a);
+      if (t === undefined) continue;
+      if (t === head) {
+        const path = [rb];
+        while (path[0] !== head) path.unshift(from.get(path[0]!)!);
+        return path;
+      }
+      if (!from.has(t)) { from.set(t, rb); queue.push(t); }
+    }
+  }
+  return [head];
 }
 
 /** A constant added to a GPR by INC/DEC or ADD/SUB imm (32- or 64-bit), or null. */

@@ -243,6 +243,50 @@ describe("compiled tier, loop policy", () => {
   });
 });
 
+describe("compiled tier, loop policy, innermost loop of a declined nest", () => {
+  // A nest the policy declines (its outer loop calls BSWAP's handler) around an inner loop
+  // that is one inlined block looping to itself:
+  //   OUTER: mov r15, trips
+  //   INNER: body; dec r15; jnz INNER
+  //          bswap r13; dec r14; jnz OUTER; hlt
+  // The inner loop's head finds the whole nest, declines it, and is looked at again for its
+  // innermost loop alone, which is compiled. The promotion volumes are scaled so that the
+  // inner loop reaches its bar only after several outer trips, when the nest is hot.
+  const rel32 = (from: number, to: number) => { const r = to - from; return [r & 255, (r >> 8) & 255, (r >> 16) & 255, (r >>> 24) & 255]; };
+  function assembleInner(body: Op[], trips: number): number[] {
+    const out: number[] = [0x49, 0xc7, 0xc7, trips & 255, (trips >> 8) & 255, 0, 0];
+    const inner = out.length;
+    out.push(...body.flatMap(encode), 0x49, 0xff, 0xcf);
+    out.push(0x0f, 0x85, ...rel32(out.length + 6, inner));
+    out.push(0x49, 0x0f, 0xcd, 0x49, 0xff, 0xce);
+    out.push(0x0f, 0x85, ...rel32(out.length + 6, 0), 0xf4);
+    return out;
+  }
+  const regs13 = REGS.filter((r) => r !== 13 && r !== 14);
+  const innerOp = opArb.filter((o) => o.k !== "jcc" && !Object.entries(o).some(([k, v]) => ["dst", "r", "src", "a", "b", "base", "index"].includes(k) && !regs13.includes(v as number)));
+  it("compiles the inner loop and agrees with the interpreter, for every budget split", () => {
+    let compiled = 0, cases = 0;
+    fc.assert(fc.property(fc.array(innerOp, { minLength: 1, maxLength: 4 }), fc.array(u64, { minLength: 16, maxLength: 16 }), fc.integer({ min: 200, max: 400 }), fc.integer({ min: 20, max: 40 }),
+      fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 4 }), (body, regs, trips, outer, budgets) => {
+        const code = assembleInner(body, trips);
+        const jit = execute(code, regs, [[14, outer]], 0x202, budgets, 4, 0.02);
+        expect(jit.trace).toEqual(execute(code, regs, [[14, outer]], 0x202, budgets, 0).trace);
+        cases++;
+        if (jit.regions > 0) compiled++;
+      }), { seed: 20261127, numRuns: 150 });
+    expect(compiled).toBeGreaterThan(cases * 0.75);
+  });
+  it("leaves an inner loop of a few trips per entry interpreted", () => {
+    fc.assert(fc.property(fc.array(innerOp, { minLength: 1, maxLength: 4 }), fc.array(u64, { minLength: 16, maxLength: 16 }), fc.integer({ min: 2, max: 12 }),
+      (body, regs, trips) => {
+        const code = assembleInner(body, trips);
+        const jit = execute(code, regs, [[14, 3000]], 0x202, [], 4, 0.02);
+        expect(jit.trace).toEqual(execute(code, regs, [[14, 3000]], 0x202, [], 0).trace);
+        expect(jit.regions).toBe(0);
+      }), { seed: 20261127, numRuns: 40 });
+  });
+});
+
 describe("compiled tier, cached stores", () => {
   // A loop storing through [rbx + rsi*scale + disp32] (or [rbx + disp32]) whose base and index
   // alternate between two values each iteration (XOR toggles), so consecutive stores land on
