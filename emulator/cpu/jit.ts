@@ -1083,8 +1083,9 @@ function cacheStores(body: string, miss: { before: string; after: string } | nul
       const w = Number(m[1]) / 8;
       const fast = (o: string) => w === 1 ? `wdata[${o}] = ${args[1]};` : w === 4 ? `wdv.setInt32(${o}, ${args[1]}, true);` : `wdv.setInt32(${o}, ${args[1]}, true); wdv.setInt32(${o} + 4, ${args[2]}, true);`;
       // the page's keys, double and integer (a store Memory accepted is below 2^47: the high
-      // half is never negative, and the low key is the address's bits 12-31)
-      const fill = `${miss === null ? "sw = true; " : ""}const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = Math.floor(A_w / 4096); wph = Math.floor(A_w / 4294967296); wpl = (A_w >>> 12) & 1048575;${miss?.after ?? ""}`;
+      // half is never negative and fits an int32, which V8 then compares as one, and the low
+      // key is the address's bits 12-31)
+      const fill = `${miss === null ? "sw = true; " : ""}const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = Math.floor(A_w / 4096); wph = Math.floor(A_w / 4294967296) | 0; wpl = (A_w >>> 12) & 1048575;${miss?.after ?? ""}`;
       const call = `${miss?.before ?? ""}m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); ${fill}`;
       const slow = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast("o_w")} } else { ${call} } }`;
       const int = intAddress(args[0]!, w);
