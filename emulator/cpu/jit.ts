@@ -895,8 +895,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
 const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfL = H.cfOf;
 if (${stale}) return 2;
-let b = e | 0, t = 0;
-`;
+${selfLoop ? "" : "let b = e | 0, t = 0;\n"}`;
   return { fn: new Function("c", "D", "H", "e", prologue + code) as JitRegion, D, heads: blocks.map((rb) => rb.insns[0]!) };
 }
 
