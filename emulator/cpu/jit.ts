@@ -20,7 +20,8 @@
  * sets `c.jb` (index in D of the running block's first instruction) and `c.jk` (index of the
  * instruction that may fault next) so a fault can be made precise, and exits with RIP set when
  * control leaves the region, a handler stops the CPU, or a store or handler invalidated code
- * of the region. Returns 2 (and retires nothing) if the region's code was invalidated before
+ * of the region. A region of one block that jumps back to itself runs as a plain loop (no
+ * dispatch; see selfLoop in compileRegion), under the same contract. Returns 2 (and retires nothing) if the region's code was invalidated before
  * entry, else 0.
  */
 import type { CpuState } from "./state.js";
@@ -781,7 +782,12 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
   const stale = [...pages.values()].map((i) => `!D[${i}].valid`).join(" || ");
   let inlined = 0, called = 0;
-  let body = `L: for (;;) switch (b) {
+  // A single block that jumps back to itself (the commonest hot loop) runs as a plain loop:
+  // no dispatch switch, the budget checked once on entry and then after each pass (so no exit
+  // at the top of a pass reads the record the previous pass left, and V8 need not carry the
+  // lazy-flag locals around the loop), the block's index set once
+  const selfLoop = loopsOnly && blocks.length === 1 && !blocks[0]!.cut && isJcc(blocks[0]!.insns.at(-1)!) && blocks[0]!.insns.at(-1)!.target === head.addr;
+  let body = selfLoop ? `c.jb = 0;\nL: { if (c.left < ${D.length}) { c.rip = ${head.addr}; return 0; }\nfor (;;) {\n` : `L: for (;;) switch (b) {
 `;
   const goTo = (addr: number): string => {
     const t = byAddr.get(addr);
@@ -820,6 +826,11 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     const staticSuccs = term === "jcc" ? [last.next, last.target] : term === "jmp" || term === "call" ? [last.target] : term === "fall" ? [last.next] : [];
     return { ijmp, term, bodyN, em, keepFlags, exit, staticSuccs };
   });
+  // A self loop whose only faulting accesses are stores the store cache serves can fault only
+  // in a store's miss path (the Memory call): that path writes the guest state back first and
+  // checks for stale code after, so the loop needs no try/catch keeping every local alive at
+  // every store, and no per-store stale-code flag (see localize)
+  const fastStores = selfLoop && plans[0]!.em.every((e) => !e?.faults || onlyCachedStores(e.code));
   // Hints: the producer every region edge into a block leaves (through blocks that do not touch
   // the flags too), found by iterating to a fixed point from "no edge seen" (undefined). A block
   // can also be entered from outside or through the dispatch, so code that reads a hint checks
@@ -842,7 +853,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   for (const [id, rb] of blocks.entries()) {
     const blk = rb.insns, n = blk.length, last = blk[n - 1]!;
     const { ijmp, term, bodyN, em, keepFlags } = plans[id]!;
-    body += `case ${id}: {\nif (c.left < ${n}) { c.rip = ${rb.addr}; return 0; }\nc.jb = ${rb.start};\n`;
+    if (!selfLoop) body += `case ${id}: {\nif (c.left < ${n}) { c.rip = ${rb.addr}; return 0; }\nc.jb = ${rb.start};\n`;
     let known: Producer | null = null;
     const hint = hints[id] ?? null;
     /** A condition with no producer of this block before it: the hint's when the record is of its kind. */
@@ -854,7 +865,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
         if (e.faults) body += `c.jk = ${j};\n`;
         body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j))
           .replaceAll("@COND@", e.cc === undefined ? "" : cond(e.cc)).replaceAll("@CF@", known ? cfExpr(known) : guarded(hint, hint && cfExpr(hint), CF_ANY)) + "\n";
-        if (e.stores) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
+        if (e.stores && !fastStores) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
         if (loopsOnly) { regionWhy?.(head, "handler", d); return decline(blocks, byAddr, inner); } // see below: a region calling handlers does not pay
@@ -873,7 +884,8 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
       case "jcc": {
         inlined++;
         const cc = last.map === 0 ? last.op - 0x70 : last.op - 0x80;
-        body += `c.left -= ${n};\nif (${cond(cc)}) ${goTo(last.target)}\n${goTo(last.next)}\n`;
+        if (selfLoop) body += `c.left -= ${n};\nif (!(${cond(cc)})) { c.rip = ${last.next}; return 0; }\nif (c.left < ${n}) { c.rip = ${rb.addr}; return 0; }\n`;
+        else body += `c.left -= ${n};\nif (${cond(cc)}) ${goTo(last.target)}\n${goTo(last.next)}\n`;
         break;
       }
       case "call": {
@@ -899,12 +911,12 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     }
     body += "}\n";
   }
-  body += `case -1: switch (t) { ${blocks.map((rb, i) => `case ${rb.addr}: b = ${i}; continue L; `).join("")}}\nc.rip = t; return 0;\ndefault: return 0;\n}`;
+  if (selfLoop) body += "}\n"; else body += `case -1: switch (t) { ${blocks.map((rb, i) => `case ${rb.addr}: b = ${i}; continue L; `).join("")}}\nc.rip = t; return 0;\ndefault: return 0;\n}`;
   if (inlined === 0) return null;
   // A region that still calls handlers costs V8 more to compile than it saves (measured on
   // the bench's real programs): under the loop policy only fully inlined loops are compiled.
   if (loopsOnly && called > 0) return null;
-  const code = localize(body);
+  const code = localize(body, fastStores ? stale : null);
   if (loopsOnly) {
     codeSizeSeen.set(head, { n: D.length, chars: code.length });
     if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`, undefined, code); return decline(blocks, byAddr, inner); }
@@ -917,8 +929,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
 const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfL = H.cfOf;
 if (${stale}) return 2;
-let b = e | 0, t = 0;
-`;
+${selfLoop ? "" : "let b = e | 0, t = 0;\n"}`;
   return { fn: new Function("c", "D", "H", "e", prologue + code) as JitRegion, D, heads: blocks.map((rb) => rb.insns[0]!) };
 }
 
@@ -934,7 +945,7 @@ let b = e | 0, t = 0;
  */
 const LAZY_FLAGS = ["fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh", "fc"];
 const UNSIGNED_FLAG = new Set(["fa", "fah", "fb", "fbh", "fr", "frh"]);
-function localize(body: string): string {
+function localize(body: string, fastStoresStale: string | null): string {
   const name = (k: string, n: string) => `r${n}${k === "lo" ? "l" : "h"}`;
   const written = new Set<string>();
   body = body.replace(/(?<![\w.])(lo|hi)\[(\d+)\] = ([^;]*);/g, (_m, k: string, n: string, e: string) => {
@@ -959,9 +970,15 @@ function localize(body: string): string {
   // one exit path (V8's compile time grows with every copy of the write-back)
   body = body.replaceAll("return 0;", "break L;");
   body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; wpn = NaN; wpl = -1; }`);
-  body = cacheStores(body);
   const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f} | 0`),
     ["left = c.left", "jb = 0", "jk = 0", "hs = false", "wpn = NaN", "wpl = -1", "wph = 0", "wdata = H.noBytes", "wdv = H.noView", "sw = false"]).join(", ");
+  if (fastStoresStale !== null) {
+    // the state a fault must leave, written before each store miss's Memory call instead of in
+    // a catch (a self loop: its block starts at D[0], so jk is also the store's index in it)
+    body = cacheStores(body, { before: `${regsBack}${flagsBack}c.left = left; c.jb = jb; c.jk = jk; `, after: ` if (${fastStoresStale}) { c.rip = D[jk].next; left -= jk + 1; break L; }` });
+    return `let ${decl};\n${body}\n${regsBack}${flagsBack}c.left = left;\nreturn 0;\n`;
+  }
+  body = cacheStores(body, null);
   return `let ${decl};
 try {
 ${body}
@@ -1094,9 +1111,11 @@ function hasCycle(blocks: RBlock[], byAddr: Map<number, RBlock>): boolean {
  * sets `sw`. Only a Memory call can invalidate code (the write TLB fill drops a page's decoded
  * code; a page stays writable and private, its bytes in the same array, until control leaves
  * the region), so the region's stale-code check runs only when `sw` is set. Other writers
- * (16-bit stores, SSE stores' range check, handlers) set `sw` too.
+ * (16-bit stores, SSE stores' range check, handlers) set `sw` too. With `miss`, its `before`
+ * runs before each such Memory call (the one store that can fault) and its `after` (the
+ * stale-code check) after the fill, in place of `sw`.
  */
-function cacheStores(body: string): string {
+function cacheStores(body: string, miss: { before: string; after: string } | null): string {
   let out = "", i = 0;
   for (;;) {
     const j = body.indexOf("m.w", i);
@@ -1121,9 +1140,10 @@ function cacheStores(body: string): string {
       const w = Number(m[1]) / 8;
       const fast = (o: string) => w === 1 ? `wdata[${o}] = ${args[1]};` : w === 4 ? `wdv.setInt32(${o}, ${args[1]}, true);` : `wdv.setInt32(${o}, ${args[1]}, true); wdv.setInt32(${o} + 4, ${args[2]}, true);`;
       // the page's keys, double and integer (a store Memory accepted is below 2^47: the high
-      // half is never negative, and the low key is the address's bits 12-31)
-      const fill = `sw = true; const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = Math.floor(A_w / 4096); wph = Math.floor(A_w / 4294967296); wpl = (A_w >>> 12) & 1048575;`;
-      const call = `m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); ${fill}`;
+      // half is never negative and fits an int32, which V8 then compares as one, and the low
+      // key is the address's bits 12-31)
+      const fill = `${miss === null ? "sw = true; " : ""}const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = Math.floor(A_w / 4096); wph = Math.floor(A_w / 4294967296) | 0; wpl = (A_w >>> 12) & 1048575;${miss?.after ?? ""}`;
+      const call = `${miss?.before ?? ""}m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); ${fill}`;
       const slow = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast("o_w")} } else { ${call} } }`;
       const int = intAddress(args[0]!, w);
       // where the integer path misses, the Memory call (an address the double key would have
@@ -1135,6 +1155,11 @@ function cacheStores(body: string): string {
   }
   out += body.slice(i);
   return out.replaceAll("m.checkW(", "sw = true; m.checkW(");
+}
+
+/** Does this instruction's code touch memory only through stores cacheStores serves (m.w8/w32/w64)? */
+function onlyCachedStores(code: string): boolean {
+  return !/(?<![\w.])m\.(?!w(?:8|32|64)\()/.test(code);
 }
 
 /**

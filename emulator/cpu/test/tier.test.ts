@@ -427,3 +427,87 @@ describe("compiled tier, flag hints", () => {
     expect(compiled).toBeGreaterThan(cases * 0.9);
   });
 });
+
+describe("compiled tier, self loops", () => {
+  // A loop of one block jumping back to itself runs under the loop policy as a plain JS loop
+  // (jit.ts, selfLoop): the budget checked on entry and after each pass, and, when its only
+  // faulting accesses are cached stores, no catch: a store's miss path writes the state back
+  // before the Memory call and checks for stale code after it.
+  it("agree with the interpreter on generated integer loops, for every budget split", () => {
+    let compiled = 0, cases = 0;
+    fc.assert(fc.property(caseArb.filter((k) => k.body.every((o) => o.k !== "jcc")), (k) => {
+      const go = (threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold, 1e-9);
+      const jit = go(8);
+      expect(jit.trace).toEqual(go(0).trace);
+      cases++;
+      if (jit.regions > 0) compiled++;
+    }), { seed: 20261127, numRuns: 400 });
+    // no silent pass: the loops were compiled
+    expect(compiled).toBeGreaterThan(cases * 0.5);
+  });
+
+  // A store walk, long enough to run compiled for hundreds of passes before its stores reach
+  // the next page (writable, read-only or unmapped; for SUB, the unmapped one below) or (code)
+  // walking down from the page above the code into it (the first store there makes the compiled
+  // loop stale) and through the loop's own bytes:
+  //   TOP: add/sub rsi, imm8 (64- or 32-bit: the record a fault must leave); mov [rbx + rsi], r9 (1, 4 or 8 bytes); dec r15; jnz TOP; hlt
+  const DATA = 0x10000;
+  const walkArb = fc.record({
+    next: fc.constantFrom("rw", "ro", "none", "code"), update: fc.constantFrom("add64", "sub64", "add32", "sub32"),
+    step: fc.constantFrom(1, 3, 8, 0x40, 0x7f), start: fc.nat(4095), width: fc.constantFrom(1, 4, 8),
+    r9: fc.constantFrom(0x0101010101010101n, 0xc3c3c3c3c3c3c3c3n, 0x9090909090909090n, 0n),
+    trips: fc.integer({ min: 1, max: 3000 }), budgets: fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 3 }),
+  });
+  type Walk = typeof walkArb extends fc.Arbitrary<infer T> ? T : never;
+  function runWalk(k: Walk, threshold: number): { out: unknown[]; regions: number } {
+    // the walk goes up from DATA + start towards the next page, or (code) down through CODE's page
+    const down = k.next === "code", sub = down || k.update.startsWith("sub"), data = down ? CODE + 4096 : DATA;
+    const upd = [down || k.update.endsWith("64") ? 0x48 : 0x40, 0x83, sub ? 0xee : 0xc6, k.step];
+    const rexW = k.width === 8 ? 0x4c : 0x44, op = k.width === 1 ? 0x88 : 0x89;
+    const body = [...upd, rexW, op, 0x0c, 0x33, 0x49, 0xff, 0xcf];
+    const back = -(body.length + 6);
+    const code = [...body, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
+    const saved = JIT_THRESHOLD;
+    setJitThreshold(threshold);
+    setPromoteScale(1e-9);
+    logRegions(true);
+    try {
+      const m = new Memory(16);
+      m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+      m.writeBytes(CODE, Uint8Array.from(code));
+      m.map(data, 4096, PROT_READ | PROT_WRITE);
+      if (k.next !== "none" && k.next !== "code") m.map(data + 4096, 4096, k.next === "rw" ? PROT_READ | PROT_WRITE : PROT_READ);
+      const c = new CpuState();
+      c.rip = CODE;
+      setReg64(c, 3, BigInt(data)); setReg64(c, 6, BigInt(k.start));
+      setReg64(c, 9, k.r9); setReg64(c, 15, BigInt(k.trips));
+      c.flags = 0x202;
+      const out: unknown[] = [];
+      for (const b of [...k.budgets, 1_000_000]) {
+        const s = run(c, m, b);
+        out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [3, 6, 9, 15].map((r) => getReg64(c, r)) });
+        if (s.kind !== "budget") break;
+      }
+      for (const p of [CODE, data, data + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
+      return { out, regions: regionLog!.length };
+    } finally {
+      logRegions(false);
+      setPromoteScale(1);
+      setJitThreshold(saved);
+    }
+  }
+  it("fault, stop and rewrite their own code where the interpreter does", () => {
+    const stops = new Set<string>();
+    let compiled = 0, cases = 0;
+    fc.assert(fc.property(walkArb, (k) => {
+      const jit = runWalk(k, 8);
+      expect(jit.out).toEqual(runWalk(k, 0).out);
+      for (const x of jit.out.slice(0, -3)) stops.add((x as { s: { kind: string } }).s.kind);
+      cases++;
+      if (jit.regions > 0) compiled++;
+    }), { seed: 20261127, numRuns: 300 });
+    // no silent pass: the loops were compiled and ended every way
+    expect(compiled).toBeGreaterThan(cases * 0.4);
+    expect([...stops].sort()).toEqual(["budget", "fault", "hlt"]);
+  });
+});
