@@ -119,19 +119,28 @@ function execute(code: number[], regs: bigint[], set: [number, number][], flags:
     setJitThreshold(saved);
   }
 }
+/**
+ * Run `agrees` (which asserts the tier and the interpreter agree on one case and says whether
+ * the tier compiled a region for it) over `arb` with the suite's fixed seed, then refuse a
+ * silent pass: more than `minShare` of the cases must have run compiled.
+ */
+function expectAgreementCompiled<T>(arb: fc.Arbitrary<T>, numRuns: number, minShare: number, agrees: (k: T) => boolean): void {
+  let compiled = 0, cases = 0;
+  fc.assert(fc.property(arb, (k) => {
+    if (agrees(k)) compiled++;
+    cases++;
+  }), { seed: 20261127, numRuns });
+  expect(compiled).toBeGreaterThan(cases * minShare);
+}
 const runCase = (k: Case, threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold);
 
 describe("compiled tier", () => {
   it("agrees with the interpreter on generated integer loops, for every budget split", () => {
-    let compiled = 0, cases = 0;
-    fc.assert(fc.property(caseArb, (k) => {
+    expectAgreementCompiled(caseArb, 600, 0.9, (k) => {
       const jit = runCase(k, 1);
       expect(jit.trace).toEqual(runCase(k, 0).trace);
-      cases++;
-      if (jit.regions > 0) compiled++;
-    }), { seed: 20261127, numRuns: 600 });
-    // no silent pass: the loops were compiled
-    expect(compiled).toBeGreaterThan(cases * 0.9);
+      return jit.regions > 0;
+    });
   });
 });
 
@@ -265,16 +274,14 @@ describe("compiled tier, loop policy, innermost loop of a declined nest", () => 
   const regs13 = REGS.filter((r) => r !== 13 && r !== 14);
   const innerOp = opArb.filter((o) => o.k !== "jcc" && !Object.entries(o).some(([k, v]) => ["dst", "r", "src", "a", "b", "base", "index"].includes(k) && !regs13.includes(v as number)));
   it("compiles the inner loop and agrees with the interpreter, for every budget split", () => {
-    let compiled = 0, cases = 0;
-    fc.assert(fc.property(fc.array(innerOp, { minLength: 1, maxLength: 4 }), fc.array(u64, { minLength: 16, maxLength: 16 }), fc.integer({ min: 200, max: 400 }), fc.integer({ min: 20, max: 40 }),
-      fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 4 }), (body, regs, trips, outer, budgets) => {
-        const code = assembleInner(body, trips);
-        const jit = execute(code, regs, [[14, outer]], 0x202, budgets, 4, 0.02);
-        expect(jit.trace).toEqual(execute(code, regs, [[14, outer]], 0x202, budgets, 0).trace);
-        cases++;
-        if (jit.regions > 0) compiled++;
-      }), { seed: 20261127, numRuns: 150 });
-    expect(compiled).toBeGreaterThan(cases * 0.75);
+    const arb = fc.tuple(fc.array(innerOp, { minLength: 1, maxLength: 4 }), fc.array(u64, { minLength: 16, maxLength: 16 }), fc.integer({ min: 200, max: 400 }), fc.integer({ min: 20, max: 40 }),
+      fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 4 }));
+    expectAgreementCompiled(arb, 150, 0.75, ([body, regs, trips, outer, budgets]) => {
+      const code = assembleInner(body, trips);
+      const jit = execute(code, regs, [[14, outer]], 0x202, budgets, 4, 0.02);
+      expect(jit.trace).toEqual(execute(code, regs, [[14, outer]], 0x202, budgets, 0).trace);
+      return jit.regions > 0;
+    });
   });
   it("leaves an inner loop of a few trips per entry interpreted", () => {
     fc.assert(fc.property(fc.array(innerOp, { minLength: 1, maxLength: 4 }), fc.array(u64, { minLength: 16, maxLength: 16 }), fc.integer({ min: 2, max: 12 }),
@@ -415,16 +422,12 @@ describe("compiled tier, flag hints", () => {
     return code;
   }
   it("agree with the interpreter whatever producer the record holds when the block is entered", () => {
-    let compiled = 0, cases = 0;
-    fc.assert(fc.property(arb, (k) => {
+    expectAgreementCompiled(arb, 800, 0.9, (k) => {
       const go = (threshold: number) => execute(assembleHinted(k), k.regs, [[14, k.outer]], 0x202, k.budgets, threshold, 1e-9);
       const jit = go(8);
       expect(jit.trace).toEqual(go(0).trace);
-      cases++;
-      if (jit.regions > 0) compiled++;
-    }), { seed: 20261127, numRuns: 800 });
-    // no silent pass: the loop was compiled
-    expect(compiled).toBeGreaterThan(cases * 0.9);
+      return jit.regions > 0;
+    });
   });
 });
 
@@ -434,16 +437,12 @@ describe("compiled tier, self loops", () => {
   // faulting accesses are cached stores, no catch: a store's miss path writes the state back
   // before the Memory call and checks for stale code after it.
   it("agree with the interpreter on generated integer loops, for every budget split", () => {
-    let compiled = 0, cases = 0;
-    fc.assert(fc.property(caseArb.filter((k) => k.body.every((o) => o.k !== "jcc")), (k) => {
+    expectAgreementCompiled(caseArb.filter((k) => k.body.every((o) => o.k !== "jcc")), 400, 0.5, (k) => {
       const go = (threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold, 1e-9);
       const jit = go(8);
       expect(jit.trace).toEqual(go(0).trace);
-      cases++;
-      if (jit.regions > 0) compiled++;
-    }), { seed: 20261127, numRuns: 400 });
-    // no silent pass: the loops were compiled
-    expect(compiled).toBeGreaterThan(cases * 0.5);
+      return jit.regions > 0;
+    });
   });
 
   // A store walk, long enough to run compiled for hundreds of passes before its stores reach
@@ -498,16 +497,13 @@ describe("compiled tier, self loops", () => {
   }
   it("fault, stop and rewrite their own code where the interpreter does", () => {
     const stops = new Set<string>();
-    let compiled = 0, cases = 0;
-    fc.assert(fc.property(walkArb, (k) => {
+    expectAgreementCompiled(walkArb, 300, 0.4, (k) => {
       const jit = runWalk(k, 8);
       expect(jit.out).toEqual(runWalk(k, 0).out);
       for (const x of jit.out.slice(0, -3)) stops.add((x as { s: { kind: string } }).s.kind);
-      cases++;
-      if (jit.regions > 0) compiled++;
-    }), { seed: 20261127, numRuns: 300 });
-    // no silent pass: the loops were compiled and ended every way
-    expect(compiled).toBeGreaterThan(cases * 0.4);
+      return jit.regions > 0;
+    });
+    // no silent pass: the loops also ended every way
     expect([...stops].sort()).toEqual(["budget", "fault", "hlt"]);
   });
 });
