@@ -21,8 +21,8 @@
  * instruction that may fault next) so a fault can be made precise, and exits with RIP set when
  * control leaves the region, a handler stops the CPU, or a store or handler invalidated code
  * of the region. A region of one block that jumps back to itself runs as a plain loop (no
- * dispatch; see selfLoop in compileRegion), under the same contract. Returns 2 (and retires nothing) if the region's code was invalidated before
- * entry, else 0.
+ * dispatch; see selfLoop in compileRegion), under the same contract. Returns 2 (and retires
+ * nothing) if the region's code was invalidated before entry, else 0.
  */
 import type { CpuState } from "./state.js";
 import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64, FOP_EAGER, FOP_INC, FOP_DEC } from "./state.js";
