@@ -19,8 +19,9 @@
  * block the budget cannot cover), keeps `c.left` exact at block boundaries and on every exit,
  * sets `c.jb` (index in D of the running block's first instruction) and `c.jk` (index of the
  * instruction that may fault next) so a fault can be made precise, and exits with RIP set when
- * control leaves the region, a handler stops the CPU, or a store or handler invalidated code
- * of the region. A region of one block that jumps back to itself runs as a plain loop (no
+ * control leaves the region, a handler stops the CPU, a handler or 16-byte store invalidated
+ * code of the region, or a store missed its site's cache (RIP is then the store's own
+ * instruction, not yet run: see cacheStores). A region of one block that jumps back to itself runs as a plain loop (no
  * dispatch; see selfLoop in compileRegion), under the same contract. Returns 2 (and retires
  * nothing) if the region's code was invalidated before entry, else 0.
  */
@@ -826,10 +827,9 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
     const staticSuccs = term === "jcc" ? [last.next, last.target] : term === "jmp" || term === "call" ? [last.target] : term === "fall" ? [last.next] : [];
     return { ijmp, term, bodyN, em, keepFlags, exit, staticSuccs };
   });
-  // A self loop whose only faulting accesses are stores the store cache serves can fault only
-  // in a store's miss path (the Memory call): that path writes the guest state back first and
-  // checks for stale code after, so the loop needs no try/catch keeping every local alive at
-  // every store, and no per-store stale-code flag (see localize)
+  // A self loop whose only faulting accesses are stores the store cache serves cannot fault: a
+  // store that misses leaves the region before its instruction (see cacheStores), so the loop
+  // needs no try/catch keeping every local alive at every store, and no stale-code check
   const fastStores = selfLoop && plans[0]!.em.every((e) => !e?.faults || onlyCachedStores(e.code));
   // Hints: the producer every region edge into a block leaves (through blocks that do not touch
   // the flags too), found by iterating to a fixed point from "no edge seen" (undefined). A block
@@ -916,7 +916,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   // A region that still calls handlers costs V8 more to compile than it saves (measured on
   // the bench's real programs): under the loop policy only fully inlined loops are compiled.
   if (loopsOnly && called > 0) return null;
-  const code = localize(body, fastStores ? stale : null);
+  const { code, sites } = localize(body, fastStores);
   if (loopsOnly) {
     codeSizeSeen.set(head, { n: D.length, chars: code.length });
     if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`, undefined, code); return decline(blocks, byAddr, inner); }
@@ -930,7 +930,10 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
 const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfL = H.cfOf;
 if (${stale}) return 2;
 ${selfLoop ? "" : "let b = e | 0, t = 0;\n"}`;
-  return { fn: new Function("c", "D", "H", "e", prologue + code) as JitRegion, D, heads: blocks.map((rb) => rb.insns[0]!) };
+  // each store site's remembered page (see cacheStores), in the region function's closure
+  const S = new Float64Array(sites).fill(NaN);
+  const fn = new Function("S", `return function region(c, D, H, e) {\n${prologue}${code}};`)(S) as JitRegion;
+  return { fn, D, heads: blocks.map((rb) => rb.insns[0]!) };
 }
 
 /**
@@ -945,7 +948,7 @@ ${selfLoop ? "" : "let b = e | 0, t = 0;\n"}`;
  */
 const LAZY_FLAGS = ["fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh", "fc"];
 const UNSIGNED_FLAG = new Set(["fa", "fah", "fb", "fbh", "fr", "frh"]);
-function localize(body: string, fastStoresStale: string | null): string {
+function localize(body: string, noCatch: boolean): { code: string; sites: number } {
   const name = (k: string, n: string) => `r${n}${k === "lo" ? "l" : "h"}`;
   const written = new Set<string>();
   body = body.replace(/(?<![\w.])(lo|hi)\[(\d+)\] = ([^;]*);/g, (_m, k: string, n: string, e: string) => {
@@ -969,23 +972,20 @@ function localize(body: string, fastStoresStale: string | null): string {
   body = body.replace(/condF\(c, (\d+)\)/g, (call) => `(${flagsBack.replaceAll("; ", ", ")}${call})`);
   // one exit path (V8's compile time grows with every copy of the write-back)
   body = body.replaceAll("return 0;", "break L;");
-  body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; wpn = NaN; wpl = -1; }`);
+  body = body.replace(/D\[(\d+)\]\.exec\(c, D\[\1\]\);/g, (call) => `{ ${regsBack}${flagsBack}hs = true; ${call} hs = false; ${reload}${flagsLoad}sw = true; @WRESET@}`);
+  const cached = cacheStores(body);
+  body = cached.body.replaceAll("@WRESET@", siteResets(cached.sites));
   const decl = [...used].map((v) => `${v} = ${arr(v)}`).concat(LAZY_FLAGS.map((f) => `F${f.slice(1)} = c.${f} | 0`),
-    ["left = c.left", "jb = 0", "jk = 0", "hs = false", "wpn = NaN", "wpl = -1", "wph = 0", "wdata = H.noBytes", "wdv = H.noView", "sw = false"]).join(", ");
-  if (fastStoresStale !== null) {
-    // the state a fault must leave, written before each store miss's Memory call instead of in
-    // a catch (a self loop: its block starts at D[0], so jk is also the store's index in it)
-    body = cacheStores(body, { before: `${regsBack}${flagsBack}c.left = left; c.jb = jb; c.jk = jk; `, after: ` if (${fastStoresStale}) { c.rip = D[jk].next; left -= jk + 1; break L; }` });
-    return `let ${decl};\n${body}\n${regsBack}${flagsBack}c.left = left;\nreturn 0;\n`;
-  }
-  body = cacheStores(body, null);
-  return `let ${decl};
-try {
+    ["left = c.left", "jb = 0", "jk = 0", "hs = false", "sw = false"], siteLocals(cached.sites)).join(", ");
+  const start = `let ${decl};\n${siteFills(cached.sites)}`, sites = cached.sites.length;
+  // (a region whose only faulting accesses are cached stores cannot throw: see cacheStores)
+  if (noCatch) return { code: `${start}${body}\n${regsBack}${flagsBack}c.left = left;\nreturn 0;\n`, sites };
+  return { code: `${start}try {
 ${body}
 } catch (e) { if (!hs) { ${regsBack}${flagsBack}} c.left = left; c.jb = jb; c.jk = jk; throw e; }
 ${regsBack}${flagsBack}c.left = left;
 return 0;
-`;
+`, sites };
 }
 
 /**
@@ -1105,18 +1105,22 @@ function hasCycle(blocks: RBlock[], byAddr: Map<number, RBlock>): boolean {
 }
 
 /**
- * Stores through a one-page write cache local to the region's run: `m.w8/w32/w64(a, ...)`
- * becomes a direct write into the page last written when `a` falls in it (and the access does
- * not cross its end), else the Memory call, which then fills the cache from `m.wpage` and
- * sets `sw`. Only a Memory call can invalidate code (the write TLB fill drops a page's decoded
- * code; a page stays writable and private, its bytes in the same array, until control leaves
- * the region), so the region's stale-code check runs only when `sw` is set. Other writers
- * (16-bit stores, SSE stores' range check, handlers) set `sw` too. With `miss`, its `before`
- * runs before each such Memory call (the one store that can fault) and its `after` (the
- * stale-code check) after the fill, in place of `sw`.
+ * Stores through a write cache per store site: `m.w8/w32/w64(a, ...)` becomes a direct write
+ * into the page the site last wrote when `a` falls in it (and the access does not cross its
+ * end). Anything else leaves the region *before the store's instruction*, which the
+ * interpreter then runs (faulting precisely, copying a shared page, dropping decoded code: all
+ * Memory's own work); the site remembers the page in `S` (one slot per site, the region's own),
+ * and the next entry takes it from Memory's write TLB, whose pages are private, writable and
+ * hold no code (see Memory.cachedWritePage). So no Memory call and no stale-code check sits in
+ * a loop's path, and the cache locals do not change while the region runs: V8 keeps them (and
+ * the page's bounds) out of the loop. Leaving before the instruction is exact because every
+ * emitter does its memory accesses before it writes a register or the flags (see emit), and a
+ * store already done is done again with the same bytes. 16-bit stores, SSE stores' range check
+ * and handlers still call Memory and set `sw` (the region's stale-code check).
  */
-function cacheStores(body: string, miss: { before: string; after: string } | null): string {
+function cacheStores(body: string): { body: string; sites: number[] } {
   let out = "", i = 0;
+  const sites: number[] = [];
   for (;;) {
     const j = body.indexOf("m.w", i);
     if (j < 0) break;
@@ -1137,24 +1141,38 @@ function cacheStores(body: string, miss: { before: string; after: string } | nul
     let code: string;
     if (m[1] === "16") code = `sw = true; ${call};`;
     else {
-      const w = Number(m[1]) / 8;
-      const fast = (o: string) => w === 1 ? `wdata[${o}] = ${args[1]};` : w === 4 ? `wdv.setInt32(${o}, ${args[1]}, true);` : `wdv.setInt32(${o}, ${args[1]}, true); wdv.setInt32(${o} + 4, ${args[2]}, true);`;
-      // the page's keys, double and integer (a store Memory accepted is below 2^47: the high
-      // half is never negative and fits an int32, which V8 then compares as one, and the low
-      // key is the address's bits 12-31)
-      const fill = `${miss === null ? "sw = true; " : ""}const g_w = m.wpage(A_w); wdata = g_w.data; wdv = g_w.dv; wpn = Math.floor(A_w / 4096); wph = Math.floor(A_w / 4294967296) | 0; wpl = (A_w >>> 12) & 1048575;${miss?.after ?? ""}`;
-      const call = `${miss?.before ?? ""}m.w${m[1]}(A_w, ${args.slice(1).join(", ")}); ${fill}`;
-      const slow = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === wpn${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast("o_w")} } else { ${call} } }`;
-      const int = intAddress(args[0]!, w);
-      // where the integer path misses, the Memory call (an address the double key would have
-      // matched, through a carry or an index's high half, is rare)
-      code = int === null ? slow : `{ ${int.pre}if (${int.hit}) { ${fast("(l_w & 4095)")} } else { const A_w = ${args[0]}; ${call} } }`;
+      const w = Number(m[1]) / 8, s = sites.length;
+      sites.push(w);
+      const fast = (o: string) => w === 1 ? `W${s}d[${o}] = ${args[1]};` : w === 4 ? `W${s}v.setInt32(${o}, ${args[1]}, true);` : `W${s}v.setInt32(${o}, ${args[1]}, true); W${s}v.setInt32(${o} + 4, ${args[2]}, true);`;
+      const leave = `S[${s}] = Math.floor(A_w / 4096); c.rip = D[jk].addr; left -= jk - jb; break L;`;
+      const slow = `{ const A_w = ${args[0]}; const p_w = Math.floor(A_w / 4096), o_w = A_w - p_w * 4096; if (p_w === W${s}n${w > 1 ? ` && o_w <= ${4096 - w}` : ""}) { ${fast("o_w")} } else { ${leave} } }`;
+      const int = intAddress(args[0]!, w, `W${s}l`, `W${s}h`);
+      // where the integer path misses, the double path's verdict (an address the double key
+      // would have matched, through a carry or an index's high half, is rare)
+      code = int === null ? slow : `{ ${int.pre}if (${int.hit}) { ${fast("(l_w & 4095)")} } else { const A_w = ${args[0]}; ${leave} } }`;
     }
     out += body.slice(i, j) + code;
     i = end;
   }
   out += body.slice(i);
-  return out.replaceAll("m.checkW(", "sw = true; m.checkW(");
+  return { body: out.replaceAll("m.checkW(", "sw = true; m.checkW("), sites };
+}
+
+/**
+ * The store sites' cache locals (see cacheStores), each keyed by its page number as a double
+ * (`n`, NaN: empty) and as the int32 pair intAddress compares (`l`, the page number's low 20
+ * bits, -1: empty; `h`, the address's high half), with the page's bytes and view.
+ */
+function siteLocals(sites: number[]): string[] {
+  return sites.flatMap((_w, s) => [`W${s}n = NaN`, `W${s}l = -1`, `W${s}h = 0`, `W${s}d = H.noBytes`, `W${s}v = H.noView`]);
+}
+/** Each site's cache filled from its remembered page, when Memory's write TLB still holds it. */
+function siteFills(sites: number[]): string {
+  return sites.map((_w, s) => `{ const p = S[${s}], g = m.cachedWritePage(p); if (g !== null) { W${s}n = p; W${s}l = p % 1048576; W${s}h = Math.floor(p / 1048576); W${s}d = g.data; W${s}v = g.dv; } }\n`).join("");
+}
+/** Every site's cache emptied (after a handler, which may have changed any mapping). */
+function siteResets(sites: number[]): string {
+  return sites.map((_w, s) => `W${s}n = NaN; W${s}l = -1; `).join("");
 }
 
 /** Does this instruction's code touch memory only through stores cacheStores serves (m.w8/w32/w64)? */
@@ -1171,13 +1189,13 @@ function onlyCachedStores(code: string): boolean {
  * base, an access across the page end) takes the double path, which computes the address as
  * the interpreter does. null: no integer path for this form.
  */
-function intAddress(a: string, w: number): { pre: string; hit: string } | null {
+function intAddress(a: string, w: number, keyLo: string, keyHi: string): { pre: string; hit: string } | null {
   const fits = w > 1 ? ` && (l_w & 4095) <= ${4096 - w}` : "";
   if (/^-?\d+$/.test(a)) { // an absolute or RIP-relative address: its key is a constant
     const v = Number(a);
     if (!(v >= 0 && v < 2 ** 47) || v % 4096 > 4096 - w) return null; // (an access across the page end: Memory's)
     const h = Math.floor(v / 4294967296), l = v - h * 4294967296;
-    return { pre: `const l_w = ${l | 0}; `, hit: `wpl === ${l >>> 12} && wph === ${h}` };
+    return { pre: `const l_w = ${l | 0}; `, hit: `${keyLo} === ${l >>> 12} && ${keyHi} === ${h}` };
   }
   const m = /^(?:\(r(\d+)h \* 4294967296 \+ \(r\1l >>> 0\)\) \+ )?(-?\d+)(?: \+ \(r(\d+)h \* 4294967296 \+ \(r\3l >>> 0\)\) \* ([1248]))?$/.exec(a);
   if (m === null || (m[1] === undefined && m[3] === undefined)) return null;
@@ -1193,7 +1211,7 @@ function intAddress(a: string, w: number): { pre: string; hit: string } | null {
   pre += disp === 0 ? `const l_w = ${u} | 0; ` : `const l_w = (${u} + ${disp}) | 0; `;
   if (disp > 0) conds.push(`(l_w >>> 0) >= (${u} >>> 0)`);
   else if (disp < 0) conds.push(`(l_w >>> 0) <= (${u} >>> 0)`);
-  return { pre, hit: [`(l_w >>> 12) === wpl`, base !== undefined ? `r${base}h === wph` : `wph === 0`, ...conds].join(" && ") + fits };
+  return { pre, hit: [`(l_w >>> 12) === ${keyLo}`, base !== undefined ? `r${base}h === ${keyHi}` : `${keyHi} === 0`, ...conds].join(" && ") + fits };
 }
 
 /** JS computing an indirect jump's target into `t_` (may fault on its memory operand), or null. */

@@ -665,6 +665,15 @@ export class Memory {
     const pn = Math.floor(a / 4096), i = pn & 255;
     return this.rTag[i] === pn ? this.rPage[i]! : this.fillR(a, pn, i);
   }
+  /**
+   * The page the write TLB holds for page number pn, else null: a page written through it needs
+   * no copy and drops no code (fillW did both; fetchPage takes a page out of the write TLB
+   * before decoding from it). The compiled tier starts each store site's cache from it.
+   */
+  cachedWritePage(pn: number): Page | null {
+    const i = pn & 255;
+    return this.wTag[i] === pn ? this.wPage[i]! : null;
+  }
   wpage(a: number): Page {
     const pn = Math.floor(a / 4096), i = pn & 255;
     return this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);

@@ -434,8 +434,8 @@ describe("compiled tier, flag hints", () => {
 describe("compiled tier, self loops", () => {
   // A loop of one block jumping back to itself runs under the loop policy as a plain JS loop
   // (jit.ts, selfLoop): the budget checked on entry and after each pass, and, when its only
-  // faulting accesses are cached stores, no catch: a store's miss path writes the state back
-  // before the Memory call and checks for stale code after it.
+  // faulting accesses are cached stores, no catch: a store that misses the cache leaves the
+  // region before its instruction, which the interpreter runs.
   it("agree with the interpreter on generated integer loops, for every budget split", () => {
     expectAgreementCompiled(caseArb.filter((k) => k.body.every((o) => o.k !== "jcc")), 400, 0.5, (k) => {
       const go = (threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold, 1e-9);
@@ -448,7 +448,9 @@ describe("compiled tier, self loops", () => {
   // A store walk, long enough to run compiled for hundreds of passes before its stores reach
   // the next page (writable, read-only or unmapped; for SUB, the unmapped one below) or (code)
   // walking down from the page above the code into it (the first store there makes the compiled
-  // loop stale) and through the loop's own bytes:
+  // loop stale) and through the loop's own bytes. Between the first two runs the data page may
+  // become read-only or be mapped afresh: a store site's page remembered from the first run must
+  // not be written through on the next entry.
   //   TOP: add/sub rsi, imm8 (64- or 32-bit: the record a fault must leave); mov [rbx + rsi], r9 (1, 4 or 8 bytes); dec r15; jnz TOP; hlt
   const DATA = 0x10000;
   const walkArb = fc.record({
@@ -456,6 +458,7 @@ describe("compiled tier, self loops", () => {
     step: fc.constantFrom(1, 3, 8, 0x40, 0x7f), start: fc.nat(4095), width: fc.constantFrom(1, 4, 8),
     r9: fc.constantFrom(0x0101010101010101n, 0xc3c3c3c3c3c3c3c3n, 0x9090909090909090n, 0n),
     trips: fc.integer({ min: 1, max: 3000 }), budgets: fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 3 }),
+    between: fc.constantFrom("keep", "keep", "ro", "remap"),
   });
   type Walk = typeof walkArb extends fc.Arbitrary<infer T> ? T : never;
   function runWalk(k: Walk, threshold: number): { out: unknown[]; regions: number } {
@@ -482,10 +485,12 @@ describe("compiled tier, self loops", () => {
       setReg64(c, 9, k.r9); setReg64(c, 15, BigInt(k.trips));
       c.flags = 0x202;
       const out: unknown[] = [];
-      for (const b of [...k.budgets, 1_000_000]) {
+      for (const [i, b] of [...k.budgets, 1_000_000].entries()) {
         const s = run(c, m, b);
         out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [3, 6, 9, 15].map((r) => getReg64(c, r)) });
         if (s.kind !== "budget") break;
+        if (i === 0 && k.between === "ro") m.protect(data, 4096, PROT_READ);
+        if (i === 0 && k.between === "remap") { m.unmap(data, 4096); m.map(data, 4096, PROT_READ | PROT_WRITE); }
       }
       for (const p of [CODE, data, data + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
       return { out, regions: regionLog!.length };
