@@ -57,22 +57,6 @@ const DEMOTE_PROBE = 64, DEMOTE_MIN_PER_ENTRY = 128;
  * often (`--trace-opt`) and costs one return per 16K instructions.
  */
 const REGION_SLICE = 1 << 14;
-/**
- * The same for interpret() itself over the first WARM_INSNS instructions after priming: it
- * returns every WARM_SLICE instructions. V8 marks interpret() for optimisation a few thousand
- * instructions into the first program (3K-20K on the bench's: priming made it warm). A call
- * still running then, as one that meets no syscall is, got an OSR compile, and the next call a
- * whole one: two TurboFan compiles of the emulator's largest function (~250 ms each in one
- * thread: `node --single-threaded --trace-opt`, each of the bench's six synthetic programs), and
- * OSR code, with the guest registers untyped (see REGION_SLICE), ran the rest of that call.
- * Returning often until then leaves the whole compile the only one. (A compile on a background
- * thread ends 150K-370K instructions in and gets an OSR one beside it all the same; slicing up
- * to 1M cost busybox awk 1.3% more host instructions, cachegrind, and 64K nothing measurable.)
- */
-const WARM_SLICE = 1024, WARM_INSNS = 65536;
-let warmLeft = 0;
-/** Run interpret() in slices for the next n instructions (tests; priming sets WARM_INSNS). */
-export function setWarmInsns(n: number): void { warmLeft = n; }
 /** Most distinct targets recorded per indirect jump (a region takes the most frequent). */
 const MAX_IND = 64;
 
@@ -608,17 +592,9 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
   let forced: Insn | null = null;
   try {
     for (;;) {
-      // while warming, interpret() gets a slice of the budget at a time (see WARM_SLICE); the
-      // rest is held back, and RDTSC's count of retired instructions (runStart - left) kept whole
-      const L0 = c.left;
-      held = warmLeft > 0 && L0 > WARM_SLICE ? L0 - WARM_SLICE : 0;
-      c.left = L0 - held; c.runStart -= held;
       const d = interpret(c, mem, trace, tier, jitAt, forced);
-      warmLeft -= L0 - held - c.left;
-      const sliced = held > 0;
-      c.left += held; c.runStart += held; held = 0;
       forced = null;
-      if (d === null) { if (sliced && c.stop === null && c.left > 0) continue; break; } // budget spent or the CPU stopped
+      if (d === null) break; // budget spent or the CPU stopped
       if (d.jit === null) {
         const joinHeat = Math.max(1, jitAt >> 3);
         const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1, c);
@@ -694,7 +670,6 @@ function primeInterpreter(): void {
   }
   blockBuilder = buildBlock;
   primeConditions();
-  warmLeft = WARM_INSNS;
 }
 
 /**

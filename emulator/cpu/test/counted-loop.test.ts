@@ -11,7 +11,6 @@ import fc from "fast-check";
 import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, setReg64, getReg64, getFlags } from "../index.js";
 import type { Stop } from "../index.js";
 import { setCountedLoops } from "../counted-loop.js";
-import { setWarmInsns } from "../run.js";
 import { cpuStats } from "../stats.js";
 import { assembleLoop, loopStep, LOOP_REGS as REGS, type LoopCase } from "./loops.js";
 
@@ -81,8 +80,6 @@ describe("counted loops in closed form", () => {
   });
 
   it("skip the gcc spin, the clang spin and the byte-zeroing loop, and charge every instruction", () => {
-    // (the whole budget in one interpret() call: a warm-up slice would end each skip at its end)
-    setWarmInsns(0);
     // gcc:   add $1,%rax; cmp %r9,%rax; jne        clang: add $-1,%rbx; jne
     // memset: movb $0,(%rax); add $1,%rax; cmp %rdx,%rax; jne
     const shapes: LoopCase[] = [
