@@ -21,8 +21,8 @@
  * instruction that may fault next) so a fault can be made precise, and exits with RIP set when
  * control leaves the region, a handler stops the CPU, a handler or 16-byte store invalidated
  * code of the region, or a store missed its site's cache (RIP is then the store's own
- * instruction, not yet run: see cacheStores). A region of one block that jumps back to itself runs as a plain loop (no
- * dispatch; see selfLoop in compileRegion), under the same contract. Returns 2 (and retires
+ * instruction, not yet run: see cacheStores). A region of one block that jumps back to itself
+ * runs as a plain loop (no dispatch; see selfLoop in compileRegion), under the same contract. Returns 2 (and retires
  * nothing) if the region's code was invalidated before entry, else 0.
  */
 import type { CpuState } from "./state.js";
@@ -830,7 +830,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   // A self loop whose only faulting accesses are stores the store cache serves cannot fault: a
   // store that misses leaves the region before its instruction (see cacheStores), so the loop
   // needs no try/catch keeping every local alive at every store, and no stale-code check
-  const fastStores = selfLoop && plans[0]!.em.every((e) => !e?.faults || onlyCachedStores(e.code));
+  const cannotFault = selfLoop && plans[0]!.em.every((e) => !e?.faults || onlyCachedStores(e.code));
   // Hints: the producer every region edge into a block leaves (through blocks that do not touch
   // the flags too), found by iterating to a fixed point from "no edge seen" (undefined). A block
   // can also be entered from outside or through the dispatch, so code that reads a hint checks
@@ -865,7 +865,8 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
         if (e.faults) body += `c.jk = ${j};\n`;
         body += e.code.replace("@FLAGS@", keepFlags[k] ? e.flagCode ?? "" : "").replaceAll("@K@", String(j))
           .replaceAll("@COND@", e.cc === undefined ? "" : cond(e.cc)).replaceAll("@CF@", known ? cfExpr(known) : guarded(hint, hint && cfExpr(hint), CF_ANY)) + "\n";
-        if (e.stores && !fastStores) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
+        // (a cached store never sets sw: only an instruction still calling Memory needs the check)
+        if (e.stores && !onlyCachedStores(e.code)) body += `if (sw && ((sw = false), ${stale})) { c.rip = ${d.next}; c.left -= ${k + 1}; return 0; }\n`;
         known = e.lazy && keepFlags[k] ? e.lazy : e.fx === FX.None ? known : null;
       } else {
         if (loopsOnly) { regionWhy?.(head, "handler", d); return decline(blocks, byAddr, inner); } // see below: a region calling handlers does not pay
@@ -916,7 +917,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   // A region that still calls handlers costs V8 more to compile than it saves (measured on
   // the bench's real programs): under the loop policy only fully inlined loops are compiled.
   if (loopsOnly && called > 0) return null;
-  const { code, sites } = localize(body, fastStores);
+  const { code, sites } = localize(body, cannotFault);
   if (loopsOnly) {
     codeSizeSeen.set(head, { n: D.length, chars: code.length });
     if (code.length > MAX_REGION_CHARS) { regionWhy?.(head, `too big ${code.length} chars`, undefined, code); return decline(blocks, byAddr, inner); }
