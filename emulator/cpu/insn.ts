@@ -88,6 +88,8 @@ export class Insn {
    * counted over its first entries (a region that keeps exiting is dropped; run.ts). */
   jitRuns = 0;
   jitRetired = 0;
+  /** Most budget the region headed here is given per call (run.ts REGION_SLICE for JS regions). */
+  jitSlice = 0;
   /** 1 once some block needed this flag writer's flags (ops/inline-forms.ts markDeadFlags: it keeps its live form for good). */
   flagsLive = 0;
 }

@@ -23,13 +23,14 @@
  * code of the region, or a store missed its site's cache (RIP is then the store's own
  * instruction, not yet run: see cacheStores, jit-access.ts). A region of one block that jumps
  * back to itself runs as a plain loop (no dispatch; see selfLoop in compileRegion), under the
- * same contract. Returns 2 (and retires nothing) if the region's code was invalidated before
+ * same contract; when its instructions are all integer forms jit-wasm.ts has, as WebAssembly. Returns 2 (and retires nothing) if the region's code was invalidated before
  * entry, else 0.
  *
  * This file builds a region and assembles its code. The parts it uses live apart, each with one
  * job: jit-emit.ts the code of each instruction, jit-flags.ts what the code knows of the
  * lazy-flag record, jit-locals.ts guest state in locals (with jit-access.ts, stores through
- * per-site caches), jit-policy.ts when a loop is worth compiling.
+ * per-site caches), jit-policy.ts when a loop is worth compiling, jit-wasm.ts (with
+ * wasm-encode.ts) self loops on 64-bit registers.
  */
 import type { CpuState } from "./state.js";
 import type { Insn } from "./insn.js";
@@ -44,6 +45,7 @@ import {
 } from "./jit-policy.js";
 import { onlyCachedStores } from "./jit-access.js";
 import { localize } from "./jit-locals.js";
+import { compileSelfLoopWasm, WASM_SLICE } from "./jit-wasm.js";
 
 export { endsBlock, inlinable, isJmpIndirect } from "./jit-emit.js";
 export {
@@ -62,7 +64,15 @@ export const JIT_HELPERS: JitHelpers = { setArith, szp, materialize, cond, getCF
 /** A compiled region, entered at its block `e` (0, the head, when absent). */
 export type JitRegion = (c: CpuState, D: Insn[], H: JitHelpers, e?: number) => number;
 /** A compiled region: its code, the instructions it indexes, and its block heads (entry i = block i). */
-export interface CompiledRegion { fn: JitRegion; D: Insn[]; heads: Insn[] }
+export interface CompiledRegion {
+  fn: JitRegion; D: Insn[]; heads: Insn[];
+  /** Most budget per call, when not run.ts's default (a wasm loop has no use for returning early). */
+  slice?: number;
+}
+
+/** Whether self loops of integer forms compile to WebAssembly (jit-wasm.ts; tests turn it off to test the JS form). */
+let wasmSelfLoops = true;
+export function setWasmSelfLoops(on: boolean): void { wasmSelfLoops = on; }
 
 /** Why compileRegion declined a head (for profiling tools; null = off), with the generated code once generated. */
 export let regionWhy: ((head: Insn, why: string, at?: Insn, code?: string) => void) | null = null;
@@ -283,6 +293,11 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
       regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns, ${code.length} chars)`, undefined, code);
       return volume < bar ? laterBy(volume, bar) : 1.25;
     }
+  }
+  // a self loop of integer forms only runs as WebAssembly, on i64 registers (jit-wasm.ts)
+  if (selfLoop && wasmSelfLoops) {
+    const fn = compileSelfLoopWasm(D, [...pages.values()]);
+    if (fn !== null) return { fn, D, heads: [head], slice: WASM_SLICE };
   }
   const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
 const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfL = H.cfOf;

@@ -171,7 +171,7 @@ function enterAtEveryHead(r: CompiledRegion): void {
   r.heads.forEach((h, k) => {
     if (k === 0 || h.jit !== null) return;
     h.jit = ((c: CpuState, D: Insn[], H: JitHelpers) => { sideEntries++; return fn(c, D, H, k); }) as unknown as Insn["jit"];
-    h.jitD = r.D; h.jitRuns = 0; h.jitRetired = 0;
+    h.jitD = r.D; h.jitSlice = r.slice ?? REGION_SLICE; h.jitRuns = 0; h.jitRetired = 0;
   });
 }
 /** Entries into a region at a block other than its first (for tests: the path was taken). */
@@ -600,11 +600,11 @@ export function run(c: CpuState, mem: Memory, maxInsns: number, trace?: TraceRin
         const r = compileRegion(d, (addr, isHead) => regionBlockAt(mem, addr, isHead ? 0 : joinHeat), jitAt > 1, c);
         if (typeof r === "number") d.jitNext = Math.min(NEVER, Math.ceil(d.heat * r)) | 0; // not yet: look again at r times the entries
         else if (r === null) d.jitNext = NEVER;
-        else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); if (jitAt > 1) enterAtEveryHead(r); }
+        else { d.jit = r.fn as unknown as Insn["jit"]; d.jitD = r.D; d.jitSlice = r.slice ?? REGION_SLICE; d.jitRuns = 0; d.jitRetired = 0; regionLog?.push(d); if (jitAt > 1) enterAtEveryHead(r); }
         if (d.jit === null) { forced = d; continue; }
       }
       const L = c.left;
-      held = L > REGION_SLICE ? L - REGION_SLICE : 0;
+      held = L > d.jitSlice ? L - d.jitSlice : 0;
       c.left = L - held;
       jitD = d.jitD;
       const r = (d.jit as unknown as JitRegion)(c, jitD!, JIT_HELPERS);

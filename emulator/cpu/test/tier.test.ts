@@ -7,11 +7,12 @@
  * into the same budgets. Registers, flags, RIP, retired count and stops must agree, and the
  * compiled run must actually have compiled its loop (else nothing was tested).
  */
-import { describe, it, expect } from "vitest";
+import { describe, it, expect, beforeEach, afterEach } from "vitest";
 import fc from "fast-check";
 import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, setReg64, getReg64, getFlags } from "../index.js";
 import { JIT_THRESHOLD, setJitThreshold, logRegions, regionLog, sideEntries } from "../run.js";
-import { setPromoteScale } from "../jit.js";
+import { setPromoteScale, setWasmSelfLoops } from "../jit.js";
+import { wasmLoopsCompiled } from "../jit-wasm.js";
 
 const CODE = 0x400000;
 /** Registers the loop bodies use: all but RSP and R15 (the trip counter). */
@@ -431,11 +432,21 @@ describe("compiled tier, flag hints", () => {
   });
 });
 
-describe("compiled tier, self loops", () => {
-  // A loop of one block jumping back to itself runs under the loop policy as a plain JS loop
-  // (jit.ts, selfLoop): the budget checked on entry and after each pass, and, when its only
-  // faulting accesses are cached stores, no catch: a store that misses the cache leaves the
-  // region before its instruction, which the interpreter runs.
+// A loop of one block jumping back to itself runs under the loop policy as a plain loop
+// (jit.ts, selfLoop): the budget checked on entry and after each pass, and, when its only
+// faulting accesses are cached stores, no catch: a store that misses the cache leaves the
+// region before its instruction, which the interpreter runs. When all its instructions have
+// integer forms there it runs as WebAssembly (jit-wasm.ts), else as JS: both are tested, and
+// each must actually have run the loops it is tested on.
+for (const wasm of [true, false]) describe(`compiled tier, self loops (${wasm ? "wasm" : "JS"})`, () => {
+  let wasmBefore = 0;
+  beforeEach(() => { setWasmSelfLoops(wasm); wasmBefore = wasmLoopsCompiled; });
+  afterEach(() => {
+    setWasmSelfLoops(true);
+    // no silent pass: the wasm runs compiled wasm loops, the JS runs none
+    if (wasm) expect(wasmLoopsCompiled - wasmBefore).toBeGreaterThan(0);
+    else expect(wasmLoopsCompiled).toBe(wasmBefore);
+  });
   it("agree with the interpreter on generated integer loops, for every budget split", () => {
     expectAgreementCompiled(caseArb.filter((k) => k.body.every((o) => o.k !== "jcc")), 400, 0.5, (k) => {
       const go = (threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold, 1e-9);
@@ -443,6 +454,23 @@ describe("compiled tier, self loops", () => {
       expect(jit.trace).toEqual(go(0).trace);
       return jit.regions > 0;
     });
+  });
+  // the forms jit-wasm.ts takes (64-bit IMUL, LEA and shifts; ALU and INC/DEC at both widths),
+  // so that most loops run in it
+  it("agree with the interpreter on generated loops of the wasm forms, for every budget split", () => {
+    const wasmOp = opArb.filter((o) => o.k === "alu" || o.k === "aluImm" || o.k === "incdec" || ((o.k === "imul" || o.k === "lea") && o.w) || (o.k === "shift" && o.w && o.digit !== 0 && o.digit !== 1));
+    const arb = caseArb.chain((k) => fc.array(wasmOp, { minLength: 1, maxLength: 12 }).map((body) => ({ ...k, body })));
+    let inWasm = 0, compiled = 0;
+    expectAgreementCompiled(arb, 400, 0.5, (k) => {
+      const go = (threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold, 1e-9);
+      const before = wasmLoopsCompiled, jit = go(8);
+      if (wasmLoopsCompiled > before) inWasm++;
+      expect(jit.trace).toEqual(go(0).trace);
+      if (jit.regions > 0) compiled++;
+      return jit.regions > 0;
+    });
+    // every loop compiled was compiled to wasm (or, with wasm off, none)
+    expect(inWasm).toBe(wasm ? compiled : 0);
   });
 
   // A store walk, long enough to run compiled for hundreds of passes before its stores reach
@@ -510,5 +538,69 @@ describe("compiled tier, self loops", () => {
     });
     // no silent pass: the loops also ended every way
     expect([...stops].sort()).toEqual(["budget", "fault", "hlt"]);
+  });
+});
+
+describe("compiled tier, wasm self loops' stores", () => {
+  // Two stores a pass, through [rbx + rsi] and [rbx + rdi], after a 64-bit shift (whose eager
+  // flags a store leaving the loop must show) and walking up towards the next page (writable,
+  // read-only or unmapped). The two may share a page (one slot for both: jit-wasm.ts) or not.
+  // The base or the index may hold a value near 2^64 whose sum with the other wraps onto the
+  // data page, where the interpreter's exact sum faults: the wasm loop must not store there.
+  //   TOP: shl/shr/sar r10, cnt; mov [rbx + rsi], r9; mov [rbx + rdi], r9; add rsi, 8; add rdi, 8; dec r15; jnz TOP; hlt
+  const DATA = 0x10000, M64 = 1n << 64n;
+  const arb = fc.record({
+    next: fc.constantFrom("rw", "ro", "none"), shift: fc.constantFrom(4, 5, 7), cnt: fc.integer({ min: 1, max: 63 }),
+    r10: fc.bigInt({ min: 0n, max: M64 - 1n }), width: fc.constantFrom(1, 4, 8), start: fc.nat(4095),
+    delta: fc.constantFrom(0, 3, 8, 0x100, 4096, -4096), wrap: fc.constantFrom("none", "none", "base", "index"),
+    trips: fc.integer({ min: 1, max: 1000 }), budgets: fc.array(fc.integer({ min: 1, max: 3000 }), { maxLength: 3 }),
+  });
+  type Case = typeof arb extends fc.Arbitrary<infer T> ? T : never;
+  function runCase2(k: Case, threshold: number): { out: unknown[]; regions: number } {
+    const rexW = k.width === 8 ? 0x4c : 0x44, op = k.width === 1 ? 0x88 : 0x89;
+    const body = [0x49, 0xc1, 0xc0 | (k.shift << 3) | 2, k.cnt, rexW, op, 0x0c, 0x33, rexW, op, 0x0c, 0x3b,
+      0x48, 0x83, 0xc6, 0x08, 0x48, 0x83, 0xc7, 0x08, 0x49, 0xff, 0xcf];
+    const back = -(body.length + 6);
+    const code = [...body, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
+    const saved = JIT_THRESHOLD;
+    setJitThreshold(threshold);
+    setPromoteScale(1e-9);
+    logRegions(true);
+    try {
+      const m = new Memory(16);
+      m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+      m.writeBytes(CODE, Uint8Array.from(code));
+      m.map(DATA - 4096, 2 * 4096, PROT_READ | PROT_WRITE);
+      if (k.next !== "none") m.map(DATA + 4096, 4096, k.next === "rw" ? PROT_READ | PROT_WRITE : PROT_READ);
+      const c = new CpuState();
+      c.rip = CODE;
+      // rbx + rsi = DATA + start, either as is or with one of them 2^64 - 0x10000 above its share
+      const [rbx, rsi] = k.wrap === "base" ? [M64 - 0x10000n, BigInt(DATA + k.start) + 0x10000n]
+        : k.wrap === "index" ? [BigInt(DATA) + 0x10000n, M64 - 0x10000n + BigInt(k.start)] : [BigInt(DATA), BigInt(k.start)];
+      setReg64(c, 3, rbx); setReg64(c, 6, rsi); setReg64(c, 7, BigInt.asUintN(64, rsi + BigInt(k.delta)));
+      setReg64(c, 9, 0x0123456789abcdefn); setReg64(c, 10, k.r10); setReg64(c, 15, BigInt(k.trips));
+      c.flags = 0x202;
+      const out: unknown[] = [];
+      for (const b of [...k.budgets, 1_000_000]) {
+        const s = run(c, m, b);
+        out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [3, 6, 7, 10, 15].map((r) => getReg64(c, r)) });
+        if (s.kind !== "budget") break;
+      }
+      for (const p of [DATA - 4096, DATA, DATA + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
+      return { out, regions: regionLog!.length };
+    } finally {
+      logRegions(false);
+      setPromoteScale(1);
+      setJitThreshold(saved);
+    }
+  }
+  it("land, leave and fault where the interpreter's do", () => {
+    const before = wasmLoopsCompiled;
+    expectAgreementCompiled(arb, 300, 0.5, (k) => {
+      const jit = runCase2(k, 8);
+      expect(jit.out).toEqual(runCase2(k, 0).out);
+      return jit.regions > 0;
+    });
+    expect(wasmLoopsCompiled - before).toBeGreaterThan(150);
   });
 });
