@@ -19,7 +19,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nativeSkipReason } from "../emulator/linux/test/harness.js";
 import { measureLoopSteadyState, measurePrograms, QEMU } from "./bench/programs.js";
-import { marginalMips, type LengthPair } from "./bench/steady-loop.js";
+import { marginalMips, COMPILED_LENGTH_FACTOR, type LengthPair } from "./bench/steady-loop.js";
 import { measureStartup } from "./bench/startup.js";
 import { measureCasesPerCpuSecond, measureChecker, measureStartToExit, measureSteadyCasesPerCpuSecond, measurePropertyRates, MIN_PROPERTY_CPU_S, MIX_SEEDS, CHECKER_REPS, CHECKER_WARMUP_PASSES } from "./bench/capos.js";
 import type { CaseRow } from "./bench/capos.js";
@@ -66,7 +66,7 @@ if (!why && want("cpu")) {
   const steady = measureLoopSteadyState(rounds);
   report.loopSteady = steady;
   const whole = rows.find((r) => r.name === LOOP_PROGRAM);
-  console.log(`\nTight loop, steady state (${steady.name}: ${steady.iterationsShort} and ${steady.iterationsLong} iterations, alternated, ${rounds} rounds, each run a fresh process image;`);
+  console.log(`\nTight loop, steady state (${steady.name}: ${steady.iterationsShort} and ${steady.iterationsLong} iterations, the compiled tier ${COMPILED_LENGTH_FACTOR} times as many, alternated, ${rounds} rounds, each run a fresh process image;`);
   console.log(`after ${steady.warmupRounds ?? 1} unmeasured warm-up round(s) (until V8's other threads were idle: ${steady.settled === undefined ? "-" : steady.settled ? "settled" : "NOT settled"}; their CPU in the measured runs: interp ${fmt((steady.interpOtherCpu ?? NaN) * 1e3, 0)} ms, compiled ${fmt((steady.compiledOtherCpu ?? NaN) * 1e3, 0)} ms);`);
   console.log("steady MIPS = the long run's extra instructions / the extra CPU time (V8's threads included) between each length's fastest run (per round: that round's own pair): the load, V8's warm-up,");
   console.log("the interpreted iterations before promotion and the region's compile cancel; the MIPS targets are judged on it; the whole run of the bench length, fixed costs included, is the program row above)");
