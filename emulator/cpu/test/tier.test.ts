@@ -542,12 +542,12 @@ for (const wasm of [true, false]) describe(`compiled tier, self loops (${wasm ? 
 });
 
 describe("compiled tier, wasm self loops' stores", () => {
-  // Two stores a pass, through [rbx + rsi] and [rbx + rdi], after a 64-bit shift (whose eager
-  // flags a store leaving the loop must show) and walking up towards the next page (writable,
+  // Two stores a pass, through [rbx + rsi] and [rbx + rdi], after a 64-bit shift of the same
+  // value each pass (whose eager flags a store leaving the loop must show) and walking up towards the next page (writable,
   // read-only or unmapped). The two may share a page (one slot for both: jit-wasm.ts) or not.
   // The base or the index may hold a value near 2^64 whose sum with the other wraps onto the
   // data page, where the interpreter's exact sum faults: the wasm loop must not store there.
-  //   TOP: shl/shr/sar r10, cnt; mov [rbx + rsi], r9; mov [rbx + rdi], r9; add rsi, 8; add rdi, 8; dec r15; jnz TOP; hlt
+  //   TOP: mov r10, r11; shl/shr/sar r10, cnt; mov [rbx + rsi], r9; mov [rbx + rdi], r9; add rsi, 8; add rdi, 8; dec r15; jnz TOP; hlt
   const DATA = 0x10000, M64 = 1n << 64n;
   const arb = fc.record({
     next: fc.constantFrom("rw", "ro", "none"), shift: fc.constantFrom(4, 5, 7), cnt: fc.integer({ min: 1, max: 63 }),
@@ -558,7 +558,7 @@ describe("compiled tier, wasm self loops' stores", () => {
   type Case = typeof arb extends fc.Arbitrary<infer T> ? T : never;
   function runCase2(k: Case, threshold: number): { out: unknown[]; regions: number } {
     const rexW = k.width === 8 ? 0x4c : 0x44, op = k.width === 1 ? 0x88 : 0x89;
-    const body = [0x49, 0xc1, 0xc0 | (k.shift << 3) | 2, k.cnt, rexW, op, 0x0c, 0x33, rexW, op, 0x0c, 0x3b,
+    const body = [0x4d, 0x89, 0xda, 0x49, 0xc1, 0xc0 | (k.shift << 3) | 2, k.cnt, rexW, op, 0x0c, 0x33, rexW, op, 0x0c, 0x3b,
       0x48, 0x83, 0xc6, 0x08, 0x48, 0x83, 0xc7, 0x08, 0x49, 0xff, 0xcf];
     const back = -(body.length + 6);
     const code = [...body, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
@@ -578,12 +578,12 @@ describe("compiled tier, wasm self loops' stores", () => {
       const [rbx, rsi] = k.wrap === "base" ? [M64 - 0x10000n, BigInt(DATA + k.start) + 0x10000n]
         : k.wrap === "index" ? [BigInt(DATA) + 0x10000n, M64 - 0x10000n + BigInt(k.start)] : [BigInt(DATA), BigInt(k.start)];
       setReg64(c, 3, rbx); setReg64(c, 6, rsi); setReg64(c, 7, BigInt.asUintN(64, rsi + BigInt(k.delta)));
-      setReg64(c, 9, 0x0123456789abcdefn); setReg64(c, 10, k.r10); setReg64(c, 15, BigInt(k.trips));
+      setReg64(c, 9, 0x0123456789abcdefn); setReg64(c, 11, k.r10); setReg64(c, 15, BigInt(k.trips));
       c.flags = 0x202;
       const out: unknown[] = [];
       for (const b of [...k.budgets, 1_000_000]) {
         const s = run(c, m, b);
-        out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [3, 6, 7, 10, 15].map((r) => getReg64(c, r)) });
+        out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [3, 6, 7, 10, 11, 15].map((r) => getReg64(c, r)) });
         if (s.kind !== "budget") break;
       }
       for (const p of [DATA - 4096, DATA, DATA + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
