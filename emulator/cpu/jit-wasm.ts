@@ -85,7 +85,7 @@ const isJcc = (d: Insn) => (d.map === 0 && d.op >= 0x70 && d.op <= 0x7f) || (d.m
  */
 export function compileSelfLoopWasm(blk: Insn[], stale: number[]): SelfLoopRegion | null {
   const n = blk.length, last = blk[n - 1]!, head = blk[0]!;
-  if (!isJcc(last) || last.target !== head.addr) return null;
+  if (WebAssemblyApi === undefined || !isJcc(last) || last.target !== head.addr) return null;
   // once to learn where the flag producers and the stores are, then again without the flag
   // work no exit can see: a producer's is dead when another producer follows it before the next
   // place the loop can leave (a store site, which may leave before its instruction, or the pass's end)
@@ -366,7 +366,7 @@ function condition(f: FnBuilder, p: Producer | null, cc: number, TA: number, TB:
  * the slots, the loop, and everything back.
  */
 function wrap(mod: object, blk: Insn[], stale: number[], plan: Plan): SelfLoopRegion {
-  const inst = new WebAssemblyApi.Instance(mod, {});
+  const inst = new WebAssemblyApi!.Instance(mod, {});
   const loop = inst.exports.run as (left: number) => number;
   const buf = inst.exports.mem.buffer;
   const M = new Int32Array(buf), B = new Uint8Array(buf);

@@ -10,7 +10,8 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: { run: unknown; mem: { buffer: ArrayBuffer } } };
 }
-export const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+/** The WebAssembly JS API, or undefined where the host has none (`node --jitless`: jit-wasm.ts then compiles nothing). */
+export const WebAssemblyApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The opcodes the tier emits (spec 5.4), by their text-format names. */
 export const enum W {
