@@ -105,7 +105,7 @@ function execute(code: number[], regs: bigint[], set: [number, number][], flags:
     c.rip = CODE;
     regs.forEach((v, r) => setReg64(c, r, v));
     setReg64(c, 4, 0n);
-    for (const [r, v] of set) setReg64(c, r, BigInt(v));
+    for (const [r, v] of set) setReg64(c, r, BigInt.asUintN(64, BigInt(v)));
     c.flags = flags;
     const trace: unknown[] = [];
     for (const b of [...budgets, 100_000]) {
@@ -457,12 +457,29 @@ for (const wasm of [true, false]) describe(`compiled tier, self loops (${wasm ? 
   });
   // the forms jit-wasm.ts takes (64-bit IMUL, LEA and shifts; ALU and INC/DEC at both widths),
   // so that most loops run in it
+  // so that most loops run in it, ended by DEC R15; JNZ or by a count in R15 (down to 0 or up
+  // to the trips) compared with CMP to an immediate, 64- or 32-bit, and a Jcc of each kind the
+  // comparison can end a loop with
   it("agree with the interpreter on generated loops of the wasm forms, for every budget split", () => {
     const wasmOp = opArb.filter((o) => o.k === "alu" || o.k === "aluImm" || o.k === "incdec" || ((o.k === "imul" || o.k === "lea") && o.w) || (o.k === "shift" && o.w && o.digit !== 0 && o.digit !== 1));
-    const arb = caseArb.chain((k) => fc.array(wasmOp, { minLength: 1, maxLength: 12 }).map((body) => ({ ...k, body })));
+    const arb = caseArb.chain((k) => fc.record({
+      body: fc.array(wasmOp, { minLength: 1, maxLength: 12 }),
+      end: fc.constantFrom("jnz", "down:5:0", "down:15:0", "down:7:0", "down:13:1", "down:3:1", "up:2:0", "up:12:0", "up:5:0", "up:6:-1", "up:14:-1", "neg:12:0", "neg:14:-1"),
+      w: fc.boolean(),
+    }).map((x) => ({ ...k, ...x })));
+    /** body; then DEC R15; JNZ, or SUB/ADD R15, 1; CMP R15, bound; Jcc (a count down to 0, up to the trips or up from -trips to 0, plus `off`) */
+    const assembleEnd = (body: Op[], end: string, w: boolean, trips: number): { code: number[]; r15: number } => {
+      if (end === "jnz") return { code: assemble(body), r15: trips };
+      const [dir, cc, off] = [end.split(":")[0], Number(end.split(":")[1]), Number(end.split(":")[2])];
+      const bound = (dir === "up" ? trips : 0) + off, rx = w ? 0x49 : 0x41;
+      const b = [...body.flatMap(encode), rx, 0x83, dir === "down" ? 0xef : 0xc7, 1, rx, 0x81, 0xff, bound & 255, (bound >> 8) & 255, (bound >> 16) & 255, (bound >> 24) & 255];
+      const back = -(b.length + 6);
+      return { code: [...b, 0x0f, 0x80 + cc, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4], r15: dir === "up" ? 0 : dir === "neg" ? -trips : trips };
+    };
     let inWasm = 0, compiled = 0;
     expectAgreementCompiled(arb, 400, 0.5, (k) => {
-      const go = (threshold: number) => execute(assemble(k.body), k.regs, [[15, k.trips]], k.flags, k.budgets, threshold, 1e-9);
+      const { code, r15 } = assembleEnd(k.body, k.end, k.w, k.trips);
+      const go = (threshold: number) => execute(code, k.regs, [[15, r15]], k.flags, k.budgets, threshold, 1e-9);
       const before = wasmLoopsCompiled, jit = go(8);
       if (wasmLoopsCompiled > before) inWasm++;
       expect(jit.trace).toEqual(go(0).trace);
