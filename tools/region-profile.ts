@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import { benchPrograms } from "./bench/programs.js";
 import { LinuxProcess } from "../emulator/linux/process.js";
 import { logRegions, regionLog } from "../emulator/cpu/run.js";
+import { WASM_SLICE } from "../emulator/cpu/jit-wasm.js";
 import { explainRegions } from "../emulator/cpu/jit.js";
 import { disassembleAt } from "../emulator/cpu/describe.js";
 import type { Insn } from "../emulator/cpu/insn.js";
@@ -39,7 +40,7 @@ for (const p of benchPrograms().filter((q) => q.name.includes(filter))) {
   console.log(`\n${p.name}: ${res.insns} instructions retired, ${regions.length} regions compiled`);
   for (const h of regions) {
     const perEntry = h.jitRuns > 0 ? ` ${Math.round(h.jitRetired / h.jitRuns)} instructions per entry over its last ${h.jitRuns} entries` : "";
-    console.log(`  region ${hex(h.addr)}: ${h.jit === null ? "dropped" : "compiled"};${perEntry}`);
+    console.log(`  region ${hex(h.addr)}${h.jitSlice === WASM_SLICE ? " (wasm)" : ""}: ${h.jit === null ? "dropped" : "compiled"};${perEntry}`);
   }
   const blocks: Insn[] = [];
   for (const pg of proc.mem.pages.values()) {

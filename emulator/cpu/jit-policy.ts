@@ -46,9 +46,19 @@ export const MAX_REGION_CHARS = 6000;
  */
 export const PROMOTE_VOLUME_PER_INSN_SELF_LOOP = 1 << 15;
 export const PROMOTE_VOLUME_SELF_LOOP = 1 << 19;
+/**
+ * A self loop jit-wasm.ts takes costs next to nothing to compile: its module (about 1.4 KB for
+ * the bench loop) compiles and instantiates in 45-70 us (V8's baseline wasm compiler; its
+ * optimising one follows on a background thread), against 20-60 ms of TurboFan for the same
+ * loop as JS. So it is compiled once its block has run this many instructions interpreted
+ * (about 160 us at 100 MIPS), a bar for loops that are run at all, not for their compile.
+ */
+export const PROMOTE_VOLUME_WASM_LOOP = 1 << 14;
 /** A factor on every promotion volume (1 in use; tests scale the policy down to their small loops). */
 let promoteScale = 1;
 export function setPromoteScale(k: number): void { promoteScale = k; }
+/** Interpreted instructions a self loop compiled to wasm must have shown (see PROMOTE_VOLUME_WASM_LOOP). */
+export function promoteVolumeWasm(): number { return promoteScale * PROMOTE_VOLUME_WASM_LOOP; }
 /** Interpreted instructions a loop region must have shown before it is compiled (see above). */
 export function promoteVolume(nBlocks: number, nInsns: number, chars: number): number {
   return promoteScale * (nBlocks === 1 ? Math.max(PROMOTE_VOLUME_SELF_LOOP, nInsns * PROMOTE_VOLUME_PER_INSN_SELF_LOOP)

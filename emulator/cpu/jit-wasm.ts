@@ -36,12 +36,14 @@ type SelfLoopRegion = (c: CpuState, D: Insn[]) => number;
 const LO = 0, HI = 64, REC = 128, FLAGS = 164, CF_IN = 168, LEFT = 172, MISS = 176, TAGS = 192, BASES = 256;
 const MAX_SITES = 8, SLOT0 = 4096;
 /**
- * The budget a wasm loop is given per call: all run() has (within the i32 the function counts
- * in). jit.ts's regions return every 16K instructions so that V8 optimises them whole (run.ts
- * REGION_SLICE); a wasm function needs no such help, and each return and entry here copies the
- * registers and the sites' pages.
+ * The budget a wasm loop is given per call. jit.ts's regions return every 16K instructions so
+ * that V8 optimises them whole (run.ts REGION_SLICE); a wasm function is first compiled by V8's
+ * baseline compiler and its optimised code, made in the background, serves only later calls, so
+ * a loop given all the budget ran a whole program in baseline code. 1M instructions (a few ms
+ * at most) lets the optimised code take over within a run, and each return and entry (copying
+ * the registers and the sites' pages, ~1 us) is paid once per million.
  */
-export const WASM_SLICE = 0x3fffffff;
+export const WASM_SLICE = 1 << 20;
 
 /** The wasm function's locals and body, built one instruction at a time. */
 class FnBuilder {
@@ -79,11 +81,10 @@ interface Plan { sites: number[]; siteAddr: number[]; needsCarry: boolean }
 const isJcc = (d: Insn) => (d.map === 0 && d.op >= 0x70 && d.op <= 0x7f) || (d.map === 1 && d.op >= 0x80 && d.op <= 0x8f);
 
 /**
- * The wasm version of a self loop (`blk`: its instructions, the last a Jcc back to the first),
- * or null when some instruction has no form here (jit.ts then compiles it as JS). `stale`: an
- * index in `blk` per code page it lies on (the entry check for rewritten code).
+ * The wasm module of a self loop (`blk`: its instructions, the last a Jcc back to the first),
+ * or null when some instruction has no form here (jit.ts then compiles it as JS).
  */
-export function compileSelfLoopWasm(blk: Insn[], stale: number[]): SelfLoopRegion | null {
+export function buildSelfLoopWasm(blk: Insn[]): SelfLoopWasm | null {
   const n = blk.length, last = blk[n - 1]!, head = blk[0]!;
   if (WebAssemblyApi === undefined || !isJcc(last) || last.target !== head.addr) return null;
   // once to learn where the flag producers and the stores are, then again without the flag
@@ -97,9 +98,33 @@ export function compileSelfLoopWasm(blk: Insn[], stale: number[]): SelfLoopRegio
     if (first.kinds[k] === "store") dead = false;
   }
   const built = build(blk, live)!;
-  wasmLoopsCompiled++;
-  return wrap(new WebAssemblyApi.Module(built.bytes), blk, stale, built.plan);
+  return { bytes: built.bytes, plan: built.plan };
 }
+
+/** A self loop's module, built but not compiled (buildSelfLoopWasm), and what its wrapper needs. */
+export interface SelfLoopWasm { readonly bytes: Uint8Array; readonly plan: Plan }
+
+/** The region function of a built loop: its module compiled and instantiated, and its wrapper. */
+export function compileSelfLoopWasm(built: SelfLoopWasm, blk: Insn[], stale: number[]): SelfLoopRegion {
+  wasmLoopsCompiled++;
+  const key = Buffer.from(built.bytes).toString("latin1");
+  let mod = modules.get(key);
+  if (mod === undefined) {
+    if (modules.size === MAX_MODULES) modules.clear();
+    mod = new WebAssemblyApi!.Module(built.bytes);
+    modules.set(key, mod);
+  }
+  return wrap(mod, blk, stale, built.plan);
+}
+/**
+ * Compiled modules by their bytes: the same loop in a later process image (a bench round, the
+ * next case of a property) gets the module V8 has already optimised. V8 compiles a new module
+ * with its baseline compiler and optimises a function only for its later calls, so a fresh
+ * module for each image ran each image's loop in baseline code (measured: the bench loop's
+ * warm runs 25-40 ms of CPU against 14-32 ms as a JS region, whose source V8 caches).
+ */
+const modules = new Map<string, object>();
+const MAX_MODULES = 256;
 
 /** Self loops compiled to wasm so far (for tests: the path was taken). */
 export let wasmLoopsCompiled = 0;
@@ -362,15 +387,26 @@ function condition(f: FnBuilder, p: Producer | null, cc: number, TA: number, TB:
 }
 
 /**
+ * The one memory every loop's module imports, with its views. One loop runs at a time (the
+ * emulator is single-threaded and a loop calls nothing), and all it keeps there lives only from
+ * its entry to its exit, so all share one layout. (A memory per instance cost more: each
+ * reserves gigabytes of address space that only a full GC gives back, and V8 collected so often
+ * that a run of the bench loop spent twice its time in CPU.)
+ */
+let sharedMemory: ReturnType<typeof newSharedMemory> | null = null;
+function newSharedMemory() {
+  const mem = new WebAssemblyApi!.Memory({ initial: 1, maximum: 1 });
+  const M = new Int32Array(mem.buffer), B = new Uint8Array(mem.buffer);
+  return { M, B, mLo: M.subarray(LO / 4, LO / 4 + 16), mHi: M.subarray(HI / 4, HI / 4 + 16), imports: { m: { mem } } };
+}
+
+/**
  * The region function run() calls: the guest state into the module's memory, the pages into
  * the slots, the loop, and everything back.
  */
 function wrap(mod: object, blk: Insn[], stale: number[], plan: Plan): SelfLoopRegion {
-  const inst = new WebAssemblyApi!.Instance(mod, {});
-  const loop = inst.exports.run as (left: number) => number;
-  const buf = inst.exports.mem.buffer;
-  const M = new Int32Array(buf), B = new Uint8Array(buf);
-  const mLo = M.subarray(LO / 4, LO / 4 + 16), mHi = M.subarray(HI / 4, HI / 4 + 16);
+  const { M, B, mLo, mHi, imports } = sharedMemory ??= newSharedMemory();
+  const loop = new WebAssemblyApi!.Instance(mod, imports).exports.run as (left: number) => number;
   const headAddr = blk[0]!.addr, exitAddr = blk[blk.length - 1]!.next, nSites = plan.sites.length;
   // each site's remembered page (NaN: none yet), and the page copied into its slot this entry
   const pageOf = new Float64Array(nSites).fill(NaN);

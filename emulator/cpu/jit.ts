@@ -41,11 +41,11 @@ import {
 } from "./jit-emit.js";
 import {
   MAX_REGION_BLOCKS, MAX_REGION_INSNS, MAX_LOOP_SEARCH_BLOCKS, MAX_LOOP_INSNS, MAX_REGION_CHARS, MIN_CHARS_PER_INSN, INNER_MIN_PER_ENTRY,
-  promoteVolume, declined, decline, perEntry, codeSizeSeen, laterBy, indirectTargets, loopOf, innerCycle, remainingVolume, hasCycle, type RBlock,
+  promoteVolume, promoteVolumeWasm, declined, decline, perEntry, codeSizeSeen, laterBy, indirectTargets, loopOf, innerCycle, remainingVolume, hasCycle, type RBlock,
 } from "./jit-policy.js";
 import { onlyCachedStores } from "./jit-access.js";
 import { localize } from "./jit-locals.js";
-import { compileSelfLoopWasm, WASM_SLICE } from "./jit-wasm.js";
+import { buildSelfLoopWasm, compileSelfLoopWasm, WASM_SLICE } from "./jit-wasm.js";
 
 export { endsBlock, inlinable, isJmpIndirect } from "./jit-emit.js";
 export {
@@ -131,6 +131,24 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   // much left to run (a loop run once, caught near its end, would only pay V8's compile)
   const future = loopsOnly && regs !== undefined ? remainingVolume(head, blocks, byAddr, regs, volume) : null;
   const short = (bar: number): boolean => volume < bar || (future !== null && future < bar);
+  // one instruction per page the region's code lives on: code invalidation drops whole pages
+  const pages = new Map<number, number>();
+  D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
+  // A single block that jumps back to itself (the commonest hot loop) runs as a plain loop:
+  // no dispatch switch, the budget checked once on entry and then after each pass (so no exit
+  // at the top of a pass reads the record the previous pass left, and V8 need not carry the
+  // lazy-flag locals around the loop), the block's index set once; when its instructions are
+  // all integer forms jit-wasm.ts has, as WebAssembly on i64 registers, compiled at its own bar
+  const selfLoop = loopsOnly && blocks.length === 1 && !blocks[0]!.cut && isJcc(blocks[0]!.insns.at(-1)!) && blocks[0]!.insns.at(-1)!.target === head.addr;
+  const wasm = selfLoop && wasmSelfLoops ? buildSelfLoopWasm(D) : null;
+  if (wasm !== null) {
+    const bar = promoteVolumeWasm();
+    if (short(bar)) {
+      regionWhy?.(head, `later ${volume}/${bar} left ${future} (wasm self loop, ${D.length} insns)`);
+      return volume < bar ? laterBy(volume, bar) : 1.25;
+    }
+    return { fn: compileSelfLoopWasm(wasm, D, [...pages.values()]), D, heads: [head], slice: WASM_SLICE };
+  }
   if (loopsOnly) {
     // the code's size as last generated for this head's loop when it still has as many
     // instructions, else the least it can be: generating it again costs more than the look
@@ -145,16 +163,8 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   if (blocks.length === 0) return null;
   // Only loops pay for V8's optimising compile: a region must hold a cycle.
   if (loopsOnly && !hasCycle(blocks, byAddr)) { regionWhy?.(head, "no cycle"); return null; }
-  // one instruction per page the region's code lives on: code invalidation drops whole pages
-  const pages = new Map<number, number>();
-  D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
   const stale = [...pages.values()].map((i) => `!D[${i}].valid`).join(" || ");
   let inlined = 0, called = 0;
-  // A single block that jumps back to itself (the commonest hot loop) runs as a plain loop:
-  // no dispatch switch, the budget checked once on entry and then after each pass (so no exit
-  // at the top of a pass reads the record the previous pass left, and V8 need not carry the
-  // lazy-flag locals around the loop), the block's index set once
-  const selfLoop = loopsOnly && blocks.length === 1 && !blocks[0]!.cut && isJcc(blocks[0]!.insns.at(-1)!) && blocks[0]!.insns.at(-1)!.target === head.addr;
   let body = selfLoop ? `c.jb = 0;\nL: { if (c.left < ${D.length}) { c.rip = ${head.addr}; return 0; }\nfor (;;) {\n` : `L: for (;;) switch (b) {
 `;
   const goTo = (addr: number): string => {
@@ -293,11 +303,6 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
       regionWhy?.(head, `later ${volume}/${bar} left ${future} (${blocks.length} blocks, ${D.length} insns, ${code.length} chars)`, undefined, code);
       return volume < bar ? laterBy(volume, bar) : 1.25;
     }
-  }
-  // a self loop of integer forms only runs as WebAssembly, on i64 registers (jit-wasm.ts)
-  if (selfLoop && wasmSelfLoops) {
-    const fn = compileSelfLoopWasm(D, [...pages.values()]);
-    if (fn !== null) return { fn, D, heads: [head], slice: WASM_SLICE };
   }
   const prologue = `const lo = c.lo, hi = c.hi, m = c.mem, f64 = c.xf64, x32 = c.x32;
 const setArithF = H.setArith, szpF = H.szp, materializeF = H.materialize, condF = H.cond, cfL = H.cfOf;

@@ -1,14 +1,15 @@
 /**
  * The few pieces of the WebAssembly binary format the wasm tier (jit-wasm.ts) writes: one
- * module holding one memory and one exported function. A function body is built as bytes
- * with the opcodes below; `wasmModule` wraps it in the type, function, memory, export and code
+ * module importing one memory and exporting one function. A function body is built as bytes
+ * with the opcodes below; `wasmModule` wraps it in the type, import, function, export and code
  * sections (WebAssembly Core Specification 2.0, chapter 5, "Binary Format").
  */
 
 /** The part of the WebAssembly JS API the tier uses (the project's TypeScript libs carry no DOM types). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { run: unknown; mem: { buffer: ArrayBuffer } } };
+  Instance: new (module: object, imports: object) => { exports: { run: unknown } };
+  Memory: new (limits: { initial: number; maximum?: number }) => { buffer: ArrayBuffer };
 }
 /** The WebAssembly JS API, or undefined where the host has none (`node --jitless`: jit-wasm.ts then compiles nothing). */
 export const WebAssemblyApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
@@ -58,9 +59,10 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
 const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
 
 /**
- * A module with one memory of `memPages` 64 KiB pages (exported as "mem") and one function of
- * the given parameter and result types (exported as "run"), whose extra locals are `locals`
- * (value types, in order after the parameters) and whose body is `body` (without its final `end`).
+ * A module importing one memory of at least `memPages` 64 KiB pages (as "m" "mem") with one
+ * function of the given parameter and result types (exported as "run"), whose extra locals are
+ * `locals` (value types, in order after the parameters) and whose body is `body` (without its
+ * final `end`).
  */
 export function wasmModule(params: number[], results: number[], locals: number[], body: number[], memPages: number): Uint8Array {
   const type = [0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))];
@@ -75,9 +77,9 @@ export function wasmModule(params: number[], results: number[], locals: number[]
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([type])),
+    ...section(2, vec([[...name("m"), ...name("mem"), 0x02, 0x00, ...uleb(memPages)]])),
     ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, ...uleb(memPages)]])),
-    ...section(7, vec([[...name("mem"), 0x02, 0], [...name("run"), 0x00, 0]])),
+    ...section(7, vec([[...name("run"), 0x00, 0]])),
     ...section(10, vec([[...uleb(fn.length), ...fn]])),
   ]);
 }
