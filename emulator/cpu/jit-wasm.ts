@@ -11,12 +11,14 @@
  * record and RFLAGS are left as the interpreter leaves them (each producer writes the record
  * jit.ts's emitter for it writes; V8's wasm compiler drops the writes no exit can read).
  * Guest memory stays where it is (Memory's pages, JS buffers a wasm function cannot address):
- * each store site has a slot in the module's own memory, filled on entry with a copy of the
- * page the site last wrote when Memory's write TLB still holds it (a private, writable page
- * without code: Memory.cachedWritePage), and copied back on exit. Nothing else can touch those
- * pages while the function runs (the emulator is single-threaded and the loop calls nothing).
- * A store whose address is not on its slot's page leaves the loop before its instruction, as
- * jit.ts's cached stores do, and the interpreter runs it; no instruction here can fault.
+ * each load or store site has a slot in the memory the modules share, filled on entry with a
+ * copy of the page the site last used when Memory's TLB still holds it (for a store, a private,
+ * writable page without code: Memory.cachedWritePage; for a load, Memory.cachedReadPage), and
+ * copied back on exit when a store site uses it. Sites on one page share its slot, so a load
+ * sees the stores of earlier passes. Nothing else can touch those pages while the function runs
+ * (the emulator is single-threaded and the loop calls nothing). An access whose address is not
+ * on its slot's page leaves the loop before its instruction, as jit.ts's cached stores do, and
+ * the interpreter runs it; no instruction here can fault.
  */
 import type { CpuState } from "./state.js";
 import { FOP_ADD, FOP_SUB, FOP_LOGIC, FOP_IMUL64, FOP_INC, FOP_DEC } from "./state.js";
@@ -76,7 +78,7 @@ class FnBuilder {
 interface Producer { fop: number; w: number }
 
 /** What the compiled loop needs besides its function: its sites and exits. */
-interface Plan { sites: number[]; siteAddr: number[]; needsCarry: boolean }
+interface Plan { sites: number[]; siteAddr: number[]; writes: boolean[]; needsCarry: boolean }
 
 const isJcc = (d: Insn) => (d.map === 0 && d.op >= 0x70 && d.op <= 0x7f) || (d.map === 1 && d.op >= 0x80 && d.op <= 0x8f);
 
@@ -95,7 +97,7 @@ export function buildSelfLoopWasm(blk: Insn[]): SelfLoopWasm | null {
   const live: boolean[] = [];
   for (let k = n - 2, dead = false; k >= 0; k--) {
     if (first.kinds[k] === "producer") { live[k] = !dead; dead = true; }
-    if (first.kinds[k] === "store") dead = false;
+    if (first.kinds[k] === "exit") dead = false;
   }
   const built = build(blk, live)!;
   return { bytes: built.bytes, plan: built.plan };
@@ -129,8 +131,8 @@ const MAX_MODULES = 256;
 /** Self loops compiled to wasm so far (for tests: the path was taken). */
 export let wasmLoopsCompiled = 0;
 
-/** What an instruction is to the flag liveness: a flag producer, a store site (an exit) or neither. */
-type Kind = "producer" | "store" | "other";
+/** What an instruction is to the flag liveness: a flag producer, a load or store site (an exit) or neither. */
+type Kind = "producer" | "exit" | "other";
 
 /**
  * The module for the loop, with the flag work of the producers not `live` left out (null: all
@@ -146,9 +148,9 @@ function build(blk: Insn[], live: boolean[] | null): { bytes: Uint8Array; plan: 
   // the record and RFLAGS, the producer operands the Jcc reads, a scratch address, the carry
   const rec = Array.from({ length: 9 }, () => f.local(I32));
   const [FOP, FW, FA, FAH, FB, FBH, FR, FRH, FC] = rec as [number, number, number, number, number, number, number, number, number];
-  const FL = f.local(I32), TA = f.local(I64), TB = f.local(I64), TR = f.local(I64), ADDR = f.local(I64), CODE = f.local(I32), CF = f.local(I32);
+  const FL = f.local(I32), TA = f.local(I64), TB = f.local(I64), TR = f.local(I64), ADDR = f.local(I64), LD = f.local(I64), CODE = f.local(I32), CF = f.local(I32);
   const needsCarry = blk.some((d) => d.map === 0 && d.op === 0xff);
-  const plan: Plan = { sites: [], siteAddr: [], needsCarry };
+  const plan: Plan = { sites: [], siteAddr: [], writes: [], needsCarry };
   const tags: number[] = [], bases: number[] = [];
   let producer: Producer | null = null;
 
@@ -192,17 +194,21 @@ function build(blk: Insn[], live: boolean[] | null): { bytes: Uint8Array; plan: 
     f.i64(BigInt(d.disp | 0)).op(W.i64Add);
     return true;
   };
-  /** A store of `w` bytes (the value pushed by `value`) through the next site's slot; k: its index. */
-  const store = (d: Insn, k: number, w: number, value: () => void): boolean => {
+  /**
+   * A load or store of `w` bytes through the next site's slot (k: its instruction's index): the
+   * slot address of the access on the stack for `access`, which does the load or store.
+   */
+  const site = (d: Insn, k: number, w: number, write: boolean, access: () => void): boolean => {
     const s = plan.sites.length;
     if (s === MAX_SITES || d.base === BASE_RIP || !address(d)) return false;
-    plan.sites.push(w); plan.siteAddr.push(d.addr);
-    kinds[cur] = "store";
+    plan.sites.push(w); plan.siteAddr.push(d.addr); plan.writes.push(write);
+    kinds[cur] = "exit";
     const tag = f.local(I64), base = f.local(I32);
     tags.push(tag); bases.push(base);
     f.set(ADDR);
-    // on the slot's page, all w bytes, and the wrapping sum equal to the interpreter's exact one
-    // (base below 2^62 and the scaled index below 2^63: no wrap; a negative sum misses the tag)
+    // on the slot's page, all w bytes, and the same address as the interpreter's: it adds the
+    // registers as signed 64-bit values in doubles; with the base below 2^62 and the index below
+    // 2^60 both are exact and the wrapped sum is the exact one wherever either lands on a page
     f.get(ADDR).i64(12n).op(W.i64ShrU).get(tag).op(W.i64Eq);
     f.get(ADDR).i64(4095n).op(W.i64And).i64(BigInt(4096 - w)).op(W.i64LeU, W.i32And);
     if (d.base >= 0) f.getReg(d.base).i64(62n).op(W.i64ShrU, W.i64Eqz, W.i32And);
@@ -212,10 +218,17 @@ function build(blk: Insn[], live: boolean[] | null): { bytes: Uint8Array; plan: 
     f.i32(0).get(ADDR).i64(12n).op(W.i64ShrU, W.i64Store, 3, ...uleb(MISS));
     f.i32(2 + s).set(CODE).get(LEFT_L).i32(k).op(W.i32Sub).set(LEFT_L).op(W.br, 2, W.end);
     f.get(base).get(ADDR).i64(4095n).op(W.i64And, W.i32WrapI64, W.i32Add);
-    value();
-    f.op(w === 1 ? W.i64Store8 : w === 4 ? W.i64Store32 : W.i64Store, 0, 0);
+    access();
     return true;
   };
+  /** A store of `w` bytes (the value pushed by `value`). */
+  const store = (d: Insn, k: number, w: number, value: () => void): boolean =>
+    site(d, k, w, true, () => { value(); f.op(w === 1 ? W.i64Store8 : w === 4 ? W.i64Store32 : W.i64Store, 0, 0); });
+  /** A load of `w` bytes into LD, zero-extended (or sign-extended: `signed`, 4 bytes only). */
+  const load = (d: Insn, k: number, w: number, signed = false): boolean =>
+    site(d, k, w, false, () => {
+      f.op(w === 1 ? W.i64Load8U : w === 2 ? W.i64Load16U : w === 4 ? (signed ? W.i64Load32S : W.i64Load32U) : W.i64Load, 0, 0).set(LD);
+    });
 
   const emitOne = (d: Insn, k: number): boolean => {
     if (d.lock || d.exec === (opUD as unknown as Insn["exec"])) return false;
@@ -232,6 +245,11 @@ function build(blk: Insn[], live: boolean[] | null): { bytes: Uint8Array; plan: 
           f.get(TA).i64(-1n).op(W.i64Eq, W.if, I32).get(TB).i64(-(2n ** 63n)).op(W.i64Eq, W.else);
           f.get(TR).get(TA).op(W.i64DivS).get(TB).op(W.i64Ne, W.end, W.end);
         });
+        return true;
+      }
+      if ((op === 0xb6 || op === 0xb7) && d.mod !== 3 && w === 4) { // MOVZX r32, m8/m16
+        if (!load(d, k, op === 0xb6 ? 1 : 2)) return false;
+        f.get(LD).setReg(d.reg);
         return true;
       }
       if (op === 0xb6 && d.mod === 3 && w === 4) { // MOVZX r32, r8
@@ -283,6 +301,20 @@ function build(blk: Insn[], live: boolean[] | null): { bytes: Uint8Array; plan: 
       f.get(TR).setReg(d.rm);
       record(dec ? FOP_DEC : FOP_INC, w, true);
       return true;
+    }
+    if (op === 0x8b && d.mod !== 3) { // MOV r, m (a 32-bit load zero-extends)
+      if (!load(d, k, w)) return false;
+      f.get(LD).setReg(d.reg);
+      return true;
+    }
+    if (op === 0x63 && d.mod !== 3 && w === 8) { // MOVSXD r64, m32
+      if (!load(d, k, 4, true)) return false;
+      f.get(LD).setReg(d.reg);
+      return true;
+    }
+    if (op < 0x40 && (op & 7) === 3 && d.mod !== 3 && ((op >> 3) & 7) !== 2 && ((op >> 3) & 7) !== 3) { // ALU r, m
+      if (!load(d, k, w)) return false;
+      return alu((op >> 3) & 7, w, d.reg, () => f.get(LD));
     }
     if ((op === 0x89 || op === 0x88) && d.mod !== 3) {
       const r = op === 0x88 ? d.reg8 : d.reg;
@@ -411,6 +443,8 @@ function wrap(mod: object, blk: Insn[], stale: number[], plan: Plan): SelfLoopRe
   // each site's remembered page (NaN: none yet), and the page copied into its slot this entry
   const pageOf = new Float64Array(nSites).fill(NaN);
   const held: (Uint8Array | null)[] = new Array(nSites).fill(null);
+  // the site whose slot each site uses this entry, and whether a store site uses each slot
+  const owners = new Int32Array(nSites), dirty: boolean[] = new Array(nSites).fill(false);
   return (c: CpuState, D: Insn[]) => {
     for (const i of stale) if (!D[i]!.valid) return 2;
     M.set(c.lo, LO / 4); M.set(c.hi, HI / 4);
@@ -418,14 +452,19 @@ function wrap(mod: object, blk: Insn[], stale: number[], plan: Plan): SelfLoopRe
     M[FLAGS / 4] = c.flags;
     if (plan.needsCarry) M[CF_IN / 4] = getCF(c);
     for (let s = 0; s < nSites; s++) {
-      const p = pageOf[s]!, g = c.mem.cachedWritePage(p);
-      let slot = SLOT0 * (s + 1);
-      held[s] = null;
+      const p = pageOf[s]!, g = plan.writes[s] ? c.mem.cachedWritePage(p) : c.mem.cachedReadPage(p);
+      let slot = SLOT0 * (s + 1), owner = s;
+      held[s] = null; dirty[s] = false;
+      // a page another site holds already: the same slot (one copy, so no access misses another's
+      // write). One page number is one page in both TLBs: Memory flushes both when it copies a page
+      for (let t = 0; t < s && g !== null; t++) {
+        if (pageOf[t] !== p || M[TAGS / 4 + 2 * t] === -1) continue;
+        owner = owners[t]!; slot = M[BASES / 4 + t]!; break;
+      }
       if (g !== null) {
-        // a page another site holds already: the same slot (one copy, so neither loses a write)
-        const t = held.indexOf(g.data);
-        if (t >= 0) slot = M[BASES / 4 + t]!;
-        else { B.set(g.data, slot); held[s] = g.data; }
+        if (owner === s) { B.set(g.data, slot); held[s] = g.data; }
+        if (plan.writes[s]) dirty[owner] = true;
+        owners[s] = owner;
         M[TAGS / 4 + 2 * s] = p % 4294967296; M[TAGS / 4 + 2 * s + 1] = Math.floor(p / 4294967296);
       } else { M[TAGS / 4 + 2 * s] = -1; M[TAGS / 4 + 2 * s + 1] = -1; }
       M[BASES / 4 + s] = slot;
@@ -436,7 +475,11 @@ function wrap(mod: object, blk: Insn[], stale: number[], plan: Plan): SelfLoopRe
     c.lo.set(mLo); c.hi.set(mHi);
     c.fop = M[32]!; c.fw = M[33]!; c.fa = M[34]! >>> 0; c.fah = M[35]! >>> 0; c.fb = M[36]! >>> 0; c.fbh = M[37]! >>> 0;
     c.fr = M[38]! >>> 0; c.frh = M[39]! >>> 0; c.fc = M[40]!; c.flags = M[FLAGS / 4]!;
-    for (let s = 0; s < nSites; s++) { const g = held[s]; if (g !== null) { const o = M[BASES / 4 + s]!; g.set(B.subarray(o, o + 4096)); held[s] = null; } }
+    for (let s = 0; s < nSites; s++) {
+      const g = held[s];
+      if (g !== null && dirty[s]) { const o = M[BASES / 4 + s]!; g.set(B.subarray(o, o + 4096)); }
+      held[s] = null;
+    }
     c.jb = 0;
     if (code === 0) c.rip = headAddr;
     else if (code === 1) c.rip = exitAddr;

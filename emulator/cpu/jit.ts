@@ -22,9 +22,9 @@
  * control leaves the region, a handler stops the CPU, a handler or 16-byte store invalidated
  * code of the region, or a store missed its site's cache (RIP is then the store's own
  * instruction, not yet run: see cacheStores, jit-access.ts). A region of one block that jumps
- * back to itself runs as a plain loop (no dispatch; see selfLoop in compileRegion), under the
- * same contract; when its instructions are all integer forms jit-wasm.ts has, as WebAssembly. Returns 2 (and retires nothing) if the region's code was invalidated before
- * entry, else 0.
+ * back to itself runs as a plain loop (no dispatch; see selfLoop in compileRegion), under the same
+ * contract; when its instructions are all integer forms jit-wasm.ts has, as WebAssembly. Returns 2
+ * (and retires nothing) if the region's code was invalidated before entry, else 0.
  *
  * This file builds a region and assembles its code. The parts it uses live apart, each with one
  * job: jit-emit.ts the code of each instruction, jit-flags.ts what the code knows of the

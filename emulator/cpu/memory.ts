@@ -674,6 +674,11 @@ export class Memory {
     const i = pn & 255;
     return this.wTag[i] === pn ? this.wPage[i]! : null;
   }
+  /** The page the read TLB holds for page number pn, else null (a readable page: a wasm loop's load sites copy it). */
+  cachedReadPage(pn: number): Page | null {
+    const i = pn & 255;
+    return this.rTag[i] === pn ? this.rPage[i]! : null;
+  }
   wpage(a: number): Page {
     const pn = Math.floor(a / 4096), i = pn & 255;
     return this.wTag[i] === pn ? this.wPage[i]! : this.fillW(a, pn, i);

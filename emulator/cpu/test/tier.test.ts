@@ -634,3 +634,65 @@ describe("compiled tier, wasm self loops' stores", () => {
     expect(wasmLoopsCompiled - before).toBeGreaterThan(150);
   });
 });
+
+describe("compiled tier, wasm self loops' loads", () => {
+  // A load a pass from a patterned page (MOV 8/4 bytes, MOVZX 1/2, MOVSXD, or ADD r, m), folded
+  // into a sum, and a store of the sum a pass to the same page or the one before (behind or
+  // ahead of the load, or onto its very bytes: the load must see the stores of earlier passes,
+  // the one slot both sites share), walking up towards a writable, read-only or unmapped page.
+  //   TOP: <load r10 from [rbx + rsi]>; add r11, r10; mov [rbx + rdi], r11; add rsi, 8; add rdi, 8; dec r15; jnz TOP; hlt
+  const DATA = 0x10000;
+  const arb = fc.record({
+    next: fc.constantFrom("rw", "ro", "none"), form: fc.constantFrom("mov64", "mov32", "movzx8", "movzx16", "movsxd", "add64", "add32"),
+    start: fc.nat(4095), delta: fc.constantFrom(0, -8, 8, 16, -4096, 4096), trips: fc.integer({ min: 1, max: 1000 }),
+    budgets: fc.array(fc.integer({ min: 1, max: 3000 }), { maxLength: 3 }), seed: fc.nat(255),
+  });
+  type Case = typeof arb extends fc.Arbitrary<infer T> ? T : never;
+  const loadOf: Record<Case["form"], number[]> = {
+    mov64: [0x4c, 0x8b, 0x14, 0x33], mov32: [0x44, 0x8b, 0x14, 0x33], movzx8: [0x44, 0x0f, 0xb6, 0x14, 0x33],
+    movzx16: [0x44, 0x0f, 0xb7, 0x14, 0x33], movsxd: [0x4c, 0x63, 0x14, 0x33], add64: [0x4c, 0x03, 0x14, 0x33], add32: [0x44, 0x03, 0x14, 0x33],
+  };
+  function runLoads(k: Case, threshold: number): { out: unknown[]; regions: number } {
+    const body = [...loadOf[k.form], 0x4d, 0x01, 0xd3, 0x4c, 0x89, 0x1c, 0x3b, 0x48, 0x83, 0xc6, 0x08, 0x48, 0x83, 0xc7, 0x08, 0x49, 0xff, 0xcf];
+    const back = -(body.length + 6);
+    const code = [...body, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
+    const saved = JIT_THRESHOLD;
+    setJitThreshold(threshold);
+    setPromoteScale(1e-9);
+    logRegions(true);
+    try {
+      const m = new Memory(16);
+      m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+      m.writeBytes(CODE, Uint8Array.from(code));
+      m.map(DATA - 4096, 2 * 4096, PROT_READ | PROT_WRITE);
+      m.writeBytes(DATA - 4096, Uint8Array.from({ length: 2 * 4096 }, (_, i) => (i * 37 + k.seed) & 255));
+      if (k.next !== "none") m.map(DATA + 4096, 4096, k.next === "rw" ? PROT_READ | PROT_WRITE : PROT_READ);
+      const c = new CpuState();
+      c.rip = CODE;
+      setReg64(c, 3, BigInt(DATA)); setReg64(c, 6, BigInt(k.start)); setReg64(c, 7, BigInt.asUintN(64, BigInt(k.start + k.delta)));
+      setReg64(c, 11, 0x0123456789abcdefn); setReg64(c, 15, BigInt(k.trips));
+      c.flags = 0x202;
+      const out: unknown[] = [];
+      for (const b of [...k.budgets, 1_000_000]) {
+        const s = run(c, m, b);
+        out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [6, 7, 10, 11, 15].map((r) => getReg64(c, r)) });
+        if (s.kind !== "budget") break;
+      }
+      for (const p of [DATA - 4096, DATA, DATA + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
+      return { out, regions: regionLog!.length };
+    } finally {
+      logRegions(false);
+      setPromoteScale(1);
+      setJitThreshold(saved);
+    }
+  }
+  it("read what the interpreter reads, stores of earlier passes included", () => {
+    const before = wasmLoopsCompiled;
+    expectAgreementCompiled(arb, 300, 0.5, (k) => {
+      const jit = runLoads(k, 8);
+      expect(jit.out).toEqual(runLoads(k, 0).out);
+      return jit.regions > 0;
+    });
+    expect(wasmLoopsCompiled - before).toBeGreaterThan(150);
+  });
+});
