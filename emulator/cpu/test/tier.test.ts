@@ -432,6 +432,60 @@ describe("compiled tier, flag hints", () => {
   });
 });
 
+/**
+ * A walk over data pages: `body` at CODE as a loop (JNZ back, then HLT); the page `data`
+ * (default WALK_DATA) mapped read-write, and the one before it too unless `below` is false (their
+ * bytes from `fill`, else zero); the page after it as `next` says ("code": left alone); the
+ * registers `regs`. Run under `threshold` (the promotion volumes scaled down) split into
+ * `budgets` then the rest, `between` called after each budget stop, a fault skipped (RIP past a
+ * `skip`-byte instruction, as a guest's handler might) up to `maxSkips` times: the state after
+ * each stop (registers `shown`), the bytes of `pages` (default the three around `data`), and the
+ * regions compiled.
+ */
+const WALK_DATA = 0x10000;
+interface WalkSpec {
+  body: number[]; next: string; regs: [number, bigint][]; shown: number[]; budgets: number[];
+  data?: number; below?: boolean; fill?: (i: number) => number; pages?: number[];
+  between?: (i: number, m: Memory) => void; skip?: number; maxSkips?: number;
+}
+function runDataWalk(o: WalkSpec, threshold: number): { out: unknown[]; regions: number } {
+  const back = -(o.body.length + 6);
+  const code = [...o.body, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
+  const data = o.data ?? WALK_DATA, first = o.below === false ? data : data - 4096;
+  const saved = JIT_THRESHOLD;
+  setJitThreshold(threshold);
+  setPromoteScale(1e-9);
+  logRegions(true);
+  try {
+    const m = new Memory(16);
+    m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+    m.writeBytes(CODE, Uint8Array.from(code));
+    m.map(first, data + 4096 - first, PROT_READ | PROT_WRITE);
+    if (o.fill) m.writeBytes(first, Uint8Array.from({ length: data + 4096 - first }, (_, i) => o.fill!(i)));
+    if (o.next === "rw" || o.next === "ro") m.map(data + 4096, 4096, o.next === "rw" ? PROT_READ | PROT_WRITE : PROT_READ);
+    const c = new CpuState();
+    c.rip = CODE;
+    for (const [r, v] of o.regs) setReg64(c, r, BigInt.asUintN(64, v));
+    c.flags = 0x202;
+    const out: unknown[] = [];
+    const maxSkips = o.maxSkips ?? 0;
+    let skips = 0;
+    for (const [i, b] of [...o.budgets, ...Array<number>(maxSkips + 1).fill(1_000_000)].entries()) {
+      const s = run(c, m, b);
+      out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: o.shown.map((r) => getReg64(c, r)) });
+      if (s.kind === "fault" && skips++ < maxSkips) { c.rip += o.skip!; continue; }
+      if (s.kind !== "budget") break;
+      o.between?.(i, m);
+    }
+    for (const p of o.pages ?? [data - 4096, data, data + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
+    return { out, regions: regionLog!.length };
+  } finally {
+    logRegions(false);
+    setPromoteScale(1);
+    setJitThreshold(saved);
+  }
+}
+
 // A loop of one block jumping back to itself runs under the loop policy as a plain loop
 // (jit.ts, selfLoop): the budget checked on entry and after each pass, and, when its only
 // faulting accesses are cached stores, no catch: a store that misses the cache leaves the
@@ -497,7 +551,7 @@ for (const wasm of [true, false]) describe(`compiled tier, self loops (${wasm ? 
   // become read-only or be mapped afresh: a store site's page remembered from the first run must
   // not be written through on the next entry.
   //   TOP: add/sub rsi, imm8 (64- or 32-bit: the record a fault must leave); mov [rbx + rsi], r9 (1, 4 or 8 bytes); dec r15; jnz TOP; hlt
-  const DATA = 0x10000;
+  const DATA = WALK_DATA;
   const walkArb = fc.record({
     next: fc.constantFrom("rw", "ro", "none", "code"), update: fc.constantFrom("add64", "sub64", "add32", "sub32"),
     step: fc.constantFrom(1, 3, 8, 0x40, 0x7f), start: fc.nat(4095), width: fc.constantFrom(1, 4, 8),
@@ -511,39 +565,14 @@ for (const wasm of [true, false]) describe(`compiled tier, self loops (${wasm ? 
     const down = k.next === "code", sub = down || k.update.startsWith("sub"), data = down ? CODE + 4096 : DATA;
     const upd = [down || k.update.endsWith("64") ? 0x48 : 0x40, 0x83, sub ? 0xee : 0xc6, k.step];
     const rexW = k.width === 8 ? 0x4c : 0x44, op = k.width === 1 ? 0x88 : 0x89;
-    const body = [...upd, rexW, op, 0x0c, 0x33, 0x49, 0xff, 0xcf];
-    const back = -(body.length + 6);
-    const code = [...body, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
-    const saved = JIT_THRESHOLD;
-    setJitThreshold(threshold);
-    setPromoteScale(1e-9);
-    logRegions(true);
-    try {
-      const m = new Memory(16);
-      m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
-      m.writeBytes(CODE, Uint8Array.from(code));
-      m.map(data, 4096, PROT_READ | PROT_WRITE);
-      if (k.next !== "none" && k.next !== "code") m.map(data + 4096, 4096, k.next === "rw" ? PROT_READ | PROT_WRITE : PROT_READ);
-      const c = new CpuState();
-      c.rip = CODE;
-      setReg64(c, 3, BigInt(data)); setReg64(c, 6, BigInt(k.start));
-      setReg64(c, 9, k.r9); setReg64(c, 15, BigInt(k.trips));
-      c.flags = 0x202;
-      const out: unknown[] = [];
-      for (const [i, b] of [...k.budgets, 1_000_000].entries()) {
-        const s = run(c, m, b);
-        out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [3, 6, 9, 15].map((r) => getReg64(c, r)) });
-        if (s.kind !== "budget") break;
+    return runDataWalk({
+      body: [...upd, rexW, op, 0x0c, 0x33, 0x49, 0xff, 0xcf], data, below: false, next: k.next, pages: [CODE, data, data + 4096],
+      regs: [[3, BigInt(data)], [6, BigInt(k.start)], [9, k.r9], [15, BigInt(k.trips)]], shown: [3, 6, 9, 15], budgets: k.budgets,
+      between: (i, m) => {
         if (i === 0 && k.between === "ro") m.protect(data, 4096, PROT_READ);
         if (i === 0 && k.between === "remap") { m.unmap(data, 4096); m.map(data, 4096, PROT_READ | PROT_WRITE); }
-      }
-      for (const p of [CODE, data, data + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
-      return { out, regions: regionLog!.length };
-    } finally {
-      logRegions(false);
-      setPromoteScale(1);
-      setJitThreshold(saved);
-    }
+      },
+    }, threshold);
   }
   it("fault, stop and rewrite their own code where the interpreter does", () => {
     const stops = new Set<string>();
@@ -573,7 +602,7 @@ describe("compiled tier, wasm self loops' stores", () => {
   // the 4-byte store, as a guest's handler might) up to twelve times, so the loop gets hot enough
   // to compile (threshold 8) and is entered again with that page remembered.
   //   TOP: mov r10, r11; shl/shr/sar r10, cnt; mov [rbx + rsi], r9; mov [rbx + rdi], r9; add rsi, 8; add rdi, 8; dec r15; jnz TOP; hlt
-  const DATA = 0x10000, M64 = 1n << 64n;
+  const DATA = WALK_DATA, M64 = 1n << 64n;
   const arb = fc.record({
     next: fc.constantFrom("rw", "ro", "none"), shift: fc.constantFrom(4, 5, 7), cnt: fc.integer({ min: 1, max: 63 }),
     r10: fc.bigInt({ min: 0n, max: M64 - 1n }), width: fc.constantFrom(1, 4, 8), start: fc.nat(4095),
@@ -585,44 +614,14 @@ describe("compiled tier, wasm self loops' stores", () => {
     const rexW = k.width === 8 ? 0x4c : 0x44, op = k.width === 1 ? 0x88 : 0x89;
     const body = [0x4d, 0x89, 0xda, 0x49, 0xc1, 0xc0 | (k.shift << 3) | 2, k.cnt, rexW, op, 0x0c, k.wrap === "scaled" ? 0xf3 : k.wrap === "huge" ? 0x73 : 0x33, rexW, op, 0x0c, 0x3b,
       0x48, 0x83, 0xc6, 0x08, 0x48, 0x83, 0xc7, 0x08, 0x49, 0xff, 0xcf];
-    const back = -(body.length + 6);
-    const code = [...body, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
-    const saved = JIT_THRESHOLD;
-    setJitThreshold(threshold);
-    setPromoteScale(1e-9);
-    logRegions(true);
-    try {
-      const m = new Memory(16);
-      m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
-      m.writeBytes(CODE, Uint8Array.from(code));
-      m.map(DATA - 4096, 2 * 4096, PROT_READ | PROT_WRITE);
-      if (k.next !== "none") m.map(DATA + 4096, 4096, k.next === "rw" ? PROT_READ | PROT_WRITE : PROT_READ);
-      const c = new CpuState();
-      c.rip = CODE;
-      // rbx + rsi = DATA + start, either as is or with one of them 2^64 - 0x10000 above its share
-      const [rbx, rsi] = k.wrap === "base" ? [M64 - 0x10000n, BigInt(DATA + k.start) + 0x10000n]
-        : k.wrap === "index" ? [BigInt(DATA) + 0x10000n, M64 - 0x10000n + BigInt(k.start)]
-        : k.wrap === "scaled" ? [BigInt(DATA), (1n << 61n) + BigInt(k.start >> 3)]
-        : k.wrap === "huge" ? [M64 - (1n << 60n) + BigInt(DATA + k.start), 1n << 59n] : [BigInt(DATA), BigInt(k.start)];
-      setReg64(c, 3, rbx); setReg64(c, 6, rsi);
-      setReg64(c, 7, k.wrap === "scaled" ? BigInt(k.start) : BigInt.asUintN(64, rsi + BigInt(k.delta)));
-      setReg64(c, 9, 0x0123456789abcdefn); setReg64(c, 11, k.r10); setReg64(c, 15, BigInt(k.trips));
-      c.flags = 0x202;
-      const out: unknown[] = [];
-      let faults = 0;
-      for (const b of [...k.budgets, ...Array<number>(13).fill(1_000_000)]) {
-        const s = run(c, m, b);
-        out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [3, 6, 7, 10, 11, 15].map((r) => getReg64(c, r)) });
-        if (s.kind === "fault" && faults++ < 12) { c.rip += 4; continue; }
-        if (s.kind !== "budget") break;
-      }
-      for (const p of [DATA - 4096, DATA, DATA + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
-      return { out, regions: regionLog!.length };
-    } finally {
-      logRegions(false);
-      setPromoteScale(1);
-      setJitThreshold(saved);
-    }
+    // rbx + rsi = DATA + start, either as is or with one of them 2^64 - 0x10000 above its share
+    const [rbx, rsi] = k.wrap === "base" ? [M64 - 0x10000n, BigInt(DATA + k.start) + 0x10000n]
+      : k.wrap === "index" ? [BigInt(DATA) + 0x10000n, M64 - 0x10000n + BigInt(k.start)]
+      : k.wrap === "scaled" ? [BigInt(DATA), (1n << 61n) + BigInt(k.start >> 3)]
+      : k.wrap === "huge" ? [M64 - (1n << 60n) + BigInt(DATA + k.start), 1n << 59n] : [BigInt(DATA), BigInt(k.start)];
+    const rdi = k.wrap === "scaled" ? BigInt(k.start) : rsi + BigInt(k.delta);
+    return runDataWalk({ body, next: k.next, regs: [[3, rbx], [6, rsi], [7, rdi], [9, 0x0123456789abcdefn], [11, k.r10], [15, BigInt(k.trips)]],
+      shown: [3, 6, 7, 10, 11, 15], budgets: k.budgets, skip: 4, maxSkips: 12 }, threshold);
   }
   it("land, leave and fault where the interpreter's do", () => {
     const before = wasmLoopsCompiled;
@@ -641,7 +640,7 @@ describe("compiled tier, wasm self loops' loads", () => {
   // ahead of the load, or onto its very bytes: the load must see the stores of earlier passes,
   // the one slot both sites share), walking up towards a writable, read-only or unmapped page.
   //   TOP: <load r10 from [rbx + rsi]>; add r11, r10; mov [rbx + rdi], r11; add rsi, 8; add rdi, 8; dec r15; jnz TOP; hlt
-  const DATA = 0x10000;
+  const DATA = WALK_DATA;
   const arb = fc.record({
     next: fc.constantFrom("rw", "ro", "none"), form: fc.constantFrom("mov64", "mov32", "movzx8", "movzx16", "movsxd", "add64", "add32"),
     start: fc.nat(4095), delta: fc.constantFrom(0, -8, 8, 16, -4096, 4096), trips: fc.integer({ min: 1, max: 1000 }),
@@ -654,37 +653,9 @@ describe("compiled tier, wasm self loops' loads", () => {
   };
   function runLoads(k: Case, threshold: number): { out: unknown[]; regions: number } {
     const body = [...loadOf[k.form], 0x4d, 0x01, 0xd3, 0x4c, 0x89, 0x1c, 0x3b, 0x48, 0x83, 0xc6, 0x08, 0x48, 0x83, 0xc7, 0x08, 0x49, 0xff, 0xcf];
-    const back = -(body.length + 6);
-    const code = [...body, 0x0f, 0x85, back & 255, (back >> 8) & 255, (back >> 16) & 255, (back >> 24) & 255, 0xf4];
-    const saved = JIT_THRESHOLD;
-    setJitThreshold(threshold);
-    setPromoteScale(1e-9);
-    logRegions(true);
-    try {
-      const m = new Memory(16);
-      m.map(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
-      m.writeBytes(CODE, Uint8Array.from(code));
-      m.map(DATA - 4096, 2 * 4096, PROT_READ | PROT_WRITE);
-      m.writeBytes(DATA - 4096, Uint8Array.from({ length: 2 * 4096 }, (_, i) => (i * 37 + k.seed) & 255));
-      if (k.next !== "none") m.map(DATA + 4096, 4096, k.next === "rw" ? PROT_READ | PROT_WRITE : PROT_READ);
-      const c = new CpuState();
-      c.rip = CODE;
-      setReg64(c, 3, BigInt(DATA)); setReg64(c, 6, BigInt(k.start)); setReg64(c, 7, BigInt.asUintN(64, BigInt(k.start + k.delta)));
-      setReg64(c, 11, 0x0123456789abcdefn); setReg64(c, 15, BigInt(k.trips));
-      c.flags = 0x202;
-      const out: unknown[] = [];
-      for (const b of [...k.budgets, 1_000_000]) {
-        const s = run(c, m, b);
-        out.push({ s, rip: c.rip, icount: c.icount, flags: getFlags(c), regs: [6, 7, 10, 11, 15].map((r) => getReg64(c, r)) });
-        if (s.kind !== "budget") break;
-      }
-      for (const p of [DATA - 4096, DATA, DATA + 4096]) out.push(!m.isMapped(p) ? null : Buffer.from(m.readBytes(p, 4096)).toString("hex"));
-      return { out, regions: regionLog!.length };
-    } finally {
-      logRegions(false);
-      setPromoteScale(1);
-      setJitThreshold(saved);
-    }
+    return runDataWalk({ body, next: k.next, fill: (i) => (i * 37 + k.seed) & 255,
+      regs: [[3, BigInt(DATA)], [6, BigInt(k.start)], [7, BigInt(k.start + k.delta)], [11, 0x0123456789abcdefn], [15, BigInt(k.trips)]],
+      shown: [6, 7, 10, 11, 15], budgets: k.budgets }, threshold);
   }
   it("read what the interpreter reads, stores of earlier passes included", () => {
     const before = wasmLoopsCompiled;
