@@ -288,12 +288,30 @@ function build(blk: Insn[], live: boolean[] | null): { bytes: Uint8Array; plan: 
       f.getReg(d.rm).op(W.i32WrapI64, W.i64ExtendI32S).setReg(d.reg);
       return true;
     }
-    if (op === 0x8d && d.mod !== 3 && w === 8) { // LEA r64
+    if (op === 0x8d && d.mod !== 3) { // LEA (a 32-bit one keeps the sum's low half)
       if (!address(d)) return false;
+      if (w === 4) f.i64(0xffffffffn).op(W.i64And);
       f.setReg(d.reg);
       return true;
     }
     if ((op === 0xc1 || op === 0xd1) && d.mod === 3 && w === 8 && (d.reg & 7) >= 4) return shift64(d);
+    if ((op === 0xc1 || op === 0xd1) && d.mod === 3 && w === 4 && (d.reg & 7) !== 2 && (d.reg & 7) !== 3) return shift32(d);
+    if (op === 0xf7 && d.mod === 3 && ((d.reg & 7) === 2 || (d.reg & 7) === 3)) { // NOT (no flags), NEG (SUB from 0)
+      if ((d.reg & 7) === 2) {
+        f.getReg(d.rm).i64(-1n).op(W.i64Xor);
+        if (w === 4) f.i64(0xffffffffn).op(W.i64And);
+        f.setReg(d.rm);
+        return true;
+      }
+      f.i64(0n).set(TA).getReg(d.rm).set(TB);
+      if (w === 4) mask32(TB);
+      f.get(TA).get(TB).op(W.i64Sub).set(TR);
+      if (w === 4) mask32(TR);
+      f.get(TR).setReg(d.rm);
+      record(FOP_SUB, w, false);
+      carry(() => f.get(TA).get(TB).op(W.i64LtU));
+      return true;
+    }
     if (op === 0xff && d.mod === 3 && ((d.reg & 7) === 0 || (d.reg & 7) === 1)) { // INC/DEC
       const dec = (d.reg & 7) === 1;
       f.getReg(d.rm).set(TA).i64(1n).set(TB).get(TA).get(TB).op(dec ? W.i64Sub : W.i64Add).set(TR);
@@ -326,6 +344,29 @@ function build(blk: Insn[], live: boolean[] | null): { bytes: Uint8Array; plan: 
     if (op === 0x90 && (d.rex & 1) === 0 && d.rep === 0) return true;
     return false;
   };
+  /**
+   * ROL/ROR/SHL/SHR/SAR r32 by an immediate, only where no exit sees their flags (a later
+   * producer overwrites them first: the second build knows); their carry is kept for INC/DEC.
+   * (A rotate writes CF and OF alone: counted as a producer by the liveness, which is sound
+   * only because a live one is refused here.)
+   */
+  function shift32(d: Insn): boolean {
+    const cnt = (d.op === 0xd1 ? 1 : d.imm) & 31, kind = d.reg & 7;
+    if (cnt === 0) { f.getReg(d.rm).i64(0xffffffffn).op(W.i64And).setReg(d.rm); return true; } // flags untouched
+    kinds[cur] = "producer";
+    producer = null;
+    if (live !== null && isLive()) return false;
+    const V = f.local(I32);
+    f.getReg(d.rm).op(W.i32WrapI64).set(V);
+    const opc = kind === 0 ? W.i32Rotl : kind === 1 ? W.i32Rotr : kind === 5 ? W.i32ShrU : kind === 7 ? W.i32ShrS : W.i32Shl;
+    f.get(V).i32(cnt).op(opc, W.i64ExtendI32U).setReg(d.rm);
+    carry(() => {
+      if (kind === 0) f.getReg(d.rm).op(W.i32WrapI64).i32(1).op(W.i32And);
+      else if (kind === 1) f.getReg(d.rm).op(W.i32WrapI64).i32(31).op(W.i32ShrU);
+      else f.get(V).i32(kind === 4 || kind === 6 ? 32 - cnt : cnt - 1).op(kind === 7 ? W.i32ShrS : W.i32ShrU).i32(1).op(W.i32And);
+    });
+    return true;
+  }
   /** SHL/SHR/SAR r64 by an immediate: RFLAGS set eagerly as jit.ts's emitter sets them. */
   function shift64(d: Insn): boolean {
     const cnt = (d.op === 0xd1 ? 1 : d.imm) & 63, kind = d.reg & 7;
