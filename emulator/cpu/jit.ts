@@ -74,6 +74,13 @@ export interface CompiledRegion {
 let wasmSelfLoops = true;
 export function setWasmSelfLoops(on: boolean): void { wasmSelfLoops = on; }
 
+/** One instruction (its index in D) per page the region's code lives on: code invalidation drops whole pages. */
+function codePageFirsts(D: Insn[]): number[] {
+  const pages = new Map<number, number>();
+  D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
+  return [...pages.values()];
+}
+
 /** Why compileRegion declined a head (for profiling tools; null = off), with the generated code once generated. */
 export let regionWhy: ((head: Insn, why: string, at?: Insn, code?: string) => void) | null = null;
 export function explainRegions(f: typeof regionWhy): void { regionWhy = f; }
@@ -131,9 +138,6 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   // much left to run (a loop run once, caught near its end, would only pay V8's compile)
   const future = loopsOnly && regs !== undefined ? remainingVolume(head, blocks, byAddr, regs, volume) : null;
   const short = (bar: number): boolean => volume < bar || (future !== null && future < bar);
-  // one instruction per page the region's code lives on: code invalidation drops whole pages
-  const pages = new Map<number, number>();
-  D.forEach((x, i) => { const pn = Math.floor(x.addr / 4096); if (!pages.has(pn)) pages.set(pn, i); });
   // A single block that jumps back to itself (the commonest hot loop) runs as a plain loop:
   // no dispatch switch, the budget checked once on entry and then after each pass (so no exit
   // at the top of a pass reads the record the previous pass left, and V8 need not carry the
@@ -147,7 +151,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
       regionWhy?.(head, `later ${volume}/${bar} left ${future} (wasm self loop, ${D.length} insns)`);
       return volume < bar ? laterBy(volume, bar) : 1.25;
     }
-    return { fn: compileSelfLoopWasm(wasm, D, [...pages.values()]), D, heads: [head], slice: WASM_SLICE };
+    return { fn: compileSelfLoopWasm(wasm, D, codePageFirsts(D)), D, heads: [head], slice: WASM_SLICE };
   }
   if (loopsOnly) {
     // the code's size as last generated for this head's loop when it still has as many
@@ -163,7 +167,7 @@ export function compileRegion(head: Insn, blockAt: (addr: number, isHead: boolea
   if (blocks.length === 0) return null;
   // Only loops pay for V8's optimising compile: a region must hold a cycle.
   if (loopsOnly && !hasCycle(blocks, byAddr)) { regionWhy?.(head, "no cycle"); return null; }
-  const stale = [...pages.values()].map((i) => `!D[${i}].valid`).join(" || ");
+  const stale = codePageFirsts(D).map((i) => `!D[${i}].valid`).join(" || ");
   let inlined = 0, called = 0;
   let body = selfLoop ? `c.jb = 0;\nL: { if (c.left < ${D.length}) { c.rip = ${head.addr}; return 0; }\nfor (;;) {\n` : `L: for (;;) switch (b) {
 `;

@@ -489,6 +489,20 @@ function runDataWalk(o: WalkSpec, threshold: number): { out: unknown[]; regions:
   }
 }
 
+/**
+ * 300 walks of `arb`, each run compiled (threshold 8) and interpreted, must end alike; at least
+ * half must compile a region, and more than 150 of them a wasm loop (no silent pass).
+ */
+function expectWalksAgreeInWasm<T>(arb: fc.Arbitrary<T>, runWalkCase: (k: T, threshold: number) => { out: unknown[]; regions: number }): void {
+  const before = wasmLoopsCompiled;
+  expectAgreementCompiled(arb, 300, 0.5, (k) => {
+    const jit = runWalkCase(k, 8);
+    expect(jit.out).toEqual(runWalkCase(k, 0).out);
+    return jit.regions > 0;
+  });
+  expect(wasmLoopsCompiled - before).toBeGreaterThan(150);
+}
+
 // A loop of one block jumping back to itself runs under the loop policy as a plain loop
 // (jit.ts, selfLoop): the budget checked on entry and after each pass, and, when its only
 // faulting accesses are cached stores, no catch: a store that misses the cache leaves the
@@ -628,15 +642,7 @@ describe("compiled tier, wasm self loops' stores", () => {
     return runDataWalk({ body, next: k.next, regs: [[3, rbx], [6, rsi], [7, rdi], [9, 0x0123456789abcdefn], [11, k.r10], [15, BigInt(k.trips)]],
       shown: [3, 6, 7, 10, 11, 15], budgets: k.budgets, skip: 4, maxSkips: 12 }, threshold);
   }
-  it("land, leave and fault where the interpreter's do", () => {
-    const before = wasmLoopsCompiled;
-    expectAgreementCompiled(arb, 300, 0.5, (k) => {
-      const jit = runCase2(k, 8);
-      expect(jit.out).toEqual(runCase2(k, 0).out);
-      return jit.regions > 0;
-    });
-    expect(wasmLoopsCompiled - before).toBeGreaterThan(150);
-  });
+  it("land, leave and fault where the interpreter's do", () => expectWalksAgreeInWasm(arb, runCase2));
 });
 
 describe("compiled tier, wasm self loops' loads", () => {
@@ -662,13 +668,5 @@ describe("compiled tier, wasm self loops' loads", () => {
       regs: [[3, BigInt(DATA)], [6, BigInt(k.start)], [7, BigInt(k.start + k.delta)], [11, 0x0123456789abcdefn], [15, BigInt(k.trips)]],
       shown: [6, 7, 10, 11, 15], budgets: k.budgets }, threshold);
   }
-  it("read what the interpreter reads, stores of earlier passes included", () => {
-    const before = wasmLoopsCompiled;
-    expectAgreementCompiled(arb, 300, 0.5, (k) => {
-      const jit = runLoads(k, 8);
-      expect(jit.out).toEqual(runLoads(k, 0).out);
-      return jit.regions > 0;
-    });
-    expect(wasmLoopsCompiled - before).toBeGreaterThan(150);
-  });
+  it("read what the interpreter reads, stores of earlier passes included", () => expectWalksAgreeInWasm(arb, runLoads));
 });
