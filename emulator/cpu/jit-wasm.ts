@@ -27,6 +27,7 @@ import { BASE_NONE, BASE_RIP, SEG_NONE } from "./insn.js";
 import { getCF } from "./flags.js";
 import { opUD } from "./decode.js";
 import { W, I32, I64, VOID, uleb, sleb, wasmModule, WebAssemblyApi } from "./wasm-encode.js";
+import { isJcc } from "./jit-emit.js";
 
 /** A compiled region as jit.ts's JitRegion (entered at its only block). */
 type SelfLoopRegion = (c: CpuState, D: Insn[]) => number;
@@ -79,8 +80,6 @@ interface Producer { fop: number; w: number }
 
 /** What the compiled loop needs besides its function: its sites and exits. */
 interface Plan { sites: number[]; siteAddr: number[]; writes: boolean[]; needsCarry: boolean }
-
-const isJcc = (d: Insn) => (d.map === 0 && d.op >= 0x70 && d.op <= 0x7f) || (d.map === 1 && d.op >= 0x80 && d.op <= 0x8f);
 
 /**
  * The wasm module of a self loop (`blk`: its instructions, the last a Jcc back to the first),
@@ -486,6 +485,8 @@ function wrap(mod: object, blk: Insn[], stale: number[], plan: Plan): SelfLoopRe
   const held: (Uint8Array | null)[] = new Array(nSites).fill(null);
   // the site whose slot each site uses this entry, and whether a store site uses each slot
   const owners = new Int32Array(nSites), dirty: boolean[] = new Array(nSites).fill(false);
+  // each site's own slot (where it copies its page when it owns one), as a view to copy back from
+  const slotView = Array.from({ length: nSites }, (_, s) => B.subarray(SLOT0 * (s + 1), SLOT0 * (s + 2)));
   return (c: CpuState, D: Insn[]) => {
     for (const i of stale) if (!D[i]!.valid) return 2;
     M.set(c.lo, LO / 4); M.set(c.hi, HI / 4);
@@ -518,7 +519,7 @@ function wrap(mod: object, blk: Insn[], stale: number[], plan: Plan): SelfLoopRe
     c.fr = M[38]! >>> 0; c.frh = M[39]! >>> 0; c.fc = M[40]!; c.flags = M[FLAGS / 4]!;
     for (let s = 0; s < nSites; s++) {
       const g = held[s];
-      if (g !== null && dirty[s]) { const o = M[BASES / 4 + s]!; g.set(B.subarray(o, o + 4096)); }
+      if (g !== null && dirty[s]) g.set(slotView[s]!);
       held[s] = null;
     }
     c.jb = 0;
