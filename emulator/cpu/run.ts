@@ -13,7 +13,7 @@ import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
 import type { JitRegion, JitHelpers, CompiledRegion } from "./jit.js";
 import { countedLoopOf, countedLoopsOn, skipIterations } from "./counted-loop.js";
 import { cpuStats } from "./stats.js";
-import { cond, PARITY } from "./flags.js";
+import { cond, getCF, PARITY } from "./flags.js";
 import { ea } from "./operands.js";
 import * as forms from "./ops/inline-forms.js";
 
@@ -69,7 +69,12 @@ if (forms.K_MOV64 !== 1 || forms.K_MOV32 !== 2 || forms.K_LOAD64BD !== 3 || form
   || forms.K_SHL64I !== 44 || forms.K_SHR64I !== 45 || forms.K_SAR64I !== 46 || forms.K_IMUL64RR !== 47 || forms.K_MOVZX8R !== 48
   || forms.K_STORE8 !== 49 || forms.K_NOP64 !== 50 || forms.K_ALU64RR_NF !== 51 || forms.K_NOP32 !== 56 || forms.K_ALU32RR_NF !== 57
   || forms.K_ALU64RI_NF !== 62 || forms.K_ALU32RI_NF !== 67 || forms.K_SHL64I_NF !== 72 || forms.K_SHR64I_NF !== 73
-  || forms.K_SAR64I_NF !== 74 || forms.K_IMUL64RR_NF !== 75 || forms.K_LAST !== 75) {
+  || forms.K_SAR64I_NF !== 74 || forms.K_IMUL64RR_NF !== 75 || forms.K_MOVSXD !== 76 || forms.K_LEA32 !== 77 || forms.K_LEA64BIS !== 78
+  || forms.K_JMPR !== 39 || forms.K_INC64 !== 80 || forms.K_DEC64 !== 81 || forms.K_INC32 !== 82 || forms.K_DEC32 !== 83
+  || forms.K_LOAD64M !== 84 || forms.K_LOAD32M !== 85 || forms.K_STORE64M !== 86 || forms.K_STORE32M !== 87 || forms.K_MOVSXDM !== 88
+  || forms.K_MOVZX8M !== 89 || forms.K_MOVZX16M !== 90 || forms.K_MOVSX8M64 !== 91 || forms.K_MOVSX8M32 !== 92 || forms.K_CMPMI64 !== 93
+  || forms.K_CMPMI32 !== 94 || forms.K_CMPMI8 !== 95 || forms.K_CMPRI8 !== 96 || forms.K_CMPRR8 !== 97 || forms.K_TESTRR8 !== 98
+  || forms.K_LAST !== 98) {
   throw new Error("run.ts: interpret()'s inline form codes are out of step with ops/inline-forms.ts");
 }
 if (PAGE !== 4096) throw new Error("run.ts: fetchInsn's page-size literal is out of step with memory.ts's PAGE");
@@ -488,6 +493,94 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               else mem.w8(a, v);
               break;
             }
+            case 76 /* K_MOVSXD (and CDQE) */: { const v = lo[x.ks]!; lo[x.kd] = v; hi[x.kd] = v >> 31; break; }
+            case 77 /* K_LEA32: only the sum's low half matters, so int32 math is exact */: {
+              let v = x.disp;
+              const b = x.base, ix = x.index;
+              if (b >= 0) v = (v + lo[b]!) | 0;
+              else if (b === -2 /* BASE_RIP */) v = (v + (x.next | 0)) | 0;
+              if (ix >= 0) v = (v + Math.imul(lo[ix]!, x.scale)) | 0;
+              lo[x.kd] = v; hi[x.kd] = 0;
+              break;
+            }
+            case 78 /* K_LEA64BIS: base + index * scale + disp in halves */: {
+              const b = x.base, ix = x.index, sc = x.scale, sh = sc === 1 ? 0 : sc === 2 ? 1 : sc === 4 ? 2 : 3;
+              let il = lo[ix]! >>> 0, ih = hi[ix]!;
+              if (sh !== 0) { ih = (ih << sh) | (il >>> (32 - sh)); il = (il << sh) >>> 0; }
+              const s1 = (x.disp >>> 0) + (lo[b]! >>> 0), s2 = (s1 >>> 0) + il;
+              hi[x.kd] = ((x.disp >> 31) + hi[b]! + (s1 > 0xffffffff ? 1 : 0) + ih + (s2 > 0xffffffff ? 1 : 0)) | 0;
+              lo[x.kd] = s2 | 0;
+              break;
+            }
+            // INC/DEC keep CF (recorded in c.fc)
+            case 80 /* K_INC64 */: case 81 /* K_DEC64 */: {
+              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0, cf = getCF(c);
+              let vl: number, vh: number;
+              if (x.k === 80) { const s = a + 1; vl = s >>> 0; vh = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 6 /* FOP_INC */; }
+              else { const s = a - 1; vl = s >>> 0; vh = (ah - (s < 0 ? 1 : 0)) >>> 0; c.fop = 7 /* FOP_DEC */; }
+              lo[r] = vl; hi[r] = vh;
+              c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = vl; c.frh = vh; c.fw = 8; c.fc = cf;
+              break;
+            }
+            case 82 /* K_INC32 */: case 83 /* K_DEC32 */: {
+              const r = x.kd, a = lo[r]! >>> 0, cf = getCF(c), v = (x.k === 82 ? a + 1 : a - 1) >>> 0;
+              lo[r] = v; hi[r] = 0;
+              c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = x.k === 82 ? 6 /* FOP_INC */ : 7 /* FOP_DEC */;
+              break;
+            }
+            // memory forms with any address: ea()'s arithmetic, in its order, for a plain
+            // base(+index) operand; the rest (RIP-relative, a segment, 32-bit addressing) through ea()
+            case 84: case 85: case 86: case 87: case 88: case 89: case 90: case 91: case 92: case 93: case 94: case 95: {
+              const b = x.base, ix = x.index;
+              let a: number;
+              if (b >= 0 && x.seg === 0 && x.asz32 === 0) {
+                a = x.disp + (hi[b]! * 4294967296 + (lo[b]! >>> 0));
+                if (ix >= 0) a += (hi[ix]! * 4294967296 + (lo[ix]! >>> 0)) * x.scale;
+              } else a = ea(c, x);
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096, k = x.k;
+              if (k === 86 /* K_STORE64M */) {
+                const r = x.ks;
+                if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, lo[r]!, true); dv.setInt32(off + 4, hi[r]!, true); }
+                else mem.w64(a, lo[r]!, hi[r]!);
+              } else if (k === 87 /* K_STORE32M */) {
+                if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, lo[x.ks]!, true);
+                else mem.w32(a, lo[x.ks]!);
+              } else if (k === 84 /* K_LOAD64M */ || k === 93 /* K_CMPMI64 */) {
+                let vl: number, vh: number;
+                if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
+                else { vl = mem.r32(a); vh = mem.r32(a + 4); }
+                if (k === 84) { lo[x.kd] = vl; hi[x.kd] = vh; }
+                else {
+                  const xl = vl >>> 0, xh = vh >>> 0, bl = x.imm >>> 0, bh = x.immHi >>> 0, s = xl - bl;
+                  c.fa = xl; c.fah = xh; c.fb = bl; c.fbh = bh; c.fr = s >>> 0; c.frh = (xh - bh - (s < 0 ? 1 : 0)) >>> 0; c.fw = 8; c.fop = 2 /* FOP_SUB */;
+                }
+              } else if (k <= 88 /* K_LOAD32M, K_MOVSXDM */ || k === 94 /* K_CMPMI32 */) {
+                const v = rTag[t] === pn && off <= 4092 ? rDv[t]!.getInt32(off, true) : mem.r32(a);
+                if (k === 85) { lo[x.kd] = v; hi[x.kd] = 0; }
+                else if (k === 88) { lo[x.kd] = v; hi[x.kd] = v >> 31; }
+                else { const xv = v >>> 0, bv = x.imm >>> 0; c.fa = xv; c.fb = bv; c.fr = (xv - bv) >>> 0; c.fw = 4; c.fop = 2 /* FOP_SUB */; }
+              } else if (k === 90 /* K_MOVZX16M */) {
+                lo[x.kd] = rTag[t] === pn && off <= 4094 ? rDv[t]!.getUint16(off, true) : mem.r16(a); hi[x.kd] = 0;
+              } else {
+                // the byte loads: MOVZX, MOVSX to 64 and 32 bits, CMP m8, imm8
+                const v = rTag[t] === pn ? rDv[t]!.getUint8(off) : mem.r8(a);
+                if (k === 89) { lo[x.kd] = v; hi[x.kd] = 0; }
+                else if (k === 91) { const sv = (v << 24) >> 24; lo[x.kd] = sv; hi[x.kd] = sv >> 31; }
+                else if (k === 92) { lo[x.kd] = (v << 24) >> 24; hi[x.kd] = 0; }
+                else { const bv = x.imm & 255; c.fa = v; c.fb = bv; c.fr = (v - bv) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */; }
+              }
+              break;
+            }
+            // byte compares and tests on registers (codes >= 16 name AH..BH)
+            case 96 /* K_CMPRI8 */: case 97 /* K_CMPRR8 */: case 98 /* K_TESTRR8 */: {
+              const ra = x.kd, av = ra < 16 ? lo[ra]! & 255 : (lo[ra - 16]! >>> 8) & 255;
+              let bv: number;
+              if (x.k === 96) bv = x.imm & 255;
+              else { const rb = x.ks; bv = rb < 16 ? lo[rb]! & 255 : (lo[rb - 16]! >>> 8) & 255; }
+              c.fa = av; c.fb = bv; c.fw = 1;
+              if (x.k === 98) { c.fr = av & bv; c.fop = 5 /* FOP_LOGIC */; } else { c.fr = (av - bv) & 255; c.fop = 2 /* FOP_SUB */; }
+              break;
+            }
             default: x.exec(c, x);
           }
         }
@@ -503,6 +596,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
           switch (x.k) {
             case 40 /* K_JCC */: if (cond(c, x.op & 15)) c.rip = x.target; break;
             case 41 /* K_JMP */: c.rip = x.target; break;
+            case 39 /* K_JMPR */: { const r = x.kd; c.rip = hi[r]! * 4294967296 + (lo[r]! >>> 0); break; }
             case 42 /* K_CALLREL */: {
               const n = x.next, l = lo[4]!, h = hi[4]!;
               const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h, a = nh * 4294967296 + (nl >>> 0);
@@ -679,11 +773,11 @@ function primeInterpreter(): void {
  */
 export function runPrimingCode(k: number): { m: Memory; code: number; stop: Stop } {
   const base = k & 2 ? 0x80000000 : 0, big = k & 4 ? 0x80000000 : 0;
-  const m = new Memory(16);
+  const m = new Memory(32);
   const code = base + 0x10000, data = base + 0x20000;
   m.map(code, 4096, PROT_READ | PROT_EXEC);
-  // pages 0-6: PRIMING_CODE gives each memory form a page of its own to miss on (5 is the stack)
-  m.map(data, 7 * 4096, PROT_READ | PROT_WRITE);
+  // pages 0-18: PRIMING_CODE gives each memory form a page of its own to miss on (5 is the stack)
+  m.map(data, 19 * 4096, PROT_READ | PROT_WRITE);
   m.writeBytes(code, Uint8Array.from(forms.PRIMING_CODE));
   // the value the flag writers start from, a different one in each run
   m.w64(data + 0x108, k & 1 ? 0x9abcdef1 | 0 : 0x1234567, k & 4 ? 0xfedcba98 | 0 : 1);
@@ -697,7 +791,12 @@ export function runPrimingCode(k: number): { m: Memory; code: number; stop: Stop
   // hits it on its first access there: interpret() runs TLB hits in place and calls Memory on a
   // miss, and both paths need type feedback (running the code twice instead made the loop hot
   // enough to be optimised at import)
-  if (k & 8) for (let p = 0; p < 7; p++) { m.wpage(data + p * 4096); m.rpage(data + p * 4096); } // (a first write copies the zero page and forgets its read entry)
+  // (a page's first write copies the zero page, which forgets the TLB entries of the page and its
+  // neighbours: so every page is written once before any is put in the TLB)
+  if (k & 8) {
+    for (let p = 0; p < 19; p++) m.wpage(data + p * 4096);
+    for (let p = 0; p < 19; p++) { m.wpage(data + p * 4096); m.rpage(data + p * 4096); }
+  }
   // the last run starts on a budget smaller than its first block, so that a block also runs one
   // instruction at a time (the path for a block the budget cannot cover) and run() stops on the
   // budget (once only: each instruction run so calls its handler, and compiling those at load

@@ -61,30 +61,30 @@ const aluEIm32: Handler = (c, d) => {
   aluOp(c, op, 4, load32(c, a) >>> 0, 0, d.imm >>> 0, 0, op !== 7 ? a : -1);
 };
 /** CMP r/m32, imm with a base+disp address (the commonest memory compare). */
-const cmpMI32BD: Handler = (c, d) => {
+export const cmpMI32BD: Handler = (c, d) => {
   const a = load32(c, eaBD(c, d)) >>> 0, b = d.imm >>> 0;
   c.fa = a; c.fb = b; c.fr = (a - b) >>> 0; c.fw = 4; c.fop = 2 /* FOP_SUB */;
 };
 
 // ---- INC/DEC on registers (CF is kept: it is recorded in c.fc)
-const inc64: Handler = (c, d) => {
+export const inc64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a + 1, lo = s >>> 0, hi = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
   c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
-const dec64: Handler = (c, d) => {
+export const dec64: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, ah = c.hi[r]! >>> 0, cf = getCF(c);
   const s = a - 1, lo = s >>> 0, hi = (ah - (s < 0 ? 1 : 0)) >>> 0;
   c.lo[r] = lo; c.hi[r] = hi;
   c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = lo; c.frh = hi; c.fw = 8; c.fc = cf; c.fop = 7 /* FOP_DEC */;
 };
-const inc32: Handler = (c, d) => {
+export const inc32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a + 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
   c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 6 /* FOP_INC */;
 };
-const dec32: Handler = (c, d) => {
+export const dec32: Handler = (c, d) => {
   const r = d.rm, a = c.lo[r]! >>> 0, cf = getCF(c), v = (a - 1) >>> 0;
   c.lo[r] = v; c.hi[r] = 0;
   c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = 7 /* FOP_DEC */;
@@ -127,22 +127,22 @@ const SHIFT32: (Handler | undefined)[] = [rol32, ror32, undefined, undefined, sh
 
 // ---- MOVZX/MOVSX/MOVSXD (32- and 64-bit destinations; a 32-bit write zeroes the high half)
 export const movzx8R: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]! & 255; c.hi[d.reg] = 0; };
-const movzx8M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
+export const movzx8M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 const movzx16R: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]! & 0xffff; c.hi[d.reg] = 0; };
-const movzx16M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r16(ea(c, d)); c.hi[d.reg] = 0; };
+export const movzx16M: Handler = (c, d) => { c.lo[d.reg] = c.mem.r16(ea(c, d)); c.hi[d.reg] = 0; };
 const movsx8R32: Handler = (c, d) => { c.lo[d.reg] = (c.lo[d.rm]! << 24) >> 24; c.hi[d.reg] = 0; };
-const movsx8M32: Handler = (c, d) => { c.lo[d.reg] = (c.mem.r8(ea(c, d)) << 24) >> 24; c.hi[d.reg] = 0; };
+export const movsx8M32: Handler = (c, d) => { c.lo[d.reg] = (c.mem.r8(ea(c, d)) << 24) >> 24; c.hi[d.reg] = 0; };
 const movsx8R64: Handler = (c, d) => { const v = (c.lo[d.rm]! << 24) >> 24; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
-const movsx8M64: Handler = (c, d) => { const v = (c.mem.r8(ea(c, d)) << 24) >> 24; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
+export const movsx8M64: Handler = (c, d) => { const v = (c.mem.r8(ea(c, d)) << 24) >> 24; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 const movsx16R32: Handler = (c, d) => { c.lo[d.reg] = (c.lo[d.rm]! << 16) >> 16; c.hi[d.reg] = 0; };
 const movsx16M32: Handler = (c, d) => { c.lo[d.reg] = (c.mem.r16(ea(c, d)) << 16) >> 16; c.hi[d.reg] = 0; };
 const movsx16R64: Handler = (c, d) => { const v = (c.lo[d.rm]! << 16) >> 16; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 const movsx16M64: Handler = (c, d) => { const v = (c.mem.r16(ea(c, d)) << 16) >> 16; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
-const movsxdR: Handler = (c, d) => { const v = c.lo[d.rm]!; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
-const movsxdM: Handler = (c, d) => { const v = load32(c, ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
+export const movsxdR: Handler = (c, d) => { const v = c.lo[d.rm]!; c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
+export const movsxdM: Handler = (c, d) => { const v = load32(c, ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = v >> 31; };
 
 /** LEA with a 32-bit destination: only the low 32 bits of the sum matter, so int32 math is exact. */
-const lea32: Handler = (c, d) => {
+export const lea32: Handler = (c, d) => {
   let v = d.disp;
   const b = d.base;
   if (b >= 0) v = (v + c.lo[b]!) | 0;
@@ -152,7 +152,7 @@ const lea32: Handler = (c, d) => {
   c.lo[d.reg] = v; c.hi[d.reg] = 0;
 };
 /** LEA r64 with base + index*scale + disp (64-bit addressing). */
-const leaBIS64: Handler = (c, d) => {
+export const leaBIS64: Handler = (c, d) => {
   const b = d.base, x = d.index, sh = d.scale === 1 ? 0 : d.scale === 2 ? 1 : d.scale === 4 ? 2 : 3;
   let il = c.lo[x]! >>> 0, ih = c.hi[x]!;
   if (sh) { ih = (ih << sh) | (il >>> (32 - sh)); il = (il << sh) >>> 0; }
@@ -232,11 +232,11 @@ export const cmpAI8: Handler = (c, d) => {
   c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
 /** CMP r/m8, r8 (38) and CMP r8, r/m8 (3A) on registers. */
-const cmpEG8: Handler = (c, d) => {
+export const cmpEG8: Handler = (c, d) => {
   const a = getR8(c, d.rm8), b = getR8(c, d.reg8);
   c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
-const cmpGE8: Handler = (c, d) => {
+export const cmpGE8: Handler = (c, d) => {
   const a = getR8(c, d.reg8), b = getR8(c, d.rm8);
   c.fa = a; c.fb = b; c.fr = (a - b) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */;
 };
@@ -309,7 +309,7 @@ export const cdqe: Handler = (c) => { c.hi[0] = c.lo[0]! >> 31; };
 
 // ---- indirect JMP/CALL through a register or a 64-bit memory operand (the target is read
 // before CALL pushes, so CALL [rsp+x] and CALL rsp see the old stack pointer)
-const jmpR: Handler = (c, d) => { const r = d.rm; c.rip = c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0); };
+export const jmpR: Handler = (c, d) => { const r = d.rm; c.rip = c.hi[r]! * 4294967296 + (c.lo[r]! >>> 0); };
 const jmpM: Handler = (c, d) => {
   const a = ea(c, d), lo = load64(c, a), hi = loadHi;
   c.rip = hi * 4294967296 + (lo >>> 0);

@@ -20,8 +20,8 @@ export const movGE64: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.re
 export const movGE32: Handler = (c, d) => { c.lo[d.reg] = c.lo[d.rm]!; c.hi[d.reg] = 0; };
 export const movLoad64: Handler = (c, d) => { const lo = load64(c, ea(c, d)); c.lo[d.reg] = lo; c.hi[d.reg] = loadHi; };
 export const movLoad32: Handler = (c, d) => { const v = load32(c, ea(c, d)); c.lo[d.reg] = v; c.hi[d.reg] = 0; };
-const movStore64: Handler = (c, d) => { store64(c, ea(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
-const movStore32: Handler = (c, d) => { store32(c, ea(c, d), c.lo[d.reg]!); };
+export const movStore64: Handler = (c, d) => { store64(c, ea(c, d), c.lo[d.reg]!, c.hi[d.reg]!); };
+export const movStore32: Handler = (c, d) => { store32(c, ea(c, d), c.lo[d.reg]!); };
 const movzxLoad8: Handler = (c, d) => { c.lo[d.reg] = c.mem.r8(ea(c, d)); c.hi[d.reg] = 0; };
 
 // ---- ALU on 64-bit registers (dst index, src lo/hi). The lazy-flag kinds in this file are

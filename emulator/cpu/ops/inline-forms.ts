@@ -15,8 +15,12 @@
  * decode time so that one case serves the r/m,reg and reg,r/m directions alike.
  */
 import type { Handler, Insn } from "../insn.js";
-import { movRR64, movRR32, movGE64, movGE32, testRR64, testRR32, leaSimple64, EG64, GE64, EG32, GE32, EI64, EI32, shiftRI64, imulRR64, store8 } from "./fast.js";
-import { movLoad64BD, movLoad32BD, movStore64BD, movStore32BD, pushR64, popR64, callRel, retNear, movzx8R } from "./fast-forms.js";
+import { movRR64, movRR32, movGE64, movGE32, testRR64, testRR32, leaSimple64, EG64, GE64, EG32, GE32, EI64, EI32, shiftRI64, imulRR64, store8,
+  movLoad64, movLoad32, movStore64, movStore32, cmpMI8 } from "./fast.js";
+import { movLoad64BD, movLoad32BD, movStore64BD, movStore32BD, pushR64, popR64, callRel, retNear, movzx8R,
+  movsxdR, cdqe, lea32, leaBIS64, jmpR, inc64, dec64, inc32, dec32, movsxdM, movzx8M, movzx16M, movsx8M64, movsx8M32,
+  cmpMI32BD, cmpRI8, cmpAI8, cmpEG8, cmpGE8, testRR8 } from "./fast-forms.js";
+import { ALU_MEM_IMM32, ALU_MEM_IMM64 } from "./fast-mem.js";
 import { JCC, jmp } from "./branch.js";
 
 /** The form codes (run.ts writes them as literals: keep the two in step; run.ts checks at load). */
@@ -25,7 +29,8 @@ export const K_CALL = 0, K_MOV64 = 1, K_MOV32 = 2, K_LOAD64BD = 3, K_LOAD32BD = 
   /** ALU ops in the order ADD, OR, AND, SUB, XOR, CMP from each of these. */
   K_ALU64RR = 10, K_ALU32RR = 16, K_ALU64RI = 22, K_ALU32RI = 28,
   K_TEST64RR = 34, K_TEST32RR = 35,
-  K_JCC = 40, K_JMP = 41, K_CALLREL = 42, K_RET = 43,
+  /** The block-ending forms (one dense range, so that V8 makes their switch a jump table: JMP r64 came later). */
+  K_JMPR = 39, K_JCC = 40, K_JMP = 41, K_CALLREL = 42, K_RET = 43,
   K_SHL64I = 44, K_SHR64I = 45, K_SAR64I = 46, K_IMUL64RR = 47, K_MOVZX8R = 48, K_STORE8 = 49,
   /**
    * Flag writers whose flags are dead (see markDeadFlags): CMP or TEST (nothing left to do), and
@@ -33,15 +38,31 @@ export const K_CALL = 0, K_MOV64 = 1, K_MOV32 = 2, K_LOAD64BD = 3, K_LOAD32BD = 
    * computing their result only.
    */
   K_NOP64 = 50, K_ALU64RR_NF = 51, K_NOP32 = 56, K_ALU32RR_NF = 57, K_ALU64RI_NF = 62, K_ALU32RI_NF = 67,
-  K_SHL64I_NF = 72, K_SHR64I_NF = 73, K_SAR64I_NF = 74, K_IMUL64RR_NF = 75;
+  K_SHL64I_NF = 72, K_SHR64I_NF = 73, K_SAR64I_NF = 74, K_IMUL64RR_NF = 75,
+  /**
+   * Register forms that were handler calls in the bench's real programs (session 15's
+   * handler-profile: MOVSXD and CDQE 10%, 32-bit LEA 6% of the bytecode interpreter's
+   * instructions; INC/DEC 9.5% of bzip2's; byte compares 4% of sort -n's). (79 is free.)
+   */
+  K_MOVSXD = 76, K_LEA32 = 77, K_LEA64BIS = 78, K_INC64 = 80, K_DEC64 = 81, K_INC32 = 82, K_DEC32 = 83,
+  /**
+   * Memory forms with any address (base + index * scale + displacement run in place; RIP-relative,
+   * segment and 32-bit addresses through ea()): MOV loads and stores of 8 and 4 bytes, MOVSXD,
+   * MOVZX and MOVSX loads, CMP with an immediate. Indexed loads and stores, MOVSXD loads and
+   * `cmp qword [r+r*8], imm` were 30% of the bytecode interpreter's instructions.
+   */
+  K_LOAD64M = 84, K_LOAD32M = 85, K_STORE64M = 86, K_STORE32M = 87, K_MOVSXDM = 88, K_MOVZX8M = 89, K_MOVZX16M = 90,
+  K_MOVSX8M64 = 91, K_MOVSX8M32 = 92, K_CMPMI64 = 93, K_CMPMI32 = 94, K_CMPMI8 = 95,
+  /** Byte compares and tests on registers (kd, ks: byte-register codes, >= 16 for AH..BH). */
+  K_CMPRI8 = 96, K_CMPRR8 = 97, K_TESTRR8 = 98;
 /** Highest code in use (tests run them all). */
-export const K_LAST = 75;
+export const K_LAST = 98;
 
 /** x86 ALU operation (the opcode's bits 3-5, or ModRM /reg of 81/83) -> index in a K_ALU* group (-1: not inline). */
 const ALU_INDEX = [0, 1, -1, -1, 2, 3, 4, 5];
 
 /** Where kd and ks come from ("reg8": the byte-register code of ModRM reg, >= 16 for AH..BH). */
-type Operand = "rm" | "reg" | "reg8" | "base" | "none";
+type Operand = "rm" | "reg" | "rm8" | "reg8" | "base" | "none";
 const byHandler = new Map<Handler, { k: number; dst: Operand; src: Operand }>();
 function add(h: Handler | undefined, k: number, dst: Operand, src: Operand): void {
   if (h === undefined) return;
@@ -69,9 +90,22 @@ for (const h of JCC) add(h, K_JCC, "none", "none");
 add(imulRR64, K_IMUL64RR, "reg", "rm"); add(movzx8R, K_MOVZX8R, "reg", "rm");
 add(store8, K_STORE8, "none", "reg8");
 add(jmp, K_JMP, "none", "none"); add(callRel, K_CALLREL, "none", "none"); add(retNear, K_RET, "none", "none");
+// CDQE is MOVSXD rax, eax
+add(movsxdR, K_MOVSXD, "reg", "rm"); add(cdqe, K_MOVSXD, "none", "none");
+add(lea32, K_LEA32, "reg", "none"); add(leaBIS64, K_LEA64BIS, "reg", "none"); add(jmpR, K_JMPR, "rm", "none");
+add(inc64, K_INC64, "rm", "none"); add(dec64, K_DEC64, "rm", "none"); add(inc32, K_INC32, "rm", "none"); add(dec32, K_DEC32, "rm", "none");
+add(movLoad64, K_LOAD64M, "reg", "none"); add(movLoad32, K_LOAD32M, "reg", "none");
+add(movStore64, K_STORE64M, "none", "reg"); add(movStore32, K_STORE32M, "none", "reg");
+add(movsxdM, K_MOVSXDM, "reg", "none"); add(movzx8M, K_MOVZX8M, "reg", "none"); add(movzx16M, K_MOVZX16M, "reg", "none");
+add(movsx8M64, K_MOVSX8M64, "reg", "none"); add(movsx8M32, K_MOVSX8M32, "reg", "none");
+add(ALU_MEM_IMM64[7], K_CMPMI64, "none", "none"); add(ALU_MEM_IMM32[7], K_CMPMI32, "none", "none"); add(cmpMI32BD, K_CMPMI32, "none", "none");
+add(cmpMI8, K_CMPMI8, "none", "none");
+// CMP AL, imm8 is CMP r/m8, imm8 with AL (byte-register code 0)
+add(cmpRI8, K_CMPRI8, "rm8", "none"); add(cmpAI8, K_CMPRI8, "none", "none");
+add(cmpEG8, K_CMPRR8, "rm8", "reg8"); add(cmpGE8, K_CMPRR8, "reg8", "rm8"); add(testRR8, K_TESTRR8, "rm8", "reg8");
 
 function regOf(d: Insn, which: Operand): number {
-  return which === "rm" ? d.rm : which === "reg" ? d.reg : which === "reg8" ? d.reg8 : which === "base" ? d.base : 0;
+  return which === "rm" ? d.rm : which === "reg" ? d.reg : which === "rm8" ? d.rm8 : which === "reg8" ? d.reg8 : which === "base" ? d.base : 0;
 }
 
 /** Set d.k (and d.kd, d.ks) from the handler the decoder chose (d.exec): K_CALL when it has no inline form. */
@@ -117,7 +151,10 @@ for (let i = 0; i < 6; i++) {
 DEAD_FORM[K_TEST64RR] = K_NOP64; DEAD_FORM[K_TEST32RR] = K_NOP32;
 DEAD_FORM[K_SHL64I] = K_SHL64I_NF; DEAD_FORM[K_SHR64I] = K_SHR64I_NF; DEAD_FORM[K_SAR64I] = K_SAR64I_NF;
 DEAD_FORM[K_IMUL64RR] = K_IMUL64RR_NF;
-for (const k of [K_MOV64, K_MOV32, K_LEA64BD, K_MOVZX8R]) WRITES[k] = 0;
+for (const k of [K_MOV64, K_MOV32, K_LEA64BD, K_MOVZX8R, K_MOVSXD, K_LEA32, K_LEA64BIS]) WRITES[k] = 0;
+// byte compares and tests write the 32-bit form's fields (no dead form of their own: they pass
+// liveness on as writers, not as observers); INC and DEC read CF, so they observe (-1, as set)
+for (const k of [K_CMPRI8, K_CMPRR8, K_TESTRR8]) WRITES[k] = F_LAZY32;
 for (let k = 0; k <= K_LAST; k++) {
   const d = DEAD_FORM[k]!;
   if (d === 0) continue;
@@ -198,6 +235,30 @@ export const PRIMING_CODE: readonly number[] = [
   0xba, 0x03, 0x00, 0x00, 0x00, 0x88, 0x84, 0x53, 0x04, 0x40, 0x00, 0x00,
   0x48, 0xc7, 0xc2, 0xfe, 0xff, 0xff, 0xff, 0x88, 0x84, 0x53, 0x04, 0x40, 0x00, 0x00,
   0x64, 0x88, 0x42, 0x10,
+  // the any-address memory forms (rax saved: the block ends below compare it): mov edx, 3; then
+  // each form at [rbx+rdx*2+disp] twice, first on a page of its own (7-18) and then again (a TLB
+  // hit), a JMP to the next instruction after every form, and mov rax, fs:[rdx+0x10] (through ea())
+  0x50, 0xba, 0x03, 0x00, 0x00, 0x00,
+  ...[
+    [0x48, 0x8b, 0x84, 0x53], [0x8b, 0x84, 0x53], [0x48, 0x89, 0x84, 0x53], [0x89, 0x84, 0x53], [0x48, 0x63, 0x84, 0x53],
+    [0x0f, 0xb6, 0x84, 0x53], [0x0f, 0xb7, 0x84, 0x53], [0x48, 0x0f, 0xbe, 0x84, 0x53], [0x0f, 0xbe, 0x84, 0x53],
+    [0x48, 0x83, 0xbc, 0x53], [0x83, 0xbc, 0x53], [0x80, 0xbc, 0x53],
+  ].flatMap((w, i) => {
+    const at = (d: number) => [d & 255, (d >> 8) & 255, (d >> 16) & 255, 0];
+    const imm = i >= 9 ? [0x85] : []; // the compares' immediate (negative: sign-extended)
+    return [...w, ...at((7 + i) * 0x1000 + 0x10), ...imm, ...w, ...at((7 + i) * 0x1000 + 0x18), ...imm, 0xeb, 0x00];
+  }),
+  0x64, 0x48, 0x8b, 0x42, 0x10,
+  // the register forms: movsxd rax, ecx; cdqe; lea eax, [rbx+rdx*2+8]; lea eax, [rip]; lea eax, [rdx*2+8];
+  // lea rax, [rbx+rdx*2+8]; lea rax, [rbx+rdx*8-8]; inc/dec rax and eax; cmp al, 5; cmp cl, 5;
+  // cmp ah, 0x80; cmp al, cl; cmp cl, ah; test al, cl; test ah, ah (a JMP to the next after every few)
+  0x48, 0x63, 0xc1, 0x48, 0x98, 0x8d, 0x44, 0x53, 0x08, 0x8d, 0x05, 0x00, 0x00, 0x00, 0x00, 0xeb, 0x00,
+  0x8d, 0x04, 0x55, 0x08, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x44, 0x53, 0x08, 0x48, 0x8d, 0x44, 0xd3, 0xf8, 0xeb, 0x00,
+  0x48, 0xff, 0xc0, 0x48, 0xff, 0xc8, 0xff, 0xc0, 0xff, 0xc8, 0xeb, 0x00,
+  // INC/DEC across 0 and 2^32 (high halves of both signs): mov rdx, -2; inc rdx; inc rdx; dec rdx; inc edx; dec edx
+  0x48, 0xc7, 0xc2, 0xfe, 0xff, 0xff, 0xff, 0x48, 0xff, 0xc2, 0x48, 0xff, 0xc2, 0x48, 0xff, 0xca, 0xff, 0xc2, 0xff, 0xca, 0xeb, 0x00,
+  0x3c, 0x05, 0x80, 0xf9, 0x05, 0x80, 0xfc, 0x80, 0x38, 0xc8, 0xeb, 0x00, 0x3a, 0xcc, 0x84, 0xc8, 0x84, 0xe4, 0xeb, 0x00,
+  0x58,
   // a block whose successor alternates (jz taken and not), so interpret() follows a block's
   // second successor link (prev.succ2) with one set: unprimed, that compare deoptimised the loop
   // on sha256's first run (one more ~500 ms compile). rcx saved: the block ends below use it.
@@ -206,6 +267,10 @@ export const PRIMING_CODE: readonly number[] = [
   // an indirect jump run twice (the tier's record of its targets: a new one and a repeat):
   // mov edx, 2; top: lea rsi, [rip+2]; jmp rsi; dec edx; jnz top
   0xba, 0x02, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x35, 0x02, 0x00, 0x00, 0x00, 0xff, 0xe6, 0xff, 0xca, 0x75, 0xf3,
+  // a block ending in a handler call (call rsi, to the pop after it), so that the block end's
+  // call through exec has seen two handlers (this and HLT's): with one, V8 inlines it, and every
+  // program's first other block end (SYSCALL, REP STOS) deoptimised the loop ("wrong call target")
+  0x48, 0x8d, 0x35, 0x02, 0x00, 0x00, 0x00, 0xff, 0xd6, 0x5e,
   // a counted loop (counted-loop.ts), left when a 64-bit result is zero: mov edx, 12; top: add rdx, -1; jnz top
   0xba, 0x0c, 0x00, 0x00, 0x00, 0x48, 0x83, 0xc2, 0xff, 0x75, 0xfa,
   // block ends: cmp + jb (taken and not: rax ^ rcx alternates), jmp; then on a stack of its own
