@@ -74,7 +74,8 @@ if (forms.K_MOV64 !== 1 || forms.K_MOV32 !== 2 || forms.K_LOAD64BD !== 3 || form
   || forms.K_LOAD64M !== 84 || forms.K_LOAD32M !== 85 || forms.K_STORE64M !== 86 || forms.K_STORE32M !== 87 || forms.K_MOVSXDM !== 88
   || forms.K_MOVZX8M !== 89 || forms.K_MOVZX16M !== 90 || forms.K_MOVSX8M64 !== 91 || forms.K_MOVSX8M32 !== 92 || forms.K_CMPMI64 !== 93
   || forms.K_CMPMI32 !== 94 || forms.K_CMPMI8 !== 95 || forms.K_CMPRI8 !== 96 || forms.K_CMPRR8 !== 97 || forms.K_TESTRR8 !== 98
-  || forms.K_LAST !== 98) {
+  || forms.K_MOVRI64 !== 99 || forms.K_MOVRI32 !== 100 || forms.K_TESTRI8 !== 101 || forms.K_LOAD8 !== 102 || forms.K_ALUGEM64 !== 103
+  || forms.K_ALUGEM32 !== 104 || forms.K_ALUMR32 !== 105 || forms.K_ALUMR64 !== 106 || forms.K_LAST !== 106) {
   throw new Error("run.ts: interpret()'s inline form codes are out of step with ops/inline-forms.ts");
 }
 if (PAGE !== 4096) throw new Error("run.ts: fetchInsn's page-size literal is out of step with memory.ts's PAGE");
@@ -530,7 +531,8 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             }
             // memory forms with any address: ea()'s arithmetic, in its order, for a plain
             // base(+index) operand; the rest (RIP-relative, a segment, 32-bit addressing) through ea()
-            case 84: case 85: case 86: case 87: case 88: case 89: case 90: case 91: case 92: case 93: case 94: case 95: {
+            case 84: case 85: case 86: case 87: case 88: case 89: case 90: case 91: case 92: case 93: case 94: case 95:
+            case 102: case 103: case 104: case 105: case 106: {
               const b = x.base, ix = x.index;
               let a: number;
               if (b >= 0 && x.seg === 0 && x.asz32 === 0) {
@@ -545,20 +547,47 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               } else if (k === 87 /* K_STORE32M */) {
                 if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, lo[x.ks]!, true);
                 else mem.w32(a, lo[x.ks]!);
-              } else if (k === 84 /* K_LOAD64M */ || k === 93 /* K_CMPMI64 */) {
+              } else if (k === 84 /* K_LOAD64M */ || k === 93 /* K_CMPMI64 */ || k === 103 /* K_ALUGEM64 */ || k === 106 /* K_ALUMR64 */) {
                 let vl: number, vh: number;
                 if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
                 else { vl = mem.r32(a); vh = mem.r32(a + 4); }
                 if (k === 84) { lo[x.kd] = vl; hi[x.kd] = vh; }
                 else {
-                  const xl = vl >>> 0, xh = vh >>> 0, bl = x.imm >>> 0, bh = x.immHi >>> 0, s = xl - bl;
-                  c.fa = xl; c.fah = xh; c.fb = bl; c.fbh = bh; c.fr = s >>> 0; c.frh = (xh - bh - (s < 0 ? 1 : 0)) >>> 0; c.fw = 8; c.fop = 2 /* FOP_SUB */;
+                  // CMP m64, imm (a = the memory), op r64, m64 (a = the register), op m64, r64 (a = the memory)
+                  const op = k === 93 ? 7 : (x.op >> 3) & 7, r = k === 103 ? x.kd : x.ks;
+                  let al: number, ah: number, bl: number, bh: number;
+                  if (k === 93) { al = vl >>> 0; ah = vh >>> 0; bl = x.imm >>> 0; bh = x.immHi >>> 0; }
+                  else if (k === 103) { al = lo[r]! >>> 0; ah = hi[r]! >>> 0; bl = vl >>> 0; bh = vh >>> 0; }
+                  else { al = vl >>> 0; ah = vh >>> 0; bl = lo[r]! >>> 0; bh = hi[r]! >>> 0; }
+                  let rl: number, rh: number, fop: number;
+                  if (op === 0) { const s = al + bl; rl = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; fop = 1 /* FOP_ADD */; }
+                  else if (op === 5 || op === 7) { const s = al - bl; rl = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; fop = 2 /* FOP_SUB */; }
+                  else { rl = (op === 6 ? al ^ bl : op === 4 ? al & bl : al | bl) >>> 0; rh = (op === 6 ? ah ^ bh : op === 4 ? ah & bh : ah | bh) >>> 0; fop = 5 /* FOP_LOGIC */; }
+                  if (op !== 7) {
+                    if (k === 103) { lo[r] = rl; hi[r] = rh; }
+                    else if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, rl, true); dv.setInt32(off + 4, rh, true); }
+                    else mem.w64(a, rl, rh);
+                  }
+                  c.fa = al; c.fah = ah; c.fb = bl; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; c.fop = fop;
                 }
-              } else if (k <= 88 /* K_LOAD32M, K_MOVSXDM */ || k === 94 /* K_CMPMI32 */) {
+              } else if (k <= 88 /* K_LOAD32M, K_MOVSXDM */ || k === 94 /* K_CMPMI32 */ || k === 104 /* K_ALUGEM32 */ || k === 105 /* K_ALUMR32 */) {
                 const v = rTag[t] === pn && off <= 4092 ? rDv[t]!.getInt32(off, true) : mem.r32(a);
                 if (k === 85) { lo[x.kd] = v; hi[x.kd] = 0; }
                 else if (k === 88) { lo[x.kd] = v; hi[x.kd] = v >> 31; }
-                else { const xv = v >>> 0, bv = x.imm >>> 0; c.fa = xv; c.fb = bv; c.fr = (xv - bv) >>> 0; c.fw = 4; c.fop = 2 /* FOP_SUB */; }
+                else {
+                  const op = k === 94 ? 7 : (x.op >> 3) & 7, r = k === 104 ? x.kd : x.ks;
+                  const av = k === 104 ? lo[r]! >>> 0 : v >>> 0, bv = k === 94 ? x.imm >>> 0 : k === 104 ? v >>> 0 : lo[r]! >>> 0;
+                  let rv: number, fop: number;
+                  if (op === 0) { rv = (av + bv) >>> 0; fop = 1 /* FOP_ADD */; }
+                  else if (op === 5 || op === 7) { rv = (av - bv) >>> 0; fop = 2 /* FOP_SUB */; }
+                  else { rv = (op === 6 ? av ^ bv : op === 4 ? av & bv : av | bv) >>> 0; fop = 5 /* FOP_LOGIC */; }
+                  if (op !== 7) {
+                    if (k === 104) { lo[r] = rv; hi[r] = 0; }
+                    else if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, rv, true);
+                    else mem.w32(a, rv);
+                  }
+                  c.fa = av; c.fb = bv; c.fr = rv; c.fw = 4; c.fop = fop;
+                }
               } else if (k === 90 /* K_MOVZX16M */) {
                 lo[x.kd] = rTag[t] === pn && off <= 4094 ? rDv[t]!.getUint16(off, true) : mem.r16(a); hi[x.kd] = 0;
               } else {
@@ -567,20 +596,23 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
                 if (k === 89) { lo[x.kd] = v; hi[x.kd] = 0; }
                 else if (k === 91) { const sv = (v << 24) >> 24; lo[x.kd] = sv; hi[x.kd] = sv >> 31; }
                 else if (k === 92) { lo[x.kd] = (v << 24) >> 24; hi[x.kd] = 0; }
+                else if (k === 102) { const r = x.kd; if (r < 16) lo[r] = (lo[r]! & ~255) | v; else lo[r - 16] = (lo[r - 16]! & ~0xff00) | (v << 8); }
                 else { const bv = x.imm & 255; c.fa = v; c.fb = bv; c.fr = (v - bv) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */; }
               }
               break;
             }
             // byte compares and tests on registers (codes >= 16 name AH..BH)
-            case 96 /* K_CMPRI8 */: case 97 /* K_CMPRR8 */: case 98 /* K_TESTRR8 */: {
-              const ra = x.kd, av = ra < 16 ? lo[ra]! & 255 : (lo[ra - 16]! >>> 8) & 255;
+            case 96 /* K_CMPRI8 */: case 97 /* K_CMPRR8 */: case 98 /* K_TESTRR8 */: case 101 /* K_TESTRI8 */: {
+              const ra = x.kd, av = ra < 16 ? lo[ra]! & 255 : (lo[ra - 16]! >>> 8) & 255, k = x.k;
               let bv: number;
-              if (x.k === 96) bv = x.imm & 255;
+              if (k === 96 || k === 101) bv = x.imm & 255;
               else { const rb = x.ks; bv = rb < 16 ? lo[rb]! & 255 : (lo[rb - 16]! >>> 8) & 255; }
               c.fa = av; c.fb = bv; c.fw = 1;
-              if (x.k === 98) { c.fr = av & bv; c.fop = 5 /* FOP_LOGIC */; } else { c.fr = (av - bv) & 255; c.fop = 2 /* FOP_SUB */; }
+              if (k >= 98) { c.fr = av & bv; c.fop = 5 /* FOP_LOGIC */; } else { c.fr = (av - bv) & 255; c.fop = 2 /* FOP_SUB */; }
               break;
             }
+            case 99 /* K_MOVRI64 */: lo[x.kd] = x.imm; hi[x.kd] = x.immHi; break;
+            case 100 /* K_MOVRI32 */: lo[x.kd] = x.imm; hi[x.kd] = 0; break;
             default: x.exec(c, x);
           }
         }
@@ -776,11 +808,16 @@ export function runPrimingCode(k: number): { m: Memory; code: number; stop: Stop
   const m = new Memory(32);
   const code = base + 0x10000, data = base + 0x20000;
   m.map(code, 4096, PROT_READ | PROT_EXEC);
-  // pages 0-18: PRIMING_CODE gives each memory form a page of its own to miss on (5 is the stack)
-  m.map(data, 19 * 4096, PROT_READ | PROT_WRITE);
+  // pages 0-25: PRIMING_CODE gives each memory form a page of its own to miss on (5 is the stack)
+  m.map(data, 26 * 4096, PROT_READ | PROT_WRITE);
   m.writeBytes(code, Uint8Array.from(forms.PRIMING_CODE));
   // the value the flag writers start from, a different one in each run
   m.w64(data + 0x108, k & 1 ? 0x9abcdef1 | 0 : 0x1234567, k & 4 ? 0xfedcba98 | 0 : 1);
+  // the memory forms' data (pages 7-25, where [rbx+rdx*2+disp] reads): values with the high bit
+  // set in half the runs, so that each form's `>>> 0` has seen a large value before the loop is
+  // optimised (else a "lost precision" deoptimisation at a program's first); then an empty TLB
+  for (let p = 7; p < 26; p++) for (const off of [0x116, 0x11e]) m.w64(data + p * 4096 + off, k & 1 ? 0x87654321 | 0 : 0x12345678, k & 1 ? 0xfedcba98 | 0 : 0x01234567);
+  m.flushTlb();
   // rax and rcx ordered both ways (the JB taken and not); rbx a data base, rsp a stack
   const c = new CpuState();
   c.rip = code;
@@ -794,8 +831,8 @@ export function runPrimingCode(k: number): { m: Memory; code: number; stop: Stop
   // (a page's first write copies the zero page, which forgets the TLB entries of the page and its
   // neighbours: so every page is written once before any is put in the TLB)
   if (k & 8) {
-    for (let p = 0; p < 19; p++) m.wpage(data + p * 4096);
-    for (let p = 0; p < 19; p++) { m.wpage(data + p * 4096); m.rpage(data + p * 4096); }
+    for (let p = 0; p < 26; p++) m.wpage(data + p * 4096);
+    for (let p = 0; p < 26; p++) { m.wpage(data + p * 4096); m.rpage(data + p * 4096); }
   }
   // the last run starts on a budget smaller than its first block, so that a block also runs one
   // instruction at a time (the path for a block the budget cannot cover) and run() stops on the

@@ -248,6 +248,14 @@ export const testAI8: Handler = (c, d) => {
   const a = c.lo[0]! & 255, b = d.imm & 255;
   c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = 5 /* FOP_LOGIC */;
 };
+/** TEST r/m8, imm8 on a register (F6 /0 and /1). */
+export const testRI8: Handler = (c, d) => {
+  const a = getR8(c, d.rm8), b = d.imm & 255;
+  c.fa = a; c.fb = b; c.fr = a & b; c.fw = 1; c.fop = 5 /* FOP_LOGIC */;
+};
+// ---- MOV r, imm (B8+r, and C7 /0 on a register; a 64-bit C7 immediate is sign-extended into immHi)
+export const movRI64: Handler = (c, d) => { c.lo[d.rm] = d.imm; c.hi[d.rm] = d.immHi; };
+export const movRI32: Handler = (c, d) => { c.lo[d.rm] = d.imm; c.hi[d.rm] = 0; };
 // ---- byte moves
 export const movLoad8: Handler = (c, d) => { setR8(c, d.reg8, c.mem.r8(ea(c, d))); };
 const movRR8: Handler = (c, d) => { setR8(c, d.rm8, getR8(c, d.reg8)); }; // 88 /r, register form
@@ -333,7 +341,8 @@ export function specializeForm(d: Insn): Handler | null {
       case 0x8b: if (isBD(d)) { if (w === 8) return movLoad64BD; if (w === 4) return movLoad32BD; } return null;
       case 0x89: if (isBD(d)) { if (w === 8) return movStore64BD; if (w === 4) return movStore32BD; } return null;
       case 0xc7:
-        if (!mem || (d.reg & 7) !== 0) return null;
+        if ((d.reg & 7) !== 0) return null;
+        if (!mem) return w === 8 ? movRI64 : w === 4 ? movRI32 : null;
         if (isBD(d)) { if (w === 8) return movStoreImm64BD; if (w === 4) return movStoreImm32BD; }
         if (w === 8) return movStoreImm64;
         if (w === 4) return movStoreImm32;
@@ -362,6 +371,7 @@ export function specializeForm(d: Insn): Handler | null {
       case 0x84: return mem ? null : testRR8;
       case 0x88: return mem ? null : movRR8;
       case 0x8a: return mem ? movLoad8 : movGE8;
+      case 0xf6: return !mem && (d.reg & 7) < 2 ? testRI8 : null;
       case 0xf7:
         if (mem || (d.reg & 7) !== 2) return null;
         return w === 8 ? not64 : w === 4 ? not32 : null;
@@ -382,6 +392,7 @@ export function specializeForm(d: Insn): Handler | null {
       case 0xc3: return retNear;
       case 0x68: case 0x6a: return w === 8 ? pushI64 : null;
     }
+    if (op >= 0xb8 && op <= 0xbf) return w === 8 ? movRI64 : w === 4 ? movRI32 : null;
     if (op >= 0x50 && op <= 0x57) return w === 8 ? pushR64 : null;
     if (op >= 0x58 && op <= 0x5f) return w === 8 ? popR64 : null;
     if (op < 0x40 && (op & 7) === 1 && mem && !d.lock) {

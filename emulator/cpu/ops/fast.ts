@@ -100,6 +100,12 @@ export const EI32: (Handler | undefined)[] = [
 ];
 export const aluGEm64: Handler = (c, d) => { const lo = load64(c, ea(c, d)) >>> 0; alu64(c, (d.op >> 3) & 7, d.reg, lo, loadHi >>> 0); };
 export const aluGEm32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, d.reg, load32(c, ea(c, d)) >>> 0);
+/**
+ * The same for ADD, OR, AND, SUB, XOR and CMP only (not ADC, SBB, which read CF): handlers of
+ * their own so that these get the interpreter's inline form (ops/inline-forms.ts K_ALUGEM*).
+ */
+export const aluGEmNC64: Handler = (c, d) => aluGEm64(c, d);
+export const aluGEmNC32: Handler = (c, d) => aluGEm32(c, d);
 // accumulator-immediate forms (ADD/OR/.../CMP rAX, imm32)
 export const aluAI64: Handler = (c, d) => alu64(c, (d.op >> 3) & 7, 0, d.imm >>> 0, d.immHi >>> 0);
 export const aluAI32: Handler = (c, d) => alu32(c, (d.op >> 3) & 7, 0, d.imm >>> 0);
@@ -209,8 +215,9 @@ export function specialize(d: Insn, h: Handler): Handler {
         if (w === 8) return (ge ? GE64[k] : EG64[k]) ?? (ge ? aluGE64 : aluEG64);
         if (w === 4) return (ge ? GE32[k] : EG32[k]) ?? (ge ? aluGE32 : aluEG32);
       } else if (ge) {
-        if (w === 8) return aluGEm64;
-        if (w === 4) return aluGEm32;
+        const carry = ((op >> 3) & 7) === 2 || ((op >> 3) & 7) === 3;
+        if (w === 8) return carry ? aluGEm64 : aluGEmNC64;
+        if (w === 4) return carry ? aluGEm32 : aluGEmNC32;
       }
       return h;
     }

@@ -16,11 +16,11 @@
  */
 import type { Handler, Insn } from "../insn.js";
 import { movRR64, movRR32, movGE64, movGE32, testRR64, testRR32, leaSimple64, EG64, GE64, EG32, GE32, EI64, EI32, shiftRI64, imulRR64, store8,
-  movLoad64, movLoad32, movStore64, movStore32, cmpMI8 } from "./fast.js";
+  movLoad64, movLoad32, movStore64, movStore32, cmpMI8, aluGEmNC64, aluGEmNC32 } from "./fast.js";
 import { movLoad64BD, movLoad32BD, movStore64BD, movStore32BD, pushR64, popR64, callRel, retNear, movzx8R,
   movsxdR, cdqe, lea32, leaBIS64, jmpR, inc64, dec64, inc32, dec32, movsxdM, movzx8M, movzx16M, movsx8M64, movsx8M32,
-  cmpMI32BD, cmpRI8, cmpAI8, cmpEG8, cmpGE8, testRR8 } from "./fast-forms.js";
-import { ALU_MEM_IMM32, ALU_MEM_IMM64 } from "./fast-mem.js";
+  cmpMI32BD, cmpRI8, cmpAI8, cmpEG8, cmpGE8, testRR8, testRI8, testAI8, movRI64, movRI32, movLoad8 } from "./fast-forms.js";
+import { ALU_MEM_IMM32, ALU_MEM_IMM64, ALU_MEM_REG32, ALU_MEM_REG64 } from "./fast-mem.js";
 import { JCC, jmp } from "./branch.js";
 
 /** The form codes (run.ts writes them as literals: keep the two in step; run.ts checks at load). */
@@ -54,9 +54,16 @@ export const K_CALL = 0, K_MOV64 = 1, K_MOV32 = 2, K_LOAD64BD = 3, K_LOAD32BD = 
   K_LOAD64M = 84, K_LOAD32M = 85, K_STORE64M = 86, K_STORE32M = 87, K_MOVSXDM = 88, K_MOVZX8M = 89, K_MOVZX16M = 90,
   K_MOVSX8M64 = 91, K_MOVSX8M32 = 92, K_CMPMI64 = 93, K_CMPMI32 = 94, K_CMPMI8 = 95,
   /** Byte compares and tests on registers (kd, ks: byte-register codes, >= 16 for AH..BH). */
-  K_CMPRI8 = 96, K_CMPRR8 = 97, K_TESTRR8 = 98;
+  K_CMPRI8 = 96, K_CMPRR8 = 97, K_TESTRR8 = 98,
+  /** MOV r, imm; TEST r8, imm8 (with the byte compares). */
+  K_MOVRI64 = 99, K_MOVRI32 = 100, K_TESTRI8 = 101,
+  /**
+   * More any-address memory forms: MOV r8, m8; ADD/OR/AND/SUB/XOR/CMP r, m (64, 32 bits) and
+   * m, r (read, store unless CMP, then the flags: a store that faults leaves them as they were).
+   */
+  K_LOAD8 = 102, K_ALUGEM64 = 103, K_ALUGEM32 = 104, K_ALUMR32 = 105, K_ALUMR64 = 106;
 /** Highest code in use (tests run them all). */
-export const K_LAST = 98;
+export const K_LAST = 106;
 
 /** x86 ALU operation (the opcode's bits 3-5, or ModRM /reg of 81/83) -> index in a K_ALU* group (-1: not inline). */
 const ALU_INDEX = [0, 1, -1, -1, 2, 3, 4, 5];
@@ -103,6 +110,11 @@ add(cmpMI8, K_CMPMI8, "none", "none");
 // CMP AL, imm8 is CMP r/m8, imm8 with AL (byte-register code 0)
 add(cmpRI8, K_CMPRI8, "rm8", "none"); add(cmpAI8, K_CMPRI8, "none", "none");
 add(cmpEG8, K_CMPRR8, "rm8", "reg8"); add(cmpGE8, K_CMPRR8, "reg8", "rm8"); add(testRR8, K_TESTRR8, "rm8", "reg8");
+// TEST AL, imm8 is TEST r/m8, imm8 with AL
+add(testRI8, K_TESTRI8, "rm8", "none"); add(testAI8, K_TESTRI8, "none", "none");
+add(movRI64, K_MOVRI64, "rm", "none"); add(movRI32, K_MOVRI32, "rm", "none");
+add(movLoad8, K_LOAD8, "reg8", "none"); add(aluGEmNC64, K_ALUGEM64, "reg", "none"); add(aluGEmNC32, K_ALUGEM32, "reg", "none");
+for (const op of [0, 1, 4, 5, 6, 7]) { add(ALU_MEM_REG32[op], K_ALUMR32, "none", "reg"); add(ALU_MEM_REG64[op], K_ALUMR64, "none", "reg"); }
 
 function regOf(d: Insn, which: Operand): number {
   return which === "rm" ? d.rm : which === "reg" ? d.reg : which === "rm8" ? d.rm8 : which === "reg8" ? d.reg8 : which === "base" ? d.base : 0;
@@ -151,10 +163,10 @@ for (let i = 0; i < 6; i++) {
 DEAD_FORM[K_TEST64RR] = K_NOP64; DEAD_FORM[K_TEST32RR] = K_NOP32;
 DEAD_FORM[K_SHL64I] = K_SHL64I_NF; DEAD_FORM[K_SHR64I] = K_SHR64I_NF; DEAD_FORM[K_SAR64I] = K_SAR64I_NF;
 DEAD_FORM[K_IMUL64RR] = K_IMUL64RR_NF;
-for (const k of [K_MOV64, K_MOV32, K_LEA64BD, K_MOVZX8R, K_MOVSXD, K_LEA32, K_LEA64BIS]) WRITES[k] = 0;
+for (const k of [K_MOV64, K_MOV32, K_LEA64BD, K_MOVZX8R, K_MOVSXD, K_LEA32, K_LEA64BIS, K_MOVRI64, K_MOVRI32]) WRITES[k] = 0;
 // byte compares and tests write the 32-bit form's fields (no dead form of their own: they pass
 // liveness on as writers, not as observers); INC and DEC read CF, so they observe (-1, as set)
-for (const k of [K_CMPRI8, K_CMPRR8, K_TESTRR8]) WRITES[k] = F_LAZY32;
+for (const k of [K_CMPRI8, K_CMPRR8, K_TESTRR8, K_TESTRI8]) WRITES[k] = F_LAZY32;
 for (let k = 0; k <= K_LAST; k++) {
   const d = DEAD_FORM[k]!;
   if (d === 0) continue;
@@ -193,6 +205,12 @@ export function markDeadFlags(blk: readonly Insn[]): void {
     }
     covered = i === blk.length - 1 ? w : covered | w;
   }
+}
+
+/** disp32 of [rbx+rdx*2+disp] (rbx = the priming's data + 0x100, rdx = 3) on data page p: its first (0) or second (1) value. */
+function primingDisp(p: number, second: number): number[] {
+  const d = p * 0x1000 + (second ? 0x18 : 0x10);
+  return [d & 255, (d >> 8) & 255, (d >> 16) & 255, 0];
 }
 
 /**
@@ -236,18 +254,25 @@ export const PRIMING_CODE: readonly number[] = [
   0x48, 0xc7, 0xc2, 0xfe, 0xff, 0xff, 0xff, 0x88, 0x84, 0x53, 0x04, 0x40, 0x00, 0x00,
   0x64, 0x88, 0x42, 0x10,
   // the any-address memory forms (rax saved: the block ends below compare it): mov edx, 3; then
-  // each form at [rbx+rdx*2+disp] twice, first on a page of its own (7-18) and then again (a TLB
+  // each form at [rbx+rdx*2+disp] twice, first on a page of its own (7-25) and then again (a TLB
   // hit), a JMP to the next instruction after every form, and mov rax, fs:[rdx+0x10] (through ea())
   0x50, 0xba, 0x03, 0x00, 0x00, 0x00,
   ...[
     [0x48, 0x8b, 0x84, 0x53], [0x8b, 0x84, 0x53], [0x48, 0x89, 0x84, 0x53], [0x89, 0x84, 0x53], [0x48, 0x63, 0x84, 0x53],
     [0x0f, 0xb6, 0x84, 0x53], [0x0f, 0xb7, 0x84, 0x53], [0x48, 0x0f, 0xbe, 0x84, 0x53], [0x0f, 0xbe, 0x84, 0x53],
     [0x48, 0x83, 0xbc, 0x53], [0x83, 0xbc, 0x53], [0x80, 0xbc, 0x53],
+    // mov al, m8; mov ah, m8
+    [0x8a, 0x84, 0x53], [0x8a, 0xa4, 0x53],
   ].flatMap((w, i) => {
-    const at = (d: number) => [d & 255, (d >> 8) & 255, (d >> 16) & 255, 0];
-    const imm = i >= 9 ? [0x85] : []; // the compares' immediate (negative: sign-extended)
-    return [...w, ...at((7 + i) * 0x1000 + 0x10), ...imm, ...w, ...at((7 + i) * 0x1000 + 0x18), ...imm, 0xeb, 0x00];
+    const imm = i >= 9 && i < 12 ? [0x85] : []; // the compares' immediate (negative: sign-extended)
+    return [...w, ...primingDisp(7 + i, 0), ...imm, ...w, ...primingDisp(7 + i, 1), ...imm, 0xeb, 0x00];
   }),
+  // op rax, m64; op eax, m32; op m32, eax; op m64, rax (pages 21-24), each operation (ADD, OR,
+  // AND, SUB, XOR, CMP) after a load of rax (mov rax, [rbx+rdx*2+0x7018]: a large value in odd runs)
+  ...[[0x48, 3], [3], [1], [0x48, 1]].flatMap((g, i) => [0, 1, 4, 5, 6, 7].flatMap((op, j) => [
+    0x48, 0x8b, 0x84, 0x53, ...primingDisp(7, 1),
+    ...g.slice(0, -1), op * 8 + g[g.length - 1]!, 0x84, 0x53, ...primingDisp(21 + i, j & 1), ...(j & 1 ? [0xeb, 0x00] : []),
+  ])),
   0x64, 0x48, 0x8b, 0x42, 0x10,
   // the register forms: movsxd rax, ecx; cdqe; lea eax, [rbx+rdx*2+8]; lea eax, [rip]; lea eax, [rdx*2+8];
   // lea rax, [rbx+rdx*2+8]; lea rax, [rbx+rdx*8-8]; inc/dec rax and eax; cmp al, 5; cmp cl, 5;
@@ -255,9 +280,17 @@ export const PRIMING_CODE: readonly number[] = [
   0x48, 0x63, 0xc1, 0x48, 0x98, 0x8d, 0x44, 0x53, 0x08, 0x8d, 0x05, 0x00, 0x00, 0x00, 0x00, 0xeb, 0x00,
   0x8d, 0x04, 0x55, 0x08, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x44, 0x53, 0x08, 0x48, 0x8d, 0x44, 0xd3, 0xf8, 0xeb, 0x00,
   0x48, 0xff, 0xc0, 0x48, 0xff, 0xc8, 0xff, 0xc0, 0xff, 0xc8, 0xeb, 0x00,
-  // INC/DEC across 0 and 2^32 (high halves of both signs): mov rdx, -2; inc rdx; inc rdx; dec rdx; inc edx; dec edx
+  // INC/DEC across 0 and 2^32 (high halves of both signs): mov rdx, -2; inc rdx; inc rdx; dec rdx; inc edx; dec edx;
+  // then lea rax, [rbx+rdx*2+8] with that index, 2^32 - 1
   0x48, 0xc7, 0xc2, 0xfe, 0xff, 0xff, 0xff, 0x48, 0xff, 0xc2, 0x48, 0xff, 0xc2, 0x48, 0xff, 0xca, 0xff, 0xc2, 0xff, 0xca, 0xeb, 0x00,
+  0x48, 0x8d, 0x44, 0x53, 0x08,
   0x3c, 0x05, 0x80, 0xf9, 0x05, 0x80, 0xfc, 0x80, 0x38, 0xc8, 0xeb, 0x00, 0x3a, 0xcc, 0x84, 0xc8, 0x84, 0xe4, 0xeb, 0x00,
+  // test al, 0x81; test ah, 0x80; mov eax, 0x87654321; mov rax, 0x8000000012345678
+  0xa8, 0x81, 0xf6, 0xc4, 0x80, 0xb8, 0x21, 0x43, 0x65, 0x87, 0x48, 0xb8, 0x78, 0x56, 0x34, 0x12, 0x00, 0x00, 0x00, 0x80, 0xeb, 0x00,
+  // three handler calls in a block's body (bt eax, 3; setne al; cmovz eax, ecx), so that the body's
+  // call through exec has seen several handlers: with one, V8 inlines it, and a program's first
+  // other handler call deoptimised the loop ("wrong call target")
+  0x0f, 0xba, 0xe0, 0x03, 0x0f, 0x95, 0xc0, 0x0f, 0x44, 0xc1, 0xeb, 0x00,
   0x58,
   // a block whose successor alternates (jz taken and not), so interpret() follows a block's
   // second successor link (prev.succ2) with one set: unprimed, that compare deoptimised the loop
