@@ -533,66 +533,62 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             // base(+index) operand; the rest (RIP-relative, a segment, 32-bit addressing) through ea()
             case 84: case 85: case 86: case 87: case 88: case 89: case 90: case 91: case 92: case 93: case 94: case 95:
             case 102: case 103: case 104: case 105: case 106: {
-              const b = x.base, ix = x.index;
-              let a: number;
-              if (b >= 0 && x.seg === 0 && x.asz32 === 0) {
-                a = x.disp + (hi[b]! * 4294967296 + (lo[b]! >>> 0));
-                if (ix >= 0) a += (hi[ix]! * 4294967296 + (lo[ix]! >>> 0)) * x.scale;
-              } else a = ea(c, x);
-              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096, k = x.k;
+              // In place: a plain base(+index) address (ea()'s arithmetic, in its order) whose
+              // access stays on a page the TLB holds. Anything else (RIP-relative, a segment,
+              // 32-bit addressing, a TLB miss, a page-straddling access) runs the form's handler,
+              // which computes the address again: so the address never reaches a call, where V8
+              // kept it as a tagged value (checked for int32 and boxed on every access)
+              const b = x.base, ix = x.index, k = x.k;
+              if (b < 0 || x.seg !== 0 || x.asz32 !== 0) { x.exec(c, x); break; }
+              let a = x.disp + (hi[b]! * 4294967296 + (lo[b]! >>> 0));
+              if (ix >= 0) a += (hi[ix]! * 4294967296 + (lo[ix]! >>> 0)) * x.scale;
+              const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
               if (k === 86 /* K_STORE64M */) {
-                const r = x.ks;
-                if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, lo[r]!, true); dv.setInt32(off + 4, hi[r]!, true); }
-                else mem.w64(a, lo[r]!, hi[r]!);
+                if (wTag[t] === pn && off <= 4088) { const r = x.ks, dv = wDv[t]!; dv.setInt32(off, lo[r]!, true); dv.setInt32(off + 4, hi[r]!, true); }
+                else x.exec(c, x);
               } else if (k === 87 /* K_STORE32M */) {
                 if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, lo[x.ks]!, true);
-                else mem.w32(a, lo[x.ks]!);
+                else x.exec(c, x);
               } else if (k === 84 /* K_LOAD64M */ || k === 93 /* K_CMPMI64 */ || k === 103 /* K_ALUGEM64 */ || k === 106 /* K_ALUMR64 */) {
-                let vl: number, vh: number;
-                if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
-                else { vl = mem.r32(a); vh = mem.r32(a + 4); }
-                if (k === 84) { lo[x.kd] = vl; hi[x.kd] = vh; }
-                else {
-                  // CMP m64, imm (a = the memory), op r64, m64 (a = the register), op m64, r64 (a = the memory)
-                  const op = k === 93 ? 7 : (x.op >> 3) & 7, r = k === 103 ? x.kd : x.ks;
-                  let al: number, ah: number, bl: number, bh: number;
-                  if (k === 93) { al = vl >>> 0; ah = vh >>> 0; bl = x.imm >>> 0; bh = x.immHi >>> 0; }
-                  else if (k === 103) { al = lo[r]! >>> 0; ah = hi[r]! >>> 0; bl = vl >>> 0; bh = vh >>> 0; }
-                  else { al = vl >>> 0; ah = vh >>> 0; bl = lo[r]! >>> 0; bh = hi[r]! >>> 0; }
-                  let rl: number, rh: number, fop: number;
-                  if (op === 0) { const s = al + bl; rl = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; fop = 1 /* FOP_ADD */; }
-                  else if (op === 5 || op === 7) { const s = al - bl; rl = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; fop = 2 /* FOP_SUB */; }
-                  else { rl = (op === 6 ? al ^ bl : op === 4 ? al & bl : al | bl) >>> 0; rh = (op === 6 ? ah ^ bh : op === 4 ? ah & bh : ah | bh) >>> 0; fop = 5 /* FOP_LOGIC */; }
-                  if (op !== 7) {
-                    if (k === 103) { lo[r] = rl; hi[r] = rh; }
-                    else if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, rl, true); dv.setInt32(off + 4, rh, true); }
-                    else mem.w64(a, rl, rh);
-                  }
-                  c.fa = al; c.fah = ah; c.fb = bl; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; c.fop = fop;
-                }
+                // CMP m64, imm (a = the memory), op r64, m64 (a = the register), op m64, r64 (a = the memory; stored back unless CMP)
+                const op = k === 93 ? 7 : (x.op >> 3) & 7, stores = k === 106 && op !== 7;
+                if (rTag[t] !== pn || off > 4088 || (stores && wTag[t] !== pn)) { x.exec(c, x); break; }
+                const dv = rDv[t]!, vl = dv.getInt32(off, true), vh = dv.getInt32(off + 4, true);
+                if (k === 84) { lo[x.kd] = vl; hi[x.kd] = vh; break; }
+                const r = k === 103 ? x.kd : x.ks;
+                let al: number, ah: number, bl: number, bh: number;
+                if (k === 93) { al = vl >>> 0; ah = vh >>> 0; bl = x.imm >>> 0; bh = x.immHi >>> 0; }
+                else if (k === 103) { al = lo[r]! >>> 0; ah = hi[r]! >>> 0; bl = vl >>> 0; bh = vh >>> 0; }
+                else { al = vl >>> 0; ah = vh >>> 0; bl = lo[r]! >>> 0; bh = hi[r]! >>> 0; }
+                let rl: number, rh: number, fop: number;
+                if (op === 0) { const s = al + bl; rl = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; fop = 1 /* FOP_ADD */; }
+                else if (op === 5 || op === 7) { const s = al - bl; rl = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; fop = 2 /* FOP_SUB */; }
+                else { rl = (op === 6 ? al ^ bl : op === 4 ? al & bl : al | bl) >>> 0; rh = (op === 6 ? ah ^ bh : op === 4 ? ah & bh : ah | bh) >>> 0; fop = 5 /* FOP_LOGIC */; }
+                if (k === 103 && op !== 7) { lo[r] = rl; hi[r] = rh; }
+                else if (stores) { const wv = wDv[t]!; wv.setInt32(off, rl, true); wv.setInt32(off + 4, rh, true); }
+                c.fa = al; c.fah = ah; c.fb = bl; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; c.fop = fop;
               } else if (k <= 88 /* K_LOAD32M, K_MOVSXDM */ || k === 94 /* K_CMPMI32 */ || k === 104 /* K_ALUGEM32 */ || k === 105 /* K_ALUMR32 */) {
-                const v = rTag[t] === pn && off <= 4092 ? rDv[t]!.getInt32(off, true) : mem.r32(a);
-                if (k === 85) { lo[x.kd] = v; hi[x.kd] = 0; }
-                else if (k === 88) { lo[x.kd] = v; hi[x.kd] = v >> 31; }
-                else {
-                  const op = k === 94 ? 7 : (x.op >> 3) & 7, r = k === 104 ? x.kd : x.ks;
-                  const av = k === 104 ? lo[r]! >>> 0 : v >>> 0, bv = k === 94 ? x.imm >>> 0 : k === 104 ? v >>> 0 : lo[r]! >>> 0;
-                  let rv: number, fop: number;
-                  if (op === 0) { rv = (av + bv) >>> 0; fop = 1 /* FOP_ADD */; }
-                  else if (op === 5 || op === 7) { rv = (av - bv) >>> 0; fop = 2 /* FOP_SUB */; }
-                  else { rv = (op === 6 ? av ^ bv : op === 4 ? av & bv : av | bv) >>> 0; fop = 5 /* FOP_LOGIC */; }
-                  if (op !== 7) {
-                    if (k === 104) { lo[r] = rv; hi[r] = 0; }
-                    else if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, rv, true);
-                    else mem.w32(a, rv);
-                  }
-                  c.fa = av; c.fb = bv; c.fr = rv; c.fw = 4; c.fop = fop;
-                }
+                const op = k === 94 ? 7 : (x.op >> 3) & 7, stores = k === 105 && op !== 7;
+                if (rTag[t] !== pn || off > 4092 || (stores && wTag[t] !== pn)) { x.exec(c, x); break; }
+                const v = rDv[t]!.getInt32(off, true);
+                if (k === 85) { lo[x.kd] = v; hi[x.kd] = 0; break; }
+                if (k === 88) { lo[x.kd] = v; hi[x.kd] = v >> 31; break; }
+                const r = k === 104 ? x.kd : x.ks;
+                const av = k === 104 ? lo[r]! >>> 0 : v >>> 0, bv = k === 94 ? x.imm >>> 0 : k === 104 ? v >>> 0 : lo[r]! >>> 0;
+                let rv: number, fop: number;
+                if (op === 0) { rv = (av + bv) >>> 0; fop = 1 /* FOP_ADD */; }
+                else if (op === 5 || op === 7) { rv = (av - bv) >>> 0; fop = 2 /* FOP_SUB */; }
+                else { rv = (op === 6 ? av ^ bv : op === 4 ? av & bv : av | bv) >>> 0; fop = 5 /* FOP_LOGIC */; }
+                if (k === 104 && op !== 7) { lo[r] = rv; hi[r] = 0; }
+                else if (stores) wDv[t]!.setInt32(off, rv, true);
+                c.fa = av; c.fb = bv; c.fr = rv; c.fw = 4; c.fop = fop;
               } else if (k === 90 /* K_MOVZX16M */) {
-                lo[x.kd] = rTag[t] === pn && off <= 4094 ? rDv[t]!.getUint16(off, true) : mem.r16(a); hi[x.kd] = 0;
-              } else {
-                // the byte loads: MOVZX, MOVSX to 64 and 32 bits, CMP m8, imm8
-                const v = rTag[t] === pn ? rDv[t]!.getUint8(off) : mem.r8(a);
+                if (rTag[t] === pn && off <= 4094) { lo[x.kd] = rDv[t]!.getUint16(off, true); hi[x.kd] = 0; }
+                else x.exec(c, x);
+              } else if (rTag[t] !== pn) x.exec(c, x);
+              else {
+                // the byte loads: MOVZX, MOVSX to 64 and 32 bits, MOV r8, CMP m8, imm8
+                const v = rDv[t]!.getUint8(off);
                 if (k === 89) { lo[x.kd] = v; hi[x.kd] = 0; }
                 else if (k === 91) { const sv = (v << 24) >> 24; lo[x.kd] = sv; hi[x.kd] = sv >> 31; }
                 else if (k === 92) { lo[x.kd] = (v << 24) >> 24; hi[x.kd] = 0; }

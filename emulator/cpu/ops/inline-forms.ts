@@ -255,7 +255,7 @@ export const PRIMING_CODE: readonly number[] = [
   0x64, 0x88, 0x42, 0x10,
   // the any-address memory forms (rax saved: the block ends below compare it): mov edx, 3; then
   // each form at [rbx+rdx*2+disp] twice, first on a page of its own (7-25) and then again (a TLB
-  // hit), a JMP to the next instruction after every form, and mov rax, fs:[rdx+0x10] (through ea())
+  // hit), and a JMP to the next instruction after every form
   0x50, 0xba, 0x03, 0x00, 0x00, 0x00,
   ...[
     [0x48, 0x8b, 0x84, 0x53], [0x8b, 0x84, 0x53], [0x48, 0x89, 0x84, 0x53], [0x89, 0x84, 0x53], [0x48, 0x63, 0x84, 0x53],
@@ -273,7 +273,10 @@ export const PRIMING_CODE: readonly number[] = [
     0x48, 0x8b, 0x84, 0x53, ...primingDisp(7, 1),
     ...g.slice(0, -1), op * 8 + g[g.length - 1]!, 0x84, 0x53, ...primingDisp(21 + i, j & 1), ...(j & 1 ? [0xeb, 0x00] : []),
   ])),
-  0x64, 0x48, 0x8b, 0x42, 0x10,
+  // three forms whose address is not base(+index): each runs its handler, and the one call that
+  // does so must have seen more than one (else V8 inlines it, and deoptimises at the first other):
+  // mov rax, fs:[rdx+0x10]; movzx eax, byte fs:[rdx+0x10]; mov eax, [rip]
+  0x64, 0x48, 0x8b, 0x42, 0x10, 0x64, 0x0f, 0xb6, 0x42, 0x10, 0x8b, 0x05, 0x00, 0x00, 0x00, 0x00,
   // the register forms: movsxd rax, ecx; cdqe; lea eax, [rbx+rdx*2+8]; lea eax, [rip]; lea eax, [rdx*2+8];
   // lea rax, [rbx+rdx*2+8]; lea rax, [rbx+rdx*8-8]; inc/dec rax and eax; cmp al, 5; cmp cl, 5;
   // cmp ah, 0x80; cmp al, cl; cmp cl, ah; test al, cl; test ah, ah (a JMP to the next after every few)

@@ -197,6 +197,12 @@ describe("inline forms", () => {
   it("every flag writer's dead-flag form runs as its handler (its flags overwritten before the block ends)", () => {
     for (const w of WRITERS) check([...w, ...KILL, HLT], 0);
   });
+  it("a byte compare or test overwrites a 32-bit writer's flags (its dead form) but not a 64-bit one's", () => {
+    // cmp al, cl; test ah, ch; cmp cl, 5; test dl, 3 (the last a TEST r8, imm8) after every writer
+    for (const killer of [[0x38, 0xc8], [0x84, 0xec], [0x80, 0xf9, 0x05], [0xf6, 0xc2, 0x03]]) {
+      for (const w of WRITERS) check([...w, ...killer, HLT], 0);
+    }
+  });
   it("a flag writer keeps its flags when a memory access comes before they are overwritten (a fault sees them)", () => {
     for (const w of WRITERS) check([...w, ...FAULTING_LOAD, ...KILL, HLT], 0, undefined, undefined, "fault");
   });
