@@ -13,7 +13,7 @@ import { compileRegion, endsBlock, isJmpIndirect, JIT_HELPERS } from "./jit.js";
 import type { JitRegion, JitHelpers, CompiledRegion } from "./jit.js";
 import { countedLoopOf, countedLoopsOn, skipIterations } from "./counted-loop.js";
 import { cpuStats } from "./stats.js";
-import { cond, getCF, PARITY } from "./flags.js";
+import { cond, PARITY } from "./flags.js";
 import { ea } from "./operands.js";
 import * as forms from "./ops/inline-forms.js";
 
@@ -212,7 +212,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
   // double local that the catch block reads to a tagged value before every call in the loop
   let inFastBody = 0;
   let fastBlock: Insn[] | null = null;
-  const lo = c.lo, hi = c.hi;
+  const R = c.regs; // the halves: lo at r, hi at 16 + r
   // the memory's TLB, for the loads and stores run in place below: a hit reads or writes the
   // page's view at once (one lookup for both halves of a 64-bit access, where two r32 calls made
   // two), a miss or a page-straddling access calls Memory (r32, w32, w64, w8), which fills it.
@@ -266,101 +266,101 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
           // the commonest handler forms in place (ops/inline-forms.ts: each case repeats its
           // handler's body; the codes are literals so that V8 makes the switch a jump table)
           switch (x.k) {
-            case 1 /* K_MOV64 */: lo[x.kd] = lo[x.ks]!; hi[x.kd] = hi[x.ks]!; break;
-            case 2 /* K_MOV32 */: lo[x.kd] = lo[x.ks]!; hi[x.kd] = 0; break;
+            case 1 /* K_MOV64 */: R[x.kd] = R[x.ks]!; R[16 + x.kd] = R[16 + x.ks]!; break;
+            case 2 /* K_MOV32 */: R[x.kd] = R[x.ks]!; R[16 + x.kd] = 0; break;
             case 3 /* K_LOAD64BD */: {
-              const b = x.ks, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const b = x.ks, a = R[16 + b]! * 4294967296 + (R[b]! >>> 0) + x.disp;
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
               let vl: number, vh: number;
               if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
               else { vl = mem.r32(a); vh = mem.r32(a + 4); }
-              lo[x.kd] = vl; hi[x.kd] = vh;
+              R[x.kd] = vl; R[16 + x.kd] = vh;
               break;
             }
             case 4 /* K_LOAD32BD */: {
-              const b = x.ks, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const b = x.ks, a = R[16 + b]! * 4294967296 + (R[b]! >>> 0) + x.disp;
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
               const v = rTag[t] === pn && off <= 4092 ? rDv[t]!.getInt32(off, true) : mem.r32(a);
-              lo[x.kd] = v; hi[x.kd] = 0;
+              R[x.kd] = v; R[16 + x.kd] = 0;
               break;
             }
             case 5 /* K_STORE64BD */: {
-              const b = x.kd, r = x.ks, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const b = x.kd, r = x.ks, a = R[16 + b]! * 4294967296 + (R[b]! >>> 0) + x.disp;
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
-              if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, lo[r]!, true); dv.setInt32(off + 4, hi[r]!, true); }
-              else mem.w64(a, lo[r]!, hi[r]!);
+              if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, R[r]!, true); dv.setInt32(off + 4, R[16 + r]!, true); }
+              else mem.w64(a, R[r]!, R[16 + r]!);
               break;
             }
             case 6 /* K_STORE32BD */: {
-              const b = x.kd, a = hi[b]! * 4294967296 + (lo[b]! >>> 0) + x.disp;
+              const b = x.kd, a = R[16 + b]! * 4294967296 + (R[b]! >>> 0) + x.disp;
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
-              if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, lo[x.ks]!, true);
-              else mem.w32(a, lo[x.ks]!);
+              if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, R[x.ks]!, true);
+              else mem.w32(a, R[x.ks]!);
               break;
             }
             case 7 /* K_LEA64BD */: {
-              const b = x.ks, r = x.kd, disp = x.disp, sum = (lo[b]! >>> 0) + (disp >>> 0);
-              hi[r] = (hi[b]! + (disp >> 31) + (sum > 0xffffffff ? 1 : 0)) | 0;
-              lo[r] = sum | 0;
+              const b = x.ks, r = x.kd, disp = x.disp, sum = (R[b]! >>> 0) + (disp >>> 0);
+              R[16 + r] = (R[16 + b]! + (disp >> 31) + (sum > 0xffffffff ? 1 : 0)) | 0;
+              R[r] = sum | 0;
               break;
             }
             case 8 /* K_PUSH64 */: {
-              const r = x.ks, vl = lo[r]!, vh = hi[r]!, l = lo[4]!, h = hi[4]!;
+              const r = x.ks, vl = R[r]!, vh = R[16 + r]!, l = R[4]!, h = R[20]!;
               const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h, a = nh * 4294967296 + (nl >>> 0);
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
               if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, vl, true); dv.setInt32(off + 4, vh, true); }
               else mem.w64(a, vl, vh);
-              lo[4] = nl; hi[4] = nh;
+              R[4] = nl; R[20] = nh;
               break;
             }
             case 9 /* K_POP64 */: {
-              const l = lo[4]!, h = hi[4]!, a = h * 4294967296 + (l >>> 0);
+              const l = R[4]!, h = R[20]!, a = h * 4294967296 + (l >>> 0);
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
               let vl: number, vh: number;
               if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
               else { vl = mem.r32(a); vh = mem.r32(a + 4); }
-              lo[4] = (l + 8) | 0; hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
-              lo[x.kd] = vl; hi[x.kd] = vh;
+              R[4] = (l + 8) | 0; R[20] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
+              R[x.kd] = vl; R[16 + x.kd] = vh;
               break;
             }
             // ALU ops ADD, OR, AND, SUB, XOR, CMP (in that order) on a 64-bit register, with a
             // register (10-15) or an immediate (22-27): the lazy flags as alu64 in ops/fast.ts records them
             case 10: case 11: case 12: case 13: case 14: case 15:
             case 22: case 23: case 24: case 25: case 26: case 27: {
-              const k = x.k, r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0;
+              const k = x.k, r = x.kd, a = R[r]! >>> 0, ah = R[16 + r]! >>> 0;
               let b: number, bh: number, op: number;
-              if (k < 16) { b = lo[x.ks]! >>> 0; bh = hi[x.ks]! >>> 0; op = k - 10; }
+              if (k < 16) { b = R[x.ks]! >>> 0; bh = R[16 + x.ks]! >>> 0; op = k - 10; }
               else { b = x.imm >>> 0; bh = x.immHi >>> 0; op = k - 22; }
               let rl: number, rh: number;
               if (op === 0) { const s = a + b; rl = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 1 /* FOP_ADD */; }
               else if (op >= 3 && op !== 4) { const s = a - b; rl = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; c.fop = 2 /* FOP_SUB */; }
               else { rl = (op === 4 ? a ^ b : op === 2 ? a & b : a | b) >>> 0; rh = (op === 4 ? ah ^ bh : op === 2 ? ah & bh : ah | bh) >>> 0; c.fop = 5 /* FOP_LOGIC */; }
               c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8;
-              if (op !== 5) { lo[r] = rl; hi[r] = rh; }
+              if (op !== 5) { R[r] = rl; R[16 + r] = rh; }
               break;
             }
             // the same on a 32-bit register (16-21 with a register, 28-33 with an immediate), as alu32 records them
             case 16: case 17: case 18: case 19: case 20: case 21:
             case 28: case 29: case 30: case 31: case 32: case 33: {
-              const k = x.k, r = x.kd, a = lo[r]! >>> 0;
+              const k = x.k, r = x.kd, a = R[r]! >>> 0;
               let b: number, op: number;
-              if (k < 22) { b = lo[x.ks]! >>> 0; op = k - 16; }
+              if (k < 22) { b = R[x.ks]! >>> 0; op = k - 16; }
               else { b = x.imm >>> 0; op = k - 28; }
               let v: number;
               if (op === 0) { v = (a + b) >>> 0; c.fop = 1 /* FOP_ADD */; }
               else if (op >= 3 && op !== 4) { v = (a - b) >>> 0; c.fop = 2 /* FOP_SUB */; }
               else { v = (op === 4 ? a ^ b : op === 2 ? a & b : a | b) >>> 0; c.fop = 5 /* FOP_LOGIC */; }
               c.fa = a; c.fb = b; c.fr = v; c.fw = 4;
-              if (op !== 5) { lo[r] = v; hi[r] = 0; }
+              if (op !== 5) { R[r] = v; R[16 + r] = 0; }
               break;
             }
             case 34 /* K_TEST64RR */: {
-              const vl = (lo[x.kd]! & lo[x.ks]!) >>> 0, vh = (hi[x.kd]! & hi[x.ks]!) >>> 0;
+              const vl = (R[x.kd]! & R[x.ks]!) >>> 0, vh = (R[16 + x.kd]! & R[16 + x.ks]!) >>> 0;
               c.fa = vl; c.fah = vh; c.fb = vl; c.fbh = vh; c.fr = vl; c.frh = vh; c.fw = 8; c.fop = 5 /* FOP_LOGIC */;
               break;
             }
             case 35 /* K_TEST32RR */: {
-              const v = (lo[x.kd]! & lo[x.ks]!) >>> 0;
+              const v = (R[x.kd]! & R[x.ks]!) >>> 0;
               c.fa = v; c.fb = v; c.fr = v; c.fw = 4; c.fop = 5 /* FOP_LOGIC */;
               break;
             }
@@ -369,13 +369,13 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 44 /* K_SHL64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]!, ah = hi[r]!;
+              const r = x.kd, a = R[r]!, ah = R[16 + r]!;
               let vl: number, vh: number;
               if (n < 32) { vh = (ah << n) | (a >>> (32 - n)); vl = a << n; }
               else { vh = a << (n - 32); vl = 0; }
               const pos = 64 - n;
               const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
-              lo[r] = vl; hi[r] = vh;
+              R[r] = vl; R[16 + r] = vh;
               c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2) | ((((vh >>> 31) ^ cf)) << 11);
               c.fop = 0 /* FOP_EAGER */;
               break;
@@ -383,13 +383,13 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 45 /* K_SHR64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]!, ah = hi[r]!;
+              const r = x.kd, a = R[r]!, ah = R[16 + r]!;
               let vl: number, vh: number;
               if (n < 32) { vl = (a >>> n) | (ah << (32 - n)); vh = ah >>> n; }
               else { vl = (ah >>> (n - 32)) | 0; vh = 0; }
               const pos = n - 1;
               const cf = pos >= 32 ? (ah >>> (pos - 32)) & 1 : (a >>> pos) & 1;
-              lo[r] = vl; hi[r] = vh;
+              R[r] = vl; R[16 + r] = vh;
               c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2) | ((ah >>> 31) << 11);
               c.fop = 0 /* FOP_EAGER */;
               break;
@@ -397,140 +397,152 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             case 46 /* K_SAR64I */: {
               const n = x.imm & 63;
               if (n === 0) break;
-              const r = x.kd, a = lo[r]!, ah = hi[r]!;
+              const r = x.kd, a = R[r]!, ah = R[16 + r]!;
               let vl: number, vh: number;
               if (n < 32) { vl = (a >>> n) | (ah << (32 - n)); vh = ah >> n; }
               else { vl = ah >> (n - 32); vh = ah >> 31; }
               const pos = n - 1;
               const cf = pos >= 32 ? (ah >> (pos - 32)) & 1 : (a >>> pos) & 1;
-              lo[r] = vl; hi[r] = vh;
+              R[r] = vl; R[16 + r] = vh;
               c.flags = (c.flags & ~0x8d5) | cf | (vl === 0 && vh === 0 ? 0x40 : 0) | ((vh >>> 31) << 7) | (PARITY[vl & 255]! << 2);
               c.fop = 0 /* FOP_EAGER */;
               break;
             }
             case 47 /* K_IMUL64RR */: {
-              const a = lo[x.kd]! >>> 0, ah = hi[x.kd]! >>> 0, b = lo[x.ks]! >>> 0, bh = hi[x.ks]! >>> 0;
+              const a = R[x.kd]! >>> 0, ah = R[16 + x.kd]! >>> 0, b = R[x.ks]! >>> 0, bh = R[16 + x.ks]! >>> 0;
               const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
               const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
               const vl = (((mid & 0xffff) << 16) | (ll & 0xffff)) >>> 0;
               const vh = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) >>> 0;
               c.fop = 8 /* FOP_IMUL64 */; c.fw = 8; c.fa = a; c.fah = ah; c.fb = b; c.fbh = bh; c.fr = vl; c.frh = vh;
-              lo[x.kd] = vl; hi[x.kd] = vh;
+              R[x.kd] = vl; R[16 + x.kd] = vh;
               break;
             }
-            case 48 /* K_MOVZX8R */: lo[x.kd] = lo[x.ks]! & 255; hi[x.kd] = 0; break;
+            case 48 /* K_MOVZX8R */: R[x.kd] = R[x.ks]! & 255; R[16 + x.kd] = 0; break;
             // flag writers whose flags are dead (ops/inline-forms.ts markDeadFlags): the result only
             case 50 /* K_NOP64: CMP, TEST */: case 56 /* K_NOP32 */: break;
             case 51 /* ADD r64, r64 */: {
-              const r = x.kd, s = x.ks, a = lo[r]! >>> 0, b = lo[s]! >>> 0, sum = a + b;
-              hi[r] = (hi[r]! + hi[s]! + (sum > 0xffffffff ? 1 : 0)) | 0; lo[r] = sum | 0;
+              const r = x.kd, s = x.ks, a = R[r]! >>> 0, b = R[s]! >>> 0, sum = a + b;
+              R[16 + r] = (R[16 + r]! + R[16 + s]! + (sum > 0xffffffff ? 1 : 0)) | 0; R[r] = sum | 0;
               break;
             }
-            case 52 /* OR */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! | lo[s]!; hi[r] = hi[r]! | hi[s]!; break; }
-            case 53 /* AND */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! & lo[s]!; hi[r] = hi[r]! & hi[s]!; break; }
+            case 52 /* OR */: { const r = x.kd, s = x.ks; R[r] = R[r]! | R[s]!; R[16 + r] = R[16 + r]! | R[16 + s]!; break; }
+            case 53 /* AND */: { const r = x.kd, s = x.ks; R[r] = R[r]! & R[s]!; R[16 + r] = R[16 + r]! & R[16 + s]!; break; }
             case 54 /* SUB */: {
-              const r = x.kd, s = x.ks, a = lo[r]! >>> 0, b = lo[s]! >>> 0;
-              hi[r] = (hi[r]! - hi[s]! - (a < b ? 1 : 0)) | 0; lo[r] = (a - b) | 0;
+              const r = x.kd, s = x.ks, a = R[r]! >>> 0, b = R[s]! >>> 0;
+              R[16 + r] = (R[16 + r]! - R[16 + s]! - (a < b ? 1 : 0)) | 0; R[r] = (a - b) | 0;
               break;
             }
-            case 55 /* XOR */: { const r = x.kd, s = x.ks; lo[r] = lo[r]! ^ lo[s]!; hi[r] = hi[r]! ^ hi[s]!; break; }
-            case 57 /* ADD r32, r32 */: { const r = x.kd; lo[r] = (lo[r]! + lo[x.ks]!) | 0; hi[r] = 0; break; }
-            case 58 /* OR */: { const r = x.kd; lo[r] = lo[r]! | lo[x.ks]!; hi[r] = 0; break; }
-            case 59 /* AND */: { const r = x.kd; lo[r] = lo[r]! & lo[x.ks]!; hi[r] = 0; break; }
-            case 60 /* SUB */: { const r = x.kd; lo[r] = (lo[r]! - lo[x.ks]!) | 0; hi[r] = 0; break; }
-            case 61 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ lo[x.ks]!; hi[r] = 0; break; }
+            case 55 /* XOR */: { const r = x.kd, s = x.ks; R[r] = R[r]! ^ R[s]!; R[16 + r] = R[16 + r]! ^ R[16 + s]!; break; }
+            case 57 /* ADD r32, r32 */: { const r = x.kd; R[r] = (R[r]! + R[x.ks]!) | 0; R[16 + r] = 0; break; }
+            case 58 /* OR */: { const r = x.kd; R[r] = R[r]! | R[x.ks]!; R[16 + r] = 0; break; }
+            case 59 /* AND */: { const r = x.kd; R[r] = R[r]! & R[x.ks]!; R[16 + r] = 0; break; }
+            case 60 /* SUB */: { const r = x.kd; R[r] = (R[r]! - R[x.ks]!) | 0; R[16 + r] = 0; break; }
+            case 61 /* XOR */: { const r = x.kd; R[r] = R[r]! ^ R[x.ks]!; R[16 + r] = 0; break; }
             case 62 /* ADD r64, imm */: {
-              const r = x.kd, a = lo[r]! >>> 0, b = x.imm >>> 0, sum = a + b;
-              hi[r] = (hi[r]! + x.immHi + (sum > 0xffffffff ? 1 : 0)) | 0; lo[r] = sum | 0;
+              const r = x.kd, a = R[r]! >>> 0, b = x.imm >>> 0, sum = a + b;
+              R[16 + r] = (R[16 + r]! + x.immHi + (sum > 0xffffffff ? 1 : 0)) | 0; R[r] = sum | 0;
               break;
             }
-            case 63 /* OR */: { const r = x.kd; lo[r] = lo[r]! | x.imm; hi[r] = hi[r]! | x.immHi; break; }
-            case 64 /* AND */: { const r = x.kd; lo[r] = lo[r]! & x.imm; hi[r] = hi[r]! & x.immHi; break; }
+            case 63 /* OR */: { const r = x.kd; R[r] = R[r]! | x.imm; R[16 + r] = R[16 + r]! | x.immHi; break; }
+            case 64 /* AND */: { const r = x.kd; R[r] = R[r]! & x.imm; R[16 + r] = R[16 + r]! & x.immHi; break; }
             case 65 /* SUB */: {
-              const r = x.kd, a = lo[r]! >>> 0, b = x.imm >>> 0;
-              hi[r] = (hi[r]! - x.immHi - (a < b ? 1 : 0)) | 0; lo[r] = (a - b) | 0;
+              const r = x.kd, a = R[r]! >>> 0, b = x.imm >>> 0;
+              R[16 + r] = (R[16 + r]! - x.immHi - (a < b ? 1 : 0)) | 0; R[r] = (a - b) | 0;
               break;
             }
-            case 66 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ x.imm; hi[r] = hi[r]! ^ x.immHi; break; }
-            case 67 /* ADD r32, imm */: { const r = x.kd; lo[r] = (lo[r]! + x.imm) | 0; hi[r] = 0; break; }
-            case 68 /* OR */: { const r = x.kd; lo[r] = lo[r]! | x.imm; hi[r] = 0; break; }
-            case 69 /* AND */: { const r = x.kd; lo[r] = lo[r]! & x.imm; hi[r] = 0; break; }
-            case 70 /* SUB */: { const r = x.kd; lo[r] = (lo[r]! - x.imm) | 0; hi[r] = 0; break; }
-            case 71 /* XOR */: { const r = x.kd; lo[r] = lo[r]! ^ x.imm; hi[r] = 0; break; }
+            case 66 /* XOR */: { const r = x.kd; R[r] = R[r]! ^ x.imm; R[16 + r] = R[16 + r]! ^ x.immHi; break; }
+            case 67 /* ADD r32, imm */: { const r = x.kd; R[r] = (R[r]! + x.imm) | 0; R[16 + r] = 0; break; }
+            case 68 /* OR */: { const r = x.kd; R[r] = R[r]! | x.imm; R[16 + r] = 0; break; }
+            case 69 /* AND */: { const r = x.kd; R[r] = R[r]! & x.imm; R[16 + r] = 0; break; }
+            case 70 /* SUB */: { const r = x.kd; R[r] = (R[r]! - x.imm) | 0; R[16 + r] = 0; break; }
+            case 71 /* XOR */: { const r = x.kd; R[r] = R[r]! ^ x.imm; R[16 + r] = 0; break; }
             // shifts by a nonzero count (a shift by 0 writes no flags and never gets these forms)
             case 72 /* SHL r64, imm */: {
-              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
-              if (n < 32) { hi[r] = (ah << n) | (a >>> (32 - n)); lo[r] = a << n; } else { hi[r] = a << (n - 32); lo[r] = 0; }
+              const n = x.imm & 63, r = x.kd, a = R[r]!, ah = R[16 + r]!;
+              if (n < 32) { R[16 + r] = (ah << n) | (a >>> (32 - n)); R[r] = a << n; } else { R[16 + r] = a << (n - 32); R[r] = 0; }
               break;
             }
             case 73 /* SHR */: {
-              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
-              if (n < 32) { lo[r] = (a >>> n) | (ah << (32 - n)); hi[r] = ah >>> n; } else { lo[r] = ah >>> (n - 32); hi[r] = 0; }
+              const n = x.imm & 63, r = x.kd, a = R[r]!, ah = R[16 + r]!;
+              if (n < 32) { R[r] = (a >>> n) | (ah << (32 - n)); R[16 + r] = ah >>> n; } else { R[r] = ah >>> (n - 32); R[16 + r] = 0; }
               break;
             }
             case 74 /* SAR */: {
-              const n = x.imm & 63, r = x.kd, a = lo[r]!, ah = hi[r]!;
-              if (n < 32) { lo[r] = (a >>> n) | (ah << (32 - n)); hi[r] = ah >> n; } else { lo[r] = ah >> (n - 32); hi[r] = ah >> 31; }
+              const n = x.imm & 63, r = x.kd, a = R[r]!, ah = R[16 + r]!;
+              if (n < 32) { R[r] = (a >>> n) | (ah << (32 - n)); R[16 + r] = ah >> n; } else { R[r] = ah >> (n - 32); R[16 + r] = ah >> 31; }
               break;
             }
             case 75 /* IMUL r64, r64 */: {
-              const a = lo[x.kd]! >>> 0, ah = hi[x.kd]!, b = lo[x.ks]! >>> 0, bh = hi[x.ks]!;
+              const a = R[x.kd]! >>> 0, ah = R[16 + x.kd]!, b = R[x.ks]! >>> 0, bh = R[16 + x.ks]!;
               const al16 = a & 0xffff, ah16 = a >>> 16, bl16 = b & 0xffff, bh16 = b >>> 16;
               const ll = al16 * bl16, mid = al16 * bh16 + ah16 * bl16 + (ll >>> 16);
-              lo[x.kd] = ((mid & 0xffff) << 16) | (ll & 0xffff);
-              hi[x.kd] = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) | 0;
+              R[x.kd] = ((mid & 0xffff) << 16) | (ll & 0xffff);
+              R[16 + x.kd] = (ah16 * bh16 + Math.floor(mid / 65536) + Math.imul(a, bh) + Math.imul(ah, b)) | 0;
               break;
             }
             case 49 /* K_STORE8 */: {
               // ea()'s arithmetic, in its order, for a plain base(+index) operand
-              const r = x.ks, v = r < 16 ? lo[r]! : lo[r - 16]! >>> 8, b = x.base, ix = x.index;
+              const r = x.ks, v = r < 16 ? R[r]! : R[r - 16]! >>> 8, b = x.base, ix = x.index;
               let a: number;
               if (b >= 0 && x.seg === 0 && x.asz32 === 0) {
-                a = x.disp + (hi[b]! * 4294967296 + (lo[b]! >>> 0));
-                if (ix >= 0) a += (hi[ix]! * 4294967296 + (lo[ix]! >>> 0)) * x.scale;
+                a = x.disp + (R[16 + b]! * 4294967296 + (R[b]! >>> 0));
+                if (ix >= 0) a += (R[16 + ix]! * 4294967296 + (R[ix]! >>> 0)) * x.scale;
               } else a = ea(c, x);
               const pn = Math.floor(a / 4096), t = pn & 255;
               if (wTag[t] === pn) wDv[t]!.setUint8(a - pn * 4096, v);
               else mem.w8(a, v);
               break;
             }
-            case 76 /* K_MOVSXD (and CDQE) */: { const v = lo[x.ks]!; lo[x.kd] = v; hi[x.kd] = v >> 31; break; }
+            case 76 /* K_MOVSXD (and CDQE) */: { const v = R[x.ks]!; R[x.kd] = v; R[16 + x.kd] = v >> 31; break; }
             case 77 /* K_LEA32: only the sum's low half matters, so int32 math is exact */: {
               let v = x.disp;
               const b = x.base, ix = x.index;
-              if (b >= 0) v = (v + lo[b]!) | 0;
+              if (b >= 0) v = (v + R[b]!) | 0;
               else if (b === -2 /* BASE_RIP */) v = (v + (x.next | 0)) | 0;
-              if (ix >= 0) v = (v + Math.imul(lo[ix]!, x.scale)) | 0;
-              lo[x.kd] = v; hi[x.kd] = 0;
+              if (ix >= 0) v = (v + Math.imul(R[ix]!, x.scale)) | 0;
+              R[x.kd] = v; R[16 + x.kd] = 0;
               break;
             }
             case 78 /* K_LEA64BIS: base + index * scale + disp in halves */: {
               const b = x.base, ix = x.index, sc = x.scale, sh = sc === 1 ? 0 : sc === 2 ? 1 : sc === 4 ? 2 : 3;
-              let il = lo[ix]! >>> 0, ih = hi[ix]!;
+              let il = R[ix]! >>> 0, ih = R[16 + ix]!;
               if (sh !== 0) { ih = (ih << sh) | (il >>> (32 - sh)); il = (il << sh) >>> 0; }
-              const s1 = (x.disp >>> 0) + (lo[b]! >>> 0), s2 = (s1 >>> 0) + il;
-              hi[x.kd] = ((x.disp >> 31) + hi[b]! + (s1 > 0xffffffff ? 1 : 0) + ih + (s2 > 0xffffffff ? 1 : 0)) | 0;
-              lo[x.kd] = s2 | 0;
+              const s1 = (x.disp >>> 0) + (R[b]! >>> 0), s2 = (s1 >>> 0) + il;
+              R[16 + x.kd] = ((x.disp >> 31) + R[16 + b]! + (s1 > 0xffffffff ? 1 : 0) + ih + (s2 > 0xffffffff ? 1 : 0)) | 0;
+              R[x.kd] = s2 | 0;
               break;
             }
-            // INC/DEC keep CF (recorded in c.fc)
-            case 80 /* K_INC64 */: case 81 /* K_DEC64 */: {
-              const r = x.kd, a = lo[r]! >>> 0, ah = hi[r]! >>> 0, cf = getCF(c);
+            // INC/DEC keep CF (recorded in c.fc): read here from the record for the kinds that
+            // are a compare away (flags.ts getCF's cases for them); after ADC, SBB or IMUL the handler
+            // runs. (Not a getCF call: V8 inlined its 330 bytes of bytecode, and the loop then had
+            // no inlining budget left for the Jcc conditions, which became calls: sort -n and awk
+            // ran no faster for all their handler calls made inline.)
+            case 80 /* K_INC64 */: case 81 /* K_DEC64 */: case 82 /* K_INC32 */: case 83 /* K_DEC32 */: {
+              const fop = c.fop, w = c.fw;
+              let cf: number;
+              if (fop === 2 /* FOP_SUB */) cf = (w === 8 ? c.fah < c.fbh || (c.fah === c.fbh && c.fa < c.fb) : c.fa < c.fb) ? 1 : 0;
+              else if (fop === 1 /* FOP_ADD */) cf = (w === 8 ? c.frh < c.fah || (c.frh === c.fah && c.fr < c.fa) : c.fr < c.fa) ? 1 : 0;
+              else if (fop === 5 /* FOP_LOGIC */) cf = 0;
+              else if (fop === 6 /* FOP_INC */ || fop === 7 /* FOP_DEC */) cf = c.fc;
+              else if (fop === 0 /* FOP_EAGER */) cf = c.flags & 1;
+              else { x.exec(c, x); break; }
+              const r = x.kd, k = x.k;
+              if (k >= 82) {
+                const a = R[r]! >>> 0, v = (k === 82 ? a + 1 : a - 1) >>> 0;
+                R[r] = v; R[16 + r] = 0;
+                c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = k === 82 ? 6 /* FOP_INC */ : 7 /* FOP_DEC */;
+                break;
+              }
+              const a = R[r]! >>> 0, ah = R[16 + r]! >>> 0;
               let vl: number, vh: number;
               if (x.k === 80) { const s = a + 1; vl = s >>> 0; vh = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 6 /* FOP_INC */; }
               else { const s = a - 1; vl = s >>> 0; vh = (ah - (s < 0 ? 1 : 0)) >>> 0; c.fop = 7 /* FOP_DEC */; }
-              lo[r] = vl; hi[r] = vh;
+              R[r] = vl; R[16 + r] = vh;
               c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = vl; c.frh = vh; c.fw = 8; c.fc = cf;
               break;
             }
-            case 82 /* K_INC32 */: case 83 /* K_DEC32 */: {
-              const r = x.kd, a = lo[r]! >>> 0, cf = getCF(c), v = (x.k === 82 ? a + 1 : a - 1) >>> 0;
-              lo[r] = v; hi[r] = 0;
-              c.fa = a; c.fb = 1; c.fr = v; c.fw = 4; c.fc = cf; c.fop = x.k === 82 ? 6 /* FOP_INC */ : 7 /* FOP_DEC */;
-              break;
-            }
-            // memory forms with any address: ea()'s arithmetic, in its order, for a plain
-            // base(+index) operand; the rest (RIP-relative, a segment, 32-bit addressing) through ea()
+            // memory forms with any address
             case 84: case 85: case 86: case 87: case 88: case 89: case 90: case 91: case 92: case 93: case 94: case 95:
             case 102: case 103: case 104: case 105: case 106: {
               // In place: a plain base(+index) address (ea()'s arithmetic, in its order) whose
@@ -540,75 +552,75 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               // kept it as a tagged value (checked for int32 and boxed on every access)
               const b = x.base, ix = x.index, k = x.k;
               if (b < 0 || x.seg !== 0 || x.asz32 !== 0) { x.exec(c, x); break; }
-              let a = x.disp + (hi[b]! * 4294967296 + (lo[b]! >>> 0));
-              if (ix >= 0) a += (hi[ix]! * 4294967296 + (lo[ix]! >>> 0)) * x.scale;
+              let a = x.disp + (R[16 + b]! * 4294967296 + (R[b]! >>> 0));
+              if (ix >= 0) a += (R[16 + ix]! * 4294967296 + (R[ix]! >>> 0)) * x.scale;
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
               if (k === 86 /* K_STORE64M */) {
-                if (wTag[t] === pn && off <= 4088) { const r = x.ks, dv = wDv[t]!; dv.setInt32(off, lo[r]!, true); dv.setInt32(off + 4, hi[r]!, true); }
+                if (wTag[t] === pn && off <= 4088) { const r = x.ks, dv = wDv[t]!; dv.setInt32(off, R[r]!, true); dv.setInt32(off + 4, R[16 + r]!, true); }
                 else x.exec(c, x);
               } else if (k === 87 /* K_STORE32M */) {
-                if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, lo[x.ks]!, true);
+                if (wTag[t] === pn && off <= 4092) wDv[t]!.setInt32(off, R[x.ks]!, true);
                 else x.exec(c, x);
               } else if (k === 84 /* K_LOAD64M */ || k === 93 /* K_CMPMI64 */ || k === 103 /* K_ALUGEM64 */ || k === 106 /* K_ALUMR64 */) {
                 // CMP m64, imm (a = the memory), op r64, m64 (a = the register), op m64, r64 (a = the memory; stored back unless CMP)
                 const op = k === 93 ? 7 : (x.op >> 3) & 7, stores = k === 106 && op !== 7;
                 if (rTag[t] !== pn || off > 4088 || (stores && wTag[t] !== pn)) { x.exec(c, x); break; }
                 const dv = rDv[t]!, vl = dv.getInt32(off, true), vh = dv.getInt32(off + 4, true);
-                if (k === 84) { lo[x.kd] = vl; hi[x.kd] = vh; break; }
+                if (k === 84) { R[x.kd] = vl; R[16 + x.kd] = vh; break; }
                 const r = k === 103 ? x.kd : x.ks;
                 let al: number, ah: number, bl: number, bh: number;
                 if (k === 93) { al = vl >>> 0; ah = vh >>> 0; bl = x.imm >>> 0; bh = x.immHi >>> 0; }
-                else if (k === 103) { al = lo[r]! >>> 0; ah = hi[r]! >>> 0; bl = vl >>> 0; bh = vh >>> 0; }
-                else { al = vl >>> 0; ah = vh >>> 0; bl = lo[r]! >>> 0; bh = hi[r]! >>> 0; }
+                else if (k === 103) { al = R[r]! >>> 0; ah = R[16 + r]! >>> 0; bl = vl >>> 0; bh = vh >>> 0; }
+                else { al = vl >>> 0; ah = vh >>> 0; bl = R[r]! >>> 0; bh = R[16 + r]! >>> 0; }
                 let rl: number, rh: number, fop: number;
                 if (op === 0) { const s = al + bl; rl = s >>> 0; rh = (ah + bh + (s > 0xffffffff ? 1 : 0)) >>> 0; fop = 1 /* FOP_ADD */; }
                 else if (op === 5 || op === 7) { const s = al - bl; rl = s >>> 0; rh = (ah - bh - (s < 0 ? 1 : 0)) >>> 0; fop = 2 /* FOP_SUB */; }
                 else { rl = (op === 6 ? al ^ bl : op === 4 ? al & bl : al | bl) >>> 0; rh = (op === 6 ? ah ^ bh : op === 4 ? ah & bh : ah | bh) >>> 0; fop = 5 /* FOP_LOGIC */; }
-                if (k === 103 && op !== 7) { lo[r] = rl; hi[r] = rh; }
+                if (k === 103 && op !== 7) { R[r] = rl; R[16 + r] = rh; }
                 else if (stores) { const wv = wDv[t]!; wv.setInt32(off, rl, true); wv.setInt32(off + 4, rh, true); }
                 c.fa = al; c.fah = ah; c.fb = bl; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; c.fop = fop;
               } else if (k <= 88 /* K_LOAD32M, K_MOVSXDM */ || k === 94 /* K_CMPMI32 */ || k === 104 /* K_ALUGEM32 */ || k === 105 /* K_ALUMR32 */) {
                 const op = k === 94 ? 7 : (x.op >> 3) & 7, stores = k === 105 && op !== 7;
                 if (rTag[t] !== pn || off > 4092 || (stores && wTag[t] !== pn)) { x.exec(c, x); break; }
                 const v = rDv[t]!.getInt32(off, true);
-                if (k === 85) { lo[x.kd] = v; hi[x.kd] = 0; break; }
-                if (k === 88) { lo[x.kd] = v; hi[x.kd] = v >> 31; break; }
+                if (k === 85) { R[x.kd] = v; R[16 + x.kd] = 0; break; }
+                if (k === 88) { R[x.kd] = v; R[16 + x.kd] = v >> 31; break; }
                 const r = k === 104 ? x.kd : x.ks;
-                const av = k === 104 ? lo[r]! >>> 0 : v >>> 0, bv = k === 94 ? x.imm >>> 0 : k === 104 ? v >>> 0 : lo[r]! >>> 0;
+                const av = k === 104 ? R[r]! >>> 0 : v >>> 0, bv = k === 94 ? x.imm >>> 0 : k === 104 ? v >>> 0 : R[r]! >>> 0;
                 let rv: number, fop: number;
                 if (op === 0) { rv = (av + bv) >>> 0; fop = 1 /* FOP_ADD */; }
                 else if (op === 5 || op === 7) { rv = (av - bv) >>> 0; fop = 2 /* FOP_SUB */; }
                 else { rv = (op === 6 ? av ^ bv : op === 4 ? av & bv : av | bv) >>> 0; fop = 5 /* FOP_LOGIC */; }
-                if (k === 104 && op !== 7) { lo[r] = rv; hi[r] = 0; }
+                if (k === 104 && op !== 7) { R[r] = rv; R[16 + r] = 0; }
                 else if (stores) wDv[t]!.setInt32(off, rv, true);
                 c.fa = av; c.fb = bv; c.fr = rv; c.fw = 4; c.fop = fop;
               } else if (k === 90 /* K_MOVZX16M */) {
-                if (rTag[t] === pn && off <= 4094) { lo[x.kd] = rDv[t]!.getUint16(off, true); hi[x.kd] = 0; }
+                if (rTag[t] === pn && off <= 4094) { R[x.kd] = rDv[t]!.getUint16(off, true); R[16 + x.kd] = 0; }
                 else x.exec(c, x);
               } else if (rTag[t] !== pn) x.exec(c, x);
               else {
                 // the byte loads: MOVZX, MOVSX to 64 and 32 bits, MOV r8, CMP m8, imm8
                 const v = rDv[t]!.getUint8(off);
-                if (k === 89) { lo[x.kd] = v; hi[x.kd] = 0; }
-                else if (k === 91) { const sv = (v << 24) >> 24; lo[x.kd] = sv; hi[x.kd] = sv >> 31; }
-                else if (k === 92) { lo[x.kd] = (v << 24) >> 24; hi[x.kd] = 0; }
-                else if (k === 102) { const r = x.kd; if (r < 16) lo[r] = (lo[r]! & ~255) | v; else lo[r - 16] = (lo[r - 16]! & ~0xff00) | (v << 8); }
+                if (k === 89) { R[x.kd] = v; R[16 + x.kd] = 0; }
+                else if (k === 91) { const sv = (v << 24) >> 24; R[x.kd] = sv; R[16 + x.kd] = sv >> 31; }
+                else if (k === 92) { R[x.kd] = (v << 24) >> 24; R[16 + x.kd] = 0; }
+                else if (k === 102) { const r = x.kd; if (r < 16) R[r] = (R[r]! & ~255) | v; else R[r - 16] = (R[r - 16]! & ~0xff00) | (v << 8); }
                 else { const bv = x.imm & 255; c.fa = v; c.fb = bv; c.fr = (v - bv) & 255; c.fw = 1; c.fop = 2 /* FOP_SUB */; }
               }
               break;
             }
             // byte compares and tests on registers (codes >= 16 name AH..BH)
             case 96 /* K_CMPRI8 */: case 97 /* K_CMPRR8 */: case 98 /* K_TESTRR8 */: case 101 /* K_TESTRI8 */: {
-              const ra = x.kd, av = ra < 16 ? lo[ra]! & 255 : (lo[ra - 16]! >>> 8) & 255, k = x.k;
+              const ra = x.kd, av = ra < 16 ? R[ra]! & 255 : (R[ra - 16]! >>> 8) & 255, k = x.k;
               let bv: number;
               if (k === 96 || k === 101) bv = x.imm & 255;
-              else { const rb = x.ks; bv = rb < 16 ? lo[rb]! & 255 : (lo[rb - 16]! >>> 8) & 255; }
+              else { const rb = x.ks; bv = rb < 16 ? R[rb]! & 255 : (R[rb - 16]! >>> 8) & 255; }
               c.fa = av; c.fb = bv; c.fw = 1;
               if (k >= 98) { c.fr = av & bv; c.fop = 5 /* FOP_LOGIC */; } else { c.fr = (av - bv) & 255; c.fop = 2 /* FOP_SUB */; }
               break;
             }
-            case 99 /* K_MOVRI64 */: lo[x.kd] = x.imm; hi[x.kd] = x.immHi; break;
-            case 100 /* K_MOVRI32 */: lo[x.kd] = x.imm; hi[x.kd] = 0; break;
+            case 99 /* K_MOVRI64 */: R[x.kd] = x.imm; R[16 + x.kd] = x.immHi; break;
+            case 100 /* K_MOVRI32 */: R[x.kd] = x.imm; R[16 + x.kd] = 0; break;
             default: x.exec(c, x);
           }
         }
@@ -624,24 +636,24 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
           switch (x.k) {
             case 40 /* K_JCC */: if (cond(c, x.op & 15)) c.rip = x.target; break;
             case 41 /* K_JMP */: c.rip = x.target; break;
-            case 39 /* K_JMPR */: { const r = x.kd; c.rip = hi[r]! * 4294967296 + (lo[r]! >>> 0); break; }
+            case 39 /* K_JMPR */: { const r = x.kd; c.rip = R[16 + r]! * 4294967296 + (R[r]! >>> 0); break; }
             case 42 /* K_CALLREL */: {
-              const n = x.next, l = lo[4]!, h = hi[4]!;
+              const n = x.next, l = R[4]!, h = R[20]!;
               const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h, a = nh * 4294967296 + (nl >>> 0);
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
               if (wTag[t] === pn && off <= 4088) { const dv = wDv[t]!; dv.setInt32(off, n | 0, true); dv.setInt32(off + 4, (n / 4294967296) | 0, true); }
               else mem.w64(a, n | 0, (n / 4294967296) | 0);
-              lo[4] = nl; hi[4] = nh;
+              R[4] = nl; R[20] = nh;
               c.rip = x.target;
               break;
             }
             case 43 /* K_RET */: {
-              const l = lo[4]!, h = hi[4]!, a = h * 4294967296 + (l >>> 0);
+              const l = R[4]!, h = R[20]!, a = h * 4294967296 + (l >>> 0);
               const pn = Math.floor(a / 4096), t = pn & 255, off = a - pn * 4096;
               let vl: number, vh: number;
               if (rTag[t] === pn && off <= 4088) { const dv = rDv[t]!; vl = dv.getInt32(off, true); vh = dv.getInt32(off + 4, true); }
               else { vl = mem.r32(a); vh = mem.r32(a + 4); }
-              lo[4] = (l + 8) | 0; hi[4] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
+              R[4] = (l + 8) | 0; R[20] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
               c.rip = vh * 4294967296 + (vl >>> 0);
               break;
             }
@@ -850,7 +862,9 @@ function primeConditions(): void {
   const values = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
   let seed = 1;
   const pick = (mask: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) | 0; return (values[(seed >>> 16) % values.length]! & mask) >>> 0; };
-  for (let fop = 0; fop <= 8; fop++) {
+  // twice: V8 gives a function its feedback vector only after some calls, so the first pass's
+  // first kinds (fop 0: condP's RFLAGS read) left no feedback (a deoptimisation in busybox awk)
+  for (let pass = 0; pass < 2; pass++) for (let fop = 0; fop <= 8; fop++) {
     for (const w of [1, 2, 4, 8]) {
       const mask = w === 8 ? 0xffffffff : 2 ** (w * 8) - 1;
       for (let i = 0; i < 4; i++) {

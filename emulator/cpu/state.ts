@@ -26,10 +26,15 @@ export const XMM_SLOTS = 18;
 export const XTMP = 16, XTMP2 = 17;
 
 export class CpuState {
-  /** Low 32 bits of each GPR (as int32). */
-  readonly lo = new Int32Array(16);
-  /** High 32 bits of each GPR (as int32). */
-  readonly hi = new Int32Array(16);
+  /**
+   * The GPRs' halves in one array, low halves then high halves: the interpreter loop indexes it
+   * directly (one typed array's map, length and base checked per instruction instead of two's).
+   */
+  readonly regs = new Int32Array(32);
+  /** Low 32 bits of each GPR (as int32): regs[0..15]. */
+  readonly lo = this.regs.subarray(0, 16);
+  /** High 32 bits of each GPR (as int32): regs[16..31]. */
+  readonly hi = this.regs.subarray(16, 32);
   /** Instruction pointer (exact integer in a double; user addresses are < 2^47). */
   rip = 0;
 
