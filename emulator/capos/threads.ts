@@ -22,9 +22,9 @@ const freeCpus: CpuState[] = [];
 const MAX_FREE_CPUS = 64;
 const PRISTINE = new CpuState();
 const PRISTINE_STATE = snapshotCpu(PRISTINE);
-/** restoreCpu's fields, the XMM buffer's other views, and the run-loop scratch set below. */
+/** restoreCpu's fields, the buffers of its views (regs: lo and hi), the XMM buffer's other views, and the run-loop scratch set below. */
 const RESET_FIELDS = new Set([
-  "lo", "hi", "rip", "fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh", "fc", "flags", "fsBase", "gsBase",
+  "regs", "lo", "hi", "rip", "fop", "fw", "fa", "fah", "fb", "fbh", "fr", "frh", "fc", "flags", "fsBase", "gsBase",
   "xmmBuf", "x8", "xs8", "x16", "xs16", "x32", "xu32", "xf32", "xf64", "mxcsr", "st", "ftop", "fcw", "fsw", "ftag", "tsc", "icount",
   "th", "left", "jk", "jb", "runStart", "stop", "mem",
 ]);
