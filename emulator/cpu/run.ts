@@ -563,11 +563,11 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
                 else x.exec(c, x);
               } else if (k === 84 /* K_LOAD64M */ || k === 93 /* K_CMPMI64 */ || k === 103 /* K_ALUGEM64 */ || k === 106 /* K_ALUMR64 */) {
                 // CMP m64, imm (a = the memory), op r64, m64 (a = the register), op m64, r64 (a = the memory; stored back unless CMP)
-                const op = k === 93 ? 7 : (x.op >> 3) & 7, stores = k === 106 && op !== 7;
+                const stores = k === 106 && ((x.op >> 3) & 7) !== 7;
                 if (rTag[t] !== pn || off > 4088 || (stores && wTag[t] !== pn)) { x.exec(c, x); break; }
                 const dv = rDv[t]!, vl = dv.getInt32(off, true), vh = dv.getInt32(off + 4, true);
                 if (k === 84) { R[x.kd] = vl; R[16 + x.kd] = vh; break; }
-                const r = k === 103 ? x.kd : x.ks;
+                const op = k === 93 ? 7 : (x.op >> 3) & 7, r = k === 103 ? x.kd : x.ks;
                 let al: number, ah: number, bl: number, bh: number;
                 if (k === 93) { al = vl >>> 0; ah = vh >>> 0; bl = x.imm >>> 0; bh = x.immHi >>> 0; }
                 else if (k === 103) { al = R[r]! >>> 0; ah = R[16 + r]! >>> 0; bl = vl >>> 0; bh = vh >>> 0; }
@@ -580,12 +580,12 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
                 else if (stores) { const wv = wDv[t]!; wv.setInt32(off, rl, true); wv.setInt32(off + 4, rh, true); }
                 c.fa = al; c.fah = ah; c.fb = bl; c.fbh = bh; c.fr = rl; c.frh = rh; c.fw = 8; c.fop = fop;
               } else if (k <= 88 /* K_LOAD32M, K_MOVSXDM */ || k === 94 /* K_CMPMI32 */ || k === 104 /* K_ALUGEM32 */ || k === 105 /* K_ALUMR32 */) {
-                const op = k === 94 ? 7 : (x.op >> 3) & 7, stores = k === 105 && op !== 7;
+                const stores = k === 105 && ((x.op >> 3) & 7) !== 7;
                 if (rTag[t] !== pn || off > 4092 || (stores && wTag[t] !== pn)) { x.exec(c, x); break; }
                 const v = rDv[t]!.getInt32(off, true);
                 if (k === 85) { R[x.kd] = v; R[16 + x.kd] = 0; break; }
                 if (k === 88) { R[x.kd] = v; R[16 + x.kd] = v >> 31; break; }
-                const r = k === 104 ? x.kd : x.ks;
+                const op = k === 94 ? 7 : (x.op >> 3) & 7, r = k === 104 ? x.kd : x.ks;
                 const av = k === 104 ? R[r]! >>> 0 : v >>> 0, bv = k === 94 ? x.imm >>> 0 : k === 104 ? v >>> 0 : R[r]! >>> 0;
                 let rv: number, fop: number;
                 if (op === 0) { rv = (av + bv) >>> 0; fop = 1 /* FOP_ADD */; }
