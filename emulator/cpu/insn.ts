@@ -13,9 +13,12 @@ export const SEG_NONE = 0, SEG_FS = 1, SEG_GS = 2;
 
 /** A decoded instruction (immutable after decode; one object per cached address). */
 export class Insn {
-  // Field order is layout: V8 lays fields out in declaration order, so the ones the run loop
-  // and the hot handlers touch on every execution come first and share the object's first
-  // cache lines; decode-only and tier-policy fields follow.
+  // Field order is layout: V8 lays fields out in declaration order (8 bytes each, after a
+  // 24-byte header), so what interpret() reads for every instruction it runs in place comes
+  // first and shares the object's first two cache lines, then what it reads once per block;
+  // the handlers', decode-only and tier-policy fields follow. Real programs run thousands of
+  // distinct instructions (busybox sort -n: ~8,000 in 1,766 blocks), more than the host's L2
+  // holds at ~400 bytes each, so each line an instruction's run touches can be a miss.
   /**
    * 1 while the instruction is current; 0 once the code bytes behind it were written, unmapped
    * or lost X. A number, not a boolean: V8 compiles `!x.valid` on a Smi field to one test, on a
@@ -23,8 +26,6 @@ export class Insn {
    * for every instruction it executes.
    */
   valid = 1;
-  next = 0;
-  exec: Handler = null as unknown as Handler;
   /**
    * The form the interpreter loop runs inline instead of calling `exec` (ops/inline-forms.ts;
    * 0: call `exec`), and its destination and source registers (or base register).
@@ -32,26 +33,35 @@ export class Insn {
   k = 0;
   kd = 0;
   ks = 0;
-  /** Successor cache (last two distinct next instructions) used by run() to skip lookups. */
+  /** Memory operand. */
+  disp = 0;
+  /** Immediate (sign-extended int32) and high half for 64-bit immediates. */
+  imm = 0;
+  immHi = 0;
+  base = BASE_NONE;
+  index = -1;
+  scale = 1;
+  seg = SEG_NONE;
+  /** 1 for a 32-bit address size (0x67), else 0 (a number for the reason `valid` is one: ea() tests it). */
+  asz32 = 0;
+  exec: Handler = null as unknown as Handler;
+  next = 0;
+  /** Branch target (for relative branches). */
+  target = 0;
+  /**
+   * Successor cache (last two distinct next instructions) used by run() to skip lookups, and for
+   * a JCC, JMP or CALL rel (which interpret() runs in place) the instructions at its target and
+   * fall-through: taken from the branch itself, they need no address compare.
+   */
   succ: Insn | null = null;
+  succ2: Insn | null = null;
+  succT: Insn | null = null;
+  succF: Insn | null = null;
+  addr = 0;
   /** Straight-line run of instructions starting here (built lazily by run()). */
   block: Insn[] | null = null;
   /** The block's closed form when it is a counted loop (counted-loop.ts; built with the block). */
   loop: CountedLoop | null = null;
-  /** ModRM fields (reg/rm include REX extensions); reg8/rm8 are byte-register codes. */
-  reg = 0;
-  rm = 0;
-  /** Immediate (sign-extended int32) and high half for 64-bit immediates. */
-  imm = 0;
-  /** Memory operand. */
-  base = BASE_NONE;
-  disp = 0;
-  index = -1;
-  scale = 1;
-  /** Branch target (for relative branches). */
-  target = 0;
-  addr = 0;
-  succ2: Insn | null = null;
   /** Executions of the block starting here, and the compiled region it heads (second tier). */
   heat = 0;
   jit: ((c: never, D: Insn[], h: never) => number) | null = null;
@@ -59,7 +69,9 @@ export class Insn {
   jitNext = 0;
   /** Indirect jumps: the targets the interpreter saw them take, with counts (run.ts fills it). */
   ind: Map<number, number> | null = null;
-  immHi = 0;
+  /** ModRM fields (reg/rm include REX extensions); reg8/rm8 are byte-register codes. */
+  reg = 0;
+  rm = 0;
   reg8 = 0;
   rm8 = 0;
   mod = 3;
@@ -68,9 +80,6 @@ export class Insn {
   op = 0;
   /** Operand size in bytes (1, 2, 4, 8). */
   opsz = 4;
-  /** 1 for a 32-bit address size (0x67), else 0 (a number for the reason `valid` is one: ea() tests it). */
-  asz32 = 0;
-  seg = SEG_NONE;
   /** Prefixes. */
   rep = 0; // 0, 0xF2 or 0xF3
   lock = false;
