@@ -33,6 +33,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { benchPrograms, emulate, type Program } from "./bench/programs.js";
+import { EXIT } from "./cli/exit-status.js";
+import { parseNonNegativeInt, parsePositiveNumber } from "./cli/parse.js";
 
 /** The events read from cachegrind's summary, and their names there. */
 const EVENTS = { Ir: "I\\s+refs", I1: "I1\\s+misses", D1: "D1\\s+misses", LL: "LL\\s+misses" } as const;
@@ -40,8 +42,12 @@ type Counts = Record<keyof typeof EVENTS, number>;
 /** The caches simulated with --cache (see the header). */
 const CACHE_ARGS = ["--cache-sim=yes", "--I1=32768,8,64", "--D1=32768,8,64", "--LL=1048576,16,64"];
 
-const nonNegative = (v: string): number => { const n = Number(v); if (!(v.trim() !== "" && n >= 0)) throw new InvalidArgumentError("not a number >= 0"); return n; };
-const aboveOne = (v: string): number => { const n = Number(v); if (!(v.trim() !== "" && n > 1)) throw new InvalidArgumentError("not a number > 1"); return n; };
+/** FACTOR: a number above 1 (the long process must do more work than the short one). */
+function parseFactor(text: string): number {
+  const n = parsePositiveNumber(text);
+  if (!(n > 1)) throw new InvalidArgumentError("expected a number greater than 1, e.g. 3.");
+  return n;
+}
 
 /** Set in the processes run under valgrind: the work to measure (a length, or a number of runs). */
 const CHILD_ENV = "CAPOS_CACHEGRIND_WORK";
@@ -51,13 +57,13 @@ function parseArgs(argv: readonly string[]): Args {
   const cmd = new Command("cachegrind-marginal.ts")
     .description("host instructions (and with --cache, cache misses) per guest instruction of a bench program, valgrind's marginal between two run lengths")
     .argument("<name-filter>", "a bench program whose name contains this")
-    .argument("[threshold]", "JIT threshold (0: the interpreter alone)", nonNegative, 1024)
-    .argument("[factor]", "the long process runs FACTOR times the short one's measured work", aboveOne, 3)
+    .argument("[threshold]", "JIT threshold (0: the interpreter alone)", parseNonNegativeInt, 1024)
+    .argument("[factor]", "the long process runs FACTOR times the short one's measured work", parseFactor, 3)
     .option("--cache", "also simulate the host's caches and report misses per guest instruction")
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try { cmd.parse([...argv], { from: "user" }); } catch (e) { if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2); throw e; }
+  try { cmd.parse([...argv], { from: "user" }); } catch (e) { if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage); throw e; }
   const [filter, threshold, factor] = cmd.processedArgs as [string, number, number];
   return { filter, threshold, factor, cache: cmd.opts<{ cache?: boolean }>().cache === true, child: process.env[CHILD_ENV] };
 }
@@ -66,7 +72,7 @@ const args = parseArgs(process.argv.slice(2));
 const program = benchPrograms().find((p) => p.name.includes(args.filter));
 if (program === undefined) {
   process.stderr.write(`no bench program matches "${args.filter}": ${benchPrograms().map((p) => p.name).join(", ")}\n`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 const synthetic = program.kind === "synthetic" && /^\d+$/.test(program.args[0] ?? "");
 
@@ -111,7 +117,8 @@ function measure(work: number): { counts: Counts; guest: number } {
 }
 
 const shortWork = synthetic ? 3 * Number(program.args[0]) : 1;
-const longWork = Math.round(shortWork * args.factor);
+// at least one more run of a real program (a factor of 1.2 would round a single run to one)
+const longWork = Math.max(shortWork + 1, Math.round(shortWork * args.factor));
 const short = measure(shortWork), long = measure(longWork);
 const per = (k: keyof Counts): number => (long.counts[k] - short.counts[k]) / (long.guest - short.guest);
 let line = `${program.name}, threshold ${args.threshold}: ${short.guest} and ${long.guest} guest instructions, ${short.counts.Ir} and ${long.counts.Ir} host; marginal ${per("Ir").toFixed(2)} host per guest instruction`;
