@@ -214,13 +214,18 @@ export class Memory {
   readonly pages: Map<number, Page>;
   // The TLB arrays start packed with a placeholder (tags are NaN, so it is never used) and
   // keep each page's DataView next to the Page, saving a dependent load on every access.
-  // run.ts's interpreter loop reads the tags and views directly for its loads and stores (a hit
-  // there is exactly what r32/w32/w64/w8 do on a hit; a miss calls them), so these four are
-  // readable: change them only here.
+  // run.ts's interpreter loop reads the keys and views directly for its loads and stores (a hit
+  // there is exactly what r32/w32/w64/w8 do on a hit; a miss calls them), so these are readable:
+  // change them only here.
   readonly rTag = new Float64Array(TLB_SIZE).fill(NaN);
+  // The same tags as int32 keys for the interpreter loop: an entry's key is its page number over
+  // the TLB size (address bits 20-46; -1 when empty), so that the loop finds an entry from an
+  // address in register halves with integer operations alone. Always written with the tag.
+  readonly rKey = new Int32Array(TLB_SIZE).fill(-1);
   private rPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
   readonly rDv: DataView[] = new Array<DataView>(TLB_SIZE).fill(NO_PAGE.dv);
   readonly wTag = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly wKey = new Int32Array(TLB_SIZE).fill(-1);
   private wPage: Page[] = new Array<Page>(TLB_SIZE).fill(NO_PAGE);
   readonly wDv: DataView[] = new Array<DataView>(TLB_SIZE).fill(NO_PAGE.dv);
   /** One-entry instruction TLB. */
@@ -435,7 +440,7 @@ export class Memory {
   get mappedPages(): number { return this.pages.size; }
 
   flushTlb(): void {
-    this.rTag.fill(NaN); this.wTag.fill(NaN); this.xPn = NaN; this.xPage = null;
+    this.rTag.fill(NaN); this.wTag.fill(NaN); this.rKey.fill(-1); this.wKey.fill(-1); this.xPn = NaN; this.xPage = null;
   }
   /**
    * Forget the TLB entries of pages [first, last) and of the page on either side (the write TLB
@@ -449,8 +454,8 @@ export class Memory {
     const rTag = this.rTag, wTag = this.wTag;
     for (let p = first - 1; p <= last; p++) {
       const i = p & 255;
-      if (rTag[i] === p) rTag[i] = NaN;
-      if (wTag[i] === p) wTag[i] = NaN;
+      if (rTag[i] === p) { rTag[i] = NaN; this.rKey[i] = -1; }
+      if (wTag[i] === p) { wTag[i] = NaN; this.wKey[i] = -1; }
     }
     if (this.xPn >= first - 1 && this.xPn <= last) { this.xPn = NaN; this.xPage = null; }
   }
@@ -621,9 +626,9 @@ export class Memory {
     if (this.codeShared && !pg.shared) this.unshareBeforeFetch();
     // a page holding decoded code must not be in the write TLB
     const i = pn & 255;
-    if (this.wTag[i] === pn) this.wTag[i] = NaN;
+    if (this.wTag[i] === pn) { this.wTag[i] = NaN; this.wKey[i] = -1; }
     const j = (pn + 1) & 255;
-    if (this.wTag[j] === pn + 1) this.wTag[j] = NaN;
+    if (this.wTag[j] === pn + 1) { this.wTag[j] = NaN; this.wKey[j] = -1; }
     this.xPn = pn; this.xPage = pg;
     return pg;
   }
@@ -646,7 +651,7 @@ export class Memory {
     if (!(a >= 0 && a < USER_TOP)) throw this.badAddr(a, "read");
     const pg = this.pages.get(pn);
     if (!pg || !(pg.prot & PROT_READ)) throw pf(a, "read");
-    this.rTag[i] = pn; this.rPage[i] = pg; this.rDv[i] = pg.dv;
+    this.rTag[i] = pn; this.rKey[i] = Math.floor(pn / 256); this.rPage[i] = pg; this.rDv[i] = pg.dv;
     return pg;
   }
   private fillW(a: number, pn: number, i: number): Page {
@@ -658,7 +663,7 @@ export class Memory {
     if (pg.shared) pg = this.own(pn, pg);
     this.invalidateCode(pn);
     if (this.xPn === pn || this.xPn === pn - 1) { this.xPn = NaN; this.xPage = null; }
-    this.wTag[i] = pn; this.wPage[i] = pg; this.wDv[i] = pg.dv;
+    this.wTag[i] = pn; this.wKey[i] = Math.floor(pn / 256); this.wPage[i] = pg; this.wDv[i] = pg.dv;
     return pg;
   }
   rpage(a: number): Page {

@@ -171,11 +171,17 @@ const leaIS64: Handler = (c, d) => {
   const s = (d.disp >>> 0) + il;
   c.lo[d.reg] = s | 0; c.hi[d.reg] = ((d.disp >> 31) + ih + (s > 0xffffffff ? 1 : 0)) | 0;
 };
-/** LEA r64, [rip + disp]: next + disp is exact in a double (user addresses are below 2^47). */
-const leaRip64: Handler = (c, d) => {
+/**
+ * LEA r64, [rip + disp] loads a constant, known once `next` is: it runs as MOV r64, imm64 with
+ * that constant (in imm:immHi, the destination in rm; nothing else reads a LEA's imm or rm), and
+ * so gets that form's inline code instead of a handler call (busybox awk: 0.6% of its
+ * instructions). next + disp is exact in a double (user addresses are below 2^47).
+ */
+function leaRip64(d: Insn): Handler {
   const v = d.next + d.disp;
-  c.lo[d.reg] = v | 0; c.hi[d.reg] = Math.floor(v / 4294967296) | 0;
-};
+  d.imm = v | 0; d.immHi = Math.floor(v / 4294967296) | 0; d.rm = d.reg;
+  return movRI64;
+}
 
 // ---- stack: RSP moved in int32 halves (no double division per push/pop)
 /** Push a 64-bit value given as int32 halves. */
@@ -386,7 +392,7 @@ export function specializeForm(d: Insn): Handler | null {
         if (w === 4) return lea32;
         if (w === 8 && !d.asz32 && d.base >= 0 && d.index >= 0) return leaBIS64;
         if (w === 8 && !d.asz32 && d.base === BASE_NONE && d.index >= 0) return leaIS64;
-        if (w === 8 && !d.asz32 && d.base === BASE_RIP) return leaRip64;
+        if (w === 8 && !d.asz32 && d.base === BASE_RIP) return leaRip64(d);
         return null;
       case 0xe8: return callRel;
       case 0xc3: return retNear;

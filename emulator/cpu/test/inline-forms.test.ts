@@ -221,6 +221,45 @@ describe("inline forms", () => {
     check([0xe8, ...rel32(1), HLT, HLT], 0, undefined, "push");
     check([0xc3, HLT], 0, CODE + 1, "pop");
   });
+  it("addresses that wrap around 2^64, lie past 2^47 or take a huge index run as their handlers", () => {
+    // interpret() computes a load's or store's address in register halves modulo 2^64 and finds
+    // the page by an integer key; ea() (the handlers) sums exactly. The two agree wherever the
+    // loop hits the TLB, and everything else (non-canonical, kernel-half, unmapped) must come out
+    // as the handler's fault, with the handler's address
+    const U64 = 2n ** 64n, B = BigInt(BASE);
+    const cases: { code: number[]; rbx: bigint; rsi?: bigint; rsp?: bigint }[] = [];
+    const loads = [[0x48, 0x8b, 0x43, 0x10], [0x89, 0x4b, 0x14], [0x88, 0x43, 0x01], [0x48, 0x89, 0x04, 0xb3], [0x8b, 0x04, 0xb3], [0x48, 0x83, 0x3c, 0xf3, 0x05], [0x48, 0x01, 0x04, 0xf3], [0x88, 0x04, 0xb3], [0x0f, 0xb6, 0x04, 0x33]];
+    for (const code of loads) {
+      for (const [rbx, rsi] of [
+        [U64 - 16n, 0n], [B - U64 + U64, U64 - 1n], [U64 - 0x100n, (B + 0x100n) / 8n], // wraps to BASE: a hit either way
+        [B, 2n ** 62n], [B, 2n ** 61n + 3n], [B, U64 - 2n ** 62n], [B + 2n ** 52n, 0n], [B + 2n ** 47n, 0n], // exact sums past 2^64 or 2^47
+        [2n ** 47n - 8n, 0n], [0n, U64 - 8n], [B + 2n ** 35n, 1n], [B + 2n ** 20n * 256n, 0n], // non-canonical, kernel half, unmapped (same TLB slot)
+      ] as [bigint, bigint][]) cases.push({ code, rbx: rbx % U64, rsi });
+    }
+    for (const rsp of [0n, 8n, 2n ** 47n, U64 - 8n]) for (const code of [[0x51], [0x59], [0xe8, ...rel32(1)], [0xc3]]) cases.push({ code, rbx: B, rsp });
+    // mov rdx, [r8]; mov [r8+0x200], rdx with R8 = BASE first: BASE's page is then in both TLBs,
+    // so that an address that wrongly lands on it hits
+    const FILL = [0x49, 0x8b, 0x10, 0x49, 0x89, 0x90, ...rel32(0x200)];
+    for (const { code, rbx, rsi, rsp } of cases) {
+      const a = setUp([...FILL, ...code, HLT, HLT], states(1)[0]!, 0), b = setUp([...FILL, ...code, HLT, HLT], states(1)[0]!, 0);
+      for (const x of [a, b]) { setReg64(x.c, 8, B); setReg64(x.c, 3, rbx); if (rsi !== undefined) setReg64(x.c, 6, rsi); if (rsp !== undefined) setReg64(x.c, 4, rsp); }
+      const sa = run(a.c, a.m, 100), sb = run(b.c, b.m, 100, new TraceRing());
+      const what = `${code.map((x) => x.toString(16).padStart(2, "0")).join(" ")} with rbx ${rbx.toString(16)} rsi ${rsi?.toString(16)} rsp ${rsp?.toString(16)}`;
+      expect(sb, what).toEqual(sa);
+      expect(outcome(a.c, a.m), what).toEqual(outcome(b.c, b.m));
+    }
+  });
+  it("LEA r64, [rip+disp] loads the next instruction's address plus disp (a constant at decode)", () => {
+    for (const disp of [0, 0x10, -0x10, -0x400000, 0x7fffffff, -0x80000000]) {
+      for (const [rex, reg] of [[0x48, 0], [0x4c, 9]] as [number, number][]) {
+        const code = [rex, 0x8d, 0x05 | ((reg & 7) << 3), ...rel32(disp), HLT];
+        const { c, m } = setUp(code, states(1)[0]!, 0);
+        expect(run(c, m, 100).kind).toBe("hlt");
+        // the ISA's rule: RIP-relative addresses count from the end of the instruction (setUp puts a 3-byte compare first)
+        expect(getReg64(c, reg), `disp ${disp}`).toBe(BigInt.asUintN(64, BigInt(CODE + 3 + 7 + disp)));
+      }
+    }
+  });
   it("reaches every form code in use (none untested)", () => {
     const missing = inlineCodes().filter((k) => !seen.has(k));
     expect(missing).toEqual([]);
