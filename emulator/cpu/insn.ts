@@ -32,8 +32,24 @@ export class Insn {
    * 0: call `exec`), and its destination and source registers (or base register).
    */
   k = 0;
+  /**
+   * `k` again, for the cases of interpret()'s switch that tell several forms apart: a read of a
+   * field of its own, so that the switch's read of `k` dies at its jump table (V8 kept that
+   * value for the cases in three stack slots, stored on every instruction).
+   */
+  kc = 0;
   kd = 0;
   ks = 0;
+  /**
+   * The instruction after this one in the blocks that hold it (the one at `next`), set once by
+   * run.ts's buildBlock and never changed (this instruction itself until then). interpret()
+   * walks a block's body through it: a field that only ever holds an Insn, so V8 knows the map of
+   * what it loads, where an array element costs a check of the array's map, its length, the
+   * bounds and the element's map on every instruction. Never changed, so that while a block's
+   * instructions are valid the walk from its head is the block: an instruction whose successor
+   * was decoded again (the old one lost its bytes) ends every block built after that instead.
+   */
+  bn: Insn = this;
   /** Memory operand. */
   disp = 0;
   /** Immediate (sign-extended int32) and high half for 64-bit immediates. */

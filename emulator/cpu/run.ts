@@ -137,6 +137,8 @@ function buildBlock(mem: Memory, d: Insn): Insn[] {
   while (!endsBlock(x) && !isRdtsc(x) && blk.length < MAX_BLOCK) {
     let y: Insn;
     try { y = fetchInsn(mem, x.next); } catch (e) { if (e instanceof GuestFault) break; throw e; }
+    // the body's link (Insn.bn): set once; linked to an older decode of the next address, x ends the block
+    if (x.bn !== y) { if (x.bn !== x) break; x.bn = y; }
     blk.push(y);
     x = y;
   }
@@ -278,10 +280,11 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
         // RIP). A fault among them is charged by run() from c.left (`inFastBody`) and the faulting
         // instruction's place in `fastBlock`.
         inFastBody = 1; fastBlock = blk;
-        const last = n - 1;
-        let i = 0;
-        for (; i < last; i++) {
-          const x: Insn = blk[i]!;
+        // the body walks the instructions' links (Insn.bn: the same instructions as blk while
+        // they are valid, and never changed), counting down the n - 1 before the last: no array,
+        // length or bounds checks per step
+        let x: Insn = d, j = n - 1;
+        for (; j > 0; j--, x = x.bn) {
           if (!x.valid) break;
           cur = x;
           // the commonest handler forms in place (ops/inline-forms.ts: each case repeats its
@@ -346,7 +349,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             // register (10-15) or an immediate (22-27): the lazy flags as alu64 in ops/fast.ts records them
             case 10: case 11: case 12: case 13: case 14: case 15:
             case 22: case 23: case 24: case 25: case 26: case 27: {
-              const k = x.k, r = x.kd, a = R[r]! >>> 0, ah = R[16 + r]! >>> 0;
+              const k = x.kc, r = x.kd, a = R[r]! >>> 0, ah = R[16 + r]! >>> 0;
               let b: number, bh: number, op: number;
               if (k < 16) { b = R[x.ks]! >>> 0; bh = R[16 + x.ks]! >>> 0; op = k - 10; }
               else { b = x.imm >>> 0; bh = x.immHi >>> 0; op = k - 22; }
@@ -361,7 +364,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             // the same on a 32-bit register (16-21 with a register, 28-33 with an immediate), as alu32 records them
             case 16: case 17: case 18: case 19: case 20: case 21:
             case 28: case 29: case 30: case 31: case 32: case 33: {
-              const k = x.k, r = x.kd, a = R[r]! >>> 0;
+              const k = x.kc, r = x.kd, a = R[r]! >>> 0;
               let b: number, op: number;
               if (k < 22) { b = R[x.ks]! >>> 0; op = k - 16; }
               else { b = x.imm >>> 0; op = k - 28; }
@@ -533,7 +536,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               else if (fop === 6 /* FOP_INC */ || fop === 7 /* FOP_DEC */) cf = c.fc;
               else if (fop === 0 /* FOP_EAGER */) cf = c.flags & 1;
               else { x.exec(c, x); break; }
-              const r = x.kd, k = x.k;
+              const r = x.kd, k = x.kc;
               if (k >= 82) {
                 const a = R[r]! >>> 0, v = (k === 82 ? a + 1 : a - 1) >>> 0;
                 R[r] = v; R[16 + r] = 0;
@@ -542,7 +545,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               }
               const a = R[r]! >>> 0, ah = R[16 + r]! >>> 0;
               let vl: number, vh: number;
-              if (x.k === 80) { const s = a + 1; vl = s >>> 0; vh = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 6 /* FOP_INC */; }
+              if (x.kc === 80) { const s = a + 1; vl = s >>> 0; vh = (ah + (s > 0xffffffff ? 1 : 0)) >>> 0; c.fop = 6 /* FOP_INC */; }
               else { const s = a - 1; vl = s >>> 0; vh = (ah - (s < 0 ? 1 : 0)) >>> 0; c.fop = 7 /* FOP_DEC */; }
               R[r] = vl; R[16 + r] = vh;
               c.fa = a; c.fah = ah; c.fb = 1; c.fbh = 0; c.fr = vl; c.frh = vh; c.fw = 8; c.fc = cf;
@@ -556,7 +559,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
               // whose access stays on a page the TLB holds. Anything else (RIP-relative, a segment,
               // 32-bit addressing, a TLB miss, a page-straddling access, an address at or past
               // 2^47) runs the form's handler, which computes the address again (ea())
-              const b = x.base, ix = x.index, k = x.k;
+              const b = x.base, ix = x.index, k = x.kc;
               if (b < 0 || x.seg !== 0 || x.asz32 !== 0) { x.exec(c, x); break; }
               const bl = R[b]!, disp = x.disp;
               let lo = (bl + disp) | 0, hi = (R[16 + b]! + (disp >> 31) + ((lo >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
@@ -633,7 +636,7 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             }
             // byte compares and tests on registers (codes >= 16 name AH..BH)
             case 96 /* K_CMPRI8 */: case 97 /* K_CMPRR8 */: case 98 /* K_TESTRR8 */: case 101 /* K_TESTRI8 */: {
-              const ra = x.kd, av = ra < 16 ? R[ra]! & 255 : (R[ra - 16]! >>> 8) & 255, k = x.k;
+              const ra = x.kd, av = ra < 16 ? R[ra]! & 255 : (R[ra - 16]! >>> 8) & 255, k = x.kc;
               let bv: number;
               if (k === 96 || k === 101) bv = x.imm & 255;
               else { const rb = x.ks; bv = rb < 16 ? R[rb]! & 255 : (R[rb - 16]! >>> 8) & 255; }
@@ -646,11 +649,11 @@ function interpret(c: CpuState, mem: Memory, trace: TraceRing | undefined, tier:
             default: x.exec(c, x);
           }
         }
-        const x: Insn = blk[i]!;
+        const i = n - 1 - j; // the instructions run (x is blk[i])
         c.left = left - i;
         inFastBody = 0;
         // the block's last instruction
-        if (i === last && x.valid) {
+        if (j === 0 && x.valid) {
           cur = x;
           c.rip = x.next;
           // the block-ending forms in place (ops/inline-forms.ts; the rest, a REP string

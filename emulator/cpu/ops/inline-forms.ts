@@ -123,9 +123,9 @@ function regOf(d: Insn, which: Operand): number {
 /** Set d.k (and d.kd, d.ks) from the handler the decoder chose (d.exec): K_CALL when it has no inline form. */
 export function setInlineForm(d: Insn): void {
   const f = byHandler.get(d.exec);
-  if (f === undefined) { d.k = K_CALL; return; }
-  if (d.exec === shiftRI64) { d.k = K_SHL64I + SHIFT_INDEX[d.reg & 7]!; d.kd = d.rm; d.ks = 0; return; }
-  d.k = f.k; d.kd = regOf(d, f.dst); d.ks = regOf(d, f.src);
+  if (f === undefined) { d.k = d.kc = K_CALL; return; }
+  if (d.exec === shiftRI64) { d.k = d.kc = K_SHL64I + SHIFT_INDEX[d.reg & 7]!; d.kd = d.rm; d.ks = 0; return; }
+  d.k = d.kc = f.k; d.kd = regOf(d, f.dst); d.ks = regOf(d, f.src);
 }
 
 /** Every form code in use (for the test that runs each both ways): the handlers' and their dead-flag forms. */
@@ -200,7 +200,7 @@ export function markDeadFlags(blk: readonly Insn[]): void {
     if (w < 0) { covered = 0; continue; }
     if (w === 0) continue;
     if (i < blk.length - 1) {
-      if ((w & ~covered) === 0 && x.flagsLive === 0) { if (DEAD_FORM[x.k]! > 0) x.k = DEAD_FORM[x.k]!; }
+      if ((w & ~covered) === 0 && x.flagsLive === 0) { if (DEAD_FORM[x.k]! > 0) x.k = x.kc = DEAD_FORM[x.k]!; }
       else if ((w & ~covered) !== 0) { x.flagsLive = 1; if (DEAD_FORM[x.k] === 0) setInlineForm(x); }
     }
     covered = i === blk.length - 1 ? w : covered | w;
