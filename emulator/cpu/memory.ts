@@ -454,11 +454,15 @@ export class Memory {
     const rTag = this.rTag, wTag = this.wTag;
     for (let p = first - 1; p <= last; p++) {
       const i = p & 255;
-      if (rTag[i] === p) { rTag[i] = NaN; this.rKey[i] = -1; }
-      if (wTag[i] === p) { wTag[i] = NaN; this.wKey[i] = -1; }
+      if (rTag[i] === p) this.forgetR(i);
+      if (wTag[i] === p) this.forgetW(i);
     }
     if (this.xPn >= first - 1 && this.xPn <= last) { this.xPn = NaN; this.xPage = null; }
   }
+
+  /** Empty read or write TLB entry i: its float tag and its int32 key together. */
+  private forgetR(i: number): void { this.rTag[i] = NaN; this.rKey[i] = -1; }
+  private forgetW(i: number): void { this.wTag[i] = NaN; this.wKey[i] = -1; }
 
   // ---------------------------------------------------------------- personality API
   /** Map zero-filled pages covering [addr, addr+len) (page-aligned addr). Replaces existing pages. */
@@ -626,9 +630,9 @@ export class Memory {
     if (this.codeShared && !pg.shared) this.unshareBeforeFetch();
     // a page holding decoded code must not be in the write TLB
     const i = pn & 255;
-    if (this.wTag[i] === pn) { this.wTag[i] = NaN; this.wKey[i] = -1; }
+    if (this.wTag[i] === pn) this.forgetW(i);
     const j = (pn + 1) & 255;
-    if (this.wTag[j] === pn + 1) { this.wTag[j] = NaN; this.wKey[j] = -1; }
+    if (this.wTag[j] === pn + 1) this.forgetW(j);
     this.xPn = pn; this.xPage = pg;
     return pg;
   }

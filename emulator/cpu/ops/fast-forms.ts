@@ -177,7 +177,7 @@ const leaIS64: Handler = (c, d) => {
  * so gets that form's inline code instead of a handler call (busybox awk: 0.6% of its
  * instructions). next + disp is exact in a double (user addresses are below 2^47).
  */
-function leaRip64(d: Insn): Handler {
+function leaRipAsConstant(d: Insn): Handler {
   const v = d.next + d.disp;
   d.imm = v | 0; d.immHi = Math.floor(v / 4294967296) | 0; d.rm = d.reg;
   return movRI64;
@@ -392,7 +392,7 @@ export function specializeForm(d: Insn): Handler | null {
         if (w === 4) return lea32;
         if (w === 8 && !d.asz32 && d.base >= 0 && d.index >= 0) return leaBIS64;
         if (w === 8 && !d.asz32 && d.base === BASE_NONE && d.index >= 0) return leaIS64;
-        if (w === 8 && !d.asz32 && d.base === BASE_RIP) return leaRip64(d);
+        if (w === 8 && !d.asz32 && d.base === BASE_RIP) return leaRipAsConstant(d);
         return null;
       case 0xe8: return callRel;
       case 0xc3: return retNear;
