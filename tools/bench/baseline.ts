@@ -119,7 +119,9 @@ export function runBaseline(baselineDir: string, here: string, rounds: number, o
       log(`round ${round}/${rounds}: ${side} (${root})...`);
       const rep = benchOnce(root, only);
       if (typeof rep === "string") { console.log(`${side}: ${rep}`); return 1; }
-      if (wantCli && !cliSkipReason(root)) rep.cli = measureCli(root, 1);
+      const cliSkip = wantCli ? cliSkipReason(root) : null;
+      if (wantCli && cliSkip === null) rep.cli = measureCli(root, 1);
+      else if (cliSkip !== null && round === 1) console.log(`CLI start-up of ${side} skipped: ${cliSkip}`);
       for (const f of figuresOf(rep)) {
         if (!better.has(f.key)) { better.set(f.key, f.higherIsBetter); order.push(f.key); }
         const xs = samples[side].get(f.key) ?? [];

@@ -4,7 +4,7 @@
  * medians. The targets (targets.ts) come from issue 14: `--help` and `run-elf` of a committed
  * probe end to end.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { alternate, median, timeProcess } from "./timing.js";
 import { TARGETS } from "./targets.js";
@@ -14,9 +14,32 @@ export const CLI_PROBE = "targets/elf/tls-probe.gcc";
 
 export interface CliRow { name: string; ms: number; targetMs: number | null; status: string }
 
-/** Why the CLI rows of `root` cannot be measured, or null. */
+/**
+ * Why the CLI rows of `root` cannot be measured, or null: its dist/ is missing, or older than
+ * one of the checkout's own files it was built from (dist/metafile.json's inputs, modification
+ * times). A stale dist/ times the code of an earlier commit under the current one's name: in
+ * session 18 a before/after run compared the same old dist/ on both sides after a commit,
+ * because nothing rebuilds /work/main's dist/ but `npm run build`, `npm ci` and the tests.
+ */
 export function cliSkipReason(root: string): string | null {
-  return existsSync(join(root, "dist/tools/conform.js")) ? null : `${join(root, "dist")} is not built (run \`npm run build\` there)`;
+  const dist = join(root, "dist"), cli = join(dist, "tools/conform.js"), rebuild = "(run `npm run build` there)";
+  if (!existsSync(cli)) return `${dist} is not built ${rebuild}`;
+  const metafile = join(dist, "metafile.json");
+  if (!existsSync(metafile)) return `${dist} has no metafile.json, so whether it is current cannot be told ${rebuild}`;
+  const stale = sourceNewerThan(root, metafile, statSync(cli).mtimeMs);
+  return stale === null ? null : `${dist} is older than its source ${stale} ${rebuild}`;
+}
+
+/** A file of the checkout (not node_modules, not a virtual module) that `metafile` lists as an input and that is missing or was modified after `builtMs`, or null. */
+function sourceNewerThan(root: string, metafile: string, builtMs: number): string | null {
+  const { inputs } = JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> };
+  for (const input of Object.keys(inputs)) {
+    if (input.startsWith("node_modules/") || input.includes(":")) continue;
+    const file = join(root, input);
+    if (!existsSync(file)) return `${input} (gone)`;
+    if (statSync(file).mtimeMs > builtMs) return input;
+  }
+  return null;
 }
 
 /** The property the command-adapter rows run: its cases need neither schedule control nor inspection. */
