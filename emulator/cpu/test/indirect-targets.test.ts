@@ -8,40 +8,23 @@
  * is known in closed form.
  */
 import { describe, it, expect, afterEach } from "vitest";
-import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, setReg64, fetchInsn } from "../index.js";
+import { fetchInsn } from "../index.js";
 import { DEFAULT_JIT_THRESHOLD, JIT_THRESHOLD, setJitThreshold } from "../run.js";
 import { setPromoteScale } from "../jit.js";
-
-const CODE = 0x400000, TABLE = 0x600000, TARGETS = CODE + 0x100;
-// TOP: mov rax, rcx; and eax, 15; mov rax, [rbx + rax*8]; inc rcx; jmp rax
-const TOP = [0x48, 0x89, 0xc8, 0x25, 15, 0, 0, 0, 0x48, 0x8b, 0x04, 0xc3, 0x48, 0xff, 0xc1, 0xff, 0xe0];
-const JMP_AT = CODE + TOP.length - 2;
-/** Target k at TARGETS + 16k: dec r15; jnz TOP; hlt. */
-function target(k: number): number[] {
-  const at = TARGETS + 16 * k, rel = CODE - (at + 3 + 6);
-  return [0x49, 0xff, 0xcf, 0x0f, 0x85, rel & 255, (rel >> 8) & 255, (rel >> 16) & 255, (rel >>> 24) & 255, 0xf4];
-}
+import { JMP_AT, TARGETS, runDispatch } from "./dispatch-loop.js";
 
 /** Run the dispatch `passes` times over `table` (16 target numbers) under the default tier with nothing compiled: the jump's recorded counts by target number. */
 function recorded(table: number[], passes: number): Map<number, number> {
   setJitThreshold(DEFAULT_JIT_THRESHOLD);
   // no region may take the loop over (the counts would stop where it started)
   setPromoteScale(1e6);
-  const m = new Memory(16);
-  m.map(CODE, 4096, PROT_READ | PROT_EXEC);
-  m.map(TABLE, 4096, PROT_READ | PROT_WRITE);
-  m.writeBytes(CODE, Uint8Array.from(TOP));
-  for (let k = 0; k < 16; k++) m.writeBytes(TARGETS + 16 * k, Uint8Array.from(target(k)));
-  table.forEach((t, i) => m.w64(TABLE + 8 * i, TARGETS + 16 * t, 0));
-  const c = new CpuState();
-  c.rip = CODE;
-  setReg64(c, 3, BigInt(TABLE));
-  setReg64(c, 15, BigInt(passes));
-  const stop = run(c, m, passes * 8 + 10);
+  const { m, stop } = runDispatch(table, passes);
   expect(stop.kind).toBe("hlt");
   const ind = fetchInsn(m, JMP_AT).ind;
   expect(ind).not.toBeNull();
-  return new Map([...ind!].map(([addr, n]) => [(addr - TARGETS) / 16, n]));
+  const counts = new Map([...ind!].map(([addr, n]) => [(addr - TARGETS) / 16, n]));
+  m.release();
+  return counts;
 }
 
 /** Each target's true count: pass j takes table[j mod 16]. */

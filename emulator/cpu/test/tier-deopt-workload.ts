@@ -12,33 +12,15 @@
  * the indirect jump's targets are sampled. Prints `optimised before: B, after: A` (V8's
  * optimisation status bits of the loop) for the test to read next to V8's trace.
  */
-import { CpuState, Memory, PROT_READ, PROT_WRITE, PROT_EXEC, run, setReg64 } from "../index.js";
 import { DEFAULT_JIT_THRESHOLD, interpreterLoopForV8Tests, setJitThreshold } from "../run.js";
 import { setPromoteScale } from "../jit.js";
+import { runDispatch } from "./dispatch-loop.js";
 
-const CODE = 0x400000, TABLE = 0x600000, TARGETS = CODE + 0x100;
-// TOP: mov rax, rcx; and eax, 15; mov rax, [rbx + rax*8]; inc rcx; jmp rax
-const TOP = [0x48, 0x89, 0xc8, 0x25, 15, 0, 0, 0, 0x48, 0x8b, 0x04, 0xc3, 0x48, 0xff, 0xc1, 0xff, 0xe0];
-/** Target k at TARGETS + 16k: dec r15; jnz TOP; hlt. */
-function target(k: number): number[] {
-  const rel = CODE - (TARGETS + 16 * k + 9);
-  return [0x49, 0xff, 0xcf, 0x0f, 0x85, rel & 255, (rel >> 8) & 255, (rel >> 16) & 255, (rel >>> 24) & 255, 0xf4];
-}
+/** Each entry of the table to its own target, in a scrambled order. */
+const TABLE = Array.from({ length: 16 }, (_, k) => (k * 5) % 16);
 function dispatch(passes: number, threshold: number): void {
   setJitThreshold(threshold);
-  const m = new Memory(16);
-  m.map(CODE, 4096, PROT_READ | PROT_EXEC);
-  m.map(TABLE, 4096, PROT_READ | PROT_WRITE);
-  m.writeBytes(CODE, Uint8Array.from(TOP));
-  for (let k = 0; k < 16; k++) {
-    m.writeBytes(TARGETS + 16 * k, Uint8Array.from(target(k)));
-    m.w64(TABLE + 8 * k, TARGETS + 16 * ((k * 5) % 16), 0);
-  }
-  const c = new CpuState();
-  c.rip = CODE;
-  setReg64(c, 3, BigInt(TABLE));
-  setReg64(c, 15, BigInt(passes));
-  const stop = run(c, m, passes * 8 + 10);
+  const { m, stop } = runDispatch(TABLE, passes);
   if (stop.kind !== "hlt") throw new Error(`the dispatch loop ended with ${stop.kind}`);
   m.release();
 }
